@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
+#   make run   -> creates .venv, installs, starts the platform on embedded defaults
+#   make test  -> creates .venv, installs dev deps, runs lint and the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+DATA_DIR ?= ./.optiloop
+
+.PHONY: run test lint bench bench-micro demo clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "OptiLoop needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[cli]'
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/optiloop serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check shared tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check shared tests
+	$(BIN)/ruff format --check shared tests
+
+demo: $(VENV)/.installed-run
+	$(BIN)/optiloop demo
+
+clean:
+	rm -rf $(VENV) .optiloop build *.egg-info shared/*.egg-info

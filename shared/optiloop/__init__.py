@@ -1,0 +1,3 @@
+"""OptiLoop: closed optimisation loops (suggest -> run -> ingest -> learn) as a service."""
+
+__version__ = "0.1.0"

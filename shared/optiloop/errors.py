@@ -1,0 +1,88 @@
+"""Domain errors.
+
+The core raises these; the API maps them to HTTP in one place (`optiloop.api.errors`), so the
+core never knows about status codes and every adapter (HTTP, Lambda, CLI) reports alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class OptiLoopError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+@dataclass
+class FieldProblem:
+    """One thing wrong with the input: where (a JSON path such as `json_schema.relations[1]`) and why."""
+
+    field: str
+    reason: str
+    hint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "reason": self.reason}
+        if self.hint:
+            out["hint"] = self.hint
+        out.update(self.extra)
+        return out
+
+
+class InvalidInput(OptiLoopError):
+    """The request is well-formed JSON but its content is wrong (HTTP 422)."""
+
+    code = "invalid_input"
+
+    def __init__(self, problems: list[FieldProblem] | FieldProblem, message: str | None = None) -> None:
+        probs = [problems] if isinstance(problems, FieldProblem) else list(problems)
+        msg = message or "; ".join(f"{p.field}: {p.reason}" for p in probs)
+        super().__init__(msg, details=[p.as_dict() for p in probs])
+        self.problems = probs
+
+
+class Unsatisfiable(InvalidInput):
+    """A parameter space in which no (or practically no) point satisfies the hard relations (422)."""
+
+    code = "unsatisfiable"
+
+
+class NotFound(OptiLoopError):
+    code = "not_found"
+
+
+class Conflict(OptiLoopError):
+    """The request is valid but the state forbids it, e.g. a spent budget (HTTP 409)."""
+
+    code = "conflict"
+
+
+class Unauthorized(OptiLoopError):
+    """No key, or a key that does not exist or was revoked (HTTP 401)."""
+
+    code = "unauthorized"
+
+
+class Forbidden(OptiLoopError):
+    """A valid key whose role does not allow the action (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class PayloadTooLarge(OptiLoopError):
+    code = "payload_too_large"
+
+
+class NotImplementedYet(OptiLoopError):
+    """A capability that is planned but not built: a clear 501 instead of a stub."""
+
+    code = "not_implemented"

@@ -1,0 +1,1 @@
+"""Repository ports and their adapters. The core depends on `ports` only."""

@@ -1,0 +1,164 @@
+"""Store ports. Each port has one contract suite in tests/contract/ run against every adapter.
+
+Every method is atomic on its own. `Store.transaction()` groups several writes so they land
+together or not at all; adapters that cannot nest transactions must make nesting a no-op join.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from optiloop.store.records import ApiKey, AuditRecord, Constraint, Project, Run, TestCase
+
+
+class ProjectRepo(ABC):
+    @abstractmethod
+    def add(self, project: Project) -> None: ...
+
+    @abstractmethod
+    def get(self, project_id: str) -> Project | None: ...
+
+    @abstractmethod
+    def list(self, limit: int = 100, after_id: str | None = None) -> list[Project]: ...
+
+    @abstractmethod
+    def set_budget(self, project_id: str, budget_cents: float | None) -> None: ...
+
+
+class ConstraintRepo(ABC):
+    @abstractmethod
+    def add(self, constraint: Constraint) -> None:
+        """Store a new version. Raises `Conflict` if (project_id, name, version) exists."""
+
+    @abstractmethod
+    def latest(self, project_id: str) -> list[Constraint]:
+        """The newest version of each named constraint of the project, ordered by name."""
+
+    @abstractmethod
+    def history(self, project_id: str, name: str) -> list[Constraint]:
+        """All versions of one named constraint, oldest first."""
+
+
+class TestRepo(ABC):
+    __test__ = False
+
+    @abstractmethod
+    def add_many(self, tests: Sequence[TestCase]) -> None: ...
+
+    @abstractmethod
+    def get_many(self, project_id: str, test_ids: Sequence[str]) -> dict[str, TestCase]:
+        """Tests of this project among `test_ids`; ids of other projects are simply absent."""
+
+    @abstractmethod
+    def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
+        """Tests with seq > after_seq, ordered by seq."""
+
+    @abstractmethod
+    def max_seq(self, project_id: str) -> int:
+        """0 when the project has no tests."""
+
+
+class RunRepo(ABC):
+    @abstractmethod
+    def add_many(self, runs: Sequence[Run]) -> None:
+        """Insert runs. Raises `Conflict` if a run for one of the test ids exists already."""
+
+    @abstractmethod
+    def get_many(self, project_id: str, test_ids: Sequence[str]) -> dict[str, Run]: ...
+
+    @abstractmethod
+    def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]: ...
+
+    @abstractmethod
+    def max_seq(self, project_id: str) -> int: ...
+
+    @abstractmethod
+    def totals(self, project_id: str) -> dict[str, float]:
+        """{"runs": n, "cost_cents": sum, "failures": n_fail} without loading every run."""
+
+
+class KeyRepo(ABC):
+    @abstractmethod
+    def add(self, key: ApiKey) -> None: ...
+
+    @abstractmethod
+    def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+
+    @abstractmethod
+    def list(self, project_id: str | None = None) -> list[ApiKey]: ...
+
+    @abstractmethod
+    def revoke(self, key_id: str) -> bool: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+
+class AuditRepo(ABC):
+    @abstractmethod
+    def append(
+        self,
+        *,
+        principal: str,
+        action: str,
+        project_id: str | None,
+        target: str | None,
+        details: dict[str, Any],
+    ) -> AuditRecord:
+        """Append a record, chaining it to the previous one. Concurrent appends must serialise."""
+
+    @abstractmethod
+    def list(
+        self,
+        *,
+        project_id: str | None = None,
+        action: str | None = None,
+        after_seq: int = 0,
+        limit: int = 100,
+    ) -> list[AuditRecord]: ...
+
+    @abstractmethod
+    def verify(self) -> tuple[bool, int | None]:
+        """Recompute the chain: (True, None) if intact, else (False, seq of the first bad record)."""
+
+
+class BlobStore(ABC):
+    """Opaque bytes by key (model artifacts, exports). Local folder now, S3 later."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> list[str]: ...
+
+
+class Store(ABC):
+    """The record store: one object holding every repository of one backend."""
+
+    projects: ProjectRepo
+    constraints: ConstraintRepo
+    tests: TestRepo
+    runs: RunRepo
+    keys: KeyRepo
+    audit: AuditRepo
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside land together or not at all."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,1 @@
+"""Test optimisation use cases: projects, constraints, suggest, ingest, coverage."""
