@@ -1,0 +1,167 @@
+"""Schema and migrations of the SQLite adapter.
+
+Migrations are numbered and append-only: never edit a released step, add the next one. Each step
+runs inside one ``BEGIN IMMEDIATE`` transaction together with its ``schema_version`` row, so two
+processes opening the same file at once apply it exactly once, and a crash mid-way leaves the file
+at the previous version. Opening a file written by a newer release fails loudly rather than
+running old code against an unknown schema.
+
+Index rationale (one per query pattern of the ports):
+
+* tests/runs ``UNIQUE(project_id, seq)``: enforces the caller-computed seq and serves
+  ``list_since`` (range scan) and ``max_seq`` (one index seek).
+* tests ``UNIQUE(project_id, id)``: parent key of the runs -> tests foreign key, so a run can only
+  name a test of its own project; also serves ``get_many``.
+* runs ``(project_id, status, cost_cents)``: covers ``totals`` so it never touches the table.
+* constraints ``UNIQUE(project_id, name, version)``: the Conflict rule, ``latest`` and ``history``.
+* api_keys ``UNIQUE(key_hash)`` for authentication, ``(project_id)`` for listing.
+* audit ``(project_id, seq)`` and ``(action, seq)`` for the filtered listings; seq is the rowid.
+  Triggers make the audit table append-only for anything that goes through SQL without first
+  dropping them, which catches accidental UPDATE/DELETE; deliberate tampering is what ``verify``
+  is for.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from optiloop.audit.chain import utc_now_ms
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """
+            CREATE TABLE projects (
+                id           TEXT PRIMARY KEY,
+                name         TEXT NOT NULL,
+                description  TEXT NOT NULL,
+                created_at   TEXT NOT NULL,
+                created_by   TEXT NOT NULL,
+                budget_cents REAL
+            )
+            """,
+            """
+            CREATE TABLE constraints (
+                id          TEXT PRIMARY KEY,
+                project_id  TEXT NOT NULL REFERENCES projects(id),
+                name        TEXT NOT NULL,
+                type        TEXT NOT NULL CHECK (type IN ('hard', 'soft')),
+                weight      REAL NOT NULL,
+                json_schema TEXT NOT NULL,
+                version     INTEGER NOT NULL,
+                created_at  TEXT NOT NULL,
+                created_by  TEXT NOT NULL,
+                UNIQUE (project_id, name, version)
+            )
+            """,
+            """
+            CREATE TABLE tests (
+                id             TEXT PRIMARY KEY,
+                project_id     TEXT NOT NULL REFERENCES projects(id),
+                seq            INTEGER NOT NULL,
+                params         TEXT NOT NULL,
+                score          REAL NOT NULL,
+                generator      TEXT NOT NULL,
+                operator       TEXT NOT NULL,
+                suggestion_id  TEXT NOT NULL,
+                predicted_cost REAL NOT NULL,
+                created_at     TEXT NOT NULL,
+                space_version  TEXT NOT NULL,
+                UNIQUE (project_id, seq),
+                UNIQUE (project_id, id)
+            )
+            """,
+            """
+            CREATE TABLE runs (
+                test_id          TEXT PRIMARY KEY,
+                project_id       TEXT NOT NULL,
+                seq              INTEGER NOT NULL,
+                status           TEXT NOT NULL CHECK (status IN ('pass', 'fail', 'skipped')),
+                duration_ms      REAL NOT NULL,
+                cost_cents       REAL NOT NULL,
+                failure_severity INTEGER NOT NULL,
+                buckets          TEXT NOT NULL,
+                new_buckets      INTEGER NOT NULL,
+                ingested_at      TEXT NOT NULL,
+                fingerprint      TEXT NOT NULL,
+                UNIQUE (project_id, seq),
+                FOREIGN KEY (project_id, test_id) REFERENCES tests (project_id, id)
+            )
+            """,
+            "CREATE INDEX runs_totals ON runs (project_id, status, cost_cents)",
+            """
+            CREATE TABLE api_keys (
+                id         TEXT PRIMARY KEY,
+                key_hash   TEXT NOT NULL UNIQUE,
+                principal  TEXT NOT NULL,
+                role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'contributor', 'viewer')),
+                project_id TEXT REFERENCES projects(id),
+                created_at TEXT NOT NULL,
+                created_by TEXT NOT NULL,
+                revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
+            )
+            """,
+            "CREATE INDEX api_keys_project ON api_keys (project_id, created_at)",
+            """
+            CREATE TABLE audit (
+                seq        INTEGER PRIMARY KEY,
+                id         TEXT NOT NULL UNIQUE,
+                at         TEXT NOT NULL,
+                principal  TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                project_id TEXT,
+                target     TEXT,
+                details    TEXT NOT NULL,
+                prev_hash  TEXT NOT NULL,
+                hash       TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_project ON audit (project_id, seq)",
+            "CREATE INDEX audit_action ON audit (action, seq)",
+            """
+            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END
+            """,
+            """
+            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END
+            """,
+        ],
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the file up to LATEST_VERSION; a no-op when it is there already. Returns the version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    if current_version(conn) == LATEST_VERSION:  # the common case, without taking the write lock
+        return LATEST_VERSION
+    for version, statements in MIGRATIONS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            have = current_version(conn)
+            if have > LATEST_VERSION:
+                raise RuntimeError(
+                    f"database schema version {have} is newer than this release knows ({LATEST_VERSION})"
+                )
+            if version > have:
+                for sql in statements:
+                    conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now_ms())
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return current_version(conn)
