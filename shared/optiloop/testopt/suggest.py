@@ -1,12 +1,32 @@
-"""tests:suggest — the use case. (Being built: strategies in optiloop.strategies.)"""
+"""tests:suggest — the use case: validate, generate a batch, fit it to the budget, persist, audit.
+
+Suggestions of one project are serialised by a per-project lock: the batch must be deduplicated
+against every earlier test, pending ones included, and take the next `seq` numbers.
+"""
 
 from __future__ import annotations
 
+import secrets
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiloop.errors import NotImplementedYet
+import numpy as np
+
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.strategies import GENERATORS
+from optiloop.strategies.context import SuggestContext
+from optiloop.strategies.pipeline import Batch, build_batch, rationale
+from optiloop.strategies.state import state_for
+from optiloop.store.records import TestCase
 from optiloop.testopt.deps import Deps
+from optiloop.testopt.history import history_for
+from optiloop.testopt.spaces import space_for
+
+OBJECTIVES = ("coverage_gain", "failure_prob", "cost")
+DEFAULT_WEIGHTS = {"coverage_gain": 0.5, "failure_prob": 0.4, "cost": 0.1}
+DIVERSITY_METHODS = ("k_center", "dpp", "none")
+MAX_BATCH = 500
 
 
 @dataclass
@@ -20,13 +40,139 @@ class SuggestRequest:
     generator: str = "hybrid"
     batch_size: int = 20
     seed: int | None = None
-    objectives: list[str] = field(default_factory=lambda: ["coverage_gain", "failure_prob", "cost"])
+    objectives: list[str] = field(default_factory=lambda: list(OBJECTIVES))
     objective_weights: list[float] | None = None
     diversity: DiversitySpec = field(default_factory=DiversitySpec)
     budget_cents: float | None = None
 
 
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _project_lock(project_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(project_id, threading.Lock())
+
+
+def _validate(req: SuggestRequest) -> dict[str, float]:
+    probs: list[FieldProblem] = []
+    if req.generator not in GENERATORS:
+        probs.append(FieldProblem("generator", f"unknown generator {req.generator!r}; one of {sorted(GENERATORS)}"))
+    if not 1 <= req.batch_size <= MAX_BATCH:
+        probs.append(FieldProblem("batch_size", f"must be between 1 and {MAX_BATCH}"))
+    if req.seed is not None and not 0 <= req.seed < 2**63:
+        probs.append(FieldProblem("seed", "must be a non-negative integer below 2**63"))
+    unknown = [o for o in req.objectives if o not in OBJECTIVES]
+    if unknown:
+        probs.append(FieldProblem("objectives", f"unknown objective {unknown[0]!r}; one of {list(OBJECTIVES)}"))
+    if len(set(req.objectives)) != len(req.objectives):
+        probs.append(FieldProblem("objectives", "must not repeat an objective"))
+    weights = req.objective_weights
+    if weights is None:
+        weights = [DEFAULT_WEIGHTS.get(o, 0.0) for o in req.objectives]
+    elif len(weights) != len(req.objectives):
+        probs.append(FieldProblem("objective_weights", f"needs one weight per objective ({len(req.objectives)})"))
+    elif any(not np.isfinite(w) or w < 0 for w in weights):
+        probs.append(FieldProblem("objective_weights", "weights must be finite and >= 0"))
+    elif weights and sum(weights) == 0:
+        probs.append(FieldProblem("objective_weights", "at least one weight must be > 0"))
+    if req.diversity.method not in DIVERSITY_METHODS:
+        probs.append(FieldProblem("diversity.method", f"one of {list(DIVERSITY_METHODS)}"))
+    if not 0.0 <= req.diversity.min_distance <= 1.0:
+        probs.append(FieldProblem("diversity.min_distance", "must be between 0 and 1 (normalised distance)"))
+    if req.budget_cents is not None and (not np.isfinite(req.budget_cents) or req.budget_cents < 0):
+        probs.append(FieldProblem("budget_cents", "must be a finite number >= 0"))
+    if probs:
+        raise InvalidInput(probs)
+    total = float(sum(weights)) or 1.0
+    return {o: w / total for o, w in zip(req.objectives, weights, strict=True)}
+
+
+def _fit_budget(b: Batch, limit: float | None) -> np.ndarray:
+    """Indices to keep so the batch's predicted cost stays within `limit`, best scores first."""
+    order = np.argsort(-b.score, kind="stable")
+    if limit is None:
+        return order
+    keep, spent = [], 0.0
+    for i in order:
+        if spent + b.cost[i] <= limit + 1e-9:
+            keep.append(i)
+            spent += b.cost[i]
+    return np.array(keep, dtype=np.int64)
+
+
 def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) -> dict[str, Any]:
-    """Return the response body: {"tests":[{"id","params","score"}], "policy_version",
-    "surrogate_version", "explanations":[{"id","rationale"}]}; persists the tests and an audit record."""
-    raise NotImplementedYet("tests:suggest is being built")
+    """Return {"tests":[{"id","params","score"}], "policy_version", "surrogate_version",
+    "explanations":[{"id","rationale"}]}; persists the tests and one audit record."""
+    objectives = _validate(req)
+    store = deps.store
+    project = store.projects.get(project_id)
+    if project is None:
+        raise NotFound(f"project {project_id!r} not found")
+    space = space_for(store, project_id)
+    with _project_lock(project_id):
+        h = history_for(store, project_id)
+        spent = float(store.runs.totals(project_id).get("cost_cents", 0.0))
+        limit = req.budget_cents
+        if project.budget_cents is not None:
+            if spent >= project.budget_cents:
+                raise Conflict(f"project budget spent: {spent:g} of {project.budget_cents:g} cents; "
+                               "raise it with PATCH /v1/projects/{id} to continue")
+            left = project.budget_cents - spent
+            limit = left if limit is None else min(limit, left)
+        st = state_for(id(store), project_id, space, h)
+        seed = req.seed if req.seed is not None else secrets.randbits(62)
+        with st.lock:
+            st.sync(h)
+            ctx = SuggestContext(space=space, history=h, state=st, seed=seed,
+                                 rng=np.random.default_rng([seed, h.tests_seq, h.runs_seq]))
+            gen = GENERATORS[req.generator]
+            b = build_batch(ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance)
+            keep = _fit_budget(b, limit)
+            if len(b.U) and not len(keep):
+                raise Conflict(f"no test fits the budget: the cheapest predicted test costs {b.cost.min():.2f} "
+                               f"cents, {limit:.2f} cents are available", details=[{"field": "budget_cents",
+                               "reason": "below the predicted cost of one test"}])
+            keep = np.sort(keep)
+            decoded = space.decode(b.U[keep])
+            ok = space.feasible(decoded)
+            params = space.to_dicts(decoded)
+            suggestion_id = deps.ids("sug")
+            now = deps.clock()
+            base_seq = max(h.tests_seq, store.tests.max_seq(project_id))
+            tests: list[TestCase] = []
+            explanations = []
+            for n, (i, p) in enumerate(zip(keep, params, strict=True)):
+                if not ok[n]:  # unreachable by construction; never hand out an infeasible test
+                    continue
+                t = TestCase(id=deps.ids("tst"), project_id=project_id, seq=base_seq + len(tests) + 1,
+                             params=p, score=round(float(b.score[i]), 6), generator=gen.name,
+                             operator=b.ops[i], suggestion_id=suggestion_id,
+                             predicted_cost=round(float(b.cost[i]), 4), created_at=now,
+                             space_version=space.version)
+                tests.append(t)
+                explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
+            policy_version = gen.policy_version(ctx, b.weights)
+            surrogate_version = (f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none")
+            with store.transaction():
+                store.tests.add_many(tests)
+                store.audit.append(
+                    principal=principal, action="tests.suggest", project_id=project_id, target=suggestion_id,
+                    details={"generator": gen.name, "batch_size": req.batch_size, "seed": seed,
+                             "objectives": objectives, "diversity": vars(req.diversity),
+                             "budget_cents": req.budget_cents, "test_ids": [t.id for t in tests],
+                             "operator_mix": {k: round(v, 4) for k, v in b.weights.items()},
+                             "policy_version": policy_version, "surrogate_version": surrogate_version,
+                             "space_version": space.version, "rationale": [e["rationale"] for e in explanations]},
+                )
+    return {
+        "suggestion_id": suggestion_id,
+        "tests": [{"id": t.id, "params": t.params, "score": t.score} for t in tests],
+        "policy_version": policy_version,
+        "surrogate_version": surrogate_version,
+        "space_version": space.version,
+        "seed": seed,
+        "predicted_cost_cents": round(float(sum(t.predicted_cost for t in tests)), 4),
+        "explanations": explanations,
+    }

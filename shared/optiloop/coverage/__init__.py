@@ -1,0 +1,1 @@
+"""Input-space coverage: bins per parameter, t-way (pairwise) combination coverage, novelty."""

@@ -1,0 +1,1 @@
+"""Batch selection that trades score against spread: k-center (farthest-first) and DPP."""

@@ -1,0 +1,1 @@
+"""Feasible samplers: candidate proposals in the unit cube, filtered and repaired by the space."""

@@ -1,0 +1,157 @@
+"""One batch: generate per operator, drop repeats, score on the objectives, select with diversity.
+
+Scores are normalised per call so the user's objective weights mean "how much of the ranking
+each objective decides", whatever the units. Repeats of any earlier test (pending ones too) are
+dropped before scoring, so a second call with no ingest in between suggests new tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optiloop.diversity.distance import min_dist_to
+from optiloop.diversity.dpp import select_dpp
+from optiloop.diversity.k_center import select_k_center
+from optiloop.strategies.context import SuggestContext
+from optiloop.strategies.generators import Generator
+from optiloop.strategies.operators import OPERATORS
+from optiloop.strategies.state import point_key
+
+OPERATOR_TEXT = {
+    "uniform": "uniform random sample",
+    "qmc": "quasi-random (scrambled Halton) point",
+    "spread": "space-filling point with boundary and small-magnitude values",
+    "boundary": "boundary-value test (params at or next to their min/max)",
+    "edge": "on the edge of the feasible region (a constraint or range bound is tight)",
+    "mutate": "mutation of an earlier test that hit rare coverage buckets",
+    "crossover": "crossover of two earlier tests that hit rare coverage buckets",
+    "model": "chosen by the surrogate's upper confidence bound",
+}
+
+
+@dataclass
+class Batch:
+    U: np.ndarray
+    ops: list[str]
+    score: np.ndarray
+    coverage_gain: np.ndarray
+    failure_prob: np.ndarray
+    cost: np.ndarray
+    new_pairs: np.ndarray
+    nearest: np.ndarray
+    weights: dict[str, float]
+    model_used: bool
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    if not len(x):
+        return x
+    lo, hi = float(np.min(x)), float(np.max(x))
+    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
+
+
+def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> np.ndarray:
+    keep = []
+    for i, u in enumerate(C):
+        k = point_key(u)
+        if k in ctx.state.keys or k in taken:
+            continue
+        taken.add(k)
+        keep.append(i)
+    return C[keep]
+
+
+def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, objectives: dict[str, float]) -> dict[str, np.ndarray]:
+    st = ctx.state
+    E = st.emb(C)
+    pairs = st.pairs.gain(st.binner.bins(C)).astype(float)
+    near = min_dist_to(E, st.E) if st.n_tests else np.ones(len(C))
+    near = np.where(np.isfinite(near), near, 1.0)
+    sur = ctx.surrogates if gen.model_scores else None
+    if sur is not None:
+        m1, s1 = sur["cov"].predict(E)
+        m2, s2 = sur["fail"].predict(E)
+        m3, _ = sur["cost"].predict(E)
+        cov = 0.35 * _norm(pairs) + 0.25 * _norm(near) + 0.4 * _norm(m1 + s1)
+        fail = np.clip(m2 + s2, 0.0, 1.0)
+        cost = np.maximum(np.expm1(m3), 0.0)
+    else:
+        cov = 0.55 * _norm(pairs) + 0.45 * _norm(near)
+        fail = np.zeros(len(C))
+        cost = _prior_cost(ctx) * np.ones(len(C))
+    total = (objectives.get("coverage_gain", 0.0) * cov + objectives.get("failure_prob", 0.0) * fail
+             + objectives.get("cost", 0.0) * (1.0 - _norm(cost)))
+    return {"score": total, "coverage_gain": cov, "failure_prob": fail, "cost": cost, "new_pairs": pairs,
+            "nearest": near, "model": np.array(sur is not None)}
+
+
+def _prior_cost(ctx: SuggestContext) -> float:
+    """Before a cost model exists: the mean observed cost, or 1 cent when nothing has run."""
+    runs = ctx.history.runs
+    return float(np.mean([r.cost_cents for r in runs.values()])) if runs else 1.0
+
+
+def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[str, float],
+                method: str = "k_center", min_distance: float = 0.0) -> Batch:
+    weights = gen.weights(ctx)
+    alloc = gen.allocate(ctx, k)
+    taken: set[bytes] = set()
+    cands: list[np.ndarray] = []
+    owner: list[str] = []
+    for op in sorted(alloc):
+        C = _unique_new(ctx, OPERATORS[op](ctx, alloc[op] * gen.oversample + 2), taken)
+        cands.append(C)
+        owner += [op] * len(C)
+    C = np.vstack(cands) if cands else np.empty((0, ctx.space.dim))
+    owner_arr = np.array(owner, dtype=object)
+    if len(C) < k:  # sparse or nearly exhausted space: widen the net once
+        extra = _unique_new(ctx, OPERATORS["boundary"](ctx, 4 * k), taken)
+        C = np.vstack([C, extra])
+        owner_arr = np.concatenate([owner_arr, np.array(["boundary"] * len(extra), dtype=object)])
+    if not len(C):
+        return Batch(C, [], *(np.zeros(0) for _ in range(6)), weights=weights, model_used=False)
+    s = score(ctx, gen, C, objectives)
+    E = ctx.state.emb(C)
+    chosen: list[int] = []
+    existing = ctx.state.E
+    select = select_dpp if method == "dpp" else select_k_center
+    for op in sorted(alloc):
+        idx = np.flatnonzero(owner_arr == op)
+        idx = np.array([i for i in idx if i not in set(chosen)], dtype=np.int64)
+        if not len(idx):
+            continue
+        if method == "none" or gen.spread_weight == 0.0:
+            pick = list(np.argsort(-s["score"][idx], kind="stable")[: alloc[op]])
+        elif select is select_k_center:
+            pick = select_k_center(E[idx], s["score"][idx], alloc[op], existing, min_distance, gen.spread_weight)
+        else:
+            pick = select_dpp(E[idx], s["score"][idx], alloc[op], existing, min_distance)
+        got = [int(idx[p]) for p in pick]
+        chosen += got
+        existing = np.vstack([existing, E[got]])
+    if len(chosen) < k:  # an operator came up short: fill from everything left, best first
+        rest = np.array([i for i in range(len(C)) if i not in set(chosen)], dtype=np.int64)
+        if len(rest):
+            if method == "none" or gen.spread_weight == 0.0:
+                pick = list(np.argsort(-s["score"][rest], kind="stable")[: k - len(chosen)])
+            else:
+                pick = select_k_center(E[rest], s["score"][rest], k - len(chosen), existing, min_distance,
+                                       gen.spread_weight)
+            chosen += [int(rest[p]) for p in pick]
+    ch = np.array(chosen, dtype=np.int64)
+    return Batch(U=C[ch], ops=[str(o) for o in owner_arr[ch]], score=s["score"][ch],
+                 coverage_gain=s["coverage_gain"][ch], failure_prob=s["failure_prob"][ch], cost=s["cost"][ch],
+                 new_pairs=s["new_pairs"][ch], nearest=s["nearest"][ch], weights=weights,
+                 model_used=bool(s["model"]))
+
+
+def rationale(b: Batch, i: int) -> str:
+    parts = [OPERATOR_TEXT.get(b.ops[i], b.ops[i])]
+    parts.append(f"covers {int(b.new_pairs[i])} new parameter-value combinations")
+    parts.append(f"nearest earlier test at distance {b.nearest[i]:.3f}")
+    if b.model_used:
+        parts.append(f"predicted failure probability {b.failure_prob[i]:.2f}")
+    parts.append(f"predicted cost {b.cost[i]:.2f} cents")
+    return "; ".join(parts)

@@ -1,0 +1,1 @@
+"""Surrogate models of outcomes (coverage gain, failure, cost) behind one port."""
