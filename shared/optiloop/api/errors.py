@@ -1,0 +1,189 @@
+"""Domain errors -> HTTP, in one place, so every route (and every Lambda) answers alike.
+
+Body: {"error": {"code", "message", "details": [{"field", "reason", "hint"?}], "request_id"}}.
+An unexpected exception is logged with its stack trace and answered with a bare 500 that carries
+only the request id: the trace may hold paths, data or secrets that a client must not see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from optiloop.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotImplementedYet,
+    OptiLoopError,
+    PayloadTooLarge,
+    Unauthorized,
+)
+
+log = logging.getLogger("optiloop.api")
+
+STATUS: list[tuple[type[OptiLoopError], int]] = [
+    (InvalidInput, 422),  # includes Unsatisfiable
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (PayloadTooLarge, 413),
+    (NotImplementedYet, 501),
+]
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+}
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_body(
+    code: str, message: str, details: Sequence[dict[str, Any]] = (), request_id: str | None = None
+) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message, "details": list(details)}
+    if request_id:
+        err["request_id"] = request_id
+    return {"error": err}
+
+
+def status_of(exc: OptiLoopError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+def _json(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "body"
+
+
+def validation_details(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic's errors as our FieldProblems; the input value is never echoed (it may be huge)."""
+    details: list[dict[str, Any]] = []
+    for e in errors:
+        reason = str(e.get("msg", "invalid"))
+        reason = reason.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        item: dict[str, Any] = {"field": _loc_to_field(e.get("loc", ())), "reason": reason}
+        if e.get("type") == "extra_forbidden":
+            item["reason"] = "unknown field"
+            item["hint"] = "remove it or check its spelling against the API docs at /docs"
+        details.append(item)
+    return details
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OptiLoopError)
+    status = status_of(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return _json(
+        request, status, error_body(exc.code, exc.message, exc.details, request_id_of(request)), headers
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        e = next(e for e in errors if e.get("type") == "json_invalid")
+        pos = e.get("loc", ("body", None))[-1]
+        why = (e.get("ctx") or {}).get("error", "invalid JSON")
+        return _json(
+            request,
+            400,
+            error_body(
+                "malformed_json",
+                f"the body is not valid JSON: {why}",
+                [{"field": "body", "reason": f"{why} at position {pos}"}],
+                request_id_of(request),
+            ),
+        )
+    details = validation_details(errors)
+    msg = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
+    if len(details) > 5:
+        msg += f"; and {len(details) - 5} more"
+    return _json(request, 422, error_body("invalid_input", msg, details, request_id_of(request)))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code == 400 and detail == "There was an error parsing the body":
+        return _json(
+            request,
+            400,
+            error_body(
+                "malformed_json",
+                "the body could not be parsed as JSON",
+                [
+                    {
+                        "field": "body",
+                        "reason": "unparseable JSON (e.g. a number too large or nesting too deep)",
+                    }
+                ],
+                request_id_of(request),
+            ),
+        )
+    details = (
+        [{"field": "path", "reason": f"no route {request.method} {request.url.path}"}]
+        if exc.status_code in (404, 405)
+        else []
+    )
+    return _json(
+        request,
+        exc.status_code,
+        error_body(code, detail, details, request_id_of(request)),
+        dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    rid = request_id_of(request)
+    log.exception("unhandled error in %s %s (request_id=%s)", request.method, request.url.path, rid)
+    return _json(
+        request,
+        500,
+        error_body(
+            "internal_error", "an unexpected error occurred; quote the request_id when reporting it", [], rid
+        ),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OptiLoopError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

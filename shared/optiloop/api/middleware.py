@@ -1,0 +1,146 @@
+"""Request guards that must run before any JSON is parsed.
+
+The body is read up to the limit here (by Content-Length, and by counting streamed chunks for
+chunked uploads that announce no length), so an oversized request costs at most `max_bytes` of memory
+and is refused with 413 naming the limit. JSON nesting is then measured without parsing: Python's
+json parser recurses, and a body of 100,000 '[' would otherwise end in a RecursionError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from optiloop.api.errors import error_body
+
+MAX_JSON_DEPTH = 64
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if brackets nest deeper than `limit` (strings are skipped, so '[[[' inside text is fine)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for m in _BRACKET.finditer(_STRING.sub(b'""', body)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+class RequestGuard:
+    """Pure ASGI (not BaseHTTPMiddleware) so it can stop reading a body mid-stream."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = "req_" + uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                await self._reject(
+                    send_with_id,
+                    400,
+                    "bad_request",
+                    "Content-Length is not a number",
+                    "headers.content-length",
+                    "must be a non-negative integer",
+                    rid,
+                )
+                return
+            if int(length) > self.max_body_bytes:
+                await self._too_large(send_with_id, rid)
+                return
+
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._too_large(send_with_id, rid)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+
+        if body and json_depth_exceeds(body, self.max_json_depth):
+            await self._reject(
+                send_with_id,
+                400,
+                "json_too_deep",
+                f"the JSON body nests deeper than {self.max_json_depth} levels",
+                "body",
+                f"nesting depth must be at most {self.max_json_depth}",
+                rid,
+            )
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_id)
+
+    async def _too_large(self, send: Send, rid: str) -> None:
+        await self._reject(
+            send,
+            413,
+            "payload_too_large",
+            f"the body exceeds the limit of {self.max_body_bytes} bytes",
+            "body",
+            f"at most {self.max_body_bytes} bytes (OPTILOOP_MAX_BODY_BYTES)",
+            rid,
+        )
+
+    @staticmethod
+    async def _reject(
+        send: Send, status: int, code: str, message: str, field: str, reason: str, rid: str
+    ) -> None:
+        payload: dict[str, Any] = error_body(code, message, [{"field": field, "reason": reason}], rid)
+        data = json.dumps(payload).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(data)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})

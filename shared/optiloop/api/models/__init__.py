@@ -1,0 +1,1 @@
+"""Request and response models: the API's contract, validated before any use case runs."""

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from optiloop.api.models.common import RequestModel, ResponseModel
+
+
+class KeyCreate(RequestModel):
+    principal: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@:\-]+$")]
+    role: Literal["owner", "admin", "contributor", "viewer"]
+    project_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class KeyOut(ResponseModel):
+    """A key as listed: never the key material, never its hash."""
+
+    id: str
+    principal: str
+    role: str
+    project_id: str | None
+    created_at: str
+    created_by: str
+    revoked: bool
+
+
+class KeyCreated(ResponseModel):
+    id: str
+    key: str  # shown only in this response
+    principal: str
+    role: str
+    project_id: str | None
+    created_at: str

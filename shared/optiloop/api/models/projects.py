@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from optiloop.api.models.common import Cents, RequestModel, ResponseModel
+
+
+class ProjectCreate(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    budget_cents: Cents | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be blank")
+        return v
+
+
+class ProjectPatch(RequestModel):
+    budget_cents: Cents | None  # required: null removes the budget, a missing field is a mistake
+
+
+class ProjectOut(ResponseModel):
+    id: str
+    name: str
+    description: str
+    budget_cents: float | None
+    created_at: str
+    created_by: str
+
+
+class ProjectList(ResponseModel):
+    items: list[ProjectOut]
+    next_after_id: str | None

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from optiloop.api.models.common import Cents, RequestModel
+
+Objective = Literal["coverage_gain", "failure_prob", "cost"]
+
+
+class DiversityIn(RequestModel):
+    method: Literal["k_center", "dpp", "none"] = "k_center"
+    # Euclidean distance in the unit cube divided by sqrt(d): 0 = identical, 1 = opposite corners
+    min_distance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+
+
+class SuggestIn(RequestModel):
+    generator: Literal["random", "qmc", "coverage", "bo", "hybrid"] = "hybrid"
+    batch_size: Annotated[int, Field(ge=1, le=500)] = 20
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=3)] = Field(
+        default_factory=lambda: ["coverage_gain", "failure_prob", "cost"]
+    )
+    objective_weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = None
+    diversity: DiversityIn = Field(default_factory=DiversityIn)
+    budget_cents: Cents | None = None
+
+    @field_validator("objectives")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each objective may appear once")
+        return v
+
+    @field_validator("objective_weights")
+    @classmethod
+    def _one_per_objective(cls, v: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        objectives = info.data.get("objectives")
+        if v is None or objectives is None:
+            return v
+        if len(v) != len(objectives):
+            raise ValueError(f"needs one weight per objective ({len(objectives)}), got {len(v)}")
+        if not any(w > 0 for w in v):
+            raise ValueError("at least one weight must be > 0")
+        return v

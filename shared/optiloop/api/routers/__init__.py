@@ -1,0 +1,1 @@
+"""One router per group, so each Lambda can mount only its own (see `optiloop.api.app.ROUTERS`)."""

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from optiloop.api.security import current_principal, get_deps
+from optiloop.auth import Principal
+from optiloop.testopt.audit_log import list_audit, verify_audit
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["audit"])
+
+
+@router.get("/v1/audit/logs")
+def audit_logs(
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=100)] = None,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return list_audit(deps, who, project_id=project_id, action=action, after_seq=after_seq, limit=limit)
+
+
+@router.get("/v1/audit/verify")
+def audit_verify(
+    deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return verify_audit(deps, who)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+
+from optiloop.api.routers.projects import ProjectId
+from optiloop.api.security import get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.testopt.coverage import coverage_csv, coverage_report
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["coverage"])
+
+
+@router.get("/v1/projects/{project_id}/coverage", response_model=None)
+def coverage(
+    project_id: ProjectId,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.COVERAGE_READ)),
+) -> Response | dict[str, Any]:
+    if format == "csv":
+        return Response(
+            coverage_csv(deps, project_id),
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="{project_id}-coverage.csv"'},
+        )
+    return JSONResponse(coverage_report(deps, project_id))

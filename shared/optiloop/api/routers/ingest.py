@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from optiloop.api.models.ingest import IngestIn, IngestOut
+from optiloop.api.routers.projects import ProjectId
+from optiloop.api.security import get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.testopt.deps import Deps
+from optiloop.testopt.ingest import RunReport, ingest_runs
+
+router = APIRouter(tags=["runs"])
+
+
+@router.post("/v1/projects/{project_id}/runs:ingest", response_model=IngestOut)
+def ingest(
+    project_id: ProjectId,
+    body: IngestIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.RUN_INGEST)),
+) -> dict[str, Any]:
+    reports = [
+        RunReport(
+            test_id=r.test_id,
+            status=r.status,
+            duration_ms=r.duration_ms,
+            cost_cents=r.cost_cents,
+            failure_severity=r.failure_severity,
+            buckets_hit=r.coverage_delta.buckets_hit,
+        )
+        for r in body.runs
+    ]
+    return ingest_runs(deps, who, project_id, reports)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from optiloop.api.models.keys import KeyCreate, KeyCreated, KeyOut
+from optiloop.api.security import current_principal, get_deps
+from optiloop.auth import Principal
+from optiloop.store.records import ApiKey
+from optiloop.testopt import keys as uc
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["api-keys"])
+
+
+def _public(k: ApiKey) -> dict[str, Any]:
+    d = asdict(k)
+    d.pop("key_hash")
+    return d
+
+
+@router.post("/v1/api-keys", status_code=201, response_model=KeyCreated)
+def create_key(
+    body: KeyCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    key, raw = uc.create_key(deps, who, name=body.principal, role=body.role, project_id=body.project_id)
+    return {**_public(key), "key": raw}
+
+
+@router.get("/v1/api-keys")
+def list_keys(deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    return {"items": [KeyOut(**_public(k)).model_dump() for k in uc.list_keys(deps, who)]}
+
+
+@router.delete("/v1/api-keys/{key_id}", response_model=KeyOut)
+def revoke_key(
+    key_id: Annotated[str, Path(min_length=1, max_length=100)],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    key = uc.revoke_key(deps, who, key_id)
+    return {**_public(key), "revoked": True}

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from optiloop.api.models.suggest import SuggestIn
+from optiloop.api.routers.projects import ProjectId
+from optiloop.api.security import get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.testopt import queries
+from optiloop.testopt.deps import Deps
+from optiloop.testopt.projects import get_project
+from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest
+
+router = APIRouter(tags=["tests"])
+
+
+# The colon is literal: Starlette compiles "{project_id}" to [^/]+ and matches the rest verbatim,
+# so ".../tests:suggest" never collides with ".../tests" (tests/unit/api checks this).
+@router.post("/v1/projects/{project_id}/tests:suggest")
+def suggest_tests(
+    project_id: ProjectId,
+    body: SuggestIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.TEST_SUGGEST)),
+) -> dict[str, Any]:
+    get_project(deps, project_id)
+    req = SuggestRequest(
+        generator=body.generator,
+        batch_size=body.batch_size,
+        seed=body.seed,
+        objectives=list(body.objectives),
+        objective_weights=list(body.objective_weights) if body.objective_weights else None,
+        diversity=DiversitySpec(method=body.diversity.method, min_distance=body.diversity.min_distance),
+        budget_cents=body.budget_cents,
+    )
+    return suggest(deps, project_id, req, who.name)
+
+
+@router.get("/v1/projects/{project_id}/tests")
+def list_tests(
+    project_id: ProjectId,
+    status: Annotated[Literal["pending", "ran"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.TEST_READ)),
+) -> dict[str, Any]:
+    return queries.list_tests(deps, project_id, status=status, after_seq=after_seq, limit=limit)

@@ -1,0 +1,46 @@
+"""FastAPI dependencies: the Deps of the app and the Principal behind the request.
+
+Authorisation is declared on each route (`Depends(require(Action.X))`) against the one table in
+`optiloop.auth.roles`; the project a route concerns is read from its `{project_id}` path parameter,
+so a project-scoped key is stopped before any handler code runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from optiloop.auth.principal import Principal, authenticate
+from optiloop.auth.roles import Action, authorize
+from optiloop.testopt.deps import Deps
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer olk_...")
+_api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="x-api-key: olk_...")
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+def current_principal(
+    request: Request,
+    bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
+    api_key: str | None = Security(_api_key),
+) -> Principal:
+    raw = bearer.credentials if bearer is not None else api_key
+    principal = authenticate(get_deps(request).store, raw)
+    request.state.principal = principal
+    return principal
+
+
+def require(action: Action) -> Callable[..., Principal]:
+    """A dependency that yields the Principal if it may do `action` on the route's project."""
+
+    def dependency(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+        authorize(principal, action, request.path_params.get("project_id"))
+        return principal
+
+    dependency.__name__ = f"require_{action.name.lower()}"
+    return dependency

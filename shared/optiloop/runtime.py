@@ -1,0 +1,25 @@
+"""Wiring: the one module that imports store adapters and turns Settings into Deps.
+
+Keeping adapter imports here means the core (and each Lambda's hot path) never pulls in a backend
+it does not use, and swapping SQLite for DynamoDB is a change to this file only.
+"""
+
+from __future__ import annotations
+
+from optiloop.config import ConfigError, Settings
+from optiloop.testopt.deps import Deps
+
+
+def build_deps(settings: Settings) -> Deps:
+    if settings.backend == "local":
+        from optiloop.store.factory import open_local
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store, blobs = open_local(settings.data_dir)
+    elif settings.backend == "memory":
+        from optiloop.store.factory import open_memory
+
+        store, blobs = open_memory()
+    else:  # Settings validates this; kept so a new backend name cannot fall through silently
+        raise ConfigError(f"OPTILOOP_BACKEND {settings.backend!r} is not wired")
+    return Deps(store=store, blobs=blobs)

@@ -1,0 +1,37 @@
+"""Reading the audit log, limited to what the caller's key may see."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from optiloop.auth.principal import Principal
+from optiloop.auth.roles import Action, authorize
+from optiloop.testopt.deps import Deps
+
+
+def list_audit(
+    deps: Deps,
+    principal: Principal,
+    *,
+    project_id: str | None = None,
+    action: str | None = None,
+    after_seq: int = 0,
+    limit: int = 100,
+) -> dict[str, Any]:
+    authorize(principal, Action.AUDIT_READ, project_id)
+    if principal.project_id is not None:
+        project_id = principal.project_id  # a scoped key never sees platform-wide records
+    items = deps.store.audit.list(project_id=project_id, action=action, after_seq=after_seq, limit=limit)
+    ok, _ = deps.store.audit.verify()
+    return {
+        "items": [asdict(r) for r in items],
+        "next_after_seq": items[-1].seq if len(items) == limit and items else None,
+        "chain_ok": ok,
+    }
+
+
+def verify_audit(deps: Deps, principal: Principal) -> dict[str, Any]:
+    authorize(principal, Action.AUDIT_READ)
+    ok, first_bad = deps.store.audit.verify()
+    return {"ok": ok, "first_bad_seq": first_bad}

@@ -1,0 +1,196 @@
+"""runs:ingest — outcomes of suggested tests come back.
+
+Runners retry: a network blip must not double-count a run, so an identical resend is recognised by
+its fingerprint and counted as a duplicate. A run is a fact, so a *different* second report for the
+same test is refused instead of overwriting history that coverage and learning already used.
+Everything accepted from one request lands in one transaction with its audit record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from optiloop.auth.principal import Principal
+from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.store.records import Run
+from optiloop.testopt.deps import Deps
+from optiloop.testopt.history import history_for
+from optiloop.testopt.projects import get_project
+
+MAX_RUNS_PER_REQUEST = 1000
+MAX_BUCKETS_PER_RUN = 10_000
+MAX_BUCKET = 2**63 - 1
+MAX_SEVERITY = 10
+
+# Serialises ingest per project inside one process so seq numbers and new-bucket counts are computed
+# against a stable history. Across processes the store's uniqueness of (project, test) is the guard.
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(project_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(project_id, threading.Lock())
+
+
+@dataclass(frozen=True)
+class RunReport:
+    test_id: str
+    status: str
+    duration_ms: float = 0.0
+    cost_cents: float = 0.0
+    failure_severity: int = 0
+    buckets_hit: Sequence[int] = field(default_factory=tuple)
+
+
+def fingerprint(r: RunReport) -> str:
+    """sha256 of the canonical payload: the same run resent in another key or bucket order matches."""
+    canon = {
+        "test_id": r.test_id,
+        "status": r.status,
+        "duration_ms": float(r.duration_ms),
+        "cost_cents": float(r.cost_cents),
+        "failure_severity": int(r.failure_severity),
+        "buckets_hit": sorted(set(int(b) for b in r.buckets_hit)),
+    }
+    return hashlib.sha256(json.dumps(canon, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _validate(reports: Sequence[RunReport]) -> None:
+    """Range checks for callers that bypass the HTTP models; the API catches these earlier."""
+    probs: list[FieldProblem] = []
+    if len(reports) > MAX_RUNS_PER_REQUEST:
+        probs.append(FieldProblem("runs", f"at most {MAX_RUNS_PER_REQUEST} runs per request"))
+    for i, r in enumerate(reports[:MAX_RUNS_PER_REQUEST]):
+        p = f"runs[{i}]"
+        if r.status not in ("pass", "fail", "skipped"):
+            probs.append(FieldProblem(f"{p}.status", "must be 'pass', 'fail' or 'skipped'"))
+        for name in ("duration_ms", "cost_cents"):
+            v = getattr(r, name)
+            if not isinstance(v, int | float) or isinstance(v, bool) or not (0 <= v < float("inf")):
+                probs.append(FieldProblem(f"{p}.{name}", "must be a finite number >= 0"))
+        sev = r.failure_severity
+        if not isinstance(sev, int) or isinstance(sev, bool) or not 0 <= sev <= MAX_SEVERITY:
+            probs.append(FieldProblem(f"{p}.failure_severity", f"must be an integer 0..{MAX_SEVERITY}"))
+        if len(r.buckets_hit) > MAX_BUCKETS_PER_RUN:
+            probs.append(
+                FieldProblem(f"{p}.coverage_delta.buckets_hit", f"at most {MAX_BUCKETS_PER_RUN} buckets")
+            )
+        elif any(
+            not isinstance(b, int) or isinstance(b, bool) or not 0 <= b <= MAX_BUCKET for b in r.buckets_hit
+        ):
+            probs.append(
+                FieldProblem(f"{p}.coverage_delta.buckets_hit", f"buckets are integers 0..{MAX_BUCKET}")
+            )
+    if probs:
+        raise InvalidInput(probs)
+
+
+def ingest_runs(
+    deps: Deps, principal: Principal, project_id: str, reports: Sequence[RunReport]
+) -> dict[str, Any]:
+    _validate(reports)
+    get_project(deps, project_id)
+    store = deps.store
+    with _lock_for(project_id):
+        ids = list(dict.fromkeys(r.test_id for r in reports))
+        tests = store.tests.get_many(project_id, ids)
+        existing = store.runs.get_many(project_id, ids)
+        history = history_for(store, project_id)
+        seen_before = history.buckets_seen
+        rejected: list[dict[str, Any]] = []
+        accepted: list[Run] = []
+        in_request: dict[str, str] = {}  # test id -> fingerprint accepted earlier in this request
+        new_in_request: set[int] = set()
+        duplicates = 0
+        seq = store.runs.max_seq(project_id)
+        now = deps.clock()
+
+        def reject(i: int, r: RunReport, reason: str) -> None:
+            rejected.append(
+                {"index": i, "test_id": r.test_id, "field": f"runs[{i}].test_id", "reason": reason}
+            )
+
+        for i, r in enumerate(reports):
+            fp = fingerprint(r)
+            if r.test_id not in tests:
+                reject(i, r, "no such test in this project")
+                continue
+            prior = existing.get(r.test_id)
+            if prior is not None:
+                if prior.fingerprint == fp:
+                    duplicates += 1
+                else:
+                    reject(i, r, "the test already has a run; runs are immutable")
+                continue
+            if r.test_id in in_request:
+                if in_request[r.test_id] == fp:
+                    duplicates += 1
+                else:
+                    reject(
+                        i,
+                        r,
+                        "a different run for this test appears earlier in this request; runs are immutable",
+                    )
+                continue
+            buckets = tuple(sorted(set(int(b) for b in r.buckets_hit)))
+            fresh = {b for b in buckets if b not in seen_before and b not in new_in_request}
+            new_in_request |= fresh
+            seq += 1
+            in_request[r.test_id] = fp
+            accepted.append(
+                Run(
+                    test_id=r.test_id,
+                    project_id=project_id,
+                    seq=seq,
+                    status=r.status,  # type: ignore[arg-type]
+                    duration_ms=float(r.duration_ms),
+                    cost_cents=float(r.cost_cents),
+                    failure_severity=int(r.failure_severity),
+                    buckets=buckets,
+                    new_buckets=len(fresh),
+                    ingested_at=now,
+                    fingerprint=fp,
+                )
+            )
+
+        if not accepted and not duplicates and rejected:
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        x["field"], x["reason"], extra={"index": x["index"], "test_id": x["test_id"]}
+                    )
+                    for x in rejected
+                ],
+                message=f"no run was accepted: {len(rejected)} rejected",
+            )
+        if accepted:
+            with store.transaction():
+                store.runs.add_many(accepted)
+                store.audit.append(
+                    principal=principal.name,
+                    action="runs.ingested",
+                    project_id=project_id,
+                    target=None,
+                    details={
+                        "accepted": len(accepted),
+                        "duplicates": duplicates,
+                        "rejected": len(rejected),
+                        "new_buckets": len(new_in_request),
+                        "first_seq": accepted[0].seq,
+                        "last_seq": accepted[-1].seq,
+                        "key_id": principal.key_id,
+                    },
+                )
+        return {
+            "accepted": len(accepted),
+            "duplicates": duplicates,
+            "rejected": rejected,
+            "new_buckets": len(new_in_request),
+            "total_buckets": len(seen_before) + len(new_in_request),
+        }
