@@ -1,0 +1,108 @@
+"""Entry point of the `optiloop` console script (argparse: no extra dependency on the hot path)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from optiloop import __version__
+from optiloop.config import ConfigError, Settings
+from optiloop.errors import OptiLoopError
+from optiloop.store.records import ROLES
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="optiloop", description="Closed optimisation loops as a service.")
+    p.add_argument("--version", action="version", version=f"optiloop {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="run the whole platform on this machine (SQLite + a local folder)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--data-dir", default=None, help="default: $OPTILOOP_DATA_DIR or ./.optiloop")
+    s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+    k = sub.add_parser("keys", help="create, list and revoke API keys directly on a data dir")
+    ksub = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    kc = ksub.add_parser("create", help="create a key and print it once")
+    kc.add_argument("--principal", required=True, help="who the key belongs to, e.g. alice or ci-runner")
+    kc.add_argument("--role", required=True, choices=list(ROLES))
+    kc.add_argument("--project-id", default=None, help="bind the key to one project (default: all projects)")
+    kl = ksub.add_parser("list", help="list keys (never the key material)")
+    kr = ksub.add_parser("revoke", help="revoke a key by its id")
+    kr.add_argument("key_id")
+    for sp in (kc, kl, kr):
+        sp.add_argument("--data-dir", default=None, help="default: $OPTILOOP_DATA_DIR or ./.optiloop")
+
+    d = sub.add_parser("demo", help="run a closed loop against a simulated system and plot coverage")
+    d.add_argument("--tests", type=int, default=300)
+    d.add_argument("--batch", type=int, default=20)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--sut", default="checkout-service")
+    d.add_argument("--out", default="optiloop-demo.png")
+    d.add_argument("--data-dir", default=None, help="default: a temporary directory")
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from optiloop.api.app import create_app
+    from optiloop.auth.bootstrap import ensure_first_key
+    from optiloop.runtime import build_deps
+
+    settings = Settings.from_env(data_dir=args.data_dir)
+    deps = build_deps(settings)
+    shown = ensure_first_key(deps, settings.admin_token, generate=True)
+    if shown:
+        print("OptiLoop: created the first admin key for this data dir. It is shown only once; store it now:")
+        print(f"OPTILOOP_ADMIN_KEY={shown}", flush=True)
+    app = create_app(deps, settings)
+    print(
+        f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in "
+        f"{settings.data_dir.resolve()})",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from optiloop.cli import keys
+    from optiloop.runtime import build_deps
+
+    deps = build_deps(Settings.from_env(data_dir=args.data_dir))
+    try:
+        return {"create": keys.create, "list": keys.list_, "revoke": keys.revoke}[args.keys_command](
+            deps, args
+        )
+    finally:
+        deps.store.close()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from optiloop.cli import demo  # lazy: the demo pulls in plotting extras
+
+    rc = demo.run(args)
+    return rc if isinstance(rc, int) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"serve": _serve, "keys": _keys, "demo": _demo}[args.command](args)
+    except ConfigError as e:
+        print(f"optiloop: configuration error: {e}", file=sys.stderr)
+        return 2
+    except OptiLoopError as e:
+        print(f"optiloop: {e.message}", file=sys.stderr)
+        for d in e.details:
+            print(f"  {d.get('field')}: {d.get('reason')}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
