@@ -15,6 +15,7 @@ One difference from S3 that a folder cannot hide: a key cannot also be a "direct
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -71,10 +72,8 @@ class LocalBlobStore(BlobStore):
                 os.fsync(fh.fileno())  # the rename must not become visible before the bytes are durable
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             raise
 
     def get(self, key: str) -> bytes | None:
@@ -85,10 +84,9 @@ class LocalBlobStore(BlobStore):
 
     def delete(self, key: str) -> None:
         """Deleting a missing key is a no-op, as on S3, so retries are safe."""
-        try:
-            self._path(key).unlink()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            pass
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            path.unlink()
 
     def list(self, prefix: str = "") -> list[str]:
         """Keys starting with `prefix` (a plain string prefix, as on S3, not only whole segments)."""
@@ -106,5 +104,7 @@ class LocalBlobStore(BlobStore):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = Path(dirpath).relative_to(self.root).as_posix()
             base = "" if rel == "." else rel + "/"
-            keys.extend(base + f for f in filenames if not f.startswith(".") and (base + f).startswith(prefix))
+            keys.extend(
+                base + f for f in filenames if not f.startswith(".") and (base + f).startswith(prefix)
+            )
         return sorted(keys)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from optiloop.audit.chain import GENESIS_HASH, canonical_json, new_audit_id, record_hash, utc_now_ms, verify_chain
+from optiloop.audit.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    new_audit_id,
+    record_hash,
+    utc_now_ms,
+    verify_chain,
+)
 from optiloop.store.ports import AuditRepo
 from optiloop.store.records import AuditRecord
 from optiloop.store.sqlite._json import loads

@@ -14,32 +14,15 @@ from collections.abc import Sequence
 from optiloop.errors import Conflict
 from optiloop.store.ports import RunRepo, TestRepo, iter_chunks
 from optiloop.store.records import Run, TestCase
-from optiloop.store.sqlite._json import dumps, loads
+from optiloop.store.sqlite._json import dumps
+from optiloop.store.sqlite._rows import column_list, rows_builder
 from optiloop.store.sqlite.db import Database, integrity_error
 
 # Well below SQLite's bound-parameter limit (32766 since 3.32, 999 before).
 _IN_CHUNK = 500
 
-_TEST_COLS = (
-    "id, project_id, seq, params, score, generator, operator, suggestion_id, predicted_cost, created_at,"
-    " space_version"
-)
-
-
-def _test(row: tuple) -> TestCase:
-    return TestCase(
-        id=row[0],
-        project_id=row[1],
-        seq=row[2],
-        params=loads(row[3]),
-        score=row[4],
-        generator=row[5],
-        operator=row[6],
-        suggestion_id=row[7],
-        predicted_cost=row[8],
-        created_at=row[9],
-        space_version=row[10],
-    )
+_TEST_COLS = column_list(TestCase)
+_tests = rows_builder(TestCase, json_field="params")
 
 
 def _unique(ids: Sequence[str]) -> list[str]:
@@ -81,11 +64,11 @@ class SqliteTestRepo(TestRepo):
         conn = self._db.conn()
         for chunk in iter_chunks(_unique(test_ids), _IN_CHUNK):
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(
+            rows = conn.execute(
                 f"SELECT {_TEST_COLS} FROM tests WHERE project_id = ? AND id IN ({marks})",
                 (project_id, *chunk),
-            ):
-                out[row[0]] = _test(row)
+            ).fetchall()
+            out.update((t.id, t) for t in _tests(rows))
         return out
 
     def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
@@ -97,33 +80,19 @@ class SqliteTestRepo(TestRepo):
             )
             .fetchall()
         )
-        return [_test(r) for r in rows]
+        return _tests(rows)
 
     def max_seq(self, project_id: str) -> int:
-        row = self._db.conn().execute("SELECT MAX(seq) FROM tests WHERE project_id = ?", (project_id,)).fetchone()
+        row = (
+            self._db.conn()
+            .execute("SELECT MAX(seq) FROM tests WHERE project_id = ?", (project_id,))
+            .fetchone()
+        )
         return int(row[0] or 0)
 
 
-_RUN_COLS = (
-    "test_id, project_id, seq, status, duration_ms, cost_cents, failure_severity, buckets, new_buckets,"
-    " ingested_at, fingerprint"
-)
-
-
-def _run(row: tuple) -> Run:
-    return Run(
-        test_id=row[0],
-        project_id=row[1],
-        seq=row[2],
-        status=row[3],
-        duration_ms=row[4],
-        cost_cents=row[5],
-        failure_severity=row[6],
-        buckets=tuple(loads(row[7])),
-        new_buckets=row[8],
-        ingested_at=row[9],
-        fingerprint=row[10],
-    )
+_RUN_COLS = column_list(Run)
+_runs = rows_builder(Run, json_field="buckets", convert=tuple)
 
 
 class SqliteRunRepo(RunRepo):
@@ -167,11 +136,14 @@ class SqliteRunRepo(RunRepo):
         dupes = {i for i, n in Counter(ids).items() if n > 1}
         for chunk in iter_chunks(_unique(ids), _IN_CHUNK):
             marks = ",".join("?" * len(chunk))
-            dupes.update(row[0] for row in conn.execute(f"SELECT test_id FROM runs WHERE test_id IN ({marks})", chunk))
+            dupes.update(
+                row[0] for row in conn.execute(f"SELECT test_id FROM runs WHERE test_id IN ({marks})", chunk)
+            )
         if dupes:
             listed = sorted(dupes)
             raise Conflict(
-                f"a run already exists for test(s) {', '.join(listed[:10])}" + (" ..." if len(listed) > 10 else ""),
+                f"a run already exists for test(s) {', '.join(listed[:10])}"
+                + (" ..." if len(listed) > 10 else ""),
                 details=[{"field": "test_id", "reason": "run exists", "test_id": t} for t in listed],
             )
 
@@ -180,11 +152,11 @@ class SqliteRunRepo(RunRepo):
         conn = self._db.conn()
         for chunk in iter_chunks(_unique(test_ids), _IN_CHUNK):
             marks = ",".join("?" * len(chunk))
-            for row in conn.execute(
+            rows = conn.execute(
                 f"SELECT {_RUN_COLS} FROM runs WHERE project_id = ? AND test_id IN ({marks})",
                 (project_id, *chunk),
-            ):
-                out[row[0]] = _run(row)
+            ).fetchall()
+            out.update((r.test_id, r) for r in _runs(rows))
         return out
 
     def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]:
@@ -196,10 +168,14 @@ class SqliteRunRepo(RunRepo):
             )
             .fetchall()
         )
-        return [_run(r) for r in rows]
+        return _runs(rows)
 
     def max_seq(self, project_id: str) -> int:
-        row = self._db.conn().execute("SELECT MAX(seq) FROM runs WHERE project_id = ?", (project_id,)).fetchone()
+        row = (
+            self._db.conn()
+            .execute("SELECT MAX(seq) FROM runs WHERE project_id = ?", (project_id,))
+            .fetchone()
+        )
         return int(row[0] or 0)
 
     def totals(self, project_id: str) -> dict[str, float]:

@@ -50,7 +50,11 @@ class SqliteKeyRepo(KeyRepo):
 
     def get_by_hash(self, key_hash: str) -> ApiKey | None:
         """Revoked keys are returned too (with revoked=True) so the caller can say why auth failed."""
-        row = self._db.conn().execute(f"SELECT {_COLS} FROM api_keys WHERE key_hash = ?", (key_hash,)).fetchone()
+        row = (
+            self._db.conn()
+            .execute(f"SELECT {_COLS} FROM api_keys WHERE key_hash = ?", (key_hash,))
+            .fetchone()
+        )
         return _key(row) if row else None
 
     def list(self, project_id: str | None = None) -> list[ApiKey]:

@@ -63,7 +63,9 @@ class SqliteProjectRepo(ProjectRepo):
     def set_budget(self, project_id: str, budget_cents: float | None) -> None:
         """Raises `NotFound` for an unknown project rather than silently doing nothing."""
         with self._db.write() as conn:
-            cur = conn.execute("UPDATE projects SET budget_cents = ? WHERE id = ?", (budget_cents, project_id))
+            cur = conn.execute(
+                "UPDATE projects SET budget_cents = ? WHERE id = ?", (budget_cents, project_id)
+            )
             if cur.rowcount == 0:
                 raise NotFound(f"project {project_id!r} does not exist")
 
@@ -133,7 +135,8 @@ class SqliteConstraintRepo(ConstraintRepo):
         rows = (
             self._db.conn()
             .execute(
-                f"SELECT {_CONSTRAINT_COLS} FROM constraints WHERE project_id = ? AND name = ? ORDER BY version",
+                f"SELECT {_CONSTRAINT_COLS} FROM constraints"
+                " WHERE project_id = ? AND name = ? ORDER BY version",
                 (project_id, name),
             )
             .fetchall()

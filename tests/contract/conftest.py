@@ -1,0 +1,216 @@
+"""Fixtures that run every contract suite against every adapter.
+
+To add an adapter, write a harness (how to open it on a fresh namespace, reopen it, and tamper with
+it behind the ports' back) and add one line to `STORE_ADAPTERS` or `BLOB_ADAPTERS`. The suites
+themselves only use the ports, so they need no change.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:  # a checkout without `pip install -e .` still runs the suites
+    import optiloop  # noqa: F401
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+from optiloop.store.local_blobs import LocalBlobStore
+from optiloop.store.ports import BlobStore, Store
+from optiloop.store.records import ApiKey, Constraint, Project, Run, TestCase
+from optiloop.store.sqlite import SqliteStore
+
+# -- adapter harnesses -------------------------------------------------------------------------
+
+
+class StoreHarness(ABC):
+    """What the suites need beyond the ports: reopening (persistence) and raw tampering (audit)."""
+
+    store: Store
+
+    @abstractmethod
+    def reopen(self) -> Store:
+        """Close the store and open a new one on the same data, as a restarted process would."""
+
+    @abstractmethod
+    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
+        """Overwrite one stored field of one audit record, bypassing the adapter."""
+
+    @abstractmethod
+    def delete_audit(self, seq: int) -> None:
+        """Remove one audit record, bypassing the adapter."""
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class SqliteHarness(StoreHarness):
+    def __init__(self, tmp: Path) -> None:
+        self.path = tmp / "optiloop.db"
+        self.store = SqliteStore(self.path)
+
+    def reopen(self) -> Store:
+        self.store.close()
+        self.store = SqliteStore(self.path)
+        return self.store
+
+    def _raw(self, sql: str, args: tuple[Any, ...], trigger: str) -> None:
+        # The adapter's triggers refuse UPDATE/DELETE on the audit table; an attacker with file
+        # access simply drops them, and so does this harness.
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (trigger,)).fetchone()
+            conn.execute(f"DROP TRIGGER {trigger}")
+            conn.execute(sql, args)
+            conn.execute(ddl)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
+        if field == "details":
+            value = json.dumps(value)
+        self._raw(f"UPDATE audit SET {field} = ? WHERE seq = ?", (value, seq), "audit_no_update")
+
+    def delete_audit(self, seq: int) -> None:
+        self._raw("DELETE FROM audit WHERE seq = ?", (seq,), "audit_no_delete")
+
+
+class BlobHarness:
+    def __init__(self, blobs: BlobStore) -> None:
+        self.blobs = blobs
+
+
+def _local_blobs(tmp: Path) -> BlobHarness:
+    return BlobHarness(LocalBlobStore(tmp / "blobs"))
+
+
+STORE_ADAPTERS: dict[str, Callable[[Path], StoreHarness]] = {
+    "sqlite": SqliteHarness,
+}
+
+BLOB_ADAPTERS: dict[str, Callable[[Path], BlobHarness]] = {
+    "local": _local_blobs,
+}
+
+
+@pytest.fixture(params=list(STORE_ADAPTERS))
+def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
+    harness = STORE_ADAPTERS[request.param](tmp_path)
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def store(store_harness: StoreHarness) -> Store:
+    return store_harness.store
+
+
+@pytest.fixture(params=list(BLOB_ADAPTERS))
+def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    return BLOB_ADAPTERS[request.param](tmp_path).blobs
+
+
+# -- record builders ---------------------------------------------------------------------------
+
+
+class Make:
+    """Valid records with unique ids; tests override only the fields they are about."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(1)
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._n):06d}"
+
+    def project(self, **kw: Any) -> Project:
+        base: dict[str, Any] = {
+            "id": self._id("prj"),
+            "name": "Wing flutter",
+            "description": "Finds the flutter boundary — ünïcode ok",
+            "created_at": "2025-01-02T03:04:05.678Z",
+            "created_by": "alice",
+            "budget_cents": None,
+        }
+        return Project(**{**base, **kw})
+
+    def constraint(self, project_id: str, name: str = "max_load", version: int = 1, **kw: Any) -> Constraint:
+        base: dict[str, Any] = {
+            "id": self._id("con"),
+            "project_id": project_id,
+            "name": name,
+            "type": "hard",
+            "weight": 1.0,
+            "json_schema": {"relations": [{"expr": "x + y <= 10", "nested": {"a": [1, 2.5, None, True]}}]},
+            "version": version,
+            "created_at": "2025-01-02T03:04:05.678Z",
+            "created_by": "alice",
+        }
+        return Constraint(**{**base, **kw})
+
+    def test(self, project_id: str, seq: int, **kw: Any) -> TestCase:
+        base: dict[str, Any] = {
+            "id": self._id("tst"),
+            "project_id": project_id,
+            "seq": seq,
+            "params": {"x": 0.125, "n": seq, "mode": "fast", "flags": [True, False], "opt": None},
+            "score": 0.75,
+            "generator": "gp-ucb",
+            "operator": "mutation",
+            "suggestion_id": "sug_1",
+            "predicted_cost": 12.5,
+            "created_at": "2025-01-02T03:04:05.678Z",
+            "space_version": "sv_1",
+        }
+        return TestCase(**{**base, **kw})
+
+    def run(self, test: TestCase, seq: int, **kw: Any) -> Run:
+        base: dict[str, Any] = {
+            "test_id": test.id,
+            "project_id": test.project_id,
+            "seq": seq,
+            "status": "pass",
+            "duration_ms": 1234.5,
+            "cost_cents": 3.25,
+            "failure_severity": 0,
+            "buckets": (3, 17, 42),
+            "new_buckets": 2,
+            "ingested_at": "2025-01-02T03:04:06.000Z",
+            "fingerprint": "fp_" + test.id,
+        }
+        return Run(**{**base, **kw})
+
+    def key(self, project_id: str | None = None, **kw: Any) -> ApiKey:
+        kid = self._id("key")
+        base: dict[str, Any] = {
+            "id": kid,
+            "key_hash": "h_" + kid,
+            "principal": "bob",
+            "role": "contributor",
+            "project_id": project_id,
+            "created_at": "2025-01-02T03:04:05.678Z",
+            "created_by": "alice",
+        }
+        return ApiKey(**{**base, **kw})
+
+
+@pytest.fixture
+def make() -> Make:
+    return Make()
+
+
+@pytest.fixture
+def project(store: Store, make: Make) -> Project:
+    """A stored project: most records need one to exist (adapters may enforce it)."""
+    p = make.project()
+    store.projects.add(p)
+    return p
