@@ -1,7 +1,8 @@
 """API key use cases: mint, list and revoke, within the limits of the caller's own key.
 
-A project admin can delegate on their project (never above their own role, never elsewhere), so
-teams manage their own runners' keys without a platform admin in the loop.
+Global admins and owners may mint and revoke any key. A project admin or owner can delegate on their
+project (never above their own role, never elsewhere), so teams manage their own runners' keys without
+a platform admin in the loop.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def create_key(
             "a project-scoped key can only create keys for its own project",
             details=[{"field": "project_id", "reason": f"must be '{principal.project_id}'"}],
         )
-    if outranks(principal.role, role):
+    if principal.project_id is not None and outranks(principal.role, role):
         raise Forbidden(
             f"a '{principal.role}' key cannot create a '{role}' key",
             details=[{"field": "role", "reason": "above the role of the calling key"}],
@@ -72,7 +73,7 @@ def revoke_key(deps: Deps, principal: Principal, key_id: str) -> ApiKey:
     key = next((k for k in visible if k.id == key_id), None)
     if key is None:  # also for keys of other projects: do not confirm they exist
         raise NotFound(f"no API key '{key_id}'", details=[{"field": "key_id", "reason": "no such key"}])
-    if outranks(principal.role, key.role):
+    if principal.project_id is not None and outranks(principal.role, key.role):
         raise Forbidden(
             f"a '{principal.role}' key cannot revoke a '{key.role}' key",
             details=[{"field": "key_id", "reason": "the key's role is above the caller's"}],

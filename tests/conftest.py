@@ -1,0 +1,25 @@
+"""Fixtures shared by every test tier. Kept small: tier-specific fixtures live next to their tests."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+try:  # a checkout without `pip install -e .` still runs the suites
+    import optiloop  # noqa: F401
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
+
+from optiloop.store.factory import open_memory
+from optiloop.testopt.deps import Deps
+
+
+@pytest.fixture
+def deps() -> Iterator[Deps]:
+    """Fresh ports on a throwaway SQLite file: the production adapter, isolated per test."""
+    store, blobs = open_memory()
+    yield Deps(store=store, blobs=blobs)
+    store.close()
