@@ -16,6 +16,10 @@ write gate** (a lock held from ``BEGIN IMMEDIATE`` to ``COMMIT``/``ROLLBACK``).
   instead. It is acquired with the same timeout as ``busy_timeout``; other processes are still kept
   apart by SQLite's own lock.
 
+Consequence for callers: inside ``Store.transaction()`` a thread must not wait for another thread
+that writes to the same store (it would wait for the gate, then fail after the timeout), the same
+rule as with SQLite's own lock.
+
 Connections are opened with ``check_same_thread=False`` only so that ``close()`` and the pruning of
 connections whose thread has ended can close them from another thread; a live connection is only
 ever used by its own thread.

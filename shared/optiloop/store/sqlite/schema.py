@@ -102,7 +102,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                 revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
             )
             """,
-            "CREATE INDEX api_keys_project ON api_keys (project_id, created_at)",
+            "CREATE INDEX api_keys_project ON api_keys (project_id, created_at, id)",
             """
             CREATE TABLE audit (
                 seq        INTEGER PRIMARY KEY,
