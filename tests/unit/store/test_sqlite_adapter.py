@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,9 +36,9 @@ def run(test: TestCase, seq: int, status: str = "pass") -> Run:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
     s = SqliteStore(tmp_path / "optiloop.db")
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 
@@ -170,7 +172,8 @@ def test_records_must_reference_existing_parents(store: SqliteStore) -> None:
     assert store.runs.totals("p1")["runs"] == 0
 
 
-def test_invalid_enum_values_are_refused(store: SqliteStore) -> None:
+def test_invalid_values_are_refused(store: SqliteStore) -> None:
+    """NaN has no SQLite REAL (it would become NULL) and no DynamoDB number either: refuse it."""
     store.projects.add(project())
     t = mk_test("p1", 1)
     store.tests.add_many([t])
@@ -178,6 +181,9 @@ def test_invalid_enum_values_are_refused(store: SqliteStore) -> None:
         store.runs.add_many([run(t, 1, status="exploded")])
     with pytest.raises(ValueError):
         store.keys.add(ApiKey("k1", "h1", "bob", "god", None, "t", "u"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        store.tests.add_many([replace(mk_test("p1", 2), score=float("nan"))])
+    assert store.tests.max_seq("p1") == 1
 
 
 def test_audit_rows_cannot_be_changed_through_sql(store: SqliteStore) -> None:
