@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from optiloop.space.expr.enumcols import EnumMatcher
 from optiloop.space.expr.nodes import Arith, Call, Compare, Const, If, ListLit, Logic, Name, Node, Pow, Unary
 
 Mask = np.ndarray | None
@@ -276,7 +277,30 @@ def _member(item_fns: list[Fn], items: list[Node], ty: str, negate: bool) -> Mem
     return member
 
 
+def _enum_compare(node: Compare) -> Fn | None:
+    """The identity fast path for `param == 'x'`, `'x' != param`, `param [not] in [...]` on an enum param."""
+    if len(node.ops) != 1 or node.ops[0] not in ("==", "!=", "in", "not in"):
+        return None
+    a, b = node.operands
+    if isinstance(a, Const) and not isinstance(b, ListLit):
+        a, b = b, a
+    items = b.items if isinstance(b, ListLit) else [b]
+    if not (isinstance(a, Name) and a.ty == "str" and a.enum is not None
+            and all(isinstance(i, Const) and isinstance(i.value, str) for i in items)):
+        return None
+    matcher = EnumMatcher(a.name, a.enum, [i.value for i in items], node.ops[0] in ("!=", "not in"))  # type: ignore[attr-defined]
+    key = a.name
+
+    def enum_compare(cols: Mapping[str, Any]) -> tuple[Any, Mask]:
+        return matcher(cols[key], cols), None  # type: ignore[arg-type]
+
+    return enum_compare
+
+
 def _compare(node: Compare) -> Fn:
+    fast = _enum_compare(node)
+    if fast is not None:
+        return fast
     operand_fns = [_checked(o) for o in node.operands if not isinstance(o, ListLit)]
     pairs: list[tuple[int, Any]] = []  # (index of left operand value, ufunc or member function)
     k = 0

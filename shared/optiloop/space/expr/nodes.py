@@ -11,6 +11,7 @@ recursion limit however long a flat relation is. Depth then only grows with real
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(eq=False, kw_only=True)
@@ -28,6 +29,7 @@ class Const(Node):
 @dataclass(eq=False, kw_only=True)
 class Name(Node):
     name: str
+    enum: tuple[Any, ...] | None = None  # a string parameter's allowed values, set by the type checker
 
 
 @dataclass(eq=False, kw_only=True)

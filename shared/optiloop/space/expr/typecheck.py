@@ -72,7 +72,10 @@ class _Checker:
             v = node.value
             return "bool" if isinstance(v, bool) else "str" if isinstance(v, str) else "num"
         if isinstance(node, Name):
-            return TYPE_OF[self.params[node.name].type]
+            p = self.params[node.name]
+            if p.type == "string":
+                node.enum = p.enum
+            return TYPE_OF[p.type]
         if isinstance(node, Unary):
             self.check(node.operand)
             if node.op == "not":
