@@ -21,7 +21,8 @@ MAX_PARAMS = 256
 MAX_RELATIONS = 256
 MAX_ENUM = 1024
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-RESERVED = {"and", "or", "not", "if", "then", "else", "in", "true", "false", "abs", "min", "max", "log", "exp"}
+RESERVED = {"and", "or", "not", "if", "then", "else", "in", "true", "false",
+            "abs", "min", "max", "log", "exp"}
 PARAM_KEYS = {
     "integer": {"type", "min", "max", "log", "active_if", "description"},
     "number": {"type", "min", "max", "log", "active_if", "description"},
@@ -40,21 +41,27 @@ class ConstraintDoc:
 
 
 def _num(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # a JSON integer with hundreds of digits
+        return False
 
 
 def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param | None:
-    if not isinstance(name, str) or not NAME_RE.match(name) or name in RESERVED:
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or name in RESERVED:
         probs.append(FieldProblem(path, "a parameter name must be an identifier (letters, digits, _; "
                                         "not starting with a digit; at most 64 chars) and not a keyword"))
         return None
     if not isinstance(spec, dict):
-        probs.append(FieldProblem(path, "must be an object such as {\"type\": \"integer\", \"min\": 1, \"max\": 10}"))
+        probs.append(FieldProblem(path, 'must be an object such as {"type": "integer", "min": 1, "max": 10}'))
         return None
     t = spec.get("type")
     if t not in PARAM_KEYS:
         hint = difflib.get_close_matches(str(t), list(PARAM_KEYS), n=1)
-        probs.append(FieldProblem(f"{path}.type", f"unknown type {t!r}; expected integer, number, string or boolean",
+        probs.append(FieldProblem(f"{path}.type",
+                                  f"unknown type {t!r}; expected integer, number, string or boolean",
                                   hint=f"did you mean '{hint[0]}'?" if hint else None))
         return None
     extra = set(spec) - PARAM_KEYS[t]
@@ -82,7 +89,8 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
         if len(probs) == n0:
             low, high = float(spec["min"]), float(spec["max"])
             if low > high:
-                probs.append(FieldProblem(f"{path}.min", f"min ({spec['min']}) is greater than max ({spec['max']})"))
+                probs.append(FieldProblem(f"{path}.min",
+                                          f"min ({spec['min']}) is greater than max ({spec['max']})"))
         log = spec.get("log", False)
         if not isinstance(log, bool):
             probs.append(FieldProblem(f"{path}.log", "must be true or false"))
@@ -91,9 +99,11 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
     elif t == "string":
         e = spec.get("enum")
         if not isinstance(e, list) or not e:
-            probs.append(FieldProblem(f"{path}.enum", "a string parameter needs a non-empty list of allowed values"))
+            probs.append(FieldProblem(f"{path}.enum",
+                                      "a string parameter needs a non-empty list of allowed values"))
         elif not all(isinstance(x, str) and 0 < len(x) <= 256 for x in e):
-            probs.append(FieldProblem(f"{path}.enum", "values must be non-empty strings of at most 256 chars"))
+            probs.append(FieldProblem(f"{path}.enum",
+                                      "values must be non-empty strings of at most 256 chars"))
         elif len(set(e)) != len(e):
             probs.append(FieldProblem(f"{path}.enum", "values must be unique"))
         elif len(e) > MAX_ENUM:
@@ -107,8 +117,6 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
         return None
     if t == "boolean":
         enum = (False, True)
-    if t == "integer" and log:
-        pass
     return Param(name=name, type=t, low=low, high=high, log=bool(log), enum=enum,
                  active_if_source=act if isinstance(act, str) else None)
 
@@ -128,7 +136,8 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
             probs.append(FieldProblem(f"{doc.field}.{k}", "unknown field; expected 'params' and 'relations'"))
         ps = js.get("params", {})
         if not isinstance(ps, dict):
-            probs.append(FieldProblem(f"{doc.field}.params", "must be an object mapping names to parameter specs"))
+            probs.append(FieldProblem(f"{doc.field}.params",
+                                      "must be an object mapping names to parameter specs"))
             continue
         for name, spec in ps.items():
             path = f"{doc.field}.params.{name}"
@@ -161,10 +170,20 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
             continue
         params[name] = Param(name=p.name, type=p.type, low=p.low, high=p.high, log=p.log, enum=p.enum,
                              active_if=e, active_if_source=p.active_if_source)
+    cycle = _active_if_cycle(params)
+    if cycle:
+        probs.append(FieldProblem(f"{origin[cycle[0]]}.active_if",
+                                  "active_if conditions form a cycle: " + " -> ".join(cycle),
+                                  hint="a parameter's condition must not depend, through other conditions, "
+                                       "on the parameter itself"))
 
     hard: list[Relation] = []
     soft: list[Relation] = []
-    n_rel = 0
+    n_rel = sum(len(d.json_schema.get("relations", [])) for d in docs
+                if isinstance(d.json_schema.get("relations", []), list))
+    if n_rel > MAX_RELATIONS:  # before parsing: a huge list must not cost a parse per entry
+        probs.append(FieldProblem("json_schema.relations", f"at most {MAX_RELATIONS} relations"))
+        raise InvalidInput(probs)
     for doc in docs:
         rels = doc.json_schema.get("relations", [])
         if not isinstance(rels, list):
@@ -172,7 +191,6 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
             continue
         for i, src in enumerate(rels):
             path = f"{doc.field}.relations[{i}]"
-            n_rel += 1
             if not isinstance(src, str):
                 probs.append(FieldProblem(path, "must be an expression string"))
                 continue
@@ -183,11 +201,36 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
                 continue
             rel = Relation(source=src, expr=e, constraint=doc.name, field=path, weight=doc.weight)
             (hard if doc.type == "hard" else soft).append(rel)
-    if n_rel > MAX_RELATIONS:
-        probs.append(FieldProblem("json_schema.relations", f"at most {MAX_RELATIONS} relations"))
     if probs:
         raise InvalidInput(probs)
     return Space(list(params.values()), hard, soft)
+
+
+def _active_if_cycle(params: dict[str, Param]) -> list[str] | None:
+    """A chain of conditions that leads back to where it started, e.g. ['a', 'b', 'a'], or None.
+
+    Conditional activation is resolved parent-first; a cycle has no first parent.
+    """
+    deps = {n: sorted(p.active_if.names & params.keys())
+            for n, p in params.items() if p.active_if is not None}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    for start in deps:
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(deps[start])]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            elif not state.get(nxt) and nxt in deps:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(deps[nxt]))
+    return None
 
 
 def _expr_problem(path: str, err: ExprError) -> FieldProblem:
