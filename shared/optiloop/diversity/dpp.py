@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from optiloop.diversity.distance import min_dist_to, sq_dists
+from optiloop.diversity.distance import sq_dists
 
 
-def select_dpp(E: np.ndarray, scores: np.ndarray, k: int, existing: np.ndarray,
+def select_dpp(E: np.ndarray, scores: np.ndarray, k: int, near: np.ndarray,
                min_distance: float = 0.0, bandwidth: float | None = None) -> list[int]:
+    """`near`: each candidate's distance to the nearest existing test (inf if none)."""
     n = len(E)
     k = min(k, n)
     if k <= 0:
         return []
     # candidates too close to existing tests lose quality rather than being excluded outright
-    near = min_dist_to(E, existing) if len(existing) else np.full(n, np.inf)
     s = scores - scores.min()
     q = np.exp(2.0 * (s / s.max() if s.max() > 0 else s))
     if min_distance > 0:

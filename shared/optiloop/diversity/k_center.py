@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from optiloop.diversity.distance import min_dist_to
 
-
-def select_k_center(E: np.ndarray, scores: np.ndarray, k: int, existing: np.ndarray,
+def select_k_center(E: np.ndarray, scores: np.ndarray, k: int, near: np.ndarray,
                     min_distance: float = 0.0, spread_weight: float = 0.5) -> list[int]:
+    """`near`: each candidate's distance to the nearest existing test (inf if none); the caller
+    computes it once per call, since the history can hold many thousands of tests."""
     n = len(E)
     k = min(k, n)
     if k <= 0:
         return []
-    near = min_dist_to(E, existing) if len(existing) else np.full(n, np.inf)
+    near = np.array(near, dtype=float)
     s = scores - scores.min() if n else scores
     s = s / s.max() if n and s.max() > 0 else np.zeros(n)
     chosen: list[int] = []

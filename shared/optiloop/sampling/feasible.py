@@ -31,17 +31,16 @@ def bisect_towards(space: Space, anchors: np.ndarray, targets: np.ndarray, steps
     target, to the resolution of `steps` halvings. Anchors must be feasible; results are snapped."""
     lo = np.zeros(len(anchors))
     hi = np.ones(len(anchors))
-    full = feasible_mask(space, space.snap(targets))
+    full = feasible_mask(space, targets)
     lo[full] = 1.0
-    todo = ~full
-    for _ in range(steps):
-        if not todo.any():
-            break
-        mid = (lo + hi) / 2
-        pts = space.snap(anchors + mid[:, None] * (targets - anchors))
-        ok = feasible_mask(space, pts)
-        lo = np.where(todo & ok, mid, lo)
-        hi = np.where(todo & ~ok, mid, hi)
+    todo = np.flatnonzero(~full)  # only rows still unresolved are evaluated at each step
+    A, D = anchors[todo], (targets - anchors)[todo]
+    for _ in range(steps if len(todo) else 0):
+        mid = (lo[todo] + hi[todo]) / 2
+        # decoding is all feasibility looks at, so unsnapped points decide exactly as snapped ones
+        ok = feasible_mask(space, A + mid[:, None] * D)
+        lo[todo] = np.where(ok, mid, lo[todo])
+        hi[todo] = np.where(ok, hi[todo], mid)
     out = space.snap(anchors + lo[:, None] * (targets - anchors))
     bad = ~feasible_mask(space, out)  # snapping discrete dims can step over the edge: fall back
     out[bad] = space.snap(anchors[bad])

@@ -7,6 +7,8 @@ in higher dimensions, and the `start` index lets a project continue its sequence
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 _PRIMES: list[int] = []
@@ -21,14 +23,21 @@ def _primes(k: int) -> list[int]:
     return _PRIMES[:k]
 
 
+@lru_cache(maxsize=256)
+def _permutations(seed: int, d: int) -> tuple[tuple[np.ndarray, ...], ...]:
+    """Digit permutations for every digit an index below 2**40 can have, always drawn in full, so
+    the scrambling of a dimension never depends on how far one call reaches."""
+    rng = np.random.default_rng([seed, 0x4A1])
+    return tuple(tuple(rng.permutation(b) for _ in range(int(np.ceil(40 * np.log(2) / np.log(b))) + 1))
+                 for b in _primes(d))
+
+
 def scrambled_halton(n: int, d: int, seed: int, start: int = 0) -> np.ndarray:
     """n points of a d-dimensional scrambled Halton sequence, from index `start` (deterministic)."""
-    rng = np.random.default_rng([seed, 0x4A1])
     idx = np.arange(start + 1, start + n + 1, dtype=np.int64)
     out = np.empty((n, d))
-    for j, b in enumerate(_primes(d)):
-        digits = int(np.ceil(np.log(start + n + 2) / np.log(b))) + 1
-        perms = [rng.permutation(b) for _ in range(digits)]
+    for j, (b, perms) in enumerate(zip(_primes(d), _permutations(seed, d), strict=True)):
+        digits = len(perms)  # a permuted 0 digit still contributes: use them all, always
         x = np.zeros(n)
         k = idx.copy()
         f = 1.0 / b

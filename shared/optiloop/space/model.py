@@ -148,6 +148,7 @@ class Space:
         self.index = {p.name: i for i, p in enumerate(params)}
         self.dim = len(params)
         self._conditional = [p for p in params if p.active_if is not None]
+        self._groups = _Groups(self.params)
         canon = {
             "params": {p.name: p.spec() for p in params},
             "hard": [r.source for r in hard],
@@ -159,7 +160,7 @@ class Space:
     def decode(self, U: np.ndarray) -> Batch:
         U = np.atleast_2d(np.asarray(U, dtype=float))
         n = U.shape[0]
-        cols = {p.name: p.decode(U[:, i]) for i, p in enumerate(self.params)}
+        cols = self._groups.decode(U)
         active = {p.name: np.ones(n, dtype=bool) for p in self.params}
         # active_if may refer to params that are themselves conditional: iterate to a fixed point
         for _ in range(len(self._conditional)):
@@ -181,10 +182,10 @@ class Space:
         """
         U = np.atleast_2d(np.asarray(U, dtype=float))
         batch = self.decode(U)
-        out = np.empty_like(U)
+        out = self._groups.encode(batch.cols, U.shape)
         for i, p in enumerate(self.params):
-            out[:, i] = p.encode(batch.cols[p.name])
-            out[~batch.active[p.name], i] = 0.5
+            if self._conditional:
+                out[~batch.active[p.name], i] = 0.5
         return out
 
     def encode_dicts(self, points: list[dict[str, Any]]) -> np.ndarray:
@@ -249,3 +250,62 @@ class Space:
 
     def feasible_dicts(self, points: list[dict[str, Any]]) -> np.ndarray:
         return self.feasible(self.decode(self.encode_dicts(points)))
+
+
+class _Groups:
+    """Params grouped by how they decode, so a batch decodes in a few array operations instead of
+    one Python call per parameter: samplers decode thousands of points per suggestion."""
+
+    def __init__(self, params: tuple[Param, ...]) -> None:
+        self.params = params
+        num = [(i, p) for i, p in enumerate(params) if p.is_numeric]
+        self.num_idx = np.array([i for i, _ in num], dtype=np.int64)
+        self.num_names = [p.name for _, p in num]
+        lo = np.array([p.low for _, p in num], dtype=float)
+        hi = np.array([p.high for _, p in num], dtype=float)
+        self.lo, self.hi = lo, hi
+        self.is_int = np.array([p.type == "integer" for _, p in num], dtype=bool)
+        self.is_log = np.array([p.log for _, p in num], dtype=bool)
+        top = np.where(self.is_int, hi + 1, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.a = np.where(self.is_log, np.log(np.where(self.is_log, lo, 1.0)), lo)
+            self.b = np.where(self.is_log, np.log(np.where(self.is_log, top, 1.0)), top)
+        self.cat = [(i, p.name, np.asarray(p.enum, dtype=object), len(p.enum))  # type: ignore[arg-type]
+                    for i, p in enumerate(params) if p.type == "string"]
+        self.bool = [(i, p.name) for i, p in enumerate(params) if p.type == "boolean"]
+
+    def decode(self, U: np.ndarray) -> dict[str, np.ndarray]:
+        U = np.clip(U, 0.0, np.nextafter(1.0, 0.0))
+        cols: dict[str, np.ndarray] = {}
+        if len(self.num_idx):
+            X = self.a + U[:, self.num_idx] * (self.b - self.a)
+            with np.errstate(over="ignore"):
+                X = np.where(self.is_log, np.exp(X), X)
+            X = np.where(self.is_int, np.floor(X), X)
+            X = np.clip(X, self.lo, self.hi)
+            for k, name in enumerate(self.num_names):
+                cols[name] = X[:, k]
+        for i, name, values, m in self.cat:
+            cols[name] = values[np.minimum((U[:, i] * m).astype(np.int64), m - 1)]
+        for i, name in self.bool:
+            cols[name] = U[:, i] >= 0.5
+        return {p.name: cols[p.name] for p in self.params}
+
+    def encode(self, cols: dict[str, np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        out = np.empty(shape)
+        if len(self.num_idx):
+            V = np.stack([cols[name].astype(float) for name in self.num_names], axis=1)
+            lo_cell = V  # an integer's cell is [v, v+1): encode to its middle
+            hi_cell = np.where(self.is_int, V + 1, V)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo_t = np.where(self.is_log, np.log(np.maximum(lo_cell, 1e-300)), lo_cell)
+                hi_t = np.where(self.is_log, np.log(np.maximum(hi_cell, 1e-300)), hi_cell)
+                width = self.b - self.a
+                Z = np.where(width > 0, ((lo_t + hi_t) / 2 - self.a) / np.where(width > 0, width, 1.0), 0.0)
+            out[:, self.num_idx] = Z
+        for i, name, values, m in self.cat:
+            index = {v: j for j, v in enumerate(values)}
+            out[:, i] = (np.fromiter((index[v] for v in cols[name]), float, len(cols[name])) + 0.5) / m
+        for i, name in self.bool:
+            out[:, i] = np.where(cols[name], 0.75, 0.25)
+        return out

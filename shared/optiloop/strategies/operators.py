@@ -16,6 +16,7 @@ from optiloop.sampling.feasible import bisect_towards, feasible_mask, push_to_ed
 from optiloop.sampling.halton import scrambled_halton
 from optiloop.sampling.proposals import propose
 from optiloop.strategies.context import SuggestContext
+from optiloop.surrogate.rff import predict_shared
 
 Operator = Callable[[SuggestContext, int], np.ndarray]
 
@@ -74,18 +75,18 @@ def op_mutate(ctx: SuggestContext, n: int) -> np.ndarray:
         return op_spread(ctx, n)
     rng, d = ctx.rng, ctx.space.dim
     C = ctx.state.U[parents].copy()
+    # which coordinates change: m ~ Geometric(1/2) per child, chosen by random ranks (vectorised)
+    m = np.minimum(rng.geometric(0.5, n), d)
+    ranks = np.argsort(np.argsort(rng.random((n, d)), axis=1), axis=1)
+    change = ranks < m[:, None]
+    how = rng.random((n, d))
+    numeric = np.array([p.is_numeric for p in ctx.space.params])
     fresh = propose(ctx.space, n, rng, mode="mixed")
     edges = propose(ctx.space, n, rng, mode="boundary")
-    for i in range(n):
-        m = min(d, int(rng.geometric(0.5)))
-        for j in rng.choice(d, m, replace=False):
-            r = rng.random()
-            if r < 0.4:
-                C[i, j] = fresh[i, j]
-            elif r < 0.7 and ctx.space.params[j].is_numeric:
-                C[i, j] = C[i, j] + rng.normal(0.0, 0.06)
-            else:
-                C[i, j] = edges[i, j]
+    nudge = C + rng.normal(0.0, 0.06, (n, d))
+    C = np.where(change & (how < 0.4), fresh, C)
+    C = np.where(change & (how >= 0.4) & (how < 0.7) & numeric, nudge, C)
+    C = np.where(change & ((how >= 0.7) | ((how >= 0.4) & ~numeric)), edges, C)
     return _repair_from(ctx, parents, C)
 
 
@@ -105,9 +106,8 @@ def op_model(ctx: SuggestContext, n: int) -> np.ndarray:
     pool = np.vstack([op_spread(ctx, 6 * n), op_mutate(ctx, 2 * n)])
     if sur is None or not len(pool):
         return pool[:n]
-    E = ctx.state.emb(pool)
-    m1, s1 = sur["cov"].predict(E)
-    m2, s2 = sur["fail"].predict(E)
+    pred = predict_shared({"cov": sur["cov"], "fail": sur["fail"]}, ctx.state.emb(pool))
+    (m1, s1), (m2, s2) = pred["cov"], pred["fail"]
     ucb = (m1 + 1.0 * s1) + 2.0 * (m2 + 1.0 * s2)
     return pool[np.argsort(-ucb, kind="stable")[:n]]
 

@@ -18,7 +18,9 @@ from optiloop.strategies.context import SuggestContext
 from optiloop.strategies.generators import Generator
 from optiloop.strategies.operators import OPERATORS
 from optiloop.strategies.state import point_key
+from optiloop.surrogate.rff import predict_shared
 
+SOFT_SCALE = 0.25
 OPERATOR_TEXT = {
     "uniform": "uniform random sample",
     "qmc": "quasi-random (scrambled Halton) point",
@@ -63,17 +65,15 @@ def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> np.nda
     return C[keep]
 
 
-def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, objectives: dict[str, float]) -> dict[str, np.ndarray]:
+def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, E: np.ndarray, near_hist: np.ndarray,
+          objectives: dict[str, float]) -> dict[str, np.ndarray]:
     st = ctx.state
-    E = st.emb(C)
     pairs = st.pairs.gain(st.binner.bins(C)).astype(float)
-    near = min_dist_to(E, st.E) if st.n_tests else np.ones(len(C))
-    near = np.where(np.isfinite(near), near, 1.0)
+    near = np.where(np.isfinite(near_hist), near_hist, 1.0)
     sur = ctx.surrogates if gen.model_scores else None
     if sur is not None:
-        m1, s1 = sur["cov"].predict(E)
-        m2, s2 = sur["fail"].predict(E)
-        m3, _ = sur["cost"].predict(E)
+        pred = predict_shared(sur, E)
+        (m1, s1), (m2, s2), (m3, _) = pred["cov"], pred["fail"], pred["cost"]
         cov = 0.35 * _norm(pairs) + 0.25 * _norm(near) + 0.4 * _norm(m1 + s1)
         fail = np.clip(m2 + s2, 0.0, 1.0)
         cost = np.maximum(np.expm1(m3), 0.0)
@@ -83,6 +83,8 @@ def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, objectives: dict[s
         cost = _prior_cost(ctx) * np.ones(len(C))
     total = (objectives.get("coverage_gain", 0.0) * cov + objectives.get("failure_prob", 0.0) * fail
              + objectives.get("cost", 0.0) * (1.0 - _norm(cost)))
+    if ctx.space.soft:  # soft relations: each violated one costs SOFT_SCALE per unit of its weight
+        total = total - SOFT_SCALE * ctx.space.soft_penalty(ctx.space.decode(C))
     return {"score": total, "coverage_gain": cov, "failure_prob": fail, "cost": cost, "new_pairs": pairs,
             "nearest": near, "model": np.array(sur is not None)}
 
@@ -112,10 +114,10 @@ def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[st
         owner_arr = np.concatenate([owner_arr, np.array(["boundary"] * len(extra), dtype=object)])
     if not len(C):
         return Batch(C, [], *(np.zeros(0) for _ in range(6)), weights=weights, model_used=False)
-    s = score(ctx, gen, C, objectives)
     E = ctx.state.emb(C)
+    near = min_dist_to(E, ctx.state.E)  # one pass over the history per call, then updated locally
+    s = score(ctx, gen, C, E, near, objectives)
     chosen: list[int] = []
-    existing = ctx.state.E
     select = select_dpp if method == "dpp" else select_k_center
     for op in sorted(alloc):
         idx = np.flatnonzero(owner_arr == op)
@@ -125,19 +127,20 @@ def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[st
         if method == "none" or gen.spread_weight == 0.0:
             pick = list(np.argsort(-s["score"][idx], kind="stable")[: alloc[op]])
         elif select is select_k_center:
-            pick = select_k_center(E[idx], s["score"][idx], alloc[op], existing, min_distance, gen.spread_weight)
+            pick = select_k_center(E[idx], s["score"][idx], alloc[op], near[idx], min_distance, gen.spread_weight)
         else:
-            pick = select_dpp(E[idx], s["score"][idx], alloc[op], existing, min_distance)
+            pick = select_dpp(E[idx], s["score"][idx], alloc[op], near[idx], min_distance)
         got = [int(idx[p]) for p in pick]
         chosen += got
-        existing = np.vstack([existing, E[got]])
+        if got:
+            near = np.minimum(near, min_dist_to(E, E[got]))
     if len(chosen) < k:  # an operator came up short: fill from everything left, best first
         rest = np.array([i for i in range(len(C)) if i not in set(chosen)], dtype=np.int64)
         if len(rest):
             if method == "none" or gen.spread_weight == 0.0:
                 pick = list(np.argsort(-s["score"][rest], kind="stable")[: k - len(chosen)])
             else:
-                pick = select_k_center(E[rest], s["score"][rest], k - len(chosen), existing, min_distance,
+                pick = select_k_center(E[rest], s["score"][rest], k - len(chosen), near[rest], min_distance,
                                        gen.spread_weight)
             chosen += [int(rest[p]) for p in pick]
     ch = np.array(chosen, dtype=np.int64)

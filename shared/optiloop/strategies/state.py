@@ -60,6 +60,7 @@ class ProjectState:
     corpus: list[int] = field(default_factory=list)  # rows whose run found something new or failed
     keys: set[bytes] = field(default_factory=set)  # snapped coords of every test: exact-duplicate check
     base: dict[str, RFFSurrogate] = field(init=False)
+    _tail: tuple[int, dict[str, RFFSurrogate]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -69,7 +70,7 @@ class ProjectState:
         self.U = np.empty((0, self.space.dim))
         self.E = self.emb(self.U)
         D = self.E.shape[1]
-        self.base = {t: RFFSurrogate(D, seed=i) for i, t in enumerate(TARGETS)}
+        self.base = {t: RFFSurrogate(D, seed=0) for t in TARGETS}  # shared features: see predict_shared
 
     @property
     def runs_total(self) -> int:
@@ -116,8 +117,11 @@ class ProjectState:
         """Base models plus the unaligned tail of runs (copies: the base stays chunk-aligned)."""
         if self.n_folded == self.n_runs:
             return self.base
-        X, Y = self._xy(h, self.n_folded, self.n_runs)
-        return {t: self.base[t].copy().partial_fit(X, Y[:, i]) for i, t in enumerate(TARGETS)}
+        if self._tail is None or self._tail[0] != self.n_runs:
+            X, Y = self._xy(h, self.n_folded, self.n_runs)
+            self._tail = (self.n_runs, {t: self.base[t].copy().partial_fit(X, Y[:, i])
+                                        for i, t in enumerate(TARGETS)})
+        return self._tail[1]
 
     def rarity(self, h: History, rows: list[int]) -> np.ndarray:
         """Energy of corpus members: sum over their buckets of 1/count, as rare-edge fuzzers do."""

@@ -57,9 +57,7 @@ class RFFSurrogate(Surrogate):
 
     def _posterior(self) -> tuple[np.ndarray, np.ndarray]:
         if self._cache is None:
-            L = np.linalg.cholesky(self.A_)
-            Linv = np.linalg.solve(L, np.eye(self.n_features))
-            Ainv = Linv.T @ Linv
+            Ainv = np.linalg.inv(self.A_)  # SPD with the prior on the diagonal: well conditioned
             self._cache = (Ainv @ self.r_, Ainv)
         return self._cache
 
@@ -67,7 +65,7 @@ class RFFSurrogate(Surrogate):
         P = self._phi(np.atleast_2d(X))
         w, Ainv = self._posterior()
         mean = P @ w
-        var = np.einsum("ij,jk,ik->i", P, Ainv, P)
+        var = ((P @ Ainv) * P).sum(axis=1)
         return mean, np.sqrt(np.maximum(var, 0.0))
 
     def copy(self) -> RFFSurrogate:
@@ -91,3 +89,17 @@ class RFFSurrogate(Surrogate):
         m.W_, m.b_, m.A_, m.r_ = W, z["b"], z["A"], z["r"]
         m.sum_y_, m.n_ = float(sum_y), int(n)
         return m
+
+
+def predict_shared(models: dict[str, RFFSurrogate], X: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Predict several targets whose models share features (same seed): the features, the costly
+    part, are computed once."""
+    first = next(iter(models.values()))
+    if not all(m.W_ is first.W_ or np.array_equal(m.W_, first.W_) for m in models.values()):
+        return {k: m.predict(X) for k, m in models.items()}
+    P = first._phi(np.atleast_2d(X))
+    out = {}
+    for k, m in models.items():
+        w, Ainv = m._posterior()
+        out[k] = (P @ w, np.sqrt(np.maximum(((P @ Ainv) * P).sum(axis=1), 0.0)))
+    return out

@@ -1,0 +1,133 @@
+"""Suggestion quality in process: the shared harness's loop and baselines, the core called directly.
+
+The official numbers come from ../shared/bench/testopt_bench.py against `optiloop serve` (HTTP);
+this driver runs the same loop without HTTP so strategy work can iterate in seconds.
+
+usage: python tests/benchmarks/inproc_quality.py [--strategies random,sobol,core] [--generator hybrid]
+       [--seeds 3] [--budget 500] [--suts image-resizer,...] [--suite path/to/suts.py]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT.parent / "shared" / "bench" / "testopt_bench.py"
+
+
+def load_harness():
+    spec = importlib.util.spec_from_file_location("testopt_bench", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+class CoreStrategy:
+    """The platform's use cases on an in-memory store: the same path the HTTP handlers take."""
+
+    def __init__(self, sut, seed, generator="hybrid"):
+        from optiloop.auth.principal import Principal
+        from optiloop.store.factory import open_memory
+        from optiloop.store.records import Constraint, Project
+        from optiloop.testopt.deps import Deps, new_id, utc_now
+
+        store, blobs = open_memory()
+        self.deps = Deps(store=store, blobs=blobs)
+        self.pid = new_id("prj")
+        store.projects.add(
+            Project(id=self.pid, name=sut.name, description="", created_at=utc_now(), created_by="bench")
+        )
+        store.constraints.add(
+            Constraint(
+                id=new_id("con"),
+                project_id=self.pid,
+                name="space",
+                type="hard",
+                weight=0.0,
+                json_schema=sut.schema,
+                version=1,
+                created_at=utc_now(),
+                created_by="bench",
+            )
+        )
+        self.principal = Principal(name="bench", role="admin", project_id=None, key_id="k")
+        self.seed, self.generator, self.ids, self.latencies = seed, generator, [], []
+
+    def ask(self, n):
+        from optiloop.testopt.suggest import SuggestRequest, suggest
+
+        t0 = time.perf_counter()
+        out = suggest(
+            self.deps,
+            self.pid,
+            SuggestRequest(generator=self.generator, batch_size=n, seed=self.seed),
+            "bench",
+        )
+        self.latencies.append(time.perf_counter() - t0)
+        self.ids = [t["id"] for t in out["tests"]]
+        return [t["params"] for t in out["tests"]]
+
+    def tell(self, params, outcomes):
+        from optiloop.testopt.ingest import RunReport, ingest_runs
+
+        reports = [
+            RunReport(
+                test_id=i,
+                status=o["status"],
+                duration_ms=o["duration_ms"],
+                cost_cents=o["cost_cents"],
+                failure_severity=o["failure_severity"],
+                buckets_hit=o["coverage_delta"]["buckets_hit"],
+            )
+            for i, o in zip(self.ids, outcomes)
+        ]
+        ingest_runs(self.deps, self.principal, self.pid, reports)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--suite", default=str(BENCH.parent / "suts_public.py"))
+    ap.add_argument("--strategies", default="random,sobol,core")
+    ap.add_argument("--generator", default="hybrid")
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--budget", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=20)
+    ap.add_argument("--suts", default="")
+    a = ap.parse_args()
+    hb = load_harness()
+    suts, hb.FAIL = hb.load_suite(a.suite)
+    suts = [s for s in suts if not a.suts or s.name in a.suts.split(",")]
+    for sut in suts:
+        for name in a.strategies.split(","):
+            rows, lat = [], []
+            t0 = time.perf_counter()
+            for seed in range(a.seeds):
+                st = {
+                    "random": lambda: hb.RandomStrategy(sut, seed),
+                    "sobol": lambda: hb.SobolStrategy(sut, seed),
+                    "tpe": lambda: hb.TPEStrategy(sut, seed),
+                    "core": lambda: CoreStrategy(sut, seed, a.generator),
+                }[name]()
+                rows.append(hb.run_one(sut, st, a.budget, a.batch))
+                lat += getattr(st, "latencies", [])
+            curve = {k: statistics.mean(r["curve"].get(k, 0) for r in rows) for k in rows[0]["curve"]}
+            msg = (
+                f"{sut.name:18s} {name:6s} buckets={statistics.mean(r['buckets'] for r in rows):6.1f} "
+                f"curve={curve} first_crit={statistics.median(r['first_critical'] for r in rows):5} "
+                f"kinds={statistics.mean(r['fail_kinds'] for r in rows):.1f} "
+                f"dup={statistics.mean(r['dup_rate'] for r in rows):.3f} "
+                f"infeas={sum(r['infeasible'] for r in rows)} wall={time.perf_counter() - t0:.1f}s"
+            )
+            if lat:
+                lat.sort()
+                msg += f" p95={1000 * lat[int(0.95 * (len(lat) - 1))]:.1f}ms"
+            print(msg, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
