@@ -97,7 +97,10 @@ def ingest_runs(
     _validate(reports)
     get_project(deps, project_id)
     store = deps.store
-    with _lock_for(project_id):
+    # The reads (existing runs, seen buckets, next seq) and the writes share one transaction: on SQLite
+    # it holds the write lock from the first read, so a concurrent ingest from another process cannot
+    # slip in between and claim the same seq or the same "new" buckets.
+    with _lock_for(project_id), store.transaction():
         ids = list(dict.fromkeys(r.test_id for r in reports))
         tests = store.tests.get_many(project_id, ids)
         existing = store.runs.get_many(project_id, ids)
@@ -170,23 +173,22 @@ def ingest_runs(
                 message=f"no run was accepted: {len(rejected)} rejected",
             )
         if accepted:
-            with store.transaction():
-                store.runs.add_many(accepted)
-                store.audit.append(
-                    principal=principal.name,
-                    action="runs.ingested",
-                    project_id=project_id,
-                    target=None,
-                    details={
-                        "accepted": len(accepted),
-                        "duplicates": duplicates,
-                        "rejected": len(rejected),
-                        "new_buckets": len(new_in_request),
-                        "first_seq": accepted[0].seq,
-                        "last_seq": accepted[-1].seq,
-                        "key_id": principal.key_id,
-                    },
-                )
+            store.runs.add_many(accepted)
+            store.audit.append(
+                principal=principal.name,
+                action="runs.ingested",
+                project_id=project_id,
+                target=None,
+                details={
+                    "accepted": len(accepted),
+                    "duplicates": duplicates,
+                    "rejected": len(rejected),
+                    "new_buckets": len(new_in_request),
+                    "first_seq": accepted[0].seq,
+                    "last_seq": accepted[-1].seq,
+                    "key_id": principal.key_id,
+                },
+            )
         return {
             "accepted": len(accepted),
             "duplicates": duplicates,
