@@ -203,3 +203,20 @@ def test_list_tests_by_status(api: Api) -> None:
     bad = api.client.get(f"/v1/projects/{pid}/tests?status=done", headers=api.admin)
     assert bad.status_code == 422 and api.error_fields(bad) == ["query.status"]
     assert math.isclose(ran[0]["run"]["cost_cents"], 1.0)
+
+
+def test_concurrent_resends_store_each_run_once(api: Api) -> None:
+    """Runners retry in parallel: however the requests interleave, each run lands exactly once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pid = api.project()
+    t = api.add_tests(pid, 30)
+    batch = [run(tid, [i, i + 1]) for i, tid in enumerate(t)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: ingest(api, pid, batch).json(), range(8)))
+    assert sum(r["accepted"] for r in results) == 30
+    assert sum(r["duplicates"] for r in results) == 30 * 7
+    assert sum(r["new_buckets"] for r in results) == 31
+    runs = api.deps.store.runs.list_since(pid, 0)
+    assert sorted(x.seq for x in runs) == list(range(1, 31))
+    assert sum(x.new_buckets for x in runs) == 31

@@ -111,6 +111,7 @@ def test_unexpected_error_is_500_with_request_id_and_no_trace(
     assert r.status_code == 500
     err = r.json()["error"]
     assert err["code"] == "internal_error" and err["request_id"].startswith("req_")
+    assert r.headers["x-request-id"] == err["request_id"]
     assert "secret" not in r.text and "Traceback" not in r.text
     assert any(err["request_id"] in rec.getMessage() for rec in caplog.records)
 
@@ -124,3 +125,10 @@ def test_every_response_carries_a_request_id(api: Api) -> None:
 def test_wrong_method_is_405_in_the_error_shape(api: Api) -> None:
     r = api.client.put("/v1/projects", headers=api.admin, json={})
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_openapi_documents_every_route_without_a_key(api: Api) -> None:
+    spec = api.client.get("/openapi.json").json()
+    assert "/v1/projects/{project_id}/tests:suggest" in spec["paths"]
+    assert "/v1/projects/{project_id}/runs:ingest" in spec["paths"]
+    assert api.client.get("/docs").status_code == 200

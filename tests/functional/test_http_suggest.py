@@ -117,3 +117,23 @@ def test_viewer_cannot_suggest(api: Api) -> None:
     r = api.client.post(f"/v1/projects/{pid}/tests:suggest", headers=api.key("viewer"), json={})
     assert r.status_code == 403
     assert api.deps.store.tests.max_seq(pid) == 0
+
+
+def test_spent_project_budget_stops_suggestions(api: Api) -> None:
+    pid = api.project(budget_cents=5)
+    api.constrain(pid)
+    t = api.add_tests(pid, 1)
+    r = api.client.post(
+        f"/v1/projects/{pid}/runs:ingest",
+        headers=api.admin,
+        json={"runs": [{"test_id": t[0], "status": "pass", "cost_cents": 6}]},
+    )
+    assert r.status_code == 200
+    before = api.deps.store.tests.max_seq(pid)
+    r = suggest(api, pid, batch_size=3)
+    assert r.status_code == 409, r.text
+    assert api.deps.store.tests.max_seq(pid) == before
+    cov = api.client.get(f"/v1/projects/{pid}/coverage", headers=api.admin).json()
+    assert cov["spend_cents"] == 6 and cov["budget_left_cents"] == -1
+    api.client.patch(f"/v1/projects/{pid}", headers=api.admin, json={"budget_cents": None})
+    assert suggest(api, pid, batch_size=3).status_code == 200

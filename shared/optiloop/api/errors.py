@@ -179,6 +179,9 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         error_body(
             "internal_error", "an unexpected error occurred; quote the request_id when reporting it", [], rid
         ),
+        # this handler runs outside the request guard (in Starlette's outermost middleware), so it sets
+        # the header the guard would have added
+        {"x-request-id": rid} if rid else None,
     )
 
 
