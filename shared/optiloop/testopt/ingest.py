@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 from optiloop.auth.principal import Principal
@@ -62,7 +63,8 @@ def fingerprint(r: RunReport) -> str:
 
 
 def _validate(reports: Sequence[RunReport]) -> None:
-    """Range checks for callers that bypass the HTTP models; the API catches these earlier."""
+    """Range checks for callers that bypass the HTTP models (the demo, workers); the API catches these
+    earlier. numbers.Integral/Real so numpy scalars from a simulator are accepted like ints and floats."""
     probs: list[FieldProblem] = []
     if len(reports) > MAX_RUNS_PER_REQUEST:
         probs.append(FieldProblem("runs", f"at most {MAX_RUNS_PER_REQUEST} runs per request"))
@@ -72,17 +74,18 @@ def _validate(reports: Sequence[RunReport]) -> None:
             probs.append(FieldProblem(f"{p}.status", "must be 'pass', 'fail' or 'skipped'"))
         for name in ("duration_ms", "cost_cents"):
             v = getattr(r, name)
-            if not isinstance(v, int | float) or isinstance(v, bool) or not (0 <= v < float("inf")):
+            if not isinstance(v, Real) or isinstance(v, bool) or not (0 <= v < float("inf")):
                 probs.append(FieldProblem(f"{p}.{name}", "must be a finite number >= 0"))
         sev = r.failure_severity
-        if not isinstance(sev, int) or isinstance(sev, bool) or not 0 <= sev <= MAX_SEVERITY:
+        if not isinstance(sev, Integral) or isinstance(sev, bool) or not 0 <= sev <= MAX_SEVERITY:
             probs.append(FieldProblem(f"{p}.failure_severity", f"must be an integer 0..{MAX_SEVERITY}"))
         if len(r.buckets_hit) > MAX_BUCKETS_PER_RUN:
             probs.append(
                 FieldProblem(f"{p}.coverage_delta.buckets_hit", f"at most {MAX_BUCKETS_PER_RUN} buckets")
             )
         elif any(
-            not isinstance(b, int) or isinstance(b, bool) or not 0 <= b <= MAX_BUCKET for b in r.buckets_hit
+            not isinstance(b, Integral) or isinstance(b, bool) or not 0 <= b <= MAX_BUCKET
+            for b in r.buckets_hit
         ):
             probs.append(
                 FieldProblem(f"{p}.coverage_delta.buckets_hit", f"buckets are integers 0..{MAX_BUCKET}")
