@@ -49,6 +49,25 @@ def test_admin_token_bootstrap_and_data_survive_a_restart(serve: Callable, tmp_p
     keys = requests.get(f"{s.url}/v1/api-keys", headers={"x-api-key": TOKEN}, timeout=5).json()["items"]
     assert {k["principal"] for k in keys} == {"admin", "ci"}
     assert requests.get(f"{s.url}/docs", timeout=5).status_code == 200
+    # one turn of the loop over the socket: suggest -> run -> ingest -> coverage
+    r = requests.post(
+        f"{s.url}/v1/projects/{pid}/tests:suggest",
+        headers=h(ci_key),
+        timeout=30,
+        json={"batch_size": 5, "seed": 3},
+    )
+    assert r.status_code in (200, 501), r.text
+    n_run = 0
+    if r.status_code == 200:
+        runs = [
+            {"test_id": t["id"], "status": "pass", "cost_cents": 1, "coverage_delta": {"buckets_hit": [i]}}
+            for i, t in enumerate(r.json()["tests"])
+        ]
+        r = requests.post(
+            f"{s.url}/v1/projects/{pid}/runs:ingest", headers=h(ci_key), json={"runs": runs}, timeout=10
+        )
+        assert r.status_code == 200 and r.json()["accepted"] == len(runs)
+        n_run = len(runs)
     assert "OPTILOOP_ADMIN_KEY=" not in s.output()  # the token is the key: nothing to print
     s.stop()
 
@@ -59,6 +78,8 @@ def test_admin_token_bootstrap_and_data_survive_a_restart(serve: Callable, tmp_p
     assert sp["space_version"] == space_version and set(sp["params"]) == {"payload_kb", "region"}
     assert len(requests.get(f"{s2.url}/v1/api-keys", headers=h(TOKEN), timeout=5).json()["items"]) == 2
     assert requests.get(f"{s2.url}/v1/audit/verify", headers=h(TOKEN), timeout=5).json()["ok"] is True
+    cov = requests.get(f"{s2.url}/v1/projects/{pid}/coverage", headers=h(ci_key), timeout=5).json()
+    assert cov["tests_run"] == n_run and cov["unique_buckets"] == n_run
 
 
 def test_without_admin_token_the_printed_key_works(serve: Callable, tmp_path: Path) -> None:
