@@ -84,3 +84,39 @@ def propose(space: Space, n: int, rng: np.random.Generator, mode: Mode = "mixed"
             edges = np.array(edge_units(p))
             U[bsel, j] = edges[rng.integers(0, len(edges), int(bsel.sum()))]
     return U
+
+
+class WideDims:
+    """The wide non-negative numeric params of a space and their log-ish coordinate.
+
+    Samplers mostly work in the unit cube, which is linear in each param; on a range like
+    1..8192, a step that is small in unit space is still hundreds of units, and 1, 10 and 100 all
+    look alike. Distances, surrogate inputs and mutation steps therefore also see the log-ish
+    coordinate of these params.
+    """
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.dims = [(j, p, k) for j, p in enumerate(space.params) if (k := logish_k(p)) is not None]
+        self.idx = np.array([j for j, _, _ in self.dims], dtype=np.int64)
+
+    def to_z(self, U: np.ndarray) -> np.ndarray:
+        """(n, len(dims)) log-ish coordinates of the wide params of unit points U."""
+        if not self.dims:
+            return np.empty((len(U), 0))
+        batch_cols = self.space.decode(U).cols
+        return np.stack([value_to_logish(p, batch_cols[p.name].astype(float), k) for _, p, k in self.dims], axis=1)
+
+    def set_z(self, U: np.ndarray, Z: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """U with the wide params moved to log-ish coordinates Z where `which` (n, len(dims)) is set."""
+        out = U.copy()
+        for c, (j, p, k) in enumerate(self.dims):
+            rows = which[:, c]
+            if rows.any():
+                out[rows, j] = p.encode(logish_to_value(p, np.clip(Z[rows, c], 0.0, 1.0), k))
+        return out
+
+
+@lru_cache(maxsize=256)
+def wide_dims(space: Space) -> WideDims:
+    return WideDims(space)

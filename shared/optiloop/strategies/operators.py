@@ -14,7 +14,7 @@ import numpy as np
 
 from optiloop.sampling.feasible import bisect_towards, feasible_mask, push_to_edges, sample_feasible
 from optiloop.sampling.halton import scrambled_halton
-from optiloop.sampling.proposals import propose
+from optiloop.sampling.proposals import propose, wide_dims
 from optiloop.strategies.context import SuggestContext
 from optiloop.surrogate.rff import predict_shared
 
@@ -51,12 +51,11 @@ def op_edge(ctx: SuggestContext, n: int) -> np.ndarray:
 
 
 def _parents(ctx: SuggestContext, n: int) -> np.ndarray:
-    corpus = ctx.state.corpus
-    if not corpus:
+    rows, e = ctx.state.rarity(2000)
+    if not len(rows):
         return np.empty(0, dtype=np.int64)
-    rows = corpus[-2000:]
-    e = ctx.state.rarity(ctx.history, rows) + 1e-3
-    return np.asarray(rows)[ctx.rng.choice(len(rows), n, p=e / e.sum())]
+    e = e + 1e-3
+    return rows[ctx.rng.choice(len(rows), n, p=e / e.sum())]
 
 
 def _repair_from(ctx: SuggestContext, parents: np.ndarray, children: np.ndarray) -> np.ndarray:
@@ -84,6 +83,10 @@ def op_mutate(ctx: SuggestContext, n: int) -> np.ndarray:
     fresh = propose(ctx.space, n, rng, mode="mixed")
     edges = propose(ctx.space, n, rng, mode="boundary")
     nudge = C + rng.normal(0.0, 0.06, (n, d))
+    wide = wide_dims(ctx.space)
+    if len(wide.idx):  # wide ranges take their small steps on the log-ish scale
+        Z = wide.to_z(C) + rng.normal(0.0, 0.06, (n, len(wide.idx)))
+        nudge[:, wide.idx] = wide.set_z(C, Z, np.ones_like(Z, dtype=bool))[:, wide.idx]
     C = np.where(change & (how < 0.4), fresh, C)
     C = np.where(change & (how >= 0.4) & (how < 0.7) & numeric, nudge, C)
     C = np.where(change & ((how >= 0.7) | ((how >= 0.4) & ~numeric)), edges, C)

@@ -10,7 +10,7 @@ reproducible for a seed, while the per-call cost stays O(chunk), not O(history).
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,10 +55,15 @@ class ProjectState:
     n_tests: int = 0
     n_runs: int = 0
     n_folded: int = 0
-    bucket_count: Counter = field(default_factory=Counter)
     op_rewards: dict[str, list[float]] = field(default_factory=dict)
     corpus: list[int] = field(default_factory=list)  # rows whose run found something new or failed
-    keys: set[bytes] = field(default_factory=set)  # snapped coords of every test: exact-duplicate check
+    keys: set[bytes] = field(default_factory=set)
+    # buckets of each corpus row as dense indices, flattened, for vectorised rarity
+    bucket_ids: dict[int, int] = field(default_factory=dict)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    corpus_flat: list[int] = field(default_factory=list)
+    corpus_ends: list[int] = field(default_factory=list)
+    corpus_fail: list[float] = field(default_factory=list)  # snapped coords of every test: exact-duplicate check
     base: dict[str, RFFSurrogate] = field(init=False)
     _tail: tuple[int, dict[str, RFFSurrogate]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,7 +94,11 @@ class ProjectState:
             self.n_tests = len(h.tests)
         for tid in h.run_order[self.n_runs:]:
             r = h.runs[tid]
-            self.bucket_count.update(set(r.buckets))
+            dense = [self.bucket_ids.setdefault(b, len(self.bucket_ids)) for b in set(r.buckets)]
+            if len(self.bucket_ids) > len(self.counts):
+                self.counts = np.concatenate([self.counts, np.zeros(max(len(self.bucket_ids) - len(self.counts),
+                                                                         len(self.counts)))])
+            np.add.at(self.counts, dense, 1.0)
             row = h.test_index.get(tid)
             if row is None:
                 continue
@@ -99,6 +108,9 @@ class ProjectState:
                 del rewards[0]
             if r.new_buckets > 0 or r.status == "fail":
                 self.corpus.append(row)
+                self.corpus_flat.extend(dense)
+                self.corpus_ends.append(len(self.corpus_flat))
+                self.corpus_fail.append(0.5 * r.failure_severity if r.status == "fail" else 0.0)
         self.n_runs = len(h.run_order)
         aligned = (self.n_runs // CHUNK) * CHUNK
         if aligned > self.n_folded:
@@ -123,16 +135,21 @@ class ProjectState:
                                         for i, t in enumerate(TARGETS)})
         return self._tail[1]
 
-    def rarity(self, h: History, rows: list[int]) -> np.ndarray:
-        """Energy of corpus members: sum over their buckets of 1/count, as rare-edge fuzzers do."""
-        out = np.empty(len(rows))
-        for k, row in enumerate(rows):
-            r = h.runs.get(self.ids[row])
-            e = sum(1.0 / self.bucket_count[b] for b in set(r.buckets)) if r and r.buckets else 0.0
-            if r is not None and r.status == "fail":
-                e += 0.5 * r.failure_severity
-            out[k] = e
-        return out
+    def rarity(self, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and energies of the newest `last` corpus members: the sum over their buckets of
+        1/count (rare-edge fuzzers' energy), plus a bonus for failures. Vectorised over the corpus."""
+        k = len(self.corpus)
+        first = max(0, k - last)
+        if not k:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        start = self.corpus_ends[first - 1] if first else 0
+        flat = np.asarray(self.corpus_flat[start:], dtype=np.int64)
+        ends = np.asarray(self.corpus_ends[first:], dtype=np.int64) - start
+        inv = 1.0 / self.counts[flat] if len(flat) else np.zeros(0)
+        csum = np.concatenate([[0.0], np.cumsum(inv)])
+        begins = np.concatenate([[0], ends[:-1]])
+        energy = csum[ends] - csum[begins] + np.asarray(self.corpus_fail[first:])
+        return np.asarray(self.corpus[first:], dtype=np.int64), energy
 
 
 _lock = threading.Lock()

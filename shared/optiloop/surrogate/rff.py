@@ -98,8 +98,13 @@ def predict_shared(models: dict[str, RFFSurrogate], X: np.ndarray) -> dict[str, 
     if not all(m.W_ is first.W_ or np.array_equal(m.W_, first.W_) for m in models.values()):
         return {k: m.predict(X) for k, m in models.items()}
     P = first._phi(np.atleast_2d(X))
+    _, Ainv0 = first._posterior()
+    var0 = np.sqrt(np.maximum(((P @ Ainv0) * P).sum(axis=1), 0.0))
     out = {}
     for k, m in models.items():
+        if m._cache is None and m is not first and np.array_equal(m.A_, first.A_):
+            # same inputs, same features: the posterior covariance is the same matrix, so share it
+            m._cache = (Ainv0 @ m.r_, Ainv0)
         w, Ainv = m._posterior()
-        out[k] = (P @ w, np.sqrt(np.maximum(((P @ Ainv) * P).sum(axis=1), 0.0)))
+        out[k] = (P @ w, var0 if Ainv is Ainv0 else np.sqrt(np.maximum(((P @ Ainv) * P).sum(axis=1), 0.0)))
     return out

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import secrets
+import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,8 +15,17 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_id_rng: tuple[int, random.Random] | None = None
+
+
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
+    """A 64-bit random id. Ids name records, they grant nothing (API keys use `secrets`), so a
+    PRNG seeded from the OS per process is enough, and ~100x cheaper than an urandom call per id
+    in a batch of hundreds. Reseeded after fork so forked workers never share a stream."""
+    global _id_rng
+    if _id_rng is None or _id_rng[0] != os.getpid():
+        _id_rng = (os.getpid(), random.Random(os.urandom(32)))
+    return f"{prefix}_{_id_rng[1].getrandbits(64):016x}"
 
 
 @dataclass

@@ -18,10 +18,12 @@ def audit_logs(
     action: Annotated[str | None, Query(max_length=100)] = None,
     after_seq: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    verify: Annotated[bool, Query(description="also recompute the hash chain (reads the whole log)")] = False,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    return list_audit(deps, who, project_id=project_id, action=action, after_seq=after_seq, limit=limit)
+    return list_audit(deps, who, project_id=project_id, action=action, after_seq=after_seq, limit=limit,
+                      verify=verify)
 
 
 @router.get("/v1/audit/verify")
