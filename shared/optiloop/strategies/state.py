@@ -32,13 +32,23 @@ def point_key(u: np.ndarray) -> bytes:
     return np.round(u, 12).tobytes()
 
 
+def novel_failure(r: Run) -> bool:
+    """A failure that also hit behaviour never seen before: a new failure mode, not a rerun of one."""
+    return r.status == "fail" and r.new_buckets > 0
+
+
 def run_reward(r: Run) -> float:
-    """What a test earned its operator: new behaviour, and failures weighted by severity."""
-    return float(r.new_buckets) + (2.0 * r.failure_severity if r.status == "fail" else 0.0)
+    """What a test earned its operator: new behaviour, plus severity for a new failure mode.
+    Known failures earn nothing extra, or the bandit would farm one bug instead of finding more."""
+    return float(r.new_buckets) + (2.0 * r.failure_severity if novel_failure(r) else 0.0)
 
 
 def run_targets(r: Run) -> tuple[float, float, float]:
+    """Surrogate targets. Failure is severity-weighted; a repeat of a known failure mode counts a
+    quarter, so predicted failure points at where failures are likely and not yet exhausted."""
     fail = min(r.failure_severity, 5) / 5.0 if r.status == "fail" else 0.0
+    if fail and not novel_failure(r):
+        fail *= 0.25
     return float(np.log1p(r.new_buckets)), fail, float(np.log1p(max(r.cost_cents, 0.0)))
 
 
@@ -56,7 +66,7 @@ class ProjectState:
     n_runs: int = 0
     n_folded: int = 0
     op_rewards: dict[str, list[float]] = field(default_factory=dict)
-    corpus: list[int] = field(default_factory=list)  # rows whose run found something new or failed
+    corpus: list[int] = field(default_factory=list)  # rows whose run found something new
     keys: set[bytes] = field(default_factory=set)
     # buckets of each corpus row as dense indices, flattened, for vectorised rarity
     bucket_ids: dict[int, int] = field(default_factory=dict)
@@ -106,7 +116,7 @@ class ProjectState:
             rewards.append(run_reward(r))
             if len(rewards) > REWARD_WINDOW:
                 del rewards[0]
-            if r.new_buckets > 0 or r.status == "fail":
+            if r.new_buckets > 0:
                 self.corpus.append(row)
                 self.corpus_flat.extend(dense)
                 self.corpus_ends.append(len(self.corpus_flat))
