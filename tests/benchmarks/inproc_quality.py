@@ -84,9 +84,19 @@ class CoreStrategy:
                 failure_severity=o["failure_severity"],
                 buckets_hit=o["coverage_delta"]["buckets_hit"],
             )
-            for i, o in zip(self.ids, outcomes)
+            for i, o in zip(self.ids, outcomes, strict=True)
         ]
         ingest_runs(self.deps, self.principal, self.pid, reports)
+
+
+def make_strategy(hb, name, sut, seed, generator):
+    if name == "random":
+        return hb.RandomStrategy(sut, seed)
+    if name == "sobol":
+        return hb.SobolStrategy(sut, seed)
+    if name == "tpe":
+        return hb.TPEStrategy(sut, seed)
+    return CoreStrategy(sut, seed, generator)
 
 
 def main() -> None:
@@ -107,12 +117,7 @@ def main() -> None:
             rows, lat = [], []
             t0 = time.perf_counter()
             for seed in range(a.seeds):
-                st = {
-                    "random": lambda: hb.RandomStrategy(sut, seed),
-                    "sobol": lambda: hb.SobolStrategy(sut, seed),
-                    "tpe": lambda: hb.TPEStrategy(sut, seed),
-                    "core": lambda: CoreStrategy(sut, seed, a.generator),
-                }[name]()
+                st = make_strategy(hb, name, sut, seed, a.generator)
                 rows.append(hb.run_one(sut, st, a.budget, a.batch))
                 lat += getattr(st, "latencies", [])
             curve = {k: statistics.mean(r["curve"].get(k, 0) for r in rows) for k in rows[0]["curve"]}

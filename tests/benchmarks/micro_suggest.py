@@ -4,7 +4,8 @@ The history is built through the real use cases (suggest 500 at a time, run on a
 ingest), then `--calls` suggestions of `--batch` are timed back to back, each leaving its tests
 pending, as a busy project would. Prints p50/p95/max per generator.
 
-usage: python tests/benchmarks/micro_suggest.py [--runs 5000] [--batch 50] [--calls 40] [--generators hybrid,...]
+usage: python tests/benchmarks/micro_suggest.py [--runs 5000] [--batch 50] [--calls 40]
+       [--generators hybrid,...]
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import optiloop  # noqa: F401  (first: pins BLAS threads before numpy loads)
+import numpy as np
 
-import numpy as np  # noqa: I001
+import optiloop  # noqa: F401  (first: pins BLAS threads before numpy loads)
 from optiloop.auth.principal import Principal
 from optiloop.store.factory import open_memory
 from optiloop.store.records import Constraint, Project
@@ -31,19 +32,37 @@ def build(runs: int, generator: str) -> tuple[Deps, str]:
     deps = Deps(store=store, blobs=blobs)
     pid = new_id("prj")
     store.projects.add(Project(id=pid, name="micro", description="", created_at=utc_now(), created_by="b"))
-    store.constraints.add(Constraint(id=new_id("con"), project_id=pid, name="s", type="hard", weight=0.0,
-                                     json_schema=CheckoutService.schema, version=1, created_at=utc_now(),
-                                     created_by="b"))
+    store.constraints.add(
+        Constraint(
+            id=new_id("con"),
+            project_id=pid,
+            name="s",
+            type="hard",
+            weight=0.0,
+            json_schema=CheckoutService.schema,
+            version=1,
+            created_at=utc_now(),
+            created_by="b",
+        )
+    )
     done = 0
     while done < runs:
-        out = suggest(deps, pid, SuggestRequest(generator="random", batch_size=min(500, runs - done), seed=done),
-                      "b")
+        out = suggest(
+            deps, pid, SuggestRequest(generator="random", batch_size=min(500, runs - done), seed=done), "b"
+        )
         reps = []
         for t in out["tests"]:
             o = CheckoutService.run(t["params"])
-            reps.append(RunReport(test_id=t["id"], status=o["status"], duration_ms=o["duration_ms"],
-                                  cost_cents=o["cost_cents"], failure_severity=o["failure_severity"],
-                                  buckets_hit=o["coverage_delta"]["buckets_hit"]))
+            reps.append(
+                RunReport(
+                    test_id=t["id"],
+                    status=o["status"],
+                    duration_ms=o["duration_ms"],
+                    cost_cents=o["cost_cents"],
+                    failure_severity=o["failure_severity"],
+                    buckets_hit=o["coverage_delta"]["buckets_hit"],
+                )
+            )
         ingest_runs(deps, WHO, pid, reps)
         done += len(reps)
     return deps, pid
@@ -67,8 +86,10 @@ def main() -> None:
             suggest(deps, pid, SuggestRequest(generator=g, batch_size=a.batch, seed=i), "b")
             lat.append(1000 * (time.perf_counter() - t))
         lat_arr = np.array(lat)
-        print(f"{g:9s} batch={a.batch} runs={a.runs} p50={np.percentile(lat_arr, 50):6.1f}ms "
-              f"p95={np.percentile(lat_arr, 95):6.1f}ms max={lat_arr.max():6.1f}ms")
+        print(
+            f"{g:9s} batch={a.batch} runs={a.runs} p50={np.percentile(lat_arr, 50):6.1f}ms "
+            f"p95={np.percentile(lat_arr, 95):6.1f}ms max={lat_arr.max():6.1f}ms"
+        )
 
 
 if __name__ == "__main__":

@@ -22,17 +22,34 @@ from optiloop.testopt.suggest import SuggestRequest, suggest
 
 def _loop(deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: int, tick) -> dict[str, Any]:
     pid = new_id("prj")
-    deps.store.projects.add(Project(id=pid, name=f"demo-{generator}", description=sut.name,
-                                    created_at=utc_now(), created_by="demo"))
-    deps.store.constraints.add(Constraint(id=new_id("con"), project_id=pid, name="space", type="hard", weight=0.0,
-                                          json_schema=sut.schema, version=1, created_at=utc_now(),
-                                          created_by="demo"))
+    deps.store.projects.add(
+        Project(
+            id=pid, name=f"demo-{generator}", description=sut.name, created_at=utc_now(), created_by="demo"
+        )
+    )
+    deps.store.constraints.add(
+        Constraint(
+            id=new_id("con"),
+            project_id=pid,
+            name="space",
+            type="hard",
+            weight=0.0,
+            json_schema=sut.schema,
+            version=1,
+            created_at=utc_now(),
+            created_by="demo",
+        )
+    )
     who = Principal(name="demo", role="admin", project_id=None, key_id="demo")
     seen: set[int] = set()
     curve, first_fail, n = [], None, 0
     while n < n_tests:
-        out = suggest(deps, pid, SuggestRequest(generator=generator, batch_size=min(batch, n_tests - n), seed=seed),
-                      "demo")
+        out = suggest(
+            deps,
+            pid,
+            SuggestRequest(generator=generator, batch_size=min(batch, n_tests - n), seed=seed),
+            "demo",
+        )
         reports = []
         for t in out["tests"]:
             o = sut.run(t["params"])
@@ -41,9 +58,16 @@ def _loop(deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: 
             curve.append(len(seen))
             if o["failure_severity"] >= 3 and first_fail is None:
                 first_fail = n
-            reports.append(RunReport(test_id=t["id"], status=o["status"], duration_ms=o["duration_ms"],
-                                     cost_cents=o["cost_cents"], failure_severity=o["failure_severity"],
-                                     buckets_hit=o["coverage_delta"]["buckets_hit"]))
+            reports.append(
+                RunReport(
+                    test_id=t["id"],
+                    status=o["status"],
+                    duration_ms=o["duration_ms"],
+                    cost_cents=o["cost_cents"],
+                    failure_severity=o["failure_severity"],
+                    buckets_hit=o["coverage_delta"]["buckets_hit"],
+                )
+            )
         ingest_runs(deps, who, pid, reports)
         tick(len(reports))
         if not out["tests"]:
@@ -96,8 +120,11 @@ def _plot(results: dict[str, dict[str, Any]], title: str, out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     for g, r in results.items():
-        line = ax.plot(range(1, len(r["curve"]) + 1), r["curve"], label=f"OptiLoop {g}" if g != "random"
-                       else "random generation")[0]
+        line = ax.plot(
+            range(1, len(r["curve"]) + 1),
+            r["curve"],
+            label=f"OptiLoop {g}" if g != "random" else "random generation",
+        )[0]
         if r["first_severe"]:
             ax.axvline(r["first_severe"], color=line.get_color(), ls=":", lw=1)
     ax.set_xlabel("tests run")

@@ -22,8 +22,9 @@ class Binner:
         for p in space.params:
             if p.is_numeric:
                 levels = p.n_levels
-                self.sizes.append(levels if levels is not None and levels <= INTERIOR_BINS + 2
-                                  else INTERIOR_BINS + 2)
+                self.sizes.append(
+                    levels if levels is not None and levels <= INTERIOR_BINS + 2 else INTERIOR_BINS + 2
+                )
             else:
                 self.sizes.append(p.n_levels or 2)
         self.sizes_arr = np.array(self.sizes, dtype=np.int64)

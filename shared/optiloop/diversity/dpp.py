@@ -11,8 +11,14 @@ import numpy as np
 from optiloop.diversity.distance import sq_dists
 
 
-def select_dpp(E: np.ndarray, scores: np.ndarray, k: int, near: np.ndarray,
-               min_distance: float = 0.0, bandwidth: float | None = None) -> list[int]:
+def select_dpp(
+    E: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    near: np.ndarray,
+    min_distance: float = 0.0,
+    bandwidth: float | None = None,
+) -> list[int]:
     """`near`: each candidate's distance to the nearest existing test (inf if none)."""
     n = len(E)
     k = min(k, n)

@@ -11,8 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def select_k_center(E: np.ndarray, scores: np.ndarray, k: int, near: np.ndarray,
-                    min_distance: float = 0.0, spread_weight: float = 0.5) -> list[int]:
+def select_k_center(
+    E: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    near: np.ndarray,
+    min_distance: float = 0.0,
+    spread_weight: float = 0.5,
+) -> list[int]:
     """`near`: each candidate's distance to the nearest existing test (inf if none); the caller
     computes it once per call, since the history can hold many thousands of tests."""
     n = len(E)

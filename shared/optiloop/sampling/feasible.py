@@ -26,7 +26,9 @@ def filter_feasible(space: Space, U: np.ndarray) -> np.ndarray:
     return U[feasible_mask(space, U)]
 
 
-def bisect_towards(space: Space, anchors: np.ndarray, targets: np.ndarray, steps: int = BISECT_STEPS) -> np.ndarray:
+def bisect_towards(
+    space: Space, anchors: np.ndarray, targets: np.ndarray, steps: int = BISECT_STEPS
+) -> np.ndarray:
     """For each row, the feasible point furthest from its (feasible) anchor along the segment to its
     target, to the resolution of `steps` halvings. Anchors must be feasible; results are snapped."""
     lo = np.zeros(len(anchors))
@@ -47,9 +49,15 @@ def bisect_towards(space: Space, anchors: np.ndarray, targets: np.ndarray, steps
     return out
 
 
-def sample_feasible(space: Space, n: int, rng: np.random.Generator, mode: Mode = "mixed",
-                    anchors: np.ndarray | None = None, base: np.ndarray | None = None,
-                    max_rounds: int = 6) -> np.ndarray:
+def sample_feasible(
+    space: Space,
+    n: int,
+    rng: np.random.Generator,
+    mode: Mode = "mixed",
+    anchors: np.ndarray | None = None,
+    base: np.ndarray | None = None,
+    max_rounds: int = 6,
+) -> np.ndarray:
     """Up to n feasible snapped points. Tries rejection first; repairs the rest when anchors exist."""
     out: list[np.ndarray] = []
     have = 0
@@ -84,7 +92,9 @@ def sample_feasible(space: Space, n: int, rng: np.random.Generator, mode: Mode =
     return res[:n]
 
 
-def push_to_edges(space: Space, U: np.ndarray, rng: np.random.Generator, dims_per_point: int = 1) -> np.ndarray:
+def push_to_edges(
+    space: Space, U: np.ndarray, rng: np.random.Generator, dims_per_point: int = 1
+) -> np.ndarray:
     """Move feasible points along one (or a few) numeric coordinates to the edge of the feasible
     region: the domain bound if it is feasible, else the constraint boundary found by bisection."""
     numeric = [j for j, p in enumerate(space.params) if p.is_numeric]

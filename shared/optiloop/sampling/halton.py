@@ -28,8 +28,10 @@ def _permutations(seed: int, d: int) -> tuple[tuple[np.ndarray, ...], ...]:
     """Digit permutations for every digit an index below 2**40 can have, always drawn in full, so
     the scrambling of a dimension never depends on how far one call reaches."""
     rng = np.random.default_rng([seed, 0x4A1])
-    return tuple(tuple(rng.permutation(b) for _ in range(int(np.ceil(40 * np.log(2) / np.log(b))) + 1))
-                 for b in _primes(d))
+    return tuple(
+        tuple(rng.permutation(b) for _ in range(int(np.ceil(40 * np.log(2) / np.log(b))) + 1))
+        for b in _primes(d)
+    )
 
 
 def scrambled_halton(n: int, d: int, seed: int, start: int = 0) -> np.ndarray:

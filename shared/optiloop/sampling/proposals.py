@@ -61,8 +61,9 @@ def edge_units(p: Param) -> tuple[float, ...]:
     return tuple(float(u) for u in np.clip(p.encode(arr), 0.0, np.nextafter(1.0, 0.0)))
 
 
-def propose(space: Space, n: int, rng: np.random.Generator, mode: Mode = "mixed",
-            base: np.ndarray | None = None) -> np.ndarray:
+def propose(
+    space: Space, n: int, rng: np.random.Generator, mode: Mode = "mixed", base: np.ndarray | None = None
+) -> np.ndarray:
     """n proposals (n, d). `base` (n, d) replaces the uniform draw (e.g. QMC points)."""
     U = rng.random((n, space.dim)) if base is None else np.array(base, dtype=float)
     pu, pl, pb = MIXES[mode]
@@ -105,7 +106,9 @@ class WideDims:
         if not self.dims:
             return np.empty((len(U), 0))
         batch_cols = self.space.decode(U).cols
-        return np.stack([value_to_logish(p, batch_cols[p.name].astype(float), k) for _, p, k in self.dims], axis=1)
+        return np.stack(
+            [value_to_logish(p, batch_cols[p.name].astype(float), k) for _, p, k in self.dims], axis=1
+        )
 
     def set_z(self, U: np.ndarray, Z: np.ndarray, which: np.ndarray) -> np.ndarray:
         """U with the wide params moved to log-ish coordinates Z where `which` (n, len(dims)) is set."""

@@ -41,8 +41,14 @@ def check_satisfiable(space: Space, n: int = 8192, seed: int = 0) -> dict[str, A
         if alone < 1.0:
             reason += " (the relations are each satisfiable but contradict each other)"
         raise Unsatisfiable(
-            [FieldProblem(r.field, reason, hint="relax this relation or widen the ranges it uses",
-                          extra={"relations": rejection})]
+            [
+                FieldProblem(
+                    r.field,
+                    reason,
+                    hint="relax this relation or widen the ranges it uses",
+                    extra={"relations": rejection},
+                )
+            ]
         )
     out: dict[str, Any] = {"feasible_fraction": frac, "samples": int(batch.n), "relations": rejection}
     if frac < LOW_FRACTION:

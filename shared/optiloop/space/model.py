@@ -218,7 +218,9 @@ class Space:
 
     # -- feasibility -----------------------------------------------------------------------
     @staticmethod
-    def _eval(expr: CompiledExpr, cols: dict[str, np.ndarray], active: dict[str, np.ndarray], n: int) -> np.ndarray:
+    def _eval(
+        expr: CompiledExpr, cols: dict[str, np.ndarray], active: dict[str, np.ndarray], n: int
+    ) -> np.ndarray:
         """Evaluate a boolean expression. Rows where a referenced param is inactive count as True:
         a relation about a parameter that does not exist in this test constrains nothing."""
         with np.errstate(all="ignore"):

@@ -115,5 +115,6 @@ class HybridGenerator(Generator):
 
 
 GENERATORS: dict[str, Generator] = {
-    g.name: g for g in (RandomGenerator(), QMCGenerator(), CoverageGenerator(), BOGenerator(), HybridGenerator())
+    g.name: g
+    for g in (RandomGenerator(), QMCGenerator(), CoverageGenerator(), BOGenerator(), HybridGenerator())
 }

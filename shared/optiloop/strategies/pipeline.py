@@ -65,8 +65,14 @@ def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> np.nda
     return C[keep]
 
 
-def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, E: np.ndarray, near_hist: np.ndarray,
-          objectives: dict[str, float]) -> dict[str, np.ndarray]:
+def score(
+    ctx: SuggestContext,
+    gen: Generator,
+    C: np.ndarray,
+    E: np.ndarray,
+    near_hist: np.ndarray,
+    objectives: dict[str, float],
+) -> dict[str, np.ndarray]:
     st = ctx.state
     pairs = st.pairs.gain(st.binner.bins(C)).astype(float)
     near = np.where(np.isfinite(near_hist), near_hist, 1.0)
@@ -81,12 +87,22 @@ def score(ctx: SuggestContext, gen: Generator, C: np.ndarray, E: np.ndarray, nea
         cov = 0.55 * _norm(pairs) + 0.45 * _norm(near)
         fail = np.zeros(len(C))
         cost = _prior_cost(ctx) * np.ones(len(C))
-    total = (objectives.get("coverage_gain", 0.0) * cov + objectives.get("failure_prob", 0.0) * fail
-             + objectives.get("cost", 0.0) * (1.0 - _norm(cost)))
+    total = (
+        objectives.get("coverage_gain", 0.0) * cov
+        + objectives.get("failure_prob", 0.0) * fail
+        + objectives.get("cost", 0.0) * (1.0 - _norm(cost))
+    )
     if ctx.space.soft:  # soft relations: each violated one costs SOFT_SCALE per unit of its weight
         total = total - SOFT_SCALE * ctx.space.soft_penalty(ctx.space.decode(C))
-    return {"score": total, "coverage_gain": cov, "failure_prob": fail, "cost": cost, "new_pairs": pairs,
-            "nearest": near, "model": np.array(sur is not None)}
+    return {
+        "score": total,
+        "coverage_gain": cov,
+        "failure_prob": fail,
+        "cost": cost,
+        "new_pairs": pairs,
+        "nearest": near,
+        "model": np.array(sur is not None),
+    }
 
 
 def _prior_cost(ctx: SuggestContext) -> float:
@@ -95,8 +111,14 @@ def _prior_cost(ctx: SuggestContext) -> float:
     return float(np.mean([r.cost_cents for r in runs.values()])) if runs else 1.0
 
 
-def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[str, float],
-                method: str = "k_center", min_distance: float = 0.0) -> Batch:
+def build_batch(
+    ctx: SuggestContext,
+    gen: Generator,
+    k: int,
+    objectives: dict[str, float],
+    method: str = "k_center",
+    min_distance: float = 0.0,
+) -> Batch:
     weights = gen.weights(ctx)
     alloc = gen.allocate(ctx, k)
     taken: set[bytes] = set()
@@ -127,7 +149,9 @@ def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[st
         if method == "none" or gen.spread_weight == 0.0:
             pick = list(np.argsort(-s["score"][idx], kind="stable")[: alloc[op]])
         elif select is select_k_center:
-            pick = select_k_center(E[idx], s["score"][idx], alloc[op], near[idx], min_distance, gen.spread_weight)
+            pick = select_k_center(
+                E[idx], s["score"][idx], alloc[op], near[idx], min_distance, gen.spread_weight
+            )
         else:
             pick = select_dpp(E[idx], s["score"][idx], alloc[op], near[idx], min_distance)
         got = [int(idx[p]) for p in pick]
@@ -140,14 +164,23 @@ def build_batch(ctx: SuggestContext, gen: Generator, k: int, objectives: dict[st
             if method == "none" or gen.spread_weight == 0.0:
                 pick = list(np.argsort(-s["score"][rest], kind="stable")[: k - len(chosen)])
             else:
-                pick = select_k_center(E[rest], s["score"][rest], k - len(chosen), near[rest], min_distance,
-                                       gen.spread_weight)
+                pick = select_k_center(
+                    E[rest], s["score"][rest], k - len(chosen), near[rest], min_distance, gen.spread_weight
+                )
             chosen += [int(rest[p]) for p in pick]
     ch = np.array(chosen, dtype=np.int64)
-    return Batch(U=C[ch], ops=[str(o) for o in owner_arr[ch]], score=s["score"][ch],
-                 coverage_gain=s["coverage_gain"][ch], failure_prob=s["failure_prob"][ch], cost=s["cost"][ch],
-                 new_pairs=s["new_pairs"][ch], nearest=s["nearest"][ch], weights=weights,
-                 model_used=bool(s["model"]))
+    return Batch(
+        U=C[ch],
+        ops=[str(o) for o in owner_arr[ch]],
+        score=s["score"][ch],
+        coverage_gain=s["coverage_gain"][ch],
+        failure_prob=s["failure_prob"][ch],
+        cost=s["cost"][ch],
+        new_pairs=s["new_pairs"][ch],
+        nearest=s["nearest"][ch],
+        weights=weights,
+        model_used=bool(s["model"]),
+    )
 
 
 def rationale(b: Batch, i: int) -> str:

@@ -73,7 +73,9 @@ class ProjectState:
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     corpus_flat: list[int] = field(default_factory=list)
     corpus_ends: list[int] = field(default_factory=list)
-    corpus_fail: list[float] = field(default_factory=list)  # snapped coords of every test: exact-duplicate check
+    corpus_fail: list[float] = field(
+        default_factory=list
+    )  # snapped coords of every test: exact-duplicate check
     base: dict[str, RFFSurrogate] = field(init=False)
     _tail: tuple[int, dict[str, RFFSurrogate]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,7 +94,7 @@ class ProjectState:
         return self.n_runs
 
     def sync(self, h: History) -> None:
-        new_tests = h.tests[self.n_tests:]
+        new_tests = h.tests[self.n_tests :]
         if new_tests:
             U = self.space.encode_dicts([t.params for t in new_tests])
             self.pairs.add(self.binner.bins(U))
@@ -102,12 +104,13 @@ class ProjectState:
             self.ids.extend(t.id for t in new_tests)
             self.ops.extend(t.operator for t in new_tests)
             self.n_tests = len(h.tests)
-        for tid in h.run_order[self.n_runs:]:
+        for tid in h.run_order[self.n_runs :]:
             r = h.runs[tid]
             dense = [self.bucket_ids.setdefault(b, len(self.bucket_ids)) for b in set(r.buckets)]
             if len(self.bucket_ids) > len(self.counts):
-                self.counts = np.concatenate([self.counts, np.zeros(max(len(self.bucket_ids) - len(self.counts),
-                                                                         len(self.counts)))])
+                self.counts = np.concatenate(
+                    [self.counts, np.zeros(max(len(self.bucket_ids) - len(self.counts), len(self.counts)))]
+                )
             np.add.at(self.counts, dense, 1.0)
             row = h.test_index.get(tid)
             if row is None:
@@ -141,8 +144,10 @@ class ProjectState:
             return self.base
         if self._tail is None or self._tail[0] != self.n_runs:
             X, Y = self._xy(h, self.n_folded, self.n_runs)
-            self._tail = (self.n_runs, {t: self.base[t].copy().partial_fit(X, Y[:, i])
-                                        for i, t in enumerate(TARGETS)})
+            self._tail = (
+                self.n_runs,
+                {t: self.base[t].copy().partial_fit(X, Y[:, i]) for i, t in enumerate(TARGETS)},
+            )
         return self._tail[1]
 
     def rarity(self, last: int) -> tuple[np.ndarray, np.ndarray]:

@@ -17,8 +17,15 @@ from optiloop.surrogate.port import Surrogate
 
 
 class RFFSurrogate(Surrogate):
-    def __init__(self, dim_in: int, n_features: int = 192, lengthscale: float = 0.12,
-                 noise: float = 0.5, prior_var: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        dim_in: int,
+        n_features: int = 192,
+        lengthscale: float = 0.12,
+        noise: float = 0.5,
+        prior_var: float = 1.0,
+        seed: int = 0,
+    ) -> None:
         self.dim_in = dim_in
         self.n_features = n_features
         self.lengthscale = lengthscale
@@ -76,8 +83,14 @@ class RFFSurrogate(Surrogate):
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez_compressed(buf, W=self.W_, b=self.b_, A=self.A_, r=self.r_,
-                            meta=np.array([self.noise, self.prior_var, self.sum_y_, self.n_, self.lengthscale]))
+        np.savez_compressed(
+            buf,
+            W=self.W_,
+            b=self.b_,
+            A=self.A_,
+            r=self.r_,
+            meta=np.array([self.noise, self.prior_var, self.sum_y_, self.n_, self.lengthscale]),
+        )
         return buf.getvalue()
 
     @classmethod
@@ -91,7 +104,9 @@ class RFFSurrogate(Surrogate):
         return m
 
 
-def predict_shared(models: dict[str, RFFSurrogate], X: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def predict_shared(
+    models: dict[str, RFFSurrogate], X: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Predict several targets whose models share features (same seed): the features, the costly
     part, are computed once."""
     first = next(iter(models.values()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 
 def _bucket(*parts: Any) -> int:
@@ -16,7 +16,7 @@ def _tier(x: float, edges: list[float]) -> int:
 
 class CheckoutService:
     name = "checkout-service"
-    schema: dict[str, Any] = {
+    schema: ClassVar[dict[str, Any]] = {
         "params": {
             "items": {"type": "integer", "min": 1, "max": 500},
             "currency": {"type": "string", "enum": ["USD", "EUR", "JPY", "GBP", "BRL"]},
@@ -59,5 +59,10 @@ class CheckoutService:
         elif retries == 8 and pay == "wallet" and reg == "apac" and timeout >= 5000:
             status, sev = "fail", 5  # slow retried wallet captures in apac charge twice
             b.add(_bucket("fail-double-charge"))
-        return {"status": status, "duration_ms": latency, "cost_cents": 1 + items // 100,
-                "failure_severity": sev, "coverage_delta": {"buckets_hit": sorted(b)}}
+        return {
+            "status": status,
+            "duration_ms": latency,
+            "cost_cents": 1 + items // 100,
+            "failure_severity": sev,
+            "coverage_delta": {"buckets_hit": sorted(b)},
+        }

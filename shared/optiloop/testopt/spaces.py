@@ -17,8 +17,13 @@ _cache: OrderedDict[tuple, Space] = OrderedDict()
 
 def docs_of(constraints: list[Constraint]) -> list[ConstraintDoc]:
     return [
-        ConstraintDoc(name=c.name, type=c.type, weight=c.weight, json_schema=c.json_schema,
-                      field=f"constraints[{c.name}].json_schema")
+        ConstraintDoc(
+            name=c.name,
+            type=c.type,
+            weight=c.weight,
+            json_schema=c.json_schema,
+            field=f"constraints[{c.name}].json_schema",
+        )
         for c in constraints
     ]
 

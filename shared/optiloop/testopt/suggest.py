@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.store.records import TestCase
 from optiloop.strategies import GENERATORS
 from optiloop.strategies.context import SuggestContext
 from optiloop.strategies.pipeline import Batch, build_batch, rationale
 from optiloop.strategies.state import state_for
-from optiloop.store.records import TestCase
 from optiloop.testopt.deps import Deps
 from optiloop.testopt.history import history_for
 from optiloop.testopt.spaces import space_for
@@ -58,21 +58,27 @@ def _project_lock(project_id: str) -> threading.Lock:
 def _validate(req: SuggestRequest) -> dict[str, float]:
     probs: list[FieldProblem] = []
     if req.generator not in GENERATORS:
-        probs.append(FieldProblem("generator", f"unknown generator {req.generator!r}; one of {sorted(GENERATORS)}"))
+        probs.append(
+            FieldProblem("generator", f"unknown generator {req.generator!r}; one of {sorted(GENERATORS)}")
+        )
     if not 1 <= req.batch_size <= MAX_BATCH:
         probs.append(FieldProblem("batch_size", f"must be between 1 and {MAX_BATCH}"))
     if req.seed is not None and not 0 <= req.seed < 2**63:
         probs.append(FieldProblem("seed", "must be a non-negative integer below 2**63"))
     unknown = [o for o in req.objectives if o not in OBJECTIVES]
     if unknown:
-        probs.append(FieldProblem("objectives", f"unknown objective {unknown[0]!r}; one of {list(OBJECTIVES)}"))
+        probs.append(
+            FieldProblem("objectives", f"unknown objective {unknown[0]!r}; one of {list(OBJECTIVES)}")
+        )
     if len(set(req.objectives)) != len(req.objectives):
         probs.append(FieldProblem("objectives", "must not repeat an objective"))
     weights = req.objective_weights
     if weights is None:
         weights = [DEFAULT_WEIGHTS.get(o, 0.0) for o in req.objectives]
     elif len(weights) != len(req.objectives):
-        probs.append(FieldProblem("objective_weights", f"needs one weight per objective ({len(req.objectives)})"))
+        probs.append(
+            FieldProblem("objective_weights", f"needs one weight per objective ({len(req.objectives)})")
+        )
     elif any(not np.isfinite(w) or w < 0 for w in weights):
         probs.append(FieldProblem("objective_weights", "weights must be finite and >= 0"))
     elif weights and sum(weights) == 0:
@@ -117,23 +123,34 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
         limit = req.budget_cents
         if project.budget_cents is not None:
             if spent >= project.budget_cents:
-                raise Conflict(f"project budget spent: {spent:g} of {project.budget_cents:g} cents; "
-                               "raise it with PATCH /v1/projects/{id} to continue")
+                raise Conflict(
+                    f"project budget spent: {spent:g} of {project.budget_cents:g} cents; "
+                    "raise it with PATCH /v1/projects/{id} to continue"
+                )
             left = project.budget_cents - spent
             limit = left if limit is None else min(limit, left)
         st = state_for(id(store), project_id, space, h)
         seed = req.seed if req.seed is not None else secrets.randbits(62)
         with st.lock:
             st.sync(h)
-            ctx = SuggestContext(space=space, history=h, state=st, seed=seed,
-                                 rng=np.random.default_rng([seed, h.tests_seq, h.runs_seq]))
+            ctx = SuggestContext(
+                space=space,
+                history=h,
+                state=st,
+                seed=seed,
+                rng=np.random.default_rng([seed, h.tests_seq, h.runs_seq]),
+            )
             gen = GENERATORS[req.generator]
-            b = build_batch(ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance)
+            b = build_batch(
+                ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
+            )
             keep = _fit_budget(b, limit)
             if len(b.U) and not len(keep):
-                raise Conflict(f"no test fits the budget: the cheapest predicted test costs {b.cost.min():.2f} "
-                               f"cents, {limit:.2f} cents are available", details=[{"field": "budget_cents",
-                               "reason": "below the predicted cost of one test"}])
+                raise Conflict(
+                    f"no test fits the budget: the cheapest predicted test costs {b.cost.min():.2f} "
+                    f"cents, {limit:.2f} cents are available",
+                    details=[{"field": "budget_cents", "reason": "below the predicted cost of one test"}],
+                )
             keep = np.sort(keep)
             decoded = space.decode(b.U[keep])
             ok = space.feasible(decoded)
@@ -146,25 +163,44 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
             for n, (i, p) in enumerate(zip(keep, params, strict=True)):
                 if not ok[n]:  # unreachable by construction; never hand out an infeasible test
                     continue
-                t = TestCase(id=deps.ids("tst"), project_id=project_id, seq=base_seq + len(tests) + 1,
-                             params=p, score=round(float(b.score[i]), 6), generator=gen.name,
-                             operator=b.ops[i], suggestion_id=suggestion_id,
-                             predicted_cost=round(float(b.cost[i]), 4), created_at=now,
-                             space_version=space.version)
+                t = TestCase(
+                    id=deps.ids("tst"),
+                    project_id=project_id,
+                    seq=base_seq + len(tests) + 1,
+                    params=p,
+                    score=round(float(b.score[i]), 6),
+                    generator=gen.name,
+                    operator=b.ops[i],
+                    suggestion_id=suggestion_id,
+                    predicted_cost=round(float(b.cost[i]), 4),
+                    created_at=now,
+                    space_version=space.version,
+                )
                 tests.append(t)
                 explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
             policy_version = gen.policy_version(ctx, b.weights)
-            surrogate_version = (f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none")
+            surrogate_version = f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none"
             with store.transaction():
                 store.tests.add_many(tests)
                 store.audit.append(
-                    principal=principal, action="tests.suggest", project_id=project_id, target=suggestion_id,
-                    details={"generator": gen.name, "batch_size": req.batch_size, "seed": seed,
-                             "objectives": objectives, "diversity": vars(req.diversity),
-                             "budget_cents": req.budget_cents, "test_ids": [t.id for t in tests],
-                             "operator_mix": {k: round(v, 4) for k, v in b.weights.items()},
-                             "policy_version": policy_version, "surrogate_version": surrogate_version,
-                             "space_version": space.version, "rationale": [e["rationale"] for e in explanations]},
+                    principal=principal,
+                    action="tests.suggest",
+                    project_id=project_id,
+                    target=suggestion_id,
+                    details={
+                        "generator": gen.name,
+                        "batch_size": req.batch_size,
+                        "seed": seed,
+                        "objectives": objectives,
+                        "diversity": vars(req.diversity),
+                        "budget_cents": req.budget_cents,
+                        "test_ids": [t.id for t in tests],
+                        "operator_mix": {k: round(v, 4) for k, v in b.weights.items()},
+                        "policy_version": policy_version,
+                        "surrogate_version": surrogate_version,
+                        "space_version": space.version,
+                        "rationale": [e["rationale"] for e in explanations],
+                    },
                 )
     return {
         "suggestion_id": suggestion_id,

@@ -31,8 +31,9 @@ def test_k_center_relaxes_rather_than_coming_up_short():
 
 def test_k_center_avoids_existing_points():
     E = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 1.0]])
-    pick = select_k_center(E, np.array([1.0, 1.0, 0.0]), 1, min_dist_to(E, np.array([[0.0, 0.0]])),
-                           min_distance=0.5)
+    pick = select_k_center(
+        E, np.array([1.0, 1.0, 0.0]), 1, min_dist_to(E, np.array([[0.0, 0.0]])), min_distance=0.5
+    )
     assert pick == [2]
 
 
