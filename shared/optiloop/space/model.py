@@ -147,7 +147,7 @@ class Space:
         self.names = tuple(p.name for p in params)
         self.index = {p.name: i for i, p in enumerate(params)}
         self.dim = len(params)
-        self._conditional = [p for p in params if p.active_if is not None]
+        self._conditional, self._acyclic = _parents_first([p for p in params if p.active_if is not None])
         self._groups = _Groups(self.params)
         canon = {
             "params": {p.name: p.spec() for p in params},
@@ -159,20 +159,43 @@ class Space:
     # -- decoding ------------------------------------------------------------------------
     def decode(self, U: np.ndarray) -> Batch:
         U = np.atleast_2d(np.asarray(U, dtype=float))
+        if np.isnan(U).any():  # a NaN coordinate would decode to an out-of-range value or index
+            U = np.where(np.isnan(U), 0.5, U)
         n = U.shape[0]
         cols = self._groups.decode(U)
         active = {p.name: np.ones(n, dtype=bool) for p in self.params}
-        # active_if may refer to params that are themselves conditional: iterate to a fixed point
-        for _ in range(len(self._conditional)):
+        # parents come first, so one pass settles every chain; only a cycle (which build_space
+        # rejects) needs more, and then at most one pass per conditional param
+        for _ in range(1 if self._acyclic else len(self._conditional)):
             changed = False
             for p in self._conditional:
-                mask = self._eval(p.active_if, cols, active, n)  # type: ignore[arg-type]
+                mask = self._active_where(p, cols, active, n)
                 if not np.array_equal(mask, active[p.name]):
                     active[p.name] = mask
                     changed = True
             if not changed:
                 break
         return Batch(cols=cols, active=active, n=n)
+
+    @staticmethod
+    def _active_where(
+        p: Param, cols: dict[str, np.ndarray], active: dict[str, np.ndarray], n: int
+    ) -> np.ndarray:
+        """Rows where `p` exists: its condition holds and every parameter the condition reads exists.
+
+        Unlike a relation, a condition on an inactive parent is not vacuously true: `ttl` with
+        active_if `cache_size > 100` must not appear in a test that has no `cache_size` at all.
+        """
+        expr = p.active_if
+        assert expr is not None
+        with np.errstate(all="ignore"):
+            val = np.asarray(expr.evaluate(cols, n), dtype=bool)
+        if val.shape != (n,):
+            val = np.broadcast_to(val, (n,)).copy()
+        for name in expr.names:
+            if name in active and name != p.name:
+                val = val & active[name]
+        return val
 
     def snap(self, U: np.ndarray) -> np.ndarray:
         """Move points to the canonical unit coordinate of the value they decode to.
@@ -192,18 +215,15 @@ class Space:
         """Unit coordinates of stored tests (absent params count as inactive -> 0.5)."""
         U = np.full((len(points), self.dim), 0.5)
         for i, p in enumerate(self.params):
-            present = [j for j, pt in enumerate(points) if pt.get(p.name) is not None]
+            # a value from an older space version that no longer fits is left out, that value only
+            present = [j for j, pt in enumerate(points) if _fits(p, pt.get(p.name))]
             if not present:
                 continue
             vals = [points[j][p.name] for j in present]
-            try:
-                if p.enum is not None:
-                    ok = [k for k, v in enumerate(vals) if v in p.enum]
-                    present, vals = [present[k] for k in ok], [vals[k] for k in ok]
+            with np.errstate(all="ignore"):
                 enc = p.encode(np.asarray(vals, dtype=object if p.enum is not None else float))
-            except (TypeError, ValueError, KeyError):
-                continue  # a test from an older space version whose value no longer fits
-            U[present, i] = np.clip(enc, 0.0, 1.0)
+            ok = np.isfinite(enc)  # e.g. a value <= 0 stored before the param became log-scaled
+            U[np.asarray(present)[ok], i] = np.clip(enc[ok], 0.0, 1.0)
         return U
 
     def to_dicts(self, batch: Batch) -> list[dict[str, Any]]:
@@ -311,3 +331,42 @@ class _Groups:
         for i, name in self.bool:
             out[:, i] = np.where(cols[name], 0.75, 0.25)
         return out
+
+
+def _fits(p: Param, v: Any) -> bool:
+    """Whether a stored value can be encoded for `p` at all (None means absent)."""
+    if v is None:
+        return False
+    if p.enum is not None:
+        try:
+            return v in p.enum
+        except TypeError:  # unhashable, e.g. a list in a malformed document
+            return False
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _parents_first(conditional: list[Param]) -> tuple[list[Param], bool]:
+    """Conditional params ordered so that each comes after the conditional params its condition reads.
+
+    Returns the order and whether it is a true topological one (False when conditions form a cycle).
+    """
+    by_name = {p.name: p for p in conditional}
+    done: set[str] = set()
+    order: list[Param] = []
+    pending = list(conditional)
+    while pending:
+        ready = [p for p in pending if all(d in done or d not in by_name or d == p.name
+                                           for d in p.active_if.names)]  # type: ignore[union-attr]
+        if not ready:
+            order.extend(pending)
+            return order, False
+        for p in ready:
+            done.add(p.name)
+            order.append(p)
+        pending = [p for p in pending if p.name not in done]
+    return order, True
