@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from optiloop.space import build_space
 from optiloop.space.expr import Expr, ExprError, parse
+from optiloop.space.schema import ConstraintDoc
 
 
 @dataclass(frozen=True)
@@ -441,3 +444,18 @@ def test_evaluation_is_vectorised_and_fast() -> None:
                 e.evaluate(cols, n)
         best = min(best, (time.perf_counter() - t0) / (20 * len(exprs)))
     assert best < 1e-3
+
+
+def test_expressions_and_spaces_pickle() -> None:
+    e = parse("if(region=='eu') then(payload_kb<=256.0)", PARAMS)
+    e2 = pickle.loads(pickle.dumps(e))
+    assert (e2.source, e2.names) == (e.source, e.names)
+    cols, n = cols_of(region=["eu", "eu", "us"], payload_kb=[100.0, 300.0, 300.0])
+    assert e2.evaluate(cols, n).tolist() == [True, False, True]
+    space = build_space([ConstraintDoc(name="c", type="hard", weight=0.0, json_schema={
+        "params": {"cache": {"type": "boolean"},
+                   "size": {"type": "integer", "min": 1, "max": 9, "active_if": "cache"}},
+        "relations": ["size <= 5"]})])
+    space2 = pickle.loads(pickle.dumps(space))
+    U = np.random.default_rng(0).random((50, 2))
+    assert (space2.feasible(space2.decode(U)) == space.feasible(space.decode(U))).all()

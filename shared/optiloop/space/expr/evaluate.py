@@ -40,17 +40,26 @@ _STR_SET_MIN = 3  # from this many string items on, `in` is one set lookup per r
 class Expr:
     """A parsed, checked and compiled boolean expression; see `optiloop.space.expr` for the contract."""
 
-    __slots__ = ("_fn", "_types", "names", "source", "tree")
+    __slots__ = ("_fn", "_params", "_types", "names", "source", "tree")
 
-    def __init__(self, source: str, tree: Node, fn: Fn, types: Mapping[str, str]) -> None:
+    def __init__(
+        self, source: str, tree: Node, fn: Fn, types: Mapping[str, str], params: Mapping[str, Any]
+    ) -> None:
         self.source = source
         self.tree = tree
         self._fn = fn
         self._types = dict(types)
+        self._params = dict(params)  # (type, enum) of every name the source mentions, to rebuild from source
         self.names: frozenset[str] = frozenset(types)
 
     def __repr__(self) -> str:
         return f"Expr({self.source!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Closures do not pickle, so a pickled expression is its source, parsed again on load."""
+        from optiloop.space.expr.parser import reparse  # here, not at the top: parser imports this module
+
+        return (reparse, (self.source, self._params))
 
     def evaluate(self, cols: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         local: dict[str, np.ndarray] = {}

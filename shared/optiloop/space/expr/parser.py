@@ -22,6 +22,7 @@ precedence of its own, and `if(cache) then(2) else(1) * qps <= 10` reads as
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from optiloop.space.expr.errors import ExprError, did_you_mean
@@ -45,7 +46,7 @@ from optiloop.space.expr.nodes import (
 )
 from optiloop.space.expr.typecheck import TYPE_OF, typecheck
 
-__all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "MAX_NODES", "Expr", "ParamLike", "parse"]
+__all__ = ["MAX_AST_DEPTH", "MAX_DEPTH", "MAX_NODES", "Expr", "ParamLike", "ParamSpec", "parse", "reparse"]
 
 MAX_DEPTH = 50  # nesting the user wrote: parentheses, calls, lists, prefix operators, `**`, if
 MAX_AST_DEPTH = 200  # bounds the recursion of every later tree walk, whatever the nesting
@@ -66,6 +67,18 @@ class ParamLike(Protocol):
     enum: tuple[Any, ...] | None
 
 
+@dataclass(frozen=True)
+class ParamSpec:
+    """The part of a parameter an expression depends on; what a pickled Expr carries."""
+
+    type: str
+    enum: tuple[Any, ...] | None
+
+
+def reparse(source: str, params: Mapping[str, ParamSpec]) -> Expr:
+    return parse(source, params)
+
+
 def parse(source: str, params: Mapping[str, ParamLike]) -> Expr:
     """Parse, type-check, fold and compile a boolean expression over `params`."""
     if not isinstance(source, str):
@@ -80,8 +93,10 @@ def parse(source: str, params: Mapping[str, ParamLike]) -> Expr:
         if ty != "bool":
             raise ExprError(f"a relation must be a boolean expression (this one is a {ty_word(ty)})", 0,
                             "compare it with something, e.g. '... <= 10'")
+        used = {n: ParamSpec(params[n].type, params[n].enum) for n in _names(tree)}
         tree = fold(tree)
-        return Expr(source, tree, compile_tree(tree), {n: TYPE_OF[params[n].type] for n in _names(tree)})
+        types = {n: TYPE_OF[params[n].type] for n in _names(tree)}
+        return Expr(source, tree, compile_tree(tree), types, used)
     except RecursionError:
         raise ExprError("expression is nested too deeply", 0,
                         "simplify it or split it into several relations") from None
