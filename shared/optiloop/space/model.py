@@ -135,6 +135,7 @@ class Batch:
     cols: dict[str, np.ndarray]
     active: dict[str, np.ndarray]
     n: int
+    everywhere: np.ndarray | None = None  # the one mask all unconditional params share
 
 
 class Space:
@@ -163,7 +164,8 @@ class Space:
             U = np.where(np.isnan(U), 0.5, U)
         n = U.shape[0]
         cols = self._groups.decode(U)
-        active = {p.name: np.ones(n, dtype=bool) for p in self.params}
+        everywhere = np.ones(n, dtype=bool)  # shared, never written in place: unconditional params
+        active = dict.fromkeys(self.names, everywhere)
         # parents come first, so one pass settles every chain; only a cycle (which build_space
         # rejects) needs more, and then at most one pass per conditional param
         for _ in range(1 if self._acyclic else len(self._conditional)):
@@ -175,7 +177,7 @@ class Space:
                     changed = True
             if not changed:
                 break
-        return Batch(cols=cols, active=active, n=n)
+        return Batch(cols=cols, active=active, n=n, everywhere=everywhere)
 
     @staticmethod
     def _active_where(
@@ -238,36 +240,36 @@ class Space:
 
     # -- feasibility -----------------------------------------------------------------------
     @staticmethod
-    def _eval(
-        expr: CompiledExpr, cols: dict[str, np.ndarray], active: dict[str, np.ndarray], n: int
-    ) -> np.ndarray:
+    def _eval(expr: CompiledExpr, batch: Batch) -> np.ndarray:
         """Evaluate a boolean expression. Rows where a referenced param is inactive count as True:
         a relation about a parameter that does not exist in this test constrains nothing."""
+        n, active, everywhere = batch.n, batch.active, batch.everywhere
         with np.errstate(all="ignore"):
-            val = np.asarray(expr.evaluate(cols, n), dtype=bool)
+            val = np.asarray(expr.evaluate(batch.cols, n), dtype=bool)
         if val.shape != (n,):
             val = np.broadcast_to(val, (n,)).copy()
         for name in expr.names:
-            if name in active:
-                val = val | ~active[name]
+            mask = active.get(name)
+            if mask is not None and mask is not everywhere:
+                val = val | ~mask
         return val
 
     def relation_mask(self, batch: Batch) -> np.ndarray:
         """(n, n_hard) bool: which hard relation each point satisfies."""
         if not self.hard:
             return np.ones((batch.n, 0), dtype=bool)
-        return np.stack([self._eval(r.expr, batch.cols, batch.active, batch.n) for r in self.hard], axis=1)
+        return np.stack([self._eval(r.expr, batch) for r in self.hard], axis=1)
 
     def feasible(self, batch: Batch) -> np.ndarray:
         ok = np.ones(batch.n, dtype=bool)
         for r in self.hard:
-            ok &= self._eval(r.expr, batch.cols, batch.active, batch.n)
+            ok &= self._eval(r.expr, batch)
         return ok
 
     def soft_penalty(self, batch: Batch) -> np.ndarray:
         pen = np.zeros(batch.n)
         for r in self.soft:
-            pen += r.weight * ~self._eval(r.expr, batch.cols, batch.active, batch.n)
+            pen += r.weight * ~self._eval(r.expr, batch)
         return pen
 
     def feasible_dicts(self, points: list[dict[str, Any]]) -> np.ndarray:
@@ -292,8 +294,11 @@ class _Groups:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.a = np.where(self.is_log, np.log(np.where(self.is_log, lo, 1.0)), lo)
             self.b = np.where(self.is_log, np.log(np.where(self.is_log, top, 1.0)), top)
-        self.cat = [(i, p.name, np.asarray(p.enum, dtype=object), len(p.enum))  # type: ignore[arg-type]
-                    for i, p in enumerate(params) if p.type == "string"]
+        self.cat = [
+            (i, p.name, np.asarray(p.enum, dtype=object), len(p.enum))  # type: ignore[arg-type]
+            for i, p in enumerate(params)
+            if p.type == "string"
+        ]
         self.bool = [(i, p.name) for i, p in enumerate(params) if p.type == "boolean"]
 
     def decode(self, U: np.ndarray) -> dict[str, np.ndarray]:
@@ -360,8 +365,9 @@ def _parents_first(conditional: list[Param]) -> tuple[list[Param], bool]:
     order: list[Param] = []
     pending = list(conditional)
     while pending:
-        ready = [p for p in pending if all(d in done or d not in by_name or d == p.name
-                                           for d in p.active_if.names)]  # type: ignore[union-attr]
+        ready = [
+            p for p in pending if all(d in done or d not in by_name or d == p.name for d in p.active_if.names)
+        ]  # type: ignore[union-attr]
         if not ready:
             order.extend(pending)
             return order, False

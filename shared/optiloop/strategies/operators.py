@@ -1,79 +1,115 @@
-"""Candidate operators: each turns the context into feasible, snapped candidate points.
+"""Candidate operators: each proposes target points, with a feasible anchor for each where it can.
 
-Each is a different bet on where new behaviour is: anywhere (space filling), at the edges of
-ranges, on constraint boundaries, near tests that hit rare behaviour (mutation), in mixes of two
-such tests (crossover), or where the surrogate expects it (model). The hybrid generator learns
-which bets pay on a given system and shifts the batch towards them.
+Each operator is a different bet on where new behaviour is: anywhere (space filling), at the
+edges of ranges, on constraint boundaries, near tests that hit rare behaviour (mutation), in
+mixes of two such tests (crossover), or where the surrogate expects it (model). The hybrid
+generator learns which bets pay on a given system and shifts the batch towards them.
+
+Operators do not check feasibility themselves. A target with an anchor becomes the feasible
+point furthest from its anchor towards the target; a target without one is kept only if it is
+feasible. Edges, mutations, crossovers and repairs are all that one operation, so the pipeline
+runs it once per call for every operator's candidates together: feasibility costs a fixed
+overhead per evaluation, and one pass over 300 points is far cheaper than fifty over six.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from optiloop.sampling.feasible import bisect_towards, feasible_mask, push_to_edges, sample_feasible
+from optiloop.sampling.feasible import sample_feasible
 from optiloop.sampling.halton import scrambled_halton
 from optiloop.sampling.proposals import propose, wide_dims
 from optiloop.strategies.context import SuggestContext
 from optiloop.surrogate.rff import predict_shared
 
-Operator = Callable[[SuggestContext, int], np.ndarray]
+
+@dataclass
+class Proposal:
+    targets: np.ndarray  # (m, d) unit points, not necessarily feasible
+    anchors: np.ndarray | None = None  # (m, d) feasible points, or None: keep a target only if feasible
 
 
-def _anchors(ctx: SuggestContext) -> np.ndarray | None:
-    return ctx.state.U[-512:] if ctx.state.n_tests else None
+Operator = Callable[[SuggestContext, int], Proposal]
+TOP = np.nextafter(1.0, 0.0)
 
 
-def op_uniform(ctx: SuggestContext, n: int) -> np.ndarray:
-    return sample_feasible(ctx.space, n, ctx.rng, mode="uniform", anchors=_anchors(ctx))
+def _anchors(ctx: SuggestContext, n: int) -> np.ndarray | None:
+    """n earlier tests that are feasible under the current space, or None before there are any."""
+    rows = ctx.state.feasible_rows
+    if not len(rows):
+        return None
+    return ctx.state.U[rows[ctx.rng.integers(0, len(rows), n)]]
 
 
-def op_qmc(ctx: SuggestContext, n: int, mode: str = "uniform") -> np.ndarray:
+def _fresh(ctx: SuggestContext, n: int, mode: str, base: np.ndarray | None = None) -> Proposal:
+    """Proposals repaired towards earlier tests; before the first test, sampled feasible directly."""
+    A = _anchors(ctx, n if base is None else len(base))
+    if A is None:
+        return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode=mode, base=base))  # type: ignore[arg-type]
+    return Proposal(propose(ctx.space, len(A), ctx.rng, mode=mode, base=base), A)  # type: ignore[arg-type]
+
+
+def op_uniform(ctx: SuggestContext, n: int) -> Proposal:
+    """The reference: uniform samples, rejected when infeasible (no repair, so no edge bias)."""
+    return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode="uniform"))
+
+
+def _halton(ctx: SuggestContext, n: int) -> np.ndarray:
     """Scrambled Halton continued from where this project's sequence stopped."""
-    base = scrambled_halton(max(2 * n, 8), ctx.space.dim, seed=ctx.seed, start=2 * ctx.state.n_tests)
-    return sample_feasible(ctx.space, n, ctx.rng, mode=mode, anchors=_anchors(ctx), base=base)  # type: ignore[arg-type]
+    return scrambled_halton(n, ctx.space.dim, seed=ctx.seed, start=2 * ctx.state.n_tests)
 
 
-def op_spread(ctx: SuggestContext, n: int) -> np.ndarray:
+def op_qmc(ctx: SuggestContext, n: int) -> Proposal:
+    """Quasi-random points, rejected when infeasible, like `uniform` but more even."""
+    return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode="uniform", base=_halton(ctx, max(2 * n, 8))))
+
+
+def op_spread(ctx: SuggestContext, n: int) -> Proposal:
     """Space filling with log-ish and boundary values mixed into numeric coordinates."""
-    return op_qmc(ctx, n, mode="mixed")
+    return _fresh(ctx, n, "mixed", base=_halton(ctx, n))
 
 
-def op_boundary(ctx: SuggestContext, n: int) -> np.ndarray:
-    return sample_feasible(ctx.space, n, ctx.rng, mode="boundary", anchors=_anchors(ctx))
+def op_boundary(ctx: SuggestContext, n: int) -> Proposal:
+    return _fresh(ctx, n, "boundary")
 
 
-def op_edge(ctx: SuggestContext, n: int) -> np.ndarray:
+def op_edge(ctx: SuggestContext, n: int) -> Proposal:
     """Feasible points pushed along 1-2 numeric coordinates onto the feasible region's edge."""
-    start = sample_feasible(ctx.space, n, ctx.rng, mode="mixed", anchors=_anchors(ctx))
-    return push_to_edges(ctx.space, start, ctx.rng, dims_per_point=1 + int(ctx.rng.random() < 0.5))
+    start = _anchors(ctx, n)
+    if start is None:
+        start = sample_feasible(ctx.space, n, ctx.rng, mode="mixed")
+    numeric = [j for j, p in enumerate(ctx.space.params) if p.is_numeric]
+    if not numeric or not len(start):
+        return Proposal(start)
+    T = start.copy()
+    rows = np.arange(len(T))
+    for _ in range(1 + int(ctx.rng.random() < 0.5)):
+        js = ctx.rng.choice(numeric, len(T))
+        T[rows, js] = np.where(ctx.rng.random(len(T)) < 0.5, 0.0, TOP)
+    return Proposal(T, start)
 
 
 def _parents(ctx: SuggestContext, n: int) -> np.ndarray:
     rows, e = ctx.state.rarity(2000)
+    ok = ctx.state.feasible[rows] if len(rows) else np.zeros(0, dtype=bool)
+    rows, e = rows[ok], e[ok]
     if not len(rows):
         return np.empty(0, dtype=np.int64)
     e = e + 1e-3
     return rows[ctx.rng.choice(len(rows), n, p=e / e.sum())]
 
 
-def _repair_from(ctx: SuggestContext, parents: np.ndarray, children: np.ndarray) -> np.ndarray:
-    P = ctx.state.U[parents]
-    ok_parent = feasible_mask(ctx.space, P)
-    P, children = P[ok_parent], children[ok_parent]
-    if not len(P):
-        return np.empty((0, ctx.space.dim))
-    return bisect_towards(ctx.space, P, np.clip(children, 0.0, np.nextafter(1.0, 0.0)))
-
-
-def op_mutate(ctx: SuggestContext, n: int) -> np.ndarray:
+def op_mutate(ctx: SuggestContext, n: int) -> Proposal:
     """Change 1-3 coordinates of tests that hit rare buckets (AFL-style energy: sum 1/count)."""
     parents = _parents(ctx, n)
     if not len(parents):
         return op_spread(ctx, n)
     rng, d = ctx.rng, ctx.space.dim
-    C = ctx.state.U[parents].copy()
+    P = ctx.state.U[parents]
+    C = P.copy()
     # which coordinates change: m ~ Geometric(1/2) per child, chosen by random ranks (vectorised)
     m = np.minimum(rng.geometric(0.5, n), d)
     ranks = np.argsort(np.argsort(rng.random((n, d)), axis=1), axis=1)
@@ -90,29 +126,33 @@ def op_mutate(ctx: SuggestContext, n: int) -> np.ndarray:
     C = np.where(change & (how < 0.4), fresh, C)
     C = np.where(change & (how >= 0.4) & (how < 0.7) & numeric, nudge, C)
     C = np.where(change & ((how >= 0.7) | ((how >= 0.4) & ~numeric)), edges, C)
-    return _repair_from(ctx, parents, C)
+    return Proposal(np.clip(C, 0.0, TOP), P)
 
 
-def op_crossover(ctx: SuggestContext, n: int) -> np.ndarray:
+def op_crossover(ctx: SuggestContext, n: int) -> Proposal:
     """Uniform crossover of two rare-bucket tests: conjunctions of two behaviours."""
-    if len(ctx.state.corpus) < 2:
-        return op_mutate(ctx, n)
     a, b = _parents(ctx, n), _parents(ctx, n)
+    if len(a) < 1 or len(ctx.state.corpus) < 2:
+        return op_mutate(ctx, n)
     mask = ctx.rng.random((n, ctx.space.dim)) < 0.5
-    C = np.where(mask, ctx.state.U[a], ctx.state.U[b])
-    return _repair_from(ctx, a, C)
+    return Proposal(np.where(mask, ctx.state.U[a], ctx.state.U[b]), ctx.state.U[a])
 
 
-def op_model(ctx: SuggestContext, n: int) -> np.ndarray:
+def op_model(ctx: SuggestContext, n: int) -> Proposal:
     """A wide pool (space filling + mutations), cut to the surrogate's best upper bounds."""
+    spread, mut = op_spread(ctx, 6 * n), op_mutate(ctx, 2 * n)
     sur = ctx.surrogates
-    pool = np.vstack([op_spread(ctx, 6 * n), op_mutate(ctx, 2 * n)])
-    if sur is None or not len(pool):
-        return pool[:n]
-    pred = predict_shared({"cov": sur["cov"], "fail": sur["fail"]}, ctx.state.emb(pool))
-    (m1, s1), (m2, s2) = pred["cov"], pred["fail"]
-    ucb = (m1 + 1.0 * s1) + 2.0 * (m2 + 1.0 * s2)
-    return pool[np.argsort(-ucb, kind="stable")[:n]]
+    T = np.vstack([spread.targets, mut.targets])
+    if spread.anchors is None or mut.anchors is None:
+        return spread  # no history yet: nothing to model, nothing to anchor mutations to
+    A = np.vstack([spread.anchors, mut.anchors])
+    if sur is None:
+        pick = ctx.rng.choice(len(T), min(n, len(T)), replace=False)
+    else:
+        pred = predict_shared({"cov": sur["cov"], "fail": sur["fail"]}, ctx.state.emb(T))
+        (m1, s1), (m2, s2) = pred["cov"], pred["fail"]
+        pick = np.argsort(-((m1 + s1) + 2.0 * (m2 + s2)), kind="stable")[:n]
+    return Proposal(T[pick], A[pick])
 
 
 OPERATORS: dict[str, Operator] = {

@@ -16,7 +16,8 @@ from optiloop.diversity.dpp import select_dpp
 from optiloop.diversity.k_center import select_k_center
 from optiloop.strategies.context import SuggestContext
 from optiloop.strategies.generators import Generator
-from optiloop.strategies.operators import OPERATORS
+from optiloop.sampling.feasible import bisect_towards, feasible_mask
+from optiloop.strategies.operators import OPERATORS, Proposal
 from optiloop.strategies.state import point_key
 from optiloop.surrogate.rff import predict_shared
 
@@ -54,7 +55,8 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
 
 
-def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> np.ndarray:
+def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> list[int]:
+    """Rows of C that repeat no earlier test (pending ones included) and no earlier row of C."""
     keep = []
     for i, u in enumerate(C):
         k = point_key(u)
@@ -62,7 +64,31 @@ def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> np.nda
             continue
         taken.add(k)
         keep.append(i)
-    return C[keep]
+    return keep
+
+
+def resolve(ctx: SuggestContext, props: list[tuple[str, Proposal]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every operator's proposals made feasible in one pass: one feasibility check for all targets,
+    one bisection for all that have an anchor, one snap. Returns the points and their operators."""
+    d = ctx.space.dim
+    T = np.vstack([p.targets for _, p in props]) if props else np.empty((0, d))
+    A = (
+        np.vstack(
+            [p.anchors if p.anchors is not None else np.full(p.targets.shape, np.nan) for _, p in props]
+        )
+        if props
+        else np.empty((0, d))
+    )
+    owner = np.array([op for op, p in props for _ in range(len(p.targets))], dtype=object)
+    if not len(T):
+        return T, owner
+    ok = feasible_mask(ctx.space, T)
+    fix = ~ok & ~np.isnan(A[:, 0])
+    out = T.copy()
+    if fix.any():
+        out[fix] = bisect_towards(ctx.space, A[fix], T[fix])
+    keep = ok | fix
+    return ctx.space.snap(out[keep]), owner[keep]
 
 
 def score(
@@ -121,19 +147,16 @@ def build_batch(
 ) -> Batch:
     weights = gen.weights(ctx)
     alloc = gen.allocate(ctx, k)
+    props = [(op, OPERATORS[op](ctx, alloc[op] * gen.oversample + 2)) for op in sorted(alloc)]
+    C, owner_arr = resolve(ctx, props)
     taken: set[bytes] = set()
-    cands: list[np.ndarray] = []
-    owner: list[str] = []
-    for op in sorted(alloc):
-        C = _unique_new(ctx, OPERATORS[op](ctx, alloc[op] * gen.oversample + 2), taken)
-        cands.append(C)
-        owner += [op] * len(C)
-    C = np.vstack(cands) if cands else np.empty((0, ctx.space.dim))
-    owner_arr = np.array(owner, dtype=object)
+    keep = _unique_new(ctx, C, taken)
+    C, owner_arr = C[keep], owner_arr[keep]
     if len(C) < k:  # sparse or nearly exhausted space: widen the net once
-        extra = _unique_new(ctx, OPERATORS["boundary"](ctx, 4 * k), taken)
-        C = np.vstack([C, extra])
-        owner_arr = np.concatenate([owner_arr, np.array(["boundary"] * len(extra), dtype=object)])
+        X, _ = resolve(ctx, [("boundary", OPERATORS["boundary"](ctx, 4 * k))])
+        X = X[_unique_new(ctx, X, taken)]
+        C = np.vstack([C, X])
+        owner_arr = np.concatenate([owner_arr, np.array(["boundary"] * len(X), dtype=object)])
     if not len(C):
         return Batch(C, [], *(np.zeros(0) for _ in range(6)), weights=weights, model_used=False)
     E = ctx.state.emb(C)

@@ -68,6 +68,8 @@ class ProjectState:
     op_rewards: dict[str, list[float]] = field(default_factory=dict)
     corpus: list[int] = field(default_factory=list)  # rows whose run found something new
     keys: set[bytes] = field(default_factory=set)
+    feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per test, current space
+    feasible_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # buckets of each corpus row as dense indices, flattened, for vectorised rarity
     bucket_ids: dict[int, int] = field(default_factory=dict)
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -99,6 +101,9 @@ class ProjectState:
             U = self.space.encode_dicts([t.params for t in new_tests])
             self.pairs.add(self.binner.bins(U))
             self.keys.update(point_key(u) for u in U)
+            # earlier tests anchor repairs and mutations only if the current space still admits them
+            self.feasible = np.concatenate([self.feasible, self.space.feasible(self.space.decode(U))])
+            self.feasible_rows = np.flatnonzero(self.feasible)
             self.U = np.vstack([self.U, U])
             self.E = np.vstack([self.E, self.emb(U)])
             self.ids.extend(t.id for t in new_tests)
