@@ -14,9 +14,9 @@ import numpy as np
 from optiloop.diversity.distance import min_dist_to
 from optiloop.diversity.dpp import select_dpp
 from optiloop.diversity.k_center import select_k_center
+from optiloop.sampling.feasible import bisect_towards, feasible_mask
 from optiloop.strategies.context import SuggestContext
 from optiloop.strategies.generators import Generator
-from optiloop.sampling.feasible import bisect_towards, feasible_mask
 from optiloop.strategies.operators import OPERATORS, Proposal
 from optiloop.strategies.state import point_key
 from optiloop.surrogate.rff import predict_shared
