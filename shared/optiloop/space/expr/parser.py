@@ -59,6 +59,7 @@ _UNARY_PREC = 7
 _LEVEL = {"+": ("+", "-"), "-": ("+", "-"), "*": ("*", "/", "%"), "/": ("*", "/", "%"), "%": ("*", "/", "%")}
 _VALUE_END = frozenset({"num", "str", "name", "true", "false", ")", "]"})
 _VALUE_START = frozenset({"num", "str", "name", "true", "false", "(", "if"})
+_TY_WORD = {"num": "number", "str": "string", "bool": "boolean"}
 _IF_HINT = "write if(condition) then(expression), optionally followed by else(expression)"
 
 
@@ -91,8 +92,11 @@ def parse(source: str, params: Mapping[str, ParamLike]) -> Expr:
         _check_depth(tree)
         ty = typecheck(tree, params, source)
         if ty != "bool":
-            raise ExprError(f"a relation must be a boolean expression (this one is a {ty_word(ty)})", 0,
-                            "compare it with something, e.g. '... <= 10'")
+            shown = " ".join(source.split())
+            shown = shown if len(shown) <= 40 else "..."
+            example = f"{shown} <= 10" if ty == "num" else f"{shown} == '...'"
+            raise ExprError(f"a relation must be a boolean expression (this one is a {_TY_WORD[ty]})", 0,
+                            f"compare it with something, e.g. {example}")
         used = {n: ParamSpec(params[n].type, params[n].enum) for n in _names(tree)}
         tree = fold(tree)
         types = {n: TYPE_OF[params[n].type] for n in _names(tree)}
@@ -100,10 +104,6 @@ def parse(source: str, params: Mapping[str, ParamLike]) -> Expr:
     except RecursionError:
         raise ExprError("expression is nested too deeply", 0,
                         "simplify it or split it into several relations") from None
-
-
-def ty_word(ty: str) -> str:
-    return {"num": "number", "str": "string", "bool": "boolean"}[ty]
 
 
 def _names(tree: Node) -> set[str]:
