@@ -304,8 +304,8 @@ class _Parser:
             return self.advance()
         what = "parentheses" if closer == ")" else "brackets"
         if t.kind == "eof":
-            raise ExprError(f"unbalanced {what}: '{opener.text}' at position {opener.pos} is never closed",
-                            opener.pos, f"add '{closer}'")
+            raise ExprError(f"unbalanced {what}: this '{opener.text}' is never closed", opener.pos,
+                            f"add '{closer}'")
         if t.kind in (")", "]"):
             raise ExprError(f"unbalanced {what}: expected '{closer}' to close '{opener.text}' at position "
                             f"{opener.pos}, found '{t.text}'", t.pos, f"use '{closer}'")
