@@ -60,7 +60,7 @@ class Param:
             return u >= 0.5
         if self.enum is not None:
             idx = np.minimum((u * len(self.enum)).astype(np.int64), len(self.enum) - 1)
-            return np.asarray(self.enum, dtype=object)[idx]
+            return np.asarray(self.enum)[idx]  # unicode (or bool) array: fast vectorised compares
         lo, hi = float(self.low), float(self.high)  # type: ignore[arg-type]
         if self.type == "integer":
             if self.log:
@@ -102,7 +102,7 @@ class Param:
             return int(v)
         if self.type == "number":
             return float(v)
-        return v
+        return str(v)  # np.str_ from a unicode column -> a plain str
 
     def spec(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
@@ -295,7 +295,7 @@ class _Groups:
             self.a = np.where(self.is_log, np.log(np.where(self.is_log, lo, 1.0)), lo)
             self.b = np.where(self.is_log, np.log(np.where(self.is_log, top, 1.0)), top)
         self.cat = [
-            (i, p.name, np.asarray(p.enum, dtype=object), len(p.enum))  # type: ignore[arg-type]
+            (i, p.name, np.asarray(p.enum), len(p.enum))  # type: ignore[arg-type]
             for i, p in enumerate(params)
             if p.type == "string"
         ]

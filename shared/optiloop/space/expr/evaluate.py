@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.space.expr.enumcols import EnumMatcher
+from optiloop.space.expr.enumcols import EnumMatcher, as_str_column
 from optiloop.space.expr.nodes import Arith, Call, Compare, Const, If, ListLit, Logic, Name, Node, Pow, Unary
 
 Mask = np.ndarray | None
@@ -73,9 +73,7 @@ class Expr:
             elif ty == "bool":
                 arr = np.asarray(col, dtype=bool)
             else:
-                arr = np.asarray(col)
-                if arr.dtype != object:
-                    arr = arr.astype(object)
+                arr = as_str_column(col)
             if arr.shape != (n,):
                 arr = np.broadcast_to(arr, (n,))
             local[name] = arr
@@ -287,7 +285,7 @@ def _member(item_fns: list[Fn], items: list[Node], ty: str, negate: bool) -> Mem
 
 
 def _enum_compare(node: Compare) -> Fn | None:
-    """The identity fast path for `param == 'x'`, `'x' != param`, `param [not] in [...]` on an enum param."""
+    """The fast path for `param == 'x'`, `'x' != param`, `param [not] in [...]` on an enum param."""
     if len(node.ops) != 1 or node.ops[0] not in ("==", "!=", "in", "not in"):
         return None
     a, b = node.operands
@@ -297,11 +295,11 @@ def _enum_compare(node: Compare) -> Fn | None:
     if not (isinstance(a, Name) and a.ty == "str" and a.enum is not None
             and all(isinstance(i, Const) and isinstance(i.value, str) for i in items)):
         return None
-    matcher = EnumMatcher(a.name, a.enum, [i.value for i in items], node.ops[0] in ("!=", "not in"))  # type: ignore[attr-defined]
+    matcher = EnumMatcher([i.value for i in items], node.ops[0] in ("!=", "not in"))  # type: ignore[attr-defined]
     key = a.name
 
     def enum_compare(cols: Mapping[str, Any]) -> tuple[Any, Mask]:
-        return matcher(cols[key], cols), None  # type: ignore[arg-type]
+        return matcher(cols[key]), None
 
     return enum_compare
 
