@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import ClassVar
 
 
 def _bucket(*parts) -> int:
@@ -34,7 +35,7 @@ class Mixer10D:
     """An audio mixer: ten continuous gains; behaviour depends on their sum, product and spread."""
 
     name = "mixer-10d"
-    schema = {
+    schema: ClassVar[dict] = {
         "params": {f"g{i}": {"type": "number", "min": 0.0, "max": 2.0} for i in range(10)},
         "relations": ["g0 + g1 + g2 + g3 + g4 <= 6.0", "g5 * g6 <= 2.0"],
     }
@@ -69,7 +70,7 @@ class Catalog:
     """A product search: many categorical options and a couple of integers."""
 
     name = "catalog-search"
-    schema = {
+    schema: ClassVar[dict] = {
         "params": {
             "locale": {"type": "string", "enum": [f"l{i}" for i in range(12)]},
             "sort": {"type": "string", "enum": ["rel", "price_asc", "price_desc", "new", "rating"]},
@@ -108,7 +109,7 @@ class ThinSlab:
     """A controller tuned inside a thin feasible slab: only 2% of the box is allowed."""
 
     name = "thin-slab"
-    schema = {
+    schema: ClassVar[dict] = {
         "params": {
             "kp": {"type": "number", "min": 0, "max": 10},
             "ki": {"type": "number", "min": 0, "max": 10},
@@ -141,7 +142,7 @@ class Bands:
     """A codec whose interesting behaviour sits in narrow interior bands, not at the edges."""
 
     name = "codec-bands"
-    schema = {
+    schema: ClassVar[dict] = {
         "params": {
             "bitrate": {"type": "integer", "min": 16, "max": 20000},
             "fps": {"type": "number", "min": 1.0, "max": 240.0},
