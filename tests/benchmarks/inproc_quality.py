@@ -31,62 +31,20 @@ class CoreStrategy:
     """The platform's use cases on an in-memory store: the same path the HTTP handlers take."""
 
     def __init__(self, sut, seed, generator="hybrid"):
-        from optiloop.auth.principal import Principal
-        from optiloop.store.factory import open_memory
-        from optiloop.store.records import Constraint, Project
-        from optiloop.testopt.deps import Deps, new_id, utc_now
+        from optiloop.sut.driver import LocalLoop
 
-        store, blobs = open_memory()
-        self.deps = Deps(store=store, blobs=blobs)
-        self.pid = new_id("prj")
-        store.projects.add(
-            Project(id=self.pid, name=sut.name, description="", created_at=utc_now(), created_by="bench")
-        )
-        store.constraints.add(
-            Constraint(
-                id=new_id("con"),
-                project_id=self.pid,
-                name="space",
-                type="hard",
-                weight=0.0,
-                json_schema=sut.schema,
-                version=1,
-                created_at=utc_now(),
-                created_by="bench",
-            )
-        )
-        self.principal = Principal(name="bench", role="admin", project_id=None, key_id="k")
+        self.loop = LocalLoop(sut.schema, name=sut.name)
         self.seed, self.generator, self.ids, self.latencies = seed, generator, [], []
 
     def ask(self, n):
-        from optiloop.testopt.suggest import SuggestRequest, suggest
-
         t0 = time.perf_counter()
-        out = suggest(
-            self.deps,
-            self.pid,
-            SuggestRequest(generator=self.generator, batch_size=n, seed=self.seed),
-            "bench",
-        )
+        out = self.loop.suggest(generator=self.generator, batch_size=n, seed=self.seed)
         self.latencies.append(time.perf_counter() - t0)
         self.ids = [t["id"] for t in out["tests"]]
         return [t["params"] for t in out["tests"]]
 
     def tell(self, params, outcomes):
-        from optiloop.testopt.ingest import RunReport, ingest_runs
-
-        reports = [
-            RunReport(
-                test_id=i,
-                status=o["status"],
-                duration_ms=o["duration_ms"],
-                cost_cents=o["cost_cents"],
-                failure_severity=o["failure_severity"],
-                buckets_hit=o["coverage_delta"]["buckets_hit"],
-            )
-            for i, o in zip(self.ids, outcomes, strict=True)
-        ]
-        ingest_runs(self.deps, self.principal, self.pid, reports)
+        self.loop.ingest(self.ids, outcomes)
 
 
 def make_strategy(hb, name, sut, seed, generator):

@@ -11,65 +11,27 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from optiloop.auth.principal import Principal
 from optiloop.store.factory import open_local
-from optiloop.store.records import Constraint, Project
 from optiloop.sut import SUTS
-from optiloop.testopt.deps import Deps, new_id, utc_now
-from optiloop.testopt.ingest import RunReport, ingest_runs
-from optiloop.testopt.suggest import SuggestRequest, suggest
+from optiloop.sut.driver import LocalLoop
+from optiloop.testopt.deps import Deps
 
 
 def _loop(deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: int, tick) -> dict[str, Any]:
-    pid = new_id("prj")
-    deps.store.projects.add(
-        Project(
-            id=pid, name=f"demo-{generator}", description=sut.name, created_at=utc_now(), created_by="demo"
-        )
-    )
-    deps.store.constraints.add(
-        Constraint(
-            id=new_id("con"),
-            project_id=pid,
-            name="space",
-            type="hard",
-            weight=0.0,
-            json_schema=sut.schema,
-            version=1,
-            created_at=utc_now(),
-            created_by="demo",
-        )
-    )
-    who = Principal(name="demo", role="admin", project_id=None, key_id="demo")
+    loop = LocalLoop(sut.schema, name=f"demo-{generator}", deps=deps)
     seen: set[int] = set()
     curve, first_fail, n = [], None, 0
     while n < n_tests:
-        out = suggest(
-            deps,
-            pid,
-            SuggestRequest(generator=generator, batch_size=min(batch, n_tests - n), seed=seed),
-            "demo",
-        )
-        reports = []
-        for t in out["tests"]:
-            o = sut.run(t["params"])
+        out = loop.suggest(generator=generator, batch_size=min(batch, n_tests - n), seed=seed)
+        outcomes = [sut.run(t["params"]) for t in out["tests"]]
+        for o in outcomes:
             n += 1
             seen |= set(o["coverage_delta"]["buckets_hit"])
             curve.append(len(seen))
             if o["failure_severity"] >= 3 and first_fail is None:
                 first_fail = n
-            reports.append(
-                RunReport(
-                    test_id=t["id"],
-                    status=o["status"],
-                    duration_ms=o["duration_ms"],
-                    cost_cents=o["cost_cents"],
-                    failure_severity=o["failure_severity"],
-                    buckets_hit=o["coverage_delta"]["buckets_hit"],
-                )
-            )
-        ingest_runs(deps, who, pid, reports)
-        tick(len(reports))
+        loop.ingest([t["id"] for t in out["tests"]], outcomes)
+        tick(len(outcomes))
         if not out["tests"]:
             break
     return {"curve": curve, "first_severe": first_fail}

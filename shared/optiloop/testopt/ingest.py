@@ -48,6 +48,13 @@ class RunReport:
     failure_severity: int = 0
     buckets_hit: Sequence[int] = field(default_factory=tuple)
 
+    @classmethod
+    def from_outcome(cls, test_id: str, o: dict[str, Any]) -> RunReport:
+        """From one item of the runs:ingest body (test_id aside), as runners and simulators emit it."""
+        return cls(test_id=test_id, status=o["status"], duration_ms=o.get("duration_ms", 0.0),
+                   cost_cents=o.get("cost_cents", 0.0), failure_severity=o.get("failure_severity", 0),
+                   buckets_hit=o.get("coverage_delta", {}).get("buckets_hit", ()))
+
 
 def fingerprint(r: RunReport) -> str:
     """sha256 of the canonical payload: the same run resent in another key or bucket order matches."""
