@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 
-import optiloop  # noqa: F401  (first: pins BLAS threads before numpy loads)
 from optiloop.sut import CheckoutService
 from optiloop.sut.driver import LocalLoop
 
