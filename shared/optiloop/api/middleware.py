@@ -92,6 +92,20 @@ class RequestGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
 
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if body and ctype and not (ctype == b"application/json" or ctype.endswith(b"+json")):
+            # curl -d sends application/x-www-form-urlencoded; say so instead of a puzzling 422
+            await self._reject(
+                send_with_id,
+                415,
+                "unsupported_media_type",
+                f"the body is {ctype.decode(errors='replace')}; the API takes JSON",
+                "headers.content-type",
+                "send the body as JSON with Content-Type: application/json",
+                rid,
+            )
+            return
+
         if body and json_depth_exceeds(body, self.max_json_depth):
             await self._reject(
                 send_with_id,
