@@ -126,7 +126,7 @@ def score(
         "failure_prob": fail,
         "cost": cost,
         "new_pairs": pairs,
-        "nearest": near,
+        "nearest": near_hist,
         "model": np.array(sur is not None),
     }
 
@@ -209,7 +209,10 @@ def build_batch(
 def rationale(b: Batch, i: int) -> str:
     parts = [OPERATOR_TEXT.get(b.ops[i], b.ops[i])]
     parts.append(f"covers {int(b.new_pairs[i])} new parameter-value combinations")
-    parts.append(f"nearest earlier test at distance {b.nearest[i]:.3f}")
+    if np.isfinite(b.nearest[i]):
+        parts.append(f"nearest earlier test at distance {b.nearest[i]:.3f}")
+    else:
+        parts.append("among the project's first tests")
     if b.model_used:
         parts.append(f"predicted failure probability {b.failure_prob[i]:.2f}")
     parts.append(f"predicted cost {b.cost[i]:.2f} cents")

@@ -124,8 +124,9 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
         if project.budget_cents is not None:
             if spent >= project.budget_cents:
                 raise Conflict(
-                    f"project budget spent: {spent:g} of {project.budget_cents:g} cents; "
-                    "raise it with PATCH /v1/projects/{id} to continue"
+                    f"project budget spent: {spent:g} of {project.budget_cents:g} cents; raise it with "
+                    f"PATCH /v1/projects/{project_id} to continue",
+                    details=[{"field": "budget_cents", "reason": "the project's budget is spent"}],
                 )
             left = project.budget_cents - spent
             limit = left if limit is None else min(limit, left)
