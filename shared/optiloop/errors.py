@@ -45,7 +45,9 @@ class InvalidInput(OptiLoopError):
 
     def __init__(self, problems: list[FieldProblem] | FieldProblem, message: str | None = None) -> None:
         probs = [problems] if isinstance(problems, FieldProblem) else list(problems)
-        msg = message or "; ".join(f"{p.field}: {p.reason}" + (f" — {p.hint}" if p.hint else "") for p in probs)
+        msg = message or "; ".join(
+            f"{p.field}: {p.reason}" + (f" — {p.hint}" if p.hint else "") for p in probs
+        )
         super().__init__(msg, details=[p.as_dict() for p in probs])
         self.problems = probs
 

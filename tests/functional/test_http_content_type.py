@@ -19,8 +19,11 @@ def test_form_encoded_body_is_refused_with_a_fix(api: Api) -> None:
 
 
 def test_json_with_charset_and_no_content_type_are_accepted(api: Api) -> None:
-    r = api.client.post("/v1/projects", headers={**api.admin, "content-type": "application/json; charset=utf-8"},
-                        content=b'{"name": "p"}')
+    r = api.client.post(
+        "/v1/projects",
+        headers={**api.admin, "content-type": "application/json; charset=utf-8"},
+        content=b'{"name": "p"}',
+    )
     assert r.status_code == 201
     r = api.client.post("/v1/projects", headers=api.admin, content=b'{"name": "q"}')
     assert r.status_code == 201
