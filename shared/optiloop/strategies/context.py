@@ -8,7 +8,7 @@ import numpy as np
 
 from optiloop.space import Space
 from optiloop.strategies.state import ProjectState
-from optiloop.surrogate.rff import RFFSurrogate
+from optiloop.surrogate.port import Surrogate
 from optiloop.testopt.history import History
 
 MIN_RUNS_FOR_MODEL = 16
@@ -22,10 +22,10 @@ class SuggestContext:
     rng: np.random.Generator
     seed: int
 
-    _sur: dict[str, RFFSurrogate] | None = None
+    _sur: dict[str, Surrogate] | None = None
 
     @property
-    def surrogates(self) -> dict[str, RFFSurrogate] | None:
+    def surrogates(self) -> dict[str, Surrogate] | None:
         """None until enough runs exist for a model to beat the model-free scores."""
         if self.state.n_runs < MIN_RUNS_FOR_MODEL:
             return None

@@ -19,6 +19,7 @@ from optiloop.coverage.bins import Binner, PairCoverage
 from optiloop.diversity.distance import Embedding
 from optiloop.space import Space
 from optiloop.store.records import Run
+from optiloop.surrogate.port import Surrogate, SurrogateFactory
 from optiloop.surrogate.rff import RFFSurrogate
 from optiloop.testopt.history import History
 
@@ -78,8 +79,9 @@ class ProjectState:
     corpus_fail: list[float] = field(
         default_factory=list
     )  # snapped coords of every test: exact-duplicate check
-    base: dict[str, RFFSurrogate] = field(init=False)
-    _tail: tuple[int, dict[str, RFFSurrogate]] | None = None
+    make_surrogate: SurrogateFactory = field(default=lambda dim: RFFSurrogate(dim, seed=0))
+    base: dict[str, Surrogate] = field(init=False)
+    _tail: tuple[int, dict[str, Surrogate]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -89,7 +91,8 @@ class ProjectState:
         self.U = np.empty((0, self.space.dim))
         self.E = self.emb(self.U)
         D = self.E.shape[1]
-        self.base = {t: RFFSurrogate(D, seed=0) for t in TARGETS}  # shared features: see predict_shared
+        # one factory, one seed: the in-process models share features (see predict_shared)
+        self.base = {t: self.make_surrogate(D) for t in TARGETS}
 
     @property
     def runs_total(self) -> int:
@@ -143,7 +146,7 @@ class ProjectState:
         Y = np.array([run_targets(h.runs[t]) for t in tids]).reshape(-1, len(TARGETS))
         return self.E[rows], Y
 
-    def surrogates(self, h: History) -> dict[str, RFFSurrogate]:
+    def surrogates(self, h: History) -> dict[str, Surrogate]:
         """Base models plus the unaligned tail of runs (copies: the base stays chunk-aligned)."""
         if self.n_folded == self.n_runs:
             return self.base

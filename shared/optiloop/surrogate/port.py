@@ -7,6 +7,7 @@ trained on SageMaker slots in by implementing the same three methods over its ar
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,5 +26,15 @@ class Surrogate(ABC):
     def n_obs(self) -> int: ...
 
     @abstractmethod
+    def copy(self) -> Surrogate:
+        """An independent copy: the state folds chunk-aligned runs into a base model and the
+        unaligned tail into a throwaway copy (see strategies/state.py)."""
+
+    @abstractmethod
     def to_bytes(self) -> bytes:
         """A small portable artifact (npz) for the blob store."""
+
+
+SurrogateFactory = Callable[[int], Surrogate]
+"""Makes an empty model for inputs of the given dimension; the three targets of one project
+(coverage, failure, cost) are made by the same factory."""

@@ -104,19 +104,24 @@ class RFFSurrogate(Surrogate):
         return m
 
 
-def predict_shared(
-    models: dict[str, RFFSurrogate], X: np.ndarray
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Predict several targets whose models share features (same seed): the features, the costly
-    part, are computed once."""
-    first = next(iter(models.values()))
-    if not all(m.W_ is first.W_ or np.array_equal(m.W_, first.W_) for m in models.values()):
+def predict_shared(models: dict[str, Surrogate], X: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Predict several targets. Models that share random features (same seed) and inputs share the
+    costly parts: the features are computed once and the posterior covariance inverted once. Any
+    other Surrogate is simply asked through the port."""
+    rffs = [m for m in models.values() if isinstance(m, RFFSurrogate)]
+    first = rffs[0] if rffs else None
+    if (
+        first is None
+        or len(rffs) != len(models)
+        or not all(m.W_ is first.W_ or np.array_equal(m.W_, first.W_) for m in rffs)
+    ):
         return {k: m.predict(X) for k, m in models.items()}
+    models_rff: dict[str, RFFSurrogate] = models  # type: ignore[assignment]
     P = first._phi(np.atleast_2d(X))
     _, Ainv0 = first._posterior()
     var0 = np.sqrt(np.maximum(((P @ Ainv0) * P).sum(axis=1), 0.0))
     out = {}
-    for k, m in models.items():
+    for k, m in models_rff.items():
         if m._cache is None and m is not first and np.array_equal(m.A_, first.A_):
             # same inputs, same features: the posterior covariance is the same matrix, so share it
             m._cache = (Ainv0 @ m.r_, Ainv0)
