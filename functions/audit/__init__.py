@@ -1,0 +1,1 @@
+"""The `audit` Lambda (handler: `functions.audit.handler.handler`)."""

@@ -1,0 +1,1 @@
+"""The `coverage` Lambda (handler: `functions.coverage.handler.handler`)."""

@@ -1,0 +1,1 @@
+"""The `ingest` Lambda (handler: `functions.ingest.handler.handler`)."""

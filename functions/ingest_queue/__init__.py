@@ -1,0 +1,1 @@
+"""The `ingest_queue` Lambda (handler: `functions.ingest_queue.handler.handler`)."""

@@ -1,0 +1,1 @@
+"""The `projects` Lambda (handler: `functions.projects.handler.handler`)."""

@@ -1,0 +1,1 @@
+"""The `retrain_check` Lambda (handler: `functions.retrain_check.handler.handler`)."""

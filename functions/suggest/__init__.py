@@ -1,0 +1,1 @@
+"""The `suggest` Lambda (handler: `functions.suggest.handler.handler`)."""

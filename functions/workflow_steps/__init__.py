@@ -1,0 +1,1 @@
+"""Experiment-workflow task handlers (`functions.workflow_steps.handler.prepare_training`, ...)."""

@@ -1,0 +1,213 @@
+"""Test harness for the Lambda handlers: fixtures on disk, a fake context, a fresh "deployment".
+
+A handler module builds its app at import, as Lambda does, so a test gets a fresh deployment by
+setting the environment and re-importing the handlers (`load_handlers`). Every handler of one test
+reads the same backend, like the Lambdas of one stage share one table and bucket.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import logging
+import re
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+EVENTS = Path(__file__).resolve().parent
+ADMIN_TOKEN = "lambda-admin-token-0123456789"
+HTTP_FUNCTIONS = ("projects", "suggest", "ingest", "coverage", "audit")
+REGION = "eu-west-1"
+
+
+@dataclass
+class FakeLambdaContext:
+    """What Powertools reads from a real context (logger keys, cold-start dimension, idempotency's
+    remaining-time check)."""
+
+    function_name: str = "optiloop-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 1024
+    log_group_name: str = "/aws/lambda/optiloop-test"
+    log_stream_name: str = "2026/11/22/[$LATEST]0123456789abcdef"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 30_000
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def lambda_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **extra: str) -> None:
+    """The environment a deployed function has, on the local backend under `data_dir`."""
+    env = {
+        "OPTILOOP_BACKEND": "local",
+        "OPTILOOP_DATA_DIR": str(data_dir),
+        "OPTILOOP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",  # moto's fake credentials; never real ones
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        **extra,
+    }
+    for name in ("AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+
+def load_handlers(names: Iterable[str]) -> dict[str, ModuleType]:
+    """Import (or re-import) `functions.<name>.handler` under the current environment."""
+    from functions.common import runtime
+
+    runtime.process_deps.cache_clear()
+    out: dict[str, ModuleType] = {}
+    for name in names:
+        mod_name = f"functions.{name}.handler"
+        mod = sys.modules.get(mod_name)
+        out[name] = importlib.reload(mod) if mod is not None else importlib.import_module(mod_name)
+    return out
+
+
+def logs_to_stdout(modules: Iterable[ModuleType]) -> None:
+    """Point the handlers' Powertools loggers at the current sys.stdout (call it inside the test, where
+    capsys captures): Powertools keeps one stream handler per service name across re-imports, bound
+    to whatever stdout was when the service's first Logger was built."""
+    for mod in modules:
+        handler = mod.tools.logger.registered_handler
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stdout)
+
+
+def load_event(name: str, **subs: str) -> dict[str, Any]:
+    """A fixture with its `{{placeholders}}` filled in (inside a base64 body too)."""
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+
+    def fill(text: str) -> str:
+        for k, v in subs.items():
+            text = text.replace("{{" + k + "}}", v)
+        left = re.findall(r"\{\{\w+\}\}", text)
+        assert not left, f"{name}: no value for {left}"
+        return text
+
+    body, b64 = event.get("body"), event.get("isBase64Encoded")
+    event["body"] = None
+    event = json.loads(fill(json.dumps(event)))
+    if body is not None:
+        event["body"] = (
+            base64.b64encode(fill(base64.b64decode(body).decode()).encode()).decode() if b64 else fill(body)
+        )
+    return event
+
+
+def invoke(handler: Any, event: dict[str, Any], function_name: str = "optiloop-test") -> dict[str, Any]:
+    return handler(event, FakeLambdaContext(function_name=function_name))
+
+
+def response_body(response: dict[str, Any]) -> Any:
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    ctype = {k.lower(): v for k, v in (response.get("headers") or {}).items()}.get("content-type", "")
+    return json.loads(body) if ctype.startswith("application/json") and body else body
+
+
+def as_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The same HTTP request for a TestClient, from an API Gateway REST proxy event."""
+    body = event.get("body")
+    if body is not None and event.get("isBase64Encoded"):
+        body = base64.b64decode(body)
+    return {
+        "method": event["httpMethod"],
+        "url": event["path"],
+        "params": event.get("multiValueQueryStringParameters") or {},
+        "headers": event.get("headers") or {},
+        "content": body,
+    }
+
+
+class Ids:
+    """Deterministic record ids, so two deployments fed the same requests name records alike.
+
+    Starts at a random offset: the engine caches per-project state by (store, project id), and ids
+    repeating across tests could meet a stale entry."""
+
+    def __init__(self, start: int) -> None:
+        self.n = start
+
+    def __call__(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}_{self.n:016x}"
+
+
+_ID = re.compile(r"^[a-z]{3}_[0-9a-f]{16,32}$")
+_TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+VOLATILE_KEYS = {"request_id": "<request-id>", "key": "<secret>"}
+
+
+class Normaliser:
+    """Masks what differs between two correct deployments (audit ids and hashes, timestamps, request
+    ids, freshly minted secrets) and keeps everything else, so equal output means equal behaviour.
+    Ids map to their first-seen order, so "the same id in both places" still has to hold."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def __call__(self, value: Any, key: str | None = None) -> Any:
+        if isinstance(value, dict):
+            return {k: self(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, str):
+            return value
+        if key in VOLATILE_KEYS:
+            return VOLATILE_KEYS[key]
+        if _ID.match(value):
+            return self.ids.setdefault(value, f"<{value[:3]}#{len(self.ids)}>")
+        if _TS.match(value):
+            return "<ts>"
+        if _HASH.match(value):
+            return "<sha256>"
+        return value
+
+
+def emf_blobs(stdout: str) -> list[dict[str, Any]]:
+    """The CloudWatch embedded-metric documents Powertools printed."""
+    out = []
+    for line in stdout.splitlines():
+        if line.startswith('{"_aws"'):
+            out.append(json.loads(line))
+    return out
+
+
+def metric_values(stdout: str, name: str) -> list[float]:
+    values: list[float] = []
+    for blob in emf_blobs(stdout):
+        if name in blob:
+            v = blob[name]
+            values.extend(v if isinstance(v, list) else [v])
+    return values
+
+
+def metric_units(stdout: str) -> dict[str, str]:
+    return {
+        m["Name"]: m["Unit"]
+        for blob in emf_blobs(stdout)
+        for d in blob["_aws"]["CloudWatchMetrics"]
+        for m in d["Metrics"]
+    }
