@@ -51,7 +51,9 @@ IDEMPOTENCY_TABLE_ENV = "OPTILOOP_IDEMPOTENCY_TABLE"
 IDEMPOTENCY_TTL_S = 24 * 3600
 
 tools = powertools(SERVICE)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch in which every message failed is reported like any other (all ids listed) instead of raising:
+# SQS retries exactly the same messages either way, and the function's error count stays for bugs.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 tally = WriteTally()  # writes of the message being processed
 batch_tally = WriteTally()  # writes of the whole batch, reported once per invocation
 

@@ -211,3 +211,50 @@ def metric_units(stdout: str) -> dict[str, str]:
         for d in blob["_aws"]["CloudWatchMetrics"]
         for m in d["Metrics"]
     }
+
+
+def add_tests(deps: Any, project_id: str, n: int) -> list[str]:
+    """Pending tests written straight to the store: these handlers' tests are about what happens to
+    runs, not about what the suggestion engine would propose."""
+    from optiloop.store.records import TestCase
+
+    base = deps.store.tests.max_seq(project_id)
+    tests = [
+        TestCase(
+            id=f"tst_{project_id[-8:]}_{base + i}",
+            project_id=project_id,
+            seq=base + i,
+            params={"payload_kb": 8 * (base + i), "region": "eu"},
+            score=0.0,
+            generator="random",
+            operator="uniform",
+            suggestion_id="sug_fixture",
+            predicted_cost=1.0,
+            created_at="2026-11-22T00:00:00.000Z",
+            space_version="sp-fixture",
+        )
+        for i in range(1, n + 1)
+    ]
+    with deps.store.transaction():
+        deps.store.tests.add_many(tests)
+    return [t.id for t in tests]
+
+
+def add_runs(deps: Any, project_id: str, n: int) -> list[str]:
+    """`n` new tests and their runs, through the real ingest use case."""
+    from optiloop.auth.principal import OPERATOR
+    from optiloop.testopt.ingest import RunReport, ingest_runs
+
+    tids = add_tests(deps, project_id, n)
+    reports = [
+        RunReport(
+            test_id=t,
+            status="fail" if i % 3 == 2 else "pass",
+            failure_severity=2 if i % 3 == 2 else 0,
+            cost_cents=1.0,
+            buckets_hit=(i, 100 + i),
+        )
+        for i, t in enumerate(tids)
+    ]
+    assert ingest_runs(deps, OPERATOR, project_id, reports)["accepted"] == n
+    return tids
