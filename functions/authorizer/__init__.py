@@ -1,0 +1,1 @@
+"""The API Gateway REQUEST authorizer (handler: `functions.authorizer.handler.handler`)."""

@@ -1,0 +1,92 @@
+"""API Gateway REQUEST authorizer: the edge check that a request carries a live OptiLoop API key.
+
+It reads the key exactly as the FastAPI app does (`Authorization: Bearer <key>` first, then
+`x-api-key`) and resolves it with the core's `authenticate` against the tenant's store, so a key is
+valid at the edge if and only if the local runtime would accept it. Only the key's SHA-256 is looked
+up; the key itself is never logged or returned.
+
+Outcomes, and what API Gateway makes of them:
+* no key               -> raise "Unauthorized" -> 401 (gateway response UNAUTHORIZED)
+* unknown/revoked key  -> Deny policy          -> 401 (ACCESS_DENIED, remapped in infra_cdk/auth.py)
+* live key             -> Allow on this method, with the principal in the request context
+
+Per-project roles are not decided here: the function behind the route still runs
+`require(Action)` on the same key, so a project-scoped key is stopped at the right project.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from functions.common.runtime import process_deps
+from optiloop.auth.principal import Principal, authenticate
+from optiloop.errors import Unauthorized
+from optiloop.store.ports import Store
+
+log = logging.getLogger("optiloop.authorizer")
+log.setLevel(logging.INFO)
+
+Event = dict[str, Any]
+
+
+def presented_key(headers: Mapping[str, str] | None) -> str | None:
+    """The key as FastAPI's HTTPBearer/APIKeyHeader pair would see it: header names are
+    case-insensitive, the Bearer scheme too, the credential is taken verbatim after the first space,
+    and a non-Bearer Authorization header falls through to x-api-key."""
+    lower = {k.lower(): v for k, v in (headers or {}).items() if isinstance(v, str)}
+    scheme, _, credential = lower.get("authorization", "").partition(" ")
+    if scheme and credential and scheme.lower() == "bearer":
+        return credential
+    return lower.get("x-api-key") or None
+
+
+def policy(
+    principal_id: str, effect: str, method_arn: str, context: Mapping[str, Any] | None = None
+) -> Event:
+    """An IAM policy for this one method: without caching there is nothing to gain from a broader
+    resource, and a narrow one cannot be replayed onto another route."""
+    out: Event = {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn}],
+        },
+    }
+    if context:
+        out["context"] = dict(context)
+    return out
+
+
+def authorize(event: Event, store: Store) -> Event:
+    raw = presented_key(event.get("headers"))
+    if not raw:
+        raise Exception("Unauthorized")  # API Gateway's contract: this exact message means 401
+    try:
+        who: Principal = authenticate(store, raw)
+    except Unauthorized:
+        log.info("denied: unknown or revoked key")
+        return policy("anonymous", "Deny", event["methodArn"])
+    # Context values must be strings, numbers or booleans; None is not allowed.
+    return policy(
+        who.name,
+        "Allow",
+        event["methodArn"],
+        {
+            "principal": who.name,
+            "role": who.role,
+            "project_id": who.project_id or "",
+            "key_id": who.key_id or "",
+        },
+    )
+
+
+def make_handler(store: Callable[[], Store]) -> Callable[[Event, Any], Event]:
+    def handler(event: Event, context: Any) -> Event:
+        return authorize(event, store())
+
+    return handler
+
+
+handler = make_handler(lambda: process_deps().store)

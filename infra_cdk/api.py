@@ -1,0 +1,173 @@
+"""The tenant's REST API: one resource per FastAPI route, one Lambda integration per handler group.
+
+Routes are mapped one to one (routes.py) rather than through a `{proxy+}` catch-all so that API
+Gateway itself answers unknown paths, throttles and validates per route, and the dashboard's
+per-method metrics mean something. The custom methods `tests:suggest` and `runs:ingest` are literal
+resource path parts (API Gateway allows ':' in a path part).
+
+Cheap validation at the edge: path parameters are required, and JSON bodies must be JSON objects
+(the functions validate the fields; a non-object body never costs an invocation). Requests with
+another content type pass through and get the app's own 415.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk.auth import ApiKeyAuth
+from infra_cdk.nag import acknowledge
+from infra_cdk.routes import HTTP_GROUPS, ROUTES, Route
+from infra_cdk.tenant import TenantConfig
+
+STAGE = "prod"
+BAD_BODY = (
+    '{"error":{"code":"bad_request","message":"the request body must be a JSON object",'
+    '"details":[{"field":"body","reason":$context.error.validationErrorString}],'
+    '"request_id":"$context.requestId"}}'
+)
+
+
+def path_params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        config: TenantConfig,
+        handlers: Mapping[str, lambda_.IFunction],
+        auth: ApiKeyAuth,
+    ) -> None:
+        super().__init__(scope, cid)
+        missing = [g for g in HTTP_GROUPS if g not in handlers]
+        if missing:
+            raise ValueError(f"no function for handler groups {missing}")
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        suggest = next(r for r in ROUTES if r.path.endswith("tests:suggest"))
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=config.prefix,
+            description=f"OptiLoop API of tenant {config.tenant}",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # API Gateway's CloudWatch role is one setting per account and region. Each tenant stack
+            # points it at its own role and retains that role on delete, so removing one tenant never
+            # breaks the logging of another that shares the account.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,  # request bodies and headers carry API keys: never log them
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=config.api_rate_limit,
+                throttling_burst_limit=2 * config.api_rate_limit,
+                method_options={
+                    # suggest is the CPU-heavy route: it gets half the stage's budget so a runaway
+                    # client cannot starve ingest (which is what lets the loop learn).
+                    f"{suggest.path}/{suggest.method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=max(1, config.api_rate_limit // 2),
+                        throttling_burst_limit=max(1, config.api_rate_limit),
+                    )
+                },
+            ),
+        )
+        auth.add_gateway_responses(self.api)
+        self.api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            templates={"application/json": BAD_BODY},
+        )
+        self.validator = self.api.add_request_validator(
+            "Validator", validate_request_body=True, validate_request_parameters=True
+        )
+        self.json_object = self.api.add_model(
+            "JsonObject",
+            content_type="application/json",
+            model_name="JsonObject",
+            schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
+        )
+        self.integrations = {
+            g: apigw.LambdaIntegration(handlers[g], allow_test_invoke=False) for g in HTTP_GROUPS
+        }
+        self.methods: dict[tuple[str, str], apigw.Method] = {}
+        for route in ROUTES:
+            self.methods[(route.method, route.path)] = self._method(route, auth)
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL yet: every route but the health check needs a valid API key, and stage "
+            "and per-method throttling bound abuse; a web ACL (about $6/month per tenant at idle) "
+            "is the next step once a tenant exposes the API beyond its own CI.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "Callers are machines holding OptiLoop API keys, checked by the Lambda REQUEST "
+            "authorizer against the tenant's table exactly as the local runtime does; there are "
+            "no Cognito users to authenticate.",
+        )
+        acknowledge_role = self.api.node.try_find_child("CloudWatchRole")
+        if acknowledge_role is not None:
+            acknowledge(
+                acknowledge_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                "API Gateway's account-level logging role: the AWS-managed policy is the documented "
+                "way to let the service write execution and access logs, and it grants nothing else.",
+            )
+
+    def _method(self, route: Route, auth: ApiKeyAuth) -> apigw.Method:
+        resource = self.api.root.resource_for_path(route.path)
+        method = resource.add_method(
+            route.method,
+            self.integrations[route.group],
+            authorizer=None if route.public else auth.authorizer,
+            authorization_type=apigw.AuthorizationType.NONE
+            if route.public
+            else apigw.AuthorizationType.CUSTOM,
+            request_validator=self.validator,
+            request_parameters={f"method.request.path.{p}": True for p in path_params(route.path)} or None,
+            request_models={"application/json": self.json_object} if route.has_body else None,
+        )
+        if route.public:
+            acknowledge(
+                method,
+                "AwsSolutions-APIG4",
+                "The liveness probe is deliberately unauthenticated (as in the local runtime): load "
+                "balancers and uptime checks hold no API key, and it returns no tenant data.",
+            )
+        return method
+
+    @property
+    def url(self) -> str:
+        return self.api.url

@@ -1,0 +1,191 @@
+"""What an operator of one tenant looks at: a dashboard, three alarms, and an encrypted SNS topic.
+
+Alarms page on symptoms users feel (slow suggestions, server errors) and on work silently piling up
+(a non-empty dead-letter queue), not on every Lambda error: a 4xx storm from a misconfigured client
+is on the dashboard, not in someone's inbox.
+
+Business metrics come from the functions through Powertools' embedded metric format: namespace
+`OptiLoop`, dimension `service` (the function's SERVICE, see functions/*/handler.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra_cdk.tenant import TenantConfig
+
+NAMESPACE = "OptiLoop"
+SUGGEST_P95_MS = 500
+SERVER_ERROR_RATE = 0.01  # 1% of requests over 5 minutes
+PERIOD = Duration.minutes(5)
+
+
+def business_metric(name: str, service: str, statistic: str = "Sum") -> cw.Metric:
+    """A Powertools metric of one function. The dimension set must match what the function emits
+    exactly, or CloudWatch sees a different metric and the alarm never leaves INSUFFICIENT_DATA."""
+    return cw.Metric(
+        namespace=NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": service},
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
+class AlarmTopic(Construct):
+    """Created before the workflow so its failure step can publish here too."""
+
+    def __init__(self, scope: Construct, cid: str, *, config: TenantConfig, key: kms.IKey) -> None:
+        super().__init__(scope, cid)
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"OptiLoop {config.tenant} alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subs.EmailSubscription(config.alarm_email))
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        config: TenantConfig,
+        api: apigw.RestApi,
+        functions: Mapping[str, lambda_.IFunction],
+        dlq: sqs.IQueue,
+        topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, cid)
+        action = cw_actions.SnsAction(topic)
+
+        latency = {
+            p: api.metric_latency(statistic=p, period=PERIOD, label=f"API {p}") for p in ("p50", "p95", "p99")
+        }
+        suggest = {
+            p: business_metric("SuggestLatency", "suggest", p).with_(label=f"suggest {p}")
+            for p in ("p50", "p95", "p99")
+        }
+        errors_4xx = api.metric_client_error(period=PERIOD, statistic="Sum", label="4xx")
+        errors_5xx = api.metric_server_error(period=PERIOD, statistic="Sum", label="5xx")
+        requests = api.metric_count(period=PERIOD, statistic="Sum", label="requests")
+        error_rate = cw.MathExpression(
+            expression="IF(requests > 0, errors / requests, 0)",
+            using_metrics={"errors": errors_5xx, "requests": requests},
+            period=PERIOD,
+            label="5xx rate",
+        )
+        dlq_depth = dlq.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        )
+
+        self.suggest_p95 = cw.Alarm(
+            self,
+            "SuggestP95",
+            alarm_description=f"{config.tenant}: suggest p95 above {SUGGEST_P95_MS} ms for 15 minutes",
+            metric=suggest["p95"],
+            threshold=SUGGEST_P95_MS,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no suggest calls is not slowness
+        )
+        self.server_errors = cw.Alarm(
+            self,
+            "ServerErrorRate",
+            alarm_description=f"{config.tenant}: over {SERVER_ERROR_RATE:.0%} of API requests answered 5xx",
+            metric=error_rate,
+            threshold=SERVER_ERROR_RATE,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.dlq_not_empty = cw.Alarm(
+            self,
+            "DeadLettersNotEmpty",
+            alarm_description=f"{config.tenant}: bulk-ingest messages dead-lettered; inspect and redrive",
+            metric=dlq_depth,
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarms = (self.suggest_p95, self.server_errors, self.dlq_not_empty)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+
+        def per_function(title: str, metric: str, statistic: str) -> cw.GraphWidget:
+            return cw.GraphWidget(
+                title=title,
+                width=8,
+                left=[
+                    fn.metric(metric, statistic=statistic, period=PERIOD, label=key)
+                    for key, fn in functions.items()
+                ],
+            )
+
+        self.dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=config.prefix,
+            default_interval=Duration.hours(24),
+            widgets=[
+                [
+                    cw.GraphWidget(title="API latency (ms)", width=8, left=list(latency.values())),
+                    cw.GraphWidget(
+                        title="API errors", width=8, left=[errors_4xx, errors_5xx], right=[requests]
+                    ),
+                    cw.GraphWidget(
+                        title="Suggest latency (ms)",
+                        width=8,
+                        left=list(suggest.values()),
+                        left_annotations=[cw.HorizontalAnnotation(value=SUGGEST_P95_MS, label="p95 budget")],
+                    ),
+                ],
+                [
+                    per_function("Lambda duration p95 (ms)", "Duration", "p95"),
+                    per_function("Lambda errors", "Errors", "Sum"),
+                    per_function("Lambda throttles", "Throttles", "Sum"),
+                ],
+                [
+                    cw.GraphWidget(
+                        title="Coverage growth (new buckets)",
+                        width=8,
+                        left=[
+                            business_metric("CoverageNewBuckets", "ingest").with_(label="HTTP ingest"),
+                            business_metric("CoverageNewBuckets", "ingest_queue").with_(
+                                label="queued ingest"
+                            ),
+                        ],
+                    ),
+                    cw.GraphWidget(
+                        title="Failures found",
+                        width=8,
+                        left=[
+                            business_metric("FailuresFound", "ingest").with_(label="HTTP ingest"),
+                            business_metric("FailuresFound", "ingest_queue").with_(label="queued ingest"),
+                            business_metric("NovelFailuresFound", "ingest").with_(label="novel (HTTP)"),
+                        ],
+                    ),
+                    cw.AlarmStatusWidget(title="Alarms", width=8, alarms=list(self.alarms)),
+                ],
+                [cw.SingleValueWidget(title="Dead-lettered ingest messages", width=8, metrics=[dlq_depth])],
+            ],
+        )

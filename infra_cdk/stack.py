@@ -1,0 +1,80 @@
+"""One tenant's stack: the constructs of each concern, wired together and nothing else.
+
+Order follows the dependencies (data -> functions -> auth/api, queue, schedule, workflow ->
+monitoring); every cross-construct permission is granted here or inside the construct that owns the
+resource, never by a wildcard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra_cdk.api import Api
+from infra_cdk.auth import ApiKeyAuth
+from infra_cdk.data import DataStore
+from infra_cdk.functions import Functions
+from infra_cdk.monitoring import AlarmTopic, Monitoring
+from infra_cdk.queues import IngestQueue
+from infra_cdk.routes import HTTP_GROUPS
+from infra_cdk.schedules import RetrainSchedule
+from infra_cdk.tenant import TenantConfig
+from infra_cdk.workflows import TrainingWorkflow
+
+
+class OptiLoopStack(Stack):
+    def __init__(self, scope: Construct, cid: str, *, config: TenantConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            cid,
+            stack_name=config.prefix,
+            description=f"OptiLoop tenant {config.tenant}: API, functions, data, workflow, monitoring",
+            **kwargs,
+        )
+        Tags.of(self).add("optiloop:tenant", config.tenant)
+
+        self.data = DataStore(self, "Data", config=config)
+        self.functions = Functions(self, "Functions", config=config, data=self.data)
+        fns = self.functions.by_key
+
+        self.auth = ApiKeyAuth(self, "Auth", function=fns["authorizer"])
+        self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
+
+        self.ingest_queue = IngestQueue(
+            self, "IngestQueue", config=config, data=self.data, consumer=fns["ingest_queue"]
+        )
+        fns["ingest_queue"].add_environment("OPTILOOP_IDEMPOTENCY_TABLE", self.data.idempotency.table_name)
+        self.functions.grant_idempotency("ingest_queue", self.data.idempotency.table_arn)
+
+        self.schedule = RetrainSchedule(self, "RetrainSchedule", config=config, function=fns["retrain_check"])
+
+        self.alarm_topic = AlarmTopic(self, "AlarmTopic", config=config, key=self.data.key)
+        self.workflow = TrainingWorkflow(
+            self,
+            "Workflow",
+            config=config,
+            data=self.data,
+            prepare=fns["prepare_training"],
+            record=fns["record_model"],
+            topic=self.alarm_topic.topic,
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            api=self.api.api,
+            functions=fns,
+            dlq=self.ingest_queue.dlq,
+            topic=self.alarm_topic.topic,
+        )
+
+        CfnOutput(self, "ApiUrl", value=self.api.api.url, description="base URL; routes start with /v1/")
+        CfnOutput(self, "TableName", value=self.data.table.table_name)
+        CfnOutput(self, "ArtifactsBucket", value=self.data.artifacts.bucket_name)
+        CfnOutput(self, "AuditBucket", value=self.data.audit.bucket_name)
+        CfnOutput(self, "IngestQueueUrl", value=self.ingest_queue.queue.queue_url)
+        CfnOutput(self, "IngestProducerPolicy", value=self.ingest_queue.producer_policy.managed_policy_arn)
+        CfnOutput(self, "WorkflowArn", value=self.workflow.state_machine.state_machine_arn)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic.topic_arn)

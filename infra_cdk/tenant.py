@@ -1,0 +1,81 @@
+"""Who a deployment is for, validated before any construct exists.
+
+Every physical name that is not CDK-generated derives from the tenant, so a bad tenant string would
+surface late as an obscure CloudFormation error (a bucket or alias name rule) or, worse, collide with
+another tenant's resources. Checking it up front keeps that failure at synth, with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+TENANT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,18})[a-z0-9]$")
+"""3-20 of lowercase letters, digits and hyphens, not starting or ending with a hyphen: the
+intersection of what S3, KMS aliases, CloudFormation stack names and dashboard names accept once
+prefixed with `optiloop-`, and a leading hyphen would read as a flag on every CLI."""
+
+DEFAULT_TRAINING_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+"""AWS's scikit-learn training container in us-east-1 (script mode runs training_jobs/<name>/);
+other regions host it under another account id: override with `-c training_image=...`."""
+
+
+class TenantError(ValueError):
+    """The tenant (or a per-tenant setting) cannot be deployed; the message says why."""
+
+
+def validate_tenant(tenant: object) -> str:
+    if not isinstance(tenant, str) or not tenant:
+        raise TenantError("context 'tenant' is required: cdk synth -c tenant=<name> (e.g. -c tenant=acme)")
+    if not TENANT_RE.match(tenant):
+        raise TenantError(
+            f"tenant {tenant!r} must be 3-20 lowercase letters, digits or hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return tenant
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    """What differs between tenants. Defaults suit a small team; each is a `-c key=value` context."""
+
+    tenant: str
+    alarm_email: str | None = None
+    training_image: str = DEFAULT_TRAINING_IMAGE
+    retrain_check_minutes: int = 60
+    api_rate_limit: int = 50  # steady requests/s per tenant stage; burst is twice that
+    audit_retention_days: int = 365
+
+    def __post_init__(self) -> None:
+        validate_tenant(self.tenant)
+        if self.alarm_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
+            raise TenantError(f"alarm_email {self.alarm_email!r} is not an e-mail address")
+        if not 5 <= self.retrain_check_minutes <= 24 * 60:
+            raise TenantError("retrain_check_minutes must be between 5 and 1440")
+        if not 1 <= self.api_rate_limit <= 10_000:
+            raise TenantError("api_rate_limit must be between 1 and 10000 requests per second")
+        if not 1 <= self.audit_retention_days <= 3650:
+            raise TenantError("audit_retention_days must be between 1 and 3650")
+
+    @property
+    def prefix(self) -> str:
+        """The stem of every tenant-derived physical name."""
+        return f"optiloop-{self.tenant}"
+
+    @classmethod
+    def from_context(cls, get: Any) -> TenantConfig:
+        """Build from a context getter (`node.try_get_context`); context values arrive as strings
+        from `-c key=value`, so numbers are converted here, once."""
+        values: dict[str, Any] = {"tenant": validate_tenant(get("tenant"))}
+        for key in ("alarm_email", "training_image"):
+            if get(key):
+                values[key] = str(get(key))
+        for key in ("retrain_check_minutes", "api_rate_limit", "audit_retention_days"):
+            raw = get(key)
+            if raw is not None and raw != "":
+                try:
+                    values[key] = int(raw)
+                except (TypeError, ValueError):
+                    raise TenantError(f"context {key!r} must be an integer, got {raw!r}") from None
+        return cls(**values)
