@@ -37,5 +37,11 @@ lint: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-run
 	$(BIN)/optiloop demo
 
+# Lambda layers (build/layers/<name>/python) and function code packages (build/functions/<name>),
+# size-checked against Lambda's 250 MB and for heavy libraries on the HTTP path; needs the index.
+.PHONY: layers
+layers: | $(BIN)/python
+	$(BIN)/python layers/build.py --out build
+
 clean:
 	rm -rf $(VENV) .optiloop build *.egg-info shared/*.egg-info

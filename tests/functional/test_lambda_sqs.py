@@ -12,22 +12,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from events.harness import add_tests, invoke, lambda_env, load_handlers, metric_values
-from moto import mock_aws
 
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
 from optiloop.testopt.deps import Deps
 from optiloop.testopt.projects import create_project
 
+boto3 = pytest.importorskip("boto3")  # after the harness, which skips this module without the aws extra
 TABLE = "optiloop-idempotency"
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 @pytest.fixture
 def consumer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
+    from moto import mock_aws
+
     lambda_env(monkeypatch, tmp_path / "data", OPTILOOP_IDEMPOTENCY_TABLE=TABLE)
     with mock_aws():
         boto3.client("dynamodb").create_table(
