@@ -23,8 +23,8 @@ from events.harness import (
     Ids,
     Normaliser,
     as_request,
+    deployment,
     invoke,
-    lambda_env,
     load_event,
     load_handlers,
     logs_to_stdout,
@@ -73,8 +73,8 @@ SCRIPT: list[tuple[str, str]] = [
 @pytest.fixture
 def handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, ModuleType]]:
     """A fresh deployment of the five HTTP functions over one backend."""
-    lambda_env(monkeypatch, tmp_path / "data")
-    yield load_handlers(HTTP_FUNCTIONS)
+    with deployment(monkeypatch, tmp_path):
+        yield load_handlers(HTTP_FUNCTIONS)
 
 
 def test_every_function_mounts_only_its_routers(handlers: dict[str, ModuleType]) -> None:

@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from events.harness import add_runs, invoke, lambda_env, load_handlers, logs_to_stdout, metric_values
+from events.harness import add_runs, deployment, invoke, load_handlers, logs_to_stdout, metric_values
 from functions.common.runtime import process_deps
 from functions.retrain_check.check import RETRAIN_DUE
 
@@ -45,8 +45,8 @@ def scheduled(detail: dict[str, Any] | None = None) -> dict[str, Any]:
 
 @pytest.fixture
 def lambdas(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, ModuleType]]:
-    lambda_env(monkeypatch, tmp_path / "data")
-    yield load_handlers(["retrain_check", "workflow_steps"])
+    with deployment(monkeypatch, tmp_path):
+        yield load_handlers(["retrain_check", "workflow_steps"])
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from events.harness import add_tests, invoke, lambda_env, load_handlers, metric_values
+from events.harness import add_tests, deployment, invoke, load_handlers, metric_values
 
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
@@ -29,8 +29,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 def consumer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
     from moto import mock_aws
 
-    lambda_env(monkeypatch, tmp_path / "data", OPTILOOP_IDEMPOTENCY_TABLE=TABLE)
-    with mock_aws():
+    # the idempotency table is moto's on either backend; mock_aws nests inside an aws deployment
+    with deployment(monkeypatch, tmp_path, OPTILOOP_IDEMPOTENCY_TABLE=TABLE), mock_aws():
         boto3.client("dynamodb").create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],

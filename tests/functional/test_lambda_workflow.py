@@ -9,7 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from events.harness import add_runs, invoke, lambda_env, load_handlers
+from events.harness import add_runs, deployment, invoke, load_handlers
 from functions.common.runtime import process_deps
 from functions.workflow_steps.steps import NothingToTrain, manifest_key, registry_key
 from pydantic import ValidationError
@@ -33,8 +33,8 @@ SPACE = {
 
 @pytest.fixture
 def steps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[ModuleType]:
-    lambda_env(monkeypatch, tmp_path / "data")
-    yield load_handlers(["workflow_steps"])["workflow_steps"]
+    with deployment(monkeypatch, tmp_path):
+        yield load_handlers(["workflow_steps"])["workflow_steps"]
 
 
 @pytest.fixture

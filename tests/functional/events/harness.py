@@ -11,10 +11,12 @@ import base64
 import importlib
 import json
 import logging
+import os
 import re
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +36,8 @@ if str(ROOT) not in sys.path:  # `functions` is a top-level package of the repos
 ADMIN_TOKEN = "lambda-admin-token-0123456789"
 HTTP_FUNCTIONS = ("projects", "suggest", "ingest", "coverage", "audit")
 REGION = "eu-west-1"
+AWS_TABLE = "optiloop-test"
+AWS_BUCKET = "optiloop-test-artifacts"
 
 
 @dataclass
@@ -57,8 +61,18 @@ class FakeLambdaContext:
         return self.remaining_ms
 
 
+def default_backend() -> str:
+    """`aws` (DynamoDB + S3 under moto) once the core has that backend, else `local` (SQLite + a
+    folder); OPTILOOP_LAMBDA_TEST_BACKEND picks one explicitly."""
+    from optiloop.config import BACKENDS
+
+    chosen = os.environ.get("OPTILOOP_LAMBDA_TEST_BACKEND")
+    return chosen or ("aws" if "aws" in BACKENDS else "local")
+
+
 def lambda_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **extra: str) -> None:
-    """The environment a deployed function has, on the local backend under `data_dir`."""
+    """The environment a deployed function has, on the local backend under `data_dir` (`extra`
+    overrides, e.g. the aws backend's variables)."""
     env = {
         "OPTILOOP_BACKEND": "local",
         "OPTILOOP_DATA_DIR": str(data_dir),
@@ -72,10 +86,39 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **extra: str) ->
         "AWS_SESSION_TOKEN": "testing",
         **extra,
     }
-    for name in ("AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME"):
+    for name in ("AWS_PROFILE", "AWS_LAMBDA_FUNCTION_NAME", "OPTILOOP_TABLE", "OPTILOOP_BUCKET"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+
+
+@contextmanager
+def deployment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str | None = None, **extra: str
+) -> Iterator[str]:
+    """One stage's backend and environment for the duration: on `aws`, a DynamoDB table and an S3
+    bucket under moto, created the way local endpoints get them (CDK makes them in AWS). Yields the
+    backend's name; anything else a test needs from AWS (e.g. an idempotency table) it creates inside."""
+    backend = backend or default_backend()
+    if backend == "local":
+        lambda_env(monkeypatch, tmp_path / "data", **extra)
+        yield backend
+        return
+    from moto import mock_aws
+
+    from optiloop.store.factory import ensure_aws_resources
+
+    lambda_env(
+        monkeypatch,
+        tmp_path / "data",
+        OPTILOOP_BACKEND="aws",
+        OPTILOOP_TABLE=AWS_TABLE,
+        OPTILOOP_BUCKET=AWS_BUCKET,
+        **extra,
+    )
+    with mock_aws():
+        ensure_aws_resources(AWS_TABLE, AWS_BUCKET, region=REGION)
+        yield backend
 
 
 def load_handlers(names: Iterable[str]) -> dict[str, ModuleType]:
