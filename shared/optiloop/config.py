@@ -7,14 +7,17 @@ not surface later as a confusing 500 on the first request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-BACKENDS = ("local", "memory")
+BACKENDS = ("local", "memory", "aws")
 MIN_ADMIN_TOKEN_CHARS = 16
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")  # DynamoDB's rule
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")  # S3's rule (the common part)
 
 
 class ConfigError(ValueError):
@@ -26,11 +29,22 @@ class Settings:
     data_dir: Path = Path("./.optiloop")
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    backend: str = "local"  # "local": SQLite + folder; "memory": throwaway (tests, demos)
+    # "local": SQLite + folder; "memory": throwaway (tests, demos); "aws": DynamoDB + S3
+    backend: str = "local"
+    table: str | None = None  # aws: the DynamoDB table (OPTILOOP_TABLE)
+    bucket: str | None = None  # aws: the S3 bucket (OPTILOOP_BUCKET)
+    aws_endpoint: str | None = None  # aws: one endpoint for both, e.g. a moto_server (OPTILOOP_AWS_ENDPOINT)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ConfigError(f"OPTILOOP_BACKEND must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.backend == "aws":
+            if not self.table or not _TABLE_NAME.match(self.table):
+                raise ConfigError("OPTILOOP_TABLE must name the DynamoDB table (3-255 of A-Z a-z 0-9 _ . -)")
+            if not self.bucket or not _BUCKET_NAME.match(self.bucket):
+                raise ConfigError("OPTILOOP_BUCKET must name the S3 bucket (3-63 of a-z 0-9 . -)")
+        if self.aws_endpoint is not None and not re.match(r"^https?://[^\s/]+", self.aws_endpoint):
+            raise ConfigError(f"OPTILOOP_AWS_ENDPOINT must be an http(s) URL, got {self.aws_endpoint!r}")
         if not isinstance(self.max_body_bytes, int) or not 1024 <= self.max_body_bytes <= 1024**3:
             raise ConfigError(f"OPTILOOP_MAX_BODY_BYTES must be an integer between 1024 and {1024**3}")
         if self.admin_token is not None:
@@ -58,6 +72,13 @@ class Settings:
                 raise ConfigError(f"OPTILOOP_MAX_BODY_BYTES must be an integer, got {raw!r}") from None
         if env.get("OPTILOOP_BACKEND"):
             values["backend"] = env["OPTILOOP_BACKEND"].strip().lower()
+        for var, name in (
+            ("OPTILOOP_TABLE", "table"),
+            ("OPTILOOP_BUCKET", "bucket"),
+            ("OPTILOOP_AWS_ENDPOINT", "aws_endpoint"),
+        ):
+            if env.get(var):
+                values[name] = env[var].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])

@@ -28,6 +28,14 @@ from optiloop.store.ports import BlobStore, Store
 from optiloop.store.records import ApiKey, Constraint, Project, Run, TestCase
 from optiloop.store.sqlite import SqliteStore
 
+try:  # the AWS adapters need boto3 and moto (the `dev` extra); without them only the local ones run
+    import boto3  # noqa: F401
+    import moto  # noqa: F401
+
+    HAVE_AWS = True
+except ImportError:  # pragma: no cover
+    HAVE_AWS = False
+
 # -- adapter harnesses -------------------------------------------------------------------------
 
 
@@ -94,6 +102,81 @@ def _local_blobs(tmp: Path) -> BlobHarness:
     return BlobHarness(LocalBlobStore(tmp / "blobs"))
 
 
+# -- AWS adapters under moto ---------------------------------------------------------------------
+# One mock (and one pair of boto3 clients, ~0.1 s each to build) per test module; each test gets a
+# table or bucket of its own, which under moto costs a few milliseconds, so every test starts empty.
+
+
+class _Aws:
+    dynamodb: Any = None
+    s3: Any = None
+    names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[_Aws]:
+    from optiloop.store.dynamodb.store import dynamodb_client
+    from optiloop.store.dynamodb.testing import mocked_aws
+    from optiloop.store.s3_blobs import s3_client
+
+    with mocked_aws():
+        _Aws.dynamodb, _Aws.s3 = dynamodb_client("us-east-1"), s3_client("us-east-1")
+        try:
+            yield _Aws()
+        finally:
+            _Aws.dynamodb = _Aws.s3 = None
+
+
+class DynamoHarness(StoreHarness):
+    needs_aws = True
+
+    def __init__(self, tmp: Path) -> None:
+        from optiloop.store.dynamodb import DynamoStore
+        from optiloop.store.dynamodb.testing import create_table
+
+        self.client = _Aws.dynamodb
+        self.table = f"optiloop-test-{next(_Aws.names)}"
+        create_table(self.client, self.table)
+        self._open = lambda: DynamoStore(self.table, client=self.client)
+        self.store = self._open()
+
+    def reopen(self) -> Store:
+        self.store.close()
+        self.store = self._open()  # a new object: no cached head, projects or committed markers
+        return self.store
+
+    def _audit_key(self, seq: int) -> dict[str, Any]:
+        from optiloop.store.dynamodb.audit import AUDIT_PK
+        from optiloop.store.dynamodb.codec import enc_int
+
+        return {"pk": {"S": AUDIT_PK}, "sk": {"S": enc_int(seq)}}
+
+    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
+        if field == "details":
+            value = json.dumps(value)
+        self.client.update_item(
+            TableName=self.table,
+            Key=self._audit_key(seq),
+            UpdateExpression="SET #f = :v",
+            ExpressionAttributeNames={"#f": field},
+            ExpressionAttributeValues={":v": {"S": value}},
+        )
+
+    def delete_audit(self, seq: int) -> None:
+        self.client.delete_item(TableName=self.table, Key=self._audit_key(seq))
+
+
+def _s3_blobs(tmp: Path) -> BlobHarness:
+    from optiloop.store.s3_blobs import S3BlobStore
+
+    bucket = f"optiloop-test-{next(_Aws.names)}"
+    _Aws.s3.create_bucket(Bucket=bucket)
+    return BlobHarness(S3BlobStore(bucket, client=_Aws.s3))
+
+
+_s3_blobs.needs_aws = True  # type: ignore[attr-defined]
+
+
 STORE_ADAPTERS: dict[str, Callable[[Path], StoreHarness]] = {
     "sqlite": SqliteHarness,
 }
@@ -102,10 +185,21 @@ BLOB_ADAPTERS: dict[str, Callable[[Path], BlobHarness]] = {
     "local": _local_blobs,
 }
 
+if HAVE_AWS:
+    STORE_ADAPTERS["dynamodb"] = DynamoHarness
+    BLOB_ADAPTERS["s3"] = _s3_blobs
+
+
+def _needs_aws(request: pytest.FixtureRequest, factory: Any) -> None:
+    if getattr(factory, "needs_aws", False):
+        request.getfixturevalue("aws")
+
 
 @pytest.fixture(params=list(STORE_ADAPTERS))
 def store_harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreHarness]:
-    harness = STORE_ADAPTERS[request.param](tmp_path)
+    factory = STORE_ADAPTERS[request.param]
+    _needs_aws(request, factory)
+    harness = factory(tmp_path)
     yield harness
     harness.close()
 
@@ -117,7 +211,9 @@ def store(store_harness: StoreHarness) -> Store:
 
 @pytest.fixture(params=list(BLOB_ADAPTERS))
 def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    return BLOB_ADAPTERS[request.param](tmp_path).blobs
+    factory = BLOB_ADAPTERS[request.param]
+    _needs_aws(request, factory)
+    return factory(tmp_path).blobs
 
 
 # -- record builders ---------------------------------------------------------------------------

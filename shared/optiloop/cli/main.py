@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -10,6 +11,8 @@ from optiloop import __version__
 from optiloop.config import ConfigError, Settings
 from optiloop.errors import OptiLoopError
 from optiloop.store.records import ROLES
+
+LOCAL_AWS_NAME = "optiloop-local"  # table and bucket of `serve --backend aws` unless named
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,6 +25,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--data-dir", default=None, help="default: $OPTILOOP_DATA_DIR or ./.optiloop")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    s.add_argument(
+        "--backend", default=None, choices=["local", "aws"], help="default: $OPTILOOP_BACKEND or local"
+    )
+    s.add_argument(
+        "--aws-endpoint",
+        default=None,
+        metavar="URL",
+        help="with --backend aws: DynamoDB and S3 at this URL (e.g. a moto_server); table and bucket are "
+        "created if missing",
+    )
+    s.add_argument(
+        "--table", default=None, help=f"with --backend aws (default: $OPTILOOP_TABLE or {LOCAL_AWS_NAME})"
+    )
+    s.add_argument(
+        "--bucket", default=None, help=f"with --backend aws (default: $OPTILOOP_BUCKET or {LOCAL_AWS_NAME})"
+    )
 
     k = sub.add_parser("keys", help="create, list and revoke API keys directly on a data dir")
     ksub = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -45,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _serve_settings(args: argparse.Namespace) -> Settings:
+    overrides = {"data_dir": args.data_dir, "backend": args.backend, "aws_endpoint": args.aws_endpoint}
+    if (args.backend or os.environ.get("OPTILOOP_BACKEND", "").strip().lower()) == "aws":
+        overrides["table"] = args.table or os.environ.get("OPTILOOP_TABLE") or LOCAL_AWS_NAME
+        overrides["bucket"] = args.bucket or os.environ.get("OPTILOOP_BUCKET") or LOCAL_AWS_NAME
+    return Settings.from_env(**overrides)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -52,16 +79,26 @@ def _serve(args: argparse.Namespace) -> int:
     from optiloop.auth.bootstrap import ensure_first_key
     from optiloop.runtime import build_deps
 
-    settings = Settings.from_env(data_dir=args.data_dir)
+    settings = _serve_settings(args)
+    if settings.backend == "aws" and settings.aws_endpoint:
+        from optiloop.store.factory import ensure_aws_resources
+
+        assert settings.table and settings.bucket
+        ensure_aws_resources(settings.table, settings.bucket, endpoint_url=settings.aws_endpoint)
     deps = build_deps(settings)
     shown = ensure_first_key(deps, settings.admin_token, generate=True)
     if shown:
         print("OptiLoop: created the first admin key for this data dir. It is shown only once; store it now:")
         print(f"OPTILOOP_ADMIN_KEY={shown}", flush=True)
     app = create_app(deps, settings)
+    where = (
+        f"table {settings.table}, bucket {settings.bucket}"
+        + (f" at {settings.aws_endpoint}" if settings.aws_endpoint else "")
+        if settings.backend == "aws"
+        else str(settings.data_dir.resolve())
+    )
     print(
-        f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in "
-        f"{settings.data_dir.resolve()})",
+        f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in {where})",
         flush=True,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)

@@ -1,4 +1,7 @@
-"""Build the embedded (single-machine) store and blob store from one data folder."""
+"""Build a store and blob store: embedded (SQLite + a folder) or AWS (DynamoDB + S3).
+
+The AWS adapters are imported inside their functions: the embedded default never needs boto3 (the
+`aws` extra), and SQLite costs an AWS process nothing but the import of the standard library module."""
 
 from __future__ import annotations
 
@@ -32,3 +35,63 @@ def open_memory() -> tuple[Store, BlobStore]:
     store._tmpdir = tmp  # type: ignore[attr-defined]
     blobs._tmpdir = tmp  # type: ignore[attr-defined]
     return store, blobs
+
+
+def _aws_region(region: str | None, endpoint_url: str | None) -> str | None:
+    """The region to use: given, else boto3's own resolution (env, config); a local endpoint
+    (moto_server, DynamoDB Local) needs *some* region to sign with, so it gets us-east-1."""
+    if region:
+        return region
+    import boto3
+
+    found = boto3.session.Session().region_name
+    return found or ("us-east-1" if endpoint_url else None)
+
+
+def open_aws(
+    table: str, bucket: str, endpoint_url: str | None = None, region: str | None = None
+) -> tuple[Store, BlobStore]:
+    """The production pair: DynamoDB table `table` and S3 bucket `bucket` (both must exist; CDK makes
+    them). `endpoint_url` points both at a local stand-in such as moto_server."""
+    from optiloop.store.dynamodb.store import DynamoStore, dynamodb_client
+    from optiloop.store.s3_blobs import S3BlobStore, s3_client
+
+    region = _aws_region(region, endpoint_url)
+    store = DynamoStore(table, client=dynamodb_client(region, endpoint_url))
+    blobs = S3BlobStore(bucket, client=s3_client(region, endpoint_url))
+    return store, blobs
+
+
+def ensure_aws_resources(
+    table: str, bucket: str, endpoint_url: str | None = None, region: str | None = None
+) -> dict[str, bool]:
+    """Create the table (shape from `table_spec`) and the bucket if missing: for moto_server and
+    other local endpoints, never for production, where CDK owns them. Returns what was created."""
+    from botocore.exceptions import ClientError
+
+    from optiloop.store.dynamodb.provision import ensure_table
+    from optiloop.store.dynamodb.store import dynamodb_client
+    from optiloop.store.s3_blobs import s3_client
+
+    region = _aws_region(region, endpoint_url)
+    created = {"table": ensure_table(dynamodb_client(region, endpoint_url), table), "bucket": False}
+    s3 = s3_client(region, endpoint_url)
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+        kw = (
+            {}
+            if region in (None, "us-east-1")
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
+        s3.create_bucket(Bucket=bucket, **kw)
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        created["bucket"] = True
+    return created

@@ -46,6 +46,18 @@ def validate_key(key: str) -> list[str]:
     return segments
 
 
+def validate_prefix(prefix: str) -> list[str]:
+    """The whole folder segments of a listing prefix, or ValueError if it could escape the root.
+
+    Shared with the S3 adapter so that both refuse exactly the same prefixes (and keys)."""
+    if not isinstance(prefix, str) or "\\" in prefix or "\x00" in prefix or prefix.startswith("/"):
+        raise ValueError(f"blob prefix {prefix!r} is not a relative key prefix")
+    folder_part, _, _ = prefix.rpartition("/")
+    folder_segments = folder_part.split("/") if folder_part else []
+    _check_segments(folder_segments, f"prefix {prefix!r}")
+    return folder_segments
+
+
 class LocalBlobStore(BlobStore):
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
@@ -90,13 +102,8 @@ class LocalBlobStore(BlobStore):
 
     def list(self, prefix: str = "") -> list[str]:
         """Keys starting with `prefix` (a plain string prefix, as on S3, not only whole segments)."""
-        if "\\" in prefix or "\x00" in prefix or prefix.startswith("/"):
-            raise ValueError(f"blob prefix {prefix!r} is not a relative key prefix")
         # Walk only the deepest folder the prefix pins down, then filter by the string prefix.
-        folder_part, _, _ = prefix.rpartition("/")
-        folder_segments = folder_part.split("/") if folder_part else []
-        _check_segments(folder_segments, f"prefix {prefix!r}")
-        start = self.root.joinpath(*folder_segments)
+        start = self.root.joinpath(*validate_prefix(prefix))
         if not start.is_dir():
             return []
         keys: list[str] = []

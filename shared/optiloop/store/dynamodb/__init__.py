@@ -1,0 +1,55 @@
+"""DynamoDB adapter of the store ports: the production store, one table per tenant.
+
+Single-table design. Every item has ``pk`` and ``sk`` (strings); ids inside keys are escaped
+(``%`` -> ``%25``, ``#`` -> ``%23``) and integers are 20-digit offset numbers that sort numerically
+(`codec.py`). The table itself is defined once, as data, in `table_spec.py` (CDK imports it).
+
+=====================  ==============================  ==============  ===================================
+record                 pk                              sk              indexes / notes
+=====================  ==============================  ==============  ===================================
+project                ``PROJECT``                     <project id>    one partition: consistent keyset list
+constraint version     ``P#<pid>#C``                   <name>#<ver>    latest/history: one partition read
+test, by seq           ``P#<pid>#T``                   <seq>           list_since (range), seq unique
+test, by id            ``P#<pid>#TID#<test id>``       ``T``           get_many (BatchGet), id unique
+run, by seq            ``P#<pid>#R``                   <seq>           list_since (range), seq unique
+run, by test           ``P#<pid>#RUN#<test id>``       ``R``           get_many, one run per test
+test counter           ``P#<pid>``                     ``TESTS``       mx: highest committed seq
+run counter            ``P#<pid>``                     ``RUNS``        mx, n, cost, failures (totals)
+api key, by id         ``KEY#<key id>``                ``KEY``         gsi1 ``KEYS#P#<pid>``, gsi2 ``KEYS``
+api key, by hash       ``KEYHASH#<sha256>``            ``KEY``         get_by_hash: consistent GetItem
+api key counter        ``KEYS``                        ``COUNT``       n: keys ever issued
+audit record           ``AUDIT``                       <seq>           gsi1 ``AUDIT#P#<pid>``,
+                                                                       gsi2 ``AUDIT#A#<action>``
+audit chain head       ``AUDIT#HEAD``                  ``HEAD``        seq, hash of the last record
+staged-commit marker   ``TX#<tx id>``                  ``TX``          st: pending/committed/aborted;
+                                                                       ``expires_at`` (TTL) once aborted
+=====================  ==============================  ==============  ===================================
+
+GSIs (`table_spec.py`): ``gsi1`` (``gsi1pk``, ``gsi1sk``) "by parent" and ``gsi2`` (``gsi2pk``,
+``gsi2sk``) "by kind", both projecting ALL; their sort keys are the audit seq, or
+``<created_at>#<key id>`` for keys. Only listings read them (eventually consistent on AWS); every
+lookup a request depends on (key by hash, project, tests and runs by id or seq, counters, the audit
+head) is a strongly consistent read of the main table.
+
+Why the pieces look the way they do, in the module that owns each: transactions and the >100-item
+commit (`session.py`, `commit.py`, `staging.py`), counters as commit points (`counters.py`), the
+audit chain head (`audit.py`), history items (`history.py`), keys (`apikeys.py`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optiloop.store.dynamodb.store import DynamoStore
+
+__all__ = ["DynamoStore"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that reading `table_spec` (CDK, tooling) does not import boto3 and the repositories.
+    if name == "DynamoStore":
+        from optiloop.store.dynamodb.store import DynamoStore
+
+        return DynamoStore
+    raise AttributeError(name)

@@ -1,0 +1,244 @@
+"""Committing a buffered transaction: one TransactWriteItems when it fits, staged when it does not.
+
+**Fits** (at most 100 items and well under 4 MB, the common case: a suggest of a few dozen tests, an
+ingest, a key, a project): one TransactWriteItems holding the buffered puts plus the items derived
+at commit time (counters, audit records and head). All or nothing, by DynamoDB.
+
+**Does not fit** (a suggest of up to 500 tests is 1,000 history items plus counter and audit):
+chunking tests into multi-test items would not help, because `get_many` by id and the uniqueness of
+ids and seqs each need an item per test; so the batch is staged instead:
+
+1. The insert-only history items (tests, runs; nothing that changes an existing item) are written
+   in chunks of up to 100 items, each item tagged ``tx=<id>``. The first chunk also creates the
+   transaction's marker, ``pending``. Every put keeps its uniqueness condition, so a clash stops
+   the batch exactly as it would in one transaction.
+2. One final TransactWriteItems flips the marker to ``committed`` (on condition it is still
+   ``pending``) together with everything that is not stageable: counters, the audit record and head,
+   any other record. This is the commit point.
+3. Readers skip tagged items whose marker is not ``committed`` (`staging.Visibility`), and
+   `list_since` reads no higher than the counter, which moves in step 2 too. So nothing of the batch
+   is visible before step 2 and all of it is visible after: never half a batch.
+
+If anything fails before the commit point, the marker is moved to ``aborted`` and the staged items
+are deleted. If the process dies instead (a Lambda timeout), the items stay invisible, and the next
+writer that needs one of their keys treats them as garbage once the marker is older than
+`stale_after_s`: it aborts the marker (conditionally, so the original writer can no longer commit)
+and overwrites them. Only the non-stageable part must fit in one transaction (99 items); larger
+transactions are refused with ValueError before anything is written.
+
+Derived items (counters, audit chain) are computed from values read just before the commit and
+guarded by conditions on those values; if another writer got there first the cancellation reason
+says so, and the commit re-reads and retries (bounded, with jittered backoff). A failed condition
+on a buffered put (a duplicate) is a `Conflict` and is not retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from optiloop.errors import Conflict
+from optiloop.store.dynamodb import audit as audit_items
+from optiloop.store.dynamodb.counters import (
+    counter_update,
+    keys_update,
+    runs_counter,
+    seq_max,
+    tests_counter,
+)
+from optiloop.store.dynamodb.session import Pending, Write
+from optiloop.store.dynamodb.staging import Visibility, new_tx_id
+from optiloop.store.dynamodb.table import Cancelled, Table, _backoff
+from optiloop.store.records import AuditRecord
+
+MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
+MAX_BYTES = 3_500_000  # of DynamoDB's 4 MB per transaction, with room for request overhead
+MAX_ITEM_BYTES = 400 * 1024
+ATTEMPTS = 12
+_RETRYABLE = {
+    None,
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+}
+_CHECK_FAILED = "ConditionalCheckFailed"
+
+
+class Committer:
+    def __init__(self, table: Table, visibility: Visibility) -> None:
+        self.table = table
+        self.visibility = visibility
+        # Serialises this process's appends to the audit chain: they would only cancel each other's
+        # transactions and retry. Other processes still race, and the head condition settles it.
+        self.audit_lock = threading.Lock()
+        self._head: tuple[int, str] | None = None
+
+    # -- the audit head ----------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """Last known (seq, hash) of the chain: cached after our own commits, read when unknown."""
+        head = self._head
+        if head is None:
+            head = self._head = audit_items.read_head(self.table)
+        return head
+
+    # -- commit ------------------------------------------------------------------------------
+
+    def __call__(self, p: Pending) -> None:
+        writes = list(p.writes.values())
+        for w in writes:
+            if w.size() > MAX_ITEM_BYTES:
+                raise ValueError(f"{w.what} is larger than DynamoDB's 400 KB item limit")
+        derived = len(p.audit) + (1 if p.audit else 0) + 2 * len(p.tests_max.keys() | p.runs_max.keys())
+        derived += 1 if p.keys_added else 0
+        size = sum(w.size() for w in writes) + 2000 * len(p.audit)
+        if len(writes) + derived <= MAX_ITEMS and size <= MAX_BYTES:
+            self._final(p, writes)
+            return
+        stage = [w for w in writes if w.stageable]
+        rest = [w for w in writes if not w.stageable]
+        if len(rest) + derived + 1 > MAX_ITEMS:
+            raise ValueError(
+                f"transaction too large for DynamoDB: {len(rest) + derived} writes that cannot be staged "
+                f"(at most {MAX_ITEMS - 1}); split it"
+            )
+        self._staged(p, stage, rest)
+
+    def _staged(self, p: Pending, stage: list[Write], rest: list[Write]) -> None:
+        tx = new_tx_id()
+        written: list[Write] = []
+        try:
+            for i, chunk in enumerate(_chunks(stage, first_room=MAX_ITEMS - 1)):
+                ops = [w.op(self.table.name, tx=tx) for w in chunk]
+                if i == 0:
+                    ops.insert(0, self.visibility.marker_put(tx))
+                self._write_chunk(ops, chunk, offset=1 if i == 0 else 0)
+                written.extend(chunk)
+            self._final(p, rest, marker=tx)
+        except BaseException:
+            if written:
+                self._abort(tx, written)
+            raise
+        self.visibility.mark_committed(tx)
+
+    def _write_chunk(self, ops: list[dict[str, Any]], chunk: Sequence[Write], offset: int) -> None:
+        for attempt in range(ATTEMPTS):
+            try:
+                self.table.transact(ops, token=uuid.uuid4().hex)
+                return
+            except Cancelled as c:
+                for i, w in enumerate(chunk):
+                    if c.codes[offset + i] == _CHECK_FAILED:
+                        raise w.failure() from None
+                if not set(c.codes) <= _RETRYABLE:
+                    raise
+                _backoff(attempt)
+        raise Conflict("could not stage the batch: DynamoDB kept cancelling (contention or throttling)")
+
+    def _abort(self, tx: str, written: list[Write]) -> None:
+        """Best effort: the marker decides visibility, so leftovers are harmless, only untidy."""
+        with contextlib.suppress(Exception):
+            if not self.visibility.abort(tx):
+                return  # it committed after all (an error after the commit point): keep the items
+            for w in written:
+                self.table.delete(w.key, cond="tx = :tx", ExpressionAttributeValues={":tx": {"S": tx}})
+
+    def _final(self, p: Pending, writes: list[Write], marker: str | None = None) -> None:
+        for attempt in range(ATTEMPTS):
+            lock = self.audit_lock if p.audit else contextlib.nullcontext()
+            with lock:
+                derived, chained, key_check = self._derived(p)
+                ops = [w.op(self.table.name) for w in writes]
+                if marker is not None:
+                    ops.append(self.visibility.marker_commit(marker))
+                first_derived = len(ops)
+                ops.extend(derived)
+                if not ops:
+                    return
+                try:
+                    self.table.transact(ops, token=uuid.uuid4().hex)
+                except Cancelled as c:
+                    codes = c.codes + [None] * (len(ops) - len(c.codes))
+                    for i, w in enumerate(writes):
+                        if codes[i] == _CHECK_FAILED:
+                            raise w.failure() from None
+                    if marker is not None and codes[len(writes)] == _CHECK_FAILED:
+                        raise Conflict(
+                            "the batch took too long to commit and was abandoned; retry the request"
+                        ) from None
+                    if key_check is not None and codes[first_derived + key_check] == _CHECK_FAILED:
+                        raise Conflict("API keys were added concurrently; retry") from None
+                    if not set(codes) <= _RETRYABLE | {_CHECK_FAILED}:
+                        if "ValidationError" in codes:
+                            raise ValueError(f"DynamoDB refused the transaction: {c}") from None
+                        raise
+                    if p.audit:
+                        self._head = None  # someone else appended: re-read the head
+                else:
+                    if chained:
+                        for mine, final in zip(p.audit, chained, strict=True):
+                            _assume(mine, final)
+                        self._head = (chained[-1].seq, chained[-1].hash)
+                    return
+            _backoff(attempt)
+        raise Conflict(f"could not commit after {ATTEMPTS} attempts: other writers kept winning; retry")
+
+    def _derived(self, p: Pending) -> tuple[list[dict[str, Any]], list[AuditRecord], int | None]:
+        """Counter and audit items as of now: (ops, re-chained audit records, index of the key check)."""
+        name = self.table.name
+        ops: list[dict[str, Any]] = []
+        key_check: int | None = None
+        for pid in sorted(p.tests_max):
+            key = tests_counter(pid)
+            op = counter_update(name, key, new_max=p.tests_max[pid], seen_max=seq_max(self.table.get(key)))
+            if op is not None:
+                ops.append(op)
+        for pid in sorted(p.runs_max.keys() | p.runs_add.keys()):
+            key = runs_counter(pid)
+            add = p.runs_add.get(pid)
+            op = counter_update(
+                name,
+                key,
+                new_max=p.runs_max.get(pid),
+                seen_max=seq_max(self.table.get(key)),
+                add=(add[0], add[1], add[2]) if add else None,
+            )
+            if op is not None:
+                ops.append(op)
+        if p.keys_added:
+            if p.keys_seen is not None:
+                key_check = len(ops)
+            ops.append(keys_update(name, p.keys_added, p.keys_seen))
+        chained: list[AuditRecord] = []
+        if p.audit:
+            head = self.head()
+            chained = audit_items.chain(head, p.audit)
+            ops.extend(audit_items.chain_ops(name, head, chained))
+        return ops, chained, key_check
+
+
+def _assume(record: AuditRecord, final: AuditRecord) -> None:
+    """Make the record `append` returned match what was stored (it was provisional until now)."""
+    for f in ("seq", "prev_hash", "hash"):
+        object.__setattr__(record, f, getattr(final, f))
+
+
+def _chunks(writes: list[Write], first_room: int) -> list[list[Write]]:
+    chunks: list[list[Write]] = []
+    current: list[Write] = []
+    size = 0
+    room = first_room
+    for w in writes:
+        s = w.size()
+        if current and (len(current) >= room or size + s > MAX_BYTES):
+            chunks.append(current)
+            current, size, room = [], 0, MAX_ITEMS
+        current.append(w)
+        size += s
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,76 @@
+"""The DynamoDB `Store`: every repository over one table, one client and per-thread transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from optiloop.store.dynamodb.apikeys import DynamoKeyRepo
+from optiloop.store.dynamodb.audit import DynamoAuditRepo
+from optiloop.store.dynamodb.commit import Committer
+from optiloop.store.dynamodb.history import DynamoRunRepo, DynamoTestRepo
+from optiloop.store.dynamodb.projects import DynamoConstraintRepo, DynamoProjectRepo
+from optiloop.store.dynamodb.session import Session
+from optiloop.store.dynamodb.staging import Visibility
+from optiloop.store.dynamodb.table import Table
+from optiloop.store.ports import Store
+
+DEFAULT_STALE_AFTER_S = 120.0
+
+
+def dynamodb_client(region: str | None = None, endpoint_url: str | None = None) -> Any:
+    """A low-level client tuned for Lambda: standard retry mode (throttling backs off), short connect
+    timeout, keep-alive, and a connection pool as large as the request thread pool."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 5},
+        connect_timeout=3,
+        read_timeout=10,
+        tcp_keepalive=True,
+        max_pool_connections=64,
+    )
+    return boto3.session.Session().client(
+        "dynamodb", region_name=region, endpoint_url=endpoint_url, config=config
+    )
+
+
+class DynamoStore(Store):
+    """Thread-safe: the boto3 client is, and transactions are buffered per thread (`session.py`).
+
+    `stale_after_s`: how long a staged transaction may stay pending before another writer that needs
+    its keys may abandon it (`commit.py`); well above the longest commit (seconds), and short enough
+    that a crashed one does not block a project for long.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        client: Any | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    ) -> None:
+        self.table = Table(client or dynamodb_client(region, endpoint_url), table_name)
+        self.visibility = Visibility(self.table, stale_after_s=stale_after_s)
+        self.committer = Committer(self.table, self.visibility)
+        self.session = Session(self.committer)
+        self.projects = DynamoProjectRepo(self.table, self.session)
+        self.constraints = DynamoConstraintRepo(self.table, self.session, self.projects)
+        self.tests = DynamoTestRepo(self.table, self.session, self.visibility, self.projects.exists)
+        self.runs = DynamoRunRepo(self.table, self.session, self.visibility)
+        self.keys = DynamoKeyRepo(self.table, self.session, self.projects)
+        self.audit = DynamoAuditRepo(self.table, self.session, self.committer.head)
+
+    @property
+    def table_name(self) -> str:
+        return self.table.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Per thread: this thread's writes inside are committed together at the outermost exit."""
+        with self.session.transaction():
+            yield
