@@ -3,7 +3,7 @@
 One table (`SPECS`) says, per function, what it is allowed to do; `Functions` turns each line into a
 function with its *own* role, so a bug or a leaked credential in one function reaches only what that
 function needs: suggest can Query but never Scan; coverage, audit and the authorizer only read;
-nothing may delete items, and no role has a `dynamodb:*`-style wildcard.
+no role has Scan, DeleteTable or a `dynamodb:*`-style wildcard.
 
 Packaging. The handler string is `functions.<name>.handler.<attr>` (see functions/__init__.py), so
 each code package is the repository's `functions/` package cut down to `__init__.py`, `common/` and
@@ -43,7 +43,9 @@ ARCHITECTURE = lambda_.Architecture.X86_64
 # a transaction is authorised by the actions of its parts (Put -> PutItem, Update -> UpdateItem,
 # ConditionCheck -> ConditionCheckItem), so "may write in transactions" is READ + WRITE below.
 READ = ("GetItem", "BatchGetItem", "Query", "ConditionCheckItem")
-WRITE = ("PutItem", "UpdateItem")
+# DeleteItem: the adapter's staged commit (a write of more than 100 items) deletes its own staged items
+# when it aborts (shared/optiloop/store/dynamodb/commit.py); no code path deletes a record of record.
+WRITE = ("PutItem", "UpdateItem", "DeleteItem")
 IDEMPOTENCY = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")  # Powertools' persistence layer
 
 

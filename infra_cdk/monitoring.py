@@ -98,7 +98,7 @@ class Monitoring(Construct):
             self,
             "SuggestP95",
             alarm_description=f"{config.tenant}: suggest p95 above {SUGGEST_P95_MS} ms for 15 minutes",
-            metric=suggest["p95"],
+            metric=business_metric("SuggestLatency", "suggest", "p95"),  # no label: the plain alarm form
             threshold=SUGGEST_P95_MS,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3,

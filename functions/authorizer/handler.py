@@ -33,10 +33,12 @@ Event = dict[str, Any]
 
 def presented_key(headers: Mapping[str, str] | None) -> str | None:
     """The key as FastAPI's HTTPBearer/APIKeyHeader pair would see it: header names are
-    case-insensitive, the Bearer scheme too, the credential is taken verbatim after the first space,
-    and a non-Bearer Authorization header falls through to x-api-key."""
+    case-insensitive, the Bearer scheme too, the credential is what follows the first space, stripped
+    (`get_authorization_scheme_param`), and a non-Bearer Authorization header falls through to
+    x-api-key."""
     lower = {k.lower(): v for k, v in (headers or {}).items() if isinstance(v, str)}
-    scheme, _, credential = lower.get("authorization", "").partition(" ")
+    scheme, _, param = lower.get("authorization", "").partition(" ")
+    credential = param.strip()
     if scheme and credential and scheme.lower() == "bearer":
         return credential
     return lower.get("x-api-key") or None

@@ -1,0 +1,84 @@
+"""One synthesis of the whole app, two tenants side by side, shared by every infra test.
+
+aws-cdk-lib's first import and the first synth in a process cost tens of seconds on a small machine,
+so the app is built and synthesized exactly once per session; tests read the synthesized templates
+(`Template.from_json`) and the cdk-nag report instead of synthesizing again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_DEPRECATED", "quiet")
+
+TENANTS = ("acme", "globex")
+
+
+@dataclass
+class Synth:
+    outdir: Path
+    findings: list[Any]
+    acks: dict[str, dict[str, str]]
+    templates: dict[str, dict[str, Any]]  # tenant -> CloudFormation template
+    stages: dict[str, Any]
+
+    def resources(self, tenant: str, kind: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.templates[tenant]["Resources"].items() if v["Type"] == kind}
+
+    def one(self, tenant: str, kind: str) -> tuple[str, dict[str, Any]]:
+        found = self.resources(tenant, kind)
+        assert len(found) == 1, f"{tenant}: expected one {kind}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    from infra_cdk.app import build_app
+    from infra_cdk.nag import acknowledgements, synth_and_check
+    from infra_cdk.tenant import TenantConfig
+
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app, stages = build_app([TenantConfig(t) for t in TENANTS], outdir=str(outdir))
+    out, findings = synth_and_check(app)
+    templates = {}
+    for tenant, stage in stages.items():
+        path = out / stage.artifact_id / f"{stage.stack.artifact_id}.template.json"
+        templates[tenant] = json.loads(path.read_text())
+    return Synth(out, findings, acknowledgements(app), templates, stages)
+
+
+@pytest.fixture(scope="session")
+def templates(synth: Synth) -> dict[str, Any]:
+    """`aws_cdk.assertions.Template` per tenant, built from the JSON (no second synth)."""
+    from aws_cdk.assertions import Template
+
+    return {t: Template.from_json(synth.templates[t]) for t in TENANTS}
+
+
+@pytest.fixture(scope="session")
+def acme(templates: dict[str, Any]) -> Any:
+    return templates["acme"]
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fake credentials in one region, and no endpoint override that would send moto's traffic out."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield

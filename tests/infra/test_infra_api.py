@@ -1,0 +1,152 @@
+"""API Gateway: the routes are the FastAPI routes, each behind the authorizer but the health check."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from cfn_fake import logical_id_of
+from infra_cdk.routes import HTTP_GROUPS, ROUTES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def api_paths(synth: Any, tenant: str = "acme") -> dict[str, str]:
+    """Resource logical id -> full path, rebuilt from PathPart/ParentId."""
+    resources = synth.resources(tenant, "AWS::ApiGateway::Resource")
+    paths: dict[str, str] = {}
+
+    def path(rid: str) -> str:
+        if rid not in paths:
+            props = resources[rid]["Properties"]
+            parent = props["ParentId"]
+            base = "" if "Fn::GetAtt" in parent else path(logical_id_of(parent))
+            paths[rid] = f"{base}/{props['PathPart']}"
+        return paths[rid]
+
+    for rid in resources:
+        path(rid)
+    return paths
+
+
+def api_methods(synth: Any, tenant: str = "acme") -> dict[tuple[str, str], dict[str, Any]]:
+    paths = api_paths(synth, tenant)
+    out = {}
+    for method in synth.resources(tenant, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        out[(props["HttpMethod"], paths[logical_id_of(props["ResourceId"])])] = props
+    return out
+
+
+def fastapi_routes() -> set[tuple[str, str]]:
+    from optiloop.api.app import ROUTERS
+
+    return {
+        (m, r.path) for router in ROUTERS.values() for r in router.routes for m in r.methods if m != "HEAD"
+    }
+
+
+def test_routes_map_one_to_one_to_the_fastapi_app(synth: Any) -> None:
+    expected = {(r.method, r.path) for r in ROUTES}
+    assert expected == fastapi_routes()
+    assert set(api_methods(synth)) == expected
+
+
+def test_custom_methods_are_literal_path_parts(synth: Any) -> None:
+    parts = {
+        r["Properties"]["PathPart"] for r in synth.resources("acme", "AWS::ApiGateway::Resource").values()
+    }
+    assert {"tests:suggest", "runs:ingest", "{project_id}", "{key_id}"} <= parts
+    assert not any("+" in p for p in parts), "no greedy proxy resources"
+    methods = api_methods(synth)
+    assert ("POST", "/v1/projects/{project_id}/tests:suggest") in methods
+    assert ("POST", "/v1/projects/{project_id}/runs:ingest") in methods
+
+
+def test_authorizer_on_every_method_except_healthz(synth: Any) -> None:
+    [(authorizer_id, authorizer)] = synth.resources("acme", "AWS::ApiGateway::Authorizer").items()
+    assert authorizer["Properties"]["Type"] == "REQUEST"
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0  # revocation is immediate
+    for (verb, path), props in api_methods(synth).items():
+        if (verb, path) == ("GET", "/v1/healthz"):
+            assert props["AuthorizationType"] == "NONE" and "AuthorizerId" not in props
+        else:
+            assert props["AuthorizationType"] == "CUSTOM", (verb, path)
+            assert logical_id_of(props["AuthorizerId"]) == authorizer_id, (verb, path)
+
+
+def function_by_handler(synth: Any, tenant: str = "acme") -> dict[str, str]:
+    return {
+        f["Properties"]["Handler"]: lid for lid, f in synth.resources(tenant, "AWS::Lambda::Function").items()
+    }
+
+
+def test_each_route_is_integrated_with_its_handler_groups_function(synth: Any) -> None:
+    by_handler = function_by_handler(synth)
+    methods = api_methods(synth)
+    for route in ROUTES:
+        props = methods[(route.method, route.path)]
+        integration = props["Integration"]
+        assert integration["Type"] == "AWS_PROXY" and integration["IntegrationHttpMethod"] == "POST"
+        target = f"functions.{route.group}.handler.handler"
+        assert by_handler[target] in str(integration["Uri"]), (route, integration["Uri"])
+
+
+def test_handler_groups_serve_exactly_their_routers(synth: Any) -> None:
+    """routes.py's grouping agrees with each HTTP function's ROUTERS (functions/<group>/handler.py)."""
+    from optiloop.api.app import ROUTERS
+
+    for group in HTTP_GROUPS:
+        tree = ast.parse((REPO / "functions" / group / "handler.py").read_text())
+        [routers] = [
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ROUTERS" for t in node.targets)
+        ]
+        served = {(m, r.path) for name in routers for r in ROUTERS[name].routes for m in r.methods}
+        assert served == {(r.method, r.path) for r in ROUTES if r.group == group}, group
+
+
+def test_bodies_must_be_json_objects_and_path_params_are_required(synth: Any) -> None:
+    methods = api_methods(synth)
+    validators = synth.resources("acme", "AWS::ApiGateway::RequestValidator")
+    [(validator_id, validator)] = validators.items()
+    assert (
+        validator["Properties"]["ValidateRequestBody"]
+        and validator["Properties"]["ValidateRequestParameters"]
+    )
+    for route in ROUTES:
+        props = methods[(route.method, route.path)]
+        assert logical_id_of(props["RequestValidatorId"]) == validator_id
+        if route.has_body:
+            assert set(props["RequestModels"]) == {"application/json"}, route
+        for param in ("project_id", "key_id"):
+            if "{" + param + "}" in route.path:
+                assert props["RequestParameters"][f"method.request.path.{param}"] is True
+
+
+def test_stage_logs_access_throttles_and_traces(synth: Any, acme: Any) -> None:
+    [(_, stage)] = synth.resources("acme", "AWS::ApiGateway::Stage").items()
+    props = stage["Properties"]
+    assert props["StageName"] == "prod" and props["TracingEnabled"] is True
+    assert (
+        "DestinationArn" in props["AccessLogSetting"]
+        and "$context.requestId" in props["AccessLogSetting"]["Format"]
+    )
+    settings = {s["ResourcePath"]: s for s in props["MethodSettings"]}
+    assert settings["/*"]["LoggingLevel"] == "ERROR" and settings["/*"]["DataTraceEnabled"] is False
+    assert settings["/*"]["ThrottlingRateLimit"] == 50 and settings["/*"]["ThrottlingBurstLimit"] == 100
+    suggest = settings["/~1v1~1projects~1{project_id}~1tests:suggest"]
+    assert suggest["HttpMethod"] == "POST" and suggest["ThrottlingRateLimit"] == 25
+
+
+def test_rejections_answer_in_the_apps_error_shape(synth: Any) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.resources("acme", "AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "BAD_REQUEST_BODY"}
+    assert responses["ACCESS_DENIED"]["StatusCode"] == "401"
+    for props in responses.values():
+        assert '"error":{"code":' in props["ResponseTemplates"]["application/json"]

@@ -1,0 +1,168 @@
+"""The Lambdas: one per handler group, how they run, and what each role may touch."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from cfn_fake import actions, flat, logical_id_of, resources_for, statements
+from infra_cdk.functions import SPECS
+
+REPO = Path(__file__).resolve().parents[2]
+EXPECTED_HANDLERS = {
+    "functions.authorizer.handler.handler",
+    "functions.projects.handler.handler",
+    "functions.suggest.handler.handler",
+    "functions.ingest.handler.handler",
+    "functions.coverage.handler.handler",
+    "functions.audit.handler.handler",
+    "functions.ingest_queue.handler.handler",
+    "functions.retrain_check.handler.handler",
+    "functions.workflow_steps.handler.prepare_training",
+    "functions.workflow_steps.handler.record_model",
+}
+
+
+def functions(synth: Any, tenant: str = "acme") -> dict[str, dict[str, Any]]:
+    """Handler string -> function properties."""
+    return {
+        f["Properties"]["Handler"]: f["Properties"]
+        for f in synth.resources(tenant, "AWS::Lambda::Function").values()
+    }
+
+
+def role_statements(synth: Any, handler: str, tenant: str = "acme") -> list[dict[str, Any]]:
+    role_id = logical_id_of(functions(synth, tenant)[handler]["Role"])
+    return statements(synth.templates[tenant], role_id)
+
+
+def test_one_function_per_handler_group(synth: Any) -> None:
+    assert set(functions(synth)) == EXPECTED_HANDLERS
+
+
+def test_every_handler_string_names_a_real_function(synth: Any) -> None:
+    """functions/<pkg>/handler.py defines the attribute Lambda will call (read, not imported)."""
+    for handler in functions(synth):
+        _, pkg, module, attr = handler.split(".")
+        source = REPO / "functions" / pkg / f"{module}.py"
+        tree = ast.parse(source.read_text())
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+            t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+        }
+        assert attr in names, f"{source} defines no {attr}"
+
+
+def test_runtime_architecture_environment_and_sizes(synth: Any) -> None:
+    fns = functions(synth)
+    specs = {s.handler: s for s in SPECS}
+    for handler, props in fns.items():
+        spec = specs[handler]
+        assert props["Runtime"] == "python3.11" and props["Architectures"] == ["x86_64"], handler
+        assert props["MemorySize"] == spec.memory_mb and props["Timeout"] == spec.timeout_s, handler
+        assert props["TracingConfig"] == {"Mode": "Active"}, handler
+        env = props["Environment"]["Variables"]
+        assert env["OPTILOOP_BACKEND"] == "aws" and env["OPTILOOP_TENANT"] == "acme", handler
+        assert logical_id_of(env["OPTILOOP_TABLE"]).startswith("DataTable"), handler
+        assert logical_id_of(env["OPTILOOP_BUCKET"]).startswith("DataArtifacts"), handler
+        assert "LogGroup" in props["LoggingConfig"], handler
+    assert fns["functions.suggest.handler.handler"]["MemorySize"] == 1769
+    http = [h for h in fns if h.split(".")[1] in ("projects", "suggest", "ingest", "coverage", "audit")]
+    assert all(fns[h]["Timeout"] <= 29 for h in http), "API Gateway stops waiting after 29 s"
+    queue_env = fns["functions.ingest_queue.handler.handler"]["Environment"]["Variables"]
+    assert logical_id_of(queue_env["OPTILOOP_IDEMPOTENCY_TABLE"]).startswith("DataIdempotency")
+
+
+def test_layers_are_attached_and_built_for_the_same_platform(synth: Any) -> None:
+    layers = synth.resources("acme", "AWS::Lambda::LayerVersion")
+    assert len(layers) == 2
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    fns = functions(synth)
+    assert len(fns["functions.suggest.handler.handler"]["Layers"]) == 2
+    assert len(fns["functions.authorizer.handler.handler"]["Layers"]) == 1  # core only: fast cold start
+
+
+def test_each_function_has_its_own_role(synth: Any) -> None:
+    roles = [logical_id_of(p["Role"]) for p in functions(synth).values()]
+    assert len(set(roles)) == len(roles)
+
+
+def test_no_wildcard_or_scan_or_table_admin_on_the_table(synth: Any) -> None:
+    for handler in EXPECTED_HANDLERS:
+        dynamo = {a for a in actions(role_statements(synth, handler)) if a.startswith("dynamodb:")}
+        assert dynamo, handler
+        assert not any("*" in a for a in dynamo), (handler, dynamo)
+        assert not dynamo & {
+            "dynamodb:Scan",
+            "dynamodb:DeleteTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:CreateTable",
+            "dynamodb:BatchWriteItem",
+        }, (handler, dynamo)
+        for _, resource in resources_for(role_statements(synth, handler), "dynamodb:"):
+            rendered = flat(resource)
+            assert rendered.startswith(("<DataTable", "<DataIdempotency")), (handler, rendered)
+            assert "*" not in rendered, (handler, rendered)
+
+
+def test_suggest_may_read_and_write_items_but_never_scan(synth: Any) -> None:
+    dynamo = {
+        a
+        for a in actions(role_statements(synth, "functions.suggest.handler.handler"))
+        if a.startswith("dynamodb:")
+    }
+    assert {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+    } <= dynamo
+    assert "dynamodb:Scan" not in dynamo
+
+
+def test_read_only_functions_cannot_write(synth: Any) -> None:
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    for handler in ("coverage", "audit", "authorizer"):
+        acts = actions(role_statements(synth, f"functions.{handler}.handler.handler"))
+        assert not acts & writes, handler
+        assert not any(a.startswith("s3:") for a in acts), handler
+        assert "kms:Encrypt" not in acts and "kms:GenerateDataKey" not in acts, handler
+
+
+def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None:
+    expected = {
+        "functions.workflow_steps.handler.prepare_training": {
+            ("s3:GetObject", "training/*"),
+            ("s3:PutObject", "training/*"),
+        },
+        "functions.workflow_steps.handler.record_model": {
+            ("s3:GetObject", "training/*"),
+            ("s3:GetObject", "models/*"),
+            ("s3:PutObject", "models/*"),
+        },
+    }
+    for handler in EXPECTED_HANDLERS:
+        pairs = set()
+        for action, resource in resources_for(role_statements(synth, handler), "s3:"):
+            rendered = flat(resource)
+            if action == "s3:ListBucket":
+                assert rendered.startswith("<DataArtifacts") and rendered.endswith(".Arn>"), rendered
+                continue
+            assert rendered.startswith("<DataArtifacts"), (handler, rendered)
+            pairs.add((action, rendered.split(">/", 1)[1]))
+        assert pairs == expected.get(handler, set()), handler
+
+
+def test_kms_use_is_tied_to_the_service_that_needs_it(synth: Any) -> None:
+    for handler in EXPECTED_HANDLERS:
+        for stmt in role_statements(synth, handler):
+            acts = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            if (
+                any(a.startswith("kms:") for a in acts)
+                and handler != "functions.ingest_queue.handler.handler"
+            ):
+                assert "kms:ViaService" in str(stmt.get("Condition")), (handler, stmt)
+                assert not any("*" in a for a in acts)
