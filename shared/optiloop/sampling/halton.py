@@ -34,13 +34,28 @@ def _permutations(seed: int, d: int) -> tuple[tuple[np.ndarray, ...], ...]:
     )
 
 
+@lru_cache(maxsize=256)
+def _zero_tails(seed: int, d: int) -> tuple[np.ndarray, ...]:
+    """tails[j][t]: what digits t, t+1, ... add when they are all 0 (a permuted 0 is not 0).
+
+    Indices in one call rarely need more than a handful of digits; the rest are zero for every
+    index, so their contribution is a constant per dimension, summed once here."""
+    out = []
+    for b, perms in zip(_primes(d), _permutations(seed, d), strict=True):
+        terms = np.array([perms[t][0] * float(b) ** -(t + 1) for t in range(len(perms))])
+        out.append(np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]]))
+    return tuple(out)
+
+
 def scrambled_halton(n: int, d: int, seed: int, start: int = 0) -> np.ndarray:
     """n points of a d-dimensional scrambled Halton sequence, from index `start` (deterministic)."""
     idx = np.arange(start + 1, start + n + 1, dtype=np.int64)
+    top = int(idx[-1]) if n else 1
     out = np.empty((n, d))
+    tails = _zero_tails(seed, d)
     for j, (b, perms) in enumerate(zip(_primes(d), _permutations(seed, d), strict=True)):
-        digits = len(perms)  # a permuted 0 digit still contributes: use them all, always
-        x = np.zeros(n)
+        digits = min(len(perms), int(np.floor(np.log(max(top, 1)) / np.log(b))) + 2)
+        x = np.full(n, tails[j][digits])
         k = idx.copy()
         f = 1.0 / b
         for t in range(digits):
