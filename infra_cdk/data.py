@@ -14,7 +14,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra_cdk.nag import acknowledge
 from infra_cdk.table_spec import Key, TableShape, table_shape
 from infra_cdk.tenant import TenantConfig
 
@@ -85,12 +84,6 @@ class DataStore(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.access_logs,
-            "AwsSolutions-S1",
-            "This bucket is the server-access-log target of the tenant's other buckets; logging it "
-            "to itself would loop and to another bucket would only move the finding.",
         )
         self.artifacts = s3.Bucket(
             self,

@@ -119,9 +119,19 @@ def function_code(package: str) -> lambda_.Code:
     )
 
 
-def layer_code(name: str) -> lambda_.Code:
+LAYERS_CONTEXT = "optiloop:layers"
+"""Context: "auto" (default: built layers where present), "built" (require them: deploys) or
+"placeholder" (never read build/: the tests, which must not hash and copy ~100 MB per run)."""
+
+
+def layer_code(name: str, source: str = "auto") -> lambda_.Code:
     built = REPO / "build" / "layers" / name
-    return lambda_.Code.from_asset(str(built if built.is_dir() else PLACEHOLDER_LAYER))
+    if source not in ("auto", "built", "placeholder"):
+        raise ValueError(f"context {LAYERS_CONTEXT} must be auto, built or placeholder, got {source!r}")
+    if source == "built" and not built.is_dir():
+        raise FileNotFoundError(f"{built} is missing: run `make layers` before deploying")
+    use_built = source == "built" or (source == "auto" and built.is_dir())
+    return lambda_.Code.from_asset(str(built if use_built else PLACEHOLDER_LAYER))
 
 
 class Functions(Construct):
@@ -143,7 +153,7 @@ class Functions(Construct):
             name: lambda_.LayerVersion(
                 self,
                 f"{name.title()}Layer",
-                code=layer_code(name),
+                code=layer_code(name, str(self.node.try_get_context(LAYERS_CONTEXT) or "auto")),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
                 description=f"OptiLoop {config.tenant}: layers/{name} (see layers/build.py)",

@@ -16,7 +16,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra_cdk.data import DataStore
-from infra_cdk.nag import acknowledge
 from infra_cdk.tenant import TenantConfig
 
 MAX_RECEIVES = 5
@@ -35,12 +34,6 @@ class IngestQueue(Construct):
             encryption_master_key=data.key,
             enforce_ssl=True,
             retention_period=Duration.days(14),  # the SQS maximum: two weeks to notice and redrive
-        )
-        acknowledge(
-            self.dlq,
-            "AwsSolutions-SQS3",
-            "This queue is the dead-letter queue of the bulk-ingest queue; a DLQ of a DLQ would only "
-            "move the messages nobody looked at one hop further.",
         )
         timeout = consumer.timeout or Duration.seconds(60)
         self.queue = sqs.Queue(
