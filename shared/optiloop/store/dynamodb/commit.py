@@ -43,11 +43,11 @@ from typing import Any
 from optiloop.errors import Conflict
 from optiloop.store.dynamodb import audit as audit_items
 from optiloop.store.dynamodb.counters import (
+    counter_of_runs,
+    counter_of_tests,
     counter_update,
     keys_update,
-    runs_counter,
     seq_max,
-    tests_counter,
 )
 from optiloop.store.dynamodb.session import Pending, Write
 from optiloop.store.dynamodb.staging import Visibility, new_tx_id
@@ -193,12 +193,12 @@ class Committer:
         ops: list[dict[str, Any]] = []
         key_check: int | None = None
         for pid in sorted(p.tests_max):
-            key = tests_counter(pid)
+            key = counter_of_tests(pid)
             op = counter_update(name, key, new_max=p.tests_max[pid], seen_max=seq_max(self.table.get(key)))
             if op is not None:
                 ops.append(op)
         for pid in sorted(p.runs_max.keys() | p.runs_add.keys()):
-            key = runs_counter(pid)
+            key = counter_of_runs(pid)
             add = p.runs_add.get(pid)
             op = counter_update(
                 name,

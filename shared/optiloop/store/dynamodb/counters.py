@@ -21,11 +21,11 @@ from optiloop.store.dynamodb.codec import Item, Key, esc, join, to_float, to_int
 KEYS_COUNTER: Key = ("KEYS", "COUNT")
 
 
-def tests_counter(project_id: str) -> Key:
+def counter_of_tests(project_id: str) -> Key:
     return join("P", esc(project_id)), "TESTS"
 
 
-def runs_counter(project_id: str) -> Key:
+def counter_of_runs(project_id: str) -> Key:
     return join("P", esc(project_id)), "RUNS"
 
 

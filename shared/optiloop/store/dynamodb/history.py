@@ -44,7 +44,7 @@ from optiloop.store.dynamodb.codec import (
     to_float,
     to_int,
 )
-from optiloop.store.dynamodb.counters import run_totals, runs_counter, seq_max, tests_counter
+from optiloop.store.dynamodb.counters import counter_of_runs, counter_of_tests, run_totals, seq_max
 from optiloop.store.dynamodb.session import Pending, Session, Write
 from optiloop.store.dynamodb.staging import Visibility
 from optiloop.store.dynamodb.table import Table
@@ -56,19 +56,19 @@ _SEQ_MIN, _SEQ_MAX = -(2**63), 2**63 - 1
 _CHECK_ATTRS = "tx"  # what a duplicate check needs besides the key
 
 
-def tests_pk(project_id: str) -> str:
+def pk_tests_by_seq(project_id: str) -> str:
     return join("P", esc(project_id), "T")
 
 
-def test_id_key(project_id: str, test_id: str) -> Key:
+def key_test_by_id(project_id: str, test_id: str) -> Key:
     return join("P", esc(project_id), "TID", esc(test_id)), "T"
 
 
-def runs_pk(project_id: str) -> str:
+def pk_runs_by_seq(project_id: str) -> str:
     return join("P", esc(project_id), "R")
 
 
-def run_key(project_id: str, test_id: str) -> Key:
+def key_run_by_test(project_id: str, test_id: str) -> Key:
     return join("P", esc(project_id), "RUN", esc(test_id)), "R"
 
 
@@ -276,10 +276,10 @@ class DynamoTestRepo(_History, TestRepo):
         self._project_exists = project_exists
 
     def _seq_pk(self, project_id: str) -> str:
-        return tests_pk(project_id)
+        return pk_tests_by_seq(project_id)
 
     def _counter(self, project_id: str) -> Key:
-        return tests_counter(project_id)
+        return counter_of_tests(project_id)
 
     def _pending_max(self, p: Pending, project_id: str) -> int | None:
         return p.tests_max.get(project_id)
@@ -293,8 +293,8 @@ class DynamoTestRepo(_History, TestRepo):
         seen: set[Key] = set()
         for t in tests:
             body = _test_item(t)
-            by_seq = (tests_pk(t.project_id), enc_int(t.seq, "test seq"))
-            by_id = test_id_key(t.project_id, t.id)
+            by_seq = (pk_tests_by_seq(t.project_id), enc_int(t.seq, "test seq"))
+            by_id = key_test_by_id(t.project_id, t.id)
             for k, what in ((by_seq, f"seq {t.seq}"), (by_id, f"id {t.id!r}")):
                 if k in seen:
                     raise Conflict(f"tests: {what} appears twice in the batch (project {t.project_id!r})")
@@ -338,7 +338,7 @@ class DynamoTestRepo(_History, TestRepo):
     def get_many(self, project_id: str, test_ids: Sequence[str]) -> dict[str, TestCase]:
         if not isinstance(project_id, str) or not project_id:
             return {}
-        keys = {i: test_id_key(project_id, i) for i in dict.fromkeys(test_ids) if isinstance(i, str) and i}
+        keys = {i: key_test_by_id(project_id, i) for i in dict.fromkeys(test_ids) if isinstance(i, str) and i}
         return {i: _test(item) for i, item in self._by_id(keys).items()}
 
     def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
@@ -352,10 +352,10 @@ class DynamoRunRepo(_History, RunRepo):
     kind = "run"
 
     def _seq_pk(self, project_id: str) -> str:
-        return runs_pk(project_id)
+        return pk_runs_by_seq(project_id)
 
     def _counter(self, project_id: str) -> Key:
-        return runs_counter(project_id)
+        return counter_of_runs(project_id)
 
     def _pending_max(self, p: Pending, project_id: str) -> int | None:
         return p.runs_max.get(project_id)
@@ -368,8 +368,8 @@ class DynamoRunRepo(_History, RunRepo):
         if not runs:
             return
         bodies = [_run_item(r) for r in runs]
-        by_test = [run_key(r.project_id, r.test_id) for r in runs]
-        by_seq = [(runs_pk(r.project_id), enc_int(r.seq, "run seq")) for r in runs]
+        by_test = [key_run_by_test(r.project_id, r.test_id) for r in runs]
+        by_seq = [(pk_runs_by_seq(r.project_id), enc_int(r.seq, "run seq")) for r in runs]
         with self._session.write() as p:
             # 1. one run per test: repeats in the batch, then runs already stored or in flight
             counts = Counter(by_test)
@@ -384,8 +384,8 @@ class DynamoRunRepo(_History, RunRepo):
                     details=[{"field": "test_id", "reason": "run exists", "test_id": t} for t in listed],
                 )
             # 2. each run's test exists in the run's project
-            present = self._present([test_id_key(r.project_id, r.test_id) for r in runs])
-            missing = [r for r in runs if test_id_key(r.project_id, r.test_id) not in present]
+            present = self._present([key_test_by_id(r.project_id, r.test_id) for r in runs])
+            missing = [r for r in runs if key_test_by_id(r.project_id, r.test_id) not in present]
             if missing:
                 r = missing[0]
                 raise NotFound(f"runs: test {r.test_id!r} does not exist in project {r.project_id!r}")
@@ -428,7 +428,9 @@ class DynamoRunRepo(_History, RunRepo):
     def get_many(self, project_id: str, test_ids: Sequence[str]) -> dict[str, Run]:
         if not isinstance(project_id, str) or not project_id:
             return {}
-        keys = {i: run_key(project_id, i) for i in dict.fromkeys(test_ids) if isinstance(i, str) and i}
+        keys = {
+            i: key_run_by_test(project_id, i) for i in dict.fromkeys(test_ids) if isinstance(i, str) and i
+        }
         return {i: _run(item) for i, item in self._by_id(keys).items()}
 
     def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]:
@@ -441,7 +443,7 @@ class DynamoRunRepo(_History, RunRepo):
         """From the counter item, not the runs: one read however long the history."""
         n, cost, fails = 0, 0.0, 0
         if isinstance(project_id, str) and project_id:
-            n, cost, fails = run_totals(self._table.get(runs_counter(project_id)))
+            n, cost, fails = run_totals(self._table.get(counter_of_runs(project_id)))
             p = self._session.pending
             if p is not None and project_id in p.runs_add:
                 dn, dc, df = p.runs_add[project_id]
