@@ -142,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("handlers", nargs="*", default=list(HANDLERS))
     args = ap.parse_args(argv)
     python = sys.executable
+    if args.layers is not None:
+        args.layers = args.layers.resolve()  # the children run elsewhere (a temp cwd, like /var/task)
 
     with tempfile.TemporaryDirectory(prefix="optiloop-cold-") as data_dir:
         if args.profile:

@@ -125,9 +125,25 @@ def test_runtime_provided_sdk_is_pruned_and_nothing_else(build: ModuleType, tmp_
 def test_function_packages_hold_only_their_handler_and_common(build: ModuleType, tmp_path: Path) -> None:
     out = build.build_function("suggest", tmp_path)
     pkg = out / "functions"
-    assert sorted(p.name for p in pkg.iterdir()) == ["__init__.py", "common", "suggest"]
+    assert sorted(p.name for p in pkg.iterdir() if p.name != "__pycache__") == [
+        "__init__.py",
+        "common",
+        "suggest",
+    ]
     assert (pkg / "suggest" / "handler.py").is_file() and (pkg / "common" / "http.py").is_file()
-    assert not list(out.rglob("__pycache__"))
+    if sys.version_info[:2] == (3, 11):  # precompiled for the runtime, never copied from the tree
+        assert {p.name.split(".")[0] for p in pkg.rglob("*.pyc")} >= {"handler", "http", "observe"}
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="pycs only for the runtime's python")
+def test_bytecode_is_shipped_and_never_revalidated(build: ModuleType, tmp_path: Path) -> None:
+    """Lambda's /opt is read-only: without shipped pycs every cold start compiles from source."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text("X = 1\n")
+    assert build.compile_bytecode(tmp_path)
+    [pyc] = (tmp_path / "pkg" / "__pycache__").glob("mod.cpython-311.pyc")
+    flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, source not checked: immune to the mtimes a zip round trip rounds
 
 
 def test_check_only_without_a_build_says_so(build: ModuleType, tmp_path: Path) -> None:
