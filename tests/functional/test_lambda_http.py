@@ -23,6 +23,7 @@ from events.harness import (
     Ids,
     Normaliser,
     as_request,
+    default_backend,
     deployment,
     invoke,
     load_event,
@@ -77,7 +78,15 @@ def handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[s
         yield load_handlers(HTTP_FUNCTIONS)
 
 
-def test_every_function_mounts_only_its_routers(handlers: dict[str, ModuleType]) -> None:
+@pytest.fixture
+def routing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, ModuleType]]:
+    """The same functions on the local backend, for tests about routing only (moto is slow to set up)."""
+    with deployment(monkeypatch, tmp_path, backend="local"):
+        yield load_handlers(HTTP_FUNCTIONS)
+
+
+def test_every_function_mounts_only_its_routers(routing: dict[str, ModuleType]) -> None:
+    handlers = routing
     everything = set(create_app(settings=Settings(backend="memory")).openapi()["paths"])
     mounted = {name: set(mod.app.openapi()["paths"]) for name, mod in handlers.items()}
     for name, mod in handlers.items():
@@ -105,6 +114,11 @@ def test_every_fixture_is_a_rest_proxy_event_and_is_used() -> None:
 
 
 def test_lambdas_answer_like_the_local_runtime(handlers: dict[str, ModuleType]) -> None:
+    expected = {"aws": "Dynamo", "local": "Sqlite"}[default_backend()]  # DynamoDB+S3 vs SQLite
+    for mod in handlers.values():
+        store = mod.app.state.deps.store
+        store = getattr(store, "_inner", store)  # suggest and ingest observe their store
+        assert expected in type(store).__name__, (mod.__name__, type(store))
     start = random.getrandbits(40) << 16
     ids = Ids(start)
     for mod in handlers.values():  # one id sequence across the deployment, as one table would see
@@ -138,7 +152,8 @@ def test_lambdas_answer_like_the_local_runtime(handlers: dict[str, ModuleType]) 
     assert body["revoked"] is True
 
 
-def test_routes_of_other_functions_are_not_found(handlers: dict[str, ModuleType]) -> None:
+def test_routes_of_other_functions_are_not_found(routing: dict[str, ModuleType]) -> None:
+    handlers = routing
     ev = load_event("tests_suggest", token=ADMIN_TOKEN, project_id="prj_x")
     assert invoke(handlers["ingest"].handler, ev)["statusCode"] == 404
     assert invoke(handlers["suggest"].handler, load_event("healthz"))["statusCode"] == 404
