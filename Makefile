@@ -43,5 +43,13 @@ demo: $(VENV)/.installed-run
 layers: | $(BIN)/python
 	$(BIN)/python layers/build.py --out build
 
+# One tenant's CloudFormation (infra_cdk/, no CDK CLI needed), checked by cdk-nag AwsSolutions: fails
+# on any unacknowledged finding, warnings included. Deploying is `cdk deploy` (README, Deploy to AWS).
+TENANT  ?=
+CDK_OUT ?= cdk.out
+.PHONY: synth
+synth: $(VENV)/.installed-dev
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python infra_cdk/app.py -c tenant=$(TENANT) --outdir $(CDK_OUT)
+
 clean:
 	rm -rf $(VENV) .optiloop build *.egg-info shared/*.egg-info
