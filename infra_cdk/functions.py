@@ -200,6 +200,9 @@ class Functions(Construct):
                 "OPTILOOP_BACKEND": "aws",
                 "OPTILOOP_TABLE": data.table.table_name,
                 "OPTILOOP_BUCKET": data.artifacts.bucket_name,
+                # for the S3 blob store's explicit SSE-KMS header: without it a PUT that names SSE-S3
+                # would override the bucket's default and store the object outside the tenant key
+                "OPTILOOP_KMS_KEY_ID": data.key.key_arn,
                 "OPTILOOP_TENANT": config.tenant,
                 "POWERTOOLS_SERVICE_NAME": spec.key,
                 "POWERTOOLS_METRICS_NAMESPACE": "OptiLoop",

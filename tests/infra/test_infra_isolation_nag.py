@@ -111,3 +111,35 @@ def test_no_acknowledgement_is_stale(synth: Any) -> None:
 
     assert [f for f in findings if not any(covers(a, f) for a in would_ack)] == []
     assert [a for a in would_ack if not any(covers(a, f) for f in findings)] == []
+
+
+def test_synth_fails_on_warnings_too(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """CDK itself lets warning-level findings through once anything is acknowledged; make synth must not."""
+    import json
+
+    from infra_cdk import app as entry
+    from infra_cdk.nag import REPORT_FILE, read_findings
+
+    report = {
+        "pluginReports": [
+            {
+                "pluginName": "AwsSolutions",
+                "violations": [
+                    {
+                        "ruleName": "AwsSolutions-DDB3",
+                        "severity": "warning",
+                        "description": "no PITR",
+                        "violatingConstructs": [{"constructPath": "acme/OptiLoop/Data/Table/Resource"}],
+                    }
+                ],
+            }
+        ]
+    }
+    (tmp_path / REPORT_FILE).write_text(json.dumps(report))
+    [finding] = read_findings(tmp_path)
+    assert (finding.rule, finding.severity) == ("AwsSolutions-DDB3", "warning")
+
+    monkeypatch.setattr(entry, "build_app", lambda *a, **k: (object(), {}))
+    monkeypatch.setattr(entry, "synth_and_check", lambda app: (tmp_path, [finding]))
+    assert entry.main(["-c", "tenant=acme"]) == 1
+    assert "AwsSolutions-DDB3" in capsys.readouterr().err
