@@ -3,6 +3,8 @@
 `optiloop.runtime.build_deps` stays the one place that chooses adapters; functions only decide
 *when* to build: HTTP functions at import (Mangum needs the app), the others on first invocation
 so an import (and the cold-import benchmark) touches no backend.
+
+No Mangum or Powertools here: the authorizer imports this module and ships with the core layer only.
 """
 
 from __future__ import annotations
