@@ -7,9 +7,12 @@ decoding thousands of history items (``list_since`` on a cold Lambda) skips a ge
 Numbers. A record's float fields are stored as DynamoDB numbers written from ``repr(float)``: the
 shortest text that parses back to the same double, so ``float(text)`` gives the value back bit for
 bit whatever normalisation DynamoDB applies to the text (it keeps the decimal value). DynamoDB
-numbers have no NaN/infinity and a range of about 1e-130..1e126; values outside are refused with
-ValueError naming the field rather than stored differently. JSON fields (params, json_schema,
-details, buckets) are stored as compact JSON text, which round-trips any float Python's json does.
+numbers cover about 1e-130..1e126 in magnitude while doubles reach 5e-324..1.8e308, and the API
+accepts, say, a cost of 1e-200 cents; such a value is stored as the same text in a string attribute
+(``{"S": "1e-200"}``) instead of being refused or rounded, and read back alike. NaN and infinity have
+no DynamoDB form and are refused with ValueError naming the field, as the SQLite adapter refuses
+them. JSON fields (params, json_schema, details, buckets) are stored as compact JSON text, which
+round-trips any float Python's json does.
 
 Keys. Parts joined by ``#`` are escaped (``%`` -> ``%25``, ``#`` -> ``%23``) so that ids containing
 ``#`` cannot make two different records share a key. Integers in sort keys (seq, version) are offset
@@ -21,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 Item = dict[str, dict[str, Any]]
@@ -74,19 +77,25 @@ def _as_int(value: Any, what: str) -> int:
 
 
 def float_text(value: Any, what: str) -> str:
-    """DynamoDB number text for a float field; exact on the way back (see module docstring)."""
+    """The shortest exact text of a finite float field (see module docstring)."""
     try:
         f = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a number, got {type(value).__name__}") from None
     if not math.isfinite(f):
         raise ValueError(f"{what} must be finite (DynamoDB numbers have no NaN or infinity), got {f!r}")
-    text = repr(f)
-    if f != 0.0:
-        exp = Decimal(text).adjusted()
-        if not _MIN_EXP <= exp <= _MAX_EXP:
-            raise ValueError(f"{what} {f!r} is outside the range DynamoDB numbers can hold (1e-130..1e126)")
-    return text
+    return repr(f)
+
+
+def in_number_range(text: str) -> bool:
+    d = Decimal(text)
+    return d.is_zero() or _MIN_EXP <= d.adjusted() <= _MAX_EXP
+
+
+def float_attr(value: Any, what: str) -> dict[str, str]:
+    """A float field's attribute: a number where DynamoDB can hold it, else the same text as a string."""
+    text = float_text(value, what)
+    return {"N": text} if in_number_range(text) else {"S": text}
 
 
 def int_text(value: Any, what: str) -> str:
@@ -102,12 +111,16 @@ def decimal_sum_text(value: float, places: int = 9) -> str:
     A sum of doubles as exact decimals can need hundreds of digits (1e20 + 1e-20); DynamoDB numbers
     hold 38. Totals are for budgets, so cost is summed to a billionth of a cent.
     """
-    d = Decimal(float_text(value, "cost")).quantize(Decimal(1).scaleb(-places))
-    return format(d, "f")
+    exact = Decimal(float_text(value, "cost"))
+    if exact.adjusted() + 1 + places > _MAX_DIGITS - 2:  # leave the running sum some headroom
+        raise ValueError(f"cost {value!r} is too large to total (at most 1e26)")
+    with localcontext() as ctx:
+        ctx.prec = _MAX_DIGITS
+        return format(exact.quantize(Decimal(1).scaleb(-places)), "f")
 
 
 def to_float(attr: dict[str, Any]) -> float:
-    return float(attr["N"])
+    return float(attr["N"] if "N" in attr else attr["S"])
 
 
 def to_int(attr: dict[str, Any]) -> int:

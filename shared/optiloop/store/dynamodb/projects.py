@@ -14,7 +14,7 @@ from optiloop.store.dynamodb.codec import (
     S,
     enc_int,
     esc,
-    float_text,
+    float_attr,
     int_text,
     join,
     json_text,
@@ -60,7 +60,7 @@ def _project_item(p: Project) -> Item:
         "created_by": _str(p.created_by, "created_by"),
     }
     if p.budget_cents is not None:
-        item["budget_cents"] = N(float_text(p.budget_cents, "budget_cents"))
+        item["budget_cents"] = float_attr(p.budget_cents, "budget_cents")
     return item
 
 
@@ -140,7 +140,7 @@ class DynamoProjectRepo(ProjectRepo):
 
     def set_budget(self, project_id: str, budget_cents: float | None) -> None:
         """Raises `NotFound` for an unknown project rather than silently doing nothing."""
-        value = None if budget_cents is None else N(float_text(budget_cents, "budget_cents"))
+        value = None if budget_cents is None else float_attr(budget_cents, "budget_cents")
         with self._session.write() as p:
             current = self._item(project_id) if isinstance(project_id, str) and project_id else None
             if current is None:
@@ -176,7 +176,7 @@ def _constraint_item(c: Constraint) -> Item:
         "project_id": S(c.project_id),
         "name": S(c.name),
         "type": S(c.type),
-        "weight": N(float_text(c.weight, "constraint weight")),
+        "weight": float_attr(c.weight, "constraint weight"),
         "json_schema": S(json_text(c.json_schema)),
         "version": N(int_text(c.version, "constraint version")),
         "created_at": _str(c.created_at, "created_at"),
