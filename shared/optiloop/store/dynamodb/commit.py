@@ -42,6 +42,7 @@ from typing import Any
 
 from optiloop.errors import Conflict
 from optiloop.store.dynamodb import audit as audit_items
+from optiloop.store.dynamodb.codec import item_size
 from optiloop.store.dynamodb.counters import (
     counter_of_runs,
     counter_of_tests,
@@ -51,7 +52,7 @@ from optiloop.store.dynamodb.counters import (
 )
 from optiloop.store.dynamodb.session import Pending, Write
 from optiloop.store.dynamodb.staging import Visibility, new_tx_id
-from optiloop.store.dynamodb.table import Cancelled, Table, _backoff
+from optiloop.store.dynamodb.table import Cancelled, Table, _backoff, key_map
 from optiloop.store.records import AuditRecord
 
 MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
@@ -95,7 +96,7 @@ class Committer:
                 raise ValueError(f"{w.what} is larger than DynamoDB's 400 KB item limit")
         derived = len(p.audit) + (1 if p.audit else 0) + 2 * len(p.tests_max.keys() | p.runs_max.keys())
         derived += 1 if p.keys_added else 0
-        size = sum(w.size() for w in writes) + 2000 * len(p.audit)
+        size = sum(w.size() for w in writes) + sum(item_size(audit_items.encode(r)) for r in p.audit)
         if len(writes) + derived <= MAX_ITEMS and size <= MAX_BYTES:
             self._final(p, writes)
             return
@@ -140,12 +141,33 @@ class Committer:
         raise Conflict("could not stage the batch: DynamoDB kept cancelling (contention or throttling)")
 
     def _abort(self, tx: str, written: list[Write]) -> None:
-        """Best effort: the marker decides visibility, so leftovers are harmless, only untidy."""
+        """Best effort: the marker decides visibility, so leftovers are harmless, only untidy.
+
+        Deletes go 100 at a time, each on condition the item is still ours: once the marker says
+        aborted, a writer that needs one of the keys may already have overwritten it.
+        """
         with contextlib.suppress(Exception):
             if not self.visibility.abort(tx):
                 return  # it committed after all (an error after the commit point): keep the items
-            for w in written:
-                self.table.delete(w.key, cond="tx = :tx", ExpressionAttributeValues={":tx": {"S": tx}})
+            mine = {":tx": {"S": tx}}
+            for i in range(0, len(written), MAX_ITEMS):
+                chunk = written[i : i + MAX_ITEMS]
+                ops = [
+                    {
+                        "Delete": {
+                            "TableName": self.table.name,
+                            "Key": key_map(w.key),
+                            "ConditionExpression": "tx = :tx",
+                            "ExpressionAttributeValues": mine,
+                        }
+                    }
+                    for w in chunk
+                ]
+                try:
+                    self.table.transact(ops, token=uuid.uuid4().hex)
+                except Cancelled:  # one of them is no longer ours: the rest one by one
+                    for w in chunk:
+                        self.table.delete(w.key, cond="tx = :tx", ExpressionAttributeValues=mine)
 
     def _final(self, p: Pending, writes: list[Write], marker: str | None = None) -> None:
         for attempt in range(ATTEMPTS):

@@ -165,8 +165,6 @@ def _with_key(body: Item, key: Key) -> Item:
 class _History:
     """What tests and runs have in common: seq partitions capped by a counter, staged visibility."""
 
-    kind = "test"
-
     def __init__(self, table: Table, session: Session, visibility: Visibility) -> None:
         self._table = table
         self._session = session
@@ -349,8 +347,6 @@ class DynamoTestRepo(_History, TestRepo):
 
 
 class DynamoRunRepo(_History, RunRepo):
-    kind = "run"
-
     def _seq_pk(self, project_id: str) -> str:
         return pk_runs_by_seq(project_id)
 

@@ -154,18 +154,15 @@ class Visibility:
         """
         blocking: list[Item] = []
         garbage: dict[Key, str] = {}
-        tagged = [i for i in items if get_s(i, TX_ATTR) is not None]
-        status = self.statuses(get_s(i, TX_ATTR) for i in tagged) if tagged else {}  # type: ignore[misc]
+        txs = {tx for i in items if (tx := get_s(i, TX_ATTR)) is not None}
+        status = self.statuses(txs) if txs else {}
+        for tx in txs:  # once per transaction, however many of its items are in the way
+            if status[tx] == PENDING and self.abort(tx, only_if_stale=True):
+                status[tx] = ABORTED
         for item in items:
             tx = get_s(item, TX_ATTR)
-            key = (item["pk"]["S"], item["sk"]["S"])
-            if tx is None or status[tx] == COMMITTED:
-                blocking.append(item)
-            elif status[tx] == ABORTED:
-                garbage[key] = tx
-            elif self.abort(tx, only_if_stale=True):
-                status[tx] = ABORTED
-                garbage[key] = tx
+            if tx is not None and status[tx] == ABORTED:
+                garbage[(item["pk"]["S"], item["sk"]["S"])] = tx
             else:
                 blocking.append(item)
         return blocking, garbage

@@ -153,41 +153,27 @@ class Table:
     # -- writes ------------------------------------------------------------------------------
 
     def transact(self, ops: Sequence[dict[str, Any]], token: str | None = None) -> None:
-        """TransactWriteItems, or the plain call for a single op (half the write cost, same guarantee).
+        """TransactWriteItems, even for a single op: with a ClientRequestToken, botocore's retry of a
+        call that did succeed (a lost response) is answered as a success, where a retried conditional
+        PutItem would fail on its own write and report a false Conflict.
 
         Raises `Cancelled` with one code per op; a ValidationException (item too large, bad
         number) becomes ValueError, since it is about the data and retrying cannot help.
         """
+        kw: dict[str, Any] = {"TransactItems": list(ops)}
+        if token:
+            kw["ClientRequestToken"] = token
         try:
-            if len(ops) == 1 and "ConditionCheck" not in ops[0]:
-                ((kind, op),) = ops[0].items()
-                call = {"Put": self.client.put_item, "Update": self.client.update_item}.get(kind)
-                if call is None:
-                    call = self.client.delete_item
-                try:
-                    call(**op)
-                except ClientError as exc:
-                    if _code(exc) == "ConditionalCheckFailedException":
-                        raise Cancelled(["ConditionalCheckFailed"]) from exc
-                    raise
-                return
-            kw: dict[str, Any] = {"TransactItems": list(ops)}
-            if token:
-                kw["ClientRequestToken"] = token  # a retried call that already succeeded is not redone
-            try:
-                self.client.transact_write_items(**kw)
-            except ClientError as exc:
-                if _code(exc) == "TransactionCanceledException":
-                    reasons = exc.response.get("CancellationReasons") or []
-                    codes = [None if r.get("Code") in (None, "None") else r.get("Code") for r in reasons]
-                    if not codes:  # pragma: no cover - always present on AWS and moto
-                        codes = ["Unknown"] * len(ops)
-                    raise Cancelled(codes, str(exc)) from exc
-                if _code(exc) in ("TransactionConflictException", "TransactionInProgressException"):
-                    raise Cancelled(["TransactionConflict"] * len(ops), str(exc)) from exc
-                raise
+            self.client.transact_write_items(**kw)
         except ClientError as exc:
-            if _code(exc) == "ValidationException":
+            code = _code(exc)
+            if code == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = [None if r.get("Code") in (None, "None") else r.get("Code") for r in reasons]
+                raise Cancelled(codes or ["Unknown"] * len(ops), str(exc)) from exc
+            if code in ("TransactionConflictException", "TransactionInProgressException"):
+                raise Cancelled(["TransactionConflict"] * len(ops), str(exc)) from exc
+            if code == "ValidationException":
                 raise ValueError(
                     f"DynamoDB refused the write: {exc.response['Error'].get('Message')}"
                 ) from exc
