@@ -15,7 +15,7 @@ run, by seq            ``P#<pid>#R``                   <seq>           list_sinc
 run, by test           ``P#<pid>#RUN#<test id>``       ``R``           get_many, one run per test
 test counter           ``P#<pid>``                     ``TESTS``       mx: highest committed seq
 run counter            ``P#<pid>``                     ``RUNS``        mx, n, cost, failures (totals)
-api key, by id         ``KEY#<key id>``                ``KEY``         gsi1 ``KEYS#P#<pid>``, gsi2 ``KEYS``
+api key, by id         ``KEY``                         <key id>        one partition: consistent list
 api key, by hash       ``KEYHASH#<sha256>``            ``KEY``         get_by_hash: consistent GetItem
 api key counter        ``KEYS``                        ``COUNT``       n: keys ever issued
 audit record           ``AUDIT``                       <seq>           gsi1 ``AUDIT#P#<pid>``,
@@ -26,10 +26,14 @@ staged-commit marker   ``TX#<tx id>``                  ``TX``          st: pendi
 =====================  ==============================  ==============  ===================================
 
 GSIs (`table_spec.py`): ``gsi1`` (``gsi1pk``, ``gsi1sk``) "by parent" and ``gsi2`` (``gsi2pk``,
-``gsi2sk``) "by kind", both projecting ALL; their sort keys are the audit seq, or
-``<created_at>#<key id>`` for keys. Only listings read them (eventually consistent on AWS); every
-lookup a request depends on (key by hash, project, tests and runs by id or seq, counters, the audit
-head) is a strongly consistent read of the main table.
+``gsi2sk``) "by kind", both projecting ALL, sort key the audit seq. Only the audit trail, which grows
+without bound, is listed through them (filtered by project or action; eventually consistent on AWS,
+so a record may take a moment to appear there). Every other read is a strongly consistent read of
+the main table: lookups a request depends on (key by hash, project, tests and runs by id or seq,
+counters, the audit head) and the listings of small collections (projects, keys, constraints), which
+sit in one partition each so that a listing right after a write shows it. API keys are found by
+hash through their own item, not a GSI on the hash: a GSI would let a revoked key authenticate
+until it caught up (`apikeys.py`).
 
 Why the pieces look the way they do, in the module that owns each: transactions and the >100-item
 commit (`session.py`, `commit.py`, `staging.py`), counters as commit points (`counters.py`), the

@@ -2,14 +2,16 @@
 
 Two items per key, both with the whole record:
 
-* ``KEY#<id>`` / ``KEY``: unique id, `revoke` by id, and the listings through the GSIs (``gsi1`` by
-  project, ``gsi2`` every key);
+* ``KEY`` / ``<key id>``: unique id, `revoke` by id, and `list`. All keys of a tenant share this one
+  partition: they are few (people and CI runners, not requests), and a listing right after creating
+  or revoking a key must show it, which a strongly consistent read of one partition does and a GSI
+  (eventually consistent) would not.
 * ``KEYHASH#<hash>`` / ``KEY``: unique hash, and `get_by_hash`, the lookup every request makes.
 
 Authentication reads the hash item with a strongly consistent GetItem rather than querying a GSI on
-``key_hash``: a GSI is eventually consistent, so a key just revoked could still authenticate for a
-moment, and a key just created could fail. The hash item also enforces uniqueness, which a GSI
-cannot. `revoke` updates both items in one transaction.
+``key_hash``: on a GSI a key just revoked could still authenticate for a moment, and a key just
+created could fail. The hash item also enforces uniqueness, which a GSI cannot. `revoke` updates both
+items in one transaction.
 """
 
 from __future__ import annotations
@@ -17,28 +19,25 @@ from __future__ import annotations
 from typing import Any
 
 from optiloop.errors import Conflict, NotFound
-from optiloop.store.dynamodb.codec import Item, Key, S, esc, get_s, join, key_part, opt_s
+from optiloop.store.dynamodb.codec import Item, Key, S, get_s, join, key_part, opt_s
 from optiloop.store.dynamodb.counters import KEYS_COUNTER, key_count
 from optiloop.store.dynamodb.projects import DynamoProjectRepo
 from optiloop.store.dynamodb.session import Session, Write
 from optiloop.store.dynamodb.table import Table
-from optiloop.store.dynamodb.table_spec import GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_PK, GSI2_SK
 from optiloop.store.ports import KeyRepo
 from optiloop.store.records import ROLES, ApiKey
 
-ALL_KEYS_PK = "KEYS"
+KEYS_PK = "KEY"
 
 
 def key_id_key(key_id: str) -> Key:
-    return join("KEY", key_part(key_id, "api key id")), "KEY"
+    if not isinstance(key_id, str) or not key_id:
+        raise ValueError("api key id must be a non-empty string")
+    return KEYS_PK, key_id
 
 
 def key_hash_key(key_hash: str) -> Key:
     return join("KEYHASH", key_part(key_hash, "api key hash")), "KEY"
-
-
-def by_project_pk(project_id: str) -> str:
-    return join("KEYS", "P", esc(project_id))
 
 
 def _str(value: Any, what: str) -> dict[str, str]:
@@ -66,21 +65,13 @@ def _body(k: ApiKey) -> Item:
 
 
 def _id_item(body: Item) -> Item:
-    """The id item, indexed for listings; the hash item stays out of the GSIs (no duplicates there)."""
-    key_id = body["id"]["S"]
-    pk, sk = key_id_key(key_id)
-    order = S(f"{body['created_at']['S']}#{key_id}")
-    item: Item = {"pk": S(pk), "sk": S(sk), **body, GSI2_PK: S(ALL_KEYS_PK), GSI2_SK: order}
-    project_id = get_s(body, "project_id")
-    if project_id is not None:
-        item[GSI1_PK], item[GSI1_SK] = S(by_project_pk(project_id)), order
-    return item
+    pk, sk = key_id_key(body["id"]["S"])
+    return {"pk": S(pk), "sk": S(sk), **body}
 
 
 def _hash_item(body: Item) -> Item:
     pk, sk = key_hash_key(body["key_hash"]["S"])
-    fields = {k: v for k, v in body.items() if k not in ("pk", "sk", GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK)}
-    return {"pk": S(pk), "sk": S(sk), **fields}
+    return {"pk": S(pk), "sk": S(sk), **{k: v for k, v in body.items() if k not in ("pk", "sk")}}
 
 
 def _key(item: Item) -> ApiKey:
@@ -112,7 +103,7 @@ class DynamoKeyRepo(KeyRepo):
         """`Conflict` on a duplicate id or key_hash (two keys must never authenticate as each other)."""
         body = _body(key)
         by_id, by_hash = _id_item(body), _hash_item(body)
-        id_key, hash_key = (by_id["pk"]["S"], "KEY"), (by_hash["pk"]["S"], "KEY")
+        id_key, hash_key = key_id_key(key.id), key_hash_key(key.key_hash)
         what = f"api key {key.id!r}"
         outer = self._session.pending is not None
         with self._session.write() as p:
@@ -133,25 +124,16 @@ class DynamoKeyRepo(KeyRepo):
         return _key(item) if item is not None else None
 
     def list(self, project_id: str | None = None) -> list[ApiKey]:
-        """None lists every key; a project id lists the keys scoped to that project only.
-
-        Read from a GSI, so on AWS a key created a moment ago may be missing for that moment.
-        """
-        if project_id is None:
-            items = self._table.query(ALL_KEYS_PK, index=GSI2, pk_name=GSI2_PK, sk_name=GSI2_SK)
-        elif not isinstance(project_id, str) or not project_id:
+        """None lists every key; a project id lists the keys scoped to that project only."""
+        if project_id is not None and (not isinstance(project_id, str) or not project_id):
             return []
-        else:
-            items = self._table.query(by_project_pk(project_id), index=GSI1, pk_name=GSI1_PK, sk_name=GSI1_SK)
-        found = {i["id"]["S"]: i for i in items}
+        found = {i["sk"]["S"]: i for i in self._table.query(KEYS_PK)}
         p = self._session.pending
         if p is not None:
-            for (pk, _), w in p.writes.items():
-                if pk.startswith("KEY#") and (
-                    project_id is None or get_s(w.item, "project_id") == project_id
-                ):
-                    found[w.item["id"]["S"]] = w.item
+            found.update((i["sk"]["S"], i) for i in p.items_under(KEYS_PK))
         keys = [_key(i) for i in found.values()]
+        if project_id is not None:
+            keys = [k for k in keys if k.project_id == project_id]
         keys.sort(key=lambda k: (k.created_at, k.id))
         return keys
 
@@ -165,7 +147,7 @@ class DynamoKeyRepo(KeyRepo):
                 return False
             by_id = {**current, "revoked": {"BOOL": True}}
             by_hash = _hash_item(by_id)
-            id_key, hash_key = key_id_key(key_id), (by_hash["pk"]["S"], "KEY")
+            id_key, hash_key = key_id_key(key_id), key_hash_key(by_id["key_hash"]["S"])
             p.put(Write(id_key, by_id, "exists", f"api key {key_id!r}"))
             p.put(Write(hash_key, by_hash, "exists", f"the hash of api key {key_id!r}"))
         return True

@@ -15,13 +15,12 @@ from typing import Any
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
 
-# Overloaded GSIs: each serves more than one record type (see the package docstring for who puts
-# what in them). String keys throughout, projection ALL: listings read whole records, and the few
-# record types indexed are small.
-GSI1 = "gsi1"  # by parent: audit records by project, API keys by project
+# Generic names, so that a later record type can be indexed without a new GSI (see the package
+# docstring for who puts what in them). String keys, projection ALL: listings read whole records.
+GSI1 = "gsi1"  # by parent: audit records by project
 GSI1_PK = "gsi1pk"
 GSI1_SK = "gsi1sk"
-GSI2 = "gsi2"  # by kind: audit records by action, every API key
+GSI2 = "gsi2"  # by kind: audit records by action
 GSI2_PK = "gsi2pk"
 GSI2_SK = "gsi2sk"
 
