@@ -6,30 +6,43 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from fastapi import APIRouter, FastAPI
 
 from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
-from optiloop.api.routers import audit, constraints, coverage, health, ingest, keys, projects, suggest
 from optiloop.config import Settings
 from optiloop.testopt.deps import Deps
 
 log = logging.getLogger("optiloop.api")
 
-ROUTERS: dict[str, APIRouter] = {
-    "health": health.router,
-    "projects": projects.router,
-    "constraints": constraints.router,
-    "suggest": suggest.router,
-    "ingest": ingest.router,
-    "coverage": coverage.router,
-    "audit": audit.router,
-    "keys": keys.router,
-}
+
+class _Routers(Mapping[str, APIRouter]):
+    """Router groups by name, each imported on first use: a Lambda that mounts only `ingest` never
+    imports the suggest router and the numpy-heavy engine behind it, which is cold-start time."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._names = tuple(names)
+
+    def __getitem__(self, name: str) -> APIRouter:
+        if name not in self._names:
+            raise KeyError(name)
+        return importlib.import_module(f"optiloop.api.routers.{name}").router  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+ROUTERS: Mapping[str, APIRouter] = _Routers(
+    ("health", "projects", "constraints", "suggest", "ingest", "coverage", "audit", "keys")
+)
 
 DESCRIPTION = """Closed optimisation loops as a service: **suggest → run → ingest → learn**.
 
@@ -56,8 +69,9 @@ def create_app(
 
         ensure_first_key(deps, settings.admin_token, generate=False)
 
-    # strict_content_type=False: a client that forgets `Content-Type: application/json` still gets its
-    # body parsed. Auth is by header, never by cookie, so this opens no cross-site request forgery.
+    # strict_content_type=False: a body sent with no Content-Type at all is still parsed as JSON (a
+    # non-JSON type is a 415 in RequestGuard). Auth is by header, never by cookie, so this opens no
+    # cross-site request forgery.
     app = FastAPI(title="OptiLoop", version=__version__, description=DESCRIPTION, strict_content_type=False)
     app.state.deps = deps
     app.state.settings = settings

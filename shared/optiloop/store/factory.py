@@ -54,11 +54,11 @@ def open_aws(
     """The production pair: DynamoDB table `table` and S3 bucket `bucket` (both must exist; CDK makes
     them). `endpoint_url` points both at a local stand-in such as moto_server."""
     from optiloop.store.dynamodb.store import DynamoStore, dynamodb_client
-    from optiloop.store.s3_blobs import S3BlobStore, s3_client
+    from optiloop.store.s3_blobs import S3BlobStore
 
     region = _aws_region(region, endpoint_url)
     store = DynamoStore(table, client=dynamodb_client(region, endpoint_url))
-    blobs = S3BlobStore(bucket, client=s3_client(region, endpoint_url))
+    blobs = S3BlobStore(bucket, region=region, endpoint_url=endpoint_url)  # its client is made lazily
     return store, blobs
 
 

@@ -54,12 +54,21 @@ class S3BlobStore(BlobStore):
             prefix = prefix.rstrip("/") + "/"
         self.bucket = bucket
         self.prefix = prefix
-        self.client = client or s3_client(region, endpoint_url)
+        self._client = client
+        self._region, self._endpoint_url = region, endpoint_url
         self._sse: dict[str, str] = (
             {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
             if kms_key_id
             else {"ServerSideEncryption": "AES256"}
         )
+
+    @property
+    def client(self) -> Any:
+        """Made on first use: S3's service model is the largest botocore loads (~0.1 s), and most
+        Lambdas (suggest, ingest) never touch a blob, so a cold start should not pay for it."""
+        if self._client is None:
+            self._client = s3_client(self._region, self._endpoint_url)
+        return self._client
 
     def _key(self, key: str) -> str:
         validate_key(key)

@@ -22,8 +22,9 @@ def audit_logs(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    return list_audit(deps, who, project_id=project_id, action=action, after_seq=after_seq, limit=limit,
-                      verify=verify)
+    return list_audit(
+        deps, who, project_id=project_id, action=action, after_seq=after_seq, limit=limit, verify=verify
+    )
 
 
 @router.get("/v1/audit/verify")

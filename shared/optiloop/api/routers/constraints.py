@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.constraints import ConstraintCreate
-from optiloop.api.routers.projects import ProjectId
+from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.testopt import constraints as uc

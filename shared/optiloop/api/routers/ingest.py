@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.ingest import IngestIn, IngestOut
-from optiloop.api.routers.projects import ProjectId
+from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.testopt.deps import Deps

@@ -3,16 +3,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.projects import ProjectCreate, ProjectList, ProjectOut, ProjectPatch
+from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.testopt import projects as uc
 from optiloop.testopt.deps import Deps
 
 router = APIRouter(tags=["projects"])
-ProjectId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
 @router.post("/v1/projects", status_code=201, response_model=ProjectOut)
