@@ -34,6 +34,7 @@ class Settings:
     table: str | None = None  # aws: the DynamoDB table (OPTILOOP_TABLE)
     bucket: str | None = None  # aws: the S3 bucket (OPTILOOP_BUCKET)
     aws_endpoint: str | None = None  # aws: one endpoint for both, e.g. a moto_server (OPTILOOP_AWS_ENDPOINT)
+    kms_key_id: str | None = None  # aws: SSE-KMS key for blobs (OPTILOOP_KMS_KEY_ID); else SSE-S3
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -76,6 +77,7 @@ class Settings:
             ("OPTILOOP_TABLE", "table"),
             ("OPTILOOP_BUCKET", "bucket"),
             ("OPTILOOP_AWS_ENDPOINT", "aws_endpoint"),
+            ("OPTILOOP_KMS_KEY_ID", "kms_key_id"),
         ):
             if env.get(var):
                 values[name] = env[var].strip()

@@ -24,7 +24,12 @@ def build_deps(settings: Settings) -> Deps:
         from optiloop.store.factory import open_aws
 
         assert settings.table and settings.bucket  # Settings refuses aws without them
-        store, blobs = open_aws(settings.table, settings.bucket, endpoint_url=settings.aws_endpoint)
+        store, blobs = open_aws(
+            settings.table,
+            settings.bucket,
+            endpoint_url=settings.aws_endpoint,
+            kms_key_id=settings.kms_key_id,
+        )
     else:  # Settings validates this; kept so a new backend name cannot fall through silently
         raise ConfigError(f"OPTILOOP_BACKEND {settings.backend!r} is not wired")
     return Deps(store=store, blobs=blobs)

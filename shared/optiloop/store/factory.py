@@ -49,16 +49,23 @@ def _aws_region(region: str | None, endpoint_url: str | None) -> str | None:
 
 
 def open_aws(
-    table: str, bucket: str, endpoint_url: str | None = None, region: str | None = None
+    table: str,
+    bucket: str,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    *,
+    kms_key_id: str | None = None,
 ) -> tuple[Store, BlobStore]:
     """The production pair: DynamoDB table `table` and S3 bucket `bucket` (both must exist; CDK makes
-    them). `endpoint_url` points both at a local stand-in such as moto_server."""
+    them). `endpoint_url` points both at a local stand-in such as moto_server. `kms_key_id`: blobs are
+    written with SSE-KMS under that key (the tenant's); without it, SSE-S3."""
     from optiloop.store.dynamodb.store import DynamoStore, dynamodb_client
     from optiloop.store.s3_blobs import S3BlobStore
 
     region = _aws_region(region, endpoint_url)
     store = DynamoStore(table, client=dynamodb_client(region, endpoint_url))
-    blobs = S3BlobStore(bucket, region=region, endpoint_url=endpoint_url)  # its client is made lazily
+    # its client is made lazily
+    blobs = S3BlobStore(bucket, region=region, endpoint_url=endpoint_url, kms_key_id=kms_key_id)
     return store, blobs
 
 
