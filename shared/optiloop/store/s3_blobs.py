@@ -35,7 +35,12 @@ def s3_client(region: str | None = None, endpoint_url: str | None = None) -> Any
         # path-style for local endpoints (moto_server, MinIO) whose host names are not bucket-aware
         s3={"addressing_style": "path"} if endpoint_url else None,
     )
-    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    session = boto3.session.Session()
+    creds: dict[str, str] = {}
+    if endpoint_url and session.get_credentials() is None:
+        # a local stand-in (moto_server, DynamoDB Local) checks no signature, but botocore must sign
+        creds = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config, **creds)
 
 
 class S3BlobStore(BlobStore):

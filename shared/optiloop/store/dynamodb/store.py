@@ -32,9 +32,12 @@ def dynamodb_client(region: str | None = None, endpoint_url: str | None = None) 
         tcp_keepalive=True,
         max_pool_connections=64,
     )
-    return boto3.session.Session().client(
-        "dynamodb", region_name=region, endpoint_url=endpoint_url, config=config
-    )
+    session = boto3.session.Session()
+    creds: dict[str, str] = {}
+    if endpoint_url and session.get_credentials() is None:
+        # a local stand-in (moto_server, DynamoDB Local) checks no signature, but botocore must sign
+        creds = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return session.client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config, **creds)
 
 
 class DynamoStore(Store):
