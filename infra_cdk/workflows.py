@@ -10,7 +10,7 @@ Polling (createTrainingJob + Wait + describeTrainingJob) rather than the `.sync`
 keeps every call an ordinary SDK call whose IAM is visible in this file (`.sync` adds EventBridge
 rule permissions on a managed rule), and it is what the moto-based test can execute.
 
-Contract with functions/workflow_steps (steps.py): Prepare gets the execution input
+Contract with functions/workflow_steps (optiloop.workflows.training): Prepare gets the execution input
 (`{"project_id", "training_id"?, "min_runs"?}`) and returns `{project_id, training_id, ...}`, having
 written `training/<project>/<training>/`; RecordModel gets `{project_id, training_id, artifact}`.
 The job name is `optiloop-<tenant>-<md5 of training_id>` (an identifier, not a security use of

@@ -2,7 +2,7 @@
 
 The schedule's input may carry `{"min_new_runs": n}` (in `detail`, or at the top level for a rule
 with constant input); otherwise OPTILOOP_RETRAIN_MIN_RUNS, default 1. The result and the log say
-what was found; nothing is retrained here (see check.py for what "last fit" means today).
+what was found; nothing is retrained here (see optiloop.workflows.retrain for what "last fit" means today).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.powertools import powertools
 from functions.common.runtime import process_deps
-from functions.retrain_check.check import check_all
 from optiloop.config import ConfigError
+from optiloop.workflows.retrain import check_all
 
 SERVICE = "retrain_check"
 MIN_RUNS_ENV = "OPTILOOP_RETRAIN_MIN_RUNS"

@@ -17,9 +17,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.powertools import powertools
 from functions.common.runtime import process_deps
-from functions.workflow_steps import steps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.testopt.deps import Deps
+from optiloop.workflows import training as steps
 
 SERVICE = "workflow_steps"
 Step = Callable[[Deps, dict[str, Any]], dict[str, Any]]

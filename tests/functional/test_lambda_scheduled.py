@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from events.harness import add_runs, deployment, invoke, load_handlers, logs_to_stdout, metric_values
 from functions.common.runtime import process_deps
-from functions.retrain_check.check import RETRAIN_DUE
 
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
 from optiloop.testopt.constraints import add_constraint
 from optiloop.testopt.deps import Deps
 from optiloop.testopt.projects import create_project
+from optiloop.workflows.retrain import RETRAIN_DUE
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

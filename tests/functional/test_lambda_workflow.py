@@ -11,7 +11,6 @@ from types import ModuleType
 import pytest
 from events.harness import add_runs, deployment, invoke, load_handlers
 from functions.common.runtime import process_deps
-from functions.workflow_steps.steps import NothingToTrain, manifest_key, registry_key
 from pydantic import ValidationError
 
 from optiloop.auth.principal import OPERATOR
@@ -19,6 +18,7 @@ from optiloop.errors import Conflict, InvalidInput, NotFound
 from optiloop.testopt.constraints import add_constraint
 from optiloop.testopt.deps import Deps
 from optiloop.testopt.projects import create_project
+from optiloop.workflows.training import NothingToTrain, manifest_key, registry_key
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
