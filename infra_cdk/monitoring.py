@@ -31,13 +31,15 @@ SERVER_ERROR_RATE = 0.01  # 1% of requests over 5 minutes
 PERIOD = Duration.minutes(5)
 
 
-def business_metric(name: str, service: str, statistic: str = "Sum") -> cw.Metric:
+def business_metric(name: str, service: str, tenant: str, statistic: str = "Sum") -> cw.Metric:
     """A Powertools metric of one function. The dimension set must match what the function emits
-    exactly, or CloudWatch sees a different metric and the alarm never leaves INSUFFICIENT_DATA."""
+    exactly (service, and the tenant the handlers add as a default dimension), or CloudWatch sees a
+    different metric and the alarm never leaves INSUFFICIENT_DATA. The tenant dimension keeps two
+    tenants deployed in one account from sharing a metric and an alarm."""
     return cw.Metric(
         namespace=NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": service},
+        dimensions_map={"service": service, "tenant": tenant},
         statistic=statistic,
         period=PERIOD,
     )
@@ -78,7 +80,7 @@ class Monitoring(Construct):
             p: api.metric_latency(statistic=p, period=PERIOD, label=f"API {p}") for p in ("p50", "p95", "p99")
         }
         suggest = {
-            p: business_metric("SuggestLatency", "suggest", p).with_(label=f"suggest {p}")
+            p: business_metric("SuggestLatency", "suggest", config.tenant, p).with_(label=f"suggest {p}")
             for p in ("p50", "p95", "p99")
         }
         errors_4xx = api.metric_client_error(period=PERIOD, statistic="Sum", label="4xx")
@@ -98,7 +100,9 @@ class Monitoring(Construct):
             self,
             "SuggestP95",
             alarm_description=f"{config.tenant}: suggest p95 above {SUGGEST_P95_MS} ms for 15 minutes",
-            metric=business_metric("SuggestLatency", "suggest", "p95"),  # no label: the plain alarm form
+            metric=business_metric(
+                "SuggestLatency", "suggest", config.tenant, "p95"
+            ),  # no label: the plain alarm form
             threshold=SUGGEST_P95_MS,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3,
@@ -169,8 +173,10 @@ class Monitoring(Construct):
                         title="Coverage growth (new buckets)",
                         width=8,
                         left=[
-                            business_metric("CoverageNewBuckets", "ingest").with_(label="HTTP ingest"),
-                            business_metric("CoverageNewBuckets", "ingest_queue").with_(
+                            business_metric("CoverageNewBuckets", "ingest", config.tenant).with_(
+                                label="HTTP ingest"
+                            ),
+                            business_metric("CoverageNewBuckets", "ingest_queue", config.tenant).with_(
                                 label="queued ingest"
                             ),
                         ],
@@ -179,9 +185,15 @@ class Monitoring(Construct):
                         title="Failures found",
                         width=8,
                         left=[
-                            business_metric("FailuresFound", "ingest").with_(label="HTTP ingest"),
-                            business_metric("FailuresFound", "ingest_queue").with_(label="queued ingest"),
-                            business_metric("NovelFailuresFound", "ingest").with_(label="novel (HTTP)"),
+                            business_metric("FailuresFound", "ingest", config.tenant).with_(
+                                label="HTTP ingest"
+                            ),
+                            business_metric("FailuresFound", "ingest_queue", config.tenant).with_(
+                                label="queued ingest"
+                            ),
+                            business_metric("NovelFailuresFound", "ingest", config.tenant).with_(
+                                label="novel (HTTP)"
+                            ),
                         ],
                     ),
                     cw.AlarmStatusWidget(title="Alarms", width=8, alarms=list(self.alarms)),

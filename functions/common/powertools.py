@@ -5,6 +5,7 @@ The core never imports Powertools: handlers observe it (responses, write tallies
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -34,9 +35,13 @@ def powertools(service: str) -> Tools:
     The tracer stays off where POWERTOOLS_TRACE_DISABLED is set (tests, local runs) and never records
     responses: they can carry a freshly minted API key, which must not end up in X-Ray.
     """
+    metrics = Metrics(namespace=NAMESPACE, service=service)
+    tenant = os.environ.get("OPTILOOP_TENANT")
+    if tenant:  # tenants may share an account: their metrics (and alarms) must not mix
+        metrics.set_default_dimensions(tenant=tenant)
     return Tools(
         service=service,
         logger=Logger(service=service),
         tracer=Tracer(service=service, patch_modules=TRACED_MODULES),
-        metrics=Metrics(namespace=NAMESPACE, service=service),
+        metrics=metrics,
     )

@@ -236,6 +236,13 @@ def test_the_loop_runs_end_to_end_through_the_lambdas(
     assert sum(metric_values(out, "FailuresFound")) == failures
     units = metric_units(out)
     assert units["SuggestLatency"] == "Milliseconds" and units["SuggestBatchSize"] == "Count"
+    # every metric carries the tenant, so tenants sharing an account never share an alarm
+    emf = [json.loads(x) for x in out.splitlines() if x.startswith("{") and '"_aws"' in x]
+    assert emf and all(x.get("tenant") == "acme" for x in emf)
+    assert all(
+        ["service", "tenant"] in [sorted(d) for d in x["_aws"]["CloudWatchMetrics"][0]["Dimensions"]]
+        for x in emf
+    )
     # the correlation id of every access line is API Gateway's request id
     lines = [json.loads(x) for x in out.splitlines() if x.startswith("{") and '"message":"request"' in x]
     assert lines and all(x["correlation_id"].startswith("c6af9ac6-") for x in lines)

@@ -69,7 +69,8 @@ def test_three_alarms_notify_the_encrypted_topic(synth: Any) -> None:
 def test_suggest_p95_alarm(synth: Any) -> None:
     [props] = [p for p in alarms(synth).values() if p.get("MetricName") == "SuggestLatency"]
     assert props["Namespace"] == "OptiLoop" and props["ExtendedStatistic"] == "p95"
-    assert props["Dimensions"] == [{"Name": "service", "Value": "suggest"}]
+    dims = sorted(props["Dimensions"], key=lambda d: d["Name"])
+    assert dims == [{"Name": "service", "Value": "suggest"}, {"Name": "tenant", "Value": "acme"}]
     assert props["Threshold"] == 500 and props["ComparisonOperator"] == "GreaterThanThreshold"
 
 

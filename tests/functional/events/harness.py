@@ -77,6 +77,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, **extra: str) ->
         "OPTILOOP_BACKEND": "local",
         "OPTILOOP_DATA_DIR": str(data_dir),
         "OPTILOOP_ADMIN_TOKEN": ADMIN_TOKEN,
+        "OPTILOOP_TENANT": "acme",
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "AWS_DEFAULT_REGION": REGION,
