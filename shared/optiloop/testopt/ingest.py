@@ -17,7 +17,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from optiloop.auth.principal import Principal
-from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.errors import Conflict, FieldProblem, InvalidInput
 from optiloop.store.records import Run
 from optiloop.testopt.deps import Deps
 from optiloop.testopt.history import history_for
@@ -51,9 +51,14 @@ class RunReport:
     @classmethod
     def from_outcome(cls, test_id: str, o: dict[str, Any]) -> RunReport:
         """From one item of the runs:ingest body (test_id aside), as runners and simulators emit it."""
-        return cls(test_id=test_id, status=o["status"], duration_ms=o.get("duration_ms", 0.0),
-                   cost_cents=o.get("cost_cents", 0.0), failure_severity=o.get("failure_severity", 0),
-                   buckets_hit=o.get("coverage_delta", {}).get("buckets_hit", ()))
+        return cls(
+            test_id=test_id,
+            status=o["status"],
+            duration_ms=o.get("duration_ms", 0.0),
+            cost_cents=o.get("cost_cents", 0.0),
+            failure_severity=o.get("failure_severity", 0),
+            buckets_hit=o.get("coverage_delta", {}).get("buckets_hit", ()),
+        )
 
 
 def fingerprint(r: RunReport) -> str:
@@ -101,6 +106,9 @@ def _validate(reports: Sequence[RunReport]) -> None:
         raise InvalidInput(probs)
 
 
+WRITE_ATTEMPTS = 3
+
+
 def ingest_runs(
     deps: Deps, principal: Principal, project_id: str, reports: Sequence[RunReport]
 ) -> dict[str, Any]:
@@ -109,100 +117,114 @@ def ingest_runs(
     store = deps.store
     # The reads (existing runs, seen buckets, next seq) and the writes share one transaction: on SQLite
     # it holds the write lock from the first read, so a concurrent ingest from another process cannot
-    # slip in between and claim the same seq or the same "new" buckets.
-    with _lock_for(project_id), store.transaction():
-        ids = list(dict.fromkeys(r.test_id for r in reports))
-        tests = store.tests.get_many(project_id, ids)
-        existing = store.runs.get_many(project_id, ids)
-        history = history_for(store, project_id)
-        seen_before = history.buckets_seen
-        rejected: list[dict[str, Any]] = []
-        accepted: list[Run] = []
-        in_request: dict[str, str] = {}  # test id -> fingerprint accepted earlier in this request
-        new_in_request: set[int] = set()
-        duplicates = 0
-        seq = store.runs.max_seq(project_id)
-        now = deps.clock()
+    # slip in between and claim the same seq or the same "new" buckets. DynamoDB has no such lock: the
+    # loser's conditional write raises Conflict, and the request is judged again on the new history
+    # (a run the other writer stored for the same test then counts as a duplicate or a conflict).
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with _lock_for(project_id), store.transaction():
+                return _ingest_once(deps, principal, project_id, reports)
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise Conflict(
+                    "other writers kept taking this project's next run numbers; retry the request"
+                ) from None
+    raise AssertionError("unreachable")
 
-        def reject(i: int, r: RunReport, reason: str) -> None:
-            rejected.append(
-                {"index": i, "test_id": r.test_id, "field": f"runs[{i}].test_id", "reason": reason}
-            )
 
-        for i, r in enumerate(reports):
-            fp = fingerprint(r)
-            if r.test_id not in tests:
-                reject(i, r, "no such test in this project")
-                continue
-            prior = existing.get(r.test_id)
-            if prior is not None:
-                if prior.fingerprint == fp:
-                    duplicates += 1
-                else:
-                    reject(i, r, "the test already has a run; runs are immutable")
-                continue
-            if r.test_id in in_request:
-                if in_request[r.test_id] == fp:
-                    duplicates += 1
-                else:
-                    reject(
-                        i,
-                        r,
-                        "a different run for this test appears earlier in this request; runs are immutable",
-                    )
-                continue
-            buckets = tuple(sorted(set(int(b) for b in r.buckets_hit)))
-            fresh = {b for b in buckets if b not in seen_before and b not in new_in_request}
-            new_in_request |= fresh
-            seq += 1
-            in_request[r.test_id] = fp
-            accepted.append(
-                Run(
-                    test_id=r.test_id,
-                    project_id=project_id,
-                    seq=seq,
-                    status=r.status,  # type: ignore[arg-type]
-                    duration_ms=float(r.duration_ms),
-                    cost_cents=float(r.cost_cents),
-                    failure_severity=int(r.failure_severity),
-                    buckets=buckets,
-                    new_buckets=len(fresh),
-                    ingested_at=now,
-                    fingerprint=fp,
+def _ingest_once(
+    deps: Deps, principal: Principal, project_id: str, reports: Sequence[RunReport]
+) -> dict[str, Any]:
+    store = deps.store
+
+    ids = list(dict.fromkeys(r.test_id for r in reports))
+    tests = store.tests.get_many(project_id, ids)
+    existing = store.runs.get_many(project_id, ids)
+    history = history_for(store, project_id)
+    seen_before = history.buckets_seen
+    rejected: list[dict[str, Any]] = []
+    accepted: list[Run] = []
+    in_request: dict[str, str] = {}  # test id -> fingerprint accepted earlier in this request
+    new_in_request: set[int] = set()
+    duplicates = 0
+    seq = store.runs.max_seq(project_id)
+    now = deps.clock()
+
+    def reject(i: int, r: RunReport, reason: str) -> None:
+        rejected.append({"index": i, "test_id": r.test_id, "field": f"runs[{i}].test_id", "reason": reason})
+
+    for i, r in enumerate(reports):
+        fp = fingerprint(r)
+        if r.test_id not in tests:
+            reject(i, r, "no such test in this project")
+            continue
+        prior = existing.get(r.test_id)
+        if prior is not None:
+            if prior.fingerprint == fp:
+                duplicates += 1
+            else:
+                reject(i, r, "the test already has a run; runs are immutable")
+            continue
+        if r.test_id in in_request:
+            if in_request[r.test_id] == fp:
+                duplicates += 1
+            else:
+                reject(
+                    i,
+                    r,
+                    "a different run for this test appears earlier in this request; runs are immutable",
                 )
-            )
-
-        if not accepted and not duplicates and rejected:
-            raise InvalidInput(
-                [
-                    FieldProblem(
-                        x["field"], x["reason"], extra={"index": x["index"], "test_id": x["test_id"]}
-                    )
-                    for x in rejected
-                ],
-                message=f"no run was accepted: {len(rejected)} rejected",
-            )
-        if accepted:
-            store.runs.add_many(accepted)
-            store.audit.append(
-                principal=principal.name,
-                action="runs.ingested",
+            continue
+        buckets = tuple(sorted(set(int(b) for b in r.buckets_hit)))
+        fresh = {b for b in buckets if b not in seen_before and b not in new_in_request}
+        new_in_request |= fresh
+        seq += 1
+        in_request[r.test_id] = fp
+        accepted.append(
+            Run(
+                test_id=r.test_id,
                 project_id=project_id,
-                target=None,
-                details={
-                    "accepted": len(accepted),
-                    "duplicates": duplicates,
-                    "rejected": len(rejected),
-                    "new_buckets": len(new_in_request),
-                    "first_seq": accepted[0].seq,
-                    "last_seq": accepted[-1].seq,
-                    "key_id": principal.key_id,
-                },
+                seq=seq,
+                status=r.status,  # type: ignore[arg-type]
+                duration_ms=float(r.duration_ms),
+                cost_cents=float(r.cost_cents),
+                failure_severity=int(r.failure_severity),
+                buckets=buckets,
+                new_buckets=len(fresh),
+                ingested_at=now,
+                fingerprint=fp,
             )
-        return {
-            "accepted": len(accepted),
-            "duplicates": duplicates,
-            "rejected": rejected,
-            "new_buckets": len(new_in_request),
-            "total_buckets": len(seen_before) + len(new_in_request),
-        }
+        )
+
+    if not accepted and not duplicates and rejected:
+        raise InvalidInput(
+            [
+                FieldProblem(x["field"], x["reason"], extra={"index": x["index"], "test_id": x["test_id"]})
+                for x in rejected
+            ],
+            message=f"no run was accepted: {len(rejected)} rejected",
+        )
+    if accepted:
+        store.runs.add_many(accepted)
+        store.audit.append(
+            principal=principal.name,
+            action="runs.ingested",
+            project_id=project_id,
+            target=None,
+            details={
+                "accepted": len(accepted),
+                "duplicates": duplicates,
+                "rejected": len(rejected),
+                "new_buckets": len(new_in_request),
+                "first_seq": accepted[0].seq,
+                "last_seq": accepted[-1].seq,
+                "key_id": principal.key_id,
+            },
+        )
+    return {
+        "accepted": len(accepted),
+        "duplicates": duplicates,
+        "rejected": rejected,
+        "new_buckets": len(new_in_request),
+        "total_buckets": len(seen_before) + len(new_in_request),
+    }

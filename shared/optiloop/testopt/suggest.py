@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from optiloop.store.records import TestCase
+from optiloop.space import Space
+from optiloop.store.records import Project, TestCase
 from optiloop.strategies import GENERATORS
 from optiloop.strategies.context import SuggestContext
 from optiloop.strategies.pipeline import Batch, build_batch, rationale
@@ -108,102 +109,138 @@ def _fit_budget(b: Batch, limit: float | None) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
+WRITE_ATTEMPTS = 3
+
+
+@dataclass
+class _Planned:
+    """A batch ready to store: the tests, the audit details and the response body."""
+
+    tests: list[TestCase]
+    audit: dict[str, Any]
+    response: dict[str, Any]
+
+
 def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) -> dict[str, Any]:
     """Return {"tests":[{"id","params","score"}], "policy_version", "surrogate_version",
-    "explanations":[{"id","rationale"}]}; persists the tests and one audit record."""
+    "explanations":[{"id","rationale"}]}; persists the tests and one audit record.
+
+    Within a process, suggestions of one project are serialised by a lock. Across processes (two
+    Lambdas, two workers) the store's uniqueness of test `seq` is the guard: the loser's write
+    raises Conflict, and the batch is planned again on the refreshed history (which now holds the
+    winner's tests, so the retry does not repeat them either)."""
     objectives = _validate(req)
     store = deps.store
     project = store.projects.get(project_id)
     if project is None:
         raise NotFound(f"project {project_id!r} not found")
     space = space_for(store, project_id)
-    with _project_lock(project_id):
-        h = history_for(store, project_id)
-        spent = float(store.runs.totals(project_id).get("cost_cents", 0.0))
-        limit = req.budget_cents
-        if project.budget_cents is not None:
-            if spent >= project.budget_cents:
-                raise Conflict(
-                    f"project budget spent: {spent:g} of {project.budget_cents:g} cents; raise it with "
-                    f"PATCH /v1/projects/{project_id} to continue",
-                    details=[{"field": "budget_cents", "reason": "the project's budget is spent"}],
-                )
-            left = project.budget_cents - spent
-            limit = left if limit is None else min(limit, left)
-        st = state_for(id(store), project_id, space, h)
-        seed = req.seed if req.seed is not None else secrets.randbits(62)
-        with st.lock:
-            st.sync(h)
-            ctx = SuggestContext(
-                space=space,
-                history=h,
-                state=st,
-                seed=seed,
-                rng=np.random.default_rng([seed, h.tests_seq, h.runs_seq]),
+    seed = req.seed if req.seed is not None else secrets.randbits(62)
+    for attempt in range(WRITE_ATTEMPTS):
+        with _project_lock(project_id):
+            planned = _plan(deps, project, space, req, objectives, seed)
+            try:
+                with store.transaction():
+                    store.tests.add_many(planned.tests)
+                    store.audit.append(
+                        principal=principal,
+                        action="tests.suggest",
+                        project_id=project_id,
+                        target=planned.response["suggestion_id"],
+                        details=planned.audit,
+                    )
+            except Conflict:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise Conflict(
+                        "other writers kept taking this project's next test numbers; retry the request"
+                    ) from None
+                continue
+            return planned.response
+    raise AssertionError("unreachable")
+
+
+def _budget_limit(deps: Deps, project: Project, req: SuggestRequest) -> float | None:
+    """What the batch may cost: the request's cap and what is left of the project's budget."""
+    spent = float(deps.store.runs.totals(project.id).get("cost_cents", 0.0))
+    limit = req.budget_cents
+    if project.budget_cents is not None:
+        if spent >= project.budget_cents:
+            raise Conflict(
+                f"project budget spent: {spent:g} of {project.budget_cents:g} cents; raise it with "
+                f"PATCH /v1/projects/{project.id} to continue",
+                details=[{"field": "budget_cents", "reason": "the project's budget is spent"}],
             )
-            gen = GENERATORS[req.generator]
-            b = build_batch(
-                ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
+        left = project.budget_cents - spent
+        limit = left if limit is None else min(limit, left)
+    return limit
+
+
+def _plan(
+    deps: Deps, project: Project, space: Space, req: SuggestRequest, objectives: dict[str, float], seed: int
+) -> _Planned:
+    store, project_id = deps.store, project.id
+    h = history_for(store, project_id)
+    limit = _budget_limit(deps, project, req)
+    st = state_for(id(store), project_id, space, h)
+    with st.lock:
+        st.sync(h)
+        rng = np.random.default_rng([seed, h.tests_seq, h.runs_seq])
+        ctx = SuggestContext(space=space, history=h, state=st, seed=seed, rng=rng)
+        gen = GENERATORS[req.generator]
+        b = build_batch(
+            ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
+        )
+        keep = _fit_budget(b, limit)
+        if len(b.U) and not len(keep):
+            raise Conflict(
+                f"no test fits the budget: the cheapest predicted test costs {b.cost.min():.2f} "
+                f"cents, {limit:.2f} cents are available",
+                details=[{"field": "budget_cents", "reason": "below the predicted cost of one test"}],
             )
-            keep = _fit_budget(b, limit)
-            if len(b.U) and not len(keep):
-                raise Conflict(
-                    f"no test fits the budget: the cheapest predicted test costs {b.cost.min():.2f} "
-                    f"cents, {limit:.2f} cents are available",
-                    details=[{"field": "budget_cents", "reason": "below the predicted cost of one test"}],
-                )
-            keep = np.sort(keep)
-            decoded = space.decode(b.U[keep])
-            ok = space.feasible(decoded)
-            params = space.to_dicts(decoded)
-            suggestion_id = deps.ids("sug")
-            now = deps.clock()
-            base_seq = max(h.tests_seq, store.tests.max_seq(project_id))
-            tests: list[TestCase] = []
-            explanations = []
-            for n, (i, p) in enumerate(zip(keep, params, strict=True)):
-                if not ok[n]:  # unreachable by construction; never hand out an infeasible test
-                    continue
-                t = TestCase(
-                    id=deps.ids("tst"),
-                    project_id=project_id,
-                    seq=base_seq + len(tests) + 1,
-                    params=p,
-                    score=round(float(b.score[i]), 6),
-                    generator=gen.name,
-                    operator=b.ops[i],
-                    suggestion_id=suggestion_id,
-                    predicted_cost=round(float(b.cost[i]), 4),
-                    created_at=now,
-                    space_version=space.version,
-                )
-                tests.append(t)
-                explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
-            policy_version = gen.policy_version(ctx, b.weights)
-            surrogate_version = f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none"
-            with store.transaction():
-                store.tests.add_many(tests)
-                store.audit.append(
-                    principal=principal,
-                    action="tests.suggest",
-                    project_id=project_id,
-                    target=suggestion_id,
-                    details={
-                        "generator": gen.name,
-                        "batch_size": req.batch_size,
-                        "seed": seed,
-                        "objectives": objectives,
-                        "diversity": vars(req.diversity),
-                        "budget_cents": req.budget_cents,
-                        "test_ids": [t.id for t in tests],
-                        "operator_mix": {k: round(v, 4) for k, v in b.weights.items()},
-                        "policy_version": policy_version,
-                        "surrogate_version": surrogate_version,
-                        "space_version": space.version,
-                        "rationale": [e["rationale"] for e in explanations],
-                    },
-                )
-    return {
+        keep = np.sort(keep)
+        decoded = space.decode(b.U[keep])
+        ok = space.feasible(decoded)
+        params = space.to_dicts(decoded)
+        suggestion_id = deps.ids("sug")
+        now = deps.clock()
+        base_seq = max(h.tests_seq, store.tests.max_seq(project_id))
+        tests: list[TestCase] = []
+        explanations = []
+        for n, (i, p) in enumerate(zip(keep, params, strict=True)):
+            if not ok[n]:  # unreachable by construction; never hand out an infeasible test
+                continue
+            t = TestCase(
+                id=deps.ids("tst"),
+                project_id=project_id,
+                seq=base_seq + len(tests) + 1,
+                params=p,
+                score=round(float(b.score[i]), 6),
+                generator=gen.name,
+                operator=b.ops[i],
+                suggestion_id=suggestion_id,
+                predicted_cost=round(float(b.cost[i]), 4),
+                created_at=now,
+                space_version=space.version,
+            )
+            tests.append(t)
+            explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
+        policy_version = gen.policy_version(ctx, b.weights)
+        surrogate_version = f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none"
+    audit = {
+        "generator": gen.name,
+        "batch_size": req.batch_size,
+        "seed": seed,
+        "objectives": objectives,
+        "diversity": vars(req.diversity),
+        "budget_cents": req.budget_cents,
+        "test_ids": [t.id for t in tests],
+        "operator_mix": {k: round(v, 4) for k, v in b.weights.items()},
+        "policy_version": policy_version,
+        "surrogate_version": surrogate_version,
+        "space_version": space.version,
+        "rationale": [e["rationale"] for e in explanations],
+    }
+    response = {
         "suggestion_id": suggestion_id,
         "tests": [{"id": t.id, "params": t.params, "score": t.score} for t in tests],
         "policy_version": policy_version,
@@ -213,3 +250,4 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
         "predicted_cost_cents": round(float(sum(t.predicted_cost for t in tests)), 4),
         "explanations": explanations,
     }
+    return _Planned(tests=tests, audit=audit, response=response)
