@@ -10,7 +10,6 @@ from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.testopt import queries
 from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest
 
 router = APIRouter(tags=["tests"])
@@ -25,7 +24,6 @@ def suggest_tests(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TEST_SUGGEST)),
 ) -> dict[str, Any]:
-    get_project(deps, project_id)
     req = SuggestRequest(
         generator=body.generator,
         batch_size=body.batch_size,
