@@ -42,7 +42,7 @@ from optiloop.auth.principal import Principal
 from optiloop.config import ConfigError
 from optiloop.errors import OptiLoopError
 from optiloop.testopt.deps import Deps
-from optiloop.testopt.ingest import MAX_RUNS_PER_REQUEST, RunReport, ingest_runs
+from optiloop.testopt.ingest import MAX_RUNS_PER_REQUEST, ingest_runs
 
 SERVICE = "ingest_queue"
 IDEMPOTENCY_TABLE_ENV = "OPTILOOP_IDEMPOTENCY_TABLE"
@@ -77,18 +77,7 @@ def ingest_message(message: dict[str, Any]) -> dict[str, Any]:
     """Ingest one queued message; the result is what `runs:ingest` would have answered."""
     msg = QueueMessage.model_validate(message)
     principal = Principal(name=msg.principal, role="contributor", project_id=msg.project_id, key_id=None)
-    reports = [
-        RunReport(
-            test_id=r.test_id,
-            status=r.status,
-            duration_ms=r.duration_ms,
-            cost_cents=r.cost_cents,
-            failure_severity=r.failure_severity,
-            buckets_hit=r.coverage_delta.buckets_hit,
-        )
-        for r in msg.runs
-    ]
-    return ingest_runs(_deps(), principal, msg.project_id, reports)
+    return ingest_runs(_deps(), principal, msg.project_id, [r.to_report() for r in msg.runs])
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from optiloop.api.models.common import MAX_BUCKET, Cents, NonNegative, RequestModel, ResponseModel
+from optiloop.testopt.ingest import RunReport
 
 
 class CoverageDelta(RequestModel):
@@ -20,6 +21,17 @@ class RunIn(RequestModel):
     cost_cents: Cents = 0.0
     failure_severity: Annotated[int, Field(ge=0, le=10)] = 0
     coverage_delta: CoverageDelta = Field(default_factory=CoverageDelta)
+
+    def to_report(self) -> RunReport:
+        """The use case's input; HTTP ingest and the bulk-ingest queue both come through here."""
+        return RunReport(
+            test_id=self.test_id,
+            status=self.status,
+            duration_ms=self.duration_ms,
+            cost_cents=self.cost_cents,
+            failure_severity=self.failure_severity,
+            buckets_hit=self.coverage_delta.buckets_hit,
+        )
 
 
 class IngestIn(RequestModel):

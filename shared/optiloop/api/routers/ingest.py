@@ -9,7 +9,7 @@ from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.testopt.deps import Deps
-from optiloop.testopt.ingest import RunReport, ingest_runs
+from optiloop.testopt.ingest import ingest_runs
 
 router = APIRouter(tags=["runs"])
 
@@ -21,15 +21,4 @@ def ingest(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.RUN_INGEST)),
 ) -> dict[str, Any]:
-    reports = [
-        RunReport(
-            test_id=r.test_id,
-            status=r.status,
-            duration_ms=r.duration_ms,
-            cost_cents=r.cost_cents,
-            failure_severity=r.failure_severity,
-            buckets_hit=r.coverage_delta.buckets_hit,
-        )
-        for r in body.runs
-    ]
-    return ingest_runs(deps, who, project_id, reports)
+    return ingest_runs(deps, who, project_id, [r.to_report() for r in body.runs])

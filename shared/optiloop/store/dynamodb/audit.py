@@ -23,8 +23,8 @@ from typing import Any
 from optiloop.audit.chain import (
     GENESIS_HASH,
     canonical_json,
+    hash_of,
     new_audit_id,
-    record_hash,
     utc_now_ms,
     verify_chain,
 )
@@ -107,19 +107,9 @@ def chain(head: tuple[int, str], drafts: list[AuditRecord]) -> list[AuditRecord]
     out = []
     for r in drafts:
         seq += 1
-        digest = record_hash(
-            prev,
-            seq=seq,
-            id=r.id,
-            at=r.at,
-            principal=r.principal,
-            action=r.action,
-            project_id=r.project_id,
-            target=r.target,
-            details=r.details,
-        )
-        out.append(replace(r, seq=seq, prev_hash=prev, hash=digest))
-        prev = digest
+        chained = replace(r, seq=seq, prev_hash=prev)
+        prev = hash_of(chained)
+        out.append(replace(chained, hash=prev))
     return out
 
 
