@@ -101,11 +101,14 @@ class Deployment:
         arn = sfn.start_execution(
             stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(payload)
         )["executionArn"]
-        deadline = time.monotonic() + 60
+        # moto runs the execution on its own thread: poll gently (a tight loop starves it of the GIL),
+        # and leave room for the first execution in a process, which warms moto's ASL parser (ANTLR)
+        deadline = time.monotonic() + 240
         while True:
             ex = sfn.describe_execution(executionArn=arn)
             if ex["status"] != "RUNNING" or time.monotonic() > deadline:
                 return ex
+            time.sleep(0.05)
 
     def visited(self, execution_arn: str) -> list[str]:
         sfn = boto3.client("stepfunctions", region_name=REGION)
