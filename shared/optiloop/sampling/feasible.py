@@ -21,11 +21,6 @@ def feasible_mask(space: Space, U: np.ndarray) -> np.ndarray:
     return space.feasible(space.decode(U))
 
 
-def filter_feasible(space: Space, U: np.ndarray) -> np.ndarray:
-    U = space.snap(U)
-    return U[feasible_mask(space, U)]
-
-
 def bisect_towards(
     space: Space, anchors: np.ndarray, targets: np.ndarray, steps: int = BISECT_STEPS
 ) -> np.ndarray:
@@ -54,11 +49,11 @@ def sample_feasible(
     n: int,
     rng: np.random.Generator,
     mode: Mode = "mixed",
-    anchors: np.ndarray | None = None,
     base: np.ndarray | None = None,
     max_rounds: int = 6,
 ) -> np.ndarray:
-    """Up to n feasible snapped points. Tries rejection first; repairs the rest when anchors exist."""
+    """Up to n feasible snapped points. Tries rejection first; if too few pass, repairs rejected
+    proposals towards the feasible ones it found."""
     out: list[np.ndarray] = []
     have = 0
     rejected: list[np.ndarray] = []
@@ -80,8 +75,7 @@ def sample_feasible(
         if ok.mean() > 0.2 and have >= n:
             break
     if have < n:
-        pool = np.vstack(out) if have else np.empty((0, space.dim))
-        A = anchors if anchors is not None and len(anchors) else pool
+        A = np.vstack(out) if have else np.empty((0, space.dim))
         R = np.vstack(rejected)
         if len(A) and len(R):
             need = min(n - have, len(R))
@@ -92,16 +86,26 @@ def sample_feasible(
     return res[:n]
 
 
+def edge_targets(
+    space: Space, U: np.ndarray, rng: np.random.Generator, dims_per_point: int = 1
+) -> np.ndarray:
+    """U with one (or a few) numeric coordinates per point set to a bound of its range: bisecting
+    from U towards these finds the edge of the feasible region along that coordinate."""
+    numeric = [j for j, p in enumerate(space.params) if p.is_numeric]
+    T = U.copy()
+    if not numeric or not len(U):
+        return T
+    for _ in range(dims_per_point):
+        js = rng.choice(numeric, len(U))
+        T[np.arange(len(U)), js] = np.where(rng.random(len(U)) < 0.5, 0.0, np.nextafter(1.0, 0.0))
+    return T
+
+
 def push_to_edges(
     space: Space, U: np.ndarray, rng: np.random.Generator, dims_per_point: int = 1
 ) -> np.ndarray:
     """Move feasible points along one (or a few) numeric coordinates to the edge of the feasible
     region: the domain bound if it is feasible, else the constraint boundary found by bisection."""
-    numeric = [j for j, p in enumerate(space.params) if p.is_numeric]
-    if not numeric or not len(U):
+    if not len(U):
         return U
-    T = U.copy()
-    for _ in range(dims_per_point):
-        js = rng.choice(numeric, len(U))
-        T[np.arange(len(U)), js] = np.where(rng.random(len(U)) < 0.5, 0.0, np.nextafter(1.0, 0.0))
-    return bisect_towards(space, U, T)
+    return bisect_towards(space, U, edge_targets(space, U, rng, dims_per_point))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optiloop.sampling.feasible import sample_feasible
+from optiloop.sampling.feasible import edge_targets, sample_feasible
 from optiloop.sampling.halton import scrambled_halton
 from optiloop.sampling.proposals import propose, wide_dims
 from optiloop.strategies.context import SuggestContext
@@ -81,14 +81,9 @@ def op_edge(ctx: SuggestContext, n: int) -> Proposal:
     start = _anchors(ctx, n)
     if start is None:
         start = sample_feasible(ctx.space, n, ctx.rng, mode="mixed")
-    numeric = [j for j, p in enumerate(ctx.space.params) if p.is_numeric]
-    if not numeric or not len(start):
+    if not len(start) or not any(p.is_numeric for p in ctx.space.params):
         return Proposal(start)
-    T = start.copy()
-    rows = np.arange(len(T))
-    for _ in range(1 + int(ctx.rng.random() < 0.5)):
-        js = ctx.rng.choice(numeric, len(T))
-        T[rows, js] = np.where(ctx.rng.random(len(T)) < 0.5, 0.0, TOP)
+    T = edge_targets(ctx.space, start, ctx.rng, dims_per_point=1 + int(ctx.rng.random() < 0.5))
     return Proposal(T, start)
 
 

@@ -94,10 +94,6 @@ class ProjectState:
         # one factory, one seed: the in-process models share features (see predict_shared)
         self.base = {t: self.make_surrogate(D) for t in TARGETS}
 
-    @property
-    def runs_total(self) -> int:
-        return self.n_runs
-
     def sync(self, h: History) -> None:
         new_tests = h.tests[self.n_tests :]
         if new_tests:

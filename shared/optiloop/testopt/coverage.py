@@ -59,7 +59,7 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
         "unique_buckets": len(h.buckets_seen | seen),
         "tests_suggested": len(h.tests),
         "tests_run": len(runs),
-        "pending": sum(1 for t in h.tests if t.id not in h.runs),
+        "pending": len(h.pending),
         "growth_curve": _downsample(curve, MAX_CURVE_POINTS),
         "marginal_gain_per_100": marginal,
         "failures_by_severity": dict(sorted(failures.items(), key=lambda kv: int(kv[0]))),

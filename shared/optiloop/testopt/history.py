@@ -24,7 +24,6 @@ class History:
     runs: dict[str, Run] = field(default_factory=dict)  # by test id
     run_order: list[str] = field(default_factory=list)  # test ids in ingestion order
     buckets_seen: set[int] = field(default_factory=set)
-    param_keys: set[str] = field(default_factory=set)  # canonical JSON of every suggested test
     tests_seq: int = 0
     runs_seq: int = 0
 
@@ -36,7 +35,6 @@ class History:
         for t in tests:
             self.test_index[t.id] = len(self.tests)
             self.tests.append(t)
-            self.param_keys.add(canonical(t.params))
             self.tests_seq = max(self.tests_seq, t.seq)
 
     def _add_runs(self, runs: list[Run]) -> None:
