@@ -1,23 +1,23 @@
-"""Time budgets of the hot store paths on SQLite.
+"""Timings of the hot SQLite store paths (numbers for docs/benchmarks.md, not a test).
 
-The budgets are the design targets (list_since of 5,000 rows < 30 ms); the asserted bound is that
-times OPTILOOP_PERF_SLACK (default 2) so a loaded CI machine does not flake, while a lost index
-or a per-row round trip (10x slower) still fails. Run with ``-s`` to see the measurements.
+Design targets: list_since of 5,000 rows < 30 ms, max_seq < 1 ms, totals < 10 ms, 1,000 audit
+appends < 1 s. Index use itself is asserted deterministically by the query-plan tests in
+tests/unit/store/test_sqlite_adapter.py; wall-clock budgets belong here, where a loaded machine
+makes a number worse instead of a build red.
+
+usage: python tests/benchmarks/store_timings.py
 """
 
 from __future__ import annotations
 
-import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from optiloop.store.records import Project, Run, TestCase
 from optiloop.store.sqlite import SqliteStore
 
-SLACK = float(os.environ.get("OPTILOOP_PERF_SLACK", "2"))
 N = 5000
 
 
@@ -30,9 +30,9 @@ def best_ms(fn: Callable[[], object], repeat: int = 7) -> float:
     return min(times)
 
 
-@pytest.mark.slow
-def test_list_since_and_audit_append_budgets(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db")
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="optiloop-store-timings-"))
+    store = SqliteStore(tmp / "db")
     for pid in ("p", "noise"):
         store.projects.add(Project(pid, "n", "d", "t", "u"))
     tests = [
@@ -74,7 +74,6 @@ def test_list_since_and_audit_append_budgets(tmp_path: Path) -> None:
         ]
     )
 
-    assert len(store.tests.list_since("p")) == N
     tests_ms = best_ms(lambda: store.tests.list_since("p"))
     runs_ms = best_ms(lambda: store.runs.list_since("p"))
     max_seq_ms = best_ms(lambda: store.runs.max_seq("p"))
@@ -94,8 +93,7 @@ def test_list_since_and_audit_append_budgets(tmp_path: Path) -> None:
         f" max_seq {max_seq_ms:.3f} ms;"
         f" totals {totals_ms:.2f} ms; 1,000 audit appends {audit_ms:.0f} ms; verify 1,000 {verify_ms:.1f} ms"
     )
-    assert tests_ms < 30 * SLACK
-    assert runs_ms < 30 * SLACK
-    assert max_seq_ms < 1 * SLACK
-    assert totals_ms < 10 * SLACK
-    assert audit_ms < 1000 * SLACK
+
+
+if __name__ == "__main__":
+    main()
