@@ -35,6 +35,8 @@ class Settings:
     bucket: str | None = None  # aws: the S3 bucket (OPTILOOP_BUCKET)
     aws_endpoint: str | None = None  # aws: one endpoint for both, e.g. a moto_server (OPTILOOP_AWS_ENDPOINT)
     kms_key_id: str | None = None  # aws: SSE-KMS key for blobs (OPTILOOP_KMS_KEY_ID); else SSE-S3
+    # generate: the model catalogue and provider settings (JSON); none: the deterministic provider only
+    models_file: Path | None = None  # OPTILOOP_MODELS_FILE
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -44,6 +46,8 @@ class Settings:
                 raise ConfigError("OPTILOOP_TABLE must name the DynamoDB table (3-255 of A-Z a-z 0-9 _ . -)")
             if not self.bucket or not _BUCKET_NAME.match(self.bucket):
                 raise ConfigError("OPTILOOP_BUCKET must name the S3 bucket (3-63 of a-z 0-9 . -)")
+        if self.models_file is not None and not Path(self.models_file).is_file():
+            raise ConfigError(f"OPTILOOP_MODELS_FILE must name a JSON file, got {str(self.models_file)!r}")
         if self.aws_endpoint is not None and not re.match(r"^https?://[^\s/]+", self.aws_endpoint):
             raise ConfigError(f"OPTILOOP_AWS_ENDPOINT must be an http(s) URL, got {self.aws_endpoint!r}")
         if not isinstance(self.max_body_bytes, int) or not 1024 <= self.max_body_bytes <= 1024**3:
@@ -71,6 +75,8 @@ class Settings:
                 values["max_body_bytes"] = int(raw)
             except ValueError:
                 raise ConfigError(f"OPTILOOP_MAX_BODY_BYTES must be an integer, got {raw!r}") from None
+        if env.get("OPTILOOP_MODELS_FILE"):
+            values["models_file"] = Path(env["OPTILOOP_MODELS_FILE"])
         if env.get("OPTILOOP_BACKEND"):
             values["backend"] = env["OPTILOOP_BACKEND"].strip().lower()
         for var, name in (

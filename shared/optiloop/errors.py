@@ -88,3 +88,15 @@ class NotImplementedYet(OptiLoopError):
     """A capability that is planned but not built: a clear 501 instead of a stub."""
 
     code = "not_implemented"
+
+
+class UpstreamFailed(OptiLoopError):
+    """Every model provider the request could use failed (HTTP 502); details name each attempt."""
+
+    code = "upstream_failed"
+
+
+class UpstreamTimeout(UpstreamFailed):
+    """Every provider the request could use timed out (HTTP 504)."""
+
+    code = "upstream_timeout"

@@ -25,6 +25,8 @@ from optiloop.errors import (
     OptiLoopError,
     PayloadTooLarge,
     Unauthorized,
+    UpstreamFailed,
+    UpstreamTimeout,
 )
 
 log = logging.getLogger("optiloop.api")
@@ -37,6 +39,8 @@ STATUS: list[tuple[type[OptiLoopError], int]] = [
     (Forbidden, 403),
     (PayloadTooLarge, 413),
     (NotImplementedYet, 501),
+    (UpstreamTimeout, 504),  # before its base class
+    (UpstreamFailed, 502),
 ]
 
 HTTP_CODES = {

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from optiloop.store.records import ApiKey, AuditRecord, Constraint, Project, Run, TestCase
+from optiloop.store.records import ApiKey, AuditRecord, Constraint, Doc, Project, Run, TestCase
 
 
 class ProjectRepo(ABC):
@@ -125,6 +125,54 @@ class AuditRepo(ABC):
         """Recompute the chain: (True, None) if intact, else (False, seq of the first bad record)."""
 
 
+class DocRepo(ABC):
+    """Generic JSON documents by (kind, id), listed by (kind, scope) in `sort` order.
+
+    Writes are atomic per document and join `Store.transaction()`. A document past `expires_at` is
+    treated as absent by every read (and may be overwritten by `create`).
+    """
+
+    @abstractmethod
+    def create(self, doc: Doc) -> None:
+        """Insert with rev 1 (whatever `doc.rev` says). Raises `Conflict` if (kind, id) exists."""
+
+    @abstractmethod
+    def replace(self, doc: Doc, expected_rev: int) -> Doc:
+        """Overwrite (kind, id) if its stored rev is `expected_rev`; store and return it with rev + 1.
+
+        Raises `NotFound` if absent and `Conflict` if the rev differs (someone wrote in between).
+        `scope` and `sort` may change."""
+
+    @abstractmethod
+    def get(self, kind: str, doc_id: str) -> Doc | None: ...
+
+    @abstractmethod
+    def get_many(self, kind: str, doc_ids: Sequence[str]) -> dict[str, Doc]: ...
+
+    @abstractmethod
+    def list(
+        self,
+        kind: str,
+        scope: str,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+        descending: bool = False,
+    ) -> list[Doc]:
+        """Documents of (kind, scope) ordered by `sort` (then id); `after` is the `sort` value to start
+        past, exclusive, in the listing's direction. Callers keep `sort` unique inside a scope (append
+        the id where it may repeat) so that paging never skips a document."""
+
+    @abstractmethod
+    def delete(self, kind: str, doc_id: str) -> bool:
+        """True if something was deleted."""
+
+    @abstractmethod
+    def delete_scope(self, kind: str, scope: str) -> int:
+        """Delete every document of (kind, scope); returns how many. Not transactional as a whole
+        (large scopes are deleted in batches), each document is."""
+
+
 class BlobStore(ABC):
     """Opaque bytes by key (model artifacts, exports). Local folder now, S3 later."""
 
@@ -150,6 +198,7 @@ class Store(ABC):
     runs: RunRepo
     keys: KeyRepo
     audit: AuditRepo
+    docs: DocRepo
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

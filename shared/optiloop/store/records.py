@@ -97,3 +97,24 @@ class AuditRecord:
     details: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A JSON document of the prompt, approval, evaluation and generation domains.
+
+    Those domains have many small record types with simple access paths (by id, or a listing of one
+    parent's children in order), so they share one generic repository instead of a table each:
+    `kind` names the record type, `scope` the parent whose children are listed together (a project,
+    a prompt, a dataset), `sort` the order inside it. `rev` counts writes and guards replacements
+    (optimistic concurrency); `expires_at` (epoch seconds) makes a document invisible once past,
+    and lets DynamoDB's TTL delete it later.
+    """
+
+    kind: str
+    id: str
+    scope: str
+    sort: str
+    data: dict[str, Any]
+    rev: int = 1
+    expires_at: float | None = None

@@ -1,0 +1,1 @@
+"""Prompt optimisation: templates and versions, evaluations, guardrails, providers and generation."""
