@@ -19,6 +19,12 @@ Index rationale (one per query pattern of the ports):
   Triggers make the audit table append-only for anything that goes through SQL without first
   dropping them, which catches accidental UPDATE/DELETE; deliberate tampering is what ``verify``
   is for.
+* docs ``PRIMARY KEY (kind, id)``: `get`, `get_many`, and the Conflict rule of `create`; and
+  ``(kind, scope, sort, id)``: `list` is one range scan in either direction, already in order (the
+  id breaks ties of `sort` the way the port orders them), and `delete_scope` finds its rows.
+  ``expires_at`` is not indexed but checked on the rows the key order reads: a listing wants key
+  order whatever expires, and expired rows only linger until `create` overwrites them or a delete
+  removes them (nothing here runs DynamoDB's TTL sweep).
 """
 
 from __future__ import annotations
@@ -127,6 +133,25 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
             BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END
             """,
+        ],
+    ),
+    (
+        2,
+        [
+            # Generic JSON documents (`DocRepo`); `data` is JSON text, `expires_at` epoch seconds.
+            """
+            CREATE TABLE docs (
+                kind       TEXT NOT NULL,
+                id         TEXT NOT NULL,
+                scope      TEXT NOT NULL,
+                sort       TEXT NOT NULL,
+                data       TEXT NOT NULL,
+                rev        INTEGER NOT NULL,
+                expires_at REAL,
+                PRIMARY KEY (kind, id)
+            )
+            """,
+            "CREATE INDEX docs_scope ON docs (kind, scope, sort, id)",
         ],
     ),
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from optiloop.store.ports import Store
 from optiloop.store.sqlite.audit import SqliteAuditRepo
 from optiloop.store.sqlite.db import DEFAULT_BUSY_TIMEOUT_S, Database
+from optiloop.store.sqlite.docs import SqliteDocRepo
 from optiloop.store.sqlite.history import SqliteRunRepo, SqliteTestRepo
 from optiloop.store.sqlite.keys import SqliteKeyRepo
 from optiloop.store.sqlite.projects import SqliteConstraintRepo, SqliteProjectRepo
@@ -25,6 +26,7 @@ class SqliteStore(Store):
         self.runs = SqliteRunRepo(self.db)
         self.keys = SqliteKeyRepo(self.db)
         self.audit = SqliteAuditRepo(self.db)
+        self.docs = SqliteDocRepo(self.db)
 
     @property
     def path(self) -> str:
