@@ -102,7 +102,11 @@ class Api:
         return error_fields(resp)
 
     def audit_count(self) -> int:
-        return len(self.deps.store.audit.list(limit=100_000))
+        """Records of what happened; refusals are audited too, but they are not half-written state."""
+        return sum(1 for r in self.deps.store.audit.list(limit=100_000) if r.action != "request.refused")
+
+    def refusals(self) -> list[Any]:
+        return self.deps.store.audit.list(action="request.refused", limit=100_000)
 
 
 def error_fields(resp: Any) -> list[str]:

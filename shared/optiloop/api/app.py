@@ -41,7 +41,18 @@ class _Routers(Mapping[str, APIRouter]):
 
 
 ROUTERS: Mapping[str, APIRouter] = _Routers(
-    ("health", "projects", "constraints", "suggest", "ingest", "coverage", "audit", "keys")
+    (
+        "health",
+        "projects",
+        "constraints",
+        "suggest",
+        "ingest",
+        "coverage",
+        "audit",
+        "keys",
+        "prompts",
+        "approvals",
+    )
 )
 
 DESCRIPTION = """Closed optimisation loops as a service: **suggest → run → ingest → learn**.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -108,9 +109,47 @@ def validation_details(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
     return details
 
 
+AUDITED_REFUSALS = frozenset({403, 409, 422})
+
+
+async def _audit_refusal(
+    request: Request, status: int, code: str, message: str, details: Sequence[Any]
+) -> None:
+    """Record a refused request of a known principal (a viewer trying to write, a self-approval, a
+    template injection attempt...): refusals are part of the audit trail. Unauthenticated requests
+    are not recorded (nobody to attribute them to, and they would let anyone flood the log). A
+    failure to record is logged, never turned into a 500: the refusal itself already happened."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or status not in AUDITED_REFUSALS:
+        return
+    deps = request.app.state.deps
+
+    def write() -> None:
+        deps.store.audit.append(
+            principal=principal.name,
+            action="request.refused",
+            project_id=request.path_params.get("project_id") or principal.project_id,
+            target=f"{request.method} {request.url.path}",
+            details={
+                "status": status,
+                "code": code,
+                "message": message[:500],
+                "fields": [d.get("field") for d in details if isinstance(d, dict)][:20],
+                "key_id": principal.key_id,
+                "request_id": request_id_of(request),
+            },
+        )
+
+    try:
+        await run_in_threadpool(write)
+    except Exception:
+        log.exception("could not audit a refused request (request_id=%s)", request_id_of(request))
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OptiLoopError)
     status = status_of(exc)
+    await _audit_refusal(request, status, exc.code, exc.message, exc.details)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return _json(
         request, status, error_body(exc.code, exc.message, exc.details, request_id_of(request)), headers
@@ -138,6 +177,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     msg = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
     if len(details) > 5:
         msg += f"; and {len(details) - 5} more"
+    await _audit_refusal(request, 422, "invalid_input", msg, details)
     return _json(request, 422, error_body("invalid_input", msg, details, request_id_of(request)))
 
 

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from optiloop.api.errors import error_body
 
 MAX_JSON_DEPTH = 64
+# JSON Lines is JSON too (dataset uploads); its depth is measured the same way
+JSON_TYPES = frozenset({b"application/json", b"application/x-ndjson", b"application/jsonl"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -93,7 +95,7 @@ class RequestGuard:
         body = b"".join(chunks)
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body and ctype and not (ctype == b"application/json" or ctype.endswith(b"+json")):
+        if body and ctype and not (ctype in JSON_TYPES or ctype.endswith(b"+json")):
             # curl -d sends application/x-www-form-urlencoded; say so instead of a puzzling 422
             await self._reject(
                 send_with_id,

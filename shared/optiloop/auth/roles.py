@@ -29,16 +29,46 @@ class Action(StrEnum):
     KEY_READ = "key.read"
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
+    PROMPT_READ = "prompt.read"
+    PROMPT_WRITE = "prompt.write"  # prompts, versions, datasets and examples
+    APPROVAL_SUBMIT = "approval.submit"
+    APPROVAL_DECIDE = "approval.decide"  # approve or reject someone else's change
+    POLICY_WRITE = "policy.write"
+    DEPLOY = "deployment.write"  # protected environments also need an approved version
+    EVAL_RUN = "eval.run"
+    GENERATE = "generate"
+    TRACE_READ = "trace.read"
+    CACHE_PURGE = "cache.purge"
 
 
 # Higher rank = more power. A key may only mint or revoke keys of a rank not above its own.
 ROLE_RANK: dict[str, int] = {"viewer": 0, "contributor": 1, "admin": 2, "owner": 3}
 
 _READ = frozenset(
-    {Action.PROJECT_READ, Action.CONSTRAINT_READ, Action.TEST_READ, Action.COVERAGE_READ, Action.AUDIT_READ}
+    {
+        Action.PROJECT_READ,
+        Action.CONSTRAINT_READ,
+        Action.TEST_READ,
+        Action.COVERAGE_READ,
+        Action.AUDIT_READ,
+        Action.PROMPT_READ,
+        Action.TRACE_READ,
+    }
 )
-_CONTRIBUTE = _READ | {Action.TEST_SUGGEST, Action.RUN_INGEST, Action.PROJECT_CREATE}
+_CONTRIBUTE = _READ | {
+    Action.TEST_SUGGEST,
+    Action.RUN_INGEST,
+    Action.PROJECT_CREATE,
+    Action.PROMPT_WRITE,
+    Action.APPROVAL_SUBMIT,
+    Action.DEPLOY,
+    Action.EVAL_RUN,
+    Action.GENERATE,
+}
 _ADMIN = _CONTRIBUTE | {
+    Action.APPROVAL_DECIDE,
+    Action.POLICY_WRITE,
+    Action.CACHE_PURGE,
     Action.CONSTRAINT_WRITE,
     Action.PROJECT_UPDATE,
     Action.KEY_READ,

@@ -1,0 +1,61 @@
+"""Request models of the prompts, deployments and approvals routers.
+
+Content checks that need the template engine (syntax, declared variables, sandbox) happen in the
+core, so the same 422 comes from the API, the CLI and any Lambda; these models check shape only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from optiloop.api.models.common import RequestModel
+
+Text = Annotated[str, Field(max_length=4_000)]
+
+
+class PromptCreate(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Annotated[str, Field(max_length=10_000)] = ""
+
+
+class DecodingIn(RequestModel):
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
+    max_tokens: Annotated[int, Field(ge=1, le=32_000)] | None = None
+
+
+class VersionCreate(RequestModel):
+    body: Annotated[str, Field(min_length=1, max_length=32_000)]
+    variables: dict[str, str] = Field(default_factory=dict)
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    notes: Text = ""
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    decoding: DecodingIn | None = None
+
+
+class DeploymentCreate(RequestModel):
+    prompt_version_id: Annotated[str, Field(min_length=1, max_length=100)]
+    environment: Annotated[str, Field(min_length=1, max_length=50)]
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class RollbackIn(RequestModel):
+    prompt_id: Annotated[str, Field(min_length=1, max_length=100)]
+    environment: Annotated[str, Field(min_length=1, max_length=50)]
+    to_version_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+
+class CommentIn(RequestModel):
+    comment: Text = ""
+
+
+class ApprovalCreate(RequestModel):
+    entity_type: Annotated[str, Field(min_length=1, max_length=50)]
+    entity_id: Annotated[str, Field(min_length=1, max_length=100)]
+    comment: Text = ""
+
+
+class DecisionIn(RequestModel):
+    decision: Literal["approve", "reject"]
+    comment: Text = ""

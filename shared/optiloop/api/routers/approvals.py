@@ -1,0 +1,124 @@
+"""Approval requests and decisions, and the policies that gate them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
+from optiloop.api.params import ProjectId
+from optiloop.api.security import current_principal, get_deps, require
+from optiloop.approvals import policy_store, requests
+from optiloop.auth import Action, Principal
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["approvals"])
+EntityId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@router.post("/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201)
+def submit_version(
+    version_id: EntityId,
+    body: CommentIn | None = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return requests.submit(deps, who, "prompt_version", version_id, body.comment if body else "")
+
+
+@router.post("/v1/prompt_versions/{version_id}/approve")
+def approve_version(
+    version_id: EntityId,
+    body: CommentIn | None = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    comment = body.comment if body else ""
+    return requests.decide(deps, who, "approve", entity=("prompt_version", version_id), comment=comment)
+
+
+@router.post("/v1/prompt_versions/{version_id}/reject")
+def reject_version(
+    version_id: EntityId,
+    body: CommentIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return requests.decide(deps, who, "reject", entity=("prompt_version", version_id), comment=body.comment)
+
+
+@router.post("/v1/approvals", status_code=201)
+def create_approval(
+    body: ApprovalCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return requests.submit(deps, who, body.entity_type, body.entity_id, body.comment)
+
+
+@router.get("/v1/approvals")
+def list_approvals(
+    status: Annotated[str | None, Query(max_length=20, description="pending, approved or rejected")] = None,
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return {"items": requests.list_approvals(deps, who, project_id, status, limit)}
+
+
+@router.get("/v1/approvals/{approval_id}")
+def get_approval(
+    approval_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return requests.get(deps, who, approval_id)
+
+
+@router.post("/v1/approvals/{approval_id}/decisions")
+def decide(
+    approval_id: EntityId,
+    body: DecisionIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return requests.decide(deps, who, body.decision, approval_id=approval_id, comment=body.comment)
+
+
+@router.put("/v1/projects/{project_id}/policies/{name}")
+def put_policy(
+    project_id: ProjectId,
+    name: Annotated[str, Path(min_length=1, max_length=100)],
+    body: dict[str, Any],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.POLICY_WRITE)),
+) -> dict[str, Any]:
+    return policy_store.put_policy(deps, who, project_id, {**body, "name": body.get("name", name)})
+
+
+@router.post("/v1/projects/{project_id}/policies", status_code=201)
+def post_policy(
+    project_id: ProjectId,
+    body: dict[str, Any],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.POLICY_WRITE)),
+) -> dict[str, Any]:
+    return policy_store.put_policy(deps, who, project_id, body)
+
+
+@router.get("/v1/projects/{project_id}/policies")
+def list_policies(
+    project_id: ProjectId,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_READ)),
+) -> dict[str, Any]:
+    return {"items": policy_store.list_policies(deps, project_id)}
+
+
+@router.delete("/v1/projects/{project_id}/policies/{name}", status_code=204)
+def delete_policy(
+    project_id: ProjectId,
+    name: Annotated[str, Path(min_length=1, max_length=100)],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.POLICY_WRITE)),
+) -> Response:
+    policy_store.delete_policy(deps, who, project_id, name)
+    return Response(status_code=204)

@@ -1,0 +1,118 @@
+"""Prompts, their versions and where they are deployed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from optiloop.api.models.prompts import DeploymentCreate, PromptCreate, RollbackIn, VersionCreate
+from optiloop.api.params import ProjectId
+from optiloop.api.security import current_principal, get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.prompts import deployments, library
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["prompts"])
+EntityId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+@router.post("/v1/projects/{project_id}/prompts", status_code=201)
+def create_prompt(
+    project_id: ProjectId,
+    body: PromptCreate,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_WRITE)),
+) -> dict[str, Any]:
+    return asdict(library.create_prompt(deps, who, project_id, body.name, body.description))
+
+
+@router.get("/v1/projects/{project_id}/prompts")
+def list_prompts(
+    project_id: ProjectId,
+    after: Annotated[str | None, Query(max_length=100, description="the last name seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_READ)),
+) -> dict[str, Any]:
+    items = library.list_prompts(deps, project_id, after=after, limit=limit)
+    return {
+        "items": [asdict(p) for p in items],
+        "next_after": items[-1].name if len(items) == limit else None,
+    }
+
+
+@router.get("/v1/prompts/{prompt_id}")
+def get_prompt(
+    prompt_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return asdict(library.get_prompt(deps, who, prompt_id))
+
+
+@router.post("/v1/prompts/{prompt_id}/versions", status_code=201)
+def create_version(
+    prompt_id: EntityId,
+    body: VersionCreate,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return asdict(library.create_version(deps, who, prompt_id, body.model_dump(exclude_none=True)))
+
+
+@router.get("/v1/prompts/{prompt_id}/versions")
+def list_versions(
+    prompt_id: EntityId,
+    after: Annotated[int | None, Query(ge=0, description="the last version number seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    items = library.list_versions(deps, who, prompt_id, after=after, limit=limit)
+    return {
+        "items": [asdict(v) for v in items],
+        "next_after": items[-1].version if len(items) == limit else None,
+    }
+
+
+@router.get("/v1/prompt_versions/{version_id}")
+def get_version(
+    version_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return asdict(library.get_version(deps, who, version_id))
+
+
+@router.get("/v1/prompt_versions/{version_id}/diff")
+def diff_versions(
+    version_id: EntityId,
+    against: Annotated[str, Query(min_length=1, max_length=100, description="the other version's id")],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Unified diff from `against` to this version."""
+    return library.diff_versions(deps, who, against, version_id)
+
+
+@router.post("/v1/deployments", status_code=201)
+def deploy(
+    body: DeploymentCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    d = deployments.deploy(deps, who, body.prompt_version_id, body.environment, body.overrides)
+    return deployments.as_dict(d)
+
+
+@router.post("/v1/deployments/rollback")
+def rollback(
+    body: RollbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    d = deployments.rollback(deps, who, body.prompt_id, body.environment, body.to_version_id)
+    return deployments.as_dict(d)
+
+
+@router.get("/v1/projects/{project_id}/deployments")
+def list_deployments(
+    project_id: ProjectId,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_READ)),
+) -> dict[str, Any]:
+    return {"items": [deployments.as_dict(d) for d in deployments.list_deployments(deps, project_id)]}

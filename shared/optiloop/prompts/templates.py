@@ -1,0 +1,223 @@
+"""Prompt templates: Jinja2 in a sandbox, with declared, typed variables.
+
+Prompt bodies are written by project members, not by the platform, so rendering one must never reach
+Python internals or the file system: templates run in an `ImmutableSandboxedEnvironment` (no
+attribute access to dunders or to mutating methods, `SecurityError` otherwise) with no loader (so
+`include`/`import`/`extends` have nothing to read) and `StrictUndefined` (a missing value is an
+error, never an empty string in a prompt sent to a model).
+
+The sandbox does not bound work, so compile-time checks do: loops nest at most `MAX_LOOP_DEPTH`
+deep, `range()` is capped at `MAX_RANGE`, and rendering stops once the output passes
+`MAX_RENDERED_CHARS`. Together they bound a render to about a million loop steps.
+
+Variables are declared with a type (`str`, `int`, `float`, `bool`, `list`, `json`); a render checks
+every value against its type and names each missing, unknown or mistyped variable in one 422.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from optiloop.errors import FieldProblem, InvalidInput
+
+VAR_TYPES = ("str", "int", "float", "bool", "list", "json")
+MAX_BODY_CHARS = 32_000
+MAX_VARIABLES = 64
+MAX_RENDERED_CHARS = 200_000
+MAX_LOOP_DEPTH = 2
+MAX_RANGE = 1_000
+MAX_VALUE_CHARS = 100_000  # one variable's value, serialised
+
+
+class _Env(ImmutableSandboxedEnvironment):
+    def __init__(self) -> None:
+        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self.globals = {"range": self._range}  # nothing else: no cycler, joiner, lipsum, dict
+        self.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+    @staticmethod
+    def _range(*args: int) -> range:
+        r = range(*args)
+        if len(r) > MAX_RANGE:
+            raise SecurityError(f"range() is limited to {MAX_RANGE} items in a template")
+        return r
+
+
+_ENV = _Env()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A checked template: its body compiled once and its variable declarations."""
+
+    body: str
+    variables: Mapping[str, str]
+    defaults: Mapping[str, Any]
+
+    def render(self, values: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> str:
+        """Defaults < environment overrides < the caller's values; each value checked against its type."""
+        merged = {**self.defaults, **(overrides or {}), **values}
+        problems = check_values(self.variables, merged, field="variables")
+        if problems:
+            raise InvalidInput(problems)
+        return _render(self.body, merged)
+
+
+def _loop_depth(node: nodes.Node, depth: int = 0) -> int:
+    here = depth + 1 if isinstance(node, nodes.For) else depth
+    return max([here, *(_loop_depth(child, here) for child in node.iter_child_nodes())])
+
+
+def _private_access(ast: nodes.Template) -> str | None:
+    """The first `x._name` / `x['_name']` / `attr('_name')` in the body: refused when the version is
+    saved, not only when it renders, so such a body never becomes a version at all."""
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            return node.attr
+        const = isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const)
+        key = node.arg.value if const else None  # type: ignore[attr-defined]
+        if isinstance(key, str) and key.startswith("_"):
+            return key
+        if isinstance(node, nodes.Filter) and node.name == "attr":
+            return "attr()"
+    return None
+
+
+def compile_template(body: Any, variables: Any, defaults: Any = None) -> Template:
+    """Validate a body and its declarations; raise one InvalidInput naming every problem."""
+    problems: list[FieldProblem] = []
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidInput(FieldProblem("body", "must be a non-empty string"))
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput(FieldProblem("body", f"is {len(body)} characters; at most {MAX_BODY_CHARS}"))
+    decl = _check_declarations(variables, problems)
+    try:
+        ast = _ENV.parse(body)
+    except TemplateSyntaxError as exc:
+        raise InvalidInput(
+            FieldProblem("body", f"template syntax error on line {exc.lineno}: {exc.message}")
+        ) from None
+    for kind in (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport, nodes.Macro, nodes.CallBlock):
+        if next(ast.find_all(kind), None) is not None:
+            name = kind.__name__.lower()
+            problems.append(FieldProblem("body", f"'{name}' is not allowed: templates are self-contained"))
+    private = _private_access(ast)
+    if private:
+        problems.append(
+            FieldProblem("body", f"access to '{private}' is not allowed: no Python internals in templates")
+        )
+    if _loop_depth(ast) > MAX_LOOP_DEPTH:
+        problems.append(FieldProblem("body", f"loops may nest at most {MAX_LOOP_DEPTH} deep"))
+    used = meta.find_undeclared_variables(ast) - set(_ENV.globals)
+    undeclared = sorted(used - set(decl))
+    if undeclared:
+        problems.append(
+            FieldProblem(
+                "variables",
+                f"the body uses undeclared variables: {', '.join(undeclared)}",
+                hint='declare each with a type, e.g. {"' + undeclared[0] + '": "str"}',
+            )
+        )
+    defaults = {} if defaults is None else defaults
+    if not isinstance(defaults, Mapping):
+        problems.append(FieldProblem("defaults", "must be an object of variable values"))
+    else:
+        problems += check_values(decl, defaults, field="defaults", partial=True)
+    if problems:
+        raise InvalidInput(problems)
+    return Template(body=body, variables=decl, defaults=dict(defaults))
+
+
+def _check_declarations(variables: Any, problems: list[FieldProblem]) -> dict[str, str]:
+    if variables is None:
+        return {}
+    if not isinstance(variables, Mapping):
+        problems.append(FieldProblem("variables", 'must be an object like {"question": "str"}'))
+        return {}
+    if len(variables) > MAX_VARIABLES:
+        problems.append(FieldProblem("variables", f"at most {MAX_VARIABLES} variables"))
+    out: dict[str, str] = {}
+    for name, typ in variables.items():
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            problems.append(FieldProblem(f"variables.{name}", "must be an identifier not starting with '_'"))
+        elif typ not in VAR_TYPES:
+            problems.append(FieldProblem(f"variables.{name}", f"type must be one of {', '.join(VAR_TYPES)}"))
+        else:
+            out[name] = typ
+    return out
+
+
+def _type_ok(typ: str, value: Any) -> bool:
+    if typ == "str":
+        return isinstance(value, str)
+    if typ == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if typ == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if typ == "bool":
+        return isinstance(value, bool)
+    if typ == "list":
+        return isinstance(value, list)
+    return True  # json: anything that arrived as JSON
+
+
+def check_values(
+    declared: Mapping[str, str], values: Mapping[str, Any], *, field: str, partial: bool = False
+) -> list[FieldProblem]:
+    """Every problem with a set of values: unknown names, missing ones (unless `partial`), wrong types."""
+    problems = [
+        FieldProblem(f"{field}.{name}", "is not a declared variable of this version")
+        for name in values
+        if name not in declared
+    ]
+    if not partial:
+        problems += [
+            FieldProblem(f"{field}.{name}", f"is missing (declared as {typ})")
+            for name, typ in declared.items()
+            if name not in values
+        ]
+    for name, value in values.items():
+        typ = declared.get(name)
+        if typ is None:
+            continue
+        if not _type_ok(typ, value):
+            problems.append(FieldProblem(f"{field}.{name}", f"must be {typ}, got {type(value).__name__}"))
+        elif len(json.dumps(value, default=str)) > MAX_VALUE_CHARS:
+            problems.append(FieldProblem(f"{field}.{name}", f"is longer than {MAX_VALUE_CHARS} characters"))
+    return problems
+
+
+@lru_cache(maxsize=512)
+def _compiled(body: str) -> Any:
+    """Compiling is ~100x the cost of rendering; bodies are immutable per version, so cache them."""
+    return _ENV.from_string(body)
+
+
+def _render(body: str, values: Mapping[str, Any]) -> str:
+    try:
+        out: list[str] = []
+        size = 0
+        for chunk in _compiled(body).generate(**values):
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise InvalidInput(
+                    FieldProblem("body", f"the rendered prompt passes {MAX_RENDERED_CHARS} characters")
+                )
+            out.append(chunk)
+        return "".join(out)
+    except SecurityError as exc:
+        raise InvalidInput(FieldProblem("body", f"refused by the template sandbox: {exc}")) from None
+    except UndefinedError as exc:
+        raise InvalidInput(FieldProblem("variables", f"render failed: {exc.message}")) from None
+    except RecursionError:
+        raise InvalidInput(FieldProblem("body", "the template recurses too deeply")) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise InvalidInput(FieldProblem("variables", f"render failed: {exc}")) from None
