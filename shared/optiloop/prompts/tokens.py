@@ -141,6 +141,18 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(total))
 
 
+def truncate_to_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
+    """The longest prefix of whole pieces whose estimate fits `max_tokens`; and whether it was cut."""
+    total = 0.0
+    end = 0
+    for piece in _PIECE.findall(text):
+        total += _piece_tokens(piece)
+        if round(total) > max_tokens:
+            return text[:end], True
+        end += len(piece)
+    return text, False
+
+
 def pieces(text: str) -> list[str]:
     """The pre-tokeniser's pieces (for tests and for anyone debugging an estimate)."""
     return _PIECE.findall(text)
