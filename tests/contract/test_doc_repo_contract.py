@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from conftest import StoreHarness
 
 NESTED: dict[str, Any] = {
-    "text": "Grüße, 世界 ✓ \"quoted\" \\ back\nslash",
+    "text": 'Grüße, 世界 ✓ "quoted" \\ back\nslash',
     "none": None,
     "flags": [True, False],
     "float": 0.1,
@@ -35,13 +36,6 @@ class Boom(Exception):
 @pytest.fixture
 def docs(store: Store) -> DocRepo:
     return store.docs
-
-
-@pytest.fixture(autouse=True)
-def _adapter_has_docs(store: Store) -> None:
-    # Until the DynamoDB DocRepo lands (the next commit), which removes this fixture.
-    if not hasattr(store, "docs"):
-        pytest.skip("this adapter has no DocRepo yet")
 
 
 def doc(doc_id: str, *, kind: str = "note", scope: str = "s1", sort: str | None = None, **kw: Any) -> Doc:
@@ -185,6 +179,32 @@ def test_replace_with_a_stale_rev_conflicts_and_changes_nothing(docs: DocRepo) -
             docs.replace(doc("d1", scope="elsewhere", data={"v": "lost"}), stale)
     assert docs.get("note", "d1") == current
     assert docs.list("note", "elsewhere") == []
+
+
+def test_concurrent_replaces_of_one_rev_let_exactly_one_win(docs: DocRepo) -> None:
+    docs.create(doc("d1", data={"v": 0}))
+    outcomes: list[object] = []
+    lock = threading.Lock()
+    start = threading.Barrier(6)
+
+    def writer(n: int) -> None:
+        start.wait()
+        try:
+            result: object = docs.replace(doc("d1", sort=f"w{n}", data={"v": n}), 1)
+        except Conflict as exc:
+            result = exc
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [o for o in outcomes if isinstance(o, Doc)]
+    assert len(outcomes) == 6 and len(winners) == 1
+    assert docs.get("note", "d1") == winners[0]
+    assert docs.list("note", "s1") == winners  # one listing entry: the loser's never landed
 
 
 def test_replace_of_absent_is_not_found(docs: DocRepo) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from optiloop.store.dynamodb.apikeys import DynamoKeyRepo
 from optiloop.store.dynamodb.audit import DynamoAuditRepo
 from optiloop.store.dynamodb.commit import Committer
+from optiloop.store.dynamodb.docs import DynamoDocRepo
 from optiloop.store.dynamodb.history import DynamoRunRepo, DynamoTestRepo
 from optiloop.store.dynamodb.projects import DynamoConstraintRepo, DynamoProjectRepo
 from optiloop.store.dynamodb.session import Session
@@ -67,6 +68,7 @@ class DynamoStore(Store):
         self.runs = DynamoRunRepo(self.table, self.session, self.visibility)
         self.keys = DynamoKeyRepo(self.table, self.session, self.projects)
         self.audit = DynamoAuditRepo(self.table, self.session, self.committer.head)
+        self.docs = DynamoDocRepo(self.table, self.session)
 
     @property
     def table_name(self) -> str:

@@ -24,8 +24,9 @@ GSI2 = "gsi2"  # by kind: audit records by action
 GSI2_PK = "gsi2pk"
 GSI2_SK = "gsi2sk"
 
-# Epoch seconds. Only markers of aborted staged transactions get it (see `dynamodb/commit.py`);
-# everything else lives until deleted. TTL must be enabled on this attribute.
+# Epoch seconds. Markers of aborted staged transactions get it (see `dynamodb/commit.py`), and so do
+# documents given an `expires_at` (`dynamodb/docs.py`, which also hides them once past, as TTL
+# deletes late); everything else lives until deleted. TTL must be enabled on this attribute.
 TTL_ATTRIBUTE = "expires_at"
 
 BILLING_MODE = "PAY_PER_REQUEST"  # spiky, per-tenant traffic; no capacity planning per tenant
