@@ -144,7 +144,7 @@ def test_single_problems(mutate: Any, path: str) -> None:
 def test_unreadable_and_non_json_files(tmp_path: Path) -> None:
     bad = tmp_path / "models.json"
     bad.write_text("{not json")
-    with pytest.raises(CatalogError, match="not JSON.*line 1"):
+    with pytest.raises(CatalogError, match=r"not JSON.*line 1"):
         load_catalog(bad)
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog(tmp_path / "missing.json")

@@ -60,14 +60,20 @@ def test_json_follows_a_schema_in_the_prompt() -> None:
             "count": {"type": "integer", "exclusiveMinimum": 2},
             "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
             "due": {"type": "string", "format": "date"},
-            "owner": {"type": ["null", "object"], "properties": {"email": {"type": "string", "format": "email"}}},
+            "owner": {
+                "type": ["null", "object"],
+                "properties": {"email": {"type": "string", "format": "email"}},
+            },
             "ok": {"type": "boolean"},
         },
         "required": ["title", "severity", "score", "count", "tags", "due", "owner", "ok"],
         "additionalProperties": False,
     }
-    prompt = f"Extract the ticket.\nAnswer with JSON matching this schema:\n{json.dumps(schema)}\nTicket: disk full"
-    value = json.loads(DeterministicProvider().complete(_req("json", prompt, decoding=Decoding(max_tokens=1000))).text)
+    prompt = (
+        f"Extract the ticket.\nAnswer with JSON matching this schema:\n{json.dumps(schema)}\nTicket: full"
+    )
+    out = DeterministicProvider().complete(_req("json", prompt, decoding=Decoding(max_tokens=1000)))
+    value = json.loads(out.text)
     jsonschema.Draft202012Validator(schema).validate(value)
 
 
