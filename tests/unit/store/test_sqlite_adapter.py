@@ -18,7 +18,7 @@ from optiloop.errors import Conflict, NotFound
 from optiloop.store.factory import open_local, open_memory
 from optiloop.store.records import ApiKey, Constraint, Project, Run, TestCase
 from optiloop.store.sqlite import SqliteStore
-from optiloop.store.sqlite.schema import LATEST_VERSION
+from optiloop.store.sqlite.schema import LATEST_VERSION, MIGRATIONS
 
 SHARED = str(Path(__file__).resolve().parents[3] / "shared")
 
@@ -136,7 +136,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     for _ in range(3):
         SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(LATEST_VERSION,)]
+    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(v,) for v, _ in MIGRATIONS]
     conn.close()
 
 

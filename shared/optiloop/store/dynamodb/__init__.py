@@ -23,6 +23,8 @@ audit record           ``AUDIT``                       <seq>           gsi1 ``AU
 audit chain head       ``AUDIT#HEAD``                  ``HEAD``        seq, hash of the last record
 staged-commit marker   ``TX#<tx id>``                  ``TX``          st: pending/committed/aborted;
                                                                        ``expires_at`` (TTL) once aborted
+doc, by id             ``DOC#<kind>#<id>``             ``DOC``         get/get_many, rev, ``expires_at`` TTL
+doc, listing           ``DOCS#<kind>#<scope>``         <sort>\x01<id>  list: one Query page (`docs.py`)
 =====================  ==============================  ==============  ===================================
 
 GSIs (`table_spec.py`): ``gsi1`` (``gsi1pk``, ``gsi1sk``) "by parent" and ``gsi2`` (``gsi2pk``,
@@ -37,7 +39,7 @@ until it caught up (`apikeys.py`).
 
 Why the pieces look the way they do, in the module that owns each: transactions and the >100-item
 commit (`session.py`, `commit.py`, `staging.py`), counters as commit points (`counters.py`), the
-audit chain head (`audit.py`), history items (`history.py`), keys (`apikeys.py`).
+audit chain head (`audit.py`), history items (`history.py`), keys (`apikeys.py`), documents (`docs.py`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
-from optiloop.errors import Conflict, NotFound
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.store.ports import DocRepo, iter_chunks
 from optiloop.store.records import Doc
 from optiloop.store.sqlite._json import dumps
@@ -23,6 +23,7 @@ _COLS = column_list(Doc)  # kind, id, scope, sort, data, rev, expires_at
 _docs = rows_builder(Doc, json_field="data")
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 _IN_CHUNK = 500  # well below SQLite's bound-parameter limit
+MAX_DOC_BYTES = 390 * 1024
 
 
 def check_doc(doc: Doc) -> None:
@@ -34,6 +35,11 @@ def check_doc(doc: Doc) -> None:
         raise ValueError("doc kind and id must be non-empty strings")
     if not isinstance(doc.data, dict):
         raise ValueError(f"doc data must be a JSON object (dict), got {type(doc.data).__name__}")
+    size = len(dumps(doc.data).encode())
+    if size > MAX_DOC_BYTES:  # DynamoDB's item limit, less room for keys: refuse here what it would
+        raise InvalidInput(
+            FieldProblem("data", f"the document is {size // 1024} KB; at most {MAX_DOC_BYTES // 1024} KB")
+        )
 
 
 class SqliteDocRepo(DocRepo):
