@@ -27,7 +27,9 @@ Japanese within 3%, Russian 28% over, Arabic 27% under. Emoji count 2-3 tokens e
 Providers that return `usage` are billed on their own counts, not on this estimate.
 
 Cost: one `re.findall` in C plus a dict look-up per piece (pieces repeat, so their values are
-cached); about 0.1-0.2 ms for 4,000 characters of English.
+cached); 0.3-0.4 ms for 4,000 characters (about 1,000 tokens) on a 2-core development machine,
+nearly all of it the regex (~250 ns per piece). An ASCII-only variant of the pattern saves ~25%;
+not worth a second code path yet.
 """
 
 from __future__ import annotations
