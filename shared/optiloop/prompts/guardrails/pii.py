@@ -168,8 +168,22 @@ def _digit_count(s: str) -> int:
     return sum(ch.isdigit() for ch in s)
 
 
+_PHONE_LABELS = ("tel", "phone", "mobile", "cell", "fax")
+
+
 def _phones(text: str) -> Iterator[PiiSpan]:
-    for pattern, low, high in PHONES:
+    lowered = text.lower()
+    # Substring tests skip the patterns that cannot match: an international number needs a "+", a
+    # labelled one its label (télé- and Telefon contain "tel"/"phone" too, after lower-casing).
+    wanted = (
+        "+" in text,
+        True,
+        True,
+        any(label in lowered for label in _PHONE_LABELS) or "tél" in lowered,
+    )
+    for (pattern, low, high), want in zip(PHONES, wanted, strict=True):
+        if not want:
+            continue
         for m in pattern.finditer(text):
             start, end = m.span("num") if "num" in pattern.groupindex else m.span()
             if low <= _digit_count(text[start:end]) <= high:
