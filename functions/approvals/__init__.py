@@ -1,0 +1,1 @@
+"""The `approvals` Lambda (handler: `functions.approvals.handler.handler`)."""

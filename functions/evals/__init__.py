@@ -1,0 +1,1 @@
+"""The `evals` Lambda (handler: `functions.evals.handler.handler`)."""

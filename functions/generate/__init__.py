@@ -1,0 +1,1 @@
+"""The `generate` Lambda (handler: `functions.generate.handler.handler`)."""

@@ -1,0 +1,1 @@
+"""The `prompts` Lambda (handler: `functions.prompts.handler.handler`)."""
