@@ -7,7 +7,9 @@ resource path parts (API Gateway allows ':' in a path part).
 
 Cheap validation at the edge: path parameters are required, and JSON bodies must be JSON objects
 (the functions validate the fields; a non-object body never costs an invocation). Requests with
-another content type pass through and get the app's own 415.
+another content type are not validated (API Gateway validates only against a model of the request's
+content type) and reach the app: JSON Lines uploads (`application/x-ndjson` on
+`/v1/datasets/{dataset_id}/examples`) on purpose, anything else to get the app's own 415.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from infra_cdk.routes import HTTP_GROUPS, ROUTES, Route
 from infra_cdk.tenant import TenantConfig
 
 STAGE = "prod"
+EVAL_RUN_RATE = 1  # POST /v1/evals/run per second, per tenant stage (burst twice that)
 BAD_BODY = (
     '{"error":{"code":"bad_request","message":"the request body must be a JSON object",'
     '"details":[{"field":"body","reason":$context.error.validationErrorString}],'
@@ -59,6 +62,7 @@ class Api(Construct):
             removal_policy=RemovalPolicy.DESTROY,
         )
         suggest = next(r for r in ROUTES if r.path.endswith("tests:suggest"))
+        eval_run = next(r for r in ROUTES if r.path == "/v1/evals/run")
         self.api = apigw.RestApi(
             self,
             "Api",
@@ -96,7 +100,12 @@ class Api(Construct):
                     f"{suggest.path}/{suggest.method}": apigw.MethodDeploymentOptions(
                         throttling_rate_limit=max(1, config.api_rate_limit // 2),
                         throttling_burst_limit=max(1, config.api_rate_limit),
-                    )
+                    ),
+                    # one evaluation is up to 2,000 paid model calls and minutes of Lambda time: a
+                    # client retrying in a loop must not start hundreds at once
+                    f"{eval_run.path}/{eval_run.method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=EVAL_RUN_RATE, throttling_burst_limit=2 * EVAL_RUN_RATE
+                    ),
                 },
             ),
         )

@@ -22,6 +22,8 @@ from infra_cdk.tenant import TenantConfig
 MODELS = "models/"  # <project>/<job>/output/model.tar.gz (SageMaker) and <project>/<training>.json (registry)
 TRAINING = "training/"  # <project>/<training>/manifest.json + runs.jsonl: written by prepare_training
 AUDIT_CHECKPOINTS = "checkpoints/"  # audit-chain head hashes, in the Object Lock bucket
+DATASETS = "datasets/"  # <project>/<dataset>/part-NNNNN.jsonl: golden-set examples (prompts.datasets)
+EVALS = "evals/"  # <project>/<eval run>.jsonl: per-example evaluation results (prompts.evals)
 
 _ATTR = {
     "S": dynamodb.AttributeType.STRING,

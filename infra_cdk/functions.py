@@ -15,10 +15,19 @@ and the tests work without building anything.
 
 Runtime: python3.11 on x86_64, because layers/build.py installs manylinux2014_x86_64 wheels. Moving
 to arm64 (about 20% cheaper per GB-second) is this constant plus build.py's PLATFORM, together.
+
+Functions that call models (`FunctionSpec.models`: generate, evals) also get the tenant's model
+catalogue in their code package, `bedrock:InvokeModel` on exactly the catalogue's Bedrock models and
+`secretsmanager:GetSecretValue` on exactly its provider-key secrets (infra_cdk/models.py); no other
+function can call a model or read a secret.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +38,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra_cdk.data import MODELS, TRAINING, DataStore
+from infra_cdk.data import DATASETS, EVALS, MODELS, TRAINING, DataStore
+from infra_cdk.models import BUNDLED_NAME, BUNDLED_PATH, MODELS_ENV, SECRETS_ENV, BedrockModel, ModelAccess
 from infra_cdk.nag import acknowledge, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
 
@@ -64,13 +74,15 @@ class FunctionSpec:
     writes: tuple[str, ...] = ()  # artifacts-bucket prefixes it may PutObject
     env: dict[str, str] = field(default_factory=dict)
     layers: tuple[str, ...] = LAYERS
+    models: bool = False  # calls models: the catalogue, its Bedrock models and provider-key secrets
 
     @property
     def handler(self) -> str:
         return f"functions.{self.package}.handler.{self.attr}"
 
 
-# API Gateway gives up on an integration after 29 s, so HTTP functions never need longer.
+# API Gateway gives up on an integration after 29 s, so HTTP functions never need longer, with one
+# deliberate exception: evals (see its line).
 SPECS: tuple[FunctionSpec, ...] = (
     # Runs before every request: core layer only (no Mangum/Powertools) for the smallest cold start.
     FunctionSpec("authorizer", "authorizer", "handler", memory_mb=512, timeout_s=5,
@@ -87,6 +99,21 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="coverage reports (read only)"),
     FunctionSpec("audit", "audit", "handler", memory_mb=512, timeout_s=29,
                  description="audit log and chain verification (read only)"),
+    # Authoring and approvals move small JSON documents (Jinja2 compiles, policy checks): 512 MB.
+    FunctionSpec("prompts", "prompts", "handler", memory_mb=512, timeout_s=29,
+                 description="prompts, versions, diffs, deployments and rollback", table=READ + WRITE),
+    FunctionSpec("approvals", "approvals", "handler", memory_mb=512, timeout_s=29,
+                 description="approval requests, four-eyes decisions, policies", table=READ + WRITE),
+    # One full vCPU for scoring (ROUGE/BLEU/F1 and bootstrap CIs over up to 1,000 examples, twice with
+    # the comparison). 300 s outlives API Gateway's 29 s on purpose: a run the gateway answers with a
+    # 504 still finishes and records its result (eval.completed in the audit log, approval evidence)
+    # instead of being cut off after its model calls were paid for; infra_cdk/README.md, "Evals".
+    FunctionSpec("evals", "evals", "handler", memory_mb=1769, timeout_s=300,
+                 description="golden-set datasets and synchronous evaluation runs", table=READ + WRITE,
+                 reads=(DATASETS, EVALS), writes=(DATASETS, EVALS), models=True),
+    # Mostly waiting on the provider; 1024 MB buys the CPU for guardrail scans, rendering and hashing.
+    FunctionSpec("generate", "generate", "handler", memory_mb=1024, timeout_s=29,
+                 description="generate, traces, response cache", table=READ + WRITE, models=True),
     FunctionSpec("ingest_queue", "ingest_queue", "handler", memory_mb=1024, timeout_s=60,
                  description="bulk ingest from SQS", table=READ + WRITE),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,
@@ -100,9 +127,15 @@ SPECS: tuple[FunctionSpec, ...] = (
 )  # fmt: skip
 
 
-def function_code(package: str) -> lambda_.Code:
+def function_code(package: str, extra_files: dict[str, Path] | None = None) -> lambda_.Code:
     """The cut-down `functions/` package for one function (see the module docstring). Git ignore
-    semantics, because glob mode's `*` skips dotfiles (.git, .venv) and cannot re-include below it."""
+    semantics, because glob mode's `*` skips dotfiles (.git, .venv) and cannot re-include below it.
+
+    `extra_files` (name at the code root -> source file; the model catalogue) cannot be expressed as
+    excludes of the repository, so such a package is staged in a temporary folder; the asset hash is
+    taken from content, so staging in a fresh folder per synth changes nothing in the template."""
+    if extra_files:
+        return lambda_.Code.from_asset(str(_staged_code(package, extra_files)))
     return lambda_.Code.from_asset(
         str(REPO),
         ignore_mode=IgnoreMode.GIT,
@@ -117,6 +150,19 @@ def function_code(package: str) -> lambda_.Code:
             "*.pyc",
         ],
     )
+
+
+def _staged_code(package: str, extra_files: dict[str, Path]) -> Path:
+    root = Path(tempfile.mkdtemp(prefix=f"optiloop-{package}-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # CDK has copied it into the assembly by then
+    src, pkg = REPO / "functions", root / "functions"
+    pkg.mkdir()
+    shutil.copy2(src / "__init__.py", pkg / "__init__.py")
+    for part in ("common", package):
+        shutil.copytree(src / part, pkg / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name, path in extra_files.items():
+        shutil.copy2(path, root / name)
+    return root
 
 
 LAYERS_CONTEXT = "optiloop:layers"
@@ -144,11 +190,13 @@ class Functions(Construct):
         *,
         config: TenantConfig,
         data: DataStore,
+        models: ModelAccess | None = None,
         specs: tuple[FunctionSpec, ...] = SPECS,
     ) -> None:
         super().__init__(scope, cid)
         self._config = config
         self._data = data
+        self._models = models or ModelAccess()
         self.layers = {
             name: lambda_.LayerVersion(
                 self,
@@ -187,7 +235,7 @@ class Functions(Construct):
             cid,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            code=function_code(spec.package),
+            code=function_code(spec.package, self._bundled(spec)),
             handler=spec.handler,
             layers=[self.layers[name] for name in spec.layers],
             memory_size=spec.memory_mb,
@@ -206,10 +254,13 @@ class Functions(Construct):
                 "OPTILOOP_TENANT": config.tenant,
                 "POWERTOOLS_SERVICE_NAME": spec.key,
                 "POWERTOOLS_METRICS_NAMESPACE": "OptiLoop",
+                **self._model_env(spec),
                 **spec.env,
             },
         )
         self._grant_table(role, spec.table)
+        if spec.models:
+            self._grant_models(role)
         self._grant_prefixes(role, data.artifacts, spec.reads, ["s3:GetObject"], ["kms:Decrypt"])
         self._grant_prefixes(role, data.artifacts, spec.writes, ["s3:PutObject"], ["kms:GenerateDataKey"])
         acknowledge_wildcards(
@@ -225,6 +276,61 @@ class Functions(Construct):
             "compiled wheels (numpy, pydantic-core) are built for cp311; move both together.",
         )
         return fn
+
+    def _bundled(self, spec: FunctionSpec) -> dict[str, Path] | None:
+        path = self._models.path
+        return {BUNDLED_NAME: path} if spec.models and path is not None else None
+
+    def _model_env(self, spec: FunctionSpec) -> dict[str, str]:
+        """Where the bundled catalogue is, and which secret fills which key variable: ARNs, never keys."""
+        if not spec.models:
+            return {}
+        env = {MODELS_ENV: BUNDLED_PATH} if self._models.path is not None else {}
+        if self._models.secrets:
+            env[SECRETS_ENV] = json.dumps(dict(self._models.secrets), separators=(",", ":"))
+        return env
+
+    def _grant_models(self, role: iam.Role) -> None:
+        stack = Stack.of(self)
+        direct: list[str] = []
+        for model in self._models.bedrock:
+            region = model.region or stack.region
+            if model.kind == "arn":
+                direct.append(model.model_id)
+            elif model.kind == "foundation":
+                direct.append(f"arn:{stack.partition}:bedrock:{region}::foundation-model/{model.model_id}")
+            else:
+                self._grant_profile(role, model, region)
+        if direct:
+            role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=direct))
+        if self._models.secrets:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[arn for _, arn in self._models.secrets],
+                )
+            )
+
+    def _grant_profile(self, role: iam.Role, model: BedrockModel, region: str) -> None:
+        """A cross-region inference profile: the profile, and its foundation model wherever the profile
+        routes, but only when called through that profile."""
+        stack = Stack.of(self)
+        profile = f"arn:{stack.partition}:bedrock:{region}:{stack.account}:inference-profile/{model.model_id}"
+        role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=[profile]))
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["bedrock:InvokeModel"],
+                resources=[f"arn:{stack.partition}:bedrock:*::foundation-model/{model.foundation_id}"],
+                conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
+            )
+        )
+        acknowledge_wildcards(
+            role,
+            [f"Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{model.foundation_id}"],
+            "A cross-region inference profile routes each call to one of several regions AWS chooses "
+            "and may extend, and Bedrock authorises the foundation model in that region: the region "
+            "is the only wildcard, the model is named and the grant holds only through the profile.",
+        )
 
     def _grant_table(self, role: iam.Role, actions: tuple[str, ...]) -> None:
         table, key = self._data.table, self._data.key

@@ -6,6 +6,11 @@ is on the dashboard, not in someone's inbox.
 
 Business metrics come from the functions through Powertools' embedded metric format: namespace
 `OptiLoop`, dimension `service` (the function's SERVICE, see functions/*/handler.py).
+
+The prompt side adds no alarm of its own: an evaluation outliving API Gateway's 29 s, a provider
+outage or a guardrail blocking output all reach clients as 5xx, which the error-rate alarm already
+pages on; the dashboard shows which of them it was (generate latency, cost, blocks; eval durations
+against the 29 s line).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from infra_cdk.tenant import TenantConfig
 
 NAMESPACE = "OptiLoop"
 SUGGEST_P95_MS = 500
+GATEWAY_LIMIT_MS = 29_000  # API Gateway's integration timeout: an eval run above it was a 504
 SERVER_ERROR_RATE = 0.01  # 1% of requests over 5 minutes
 PERIOD = Duration.minutes(5)
 
@@ -199,5 +205,44 @@ class Monitoring(Construct):
                     cw.AlarmStatusWidget(title="Alarms", width=8, alarms=list(self.alarms)),
                 ],
                 [cw.SingleValueWidget(title="Dead-lettered ingest messages", width=8, metrics=[dlq_depth])],
+                self._prompt_widgets(config.tenant),
             ],
         )
+
+    @staticmethod
+    def _prompt_widgets(tenant: str) -> list[cw.IWidget]:
+        """Generate's latency, spend and safety, and how long evaluations take against the 29 s line."""
+
+        def gen(name: str, statistic: str = "Sum", label: str | None = None) -> cw.Metric:
+            return business_metric(name, "generate", tenant, statistic).with_(label=label or name)
+
+        return [
+            cw.GraphWidget(
+                title="Generate latency (ms)",
+                width=6,
+                left=[gen("GenerateLatency", p, f"generate {p}") for p in ("p50", "p95", "p99")],
+            ),
+            cw.GraphWidget(
+                title="Generate cost (USD) and tokens",
+                width=6,
+                left=[gen("GenerateCostUsd", label="cost USD")],
+                right=[gen("GenerateTokens", label="tokens")],
+            ),
+            cw.GraphWidget(
+                title="Guardrail blocks and cache hits",
+                width=6,
+                left=[
+                    gen("GuardrailBlocks", label="guardrail blocks"),
+                    gen("GenerateCacheHits", label="cache hits"),
+                ],
+            ),
+            cw.GraphWidget(
+                title="Eval run duration (ms)",
+                width=6,
+                left=[
+                    business_metric("EvalRunLatency", "evals", tenant, s).with_(label=f"eval run {s}")
+                    for s in ("p50", "Maximum")
+                ],
+                left_annotations=[cw.HorizontalAnnotation(value=GATEWAY_LIMIT_MS, label="API Gateway limit")],
+            ),
+        ]

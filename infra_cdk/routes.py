@@ -15,7 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HTTP_GROUPS = ("projects", "suggest", "ingest", "coverage", "audit")
+HTTP_GROUPS = (
+    "projects",
+    "suggest",
+    "ingest",
+    "coverage",
+    "audit",
+    "prompts",
+    "approvals",
+    "evals",
+    "generate",
+)
 
 
 @dataclass(frozen=True)
@@ -50,4 +60,41 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{project_id}/coverage", "coverage"),
     Route("GET", "/v1/audit/logs", "audit"),
     Route("GET", "/v1/audit/verify", "audit"),
+    # prompt authoring: prompts, immutable versions, diffs, deployments and rollback
+    Route("POST", "/v1/projects/{project_id}/prompts", "prompts"),
+    Route("GET", "/v1/projects/{project_id}/prompts", "prompts"),
+    Route("GET", "/v1/prompts/{prompt_id}", "prompts"),
+    Route("POST", "/v1/prompts/{prompt_id}/versions", "prompts"),
+    Route("GET", "/v1/prompts/{prompt_id}/versions", "prompts"),
+    Route("GET", "/v1/prompt_versions/{version_id}", "prompts"),
+    Route("GET", "/v1/prompt_versions/{version_id}/diff", "prompts"),
+    Route("POST", "/v1/deployments", "prompts"),
+    Route("POST", "/v1/deployments/rollback", "prompts"),
+    Route("GET", "/v1/projects/{project_id}/deployments", "prompts"),
+    # four-eyes approvals and policy gates: their own function, so authoring never holds approval code
+    Route("POST", "/v1/prompt_versions/{version_id}/submit_for_approval", "approvals"),
+    Route("POST", "/v1/prompt_versions/{version_id}/approve", "approvals"),
+    Route("POST", "/v1/prompt_versions/{version_id}/reject", "approvals"),
+    Route("POST", "/v1/approvals", "approvals"),
+    Route("GET", "/v1/approvals", "approvals"),
+    Route("GET", "/v1/approvals/{approval_id}", "approvals"),
+    Route("POST", "/v1/approvals/{approval_id}/decisions", "approvals"),
+    Route("PUT", "/v1/projects/{project_id}/policies/{name}", "approvals"),
+    Route("POST", "/v1/projects/{project_id}/policies", "approvals"),
+    Route("GET", "/v1/projects/{project_id}/policies", "approvals"),
+    Route("DELETE", "/v1/projects/{project_id}/policies/{name}", "approvals"),
+    # golden sets and synchronous evaluations: the long-running, CPU-heavy group
+    Route("POST", "/v1/datasets", "evals"),
+    Route("GET", "/v1/projects/{project_id}/datasets", "evals"),
+    Route("GET", "/v1/datasets/{dataset_id}", "evals"),
+    Route("POST", "/v1/datasets/{dataset_id}/examples", "evals"),  # JSON, or JSON Lines (not validated)
+    Route("GET", "/v1/datasets/{dataset_id}/examples", "evals"),
+    Route("POST", "/v1/evals/run", "evals"),
+    Route("GET", "/v1/evals/{eval_run_id}", "evals"),
+    Route("GET", "/v1/evals/{eval_run_id}/results", "evals"),
+    # the production prompt path: model calls, traces, the response cache
+    Route("POST", "/v1/generate", "generate"),
+    Route("GET", "/v1/traces/{trace_id}", "generate"),
+    Route("GET", "/v1/projects/{project_id}/traces", "generate"),
+    Route("POST", "/v1/cache/purge", "generate"),
 )

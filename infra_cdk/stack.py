@@ -16,6 +16,7 @@ from infra_cdk.api import Api
 from infra_cdk.auth import ApiKeyAuth
 from infra_cdk.data import DataStore
 from infra_cdk.functions import Functions
+from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
 from infra_cdk.queues import IngestQueue
 from infra_cdk.routes import HTTP_GROUPS
@@ -36,7 +37,8 @@ class OptiLoopStack(Stack):
         Tags.of(self).add("optiloop:tenant", config.tenant)
 
         self.data = DataStore(self, "Data", config=config)
-        self.functions = Functions(self, "Functions", config=config, data=self.data)
+        self.models = model_access(config)  # the catalogue, checked before any function exists
+        self.functions = Functions(self, "Functions", config=config, data=self.data, models=self.models)
         fns = self.functions.by_key
 
         self.auth = ApiKeyAuth(self, "Auth", function=fns["authorizer"])

@@ -7,8 +7,10 @@ another tenant's resources. Checking it up front keeps that failure at synth, wi
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 TENANT_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,18})[a-z0-9]$")
@@ -19,6 +21,14 @@ prefixed with `optiloop-`, and a leading hyphen would read as a flag on every CL
 DEFAULT_TRAINING_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 """AWS's scikit-learn training container in us-east-1 (script mode runs training_jobs/<name>/);
 other regions host it under another account id: override with `-c training_image=...`."""
+
+REPO = Path(__file__).resolve().parents[1]
+ENV_NAME_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+SECRET_ARN_RE = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$"
+)
+"""A complete secret ARN, with the six random characters Secrets Manager appends: a partial ARN
+would need a `-??????` wildcard in the grant, and a name could match a later secret of that name."""
 
 
 class TenantError(ValueError):
@@ -46,6 +56,11 @@ class TenantConfig:
     retrain_check_minutes: int = 60
     api_rate_limit: int = 50  # steady requests/s per tenant stage; burst is twice that
     audit_retention_days: int = 365
+    # A model catalogue (JSON, optiloop.prompts.catalog) bundled into generate and evals; None: the
+    # built-in deterministic catalogue. A path relative to the repository root, or absolute.
+    models_file: str | None = None
+    # (api_key_env, complete secret ARN) pairs: provider keys the functions fetch at cold start
+    provider_secrets: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         validate_tenant(self.tenant)
@@ -57,18 +72,39 @@ class TenantConfig:
             raise TenantError("api_rate_limit must be between 1 and 10000 requests per second")
         if not 1 <= self.audit_retention_days <= 3650:
             raise TenantError("audit_retention_days must be between 1 and 3650")
+        if self.models_path is not None and not self.models_path.is_file():
+            raise TenantError(f"models_file {self.models_file!r} is not a file (relative to {REPO})")
+        for name, arn in self.provider_secrets:
+            if not ENV_NAME_RE.match(name):
+                raise TenantError(
+                    f"provider_secrets: {name!r} is not an environment variable name (A-Z 0-9 _)"
+                )
+            if not SECRET_ARN_RE.match(arn):
+                raise TenantError(
+                    f"provider_secrets[{name}]: {arn!r} is not a complete Secrets Manager ARN "
+                    "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+                )
+        if self.provider_secrets and self.models_file is None:
+            raise TenantError("provider_secrets needs a models_file whose providers name them in api_key_env")
 
     @property
     def prefix(self) -> str:
         """The stem of every tenant-derived physical name."""
         return f"optiloop-{self.tenant}"
 
+    @property
+    def models_path(self) -> Path | None:
+        if self.models_file is None:
+            return None
+        path = Path(self.models_file)
+        return path if path.is_absolute() else REPO / path
+
     @classmethod
     def from_context(cls, get: Any) -> TenantConfig:
         """Build from a context getter (`node.try_get_context`); context values arrive as strings
         from `-c key=value`, so numbers are converted here, once."""
         values: dict[str, Any] = {"tenant": validate_tenant(get("tenant"))}
-        for key in ("alarm_email", "training_image"):
+        for key in ("alarm_email", "training_image", "models_file"):
             if get(key):
                 values[key] = str(get(key))
         for key in ("retrain_check_minutes", "api_rate_limit", "audit_retention_days"):
@@ -78,4 +114,20 @@ class TenantConfig:
                     values[key] = int(raw)
                 except (TypeError, ValueError):
                     raise TenantError(f"context {key!r} must be an integer, got {raw!r}") from None
+        secrets = get("provider_secrets")
+        if secrets:
+            values["provider_secrets"] = parse_provider_secrets(secrets)
         return cls(**values)
+
+
+def parse_provider_secrets(raw: Any) -> tuple[tuple[str, str], ...]:
+    """`{"OPENAI_API_KEY": "arn:aws:secretsmanager:...", ...}`: an object in cdk.json, or the same as a
+    JSON string from `-c provider_secrets='{...}'`. Sorted, so the synthesized template is stable."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise TenantError(f"context 'provider_secrets' is not JSON: {exc.msg}") from None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise TenantError('context \'provider_secrets\' must be {"ENV_VAR_NAME": "secret ARN", ...}')
+    return tuple(sorted(raw.items()))
