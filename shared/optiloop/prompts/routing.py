@@ -142,6 +142,11 @@ class Router:
         self._lock = threading.Lock()
         self._rng = rng or random.Random()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The router's clock (seconds), for callers that share its deadline arithmetic."""
+        return self._clock
+
     # -- latency observations ------------------------------------------------------------------
 
     def observe(self, model: str, latency_ms: float) -> None:
@@ -242,62 +247,78 @@ class Router:
 
     # -- calling ---------------------------------------------------------------------------------
 
-    def complete(self, request_template: CompletionRequest, candidates: list[ModelSpec]) -> RoutedCompletion:
-        """Try the candidates in order (the template's `model` is replaced by each one's model_id)."""
+    def complete(
+        self,
+        request_template: CompletionRequest,
+        candidates: list[ModelSpec],
+        *,
+        deadline_s: float | None = None,
+    ) -> RoutedCompletion:
+        """Try the candidates in order (the template's `model` is replaced by each one's model_id).
+
+        `deadline_s` bounds the whole call, retries and fallbacks included: each try's timeout is
+        cut to what is left and nothing starts once it is spent (API Gateway gives up at 29 s).
+        """
         attempts: list[Attempt] = []
+        begun = self._clock()
         for spec in candidates:
             provider = self.providers.get(spec.provider)
             if provider is None:
                 attempts.append(Attempt(spec.name, spec.provider, "error", "provider not configured", 0.0))
                 continue
-            request = dataclasses.replace(request_template, model=spec.model_id)
             retries = self._retries_for(spec.provider)
             for n in range(retries + 1):
-                started = self._clock()
-                try:
-                    completion = provider.complete(request)
-                except ProviderError as exc:
-                    latency_ms = (self._clock() - started) * 1000
-                    timed_out = isinstance(exc, ProviderTimeout)
-                    if timed_out:
-                        self.observe(spec.name, latency_ms)  # slowness is information too
-                    attempts.append(
-                        Attempt(
-                            spec.name,
-                            spec.provider,
-                            "timeout" if timed_out else "error",
-                            _message(exc),
-                            latency_ms,
+                timeout_s = request_template.timeout_s
+                if deadline_s is not None:
+                    left = deadline_s - (self._clock() - begun)
+                    if left <= 0:
+                        attempts.append(
+                            Attempt(spec.name, spec.provider, "timeout", "the deadline was spent", 0.0)
                         )
+                        raise _all_failed(attempts)
+                    timeout_s = min(timeout_s, left)
+                request = dataclasses.replace(request_template, model=spec.model_id, timeout_s=timeout_s)
+                completion, exc = self._try(provider, spec, request, attempts)
+                if completion is not None:
+                    cost = cost_usd(spec, completion.prompt_tokens, completion.completion_tokens)
+                    return RoutedCompletion(
+                        completion=completion, spec=spec, cost_usd=cost, attempts=attempts
                     )
-                    if not exc.retryable or n == retries:
-                        break
-                    delay = self._backoff(n, getattr(exc, "retry_after_s", None))
-                    if delay is None:  # the provider asks for a longer pause than we would wait
-                        break
-                    self._sleep(delay)
-                    continue
-                except Exception as exc:  # an adapter bug must not take the fallback down with it
-                    log.exception("provider %s raised %s", spec.provider, type(exc).__name__)
-                    latency_ms = (self._clock() - started) * 1000
-                    attempts.append(
-                        Attempt(
-                            spec.name, spec.provider, "error", f"unexpected {type(exc).__name__}", latency_ms
-                        )
-                    )
+                if exc is None or not exc.retryable or n == retries:
                     break
-                latency_ms = (self._clock() - started) * 1000
-                self.observe(spec.name, latency_ms)
-                attempts.append(Attempt(spec.name, spec.provider, "ok", None, latency_ms))
-                cost = cost_usd(spec, completion.prompt_tokens, completion.completion_tokens)
-                return RoutedCompletion(completion=completion, spec=spec, cost_usd=cost, attempts=attempts)
-        details = [a.as_dict() for a in attempts]
-        if attempts and all(a.outcome == "timeout" for a in attempts):
-            raise UpstreamTimeout(f"every model timed out ({len(attempts)} attempts)", details=details)
-        raise UpstreamFailed(
-            f"every model failed ({len(attempts)} attempts)" if attempts else "no candidate models",
-            details=details,
-        )
+                delay = self._backoff(n, getattr(exc, "retry_after_s", None))
+                if delay is None:  # the provider asks for a longer pause than we would wait
+                    break
+                if deadline_s is not None:
+                    delay = min(delay, max(0.0, deadline_s - (self._clock() - begun)))
+                self._sleep(delay)
+        raise _all_failed(attempts)
+
+    def _try(
+        self, provider: Provider, spec: ModelSpec, request: CompletionRequest, attempts: list[Attempt]
+    ) -> tuple[Completion | None, ProviderError | None]:
+        """One call, recorded in `attempts`: (completion, None), (None, provider error) or (None, None)."""
+        started = self._clock()
+        try:
+            completion = provider.complete(request)
+        except ProviderError as exc:
+            latency_ms = (self._clock() - started) * 1000
+            timed_out = isinstance(exc, ProviderTimeout)
+            if timed_out:
+                self.observe(spec.name, latency_ms)  # slowness is information too
+            outcome = "timeout" if timed_out else "error"
+            attempts.append(Attempt(spec.name, spec.provider, outcome, _message(exc), latency_ms))
+            return None, exc
+        except Exception as exc:  # an adapter bug must not take the fallback down with it
+            log.exception("provider %s raised %s", spec.provider, type(exc).__name__)
+            latency_ms = (self._clock() - started) * 1000
+            error = f"unexpected {type(exc).__name__}"
+            attempts.append(Attempt(spec.name, spec.provider, "error", error, latency_ms))
+            return None, None
+        latency_ms = (self._clock() - started) * 1000
+        self.observe(spec.name, latency_ms)
+        attempts.append(Attempt(spec.name, spec.provider, "ok", None, latency_ms))
+        return completion, None
 
     def _retries_for(self, provider: str) -> int:
         try:
@@ -315,6 +336,15 @@ class Router:
                 return None
             delay = max(delay, retry_after_s)
         return delay
+
+
+def _all_failed(attempts: list[Attempt]) -> UpstreamFailed:
+    """504 when every attempt timed out, 502 otherwise; each attempt in the details."""
+    details = [a.as_dict() for a in attempts]
+    if attempts and all(a.outcome == "timeout" for a in attempts):
+        return UpstreamTimeout(f"every model timed out ({len(attempts)} attempts)", details=details)
+    summary = f"every model failed ({len(attempts)} attempts)" if attempts else "no candidate models"
+    return UpstreamFailed(summary, details=details)
 
 
 def _describe(excluded: Mapping[str, Any]) -> str:

@@ -91,6 +91,8 @@ def complete_structured(
     candidates: list[ModelSpec],
     schema: Mapping[str, Any],
     max_attempts: int = 3,
+    *,
+    deadline_s: float | None = None,
 ) -> tuple[RoutedCompletion, Any, int]:
     """Ask, validate, and ask again with the error, up to `max_attempts` rounds.
 
@@ -98,6 +100,7 @@ def complete_structured(
     the returned completion's `cost_usd` and `attempts` cover all rounds. After the last failed
     round: InvalidInput (422) on "schema" whose message and details carry the last validation
     error and what the rounds cost. Upstream failures (502/504) propagate from the router.
+    `deadline_s` bounds all rounds together (see Router.complete).
     """
     check_schema(schema)
     if max_attempts < 1:
@@ -106,8 +109,10 @@ def complete_structured(
     spent = 0.0
     all_attempts: list[Any] = []
     error = ""
+    begun = router.clock()
     for round_no in range(1, max_attempts + 1):
-        routed = router.complete(current, candidates)
+        left = None if deadline_s is None else deadline_s - (router.clock() - begun)
+        routed = router.complete(current, candidates, deadline_s=left)
         spent += routed.cost_usd
         all_attempts.extend(routed.attempts)
         value, problem = validate_output(routed.completion.text, schema)

@@ -269,10 +269,47 @@ def test_an_adapter_bug_does_not_stop_the_fallback() -> None:
 
 
 def test_latency_comes_from_the_clock_and_feeds_the_p95() -> None:
-    ticks = iter([0.0, 0.25, 1.0, 1.5])
+    ticks = iter([0.0, 0.0, 0.25, 1.0, 1.5])  # begin, call start, call end
     router, _ = _two_provider_router(
         DeterministicProvider(), DeterministicProvider(), clock=lambda: next(ticks), min_observations=1
     )
     routed = router.complete(_template(), router.candidates(RoutingPolicy(), 10, 10))
     assert routed.attempts[0].latency_ms == 250.0
     assert router.observed_p95_ms("m1") == 250.0
+
+
+class _Clock:
+    """A fake clock that the fake provider advances, so deadlines are exact."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _SlowProvider(DeterministicProvider):
+    def __init__(self, clock: _Clock, seconds: float) -> None:
+        super().__init__({"echo": ProviderTimeout("slow")})
+        self.clock, self.seconds = clock, seconds
+
+    def complete(self, request: CompletionRequest) -> Any:
+        self.clock.now += min(self.seconds, request.timeout_s)
+        return super().complete(request)
+
+
+def test_a_deadline_bounds_retries_and_fallbacks() -> None:
+    clock = _Clock()
+    slow = _SlowProvider(clock, seconds=4.0)
+    second = DeterministicProvider()
+    router, _ = _two_provider_router(slow, second, clock=clock, max_retries=5)
+    with pytest.raises(UpstreamTimeout) as info:
+        router.complete(
+            CompletionRequest(model="", prompt="x", timeout_s=4.0),
+            router.candidates(RoutingPolicy(), 10, 10),
+            deadline_s=10.0,
+        )
+    # tries at t=0 (4 s), t=4 (4 s), t=8 (cut to the 2 s left), then nothing starts
+    assert [c.timeout_s for c in slow.calls] == [4.0, 4.0, 2.0]
+    assert info.value.details[-1]["error"] == "the deadline was spent"
+    assert second.calls == []

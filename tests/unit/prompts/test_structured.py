@@ -196,3 +196,13 @@ def test_builtin_catalogue_json_model_works_end_to_end() -> None:
     request = CompletionRequest(model="", prompt=f"Schema: {json.dumps(PERSON)}", timeout_s=5)
     routed, value, _ = complete_structured(router, request, cands, PERSON)
     assert routed.spec.name == "det-json" and value["age"] == 0
+
+
+def test_a_spent_deadline_stops_before_any_call() -> None:
+    from optiloop.errors import UpstreamTimeout
+
+    provider = DeterministicProvider()
+    router, cands = _router(provider)
+    with pytest.raises(UpstreamTimeout):
+        complete_structured(router, _request(), cands, PERSON, deadline_s=0.0)
+    assert provider.calls == []
