@@ -31,7 +31,8 @@ PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = "3.11"
 
 LAYERS: dict[str, str] = {
-    "core": "the optiloop package and its runtime dependencies (fastapi, pydantic, numpy, threadpoolctl)",
+    "core": "the optiloop package and its runtime dependencies (fastapi, pydantic, numpy, threadpoolctl, "
+    "jinja2, jsonschema, httpx, sacrebleu, rouge-score + nltk)",
     "aws": "Mangum and Powertools (logger, tracer, metrics, batch, idempotency)",
 }
 # function -> (layers it uses, whether it serves HTTP)
@@ -42,6 +43,10 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "ingest": (("core", "aws"), True),
     "coverage": (("core", "aws"), True),
     "audit": (("core", "aws"), True),
+    "prompts": (("core", "aws"), True),
+    "approvals": (("core", "aws"), True),
+    "evals": (("core", "aws"), True),
+    "generate": (("core", "aws"), True),
     "ingest_queue": (("core", "aws"), False),
     "retrain_check": (("core", "aws"), False),
     "workflow_steps": (("core", "aws"), False),
@@ -59,6 +64,10 @@ FORBIDDEN: dict[str, str] = {
 # needs botocore), so they are pruned after install.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six")
 SKIP_DIRS = {"__pycache__"}
+# Pure-Python requirements published as an sdist only. `pip install --platform` refuses sources, so
+# each is first built into a py3-none-any wheel here (`pip wheel --no-deps`: it runs no code of
+# ours on the target and the result is platform-independent), then installed from that wheel.
+SOURCE_ONLY = ("rouge-score",)
 
 
 def normalise(name: str) -> str:
@@ -209,15 +218,42 @@ def compile_bytecode(tree: Path) -> bool:
     return True
 
 
+def pinned(requirements: Path, names: Iterable[str]) -> list[str]:
+    """The `name==version` lines of `requirements` for the given distributions."""
+    wanted = {normalise(n) for n in names}
+    out = []
+    for line in requirements.read_text().splitlines():
+        spec = line.split("#", 1)[0].strip()
+        if spec and normalise(re.split(r"[=<>!~\[; ]", spec, maxsplit=1)[0]) in wanted:
+            out.append(spec)
+    return out
+
+
+def build_source_wheels(requirements: Path, wheels: Path, pip: Sequence[str]) -> list[str]:
+    """Local py3-none-any wheels for the SOURCE_ONLY pins of `requirements`; returns those pins."""
+    specs = pinned(requirements, SOURCE_ONLY)
+    if specs:
+        wheels.mkdir(parents=True, exist_ok=True)
+        quiet = ["--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "wheel", *quiet, "--no-deps", "-w", str(wheels), *specs], check=True)
+        bad = [w.name for w in wheels.glob("*.whl") if not w.name.endswith("-py3-none-any.whl")]
+        if bad:
+            raise RuntimeError(f"{bad}: SOURCE_ONLY packages must build pure-Python wheels")
+    return specs
+
+
 def build_layer(name: str, out: Path, pip: Sequence[str]) -> Path:
     site = out / "layers" / name / "python"
     shutil.rmtree(site.parent, ignore_errors=True)
     site.mkdir(parents=True)
+    requirements = ROOT / "layers" / name / "requirements.txt"
+    wheels = out / "wheels" / name
+    local = ["--find-links", str(wheels)] if build_source_wheels(requirements, wheels, pip) else []
     cmd = [
         *pip, "install", "--quiet", "--disable-pip-version-check", "--no-compile",
         "--target", str(site), "--platform", PLATFORM, "--implementation", "cp",
         "--python-version", PYTHON_VERSION, "--only-binary=:all:", "--upgrade",
-        "-r", str(ROOT / "layers" / name / "requirements.txt"),
+        *local, "-r", str(requirements),
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
     pruned = prune(site, RUNTIME_PROVIDED)
