@@ -52,6 +52,8 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "keys",
         "prompts",
         "approvals",
+        "evals",
+        "generate",
     )
 )
 
@@ -84,6 +86,8 @@ def create_app(
     # non-JSON type is a 415 in RequestGuard). Auth is by header, never by cookie, so this opens no
     # cross-site request forgery.
     app = FastAPI(title="OptiLoop", version=__version__, description=DESCRIPTION, strict_content_type=False)
+    if deps.models_file is None:
+        deps.models_file = settings.models_file
     app.state.deps = deps
     app.state.settings = settings
     install_error_handlers(app)

@@ -340,7 +340,14 @@ class Router:
 
 def _all_failed(attempts: list[Attempt]) -> UpstreamFailed:
     """504 when every attempt timed out, 502 otherwise; each attempt in the details."""
-    details = [a.as_dict() for a in attempts]
+    details = [
+        {
+            "field": f"attempts[{i}]",
+            "reason": f"{a.model} via {a.provider}: {a.outcome}" + (f" ({a.error})" if a.error else ""),
+            **a.as_dict(),
+        }
+        for i, a in enumerate(attempts)
+    ]
     if attempts and all(a.outcome == "timeout" for a in attempts):
         return UpstreamTimeout(f"every model timed out ({len(attempts)} attempts)", details=details)
     summary = f"every model failed ({len(attempts)} attempts)" if attempts else "no candidate models"

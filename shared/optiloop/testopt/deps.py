@@ -7,6 +7,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from optiloop.store.ports import BlobStore, Store
 
@@ -34,3 +36,7 @@ class Deps:
     blobs: BlobStore
     clock: Callable[[], str] = utc_now
     ids: Callable[[str], str] = field(default=new_id)
+    # generate/evals: the model catalogue file (None: the built-in deterministic one), and a ready
+    # gateway that tests inject instead (None: built from the catalogue on first use)
+    models_file: Path | None = None
+    gateway: Any = None

@@ -245,7 +245,16 @@ def test_every_failure_a_timeout_is_504_with_each_attempt() -> None:
     assert [(d["model"], d["outcome"]) for d in info.value.details] == [("m1", "timeout")] * 2 + [
         ("m2", "timeout")
     ] * 2
-    assert set(info.value.details[0]) == {"model", "provider", "outcome", "error", "latency_ms"}
+    assert set(info.value.details[0]) == {
+        "field",
+        "reason",
+        "model",
+        "provider",
+        "outcome",
+        "error",
+        "latency_ms",
+    }
+    assert info.value.details[0]["field"] == "attempts[0]"
 
 
 def test_mixed_failures_are_502() -> None:

@@ -1,0 +1,76 @@
+"""Request models of the generate and evals routers (shape only; content checks are in the core)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from optiloop.api.models.common import RequestModel
+from optiloop.api.models.prompts import DecodingIn
+
+Id = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class PromptRef(RequestModel):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    label: Annotated[str, Field(min_length=1, max_length=50)] = "prod"
+
+
+class PolicyIn(RequestModel):
+    route: Literal["cost_first", "quality_first"] | None = None
+    max_p95_latency_ms: Annotated[float, Field(gt=0)] | None = None
+    max_cost_usd: Annotated[float, Field(ge=0)] | None = None
+    min_quality: Annotated[float, Field(ge=0, le=1)] | None = None
+
+
+class GuardrailsIn(RequestModel):
+    pii: Literal["redact", "block", "flag", "off"] = "redact"
+    injection: Literal["block", "flag", "off"] = "block"
+
+
+class CacheIn(RequestModel):
+    enabled: bool = True
+    ttl_s: Annotated[int, Field(ge=1, le=30 * 24 * 3600)] | None = None
+
+
+class GenerateIn(RequestModel):
+    project_id: Id | None = None
+    prompt_version_id: Id | None = None
+    prompt: PromptRef | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
+    schema_: Annotated[dict[str, Any] | None, Field(alias="schema")] = None
+    decoding: DecodingIn | None = None
+    policy: PolicyIn | None = None
+    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    guardrails: GuardrailsIn | None = None
+    cache: CacheIn | None = None
+
+
+class PurgeIn(RequestModel):
+    project_id: Id
+    prompt_version_id: Id | None = None
+
+
+class DatasetCreate(RequestModel):
+    project_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=10_000)] = ""
+
+
+class JudgeIn(RequestModel):
+    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    criteria: Annotated[str, Field(max_length=2_000)] | None = None
+
+
+class EvalRunIn(RequestModel):
+    prompt_version_id: Id
+    dataset_id: Id
+    metrics: list[str] = Field(default_factory=lambda: ["exact_match"], min_length=1, max_length=10)
+    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    policy: PolicyIn | None = None
+    judge: JudgeIn | None = None
+    compare_to: Literal["dev", "staging", "prod"] | None = "prod"

@@ -1,0 +1,118 @@
+"""Golden-set datasets and evaluation runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from optiloop.api.models.generate import DatasetCreate, EvalRunIn
+from optiloop.api.params import ProjectId
+from optiloop.api.security import current_principal, get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.prompts import datasets, evals
+from optiloop.testopt.deps import Deps
+
+router = APIRouter(tags=["evals"])
+EntityId = Annotated[str, Path(min_length=1, max_length=100)]
+JSONL = ("application/x-ndjson", "application/jsonl")
+
+
+@router.post("/v1/datasets", status_code=201)
+def create_dataset(
+    body: DatasetCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return datasets.create_dataset(deps, who, body.project_id, body.name, body.description)
+
+
+@router.get("/v1/projects/{project_id}/datasets")
+def list_datasets(
+    project_id: ProjectId,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_READ)),
+) -> dict[str, Any]:
+    return {"items": datasets.list_datasets(deps, project_id, limit)}
+
+
+@router.get("/v1/datasets/{dataset_id}")
+def get_dataset(
+    dataset_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return datasets.get_dataset(deps, who, dataset_id)
+
+
+@router.post(
+    "/v1/datasets/{dataset_id}/examples",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "properties": {"examples": {"type": "array"}}}
+                },
+                "application/x-ndjson": {"schema": {"type": "string", "description": "one example per line"}},
+            }
+        }
+    },
+)
+async def add_examples(
+    dataset_id: EntityId,
+    request: Request,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """`{"examples": [...]}` as JSON, or JSON Lines (one example per line) as application/x-ndjson."""
+    raw = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype in JSONL:
+        examples: Any = datasets.parse_jsonl(raw)
+    else:
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(FieldProblem("body", f"not valid JSON: {exc.msg}")) from None
+        if not isinstance(body, dict) or set(body) != {"examples"}:
+            raise InvalidInput(FieldProblem("examples", 'send {"examples": [...]} or JSON Lines'))
+        examples = body["examples"]
+    return await run_in_threadpool(datasets.add_examples, deps, who, dataset_id, examples)
+
+
+@router.get("/v1/datasets/{dataset_id}/examples")
+def list_examples(
+    dataset_id: EntityId,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    ds = datasets.get_dataset(deps, who, dataset_id)
+    items = list(datasets.iter_examples(deps, ds))[offset : offset + limit]
+    return {"items": items, "total": ds["example_count"]}
+
+
+@router.post("/v1/evals/run", status_code=201)
+def run_eval(
+    body: EvalRunIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return evals.run_eval(deps, who, body.model_dump(exclude_none=True) | {"compare_to": body.compare_to})
+
+
+@router.get("/v1/evals/{eval_run_id}")
+def get_eval(
+    eval_run_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return evals.get_eval(deps, who, eval_run_id)
+
+
+@router.get("/v1/evals/{eval_run_id}/results")
+def eval_results(
+    eval_run_id: EntityId,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return {"items": evals.eval_results(deps, who, eval_run_id, limit, offset)}

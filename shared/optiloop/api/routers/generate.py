@@ -1,0 +1,67 @@
+"""`POST /v1/generate`, its traces and the response cache."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from optiloop.api.models.generate import GenerateIn, PurgeIn
+from optiloop.api.params import ProjectId
+from optiloop.api.security import current_principal, get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.auth.roles import authorize
+from optiloop.prompts import cache, traces
+from optiloop.prompts.generate import generate
+from optiloop.testopt.deps import Deps
+from optiloop.testopt.projects import get_project
+
+router = APIRouter(tags=["generate"])
+
+
+@router.post("/v1/generate")
+def generate_route(
+    body: GenerateIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return generate(deps, who, body.model_dump(exclude_none=True, by_alias=True))
+
+
+@router.get("/v1/traces/{trace_id}")
+def get_trace(
+    trace_id: Annotated[str, Path(min_length=1, max_length=100)],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return traces.get_trace(deps, who, trace_id)
+
+
+@router.get("/v1/projects/{project_id}/traces")
+def list_traces(
+    project_id: ProjectId,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[
+        str | None, Query(max_length=200, description="the cursor of the last trace seen")
+    ] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.TRACE_READ)),
+) -> dict[str, Any]:
+    get_project(deps, project_id)
+    items = traces.list_traces(deps, project_id, limit, before)
+    return {"items": items, "next_before": items[-1]["cursor"] if len(items) == limit else None}
+
+
+@router.post("/v1/cache/purge")
+def purge_cache(
+    body: PurgeIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    authorize(who, Action.CACHE_PURGE, body.project_id)
+    get_project(deps, body.project_id)
+    removed = cache.purge(deps, body.project_id, body.prompt_version_id)
+    deps.store.audit.append(
+        principal=who.name,
+        action="cache.purged",
+        project_id=body.project_id,
+        target=body.prompt_version_id or body.project_id,
+        details={"removed": removed, "key_id": who.key_id},
+    )
+    return {"removed": removed}

@@ -1,0 +1,258 @@
+"""`generate`: resolve a prompt version, guard the input, render, call a model, guard the output,
+account for cost, cache and trace — the one path every production prompt call takes.
+
+Order matters: guardrails see the caller's variables before rendering (the template body is
+reviewed, approved content; the variables are not), the cache is consulted only after the input
+passed the guards (a blocked input must stay blocked even if an identical prompt was once
+answered), and the trace stores redacted text only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import Any
+
+from optiloop.auth.principal import Principal
+from optiloop.auth.roles import Action, authorize
+from optiloop.errors import FieldProblem, InvalidInput, UpstreamFailed
+from optiloop.prompts import cache, library, traces
+from optiloop.prompts.deployments import get_deployment
+from optiloop.prompts.generation import call_model, gateway, policy_of
+from optiloop.prompts.guardrails import GuardConfig, check_input, check_output, redact
+from optiloop.prompts.providers.port import Decoding
+from optiloop.prompts.records import PromptVersion
+from optiloop.prompts.structured import check_schema
+from optiloop.prompts.templates import compile_template
+from optiloop.prompts.tokens import estimate_tokens
+from optiloop.testopt.deps import Deps
+
+SCHEMA_INSTRUCTION = "\n\nRespond with JSON only, one value that validates against this JSON Schema:\n"
+
+
+class GuardrailBlocked(InvalidInput):
+    """The input tripped a guardrail set to block (HTTP 422, with the findings, never the text)."""
+
+    code = "guardrail_blocked"
+
+
+def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    version, overrides, label = _resolve(deps, who, req)
+    if req.get("project_id") not in (None, version.project_id):
+        raise InvalidInput(FieldProblem("project_id", "the prompt version belongs to another project"))
+    authorize(who, Action.GENERATE, version.project_id)
+    guard_cfg = _guard_config(req.get("guardrails"))
+    variables = req.get("variables") or {}
+    template = compile_template(version.body, version.variables, version.defaults)
+
+    strings = {k: v for k, v in variables.items() if isinstance(v, str)}
+    verdict_in = check_input(strings, guard_cfg)
+    if verdict_in.action == "block":
+        raise GuardrailBlocked(
+            [
+                FieldProblem(f"variables.{f.field}", f"{f.kind} detected (score {f.score:.2f})")
+                for f in verdict_in.findings
+                if f.kind == "injection" or guard_cfg.pii == "block"
+            ]
+            or [FieldProblem("variables", verdict_in.reason or "")],
+            message=f"guardrails blocked the input: {verdict_in.reason}",
+        )
+    safe_vars = {**variables, **verdict_in.texts} if verdict_in.action == "redact" else variables
+    prompt = template.render(safe_vars, overrides)
+
+    schema = req.get("schema")
+    if schema is not None:
+        check_schema(schema)
+        prompt += SCHEMA_INSTRUCTION + json.dumps(schema, sort_keys=True)
+    decoding = _decoding(version, req.get("decoding"))
+    gw = gateway(deps)
+    candidates = gw.router.candidates(
+        policy_of(deps, req.get("policy")),
+        estimate_tokens(prompt),
+        decoding.max_tokens,
+        req.get("provider"),
+        req.get("model") or version.model,
+    )
+    cache_cfg = req.get("cache") or {}
+    use_cache = cache_cfg.get("enabled", True)
+    key = cache.cache_key(version.project_id, prompt, candidates[0].name, asdict(decoding), schema)
+    hit = cache.lookup(deps, key) if use_cache else None
+    if hit is not None:
+        out, parsed, call_meta = (
+            hit["output"],
+            hit.get("parsed"),
+            {**hit["call"], "cost_usd": 0.0, "latency_ms": 0.0},
+        )
+        attempts: list[dict[str, Any]] = []
+    else:
+        call = call_model(deps, prompt=prompt, decoding=decoding, schema=schema, candidates=candidates)
+        out, parsed, attempts = call.text, call.parsed, call.attempts
+        call_meta = {
+            "model": call.model,
+            "provider": call.provider,
+            "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens,
+            "cost_usd": call.cost_usd,
+            "latency_ms": call.latency_ms,
+        }
+
+    verdict_out = check_output(out, guard_cfg)
+    if verdict_out.action == "block":
+        _trace(
+            deps,
+            who,
+            version,
+            label,
+            prompt,
+            variables,
+            out,
+            call_meta,
+            verdict_in,
+            verdict_out,
+            attempts,
+            started,
+            cached=hit is not None,
+            blocked=True,
+        )
+        raise UpstreamFailed(
+            f"the model's output was blocked by guardrails: {verdict_out.reason}",
+            details=[{"field": "output", "reason": f.kind} for f in verdict_out.findings],
+        )
+    if verdict_out.action == "redact":
+        out = verdict_out.text
+    if hit is None and use_cache:
+        ttl = _ttl(cache_cfg.get("ttl_s"))
+        cache.store(
+            deps,
+            version.project_id,
+            key,
+            {"output": out, "parsed": parsed, "call": call_meta, "prompt_version_id": version.id},
+            ttl,
+        )
+    trace_id = _trace(
+        deps,
+        who,
+        version,
+        label,
+        prompt,
+        variables,
+        out,
+        call_meta,
+        verdict_in,
+        verdict_out,
+        attempts,
+        started,
+        cached=hit is not None,
+        blocked=False,
+    )
+    total_ms = (time.perf_counter() - started) * 1000
+    result: dict[str, Any] = {
+        "output": out,
+        "metrics": {
+            "latency_ms": round(total_ms, 3),
+            "provider_latency_ms": round(call_meta["latency_ms"], 3),
+            "tokens": {"prompt": call_meta["prompt_tokens"], "completion": call_meta["completion_tokens"]},
+            "cost_usd": call_meta["cost_usd"],
+        },
+        "trace_id": trace_id,
+        "model": call_meta["model"],
+        "provider": call_meta["provider"],
+        "prompt_version_id": version.id,
+        "cached": hit is not None,
+        "guardrails": {"input": verdict_in.action, "output": verdict_out.action},
+    }
+    if schema is not None:
+        result["parsed"] = parsed
+    return result
+
+
+def _resolve(
+    deps: Deps, who: Principal, req: dict[str, Any]
+) -> tuple[PromptVersion, dict[str, Any], str | None]:
+    if req.get("prompt_version_id"):
+        if req.get("prompt"):
+            raise InvalidInput(FieldProblem("prompt", "give prompt_version_id or prompt, not both"))
+        return library.get_version(deps, who, req["prompt_version_id"], Action.GENERATE), {}, None
+    ref = req.get("prompt")
+    if not isinstance(ref, dict) or not ref.get("name") or not req.get("project_id"):
+        raise InvalidInput(
+            FieldProblem(
+                "prompt_version_id", 'give prompt_version_id, or project_id with prompt {"name", "label"}'
+            )
+        )
+    prompt = library.find_prompt(deps, who, req["project_id"], ref["name"])
+    label = ref.get("label") or "prod"
+    dep = get_deployment(deps, prompt.id, label)
+    return library.get_version(deps, who, dep.version_id, Action.GENERATE), dep.overrides, label
+
+
+def _decoding(version: PromptVersion, raw: dict[str, Any] | None) -> Decoding:
+    merged = {**version.decoding, **{k: v for k, v in (raw or {}).items() if v is not None}}
+    return Decoding(**{k: merged[k] for k in ("temperature", "top_p", "max_tokens") if k in merged})
+
+
+def _guard_config(raw: dict[str, Any] | None) -> GuardConfig:
+    if raw is None:
+        return GuardConfig()
+    try:
+        return GuardConfig(**raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(FieldProblem("guardrails", str(exc))) from None
+
+
+def _ttl(raw: Any) -> int:
+    if raw is None:
+        return cache.DEFAULT_TTL_S
+    if not isinstance(raw, int) or isinstance(raw, bool) or not 1 <= raw <= cache.MAX_TTL_S:
+        raise InvalidInput(FieldProblem("cache.ttl_s", f"an integer from 1 to {cache.MAX_TTL_S}"))
+    return raw
+
+
+def _trace(
+    deps: Deps,
+    who: Principal,
+    version: PromptVersion,
+    label: str | None,
+    prompt: str,
+    variables: dict[str, Any],
+    output: str,
+    call: dict[str, Any],
+    verdict_in: Any,
+    verdict_out: Any,
+    attempts: list[dict[str, Any]],
+    started: float,
+    *,
+    cached: bool,
+    blocked: bool,
+) -> str:
+    trace_id = deps.ids("trc")
+    traces.save(
+        deps,
+        {
+            "id": trace_id,
+            "project_id": version.project_id,
+            "at": deps.clock(),
+            "principal": who.name,
+            "key_id": who.key_id,
+            "prompt_id": version.prompt_id,
+            "prompt_version_id": version.id,
+            "version": version.version,
+            "label": label,
+            "model": call["model"],
+            "provider": call["provider"],
+            "tokens": {"prompt": call["prompt_tokens"], "completion": call["completion_tokens"]},
+            "cost_usd": call["cost_usd"],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            "provider_latency_ms": call["latency_ms"],
+            "cached": cached,
+            "blocked": blocked,
+            "attempts": attempts,
+            "guardrails": {"input": verdict_in.as_dict(), "output": verdict_out.as_dict()},
+            "variables": {k: redact(v) if isinstance(v, str) else v for k, v in variables.items()},
+            "prompt": redact(prompt),
+            "output": redact(output),
+        },
+    )
+    return trace_id
