@@ -13,6 +13,7 @@ import json
 import time
 from typing import Any
 
+from optiloop.errors import Conflict
 from optiloop.store.records import Doc
 from optiloop.testopt.deps import Deps
 
@@ -39,10 +40,13 @@ def store(deps: Deps, project_id: str, key: str, entry: dict[str, Any], ttl_s: i
     """Last writer wins: two requests that missed at once computed equally valid answers."""
     doc = Doc(kind="cache", id=key, scope=project_id, sort=key, data=entry, expires_at=time.time() + ttl_s)
     current = deps.store.docs.get("cache", key)
-    if current is None:
-        deps.store.docs.create(doc)
-    else:
-        deps.store.docs.replace(doc, current.rev)
+    try:
+        if current is None:
+            deps.store.docs.create(doc)
+        else:
+            deps.store.docs.replace(doc, current.rev)
+    except Conflict:  # another request stored its answer in between: keep that one
+        pass
 
 
 def purge(deps: Deps, project_id: str, prompt_version_id: str | None = None) -> int:
