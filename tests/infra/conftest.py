@@ -25,6 +25,15 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_DEPRECATED", "quiet")
 
 TENANTS = ("acme", "globex")
+# acme runs the built-in deterministic catalogue; globex brings a model catalogue with Bedrock models
+# (a foundation model, a cross-region profile, one in another region) and a keyed provider, so the
+# catalogue-driven grants, the bundling and the secret wiring are all in the synthesized templates.
+MODELS_FILE = "tests/infra/models_catalogue.json"
+GATEWAY_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:optiloop/globex/gateway-AbCdEf"
+CONFIGS: dict[str, dict[str, Any]] = {
+    "acme": {},
+    "globex": {"models_file": MODELS_FILE, "provider_secrets": (("GATEWAY_API_KEY", GATEWAY_SECRET),)},
+}
 
 
 @dataclass
@@ -53,7 +62,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     outdir = tmp_path_factory.mktemp("cdk.out")
     # placeholder layers: a built build/layers/ would be hashed and copied (~100 MB) on every run
     app, stages = build_app(
-        [TenantConfig(t) for t in TENANTS], outdir=str(outdir), context={"optiloop:layers": "placeholder"}
+        [TenantConfig(t, **CONFIGS[t]) for t in TENANTS],
+        outdir=str(outdir),
+        context={"optiloop:layers": "placeholder"},
     )
     out, findings = synth_and_check(app)
     templates = {}

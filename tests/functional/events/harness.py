@@ -34,7 +34,17 @@ ROOT = EVENTS.parents[2]
 if str(ROOT) not in sys.path:  # `functions` is a top-level package of the repository, not installed
     sys.path.insert(0, str(ROOT))
 ADMIN_TOKEN = "lambda-admin-token-0123456789"
-HTTP_FUNCTIONS = ("projects", "suggest", "ingest", "coverage", "audit")
+HTTP_FUNCTIONS = (
+    "projects",
+    "suggest",
+    "ingest",
+    "coverage",
+    "audit",
+    "prompts",
+    "approvals",
+    "evals",
+    "generate",
+)
 REGION = "eu-west-1"
 AWS_TABLE = "optiloop-test"
 AWS_BUCKET = "optiloop-test-artifacts"
@@ -142,7 +152,10 @@ def logs_to_stdout(modules: Iterable[ModuleType]) -> None:
     for mod in modules:
         handler = mod.tools.logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stdout)
+            if getattr(handler.stream, "closed", False):  # an earlier test's capture: cannot be flushed
+                handler.stream = sys.stdout
+            else:
+                handler.setStream(sys.stdout)
 
 
 def load_event(name: str, **subs: str) -> dict[str, Any]:
@@ -164,6 +177,72 @@ def load_event(name: str, **subs: str) -> dict[str, Any]:
             base64.b64encode(fill(base64.b64decode(body).decode()).encode()).decode() if b64 else fill(body)
         )
     return event
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    content_type: str = "application/json",
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A REST proxy event for any route, on a recorded fixture's envelope (the JSON fixtures script the
+    test-optimisation loop only). `resource` and `pathParameters` come from the CDK route table
+    (infra_cdk/routes.py, plain data), so a path the table does not know fails here, as API Gateway
+    would refuse it; a dict body is sent as JSON, a str as is."""
+    from infra_cdk.routes import ROUTES
+
+    resource, params = _route_of(method, path, [(r.method, r.path) for r in ROUTES])
+    event = load_event("healthz")
+    headers = dict(event["headers"])
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        headers["Content-Type"] = content_type
+        body = body if isinstance(body, str) else json.dumps(body)
+    event.update(
+        resource=resource,
+        path=path,
+        httpMethod=method,
+        headers=headers,
+        multiValueHeaders={k: [v] for k, v in headers.items()},
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        pathParameters=params or None,
+        body=body,
+        isBase64Encoded=False,
+    )
+    event["requestContext"].update(
+        httpMethod=method, resourcePath=resource, path=f"/prod{path}", requestId=str(uuid.uuid4())
+    )
+    return event
+
+
+def _route_of(method: str, path: str, routes: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+    """The route template a concrete path matches, literal segments first (as API Gateway picks
+    `/v1/evals/run` over `/v1/evals/{eval_run_id}`), and the path parameters it binds."""
+    parts = path.strip("/").split("/")
+    best: tuple[int, str, dict[str, str]] | None = None
+    for verb, template in routes:
+        tparts = template.strip("/").split("/")
+        if verb != method or len(tparts) != len(parts):
+            continue
+        params: dict[str, str] = {}
+        literal = 0
+        for t, p in zip(tparts, parts, strict=True):
+            if t.startswith("{") and t.endswith("}"):
+                params[t[1:-1]] = p
+            elif t == p:
+                literal += 1
+            else:
+                break
+        else:
+            if best is None or literal > best[0]:
+                best = (literal, template, params)
+    assert best is not None, f"no route {method} {path} in infra_cdk/routes.py"
+    return best[1], best[2]
 
 
 def invoke(handler: Any, event: dict[str, Any], function_name: str = "optiloop-test") -> dict[str, Any]:
