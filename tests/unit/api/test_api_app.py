@@ -19,6 +19,8 @@ from optiloop.errors import (
     PayloadTooLarge,
     Unauthorized,
     Unsatisfiable,
+    UpstreamFailed,
+    UpstreamTimeout,
 )
 from optiloop.testopt.deps import Deps
 
@@ -56,6 +58,10 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "audit",
         "keys",
         "health",
+        "prompts",
+        "approvals",
+        "evals",
+        "generate",
     }
 
 
@@ -70,6 +76,8 @@ def test_status_mapping() -> None:
         (Forbidden("x"), 403),
         (PayloadTooLarge("x"), 413),
         (NotImplementedYet("x"), 501),
+        (UpstreamFailed("x"), 502),
+        (UpstreamTimeout("x"), 504),
     ]
     for exc, status in cases:
         assert status_of(exc) == status
