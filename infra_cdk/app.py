@@ -84,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(fine for synth and tests, NOT for deploy: run `make layers` first)",
             file=sys.stderr,
         )
-    app, _ = build_app([config], outdir=args.outdir, context=context)
+    try:
+        app, _ = build_app([config], outdir=args.outdir, context=context)
+    except TenantError as exc:  # e.g. the model catalogue, checked when the stack is built
+        print(f"optiloop: {exc}", file=sys.stderr)
+        return 2
     outdir, findings = synth_and_check(app)
     for finding in findings:
         print(finding, file=sys.stderr)

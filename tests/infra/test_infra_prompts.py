@@ -224,3 +224,10 @@ def test_dashboard_shows_generate_and_eval_durations(synth: Any) -> None:
     }
     assert names("Eval run duration (ms)") == {("EvalRunLatency", "evals")}
     assert widgets["Eval run duration (ms)"]["annotations"]["horizontal"][0]["value"] == 29_000
+
+
+def test_app_reports_a_catalogue_problem_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from infra_cdk.app import main
+
+    assert main(["-c", "tenant=acme", "-c", f"models_file={MODELS_FILE}"]) == 2
+    assert "GATEWAY_API_KEY" in capsys.readouterr().err  # the keyed provider has no secret
