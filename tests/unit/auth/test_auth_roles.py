@@ -16,8 +16,19 @@ READS = {
     Action.TEST_READ,
     Action.COVERAGE_READ,
     Action.AUDIT_READ,
+    Action.PROMPT_READ,
+    Action.TRACE_READ,
 }
-CONTRIB = READS | {Action.TEST_SUGGEST, Action.RUN_INGEST, Action.PROJECT_CREATE}
+CONTRIB = READS | {
+    Action.TEST_SUGGEST,
+    Action.RUN_INGEST,
+    Action.PROJECT_CREATE,
+    Action.PROMPT_WRITE,
+    Action.APPROVAL_SUBMIT,
+    Action.DEPLOY,  # protected environments still need an approved version
+    Action.EVAL_RUN,
+    Action.GENERATE,
+}
 ADMIN = set(Action)
 EXPECTED = {"viewer": READS, "contributor": CONTRIB, "admin": ADMIN, "owner": ADMIN}
 
