@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from optiloop.auth.principal import Principal
@@ -20,7 +20,7 @@ from optiloop.errors import FieldProblem, InvalidInput, UpstreamFailed
 from optiloop.prompts import cache, library, traces
 from optiloop.prompts.deployments import get_deployment
 from optiloop.prompts.generation import call_model, gateway, policy_of
-from optiloop.prompts.guardrails import GuardConfig, check_input, check_output, redact
+from optiloop.prompts.guardrails import GuardConfig, GuardVerdict, check_input, check_output, redact
 from optiloop.prompts.providers.port import Decoding
 from optiloop.prompts.records import PromptVersion
 from optiloop.prompts.structured import check_schema
@@ -37,6 +37,16 @@ class GuardrailBlocked(InvalidInput):
     code = "guardrail_blocked"
 
 
+@dataclass
+class _Answer:
+    output: str
+    parsed: Any
+    call: dict[str, Any]  # model, provider, tokens, cost_usd, latency_ms
+    attempts: list[dict[str, Any]]
+    cached: bool
+    cache_key: str
+
+
 def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     version, overrides, label = _resolve(deps, who, req)
@@ -46,126 +56,99 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     guard_cfg = _guard_config(req.get("guardrails"))
     variables = req.get("variables") or {}
     template = compile_template(version.body, version.variables, version.defaults)
-
-    strings = {k: v for k, v in variables.items() if isinstance(v, str)}
-    verdict_in = check_input(strings, guard_cfg)
-    if verdict_in.action == "block":
-        raise GuardrailBlocked(
-            [
-                FieldProblem(f"variables.{f.field}", f"{f.kind} detected (score {f.score:.2f})")
-                for f in verdict_in.findings
-                if f.kind == "injection" or guard_cfg.pii == "block"
-            ]
-            or [FieldProblem("variables", verdict_in.reason or "")],
-            message=f"guardrails blocked the input: {verdict_in.reason}",
-        )
+    verdict_in = _guard_input(variables, guard_cfg)
     safe_vars = {**variables, **verdict_in.texts} if verdict_in.action == "redact" else variables
     prompt = template.render(safe_vars, overrides)
-
     schema = req.get("schema")
     if schema is not None:
         check_schema(schema)
         prompt += SCHEMA_INSTRUCTION + json.dumps(schema, sort_keys=True)
+    answer = _answer(deps, req, version, prompt, schema)
+
+    verdict_out = check_output(answer.output, guard_cfg)
+
+    def trace(output: str, blocked: bool) -> str:
+        return _trace(deps, who, version, label, prompt, variables, output, answer, (verdict_in, verdict_out),
+                      started, blocked=blocked)  # fmt: skip
+
+    if verdict_out.action == "block":
+        trace(answer.output, True)
+        raise UpstreamFailed(
+            f"the model's output was blocked by guardrails: {verdict_out.reason}",
+            details=[{"field": "output", "reason": f.kind} for f in verdict_out.findings],
+        )
+    out = (
+        verdict_out.text if verdict_out.action == "redact" and verdict_out.text is not None else answer.output
+    )
+    cache_cfg = req.get("cache") or {}
+    if not answer.cached and cache_cfg.get("enabled", True):
+        entry = {"output": out, "parsed": answer.parsed, "call": answer.call, "prompt_version_id": version.id}
+        cache.store(deps, version.project_id, answer.cache_key, entry, _ttl(cache_cfg.get("ttl_s")))
+    trace_id = trace(out, False)
+    result: dict[str, Any] = {
+        "output": out,
+        "metrics": {
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+            "provider_latency_ms": round(answer.call["latency_ms"], 3),
+            "tokens": {
+                "prompt": answer.call["prompt_tokens"],
+                "completion": answer.call["completion_tokens"],
+            },
+            "cost_usd": answer.call["cost_usd"],
+        },
+        "trace_id": trace_id,
+        "model": answer.call["model"],
+        "provider": answer.call["provider"],
+        "prompt_version_id": version.id,
+        "cached": answer.cached,
+        "guardrails": {"input": verdict_in.action, "output": verdict_out.action},
+    }
+    if schema is not None:
+        result["parsed"] = answer.parsed
+    return result
+
+
+def _guard_input(variables: dict[str, Any], cfg: GuardConfig) -> GuardVerdict:
+    """Block (422 naming each variable, never echoing it), or pass on the verdict."""
+    verdict = check_input({k: v for k, v in variables.items() if isinstance(v, str)}, cfg)
+    if verdict.action == "block":
+        problems = [
+            FieldProblem(f"variables.{f.field}", f"{f.kind} detected (score {f.score:.2f})")
+            for f in verdict.findings
+            if f.kind == "injection" or cfg.pii == "block"
+        ]
+        raise GuardrailBlocked(
+            problems or [FieldProblem("variables", verdict.reason or "blocked")],
+            message=f"guardrails blocked the input: {verdict.reason}",
+        )
+    return verdict
+
+
+def _answer(deps: Deps, req: dict[str, Any], version: PromptVersion, prompt: str, schema: Any) -> _Answer:
+    """From the cache if the same prompt went to the same first-choice model, else from the router."""
     decoding = _decoding(version, req.get("decoding"))
-    gw = gateway(deps)
-    candidates = gw.router.candidates(
+    candidates = gateway(deps).router.candidates(
         policy_of(deps, req.get("policy")),
         estimate_tokens(prompt),
         decoding.max_tokens,
         req.get("provider"),
         req.get("model") or version.model,
     )
-    cache_cfg = req.get("cache") or {}
-    use_cache = cache_cfg.get("enabled", True)
     key = cache.cache_key(version.project_id, prompt, candidates[0].name, asdict(decoding), schema)
-    hit = cache.lookup(deps, key) if use_cache else None
+    hit = cache.lookup(deps, key) if (req.get("cache") or {}).get("enabled", True) else None
     if hit is not None:
-        out, parsed, call_meta = (
-            hit["output"],
-            hit.get("parsed"),
-            {**hit["call"], "cost_usd": 0.0, "latency_ms": 0.0},
-        )
-        attempts: list[dict[str, Any]] = []
-    else:
-        call = call_model(deps, prompt=prompt, decoding=decoding, schema=schema, candidates=candidates)
-        out, parsed, attempts = call.text, call.parsed, call.attempts
-        call_meta = {
-            "model": call.model,
-            "provider": call.provider,
-            "prompt_tokens": call.prompt_tokens,
-            "completion_tokens": call.completion_tokens,
-            "cost_usd": call.cost_usd,
-            "latency_ms": call.latency_ms,
-        }
-
-    verdict_out = check_output(out, guard_cfg)
-    if verdict_out.action == "block":
-        _trace(
-            deps,
-            who,
-            version,
-            label,
-            prompt,
-            variables,
-            out,
-            call_meta,
-            verdict_in,
-            verdict_out,
-            attempts,
-            started,
-            cached=hit is not None,
-            blocked=True,
-        )
-        raise UpstreamFailed(
-            f"the model's output was blocked by guardrails: {verdict_out.reason}",
-            details=[{"field": "output", "reason": f.kind} for f in verdict_out.findings],
-        )
-    if verdict_out.action == "redact":
-        out = verdict_out.text
-    if hit is None and use_cache:
-        ttl = _ttl(cache_cfg.get("ttl_s"))
-        cache.store(
-            deps,
-            version.project_id,
-            key,
-            {"output": out, "parsed": parsed, "call": call_meta, "prompt_version_id": version.id},
-            ttl,
-        )
-    trace_id = _trace(
-        deps,
-        who,
-        version,
-        label,
-        prompt,
-        variables,
-        out,
-        call_meta,
-        verdict_in,
-        verdict_out,
-        attempts,
-        started,
-        cached=hit is not None,
-        blocked=False,
-    )
-    total_ms = (time.perf_counter() - started) * 1000
-    result: dict[str, Any] = {
-        "output": out,
-        "metrics": {
-            "latency_ms": round(total_ms, 3),
-            "provider_latency_ms": round(call_meta["latency_ms"], 3),
-            "tokens": {"prompt": call_meta["prompt_tokens"], "completion": call_meta["completion_tokens"]},
-            "cost_usd": call_meta["cost_usd"],
-        },
-        "trace_id": trace_id,
-        "model": call_meta["model"],
-        "provider": call_meta["provider"],
-        "prompt_version_id": version.id,
-        "cached": hit is not None,
-        "guardrails": {"input": verdict_in.action, "output": verdict_out.action},
+        call = {**hit["call"], "cost_usd": 0.0, "latency_ms": 0.0}
+        return _Answer(hit["output"], hit.get("parsed"), call, [], cached=True, cache_key=key)
+    c = call_model(deps, prompt=prompt, decoding=decoding, schema=schema, candidates=candidates)
+    call = {
+        "model": c.model,
+        "provider": c.provider,
+        "prompt_tokens": c.prompt_tokens,
+        "completion_tokens": c.completion_tokens,
+        "cost_usd": c.cost_usd,
+        "latency_ms": c.latency_ms,
     }
-    if schema is not None:
-        result["parsed"] = parsed
-    return result
+    return _Answer(c.text, c.parsed, call, c.attempts, cached=False, cache_key=key)
 
 
 def _resolve(
@@ -218,16 +201,14 @@ def _trace(
     prompt: str,
     variables: dict[str, Any],
     output: str,
-    call: dict[str, Any],
-    verdict_in: Any,
-    verdict_out: Any,
-    attempts: list[dict[str, Any]],
+    answer: _Answer,
+    verdicts: tuple[GuardVerdict, GuardVerdict],
     started: float,
     *,
-    cached: bool,
     blocked: bool,
 ) -> str:
     trace_id = deps.ids("trc")
+    call = answer.call
     traces.save(
         deps,
         {
@@ -246,10 +227,10 @@ def _trace(
             "cost_usd": call["cost_usd"],
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
             "provider_latency_ms": call["latency_ms"],
-            "cached": cached,
+            "cached": answer.cached,
             "blocked": blocked,
-            "attempts": attempts,
-            "guardrails": {"input": verdict_in.as_dict(), "output": verdict_out.as_dict()},
+            "attempts": answer.attempts,
+            "guardrails": {"input": verdicts[0].as_dict(), "output": verdicts[1].as_dict()},
             "variables": {k: redact(v) if isinstance(v, str) else v for k, v in variables.items()},
             "prompt": redact(prompt),
             "output": redact(output),
