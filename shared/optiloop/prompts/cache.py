@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from typing import Any
 
@@ -38,7 +39,14 @@ def lookup(deps: Deps, key: str) -> dict[str, Any] | None:
 
 def store(deps: Deps, project_id: str, key: str, entry: dict[str, Any], ttl_s: int) -> None:
     """Last writer wins: two requests that missed at once computed equally valid answers."""
-    doc = Doc(kind="cache", id=key, scope=project_id, sort=key, data=entry, expires_at=time.time() + ttl_s)
+    doc = Doc(
+        kind="cache",
+        id=key,
+        scope=project_id,
+        sort=key,
+        data=entry,
+        expires_at=float(math.ceil(time.time() + ttl_s)),
+    )
     current = deps.store.docs.get("cache", key)
     try:
         if current is None:

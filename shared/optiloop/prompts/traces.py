@@ -6,6 +6,7 @@ trace store never becomes a second copy of personal data. Traces expire after `R
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -26,7 +27,7 @@ def save(deps: Deps, trace: dict[str, Any]) -> None:
             scope=trace["project_id"],
             sort=f"{trace['at']}#{trace['id']}",
             data=trace,
-            expires_at=time.time() + RETENTION_S,
+            expires_at=float(math.ceil(time.time() + RETENTION_S)),  # whole seconds, as TTL documents
         )
     )
 
