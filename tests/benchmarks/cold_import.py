@@ -36,6 +36,10 @@ HANDLERS = (
     "retrain_check",
     "workflow_steps",
     "authorizer",
+    "prompts",
+    "approvals",
+    "evals",
+    "generate",
 )
 TARGETS_S = {"suggest": 1.0, "ingest": 1.0}
 CHILD = (
