@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--sut", default="checkout-service")
     d.add_argument("--out", default="optiloop-demo.png")
     d.add_argument("--data-dir", default=None, help="default: a temporary directory")
+    pd = sub.add_parser(
+        "prompts-demo", help="version, evaluate, approve, deploy and call a prompt on this machine"
+    )
+    pd.add_argument("--countries", default="Portugal,Peru,Norway")
+    pd.add_argument("--models-file", default=None, help="a model catalogue (default: SmolLM2 if installed)")
     return p
 
 
@@ -125,10 +130,18 @@ def _demo(args: argparse.Namespace) -> int:
     return rc if isinstance(rc, int) else 0
 
 
+def _prompts_demo(args: argparse.Namespace) -> int:
+    from optiloop.cli import prompts_demo
+
+    return prompts_demo.run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"serve": _serve, "keys": _keys, "demo": _demo}[args.command](args)
+        return {"serve": _serve, "keys": _keys, "demo": _demo, "prompts-demo": _prompts_demo}[args.command](
+            args
+        )
     except ConfigError as e:
         print(f"optiloop: configuration error: {e}", file=sys.stderr)
         return 2
