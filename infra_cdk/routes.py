@@ -34,10 +34,11 @@ class Route:
     path: str
     group: str
     public: bool = False  # no authorizer: liveness probes must work without a key
+    optional_body: bool = False  # the app accepts no body at all: the gateway must not demand one
 
     @property
     def has_body(self) -> bool:
-        return self.method in ("POST", "PUT", "PATCH")
+        return self.method in ("POST", "PUT", "PATCH") and not self.optional_body
 
 
 ROUTES: tuple[Route, ...] = (
@@ -72,8 +73,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/deployments/rollback", "prompts"),
     Route("GET", "/v1/projects/{project_id}/deployments", "prompts"),
     # four-eyes approvals and policy gates: their own function, so authoring never holds approval code
-    Route("POST", "/v1/prompt_versions/{version_id}/submit_for_approval", "approvals"),
-    Route("POST", "/v1/prompt_versions/{version_id}/approve", "approvals"),
+    Route("POST", "/v1/prompt_versions/{version_id}/submit_for_approval", "approvals", optional_body=True),
+    Route("POST", "/v1/prompt_versions/{version_id}/approve", "approvals", optional_body=True),
     Route("POST", "/v1/prompt_versions/{version_id}/reject", "approvals"),
     Route("POST", "/v1/approvals", "approvals"),
     Route("GET", "/v1/approvals", "approvals"),
