@@ -141,6 +141,8 @@ def test_policy_needs_two_admin_approvals_when_the_gate_passes(api: Any) -> None
         "/v1/approvals", params={"status": "pending", "project_id": pid}, headers=bob
     ).json()
     assert len(pending["items"]) == 1
+    inbox = api.client.get("/v1/approvals", params={"status": "pending"}, headers=api.admin).json()
+    assert [a["entity_id"] for a in inbox["items"]] == [v["id"]]  # a global key sees every project
     done = api.client.post(f"/v1/prompt_versions/{v['id']}/approve", headers=carol)
     assert done.json()["status"] == "approved"
     rec = api.deps.store.audit.list(project_id=pid, action="approval.approved")[-1]

@@ -187,14 +187,29 @@ def get(deps: Deps, who: Principal, approval_id: str) -> dict[str, Any]:
 def list_approvals(
     deps: Deps, who: Principal, project_id: str | None, status: str | None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Newest first. Requests per project are few (one per submitted change), so a status filter over
-    the project's listing is cheaper than keeping a second index in step."""
+    """Newest first within a project. Requests per project are few (one per submitted change), so a
+    status filter over the project's listing is cheaper than keeping a second index in step. A key
+    bound to no project and naming none sees every project's requests (an approver's inbox)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
     project_id = project_id or who.project_id
-    if project_id is None:
-        raise InvalidInput(FieldProblem("project_id", "required for a key that is not bound to one project"))
-    authorize(who, Action.PROMPT_READ, project_id)
+    if project_id is not None:
+        authorize(who, Action.PROMPT_READ, project_id)
+        return _list_project(deps, project_id, status, limit)
+    authorize(who, Action.PROMPT_READ)
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while len(out) < limit:
+        projects = deps.store.projects.list(limit=200, after_id=after)
+        for p in projects:
+            out += _list_project(deps, p.id, status, limit - len(out))
+        if len(projects) < 200:
+            break
+        after = projects[-1].id
+    return out[:limit]
+
+
+def _list_project(deps: Deps, project_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     after: str | None = None
     while len(out) < limit:
