@@ -73,21 +73,19 @@ class _ObservedRuns(_Observed):
         self._tally.add_runs(runs)
 
 
-class ObservedStore(Store):
-    """A `Store` that is the wrapped one except that test and run writes are tallied.
+class StoreView(Store):
+    """The wrapped `Store` with some repositories swapped for decorated ones (the rest, and any
+    adapter extras such as a table name, are the wrapped store's own)."""
 
-    Counts are taken when `add_many` returns, inside the use case's transaction; a caller that
-    reports them should do so only when the whole call succeeded (a later rollback undoes the write).
-    """
+    REPOS = ("projects", "constraints", "tests", "runs", "keys", "audit", "docs")
 
-    def __init__(self, inner: Store, tally: WriteTally) -> None:
+    def __init__(self, inner: Store, **repos: Any) -> None:
+        unknown = set(repos) - set(self.REPOS)
+        if unknown:
+            raise ValueError(f"not store repositories: {sorted(unknown)}")
         self._inner = inner
-        self.projects = inner.projects
-        self.constraints = inner.constraints
-        self.keys = inner.keys
-        self.audit = inner.audit
-        self.tests = cast(TestRepo, _ObservedTests(inner.tests, tally))
-        self.runs = cast(RunRepo, _ObservedRuns(inner.runs, tally))
+        for name in self.REPOS:
+            setattr(self, name, repos.get(name, getattr(inner, name)))
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._inner.transaction()
@@ -95,8 +93,23 @@ class ObservedStore(Store):
     def close(self) -> None:
         self._inner.close()
 
-    def __getattr__(self, name: str) -> Any:  # adapter extras (e.g. a table name) stay reachable
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+class ObservedStore(StoreView):
+    """A `Store` that is the wrapped one except that test and run writes are tallied.
+
+    Counts are taken when `add_many` returns, inside the use case's transaction; a caller that
+    reports them should do so only when the whole call succeeded (a later rollback undoes the write).
+    """
+
+    def __init__(self, inner: Store, tally: WriteTally) -> None:
+        super().__init__(
+            inner,
+            tests=cast(TestRepo, _ObservedTests(inner.tests, tally)),
+            runs=cast(RunRepo, _ObservedRuns(inner.runs, tally)),
+        )
 
 
 def observed(deps: Deps, tally: WriteTally) -> Deps:

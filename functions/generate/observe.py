@@ -9,10 +9,10 @@ business numbers without parsing responses and without a metrics hook in the cor
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
+from functions.common.observe import StoreView
 from optiloop.store.ports import DocRepo, Store
 from optiloop.store.records import Doc
 from optiloop.testopt.deps import Deps
@@ -60,27 +60,11 @@ class _TracedDocs:
         return getattr(self._inner, name)
 
 
-class TracedStore(Store):
+class TracedStore(StoreView):
     """The wrapped store, except that trace documents are tallied as they are written."""
 
     def __init__(self, inner: Store, tally: TraceTally) -> None:
-        self._inner = inner
-        self.projects = inner.projects
-        self.constraints = inner.constraints
-        self.tests = inner.tests
-        self.runs = inner.runs
-        self.keys = inner.keys
-        self.audit = inner.audit
-        self.docs = cast(DocRepo, _TracedDocs(inner.docs, tally))
-
-    def transaction(self) -> AbstractContextManager[None]:
-        return self._inner.transaction()
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def __getattr__(self, name: str) -> Any:  # adapter extras (e.g. a table name) stay reachable
-        return getattr(self._inner, name)
+        super().__init__(inner, docs=cast(DocRepo, _TracedDocs(inner.docs, tally)))
 
 
 def traced(deps: Deps, tally: TraceTally) -> Deps:
