@@ -33,18 +33,10 @@ EVENTS = Path(__file__).resolve().parent
 ROOT = EVENTS.parents[2]
 if str(ROOT) not in sys.path:  # `functions` is a top-level package of the repository, not installed
     sys.path.insert(0, str(ROOT))
+from infra_cdk import routes  # noqa: E402 - a plain table, no CDK import; needs ROOT on sys.path
+
 ADMIN_TOKEN = "lambda-admin-token-0123456789"
-HTTP_FUNCTIONS = (
-    "projects",
-    "suggest",
-    "ingest",
-    "coverage",
-    "audit",
-    "prompts",
-    "approvals",
-    "evals",
-    "generate",
-)
+HTTP_FUNCTIONS = routes.HTTP_GROUPS  # the functions the API routes to, listed once
 REGION = "eu-west-1"
 AWS_TABLE = "optiloop-test"
 AWS_BUCKET = "optiloop-test-artifacts"
