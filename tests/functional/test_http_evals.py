@@ -171,3 +171,21 @@ def test_unknown_metric_and_cross_project_dataset_are_422(api: Any) -> None:
         "/v1/evals/run", headers=api.admin, json={"prompt_version_id": v, "dataset_id": other_ds}
     )
     assert r.status_code == 422 and api.error_fields(r) == ["dataset_id"]
+
+
+def test_a_provider_outage_stops_the_run_with_502_and_writes_nothing(api: Any) -> None:
+    from optiloop.prompts.catalog import load_catalog
+    from optiloop.prompts.generation import Gateway
+    from optiloop.prompts.providers.deterministic import DeterministicProvider
+    from optiloop.prompts.providers.port import ProviderError
+    from optiloop.prompts.routing import Router
+
+    _, prm, ds = setup(api)
+    upload_jsonl(api, ds, EXAMPLES)
+    v = version(api, prm, GOOD)
+    down = DeterministicProvider({"echo": ProviderError("503"), "json": ProviderError("503")})
+    catalog = load_catalog(None)
+    api.deps.gateway = Gateway(catalog, Router(catalog, {"deterministic": down}, sleep=lambda s: None))
+    r = api.client.post("/v1/evals/run", headers=api.admin, json={"prompt_version_id": v, "dataset_id": ds})
+    assert r.status_code == 502 and "in a row" in r.json()["error"]["message"]
+    assert api.deps.store.docs.list("eval_run", v) == []  # no partial run was stored

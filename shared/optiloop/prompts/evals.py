@@ -23,7 +23,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.errors import FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.errors import FieldProblem, InvalidInput, NotFound, OptiLoopError, UpstreamFailed
 from optiloop.prompts import datasets, library
 from optiloop.prompts.deployments import get_deployment
 from optiloop.prompts.generation import call_model
@@ -36,6 +36,7 @@ from optiloop.testopt.deps import Deps
 
 ALL_METRICS = (*METRICS, "judge")
 MAX_EXAMPLES_PER_RUN = 1_000
+MAX_CONSECUTIVE_UPSTREAM_FAILURES = 5
 JUDGE_RUBRIC = (
     "You grade an answer against a reference answer.\n"
     "Question and context:\n{input}\n\nReference answer:\n{expected}\n\nCandidate answer:\n{output}\n\n"
@@ -123,6 +124,7 @@ def _evaluate(
     rows: list[dict[str, Any]] = []
     cost = 0.0
     tokens = {"prompt": 0, "completion": 0}
+    outage = 0
     for ex in examples:
         row: dict[str, Any] = {"id": ex["id"], "scores": {}, "error": None}
         expected = datasets.expected_text(ex["expected"])
@@ -137,10 +139,17 @@ def _evaluate(
                 policy=route["policy"],
             )
         except OptiLoopError as exc:  # a bad example or a failed call scores 0, and says why
+            outage = outage + 1 if isinstance(exc, UpstreamFailed) else 0
+            if outage >= MAX_CONSECUTIVE_UPSTREAM_FAILURES:  # the provider is down, not the examples bad
+                raise UpstreamFailed(
+                    f"{outage} examples in a row failed upstream; evaluation stopped: {exc.message}",
+                    details=exc.details,
+                ) from None
             row["error"] = exc.message
             row["scores"] = dict.fromkeys(metrics, 0.0)
             rows.append(row)
             continue
+        outage = 0
         cost += call.cost_usd
         tokens["prompt"] += call.prompt_tokens
         tokens["completion"] += call.completion_tokens
