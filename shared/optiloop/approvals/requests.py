@@ -20,7 +20,7 @@ from optiloop.approvals.policies import Policy, evaluate, parse_policy
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import ROLE_RANK, Action, authorize
-from optiloop.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from optiloop.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from optiloop.store.records import Doc
 from optiloop.testopt.deps import Deps
 
@@ -175,11 +175,7 @@ def decide(
 
 
 def get(deps: Deps, who: Principal, approval_id: str) -> dict[str, Any]:
-    doc = deps.store.docs.get("approval", approval_id)
-    if doc is None:
-        raise NotFound(
-            f"no approval '{approval_id}'", details=[{"field": "approval_id", "reason": "no such approval"}]
-        )
+    doc = deps.store.docs.require("approval", approval_id, field="approval_id", what="approval")
     authorize(who, Action.PROMPT_READ, doc.data["project_id"])
     return doc.data
 
@@ -231,12 +227,7 @@ def _open_request(deps: Deps, approval_id: str | None, entity: tuple[str, str] |
                 details=[{"field": "status", "reason": "not submitted for approval"}],
             )
         approval_id = claim.data["approval_id"]
-    doc = deps.store.docs.get("approval", approval_id)
-    if doc is None:
-        raise NotFound(
-            f"no approval '{approval_id}'", details=[{"field": "approval_id", "reason": "no such approval"}]
-        )
-    return doc
+    return deps.store.docs.require("approval", approval_id, field="approval_id", what="approval")
 
 
 def _four_eyes(deps: Deps, who: Principal, approval: dict[str, Any]) -> None:

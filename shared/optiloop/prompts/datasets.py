@@ -56,11 +56,7 @@ def create_dataset(
 def get_dataset(
     deps: Deps, who: Principal, dataset_id: str, action: Action = Action.PROMPT_READ
 ) -> dict[str, Any]:
-    doc = deps.store.docs.get("dataset", dataset_id)
-    if doc is None:
-        raise NotFound(
-            f"no dataset '{dataset_id}'", details=[{"field": "dataset_id", "reason": "no such dataset"}]
-        )
+    doc = deps.store.docs.require("dataset", dataset_id, field="dataset_id", what="dataset")
     authorize(who, action, doc.data["project_id"])
     return {**doc.data, "rev": doc.rev}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
-from optiloop.auth.roles import Action, authorize
+from optiloop.auth.roles import Action
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.prompts import library
 from optiloop.prompts.records import (
@@ -84,8 +84,7 @@ def list_deployments(deps: Deps, project_id: str) -> list[Deployment]:
 def _move(
     deps: Deps, who: Principal, version: PromptVersion, environment: str, overrides: dict[str, Any], how: str
 ) -> Deployment:
-    prompt = library.get_prompt(deps, who, version.prompt_id, Action.DEPLOY)
-    authorize(who, Action.DEPLOY, prompt.project_id)
+    prompt = library.get_prompt(deps, who, version.prompt_id, Action.DEPLOY)  # authorises DEPLOY
     now = deps.clock()
     with deps.store.transaction():
         fresh = deps.store.docs.get("prompt_version", version.id)

@@ -30,7 +30,7 @@ from optiloop.prompts.generation import call_model
 from optiloop.prompts.metrics import METRICS, aggregate, paired_comparison, score
 from optiloop.prompts.providers.port import Decoding
 from optiloop.prompts.records import ENVIRONMENTS, PromptVersion
-from optiloop.prompts.templates import compile_template
+from optiloop.prompts.templates import stored_template
 from optiloop.store.records import Doc
 from optiloop.testopt.deps import Deps
 
@@ -88,12 +88,7 @@ def eval_results(
 
 
 def _find(deps: Deps, run_id: str) -> dict[str, Any]:
-    doc = deps.store.docs.get("eval_run", run_id)
-    if doc is None:
-        raise NotFound(
-            f"no evaluation run '{run_id}'", details=[{"field": "eval_run_id", "reason": "no such run"}]
-        )
-    return doc.data
+    return deps.store.docs.require("eval_run", run_id, field="eval_run_id", what="evaluation run").data
 
 
 def _check_metrics(metrics: Any) -> list[str]:
@@ -117,7 +112,7 @@ def _evaluate(
     route: dict[str, Any],
     judge: dict[str, Any],
 ) -> dict[str, Any]:
-    template = compile_template(version.body, version.variables, version.defaults)
+    template = stored_template(version.body, version.variables, version.defaults)
     decoding = Decoding(
         **{k: v for k, v in version.decoding.items() if k in ("temperature", "top_p", "max_tokens")}
     )

@@ -24,7 +24,7 @@ from optiloop.prompts.guardrails import GuardConfig, GuardVerdict, check_input, 
 from optiloop.prompts.providers.port import Decoding
 from optiloop.prompts.records import PromptVersion
 from optiloop.prompts.structured import check_schema
-from optiloop.prompts.templates import compile_template
+from optiloop.prompts.templates import stored_template
 from optiloop.prompts.tokens import estimate_tokens
 from optiloop.testopt.deps import Deps
 
@@ -55,7 +55,7 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     authorize(who, Action.GENERATE, version.project_id)
     guard_cfg = _guard_config(req.get("guardrails"))
     variables = req.get("variables") or {}
-    template = compile_template(version.body, version.variables, version.defaults)
+    template = stored_template(version.body, version.variables, version.defaults)
     verdict_in = _guard_input(variables, guard_cfg)
     safe_vars = {**variables, **verdict_in.texts} if verdict_in.action == "redact" else variables
     prompt = template.render(safe_vars, overrides)

@@ -69,11 +69,7 @@ def list_prompts(deps: Deps, project_id: str, *, after: str | None = None, limit
 
 def get_prompt(deps: Deps, who: Principal, prompt_id: str, action: Action = Action.PROMPT_READ) -> Prompt:
     """The prompt, if the key may act on its project: a key of another project gets a 403."""
-    doc = deps.store.docs.get("prompt", prompt_id)
-    if doc is None:
-        raise NotFound(
-            f"no prompt '{prompt_id}'", details=[{"field": "prompt_id", "reason": "no such prompt"}]
-        )
+    doc = deps.store.docs.require("prompt", prompt_id, field="prompt_id", what="prompt")
     prompt = from_doc(Prompt, doc)
     authorize(who, action, prompt.project_id)
     return prompt
@@ -144,12 +140,9 @@ def create_version(deps: Deps, who: Principal, prompt_id: str, spec: dict[str, A
 def get_version(
     deps: Deps, who: Principal, version_id: str, action: Action = Action.PROMPT_READ
 ) -> PromptVersion:
-    doc = deps.store.docs.get("prompt_version", version_id)
-    if doc is None:
-        raise NotFound(
-            f"no prompt version '{version_id}'",
-            details=[{"field": "prompt_version_id", "reason": "no such prompt version"}],
-        )
+    doc = deps.store.docs.require(
+        "prompt_version", version_id, field="prompt_version_id", what="prompt version"
+    )
     version = from_doc(PromptVersion, doc)
     authorize(who, action, version.project_id)
     return version

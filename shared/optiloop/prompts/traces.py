@@ -12,7 +12,6 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.errors import NotFound
 from optiloop.store.records import Doc
 from optiloop.testopt.deps import Deps
 
@@ -33,11 +32,9 @@ def save(deps: Deps, trace: dict[str, Any]) -> None:
 
 
 def get_trace(deps: Deps, who: Principal, trace_id: str) -> dict[str, Any]:
-    doc = deps.store.docs.get("trace", trace_id)
-    if doc is None:
-        raise NotFound(
-            f"no trace '{trace_id}'", details=[{"field": "trace_id", "reason": "no such trace (or expired)"}]
-        )
+    doc = deps.store.docs.require(
+        "trace", trace_id, field="trace_id", what="trace", reason="no such trace (or expired)"
+    )
     authorize(who, Action.TRACE_READ, doc.data["project_id"])
     return doc.data
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from optiloop.errors import NotFound
 from optiloop.store.records import ApiKey, AuditRecord, Constraint, Doc, Project, Run, TestCase
 
 
@@ -148,6 +149,16 @@ class DocRepo(ABC):
 
     @abstractmethod
     def get_many(self, kind: str, doc_ids: Sequence[str]) -> dict[str, Doc]: ...
+
+    def require(self, kind: str, doc_id: str, *, field: str, what: str, reason: str | None = None) -> Doc:
+        """`get`, or the NotFound every lookup by a client-supplied id answers: the message names the
+        id, the details the request field it came from."""
+        doc = self.get(kind, doc_id)
+        if doc is None:
+            raise NotFound(
+                f"no {what} '{doc_id}'", details=[{"field": field, "reason": reason or f"no such {what}"}]
+            )
+        return doc
 
     @abstractmethod
     def list(
