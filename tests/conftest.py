@@ -13,8 +13,8 @@ try:  # a checkout without `pip install -e .` still runs the suites
 except ImportError:  # pragma: no cover
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "shared"))
 
+from optiloop.deps import Deps
 from optiloop.store.factory import open_memory
-from optiloop.testopt.deps import Deps
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
+from optiloop.deps import Deps
 from optiloop.store.ports import RunRepo, Store, TestRepo
 from optiloop.store.records import Run, TestCase
-from optiloop.testopt.deps import Deps
 
 
 @dataclass

@@ -12,8 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from optiloop.config import Settings
+from optiloop.deps import Deps
 from optiloop.runtime import build_deps
-from optiloop.testopt.deps import Deps
 
 
 def settings_from_env() -> Settings:

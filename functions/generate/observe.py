@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from functions.common.observe import StoreView
+from optiloop.deps import Deps
 from optiloop.store.ports import DocRepo, Store
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
 
 
 @dataclass

@@ -40,8 +40,8 @@ from functions.common.runtime import process_deps
 from optiloop.api.models.ingest import RunIn
 from optiloop.auth.principal import Principal
 from optiloop.config import ConfigError
+from optiloop.deps import Deps
 from optiloop.errors import OptiLoopError
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.ingest import MAX_RUNS_PER_REQUEST, ingest_runs
 
 SERVICE = "ingest_queue"

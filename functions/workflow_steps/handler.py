@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.powertools import powertools
 from functions.common.runtime import process_deps
+from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.testopt.deps import Deps
 from optiloop.workflows import training as steps
 
 SERVICE = "workflow_steps"

@@ -7,7 +7,7 @@ it does not use (boto3 is imported only for the "aws" backend).
 from __future__ import annotations
 
 from optiloop.config import ConfigError, Settings
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 
 def build_deps(settings: Settings) -> Deps:

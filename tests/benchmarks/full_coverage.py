@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from optiloop.sampling.feasible import push_to_edges, sample_feasible
-from optiloop.space.schema import ConstraintDoc, build_space
+from optiloop.testopt.sampling.feasible import push_to_edges, sample_feasible
+from optiloop.testopt.space.schema import ConstraintDoc, build_space
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "suts_public.py"
 

@@ -31,7 +31,7 @@ class CoreStrategy:
     """The platform's use cases on an in-memory store: the same path the HTTP handlers take."""
 
     def __init__(self, sut, seed, generator="hybrid"):
-        from optiloop.sut.driver import LocalLoop
+        from optiloop.testopt.sut.driver import LocalLoop
 
         self.loop = LocalLoop(sut.schema, name=sut.name)
         self.seed, self.generator, self.ids, self.latencies = seed, generator, [], []

@@ -89,7 +89,7 @@ def main() -> None:
 
     from optiloop.store.dynamodb.testing import faster_transactions
     from optiloop.store.factory import ensure_aws_resources
-    from optiloop.sut import CheckoutService
+    from optiloop.testopt.sut import CheckoutService
 
     # stock moto copies the whole table for every item of a transaction (quadratic in the table);
     # the adapter's test patch snapshots only the touched items, as DynamoDB itself costs nothing like it

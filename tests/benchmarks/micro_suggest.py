@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from optiloop.sut import CheckoutService
-from optiloop.sut.driver import LocalLoop
+from optiloop.testopt.sut import CheckoutService
+from optiloop.testopt.sut.driver import LocalLoop
 
 
 def build(runs: int) -> LocalLoop:

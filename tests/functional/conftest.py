@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from optiloop.api.app import create_app
 from optiloop.config import Settings
+from optiloop.deps import Deps
 from optiloop.store.records import TestCase
-from optiloop.testopt.deps import Deps
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 

@@ -37,8 +37,8 @@ from fastapi.testclient import TestClient
 
 from optiloop.api.app import ROUTERS, create_app
 from optiloop.config import Settings
+from optiloop.deps import Deps
 from optiloop.store.factory import open_memory
-from optiloop.testopt.deps import Deps
 
 # read-only functions add no business metric; Powertools warns about that on every flush
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

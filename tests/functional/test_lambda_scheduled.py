@@ -13,9 +13,9 @@ from functions.common.runtime import process_deps
 
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
+from optiloop.deps import Deps
+from optiloop.projects import create_project
 from optiloop.testopt.constraints import add_constraint
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import create_project
 from optiloop.workflows.retrain import RETRAIN_DUE
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

@@ -17,8 +17,8 @@ from events.harness import add_tests, deployment, invoke, load_handlers, metric_
 
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import create_project
+from optiloop.deps import Deps
+from optiloop.projects import create_project
 
 boto3 = pytest.importorskip("boto3")  # after the harness, which skips this module without the aws extra
 TABLE = "optiloop-idempotency"

@@ -14,10 +14,10 @@ from functions.common.runtime import process_deps
 from pydantic import ValidationError
 
 from optiloop.auth.principal import OPERATOR
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, InvalidInput, NotFound
+from optiloop.projects import create_project
 from optiloop.testopt.constraints import add_constraint
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import create_project
 from optiloop.workflows.training import NothingToTrain, manifest_key, registry_key
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

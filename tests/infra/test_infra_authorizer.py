@@ -12,8 +12,8 @@ from functions.authorizer.handler import authorize, make_handler, presented_key
 from optiloop.api.app import create_app
 from optiloop.auth.bootstrap import ensure_first_key
 from optiloop.config import Settings
+from optiloop.deps import Deps
 from optiloop.store.factory import open_memory
-from optiloop.testopt.deps import Deps
 
 TOKEN = "olk_authorizer-test-token-0123456789"
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/v1/audit/logs"

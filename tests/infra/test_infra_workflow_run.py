@@ -42,10 +42,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 
 from optiloop.auth.principal import OPERATOR
+from optiloop.deps import Deps
+from optiloop.projects import create_project
 from optiloop.testopt.constraints import add_constraint
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.ingest import RunReport, ingest_runs
-from optiloop.testopt.projects import create_project
 from optiloop.testopt.suggest import SuggestRequest, suggest
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")

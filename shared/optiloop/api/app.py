@@ -16,7 +16,7 @@ from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
 from optiloop.config import Settings
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 log = logging.getLogger("optiloop.api")
 

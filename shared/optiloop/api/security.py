@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from optiloop.auth.principal import Principal, authenticate
 from optiloop.auth.roles import Action, authorize
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer olk_...")
 _api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="x-api-key: olk_...")

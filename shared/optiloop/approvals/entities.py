@@ -10,10 +10,10 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotImplementedYet
 from optiloop.prompts import library
 from optiloop.prompts.records import PromptVersion, version_doc
-from optiloop.testopt.deps import Deps
 
 ENTITY_TYPES = ("prompt_version", "model_version", "policy", "deployment")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 SCAN = 50  # evaluations looked at per decision: plenty for "the newest one on dataset X"
 

@@ -7,10 +7,10 @@ from typing import Any
 from optiloop.approvals.policies import parse_policy, policy_as_dict
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
+from optiloop.deps import Deps
 from optiloop.errors import NotFound
+from optiloop.projects import get_project
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 
 def put_policy(deps: Deps, who: Principal, project_id: str, raw: Any) -> dict[str, Any]:

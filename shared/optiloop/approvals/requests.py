@@ -20,9 +20,9 @@ from optiloop.approvals.policies import Policy, evaluate, parse_policy
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import ROLE_RANK, Action, authorize
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, Forbidden, InvalidInput
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
 
 DEFAULT_REQUIREMENT = {"policy": "default", "approvers": ["admin"], "min_approvals": 1}
 MAX_COMMENT = 2_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from optiloop.auth.principal import Principal
+from optiloop.deps import Deps
 from optiloop.store.records import AuditRecord
-from optiloop.testopt.deps import Deps
 
 
 def record(

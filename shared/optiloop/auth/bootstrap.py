@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from optiloop.auth.keys import generate_key, hash_key
+from optiloop.deps import Deps
 from optiloop.store.records import ApiKey
-from optiloop.testopt.deps import Deps
 
 log = logging.getLogger("optiloop.auth")
 

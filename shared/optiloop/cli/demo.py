@@ -11,10 +11,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from optiloop.deps import Deps
 from optiloop.store.factory import open_local
-from optiloop.sut import SUTS
-from optiloop.sut.driver import LocalLoop
-from optiloop.testopt.deps import Deps
+from optiloop.testopt.sut import SUTS
+from optiloop.testopt.sut.driver import LocalLoop
 
 
 def _loop(deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: int, tick) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 
+from optiloop.auth import key_admin as uc
 from optiloop.auth.principal import OPERATOR
-from optiloop.testopt import keys as uc
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 
 def create(deps: Deps, args: argparse.Namespace) -> int:

@@ -16,15 +16,15 @@ from typing import Any
 
 from optiloop.approvals import requests
 from optiloop.auth.principal import Principal
+from optiloop.deps import Deps
 from optiloop.errors import OptiLoopError
+from optiloop.projects import create_project
 from optiloop.prompts import datasets, deployments, evals, library
 from optiloop.prompts.catalog import Catalog, load_catalog, parse_catalog
 from optiloop.prompts.generate import generate
 from optiloop.prompts.generation import build_gateway
 from optiloop.prompts.providers.local_llm import default_model_path, llama_cpp_available
 from optiloop.store.factory import open_memory
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import create_project
 
 AUTHOR = Principal(name="ana", role="admin", project_id=None, key_id=None)
 REVIEWER = Principal(name="ben", role="admin", project_id=None, key_id=None)

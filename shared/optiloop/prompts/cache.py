@@ -14,9 +14,9 @@ import math
 import time
 from typing import Any
 
+from optiloop.deps import Deps
 from optiloop.errors import Conflict
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
 
 DEFAULT_TTL_S = 3600
 MAX_TTL_S = 30 * 24 * 3600

@@ -18,10 +18,10 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.projects import get_project
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 MAX_EXAMPLES_PER_UPLOAD = 5_000
 MAX_EXAMPLES = 50_000

@@ -14,7 +14,9 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.projects import get_project
 from optiloop.prompts import library
 from optiloop.prompts.records import (
     DEPLOY_HISTORY,
@@ -27,8 +29,6 @@ from optiloop.prompts.records import (
     from_doc,
 )
 from optiloop.prompts.templates import check_values
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 MAX_OVERRIDES = 64
 

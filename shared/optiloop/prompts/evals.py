@@ -23,6 +23,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput, NotFound, OptiLoopError, UpstreamFailed
 from optiloop.prompts import datasets, library
 from optiloop.prompts.deployments import get_deployment
@@ -32,7 +33,6 @@ from optiloop.prompts.providers.port import Decoding
 from optiloop.prompts.records import ENVIRONMENTS, PromptVersion
 from optiloop.prompts.templates import stored_template
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
 
 ALL_METRICS = (*METRICS, "judge")
 MAX_EXAMPLES_PER_RUN = 1_000

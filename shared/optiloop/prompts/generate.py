@@ -16,6 +16,7 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput, UpstreamFailed
 from optiloop.prompts import cache, library, traces
 from optiloop.prompts.deployments import get_deployment
@@ -26,7 +27,6 @@ from optiloop.prompts.records import PromptVersion
 from optiloop.prompts.structured import check_schema
 from optiloop.prompts.templates import stored_template
 from optiloop.prompts.tokens import estimate_tokens
-from optiloop.testopt.deps import Deps
 
 SCHEMA_INSTRUCTION = "\n\nRespond with JSON only, one value that validates against this JSON Schema:\n"
 

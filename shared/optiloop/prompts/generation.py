@@ -12,13 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from optiloop.deps import Deps
 from optiloop.prompts.catalog import Catalog, load_catalog
 from optiloop.prompts.providers.port import CompletionRequest, Decoding
 from optiloop.prompts.providers.registry import build_providers
 from optiloop.prompts.routing import Router, RoutingPolicy
 from optiloop.prompts.structured import complete_structured
 from optiloop.prompts.tokens import estimate_tokens
-from optiloop.testopt.deps import Deps
 
 DEADLINE_S = 25.0  # one call, retries and fallbacks included: under API Gateway's 29 s
 

@@ -16,7 +16,9 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.projects import get_project
 from optiloop.prompts.records import (
     Prompt,
     PromptVersion,
@@ -26,8 +28,6 @@ from optiloop.prompts.records import (
 )
 from optiloop.prompts.templates import compile_template
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 MAX_NOTES = 4_000

@@ -12,8 +12,8 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deps import Deps
 from optiloop.store.records import Doc
-from optiloop.testopt.deps import Deps
 
 RETENTION_S = 30 * 24 * 3600
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from optiloop.auth.principal import Principal
-from optiloop.sampling.satisfiability import check_satisfiable
-from optiloop.space.schema import ConstraintDoc, build_space
+from optiloop.deps import Deps
+from optiloop.projects import get_project
 from optiloop.store.records import Constraint
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
+from optiloop.testopt.sampling.satisfiability import check_satisfiable
+from optiloop.testopt.space.schema import ConstraintDoc, build_space
 from optiloop.testopt.spaces import docs_of, space_for
 
 

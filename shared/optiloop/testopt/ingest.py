@@ -17,11 +17,11 @@ from numbers import Integral, Real
 from typing import Any
 
 from optiloop.auth.principal import Principal
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
+from optiloop.projects import get_project
 from optiloop.store.records import Run
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.history import history_for
-from optiloop.testopt.projects import get_project
 
 MAX_RUNS_PER_REQUEST = 1000
 MAX_BUCKETS_PER_RUN = 10_000

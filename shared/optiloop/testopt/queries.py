@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
+from optiloop.projects import get_project
 from optiloop.testopt.history import history_for
-from optiloop.testopt.projects import get_project
 
 
 def list_tests(

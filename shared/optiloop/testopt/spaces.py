@@ -6,10 +6,10 @@ import threading
 from collections import OrderedDict
 
 from optiloop.errors import Conflict
-from optiloop.space import Space
-from optiloop.space.schema import ConstraintDoc, build_space
 from optiloop.store.ports import Store
 from optiloop.store.records import Constraint
+from optiloop.testopt.space import Space
+from optiloop.testopt.space.schema import ConstraintDoc, build_space
 
 _lock = threading.Lock()
 _cache: OrderedDict[tuple, Space] = OrderedDict()

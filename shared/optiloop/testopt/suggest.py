@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from optiloop.space import Space
 from optiloop.store.records import Project, TestCase
-from optiloop.strategies import GENERATORS
-from optiloop.strategies.context import SuggestContext
-from optiloop.strategies.pipeline import Batch, build_batch, rationale
-from optiloop.strategies.state import state_for
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.history import history_for
+from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
+from optiloop.testopt.strategies import GENERATORS
+from optiloop.testopt.strategies.context import SuggestContext
+from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
+from optiloop.testopt.strategies.state import state_for
 
 OBJECTIVES = ("coverage_gain", "failure_prob", "cost")
 DEFAULT_WEIGHTS = {"coverage_gain": 0.5, "failure_prob": 0.4, "cost": 0.1}

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from optiloop.deps import Deps
 from optiloop.store.ports import Store
 from optiloop.store.records import AuditRecord, Project
-from optiloop.testopt.deps import Deps
 
 MODEL_REGISTERED = "model.registered"
 RETRAIN_DUE = "model.retrain_due"

@@ -21,10 +21,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.projects import get_project
 from optiloop.testopt.constraints import describe_space
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 MANIFEST_FORMAT = "optiloop.training-manifest/1"
 ACTOR = "system:workflow"

@@ -9,6 +9,7 @@ from optiloop.api.app import ROUTERS, create_app
 from optiloop.api.errors import _loc_to_field, status_of
 from optiloop.api.middleware import json_depth_exceeds
 from optiloop.config import Settings
+from optiloop.deps import Deps
 from optiloop.errors import (
     Conflict,
     FieldProblem,
@@ -22,7 +23,6 @@ from optiloop.errors import (
     UpstreamFailed,
     UpstreamTimeout,
 )
-from optiloop.testopt.deps import Deps
 
 SETTINGS = Settings(backend="memory")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from optiloop.auth.principal import OPERATOR
+from optiloop.deps import Deps
 from optiloop.errors import InvalidInput
 from optiloop.store.records import Project, TestCase
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.ingest import RunReport, fingerprint, ingest_runs
 
 

@@ -5,12 +5,12 @@ import hashlib
 import pytest
 
 from optiloop.auth import authenticate
+from optiloop.auth import key_admin as uc
 from optiloop.auth.bootstrap import ensure_first_key
 from optiloop.auth.keys import KEY_PREFIX, generate_key, hash_key
 from optiloop.auth.principal import OPERATOR
+from optiloop.deps import Deps
 from optiloop.errors import Unauthorized
-from optiloop.testopt import keys as uc
-from optiloop.testopt.deps import Deps
 
 
 def test_keys_are_random_prefixed_and_hashed() -> None:

@@ -11,7 +11,7 @@ from optiloop.api.params import ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
 from optiloop.auth import Action, Principal
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 router = APIRouter(tags=["approvals"])
 EntityId = Annotated[str, Path(min_length=1, max_length=100)]

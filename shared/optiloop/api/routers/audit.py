@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.security import current_principal, get_deps
+from optiloop.audit.listing import list_audit, verify_audit
 from optiloop.auth import Principal
-from optiloop.testopt.audit_log import list_audit, verify_audit
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 router = APIRouter(tags=["audit"])
 

@@ -8,8 +8,8 @@ from optiloop.api.models.constraints import ConstraintCreate
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
+from optiloop.deps import Deps
 from optiloop.testopt import constraints as uc
-from optiloop.testopt.deps import Deps
 
 router = APIRouter(tags=["constraints"])
 

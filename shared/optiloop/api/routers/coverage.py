@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
-from optiloop.testopt.coverage import coverage_csv, coverage_report
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
+from optiloop.testopt.coverage.report import coverage_csv, coverage_report
 
 router = APIRouter(tags=["coverage"])
 

@@ -12,9 +12,9 @@ from optiloop.api.models.generate import DatasetCreate, EvalRunIn
 from optiloop.api.params import ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
+from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.prompts import datasets, evals
-from optiloop.testopt.deps import Deps
 
 router = APIRouter(tags=["evals"])
 EntityId = Annotated[str, Path(min_length=1, max_length=100)]

@@ -11,10 +11,10 @@ from optiloop.api.params import ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.auth.roles import authorize
+from optiloop.deps import Deps
+from optiloop.projects import get_project
 from optiloop.prompts import cache, traces
 from optiloop.prompts.generate import generate
-from optiloop.testopt.deps import Deps
-from optiloop.testopt.projects import get_project
 
 router = APIRouter(tags=["generate"])
 

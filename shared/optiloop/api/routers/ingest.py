@@ -8,7 +8,7 @@ from optiloop.api.models.ingest import IngestIn, IngestOut
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 from optiloop.testopt.ingest import ingest_runs
 
 router = APIRouter(tags=["runs"])

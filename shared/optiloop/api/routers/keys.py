@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path
 from optiloop.api.models.keys import KeyCreate, KeyCreated, KeyOut
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
+from optiloop.auth import key_admin as uc
+from optiloop.deps import Deps
 from optiloop.store.records import ApiKey
-from optiloop.testopt import keys as uc
-from optiloop.testopt.deps import Deps
 
 router = APIRouter(tags=["api-keys"])
 

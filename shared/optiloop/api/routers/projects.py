@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from optiloop import projects as uc
 from optiloop.api.models.projects import ProjectCreate, ProjectList, ProjectOut, ProjectPatch
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
-from optiloop.testopt import projects as uc
-from optiloop.testopt.deps import Deps
+from optiloop.deps import Deps
 
 router = APIRouter(tags=["projects"])
 

@@ -11,8 +11,8 @@ from optiloop.api.models.prompts import DeploymentCreate, PromptCreate, Rollback
 from optiloop.api.params import ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
+from optiloop.deps import Deps
 from optiloop.prompts import deployments, library
-from optiloop.testopt.deps import Deps
 
 router = APIRouter(tags=["prompts"])
 EntityId = Annotated[str, Path(min_length=1, max_length=100)]

@@ -8,8 +8,8 @@ from optiloop.api.models.suggest import SuggestIn
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
+from optiloop.deps import Deps
 from optiloop.testopt import queries
-from optiloop.testopt.deps import Deps
 from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest
 
 router = APIRouter(tags=["tests"])

@@ -1,5 +1,0 @@
-"""Test generators (random, qmc, coverage, bo, hybrid) and the suggest pipeline."""
-
-from optiloop.strategies.generators import GENERATORS, Generator
-
-__all__ = ["GENERATORS", "Generator"]

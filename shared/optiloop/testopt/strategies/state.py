@@ -1,0 +1,188 @@
+"""What a project has learned, kept incrementally per space version.
+
+Everything here is derived from the history alone (never from the request), so the same history
+gives the same state, whether the process is warm or was just started. Surrogates fold runs in
+fixed chunks aligned to ingestion order and recompute only the unaligned tail per call: a cold
+process then builds bit-identical sufficient statistics to a warm one, which keeps suggestions
+reproducible for a seed, while the per-call cost stays O(chunk), not O(history).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optiloop.store.records import Run
+from optiloop.testopt.coverage.bins import Binner, PairCoverage
+from optiloop.testopt.diversity.distance import Embedding
+from optiloop.testopt.history import History
+from optiloop.testopt.space import Space
+from optiloop.testopt.surrogate.port import Surrogate, SurrogateFactory
+from optiloop.testopt.surrogate.rff import RFFSurrogate
+
+CHUNK = 32
+REWARD_WINDOW = 200
+TARGETS = ("cov", "fail", "cost")
+
+
+def point_key(u: np.ndarray) -> bytes:
+    """Identity of a snapped point: equal params give equal snapped coordinates, bit for bit."""
+    return np.round(u, 12).tobytes()
+
+
+def novel_failure(r: Run) -> bool:
+    """A failure that also hit behaviour never seen before: a new failure mode, not a rerun of one."""
+    return r.status == "fail" and r.new_buckets > 0
+
+
+def run_reward(r: Run) -> float:
+    """What a test earned its operator: new behaviour, plus severity for a new failure mode.
+    Known failures earn nothing extra, or the bandit would farm one bug instead of finding more."""
+    return float(r.new_buckets) + (2.0 * r.failure_severity if novel_failure(r) else 0.0)
+
+
+def run_targets(r: Run) -> tuple[float, float, float]:
+    """Surrogate targets. Failure is severity-weighted; a repeat of a known failure mode counts a
+    quarter, so predicted failure points at where failures are likely and not yet exhausted."""
+    fail = min(r.failure_severity, 5) / 5.0 if r.status == "fail" else 0.0
+    if fail and not novel_failure(r):
+        fail *= 0.25
+    return float(np.log1p(r.new_buckets)), fail, float(np.log1p(max(r.cost_cents, 0.0)))
+
+
+@dataclass
+class ProjectState:
+    space: Space
+    binner: Binner = field(init=False)
+    pairs: PairCoverage = field(init=False)
+    emb: Embedding = field(init=False)
+    U: np.ndarray = field(init=False)  # snapped unit coords of every suggested test
+    E: np.ndarray = field(init=False)  # their embeddings (for distances and surrogates)
+    ids: list[str] = field(default_factory=list)
+    ops: list[str] = field(default_factory=list)
+    n_tests: int = 0
+    n_runs: int = 0
+    n_folded: int = 0
+    op_rewards: dict[str, list[float]] = field(default_factory=dict)
+    corpus: list[int] = field(default_factory=list)  # rows whose run found something new
+    keys: set[bytes] = field(default_factory=set)
+    feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per test, current space
+    feasible_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # buckets of each corpus row as dense indices, flattened, for vectorised rarity
+    bucket_ids: dict[int, int] = field(default_factory=dict)
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    corpus_flat: list[int] = field(default_factory=list)
+    corpus_ends: list[int] = field(default_factory=list)
+    corpus_fail: list[float] = field(
+        default_factory=list
+    )  # snapped coords of every test: exact-duplicate check
+    make_surrogate: SurrogateFactory = field(default=lambda dim: RFFSurrogate(dim, seed=0))
+    base: dict[str, Surrogate] = field(init=False)
+    _tail: tuple[int, dict[str, Surrogate]] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.binner = Binner(self.space)
+        self.pairs = PairCoverage(self.binner)
+        self.emb = Embedding(self.space)
+        self.U = np.empty((0, self.space.dim))
+        self.E = self.emb(self.U)
+        D = self.E.shape[1]
+        # one factory, one seed: the in-process models share features (see predict_shared)
+        self.base = {t: self.make_surrogate(D) for t in TARGETS}
+
+    def sync(self, h: History) -> None:
+        new_tests = h.tests[self.n_tests :]
+        if new_tests:
+            U = self.space.encode_dicts([t.params for t in new_tests])
+            self.pairs.add(self.binner.bins(U))
+            self.keys.update(point_key(u) for u in U)
+            # earlier tests anchor repairs and mutations only if the current space still admits them
+            self.feasible = np.concatenate([self.feasible, self.space.feasible(self.space.decode(U))])
+            self.feasible_rows = np.flatnonzero(self.feasible)
+            self.U = np.vstack([self.U, U])
+            self.E = np.vstack([self.E, self.emb(U)])
+            self.ids.extend(t.id for t in new_tests)
+            self.ops.extend(t.operator for t in new_tests)
+            self.n_tests = len(h.tests)
+        for tid in h.run_order[self.n_runs :]:
+            r = h.runs[tid]
+            dense = [self.bucket_ids.setdefault(b, len(self.bucket_ids)) for b in set(r.buckets)]
+            if len(self.bucket_ids) > len(self.counts):
+                self.counts = np.concatenate(
+                    [self.counts, np.zeros(max(len(self.bucket_ids) - len(self.counts), len(self.counts)))]
+                )
+            np.add.at(self.counts, dense, 1.0)
+            row = h.test_index.get(tid)
+            if row is None:
+                continue
+            rewards = self.op_rewards.setdefault(self.ops[row], [])
+            rewards.append(run_reward(r))
+            if len(rewards) > REWARD_WINDOW:
+                del rewards[0]
+            if r.new_buckets > 0:
+                self.corpus.append(row)
+                self.corpus_flat.extend(dense)
+                self.corpus_ends.append(len(self.corpus_flat))
+                self.corpus_fail.append(0.5 * r.failure_severity if r.status == "fail" else 0.0)
+        self.n_runs = len(h.run_order)
+        aligned = (self.n_runs // CHUNK) * CHUNK
+        if aligned > self.n_folded:
+            X, Y = self._xy(h, self.n_folded, aligned)
+            for i, t in enumerate(TARGETS):
+                self.base[t].partial_fit(X, Y[:, i])
+            self.n_folded = aligned
+
+    def _xy(self, h: History, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        tids = h.run_order[start:stop]
+        rows = [h.test_index[t] for t in tids]
+        Y = np.array([run_targets(h.runs[t]) for t in tids]).reshape(-1, len(TARGETS))
+        return self.E[rows], Y
+
+    def surrogates(self, h: History) -> dict[str, Surrogate]:
+        """Base models plus the unaligned tail of runs (copies: the base stays chunk-aligned)."""
+        if self.n_folded == self.n_runs:
+            return self.base
+        if self._tail is None or self._tail[0] != self.n_runs:
+            X, Y = self._xy(h, self.n_folded, self.n_runs)
+            self._tail = (
+                self.n_runs,
+                {t: self.base[t].copy().partial_fit(X, Y[:, i]) for i, t in enumerate(TARGETS)},
+            )
+        return self._tail[1]
+
+    def rarity(self, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and energies of the newest `last` corpus members: the sum over their buckets of
+        1/count (rare-edge fuzzers' energy), plus a bonus for failures. Vectorised over the corpus."""
+        k = len(self.corpus)
+        first = max(0, k - last)
+        if not k:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        start = self.corpus_ends[first - 1] if first else 0
+        flat = np.asarray(self.corpus_flat[start:], dtype=np.int64)
+        ends = np.asarray(self.corpus_ends[first:], dtype=np.int64) - start
+        inv = 1.0 / self.counts[flat] if len(flat) else np.zeros(0)
+        csum = np.concatenate([[0.0], np.cumsum(inv)])
+        begins = np.concatenate([[0], ends[:-1]])
+        energy = csum[ends] - csum[begins] + np.asarray(self.corpus_fail[first:])
+        return np.asarray(self.corpus[first:], dtype=np.int64), energy
+
+
+_lock = threading.Lock()
+_states: OrderedDict[tuple[int, str, str], ProjectState] = OrderedDict()
+
+
+def state_for(store_key: int, project_id: str, space: Space, h: History) -> ProjectState:
+    key = (store_key, project_id, space.version)
+    with _lock:
+        st = _states.pop(key, None)
+        if st is None or st.n_tests > len(h.tests) or st.n_runs > len(h.run_order):
+            st = ProjectState(space)
+        _states[key] = st
+        while len(_states) > 64:
+            _states.popitem(last=False)
+    st.sync(h)
+    return st
