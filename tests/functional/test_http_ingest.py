@@ -146,7 +146,16 @@ def test_nothing_valid_is_422_and_nothing_is_stored(api: Api) -> None:
         ({"coverage_delta": {"buckets_hit": [-1]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
         ({"coverage_delta": {"buckets_hit": [2**63]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
         ({"coverage_delta": {"buckets_hit": [1.5]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
-        ({"coverage_delta": {"buckets_hit": ["7"]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"buckets_hit": [""]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"buckets_hit": ["é" * 257]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"buckets_hit": ["a\u0000b"]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"buckets_hit": ["x.py:1\u202e"]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"buckets_hit": [True]}}, "body.runs[0].coverage_delta.buckets_hit[0]"),
+        ({"coverage_delta": {"coverage_py": {"files": []}}}, "body.runs[0].coverage_delta.coverage_py"),
+        (
+            {"coverage_delta": {"coverage_py": {"files": {"a.py": {"executed_lines": ["1"]}}}}},
+            "body.runs[0].coverage_delta.coverage_py",
+        ),
         ({"coverage_delta": {"buckets_hit": list(range(10_001))}}, "body.runs[0].coverage_delta.buckets_hit"),
         ({"coverage_delta": {"buckets": [1]}}, "body.runs[0].coverage_delta.buckets"),
         ({"test_id": 5}, "body.runs[0].test_id"),
@@ -220,3 +229,25 @@ def test_concurrent_resends_store_each_run_once(api: Api) -> None:
     runs = api.deps.store.runs.list_since(pid, 0)
     assert sorted(x.seq for x in runs) == list(range(1, 31))
     assert sum(x.new_buckets for x in runs) == 31
+
+
+def test_string_buckets_and_a_coverage_py_report_count_towards_coverage(api: Api) -> None:
+    """Buckets as coverage tools name them, and a `coverage json` report, over HTTP and back out."""
+    pid = api.project()
+    t = api.add_tests(pid, 2)
+    report = {"files": {"shop/cart.py": {"executed_lines": [1, 2], "executed_branches": [[2, 9]]}}}
+    r = ingest(
+        api,
+        pid,
+        [
+            run(t[0], ["shop/cart.py:1", 7]),
+            {**run(t[1]), "coverage_delta": {"buckets_hit": [7], "coverage_py": report}},
+        ],
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["total_buckets"] == 4  # cart.py:1, 7, cart.py:2, cart.py:2->9
+    cov = api.client.get(f"/v1/projects/{pid}/coverage", headers=api.admin).json()
+    assert cov["unique_buckets"] == 4
+    runs = api.deps.store.runs.list_since(pid, 0)
+    assert set(runs[1].buckets) == {7, "shop/cart.py:1", "shop/cart.py:2", "shop/cart.py:2->9"}
+

@@ -65,7 +65,7 @@ class Run:
     duration_ms: float
     cost_cents: float
     failure_severity: int
-    buckets: tuple[int, ...]
+    buckets: tuple[int | str, ...]  # integers, or strings as coverage tools name lines/branches
     new_buckets: int  # buckets this run hit that no earlier run of the project had hit
     ingested_at: str
     fingerprint: str  # hash of the payload, to tell a resend from a conflicting second report

@@ -23,7 +23,7 @@ class History:
     test_index: dict[str, int] = field(default_factory=dict)
     runs: dict[str, Run] = field(default_factory=dict)  # by test id
     run_order: list[str] = field(default_factory=list)  # test ids in ingestion order
-    buckets_seen: set[int] = field(default_factory=set)
+    buckets_seen: set[int | str] = field(default_factory=set)
     tests_seq: int = 0
     runs_seq: int = 0
 

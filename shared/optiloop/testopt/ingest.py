@@ -21,11 +21,17 @@ from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 from optiloop.projects import get_project
 from optiloop.store.records import Run
+from optiloop.testopt.coverage.buckets import (
+    MAX_BUCKETS_PER_RUN,
+    Bucket,
+    bucket_problem,
+    canonical,
+    from_coverage_py,
+    size_problem,
+)
 from optiloop.testopt.history import history_for
 
 MAX_RUNS_PER_REQUEST = 1000
-MAX_BUCKETS_PER_RUN = 10_000
-MAX_BUCKET = 2**63 - 1
 MAX_SEVERITY = 10
 
 # Serialises ingest per project inside one process so seq numbers and new-bucket counts are computed
@@ -46,18 +52,26 @@ class RunReport:
     duration_ms: float = 0.0
     cost_cents: float = 0.0
     failure_severity: int = 0
-    buckets_hit: Sequence[int] = field(default_factory=tuple)
+    buckets_hit: Sequence[Bucket] = field(default_factory=tuple)
 
     @classmethod
     def from_outcome(cls, test_id: str, o: dict[str, Any]) -> RunReport:
-        """From one item of the runs:ingest body (test_id aside), as runners and simulators emit it."""
+        """From one item of the runs:ingest body (test_id aside), as runners and simulators emit it.
+        A coverage.py report under `coverage_delta.coverage_py` adds its line and branch buckets."""
+        delta = o.get("coverage_delta", {})
+        buckets = list(delta.get("buckets_hit", ()))
+        if delta.get("coverage_py") is not None:
+            try:
+                buckets += from_coverage_py(delta["coverage_py"])
+            except ValueError as e:
+                raise InvalidInput(FieldProblem("coverage_delta.coverage_py", str(e))) from None
         return cls(
             test_id=test_id,
             status=o["status"],
             duration_ms=o.get("duration_ms", 0.0),
             cost_cents=o.get("cost_cents", 0.0),
             failure_severity=o.get("failure_severity", 0),
-            buckets_hit=o.get("coverage_delta", {}).get("buckets_hit", ()),
+            buckets_hit=buckets,
         )
 
 
@@ -69,7 +83,7 @@ def fingerprint(r: RunReport) -> str:
         "duration_ms": float(r.duration_ms),
         "cost_cents": float(r.cost_cents),
         "failure_severity": int(r.failure_severity),
-        "buckets_hit": sorted(set(int(b) for b in r.buckets_hit)),
+        "buckets_hit": list(canonical(r.buckets_hit)),
     }
     return hashlib.sha256(json.dumps(canon, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -95,13 +109,12 @@ def _validate(reports: Sequence[RunReport]) -> None:
             probs.append(
                 FieldProblem(f"{p}.coverage_delta.buckets_hit", f"at most {MAX_BUCKETS_PER_RUN} buckets")
             )
-        elif any(
-            not isinstance(b, Integral) or isinstance(b, bool) or not 0 <= b <= MAX_BUCKET
-            for b in r.buckets_hit
-        ):
-            probs.append(
-                FieldProblem(f"{p}.coverage_delta.buckets_hit", f"buckets are integers 0..{MAX_BUCKET}")
-            )
+        else:
+            bad = next(((j, why) for j, b in enumerate(r.buckets_hit) if (why := bucket_problem(b))), None)
+            if bad is not None:
+                probs.append(FieldProblem(f"{p}.coverage_delta.buckets_hit[{bad[0]}]", bad[1]))
+            elif why := size_problem(r.buckets_hit):
+                probs.append(FieldProblem(f"{p}.coverage_delta.buckets_hit", why))
     if probs:
         raise InvalidInput(probs)
 
@@ -145,7 +158,7 @@ def _ingest_once(
     rejected: list[dict[str, Any]] = []
     accepted: list[Run] = []
     in_request: dict[str, str] = {}  # test id -> fingerprint accepted earlier in this request
-    new_in_request: set[int] = set()
+    new_in_request: set[int | str] = set()
     duplicates = 0
     seq = store.runs.max_seq(project_id)
     now = deps.clock()
@@ -175,7 +188,7 @@ def _ingest_once(
                     "a different run for this test appears earlier in this request; runs are immutable",
                 )
             continue
-        buckets = tuple(sorted(set(int(b) for b in r.buckets_hit)))
+        buckets = canonical(r.buckets_hit)
         fresh = {b for b in buckets if b not in seen_before and b not in new_in_request}
         new_in_request |= fresh
         seq += 1

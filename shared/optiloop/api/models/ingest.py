@@ -1,17 +1,75 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 
 from optiloop.api.models.common import MAX_BUCKET, Cents, NonNegative, RequestModel, ResponseModel
+from optiloop.testopt.coverage.buckets import (
+    MAX_BUCKET_BYTES,
+    MAX_BUCKETS_PER_RUN,
+    bucket_problem,
+    from_coverage_py,
+    size_problem,
+)
 from optiloop.testopt.ingest import RunReport
 
 
+def _bucket(b: object) -> int | str:
+    """One validator for both kinds, so an error names the item, not a branch of a union."""
+    why = bucket_problem(b)
+    if why:
+        raise ValueError(why)
+    return b  # type: ignore[return-value]  # bucket_problem accepted it: an int or a str
+
+
+BucketIn = Annotated[
+    int | str,
+    PlainValidator(_bucket),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": MAX_BUCKET},
+                {"type": "string", "minLength": 1, "maxLength": MAX_BUCKET_BYTES},
+            ]
+        }
+    ),
+]
+
+
 class CoverageDelta(RequestModel):
-    buckets_hit: Annotated[list[Annotated[int, Field(ge=0, le=MAX_BUCKET)]], Field(max_length=10_000)] = (
-        Field(default_factory=list)
+    buckets_hit: Annotated[
+        list[BucketIn],
+        Field(
+            max_length=MAX_BUCKETS_PER_RUN,
+            description="Behaviour the run exercised: integers 0..2^63-1, or strings of at most "
+            f"{MAX_BUCKET_BYTES} UTF-8 bytes as coverage tools name things ('checkout.py:42').",
+        ),
+    ] = Field(default_factory=list)
+    coverage_py: dict[str, Any] | None = Field(
+        default=None,
+        description="A coverage.py JSON report (`coverage json`): each executed line becomes a bucket "
+        "'path:line' and each executed branch 'path:from->to', added to buckets_hit.",
     )
+
+    @field_validator("coverage_py")
+    @classmethod
+    def _check_coverage_py(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from_coverage_py(v)  # raises ValueError naming what is wrong, reported on this field
+        return v
+
+    @model_validator(mode="after")
+    def _merge_coverage_py(self) -> CoverageDelta:
+        if self.coverage_py is not None:
+            self.buckets_hit = [*self.buckets_hit, *from_coverage_py(self.coverage_py)]
+            self.coverage_py = None
+            if len(self.buckets_hit) > MAX_BUCKETS_PER_RUN:
+                raise ValueError(f"at most {MAX_BUCKETS_PER_RUN} buckets per run, coverage_py's included")
+        why = size_problem(self.buckets_hit)
+        if why:
+            raise ValueError(why)
+        return self
 
 
 class RunIn(RequestModel):

@@ -121,9 +121,9 @@ def _run_item(r: Run) -> Item:
     if r.status not in RUN_STATUSES:
         raise ValueError(f"run status must be one of {RUN_STATUSES}, got {r.status!r}")
     try:
-        buckets = [operator.index(b) for b in r.buckets]
+        buckets = [b if isinstance(b, str) else operator.index(b) for b in r.buckets]
     except TypeError:
-        raise ValueError("run buckets must be integers") from None
+        raise ValueError("run buckets must be integers or strings") from None
     return {
         "test_id": S(r.test_id),
         "project_id": S(r.project_id),

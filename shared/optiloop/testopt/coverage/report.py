@@ -33,7 +33,7 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
     runs = [h.runs[t] for t in h.run_order]
 
     curve: list[list[int]] = [[0, 0]]
-    seen: set[int] = set()
+    seen: set[int | str] = set()
     gains: list[int] = []
     failures: dict[str, int] = {}
     first_fail = first_severe = None
@@ -105,7 +105,7 @@ def coverage_csv(deps: Deps, project_id: str) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    seen: set[int] = set()
+    seen: set[int | str] = set()
     spend = 0.0
     for n, tid in enumerate(h.run_order, start=1):
         r = h.runs[tid]
