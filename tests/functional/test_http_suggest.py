@@ -137,3 +137,47 @@ def test_spent_project_budget_stops_suggestions(api: Api) -> None:
     assert cov["spend_cents"] == 6 and cov["budget_left_cents"] == -1
     api.client.patch(f"/v1/projects/{pid}", headers=api.admin, json={"budget_cents": None})
     assert suggest(api, pid, batch_size=3).status_code == 200
+
+
+def _ndjson(r: Any) -> list[dict[str, Any]]:
+    import json
+
+    assert r.headers["content-type"].startswith("application/x-ndjson")
+    return [json.loads(line) for line in r.text.splitlines()]
+
+
+def test_streamed_suggestions_are_ndjson_stored_in_chunks_and_summarised(api: Api) -> None:
+    pid = api.project()
+    api.constrain(pid)
+    r = suggest(api, pid, batch_size=60, seed=3, stream=True)
+    assert r.status_code == 200, r.text
+    lines = _ndjson(r)
+    tests = [x["test"] for x in lines[:-1]]
+    done = lines[-1]["done"]
+    assert len(tests) == 60 == done["count"] and len({t["id"] for t in tests}) == 60
+    assert all(t["rationale"] and t["suggestion_id"] in done["suggestion_ids"] for t in tests)
+    assert len(done["suggestion_ids"]) == 3  # chunks of 25: 25 + 25 + 10
+    space = space_for(api.deps.store, pid)
+    assert space.feasible_dicts([t["params"] for t in tests]).all()
+    assert api.deps.store.tests.max_seq(pid) == 60
+    # the same seed and history give the same stream
+    pid2 = api.project("again")
+    api.constrain(pid2)
+    again = [
+        x["test"]["params"] for x in _ndjson(suggest(api, pid2, batch_size=60, seed=3, stream=True))[:-1]
+    ]
+    assert again == [t["params"] for t in tests]
+
+
+def test_a_stream_that_cannot_start_is_a_plain_error(api: Api) -> None:
+    pid = api.project()  # no space yet
+    r = suggest(api, pid, batch_size=30, stream=True)
+    assert r.status_code == 409 and "error" in r.json()
+
+
+def test_a_streams_budget_ends_it_normally(api: Api) -> None:
+    pid = api.project()
+    api.constrain(pid)
+    lines = _ndjson(suggest(api, pid, batch_size=100, seed=1, stream=True, budget_cents=30))
+    done = lines[-1]["done"]
+    assert done["count"] == len(lines) - 1 <= 30 and done["predicted_cost_cents"] <= 30 + 1e-6

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound, OptiLoopError
 from optiloop.store.records import Project, TestCase
 from optiloop.testopt.history import history_for
 from optiloop.testopt.space import Space
@@ -159,6 +160,52 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
     raise AssertionError("unreachable")
 
 
+STREAM_CHUNK = 25
+
+
+def suggest_stream(
+    deps: Deps, project_id: str, req: SuggestRequest, principal: str
+) -> Iterator[dict[str, Any]]:
+    """The batch in chunks of STREAM_CHUNK tests, each planned, stored and audited as one suggestion
+    and yielded test by test, then one summary: {"test": ...} lines, then {"done": {...}}.
+
+    A runner starts on the first tests while the rest are planned, and what it has received is
+    always stored: a client that goes away stops the planning between chunks, never inside one.
+    Each chunk deduplicates against the earlier ones (their tests are pending) and spends what
+    is left of `budget_cents`. An error before the first test raises (the caller answers 4xx);
+    a later one ends the stream with an {"error": ...} line, the chunks before it stand."""
+    seed = req.seed if req.seed is not None else secrets.randbits(62)
+    left, budget = req.batch_size, req.budget_cents
+    summary: dict[str, Any] = {"count": 0, "suggestion_ids": [], "predicted_cost_cents": 0.0, "seed": seed}
+    while left > 0:
+        part = replace(req, batch_size=min(STREAM_CHUNK, left), seed=seed, budget_cents=budget)
+        try:
+            out = suggest(deps, project_id, part, principal)
+        except OptiLoopError as e:
+            if not summary["count"]:
+                raise
+            if isinstance(e, Conflict) and budget is not None:
+                summary["stopped"] = str(e)  # the request's budget is used up: a normal end
+                break
+            yield {"error": e}
+            return
+        for t, ex in zip(out["tests"], out["explanations"], strict=True):
+            yield {"test": {**t, "suggestion_id": out["suggestion_id"], "rationale": ex["rationale"]}}
+        summary["count"] += len(out["tests"])
+        summary["suggestion_ids"].append(out["suggestion_id"])
+        summary["predicted_cost_cents"] = round(
+            summary["predicted_cost_cents"] + out["predicted_cost_cents"], 4
+        )
+        for k in ("policy_version", "surrogate_version", "space_version"):
+            summary[k] = out[k]
+        if len(out["tests"]) < part.batch_size:
+            break  # the space (or the budget) gave no more
+        left -= len(out["tests"])
+        if budget is not None:
+            budget = max(budget - out["predicted_cost_cents"], 0.0)
+    yield {"done": summary}
+
+
 def _budget_limit(deps: Deps, project: Project, req: SuggestRequest) -> float | None:
     """What the batch may cost: the request's cap and what is left of the project's budget."""
     spent = float(deps.store.runs.totals(project.id).get("cost_cents", 0.0))
@@ -197,7 +244,9 @@ def _plan(
                 f"cents, {limit:.2f} cents are available",
                 details=[{"field": "budget_cents", "reason": "below the predicted cost of one test"}],
             )
-        keep = np.sort(keep)
+        # a random order within the batch: runs are credited new buckets in ingestion order, and
+        # a fixed order (by operator) would hand every shared new bucket to the same operator
+        keep = np.random.default_rng([seed, h.tests_seq, h.runs_seq, 1]).permutation(np.sort(keep))
         decoded = space.decode(b.U[keep])
         ok = space.feasible(decoded)
         params = space.to_dicts(decoded)

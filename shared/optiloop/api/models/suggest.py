@@ -25,6 +25,11 @@ class SuggestIn(RequestModel):
     objective_weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = None
     diversity: DiversityIn = Field(default_factory=DiversityIn)
     budget_cents: Cents | None = None
+    stream: bool = Field(
+        default=False,
+        description="Answer NDJSON (application/x-ndjson): one {'test': ...} line per test as it is "
+        "planned and stored, in chunks of 25, then one {'done': {...}} summary line.",
+    )
 
     @field_validator("objectives")
     @classmethod

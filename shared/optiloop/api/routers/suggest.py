@@ -1,29 +1,40 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from itertools import chain
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
+from optiloop.api.errors import error_body, request_id_of, status_of
 from optiloop.api.models.suggest import SuggestIn
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
+from optiloop.errors import OptiLoopError
 from optiloop.testopt import queries
-from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest
+from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest, suggest_stream
 
 router = APIRouter(tags=["tests"])
 
 
 # The colon is literal: Starlette compiles "{project_id}" to [^/]+ and matches the rest verbatim,
 # so ".../tests:suggest" never collides with ".../tests" (tests/unit/api checks this).
-@router.post("/v1/projects/{project_id}/tests:suggest")
+@router.post(
+    "/v1/projects/{project_id}/tests:suggest",
+    response_model=None,
+    responses={200: {"content": {"application/x-ndjson": {}}, "description": "with stream: true"}},
+)
 def suggest_tests(
     project_id: ProjectId,
     body: SuggestIn,
+    request: Request,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TEST_SUGGEST)),
-) -> dict[str, Any]:
+) -> dict[str, Any] | StreamingResponse:
     req = SuggestRequest(
         generator=body.generator,
         batch_size=body.batch_size,
@@ -33,7 +44,22 @@ def suggest_tests(
         diversity=DiversitySpec(method=body.diversity.method, min_distance=body.diversity.min_distance),
         budget_cents=body.budget_cents,
     )
-    return suggest(deps, project_id, req, who.name)
+    if not body.stream:
+        return suggest(deps, project_id, req, who.name)
+    lines = suggest_stream(deps, project_id, req, who.name)
+    first = next(lines)  # planned before answering: an error here is a plain 4xx
+    return StreamingResponse(
+        _ndjson(chain([first], lines), request_id_of(request)), media_type="application/x-ndjson"
+    )
+
+
+def _ndjson(items: Iterator[dict[str, Any]], request_id: str | None) -> Iterator[bytes]:
+    for item in items:
+        err = item.get("error")
+        if isinstance(err, OptiLoopError):
+            item = error_body(err.code, err.message, err.details, request_id)
+            item["error"]["status"] = status_of(err)
+        yield json.dumps(item, separators=(",", ":")).encode() + b"\n"
 
 
 @router.get("/v1/projects/{project_id}/tests")
