@@ -6,9 +6,13 @@ attribute access to dunders or to mutating methods, `SecurityError` otherwise) w
 `include`/`import`/`extends` have nothing to read) and `StrictUndefined` (a missing value is an
 error, never an empty string in a prompt sent to a model).
 
-The sandbox does not bound work, so compile-time checks do: loops nest at most `MAX_LOOP_DEPTH`
-deep, `range()` is capped at `MAX_RANGE`, and rendering stops once the output passes
-`MAX_RENDERED_CHARS`. Together they bound a render to about a million loop steps.
+Nor may one template take the server's time or memory: `optiloop.prompts.sandbox` bounds every value
+a template builds (`MAX_VALUE_SIZE` characters, integers `MAX_INT_DIGITS` digits), every render
+(`MAX_LOOP_STEPS` loop steps, `MAX_RENDER_SECONDS`), and evaluates nothing while compiling. When a
+version is saved, its constant expressions are checked against the same limits (`{{ 3 ** 10000000 }}`
+is a 422 naming the body, in microseconds), loops nest at most `MAX_LOOP_DEPTH` deep, expressions
+and blocks at most `MAX_NESTING`, `range()` is capped at `MAX_RANGE`, and rendering stops once the
+output passes `MAX_RENDERED_CHARS`.
 
 Variables are declared with a type (`str`, `int`, `float`, `bool`, `list`, `json`); a render checks
 every value against its type and names each missing, unknown or mistyped variable in one 422.
@@ -22,36 +26,43 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
+from jinja2 import TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.prompts.sandbox import (
+    MAX_INT_DIGITS,
+    MAX_LOOP_STEPS,
+    MAX_RANGE,
+    MAX_RENDER_SECONDS,
+    MAX_VALUE_SIZE,
+    BoundedEnvironment,
+    bound_ast,
+    constant_problems,
+    render_budget,
+)
+
+__all__ = [
+    "MAX_INT_DIGITS",
+    "MAX_LOOP_STEPS",
+    "MAX_RANGE",
+    "MAX_RENDER_SECONDS",
+    "MAX_VALUE_SIZE",
+    "Template",
+    "check_values",
+    "compile_template",
+    "stored_template",
+]
 
 VAR_TYPES = ("str", "int", "float", "bool", "list", "json")
 MAX_BODY_CHARS = 32_000
 MAX_VARIABLES = 64
-MAX_RENDERED_CHARS = 200_000
+MAX_RENDERED_CHARS = MAX_VALUE_SIZE
 MAX_LOOP_DEPTH = 2
-MAX_RANGE = 1_000
+MAX_NESTING = 64  # nodes from the template's root to its deepest expression
 MAX_VALUE_CHARS = 100_000  # one variable's value, serialised
 
-
-class _Env(ImmutableSandboxedEnvironment):
-    def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        self.globals = {"range": self._range}  # nothing else: no cycler, joiner, lipsum, dict
-        self.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-    @staticmethod
-    def _range(*args: int) -> range:
-        r = range(*args)
-        if len(r) > MAX_RANGE:
-            raise SecurityError(f"range() is limited to {MAX_RANGE} items in a template")
-        return r
-
-
-_ENV = _Env()
+_ENV = BoundedEnvironment()
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,17 @@ def stored_template(body: str, variables: Mapping[str, str], defaults: Mapping[s
     never change, so the per-call path (generate, each evaluated example) skips re-parsing and
     re-checking it (~0.6 ms a call); rendering still runs in the sandbox with its limits."""
     return Template(body=body, variables=variables, defaults=defaults)
+
+
+def _nesting(ast: nodes.Node) -> int:
+    """The depth of the tree, without recursion (a body of 10,000 `(` is what this is for)."""
+    deepest, stack = 0, [(ast, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_NESTING:
+            stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return deepest
 
 
 def _loop_depth(node: nodes.Node, depth: int = 0) -> int:
@@ -112,6 +134,10 @@ def compile_template(body: Any, variables: Any, defaults: Any = None) -> Templat
         raise InvalidInput(
             FieldProblem("body", f"template syntax error on line {exc.lineno}: {exc.message}")
         ) from None
+    except RecursionError:
+        raise InvalidInput(FieldProblem("body", _TOO_DEEP)) from None
+    if _nesting(ast) > MAX_NESTING:
+        raise InvalidInput(FieldProblem("body", _TOO_DEEP))
     for kind in (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport, nodes.Macro, nodes.CallBlock):
         if next(ast.find_all(kind), None) is not None:
             name = kind.__name__.lower()
@@ -123,6 +149,7 @@ def compile_template(body: Any, variables: Any, defaults: Any = None) -> Templat
         )
     if _loop_depth(ast) > MAX_LOOP_DEPTH:
         problems.append(FieldProblem("body", f"loops may nest at most {MAX_LOOP_DEPTH} deep"))
+    problems += [FieldProblem("body", reason) for reason in constant_problems(ast, _ENV)]
     used = meta.find_undeclared_variables(ast) - set(_ENV.globals)
     undeclared = sorted(used - set(decl))
     if undeclared:
@@ -140,6 +167,10 @@ def compile_template(body: Any, variables: Any, defaults: Any = None) -> Templat
         problems += check_values(decl, defaults, field="defaults", partial=True)
     if problems:
         raise InvalidInput(problems)
+    try:
+        _compiled(body)  # what a render will run; compiled once here and cached
+    except (SyntaxError, RecursionError, MemoryError):
+        raise InvalidInput(FieldProblem("body", _TOO_DEEP)) from None
     return Template(body=body, variables=decl, defaults=dict(defaults))
 
 
@@ -202,29 +233,36 @@ def check_values(
     return problems
 
 
+_TOO_DEEP = f"the template nests too deeply: at most {MAX_NESTING} levels of expressions and blocks"
+
+
 @lru_cache(maxsize=512)
 def _compiled(body: str) -> Any:
-    """Compiling is ~100x the cost of rendering; bodies are immutable per version, so cache them."""
-    return _ENV.from_string(body)
+    """Compiling is ~100x the cost of rendering; bodies are immutable per version, so cache them.
+    The compiled tree runs loops, `~` and literals through the sandbox's bounded functions."""
+    ast = bound_ast(_ENV.parse(body), _ENV)
+    return _ENV.template_class.from_code(_ENV, _ENV.compile(ast), _ENV.make_globals(None), None)
 
 
 def _render(body: str, values: Mapping[str, Any]) -> str:
     try:
         out: list[str] = []
         size = 0
-        for chunk in _compiled(body).generate(**values):
-            size += len(chunk)
-            if size > MAX_RENDERED_CHARS:
-                raise InvalidInput(
-                    FieldProblem("body", f"the rendered prompt passes {MAX_RENDERED_CHARS} characters")
-                )
-            out.append(chunk)
+        with render_budget():
+            for chunk in _compiled(body).generate(**values):
+                size += len(chunk)
+                if size > MAX_RENDERED_CHARS:
+                    raise InvalidInput(
+                        FieldProblem("body", f"the rendered prompt passes {MAX_RENDERED_CHARS} characters")
+                    )
+                out.append(chunk)
         return "".join(out)
     except SecurityError as exc:
         raise InvalidInput(FieldProblem("body", f"refused by the template sandbox: {exc}")) from None
     except UndefinedError as exc:
         raise InvalidInput(FieldProblem("variables", f"render failed: {exc.message}")) from None
-    except RecursionError:
+    except (RecursionError, SyntaxError):
         raise InvalidInput(FieldProblem("body", "the template recurses too deeply")) from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
+    except (TypeError, ValueError, ArithmeticError, AttributeError, LookupError) as exc:
+        # what a template does with its values: `xs|dictsort` on a list, `1 / 0`, `d['missing']`
         raise InvalidInput(FieldProblem("variables", f"render failed: {exc}")) from None

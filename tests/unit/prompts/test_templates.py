@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optiloop.errors import InvalidInput
+from optiloop.prompts import sandbox, templates
 from optiloop.prompts.templates import MAX_RENDERED_CHARS, compile_template
 
 
@@ -90,3 +93,130 @@ def test_arbitrary_bodies_only_ever_raise_invalid_input(body: str, values: dict[
         t.render({"a": values.get("a", ""), "b": values.get("b", "")})
     except InvalidInput:
         pass
+
+
+# --- bounded in time and memory -------------------------------------------------------------------
+# Each of these once took seconds of CPU with the GIL held, or gigabytes, or both (`3 ** 20000000`:
+# 12 s; `'a' * 500000000`: 1.5 GB). Each is now refused before any of that work is done.
+
+SAVE_TIME_REFUSALS = [
+    ("{{ 3 ** 10000000 }}", "digits"),
+    ("{{ 3 ** 20000000 }}", "digits"),
+    ("{{ 10 ** 5000 }}", "about 5,000 digits"),
+    ("{{ 'a' * 500000000 }}", "500,000,000 characters"),
+    ("{{ [1, 2] * 10 ** 8 }}", "characters"),
+    ("{{ (10 ** 3000) * (10 ** 3000) }}", "digits"),
+    ("{{ '%1000000000d' % 1 }}", "padded"),
+    ("{{ 'a'|center(1000000000) }}", "center"),
+    ("{{ 'a\nb'|indent(1000000000) }}", "indent"),
+    ("{{ [1]|batch(100000000, 'x')|list }}", "batch"),
+    ("{{ [1]|slice(100000000)|list }}", "slice"),
+    ("x\n\n{{ 2 ** 100 }} {{ 'ab' ~ 'c' * 300000 }}", "line 3"),
+]
+
+
+@pytest.mark.parametrize(("body", "reason"), SAVE_TIME_REFUSALS)
+def test_constant_expressions_past_the_limits_are_refused_when_saved(body: str, reason: str) -> None:
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidInput) as exc:
+        compile_template(body, {})
+    assert time.perf_counter() - t0 < 0.5
+    assert fields(exc) == ["body"] and reason in exc.value.message
+
+
+RENDER_REFUSALS = [
+    ("{{ n ** n }}", {"n": 100_000}, "digits"),
+    ("{{ s * n }}", {"s": "ab", "n": 10**8}, "characters"),
+    ("{{ [s] * n }}", {"s": "ab", "n": 100_000}, "characters"),
+    ("{{ s.ljust(n) }}", {"s": "a", "n": 10**9}, "ljust"),
+    ("{{ s.zfill(n) }}", {"s": "a", "n": 10**9}, "zfill"),
+    ("{{ s.expandtabs(n) }}", {"s": "\t\t", "n": 10**8}, "expandtabs"),
+    ("{{ s.replace('a', s) }}", {"s": "a" * 1000}, "replace"),
+    ("{{ s|replace('a', s) }}", {"s": "a" * 1000}, "replace"),
+    ("{{ '{:>1000000000}'.format(s) }}", {"s": "a"}, "width"),
+    ("{{ '{0}{0}{0}'.format(s) }}", {"s": "x" * 90_000}, "formatted"),
+    ("{{ '%(a)s%(a)s%(a)s' % {'a': s} }}", {"s": "x" * 90_000}, "%-formatted"),
+    ("{{ s ~ s ~ s }}", {"s": "x" * 90_000}, "concatenation"),
+    ("{{ s + s + s }}", {"s": "x" * 90_000}, "sum"),
+    ("{{ [s, s, s]|join }}", {"s": "x" * 90_000}, "literal"),
+    ("{{ s.join(xs) }}", {"s": "x" * 1000, "xs": ["y"] * 1000}, "join"),
+    ("{{ s|wordwrap(1, wrapstring=s) }}", {"s": "a " * 1000}, "wordwrap"),
+    ("{{ xs|sum(start=[]) }}", {"xs": [[1]] * 10}, "sum() adds numbers"),
+    ("{{ s.encode() }}", {"s": "a"}, "encode"),
+    ("{{ s.translate({97: s}) }}", {"s": "a"}, "translate"),
+    ("{{ (1).to_bytes(1000000000, 'big') }}", {}, "to_bytes"),
+    ("{{ ['a', 'b']|map('center', n)|join }}", {"n": 10**9}, "center"),
+    # a list that repeats a list that repeats a list: exponential once printed
+    (
+        "{% set a = [s,s,s,s,s,s,s,s,s,s] %}{% set b = [a,a,a,a,a,a,a,a,a,a] %}"
+        "{% set c = [b,b,b,b,b,b,b,b,b,b] %}{% set d = [c,c,c,c,c,c,c,c,c,c] %}{{ d|tojson }}",
+        {"s": "x" * 30},
+        "characters",
+    ),
+    # a million loop steps over strings that range() would not allow
+    ("{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}", {"s": "x" * 90_000}, "loop steps"),
+    # output captured into a block never reaches the output limit, but counts as emitted
+    (
+        "{% set x %}{% for i in range(1000) %}{% for j in range(1000) %}"
+        + "y" * 100
+        + "{% endfor %}{% endfor %}{% endset %}{{ x|length }}",
+        {},
+        "emitted",
+    ),
+    (
+        "{% filter upper %}{% for i in range(1000) %}{% for j in range(1000) %}{{ s }}"
+        "{% endfor %}{% endfor %}{% endfilter %}",
+        {"s": "x" * 100},
+        "emitted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "values", "reason"), RENDER_REFUSALS)
+def test_renders_past_the_limits_are_refused_quickly(body: str, values: dict, reason: str) -> None:
+    decl = {k: {str: "str", int: "int", list: "list"}[type(v)] for k, v in values.items()}
+    t = compile_template(body, decl)
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidInput) as exc:
+        t.render(values)
+    assert time.perf_counter() - t0 < 1.5
+    assert fields(exc) == ["body"] and reason in exc.value.message, exc.value.message
+
+
+def test_a_render_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded operations, many of them: each is cheap, the render as a whole is stopped."""
+    monkeypatch.setattr(sandbox, "MAX_RENDER_SECONDS", 0.3)
+    monkeypatch.setattr(templates, "render_budget", lambda: sandbox.render_budget(seconds=0.3))
+    t = compile_template(
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% set y = s ~ s %}{% endfor %}{% endfor %}",
+        {"s": "str"},
+    )
+    t0 = time.perf_counter()
+    with pytest.raises(InvalidInput, match=r"longer than 0\.3 s"):
+        t.render({"s": "x" * 50_000})
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_nesting_is_bounded_when_saved() -> None:
+    for body in ("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "{{ " + "+".join(["1"] * 3000) + " }}"):
+        with pytest.raises(InvalidInput, match="nests too deeply") as exc:
+            compile_template(body, {})
+        assert fields(exc) == ["body"]
+
+
+def test_within_the_limits_templates_render_as_jinja_does() -> None:
+    body = (
+        "{{ 10 ** 4000 > 0 }} {{ 2 ** 100 }} {{ (s ~ s)|length }} {{ s * 3 }} {{ [1, 2]|join(',') }} "
+        "{{ '%05d'|format(3) }} {{ '%s-%s' % (s, s) }} {{ '{:>4}|{}'.format(s, 1) }} {{ s|center(6) }} "
+        "{{ 'a b c'|wordwrap(1) }} {{ xs|sum }} {{ xs|batch(2, 0)|list }} {{ {'k': s}|tojson }} "
+        "{{ s.upper().ljust(4, '.') }}|"
+        "{% for x in tree recursive %}{% if x is iterable %}[{{ loop(x) }}]{% else %}{{ x }}{% endif %}"
+        "{% endfor %}|{% for i in range(3) %}{{ loop.index }}/{{ loop.length }} {% endfor %}"
+        "{% set block %}in {{ s }}{% endset %}{{ block }}"
+    )
+    t = compile_template(body, {"s": "str", "xs": "list", "tree": "json"})
+    out = t.render({"s": "ab", "xs": [1, 2, 3], "tree": [[1, [2]], [3]]})
+    assert out == (
+        "True 1267650600228229401496703205376 4 ababab 1,2 00003 ab-ab   ab|1   ab   "
+        'a\nb\nc 6 [[1, 2], [3, 0]] {"k": "ab"} AB..|[1[2]][3]|1/3 2/3 3/3 in ab'
+    )
