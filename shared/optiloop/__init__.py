@@ -2,6 +2,10 @@
 
 import os as _os
 import sys as _sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what `optiloop.parametrize` is, for type checkers; at run time see __getattr__
+    from optiloop.testopt.pytest_plugin.decorator import parametrize as parametrize
 
 # One BLAS thread per process: requests run concurrently in worker threads (and one per Lambda),
 # and multi-threaded OpenBLAS on small matrices spins and spikes latency 50x (measured: a 192x192
@@ -16,3 +20,13 @@ if "numpy" in _sys.modules:
     _limits(limits=1, user_api="blas")
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """`optiloop.parametrize` (the pytest plugin's decorator), imported on first use so that
+    `import optiloop` (every Lambda, the CLI) never imports pytest."""
+    if name == "parametrize":
+        from optiloop.testopt.pytest_plugin.decorator import parametrize
+
+        return parametrize
+    raise AttributeError(f"module 'optiloop' has no attribute {name!r}")
