@@ -81,7 +81,7 @@ def tokenize(source: str) -> list[Token]:
             word = source[i:j]
             out.append(Token(word if word in KEYWORDS else "name", word, i, j, word))
             i = j
-        elif ch.isascii() and (ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit())):
+        elif _digit(ch) or (ch == "." and i + 1 < n and _digit(source[i + 1])):
             tok = _number(source, i)
             out.append(tok)
             i = tok.end
@@ -119,23 +119,28 @@ def _bad_char(source: str, i: int) -> ExprError:
     return ExprError(f"unexpected character '{ch}'", i, None)
 
 
+def _digit(ch: str) -> bool:
+    """0-9 only: str.isdigit() is also true of '¹' or '٣', which float() does not take."""
+    return "0" <= ch <= "9"
+
+
 def _number(source: str, i: int) -> Token:
     n = len(source)
     j = i
-    while j < n and source[j].isdigit():
+    while j < n and _digit(source[j]):
         j += 1
     if j < n and source[j] == ".":
         j += 1
-        while j < n and source[j].isdigit():
+        while j < n and _digit(source[j]):
             j += 1
     if j < n and source[j] in "eE":
         k = j + 1
         if k < n and source[k] in "+-":
             k += 1
-        if not (k < n and source[k].isascii() and source[k].isdigit()):
+        if not (k < n and _digit(source[k])):
             raise ExprError(f"malformed number '{source[i:k]}'", i, "an exponent needs digits, e.g. 1.0e6")
         j = k
-        while j < n and source[j].isdigit():
+        while j < n and _digit(source[j]):
             j += 1
     # `2x`, `1.2.3`, `0x1f`, `1_000`: glued characters are a typo, not two tokens
     if j < n and source[j].isascii() and (source[j].isalnum() or source[j] in "_."):
