@@ -77,7 +77,7 @@ def parse_policy(raw: Any) -> Policy:
         raise InvalidInput(FieldProblem("policy", "must be an object"))
     problems: list[FieldProblem] = []
     name, scope, rule = raw.get("name"), raw.get("scope"), raw.get("rule")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         problems.append(FieldProblem("name", "1-100 of A-Z a-z 0-9 _ . - starting with a letter or digit"))
     if scope not in SCOPES:
         problems.append(FieldProblem("scope", f"must be one of {', '.join(SCOPES)}"))
@@ -128,7 +128,7 @@ def _conditions(raw: Any, problems: list[FieldProblem]) -> tuple[Condition, ...]
     out: list[Condition] = []
     for metric, test in raw.items():
         path = f"rule.if.{metric}"
-        if not isinstance(metric, str) or not METRIC_KEY.match(metric):
+        if not isinstance(metric, str) or not METRIC_KEY.fullmatch(metric):
             problems.append(FieldProblem(path, "metric must look like eval.<metric> or eval.<metric>.ci_low"))
             continue
         if not isinstance(test, Mapping) or not test:

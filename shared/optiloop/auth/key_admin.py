@@ -12,6 +12,7 @@ from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize, outranks
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from optiloop.names import name_problem
 from optiloop.store.records import ROLES, ApiKey
 
 
@@ -21,6 +22,9 @@ def create_key(
     """Returns the record and the raw key; the raw key exists only in this return value."""
     if role not in ROLES:
         raise InvalidInput(FieldProblem("role", f"must be one of {', '.join(ROLES)}"))
+    problem = name_problem(name) if name.strip() else "must not be blank"
+    if problem:  # the API's model checks this too; the CLI comes straight here
+        raise InvalidInput(FieldProblem("principal", problem))
     authorize(principal, Action.KEY_CREATE, project_id)
     if principal.project_id is not None and project_id is None:
         raise Forbidden(

@@ -172,7 +172,7 @@ def _parse_providers(raw: Any, problems: list[tuple[str, str]]) -> list[Provider
     out = []
     for name, body in raw.items():
         at = f"providers.{name}"
-        if not _NAME.match(str(name)):
+        if not _NAME.fullmatch(str(name)):
             problems.append((at, "provider names are 1-128 of A-Z a-z 0-9 _ . : - /"))
         if not isinstance(body, Mapping):
             problems.append((at, "must be an object"))
@@ -204,7 +204,7 @@ def _parse_providers(raw: Any, problems: list[tuple[str, str]]) -> list[Provider
                 problems.append((f"{at}.base_url", f"must be an http(s) URL, got {url!r}"))
             fields["base_url"] = url
             env = body.get("api_key_env")
-            if env is not None and (not isinstance(env, str) or not _ENV_NAME.match(env)):
+            if env is not None and (not isinstance(env, str) or not _ENV_NAME.fullmatch(env)):
                 problems.append(
                     (
                         f"{at}.api_key_env",
@@ -214,7 +214,7 @@ def _parse_providers(raw: Any, problems: list[tuple[str, str]]) -> list[Provider
             fields["api_key_env"] = env
         elif ptype == "bedrock":
             region = body.get("region")
-            if region is not None and (not isinstance(region, str) or not _REGION.match(region)):
+            if region is not None and (not isinstance(region, str) or not _REGION.fullmatch(region)):
                 problems.append((f"{at}.region", f"must be an AWS region such as us-east-1, got {region!r}"))
             fields["region"] = region
             url = body.get("base_url")
@@ -250,7 +250,7 @@ def _parse_models(raw: Any, providers: set[str], problems: list[tuple[str, str]]
             if key not in _MODEL_KEYS:
                 problems.append((f"{at}.{key}", f"unknown key (expected {', '.join(_MODEL_KEYS)})"))
         name, provider, model_id = body.get("name"), body.get("provider"), body.get("model_id")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             problems.append((f"{at}.name", "must be 1-128 of A-Z a-z 0-9 _ . : - /"))
         elif name in seen:
             problems.append((f"{at}.name", f"duplicate model name {name!r}"))

@@ -163,7 +163,7 @@ def _validate(deps: Deps, raw: Any) -> list[dict[str, Any]]:
                 FieldProblem(f"{where}.{unknown[0]}", "unknown field (id, input, expected, metadata)")
             )
         ex_id = e.get("id") or deps.ids("ex")
-        if not isinstance(ex_id, str) or not EXAMPLE_ID.match(ex_id):
+        if not isinstance(ex_id, str) or not EXAMPLE_ID.fullmatch(ex_id):
             problems.append(FieldProblem(f"{where}.id", "1-100 of A-Z a-z 0-9 _ . : -"))
         elif ex_id in seen:
             problems.append(FieldProblem(f"{where}.id", f"'{ex_id}' appears twice in this upload"))

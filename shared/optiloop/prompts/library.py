@@ -35,7 +35,7 @@ WRITE_ATTEMPTS = 3  # a version number lost to a concurrent writer is retried
 
 
 def create_prompt(deps: Deps, who: Principal, project_id: str, name: str, description: str = "") -> Prompt:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise InvalidInput(FieldProblem("name", "1-100 of A-Z a-z 0-9 _ . - starting with a letter or digit"))
     get_project(deps, project_id)
     prompt = Prompt(

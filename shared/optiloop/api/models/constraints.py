@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from optiloop.api.models.common import RequestModel
+from optiloop.names import check_name
 
 
 class ConstraintCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")] = "base"
+    name: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"), AfterValidator(check_name)
+    ] = "base"
     type: Literal["hard", "soft"] = "hard"
     weight: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] | None = None
     json_schema: dict[str, Any]

@@ -6,15 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from optiloop.api.models.common import RequestModel
+from optiloop.api.models.common import Id, Label, LongName, Name, RequestModel
 from optiloop.api.models.prompts import DecodingIn
-
-Id = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class PromptRef(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    label: Annotated[str, Field(min_length=1, max_length=50)] = "prod"
+    name: Name
+    label: Label = "prod"
 
 
 class PolicyIn(RequestModel):
@@ -42,8 +40,8 @@ class GenerateIn(RequestModel):
     schema_: Annotated[dict[str, Any] | None, Field(alias="schema")] = None
     decoding: DecodingIn | None = None
     policy: PolicyIn | None = None
-    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    provider: Name | None = None
+    model: LongName | None = None
     guardrails: GuardrailsIn | None = None
     cache: CacheIn | None = None
 
@@ -55,22 +53,22 @@ class PurgeIn(RequestModel):
 
 class DatasetCreate(RequestModel):
     project_id: Id
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: LongName
     description: Annotated[str, Field(max_length=10_000)] = ""
 
 
 class JudgeIn(RequestModel):
-    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    provider: Name | None = None
+    model: LongName | None = None
     criteria: Annotated[str, Field(max_length=2_000)] | None = None
 
 
 class EvalRunIn(RequestModel):
     prompt_version_id: Id
     dataset_id: Id
-    metrics: list[str] = Field(default_factory=lambda: ["exact_match"], min_length=1, max_length=10)
-    provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    metrics: list[Name] = Field(default_factory=lambda: ["exact_match"], min_length=1, max_length=10)
+    provider: Name | None = None
+    model: LongName | None = None
     policy: PolicyIn | None = None
     judge: JudgeIn | None = None
     compare_to: Literal["dev", "staging", "prod"] | None = "prod"

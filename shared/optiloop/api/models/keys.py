@@ -2,15 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from optiloop.api.models.common import RequestModel, ResponseModel
+from optiloop.api.models.common import Id, RequestModel, ResponseModel
+from optiloop.names import check_name
 
 
 class KeyCreate(RequestModel):
-    principal: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@:\-]+$")]
+    principal: Annotated[
+        str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@:\-]+$"), AfterValidator(check_name)
+    ]
     role: Literal["owner", "admin", "contributor", "viewer"]
-    project_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    project_id: Id | None = None
 
 
 class KeyOut(ResponseModel):

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from optiloop.api.models.common import Cents, RequestModel, ResponseModel
+from optiloop.api.models.common import Cents, LongName, RequestModel, ResponseModel
 
 
 class ProjectCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: LongName
     description: Annotated[str, Field(max_length=10_000)] = ""
     budget_cents: Cents | None = None
 

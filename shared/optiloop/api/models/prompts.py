@@ -9,13 +9,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from optiloop.api.models.common import RequestModel
+from optiloop.api.models.common import Id, Label, LongName, Name, RequestModel
 
 Text = Annotated[str, Field(max_length=4_000)]
 
 
 class PromptCreate(RequestModel):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Name
     description: Annotated[str, Field(max_length=10_000)] = ""
 
 
@@ -30,20 +30,20 @@ class VersionCreate(RequestModel):
     variables: dict[str, str] = Field(default_factory=dict)
     defaults: dict[str, Any] = Field(default_factory=dict)
     notes: Text = ""
-    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    model: LongName | None = None
     decoding: DecodingIn | None = None
 
 
 class DeploymentCreate(RequestModel):
-    prompt_version_id: Annotated[str, Field(min_length=1, max_length=100)]
-    environment: Annotated[str, Field(min_length=1, max_length=50)]
+    prompt_version_id: Id
+    environment: Label
     overrides: dict[str, Any] = Field(default_factory=dict)
 
 
 class RollbackIn(RequestModel):
-    prompt_id: Annotated[str, Field(min_length=1, max_length=100)]
-    environment: Annotated[str, Field(min_length=1, max_length=50)]
-    to_version_id: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    prompt_id: Id
+    environment: Label
+    to_version_id: Id | None = None
 
 
 class CommentIn(RequestModel):
@@ -51,8 +51,8 @@ class CommentIn(RequestModel):
 
 
 class ApprovalCreate(RequestModel):
-    entity_type: Annotated[str, Field(min_length=1, max_length=50)]
-    entity_id: Annotated[str, Field(min_length=1, max_length=100)]
+    entity_type: Label
+    entity_id: Id
     comment: Text = ""
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
-from optiloop.api.params import ProjectId
+from optiloop.api.params import EntityId, PathName, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
 
 router = APIRouter(tags=["approvals"])
-EntityId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
 @router.post("/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201)
@@ -86,7 +85,7 @@ def decide(
 @router.put("/v1/projects/{project_id}/policies/{name}")
 def put_policy(
     project_id: ProjectId,
-    name: Annotated[str, Path(min_length=1, max_length=100)],
+    name: PathName,
     body: dict[str, Any],
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
@@ -116,7 +115,7 @@ def list_policies(
 @router.delete("/v1/projects/{project_id}/policies/{name}", status_code=204)
 def delete_policy(
     project_id: ProjectId,
-    name: Annotated[str, Path(min_length=1, max_length=100)],
+    name: PathName,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> Response:

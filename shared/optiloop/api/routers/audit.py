@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from optiloop.api.params import AfterSeq
 from optiloop.api.security import current_principal, get_deps
 from optiloop.audit.listing import list_audit, verify_audit
 from optiloop.auth import Principal
@@ -16,7 +17,7 @@ router = APIRouter(tags=["audit"])
 def audit_logs(
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: AfterSeq = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     verify: Annotated[bool, Query(description="also recompute the hash chain (reads the whole log)")] = False,
     deps: Deps = Depends(get_deps),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
-from optiloop.api.params import ProjectId
+from optiloop.api.params import EntityId, Offset, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -17,7 +17,6 @@ from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.prompts import datasets, evals
 
 router = APIRouter(tags=["evals"])
-EntityId = Annotated[str, Path(min_length=1, max_length=100)]
 JSONL = ("application/x-ndjson", "application/jsonl")
 
 
@@ -84,7 +83,7 @@ async def add_examples(
 def list_examples(
     dataset_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
@@ -111,7 +110,7 @@ def get_eval(
 def eval_results(
     eval_run_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:

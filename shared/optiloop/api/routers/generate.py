@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.generate import GenerateIn, PurgeIn
-from optiloop.api.params import ProjectId
+from optiloop.api.params import EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.auth.roles import authorize
@@ -28,7 +28,7 @@ def generate_route(
 
 @router.get("/v1/traces/{trace_id}")
 def get_trace(
-    trace_id: Annotated[str, Path(min_length=1, max_length=100)],
+    trace_id: EntityId,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:

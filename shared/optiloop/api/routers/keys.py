@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends
 
 from optiloop.api.models.keys import KeyCreate, KeyCreated, KeyOut
+from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.auth import key_admin as uc
@@ -36,7 +37,7 @@ def list_keys(deps: Deps = Depends(get_deps), who: Principal = Depends(current_p
 
 @router.delete("/v1/api-keys/{key_id}", response_model=KeyOut)
 def revoke_key(
-    key_id: Annotated[str, Path(min_length=1, max_length=100)],
+    key_id: EntityId,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:

@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.prompts import DeploymentCreate, PromptCreate, RollbackIn, VersionCreate
-from optiloop.api.params import ProjectId
+from optiloop.api.params import MAX_SEQ, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
 from optiloop.prompts import deployments, library
 
 router = APIRouter(tags=["prompts"])
-EntityId = Annotated[str, Path(min_length=1, max_length=100)]
 
 
 @router.post("/v1/projects/{project_id}/prompts", status_code=201)
@@ -63,7 +62,7 @@ def create_version(
 @router.get("/v1/prompts/{prompt_id}/versions")
 def list_versions(
     prompt_id: EntityId,
-    after: Annotated[int | None, Query(ge=0, description="the last version number seen")] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="the last version number seen")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),

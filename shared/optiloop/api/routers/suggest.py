@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
 from optiloop.api.models.suggest import SuggestIn
-from optiloop.api.params import ProjectId
+from optiloop.api.params import AfterSeq, ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -67,7 +67,7 @@ def list_tests(
     project_id: ProjectId,
     status: Annotated[Literal["pending", "ran"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: AfterSeq = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TEST_READ)),
 ) -> dict[str, Any]:
