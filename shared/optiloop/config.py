@@ -14,6 +14,18 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Limits of the HTTP surface (README "Limits"); each is an OPTILOOP_* variable, validated here.
+# name: (environment variable, type, lowest, highest)
+LIMITS: dict[str, tuple[str, type, float, float]] = {
+    "max_body_bytes": ("OPTILOOP_MAX_BODY_BYTES", int, 1024, 1024**3),
+    "max_header_bytes": ("OPTILOOP_MAX_HEADER_BYTES", int, 1024, 1024**2),
+    "body_timeout_s": ("OPTILOOP_BODY_TIMEOUT_S", float, 0.1, 3600),
+    "header_timeout_s": ("OPTILOOP_HEADER_TIMEOUT_S", float, 0.1, 3600),
+    "keepalive_timeout_s": ("OPTILOOP_KEEPALIVE_TIMEOUT_S", int, 1, 3600),
+    "rate_limit_rps": ("OPTILOOP_RATE_LIMIT_RPS", float, 0.01, 1e6),
+    "rate_limit_burst": ("OPTILOOP_RATE_LIMIT_BURST", int, 1, 10**7),
+    "refusals_per_minute": ("OPTILOOP_REFUSALS_PER_MINUTE", int, 1, 10**6),
+}
 BACKENDS = ("local", "memory", "aws")
 MIN_ADMIN_TOKEN_CHARS = 16
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")  # DynamoDB's rule
@@ -29,6 +41,13 @@ class Settings:
     data_dir: Path = Path("./.optiloop")
     admin_token: str | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_header_bytes: int = 16 * 1024  # request line and headers; past it a 431
+    body_timeout_s: float = 30.0  # from the headers to the last byte of the body; past it a 408
+    header_timeout_s: float = 10.0  # from a request's first byte to the end of its headers (serve)
+    keepalive_timeout_s: int = 5  # an idle connection between requests is closed after this (serve)
+    rate_limit_rps: float = 200.0  # requests a second per principal, sustained
+    rate_limit_burst: int = 2000  # ... and in a burst
+    refusals_per_minute: int = 120  # refused requests (403/409/422) audited per principal a minute
     # "local": SQLite + folder; "memory": throwaway (tests, demos); "aws": DynamoDB + S3
     backend: str = "local"
     table: str | None = None  # aws: the DynamoDB table (OPTILOOP_TABLE)
@@ -42,16 +61,20 @@ class Settings:
         if self.backend not in BACKENDS:
             raise ConfigError(f"OPTILOOP_BACKEND must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.backend == "aws":
-            if not self.table or not _TABLE_NAME.match(self.table):
+            if not self.table or not _TABLE_NAME.fullmatch(self.table):
                 raise ConfigError("OPTILOOP_TABLE must name the DynamoDB table (3-255 of A-Z a-z 0-9 _ . -)")
-            if not self.bucket or not _BUCKET_NAME.match(self.bucket):
+            if not self.bucket or not _BUCKET_NAME.fullmatch(self.bucket):
                 raise ConfigError("OPTILOOP_BUCKET must name the S3 bucket (3-63 of a-z 0-9 . -)")
         if self.models_file is not None and not Path(self.models_file).is_file():
             raise ConfigError(f"OPTILOOP_MODELS_FILE must name a JSON file, got {str(self.models_file)!r}")
         if self.aws_endpoint is not None and not re.match(r"^https?://[^\s/]+", self.aws_endpoint):
             raise ConfigError(f"OPTILOOP_AWS_ENDPOINT must be an http(s) URL, got {self.aws_endpoint!r}")
-        if not isinstance(self.max_body_bytes, int) or not 1024 <= self.max_body_bytes <= 1024**3:
-            raise ConfigError(f"OPTILOOP_MAX_BODY_BYTES must be an integer between 1024 and {1024**3}")
+        for name, (var, kind, low, high) in LIMITS.items():
+            value = getattr(self, name)
+            ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not ok_type or (kind is int and not isinstance(value, int)) or not low <= value <= high:
+                what = "an integer" if kind is int else "a number"
+                raise ConfigError(f"{var} must be {what} between {low:g} and {high:g}, got {value!r}")
         if self.admin_token is not None:
             tok = self.admin_token
             # a short token is guessable; whitespace usually means a copy-paste accident
@@ -69,12 +92,14 @@ class Settings:
             values["data_dir"] = Path(env["OPTILOOP_DATA_DIR"])
         if env.get("OPTILOOP_ADMIN_TOKEN"):
             values["admin_token"] = env["OPTILOOP_ADMIN_TOKEN"]
-        raw = env.get("OPTILOOP_MAX_BODY_BYTES")
-        if raw:
-            try:
-                values["max_body_bytes"] = int(raw)
-            except ValueError:
-                raise ConfigError(f"OPTILOOP_MAX_BODY_BYTES must be an integer, got {raw!r}") from None
+        for name, (var, kind, _, _) in LIMITS.items():
+            raw = env.get(var)
+            if raw:
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    what = "an integer" if kind is int else "a number"
+                    raise ConfigError(f"{var} must be {what}, got {raw!r}") from None
         if env.get("OPTILOOP_MODELS_FILE"):
             values["models_file"] = Path(env["OPTILOOP_MODELS_FILE"])
         if env.get("OPTILOOP_BACKEND"):

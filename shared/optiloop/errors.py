@@ -84,6 +84,16 @@ class PayloadTooLarge(OptiLoopError):
     code = "payload_too_large"
 
 
+class TooManyRequests(OptiLoopError):
+    """A principal past its request or refusal rate (HTTP 429 with Retry-After)."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: float, details: list[dict[str, Any]] | None = None):
+        super().__init__(message, details=details)
+        self.retry_after_s = retry_after_s
+
+
 class NotImplementedYet(OptiLoopError):
     """A capability that is planned but not built: a clear 501 instead of a stub."""
 

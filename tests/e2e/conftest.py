@@ -25,7 +25,9 @@ def free_port() -> int:
 class Server:
     """One `optiloop serve` subprocess; stdout goes to a file so a chatty server can never block on a pipe."""
 
-    def __init__(self, data_dir: Path, log: Path, admin_token: str | None) -> None:
+    def __init__(
+        self, data_dir: Path, log: Path, admin_token: str | None, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -34,6 +36,7 @@ class Server:
         env["PYTHONUNBUFFERED"] = "1"
         if admin_token:
             env["OPTILOOP_ADMIN_TOKEN"] = admin_token
+        env.update(extra_env or {})
         cmd = [
             sys.executable,
             "-m",
@@ -82,11 +85,12 @@ class Server:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator:
-    """`serve(data_dir, admin_token=None)` starts a server; every server started is stopped at teardown."""
+    """`serve(data_dir, admin_token=None, env=None)` starts a server (`env`: extra OPTILOOP_* settings);
+    every server started is stopped at teardown."""
     started: list[Server] = []
 
-    def start(data_dir: Path, admin_token: str | None = None) -> Server:
-        s = Server(data_dir, tmp_path / f"serve-{len(started)}.log", admin_token)
+    def start(data_dir: Path, admin_token: str | None = None, env: dict[str, str] | None = None) -> Server:
+        s = Server(data_dir, tmp_path / f"serve-{len(started)}.log", admin_token, env)
         started.append(s)
         return s
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
+from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.config import Settings
 from optiloop.deps import Deps
 
@@ -91,7 +92,15 @@ def create_app(
     app.state.deps = deps
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.state.limits = PrincipalLimits(
+        settings.rate_limit_rps, settings.rate_limit_burst, settings.refusals_per_minute
+    )
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        body_timeout_s=settings.body_timeout_s,
+    )
     for name in names:
         app.include_router(ROUTERS[name])
     return app

@@ -3,11 +3,15 @@
 Body: {"error": {"code", "message", "details": [{"field", "reason", "hint"?}], "request_id"}}.
 An unexpected exception is logged with its stack trace and answered with a bare 500 that carries
 only the request id: the trace may hold paths, data or secrets that a client must not see.
+
+A refused request of a known principal (403, 409, 422) is an audit record, within the principal's
+refusal budget (`optiloop.api.ratelimit`); past it the answer is a 429 with Retry-After instead.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +29,7 @@ from optiloop.errors import (
     NotImplementedYet,
     OptiLoopError,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthorized,
     UpstreamFailed,
     UpstreamTimeout,
@@ -39,6 +44,7 @@ STATUS: list[tuple[type[OptiLoopError], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
     (PayloadTooLarge, 413),
+    (TooManyRequests, 429),
     (NotImplementedYet, 501),
     (UpstreamTimeout, 504),  # before its base class
     (UpstreamFailed, 502),
@@ -51,11 +57,13 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "too_many_requests",
+    431: "request_headers_too_large",
 }
 
 
@@ -112,32 +120,32 @@ def validation_details(errors: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
 AUDITED_REFUSALS = frozenset({403, 409, 422})
 
 
-async def _audit_refusal(
-    request: Request, status: int, code: str, message: str, details: Sequence[Any]
-) -> None:
-    """Record a refused request of a known principal (a viewer trying to write, a self-approval, a
-    template injection attempt...): refusals are part of the audit trail. Unauthenticated requests
-    are not recorded (nobody to attribute them to, and they would let anyone flood the log). A
-    failure to record is logged, never turned into a 500: the refusal itself already happened."""
-    principal = getattr(request.state, "principal", None)
-    if principal is None or status not in AUDITED_REFUSALS:
-        return
+def retry_after_header(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+def too_many_requests(message: str, retry_after_s: float, reason: str) -> TooManyRequests:
+    wait = max(1, math.ceil(retry_after_s))
+    return TooManyRequests(
+        message,
+        retry_after_s=retry_after_s,
+        details=[{"field": "principal", "reason": reason, "hint": f"retry after {wait} s"}],
+    )
+
+
+async def _audit(request: Request, action: str, details: dict[str, Any]) -> None:
+    """Append one record for the request's principal; a failure to record is logged, never turned
+    into a 500: the refusal itself already happened."""
+    principal = request.state.principal
     deps = request.app.state.deps
 
     def write() -> None:
         deps.store.audit.append(
             principal=principal.name,
-            action="request.refused",
+            action=action,
             project_id=request.path_params.get("project_id") or principal.project_id,
             target=f"{request.method} {request.url.path}",
-            details={
-                "status": status,
-                "code": code,
-                "message": message[:500],
-                "fields": [d.get("field") for d in details if isinstance(d, dict)][:20],
-                "key_id": principal.key_id,
-                "request_id": request_id_of(request),
-            },
+            details={**details, "key_id": principal.key_id, "request_id": request_id_of(request)},
         )
 
     try:
@@ -146,14 +154,62 @@ async def _audit_refusal(
         log.exception("could not audit a refused request (request_id=%s)", request_id_of(request))
 
 
-async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OptiLoopError)
+async def _refusal(
+    request: Request, status: int, code: str, message: str, details: Sequence[Any]
+) -> TooManyRequests | None:
+    """Record a refused request of a known principal (a viewer trying to write, a self-approval, a
+    template injection attempt...): refusals are part of the audit trail. Unauthenticated requests
+    are not recorded (nobody to attribute them to, and they would let anyone flood the log). Past
+    the principal's refusal budget nothing is recorded but the start of the episode, and the answer
+    becomes the returned 429."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or status not in AUDITED_REFUSALS:
+        return None
+    limits = getattr(request.app.state, "limits", None)
+    verdict = limits.refusal(principal.name) if limits is not None else None
+    if verdict is not None and not verdict.allowed:
+        per_minute = limits.refusals_per_minute
+        if verdict.first_refused:
+            await _audit(
+                request,
+                "request.throttled",
+                {"status": status, "code": code, "refusals_per_minute": per_minute},
+            )
+        return too_many_requests(
+            f"more than {per_minute} refused requests a minute from '{principal.name}'; "
+            f"this one ({status} {code}: {message[:200]}) was not processed further",
+            verdict.retry_after_s,
+            f"at most {per_minute} refused requests a minute per principal (OPTILOOP_REFUSALS_PER_MINUTE)",
+        )
+    await _audit(
+        request,
+        "request.refused",
+        {
+            "status": status,
+            "code": code,
+            "message": message[:500],
+            "fields": [d.get("field") for d in details if isinstance(d, dict)][:20],
+        },
+    )
+    return None
+
+
+def _error_response(request: Request, exc: OptiLoopError) -> JSONResponse:
     status = status_of(exc)
-    await _audit_refusal(request, status, exc.code, exc.message, exc.details)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyRequests):
+        headers = retry_after_header(exc.retry_after_s)
     return _json(
         request, status, error_body(exc.code, exc.message, exc.details, request_id_of(request)), headers
     )
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OptiLoopError)
+    throttled = await _refusal(request, status_of(exc), exc.code, exc.message, exc.details)
+    return _error_response(request, throttled or exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -177,7 +233,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     msg = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
     if len(details) > 5:
         msg += f"; and {len(details) - 5} more"
-    await _audit_refusal(request, 422, "invalid_input", msg, details)
+    throttled = await _refusal(request, 422, "invalid_input", msg, details)
+    if throttled is not None:
+        return _error_response(request, throttled)
     return _json(request, 422, error_body("invalid_input", msg, details, request_id_of(request)))
 
 

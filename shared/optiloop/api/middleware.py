@@ -1,9 +1,17 @@
 """Request guards that must run before any JSON is parsed.
 
-The body is read up to the limit here (by Content-Length, and by counting streamed chunks for
-chunked uploads that announce no length), so an oversized request costs at most `max_bytes` of memory
-and is refused with 413 naming the limit. JSON nesting is then measured without parsing: Python's
-json parser recurses, and a body of 100,000 '[' would otherwise end in a RecursionError.
+* The request line and headers are measured first: past `max_header_bytes` a 431 (under `optiloop
+  serve` the connection's own guard, `optiloop.api.server`, stops a head that never ends sooner).
+* The body is read up to the limit here (by Content-Length, and by counting streamed chunks for
+  chunked uploads that announce no length), so an oversized request costs at most `max_body_bytes`
+  of memory and is refused with 413 naming the limit.
+* The whole body must arrive within `body_timeout_s` of the headers: a client that announces a body
+  and stalls gets a 408 and the connection is closed, instead of holding a connection (and this
+  coroutine) forever.
+* JSON nesting is then measured without parsing: Python's json parser recurses, and a body of
+  100,000 '[' would otherwise end in a RecursionError.
+
+Every refusal is in the API's error shape, with the field, the reason and the setting to change.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import re
 import uuid
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optiloop.api.errors import error_body
@@ -42,10 +51,19 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 class RequestGuard:
     """Pure ASGI (not BaseHTTPMiddleware) so it can stop reading a body mid-stream."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_json_depth: int = MAX_JSON_DEPTH,
+        max_header_bytes: int = 16 * 1024,
+        body_timeout_s: float = 30.0,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.max_header_bytes = max_header_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,7 +78,22 @@ class RequestGuard:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        head += sum(len(name) + len(value) + 4 for name, value in raw_headers)
+        if head > self.max_header_bytes:
+            await self._reject(
+                send_with_id,
+                431,
+                "request_headers_too_large",
+                f"the request line and headers exceed the limit of {self.max_header_bytes} bytes",
+                "headers",
+                f"at most {self.max_header_bytes} bytes (OPTILOOP_MAX_HEADER_BYTES)",
+                rid,
+            )
+            return
+
+        headers = dict(raw_headers)
         length = headers.get(b"content-length")
         if length is not None:
             if not length.isdigit():
@@ -81,8 +114,21 @@ class RequestGuard:
         chunks: list[bytes] = []
         size = 0
         more = True
+        deadline = anyio.current_time() + self.body_timeout_s
         while more:
-            message = await receive()
+            message = await self._receive_by(receive, deadline)
+            if message is None:
+                await self._reject(
+                    send_with_id,
+                    408,
+                    "request_timeout",
+                    f"the body did not arrive within {self.body_timeout_s:g} s",
+                    "body",
+                    f"send the whole body within {self.body_timeout_s:g} s of the headers "
+                    "(OPTILOOP_BODY_TIMEOUT_S)",
+                    rid,
+                )
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -130,6 +176,13 @@ class RequestGuard:
             return await receive()
 
         await self.app(scope, replay, send_with_id)
+
+    @staticmethod
+    async def _receive_by(receive: Receive, deadline: float) -> Message | None:
+        """The next message, or None if it has not come by `deadline` (anyio's clock)."""
+        with anyio.move_on_after(deadline - anyio.current_time()):
+            return await receive()
+        return None
 
     async def _too_large(self, send: Send, rid: str) -> None:
         await self._reject(

@@ -1,5 +1,8 @@
 """FastAPI dependencies: the Deps of the app and the Principal behind the request.
 
+The principal's request budget (`optiloop.api.ratelimit`) is spent here, once per request, before
+any handler runs: past it, a 429 with Retry-After.
+
 Authorisation is declared on each route (`Depends(require(Action.X))`) against the one table in
 `optiloop.auth.roles`; the project a route concerns is read from its `{project_id}` path parameter,
 so a project-scoped key is stopped before any handler code runs.
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from optiloop.api.errors import too_many_requests
 from optiloop.auth.principal import Principal, authenticate
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
@@ -31,6 +35,16 @@ def current_principal(
 ) -> Principal:
     raw = bearer.credentials if bearer is not None else api_key
     principal = authenticate(get_deps(request).store, raw)
+    limits = getattr(request.app.state, "limits", None)
+    if limits is not None:
+        verdict = limits.request(principal.name)
+        if not verdict.allowed:
+            raise too_many_requests(
+                f"more than {limits.rate_rps:g} requests a second from '{principal.name}'",
+                verdict.retry_after_s,
+                f"at most {limits.rate_rps:g} requests a second per principal, bursts of "
+                f"{limits.burst} (OPTILOOP_RATE_LIMIT_RPS, OPTILOOP_RATE_LIMIT_BURST)",
+            )
     request.state.principal = principal
     return principal
 

@@ -78,9 +78,8 @@ def _serve_settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from optiloop.api.app import create_app
+    from optiloop.api.server import serve
     from optiloop.auth.bootstrap import ensure_first_key
     from optiloop.runtime import build_deps
 
@@ -106,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in {where})",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    serve(app, settings, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
