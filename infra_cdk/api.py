@@ -10,6 +10,10 @@ Cheap validation at the edge: path parameters are required, and JSON bodies must
 another content type are not validated (API Gateway validates only against a model of the request's
 content type) and reach the app: JSON Lines uploads (`application/x-ndjson` on
 `/v1/datasets/{dataset_id}/examples`) on purpose, anything else to get the app's own 415.
+
+What the gateway refuses itself (authorizer, body model, throttles, its 10 MB limit, integration
+timeouts) answers in the app's `{"error": ...}` shape too (`GATEWAY_ERRORS`); a throttled request is
+a 429 with Retry-After, as the app's own per-principal buckets answer.
 """
 
 from __future__ import annotations
@@ -34,6 +38,40 @@ BAD_BODY = (
     '{"error":{"code":"bad_request","message":"the request body must be a JSON object",'
     '"details":[{"field":"body","reason":$context.error.validationErrorString}],'
     '"request_id":"$context.requestId"}}'
+)
+
+
+def gateway_error(code: str, field: str | None = None, reason: str | None = None) -> str:
+    """A gateway response body in the app's error shape (`$context.error.messageString` is quoted)."""
+    details = f'[{{"field":"{field}","reason":"{reason}"}}]' if field else "[]"
+    return (
+        f'{{"error":{{"code":"{code}","message":$context.error.messageString,'
+        f'"details":{details},"request_id":"$context.requestId"}}}}'
+    )
+
+
+# What API Gateway itself answers, in the app's `{"error": ...}` shape, so a client parses one format
+# whichever layer refused it: (response type, status, code, field, reason, extra headers).
+GATEWAY_ERRORS: tuple[tuple[apigw.ResponseType, str, str, str | None, str | None, dict[str, str]], ...] = (
+    (
+        apigw.ResponseType.THROTTLED,
+        "429",
+        "too_many_requests",
+        "principal",
+        "over the stage's or the route's request rate (context api_rate_limit)",
+        {"Retry-After": "'1'"},
+    ),
+    (apigw.ResponseType.QUOTA_EXCEEDED, "429", "too_many_requests", None, None, {"Retry-After": "'60'"}),
+    (
+        apigw.ResponseType.REQUEST_TOO_LARGE,
+        "413",
+        "payload_too_large",
+        "body",
+        "at most 10 MB through API Gateway; the functions take at most 1 MiB",
+        {},
+    ),
+    (apigw.ResponseType.DEFAULT_4_XX, "", "bad_request", None, None, {}),
+    (apigw.ResponseType.DEFAULT_5_XX, "", "gateway_error", None, None, {}),
 )
 
 
@@ -116,6 +154,14 @@ class Api(Construct):
             status_code="400",
             templates={"application/json": BAD_BODY},
         )
+        for kind, status, code, field, reason, headers in GATEWAY_ERRORS:
+            self.api.add_gateway_response(
+                "Gateway" + kind.response_type.title().replace("_", ""),
+                type=kind,
+                status_code=status or None,  # the DEFAULT_ types keep the status of what they answer
+                templates={"application/json": gateway_error(code, field, reason)},
+                response_headers=headers or None,
+            )
         self.validator = self.api.add_request_validator(
             "Validator", validate_request_body=True, validate_request_parameters=True
         )

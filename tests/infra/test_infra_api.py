@@ -148,7 +148,33 @@ def test_rejections_answer_in_the_apps_error_shape(synth: Any) -> None:
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in synth.resources("acme", "AWS::ApiGateway::GatewayResponse").values()
     }
-    assert set(responses) == {"UNAUTHORIZED", "ACCESS_DENIED", "BAD_REQUEST_BODY"}
+    assert set(responses) == {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "BAD_REQUEST_BODY",
+        "THROTTLED",
+        "QUOTA_EXCEEDED",
+        "REQUEST_TOO_LARGE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
     assert responses["ACCESS_DENIED"]["StatusCode"] == "401"
     for props in responses.values():
-        assert '"error":{"code":' in props["ResponseTemplates"]["application/json"]
+        template = props["ResponseTemplates"]["application/json"]
+        assert '"error":{"code":' in template and '"request_id":"$context.requestId"' in template
+        assert '"details":[' in template
+
+
+def test_gateway_throttling_is_a_429_with_retry_after(synth: Any) -> None:
+    """The stage and route throttles are the per-tenant edge limit on AWS; a throttled request gets
+    the same 429 shape, with Retry-After, as the app's per-principal buckets answer locally."""
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.resources("acme", "AWS::ApiGateway::GatewayResponse").values()
+    }
+    throttled = responses["THROTTLED"]
+    assert throttled["StatusCode"] == "429"
+    assert throttled["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    assert '"code":"too_many_requests"' in throttled["ResponseTemplates"]["application/json"]
+    assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
+    assert "StatusCode" not in responses["DEFAULT_4XX"]  # keeps the status of what it answers
