@@ -21,8 +21,9 @@ So here:
 * a render stops after `MAX_LOOP_STEPS` loop steps (every loop, recursive ones included, iterates
   through `bounded_iter`), after emitting `MAX_EMITTED_CHARS` characters (blocks captured with
   `{% set %}...{% endset %}` or `{% filter %}` included: literal text is emitted through `finalize`
-  too), or after `MAX_RENDER_SECONDS`, whichever comes first. Each check runs between operations
-  that are themselves bounded, so the overshoot is one operation.
+  too), after building `MAX_BUILT_CHARS` characters of values in all (what it can hold at once, in
+  however many variables), or after `MAX_RENDER_SECONDS`, whichever comes first. Each check runs
+  between operations that are themselves bounded, so the overshoot is one operation.
 
 A refusal raises `TemplateLimit` (a `SecurityError`), which the caller turns into a 422 naming the
 body. `constant_problems` applies the same checks to the constant expressions of a body when it is
@@ -56,6 +57,7 @@ MAX_INT_DIGITS = 4_300  # Python's default limit for converting an int to text
 MAX_RANGE = 1_000
 MAX_LOOP_STEPS = 1_000_000
 MAX_EMITTED_CHARS = 5 * MAX_VALUE_SIZE  # all output of one render, captured blocks included
+MAX_BUILT_CHARS = 100 * MAX_VALUE_SIZE  # all values one render builds, summed (what it can hold at once)
 MAX_RENDER_SECONDS = 2.0
 
 _SIZE_CAP = 8 * MAX_VALUE_SIZE  # size_of stops counting past this: it only feeds comparisons with limits
@@ -135,6 +137,7 @@ class _Budget:
     deadline: float
     steps: int
     emitted: int = 0
+    built: int = 0
 
 
 _BUDGET: ContextVar[_Budget | None] = ContextVar("optiloop_template_budget", default=None)
@@ -208,20 +211,29 @@ def _show(value: Any) -> str:
 
 
 def check(value: Any, what: str) -> Any:
-    """Refuse a value past the limits; return it unchanged otherwise."""
+    """Refuse a value past the limits; return it unchanged otherwise. Each value checked is one the
+    template built, so its size also counts against the render's MAX_BUILT_CHARS: a template cannot
+    hold a thousand values of the largest size in a thousand variables."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if _digits(value) > MAX_INT_DIGITS + 1:
+        size = _digits(value)
+        if size > MAX_INT_DIGITS + 1:
             raise TemplateLimit(
-                f"{what} has about {_digits(value):,} digits; numbers in a template have at most "
-                f"{MAX_INT_DIGITS:,}"
+                f"{what} has about {size:,} digits; numbers in a template have at most {MAX_INT_DIGITS:,}"
             )
-        return value
-    size = size_of(value)
-    if size > MAX_VALUE_SIZE:
-        raise TemplateLimit(
-            f"{what} would be {size:,} characters or more; values in a template are limited to "
-            f"{MAX_VALUE_SIZE:,}"
-        )
+    else:
+        size = size_of(value)
+        if size > MAX_VALUE_SIZE:
+            raise TemplateLimit(
+                f"{what} would be {size:,} characters or more; values in a template are limited to "
+                f"{MAX_VALUE_SIZE:,}"
+            )
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.built += size
+        if budget.built > MAX_BUILT_CHARS:
+            raise TemplateLimit(
+                f"the template built more than {MAX_BUILT_CHARS:,} characters of values in one render"
+            )
     return value
 
 

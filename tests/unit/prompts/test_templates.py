@@ -184,17 +184,27 @@ def test_renders_past_the_limits_are_refused_quickly(body: str, values: dict, re
 
 
 def test_a_render_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bounded operations, many of them: each is cheap, the render as a whole is stopped."""
+    """Bounded operations that build nothing, many of them: each is cheap, the render as a whole is
+    stopped (here after 0.3 s; 2 s by default)."""
     monkeypatch.setattr(sandbox, "MAX_RENDER_SECONDS", 0.3)
     monkeypatch.setattr(templates, "render_budget", lambda: sandbox.render_budget(seconds=0.3))
     t = compile_template(
-        "{% for i in range(1000) %}{% for j in range(1000) %}{% set y = s ~ s %}{% endfor %}{% endfor %}",
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% if 'zz' in s %}!{% endif %}"
+        "{% endfor %}{% endfor %}",
         {"s": "str"},
     )
     t0 = time.perf_counter()
     with pytest.raises(InvalidInput, match=r"longer than 0\.3 s"):
-        t.render({"s": "x" * 50_000})
+        t.render({"s": "x" * 90_000})
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_values_held_at_once_are_bounded_however_many_variables_hold_them() -> None:
+    body = "".join(f"{{% set a{i} = s ~ s %}}" for i in range(1400))  # 1,400 x 180,000 characters
+    t = compile_template(body, {"s": "str"})
+    with pytest.raises(InvalidInput, match="built more than 20,000,000 characters") as exc:
+        t.render({"s": "x" * 90_000})
+    assert fields(exc) == ["body"]
 
 
 def test_nesting_is_bounded_when_saved() -> None:
