@@ -332,9 +332,9 @@ def bounded_concat(*parts: Any) -> str:
 
 
 def bounded_value(value: Any) -> Any:
-    """A list, tuple or dict literal (its items may repeat a big value)."""
+    """A list, tuple or dict literal (its items may repeat a big value), or a slice (a copy)."""
     tick()
-    return check(value, "the literal")
+    return check(value, "the value")
 
 
 def bounded_iter(iterable: Any) -> Iterator[Any]:
@@ -666,6 +666,13 @@ class _Bound(NodeTransformer):
         if node.ctx != "load":  # an assignment or loop target
             return self.generic_visit(node)
         return self._literal(node)
+
+    def visit_Getitem(self, node: nodes.Getitem) -> nodes.Expr:
+        # Jinja compiles `x[a:b]` to a plain subscript, past the environment's getitem; a slice is a
+        # copy, so it is measured and counted as built (`{% set a1 = s[1:] %}` a thousand times)
+        if isinstance(node.arg, nodes.Slice) and node.ctx == "load":
+            return self._literal(node)
+        return self.generic_visit(node)
 
     def visit_TemplateData(self, node: nodes.TemplateData) -> nodes.Const:
         # as a constant, literal text goes through `finalize` and counts as emitted output
