@@ -176,8 +176,8 @@ async def _refusal(
                 {"status": status, "code": code, "refusals_per_minute": per_minute},
             )
         return too_many_requests(
-            f"more than {per_minute} refused requests a minute from '{principal.name}'; "
-            f"this one ({status} {code}: {message[:200]}) was not processed further",
+            f"more than {per_minute} refused requests a minute from '{principal.name}': this one would "
+            f"have been a {status} {code} ({message[:200]}); past the limit refusals are not recorded",
             verdict.retry_after_s,
             f"at most {per_minute} refused requests a minute per principal (OPTILOOP_REFUSALS_PER_MINUTE)",
         )
