@@ -15,7 +15,8 @@ _PRIMES: list[int] = []
 
 
 def _primes(k: int) -> list[int]:
-    n = 2
+    """The first k primes (the bases of the first k dimensions), grown on demand and kept."""
+    n = _PRIMES[-1] + 1 if _PRIMES else 2
     while len(_PRIMES) < k:
         if all(n % p for p in _PRIMES if p * p <= n):
             _PRIMES.append(n)

@@ -27,3 +27,14 @@ def test_more_uniform_than_random():
         return max(np.abs(np.histogram(x[:, j], bins=k, range=(0, 1))[0] - n / k).max() for j in range(d))
 
     assert dev(q) < dev(r)
+
+
+def test_bases_stay_distinct_primes_whatever_dimension_came_first() -> None:
+    """A process serves spaces of many sizes: asking for 5 bases, then 8, must not repeat 2, 3, 5
+    (a repeated base makes two coordinates of every point equal up to scrambling)."""
+    from optiloop.testopt.sampling import halton
+
+    halton._PRIMES.clear()
+    assert halton._primes(5) == [2, 3, 5, 7, 11]
+    assert halton._primes(8) == [2, 3, 5, 7, 11, 13, 17, 19]
+    assert halton._primes(3) == [2, 3, 5]
