@@ -3,8 +3,8 @@
 `random` and `qmc` are the references; `coverage` is model-free (space filling, boundary values,
 constraint edges, adaptive random testing via the spread term, t-way pairs, rare-bucket
 mutation); `bo` ranks a wide pool with the surrogate's upper confidence bound; `hybrid` treats
-the operators as arms of a bandit and moves slots towards those whose tests found new buckets
-and failures on this system, keeping a floor for every arm so it never stops exploring.
+QMC and the structured operators as arms of a bandit: QMC is the default, and a structured bet
+takes slots only while its tests find more new buckets and failures per test on this system.
 """
 
 from __future__ import annotations
@@ -86,9 +86,15 @@ class BOGenerator(Generator):
         return {"model": 1.0}
 
 
-HYBRID_PRIOR = {"spread": 0.3, "boundary": 0.2, "edge": 0.15, "mutate": 0.15, "crossover": 0.1, "model": 0.1}
-FLOOR = 0.05
-PRIOR_N = 10.0
+# Before any run: QMC carries the batch; the structured bets get a few tests to show what they find.
+HYBRID_START = {"qmc": 0.75, "spread": 0.1, "boundary": 0.15}
+HYBRID_ARMS = ("qmc", "spread", "boundary", "edge", "mutate", "crossover", "model")
+REFERENCE = "qmc"
+HALF_LIFE = 60.0  # runs: an arm is judged on what it found lately (structured bets saturate fast)
+PRIOR_N = 8.0  # pseudo-tests of prior in each arm's posterior
+SKEPTIC = 0.2  # a structured arm's prior rate, as a share of the pooled mean: it has to show it pays
+REFERENCE_FLOOR = 0.2  # QMC keeps running, so every arm is judged against fresh reference tests
+DRAWS = 512
 
 
 class HybridGenerator(Generator):
@@ -96,22 +102,39 @@ class HybridGenerator(Generator):
     model_scores = True
 
     def weights(self, ctx: SuggestContext) -> dict[str, float]:
-        """Thompson sampling over operators on their recent rewards, shrunk to the global mean."""
-        stats = ctx.state.op_rewards
-        every = [r for rs in stats.values() for r in rs]
-        if len(every) < 20:
-            return dict(HYBRID_PRIOR if ctx.state.corpus else {"spread": 0.55, "boundary": 0.3, "edge": 0.15})
-        mu0 = float(np.mean(every))
-        sd0 = float(np.std(every)) + 1e-6
-        theta = {}
-        for op, prior in HYBRID_PRIOR.items():
-            rs = stats.get(op, [])
-            n = len(rs)
-            mean = (sum(rs) + mu0 * PRIOR_N) / (n + PRIOR_N)
-            theta[op] = max(ctx.rng.normal(mean, sd0 / np.sqrt(n + PRIOR_N)), 0.0) + 1e-6 * prior
-        total = sum(theta.values())
-        w = {op: t / total for op, t in theta.items()}
-        return {op: FLOOR + (1 - FLOOR * len(w)) * v for op, v in w.items()}
+        """Discounted Thompson sampling over the operators, with QMC as the reference arm.
+
+        An arm's reward is the new buckets its tests found (plus severity for a new failure mode),
+        credited in a random order within the batch so no arm is first to every shared bucket.
+        Each arm's rate has a Gamma posterior (Poisson counts) over credit that halves every
+        HALF_LIFE runs; QMC's prior is the pooled recent mean, a structured arm's a fifth of it.
+        An arm's share of the batch is its probability of being the best, and QMC never drops
+        below REFERENCE_FLOOR. So a structured bet holds a share only while it finds clearly more
+        per test than the project's own Sobol' stream does, and a system none of the bets
+        understands is tested like a Sobol' sampler with rejection would test it.
+        """
+        ops, vals = ctx.state.rewards(int(8 * HALF_LIFE))
+        if len(vals) < 20:
+            return dict(HYBRID_START)
+        discount = 0.5 ** (np.arange(len(vals))[::-1] / HALF_LIFE)
+        mu0 = float(discount @ vals / discount.sum())
+        arms = [a for a in HYBRID_ARMS if a != "model" or ctx.state.n_runs >= 16]
+        alpha, beta = [], []
+        for arm in arms:
+            mine = ops == arm
+            prior = mu0 * (1.0 if arm == REFERENCE else SKEPTIC)
+            alpha.append(float(discount[mine] @ vals[mine]) + prior * PRIOR_N + 1e-3)
+            beta.append(float(discount[mine].sum()) + PRIOR_N)
+        draws = ctx.rng.gamma(np.array(alpha), 1.0 / np.array(beta), size=(DRAWS, len(arms)))
+        best = np.bincount(np.argmax(draws, axis=1), minlength=len(arms)) / DRAWS
+        w = {a: float(b) for a, b in zip(arms, best, strict=True)}
+        if w[REFERENCE] < REFERENCE_FLOOR:
+            rest = 1.0 - w[REFERENCE]
+            w = {
+                a: REFERENCE_FLOOR if a == REFERENCE else v * (1.0 - REFERENCE_FLOOR) / rest
+                for a, v in w.items()
+            }
+        return w
 
 
 GENERATORS: dict[str, Generator] = {

@@ -57,14 +57,26 @@ def op_uniform(ctx: SuggestContext, n: int) -> Proposal:
     return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode="uniform"))
 
 
-def _halton(ctx: SuggestContext, n: int) -> np.ndarray:
-    """Scrambled Halton continued from where this project's sequence stopped."""
-    return scrambled_halton(n, ctx.space.dim, seed=ctx.seed, start=2 * ctx.state.n_tests)
+def _halton(ctx: SuggestContext, n: int, stream: int = 0) -> np.ndarray:
+    """Scrambled Halton continued from where this project's sequence stopped. Each operator that
+    uses one reads its own `stream` (another scramble), so two of them never propose one point."""
+    return scrambled_halton(n, ctx.space.dim, seed=ctx.seed + stream, start=2 * ctx.state.n_tests)
+
+
+QMC_SPARE = 8  # stream points proposed beyond the slots: some may repeat an earlier test
 
 
 def op_qmc(ctx: SuggestContext, n: int) -> Proposal:
-    """Quasi-random points, rejected when infeasible, like `uniform` but more even."""
-    return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode="uniform", base=_halton(ctx, max(2 * n, 8))))
+    """The next points of the project's feasible Sobol' stream: what a Sobol' sampler with
+    rejection would test, continued across calls (infeasible points skipped, never repaired).
+    Spaces past the stored directions, or with nothing feasible in reach, fall back to Halton."""
+    st = ctx.state
+    if st.stream is not None:
+        U = st.stream.take(st.op_counts["qmc"], n + QMC_SPARE)
+        if len(U):
+            return Proposal(U)
+    base = _halton(ctx, max(2 * n, 8), stream=1)
+    return Proposal(sample_feasible(ctx.space, n, ctx.rng, mode="uniform", base=base))
 
 
 def op_spread(ctx: SuggestContext, n: int) -> Proposal:

@@ -22,6 +22,9 @@ from optiloop.testopt.strategies.state import point_key
 from optiloop.testopt.surrogate.rff import predict_shared
 
 SOFT_SCALE = 0.25
+# The references: their points are taken as drawn (a quasi-random sequence is already spread out;
+# re-ranking it by distance would pull it towards the corners, more so as dimension grows).
+REFERENCE_OPS = frozenset({"uniform", "qmc"})
 OPERATOR_TEXT = {
     "uniform": "uniform random sample",
     "qmc": "quasi-random (scrambled Halton) point",
@@ -147,7 +150,10 @@ def build_batch(
 ) -> Batch:
     weights = gen.weights(ctx)
     alloc = gen.allocate(ctx, k)
-    props = [(op, OPERATORS[op](ctx, alloc[op] * gen.oversample + 2)) for op in sorted(alloc)]
+    props = [
+        (op, OPERATORS[op](ctx, alloc[op] * (1 if op in REFERENCE_OPS else gen.oversample) + 2))
+        for op in sorted(alloc)
+    ]
     C, owner_arr = resolve(ctx, props)
     taken: set[bytes] = set()
     keep = _unique_new(ctx, C, taken)
@@ -169,7 +175,9 @@ def build_batch(
         idx = np.array([i for i in idx if i not in set(chosen)], dtype=np.int64)
         if not len(idx):
             continue
-        if method == "none" or gen.spread_weight == 0.0:
+        if op in REFERENCE_OPS:
+            pick = list(range(min(alloc[op], len(idx))))
+        elif method == "none" or gen.spread_weight == 0.0:
             pick = list(np.argsort(-s["score"][idx], kind="stable")[: alloc[op]])
         elif select is select_k_center:
             pick = select_k_center(

@@ -9,8 +9,9 @@ reproducible for a seed, while the per-call cost stays O(chunk), not O(history).
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,12 +20,13 @@ from optiloop.store.records import Run
 from optiloop.testopt.coverage.bins import Binner, PairCoverage
 from optiloop.testopt.diversity.distance import Embedding
 from optiloop.testopt.history import History
+from optiloop.testopt.sampling.sobol import MAX_DIM, FeasibleStream
 from optiloop.testopt.space import Space
 from optiloop.testopt.surrogate.port import Surrogate, SurrogateFactory
 from optiloop.testopt.surrogate.rff import RFFSurrogate
 
 CHUNK = 32
-REWARD_WINDOW = 200
+REWARD_WINDOW = 1000  # runs of credit kept for the operator bandit (it discounts older ones)
 TARGETS = ("cov", "fail", "cost")
 
 
@@ -33,22 +35,22 @@ def point_key(u: np.ndarray) -> bytes:
     return np.round(u, 12).tobytes()
 
 
-def novel_failure(r: Run) -> bool:
-    """A failure that also hit behaviour never seen before: a new failure mode, not a rerun of one."""
-    return r.status == "fail" and r.new_buckets > 0
+NOVEL_FAILURES = 2  # failures per severity level that earn a bonus; later ones are the same bug again
 
 
-def run_reward(r: Run) -> float:
+def run_reward(r: Run, novel: bool) -> float:
     """What a test earned its operator: new behaviour, plus severity for a new failure mode.
-    Known failures earn nothing extra, or the bandit would farm one bug instead of finding more."""
-    return float(r.new_buckets) + (2.0 * r.failure_severity if novel_failure(r) else 0.0)
+    A failure earns its severity only while few failures of that severity are known: buckets
+    alone cannot tell two bugs apart, and an operator that keeps hitting one corner bug (each
+    run also touching some new bucket) must not be paid for it again and again."""
+    return float(r.new_buckets) + (2.0 * r.failure_severity if novel else 0.0)
 
 
-def run_targets(r: Run) -> tuple[float, float, float]:
+def run_targets(r: Run, novel: bool) -> tuple[float, float, float]:
     """Surrogate targets. Failure is severity-weighted; a repeat of a known failure mode counts a
     quarter, so predicted failure points at where failures are likely and not yet exhausted."""
     fail = min(r.failure_severity, 5) / 5.0 if r.status == "fail" else 0.0
-    if fail and not novel_failure(r):
+    if fail and not novel:
         fail *= 0.25
     return float(np.log1p(r.new_buckets)), fail, float(np.log1p(max(r.cost_cents, 0.0)))
 
@@ -63,10 +65,17 @@ class ProjectState:
     E: np.ndarray = field(init=False)  # their embeddings (for distances and surrogates)
     ids: list[str] = field(default_factory=list)
     ops: list[str] = field(default_factory=list)
+    op_counts: Counter[str] = field(default_factory=Counter)  # tests per operator
+    stream_seed: int = 0  # the project's QMC stream (see sampling/sobol.py)
+    stream: FeasibleStream | None = field(init=False, default=None)
     n_tests: int = 0
     n_runs: int = 0
     n_folded: int = 0
-    op_rewards: dict[str, list[float]] = field(default_factory=dict)
+    # operator credit in run order: which operator made the test, what its run earned
+    reward_ops: list[str] = field(default_factory=list)
+    reward_vals: list[float] = field(default_factory=list)
+    novel: bytearray = field(default_factory=bytearray)  # per run, in run order: a new failure mode?
+    fail_counts: Counter[int] = field(default_factory=Counter)  # failures seen per severity
     corpus: list[int] = field(default_factory=list)  # rows whose run found something new
     keys: set[bytes] = field(default_factory=set)
     feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per test, current space
@@ -93,6 +102,8 @@ class ProjectState:
         D = self.E.shape[1]
         # one factory, one seed: the in-process models share features (see predict_shared)
         self.base = {t: self.make_surrogate(D) for t in TARGETS}
+        if self.space.dim <= MAX_DIM:
+            self.stream = FeasibleStream(self.space, self.stream_seed)
 
     def sync(self, h: History) -> None:
         new_tests = h.tests[self.n_tests :]
@@ -107,9 +118,18 @@ class ProjectState:
             self.E = np.vstack([self.E, self.emb(U)])
             self.ids.extend(t.id for t in new_tests)
             self.ops.extend(t.operator for t in new_tests)
+            self.op_counts.update(t.operator for t in new_tests)
             self.n_tests = len(h.tests)
         for tid in h.run_order[self.n_runs :]:
             r = h.runs[tid]
+            novel = (
+                r.status == "fail"
+                and r.new_buckets > 0
+                and self.fail_counts[r.failure_severity] < NOVEL_FAILURES
+            )
+            if r.status == "fail":
+                self.fail_counts[r.failure_severity] += 1
+            self.novel.append(novel)
             dense = [self.bucket_ids.setdefault(b, len(self.bucket_ids)) for b in set(r.buckets)]
             if len(self.bucket_ids) > len(self.counts):
                 self.counts = np.concatenate(
@@ -119,15 +139,15 @@ class ProjectState:
             row = h.test_index.get(tid)
             if row is None:
                 continue
-            rewards = self.op_rewards.setdefault(self.ops[row], [])
-            rewards.append(run_reward(r))
-            if len(rewards) > REWARD_WINDOW:
-                del rewards[0]
+            self.reward_ops.append(self.ops[row])
+            self.reward_vals.append(run_reward(r, novel))
+            if len(self.reward_vals) > 2 * REWARD_WINDOW:  # amortised trim
+                del self.reward_ops[:-REWARD_WINDOW], self.reward_vals[:-REWARD_WINDOW]
             if r.new_buckets > 0:
                 self.corpus.append(row)
                 self.corpus_flat.extend(dense)
                 self.corpus_ends.append(len(self.corpus_flat))
-                self.corpus_fail.append(0.5 * r.failure_severity if r.status == "fail" else 0.0)
+                self.corpus_fail.append(0.5 * r.failure_severity if novel else 0.0)
         self.n_runs = len(h.run_order)
         aligned = (self.n_runs // CHUNK) * CHUNK
         if aligned > self.n_folded:
@@ -139,8 +159,14 @@ class ProjectState:
     def _xy(self, h: History, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         tids = h.run_order[start:stop]
         rows = [h.test_index[t] for t in tids]
-        Y = np.array([run_targets(h.runs[t]) for t in tids]).reshape(-1, len(TARGETS))
+        Y = np.array(
+            [run_targets(h.runs[t], bool(self.novel[start + i])) for i, t in enumerate(tids)]
+        ).reshape(-1, len(TARGETS))
         return self.E[rows], Y
+
+    def rewards(self, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Operators and rewards of the newest `last` credited runs, oldest first."""
+        return np.asarray(self.reward_ops[-last:], dtype=object), np.asarray(self.reward_vals[-last:])
 
     def surrogates(self, h: History) -> dict[str, Surrogate]:
         """Base models plus the unaligned tail of runs (copies: the base stays chunk-aligned)."""
@@ -171,6 +197,12 @@ class ProjectState:
         return np.asarray(self.corpus[first:], dtype=np.int64), energy
 
 
+def stream_seed(space: Space) -> int:
+    """One QMC sequence per space version, the same in every process: a project's reference tests
+    are then a function of its space and history alone (two projects with one space share it)."""
+    return int.from_bytes(hashlib.sha256(f"sobol|{space.version}".encode()).digest()[:8], "big")
+
+
 _lock = threading.Lock()
 _states: OrderedDict[tuple[int, str, str], ProjectState] = OrderedDict()
 
@@ -180,7 +212,7 @@ def state_for(store_key: int, project_id: str, space: Space, h: History) -> Proj
     with _lock:
         st = _states.pop(key, None)
         if st is None or st.n_tests > len(h.tests) or st.n_runs > len(h.run_order):
-            st = ProjectState(space)
+            st = ProjectState(space, stream_seed=stream_seed(space))
         _states[key] = st
         while len(_states) > 64:
             _states.popitem(last=False)
