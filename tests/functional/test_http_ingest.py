@@ -160,6 +160,7 @@ def test_nothing_valid_is_422_and_nothing_is_stored(api: Api) -> None:
         ({"coverage_delta": {"buckets": [1]}}, "body.runs[0].coverage_delta.buckets"),
         ({"test_id": 5}, "body.runs[0].test_id"),
         ({"test_id": ""}, "body.runs[0].test_id"),
+        ({"test_id": "tst_1\u202e"}, "body.runs[0].test_id"),
         ({"extra": 1}, "body.runs[0].extra"),
     ],
 )

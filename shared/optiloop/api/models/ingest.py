@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, model_validator
+from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, field_validator, model_validator
 
 from optiloop.api.models.common import MAX_BUCKET, Cents, NonNegative, RequestModel, ResponseModel
+from optiloop.names import check_name
 from optiloop.testopt.coverage.buckets import (
     MAX_BUCKET_BYTES,
     MAX_BUCKETS_PER_RUN,
@@ -73,7 +74,7 @@ class CoverageDelta(RequestModel):
 
 
 class RunIn(RequestModel):
-    test_id: Annotated[str, Field(min_length=1, max_length=128)]
+    test_id: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(check_name)]
     status: Literal["pass", "fail", "skipped"]
     duration_ms: NonNegative = 0.0
     cost_cents: Cents = 0.0
