@@ -26,13 +26,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/optiloop serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check shared tests
+test: lint
 	$(BIN)/python -m pytest
 
+# Every Python file of the repository (shared, tests, functions, infra_cdk, layers, training_jobs: the
+# `include` of [tool.ruff] in pyproject.toml), one configuration for both tools.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check shared tests
-	$(BIN)/ruff format --check shared tests
+	$(BIN)/ruff check .
 
 demo: $(VENV)/.installed-run
 	$(BIN)/optiloop demo

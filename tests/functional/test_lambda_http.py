@@ -16,6 +16,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+
 from events.harness import (
     ADMIN_TOKEN,
     EVENTS,
@@ -33,8 +35,6 @@ from events.harness import (
     metric_values,
     response_body,
 )
-from fastapi.testclient import TestClient
-
 from optiloop.api.app import ROUTERS, create_app
 from optiloop.config import Settings
 from optiloop.deps import Deps

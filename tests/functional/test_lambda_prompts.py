@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from events.harness import (
     ADMIN_TOKEN,
     AWS_BUCKET,

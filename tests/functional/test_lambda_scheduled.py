@@ -8,9 +8,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from events.harness import add_runs, deployment, invoke, load_handlers, logs_to_stdout, metric_values
 from functions.common.runtime import process_deps
-
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
 from optiloop.deps import Deps

@@ -13,8 +13,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from events.harness import add_tests, deployment, invoke, load_handlers, metric_values
 
+from events.harness import add_tests, deployment, invoke, load_handlers, metric_values
 from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
 from optiloop.deps import Deps

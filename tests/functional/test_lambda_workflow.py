@@ -9,10 +9,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from events.harness import add_runs, deployment, invoke, load_handlers
-from functions.common.runtime import process_deps
 from pydantic import ValidationError
 
+from events.harness import add_runs, deployment, invoke, load_handlers
+from functions.common.runtime import process_deps
 from optiloop.auth.principal import OPERATOR
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, InvalidInput, NotFound

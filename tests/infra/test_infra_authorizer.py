@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from functions.authorizer.handler import authorize, make_handler, presented_key
 
+from functions.authorizer.handler import authorize, make_handler, presented_key
 from optiloop.api.app import create_app
 from optiloop.auth.bootstrap import ensure_first_key
 from optiloop.config import Settings

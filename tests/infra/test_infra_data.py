@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk.assertions import Match
+
 from cfn_fake import logical_id_of
 from infra_cdk.table_spec import table_shape
 

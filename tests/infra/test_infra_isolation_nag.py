@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from infra_cdk.tenant import TenantConfig, TenantError, validate_tenant
 
 NAME_KEYS = re.compile(
@@ -98,6 +99,7 @@ def test_app_refuses_to_synthesize_without_a_tenant(capsys: pytest.CaptureFixtur
 def test_no_acknowledgement_is_stale(synth: Any) -> None:
     """Built again without acknowledgements, the app's raw findings are exactly the acknowledged ones."""
     from cdk_nag import AwsSolutionsChecks
+
     from infra_cdk.app import build_app
     from infra_cdk.nag import recording
 

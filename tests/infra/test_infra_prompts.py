@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from cfn_fake import actions, as_list, flat, logical_id_of, resources_for, statements
 from infra_cdk.tenant import TenantConfig, TenantError
 

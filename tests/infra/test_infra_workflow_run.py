@@ -34,13 +34,13 @@ pytest.importorskip("aws_lambda_powertools", reason="the workflow steps run with
 
 import boto3
 from botocore.stub import Stubber
-from cfn_fake import ACCOUNT, REGION, Resolver, physical_name
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
 )
 
+from cfn_fake import ACCOUNT, REGION, Resolver, physical_name
 from optiloop.auth.principal import OPERATOR
 from optiloop.deps import Deps
 from optiloop.projects import create_project
