@@ -251,4 +251,3 @@ def test_string_buckets_and_a_coverage_py_report_count_towards_coverage(api: Api
     assert cov["unique_buckets"] == 4
     runs = api.deps.store.runs.list_since(pid, 0)
     assert set(runs[1].buckets) == {7, "shop/cart.py:1", "shop/cart.py:2", "shop/cart.py:2->9"}
-

@@ -21,8 +21,22 @@ MAX_PARAMS = 256
 MAX_RELATIONS = 256
 MAX_ENUM = 1024
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-RESERVED = {"and", "or", "not", "if", "then", "else", "in", "true", "false",
-            "abs", "min", "max", "log", "exp"}
+RESERVED = {
+    "and",
+    "or",
+    "not",
+    "if",
+    "then",
+    "else",
+    "in",
+    "true",
+    "false",
+    "abs",
+    "min",
+    "max",
+    "log",
+    "exp",
+}
 PARAM_KEYS = {
     "integer": {"type", "min", "max", "log", "active_if", "description"},
     "number": {"type", "min", "max", "log", "active_if", "description"},
@@ -51,8 +65,13 @@ def _num(v: Any) -> bool:
 
 def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param | None:
     if not isinstance(name, str) or not NAME_RE.fullmatch(name) or name in RESERVED:
-        probs.append(FieldProblem(path, "a parameter name must be an identifier (letters, digits, _; "
-                                        "not starting with a digit; at most 64 chars) and not a keyword"))
+        probs.append(
+            FieldProblem(
+                path,
+                "a parameter name must be an identifier (letters, digits, _; "
+                "not starting with a digit; at most 64 chars) and not a keyword",
+            )
+        )
         return None
     if not isinstance(spec, dict):
         probs.append(FieldProblem(path, 'must be an object such as {"type": "integer", "min": 1, "max": 10}'))
@@ -60,16 +79,25 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
     t = spec.get("type")
     if t not in PARAM_KEYS:
         hint = difflib.get_close_matches(str(t), list(PARAM_KEYS), n=1)
-        probs.append(FieldProblem(f"{path}.type",
-                                  f"unknown type {t!r}; expected integer, number, string or boolean",
-                                  hint=f"did you mean '{hint[0]}'?" if hint else None))
+        probs.append(
+            FieldProblem(
+                f"{path}.type",
+                f"unknown type {t!r}; expected integer, number, string or boolean",
+                hint=f"did you mean '{hint[0]}'?" if hint else None,
+            )
+        )
         return None
     extra = set(spec) - PARAM_KEYS[t]
     if extra:
         k = sorted(extra)[0]
         close = difflib.get_close_matches(k, sorted(PARAM_KEYS[t]), n=1)
-        probs.append(FieldProblem(f"{path}.{k}", f"not a field of a {t} parameter",
-                                  hint=f"did you mean '{close[0]}'?" if close else None))
+        probs.append(
+            FieldProblem(
+                f"{path}.{k}",
+                f"not a field of a {t} parameter",
+                hint=f"did you mean '{close[0]}'?" if close else None,
+            )
+        )
         return None
     n0 = len(probs)
     low = high = None
@@ -89,8 +117,9 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
         if len(probs) == n0:
             low, high = float(spec["min"]), float(spec["max"])
             if low > high:
-                probs.append(FieldProblem(f"{path}.min",
-                                          f"min ({spec['min']}) is greater than max ({spec['max']})"))
+                probs.append(
+                    FieldProblem(f"{path}.min", f"min ({spec['min']}) is greater than max ({spec['max']})")
+                )
         log = spec.get("log", False)
         if not isinstance(log, bool):
             probs.append(FieldProblem(f"{path}.log", "must be true or false"))
@@ -99,11 +128,13 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
     elif t == "string":
         e = spec.get("enum")
         if not isinstance(e, list) or not e:
-            probs.append(FieldProblem(f"{path}.enum",
-                                      "a string parameter needs a non-empty list of allowed values"))
+            probs.append(
+                FieldProblem(f"{path}.enum", "a string parameter needs a non-empty list of allowed values")
+            )
         elif not all(isinstance(x, str) and 0 < len(x) <= 256 for x in e):
-            probs.append(FieldProblem(f"{path}.enum",
-                                      "values must be non-empty strings of at most 256 chars"))
+            probs.append(
+                FieldProblem(f"{path}.enum", "values must be non-empty strings of at most 256 chars")
+            )
         elif len(set(e)) != len(e):
             probs.append(FieldProblem(f"{path}.enum", "values must be unique"))
         elif len(e) > MAX_ENUM:
@@ -117,8 +148,15 @@ def _param(name: str, spec: Any, path: str, probs: list[FieldProblem]) -> Param 
         return None
     if t == "boolean":
         enum = (False, True)
-    return Param(name=name, type=t, low=low, high=high, log=bool(log), enum=enum,
-                 active_if_source=act if isinstance(act, str) else None)
+    return Param(
+        name=name,
+        type=t,
+        low=low,
+        high=high,
+        log=bool(log),
+        enum=enum,
+        active_if_source=act if isinstance(act, str) else None,
+    )
 
 
 def build_space(docs: Sequence[ConstraintDoc]) -> Space:
@@ -136,8 +174,9 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
             probs.append(FieldProblem(f"{doc.field}.{k}", "unknown field; expected 'params' and 'relations'"))
         ps = js.get("params", {})
         if not isinstance(ps, dict):
-            probs.append(FieldProblem(f"{doc.field}.params",
-                                      "must be an object mapping names to parameter specs"))
+            probs.append(
+                FieldProblem(f"{doc.field}.params", "must be an object mapping names to parameter specs")
+            )
             continue
         for name, spec in ps.items():
             path = f"{doc.field}.params.{name}"
@@ -168,19 +207,34 @@ def build_space(docs: Sequence[ConstraintDoc]) -> Space:
         if name in e.names:
             probs.append(FieldProblem(f"{origin[name]}.active_if", "a parameter cannot depend on itself"))
             continue
-        params[name] = Param(name=p.name, type=p.type, low=p.low, high=p.high, log=p.log, enum=p.enum,
-                             active_if=e, active_if_source=p.active_if_source)
+        params[name] = Param(
+            name=p.name,
+            type=p.type,
+            low=p.low,
+            high=p.high,
+            log=p.log,
+            enum=p.enum,
+            active_if=e,
+            active_if_source=p.active_if_source,
+        )
     cycle = _active_if_cycle(params)
     if cycle:
-        probs.append(FieldProblem(f"{origin[cycle[0]]}.active_if",
-                                  "active_if conditions form a cycle: " + " -> ".join(cycle),
-                                  hint="a parameter's condition must not depend, through other conditions, "
-                                       "on the parameter itself"))
+        probs.append(
+            FieldProblem(
+                f"{origin[cycle[0]]}.active_if",
+                "active_if conditions form a cycle: " + " -> ".join(cycle),
+                hint="a parameter's condition must not depend, through other conditions, "
+                "on the parameter itself",
+            )
+        )
 
     hard: list[Relation] = []
     soft: list[Relation] = []
-    n_rel = sum(len(d.json_schema.get("relations", [])) for d in docs
-                if isinstance(d.json_schema.get("relations", []), list))
+    n_rel = sum(
+        len(d.json_schema.get("relations", []))
+        for d in docs
+        if isinstance(d.json_schema.get("relations", []), list)
+    )
     if n_rel > MAX_RELATIONS:  # before parsing: a huge list must not cost a parse per entry
         probs.append(FieldProblem("json_schema.relations", f"at most {MAX_RELATIONS} relations"))
         raise InvalidInput(probs)
@@ -211,8 +265,9 @@ def _active_if_cycle(params: dict[str, Param]) -> list[str] | None:
 
     Conditional activation is resolved parent-first; a cycle has no first parent.
     """
-    deps = {n: sorted(p.active_if.names & params.keys())
-            for n, p in params.items() if p.active_if is not None}
+    deps = {
+        n: sorted(p.active_if.names & params.keys()) for n, p in params.items() if p.active_if is not None
+    }
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
     for start in deps:
         if state.get(start):
@@ -225,7 +280,7 @@ def _active_if_cycle(params: dict[str, Param]) -> list[str] | None:
                 state[path.pop()] = 2
                 stack.pop()
             elif state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             elif not state.get(nxt) and nxt in deps:
                 state[nxt] = 1
                 path.append(nxt)
@@ -234,5 +289,6 @@ def _active_if_cycle(params: dict[str, Param]) -> list[str] | None:
 
 
 def _expr_problem(path: str, err: ExprError) -> FieldProblem:
-    return FieldProblem(path, f"{err.message} (at position {err.position})", hint=err.hint,
-                        extra={"position": err.position})
+    return FieldProblem(
+        path, f"{err.message} (at position {err.position})", hint=err.hint, extra={"position": err.position}
+    )

@@ -39,13 +39,15 @@ PARAMS = {
 NUM_NAMES = ("x", "y", "k")
 BOOL_NAMES = ("cache", "flag")
 
-SETTINGS = settings(max_examples=250, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
 
 
 def random_cols(data: st.DataObject, n: int) -> dict[str, np.ndarray]:
-    special = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1e300, -1e300, 1e-300, math.nan, math.inf,
-                               -math.inf])
+    special = st.sampled_from(
+        [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, 1e300, -1e300, 1e-300, math.nan, math.inf, -math.inf]
+    )
     num = st.one_of(special, st.floats(-1e6, 1e6, allow_nan=False))
     ints = st.integers(-5, 50).map(float)
     xs = data.draw(st.lists(num, min_size=n, max_size=n))
@@ -67,11 +69,77 @@ def random_cols(data: st.DataObject, n: int) -> dict[str, np.ndarray]:
 # -- 1. never anything but ExprError ----------------------------------------------------------
 
 TOKENS = [
-    "x", "y", "k", "region", "cache", "flag", "payload", "abs", "min", "max", "log", "exp", "sqrt",
-    "if", "then", "else", "and", "or", "not", "in", "true", "false", "True", "AND", "&&", "||", "!",
-    "+", "-", "*", "/", "%", "**", "==", "!=", "<", "<=", ">", ">=", "=", "(", ")", "[", "]", ",",
-    "0", "1", "2.5", "1e3", "1e400", ".5", "1e", "0x1", "'eu'", "'us'", "'europe'", '"apac"', "'", '"',
-    "&", "|", "^", "≤", "é", "\x00", "\t", "\\", "not in", "if(", "then(", "else(",
+    "x",
+    "y",
+    "k",
+    "region",
+    "cache",
+    "flag",
+    "payload",
+    "abs",
+    "min",
+    "max",
+    "log",
+    "exp",
+    "sqrt",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "in",
+    "true",
+    "false",
+    "True",
+    "AND",
+    "&&",
+    "||",
+    "!",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "**",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    "0",
+    "1",
+    "2.5",
+    "1e3",
+    "1e400",
+    ".5",
+    "1e",
+    "0x1",
+    "'eu'",
+    "'us'",
+    "'europe'",
+    '"apac"',
+    "'",
+    '"',
+    "&",
+    "|",
+    "^",
+    "≤",
+    "é",
+    "\x00",
+    "\t",
+    "\\",
+    "not in",
+    "if(",
+    "then(",
+    "else(",
 ]
 
 
@@ -101,8 +169,10 @@ def test_token_soup_only_raises_expr_error(parts: list[str], glue: str, data: st
 
 
 @SETTINGS
-@given(depth=st.integers(0, 400), opener=st.sampled_from(["(", "-", "not ", "abs(", "if(cache) then(", "[",
-                                                             "2 ** ", "!"]))
+@given(
+    depth=st.integers(0, 400),
+    opener=st.sampled_from(["(", "-", "not ", "abs(", "if(cache) then(", "[", "2 ** ", "!"]),
+)
 def test_deep_prefixes_only_raise_expr_error(depth: int, opener: str) -> None:
     src = opener * depth + "x > 0" + ")" * depth
     with contextlib.suppress(ExprError):
@@ -167,14 +237,23 @@ def bool_tree(draw: st.DrawFn, depth: int, root: bool = False) -> tuple:
     sub = bool_tree(depth - 1)
     if kind <= 1:
         m = draw(st.integers(2, 3))
-        return ("cmp", [draw(num_tree(depth - 1)) for _ in range(m)], [draw(st.sampled_from(CMP_OPS))
-                                                                       for _ in range(m - 1)])
+        return (
+            "cmp",
+            [draw(num_tree(depth - 1)) for _ in range(m)],
+            [draw(st.sampled_from(CMP_OPS)) for _ in range(m - 1)],
+        )
     if kind == 2:
         if draw(st.booleans()):
-            return ("cmp", [("name", "region"), ("str", draw(st.sampled_from(REGIONS)))],
-                    [draw(st.sampled_from(["==", "!="]))])
-        return ("cmp", [draw(str_tree(depth - 1)), draw(str_tree(depth - 1))],
-                [draw(st.sampled_from(["==", "!="]))])
+            return (
+                "cmp",
+                [("name", "region"), ("str", draw(st.sampled_from(REGIONS)))],
+                [draw(st.sampled_from(["==", "!="]))],
+            )
+        return (
+            "cmp",
+            [draw(str_tree(depth - 1)), draw(str_tree(depth - 1))],
+            [draw(st.sampled_from(["==", "!="]))],
+        )
     if kind == 3:
         if draw(st.booleans()):
             items = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=3))
@@ -244,8 +323,14 @@ def render(t: tuple) -> tuple[str, int]:
 
 
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv, "%": operator.mod}
-_CMP = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-        ">=": operator.ge}
+_CMP = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def finite(v: Any) -> float:

@@ -41,7 +41,7 @@ def param_spec(draw: st.DrawFn) -> dict[str, Any]:
     t = draw(st.sampled_from(["integer", "number", "string", "boolean"]))
     if t == "integer":
         log = draw(st.booleans())
-        lo = draw(st.integers(1 if log else -10**6, 10**6))
+        lo = draw(st.integers(1 if log else -(10**6), 10**6))
         hi = lo + draw(st.sampled_from([0, 1, 2, 9, 1000, 10**6]))
         return {"type": t, "min": lo, "max": hi, "log": log}
     if t == "number":
@@ -133,8 +133,9 @@ def test_stored_tests_encode_back_to_the_same_values(case: tuple[Space, np.ndarr
 
 
 def test_snap_is_idempotent_and_pins_inactive_params() -> None:
-    space = space_of({"cache": {"type": "boolean"},
-                      "size": {"type": "integer", "min": 1, "max": 9, "active_if": "cache"}})
+    space = space_of(
+        {"cache": {"type": "boolean"}, "size": {"type": "integer", "min": 1, "max": 9, "active_if": "cache"}}
+    )
     U = np.random.default_rng(1).random((64, 2))
     S = space.snap(U)
     np.testing.assert_array_equal(space.snap(S), S)
@@ -155,19 +156,23 @@ CONDITIONAL = space_of(
 
 def test_inactive_params_are_omitted_by_to_dicts() -> None:
     batch = CONDITIONAL.decode(np.array([[0.2, 0.5, 0.5], [0.8, 0.5, 0.5]]))
-    assert CONDITIONAL.to_dicts(batch) == [{"cache": False, "qps": 6},
-                                           {"cache": True, "cache_size": 51, "qps": 6}]
+    assert CONDITIONAL.to_dicts(batch) == [
+        {"cache": False, "qps": 6},
+        {"cache": True, "cache_size": 51, "qps": 6},
+    ]
     d = CONDITIONAL.to_dicts(batch)[1]
     assert type(d["cache"]) is bool and type(d["cache_size"]) is int
 
 
 def test_relations_on_inactive_params_count_as_satisfied() -> None:
-    U = np.array([
-        [0.2, 0.99, 0.5],  # cache off: cache_size (100) does not exist, so `cache_size <= 10` holds
-        [0.8, 0.99, 0.5],  # cache on, cache_size 100 > 10
-        [0.8, 0.01, 0.5],  # cache on, cache_size 1
-        [0.2, 0.99, 0.0],  # qps == 1 breaks the other relation
-    ])
+    U = np.array(
+        [
+            [0.2, 0.99, 0.5],  # cache off: cache_size (100) does not exist, so `cache_size <= 10` holds
+            [0.8, 0.99, 0.5],  # cache on, cache_size 100 > 10
+            [0.8, 0.01, 0.5],  # cache on, cache_size 1
+            [0.2, 0.99, 0.0],  # qps == 1 breaks the other relation
+        ]
+    )
     batch = CONDITIONAL.decode(U)
     mask = CONDITIONAL.relation_mask(batch).tolist()
     assert mask == [[True, True], [False, True], [True, True], [True, False]]
@@ -175,14 +180,21 @@ def test_relations_on_inactive_params_count_as_satisfied() -> None:
 
 
 def test_feasible_dicts_of_stored_tests() -> None:
-    points = [{"cache": False, "qps": 5}, {"cache": True, "cache_size": 50, "qps": 5},
-              {"cache": True, "cache_size": 5, "qps": 5}]
+    points = [
+        {"cache": False, "qps": 5},
+        {"cache": True, "cache_size": 50, "qps": 5},
+        {"cache": True, "cache_size": 5, "qps": 5},
+    ]
     assert CONDITIONAL.feasible_dicts(points).tolist() == [True, False, True]
 
 
 def test_encode_dicts_drops_only_values_that_no_longer_fit() -> None:
-    space = space_of({"qps": {"type": "integer", "min": 1, "max": 10},
-                      "rate": {"type": "number", "min": 0.1, "max": 10, "log": True}})
+    space = space_of(
+        {
+            "qps": {"type": "integer", "min": 1, "max": 10},
+            "rate": {"type": "number", "min": 0.1, "max": 10, "log": True},
+        }
+    )
     U = space.encode_dicts([{"qps": 3, "rate": -1.0}, {"qps": "many", "rate": 1.0}, {"qps": 4, "rate": [1]}])
     assert np.isfinite(U).all()
     cols = space.decode(U).cols
@@ -208,8 +220,15 @@ def test_feasible_matches_a_python_reference_on_the_example_space() -> None:
 
 
 @SETTINGS
-@given(rows=st.lists(st.tuples(st.integers(1, 5000), st.sampled_from(["us", "eu", "apac"]),
-                               st.floats(0.1, 512), st.booleans()), min_size=1, max_size=20))
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(1, 5000), st.sampled_from(["us", "eu", "apac"]), st.floats(0.1, 512), st.booleans()
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_feasible_dicts_matches_the_reference(rows: list[tuple[int, str, float, bool]]) -> None:
     points = [{"qps": q, "region": r, "payload_kb": p, "cache": c} for q, r, p, c in rows]
     got = EXAMPLE.feasible_dicts(points)

@@ -20,8 +20,9 @@ EXAMPLE_PARAMS: dict[str, Any] = {
 EXAMPLE_RELATIONS = ["if(region=='eu') then(payload_kb<=256.0)", "qps * payload_kb <= 1.0e6"]
 
 
-def doc(json_schema: Any, name: str = "base", type: str = "hard", weight: float = 0.0,
-        field: str = "json_schema") -> ConstraintDoc:
+def doc(
+    json_schema: Any, name: str = "base", type: str = "hard", weight: float = 0.0, field: str = "json_schema"
+) -> ConstraintDoc:
     return ConstraintDoc(name=name, type=type, weight=weight, json_schema=json_schema, field=field)
 
 
@@ -50,24 +51,26 @@ def test_the_example_space_builds() -> None:
 Q = "json_schema.params.qps"
 
 
-@pytest.mark.parametrize(("spec", "field", "reason", "hint"), [
-    ({"type": "integer", "min": "a", "max": 10}, Q + ".min", "must be a finite number", None),
-    ({"type": "integer", "min": 1, "max": 10**400}, Q + ".max", "must be a finite number", None),
-    ({"type": "integer", "min": 1}, Q + ".max", "is required", None),
-    ({"type": "integer", "min": 10, "max": 1}, Q + ".min", "greater than max", None),
-    ({"type": "integer", "min": 1.5, "max": 10}, Q + ".min", "whole number", None),
-    ({"type": "number", "min": 0, "max": 1e16}, Q + ".max", "within ±1e15", None),
-    ({"type": "number", "min": 0, "max": 10, "log": True}, Q + ".log", "min > 0", None),
-    ({"type": "number", "min": 1, "max": 10, "log": "yes"}, Q + ".log", "true or false", None),
-    ({"type": "int", "min": 1, "max": 10}, Q + ".type", "unknown type", "did you mean 'integer'?"),
-    ({"type": "integer", "min": 1, "maximum": 10}, Q + ".maximum", "not a field",
-     "did you mean 'max'?"),
-    ({"type": "string", "enum": []}, Q + ".enum", "non-empty list", None),
-    ({"type": "string", "enum": ["a", "a"]}, Q + ".enum", "unique", None),
-    ({"type": "string", "enum": ["a", 1]}, Q + ".enum", "non-empty strings", None),
-    ({"type": "boolean", "active_if": 3}, Q + ".active_if", "expression string", None),
-    ("integer", Q, "must be an object", None),
-])
+@pytest.mark.parametrize(
+    ("spec", "field", "reason", "hint"),
+    [
+        ({"type": "integer", "min": "a", "max": 10}, Q + ".min", "must be a finite number", None),
+        ({"type": "integer", "min": 1, "max": 10**400}, Q + ".max", "must be a finite number", None),
+        ({"type": "integer", "min": 1}, Q + ".max", "is required", None),
+        ({"type": "integer", "min": 10, "max": 1}, Q + ".min", "greater than max", None),
+        ({"type": "integer", "min": 1.5, "max": 10}, Q + ".min", "whole number", None),
+        ({"type": "number", "min": 0, "max": 1e16}, Q + ".max", "within ±1e15", None),
+        ({"type": "number", "min": 0, "max": 10, "log": True}, Q + ".log", "min > 0", None),
+        ({"type": "number", "min": 1, "max": 10, "log": "yes"}, Q + ".log", "true or false", None),
+        ({"type": "int", "min": 1, "max": 10}, Q + ".type", "unknown type", "did you mean 'integer'?"),
+        ({"type": "integer", "min": 1, "maximum": 10}, Q + ".maximum", "not a field", "did you mean 'max'?"),
+        ({"type": "string", "enum": []}, Q + ".enum", "non-empty list", None),
+        ({"type": "string", "enum": ["a", "a"]}, Q + ".enum", "unique", None),
+        ({"type": "string", "enum": ["a", 1]}, Q + ".enum", "non-empty strings", None),
+        ({"type": "boolean", "active_if": 3}, Q + ".active_if", "expression string", None),
+        ("integer", Q, "must be an object", None),
+    ],
+)
 def test_param_problems_name_their_field(spec: Any, field: str, reason: str, hint: str | None) -> None:
     p = one_problem(doc({"params": {"qps": spec}}))
     assert p["field"] == field
@@ -84,12 +87,23 @@ def test_bad_parameter_names(name: str) -> None:
 
 
 def test_all_problems_are_reported_at_once() -> None:
-    found = problems(doc({
-        "params": {"a": {"type": "integer", "min": 1}, "b": {"type": "strng"}, "c": {"type": "boolean"}},
-        "extra": 1,
-    }))
-    assert {p["field"] for p in found} == {"json_schema.extra", "json_schema.params.a.max",
-                                           "json_schema.params.b.type"}
+    found = problems(
+        doc(
+            {
+                "params": {
+                    "a": {"type": "integer", "min": 1},
+                    "b": {"type": "strng"},
+                    "c": {"type": "boolean"},
+                },
+                "extra": 1,
+            }
+        )
+    )
+    assert {p["field"] for p in found} == {
+        "json_schema.extra",
+        "json_schema.params.a.max",
+        "json_schema.params.b.type",
+    }
 
 
 def test_document_shape_problems() -> None:
@@ -109,8 +123,14 @@ def test_relation_errors_carry_path_position_and_hint() -> None:
 
 
 def test_every_bad_relation_is_reported() -> None:
-    found = problems(doc({"params": EXAMPLE_PARAMS,
-                          "relations": ["region == 'europe'", 5, "qps + 1", "region < 'eu'", "qps > 1"]}))
+    found = problems(
+        doc(
+            {
+                "params": EXAMPLE_PARAMS,
+                "relations": ["region == 'europe'", 5, "qps + 1", "region < 'eu'", "qps > 1"],
+            }
+        )
+    )
     by_field = {p["field"]: p for p in found}
     assert set(by_field) == {f"json_schema.relations[{i}]" for i in range(4)}
     assert by_field["json_schema.relations[0]"]["hint"] == "did you mean 'eu'?"
@@ -128,9 +148,16 @@ def test_too_many_relations_is_refused_before_parsing() -> None:
 
 def test_documents_merge_and_relations_see_every_param() -> None:
     a = doc({"params": {"qps": EXAMPLE_PARAMS["qps"]}}, name="a", field="constraints[a].json_schema")
-    b = doc({"params": {"qps": EXAMPLE_PARAMS["qps"], "cache": {"type": "boolean"}},
-             "relations": ["if(cache) then(qps <= 100)"]}, name="b", type="soft", weight=2.5,
-            field="constraints[b].json_schema")
+    b = doc(
+        {
+            "params": {"qps": EXAMPLE_PARAMS["qps"], "cache": {"type": "boolean"}},
+            "relations": ["if(cache) then(qps <= 100)"],
+        },
+        name="b",
+        type="soft",
+        weight=2.5,
+        field="constraints[b].json_schema",
+    )
     space = build_space([a, b])
     assert space.names == ("qps", "cache")
     assert space.hard == ()
@@ -139,10 +166,16 @@ def test_documents_merge_and_relations_see_every_param() -> None:
 
 
 def test_conflicting_definitions_across_documents() -> None:
-    a = doc({"params": {"qps": {"type": "integer", "min": 1, "max": 5000}}}, name="a",
-            field="constraints[a].json_schema")
-    b = doc({"params": {"qps": {"type": "integer", "min": 1, "max": 100}}}, name="b",
-            field="constraints[b].json_schema")
+    a = doc(
+        {"params": {"qps": {"type": "integer", "min": 1, "max": 5000}}},
+        name="a",
+        field="constraints[a].json_schema",
+    )
+    b = doc(
+        {"params": {"qps": {"type": "integer", "min": 1, "max": 100}}},
+        name="b",
+        field="constraints[b].json_schema",
+    )
     p = one_problem(a, b)
     assert p["field"] == "constraints[b].json_schema.params.qps"
     assert p["reason"] == "conflicts with the definition in constraints[a].json_schema.params.qps"
@@ -175,17 +208,38 @@ def test_active_if_is_resolved_parent_first_in_any_declaration_order() -> None:
     assert batch.active["ttl"].tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize(("params", "field", "reason", "hint"), [
-    ({"cache": {"type": "boolean"}, "size": {"type": "integer", "min": 1, "max": 9, "active_if": "cahce"}},
-     "json_schema.params.size.active_if", "unknown parameter 'cahce' (at position 0)",
-     "did you mean 'cache'?"),
-    ({"size": {"type": "integer", "min": 1, "max": 9, "active_if": "size > 2"}},
-     "json_schema.params.size.active_if", "cannot depend on itself", None),
-    ({"size": {"type": "integer", "min": 1, "max": 9, "active_if": "size + 2"}},
-     "json_schema.params.size.active_if", "boolean", None),
-    ({"a": {"type": "boolean", "active_if": "b"}, "b": {"type": "boolean", "active_if": "a"}},
-     "json_schema.params.a.active_if", "form a cycle: a -> b -> a", None),
-])
+@pytest.mark.parametrize(
+    ("params", "field", "reason", "hint"),
+    [
+        (
+            {
+                "cache": {"type": "boolean"},
+                "size": {"type": "integer", "min": 1, "max": 9, "active_if": "cahce"},
+            },
+            "json_schema.params.size.active_if",
+            "unknown parameter 'cahce' (at position 0)",
+            "did you mean 'cache'?",
+        ),
+        (
+            {"size": {"type": "integer", "min": 1, "max": 9, "active_if": "size > 2"}},
+            "json_schema.params.size.active_if",
+            "cannot depend on itself",
+            None,
+        ),
+        (
+            {"size": {"type": "integer", "min": 1, "max": 9, "active_if": "size + 2"}},
+            "json_schema.params.size.active_if",
+            "boolean",
+            None,
+        ),
+        (
+            {"a": {"type": "boolean", "active_if": "b"}, "b": {"type": "boolean", "active_if": "a"}},
+            "json_schema.params.a.active_if",
+            "form a cycle: a -> b -> a",
+            None,
+        ),
+    ],
+)
 def test_active_if_problems(params: dict[str, Any], field: str, reason: str, hint: str | None) -> None:
     p = one_problem(doc({"params": params}))
     assert p["field"] == field

@@ -44,8 +44,14 @@ Mask = np.ndarray | None
 Fn = Callable[[Mapping[str, Any]], tuple[Any, Mask]]
 
 _ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "%": np.remainder}
-_CMP = {"==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal, ">": np.greater,
-        ">=": np.greater_equal}
+_CMP = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 _STR_SET_MIN = 3  # from this many string items on, `in` is one set lookup per row instead of k comparisons
 
 
@@ -180,10 +186,12 @@ def _unary(node: Unary) -> tuple[Fn, bool]:
 
 def _arith(node: Arith) -> Fn:
     first = compile_node(node.operands[0])[0]
-    steps = [(_ARITH[op], _checked(operand) if op in "/%" else compile_node(operand)[0])
-             for op, operand in zip(node.ops, node.operands[1:], strict=True)]
+    steps = [
+        (_ARITH[op], _checked(operand) if op in "/%" else compile_node(operand)[0])
+        for op, operand in zip(node.ops, node.operands[1:], strict=True)
+    ]
     if len(steps) == 1:
-        (uf, second), = steps
+        ((uf, second),) = steps
 
         def binary(cols: Mapping[str, Any]) -> tuple[Any, Mask]:
             v, m = first(cols)
@@ -306,8 +314,12 @@ def _enum_compare(node: Compare) -> Fn | None:
     if isinstance(a, Const) and not isinstance(b, ListLit):
         a, b = b, a
     items = b.items if isinstance(b, ListLit) else [b]
-    if not (isinstance(a, Name) and a.ty == "str" and a.enum is not None
-            and all(isinstance(i, Const) and isinstance(i.value, str) for i in items)):
+    if not (
+        isinstance(a, Name)
+        and a.ty == "str"
+        and a.enum is not None
+        and all(isinstance(i, Const) and isinstance(i.value, str) for i in items)
+    ):
         return None
     matcher = EnumMatcher([i.value for i in items], node.ops[0] in ("!=", "not in"))  # type: ignore[attr-defined]
     key = a.name
@@ -327,8 +339,15 @@ def _compare(node: Compare) -> Fn:
     k = 0
     for op, right in zip(node.ops, node.operands[1:], strict=True):
         if isinstance(right, ListLit):
-            pairs.append((k, ("member", _member([_checked(i) for i in right.items], right.items, right.ty,
-                                                op == "not in"))))
+            pairs.append(
+                (
+                    k,
+                    (
+                        "member",
+                        _member([_checked(i) for i in right.items], right.items, right.ty, op == "not in"),
+                    ),
+                )
+            )
         else:
             uf = _CMP[op]
             if right.ty == "str":

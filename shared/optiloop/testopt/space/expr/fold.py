@@ -46,10 +46,16 @@ def fold(node: Node) -> Node:
         if k == len(node.operands):
             return _value(node)
         if k >= 2:  # a leading constant run `2 * 3 * x` is `(2 * 3) * x`: safe to fold without reordering
-            head = Arith(pos=node.pos, end=node.operands[k - 1].end, ty="num", operands=node.operands[:k],
-                         ops=node.ops[:k - 1], op_pos=node.op_pos[:k - 1])
+            head = Arith(
+                pos=node.pos,
+                end=node.operands[k - 1].end,
+                ty="num",
+                operands=node.operands[:k],
+                ops=node.ops[: k - 1],
+                op_pos=node.op_pos[: k - 1],
+            )
             node.operands = [_value(head), *node.operands[k:]]
-            node.ops, node.op_pos = node.ops[k - 1:], node.op_pos[k - 1:]
+            node.ops, node.op_pos = node.ops[k - 1 :], node.op_pos[k - 1 :]
         return node
     if isinstance(node, Pow):
         node.base, node.exponent = fold(node.base), fold(node.exponent)
@@ -91,8 +97,11 @@ def _value(node: Node) -> Const:
     if node.ty == "num":
         value = float(v)
         if not math.isfinite(value) or (m is not None and not bool(m)):
-            raise ExprError("this constant is not a finite number", node.pos,
-                            "check for overflow, log of zero or a negative number, or 0 ** -1")
+            raise ExprError(
+                "this constant is not a finite number",
+                node.pos,
+                "check for overflow, log of zero or a negative number, or 0 ** -1",
+            )
     elif node.ty == "bool":
         value = bool(v)
     else:

@@ -17,9 +17,26 @@ KEYWORDS = frozenset({"and", "or", "not", "if", "then", "else", "in", "true", "f
 
 # longest first: the scanner tries each in order at the current offset
 _SYMBOLS: tuple[tuple[str, str], ...] = (
-    ("**", "**"), ("==", "=="), ("!=", "!="), ("<=", "<="), (">=", ">="), ("&&", "and"), ("||", "or"),
-    ("+", "+"), ("-", "-"), ("*", "*"), ("/", "/"), ("%", "%"), ("<", "<"), (">", ">"), ("!", "not"),
-    ("(", "("), (")", ")"), ("[", "["), ("]", "]"), (",", ","),
+    ("**", "**"),
+    ("==", "=="),
+    ("!=", "!="),
+    ("<=", "<="),
+    (">=", ">="),
+    ("&&", "and"),
+    ("||", "or"),
+    ("+", "+"),
+    ("-", "-"),
+    ("*", "*"),
+    ("/", "/"),
+    ("%", "%"),
+    ("<", "<"),
+    (">", ">"),
+    ("!", "not"),
+    ("(", "("),
+    (")", ")"),
+    ("[", "["),
+    ("]", "]"),
+    (",", ","),
 )
 
 # ASCII characters that are not part of the language but have an obvious intended meaning
@@ -36,10 +53,23 @@ _ASCII_HINTS = {
 
 # non-ASCII look-alikes pasted from documents
 _UNICODE_HINTS = {
-    "≤": "use '<='", "≥": "use '>='", "≠": "use '!='", "×": "use '*'", "÷": "use '/'", "−": "use '-'",
-    "–": "use '-'", "—": "use '-'", "‘": "use straight quotes ' or \"", "’": "use straight quotes ' or \"",
-    "“": "use straight quotes ' or \"", "”": "use straight quotes ' or \"", "\u00a0": "use a normal space",
-    "∧": "use 'and'", "∨": "use 'or'", "¬": "use 'not'", "→": "use if(a) then(b) for an implication",
+    "≤": "use '<='",
+    "≥": "use '>='",
+    "≠": "use '!='",
+    "×": "use '*'",
+    "÷": "use '/'",
+    "−": "use '-'",
+    "–": "use '-'",
+    "—": "use '-'",
+    "‘": "use straight quotes ' or \"",
+    "’": "use straight quotes ' or \"",
+    "“": "use straight quotes ' or \"",
+    "”": "use straight quotes ' or \"",
+    "\u00a0": "use a normal space",
+    "∧": "use 'and'",
+    "∨": "use 'or'",
+    "¬": "use 'not'",
+    "→": "use if(a) then(b) for an implication",
     "⇒": "use if(a) then(b) for an implication",
 }
 
@@ -66,8 +96,11 @@ def describe_char(ch: str) -> str:
 def tokenize(source: str) -> list[Token]:
     """Split `source` into tokens ending with an 'eof' token; raises ExprError at the first bad character."""
     if len(source) > MAX_SOURCE:
-        raise ExprError(f"expression is too long ({len(source)} characters; at most {MAX_SOURCE})",
-                        MAX_SOURCE, "split it into several relations")
+        raise ExprError(
+            f"expression is too long ({len(source)} characters; at most {MAX_SOURCE})",
+            MAX_SOURCE,
+            "split it into several relations",
+        )
     out: list[Token] = []
     i, n = 0, len(source)
     while i < n:
@@ -112,8 +145,11 @@ def _bad_char(source: str, i: int) -> ExprError:
     if ch in _ASCII_HINTS:
         return ExprError(f"unexpected character '{ch}'", i, _ASCII_HINTS[ch])
     if not ch.isascii():
-        return ExprError(f"non-ASCII character {describe_char(ch)} outside a string", i,
-                         _UNICODE_HINTS.get(ch, "use ASCII letters, digits and operators"))
+        return ExprError(
+            f"non-ASCII character {describe_char(ch)} outside a string",
+            i,
+            _UNICODE_HINTS.get(ch, "use ASCII letters, digits and operators"),
+        )
     if not ch.isprintable():
         return ExprError(f"control character {describe_char(ch)} is not allowed", i, "remove it")
     return ExprError(f"unexpected character '{ch}'", i, None)
@@ -165,7 +201,7 @@ def _string(source: str, i: int) -> Token:
     while j < n:
         ch = source[j]
         if ch == quote:
-            return Token("str", source[i:j + 1], i, j + 1, "".join(chars))
+            return Token("str", source[i : j + 1], i, j + 1, "".join(chars))
         if ch == "\\" and j + 1 < n and source[j + 1] in "\\'\"":
             chars.append(source[j + 1])
             j += 2

@@ -109,7 +109,11 @@ def children(node: Node) -> list[Node]:
 
 # the callable names and their arity (min, max); None = any number
 FUNCTIONS: dict[str, tuple[int, int | None]] = {
-    "abs": (1, 1), "log": (1, 1), "exp": (1, 1), "min": (2, None), "max": (2, None),
+    "abs": (1, 1),
+    "log": (1, 1),
+    "exp": (1, 1),
+    "min": (2, None),
+    "max": (2, None),
 }
 
 TYPE_NAMES = {"num": "a number", "str": "a string", "bool": "a boolean"}

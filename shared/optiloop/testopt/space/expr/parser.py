@@ -95,15 +95,19 @@ def parse(source: str, params: Mapping[str, ParamLike]) -> Expr:
             shown = " ".join(source.split())
             shown = shown if len(shown) <= 40 else "..."
             example = f"{shown} <= 10" if ty == "num" else f"{shown} == '...'"
-            raise ExprError(f"a relation must be a boolean expression (this one is a {_TY_WORD[ty]})", 0,
-                            f"compare it with something, e.g. {example}")
+            raise ExprError(
+                f"a relation must be a boolean expression (this one is a {_TY_WORD[ty]})",
+                0,
+                f"compare it with something, e.g. {example}",
+            )
         used = {n: ParamSpec(params[n].type, params[n].enum) for n in _names(tree)}
         tree = fold(tree)
         types = {n: TYPE_OF[params[n].type] for n in _names(tree)}
         return Expr(source, tree, compile_tree(tree), types, used)
     except RecursionError:
-        raise ExprError("expression is nested too deeply", 0,
-                        "simplify it or split it into several relations") from None
+        raise ExprError(
+            "expression is nested too deeply", 0, "simplify it or split it into several relations"
+        ) from None
 
 
 def _names(tree: Node) -> set[str]:
@@ -122,8 +126,11 @@ def _check_depth(tree: Node) -> None:
     while stack:
         node, d = stack.pop()
         if d > MAX_AST_DEPTH:
-            raise ExprError(f"expression is nested too deeply (more than {MAX_AST_DEPTH} levels)", node.pos,
-                            "simplify it or split it into several relations")
+            raise ExprError(
+                f"expression is nested too deeply (more than {MAX_AST_DEPTH} levels)",
+                node.pos,
+                "simplify it or split it into several relations",
+            )
         stack.extend((c, d + 1) for c in children(node))
 
 
@@ -154,8 +161,11 @@ class _Parser:
     def nest(self, tok: Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExprError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)", tok.pos,
-                            "simplify it or split it into several relations")
+            raise ExprError(
+                f"expression is nested too deeply (more than {MAX_DEPTH} levels)",
+                tok.pos,
+                "simplify it or split it into several relations",
+            )
 
     def unnest(self) -> None:
         self.depth -= 1
@@ -163,8 +173,11 @@ class _Parser:
     def counted(self, node: Node, extra: int = 0) -> Node:
         self.count += 1 + extra
         if self.count > MAX_NODES:
-            raise ExprError(f"expression is too large (more than {MAX_NODES} parts)", node.pos,
-                            "split it into several relations")
+            raise ExprError(
+                f"expression is too large (more than {MAX_NODES} parts)",
+                node.pos,
+                "split it into several relations",
+            )
         return node
 
     def binary_op(self, tok: Token) -> str | None:
@@ -180,8 +193,9 @@ class _Parser:
         t = self.peek
         if t.kind != "eof":
             if t.kind == ")":
-                raise ExprError("unbalanced parentheses: ')' has no matching '('", t.pos,
-                                "remove it or add '('")
+                raise ExprError(
+                    "unbalanced parentheses: ')' has no matching '('", t.pos, "remove it or add '('"
+                )
             if t.kind == "]":
                 raise ExprError("unbalanced brackets: ']' has no matching '['", t.pos, "remove it")
             raise ExprError(f"unexpected '{t.text}' after a complete expression", t.pos, self.stray_hint(t))
@@ -215,8 +229,9 @@ class _Parser:
                 self.nest(tok)
                 right = self.parse_expr(_UNARY_PREC)
                 self.unnest()
-                left = self.counted(Pow(pos=left.pos, end=right.end, base=left, exponent=right,
-                                        op_pos=tok.pos))
+                left = self.counted(
+                    Pow(pos=left.pos, end=right.end, base=left, exponent=right, op_pos=tok.pos)
+                )
             elif op in ("and", "or"):
                 operands = [left]
                 while self.peek.kind == op:
@@ -230,8 +245,9 @@ class _Parser:
                     ops.append(t.kind)
                     op_pos.append(t.pos)
                     operands.append(self.parse_expr(prec + 1))
-                left = self.counted(Arith(pos=left.pos, end=operands[-1].end, operands=operands, ops=ops,
-                                          op_pos=op_pos))
+                left = self.counted(
+                    Arith(pos=left.pos, end=operands[-1].end, operands=operands, ops=ops, op_pos=op_pos)
+                )
 
     def compare_chain(self, left: Node) -> Node:
         operands, ops, op_pos = [left], [], []
@@ -245,12 +261,16 @@ class _Parser:
                 operands.append(self.list_lit(op))
                 nxt = self.peek
                 if self.binary_op(nxt) in _CMP:
-                    raise ExprError(f"a comparison cannot follow '{op} [...]'", nxt.pos,
-                                    "join the two conditions with 'and'")
+                    raise ExprError(
+                        f"a comparison cannot follow '{op} [...]'",
+                        nxt.pos,
+                        "join the two conditions with 'and'",
+                    )
             else:
                 operands.append(self.parse_expr(_PREC["=="] + 1))
-        return self.counted(Compare(pos=left.pos, end=operands[-1].end, operands=operands, ops=ops,
-                                    op_pos=op_pos))
+        return self.counted(
+            Compare(pos=left.pos, end=operands[-1].end, operands=operands, ops=ops, op_pos=op_pos)
+        )
 
     def prefix(self) -> Node:
         tok = self.peek
@@ -304,13 +324,21 @@ class _Parser:
             return self.advance()
         what = "parentheses" if closer == ")" else "brackets"
         if t.kind == "eof":
-            raise ExprError(f"unbalanced {what}: this '{opener.text}' is never closed", opener.pos,
-                            f"add '{closer}'")
+            raise ExprError(
+                f"unbalanced {what}: this '{opener.text}' is never closed", opener.pos, f"add '{closer}'"
+            )
         if t.kind in (")", "]"):
-            raise ExprError(f"unbalanced {what}: expected '{closer}' to close '{opener.text}' at position "
-                            f"{opener.pos}, found '{t.text}'", t.pos, f"use '{closer}'")
-        raise ExprError(f"expected '{closer}' to close '{opener.text}' at position {opener.pos}, "
-                        f"found '{t.text}'", t.pos, self.stray_hint(t))
+            raise ExprError(
+                f"unbalanced {what}: expected '{closer}' to close '{opener.text}' at position "
+                f"{opener.pos}, found '{t.text}'",
+                t.pos,
+                f"use '{closer}'",
+            )
+        raise ExprError(
+            f"expected '{closer}' to close '{opener.text}' at position {opener.pos}, found '{t.text}'",
+            t.pos,
+            self.stray_hint(t),
+        )
 
     def name_or_call(self) -> Node:
         tok = self.advance()
@@ -319,10 +347,16 @@ class _Parser:
             if name in FUNCTIONS:
                 return self.call(tok)
             if name in self.params:
-                raise ExprError(f"'{name}' is a parameter, not a function", tok.pos,
-                                f"put an operator after it, e.g. {name} * (...)")
-            raise ExprError(f"unknown function '{name}'", tok.pos,
-                            did_you_mean(name, FUNCTIONS) or "the functions are " + ", ".join(FUNCTIONS))
+                raise ExprError(
+                    f"'{name}' is a parameter, not a function",
+                    tok.pos,
+                    f"put an operator after it, e.g. {name} * (...)",
+                )
+            raise ExprError(
+                f"unknown function '{name}'",
+                tok.pos,
+                did_you_mean(name, FUNCTIONS) or "the functions are " + ", ".join(FUNCTIONS),
+            )
         if name in self.params:
             return self.counted(Name(pos=tok.pos, end=tok.end, name=name))
         if name in FUNCTIONS:

@@ -43,10 +43,10 @@ class _Checker:
         """How to name a sub-expression in a message: the parameter, or the source text, shortened."""
         if isinstance(node, Name):
             return node.name
-        text = self.src[node.pos:node.end]
+        text = self.src[node.pos : node.end]
         if isinstance(node, Const) and len(text) <= 40:
             return text
-        text = " ".join(self.src[node.pos:node.end].split())
+        text = " ".join(self.src[node.pos : node.end].split())
         return f"'{text}'" if len(text) <= 40 else f"'{text[:37]}...'"
 
     def example(self, node: Node) -> str:
@@ -60,8 +60,11 @@ class _Checker:
     def need(self, node: Node, ty: str, what: str) -> None:
         if node.ty != ty:
             hint = self.example(node) if ty == "bool" else None
-            raise ExprError(f"{what} needs {TYPE_NAMES[ty]}, but {self.show(node)} is {TYPE_NAMES[node.ty]}",
-                            node.pos, hint)
+            raise ExprError(
+                f"{what} needs {TYPE_NAMES[ty]}, but {self.show(node)} is {TYPE_NAMES[node.ty]}",
+                node.pos,
+                hint,
+            )
 
     def check(self, node: Node) -> str:
         node.ty = self._check(node)
@@ -88,8 +91,11 @@ class _Checker:
                 self.check(operand)
                 if operand.ty != "num":
                     hint = "strings cannot be combined with arithmetic" if operand.ty == "str" else None
-                    raise ExprError(f"'{op}' needs numbers, but {self.show(operand)} is "
-                                    f"{TYPE_NAMES[operand.ty]}", operand.pos, hint)
+                    raise ExprError(
+                        f"'{op}' needs numbers, but {self.show(operand)} is {TYPE_NAMES[operand.ty]}",
+                        operand.pos,
+                        hint,
+                    )
             return "num"
         if isinstance(node, Pow):
             for operand in (node.base, node.exponent):
@@ -116,20 +122,28 @@ class _Checker:
     def if_(self, node: If) -> str:
         self.check(node.cond)
         if node.cond.ty != "bool":
-            raise ExprError(f"the condition of if(...) must be a boolean, but {self.show(node.cond)} is "
-                            f"{TYPE_NAMES[node.cond.ty]}", node.cond.pos, self.example(node.cond))
+            raise ExprError(
+                f"the condition of if(...) must be a boolean, but {self.show(node.cond)} is "
+                f"{TYPE_NAMES[node.cond.ty]}",
+                node.cond.pos,
+                self.example(node.cond),
+            )
         self.check(node.then)
         if node.orelse is None:
             if node.then.ty != "bool":
-                raise ExprError("without else(...), then(...) must be a boolean: "
-                                "if(a) then(b) means 'a implies b'", node.then.pos,
-                                "add else(...) to choose between two values")
+                raise ExprError(
+                    "without else(...), then(...) must be a boolean: if(a) then(b) means 'a implies b'",
+                    node.then.pos,
+                    "add else(...) to choose between two values",
+                )
             return "bool"
         self.check(node.orelse)
         if node.then.ty != node.orelse.ty:
-            raise ExprError(f"then(...) is {TYPE_NAMES[node.then.ty]} but else(...) is "
-                            f"{TYPE_NAMES[node.orelse.ty]}; both branches must have the same type",
-                            node.orelse.pos)
+            raise ExprError(
+                f"then(...) is {TYPE_NAMES[node.then.ty]} but else(...) is "
+                f"{TYPE_NAMES[node.orelse.ty]}; both branches must have the same type",
+                node.orelse.pos,
+            )
         return node.then.ty
 
     def compare(self, node: Compare) -> None:
@@ -148,8 +162,9 @@ class _Checker:
                 self.same_type(left, right, op, pos)
                 if op in _ORDER_OPS and left.ty != "num":
                     kind = "strings" if left.ty == "str" else "booleans"
-                    raise ExprError(f"{kind} can only be compared with ==, != or in", pos,
-                                    "use == or != (or 'in [...]')")
+                    raise ExprError(
+                        f"{kind} can only be compared with ==, != or in", pos, "use == or != (or 'in [...]')"
+                    )
                 if op in ("==", "!="):
                     self.enum_member(left, right)
                     self.enum_member(right, left)
@@ -164,8 +179,12 @@ class _Checker:
                 hint = f"remove the quotes: {b.value}"
             elif a.ty == "bool" and isinstance(b, Const) and str(b.value).lower() in ("true", "false"):
                 hint = f"write {str(b.value).lower()} without quotes"
-        raise ExprError(f"cannot compare {TYPE_NAMES[left.ty]} ({self.show(left)}) with "
-                        f"{TYPE_NAMES[right.ty]} ({self.show(right)}) using '{op}'", pos, hint)
+        raise ExprError(
+            f"cannot compare {TYPE_NAMES[left.ty]} ({self.show(left)}) with "
+            f"{TYPE_NAMES[right.ty]} ({self.show(right)}) using '{op}'",
+            pos,
+            hint,
+        )
 
     def enum_member(self, param: Node, value: Node) -> None:
         """A literal compared with an enum parameter must be one of its values: anything else is a typo."""
