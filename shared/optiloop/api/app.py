@@ -16,6 +16,7 @@ from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
 from optiloop.api.ratelimit import PrincipalLimits
+from optiloop.api.versioning import API_VERSION, DEPRECATED, VersionHeaders, mark_deprecated
 from optiloop.config import Settings
 from optiloop.deps import Deps
 
@@ -86,7 +87,8 @@ def create_app(
     # strict_content_type=False: a body sent with no Content-Type at all is still parsed as JSON (a
     # non-JSON type is a 415 in RequestGuard). Auth is by header, never by cookie, so this opens no
     # cross-site request forgery.
-    app = FastAPI(title="OptiLoop", version=__version__, description=DESCRIPTION, strict_content_type=False)
+    # info.version is the API's version (docs/api-versioning.md); the build is an extension field
+    app = FastAPI(title="OptiLoop", version=API_VERSION, description=DESCRIPTION, strict_content_type=False)
     if deps.models_file is None:
         deps.models_file = settings.models_file
     app.state.deps = deps
@@ -101,6 +103,17 @@ def create_app(
         max_header_bytes=settings.max_header_bytes,
         body_timeout_s=settings.body_timeout_s,
     )
+    app.add_middleware(VersionHeaders)
     for name in names:
         app.include_router(ROUTERS[name])
+    _openapi = app.openapi
+
+    def openapi_with_versioning() -> dict[str, object]:
+        if app.openapi_schema is None:
+            schema = _openapi()
+            schema["info"]["x-optiloop-build"] = __version__
+            mark_deprecated(schema, DEPRECATED)
+        return app.openapi_schema  # type: ignore[return-value]  # set by _openapi
+
+    app.openapi = openapi_with_versioning  # type: ignore[method-assign]
     return app
