@@ -27,7 +27,7 @@ SOFT_SCALE = 0.25
 REFERENCE_OPS = frozenset({"uniform", "qmc"})
 OPERATOR_TEXT = {
     "uniform": "uniform random sample",
-    "qmc": "quasi-random (scrambled Halton) point",
+    "qmc": "next point of the project's quasi-random (Sobol') sequence",
     "spread": "space-filling point with boundary and small-magnitude values",
     "boundary": "boundary-value test (params at or next to their min/max)",
     "edge": "on the edge of the feasible region (a constraint or range bound is tight)",
