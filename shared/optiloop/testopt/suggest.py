@@ -20,8 +20,8 @@ from optiloop.store.records import Project, TestCase
 from optiloop.testopt.history import history_for
 from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
-from optiloop.testopt.strategies import GENERATORS
 from optiloop.testopt.strategies.context import SuggestContext
+from optiloop.testopt.strategies.generators import generators
 from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
 from optiloop.testopt.strategies.state import state_for
 
@@ -59,9 +59,10 @@ def _project_lock(project_id: str) -> threading.Lock:
 
 def _validate(req: SuggestRequest) -> dict[str, float]:
     probs: list[FieldProblem] = []
-    if req.generator not in GENERATORS:
+    known = generators()
+    if req.generator not in known:
         probs.append(
-            FieldProblem("generator", f"unknown generator {req.generator!r}; one of {sorted(GENERATORS)}")
+            FieldProblem("generator", f"unknown generator {req.generator!r}; one of {sorted(known)}")
         )
     if not 1 <= req.batch_size <= MAX_BATCH:
         probs.append(FieldProblem("batch_size", f"must be between 1 and {MAX_BATCH}"))
@@ -233,7 +234,7 @@ def _plan(
         st.sync(h)
         rng = np.random.default_rng([seed, h.tests_seq, h.runs_seq])
         ctx = SuggestContext(space=space, history=h, state=st, seed=seed, rng=rng)
-        gen = GENERATORS[req.generator]
+        gen = generators()[req.generator]
         b = build_batch(
             ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
         )

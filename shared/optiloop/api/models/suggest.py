@@ -16,7 +16,11 @@ class DiversityIn(RequestModel):
 
 
 class SuggestIn(RequestModel):
-    generator: Literal["random", "qmc", "coverage", "bo", "hybrid"] = "hybrid"
+    generator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = Field(
+        default="hybrid",
+        description="random, qmc, coverage, bo, hybrid (default), or the name of an installed generator "
+        "plug-in (entry point group optiloop.generators); an unknown name is a 422 listing the known ones.",
+    )
     batch_size: Annotated[int, Field(ge=1, le=500)] = 20
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     objectives: Annotated[list[Objective], Field(min_length=1, max_length=3)] = Field(
@@ -30,6 +34,16 @@ class SuggestIn(RequestModel):
         description="Answer NDJSON (application/x-ndjson): one {'test': ...} line per test as it is "
         "planned and stored, in chunks of 25, then one {'done': {...}} summary line.",
     )
+
+    @field_validator("generator")
+    @classmethod
+    def _known_generator(cls, v: str) -> str:
+        from optiloop.testopt.strategies.generators import generators  # plug-ins load on first use
+
+        known = generators()
+        if v not in known:
+            raise ValueError(f"unknown generator {v!r}; one of {sorted(known)}")
+        return v
 
     @field_validator("objectives")
     @classmethod

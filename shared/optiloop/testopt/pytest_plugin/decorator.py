@@ -8,6 +8,7 @@ is asked for anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -15,7 +16,8 @@ from typing import Any, Literal
 import pytest
 
 MARK = "optiloop_parametrize"
-GENERATORS = ("random", "qmc", "coverage", "bo", "hybrid")
+GENERATORS = ("random", "qmc", "coverage", "bo", "hybrid")  # plus any plug-in the server has installed
+GENERATOR_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 RESERVED_OPTIONS = {
     "batch_size": "use n=",
     "generator": "use generator=",
@@ -70,9 +72,10 @@ def parametrize(
         raise ValueError(f"optiloop.parametrize: n must be an integer 1..{MAX_N}, got {n!r}")
     if not isinstance(argname, str) or not argname.isidentifier():
         raise ValueError(f"optiloop.parametrize: argname must be a Python identifier, got {argname!r}")
-    if generator not in GENERATORS:
+    if not isinstance(generator, str) or not GENERATOR_NAME.match(generator):
         raise ValueError(
-            f"optiloop.parametrize: generator must be one of {', '.join(GENERATORS)}; got {generator!r}"
+            f"optiloop.parametrize: generator must be one of {', '.join(GENERATORS)} or the name of a "
+            f"generator plug-in installed on the server; got {generator!r}"
         )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
         raise ValueError(f"optiloop.parametrize: seed must be an integer 0..2^63-1, got {seed!r}")

@@ -95,6 +95,13 @@ PRIOR_N = 8.0  # pseudo-tests of prior in each arm's posterior
 SKEPTIC = 0.2  # a structured arm's prior rate, as a share of the pooled mean: it has to show it pays
 REFERENCE_FLOOR = 0.2  # QMC keeps running, so every arm is judged against fresh reference tests
 DRAWS = 512
+PLUGIN_START = 0.05
+
+
+def plugin_arms() -> list[str]:
+    from optiloop.testopt.strategies.plugins import plugins
+
+    return [f"plugin:{n}" for n in sorted(plugins())]
 
 
 class HybridGenerator(Generator):
@@ -114,11 +121,12 @@ class HybridGenerator(Generator):
         understands is tested like a Sobol' sampler with rejection would test it.
         """
         ops, vals = ctx.state.rewards(int(8 * HALF_LIFE))
-        if len(vals) < 20:
-            return dict(HYBRID_START)
+        if len(vals) < 20:  # each plug-in gets a few tests of the first batches to show what it finds
+            start = {**HYBRID_START, **dict.fromkeys(plugin_arms(), PLUGIN_START)}
+            return {a: v / sum(start.values()) for a, v in start.items()}
         discount = 0.5 ** (np.arange(len(vals))[::-1] / HALF_LIFE)
         mu0 = float(discount @ vals / discount.sum())
-        arms = [a for a in HYBRID_ARMS if a != "model" or ctx.state.n_runs >= 16]
+        arms = [a for a in HYBRID_ARMS if a != "model" or ctx.state.n_runs >= 16] + plugin_arms()
         alpha, beta = [], []
         for arm in arms:
             mine = ops == arm
@@ -135,6 +143,27 @@ class HybridGenerator(Generator):
                 for a, v in w.items()
             }
         return w
+
+
+class PluginGenerator(Generator):
+    """An installed plug-in on its own (`generator: "<its name>"`); see strategies/plugins.py."""
+
+    oversample = 1
+    spread_weight = 0.0
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def weights(self, ctx: SuggestContext) -> dict[str, float]:
+        return {f"plugin:{self.name}": 1.0}
+
+
+def generators() -> dict[str, Generator]:
+    """The built-in generators and every installed plug-in."""
+    from optiloop.testopt.strategies.plugins import plugins
+
+    found = plugins()
+    return {**GENERATORS, **{n: PluginGenerator(n) for n in sorted(found)}}
 
 
 GENERATORS: dict[str, Generator] = {

@@ -172,3 +172,12 @@ OPERATORS: dict[str, Operator] = {
     "crossover": op_crossover,
     "model": op_model,
 }
+
+
+def operator(name: str) -> Operator:
+    """A built-in operator, or an installed plug-in's (`plugin:<name>`)."""
+    if name.startswith("plugin:"):
+        from optiloop.testopt.strategies.plugins import operator_for, plugins
+
+        return operator_for(name[7:], plugins()[name[7:]])
+    return OPERATORS[name]

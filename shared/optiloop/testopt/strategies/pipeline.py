@@ -17,7 +17,7 @@ from optiloop.testopt.diversity.k_center import select_k_center
 from optiloop.testopt.sampling.feasible import bisect_towards, feasible_mask
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import Generator
-from optiloop.testopt.strategies.operators import OPERATORS, Proposal
+from optiloop.testopt.strategies.operators import OPERATORS, Proposal, operator
 from optiloop.testopt.strategies.state import point_key
 from optiloop.testopt.surrogate.rff import predict_shared
 
@@ -35,6 +35,12 @@ OPERATOR_TEXT = {
     "crossover": "crossover of two earlier tests that hit rare coverage buckets",
     "model": "chosen by the surrogate's upper confidence bound",
 }
+# plug-ins: "proposed by the generator plug-in '<name>'" (see rationale)
+
+
+def _as_drawn(op: str) -> bool:
+    """References and plug-ins are taken in the order they come: a plug-in's order is its own."""
+    return op in REFERENCE_OPS or op.startswith("plugin:")
 
 
 @dataclass
@@ -151,7 +157,7 @@ def build_batch(
     weights = gen.weights(ctx)
     alloc = gen.allocate(ctx, k)
     props = [
-        (op, OPERATORS[op](ctx, alloc[op] * (1 if op in REFERENCE_OPS else gen.oversample) + 2))
+        (op, operator(op)(ctx, alloc[op] * (1 if _as_drawn(op) else gen.oversample) + 2))
         for op in sorted(alloc)
     ]
     C, owner_arr = resolve(ctx, props)
@@ -175,7 +181,7 @@ def build_batch(
         idx = np.array([i for i in idx if i not in set(chosen)], dtype=np.int64)
         if not len(idx):
             continue
-        if op in REFERENCE_OPS:
+        if _as_drawn(op):
             pick = list(range(min(alloc[op], len(idx))))
         elif method == "none" or gen.spread_weight == 0.0:
             pick = list(np.argsort(-s["score"][idx], kind="stable")[: alloc[op]])
@@ -215,7 +221,9 @@ def build_batch(
 
 
 def rationale(b: Batch, i: int) -> str:
-    parts = [OPERATOR_TEXT.get(b.ops[i], b.ops[i])]
+    op = b.ops[i]
+    plugin = f"proposed by the generator plug-in '{op[7:]}'" if op.startswith("plugin:") else op
+    parts = [OPERATOR_TEXT.get(op, plugin)]
     parts.append(f"covers {int(b.new_pairs[i])} new parameter-value combinations")
     if np.isfinite(b.nearest[i]):
         parts.append(f"nearest earlier test at distance {b.nearest[i]:.3f}")
