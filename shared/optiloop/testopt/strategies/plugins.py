@@ -9,7 +9,7 @@ incident list) ships a class with a `name` and a `propose(request) -> list[dict]
 It then serves as `generator: "incidents"` and as an arm of `hybrid`, where it must earn its share
 against QMC like every built-in operator. A plug-in is never trusted: what it returns is decoded,
 snapped and checked against the space like anything else, tests that are not feasible (or are not
-tests at all) are refused and logged, and a plug-in that raises or times out contributes nothing:
+tests at all) are refused and logged, and a plug-in that raises contributes nothing:
 the batch is still served by the other operators. `check_plugin` is the conformance suite the
 built-ins pass (always feasible after the platform's checks, seeded runs reproduce).
 """
