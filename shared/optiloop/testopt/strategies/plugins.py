@@ -10,8 +10,9 @@ It then serves as `generator: "incidents"` and as an arm of `hybrid`, where it m
 against QMC like every built-in operator. A plug-in is never trusted: what it returns is decoded,
 snapped and checked against the space like anything else, tests that are not feasible (or are not
 tests at all) are refused and logged, and a plug-in that raises contributes nothing:
-the batch is still served by the other operators. `check_plugin` is the conformance suite the
-built-ins pass (always feasible after the platform's checks, seeded runs reproduce).
+the batch is still served by the other operators. Plug-ins are held to the conformance suite the
+built-ins pass (tests/unit/testopt/strategies/test_generator_conformance.py: always feasible,
+never repeats, seeded runs reproduce); test_plugins.py shows how to run it on one.
 """
 
 from __future__ import annotations
