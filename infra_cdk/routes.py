@@ -56,6 +56,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/api-keys/{key_id}", "projects"),
     # the hot loop, each with its own memory size and concurrency
     Route("POST", "/v1/projects/{project_id}/tests:suggest", "suggest"),
+    Route("POST", "/v1/projects/{project_id}/tests:prioritize", "suggest"),
     Route("GET", "/v1/projects/{project_id}/tests", "suggest"),
     Route("POST", "/v1/projects/{project_id}/runs:ingest", "ingest"),
     Route("GET", "/v1/projects/{project_id}/coverage", "coverage"),

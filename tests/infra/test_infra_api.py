@@ -61,6 +61,7 @@ def test_custom_methods_are_literal_path_parts(synth: Any) -> None:
     assert not any("+" in p for p in parts), "no greedy proxy resources"
     methods = api_methods(synth)
     assert ("POST", "/v1/projects/{project_id}/tests:suggest") in methods
+    assert ("POST", "/v1/projects/{project_id}/tests:prioritize") in methods
     assert ("POST", "/v1/projects/{project_id}/runs:ingest") in methods
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from optiloop.api.models.common import Cents, RequestModel
+from optiloop.api.models.common import Cents, Id, RequestModel
 
 Objective = Literal["coverage_gain", "failure_prob", "cost"]
 
@@ -63,3 +63,23 @@ class SuggestIn(RequestModel):
         if not any(w > 0 for w in v):
             raise ValueError("at least one weight must be > 0")
         return v
+
+
+class CaseIn(RequestModel):
+    id: Id = Field(description="Your id for the test case (a test name, a file::function path).")
+    params: dict[str, Any] = Field(description="The case's parameters, named as in the project's space.")
+    last_status: Literal["pass", "fail", "skipped"] | None = Field(
+        default=None,
+        description="How it ended last time, if known: a recent failure keeps it near the front.",
+    )
+    duration_ms: Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)] | None = Field(
+        default=None, description="How long it took last time; the order is by value per unit of time."
+    )
+
+
+class PrioritizeIn(RequestModel):
+    tests: Annotated[list[CaseIn], Field(min_length=1, max_length=10_000)]
+    objective: Literal["balanced", "failures", "coverage"] = "balanced"
+    budget_ms: Annotated[float, Field(gt=0, le=1e10, allow_inf_nan=False)] | None = Field(
+        default=None, description="Return only the cases that fit this time box (in the order to run them)."
+    )

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
-from optiloop.api.models.suggest import SuggestIn
+from optiloop.api.models.suggest import PrioritizeIn, SuggestIn
 from optiloop.api.params import AfterSeq, ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
 from optiloop.errors import OptiLoopError
 from optiloop.testopt import queries
+from optiloop.testopt.prioritize import Case, prioritize
 from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest, suggest_stream
 
 router = APIRouter(tags=["tests"])
@@ -60,6 +61,19 @@ def _ndjson(items: Iterator[dict[str, Any]], request_id: str | None) -> Iterator
             item = error_body(err.code, err.message, err.details, request_id)
             item["error"]["status"] = status_of(err)
         yield json.dumps(item, separators=(",", ":")).encode() + b"\n"
+
+
+@router.post("/v1/projects/{project_id}/tests:prioritize")
+def prioritize_tests(
+    project_id: ProjectId,
+    body: PrioritizeIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.TEST_READ)),
+) -> dict[str, Any]:
+    """Order existing test cases by predicted failures and new coverage per unit of time, with
+    the expected failures and coverage reached at each cut-off (for a time-boxed CI run)."""
+    cases = [Case(c.id, c.params, c.last_status, c.duration_ms) for c in body.tests]
+    return prioritize(deps, project_id, cases, objective=body.objective, budget_ms=body.budget_ms)
 
 
 @router.get("/v1/projects/{project_id}/tests")
