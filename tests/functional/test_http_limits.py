@@ -38,19 +38,21 @@ def error(r: Any) -> dict[str, Any]:
     "body",
     ["{{ 3 ** 10000000 }}", "{{ 3 ** 20000000 }}", "{{ 10 ** 5000 }}", "{{ 'a' * 500000000 }}"],
 )
-def test_templates_that_would_take_the_server_are_refused_in_milliseconds(api: Api, body: str) -> None:
+def test_templates_that_would_take_the_server_are_refused_in_milliseconds(
+    api: Api, body: str, time_factor: float
+) -> None:
     pid = api.project()
     prm = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "q"}).json()["id"]
     t0 = time.perf_counter()
     r = api.client.post(f"/v1/prompts/{prm}/versions", headers=api.admin, json={"body": body})
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 0.5 * time_factor
     assert r.status_code == 422, r.text
     err = error(r)
     assert [d["field"] for d in err["details"]] == ["body"] and "line 1" in err["details"][0]["reason"]
     assert api.client.get(f"/v1/prompts/{prm}/versions", headers=api.admin).json()["items"] == []
 
 
-def test_a_template_past_the_limits_at_render_is_a_422_from_generate(api: Api) -> None:
+def test_a_template_past_the_limits_at_render_is_a_422_from_generate(api: Api, time_factor: float) -> None:
     pid = api.project()
     prm = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "q"}).json()["id"]
     v = api.client.post(
@@ -66,7 +68,7 @@ def test_a_template_past_the_limits_at_render_is_a_422_from_generate(api: Api) -
     r = api.client.post(
         "/v1/generate", headers=api.admin, json={"prompt_version_id": v, "variables": {"s": "ab", "n": 10**9}}
     )
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 0.5 * time_factor
     assert r.status_code == 422 and [d["field"] for d in error(r)["details"]] == ["body"]
 
 

@@ -410,12 +410,12 @@ def test_long_flat_chains_do_not_recurse() -> None:
     assert parse(src, params).evaluate({"a": np.array([1.0, -1.0])}, 2).tolist() == [True, False]
 
 
-def test_huge_constant_power_fails_fast() -> None:
+def test_huge_constant_power_fails_fast(time_factor: float) -> None:
     t0 = time.perf_counter()
     for src in ("10**10**10 > qps", "9**9**9**9 > qps", "(10**308) * 10 > qps"):
         with pytest.raises(ExprError):
             parse(src, PARAMS)
-    assert time.perf_counter() - t0 < 1.0
+    assert time.perf_counter() - t0 < 1.0 * time_factor
 
 
 def test_non_string_source() -> None:
