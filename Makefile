@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
 #   make run   -> creates .venv, installs, starts the platform on embedded defaults
-#   make test  -> creates .venv, installs dev deps, runs lint and the whole suite
+#   make test  -> creates .venv, installs dev deps, runs lint and the whole suite under coverage
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -26,13 +26,26 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/optiloop serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
+# The whole suite under coverage.py (branch coverage of optiloop, [tool.coverage] in pyproject.toml),
+# then a summary per sub-package and the least-covered files, then the floor (fail_under).
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m coverage erase
+	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python tests/coverage_summary.py
+	@printf 'total coverage of optiloop (lines and branches): '
+	@$(BIN)/python -m coverage report --format=total
 
 # Every Python file of the repository (shared, tests, functions, infra_cdk, layers, training_jobs: the
 # `include` of [tool.ruff] in pyproject.toml), one configuration for both tools.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# What `make lint` checks, fixed where the tools can.
+.PHONY: format
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 demo: $(VENV)/.installed-run
 	$(BIN)/optiloop demo
@@ -52,4 +65,4 @@ synth: $(VENV)/.installed-dev
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python infra_cdk/app.py -c tenant=$(TENANT) --outdir $(CDK_OUT)
 
 clean:
-	rm -rf $(VENV) .optiloop build *.egg-info shared/*.egg-info
+	rm -rf $(VENV) .optiloop build *.egg-info shared/*.egg-info .coverage .coverage.*
