@@ -39,9 +39,6 @@ class Generator(ABC):
     def weights(self, ctx: SuggestContext) -> dict[str, float]:
         """Share of the batch per operator."""
 
-    def allocate(self, ctx: SuggestContext, k: int) -> dict[str, int]:
-        return apportion(self.weights(ctx), k)
-
     def policy_version(self, ctx: SuggestContext, weights: dict[str, float]) -> str:
         blob = ",".join(f"{k}:{weights[k]:.3f}" for k in sorted(weights))
         return f"{self.name}-r{ctx.state.n_runs}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"

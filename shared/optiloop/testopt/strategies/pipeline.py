@@ -16,7 +16,7 @@ from optiloop.testopt.diversity.dpp import select_dpp
 from optiloop.testopt.diversity.k_center import select_k_center
 from optiloop.testopt.sampling.feasible import bisect_towards, feasible_mask
 from optiloop.testopt.strategies.context import SuggestContext
-from optiloop.testopt.strategies.generators import Generator
+from optiloop.testopt.strategies.generators import Generator, apportion
 from optiloop.testopt.strategies.operators import OPERATORS, Proposal, operator
 from optiloop.testopt.strategies.state import point_key
 from optiloop.testopt.surrogate.rff import predict_shared
@@ -154,8 +154,8 @@ def build_batch(
     method: str = "k_center",
     min_distance: float = 0.0,
 ) -> Batch:
-    weights = gen.weights(ctx)
-    alloc = gen.allocate(ctx, k)
+    weights = gen.weights(ctx)  # once: the hybrid's are a Thompson draw, and the audit records them
+    alloc = apportion(weights, k)
     props = [
         (op, operator(op)(ctx, alloc[op] * (1 if _as_drawn(op) else gen.oversample) + 2))
         for op in sorted(alloc)
