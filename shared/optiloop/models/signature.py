@@ -1,0 +1,209 @@
+"""A model version's signature: what an instance must hold, and how it becomes a feature row.
+
+The training script writes the signature next to the model (in the artifact manifest) and the
+serving path reads it back, so one definition decides both how the training data was encoded and
+how a request is: a category's code is its index in `categories` on both sides, a boolean is 0/1,
+a missing optional value is NaN (every portable runtime routes NaN down the tree's default branch).
+
+Instances are JSON objects. Fields that are not inputs are ignored, except the `id_fields`, which
+are echoed back on each prediction (the seed's example answers `{"customer_id": "c1", ...}`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from optiloop.errors import FieldProblem, InvalidInput
+
+InputType = Literal["number", "integer", "boolean", "category"]
+Task = Literal["binary", "multiclass", "regression"]
+INPUT_TYPES: tuple[str, ...] = ("number", "integer", "boolean", "category")
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+MAX_INPUTS = 2000
+MAX_CATEGORIES = 10_000
+MAX_PROBLEMS = 20  # a 422 names the first few bad fields, not all ten thousand
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    type: InputType
+    required: bool = True
+    categories: tuple[str, ...] = ()  # category inputs only: the code of a value is its index here
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required}
+        if self.type == "category":
+            out["categories"] = list(self.categories)
+        return out
+
+
+@dataclass(frozen=True)
+class Signature:
+    task: Task
+    inputs: tuple[Input, ...]
+    classes: tuple[Any, ...] = ()  # classification: the label of output k (binary: [negative, positive])
+    id_fields: tuple[str, ...] = ()
+    _index: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "multiclass" else 1
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"task": self.task, "inputs": [i.as_dict() for i in self.inputs]}
+        if self.classes:
+            out["classes"] = list(self.classes)
+        if self.id_fields:
+            out["id_fields"] = list(self.id_fields)
+        return out
+
+    def codes(self, inp: Input) -> dict[str, int]:
+        index = self._index.get(inp.name)
+        if index is None:
+            index = {c: k for k, c in enumerate(inp.categories)}
+            self._index[inp.name] = index
+        return index
+
+    def encode(self, instances: Sequence[Any], *, where: str = "instances") -> np.ndarray:
+        """Instances -> a float64 matrix (rows x inputs), or InvalidInput naming `instances[i].field`.
+
+        A category value that training never saw is treated as missing (NaN), not refused: new
+        values appear in production all the time, and the drift monitor is where they are counted."""
+        x = np.full((len(instances), len(self.inputs)), np.nan, dtype=np.float64)
+        problems: list[FieldProblem] = []
+        for r, inst in enumerate(instances):
+            if len(problems) >= MAX_PROBLEMS:
+                break
+            if not isinstance(inst, Mapping):
+                problems.append(FieldProblem(f"{where}[{r}]", "must be an object of input fields"))
+                continue
+            for c, inp in enumerate(self.inputs):
+                v = inst.get(inp.name)
+                if v is None:
+                    if inp.required:
+                        problems.append(FieldProblem(f"{where}[{r}].{inp.name}", "is required"))
+                    continue
+                val = _encode_value(self, inp, v)
+                if isinstance(val, str):
+                    problems.append(FieldProblem(f"{where}[{r}].{inp.name}", val))
+                else:
+                    x[r, c] = val
+        if problems:
+            raise InvalidInput(problems[:MAX_PROBLEMS])
+        return x
+
+
+def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:
+    """The value's feature, or the reason it is not acceptable."""
+    if inp.type == "category":
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            return f"must be one of the categories (a string or number), got {type(v).__name__}"
+        code = sig.codes(inp).get(str(v))
+        return math.nan if code is None else float(code)
+    if inp.type == "boolean":
+        if not isinstance(v, bool):
+            return f"must be true or false, got {type(v).__name__}"
+        return 1.0 if v else 0.0
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return f"must be a number, got {type(v).__name__}"
+    f = float(v)
+    if not math.isfinite(f):
+        return "must be a finite number"
+    if inp.type == "integer" and not f.is_integer():
+        return "must be an integer"
+    return f
+
+
+def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
+    """A signature from its JSON form, or InvalidInput naming what is wrong (the field path)."""
+    problems: list[FieldProblem] = []
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(FieldProblem(where, "must be an object with task and inputs"))
+    task = raw.get("task")
+    if task not in TASKS:
+        problems.append(FieldProblem(f"{where}.task", f"must be one of {', '.join(TASKS)}, got {task!r}"))
+    raw_inputs = raw.get("inputs")
+    inputs: list[Input] = []
+    if not isinstance(raw_inputs, list) or not raw_inputs or len(raw_inputs) > MAX_INPUTS:
+        problems.append(FieldProblem(f"{where}.inputs", f"must be a list of 1..{MAX_INPUTS} inputs"))
+        raw_inputs = []
+    seen: set[str] = set()
+    for k, ri in enumerate(raw_inputs):
+        at = f"{where}.inputs[{k}]"
+        if not isinstance(ri, Mapping):
+            problems.append(FieldProblem(at, "must be an object with name and type"))
+            continue
+        name, typ = ri.get("name"), ri.get("type")
+        if not isinstance(name, str) or not name or len(name) > 200:
+            problems.append(FieldProblem(f"{at}.name", "must be a non-empty string of at most 200 chars"))
+            continue
+        if name in seen:
+            problems.append(FieldProblem(f"{at}.name", f"duplicate input {name!r}"))
+        seen.add(name)
+        if typ not in INPUT_TYPES:
+            problems.append(FieldProblem(f"{at}.type", f"must be one of {', '.join(INPUT_TYPES)}"))
+            continue
+        cats = ri.get("categories", [])
+        if typ == "category" and (
+            not isinstance(cats, list)
+            or not cats
+            or len(cats) > MAX_CATEGORIES
+            or len({str(c) for c in cats}) != len(cats)
+        ):
+            problems.append(
+                FieldProblem(f"{at}.categories", f"must list 1..{MAX_CATEGORIES} distinct categories")
+            )
+            continue
+        required = ri.get("required", True)
+        if not isinstance(required, bool):
+            problems.append(FieldProblem(f"{at}.required", "must be true or false"))
+            continue
+        inputs.append(
+            Input(
+                name=name,
+                type=typ,
+                required=required,
+                categories=tuple(str(c) for c in cats) if typ == "category" else (),
+            )
+        )
+    classes = raw.get("classes", [])
+    if task in ("binary", "multiclass"):
+        need = 2 if task == "binary" else 3
+        if (
+            not isinstance(classes, list)
+            or len(classes) < need
+            or (task == "binary" and len(classes) != 2)
+            or len({json_key(c) for c in classes}) != len(classes)
+        ):
+            problems.append(
+                FieldProblem(
+                    f"{where}.classes",
+                    "binary: exactly 2 distinct labels [negative, positive]"
+                    if task == "binary"
+                    else "multiclass: at least 3 distinct labels",
+                )
+            )
+    elif classes:
+        problems.append(FieldProblem(f"{where}.classes", "a regression signature has no classes"))
+    ids = raw.get("id_fields", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        problems.append(FieldProblem(f"{where}.id_fields", "must be a list of field names"))
+        ids = []
+    if problems:
+        raise InvalidInput(problems)
+    return Signature(
+        task=task,
+        inputs=tuple(inputs),
+        classes=tuple(classes) if task != "regression" else (),
+        id_fields=tuple(ids),
+    )
+
+
+def json_key(v: Any) -> str:
+    return f"{type(v).__name__}:{v}"
