@@ -6,7 +6,8 @@ core never knows about status codes and every adapter (HTTP, Lambda, CLI) report
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -28,7 +29,8 @@ class FieldProblem:
     field: str
     reason: str
     hint: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field, qualified: a bare `field` here would be the str attribute declared above
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "reason": self.reason}

@@ -198,7 +198,7 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
     if problems:
         raise InvalidInput(problems)
     return Signature(
-        task=task,
+        task=task,  # type: ignore[arg-type]  # checked against TASKS above
         inputs=tuple(inputs),
         classes=tuple(classes) if task != "regression" else (),
         id_fields=tuple(ids),

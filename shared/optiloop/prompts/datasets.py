@@ -36,7 +36,7 @@ def create_dataset(
     authorize(who, Action.PROMPT_WRITE, project_id)
     get_project(deps, project_id)
     now = deps.clock()
-    data = {
+    data: dict[str, Any] = {
         "id": deps.ids("ds"),
         "project_id": project_id,
         "name": name,

@@ -111,7 +111,7 @@ def create_version(deps: Deps, who: Principal, prompt_id: str, spec: dict[str, A
             created_at=deps.clock(),
             created_by=who.name,
             content_hash=PromptVersion.hash_content(
-                template.body, dict(template.variables), template.defaults
+                template.body, dict(template.variables), dict(template.defaults)
             ),
         )
         try:

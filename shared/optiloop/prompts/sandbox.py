@@ -42,7 +42,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import wraps
 from string import Formatter
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import StrictUndefined, nodes, pass_context, pass_environment, pass_eval_context
 from jinja2 import filters as jf
@@ -657,17 +657,18 @@ class _Bound(NodeTransformer):
         func = nodes.EnvironmentAttribute(name, lineno=lineno)
         return nodes.Call(func, args, [], None, None, lineno=lineno)
 
+    # jinja2 types generic_visit as returning Node; it returns the node it was given, transformed
     def visit_For(self, node: nodes.For) -> nodes.For:
-        node = self.generic_visit(node)
-        node.iter = self._env_call("bounded_iter", [node.iter], node.lineno)
+        node = cast(nodes.For, self.generic_visit(node))
+        node.iter = self._env_call("bounded_iter", [cast(nodes.Expr, node.iter)], node.lineno)
         return node
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
-        node = self.generic_visit(node)
+        node = cast(nodes.Concat, self.generic_visit(node))
         return self._env_call("bounded_concat", list(node.nodes), node.lineno)
 
     def _literal(self, node: nodes.Expr) -> nodes.Expr:
-        node = self.generic_visit(node)
+        node = cast(nodes.Expr, self.generic_visit(node))
         return self._env_call("bounded_value", [node], node.lineno)
 
     def visit_List(self, node: nodes.List) -> nodes.Expr:
@@ -678,7 +679,7 @@ class _Bound(NodeTransformer):
 
     def visit_Tuple(self, node: nodes.Tuple) -> nodes.Expr:
         if node.ctx != "load":  # an assignment or loop target
-            return self.generic_visit(node)
+            return cast(nodes.Expr, self.generic_visit(node))
         return self._literal(node)
 
     def visit_Getitem(self, node: nodes.Getitem) -> nodes.Expr:
@@ -686,7 +687,7 @@ class _Bound(NodeTransformer):
         # copy, so it is measured and counted as built (`{% set a1 = s[1:] %}` a thousand times)
         if isinstance(node.arg, nodes.Slice) and node.ctx == "load":
             return self._literal(node)
-        return self.generic_visit(node)
+        return cast(nodes.Expr, self.generic_visit(node))
 
     def visit_TemplateData(self, node: nodes.TemplateData) -> nodes.Const:
         # as a constant, literal text goes through `finalize` and counts as emitted output
@@ -748,13 +749,14 @@ def constant_problems(ast: nodes.Template, env: BoundedEnvironment) -> list[str]
     def _fold_filter(node: nodes.Filter, fold: Callable[..., Any], attempt: Callable[..., Any]) -> Any:
         value = fold(node.node)
         args = [fold(a) for a in node.args]
-        kwargs = {k.key: fold(k.value) for k in node.kwargs}
+        kwargs = {str(k.key): fold(k.value) for k in node.kwargs}
         if node.dyn_kwargs is not None:
             fold(node.dyn_kwargs)
             return _NOT_CONST
         func = env.filters.get(node.name)
-        plain = func is not None and getattr(func, "jinja_pass_arg", None) is None
-        if not plain or _NOT_CONST in (value, *args, *kwargs.values()):
+        if func is None or getattr(func, "jinja_pass_arg", None) is not None:
+            return _NOT_CONST
+        if _NOT_CONST in (value, *args, *kwargs.values()):
             return _NOT_CONST
         return attempt(node, lambda: func(value, *args, **kwargs))
 

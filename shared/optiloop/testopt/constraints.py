@@ -95,7 +95,7 @@ def describe_space(deps: Deps, project_id: str) -> dict[str, Any]:
     if not deps.store.constraints.latest(project_id):
         return {"space_version": None, "params": {}, "relations": []}
     space = space_for(deps.store, project_id)
-    relations = [
+    relations: list[dict[str, Any]] = [
         {"type": "hard", "constraint": r.constraint, "source": r.source, "field": r.field} for r in space.hard
     ]
     relations += [

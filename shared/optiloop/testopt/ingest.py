@@ -100,7 +100,7 @@ def _validate(reports: Sequence[RunReport]) -> None:
             probs.append(FieldProblem(f"{p}.status", "must be 'pass', 'fail' or 'skipped'"))
         for name in ("duration_ms", "cost_cents"):
             v = getattr(r, name)
-            if not isinstance(v, Real) or isinstance(v, bool) or not (0 <= v < float("inf")):
+            if not isinstance(v, Real) or isinstance(v, bool) or not (0 <= float(v) < float("inf")):
                 probs.append(FieldProblem(f"{p}.{name}", "must be a finite number >= 0"))
         sev = r.failure_severity
         if not isinstance(sev, Integral) or isinstance(sev, bool) or not 0 <= sev <= MAX_SEVERITY:

@@ -97,7 +97,8 @@ def prioritize(
     cost = np.where(known, np.maximum(dur, 1.0), cost_pred * scale)
     wf, wc = OBJECTIVES[objective]
     order = _greedy(E, wf * fail, wc * cov, cost)
-    out, t, ef, ec = [], 0.0, 0.0, 0.0
+    out: list[dict[str, Any]] = []
+    t, ef, ec = 0.0, 0.0, 0.0
     for rank, i in enumerate(order, start=1):
         t += float(cost[i])
         ef += float(fail[i])

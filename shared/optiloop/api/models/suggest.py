@@ -7,6 +7,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from optiloop.api.models.common import Cents, Id, RequestModel
 
 Objective = Literal["coverage_gain", "failure_prob", "cost"]
+OBJECTIVES_ALL: tuple[Objective, ...] = ("coverage_gain", "failure_prob", "cost")
 
 
 class DiversityIn(RequestModel):
@@ -24,7 +25,7 @@ class SuggestIn(RequestModel):
     batch_size: Annotated[int, Field(ge=1, le=500)] = 20
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
     objectives: Annotated[list[Objective], Field(min_length=1, max_length=3)] = Field(
-        default_factory=lambda: ["coverage_gain", "failure_prob", "cost"]
+        default_factory=lambda: list(OBJECTIVES_ALL)
     )
     objective_weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = None
     diversity: DiversityIn = Field(default_factory=DiversityIn)

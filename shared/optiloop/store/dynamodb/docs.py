@@ -53,6 +53,7 @@ own.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import json
 import math
@@ -265,7 +266,7 @@ class DynamoDocRepo(DocRepo):
         skip: Any = (),
         now: float | None,
         projection: str | None = None,
-    ) -> list[Item]:
+    ) -> builtins.list[Item]:  # builtins: `list` in this class body is DocRepo.list
         """The first `want` items of a scope partition past `bound`, leaving out keys in `skip` and,
         when `now` is given, expired items (fetching further pages for what was left out)."""
         names = {"#p": "pk"}

@@ -26,14 +26,15 @@ def check_satisfiable(space: Space, n: int = 8192, seed: int = 0) -> dict[str, A
     mask = space.relation_mask(batch)
     feasible = mask.all(axis=1) if mask.shape[1] else np.ones(batch.n, dtype=bool)
     frac = float(feasible.mean())
+    rejected = [float(1.0 - mask[:, i].mean()) for i in range(len(space.hard))]
     rejection = [
-        {"relation": r.source, "field": r.field, "rejected_fraction": float(1.0 - mask[:, i].mean())}
+        {"relation": r.source, "field": r.field, "rejected_fraction": rejected[i]}
         for i, r in enumerate(space.hard)
     ]
     if frac == 0.0:
-        worst = max(range(len(space.hard)), key=lambda i: rejection[i]["rejected_fraction"])
+        worst = max(range(len(space.hard)), key=lambda i: rejected[i])
         r = space.hard[worst]
-        alone = rejection[worst]["rejected_fraction"]
+        alone = rejected[worst]
         reason = (
             f"no point of the space satisfies every hard relation; '{r.source}' rejects "
             f"{alone:.1%} of {batch.n} samples"

@@ -366,8 +366,11 @@ def _parents_first(conditional: list[Param]) -> tuple[list[Param], bool]:
     pending = list(conditional)
     while pending:
         ready = [
-            p for p in pending if all(d in done or d not in by_name or d == p.name for d in p.active_if.names)
-        ]  # type: ignore[union-attr]
+            p
+            for p in pending
+            if p.active_if is None
+            or all(d in done or d not in by_name or d == p.name for d in p.active_if.names)
+        ]
         if not ready:
             order.extend(pending)
             return order, False

@@ -170,7 +170,8 @@ def build_batch(
         C = np.vstack([C, X])
         owner_arr = np.concatenate([owner_arr, np.array(["boundary"] * len(X), dtype=object)])
     if not len(C):
-        return Batch(C, [], *(np.zeros(0) for _ in range(6)), weights=weights, model_used=False)
+        z = np.zeros(0)
+        return Batch(C, [], z, z, z, z, z, z, weights=weights, model_used=False)
     E = ctx.state.emb(C)
     near = min_dist_to(E, ctx.state.E)  # one pass over the history per call, then updated locally
     s = score(ctx, gen, C, E, near, objectives)

@@ -81,7 +81,7 @@ class ProjectState:
     feasible: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per test, current space
     feasible_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # buckets of each corpus row as dense indices, flattened, for vectorised rarity
-    bucket_ids: dict[int, int] = field(default_factory=dict)
+    bucket_ids: dict[int | str, int] = field(default_factory=dict)
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
     corpus_flat: list[int] = field(default_factory=list)
     corpus_ends: list[int] = field(default_factory=list)

@@ -274,7 +274,8 @@ Member = Callable[[Any, Mapping[str, Any]], tuple[Any, Mask]]
 
 def _member(item_fns: list[Fn], items: list[Node], ty: str, negate: bool) -> Member:
     """`left in [items]` as one function of the already-evaluated left operand."""
-    consts = [i.value for i in items] if all(isinstance(i, Const) for i in items) else None
+    values = [i.value for i in items if isinstance(i, Const)]
+    consts = values if len(values) == len(items) else None
     if ty == "str" and consts is not None and len(consts) >= _STR_SET_MIN:
         allowed = frozenset(consts)
 
@@ -406,7 +407,7 @@ def _if(node: If) -> Fn:
         cv, cm = c(cols)
         tv, tm = t(cols)
         ev, em = e(cols)
-        v = np.where(cv, tv, ev)
+        v: np.ndarray = np.asarray(np.where(cv, tv, ev))
         if as_object and v.dtype != object:
             v = v.astype(object)
         if tm is None and em is None:

@@ -64,8 +64,13 @@ _IF_HINT = "write if(condition) then(expression), optionally followed by else(ex
 
 
 class ParamLike(Protocol):
-    type: str
-    enum: tuple[Any, ...] | None
+    """Read-only attributes (properties), so frozen dataclasses such as ParamSpec satisfy it."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def enum(self) -> tuple[Any, ...] | None: ...
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ tuning set. Families are assigned so that both sets hold every family in the sam
 
 from __future__ import annotations
 
-from optiloop.testopt.sut.procedural.buckets import Flag
+from optiloop.testopt.sut.procedural.buckets import Flag, Level
 from optiloop.testopt.sut.procedural.builder import MIN_BUCKETS, Builder
 from optiloop.testopt.sut.procedural.families import FAMILIES, RARE, WHEEL
 from optiloop.testopt.sut.procedural.system import FAIL_BASE, GeneratedSystem
@@ -43,7 +43,7 @@ def _top_up(b: Builder) -> None:
     for _ in range(4):
         if b.budget() >= MIN_BUCKETS:
             return
-        levels = [b.tier(b.rng.choice(nums), RARE)] if nums else []
+        levels: list[Level] = [b.tier(b.rng.choice(nums), RARE)] if nums else []
         levels += [b.level(p) for p in b.rng.sample(disc, min(len(disc), 2))]
         if len(levels) < 2 and nums:
             levels.append(b.tier(b.rng.choice(nums), (0.2, 0.4, 0.6, 0.8)))

@@ -169,7 +169,7 @@ class Arith(Node):
     def vec(self, cols: Cols) -> np.ndarray:
         v = np.asarray(self.first.vec(cols), dtype=float)
         for op, n in self.rest:
-            v = _ARITH_PY[op](v, n.vec(cols))  # type: ignore[arg-type]
+            v = np.asarray(_ARITH_PY[op](v, n.vec(cols)))  # type: ignore[arg-type]
         return v
 
     def names(self) -> frozenset[str]:

@@ -65,7 +65,8 @@ def grid_regime(b: Builder) -> None:
         ctx.add(order(ctx, a, c))
         pos = [x for x in xs if x.low >= 0]
         if len(pos) >= 2:
-            ctx.add(product(ctx, *r.sample(pos, 2), ctx.q(0.55, 0.9)))
+            a, c = r.sample(pos, 2)
+            ctx.add(product(ctx, a, c, ctx.q(0.55, 0.9)))
 
     b.relate(rels)
     b.grid(ga, gb, b.rng.choice([6, 7, 8, 8, 9, 10]), b.regime(others, b.rng.choice([3, 4, 4, 5])))
@@ -263,9 +264,11 @@ def smooth_regimes(b: Builder) -> None:
         pos = [x for x in xs if x.low >= 0]
         ctx.add(budget(ctx, rr.sample(xs, rr.randint(3, 6)), ctx.q(0.5, 0.85)))
         if rr.random() < 0.7 and len(pos) >= 2:
-            ctx.add(product(ctx, *rr.sample(pos, 2), ctx.q(0.6, 0.9)))
+            a, c = rr.sample(pos, 2)
+            ctx.add(product(ctx, a, c, ctx.q(0.6, 0.9)))
         if rr.random() < 0.5:
-            ctx.add(slab(ctx, *rr.sample(xs, 2), ctx.q(0.3, 0.6)))
+            a, c = rr.sample(xs, 2)
+            ctx.add(slab(ctx, a, c, ctx.q(0.3, 0.6)))
 
     b.relate(rels)
     sh = r.sample(xs, len(xs))

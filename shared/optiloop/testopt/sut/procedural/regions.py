@@ -80,11 +80,14 @@ class Box:
     ranges: tuple[Range, ...]
     picks: tuple[Pick, ...]
 
+    def parts(self, *, picks_first: bool = False) -> tuple[Range | Pick, ...]:
+        return (*self.picks, *self.ranges) if picks_first else (*self.ranges, *self.picks)
+
     @property
     def measure(self) -> float:
         """Exact unit-cube volume."""
         m = 1.0
-        for c in (*self.ranges, *self.picks):
+        for c in self.parts():
             m *= c.width
         return m
 
@@ -95,11 +98,11 @@ class Box:
         return {k.param.name: k.cells() for k in self.picks}
 
     def names(self) -> list[str]:
-        return [c.param.name for c in (*self.ranges, *self.picks)]
+        return [c.param.name for c in self.parts()]
 
     def compile(self) -> Callable[[Mapping[str, Any]], bool]:
         """A fast membership test; an absent parameter is outside (a conditional one is inactive)."""
-        tests = [(c.param.name, c.test()) for c in (*self.picks, *self.ranges)]
+        tests = [(c.param.name, c.test()) for c in self.parts(picks_first=True)]
 
         def contains(p: Mapping[str, Any]) -> bool:
             for name, t in tests:
@@ -111,4 +114,4 @@ class Box:
         return contains
 
     def describe(self) -> str:
-        return " & ".join(c.describe() for c in (*self.picks, *self.ranges))
+        return " & ".join(c.describe() for c in self.parts(picks_first=True))
