@@ -25,7 +25,8 @@ _api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="x-api-k
 
 
 def get_deps(request: Request) -> Deps:
-    return request.app.state.deps
+    deps: Deps = request.app.state.deps
+    return deps
 
 
 def current_principal(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ from optiloop.testopt.sut import SUTS
 from optiloop.testopt.sut.driver import LocalLoop
 
 
-def _loop(deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: int, tick) -> dict[str, Any]:
+def _loop(
+    deps: Deps, sut: Any, generator: str, n_tests: int, batch: int, seed: int, tick: Callable[[int], object]
+) -> dict[str, Any]:
     loop = LocalLoop(sut.schema, name=f"demo-{generator}", deps=deps)
     seen: set[int] = set()
     curve, first_fail, n = [], None, 0

@@ -89,7 +89,7 @@ def rouge_l(prediction: str, expected: str) -> float:
 
 
 def bleu(prediction: str, expected: str) -> float:
-    from sacrebleu.metrics import BLEU  # lazy
+    from sacrebleu.metrics.bleu import BLEU  # lazy
 
     # Clipped: a perfect match comes back as 100.00000000000004 from the float arithmetic.
     return min(1.0, float(_sentence_bleu(BLEU)(prediction, [expected]).score) / 100.0)
@@ -98,7 +98,8 @@ def bleu(prediction: str, expected: str) -> float:
 @lru_cache(maxsize=1)
 def _sentence_bleu(bleu_cls: Any) -> Callable[[str, list[str]], Any]:
     # What sacrebleu.sentence_bleu builds on every call, built once.
-    return bleu_cls(effective_order=True).sentence_score
+    score: Callable[[str, list[str]], Any] = bleu_cls(effective_order=True).sentence_score
+    return score
 
 
 def _reject_constant(name: str) -> Any:

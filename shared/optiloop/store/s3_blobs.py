@@ -90,7 +90,8 @@ class S3BlobStore(BlobStore):
         except self.client.exceptions.NoSuchKey:
             return None
         with resp["Body"] as body:
-            return body.read()
+            data: bytes = body.read()
+            return data
 
     def delete(self, key: str) -> None:
         """Deleting a missing key is a no-op on S3 already, so retries are safe."""

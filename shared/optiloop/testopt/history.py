@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from optiloop.store.ports import Store
 from optiloop.store.records import Run, TestCase
@@ -46,7 +47,7 @@ class History:
             self.runs_seq = max(self.runs_seq, r.seq)
 
 
-def canonical(params: dict) -> str:
+def canonical(params: dict[str, Any]) -> str:
     import json
 
     return json.dumps(params, sort_keys=True, separators=(",", ":"))

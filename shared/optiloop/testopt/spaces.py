@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
 from optiloop.errors import Conflict
 from optiloop.store.ports import Store
@@ -12,7 +13,7 @@ from optiloop.testopt.space import Space
 from optiloop.testopt.space.schema import ConstraintDoc, build_space
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple, Space] = OrderedDict()
+_cache: OrderedDict[tuple[Any, ...], Space] = OrderedDict()
 
 
 def docs_of(constraints: list[Constraint]) -> list[ConstraintDoc]:

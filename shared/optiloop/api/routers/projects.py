@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -20,7 +20,7 @@ def create_project(
     body: ProjectCreate,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_CREATE)),
-) -> dict:
+) -> dict[str, Any]:
     return asdict(uc.create_project(deps, who, body.name, body.description, body.budget_cents))
 
 
@@ -30,7 +30,7 @@ def list_projects(
     after_id: Annotated[str | None, Query(max_length=100)] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_READ)),
-) -> dict:
+) -> dict[str, Any]:
     items = uc.list_projects(deps, who, limit=limit, after_id=after_id)
     return {
         "items": [asdict(p) for p in items],
@@ -43,7 +43,7 @@ def get_project(
     project_id: ProjectId,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_READ)),
-) -> dict:
+) -> dict[str, Any]:
     return asdict(uc.get_project(deps, project_id))
 
 
@@ -53,5 +53,5 @@ def patch_project(
     body: ProjectPatch,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_UPDATE)),
-) -> dict:
+) -> dict[str, Any]:
     return asdict(uc.set_budget(deps, who, project_id, body.budget_cents))

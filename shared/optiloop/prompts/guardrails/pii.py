@@ -216,7 +216,10 @@ def _ner() -> Callable[[str], object] | None:
     try:
         import spacy
 
-        return spacy.load(SPACY_MODEL, disable=["parser", "lemmatizer", "attribute_ruler"])
+        nlp: Callable[[str], object] = spacy.load(
+            SPACY_MODEL, disable=["parser", "lemmatizer", "attribute_ruler"]
+        )
+        return nlp
     except Exception:
         return None
 

@@ -79,7 +79,7 @@ def _key(item: Item) -> ApiKey:
         id=item["id"]["S"],
         key_hash=item["key_hash"]["S"],
         principal=item["principal"]["S"],
-        role=item["role"]["S"],  # type: ignore[arg-type]
+        role=item["role"]["S"],
         project_id=get_s(item, "project_id"),
         created_at=item["created_at"]["S"],
         created_by=item["created_by"]["S"],

@@ -144,7 +144,7 @@ def _run(item: Item) -> Run:
         test_id=item["test_id"]["S"],
         project_id=item["project_id"]["S"],
         seq=to_int(item["seq"]),
-        status=item["status"]["S"],  # type: ignore[arg-type]
+        status=item["status"]["S"],
         duration_ms=to_float(item["duration_ms"]),
         cost_cents=to_float(item["cost_cents"]),
         failure_severity=to_int(item["failure_severity"]),

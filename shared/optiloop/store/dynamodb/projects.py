@@ -189,7 +189,7 @@ def _constraint(item: Item) -> Constraint:
         id=item["id"]["S"],
         project_id=item["project_id"]["S"],
         name=item["name"]["S"],
-        type=item["type"]["S"],  # type: ignore[arg-type]
+        type=item["type"]["S"],
         weight=to_float(item["weight"]),
         json_schema=json.loads(item["json_schema"]["S"]),
         version=to_int(item["version"]),

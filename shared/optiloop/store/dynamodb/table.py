@@ -54,7 +54,8 @@ class Table:
         kw: dict[str, Any] = {"TableName": self.name, "Key": key_map(key), "ConsistentRead": True}
         if projection:
             kw["ProjectionExpression"], kw["ExpressionAttributeNames"] = _projection(projection)
-        return self.client.get_item(**kw).get("Item")
+        item: dict[str, dict[str, Any]] | None = self.client.get_item(**kw).get("Item")
+        return item
 
     def batch_get(self, keys: Sequence[Key], projection: str | None = None) -> dict[Key, Item]:
         """Items by key (missing keys are absent), 100 keys per call, unprocessed keys retried."""

@@ -91,7 +91,7 @@ def faster_transactions() -> Iterator[None]:
 
     original_transact = DynamoDBBackend.transact_write_items
     originals = {name: getattr(DynamoDBBackend, name) for name in _LOCKED_OPS}
-    original_copy = models.copy
+    original_copy = models.copy  # type: ignore[attr-defined]  # moto's module-level `import copy`
 
     def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
         with _LOCK:
@@ -110,14 +110,14 @@ def faster_transactions() -> Iterator[None]:
 
         return call
 
-    models.copy = _NoTableCopy(Table)  # type: ignore[assignment]
+    models.copy = _NoTableCopy(Table)  # type: ignore[attr-defined,assignment]
     DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
     for name, fn in originals.items():
         setattr(DynamoDBBackend, name, locked(fn))
     try:
         yield
     finally:
-        models.copy = original_copy  # type: ignore[assignment]
+        models.copy = original_copy  # type: ignore[attr-defined]
         DynamoDBBackend.transact_write_items = original_transact  # type: ignore[method-assign]
         for name, fn in originals.items():
             setattr(DynamoDBBackend, name, fn)

@@ -28,4 +28,4 @@ def loads_many(texts: Sequence[str]) -> list[Any]:
     values = json.loads("[" + ",".join(texts) + "]")
     if len(values) != len(texts):
         return [json.loads(t) for t in texts]
-    return values
+    return list(values)

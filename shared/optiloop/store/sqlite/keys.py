@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from optiloop.store.ports import KeyRepo
 from optiloop.store.records import ApiKey
@@ -11,7 +12,7 @@ from optiloop.store.sqlite.db import Database, integrity_error
 _COLS = "id, key_hash, principal, role, project_id, created_at, created_by, revoked"
 
 
-def _key(row: tuple) -> ApiKey:
+def _key(row: tuple[Any, ...]) -> ApiKey:
     return ApiKey(
         id=row[0],
         key_hash=row[1],

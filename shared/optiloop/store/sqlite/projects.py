@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from optiloop.errors import NotFound
 from optiloop.store.ports import ConstraintRepo, ProjectRepo
@@ -13,7 +14,7 @@ from optiloop.store.sqlite.db import Database, integrity_error
 _PROJECT_COLS = "id, name, description, created_at, created_by, budget_cents"
 
 
-def _project(row: tuple) -> Project:
+def _project(row: tuple[Any, ...]) -> Project:
     return Project(*row)
 
 
@@ -73,7 +74,7 @@ class SqliteProjectRepo(ProjectRepo):
 _CONSTRAINT_COLS = "id, project_id, name, type, weight, json_schema, version, created_at, created_by"
 
 
-def _constraint(row: tuple) -> Constraint:
+def _constraint(row: tuple[Any, ...]) -> Constraint:
     return Constraint(
         id=row[0],
         project_id=row[1],

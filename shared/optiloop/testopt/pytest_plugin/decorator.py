@@ -104,4 +104,5 @@ def parametrize(
         space=space,
         options=opts,
     )
-    return getattr(pytest.mark, MARK)(req)
+    mark: pytest.MarkDecorator = getattr(pytest.mark, MARK)(req)
+    return mark
