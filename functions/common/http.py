@@ -27,10 +27,10 @@ def header(response: Response, name: str) -> str | None:
     """A response header whichever of Mangum's two header maps carries it."""
     for k, v in (response.get("headers") or {}).items():
         if k.lower() == name:
-            return v
+            return str(v)
     for k, vs in (response.get("multiValueHeaders") or {}).items():
         if k.lower() == name and vs:
-            return vs[0]
+            return str(vs[0])
     return None
 
 
@@ -59,7 +59,9 @@ def http_handler(
         if before is not None:
             before()
         start = time.perf_counter()
-        response = asgi(event, context)
+        # Powertools' LambdaContext and Mangum's protocol describe the same runtime object; their
+        # stubs disagree only on which attributes are settable
+        response: Response = asgi(event, context)  # type: ignore[arg-type]
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         # One access line per request; the app's x-request-id ties it to error bodies the client saw.
         logger.info(
@@ -76,4 +78,4 @@ def http_handler(
             after(event, response, elapsed_ms)
         return response
 
-    return handler
+    return handler  # type: ignore[no-any-return]  # the Powertools decorators are untyped

@@ -25,7 +25,8 @@ tools = powertools(SERVICE)
 
 
 def min_new_runs(event: dict[str, Any]) -> int:
-    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    raw_detail = event.get("detail")
+    detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
     raw = detail.get("min_new_runs", event.get("min_new_runs", os.environ.get(MIN_RUNS_ENV, 1)))
     try:
         value = int(raw)
