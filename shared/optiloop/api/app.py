@@ -56,6 +56,8 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "approvals",
         "evals",
         "generate",
+        "deployments",
+        "inference",
     )
 )
 

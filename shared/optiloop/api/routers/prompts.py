@@ -1,4 +1,4 @@
-"""Prompts, their versions and where they are deployed."""
+"""Prompts and their versions (their deployments: `optiloop.api.routers.deployments`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from optiloop.api.models.prompts import DeploymentCreate, PromptCreate, RollbackIn, VersionCreate
+from optiloop.api.models.prompts import PromptCreate, VersionCreate
 from optiloop.api.params import MAX_SEQ, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
-from optiloop.prompts import deployments, library
+from optiloop.prompts import library
 
 router = APIRouter(tags=["prompts"])
 
@@ -90,28 +90,3 @@ def diff_versions(
 ) -> dict[str, Any]:
     """Unified diff from `against` to this version."""
     return library.diff_versions(deps, who, against, version_id)
-
-
-@router.post("/v1/deployments", status_code=201)
-def deploy(
-    body: DeploymentCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
-) -> dict[str, Any]:
-    d = deployments.deploy(deps, who, body.prompt_version_id, body.environment, body.overrides)
-    return deployments.as_dict(d)
-
-
-@router.post("/v1/deployments/rollback")
-def rollback(
-    body: RollbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
-) -> dict[str, Any]:
-    d = deployments.rollback(deps, who, body.prompt_id, body.environment, body.to_version_id)
-    return deployments.as_dict(d)
-
-
-@router.get("/v1/projects/{project_id}/deployments")
-def list_deployments(
-    project_id: ProjectId,
-    deps: Deps = Depends(get_deps),
-    who: Principal = Depends(require(Action.PROMPT_READ)),
-) -> dict[str, Any]:
-    return {"items": [deployments.as_dict(d) for d in deployments.list_deployments(deps, project_id)]}

@@ -1,0 +1,46 @@
+"""Request models of the model deployment and inference routes (the seed's deployment YAML as JSON).
+
+Shape only: traffic that does not sum to 100, SLO names and environments are checked in the core
+(`optiloop.models.serving.deployments`), so the CLI and every Lambda give the same 422."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from optiloop.api.models.common import Id, Label, RequestModel
+
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+
+class StrategyIn(RequestModel):
+    type: Literal["canary", "blue_green", "shadow"] = "canary"
+    traffic: dict[Label, Percent] | None = None
+
+
+class SlosIn(RequestModel):
+    latencyMsP95: Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)] | None = None
+    errorRatePct: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+
+
+class ModelDeploymentCreate(RequestModel):
+    model_version_id: Id
+    environment: Label
+    strategy: StrategyIn | None = None
+    slos: SlosIn | None = None
+    capture_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.1
+    instance_type: Label | None = None  # endpoint models: the SageMaker instance type
+
+
+class ReasonIn(RequestModel):
+    reason: Annotated[str, Field(max_length=1_000)] = ""
+
+
+class BatchIn(RequestModel):
+    dataset_id: Id
+
+
+class PredictIn(RequestModel):
+    instances: list[Any]
+    key: Annotated[str, Field(min_length=1, max_length=200)] | None = None

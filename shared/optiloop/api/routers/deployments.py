@@ -1,0 +1,167 @@
+"""Deployments, one resource for both seeds: prompt versions to environments (dev|staging|prod) and
+model versions behind OptiLoop's router (staging|production, canary / blue-green / shadow).
+
+`POST /v1/deployments` dispatches on the body: `prompt_version_id` is a prompt deployment, exactly
+as before; `model_version_id` a model deployment. Listing and `GET /v1/deployments/{id}` include
+both, each item saying its `type`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from optiloop.api.models.prompts import DeploymentCreate, RollbackIn
+from optiloop.api.models.serving import BatchIn, ModelDeploymentCreate, ReasonIn
+from optiloop.api.params import EntityId, ProjectId
+from optiloop.api.security import current_principal, get_deps, require
+from optiloop.auth import Action, Principal
+from optiloop.deps import Deps
+from optiloop.errors import NotFound
+from optiloop.models.serving import batch, metrics
+from optiloop.models.serving import deployments as serving
+from optiloop.models.serving.records import KIND
+from optiloop.prompts import deployments as prompt_deployments
+from optiloop.prompts import library
+
+router = APIRouter(tags=["deployments"])
+
+_ONE_OF = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/DeploymentCreate"},
+        {"$ref": "#/components/schemas/ModelDeploymentCreate"},
+    ]
+}
+
+
+def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
+        ) from None
+
+
+def _prompt_dict(d: Any) -> dict[str, Any]:
+    return {**prompt_deployments.as_dict(d), "type": "prompt"}
+
+
+@router.post(
+    "/v1/deployments",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ONE_OF}}}
+    },
+)
+def deploy(
+    body: Annotated[dict[str, Any], Body()],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """A prompt version (`prompt_version_id`, `environment` dev|staging|prod, `overrides`) or a model
+    version (`model_version_id`, `environment` staging|production, `strategy`, `slos`)."""
+    if "model_version_id" in body:
+        m: ModelDeploymentCreate = _parse(ModelDeploymentCreate, body)
+        d = serving.deploy_model(
+            deps,
+            who,
+            m.model_version_id,
+            m.environment,
+            m.strategy.model_dump(exclude_none=True) if m.strategy else None,
+            m.slos.model_dump(exclude_none=True) if m.slos else None,
+            capture_rate=m.capture_rate,
+            instance_type=m.instance_type,
+        )
+        return serving.as_dict(d)
+    p: DeploymentCreate = _parse(DeploymentCreate, body)
+    return _prompt_dict(prompt_deployments.deploy(deps, who, p.prompt_version_id, p.environment, p.overrides))
+
+
+@router.post("/v1/deployments/rollback")
+def rollback_prompt(
+    body: RollbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    """Point a prompt's environment back at its previous (or a named) version."""
+    d = prompt_deployments.rollback(deps, who, body.prompt_id, body.environment, body.to_version_id)
+    return _prompt_dict(d)
+
+
+@router.get("/v1/projects/{project_id}/deployments")
+def list_deployments(
+    project_id: ProjectId,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.PROMPT_READ)),
+) -> dict[str, Any]:
+    prompts = [_prompt_dict(d) for d in prompt_deployments.list_deployments(deps, project_id)]
+    models = [serving.as_dict(d) for d in serving.list_model_deployments(deps, project_id)]
+    return {"items": prompts + models}
+
+
+@router.get("/v1/deployments/{deployment_id}")
+def get_deployment(
+    deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    if deps.store.docs.get(KIND, deployment_id) is not None:
+        return serving.as_dict(serving.get_model_deployment(deps, who, deployment_id))
+    prompt_id, _, environment = deployment_id.rpartition(":")
+    if prompt_id and deps.store.docs.get("deployment", deployment_id) is not None:
+        library.get_prompt(deps, who, prompt_id)  # authorises reading the prompt's project
+        return _prompt_dict(prompt_deployments.get_deployment(deps, prompt_id, environment))
+    raise NotFound(
+        f"no deployment '{deployment_id}'",
+        details=[{"field": "deployment_id", "reason": "no such deployment"}],
+    )
+
+
+@router.post("/v1/deployments/{deployment_id}/promote")
+def promote(
+    deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    """The canary (blue/green standby, shadow) becomes the stable version, in one call."""
+    return serving.as_dict(serving.promote(deps, who, deployment_id))
+
+
+@router.post("/v1/deployments/{deployment_id}/rollback")
+def rollback_model(
+    deployment_id: EntityId,
+    body: Annotated[ReasonIn | None, Body()] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Drop the candidate (stable keeps serving); with none, return to the previous stable version."""
+    return serving.as_dict(serving.rollback(deps, who, deployment_id, body.reason if body else ""))
+
+
+@router.get("/v1/deployments/{deployment_id}/metrics")
+def deployment_metrics(
+    deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    """Requests, errors, latency p50/p95/p99 per variant over the last 5 minutes, hour and day."""
+    d = serving.get_model_deployment(deps, who, deployment_id)
+    metrics.RECORDER.flush(deps, d.id)  # this process's unwritten counts first
+    return metrics.summary(deps, d.id)
+
+
+@router.post("/v1/deployments/{deployment_id}/batch", status_code=202)
+def start_batch(
+    deployment_id: EntityId,
+    body: BatchIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Score every example of a stored dataset (its `input` objects) with the stable version."""
+    return batch.start_batch(deps, who, deployment_id, body.dataset_id)
+
+
+@router.get("/v1/deployments/{deployment_id}/batch/{job_id}")
+def get_batch(
+    deployment_id: EntityId,
+    job_id: EntityId,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return batch.get_job(deps, who, deployment_id, job_id)
