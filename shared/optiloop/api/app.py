@@ -56,8 +56,11 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "approvals",
         "evals",
         "generate",
+        "models",
+        "lineage",
         "deployments",
         "inference",
+        "monitoring",
     )
 )
 

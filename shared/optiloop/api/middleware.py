@@ -29,6 +29,10 @@ from optiloop.api.errors import error_body
 MAX_JSON_DEPTH = 64
 # JSON Lines is JSON too (dataset uploads); its depth is measured the same way
 JSON_TYPES = frozenset({b"application/json", b"application/x-ndjson", b"application/jsonl"})
+# Raw binary uploads are accepted only on custom `...:upload` methods (a model.tar.gz), which read
+# the body themselves; the body limit and timeout apply to them as to any request.
+BINARY_TYPES = frozenset({b"application/gzip", b"application/x-gzip", b"application/octet-stream"})
+UPLOAD_SUFFIX = ":upload"
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -141,7 +145,8 @@ class RequestGuard:
         body = b"".join(chunks)
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if body and ctype and not (ctype in JSON_TYPES or ctype.endswith(b"+json")):
+        binary = ctype in BINARY_TYPES and str(scope.get("path", "")).endswith(UPLOAD_SUFFIX)
+        if body and ctype and not (ctype in JSON_TYPES or ctype.endswith(b"+json") or binary):
             # curl -d sends application/x-www-form-urlencoded; say so instead of a puzzling 422
             await self._reject(
                 send_with_id,
@@ -154,7 +159,7 @@ class RequestGuard:
             )
             return
 
-        if body and json_depth_exceeds(body, self.max_json_depth):
+        if body and not binary and json_depth_exceeds(body, self.max_json_depth):
             await self._reject(
                 send_with_id,
                 400,

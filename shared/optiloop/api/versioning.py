@@ -47,8 +47,21 @@ class Deprecation:
         return out
 
 
-# (METHOD, path template) -> its deprecation. Empty in 1.1: nothing published has been deprecated.
-DEPRECATED: dict[tuple[str, str], Deprecation] = {}
+# (METHOD, path template) -> its deprecation.
+# 1.1: governance policies moved to /v1/policies (project in the body or query), the path both seeds
+# name; /v1/projects/{project_id}/policies is kept free for learned suggestion policies.
+_POLICIES_MOVED = Deprecation(
+    since="1.1",
+    deprecated_at=datetime(2026, 3, 1, tzinfo=UTC),
+    sunset=datetime(2026, 12, 31, tzinfo=UTC),
+    successor="/v1/policies",
+)
+DEPRECATED: dict[tuple[str, str], Deprecation] = {
+    ("PUT", "/v1/projects/{project_id}/policies/{name}"): _POLICIES_MOVED,
+    ("POST", "/v1/projects/{project_id}/policies"): _POLICIES_MOVED,
+    ("GET", "/v1/projects/{project_id}/policies"): _POLICIES_MOVED,
+    ("DELETE", "/v1/projects/{project_id}/policies/{name}"): _POLICIES_MOVED,
+}
 
 
 class VersionHeaders:

@@ -1,19 +1,28 @@
-"""What can be approved, and how each kind of entity is read and moved through its statuses.
+"""What can be approved: a registry of entity types, filled by the capabilities that own them.
 
-Only prompt versions exist today. The other entity types are part of the API already (a request
-for one is validated and answered 501) so that clients and policies can name them now."""
+The approvals kernel never imports a capability. Each capability describes its reviewable entity
+once (`EntityType`: how to read it, which statuses may be submitted, how to move its status inside
+the caller's transaction, what evidence a decision rests on and how a policy measures it) and calls
+`register` when its package is imported: `optiloop.prompts.approval` registers `prompt_version`,
+`optiloop.models.registry` registers `model_version`. The HTTP layer that serves approvals imports
+those capability modules (see `optiloop.api.routers.approvals`), so `optiloop serve` and the
+approvals Lambda know the same types.
+
+The other names in `ENTITY_TYPES` are part of the API already (a request for one is validated and
+answered 501) so that clients and policies can name them before their capability registers them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from optiloop.approvals.policies import Policy
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotImplementedYet
-from optiloop.prompts import library
-from optiloop.prompts.records import PromptVersion, version_doc
+from optiloop.errors import FieldProblem, InvalidInput, NotImplementedYet
 
 ENTITY_TYPES = ("prompt_version", "model_version", "policy", "deployment")
 
@@ -31,35 +40,71 @@ class Subject:
     summary: dict[str, Any]
 
 
-def load(deps: Deps, who: Principal, entity_type: str, entity_id: str, action: Action) -> Subject:
-    if entity_type not in ENTITY_TYPES:
+Measure = Callable[[str], float | None]
+
+
+def _no_evidence(deps: Deps, subject: Subject) -> dict[str, Any]:
+    return {}
+
+
+def _nothing_measured(evidence: dict[str, Any], policy: Policy) -> Measure:
+    return lambda key: None
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """One reviewable kind of entity, as its capability describes it.
+
+    load      read it (authorising `action` on its project) -> Subject; NotFound if absent
+    move      set its status from one of `expected` to `to`, rev-guarded, in the caller's transaction
+    submittable  the statuses a submission may start from (a prompt's Draft, a model's Registered)
+    gather    the evidence a decision rests on, stored with the request (evaluations, metrics, card)
+    measurer  how a policy's measures (`eval.f1`, `metrics.auc`) read that evidence
+    missing_hint  what to do when a gate's measure was never taken
+    """
+
+    name: str
+    load: Callable[[Deps, Principal, str, Action], Subject]
+    move: Callable[[Deps, Subject, tuple[str, ...], str], None]
+    submittable: tuple[str, ...] = ("Draft",)
+    gather: Callable[[Deps, Subject], dict[str, Any]] = _no_evidence
+    measurer: Callable[[dict[str, Any], Policy], Measure] = _nothing_measured
+    missing_hint: str = "was never measured"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_REGISTRY: dict[str, EntityType] = {}
+
+
+def register(entity_type: EntityType) -> None:
+    """Make an entity type approvable (idempotent: re-registering replaces the description)."""
+    if entity_type.name not in ENTITY_TYPES:
+        raise ValueError(f"unknown entity type {entity_type.name!r}; add it to ENTITY_TYPES first")
+    _REGISTRY[entity_type.name] = entity_type
+
+
+def registered() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+def entity_type(name: str) -> EntityType:
+    """The registered type, a 422 for a name the API does not know, a 501 for a reserved one."""
+    if name not in ENTITY_TYPES:
         raise InvalidInput(FieldProblem("entity_type", f"must be one of {', '.join(ENTITY_TYPES)}"))
-    if entity_type != "prompt_version":
+    found = _REGISTRY.get(name)
+    if found is None:
         raise NotImplementedYet(
-            f"approvals of {entity_type} come with the capability that owns them; only prompt_version today",
+            f"approvals of {name} come with the capability that owns them; "
+            f"approvable today: {', '.join(registered()) or 'nothing'}",
             details=[{"field": "entity_type", "reason": "reserved, not built yet"}],
         )
-    v = library.get_version(deps, who, entity_id, action)
-    return Subject(
-        entity_type=entity_type,
-        entity_id=v.id,
-        project_id=v.project_id,
-        author=v.created_by,
-        status=v.status,
-        content_hash=v.content_hash,
-        summary={"prompt_id": v.prompt_id, "version": v.version},
-    )
+    return found
+
+
+def load(deps: Deps, who: Principal, name: str, entity_id: str, action: Action) -> Subject:
+    return entity_type(name).load(deps, who, entity_id, action)
 
 
 def move(deps: Deps, subject: Subject, expected: tuple[str, ...], to: str) -> None:
     """Move the entity's status inside the caller's transaction, guarded by the stored rev."""
-    doc = deps.store.docs.get("prompt_version", subject.entity_id)
-    if doc is None:  # pragma: no cover - versions are never deleted
-        raise Conflict(f"prompt version '{subject.entity_id}' vanished")
-    v = PromptVersion(**{k: doc.data[k] for k in PromptVersion.__dataclass_fields__})
-    if v.status not in expected:
-        raise Conflict(
-            f"prompt version {v.version} is {v.status}; expected {' or '.join(expected)}",
-            details=[{"field": "status", "reason": f"is {v.status}"}],
-        )
-    deps.store.docs.replace(version_doc(replace(v, status=to)), doc.rev)
+    entity_type(subject.entity_type).move(deps, subject, expected, to)

@@ -7,10 +7,21 @@ A policy is data, not code, so it can be reviewed, versioned and audited like an
               "approvers": ["admin"], "min_approvals": 2}}
 
 `then: require_approval` is a gate: when `if` holds the change needs `min_approvals` approvals from
-`approvers` (roles, meaning that role or above, or `user:<name>`); when it does not hold the submission
-is blocked with the rule's name and the measured value. `then: block` refuses the submission when
-`if` holds. All conditions of `if` must hold; a metric that was never measured fails its condition
-(an unevaluated change cannot pass a quality gate by default).
+`approvers` (roles, meaning that role or above, `user:<name>`, or a named governance group such as
+`risk_officer`); when it does not hold the submission is blocked with the rule's name and the
+measured value. `then: block` refuses the submission when `if` holds. All conditions of `if` must
+hold; a metric that was never measured fails its condition (an unevaluated change cannot pass a
+quality gate by default).
+
+What a condition may measure depends on the scope (`MEASURES`): a prompt version's evaluations
+(`eval.f1`, `eval.f1.ci_low`); a model version's held-out metrics (`metrics.auc`) and its model
+card's numbers (`fairness.demographic_parity`, `calibration.ece`). The seed's model policy works as
+written:
+
+    {"name": "prod-approval-policy", "scope": "model_version",
+     "rule": {"if": {"metrics.auc": {">=": 0.9}, "fairness.demographic_parity": {"<=": 0.1},
+                     "calibration.ece": {"<=": 0.05}},
+              "then": "require_approval", "approvers": ["risk_officer", "mlops_admin"]}}
 """
 
 from __future__ import annotations
@@ -35,6 +46,13 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     "!=": operator.ne,
 }
 METRIC_KEY = re.compile(r"^eval\.[a-z_][a-z0-9_]*(\.(mean|ci_low|ci_high|n))?$")
+MODEL_KEY = re.compile(r"^(metrics|fairness|calibration)\.[A-Za-z0-9_][A-Za-z0-9_\-]{0,99}$")
+# scope -> (the pattern its measures follow, how to say so in a 422)
+MEASURES: dict[str, tuple[re.Pattern[str], str]] = {
+    "prompt_version": (METRIC_KEY, "eval.<metric> or eval.<metric>.ci_low"),
+    "model_version": (MODEL_KEY, "metrics.<name>, fairness.<name> or calibration.<name>"),
+}
+GROUP = re.compile(r"^[a-z][a-z0-9_]{1,49}$")  # a named approver group: risk_officer, mlops_admin
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 MAX_MIN_APPROVALS = 10
 
@@ -92,11 +110,15 @@ def parse_policy(raw: Any) -> Policy:
     then = rule.get("then")
     if then not in THEN:
         problems.append(FieldProblem("rule.then", f"must be one of {', '.join(THEN)}"))
-    conditions = _conditions(rule.get("if", {}), problems)
+    conditions = _conditions(rule.get("if", {}), problems, scope if isinstance(scope, str) else "")
     approvers = rule.get("approvers", ["admin"])
     if not isinstance(approvers, list) or not approvers or not all(_approver_ok(a) for a in approvers):
         problems.append(
-            FieldProblem("rule.approvers", f"a non-empty list of roles ({', '.join(ROLES)}) or 'user:<name>'")
+            FieldProblem(
+                "rule.approvers",
+                f"a non-empty list of roles ({', '.join(ROLES)}), 'user:<name>' or group names "
+                "(a-z 0-9 _, e.g. risk_officer)",
+            )
         )
     n = rule.get("min_approvals", 1)
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_MIN_APPROVALS:
@@ -118,18 +140,21 @@ def parse_policy(raw: Any) -> Policy:
 
 
 def _approver_ok(a: Any) -> bool:
-    return isinstance(a, str) and (a in ROLES or (a.startswith("user:") and len(a) > 5))
+    return isinstance(a, str) and (
+        a in ROLES or (a.startswith("user:") and len(a) > 5) or bool(GROUP.fullmatch(a))
+    )
 
 
-def _conditions(raw: Any, problems: list[FieldProblem]) -> tuple[Condition, ...]:
+def _conditions(raw: Any, problems: list[FieldProblem], scope: str) -> tuple[Condition, ...]:
+    pattern, shape = MEASURES.get(scope, (METRIC_KEY, "eval.<metric> or eval.<metric>.ci_low"))
     if not isinstance(raw, Mapping):
         problems.append(FieldProblem("rule.if", 'must be an object like {"eval.f1": {">=": 0.7}}'))
         return ()
     out: list[Condition] = []
     for metric, test in raw.items():
         path = f"rule.if.{metric}"
-        if not isinstance(metric, str) or not METRIC_KEY.fullmatch(metric):
-            problems.append(FieldProblem(path, "metric must look like eval.<metric> or eval.<metric>.ci_low"))
+        if not isinstance(metric, str) or not pattern.fullmatch(metric):
+            problems.append(FieldProblem(path, f"metric must look like {shape}"))
             continue
         if not isinstance(test, Mapping) or not test:
             problems.append(FieldProblem(path, 'must be an object like {">=": 0.8}'))
@@ -157,8 +182,14 @@ def policy_as_dict(p: Policy) -> dict[str, Any]:
     return out
 
 
-def evaluate(policy: Policy, measure: Callable[[str], float | None]) -> Outcome:
-    """Apply one policy; `measure("eval.f1.ci_low")` returns the value or None if never measured."""
+def evaluate(
+    policy: Policy,
+    measure: Callable[[str], float | None],
+    *,
+    missing_hint: str = "was never measured (run an evaluation first)",
+) -> Outcome:
+    """Apply one policy; `measure("eval.f1.ci_low")` returns the value or None if never measured
+    (`missing_hint` says so in the entity type's words)."""
     measured = {c.metric: measure(c.metric) for c in policy.conditions}
     failed = [
         c
@@ -176,7 +207,7 @@ def evaluate(policy: Policy, measure: Callable[[str], float | None]) -> Outcome:
     if not holds:
         c = failed[0]
         value = measured[c.metric]
-        why = "was never measured (run an evaluation first)" if value is None else f"is {_fmt(value)}"
+        why = missing_hint if value is None else f"is {_fmt(value)}"
         return Outcome(
             policy.name,
             False,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Literal
 
-from optiloop.approvals import entities, evidence
+from optiloop.approvals import entities
 from optiloop.approvals.policies import Policy, evaluate, parse_policy
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
@@ -27,18 +27,24 @@ from optiloop.store.records import Doc
 DEFAULT_REQUIREMENT = {"policy": "default", "approvers": ["admin"], "min_approvals": 1}
 MAX_COMMENT = 2_000
 STATUSES = ("pending", "approved", "rejected")
+GROUP_HOLDER = "admin"  # the least role that holds a named approver group (see _eligible)
 
 
 def submit(deps: Deps, who: Principal, entity_type: str, entity_id: str, comment: str = "") -> dict[str, Any]:
     _check_comment(comment)
-    subject = entities.load(deps, who, entity_type, entity_id, Action.APPROVAL_SUBMIT)
-    if subject.status != "Draft":
+    kind = entities.entity_type(entity_type)
+    subject = kind.load(deps, who, entity_id, Action.APPROVAL_SUBMIT)
+    if subject.status not in kind.submittable:
         raise Conflict(
-            f"only a Draft can be submitted; this one is {subject.status}",
+            f"only a {' or '.join(kind.submittable)} {entity_type} can be submitted; "
+            f"this one is {subject.status}",
             details=[{"field": "status", "reason": f"is {subject.status}"}],
         )
-    evals = evidence.latest_evals(deps, subject.entity_id)
-    outcomes = [evaluate(p, evidence.measurer(evals, p.dataset_id)) for p in _policies(deps, subject)]
+    gathered = kind.gather(deps, subject)
+    outcomes = [
+        evaluate(p, kind.measurer(gathered, p), missing_hint=kind.missing_hint)
+        for p in _policies(deps, subject)
+    ]
     failed = [o for o in outcomes if not o.passed]
     if failed:
         record(
@@ -70,7 +76,7 @@ def submit(deps: Deps, who: Principal, entity_type: str, entity_id: str, comment
         "status": "pending",
         "requirements": requirements,
         "policy_outcomes": [asdict(o) for o in outcomes],
-        "evidence": {"content_hash": subject.content_hash, "evaluations": evals},
+        "evidence": {"content_hash": subject.content_hash, **gathered},
         "decisions": [],
         "decided_at": None,
     }
@@ -86,7 +92,7 @@ def submit(deps: Deps, who: Principal, entity_type: str, entity_id: str, comment
             deps.store.docs.create(claim)
         except Conflict:
             raise Conflict("an approval request for this entity is already open") from None
-        entities.move(deps, subject, ("Draft",), "PendingApproval")
+        entities.move(deps, subject, kind.submittable, "PendingApproval")
         deps.store.docs.create(_doc(approval))
         record(
             deps,
@@ -247,10 +253,18 @@ def _four_eyes(deps: Deps, who: Principal, approval: dict[str, Any]) -> None:
 
 
 def _eligible(who: Principal, approvers: list[str]) -> bool:
+    """A role means that role or above; `user:<name>` that person. Any other name is a governance
+    group (`risk_officer`, `mlops_admin`): keys carry no group membership yet, so a group is held by
+    whoever may decide approvals at all (admin or above), and the decision records which one it
+    counted for. The four-eyes rule applies to every kind of approver."""
     for a in approvers:
-        if a.startswith("user:") and a[5:] == who.name:
-            return True
-        if a in ROLE_RANK and ROLE_RANK.get(who.role, -1) >= ROLE_RANK[a]:
+        if a.startswith("user:"):
+            if a[5:] == who.name:
+                return True
+        elif a in ROLE_RANK:
+            if ROLE_RANK.get(who.role, -1) >= ROLE_RANK[a]:
+                return True
+        elif ROLE_RANK.get(who.role, -1) >= ROLE_RANK[GROUP_HOLDER]:
             return True
     return False
 

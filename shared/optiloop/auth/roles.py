@@ -39,6 +39,8 @@ class Action(StrEnum):
     GENERATE = "generate"
     TRACE_READ = "trace.read"
     CACHE_PURGE = "cache.purge"
+    MODEL_READ = "model.read"  # models, versions, history, cards, lineage
+    MODEL_WRITE = "model.write"  # models, versions, stages and aliases (production: approved only)
 
 
 # Higher rank = more power. A key may only mint or revoke keys of a rank not above its own.
@@ -53,6 +55,7 @@ _READ = frozenset(
         Action.AUDIT_READ,
         Action.PROMPT_READ,
         Action.TRACE_READ,
+        Action.MODEL_READ,
     }
 )
 _CONTRIBUTE = _READ | {
@@ -64,6 +67,7 @@ _CONTRIBUTE = _READ | {
     Action.DEPLOY,
     Action.EVAL_RUN,
     Action.GENERATE,
+    Action.MODEL_WRITE,
 }
 _ADMIN = _CONTRIBUTE | {
     Action.APPROVAL_DECIDE,

@@ -89,6 +89,23 @@ def link(
     return edge
 
 
+def project_of(deps: Deps, entity_type: str, entity_id: str) -> str | None:
+    """The project an entity belongs to, for authorising a walk: its own document's `project_id`
+    (every lineage entity is stored as a doc of its type's kind), else the project its edges were
+    recorded under; None when nothing is known about it (the caller answers 404)."""
+    if entity_type == "project_runs":
+        return entity_id if deps.store.projects.get(entity_id) is not None else None
+    doc = deps.store.docs.get(entity_type, entity_id)
+    if doc is not None and isinstance(doc.data.get("project_id"), str):
+        return str(doc.data["project_id"])
+    node = node_key(entity_type, entity_id)
+    for kind in ("lineage_out", "lineage_in"):
+        page = deps.store.docs.list(kind, node, limit=1)
+        if page and isinstance(page[0].data.get("project_id"), str):
+            return str(page[0].data["project_id"])
+    return None
+
+
 def _edges(deps: Deps, kind: str, node: str) -> list[Edge]:
     out: list[Edge] = []
     after: str | None = None
@@ -105,10 +122,16 @@ def _edges(deps: Deps, kind: str, node: str) -> list[Edge]:
 
 
 def walk(deps: Deps, entity_type: str, entity_id: str, *, depth: int = 10) -> dict[str, Any]:
-    """The lineage graph around one entity: everything upstream and downstream, up to `depth` hops."""
+    """The lineage graph around one entity: everything upstream and downstream, up to `depth` hops.
+
+    Two breadth-first passes from the root, one against the edges (upstream: what it was made from)
+    and one along them (downstream: what was made from it), so siblings (another version of the same
+    training job) are not pulled in. A node reached by a pass belongs to that pass's list; past
+    MAX_NODES the walk stops adding nodes, says `truncated`, and lists no edge to a node it left out."""
     start = node_key(entity_type, entity_id)
     nodes: dict[str, dict[str, str]] = {start: {"type": entity_type, "id": entity_id}}
     edges: dict[tuple[str, str], Edge] = {}
+    found: dict[bool, list[str]] = {False: [], True: []}
     truncated = False
     for kind, forward in (("lineage_in", False), ("lineage_out", True)):
         queue: deque[tuple[str, int]] = deque([(start, 0)])
@@ -116,41 +139,28 @@ def walk(deps: Deps, entity_type: str, entity_id: str, *, depth: int = 10) -> di
         while queue:
             node, d = queue.popleft()
             if d >= depth:
+                truncated = truncated or bool(_edges(deps, kind, node))
                 continue
             for e in _edges(deps, kind, node):
                 nxt_type, nxt_id = (e.to_type, e.to_id) if forward else (e.from_type, e.from_id)
                 nxt = node_key(nxt_type, nxt_id)
+                if nxt not in nodes:
+                    if len(nodes) >= MAX_NODES:
+                        truncated = True
+                        continue
+                    nodes[nxt] = {"type": nxt_type, "id": nxt_id}
                 edges[(node_key(e.from_type, e.from_id), node_key(e.to_type, e.to_id))] = e
                 if nxt in seen:
                     continue
-                if len(nodes) >= MAX_NODES:
-                    truncated = True
-                    continue
                 seen.add(nxt)
-                nodes[nxt] = {"type": nxt_type, "id": nxt_id}
+                found[forward].append(nxt)
                 queue.append((nxt, d + 1))
-    upstream = [n for n in nodes if n != start and _reaches(edges, n, start)]
     return {
         "root": {"type": entity_type, "id": entity_id},
         "nodes": list(nodes.values()),
         "edges": [e.as_dict() for e in edges.values()],
-        "upstream": [nodes[n] for n in upstream],
-        "downstream": [nodes[n] for n in nodes if n != start and n not in set(upstream)],
+        "upstream": [nodes[n] for n in found[False]],
+        "downstream": [nodes[n] for n in found[True]],
+        "depth": depth,
         "truncated": truncated,
     }
-
-
-def _reaches(edges: dict[tuple[str, str], Edge], src: str, dst: str) -> bool:
-    adj: dict[str, list[str]] = {}
-    for a, b in edges:
-        adj.setdefault(a, []).append(b)
-    stack, seen = [src], {src}
-    while stack:
-        n = stack.pop()
-        if n == dst:
-            return True
-        for m in adj.get(n, []):
-            if m not in seen:
-                seen.add(m)
-                stack.append(m)
-    return False

@@ -18,6 +18,7 @@ READS = {
     Action.AUDIT_READ,
     Action.PROMPT_READ,
     Action.TRACE_READ,
+    Action.MODEL_READ,
 }
 CONTRIB = READS | {
     Action.TEST_SUGGEST,
@@ -28,6 +29,7 @@ CONTRIB = READS | {
     Action.DEPLOY,  # protected environments still need an approved version
     Action.EVAL_RUN,
     Action.GENERATE,
+    Action.MODEL_WRITE,
 }
 ADMIN = set(Action)
 EXPECTED = {"viewer": READS, "contributor": CONTRIB, "admin": ADMIN, "owner": ADMIN}

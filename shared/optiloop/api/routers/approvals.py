@@ -1,4 +1,10 @@
-"""Approval requests and decisions, and the policies that gate them."""
+"""Approval requests and decisions, and the policies that gate them.
+
+The capabilities whose entities can be approved are imported here, so that every app that serves
+approvals (`optiloop serve`, the approvals Lambda) has registered their entity types with the kernel.
+Governance policies live at `/v1/policies` (project in the body or the query); the older
+`/v1/projects/{id}/policies` routes still work, deprecated (that path is for the test-optimisation
+seed's learned suggestion policies)."""
 
 from __future__ import annotations
 
@@ -10,8 +16,13 @@ from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
 from optiloop.api.params import EntityId, PathName, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
-from optiloop.auth import Action, Principal
+from optiloop.auth import Action, Principal, authorize
 from optiloop.deps import Deps
+from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models import registry as _model_registry  # registers model_version
+from optiloop.prompts import approval as _prompt_approval  # registers prompt_version
+
+APPROVABLE = (_model_registry.__name__, _prompt_approval.__name__)
 
 router = APIRouter(tags=["approvals"])
 
@@ -120,4 +131,52 @@ def delete_policy(
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> Response:
     policy_store.delete_policy(deps, who, project_id, name)
+    return Response(status_code=204)
+
+
+def _policy_project(body_pid: Any, query_pid: str | None, who: Principal) -> str:
+    pid = body_pid if body_pid is not None else (query_pid or who.project_id)
+    if not isinstance(pid, str) or not pid:
+        raise InvalidInput(
+            FieldProblem("project_id", "is required in the body or the query (or a project key)")
+        )
+    return pid
+
+
+@router.post("/v1/policies", status_code=201)
+def create_policy(
+    body: dict[str, Any],
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Create or replace a governance policy (by name) of a project: the seed's body as written."""
+    pid = _policy_project(body.get("project_id"), project_id, who)
+    authorize(who, Action.POLICY_WRITE, pid)
+    return policy_store.put_policy(deps, who, pid, {k: v for k, v in body.items() if k != "project_id"})
+
+
+@router.get("/v1/policies")
+def get_policies(
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    scope: Annotated[str | None, Query(max_length=50, description="only policies of this scope")] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    pid = _policy_project(None, project_id, who)
+    authorize(who, Action.PROMPT_READ, pid)
+    items = policy_store.list_policies(deps, pid)
+    return {"items": [p for p in items if scope is None or p.get("scope") == scope]}
+
+
+@router.delete("/v1/policies/{name}", status_code=204)
+def remove_policy(
+    name: PathName,
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> Response:
+    pid = _policy_project(None, project_id, who)
+    authorize(who, Action.POLICY_WRITE, pid)
+    policy_store.delete_policy(deps, who, pid, name)
     return Response(status_code=204)

@@ -1,0 +1,37 @@
+"""Lineage: what an entity was made from and what was made from it (dataset -> training job ->
+model version -> deployment -> monitor), authorised by the entity's project."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from optiloop.api.params import EntityId, PathName
+from optiloop.api.security import current_principal, get_deps
+from optiloop.auth import Action, Principal, authorize
+from optiloop.deps import Deps
+from optiloop.errors import FieldProblem, InvalidInput, NotFound
+from optiloop.models import lineage
+
+router = APIRouter(tags=["lineage"])
+
+
+@router.get("/v1/lineage/{entity_type}/{entity_id}")
+def get_lineage(
+    entity_type: PathName,
+    entity_id: EntityId,
+    depth: Annotated[int, Query(ge=1, le=20, description="hops walked each way")] = 10,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    if entity_type not in lineage.ENTITY_TYPES:
+        raise InvalidInput(FieldProblem("entity_type", f"must be one of {', '.join(lineage.ENTITY_TYPES)}"))
+    project_id = lineage.project_of(deps, entity_type, entity_id)
+    if project_id is None:
+        raise NotFound(
+            f"no {entity_type} '{entity_id}' with lineage",
+            details=[{"field": "entity_id", "reason": f"no such {entity_type}"}],
+        )
+    authorize(who, Action.MODEL_READ, project_id)
+    return {"project_id": project_id, **lineage.walk(deps, entity_type, entity_id, depth=depth)}

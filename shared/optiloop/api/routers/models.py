@@ -1,0 +1,208 @@
+"""The model registry: models, immutable versions, stages and aliases, rollback, history, cards."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
+from optiloop.api.params import MAX_SEQ, EntityId
+from optiloop.api.security import current_principal, get_deps
+from optiloop.auth import Principal
+from optiloop.deps import Deps
+from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.registry import models, stages, versions
+
+router = APIRouter(tags=["models"])
+
+GZIP_TYPES = ("application/gzip", "application/x-gzip", "application/octet-stream")
+
+
+def _project(body_or_query: str | None, who: Principal) -> str:
+    pid = body_or_query or who.project_id
+    if pid is None:
+        raise InvalidInput(FieldProblem("project_id", "is required (or use a key bound to one project)"))
+    return pid
+
+
+def _version_out(deps: Deps, v: Any) -> dict[str, Any]:
+    model, _ = models.load_model(deps, v.model_id)
+    return versions.version_as_dict(v, model)
+
+
+@router.post("/v1/models", status_code=201)
+def create_model(
+    body: ModelCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    pid = _project(body.project_id, who)
+    return asdict(models.create_model(deps, who, pid, body.name, body.description, body.tags))
+
+
+@router.get("/v1/models")
+def list_models(
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    after: Annotated[str | None, Query(max_length=100, description="the last name seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    items = models.list_models(deps, who, _project(project_id, who), after=after, limit=limit)
+    return {
+        "items": [asdict(m) for m in items],
+        "next_after": items[-1].name if len(items) == limit else None,
+    }
+
+
+@router.get("/v1/models/{model_id}")
+def get_model(
+    model_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return asdict(models.get_model(deps, who, model_id))
+
+
+@router.post("/v1/models/{model_id}/versions", status_code=201)
+def create_version(
+    model_id: EntityId,
+    body: VersionCreate,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """From a Completed training job (`training_job_id`) or an uploaded artifact (`artifact_base64`,
+    with its `sha256` checked when given)."""
+    card = body.card.model_dump(exclude_none=True) if body.card else None
+    if (body.training_job_id is None) == (body.artifact_base64 is None):
+        raise InvalidInput(
+            FieldProblem("training_job_id", "give exactly one of training_job_id or artifact_base64")
+        )
+    if body.training_job_id is not None:
+        if body.sha256 is not None:
+            raise InvalidInput(
+                FieldProblem("sha256", "is checked against the job's recorded sha256; omit it")
+            )
+        v = versions.register_from_job(
+            deps, who, model_id, body.training_job_id, description=body.description, card=card
+        )
+    else:
+        assert body.artifact_base64 is not None
+        data = versions.decode_base64(body.artifact_base64)
+        v = versions.register_from_upload(
+            deps, who, model_id, data, body.sha256, description=body.description, card=card
+        )
+    return _version_out(deps, v)
+
+
+@router.post("/v1/models/{model_id}/versions:upload", status_code=201)
+async def upload_version(
+    model_id: EntityId,
+    request: Request,
+    sha256: Annotated[str | None, Query(max_length=71, description="the artifact's sha256")] = None,
+    x_artifact_sha256: Annotated[str | None, Header(max_length=71)] = None,
+    description: Annotated[str, Query(max_length=4_000)] = "",
+    intended_use: Annotated[str | None, Query(max_length=4_000)] = None,
+    sensitive_column: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    content_type: Annotated[str | None, Header()] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """The raw model.tar.gz as the body (Content-Type: application/gzip), sha256 in the query or the
+    X-Artifact-SHA256 header; the request body limit applies as to any request."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype not in GZIP_TYPES:
+        raise InvalidInput(FieldProblem("headers.content-type", f"must be one of {', '.join(GZIP_TYPES)}"))
+    data = await request.body()
+    card = {k: v for k, v in (("intended_use", intended_use), ("sensitive_column", sensitive_column)) if v}
+    v = versions.register_from_upload(
+        deps, who, model_id, data, sha256 or x_artifact_sha256, description=description, card=card or None
+    )
+    return _version_out(deps, v)
+
+
+@router.get("/v1/models/{model_id}/versions")
+def list_versions(
+    model_id: EntityId,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="the last version number seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    items = versions.list_versions(deps, who, model_id, after=after, limit=limit)
+    model, _ = models.load_model(deps, model_id)
+    return {
+        "items": [versions.version_as_dict(v, model) for v in items],
+        "next_after": items[-1].version if len(items) == limit else None,
+    }
+
+
+@router.get("/v1/models/{model_id}/versions/{version}")
+def get_version(
+    model_id: EntityId,
+    version: EntityId,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """`version`: a number, an id (mv_...), a stage or alias (production, champion) or latest."""
+    return _version_out(deps, versions.get_version(deps, who, model_id, version))
+
+
+@router.get("/v1/models/{model_id}/versions/{version}/card", response_model=None)
+def get_card(
+    model_id: EntityId,
+    version: EntityId,
+    accept: Annotated[str | None, Header()] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> Response:
+    """The model card as JSON, or as Markdown with `Accept: text/markdown`."""
+    v = versions.get_version(deps, who, model_id, version)
+    markdown = "text/markdown" in (accept or "").lower()
+    data = versions.read_card(deps, v, markdown=markdown)
+    media = "text/markdown; charset=utf-8" if markdown else "application/json"
+    return Response(content=data, media_type=media, headers={"x-card-sha256": v.card_sha256 or ""})
+
+
+@router.post("/v1/models/{model_id}/versions/{version}/promote")
+def promote(
+    model_id: EntityId,
+    version: EntityId,
+    body: PromoteIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """`{"stage": "staging"|"production"|"archived"}` or `{"alias": "champion"}`; production takes
+    only an Approved version, an archived version nothing."""
+    return stages.promote(
+        deps, who, model_id, version, stage=body.stage, alias=body.alias, comment=body.comment
+    )
+
+
+@router.post("/v1/models/{model_id}/rollback")
+def rollback(
+    model_id: EntityId,
+    body: ModelRollbackIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Back to the previous holder of the stage or alias (or to `to_version`), in one call."""
+    return stages.rollback(
+        deps,
+        who,
+        model_id,
+        stage=body.stage,
+        alias=body.alias,
+        to_version=body.to_version,
+        comment=body.comment,
+    )
+
+
+@router.get("/v1/models/{model_id}/history")
+def history(
+    model_id: EntityId,
+    name: Annotated[str | None, Query(min_length=1, max_length=63, description="one stage or alias")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Which version held which stage or alias when, and who moved it: append-only, oldest first."""
+    return {"items": stages.history(deps, who, model_id, name=name, limit=limit)}
