@@ -131,7 +131,8 @@ def _one(model: Loaded, ex_id: str, inp: Any, lines: list[str]) -> int:
     try:
         x = model.signature.encode([inp], where="input")
     except InvalidInput as e:
-        lines.append(json.dumps({"id": ex_id, "error": e.details[0]}) + "\n")
+        err = {**e.details[0], "field": str(e.details[0]["field"]).replace("input[0]", "input", 1)}
+        lines.append(json.dumps({"id": ex_id, "error": err}) + "\n")
         return 1
     pred = runtimes.predictions(model.signature, model.predictor.predict(x), [inp])[0]
     lines.append(json.dumps({"id": ex_id, "prediction": pred}) + "\n")
