@@ -1,0 +1,111 @@
+"""Model monitoring: monitors on a deployment, running them, their alerts, and label feedback.
+
+Custom methods on one resource (`/v1/monitoring/monitors/{id}:run`,
+`/v1/monitoring/{deployment_id}/alerts/{id}:acknowledge`) are served by a POST on the resource's own
+path whose last segment carries the verb: an API Gateway path part is either a literal or a whole
+`{variable}`, never both, so `{monitor_id}:run` cannot be a resource of its own there, while the
+collection-level custom methods elsewhere (`tests:suggest`) can. The handler takes the id before the
+colon and refuses any other verb with a 404 naming the path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from optiloop.api.models.monitoring import AcknowledgeIn, FeedbackIn, MonitorCreate
+from optiloop.api.params import EntityId
+from optiloop.api.security import current_principal, get_deps
+from optiloop.auth import Principal
+from optiloop.deps import Deps
+from optiloop.errors import NotFound
+from optiloop.models.monitoring import alerts, evaluate, feedback, monitors
+
+router = APIRouter(tags=["monitoring"])
+
+
+def _call(value: str, verb: str, field: str) -> str:
+    """`<id>:<verb>` -> id, or a 404 naming the field."""
+    head, sep, tail = value.rpartition(":")
+    if not sep or tail != verb or not head:
+        raise NotFound(
+            f"no such method: POST .../{value}",
+            details=[{"field": field, "reason": f"use '<id>:{verb}'"}],
+        )
+    return head
+
+
+@router.post("/v1/monitoring/{deployment_id}/monitors", status_code=201)
+def create_monitor(
+    deployment_id: EntityId,
+    body: MonitorCreate,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return monitors.create(deps, who, deployment_id, body.model_dump(exclude_none=True))
+
+
+@router.get("/v1/monitoring/{deployment_id}/monitors")
+def list_monitors(
+    deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return {"items": monitors.list_monitors(deps, who, deployment_id)}
+
+
+@router.get("/v1/monitoring/monitors/{monitor_id}")
+def get_monitor(
+    monitor_id: EntityId,
+    runs: Annotated[int, Query(ge=0, le=100, description="recent runs to include, newest first")] = 5,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    out = monitors.get(deps, who, monitor_id)
+    out["runs"] = evaluate.recent_runs(deps, who, monitor_id, runs) if runs else []
+    return out
+
+
+@router.post(
+    "/v1/monitoring/monitors/{monitor_call}",
+    summary="Run a monitor now: POST /v1/monitoring/monitors/{monitor_id}:run",
+)
+def run_monitor(
+    monitor_call: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    return evaluate.run(deps, who, _call(monitor_call, "run", "monitor_id"))
+
+
+@router.get("/v1/monitoring/{deployment_id}/alerts")
+def list_alerts(
+    deployment_id: EntityId,
+    status: Annotated[str | None, Query(max_length=20, description="open, acknowledged or resolved")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return {"items": alerts.list_alerts(deps, who, deployment_id, status, limit)}
+
+
+@router.post(
+    "/v1/monitoring/{deployment_id}/alerts/{alert_call}",
+    summary="Acknowledge an alert: POST /v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge",
+)
+def acknowledge_alert(
+    deployment_id: EntityId,
+    alert_call: EntityId,
+    body: AcknowledgeIn | None = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    alert_id = _call(alert_call, "acknowledge", "alert_id")
+    return alerts.acknowledge(deps, who, deployment_id, alert_id, body.comment if body else "")
+
+
+@router.post("/v1/deployments/{deployment_id}/feedback")
+def send_feedback(
+    deployment_id: EntityId,
+    body: FeedbackIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return feedback.submit(deps, who, deployment_id, [label.model_dump() for label in body.labels])
