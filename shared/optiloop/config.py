@@ -27,6 +27,7 @@ LIMITS: dict[str, tuple[str, type, float, float]] = {
     "refusals_per_minute": ("OPTILOOP_REFUSALS_PER_MINUTE", int, 1, 10**6),
 }
 BACKENDS = ("local", "memory", "aws")
+TRAINERS = ("local", "sagemaker")
 MIN_ADMIN_TOKEN_CHARS = 16
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")  # DynamoDB's rule
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")  # S3's rule (the common part)
@@ -56,6 +57,8 @@ class Settings:
     kms_key_id: str | None = None  # aws: SSE-KMS key for blobs (OPTILOOP_KMS_KEY_ID); else SSE-S3
     # generate: the model catalogue and provider settings (JSON); none: the deterministic provider only
     models_file: Path | None = None  # OPTILOOP_MODELS_FILE
+    # models: where training jobs run (OPTILOOP_TRAINER): local | sagemaker; None: local when asked for
+    trainer: str | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -65,6 +68,8 @@ class Settings:
                 raise ConfigError("OPTILOOP_TABLE must name the DynamoDB table (3-255 of A-Z a-z 0-9 _ . -)")
             if not self.bucket or not _BUCKET_NAME.fullmatch(self.bucket):
                 raise ConfigError("OPTILOOP_BUCKET must name the S3 bucket (3-63 of a-z 0-9 . -)")
+        if self.trainer is not None and self.trainer not in TRAINERS:
+            raise ConfigError(f"OPTILOOP_TRAINER must be one of {', '.join(TRAINERS)}, got {self.trainer!r}")
         if self.models_file is not None and not Path(self.models_file).is_file():
             raise ConfigError(f"OPTILOOP_MODELS_FILE must name a JSON file, got {str(self.models_file)!r}")
         if self.aws_endpoint is not None and not re.match(r"^https?://[^\s/]+", self.aws_endpoint):
@@ -102,6 +107,8 @@ class Settings:
                     raise ConfigError(f"{var} must be {what}, got {raw!r}") from None
         if env.get("OPTILOOP_MODELS_FILE"):
             values["models_file"] = Path(env["OPTILOOP_MODELS_FILE"])
+        if env.get("OPTILOOP_TRAINER"):
+            values["trainer"] = env["OPTILOOP_TRAINER"].strip().lower()
         if env.get("OPTILOOP_BACKEND"):
             values["backend"] = env["OPTILOOP_BACKEND"].strip().lower()
         for var, name in (

@@ -40,3 +40,11 @@ class Deps:
     # gateway that tests inject instead (None: built from the catalogue on first use)
     models_file: Path | None = None
     gateway: Any = None
+    # audit digests (`optiloop.audit.digest`): the tenant's signer (KMS on AWS, a key file locally) and
+    # where sealed digests are also written (the Object-Lock audit bucket, a local folder); None: the
+    # runtime's defaults (`optiloop.audit.sealing.signer_for`)
+    audit_signer: Any = None
+    audit_sink: Any = None
+    # models: the training backend (optiloop.models.training.port.Trainer); None: built from the
+    # environment on first use (optiloop.models.training.jobs.trainer_of)
+    trainer: Any = None

@@ -6,8 +6,11 @@ it does not use (boto3 is imported only for the "aws" backend).
 
 from __future__ import annotations
 
+from typing import Any
+
 from optiloop.config import ConfigError, Settings
 from optiloop.deps import Deps
+from optiloop.store.ports import BlobStore
 
 
 def build_deps(settings: Settings) -> Deps:
@@ -32,4 +35,14 @@ def build_deps(settings: Settings) -> Deps:
         )
     else:  # Settings validates this; kept so a new backend name cannot fall through silently
         raise ConfigError(f"OPTILOOP_BACKEND {settings.backend!r} is not wired")
-    return Deps(store=store, blobs=blobs)
+    # The trainer where training is configured (OPTILOOP_TRAINER) or runs on this machine (local
+    # backend); other Lambdas never build one (jobs.trainer_of builds it on first use if asked).
+    trainer = build_trainer(settings, blobs) if settings.trainer or settings.backend == "local" else None
+    return Deps(store=store, blobs=blobs, trainer=trainer)
+
+
+def build_trainer(settings: Settings, blobs: BlobStore) -> Any:
+    """The training backend the settings choose (optiloop.models.training.factory)."""
+    from optiloop.models.training.factory import build_trainer as build
+
+    return build(settings, blobs)

@@ -57,6 +57,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "evals",
         "generate",
         "models",
+        "training",
         "lineage",
         "deployments",
         "inference",
