@@ -45,6 +45,7 @@ from infra_cdk.tenant import TenantConfig
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("core", "aws")
+TRAINING_JOBS_DIR = "/var/task/training_jobs"  # where a bundled training_jobs/ lands in the function
 PLACEHOLDER_LAYER = Path(__file__).resolve().parent / "placeholder_layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -75,6 +76,7 @@ class FunctionSpec:
     env: dict[str, str] = field(default_factory=dict)
     layers: tuple[str, ...] = LAYERS
     models: bool = False  # calls models: the catalogue, its Bedrock models and provider-key secrets
+    bundle_dirs: tuple[str, ...] = ()  # repository folders shipped in its code package (training_jobs)
 
     @property
     def handler(self) -> str:
@@ -114,6 +116,15 @@ SPECS: tuple[FunctionSpec, ...] = (
     # Mostly waiting on the provider; 1024 MB buys the CPU for guardrail scans, rendering and hashing.
     FunctionSpec("generate", "generate", "handler", memory_mb=1024, timeout_s=29,
                  description="generate, traces, response cache", table=READ + WRITE, models=True),
+    # Training jobs: copies a dataset or a runs snapshot into training/ (the job's channels), bundles
+    # training_jobs/<entry point> as sourcedir.tar.gz, starts and polls SageMaker; once a job ends it
+    # checks the model.tar.gz under models/ and keeps the log there. SageMaker rights and iam:PassRole
+    # on the training role only: Functions.grant_training, called by the stack.
+    FunctionSpec("training", "training", "handler", memory_mb=1024, timeout_s=29,
+                 description="training jobs on SageMaker: start, poll, stop, logs", table=READ + WRITE,
+                 reads=(DATASETS, TRAINING, MODELS), writes=(TRAINING, MODELS),
+                 env={"OPTILOOP_TRAINER": "sagemaker", "OPTILOOP_TRAINING_JOBS_DIR": TRAINING_JOBS_DIR},
+                 bundle_dirs=("training_jobs",)),
     FunctionSpec("ingest_queue", "ingest_queue", "handler", memory_mb=1024, timeout_s=60,
                  description="bulk ingest from SQS", table=READ + WRITE),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,
@@ -127,7 +138,9 @@ SPECS: tuple[FunctionSpec, ...] = (
 )  # fmt: skip
 
 
-def function_code(package: str, extra_files: dict[str, Path] | None = None) -> lambda_.Code:
+def function_code(
+    package: str, extra_files: dict[str, Path] | None = None, bundle_dirs: tuple[str, ...] = ()
+) -> lambda_.Code:
     """The cut-down `functions/` package for one function (see the module docstring). Git ignore
     semantics, because glob mode's `*` skips dotfiles (.git, .venv) and cannot re-include below it.
 
@@ -146,6 +159,7 @@ def function_code(package: str, extra_files: dict[str, Path] | None = None) -> l
             "!/functions/__init__.py",
             "!/functions/common",
             f"!/functions/{package}",
+            *[f"!/{d}" for d in bundle_dirs],
             "__pycache__",
             "*.pyc",
         ],
@@ -235,7 +249,7 @@ class Functions(Construct):
             cid,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            code=function_code(spec.package, self._bundled(spec)),
+            code=function_code(spec.package, self._bundled(spec), spec.bundle_dirs),
             handler=spec.handler,
             layers=[self.layers[name] for name in spec.layers],
             memory_size=spec.memory_mb,
@@ -393,6 +407,52 @@ class Functions(Construct):
             [f"Resource::{arn_of(bucket)}/{p}*" for p in prefixes],
             "Scoped to one key prefix of the tenant's artifacts bucket: objects under a prefix "
             "have generated names, so the trailing '*' is the least privilege S3 can express.",
+        )
+
+    def grant_training(self, key: str, training_role: iam.IRole, job_prefix: str) -> None:
+        """What starting SageMaker training jobs takes, and no more: create/describe/stop (and the
+        AddTags that CreateTrainingJob's Tags need) on this tenant's job names only, iam:PassRole on
+        the one training role (infra_cdk/workflows.py) and only to SageMaker, and reading the jobs'
+        CloudWatch logs. The role's ARN and the job prefix reach the function as environment."""
+        fn, stack = self.by_key[key], Stack.of(self)
+        jobs = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:training-job/{job_prefix}-*"
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=[jobs],
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[training_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/TrainingJobs"
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"],
+                resources=[group, f"{group}:*"],
+            )
+        )
+        fn.add_environment("OPTILOOP_TRAINING_ROLE_ARN", training_role.role_arn)
+        fn.add_environment("OPTILOOP_TRAINING_JOB_PREFIX", job_prefix)
+        acknowledge_wildcards(
+            fn.role,
+            [
+                f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/{job_prefix}-*",
+                "Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
+                "/aws/sagemaker/TrainingJobs:*",
+            ],
+            "Training jobs get generated names under this tenant's prefix, so the prefix is the scope; "
+            "SageMaker writes one log stream per job and host into its fixed log group, and the "
+            "function reads only that group.",
         )
 
     def grant_idempotency(self, key: str, table_arn: str) -> None:

@@ -25,6 +25,7 @@ HTTP_GROUPS = (
     "approvals",
     "evals",
     "generate",
+    "training",
 )
 
 
@@ -99,4 +100,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/traces/{trace_id}", "generate"),
     Route("GET", "/v1/projects/{project_id}/traces", "generate"),
     Route("POST", "/v1/cache/purge", "generate"),
+    # training jobs: the one function that may create SageMaker training jobs and pass their role
+    Route("POST", "/v1/training_jobs", "training"),
+    Route("GET", "/v1/training_jobs/{job_id}", "training"),
+    Route("GET", "/v1/projects/{project_id}/training_jobs", "training"),
+    Route("POST", "/v1/training_jobs/{job_id}/stop", "training", optional_body=True),
+    Route("GET", "/v1/training_jobs/{job_id}/logs", "training"),
 )

@@ -1,11 +1,8 @@
 """Model monitoring: monitors on a deployment, running them, their alerts, and label feedback.
 
-Custom methods on one resource (`/v1/monitoring/monitors/{id}:run`,
-`/v1/monitoring/{deployment_id}/alerts/{id}:acknowledge`) are served by a POST on the resource's own
-path whose last segment carries the verb: an API Gateway path part is either a literal or a whole
-`{variable}`, never both, so `{monitor_id}:run` cannot be a resource of its own there, while the
-collection-level custom methods elsewhere (`tests:suggest`) can. The handler takes the id before the
-colon and refuses any other verb with a 404 naming the path.
+The custom methods on one resource (`/v1/monitoring/monitors/{monitor_id}:run`,
+`/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge`) reach API Gateway as the resource
+of the bare parameter (`infra_cdk.routes.gateway_path`), which passes the whole segment through.
 """
 
 from __future__ import annotations
@@ -19,21 +16,9 @@ from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
-from optiloop.errors import NotFound
 from optiloop.models.monitoring import alerts, evaluate, feedback, monitors
 
 router = APIRouter(tags=["monitoring"])
-
-
-def _call(value: str, verb: str, field: str) -> str:
-    """`<id>:<verb>` -> id, or a 404 naming the field."""
-    head, sep, tail = value.rpartition(":")
-    if not sep or tail != verb or not head:
-        raise NotFound(
-            f"no such method: POST .../{value}",
-            details=[{"field": field, "reason": f"use '<id>:{verb}'"}],
-        )
-    return head
 
 
 @router.post("/v1/monitoring/{deployment_id}/monitors", status_code=201)
@@ -65,14 +50,11 @@ def get_monitor(
     return out
 
 
-@router.post(
-    "/v1/monitoring/monitors/{monitor_call}",
-    summary="Run a monitor now: POST /v1/monitoring/monitors/{monitor_id}:run",
-)
+@router.post("/v1/monitoring/monitors/{monitor_id}:run", summary="Evaluate a monitor now")
 def run_monitor(
-    monitor_call: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+    monitor_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
-    return evaluate.run(deps, who, _call(monitor_call, "run", "monitor_id"))
+    return evaluate.run(deps, who, monitor_id)
 
 
 @router.get("/v1/monitoring/{deployment_id}/alerts")
@@ -86,18 +68,14 @@ def list_alerts(
     return {"items": alerts.list_alerts(deps, who, deployment_id, status, limit)}
 
 
-@router.post(
-    "/v1/monitoring/{deployment_id}/alerts/{alert_call}",
-    summary="Acknowledge an alert: POST /v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge",
-)
+@router.post("/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge")
 def acknowledge_alert(
     deployment_id: EntityId,
-    alert_call: EntityId,
+    alert_id: EntityId,
     body: AcknowledgeIn | None = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    alert_id = _call(alert_call, "acknowledge", "alert_id")
     return alerts.acknowledge(deps, who, deployment_id, alert_id, body.comment if body else "")
 
 

@@ -1,0 +1,1 @@
+"""The `monitoring` HTTP Lambda (handler: `functions.monitoring.handler.handler`)."""

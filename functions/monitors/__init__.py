@@ -1,0 +1,1 @@
+"""The `monitors` scheduled Lambda (handler: `functions.monitors.handler.handler`)."""
