@@ -107,6 +107,9 @@ class Api(Construct):
             rest_api_name=config.prefix,
             description=f"OptiLoop API of tenant {config.tenant}",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # raw model.tar.gz uploads (POST /v1/models/{id}/versions:upload) reach the function as
+            # bytes (base64 in the proxy event, decoded by Mangum), not as text mangled by UTF-8
+            binary_media_types=["application/gzip", "application/x-gzip"],
             # API Gateway's CloudWatch role is one setting per account and region. Each tenant stack
             # points it at its own role and retains that role on delete, so removing one tenant never
             # breaks the logging of another that shares the account.

@@ -125,6 +125,11 @@ SPECS: tuple[FunctionSpec, ...] = (
                  reads=(DATASETS, TRAINING, MODELS), writes=(TRAINING, MODELS),
                  env={"OPTILOOP_TRAINER": "sagemaker", "OPTILOOP_TRAINING_JOBS_DIR": TRAINING_JOBS_DIR},
                  bundle_dirs=("training_jobs",)),
+    # Registration reads a model.tar.gz (up to the body limit, or a training job's artifact), loads it
+    # with numpy to check it and writes it with its card under models/: 1024 MB for the CPU and memory.
+    FunctionSpec("models", "models", "handler", memory_mb=1024, timeout_s=29,
+                 description="model registry: models, versions, stages, aliases, cards, lineage",
+                 table=READ + WRITE, reads=(MODELS,), writes=(MODELS,)),
     FunctionSpec("ingest_queue", "ingest_queue", "handler", memory_mb=1024, timeout_s=60,
                  description="bulk ingest from SQS", table=READ + WRITE),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,

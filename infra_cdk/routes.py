@@ -26,6 +26,7 @@ HTTP_GROUPS = (
     "evals",
     "generate",
     "training",
+    "models",
 )
 
 
@@ -106,4 +107,22 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{project_id}/training_jobs", "training"),
     Route("POST", "/v1/training_jobs/{job_id}/stop", "training", optional_body=True),
     Route("GET", "/v1/training_jobs/{job_id}/logs", "training"),
+    # governance policies (the path both seeds name; the /v1/projects/{id}/policies routes are deprecated)
+    Route("POST", "/v1/policies", "approvals"),
+    Route("GET", "/v1/policies", "approvals"),
+    Route("DELETE", "/v1/policies/{name}", "approvals"),
+    # the model registry: models, immutable versions, stages/aliases, rollback, history, cards; lineage
+    Route("POST", "/v1/models", "models"),
+    Route("GET", "/v1/models", "models"),
+    Route("GET", "/v1/models/{model_id}", "models"),
+    Route("POST", "/v1/models/{model_id}/versions", "models"),
+    # the body is a raw model.tar.gz (application/gzip), not JSON: no JSON model for the gateway to check
+    Route("POST", "/v1/models/{model_id}/versions:upload", "models", optional_body=True),
+    Route("GET", "/v1/models/{model_id}/versions", "models"),
+    Route("GET", "/v1/models/{model_id}/versions/{version}", "models"),
+    Route("GET", "/v1/models/{model_id}/versions/{version}/card", "models"),
+    Route("POST", "/v1/models/{model_id}/versions/{version}/promote", "models"),
+    Route("POST", "/v1/models/{model_id}/rollback", "models"),
+    Route("GET", "/v1/models/{model_id}/history", "models"),
+    Route("GET", "/v1/lineage/{entity_type}/{entity_id}", "models"),
 )

@@ -62,6 +62,8 @@ class OptiLoopStack(Stack):
             record=fns["record_model"],
             topic=self.alarm_topic.topic,
         )
+        # the training function starts jobs as the workflow's training role, under the tenant prefix
+        self.functions.grant_training("training", self.workflow.training_role, config.prefix)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

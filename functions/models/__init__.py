@@ -1,0 +1,1 @@
+"""The `models` Lambda (handler: `functions.models.handler.handler`): the registry and lineage."""
