@@ -439,7 +439,9 @@ class Functions(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
-        group = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/TrainingJobs"
+        group = (
+            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws/sagemaker/TrainingJobs"
+        )
         fn.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"],

@@ -1,0 +1,1 @@
+"""The `training` Lambda (handler: `functions.training.handler.handler`)."""
