@@ -29,7 +29,7 @@ from constructs import Construct
 
 from infra_cdk.auth import ApiKeyAuth
 from infra_cdk.nag import acknowledge
-from infra_cdk.routes import HTTP_GROUPS, ROUTES, Route
+from infra_cdk.routes import HTTP_GROUPS, ROUTES, Route, gateway_path
 from infra_cdk.tenant import TenantConfig
 
 STAGE = "prod"
@@ -205,7 +205,7 @@ class Api(Construct):
             )
 
     def _method(self, route: Route, auth: ApiKeyAuth) -> apigw.Method:
-        resource = self.api.root.resource_for_path(route.path)
+        resource = self.api.root.resource_for_path(gateway_path(route.path))
         method = resource.add_method(
             route.method,
             self.integrations[route.group],

@@ -76,6 +76,9 @@ class FunctionSpec:
     env: dict[str, str] = field(default_factory=dict)
     layers: tuple[str, ...] = LAYERS
     models: bool = False  # calls models: the catalogue, its Bedrock models and provider-key secrets
+    # SageMaker real-time endpoints of the tenant (`{prefix}-*`): "invoke" (InvokeEndpoint) or "manage"
+    # (create/describe/update them, and pass the tenant's SageMaker execution role to them)
+    endpoints: str = ""
     bundle_dirs: tuple[str, ...] = ()  # repository folders shipped in its code package (training_jobs)
 
     @property
@@ -130,6 +133,17 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("models", "models", "handler", memory_mb=1024, timeout_s=29,
                  description="model registry: models, versions, stages, aliases, cards, lineage",
                  table=READ + WRITE, reads=(MODELS,), writes=(MODELS,)),
+    # Deployments: small documents, plus batch scoring (a dataset in, predictions JSON Lines out under
+    # models/, numpy at >10,000 rows/s): one full vCPU; batch jobs of 50,000 rows take a few seconds.
+    FunctionSpec("deployments", "deployments", "handler", memory_mb=1769, timeout_s=29,
+                 description="prompt and model deployments, promote/rollback, serving metrics, batch scoring",
+                 table=READ + WRITE, reads=(MODELS, DATASETS), writes=(MODELS,), endpoints="manage"),
+    # The predict hot path: numpy evaluation of up to 10,000 rows; 1769 MB is one full vCPU, and the
+    # artifacts it loads (read-only, models/ only) stay cached while the container is warm. Writes
+    # only the per-minute serving metrics and the sampled captures (documents, never per row).
+    FunctionSpec("inference", "inference", "handler", memory_mb=1769, timeout_s=29,
+                 description="model predictions behind OptiLoop's canary/shadow router",
+                 table=READ + WRITE, reads=(MODELS,), endpoints="invoke"),
     FunctionSpec("ingest_queue", "ingest_queue", "handler", memory_mb=1024, timeout_s=60,
                  description="bulk ingest from SQS", table=READ + WRITE),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,
@@ -274,12 +288,15 @@ class Functions(Construct):
                 "POWERTOOLS_SERVICE_NAME": spec.key,
                 "POWERTOOLS_METRICS_NAMESPACE": "OptiLoop",
                 **self._model_env(spec),
+                **({"OPTILOOP_SAGEMAKER_PREFIX": config.prefix} if spec.endpoints else {}),
                 **spec.env,
             },
         )
         self._grant_table(role, spec.table)
         if spec.models:
             self._grant_models(role)
+        if spec.endpoints:
+            self._grant_endpoints(role, spec.endpoints)
         self._grant_prefixes(role, data.artifacts, spec.reads, ["s3:GetObject"], ["kms:Decrypt"])
         self._grant_prefixes(role, data.artifacts, spec.writes, ["s3:PutObject"], ["kms:GenerateDataKey"])
         acknowledge_wildcards(
@@ -350,6 +367,36 @@ class Functions(Construct):
             "and may extend, and Bedrock authorises the foundation model in that region: the region "
             "is the only wildcard, the model is named and the grant holds only through the profile.",
         )
+
+    def _grant_endpoints(self, role: iam.Role, how: str) -> None:
+        """SageMaker endpoints named `{tenant prefix}-*` only: InvokeEndpoint for the predict path; the
+        lifecycle actions on the tenant's models, endpoint configs and endpoints for deployments."""
+        stack = Stack.of(self)
+        base = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
+        name = f"{self._config.prefix}-*"
+        endpoint = f"{base}:endpoint/{name}"
+        if how == "invoke":
+            invoke = iam.PolicyStatement(actions=["sagemaker:InvokeEndpoint"], resources=[endpoint])
+            role.add_to_policy(invoke)
+        else:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "sagemaker:CreateModel", "sagemaker:DescribeModel",
+                        "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
+                        "sagemaker:CreateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:UpdateEndpoint",
+                    ],
+                    resources=[f"{base}:model/{name}", f"{base}:endpoint-config/{name}", endpoint],
+                )
+            )  # fmt: skip
+        acknowledge_wildcards(
+            role,
+            [f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/{name}"
+             for kind in ("endpoint", "endpoint-config", "model")],
+            "SageMaker endpoints, endpoint configs and models are created per model version with "
+            "generated names under the tenant's prefix; the trailing '*' is the least privilege IAM "
+            "can express for them.",
+        )  # fmt: skip
 
     def _grant_table(self, role: iam.Role, actions: tuple[str, ...]) -> None:
         table, key = self._data.table, self._data.key

@@ -13,6 +13,7 @@ parameter to re-dispatch on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 HTTP_GROUPS = (
@@ -27,6 +28,8 @@ HTTP_GROUPS = (
     "generate",
     "training",
     "models",
+    "deployments",
+    "inference",
 )
 
 
@@ -64,7 +67,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects/{project_id}/coverage", "coverage"),
     Route("GET", "/v1/audit/logs", "audit"),
     Route("GET", "/v1/audit/verify", "audit"),
-    # prompt authoring: prompts, immutable versions, diffs, deployments and rollback
+    # prompt authoring: prompts, immutable versions, diffs (their deployments: the deployments group)
     Route("POST", "/v1/projects/{project_id}/prompts", "prompts"),
     Route("GET", "/v1/projects/{project_id}/prompts", "prompts"),
     Route("GET", "/v1/prompts/{prompt_id}", "prompts"),
@@ -72,9 +75,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/prompts/{prompt_id}/versions", "prompts"),
     Route("GET", "/v1/prompt_versions/{version_id}", "prompts"),
     Route("GET", "/v1/prompt_versions/{version_id}/diff", "prompts"),
-    Route("POST", "/v1/deployments", "prompts"),
-    Route("POST", "/v1/deployments/rollback", "prompts"),
-    Route("GET", "/v1/projects/{project_id}/deployments", "prompts"),
     # four-eyes approvals and policy gates: their own function, so authoring never holds approval code
     Route("POST", "/v1/prompt_versions/{version_id}/submit_for_approval", "approvals", optional_body=True),
     Route("POST", "/v1/prompt_versions/{version_id}/approve", "approvals", optional_body=True),
@@ -125,4 +125,25 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/models/{model_id}/rollback", "models"),
     Route("GET", "/v1/models/{model_id}/history", "models"),
     Route("GET", "/v1/lineage/{entity_type}/{entity_id}", "models"),
+    # deployments of prompt and model versions (one resource, the body says which), model rollouts
+    # (promote, rollback), serving metrics and batch scoring
+    Route("POST", "/v1/deployments", "deployments"),
+    Route("POST", "/v1/deployments/rollback", "deployments"),
+    Route("GET", "/v1/projects/{project_id}/deployments", "deployments"),
+    Route("GET", "/v1/deployments/{deployment_id}", "deployments"),
+    Route("POST", "/v1/deployments/{deployment_id}/promote", "deployments", optional_body=True),
+    Route("POST", "/v1/deployments/{deployment_id}/rollback", "deployments", optional_body=True),
+    Route("GET", "/v1/deployments/{deployment_id}/metrics", "deployments"),
+    Route("POST", "/v1/deployments/{deployment_id}/batch", "deployments"),
+    Route("GET", "/v1/deployments/{deployment_id}/batch/{job_id}", "deployments"),
+    # the predict hot path: its own small function (numpy + the trees/ONNX runtimes, no SageMaker SDK)
+    Route("POST", "/v1/inference/{deployment_id}:predict", "inference"),
 )
+
+
+def gateway_path(path: str) -> str:
+    """The API Gateway resource path of a route. A path part that is a parameter followed by a custom
+    method (`{deployment_id}:predict`) cannot be a REST resource (a part is all literal or all one
+    `{param}`), so the gateway's resource is the parameter alone: it matches the whole segment
+    (`dep_1:predict`) and passes the path through unchanged, and the app's own route checks the verb."""
+    return "/".join(re.sub(r"^(\{\w+\}):[A-Za-z]+$", r"\1", part) for part in path.split("/"))

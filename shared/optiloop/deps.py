@@ -48,3 +48,7 @@ class Deps:
     # models: the training backend (optiloop.models.training.port.Trainer); None: built from the
     # environment on first use (optiloop.models.training.jobs.trainer_of)
     trainer: Any = None
+    # models: SageMaker real-time endpoints for `endpoint` versions
+    # (optiloop.models.serving.endpoint.SageMakerEndpoints); None: built from OPTILOOP_SAGEMAKER_* on
+    # first use, or refused with a 409 where none is configured
+    endpoints: Any = None

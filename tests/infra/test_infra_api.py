@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cfn_fake import logical_id_of
-from infra_cdk.routes import HTTP_GROUPS, ROUTES
+from infra_cdk.routes import HTTP_GROUPS, ROUTES, gateway_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,10 +32,13 @@ def api_paths(synth: Any, tenant: str = "acme") -> dict[str, str]:
 
 def api_methods(synth: Any, tenant: str = "acme") -> dict[tuple[str, str], dict[str, Any]]:
     paths = api_paths(synth, tenant)
+    # a `{param}:verb` route is served by the `{param}` resource (routes.gateway_path): key it by the route
+    route_of = {gateway_path(r.path): r.path for r in ROUTES}
     out = {}
     for method in synth.resources(tenant, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
-        out[(props["HttpMethod"], paths[logical_id_of(props["ResourceId"])])] = props
+        path = paths[logical_id_of(props["ResourceId"])]
+        out[(props["HttpMethod"], route_of.get(path, path))] = props
     return out
 
 

@@ -1,0 +1,1 @@
+"""The `deployments` Lambda (handler: `functions.deployments.handler.handler`)."""

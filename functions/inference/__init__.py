@@ -1,0 +1,1 @@
+"""The `inference` Lambda (handler: `functions.inference.handler.handler`)."""
