@@ -70,6 +70,36 @@ class Conflict(OptiLoopError):
     code = "conflict"
 
 
+class Contended(Conflict):
+    """Concurrent writers of the same thing (a project's audit chain, its seq counter) kept winning:
+    nothing was written, and the same request will very likely succeed shortly (HTTP 409 with
+    Retry-After). `contended` names what was contended."""
+
+    code = "contended"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        contended: str,
+        retry_after_s: float = 1.0,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            details=details
+            or [
+                {
+                    "field": "store",
+                    "reason": f"contended: {contended}",
+                    "hint": f"retry after {retry_after_s:g} s",
+                }
+            ],
+        )
+        self.contended = contended
+        self.retry_after_s = retry_after_s
+
+
 class Unauthorized(OptiLoopError):
     """No key, or a key that does not exist or was revoked (HTTP 401)."""
 

@@ -49,12 +49,20 @@ class StoreHarness(ABC):
         """Close the store and open a new one on the same data, as a restarted process would."""
 
     @abstractmethod
-    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
-        """Overwrite one stored field of one audit record, bypassing the adapter."""
+    def tamper_audit(self, seq: int, field: str, value: Any, shard: str = "p/p1") -> None:
+        """Overwrite one stored field of one audit record (of `shard`), bypassing the adapter."""
 
     @abstractmethod
-    def delete_audit(self, seq: int) -> None:
+    def delete_audit(self, seq: int, shard: str = "p/p1") -> None:
         """Remove one audit record, bypassing the adapter."""
+
+    @abstractmethod
+    def tamper_head(self, shard: str, seq: int, hash_: str) -> None:
+        """Overwrite a shard's head item."""
+
+    @abstractmethod
+    def tamper_digest(self, n: int, field: str, value: Any) -> None:
+        """Overwrite one field of one stored digest."""
 
     def close(self) -> None:
         self.store.close()
@@ -84,13 +92,36 @@ class SqliteHarness(StoreHarness):
         finally:
             conn.close()
 
-    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
+    def tamper_audit(self, seq: int, field: str, value: Any, shard: str = "p/p1") -> None:
         if field == "details":
             value = json.dumps(value)
-        self._raw(f"UPDATE audit SET {field} = ? WHERE seq = ?", (value, seq), "audit_no_update")
+        self._raw(
+            f"UPDATE audit_log SET {field} = ? WHERE shard = ? AND seq = ?",
+            (value, shard, seq),
+            "audit_log_no_update",
+        )
 
-    def delete_audit(self, seq: int) -> None:
-        self._raw("DELETE FROM audit WHERE seq = ?", (seq,), "audit_no_delete")
+    def delete_audit(self, seq: int, shard: str = "p/p1") -> None:
+        self._raw("DELETE FROM audit_log WHERE shard = ? AND seq = ?", (shard, seq), "audit_log_no_delete")
+
+    def tamper_head(self, shard: str, seq: int, hash_: str) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            conn.execute("UPDATE audit_heads SET seq = ?, hash = ? WHERE shard = ?", (seq, hash_, shard))
+        finally:
+            conn.close()
+
+    def tamper_digest(self, n: int, field: str, value: Any) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            (body,) = conn.execute("SELECT body FROM audit_digests WHERE n = ?", (n,)).fetchone()
+        finally:
+            conn.close()
+        d = json.loads(body)
+        d[field] = value
+        self._raw(
+            "UPDATE audit_digests SET body = ? WHERE n = ?", (json.dumps(d), n), "audit_digests_no_update"
+        )
 
 
 class BlobHarness:
@@ -145,25 +176,48 @@ class DynamoHarness(StoreHarness):
         self.store = self._open()  # a new object: no cached head, projects or committed markers
         return self.store
 
-    def _audit_key(self, seq: int) -> dict[str, Any]:
-        from optiloop.store.dynamodb.audit import AUDIT_PK
+    def _audit_key(self, seq: int, shard: str) -> dict[str, Any]:
+        from optiloop.store.dynamodb.audit import AUDIT_PK, record_sk, shard_pk
         from optiloop.store.dynamodb.codec import enc_int
 
-        return {"pk": {"S": AUDIT_PK}, "sk": {"S": enc_int(seq)}}
+        if shard == "legacy":
+            return {"pk": {"S": AUDIT_PK}, "sk": {"S": enc_int(seq)}}
+        return {"pk": {"S": shard_pk(shard)}, "sk": {"S": record_sk(seq)}}
 
-    def tamper_audit(self, seq: int, field: str, value: Any) -> None:
-        if field == "details":
-            value = json.dumps(value)
+    def _set(self, key: dict[str, Any], field: str, value: dict[str, Any]) -> None:
         self.client.update_item(
             TableName=self.table,
-            Key=self._audit_key(seq),
+            Key=key,
             UpdateExpression="SET #f = :v",
             ExpressionAttributeNames={"#f": field},
-            ExpressionAttributeValues={":v": {"S": value}},
+            ExpressionAttributeValues={":v": value},
         )
 
-    def delete_audit(self, seq: int) -> None:
-        self.client.delete_item(TableName=self.table, Key=self._audit_key(seq))
+    def tamper_audit(self, seq: int, field: str, value: Any, shard: str = "p/p1") -> None:
+        if field == "details":
+            value = json.dumps(value)
+        self._set(self._audit_key(seq, shard), field, {"S": value})
+
+    def delete_audit(self, seq: int, shard: str = "p/p1") -> None:
+        self.client.delete_item(TableName=self.table, Key=self._audit_key(seq, shard))
+
+    def tamper_head(self, shard: str, seq: int, hash_: str) -> None:
+        from optiloop.store.dynamodb.audit import head_key
+
+        pk, sk = head_key(shard)
+        key = {"pk": {"S": pk}, "sk": {"S": sk}}
+        self._set(key, "seq", {"N": str(seq)})
+        self._set(key, "hash", {"S": hash_})
+
+    def tamper_digest(self, n: int, field: str, value: Any) -> None:
+        from optiloop.store.dynamodb.audit import DIGEST_PK
+        from optiloop.store.dynamodb.codec import enc_int
+
+        key = {"pk": {"S": DIGEST_PK}, "sk": {"S": enc_int(n)}}
+        item = self.client.get_item(TableName=self.table, Key=key)["Item"]
+        d = json.loads(item["body"]["S"])
+        d[field] = value
+        self._set(key, "body", {"S": json.dumps(d)})
 
 
 def _s3_blobs(tmp: Path) -> BlobHarness:

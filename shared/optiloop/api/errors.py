@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optiloop.errors import (
     Conflict,
+    Contended,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -199,7 +200,7 @@ def _error_response(request: Request, exc: OptiLoopError) -> JSONResponse:
     headers = None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, TooManyRequests):
+    elif isinstance(exc, (TooManyRequests, Contended)):  # Contended: one project's writers; retry shortly
         headers = retry_after_header(exc.retry_after_s)
     return _json(
         request, status, error_body(exc.code, exc.message, exc.details, request_id_of(request)), headers

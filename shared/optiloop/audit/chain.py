@@ -100,6 +100,36 @@ def verify_chain(records: Iterable[AuditRecord]) -> tuple[bool, int | None]:
     return True, None
 
 
+_str = json.JSONEncoder(ensure_ascii=False).encode  # one JSON string literal, as canonical_json writes it
+
+
+def row_hash(
+    prev_hash: str,
+    seq: int,
+    id: str,
+    at: str,
+    principal: str,
+    action: str,
+    project_id: str | None,
+    target: str | None,
+    details_text: str,
+) -> str:
+    """`record_hash` from a stored row, without parsing its details (verification's fast path).
+
+    Both adapters store details as canonical JSON text, so the canonical body is assembled by
+    concatenation in sorted key order; the result equals `record_hash` for every row written by
+    `append`. A row whose text is not canonical (edited by hand) gets a different hash, and the
+    verifier then falls back to parsing it (`hash_of`) before calling it tampered.
+    """
+    body = (
+        '{"action":' + _str(action) + ',"at":' + _str(at) + ',"details":' + details_text
+        + ',"id":' + _str(id) + ',"principal":' + _str(principal)
+        + ',"project_id":' + ("null" if project_id is None else _str(project_id))
+        + ',"seq":' + str(seq) + ',"target":' + ("null" if target is None else _str(target)) + "}"
+    )  # fmt: skip
+    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
 def new_audit_id() -> str:
     """Random, not derived from content, so two identical actions still get distinct ids."""
     return "aud_" + secrets.token_hex(16)

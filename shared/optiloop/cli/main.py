@@ -105,6 +105,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in {where})",
         flush=True,
     )
+    from optiloop.audit.sealing import DigestScheduler
+
+    DigestScheduler(deps).start()  # the audit digest every minute, as EventBridge does on AWS
     serve(app, settings, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 

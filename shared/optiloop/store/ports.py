@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from optiloop.errors import NotFound
-from optiloop.store.records import ApiKey, AuditRecord, Constraint, Doc, Project, Run, TestCase
+from optiloop.store.records import ApiKey, AuditHead, AuditRecord, Constraint, Doc, Project, Run, TestCase
 
 
 class ProjectRepo(ABC):
@@ -99,6 +99,12 @@ class KeyRepo(ABC):
 
 
 class AuditRepo(ABC):
+    """The audit trail: one hash chain per shard (a project's, or the tenant's), sealed tenant-wide by
+    signed digests. See `optiloop.audit.shards` and docs/audit-trail.md for the design.
+
+    Only `append` and `add_digest` write, and neither can change what is stored.
+    """
+
     @abstractmethod
     def append(
         self,
@@ -109,7 +115,9 @@ class AuditRepo(ABC):
         target: str | None,
         details: dict[str, Any],
     ) -> AuditRecord:
-        """Append a record, chaining it to the previous one. Concurrent appends must serialise."""
+        """Append a record to its shard's chain (`shard_of(project_id)`), inside the caller's
+        transaction if one is open. Appends to one shard serialise; appends to different shards
+        never touch the same item."""
 
     @abstractmethod
     def list(
@@ -119,11 +127,74 @@ class AuditRepo(ABC):
         action: str | None = None,
         after_seq: int = 0,
         limit: int = 100,
-    ) -> list[AuditRecord]: ...
+        after: str | None = None,
+    ) -> list[AuditRecord]:
+        """With `project_id`: that project's records by seq (strongly consistent), `after_seq` pages.
+        Without: every shard merged in tenant order (`optiloop.audit.shards.ord_of`), `after` (an
+        ord, see `encode_cursor`) pages; `after_seq` is then ignored."""
 
     @abstractmethod
-    def verify(self) -> tuple[bool, int | None]:
-        """Recompute the chain: (True, None) if intact, else (False, seq of the first bad record)."""
+    def anchor(self) -> AuditHead:
+        """Where every shard's chain starts: the sealed legacy chain's last (seq, hash), else (0, genesis)."""
+
+    @abstractmethod
+    def heads(self) -> list[AuditHead]:
+        """The head item of every shard (not the legacy chain: its head is the anchor)."""
+
+    @abstractmethod
+    def shards(self) -> list[str]:
+        """Every shard known to hold records (verification walks these and the heads)."""
+
+    @abstractmethod
+    def rows(self, shard: str, after_seq: int = 0, limit: int | None = None) -> Iterator[tuple[Any, ...]]:
+        """Raw records of one shard by seq, as `optiloop.audit.verify.Row` tuples (details as the
+        stored text): what verification streams without building objects."""
+
+    @abstractmethod
+    def add_digest(self, digest: dict[str, Any]) -> None:
+        """Store digest n; raises `Conflict` if n exists (two sealers: one wins)."""
+
+    @abstractmethod
+    def digests(self) -> Iterator[dict[str, Any]]:
+        """Every digest, by n."""
+
+    @abstractmethod
+    def latest_digest(self) -> dict[str, Any] | None: ...
+
+    def verify(self, signer: Any = None) -> Any:
+        """Recompute every chain, the heads and the digests: an `optiloop.audit.verify.Verification`,
+        which unpacks as ``(ok, first_bad_seq)``; `signer` also checks the digests' signatures."""
+        from optiloop.audit.verify import verify_trail
+
+        return verify_trail(self, signer)
+
+    def record_event(
+        self,
+        *,
+        principal: str,
+        action: str,
+        project_id: str | None,
+        target: str | None,
+        details: dict[str, Any],
+    ) -> str:
+        """For high-rate paths: `append`'s arguments, but no chain is waited on. The event is batched
+        in memory and sealed into the trail in bulk (`optiloop.audit.events`); returns its id."""
+        return self.events().record(
+            principal=principal, action=action, project_id=project_id, target=target, details=details
+        )
+
+    def flush_events(self) -> int:
+        """Seal every pending event now (call before a Lambda invocation ends); returns how many."""
+        batcher = self.__dict__.get("_events")
+        return batcher.flush() if batcher is not None else 0
+
+    def events(self) -> Any:
+        batcher = self.__dict__.get("_events")
+        if batcher is None:
+            from optiloop.audit.events import EventBatcher
+
+            batcher = self.__dict__.setdefault("_events", EventBatcher(self))
+        return batcher
 
 
 class DocRepo(ABC):

@@ -97,6 +97,19 @@ class AuditRecord:
     details: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = ""
     hash: str = ""
+    # The chain the record belongs to (`optiloop.audit.shards`): its project's, "tenant" for records
+    # without one, "legacy" for the single tenant-wide chain written before shards existed. Derived
+    # from project_id, so it is not hashed; verification checks it matches.
+    shard: str = ""
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The last (seq, hash) of one shard's chain, as the store's head item holds it."""
+
+    shard: str
+    seq: int
+    hash: str
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,12 @@ writer that needs one of their keys treats them as garbage once the marker is ol
 and overwrites them. Only the non-stageable part must fit in one transaction (99 items); larger
 transactions are refused with ValueError before anything is written.
 
-Derived items (counters, audit chain) are computed from values read just before the commit and
-guarded by conditions on those values; if another writer got there first the cancellation reason
-says so, and the commit re-reads and retries (bounded, with jittered backoff). A failed condition
-on a buffered put (a duplicate) is a `Conflict` and is not retried.
+Derived items (counters, audit shard heads) are computed from values read just before the commit
+and guarded by conditions on those values; if another writer got there first the cancellation reason
+says so, and the commit re-reads and retries (bounded, with jittered backoff). Only writers of the
+same project can contend (each project has its own counters and audit shard); when they keep
+winning, the commit gives up with `Contended` naming the item (HTTP 409 with Retry-After). A failed
+condition on a buffered put (a duplicate) is a `Conflict` and is not retried.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from optiloop.errors import Conflict
+from optiloop.audit.chain import utc_now_ms
+from optiloop.audit.shards import project_of
+from optiloop.errors import Conflict, Contended
 from optiloop.store.dynamodb import audit as audit_items
 from optiloop.store.dynamodb.codec import item_size
 from optiloop.store.dynamodb.counters import (
@@ -53,7 +57,7 @@ from optiloop.store.dynamodb.counters import (
 from optiloop.store.dynamodb.session import Pending, Write
 from optiloop.store.dynamodb.staging import Visibility, new_tx_id
 from optiloop.store.dynamodb.table import Cancelled, Table, _backoff, key_map
-from optiloop.store.records import AuditRecord
+from optiloop.store.records import AuditHead, AuditRecord
 
 MAX_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MAX_BYTES = 3_500_000  # of DynamoDB's 4 MB per transaction, with room for request overhead
@@ -69,23 +73,58 @@ _RETRYABLE = {
 _CHECK_FAILED = "ConditionalCheckFailed"
 
 
+RETRY_AFTER_S = 1.0  # what a 409 for contention tells the client to wait
+
+
 class Committer:
-    def __init__(self, table: Table, visibility: Visibility) -> None:
+    def __init__(self, table: Table, visibility: Visibility, *, attempts: int = ATTEMPTS) -> None:
         self.table = table
         self.visibility = visibility
-        # Serialises this process's appends to the audit chain: they would only cancel each other's
-        # transactions and retry. Other processes still race, and the head condition settles it.
-        self.audit_lock = threading.Lock()
-        self._head: tuple[int, str] | None = None
+        self.attempts = attempts
+        # Per audit shard: serialises this process's appends to one shard (they would only cancel
+        # each other's transactions); other processes still race, and the head condition settles it.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._heads: dict[str, tuple[int, str, bool]] = {}  # shard -> (seq, hash, head item exists)
+        self._anchor: AuditHead | None = None
 
-    # -- the audit head ----------------------------------------------------------------------
+    # -- the audit heads ---------------------------------------------------------------------
 
-    def head(self) -> tuple[int, str]:
-        """Last known (seq, hash) of the chain: cached after our own commits, read when unknown."""
-        head = self._head
+    def anchor(self, create: bool = True) -> AuditHead:
+        """Where new shards start; fixed once written, so read once per process. The first writer
+        of this release on a table seals the legacy chain (`audit.migrate`)."""
+        if self._anchor is None:
+            found = audit_items.read_anchor(self.table)
+            if found is None and not create:
+                return AuditHead("legacy", 0, audit_items.GENESIS_HASH)
+            self._anchor = found or audit_items.migrate(self.table)
+        return self._anchor
+
+    def head(self, shard: str) -> tuple[int, str, bool]:
+        """Last known (seq, hash, exists) of a shard: cached after our own commits, read when unknown
+        (one call: the head, with the anchor in the same BatchGetItem on a cold start)."""
+        head = self._heads.get(shard)
         if head is None:
-            head = self._head = audit_items.read_head(self.table)
+            head = self._heads[shard] = self._read_head(shard)
         return head
+
+    def _read_head(self, shard: str) -> tuple[int, str, bool]:
+        key = audit_items.head_key(shard)
+        if self._anchor is None:
+            found = self.table.batch_get([key, audit_items.ANCHOR_KEY])
+            if audit_items.ANCHOR_KEY in found:
+                self._anchor = audit_items.anchor_of(found[audit_items.ANCHOR_KEY])
+            item = found.get(key)
+        else:
+            item = self.table.get(key)
+        if item is not None:
+            return int(item["seq"]["N"]), item["hash"]["S"], True
+        anchor = self.anchor()
+        return anchor.seq, anchor.hash, False
+
+    def _lock(self, shard: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(shard, threading.Lock())
 
     # -- commit ------------------------------------------------------------------------------
 
@@ -94,7 +133,11 @@ class Committer:
         for w in writes:
             if w.size() > MAX_ITEM_BYTES:
                 raise ValueError(f"{w.what} is larger than DynamoDB's 400 KB item limit")
-        derived = len(p.audit) + (1 if p.audit else 0) + 2 * len(p.tests_max.keys() | p.runs_max.keys())
+        derived = (
+            len(p.audit)
+            + 2 * len({r.shard for r in p.audit})
+            + 2 * len(p.tests_max.keys() | p.runs_max.keys())
+        )
         derived += 1 if p.keys_added else 0
         size = sum(w.size() for w in writes) + sum(item_size(audit_items.encode(r)) for r in p.audit)
         if len(writes) + derived <= MAX_ITEMS and size <= MAX_BYTES:
@@ -170,10 +213,13 @@ class Committer:
                         self.table.delete(w.key, cond="tx = :tx", ExpressionAttributeValues=mine)
 
     def _final(self, p: Pending, writes: list[Write], marker: str | None = None) -> None:
-        for attempt in range(ATTEMPTS):
-            lock = self.audit_lock if p.audit else contextlib.nullcontext()
-            with lock:
-                derived, chained, key_check = self._derived(p)
+        shards = sorted({r.shard for r in p.audit})
+        contended = "the transaction's items"
+        for attempt in range(self.attempts):
+            with contextlib.ExitStack() as locks:
+                for shard in shards:  # in name order: two transactions never wait on each other
+                    locks.enter_context(self._lock(shard))
+                derived, chained, key_check, whats = self._derived(p)
                 ops = [w.op(self.table.name) for w in writes]
                 if marker is not None:
                     ops.append(self.visibility.marker_commit(marker))
@@ -198,27 +244,39 @@ class Committer:
                         if "ValidationError" in codes:
                             raise ValueError(f"DynamoDB refused the transaction: {c}") from None
                         raise
-                    if p.audit:
-                        self._head = None  # someone else appended: re-read the head
+                    lost = [whats[i - first_derived] for i in range(first_derived, len(ops)) if codes[i]]
+                    contended = ", ".join(dict.fromkeys(w for w in lost if w)) or contended
+                    for shard in shards:
+                        self._heads.pop(shard, None)  # someone else appended: re-read the head
                 else:
-                    if chained:
-                        for mine, final in zip(p.audit, chained, strict=True):
-                            _assume(mine, final)
-                        self._head = (chained[-1].seq, chained[-1].hash)
+                    for mine, final in zip(p.audit, chained, strict=True):
+                        _assume(mine, final)
+                    for final in chained:
+                        self._heads[final.shard] = (final.seq, final.hash, True)
                     return
             _backoff(attempt)
-        raise Conflict(f"could not commit after {ATTEMPTS} attempts: other writers kept winning; retry")
+        raise Contended(
+            f"could not commit after {self.attempts} attempts: other writers kept changing {contended}; "
+            "retry after the Retry-After delay",
+            contended=contended,
+            retry_after_s=RETRY_AFTER_S,
+        )
 
-    def _derived(self, p: Pending) -> tuple[list[dict[str, Any]], list[AuditRecord], int | None]:
-        """Counter and audit items as of now: (ops, re-chained audit records, index of the key check)."""
+    def _derived(
+        self, p: Pending
+    ) -> tuple[list[dict[str, Any]], list[AuditRecord], int | None, list[str | None]]:
+        """Counter and audit items as of now: (ops, re-chained audit records, index of the key check,
+        what each op guards, for naming the contended item)."""
         name = self.table.name
         ops: list[dict[str, Any]] = []
+        whats: list[str | None] = []
         key_check: int | None = None
         for pid in sorted(p.tests_max):
             key = counter_of_tests(pid)
             op = counter_update(name, key, new_max=p.tests_max[pid], seen_max=seq_max(self.table.get(key)))
             if op is not None:
                 ops.append(op)
+                whats.append(f"the test seq counter of project '{pid}'")
         for pid in sorted(p.runs_max.keys() | p.runs_add.keys()):
             key = counter_of_runs(pid)
             add = p.runs_add.get(pid)
@@ -231,21 +289,30 @@ class Committer:
             )
             if op is not None:
                 ops.append(op)
+                whats.append(f"the run counter of project '{pid}'")
         if p.keys_added:
             if p.keys_seen is not None:
                 key_check = len(ops)
             ops.append(keys_update(name, p.keys_added, p.keys_seen))
+            whats.append("the API key count")
         chained: list[AuditRecord] = []
-        if p.audit:
-            head = self.head()
-            chained = audit_items.chain(head, p.audit)
-            ops.extend(audit_items.chain_ops(name, head, chained))
-        return ops, chained, key_check
+        at = utc_now_ms()  # stamped at commit: each shard's records are in time order too
+        for shard in dict.fromkeys(r.shard for r in p.audit):
+            seq, h, exists = self.head(shard)
+            records = audit_items.chain((seq, h), [r for r in p.audit if r.shard == shard], at=at)
+            chained.extend(records)
+            shard_ops = audit_items.chain_ops(name, shard, (seq, h), exists, records)
+            ops.extend(shard_ops)
+            pid = project_of(shard)
+            what = f"the audit chain of project '{pid}'" if pid else f"the audit chain '{shard}'"
+            whats.extend([what] * len(shard_ops))
+        by_id = {r.id: r for r in chained}
+        return ops, [by_id[r.id] for r in p.audit], key_check, whats
 
 
 def _assume(record: AuditRecord, final: AuditRecord) -> None:
     """Make the record `append` returned match what was stored (it was provisional until now)."""
-    for f in ("seq", "prev_hash", "hash"):
+    for f in ("seq", "prev_hash", "hash", "at"):
         object.__setattr__(record, f, getattr(final, f))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from optiloop.store.dynamodb.apikeys import DynamoKeyRepo
 from optiloop.store.dynamodb.audit import DynamoAuditRepo
-from optiloop.store.dynamodb.commit import Committer
+from optiloop.store.dynamodb.commit import ATTEMPTS, Committer
 from optiloop.store.dynamodb.docs import DynamoDocRepo
 from optiloop.store.dynamodb.history import DynamoRunRepo, DynamoTestRepo
 from optiloop.store.dynamodb.projects import DynamoConstraintRepo, DynamoProjectRepo
@@ -46,7 +46,9 @@ class DynamoStore(Store):
 
     `stale_after_s`: how long a staged transaction may stay pending before another writer that needs
     its keys may abandon it (`commit.py`); well above the longest commit (seconds), and short enough
-    that a crashed one does not block a project for long.
+    that a crashed one does not block a project for long. `commit_attempts`: how often a commit whose
+    derived items (counters, audit head) another writer of the same project moved is retried before
+    it is refused with `Contended` (409 + Retry-After).
     """
 
     def __init__(
@@ -57,17 +59,18 @@ class DynamoStore(Store):
         region: str | None = None,
         endpoint_url: str | None = None,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        commit_attempts: int = ATTEMPTS,
     ) -> None:
         self.table = Table(client or dynamodb_client(region, endpoint_url), table_name)
         self.visibility = Visibility(self.table, stale_after_s=stale_after_s)
-        self.committer = Committer(self.table, self.visibility)
+        self.committer = Committer(self.table, self.visibility, attempts=commit_attempts)
         self.session = Session(self.committer)
         self.projects = DynamoProjectRepo(self.table, self.session)
         self.constraints = DynamoConstraintRepo(self.table, self.session, self.projects)
         self.tests = DynamoTestRepo(self.table, self.session, self.visibility, self.projects.exists)
         self.runs = DynamoRunRepo(self.table, self.session, self.visibility)
         self.keys = DynamoKeyRepo(self.table, self.session, self.projects)
-        self.audit = DynamoAuditRepo(self.table, self.session, self.committer.head)
+        self.audit = DynamoAuditRepo(self.table, self.session, self.committer)
         self.docs = DynamoDocRepo(self.table, self.session)
 
     @property

@@ -15,8 +15,10 @@ Index rationale (one per query pattern of the ports):
 * runs ``(project_id, status, cost_cents)``: covers ``totals`` so it never touches the table.
 * constraints ``UNIQUE(project_id, name, version)``: the Conflict rule, ``latest`` and ``history``.
 * api_keys ``UNIQUE(key_hash)`` for authentication, ``(project_id)`` for listing.
-* audit ``(project_id, seq)`` and ``(action, seq)`` for the filtered listings; seq is the rowid.
-  Triggers make the audit table append-only for anything that goes through SQL without first
+* audit_log (v3) ``PRIMARY KEY (shard, seq)``: one chain per shard, appended and verified by range;
+  ``UNIQUE(ord)``: the tenant-wide listing in order; ``(project_id, seq)`` and ``(action, ord)`` for
+  the filtered listings. (v1's single-chain ``audit`` table became the ``legacy`` shard.)
+  Triggers make the audit log and digests append-only for anything that goes through SQL without first
   dropping them, which catches accidental UPDATE/DELETE; deliberate tampering is what ``verify``
   is for.
 * docs ``PRIMARY KEY (kind, id)``: `get`, `get_many`, and the Conflict rule of `create`; and
@@ -155,6 +157,91 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         ],
     ),
 ]
+
+# 3: the audit trail in shards (docs/audit-trail.md). The single chain becomes the "legacy" shard,
+# unchanged row for row (same seq, same hashes: it still verifies), and its last (seq, hash) becomes
+# the anchor every new shard's chain continues from. `ord` is the tenant-wide listing order
+# (`optiloop.audit.shards.ord_of`); legacy rows sort first, by seq.
+_GENESIS = "0" * 64
+MIGRATIONS.append(
+    (
+        3,
+        [
+            """
+            CREATE TABLE audit_log (
+                shard      TEXT NOT NULL,
+                seq        INTEGER NOT NULL,
+                id         TEXT NOT NULL UNIQUE,
+                at         TEXT NOT NULL,
+                principal  TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                project_id TEXT,
+                target     TEXT,
+                details    TEXT NOT NULL,
+                prev_hash  TEXT NOT NULL,
+                hash       TEXT NOT NULL,
+                ord        TEXT NOT NULL UNIQUE,
+                PRIMARY KEY (shard, seq)
+            )
+            """,
+            """
+            INSERT INTO audit_log (shard, seq, id, at, principal, action, project_id, target, details,
+                                   prev_hash, hash, ord)
+            SELECT 'legacy', seq, id, at, principal, action, project_id, target, details, prev_hash, hash,
+                   '0|' || printf('%020d', seq)
+            FROM audit ORDER BY seq
+            """,
+            """
+            CREATE TABLE audit_anchor (
+                id   INTEGER PRIMARY KEY CHECK (id = 1),
+                seq  INTEGER NOT NULL,
+                hash TEXT NOT NULL,
+                at   TEXT NOT NULL
+            )
+            """,
+            f"""
+            INSERT INTO audit_anchor (id, seq, hash, at)
+            SELECT 1, COALESCE(MAX(seq), 0),
+                   COALESCE((SELECT hash FROM audit ORDER BY seq DESC LIMIT 1), '{_GENESIS}'),
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            FROM audit
+            """,
+            "CREATE TABLE audit_heads (shard TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL)",
+            """
+            CREATE TABLE audit_digests (
+                n    INTEGER PRIMARY KEY,
+                at   TEXT NOT NULL,
+                body TEXT NOT NULL
+            )
+            """,
+            "DROP TRIGGER audit_no_update",
+            "DROP TRIGGER audit_no_delete",
+            "DROP TABLE audit",
+            "CREATE INDEX audit_log_project ON audit_log (project_id, seq)",
+            "CREATE INDEX audit_log_action ON audit_log (action, ord)",
+            """
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END
+            """,
+            """
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END
+            """,
+            """
+            CREATE TRIGGER audit_digests_no_update BEFORE UPDATE ON audit_digests
+            BEGIN SELECT RAISE(ABORT, 'audit digests are append-only'); END
+            """,
+            """
+            CREATE TRIGGER audit_digests_no_delete BEFORE DELETE ON audit_digests
+            BEGIN SELECT RAISE(ABORT, 'audit digests are append-only'); END
+            """,
+            """
+            CREATE TRIGGER audit_anchor_fixed BEFORE UPDATE ON audit_anchor
+            BEGIN SELECT RAISE(ABORT, 'the audit anchor is fixed'); END
+            """,
+        ],
+    )
+)
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 
