@@ -40,7 +40,7 @@ from events.harness import (
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("projects", "prompts", "approvals", "evals", "generate")
+FUNCTIONS = ("projects", "prompts", "deployments", "approvals", "evals", "generate")
 BODY = "You answer briefly.\nQ: {{question}}\nA: {{hint}}"
 EXAMPLES = [
     {"id": f"ex{i}", "input": {"question": f"{i}+{i}?", "hint": str(2 * i)}, "expected": str(2 * i)}
@@ -100,7 +100,7 @@ def prompt_in_dev(stage: Stage, token: str, project_id: str) -> tuple[str, dict[
     }
     version = stage.ok("prompts", "POST", f"/v1/prompts/{prm['id']}/versions", 201, token=token, body=spec)
     deploy = {"prompt_version_id": version["id"], "environment": "dev"}
-    assert stage.ok("prompts", "POST", "/v1/deployments", 201, token=token, body=deploy)["version"] == 1
+    assert stage.ok("deployments", "POST", "/v1/deployments", 201, token=token, body=deploy)["version"] == 1
     return prm["id"], version
 
 
@@ -117,10 +117,10 @@ def test_prompt_approval_eval_and_generate_through_the_lambdas(
     # prompts: create, version, deploy to dev; listed back
     _, version = prompt_in_dev(stage, alice, pid)
     vid = version["id"]
-    listed = stage.ok("prompts", "GET", f"/v1/projects/{pid}/deployments", token=alice)["items"]
+    listed = stage.ok("deployments", "GET", f"/v1/projects/{pid}/deployments", token=alice)["items"]
     assert [(d["environment"], d["version"]) for d in listed] == [("dev", 1)]
     prod = {"prompt_version_id": vid, "environment": "prod"}
-    code, body = stage.call("prompts", "POST", "/v1/deployments", token=alice, body=prod)
+    code, body = stage.call("deployments", "POST", "/v1/deployments", token=alice, body=prod)
     assert code == 409 and "protected" in body["error"]["message"]
 
     # approvals: four eyes, two different keys
@@ -134,7 +134,7 @@ def test_prompt_approval_eval_and_generate_through_the_lambdas(
     approved = stage.ok("approvals", "POST", f"/v1/prompt_versions/{vid}/approve", token=bob, body=lgtm)
     assert approved["status"] == "approved"
     assert stage.ok("prompts", "GET", f"/v1/prompt_versions/{vid}", token=bob)["status"] == "Approved"
-    deployed = stage.ok("prompts", "POST", "/v1/deployments", 201, token=alice, body=prod)
+    deployed = stage.ok("deployments", "POST", "/v1/deployments", 201, token=alice, body=prod)
     assert deployed["environment"] == "prod"
 
     # evals: a JSON Lines upload, a synchronous run, results read back from S3
@@ -247,7 +247,7 @@ def test_provider_keys_come_from_secrets_manager_at_cold_start(
             Name="optiloop/remote-llm", SecretString="sk-test-0123456789\n"
         )["ARN"]
         monkeypatch.setenv("OPTILOOP_PROVIDER_SECRETS", json.dumps({name: arn}))
-        handlers = load_handlers(("projects", "prompts", "generate"))
+        handlers = load_handlers(("projects", "prompts", "deployments", "generate"))
         assert os.environ[name] == "sk-test-0123456789"
         assert handlers["generate"].app.state.settings.models_file == models
         stage = Stage(handlers)
