@@ -25,9 +25,10 @@ from optiloop.store.ports import AuditRepo
 Row = tuple[str, int, str, str, str, str, "str | None", "str | None", str, str, str]
 
 
-@dataclass
+@dataclass(eq=False)
 class Verification:
-    """The outcome; iterating it gives the old ``(ok, first_bad_seq)`` pair for existing callers."""
+    """The outcome; it unpacks as, and compares equal to, the ``(ok, first_bad_seq)`` pair that
+    `verify` returned before shards, so existing callers keep working."""
 
     ok: bool = True
     problem: dict[str, Any] | None = None  # kind: record | head | digest | anchor; where; why
@@ -44,6 +45,15 @@ class Verification:
     def __iter__(self) -> Iterator[Any]:
         yield self.ok
         yield self.first_bad_seq
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        if isinstance(other, Verification):
+            return self.as_dict() == other.as_dict()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
     def fail(self, **problem: Any) -> Verification:
         self.ok, self.problem = False, problem

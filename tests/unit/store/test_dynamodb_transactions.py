@@ -354,7 +354,7 @@ def test_a_record_appended_in_a_transaction_is_rechained_if_another_process_appe
     with store.transaction():
         mine = store.audit.append(principal="a", action="x", project_id="p1", target=None, details={})
         assert mine.seq == 1
-        theirs = b.audit.append(principal="b", action="y", project_id=None, target=None, details={})
+        theirs = b.audit.append(principal="b", action="y", project_id="p1", target=None, details={})
     assert theirs.seq == 1
     assert (mine.seq, mine.prev_hash) == (2, theirs.hash)  # updated in place at commit
     assert store.audit.list() == [theirs, mine]
@@ -364,6 +364,7 @@ def test_a_record_appended_in_a_transaction_is_rechained_if_another_process_appe
 def test_nested_transactions_share_one_buffer_and_commit_once(
     store: DynamoStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    store.committer.anchor()  # the table's first audit write ever creates the anchor, once
     spy = Spy(monkeypatch)
     with store.transaction():
         store.projects.add(project("p2"))

@@ -61,7 +61,7 @@ def test_open_local_layout_and_restart_in_another_process(tmp_path: Path) -> Non
         "assert s.projects.get('p1').name == 'name'\n"
         "assert s.audit.verify() == (True, None)\n"
         "assert b.get('projects/p1/model.npz') == b'weights'\n"
-        "print(s.audit.append(principal='b', action='y', project_id=None, target=None, details={}).seq)\n"
+        "print(s.audit.append(principal='b', action='y', project_id='p1', target=None, details={}).seq)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(data)],
@@ -70,7 +70,7 @@ def test_open_local_layout_and_restart_in_another_process(tmp_path: Path) -> Non
         env={"PYTHONPATH": SHARED},
         check=True,
     )
-    assert out.stdout.strip() == "2"
+    assert out.stdout.strip() == "2"  # the second record of project p1's chain
     store, _ = open_local(data)
     assert [r.action for r in store.audit.list()] == ["x", "y"]
     assert store.audit.verify() == (True, None)
@@ -98,7 +98,7 @@ def test_json_fields_are_stored_as_json_text(store: SqliteStore) -> None:
         ("tests", "params"),
         ("runs", "buckets"),
         ("constraints", "json_schema"),
-        ("audit", "details"),
+        ("audit_log", "details"),
     ]:
         kind, text = conn.execute(f"SELECT typeof({column}), {column} FROM {table}").fetchone()
         assert kind == "text"
@@ -190,9 +190,11 @@ def test_audit_rows_cannot_be_changed_through_sql(store: SqliteStore) -> None:
     store.audit.append(principal="a", action="x", project_id=None, target=None, details={})
     conn = sqlite3.connect(store.path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE audit SET principal = 'm'")
+        conn.execute("UPDATE audit_log SET principal = 'm'")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM audit")
+        conn.execute("DELETE FROM audit_log")
+    with pytest.raises(sqlite3.IntegrityError, match="fixed"):
+        conn.execute("UPDATE audit_anchor SET seq = 5")
     conn.close()
 
 
@@ -234,8 +236,11 @@ PLANS = {
     "SELECT id FROM constraints WHERE project_id = ? AND name = ? ORDER BY version": "constraints",
     "SELECT id FROM api_keys WHERE key_hash = ?": "api_keys",
     "SELECT id FROM api_keys WHERE project_id = ? ORDER BY created_at, id": "api_keys",
-    "SELECT seq FROM audit WHERE seq > ? AND project_id = ? ORDER BY seq LIMIT ?": "audit",
-    "SELECT seq FROM audit WHERE seq > ? AND action = ? ORDER BY seq LIMIT ?": "audit",
+    "SELECT seq FROM audit_log WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT ?": "audit_log",
+    "SELECT seq FROM audit_log WHERE ord > ? ORDER BY ord LIMIT ?": "audit_log",
+    "SELECT seq FROM audit_log WHERE ord > ? AND action = ? ORDER BY ord LIMIT ?": "audit_log",
+    "SELECT seq FROM audit_log WHERE shard = ? AND seq > ? ORDER BY seq": "audit_log",
+    "SELECT seq, hash FROM audit_heads WHERE shard = ?": "audit_heads",
 }
 
 

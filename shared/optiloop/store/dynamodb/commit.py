@@ -296,9 +296,12 @@ class Committer:
             ops.append(keys_update(name, p.keys_added, p.keys_seen))
             whats.append("the API key count")
         chained: list[AuditRecord] = []
-        at = utc_now_ms()  # stamped at commit: each shard's records are in time order too
-        for shard in dict.fromkeys(r.shard for r in p.audit):
-            seq, h, exists = self.head(shard)
+        shards = list(dict.fromkeys(r.shard for r in p.audit))
+        heads = [self.head(shard) for shard in shards]
+        # Stamped after the heads are read: a record is then never older than the one it chains to
+        # (up to clock skew between machines), so a shard's records are in time order as well as seq.
+        at = utc_now_ms()
+        for shard, (seq, h, exists) in zip(shards, heads, strict=True):
             records = audit_items.chain((seq, h), [r for r in p.audit if r.shard == shard], at=at)
             chained.extend(records)
             shard_ops = audit_items.chain_ops(name, shard, (seq, h), exists, records)
