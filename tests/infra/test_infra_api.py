@@ -33,12 +33,13 @@ def api_paths(synth: Any, tenant: str = "acme") -> dict[str, str]:
 def api_methods(synth: Any, tenant: str = "acme") -> dict[tuple[str, str], dict[str, Any]]:
     paths = api_paths(synth, tenant)
     # a `{param}:verb` route is served by the `{param}` resource (routes.gateway_path): key it by the route
-    route_of = {gateway_path(r.path): r.path for r in ROUTES}
+    # (by method too: one resource may serve `{monitor_id}` on GET and `{monitor_id}:run` on POST)
+    route_of = {(r.method, gateway_path(r.path)): r.path for r in ROUTES}
     out = {}
     for method in synth.resources(tenant, "AWS::ApiGateway::Method").values():
         props = method["Properties"]
         path = paths[logical_id_of(props["ResourceId"])]
-        out[(props["HttpMethod"], route_of.get(path, path))] = props
+        out[(props["HttpMethod"], route_of.get((props["HttpMethod"], path), path))] = props
     return out
 
 

@@ -24,6 +24,8 @@ EXPECTED_HANDLERS = {
     "functions.generate.handler.handler",
     "functions.ingest_queue.handler.handler",
     "functions.retrain_check.handler.handler",
+    "functions.monitoring.handler.handler",
+    "functions.monitors.handler.handler",
     "functions.workflow_steps.handler.prepare_training",
     "functions.workflow_steps.handler.record_model",
 }
