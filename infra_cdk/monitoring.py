@@ -206,8 +206,43 @@ class Monitoring(Construct):
                 ],
                 [cw.SingleValueWidget(title="Dead-lettered ingest messages", width=8, metrics=[dlq_depth])],
                 self._prompt_widgets(config.tenant),
+                self._model_monitor_widgets(config.tenant),
             ],
         )
+
+    @staticmethod
+    def _model_monitor_widgets(tenant: str) -> list[cw.IWidget]:
+        """What the scheduled model monitors found: the largest drift statistic of each tick, alerts
+        opened and resolved, and monitors in breach (functions/monitors' metrics)."""
+
+        def mon(name: str, statistic: str = "Sum", label: str | None = None) -> cw.Metric:
+            return business_metric(name, "monitors", tenant, statistic).with_(label=label or name)
+
+        return [
+            cw.GraphWidget(
+                title="Model drift statistic (largest per tick)",
+                width=8,
+                left=[mon("ModelDriftStatistic", "Maximum", "drift (max)")],
+            ),
+            cw.GraphWidget(
+                title="Model alerts",
+                width=8,
+                left=[
+                    mon("ModelAlertsOpened", label="opened"),
+                    mon("ModelAlertsResolved", label="resolved"),
+                    mon("ModelMonitorsBreached", label="monitors in breach"),
+                ],
+            ),
+            cw.GraphWidget(
+                title="Model monitors evaluated",
+                width=8,
+                left=[
+                    mon("ModelMonitorsEvaluated", label="evaluated"),
+                    mon("ModelMonitorErrors", label="errors"),
+                    mon("ModelRetrainRequested", label="retrain requests"),
+                ],
+            ),
+        ]
 
     @staticmethod
     def _prompt_widgets(tenant: str) -> list[cw.IWidget]:

@@ -26,6 +26,7 @@ HTTP_GROUPS = (
     "approvals",
     "evals",
     "generate",
+    "monitoring",
     "training",
     "models",
     "deployments",
@@ -101,6 +102,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/traces/{trace_id}", "generate"),
     Route("GET", "/v1/projects/{project_id}/traces", "generate"),
     Route("POST", "/v1/cache/purge", "generate"),
+    # model monitors: drift and performance monitors on a deployment, their alerts, label feedback
+    Route("POST", "/v1/monitoring/{deployment_id}/monitors", "monitoring"),
+    Route("GET", "/v1/monitoring/{deployment_id}/monitors", "monitoring"),
+    Route("GET", "/v1/monitoring/monitors/{monitor_id}", "monitoring"),
+    Route("POST", "/v1/monitoring/monitors/{monitor_id}:run", "monitoring", optional_body=True),
+    Route("GET", "/v1/monitoring/{deployment_id}/alerts", "monitoring"),
+    Route(
+        "POST",
+        "/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge",
+        "monitoring",
+        optional_body=True,
+    ),
+    Route("POST", "/v1/deployments/{deployment_id}/feedback", "monitoring"),
     # training jobs: the one function that may create SageMaker training jobs and pass their role
     Route("POST", "/v1/training_jobs", "training"),
     Route("GET", "/v1/training_jobs/{job_id}", "training"),

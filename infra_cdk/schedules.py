@@ -30,3 +30,30 @@ class RetrainSchedule(Construct):
         self.rule.add_target(
             targets.LambdaFunction(function, retry_attempts=2, max_event_age=Duration.minutes(30))
         )
+
+
+MONITOR_TICK_MINUTES = 5
+"""How often due model monitors are looked for. Each monitor keeps its own interval
+(`schedule.every_minutes`, at least this in effect): the tick bounds how late one runs, and a tick
+with nothing due reads one small index and returns."""
+
+
+class MonitorSchedule(Construct):
+    """An EventBridge rule invoking `monitors`, which evaluates every model monitor that is due."""
+
+    def __init__(
+        self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, cid)
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"OptiLoop {config.tenant}: evaluate the model monitors that are due",
+            schedule=events.Schedule.rate(Duration.minutes(MONITOR_TICK_MINUTES)),
+        )
+        # a missed tick is made up by the next one (monitors are due until evaluated): no long retries
+        self.rule.add_target(
+            targets.LambdaFunction(
+                function, retry_attempts=1, max_event_age=Duration.minutes(MONITOR_TICK_MINUTES)
+            )
+        )

@@ -20,7 +20,7 @@ from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
 from infra_cdk.queues import IngestQueue
 from infra_cdk.routes import HTTP_GROUPS
-from infra_cdk.schedules import RetrainSchedule
+from infra_cdk.schedules import MonitorSchedule, RetrainSchedule
 from infra_cdk.tenant import TenantConfig
 from infra_cdk.workflows import TrainingWorkflow
 
@@ -53,6 +53,10 @@ class OptiLoopStack(Stack):
         self.schedule = RetrainSchedule(self, "RetrainSchedule", config=config, function=fns["retrain_check"])
 
         self.alarm_topic = AlarmTopic(self, "AlarmTopic", config=config, key=self.data.key)
+        self.monitor_schedule = MonitorSchedule(
+            self, "MonitorSchedule", config=config, function=fns["monitors"]
+        )
+        self.functions.grant_alarm_topic(("monitoring", "monitors"), self.alarm_topic.topic.topic_arn)
         self.workflow = TrainingWorkflow(
             self,
             "Workflow",

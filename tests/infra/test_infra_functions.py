@@ -162,6 +162,9 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
             ("s3:GetObject", "evals/*"),
             ("s3:PutObject", "evals/*"),
         },
+        # model monitors read a version's artifact (its baseline.json), never write one
+        "functions.monitoring.handler.handler": {("s3:GetObject", "models/*")},
+        "functions.monitors.handler.handler": {("s3:GetObject", "models/*")},
     }
     for handler in EXPECTED_HANDLERS:
         pairs = set()

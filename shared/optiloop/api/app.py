@@ -62,6 +62,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "deployments",
         "inference",
         "monitoring",
+        "workflows",
     )
 )
 

@@ -92,7 +92,8 @@ def load_artifact(deps: Deps, variant: dict[str, Any]) -> Loaded:
             details=[{"field": "model_version_id", "reason": "artifact missing"}],
         )
     actual = sha256_hex(data)
-    if actual != variant["artifact_sha256"]:
+    # the registry records `sha256:<hex>` (the prefix names the algorithm); compare the digests
+    if actual != str(variant["artifact_sha256"]).removeprefix("sha256:"):
         raise Conflict(
             f"the artifact of model version '{vid}' does not match its recorded sha256; refusing to serve it",
             details=[{"field": "model_version_id", "reason": f"artifact sha256 is {actual}"}],
