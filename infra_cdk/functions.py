@@ -148,6 +148,16 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="bulk ingest from SQS", table=READ + WRITE),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,
                  description="scheduled: flag projects whose model is behind their runs", table=READ + WRITE),
+    # Model monitors. Both read capture windows (documents) and the version's artifact under models/
+    # (read-only: its baseline.json); both may open alerts and publish them to the alarm topic
+    # (Functions.grant_alarm_topic, called by the stack). The scheduled one evaluates every due
+    # monitor of the tenant in one tick: 300 s, one full vCPU for the numpy statistics.
+    FunctionSpec("monitoring", "monitoring", "handler", memory_mb=1024, timeout_s=29,
+                 description="model monitors, alerts and label feedback", table=READ + WRITE,
+                 reads=(MODELS,)),
+    FunctionSpec("monitors", "monitors", "handler", memory_mb=1769, timeout_s=300,
+                 description="scheduled: evaluate the model monitors that are due", table=READ + WRITE,
+                 reads=(MODELS,)),
     FunctionSpec("prepare_training", "workflow_steps", "prepare_training", memory_mb=1024, timeout_s=300,
                  description="workflow: snapshot a project's runs for a training job", table=READ + WRITE,
                  reads=(TRAINING,), writes=(TRAINING,)),
@@ -508,6 +518,23 @@ class Functions(Construct):
             "SageMaker writes one log stream per job and host into its fixed log group, and the "
             "function reads only that group.",
         )
+
+    def grant_alarm_topic(self, keys: tuple[str, ...], topic_arn: str) -> None:
+        """Publish model alerts to the tenant's alarm topic: sns:Publish on that topic only, and the
+        tenant key (the topic's) only through SNS; the ARN reaches the core as OPTILOOP_ALARM_TOPIC_ARN."""
+        key = self._data.key
+        via_sns = {"StringEquals": {"kms:ViaService": f"sns.{Stack.of(self).region}.amazonaws.com"}}
+        for name in keys:
+            fn = self.by_key[name]
+            fn.add_environment("OPTILOOP_ALARM_TOPIC_ARN", topic_arn)
+            fn.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[topic_arn]))
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[key.key_arn],
+                    conditions=via_sns,
+                )
+            )
 
     def grant_idempotency(self, key: str, table_arn: str) -> None:
         """Powertools idempotency records for the queue consumer, in their own small table."""
