@@ -233,16 +233,33 @@ def test_the_scheduler_runs_due_monitors_once_per_interval(world: World) -> None
     assert b["id"] not in due
 
 
-def test_a_critical_breach_requests_a_retrain_once_and_promotes_nothing(world: World) -> None:
+def test_a_critical_breach_requests_a_retrain_once_and_promotes_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optiloop.workflows import executions
+
+    started: list[dict[str, Any]] = []
+
+    def fake_start(deps: Deps, who: Any, body: dict[str, Any]) -> dict[str, Any]:
+        started.append(body)
+        return {"id": "wfx_1"}
+
+    monkeypatch.setattr(executions, "start_experiment", fake_start)
+    training = {"entry_point": "tabular_xgb", "inputs": {"train": {"dataset_id": "ds_1"}},
+                "evaluation": {"metric": "auc"}, "approval": False}  # fmt: skip
     m = world.monitor(type="data_drift", metric="psi", threshold=0.25, severity="critical",
-                      retrain={"on": "critical", "training": {"entry_point": "surrogate"}})  # fmt: skip
+                      retrain={"on": "critical", "training": training})  # fmt: skip
     world.capture(300, shift=2.0)
     r = world.run(m["id"])
-    assert r["retrain_request"]["status"] in ("requested", "started", "failed_to_start")
-    world.run(m["id"])  # the same incident: no second request
+    assert r["retrain_request"]["status"] == "started"
+    world.run(m["id"])  # the same incident: no second request, no second workflow
+    [body] = started
+    assert body["approval"] is True  # forced: the retrained version waits for four eyes
+    assert body["model"] == {"model_id": "mdl_fraud"} and body["project_id"] == world.pid
+    assert body["entry_point"] == "tabular_xgb"
     [req] = [d.data for d in world.deps.store.docs.list(RETRAIN_REQUEST, "mdl_fraud", limit=10)]
     assert req["monitor_id"] == m["id"] and req["approval"] == "required"
-    assert req["training"] == {"entry_point": "surrogate"} and req["evidence"]["metric"] == "psi"
+    assert req["workflow_execution_id"] == "wfx_1" and req["evidence"]["metric"] == "psi"
     [rec] = world.deps.store.audit.list(action="monitor.retrain_requested", limit=10)
     assert rec.details["alert_id"] == r["alert"]["id"] and rec.project_id == world.pid
     assert world.alerts()[0]["retrain_request_id"] == req["id"]
@@ -251,6 +268,17 @@ def test_a_critical_breach_requests_a_retrain_once_and_promotes_nothing(world: W
     warning = world.monitor(type="data_drift", metric="psi", threshold=0.25, severity="warning",
                             retrain={"on": "critical"})  # fmt: skip
     assert "retrain_request" not in world.run(warning["id"])
+
+
+def test_a_retrain_the_workflow_refuses_is_recorded_not_raised(world: World) -> None:
+    m = world.monitor(type="data_drift", metric="psi", threshold=0.25, severity="critical",
+                      retrain={"training": {"entry_point": "tabular_xgb"}})  # fmt: skip
+    world.capture(300, shift=2.0)
+    r = world.run(m["id"])
+    assert r["status"] == "breached" and r["retrain_request"]["status"] == "failed_to_start"
+    [req] = [d.data for d in world.deps.store.docs.list(RETRAIN_REQUEST, "mdl_fraud", limit=10)]
+    assert req["error"] and req["workflow_execution_id"] is None
+    assert len(world.deps.store.audit.list(action="monitor.retrain_requested", limit=10)) == 1
 
 
 def test_alerts_are_acknowledged_and_reach_the_alarm_topic(world: World) -> None:

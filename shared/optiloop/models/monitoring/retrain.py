@@ -7,9 +7,10 @@ When an evaluation opens an alert at or above the monitor's `retrain.on` severit
   workflow reads (train -> evaluate -> register -> approve -> deploy);
 * a `monitor.retrain_requested` audit record, in the same transaction.
 
-It then starts the training job if the training code offers a job-creating function
-(`optiloop.models.training.jobs.create_job`) and the spec names an entry point; whatever that does,
-the request stays the record of why. Nothing here registers, promotes or deploys: the version a
+It then starts the experiment workflow (`optiloop.workflows.executions.start_experiment`: train ->
+evaluate -> register -> approve -> deploy) with the monitor's `training` spec as its input and
+`approval` forced on, when the spec names an entry point; whatever that does, the request stays the
+record of why. Nothing here registers, promotes or deploys: the version a
 retrain produces enters the registry like any other and reaches production only through an approval
 request (`model_version` approvals: four eyes and the policy gates), so a drifting model is never
 silently replaced. One request per alert: a breach that persists updates its alert, it does not
@@ -61,8 +62,8 @@ def request(
             "window": result.get("window"),
         },
         "training": dict((monitor.retrain or {}).get("training") or {}),
-        "status": "requested",  # requested -> started (a job exists) | failed_to_start
-        "training_job_id": None,
+        "status": "requested",  # requested -> started (a workflow execution exists) | failed_to_start
+        "workflow_execution_id": None,
         "approval": "required",  # the retrained version reaches production only through approvals
     }
     doc = Doc(kind=RETRAIN_REQUEST, id=req["id"], scope=monitor.model_id, sort=f"{now}#{req['id']}", data=req)
@@ -82,26 +83,38 @@ def request(
     return _start(deps, who, req, doc)
 
 
-def _start(deps: Deps, who: Principal, req: dict[str, Any], doc: Doc) -> dict[str, Any]:
-    """The hook into the training code: start a job when it can be started; never raise."""
-    spec = req["training"]
-    if not spec.get("entry_point"):
-        return req
-    try:
-        from optiloop.models.training import jobs  # type: ignore[attr-defined,unused-ignore]
+def workflow_body(req: dict[str, Any]) -> dict[str, Any]:
+    """The experiment workflow's input for a retrain: the monitor's `training` spec (entry_point,
+    inputs, hyperparameters, evaluation, deploy...) with the project and model filled in and
+    `approval` forced on, so the version it registers waits for four eyes before any deployment."""
+    spec = dict(req["training"])
+    spec.pop("approval", None)
+    return {
+        **spec,
+        "project_id": req["project_id"],
+        "model": {**dict(spec.get("model") or {}), "model_id": req["model_id"]},
+        "approval": True,
+    }
 
-        create_job = getattr(jobs, "create_job", None)
-    except ImportError:
-        create_job = None
-    if create_job is None:
+
+def _start(deps: Deps, who: Principal, req: dict[str, Any], doc: Doc) -> dict[str, Any]:
+    """The hook into the experiment workflow (train -> evaluate -> register -> approve -> deploy):
+    started when the spec names an entry point; a refusal (a bad spec, a caller without model.write)
+    is noted on the request, never raised: the alert and the request stand either way."""
+    if not req["training"].get("entry_point"):
         return req
+    from optiloop.workflows.executions import start_experiment  # lazy: the workflow engine is heavy
+
     try:
-        job = create_job(deps, who, req["project_id"], spec)
-        job_id = job.get("id") if isinstance(job, dict) else getattr(job, "id", None)
-        req = {**req, "status": "started", "training_job_id": job_id}
-    except Exception as e:
-        log.warning("retrain request %s: the training job did not start: %s", req["id"], e)
-        req = {**req, "status": "failed_to_start", "error": str(e)[:500]}
+        execution = start_experiment(deps, who, workflow_body(req))
+        req = {**req, "status": "started", "workflow_execution_id": execution["id"]}
+    except Exception as e:  # the request is the record; a failed start is noted on it
+        log.warning("retrain request %s: the workflow did not start: %s", req["id"], e)
+        reason = getattr(e, "message", None) or str(e)
+        details = getattr(e, "details", None)
+        req = {**req, "status": "failed_to_start", "error": str(reason)[:500]}
+        if details:
+            req["error_details"] = details[:10]
     deps.store.docs.replace(Doc(doc.kind, doc.id, doc.scope, doc.sort, req), doc.rev)
     return req
 
