@@ -142,7 +142,10 @@ def logs_to_stdout(modules: Iterable[ModuleType]) -> None:
     capsys captures): Powertools keeps one stream handler per service name across re-imports, bound
     to whatever stdout was when the service's first Logger was built."""
     for mod in modules:
-        handler = mod.tools.logger.registered_handler
+        tools = getattr(mod, "tools", None)
+        if tools is None:  # the inference function runs without Powertools (its cold-start budget)
+            continue
+        handler = tools.logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
             if getattr(handler.stream, "closed", False):  # an earlier test's capture: cannot be flushed
                 handler.stream = sys.stdout
