@@ -18,7 +18,7 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput
+from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput
 from optiloop.projects import get_project
 from optiloop.store.records import Run
 from optiloop.testopt.coverage.buckets import (
@@ -139,8 +139,10 @@ def ingest_runs(
                 return _ingest_once(deps, principal, project_id, reports)
         except Conflict:
             if attempt == WRITE_ATTEMPTS - 1:
-                raise Conflict(
-                    "other writers kept taking this project's next run numbers; retry the request"
+                # Contended: a 409 with Retry-After naming the project's run numbers and audit chain
+                raise Contended(
+                    "other writers kept taking this project's next run numbers; retry the request",
+                    contended=f"the run seq counter and audit chain of project '{project_id}'",
                 ) from None
     raise AssertionError("unreachable")
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput, NotFound, OptiLoopError
 from optiloop.store.records import Project, TestCase
 from optiloop.testopt.history import history_for
 from optiloop.testopt.space import Space
@@ -153,8 +153,10 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
                     )
             except Conflict:
                 if attempt == WRITE_ATTEMPTS - 1:
-                    raise Conflict(
-                        "other writers kept taking this project's next test numbers; retry the request"
+                    # Contended: a 409 with Retry-After naming the project's test numbers and audit chain
+                    raise Contended(
+                        "other writers kept taking this project's next test numbers; retry the request",
+                        contended=f"the test seq counter and audit chain of project '{project_id}'",
                     ) from None
                 continue
             return planned.response
