@@ -17,6 +17,7 @@ Writes to SM_MODEL_DIR: model.trees.json, optiloop-model.json, baseline.json.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -74,7 +75,10 @@ def main() -> None:
     if task == "multiclass":
         params["num_class"] = len(classes)
     rounds = int(hp.get("n_estimators", "100"))
+    t0 = time.perf_counter()
     booster = xgb.train(params, xgb.DMatrix(x[train], label=y[train], missing=np.nan), num_boost_round=rounds)
+
+    print(f"timing: fit_seconds={time.perf_counter() - t0:.4f}")  # not a metric: benchmarks read it
 
     def predict(idx: np.ndarray) -> np.ndarray:
         return np.asarray(booster.predict(xgb.DMatrix(x[idx], missing=np.nan)))
