@@ -55,6 +55,7 @@ class Settings:
     bucket: str | None = None  # aws: the S3 bucket (OPTILOOP_BUCKET)
     aws_endpoint: str | None = None  # aws: one endpoint for both, e.g. a moto_server (OPTILOOP_AWS_ENDPOINT)
     kms_key_id: str | None = None  # aws: SSE-KMS key for blobs (OPTILOOP_KMS_KEY_ID); else SSE-S3
+    alarm_topic_arn: str | None = None  # model alerts are published here (OPTILOOP_ALARM_TOPIC_ARN)
     # generate: the model catalogue and provider settings (JSON); none: the deterministic provider only
     models_file: Path | None = None  # OPTILOOP_MODELS_FILE
     # models: where training jobs run (OPTILOOP_TRAINER): local | sagemaker; None: local when asked for
@@ -116,6 +117,7 @@ class Settings:
             ("OPTILOOP_BUCKET", "bucket"),
             ("OPTILOOP_AWS_ENDPOINT", "aws_endpoint"),
             ("OPTILOOP_KMS_KEY_ID", "kms_key_id"),
+            ("OPTILOOP_ALARM_TOPIC_ARN", "alarm_topic_arn"),
         ):
             if env.get(var):
                 values[name] = env[var].strip()

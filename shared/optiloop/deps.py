@@ -55,3 +55,6 @@ class Deps:
     # experiment workflows (optiloop.workflows.engine.WorkflowEngine): Step Functions where a state
     # machine is configured, else a local runner built on first use (engine_of)
     workflows: Any = None
+    # model monitors: where alerts are published (optiloop.models.monitoring.notify.Notifier; SNS on
+    # AWS from OPTILOOP_ALARM_TOPIC_ARN); None: alerts are recorded, not sent
+    notifier: Any = None

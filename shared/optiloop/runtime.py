@@ -38,7 +38,17 @@ def build_deps(settings: Settings) -> Deps:
     # The trainer where training is configured (OPTILOOP_TRAINER) or runs on this machine (local
     # backend); other Lambdas never build one (jobs.trainer_of builds it on first use if asked).
     trainer = build_trainer(settings, blobs) if settings.trainer or settings.backend == "local" else None
-    return Deps(store=store, blobs=blobs, trainer=trainer)
+    return Deps(store=store, blobs=blobs, trainer=trainer, notifier=build_notifier(settings))
+
+
+def build_notifier(settings: Settings) -> Any:
+    """Model alerts to the tenant's alarm topic (OPTILOOP_ALARM_TOPIC_ARN), else None: the alert
+    documents and the audit log are then the only record (optiloop.models.monitoring.notify)."""
+    if not settings.alarm_topic_arn:
+        return None
+    from optiloop.models.monitoring.sns import SnsNotifier
+
+    return SnsNotifier(settings.alarm_topic_arn, endpoint_url=settings.aws_endpoint)
 
 
 def build_trainer(settings: Settings, blobs: BlobStore) -> Any:

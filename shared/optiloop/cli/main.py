@@ -108,7 +108,14 @@ def _serve(args: argparse.Namespace) -> int:
     from optiloop.audit.sealing import DigestScheduler
 
     DigestScheduler(deps).start()  # the audit digest every minute, as EventBridge does on AWS
-    serve(app, settings, host=args.host, port=args.port, log_level=args.log_level)
+    from optiloop.workflows.scheduler import start_local
+
+    scheduler = start_local(deps)  # the scheduled Lambdas' work (model monitors), in process
+    try:
+        serve(app, settings, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
     return 0
 
 
