@@ -402,7 +402,7 @@ class Functions(Construct):
         acknowledge_wildcards(
             role,
             [f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}/{name}"
-             for kind in ("endpoint", "endpoint-config", "model")],
+             for kind in (("endpoint",) if how == "invoke" else ("endpoint", "endpoint-config", "model"))],
             "SageMaker endpoints, endpoint configs and models are created per model version with "
             "generated names under the tenant's prefix; the trailing '*' is the least privilege IAM "
             "can express for them.",
