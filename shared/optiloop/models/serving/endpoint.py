@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,11 +145,37 @@ class EndpointPredictor:
         return self.backend.invoke(self.name, x, self.n_outputs)
 
 
+_FROM_ENV: list[SageMakerEndpoints] = []
+
+
+def from_env(env: Mapping[str, str] | None = None) -> SageMakerEndpoints | None:
+    """The adapter from OPTILOOP_SAGEMAKER_ROLE_ARN, _IMAGE, _PREFIX and OPTILOOP_BUCKET (the Lambdas'
+    environment), built once per process with boto3 (imported here, never on the trees path)."""
+    env = os.environ if env is None else env
+    if _FROM_ENV:
+        return _FROM_ENV[0]
+    role, image, bucket = (
+        env.get(k) for k in ("OPTILOOP_SAGEMAKER_ROLE_ARN", "OPTILOOP_SAGEMAKER_IMAGE", "OPTILOOP_BUCKET")
+    )
+    if not (role and image and bucket):
+        return None
+    import boto3
+
+    prefix = env.get("OPTILOOP_SAGEMAKER_PREFIX", "optiloop")
+    _FROM_ENV.append(
+        SageMakerEndpoints(
+            boto3.client("sagemaker"), boto3.client("sagemaker-runtime"), role, image, bucket, prefix
+        )
+    )
+    return _FROM_ENV[0]
+
+
 def require_backend(backend: Any, version_id: str) -> SageMakerEndpoints:
+    backend = backend if backend is not None else from_env()
     if backend is None:
         raise Conflict(
             f"model version '{version_id}' runs on a SageMaker endpoint, and this installation has no "
-            "SageMaker backend (OPTILOOP_BACKEND=aws with OPTILOOP_SAGEMAKER_ROLE and _IMAGE set)",
+            "SageMaker backend (OPTILOOP_SAGEMAKER_ROLE_ARN and OPTILOOP_SAGEMAKER_IMAGE are not set)",
             details=[{"field": "model_version_id", "reason": "runtime 'endpoint' needs SageMaker"}],
         )
     return backend  # type: ignore[no-any-return]
