@@ -178,4 +178,4 @@ def require_backend(backend: Any, version_id: str) -> SageMakerEndpoints:
             "SageMaker backend (OPTILOOP_SAGEMAKER_ROLE_ARN and OPTILOOP_SAGEMAKER_IMAGE are not set)",
             details=[{"field": "model_version_id", "reason": "runtime 'endpoint' needs SageMaker"}],
         )
-    return backend  # type: ignore[no-any-return]
+    return backend
