@@ -6,7 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
-DATA_DIR ?= ./.optiloop
+# `make run`'s data dir: $OPTILOOP_DATA_DIR when set, so `optiloop keys` (which reads it) finds the same data
+DATA_DIR ?= $(or $(OPTILOOP_DATA_DIR),./.optiloop)
 
 .PHONY: run test lint bench bench-micro demo clean
 

@@ -8,11 +8,32 @@ import sys
 from collections.abc import Sequence
 
 from optiloop import __version__
+from optiloop.cli.loop_args import LOOP_COMMANDS, add_loop_parsers
 from optiloop.config import ConfigError, Settings
 from optiloop.errors import OptiLoopError
 from optiloop.store.records import ROLES
 
 LOCAL_AWS_NAME = "optiloop-local"  # table and bucket of `serve --backend aws` unless named
+
+
+def _storage_args(p: argparse.ArgumentParser) -> None:
+    """Where the data lives: one set of options for `serve` and `keys`, so both find the same data."""
+    p.add_argument(
+        "--backend", default=None, choices=["local", "aws"], help="default: $OPTILOOP_BACKEND or local"
+    )
+    p.add_argument(
+        "--aws-endpoint",
+        default=None,
+        metavar="URL",
+        help="with --backend aws: DynamoDB and S3 at this URL (e.g. a moto_server); table and bucket are "
+        "created if missing",
+    )
+    p.add_argument(
+        "--table", default=None, help=f"with --backend aws (default: $OPTILOOP_TABLE or {LOCAL_AWS_NAME})"
+    )
+    p.add_argument(
+        "--bucket", default=None, help=f"with --backend aws (default: $OPTILOOP_BUCKET or {LOCAL_AWS_NAME})"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,22 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8080)
     s.add_argument("--data-dir", default=None, help="default: $OPTILOOP_DATA_DIR or ./.optiloop")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    s.add_argument(
-        "--backend", default=None, choices=["local", "aws"], help="default: $OPTILOOP_BACKEND or local"
-    )
-    s.add_argument(
-        "--aws-endpoint",
-        default=None,
-        metavar="URL",
-        help="with --backend aws: DynamoDB and S3 at this URL (e.g. a moto_server); table and bucket are "
-        "created if missing",
-    )
-    s.add_argument(
-        "--table", default=None, help=f"with --backend aws (default: $OPTILOOP_TABLE or {LOCAL_AWS_NAME})"
-    )
-    s.add_argument(
-        "--bucket", default=None, help=f"with --backend aws (default: $OPTILOOP_BUCKET or {LOCAL_AWS_NAME})"
-    )
+    _storage_args(s)
 
     k = sub.add_parser("keys", help="create, list and revoke API keys directly on a data dir")
     ksub = k.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
@@ -53,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     kr.add_argument("key_id")
     for sp in (kc, kl, kr):
         sp.add_argument("--data-dir", default=None, help="default: $OPTILOOP_DATA_DIR or ./.optiloop")
+        _storage_args(sp)
+
+    add_loop_parsers(sub)
 
     d = sub.add_parser("demo", help="run a closed loop against a simulated system and plot coverage")
     d.add_argument("--tests", type=int, default=300)
@@ -123,13 +132,55 @@ def _keys(args: argparse.Namespace) -> int:
     from optiloop.cli import keys
     from optiloop.runtime import build_deps
 
-    deps = build_deps(Settings.from_env(data_dir=args.data_dir))
+    settings = _serve_settings(args)  # the same resolution as `serve`: flags, then OPTILOOP_*, then defaults
+    if settings.backend == "local":
+        from optiloop.store.factory import DB_FILE
+
+        where = settings.data_dir.resolve()
+        if not (where / DB_FILE).is_file():
+            if args.keys_command != "create":
+                print(
+                    f"optiloop: no OptiLoop data in {where} (nothing has been served from it); pass the "
+                    "data dir `serve` uses with --data-dir or OPTILOOP_DATA_DIR",
+                    file=sys.stderr,
+                )
+                return 2
+            print(f"optiloop: {where} holds no data yet; creating it", file=sys.stderr)
+        print(f"optiloop: data dir {where}", file=sys.stderr)
+    elif settings.aws_endpoint:
+        from optiloop.store.factory import ensure_aws_resources
+
+        assert settings.table and settings.bucket
+        ensure_aws_resources(settings.table, settings.bucket, endpoint_url=settings.aws_endpoint)
+    deps = build_deps(settings)
     try:
         return {"create": keys.create, "list": keys.list_, "revoke": keys.revoke}[args.keys_command](
             deps, args
         )
     finally:
         deps.store.close()
+
+
+def _loop(args: argparse.Namespace) -> int:
+    """The SDK-backed commands; the API's errors are printed as the API words them."""
+    from optiloop.cli import loop
+    from optiloop.client import APIConnectionError, APIError
+
+    try:
+        return loop.run(args)
+    except APIError as e:
+        print(f"optiloop: {e.status} {e.code}: {e.message}", file=sys.stderr)
+        for d in e.details:
+            print(f"  {d}", file=sys.stderr)
+        if e.request_id:
+            print(f"  (request id {e.request_id})", file=sys.stderr)
+        return 1
+    except APIConnectionError as e:
+        print(f"optiloop: cannot reach the server: {e} (is `optiloop serve` running? --url)", file=sys.stderr)
+        return 3
+    except (OSError, ValueError) as e:  # an unreadable or malformed input file
+        print(f"optiloop: {e}", file=sys.stderr)
+        return 2
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -148,6 +199,8 @@ def _prompts_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command in LOOP_COMMANDS:
+            return _loop(args)
         return {"serve": _serve, "keys": _keys, "demo": _demo, "prompts-demo": _prompts_demo}[args.command](
             args
         )
