@@ -199,7 +199,8 @@ def _record_run(deps: Deps, monitor: Monitor, result: dict[str, Any]) -> None:
             expires_at=time.time() + RUN_TTL_S,
         )
     )
-    summary = {k: result[k] for k in ("run_id", "at", "status", "value", "reason", "alert") if k in result}
+    keep = ("run_id", "at", "status", "value", "reason", "alert")
+    summary: dict[str, Any] = {k: result[k] for k in keep if k in result}
     every = int(monitor.schedule.get("every_minutes", 60))
     for _ in range(2):
         current, rev = load(deps, monitor.id)
