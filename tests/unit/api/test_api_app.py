@@ -62,6 +62,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "approvals",
         "evals",
         "generate",
+        "training",
     }
 
 
