@@ -50,7 +50,7 @@ class AsyncCaller:
             else:
                 if response.status_code < 400:
                     return response
-                if stream:
+                if stream:  # read the error body before closing, so the exception can carry it
                     await response.aread()
                 await response.aclose()
                 wait = self.retry.after_status(

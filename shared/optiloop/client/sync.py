@@ -47,7 +47,7 @@ class SyncCaller:
             else:
                 if response.status_code < 400:
                     return response
-                if stream:
+                if stream:  # read the error body before closing, so the exception can carry it
                     response.read()
                 response.close()
                 wait = self.retry.after_status(
