@@ -22,6 +22,7 @@ from infra_cdk.tenant import TenantConfig
 MODELS = "models/"  # <project>/<job>/output/model.tar.gz (SageMaker) and <project>/<training>.json (registry)
 TRAINING = "training/"  # <project>/<training>/manifest.json + runs.jsonl: written by prepare_training
 AUDIT_CHECKPOINTS = "checkpoints/"  # audit-chain head hashes, in the Object Lock bucket
+AUDIT_DIGESTS = "digests/"  # signed audit digests (optiloop.audit.digest), in the Object Lock bucket
 DATASETS = "datasets/"  # <project>/<dataset>/part-NNNNN.jsonl: golden-set examples (prompts.datasets)
 EVALS = "evals/"  # <project>/<eval run>.jsonl: per-example evaluation results (prompts.evals)
 
@@ -58,6 +59,16 @@ class DataStore(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=["*"],  # in a key policy "*" means this key
             )
+        )
+        # Signs the tenant's audit digests (optiloop.audit.signing.KmsSigner). Asymmetric so that a
+        # verifier needs only kms:Verify (or the public key), never the right to sign.
+        self.audit_signing_key = kms.Key(
+            self,
+            "AuditSigningKey",
+            description=f"OptiLoop tenant {config.tenant}: signs audit digests",
+            key_spec=kms.KeySpec.ECC_NIST_P256,
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            removal_policy=RemovalPolicy.RETAIN,
         )
         self.table = self._table()
         # Powertools idempotency records of the queue consumer: short-lived, keyed on the message body

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -104,6 +105,10 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="coverage reports (read only)"),
     FunctionSpec("audit", "audit", "handler", memory_mb=512, timeout_s=29,
                  description="audit log and chain verification (read only)"),
+    # Every minute (schedules.AuditDigestSchedule): signs and stores the tenant's next audit digest;
+    # its KMS and audit-bucket rights come from Functions.grant_audit_digests, called by the stack.
+    FunctionSpec("audit_digest", "audit_digest", "handler", memory_mb=512, timeout_s=60,
+                 description="seals the signed audit digest over every shard head", table=(*READ, "PutItem")),
     # Authoring and approvals move small JSON documents (Jinja2 compiles, policy checks): 512 MB.
     FunctionSpec("prompts", "prompts", "handler", memory_mb=512, timeout_s=29,
                  description="prompts, versions, diffs, deployments and rollback", table=READ + WRITE),
@@ -535,6 +540,21 @@ class Functions(Construct):
                     conditions=via_sns,
                 )
             )
+
+    def grant_audit_digests(self, sealer: str, verifiers: tuple[str, ...], key: kms.IKey) -> None:
+        """The sealer signs with the tenant's audit-signing key and writes digests/ of the Object-Lock
+        audit bucket; verifiers (and the sealer) may only check signatures."""
+        data = self._data
+        for name in (sealer, *verifiers):
+            fn = self.by_key[name]
+            fn.add_environment("OPTILOOP_AUDIT_SIGNING_KEY", key.key_arn)
+            key.grant(fn, "kms:Verify")
+        fn = self.by_key[sealer]
+        fn.add_environment("OPTILOOP_AUDIT_BUCKET", data.audit.bucket_name)
+        key.grant(fn, "kms:Sign")
+        role = fn.role
+        assert isinstance(role, iam.Role)
+        self._grant_prefixes(role, data.audit, ("digests/",), ["s3:PutObject"], ["kms:GenerateDataKey"])
 
     def grant_idempotency(self, key: str, table_arn: str) -> None:
         """Powertools idempotency records for the queue consumer, in their own small table."""

@@ -57,3 +57,22 @@ class MonitorSchedule(Construct):
                 function, retry_attempts=1, max_event_age=Duration.minutes(MONITOR_TICK_MINUTES)
             )
         )
+
+
+class AuditDigestSchedule(Construct):
+    """Every minute: seal the tenant's audit digest (optiloop.audit.digest), as CloudTrail seals its
+    digest files. One missed tick only delays the next digest; the chain itself cannot miss one."""
+
+    def __init__(
+        self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, cid)
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"OptiLoop {config.tenant}: seal the audit digest over every shard head",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+        )
+        self.rule.add_target(
+            targets.LambdaFunction(function, retry_attempts=1, max_event_age=Duration.minutes(5))
+        )

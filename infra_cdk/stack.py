@@ -20,7 +20,7 @@ from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
 from infra_cdk.queues import IngestQueue
 from infra_cdk.routes import HTTP_GROUPS
-from infra_cdk.schedules import MonitorSchedule, RetrainSchedule
+from infra_cdk.schedules import AuditDigestSchedule, MonitorSchedule, RetrainSchedule
 from infra_cdk.tenant import TenantConfig
 from infra_cdk.workflows import TrainingWorkflow
 
@@ -51,6 +51,10 @@ class OptiLoopStack(Stack):
         self.functions.grant_idempotency("ingest_queue", self.data.idempotency.table_arn)
 
         self.schedule = RetrainSchedule(self, "RetrainSchedule", config=config, function=fns["retrain_check"])
+        self.audit_digests = AuditDigestSchedule(
+            self, "AuditDigestSchedule", config=config, function=fns["audit_digest"]
+        )
+        self.functions.grant_audit_digests("audit_digest", ("audit",), self.data.audit_signing_key)
 
         self.alarm_topic = AlarmTopic(self, "AlarmTopic", config=config, key=self.data.key)
         self.monitor_schedule = MonitorSchedule(

@@ -49,6 +49,7 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "generate": (("core", "aws"), True),
     "ingest_queue": (("core", "aws"), False),
     "retrain_check": (("core", "aws"), False),
+    "audit_digest": (("core", "aws"), False),
     "workflow_steps": (("core", "aws"), False),
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the

@@ -24,6 +24,7 @@ EXPECTED_HANDLERS = {
     "functions.generate.handler.handler",
     "functions.ingest_queue.handler.handler",
     "functions.retrain_check.handler.handler",
+    "functions.audit_digest.handler.handler",
     "functions.training.handler.handler",
     "functions.monitoring.handler.handler",
     "functions.monitors.handler.handler",

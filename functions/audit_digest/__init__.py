@@ -1,0 +1,1 @@
+"""The `audit_digest` Lambda (handler: `functions.audit_digest.handler.handler`)."""
