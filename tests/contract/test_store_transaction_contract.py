@@ -164,4 +164,5 @@ def test_data_survives_reopening(store_harness: StoreHarness, make: Make) -> Non
     assert reopened.runs.totals(p.id)["runs"] == 1
     assert reopened.keys.count() == 1
     assert reopened.audit.verify() == (True, None)
-    assert reopened.audit.append(principal="a", action="z", project_id=None, target=None, details={}).seq == 2
+    # the project's audit chain continues where it was (seq 2 of its shard)
+    assert reopened.audit.append(principal="a", action="z", project_id=p.id, target=None, details={}).seq == 2
