@@ -37,6 +37,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra_cdk.data import DATASETS, EVALS, MODELS, TRAINING, DataStore
@@ -77,10 +78,10 @@ class FunctionSpec:
     env: dict[str, str] = field(default_factory=dict)
     layers: tuple[str, ...] = LAYERS
     models: bool = False  # calls models: the catalogue, its Bedrock models and provider-key secrets
+    bundle_dirs: tuple[str, ...] = ()  # repository folders shipped in its code package (training_jobs)
     # SageMaker real-time endpoints of the tenant (`{prefix}-*`): "invoke" (InvokeEndpoint) or "manage"
     # (create/describe/update them, and pass the tenant's SageMaker execution role to them)
     endpoints: str = ""
-    bundle_dirs: tuple[str, ...] = ()  # repository folders shipped in its code package (training_jobs)
 
     @property
     def handler(self) -> str:
@@ -163,12 +164,20 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("monitors", "monitors", "handler", memory_mb=1769, timeout_s=300,
                  description="scheduled: evaluate the model monitors that are due", table=READ + WRITE,
                  reads=(MODELS,)),
-    FunctionSpec("prepare_training", "workflow_steps", "prepare_training", memory_mb=1024, timeout_s=300,
-                 description="workflow: snapshot a project's runs for a training job", table=READ + WRITE,
-                 reads=(TRAINING,), writes=(TRAINING,)),
-    FunctionSpec("record_model", "workflow_steps", "record_model", memory_mb=512, timeout_s=60,
-                 description="workflow: register a trained model", table=READ + WRITE,
-                 reads=(TRAINING, MODELS), writes=(MODELS,)),
+    # The experiment workflow's steps (optiloop.workflows.steps): start and poll training jobs (the
+    # training function's rights, Functions.grant_training), register versions, open approval
+    # requests and deploy (the deployments function's endpoint rights). 300 s: materialising a
+    # dataset or a runs snapshot into a job's channels is the longest step.
+    FunctionSpec("workflow_steps", "workflow_steps", "handler", memory_mb=1769, timeout_s=300,
+                 description="experiment workflow steps: train, evaluate, register, approve, deploy",
+                 table=READ + WRITE, reads=(DATASETS, TRAINING, MODELS), writes=(TRAINING, MODELS),
+                 env={"OPTILOOP_TRAINER": "sagemaker", "OPTILOOP_TRAINING_JOBS_DIR": TRAINING_JOBS_DIR},
+                 bundle_dirs=("training_jobs",), endpoints="manage"),
+    # Start and read experiment workflow executions (HTTP): states:StartExecution on the one state
+    # machine and its history (Functions.grant_workflow).
+    FunctionSpec("workflows", "workflows", "handler", memory_mb=512, timeout_s=29,
+                 description="experiment workflow executions: start, status, step history",
+                 table=READ + WRITE),
 )  # fmt: skip
 
 
@@ -482,6 +491,7 @@ class Functions(Construct):
         the one training role (infra_cdk/workflows.py) and only to SageMaker, and reading the jobs'
         CloudWatch logs. The role's ARN and the job prefix reach the function as environment."""
         fn, stack = self.by_key[key], Stack.of(self)
+        assert fn.role is not None  # every function gets its own role in _function
         jobs = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}:training-job/{job_prefix}-*"
         fn.add_to_role_policy(
             iam.PolicyStatement(
@@ -522,6 +532,27 @@ class Functions(Construct):
             "Training jobs get generated names under this tenant's prefix, so the prefix is the scope; "
             "SageMaker writes one log stream per job and host into its fixed log group, and the "
             "function reads only that group.",
+        )
+
+    def grant_workflow(self, key: str, state_machine: sfn.StateMachine, name: str) -> None:
+        """Start executions of the experiment workflow and read their status and history: on that
+        state machine and its executions only. The ARN reaches the core as
+        OPTILOOP_EXPERIMENT_STATE_MACHINE_ARN (optiloop.workflows.engine)."""
+        fn, stack = self.by_key[key], Stack.of(self)
+        assert fn.role is not None
+        state_machine.grant_start_execution(fn)
+        executions = f"arn:{stack.partition}:states:{stack.region}:{stack.account}:execution:{name}:*"
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:GetExecutionHistory"], resources=[executions]
+            )
+        )
+        fn.add_environment("OPTILOOP_EXPERIMENT_STATE_MACHINE_ARN", state_machine.state_machine_arn)
+        acknowledge_wildcards(
+            fn.role,
+            [f"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{name}:*"],
+            "Executions are named by the platform (one per workflow run) under the one state machine: "
+            "the state machine's name is the scope.",
         )
 
     def grant_alarm_topic(self, keys: tuple[str, ...], topic_arn: str) -> None:

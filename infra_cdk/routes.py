@@ -31,6 +31,7 @@ HTTP_GROUPS = (
     "models",
     "deployments",
     "inference",
+    "workflows",
 )
 
 
@@ -152,6 +153,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/deployments/{deployment_id}/batch/{job_id}", "deployments"),
     # the predict hot path: its own small function (numpy + the trees/ONNX runtimes, no SageMaker SDK)
     Route("POST", "/v1/inference/{deployment_id}:predict", "inference"),
+    # experiment workflows: start (Step Functions runs them), read status and step history
+    Route("POST", "/v1/workflow_executions", "workflows"),
+    Route("GET", "/v1/workflow_executions/{execution_id}", "workflows"),
+    Route("GET", "/v1/projects/{project_id}/workflow_executions", "workflows"),
 )
 
 

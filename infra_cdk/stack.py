@@ -22,7 +22,7 @@ from infra_cdk.queues import IngestQueue
 from infra_cdk.routes import HTTP_GROUPS
 from infra_cdk.schedules import AuditDigestSchedule, MonitorSchedule, RetrainSchedule
 from infra_cdk.tenant import TenantConfig
-from infra_cdk.workflows import TrainingWorkflow
+from infra_cdk.workflows import ExperimentWorkflow
 
 
 class OptiLoopStack(Stack):
@@ -61,17 +61,19 @@ class OptiLoopStack(Stack):
             self, "MonitorSchedule", config=config, function=fns["monitors"]
         )
         self.functions.grant_alarm_topic(("monitoring", "monitors"), self.alarm_topic.topic.topic_arn)
-        self.workflow = TrainingWorkflow(
+        self.workflow = ExperimentWorkflow(
             self,
             "Workflow",
             config=config,
             data=self.data,
-            prepare=fns["prepare_training"],
-            record=fns["record_model"],
+            steps=fns["workflow_steps"],
             topic=self.alarm_topic.topic,
         )
-        # the training function starts jobs as the workflow's training role, under the tenant prefix
+        # the training function and the workflow's steps start jobs as the training role, under the
+        # tenant prefix; the API starts executions of the workflow (and reads their history)
         self.functions.grant_training("training", self.workflow.training_role, config.prefix)
+        self.functions.grant_training("workflow_steps", self.workflow.training_role, config.prefix)
+        self.functions.grant_workflow("workflows", self.workflow.state_machine, self.workflow.name)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -1,24 +1,21 @@
-"""The experiment workflow: prepare a snapshot, train on SageMaker, register the model.
+"""The experiment workflow on Step Functions, built from the definition the local runner runs.
 
-    Prepare (Lambda) -> CreateTrainingJob -> Wait -> DescribeTrainingJob -> Choice
-        Completed        -> RecordModel (Lambda) -> Succeed
-        InProgress/...   -> back to Wait
-        Failed/Stopped   -> RecordFailure -> Fail
-    any task error       -> RecordFailure -> Fail     (Prepare's NothingToTrain -> Succeed quietly)
+`optiloop.workflows.experiment.EXPERIMENT` says what happens (train -> evaluate -> register ->
+(approve) -> deploy; see that module for the diagram); this construct translates it state by state:
+a Task becomes a LambdaInvoke of the workflow-steps function (`{"step", "state": $}` in, the result
+at `$.<result_key>`), with the definition's Retry (ASL MaxAttempts = attempts - 1) and Catch; a Wait
+waits `SecondsPath` seconds; a Choice compares one string; Succeed and Fail are themselves. One
+definition, two executors: the states, their names and their order are the same locally and here.
 
-Polling (createTrainingJob + Wait + describeTrainingJob) rather than the `.sync` integration: it
-keeps every call an ordinary SDK call whose IAM is visible in this file (`.sync` adds EventBridge
-rule permissions on a managed rule), and it is what the moto-based test can execute.
+Polling (a task that asks SageMaker, a Wait, a Choice) rather than the `.sync` integrations: every
+call is an ordinary request-response call made by the steps function, whose IAM is visible in
+infra_cdk/functions.py (Functions.grant_training), the local runner executes the same loop, and
+moto can run it. The steps function calls SageMaker through the models capability's trainer port,
+so job names, channels and artifacts are what `POST /v1/training_jobs` makes too.
 
-Contract with functions/workflow_steps (optiloop.workflows.training): Prepare gets the execution input
-(`{"project_id", "training_id"?, "min_runs"?}`) and returns `{project_id, training_id, ...}`, having
-written `training/<project>/<training>/`; RecordModel gets `{project_id, training_id, artifact}`.
-The job name is `optiloop-<tenant>-<md5 of training_id>` (an identifier, not a security use of
-MD5): at most 62 of SageMaker's 63 characters, valid whatever characters the training id has,
-the same on a retry, and prefixed by the tenant so IAM can scope CreateTrainingJob to it.
-
-RecordFailure publishes the failure (execution, error, original input) to the tenant's alarm topic:
-operators hear about it, and Step Functions keeps the execution history for 90 days.
+AWS only: after RecordFailure (which writes the failure to the audit trail) the failure is
+published to the tenant's alarm topic, so operators hear about it; Step Functions keeps the
+execution history for 90 days.
 """
 
 from __future__ import annotations
@@ -35,14 +32,76 @@ from constructs import Construct
 from infra_cdk.data import MODELS, TRAINING, DataStore
 from infra_cdk.nag import acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
+from optiloop.workflows.definition import Choice, Fail, Succeed, Task, Wait, Workflow
+from optiloop.workflows.experiment import EXPERIMENT
 
-POLL_SECONDS = 60
-INSTANCE_TYPE = "ml.m5.large"
-MAX_TRAINING_SECONDS = 2 * 3600
 TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+FAILURE_NOTICE = "NotifyFailure"
 
 
-class TrainingWorkflow(Construct):
+def build_definition(
+    scope: Construct,
+    wf: Workflow,
+    steps: lambda_.IFunction,
+    insert_after: dict[str, sfn.TaskStateBase] | None = None,
+) -> sfn.IChainable:
+    """The state machine of `wf`: every state made first, then wired (the definition has loops).
+    `insert_after` puts an AWS-only state between a task and its successor."""
+    inserts = insert_after or {}
+    made: dict[str, sfn.State] = {}
+    for name, s in wf.states.items():
+        if isinstance(s, Task):
+            made[name] = tasks.LambdaInvoke(
+                scope,
+                name,
+                lambda_function=steps,
+                payload=sfn.TaskInput.from_object({"step": s.step, "state": sfn.JsonPath.object_at("$")}),
+                payload_response_only=True,
+                retry_on_service_exceptions=True,
+                result_path=f"$.{s.result_key}",
+                comment=s.comment or None,
+            )
+        elif isinstance(s, Wait):
+            made[name] = sfn.Wait(scope, name, time=sfn.WaitTime.seconds_path(f"$.{s.seconds_key}"))
+        elif isinstance(s, Choice):
+            made[name] = sfn.Choice(scope, name)
+        elif isinstance(s, Succeed):
+            made[name] = sfn.Succeed(scope, name, comment=s.comment or None)
+        elif isinstance(s, Fail):
+            made[name] = sfn.Fail(scope, name, error=s.error, cause=s.cause or None)
+    for name, s in wf.states.items():
+        state = made[name]
+        if isinstance(s, Task):
+            assert isinstance(state, tasks.LambdaInvoke)
+            for r in s.retry:
+                state.add_retry(
+                    errors=list(r.errors),
+                    max_attempts=r.max_attempts - 1,
+                    interval=Duration.seconds(max(1, round(r.interval_s))),
+                    backoff_rate=r.backoff,
+                )
+            for c in s.catch:
+                state.add_catch(made[c.next], errors=list(c.errors), result_path=f"$.{c.result_key}")
+            if s.next is not None:
+                extra = inserts.get(name)
+                if extra is not None:
+                    state.next(extra)
+                    extra.next(made[s.next])
+                else:
+                    state.next(made[s.next])
+        elif isinstance(s, Wait):
+            assert isinstance(state, sfn.Wait)
+            state.next(made[s.next])
+        elif isinstance(s, Choice):
+            assert isinstance(state, sfn.Choice)
+            path = f"$.{s.key}.{s.field}" if s.field else f"$.{s.key}"
+            for case, target_name in s.cases.items():
+                state.when(sfn.Condition.string_equals(path, case), made[target_name])
+            state.otherwise(made[s.default])
+    return made[wf.start]
+
+
+class ExperimentWorkflow(Construct):
     def __init__(
         self,
         scope: Construct,
@@ -50,201 +109,28 @@ class TrainingWorkflow(Construct):
         *,
         config: TenantConfig,
         data: DataStore,
-        prepare: lambda_.IFunction,
-        record: lambda_.IFunction,
+        steps: lambda_.IFunction,
         topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, cid)
-        bucket = data.artifacts
-        job_arns = (
-            f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:training-job/{config.prefix}-*"
-        )
         self.training_role = self._training_role(config, data)
-
-        notice = sfn.Pass(
+        self.name = f"{config.prefix}-{EXPERIMENT.name}"
+        # RecordFailure -> NotifyFailure -> Failed: the audit record first, then the operators' notice
+        notify = tasks.SnsPublish(
             self,
-            "DescribeFailure",
-            parameters={
-                "tenant": config.tenant,
-                "execution": sfn.JsonPath.execution_id,
-                "failure": sfn.JsonPath.object_at("$.failure"),
-                "input": sfn.JsonPath.object_at("$$.Execution.Input"),
-            },
-            result_path="$.notice",
-        )
-        notice.next(
-            tasks.SnsPublish(
-                self,
-                "RecordFailure",
-                topic=topic,
-                subject=f"OptiLoop {config.tenant}: training workflow failed",
-                message=sfn.TaskInput.from_text(
-                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.notice"))
-                ),
-                result_path=sfn.JsonPath.DISCARD,
-            )
-        ).next(
-            sfn.Fail(
-                self,
-                "WorkflowFailed",
-                error="OptiLoop.TrainingWorkflowFailed",
-                cause="the RecordFailure notice carries the failed step's error and cause",
-            )
-        )
-
-        def catch(task: sfn.TaskStateBase) -> sfn.TaskStateBase:
-            return task.add_catch(notice, errors=[sfn.Errors.ALL], result_path="$.failure")
-
-        prepare_task = tasks.LambdaInvoke(
-            self,
-            "Prepare",
-            lambda_function=prepare,
-            payload_response_only=True,
-            retry_on_service_exceptions=True,
-            result_path="$.prepared",
-        )
-        prepare_task.add_catch(
-            sfn.Succeed(self, "NothingToTrain", comment="too few runs yet; the next check tries again"),
-            errors=["NothingToTrain"],
-            result_path="$.skipped",
-        )
-        catch(prepare_task)
-
-        create = tasks.CallAwsService(
-            self,
-            "CreateTrainingJob",
-            service="sagemaker",
-            action="createTrainingJob",
-            iam_action="sagemaker:CreateTrainingJob",
-            iam_resources=[job_arns],
-            result_path=sfn.JsonPath.DISCARD,
-            parameters={
-                "TrainingJobName": sfn.JsonPath.string_at("$.job.name"),
-                "AlgorithmSpecification": {
-                    "TrainingImage": config.training_image,
-                    "TrainingInputMode": "File",
-                },
-                "RoleArn": self.training_role.role_arn,
-                "InputDataConfig": [
-                    {
-                        "ChannelName": "train",
-                        "DataSource": {
-                            "S3DataSource": {
-                                "S3DataType": "S3Prefix",
-                                "S3Uri": sfn.JsonPath.string_at("$.job.input"),
-                                "S3DataDistributionType": "FullyReplicated",
-                            }
-                        },
-                    }
-                ],
-                "OutputDataConfig": {
-                    "S3OutputPath": sfn.JsonPath.string_at("$.job.output"),
-                    "KmsKeyId": data.key.key_arn,
-                },
-                "ResourceConfig": {"InstanceType": INSTANCE_TYPE, "InstanceCount": 1, "VolumeSizeInGB": 10},
-                "StoppingCondition": {"MaxRuntimeInSeconds": MAX_TRAINING_SECONDS},
-                "Tags": [
-                    {"Key": "optiloop:tenant", "Value": config.tenant},
-                    {"Key": "optiloop:project", "Value": sfn.JsonPath.string_at("$.prepared.project_id")},
-                    {"Key": "optiloop:training", "Value": sfn.JsonPath.string_at("$.prepared.training_id")},
-                ],
-            },
-        )
-        create.add_retry(
-            errors=["SageMaker.ResourceLimitExceededException", "SageMaker.ThrottlingException"],
-            interval=Duration.seconds(30),
-            max_attempts=4,
-            backoff_rate=2,
-        )
-        catch(create)
-
-        # Names and S3 locations are computed in the state machine, from the prepared ids, so a
-        # Lambda cannot point a training job at another prefix or name it outside the tenant.
-        job = sfn.Pass(
-            self,
-            "NameJob",
-            parameters={
-                "name": sfn.JsonPath.format(
-                    f"{config.prefix}-{{}}",
-                    sfn.JsonPath.hash(sfn.JsonPath.string_at("$.prepared.training_id"), "MD5"),
-                ),
-                "input": sfn.JsonPath.format(
-                    f"s3://{bucket.bucket_name}/{TRAINING}{{}}/{{}}/",
-                    sfn.JsonPath.string_at("$.prepared.project_id"),
-                    sfn.JsonPath.string_at("$.prepared.training_id"),
-                ),
-                "output": sfn.JsonPath.format(
-                    f"s3://{bucket.bucket_name}/{MODELS}{{}}/",
-                    sfn.JsonPath.string_at("$.prepared.project_id"),
-                ),
-            },
-            result_path="$.job",
-        )
-
-        wait = sfn.Wait(self, "WaitForTraining", time=sfn.WaitTime.duration(Duration.seconds(POLL_SECONDS)))
-        describe = tasks.CallAwsService(
-            self,
-            "DescribeTrainingJob",
-            service="sagemaker",
-            action="describeTrainingJob",
-            iam_action="sagemaker:DescribeTrainingJob",
-            iam_resources=[job_arns],
-            parameters={"TrainingJobName": sfn.JsonPath.string_at("$.job.name")},
-            result_selector={
-                "status": sfn.JsonPath.string_at("$.TrainingJobStatus"),
-                "model_artifacts": sfn.JsonPath.string_at("$.ModelArtifacts.S3ModelArtifacts"),
-            },
-            result_path="$.training",
-        )
-        describe.add_retry(
-            errors=[sfn.Errors.ALL], interval=Duration.seconds(5), max_attempts=3, backoff_rate=2
-        )
-        catch(describe)
-
-        record_task = tasks.LambdaInvoke(
-            self,
-            "RecordModel",
-            lambda_function=record,
-            payload_response_only=True,
-            retry_on_service_exceptions=True,
-            payload=sfn.TaskInput.from_object(
+            FAILURE_NOTICE,
+            topic=topic,
+            subject=f"OptiLoop {config.tenant}: experiment workflow failed",
+            message=sfn.TaskInput.from_object(
                 {
-                    "project_id": sfn.JsonPath.string_at("$.prepared.project_id"),
-                    "training_id": sfn.JsonPath.string_at("$.prepared.training_id"),
-                    "artifact": sfn.JsonPath.string_at("$.training.model_artifacts"),
+                    "tenant": config.tenant,
+                    "execution": sfn.JsonPath.execution_id,
+                    "failure": sfn.JsonPath.object_at("$.failure_record"),
                 }
             ),
-            result_path="$.model",
+            result_path=sfn.JsonPath.DISCARD,
         )
-        catch(record_task)
-
-        not_completed = sfn.Pass(
-            self,
-            "TrainingNotCompleted",
-            parameters={
-                "Error": "TrainingJobNotCompleted",
-                "Cause": sfn.JsonPath.string_at("$.training.status"),
-            },
-            result_path="$.failure",
-        ).next(notice)
-
-        status = "$.training.status"
-        choice = (
-            sfn.Choice(self, "TrainingStatus")
-            .when(
-                sfn.Condition.string_equals(status, "Completed"), record_task.next(sfn.Succeed(self, "Done"))
-            )
-            .when(
-                sfn.Condition.or_(
-                    sfn.Condition.string_equals(status, "InProgress"),
-                    sfn.Condition.string_equals(status, "Stopping"),
-                ),
-                wait,
-            )
-            # Failed, Stopped, and any status SageMaker may add later: fail closed, never loop forever
-            .otherwise(not_completed)
-        )
-        definition = prepare_task.next(job).next(create).next(wait).next(describe).next(choice)
+        definition = build_definition(self, EXPERIMENT, steps, insert_after={"RecordFailure": notify})
 
         self.log_group = logs.LogGroup(
             self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -252,33 +138,22 @@ class TrainingWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            # named, so that the API's right to read executions is one literal ARN pattern
+            state_machine_name=self.name,
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.hours(6),
+            timeout=Duration.seconds(EXPERIMENT.timeout_s),
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False
             ),
-            comment=f"OptiLoop {config.tenant}: prepare -> SageMaker training -> register model",
+            comment=f"OptiLoop {config.tenant}: train -> evaluate -> register -> approve -> deploy",
         )
         role = self.state_machine.role
-        role.add_to_principal_policy(iam.PolicyStatement(actions=["sagemaker:AddTags"], resources=[job_arns]))
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[self.training_role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
         acknowledge_wildcards(
             role,
-            [
-                f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/{config.prefix}-*",
-                f"Resource::{arn_of(prepare)}:*",
-                f"Resource::{arn_of(record)}:*",
-            ],
-            "Training jobs get generated names under this tenant's prefix (so the prefix is the "
-            "scope), and Step Functions invokes function versions as <function ARN>:<version>.",
+            [f"Resource::{arn_of(steps)}:*"],
+            "Step Functions invokes function versions as <function ARN>:<version>.",
         )
         acknowledge_wildcards(
             role,

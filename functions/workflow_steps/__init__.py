@@ -1,1 +1,1 @@
-"""Experiment-workflow task handlers (`functions.workflow_steps.handler.prepare_training`, ...)."""
+"""The experiment workflow's task handler (`functions.workflow_steps.handler.handler`)."""

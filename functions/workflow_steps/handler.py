@@ -1,15 +1,14 @@
-"""Step Functions task handlers of the experiment workflow (prepare data -> train -> register).
+"""Step Functions task handler of the experiment workflow (optiloop.workflows.experiment).
 
-Two entry points, one per task state, so the state machine names the step in the handler string
-(`functions.workflow_steps.handler.prepare_training` / `.record_model`) and each task's IAM and
-timeout can differ. `handler` dispatches on `event["step"]` for a one-function deployment.
-Errors propagate by class name (`NotFound`, `Conflict`, `NothingToTrain`, `ValidationError`) so the
-state machine can Retry or Catch them precisely.
+Every Task state invokes this one function with `{"step": <name>, "state": <the state object>}` and
+stores what it returns at the state's result path (infra_cdk/workflows.py builds that from the same
+definition the local runner interprets). Errors propagate by class name — Lambda reports the
+exception's class as the errorType — so the definition's Retry and Catch match them precisely
+(`NothingToTrain`, `InvalidInput`, `Conflict`, ...).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,47 +16,29 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.powertools import powertools
 from functions.common.runtime import process_deps
-from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.workflows import training as steps
+from optiloop.workflows.steps import STEPS
 
 SERVICE = "workflow_steps"
-Step = Callable[[Deps, dict[str, Any]], dict[str, Any]]
-STEPS: dict[str, Step] = {"prepare_training": steps.prepare_training, "record_model": steps.record_model}
 
 tools = powertools(SERVICE)
 
 
-def _run(name: str, event: dict[str, Any]) -> dict[str, Any]:
+@tools.logger.inject_lambda_context(clear_state=True)
+@tools.tracer.capture_lambda_handler(capture_response=False)
+@tools.metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    name = event.get("step")
+    state = event.get("state")
+    if name not in STEPS:
+        raise InvalidInput(FieldProblem("step", f"one of {sorted(STEPS)}, got {name!r}"))
+    if not isinstance(state, dict):
+        raise InvalidInput(FieldProblem("state", "must be the workflow's state object"))
     tools.logger.append_keys(
-        step=name, project_id=event.get("project_id"), training_id=event.get("training_id")
+        step=name, execution_id=state.get("execution_id"), project_id=state.get("project_id")
     )
-    result = STEPS[name](process_deps(), event)
-    tools.metrics.add_dimension(name="step", value=name)
+    result = STEPS[name](process_deps(), state)
+    tools.metrics.add_dimension(name="step", value=str(name))
     tools.metrics.add_metric(name="StepCompleted", unit=MetricUnit.Count, value=1)
     tools.logger.info("step done", extra={"result": result})
     return result
-
-
-def _decorate(fn: Callable[[dict[str, Any], LambdaContext], dict[str, Any]]) -> Any:
-    fn = tools.metrics.log_metrics(capture_cold_start_metric=True)(fn)
-    fn = tools.tracer.capture_lambda_handler(capture_response=False)(fn)
-    return tools.logger.inject_lambda_context(clear_state=True)(fn)
-
-
-@_decorate
-def prepare_training(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run("prepare_training", event)
-
-
-@_decorate
-def record_model(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return _run("record_model", event)
-
-
-@_decorate
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    name = event.get("step")
-    if name not in STEPS:
-        raise InvalidInput(FieldProblem("step", f"one of {sorted(STEPS)}, got {name!r}"))
-    return _run(name, event)

@@ -1,4 +1,5 @@
-"""Step Functions task handlers: what they leave in the blob store and the audit log, and retries."""
+"""The experiment workflow's step Lambda on the AWS adapters (DynamoDB + S3 under moto), and the runs
+snapshot a `project_runs` training channel is made of."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from events.harness import add_runs, deployment, invoke, load_handlers
 from functions.common.runtime import process_deps
 from optiloop.auth.principal import OPERATOR
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, InvalidInput, NotFound
+from optiloop.errors import InvalidInput, NotFound
 from optiloop.projects import create_project
 from optiloop.testopt.constraints import add_constraint
-from optiloop.workflows.training import NothingToTrain, manifest_key, registry_key
+from optiloop.workflows.training import NothingToTrain, manifest_key, prepare_training
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -54,9 +55,13 @@ def actions(deps: Deps, pid: str, action: str) -> list[dict]:
     return [r.details for r in deps.store.audit.list(project_id=pid, action=action)]
 
 
+def snap(deps: Deps, event: dict) -> dict:
+    return prepare_training(deps, event)
+
+
 def test_prepare_training_snapshots_runs_and_space(steps: ModuleType, deps: Deps) -> None:
     pid = project(deps, runs=5)
-    out = invoke(steps.prepare_training, {"project_id": pid, "training_id": "trn-1"}, "prepare_training")
+    out = snap(deps, {"project_id": pid, "training_id": "trn-1"})
     assert (
         out["manifest_key"] == manifest_key(pid, "trn-1")
         and out["runs"] == 5
@@ -80,74 +85,80 @@ def test_prepare_training_snapshots_runs_and_space(steps: ModuleType, deps: Deps
 
 def test_prepare_training_is_safe_to_retry(steps: ModuleType, deps: Deps) -> None:
     pid = project(deps, runs=2)
-    first = invoke(steps.prepare_training, {"project_id": pid, "training_id": "trn-1"})
+    first = snap(deps, {"project_id": pid, "training_id": "trn-1"})
     add_runs(deps, pid, 1)  # a run that lands between the attempt and Step Functions' retry
-    assert invoke(steps.prepare_training, {"project_id": pid, "training_id": "trn-1"}) == first
+    assert snap(deps, {"project_id": pid, "training_id": "trn-1"}) == first
     assert len(actions(deps, pid, "training.prepared")) == 1
-    fresh = invoke(steps.prepare_training, {"project_id": pid})  # no id: a new training of all 3 runs
+    fresh = snap(deps, {"project_id": pid})  # no id: a new training of all 3 runs
     assert fresh["training_id"].startswith("trn_") and fresh["runs"] == 3
 
 
 def test_prepare_training_refuses_nothing_and_unknown_projects(steps: ModuleType, deps: Deps) -> None:
     pid = project(deps, runs=0)
     with pytest.raises(NothingToTrain):
-        invoke(steps.prepare_training, {"project_id": pid})
+        snap(deps, {"project_id": pid})
     busy = project(deps, runs=3)
     with pytest.raises(NothingToTrain, match="has 3 runs; the workflow needs 50"):
-        invoke(steps.prepare_training, {"project_id": busy, "min_runs": 50})
+        snap(deps, {"project_id": busy, "min_runs": 50})
     with pytest.raises(NotFound):
-        invoke(steps.prepare_training, {"project_id": "prj_missing"})
+        snap(deps, {"project_id": "prj_missing"})
     with pytest.raises(ValidationError):
-        invoke(steps.prepare_training, {"project_id": "../etc"})
+        snap(deps, {"project_id": "../etc"})
     assert deps.blobs.list("training/") == []
 
 
-def test_record_model_registers_a_real_artifact_once(steps: ModuleType, deps: Deps) -> None:
-    pid = project(deps, runs=4)
-    invoke(steps.prepare_training, {"project_id": pid, "training_id": "trn-1"})
-    artifact = f"artifacts/{pid}/trn-1/model.tar.gz"
-    event = {"project_id": pid, "training_id": "trn-1", "artifact": artifact, "metrics": {"val_rmse": 0.25}}
-    with pytest.raises(NotFound, match="not in the blob store"):
-        invoke(steps.record_model, event)  # the job has not written it (yet): nothing is registered
-
-    deps.blobs.put(artifact, b"model bytes")
-    entry = invoke(steps.record_model, {**event, "artifact": f"s3://optiloop-dev-bucket/{artifact}"})
-    assert entry["artifact_key"] == artifact and entry["runs_through_seq"] == 4
-    assert entry["artifact_sha256"] == hashlib.sha256(b"model bytes").hexdigest()
-    assert json.loads(deps.blobs.get(registry_key(pid, "trn-1"))) == entry
-    [audited] = actions(deps, pid, "model.registered")
-    assert audited["runs_through_seq"] == 4 and audited["metrics"] == {"val_rmse": 0.25}
-
-    assert invoke(steps.record_model, event) == entry  # a retried task returns the first registration
-    assert len(actions(deps, pid, "model.registered")) == 1
-    deps.blobs.put(artifact, b"other bytes")
-    with pytest.raises(Conflict):
-        invoke(steps.record_model, event)
+def state(deps: Deps, pid: str, **extra: object) -> dict:
+    return {
+        "execution_id": "wfx_1",
+        "project_id": pid,
+        "started_by": {"name": "alice", "role": "admin", "project_id": None},
+        "entry_point": "tabular_xgb",
+        "inputs": {"train": {"project_runs": pid}},
+        "model": {"name": "surrogate"},
+        "evaluation": {"metric": "auc"},
+        **extra,
+    }
 
 
-def test_record_model_needs_a_prepared_training_and_finite_metrics(steps: ModuleType, deps: Deps) -> None:
+def test_steps_run_in_the_lambda_and_are_safe_to_retry(steps: ModuleType, deps: Deps) -> None:
+    pid = project(deps, runs=3)
+    event = {"step": "prepare_experiment", "state": state(deps, pid)}
+    first = invoke(steps.handler, event)
+    assert first["model_name"] == "surrogate" and first["route"] == "register"
+    assert invoke(steps.handler, event) == first  # a retried task finds the model it created
+    assert [r.action for r in deps.store.audit.list(project_id=pid, action="model.created")] == [
+        "model.created"
+    ]
+    routed = invoke(
+        steps.handler,
+        {"step": "prepare_experiment", "state": state(deps, pid, deploy={"environment": "production"})},
+    )
+    assert routed["route"] == "approve_then_deploy"
+
+
+def test_step_errors_carry_their_class_name_for_retry_and_catch(steps: ModuleType, deps: Deps) -> None:
     pid = project(deps, runs=1)
-    deps.blobs.put("artifacts/m.tar.gz", b"x")
-    with pytest.raises(NotFound, match="no training"):
-        invoke(
-            steps.record_model, {"project_id": pid, "training_id": "trn-9", "artifact": "artifacts/m.tar.gz"}
-        )
-    invoke(steps.prepare_training, {"project_id": pid, "training_id": "trn-9"})
-    with pytest.raises(InvalidInput, match=r"metrics\.loss"):
-        invoke(
-            steps.record_model,
-            {
-                "project_id": pid,
-                "training_id": "trn-9",
-                "artifact": "artifacts/m.tar.gz",
-                "metrics": {"loss": "nan"},
-            },
-        )
-
-
-def test_one_function_deployment_dispatches_on_step(steps: ModuleType, deps: Deps) -> None:
-    pid = project(deps, runs=1)
-    out = invoke(steps.handler, {"step": "prepare_training", "project_id": pid, "training_id": "t1"})
-    assert out["runs"] == 1
+    with pytest.raises(NothingToTrain):
+        invoke(steps.handler, {"step": "prepare_experiment", "state": state(deps, pid, min_runs=5)})
     with pytest.raises(InvalidInput, match="step"):
-        invoke(steps.handler, {"step": "train", "project_id": pid})
+        invoke(steps.handler, {"step": "train_everything", "state": {}})
+    with pytest.raises(InvalidInput, match="state"):
+        invoke(steps.handler, {"step": "evaluate", "state": "nope"})
+    with pytest.raises(NotFound):
+        invoke(
+            steps.handler,
+            {"step": "prepare_experiment", "state": state(deps, pid, model={"model_id": "mdl_x"})},
+        )
+
+
+def test_record_failure_writes_the_reason_to_the_audit_trail(steps: ModuleType, deps: Deps) -> None:
+    pid = project(deps, runs=0)
+    failure = {"Error": "Conflict", "Cause": "policy prod-gate: auc 0.61 < 0.9", "state": "RequestApproval"}
+    out = invoke(steps.handler, {"step": "record_failure", "state": {**state(deps, pid), "failure": failure}})
+    assert out["recorded"] is True
+    [audited] = deps.store.audit.list(project_id=pid, action="workflow.failed")
+    assert (
+        audited.target == "wfx_1"
+        and audited.principal == "alice"
+        and audited.details["Cause"] == failure["Cause"]
+    )

@@ -53,52 +53,46 @@ def definition(synth: Any, tenant: str = "acme") -> dict[str, Any]:
     return json.loads(Resolver(synth.templates[tenant])(sm["Properties"]["DefinitionString"]))
 
 
-def test_workflow_definition_shape(synth: Any) -> None:
+def test_workflow_definition_is_the_shared_one(synth: Any) -> None:
+    """Every state of optiloop.workflows.experiment.EXPERIMENT, by name and kind, wired as it says."""
+    from optiloop.workflows.definition import Choice, Fail, Succeed, Task, Wait
+    from optiloop.workflows.experiment import EXPERIMENT
+
     asl = definition(synth)
     states = asl["States"]
-    assert asl["StartAt"] == "Prepare"
-    path, name = [], "Prepare"
-    while name in states and states[name]["Type"] != "Choice":
-        path.append(name)
-        name = states[name]["Next"]
-    assert path == ["Prepare", "NameJob", "CreateTrainingJob", "WaitForTraining", "DescribeTrainingJob"]
-    assert states["Prepare"]["Resource"].startswith("arn:aws:lambda:")
-    assert states["CreateTrainingJob"]["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:createTrainingJob"
-    assert (
-        states["DescribeTrainingJob"]["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:describeTrainingJob"
-    )
-    assert states["WaitForTraining"]["Type"] == "Wait" and states["WaitForTraining"]["Seconds"] == 60
-
-    choice = states["TrainingStatus"]
-    by_status = {}
-    for rule in choice["Choices"]:
-        for cond in rule.get("Or", [rule]):
-            by_status[cond["StringEquals"]] = rule["Next"]
-    assert by_status == {
-        "Completed": "RecordModel",
-        "InProgress": "WaitForTraining",
-        "Stopping": "WaitForTraining",
+    assert asl["StartAt"] == EXPERIMENT.start
+    assert set(states) == set(EXPERIMENT.states) | {"NotifyFailure"}  # + the AWS-only operators' notice
+    steps_fn = {
+        lid
+        for lid, f in synth.resources("acme", "AWS::Lambda::Function").items()
+        if f["Properties"]["Handler"] == "functions.workflow_steps.handler.handler"
     }
-    assert choice["Default"] == "TrainingNotCompleted"  # Failed, Stopped and anything new
-    assert states["TrainingNotCompleted"]["Next"] == "DescribeFailure"
-    assert states["DescribeFailure"]["Next"] == "RecordFailure"
-    assert states["RecordFailure"]["Resource"] == "arn:aws:states:::sns:publish"
-    assert states[states["RecordFailure"]["Next"]]["Type"] == "Fail"
-    assert states[states["RecordModel"]["Next"]]["Type"] == "Succeed"
-
-    for task in ("Prepare", "CreateTrainingJob", "DescribeTrainingJob", "RecordModel"):
-        assert states[task]["Retry"], task
-        assert states[task]["Catch"][-1] == {
-            "ErrorEquals": ["States.ALL"],
-            "ResultPath": "$.failure",
-            "Next": "DescribeFailure",
-        }, task
-    assert states["Prepare"]["Catch"][0]["ErrorEquals"] == ["NothingToTrain"]
-
-    create = states["CreateTrainingJob"]["Parameters"]
-    assert create["RoleArn"].startswith("arn:aws:iam::") and create["OutputDataConfig"]["KmsKeyId"]
-    name = states["NameJob"]["Parameters"]["name.$"]
-    assert name == "States.Format('optiloop-acme-{}', States.Hash($.prepared.training_id, 'MD5'))"
+    for name, s in EXPERIMENT.states.items():
+        st = states[name]
+        if isinstance(s, Task):
+            assert st["Type"] == "Task" and st["Parameters"] == {"step": s.step, "state.$": "$"}, name
+            assert logical_id_of(st["Resource"]) in steps_fn, name
+            assert st["ResultPath"] == f"$.{s.result_key}", name
+            expected_next = "NotifyFailure" if name == "RecordFailure" else s.next
+            assert st.get("Next") == expected_next and st.get("End", False) == (s.next is None), name
+            ours = [(list(r.errors), r.max_attempts - 1) for r in s.retry]
+            theirs = [(r["ErrorEquals"], r["MaxAttempts"]) for r in st.get("Retry", [])]
+            assert theirs[-len(ours) or len(theirs) :] == ours or ours == [], name  # + Lambda service retries
+            assert [(c["ErrorEquals"], c["Next"], c["ResultPath"]) for c in st.get("Catch", [])] == [
+                (list(c.errors), c.next, f"$.{c.result_key}") for c in s.catch
+            ], name
+        elif isinstance(s, Wait):
+            assert st == {"Type": "Wait", "SecondsPath": f"$.{s.seconds_key}", "Next": s.next}, name
+        elif isinstance(s, Choice):
+            rules = {r["StringEquals"]: r["Next"] for r in st["Choices"]}
+            assert all(r["Variable"] == f"$.{s.key}.{s.field}" for r in st["Choices"]), name
+            assert rules == s.cases and st["Default"] == s.default, name
+        elif isinstance(s, Succeed):
+            assert st["Type"] == "Succeed", name
+        elif isinstance(s, Fail):
+            assert st["Type"] == "Fail" and st["Error"] == s.error, name
+    assert states["NotifyFailure"]["Resource"] == "arn:aws:states:::sns:publish"
+    assert states["NotifyFailure"]["Next"] == "Failed"
 
 
 def test_workflow_logs_traces_and_has_a_least_privilege_role(synth: Any) -> None:
@@ -112,15 +106,22 @@ def test_workflow_logs_traces_and_has_a_least_privilege_role(synth: Any) -> None
         for a in s["Action"] if isinstance(s["Action"], list) else [s["Action"]]:
             res = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
             by_action.setdefault(a, []).extend(flat(r) for r in res)
-    job = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:training-job/optiloop-acme-*"
-    for action in ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:AddTags"):
-        assert by_action[action] == [job], action
-    assert [r.split("TrainingRole")[0] for r in by_action["iam:PassRole"]] == ["<Workflow"]
-    [pass_role] = [s for s in stmts if s["Action"] == "iam:PassRole"]
-    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-    assert not any(a.startswith(("dynamodb:", "s3:")) for a in by_action)
+    # the state machine itself calls no AWS service but its steps function, SNS, logs and X-Ray:
+    # SageMaker and iam:PassRole belong to the steps function (Functions.grant_training)
+    assert not any(a.startswith(("dynamodb:", "s3:", "sagemaker:", "iam:")) for a in by_action)
     assert {r.split(":*")[0] for r in by_action["lambda:InvokeFunction"]} == {
         f"<{lid}.Arn>"
         for lid, f in synth.resources("acme", "AWS::Lambda::Function").items()
         if f["Properties"]["Handler"].startswith("functions.workflow_steps.")
     }
+    steps_role = [
+        f["Properties"]["Role"]
+        for f in synth.resources("acme", "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "functions.workflow_steps.handler.handler"
+    ][0]
+    step_actions = {
+        a
+        for s in statements(synth.templates["acme"], logical_id_of(steps_role))
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "iam:PassRole"} <= step_actions

@@ -28,8 +28,8 @@ EXPECTED_HANDLERS = {
     "functions.training.handler.handler",
     "functions.monitoring.handler.handler",
     "functions.monitors.handler.handler",
-    "functions.workflow_steps.handler.prepare_training",
-    "functions.workflow_steps.handler.record_model",
+    "functions.workflow_steps.handler.handler",
+    "functions.workflows.handler.handler",
 }
 
 
@@ -148,12 +148,10 @@ def test_read_only_functions_cannot_write(synth: Any) -> None:
 
 def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None:
     expected = {
-        "functions.workflow_steps.handler.prepare_training": {
+        "functions.workflow_steps.handler.handler": {
+            ("s3:GetObject", "datasets/*"),
             ("s3:GetObject", "training/*"),
             ("s3:PutObject", "training/*"),
-        },
-        "functions.workflow_steps.handler.record_model": {
-            ("s3:GetObject", "training/*"),
             ("s3:GetObject", "models/*"),
             ("s3:PutObject", "models/*"),
         },

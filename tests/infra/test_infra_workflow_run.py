@@ -1,9 +1,10 @@
 """The experiment workflow, executed: the synthesized state machine runs in moto's Step Functions.
 
-What is real: the ASL exactly as synthesized (intrinsics resolved to fake ARNs, the 60 s poll shortened
-to 1 s), moto's interpreter executing it, the SageMaker createTrainingJob/describeTrainingJob SDK
-integrations against moto's SageMaker, the SNS failure notice, and the Lambda tasks, which run the
-real `functions.workflow_steps.handler.prepare_training` / `.record_model` in this process.
+What is real: the ASL exactly as synthesized from optiloop.workflows.experiment (intrinsics resolved
+to fake ARNs), moto's interpreter executing it, the Lambda tasks, which run the real
+`functions.workflow_steps.handler.handler` in this process on the DynamoDB and S3 adapters, the
+SageMaker trainer (boto3 create/describe_training_job against moto's SageMaker), the registry, the
+approvals module and the SNS failure notice.
 
 How the Lambda tasks reach Python: moto's Docker-less Lambda backend (`use_docker: False`) only
 echoes payloads, so its `invoke` is patched to import the function's Handler string and call it with
@@ -11,20 +12,21 @@ the payload, reporting an exception the way Lambda does (FunctionError + errorTy
 the state machine's Catch on `NothingToTrain` matches. The handlers get their ports from the DynamoDB
 and S3 adapters on moto (`open_aws`), or the in-memory store where that factory is absent.
 
-Failure: moto's training jobs complete at once, so "Failed" comes from a botocore Stubber on the
-SageMaker client moto's aws-sdk integration uses.
+SageMaker's side: moto's training jobs complete at once and write nothing, so the test puts a small
+valid model.tar.gz where the job reports its artifact as soon as the job is created (what the
+training container would have written); "Failed" comes from a botocore Stubber on the trainer's
+SageMaker client.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,16 +35,14 @@ pytest.importorskip("moto", reason="the workflow test runs the state machine in 
 pytest.importorskip("aws_lambda_powertools", reason="the workflow steps run with Powertools")
 
 import boto3
-from botocore.stub import Stubber
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
-    state_task_service_aws_sdk as aws_sdk_task,
-)
 
 from cfn_fake import ACCOUNT, REGION, Resolver, physical_name
 from optiloop.auth.principal import OPERATOR
 from optiloop.deps import Deps
+from optiloop.models.artifact import pack_files
+from optiloop.models.training.sagemaker import SageMakerTrainer
 from optiloop.projects import create_project
 from optiloop.testopt.constraints import add_constraint
 from optiloop.testopt.ingest import RunReport, ingest_runs
@@ -50,6 +50,7 @@ from optiloop.testopt.suggest import SuggestRequest, suggest
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
+REPO = Path(__file__).resolve().parents[2]
 MOTO = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 SPACE = {"params": {"qps": {"type": "integer", "min": 1, "max": 100}, "cache": {"type": "boolean"}}}
 
@@ -135,13 +136,45 @@ class Deployment:
 
 def _ports(table: str, bucket: str) -> Deps:
     from optiloop.store import factory
-
-    if not hasattr(factory, "open_aws"):  # the AWS adapters have not landed: same steps, in memory
-        return Deps(*factory.open_memory())
     from optiloop.store.dynamodb import table_spec
 
     boto3.client("dynamodb", region_name=REGION).create_table(**table_spec.create_table_kwargs(table))
     return Deps(*factory.open_aws(table, bucket, region=REGION))
+
+
+STUMP = {
+    "format": "optiloop.trees/1",
+    "n_features": 1,
+    "n_outputs": 1,
+    "base_margin": [0.0],
+    "link": "logistic",
+    "trees": [
+        {
+            "output": 0,
+            "feature": [0, 0, 0],
+            "threshold": [0.5, 0, 0],
+            "left": [1, -1, -1],
+            "right": [2, -1, -1],
+            "default_left": [1, 0, 0],
+            "value": [0, -1.0, 1.0],
+        }
+    ],
+}
+
+
+def trained_artifact() -> bytes:
+    """What the training container would leave in SM_MODEL_DIR, packed as SageMaker packs it."""
+    manifest = {
+        "format": "optiloop.model/1",
+        "framework": "xgboost",
+        "runtime": "trees",
+        "model_file": "model.trees.json",
+        "metrics": {"auc": 0.81},
+        "signature": {"task": "binary", "classes": [0, 1], "inputs": [{"name": "x", "type": "number"}]},
+    }
+    return pack_files(
+        {"optiloop-model.json": json.dumps(manifest).encode(), "model.trees.json": json.dumps(STUMP).encode()}
+    )
 
 
 @pytest.fixture
@@ -150,7 +183,6 @@ def deployment(synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> It
     resolve = Resolver(template)
     [(sm_id, sm)] = synth.resources("acme", "AWS::StepFunctions::StateMachine").items()
     asl = json.loads(resolve(sm["Properties"]["DefinitionString"]))
-    asl["States"]["WaitForTraining"]["Seconds"] = 1  # moto's jobs finish at once; do not idle 60 s
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)
 
@@ -191,9 +223,12 @@ def deployment(synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> It
 
         lambdas = boto3.client("lambda", region_name=REGION)
         functions = {resolve.arn(k): k for k in synth.resources("acme", "AWS::Lambda::Function")}
+        created: set[str] = set()
         for state in asl["States"].values():
-            if state.get("Resource", "").startswith("arn:aws:lambda:"):
-                lid = functions[state["Resource"]]
+            # payload_response_only: the task's Resource is the function's ARN itself
+            fn_arn = state.get("Resource", "")
+            if fn_arn.startswith("arn:aws:lambda:") and fn_arn not in created:
+                lid = functions[fn_arn]
                 lambdas.create_function(
                     FunctionName=physical_name(lid),
                     Runtime="python3.11",
@@ -201,8 +236,31 @@ def deployment(synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> It
                     Handler=template["Resources"][lid]["Properties"]["Handler"],
                     Code={"ZipFile": b"in-process"},
                 )
+                created.add(fn_arn)
 
         deps = _ports(f"optiloop-acme-{uuid.uuid4().hex[:6]}", bucket)
+        trainer = SageMakerTrainer(
+            REPO / "training_jobs",
+            bucket=bucket,
+            role_arn=role_arn,
+            job_prefix="optiloop-acme",
+            region=REGION,
+        )
+        real_submit = trainer.submit
+
+        def submit_and_write(spec: Any) -> str:
+            """SageMaker runs the job; its container writes model.tar.gz where the job reports it."""
+            name = real_submit(spec)
+            if spec.hyperparameters.get("outcome") != "no-model":
+                desc = boto3.client("sagemaker", region_name=REGION).describe_training_job(
+                    TrainingJobName=name
+                )
+                key = trainer.key_of(desc["ModelArtifacts"]["S3ModelArtifacts"])
+                deps.blobs.put(key, trained_artifact())
+            return name
+
+        trainer.submit = submit_and_write  # type: ignore[method-assign]
+        deps.trainer = trainer
         steps = importlib.import_module("functions.workflow_steps.handler")
         monkeypatch.setattr(steps, "process_deps", lambda: deps)
 
@@ -212,117 +270,87 @@ def deployment(synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> It
         yield Deployment(deps, bucket, sm_arn, notices)
 
 
-def job_name(training_id: str) -> str:
-    return "optiloop-acme-" + hashlib.md5(training_id.encode()).hexdigest()
+def request(pid: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "execution_id": "wfx_" + uuid.uuid4().hex[:12],
+        "project_id": pid,
+        "started_by": {"name": "alice", "role": "admin", "project_id": None},
+        "entry_point": "surrogate",
+        "hyperparameters": {},
+        "inputs": {"train": {"project_runs": pid}},
+        "model": {"name": "surrogate"},
+        "evaluation": {"metric": "auc", "min_value": 0.5, "must_beat_production": True},
+        "approval": False,
+        "deploy": None,
+        "min_runs": 1,
+        "poll_seconds": 0,
+        "approval_poll_seconds": 0,
+        **extra,
+    }
 
 
-def test_success_trains_and_registers_the_model(deployment: Deployment) -> None:
+def test_trains_on_sagemaker_registers_and_deploys(deployment: Deployment) -> None:
     pid = deployment.project(runs=4)
-    # SageMaker would write this; moto's job does not, so the "trained model" is put where it reports it
-    artifact = f"models/{pid}/{job_name('trn-1')}/output/model.tar.gz"
-    deployment.deps.blobs.put(artifact, b"trained model bytes")
-
-    ex = deployment.start("train-ok", {"project_id": pid, "training_id": "trn-1"})
+    body = request(pid, deploy={"environment": "staging", "strategy": None, "slos": None})
+    ex = deployment.start(body["execution_id"], body)
     assert ex["status"] == "SUCCEEDED", ex
     out = json.loads(ex["output"])
-    assert out["prepared"]["runs"] == 4 and out["training"]["status"] == "Completed"
-    assert out["model"]["artifact_key"] == artifact
-    assert out["model"]["artifact_sha256"] == hashlib.sha256(b"trained model bytes").hexdigest()
-    assert deployment.visited(ex["executionArn"]) == [
-        "Prepare",
-        "NameJob",
-        "CreateTrainingJob",
-        "WaitForTraining",
-        "DescribeTrainingJob",
+    assert out["training"]["status"] == "Completed" and out["verdict"]["value"] == 0.81
+    visited = deployment.visited(ex["executionArn"])
+    assert visited[:3] == ["Prepare", "StartTraining", "WaitForTraining"]
+    assert visited[-6:] == [
         "TrainingStatus",
-        "RecordModel",
-        "Done",
+        "Evaluate",
+        "EvaluationGate",
+        "Register",
+        "AfterRegister",
+        "Deploy",
     ]
 
-    job = boto3.client("sagemaker", region_name=REGION).describe_training_job(
-        TrainingJobName=job_name("trn-1")
+    job = deployment.deps.store.docs.get("training_job", out["training"]["job_id"]).data
+    sm = boto3.client("sagemaker", region_name=REGION).describe_training_job(
+        TrainingJobName=job["backend_job_name"]
     )
-    assert job["RoleArn"].startswith(f"arn:aws:iam::{ACCOUNT}:role/workflowtrainingrole")  # the CDK role
-    [channel] = job["InputDataConfig"]
-    assert channel["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://{deployment.bucket}/training/{pid}/trn-1/"
-    assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{deployment.bucket}/models/{pid}/"
-    # the step really ran: its snapshot and the registry entry are in the blob store, audited
-    assert deployment.deps.blobs.get(f"training/{pid}/trn-1/manifest.json") is not None
-    assert json.loads(deployment.deps.blobs.get(f"models/{pid}/trn-1.json"))["runs_through_seq"] == 4
-    assert [r.action for r in deployment.deps.store.audit.list(project_id=pid)][-2:] == [
-        "training.prepared",
-        "model.registered",
-    ]
+    assert job["backend_job_name"].startswith("optiloop-acme-")
+    [channel] = sm["InputDataConfig"]
+    assert channel["DataSource"]["S3DataSource"]["S3Uri"].startswith(
+        f"s3://{deployment.bucket}/training/{pid}/"
+    )
+    version = deployment.deps.store.docs.get("model_version", out["version"]["model_version_id"]).data
+    assert version["source"] == {"training_job_id": job["id"]} and version["metrics"]["auc"] == 0.81
+    dep = deployment.deps.store.docs.get("model_deployment", out["deployment"]["deployment_id"])
+    assert dep is not None and dep.data["environment"] == "staging"
 
 
 def test_too_few_runs_ends_quietly_without_a_training_job(deployment: Deployment) -> None:
     pid = deployment.project(runs=0)
-    ex = deployment.start("train-empty", {"project_id": pid})
+    body = request(pid)
+    ex = deployment.start(body["execution_id"], body)
     assert ex["status"] == "SUCCEEDED", ex
-    assert deployment.visited(ex["executionArn"]) == ["Prepare", "NothingToTrain"]
+    assert deployment.visited(ex["executionArn"]) == ["Prepare", "Skipped"]
     assert boto3.client("sagemaker", region_name=REGION).list_training_jobs()["TrainingJobSummaries"] == []
 
 
-def test_failed_training_is_recorded_and_fails_the_execution(
-    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_job_that_leaves_no_model_fails_the_execution_and_tells_operators(deployment: Deployment) -> None:
     pid = deployment.project(runs=3)
-    name = job_name("trn-bad")
-    sagemaker = aws_sdk_task.boto_client_for(region=REGION, service="sagemaker")
-    stub = Stubber(sagemaker)
-    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}"
-    stub.add_response("create_training_job", {"TrainingJobArn": arn})
-    now = datetime.now(UTC)
-    stub.add_response(
-        "describe_training_job",
-        {
-            "TrainingJobName": name,
-            "TrainingJobArn": arn,
-            "TrainingJobStatus": "Failed",
-            "SecondaryStatus": "Failed",
-            "FailureReason": "AlgorithmError: out of memory",
-            "ModelArtifacts": {"S3ModelArtifacts": ""},
-            "CreationTime": now,
-            "AlgorithmSpecification": {"TrainingInputMode": "File"},
-            "ResourceConfig": {"InstanceCount": 1, "VolumeSizeInGB": 10},
-            "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
-        },
-    )
-    stub.activate()
-    real = aws_sdk_task.boto_client_for
-    monkeypatch.setattr(
-        aws_sdk_task,
-        "boto_client_for",
-        lambda region, service, state_credentials=None: (
-            sagemaker
-            if service == "sagemaker"
-            else real(region=region, service=service, state_credentials=state_credentials)
-        ),
-    )
-
-    ex = deployment.start("train-bad", {"project_id": pid, "training_id": "trn-bad"})
-    assert ex["status"] == "FAILED", ex
-    assert ex.get("error") == "OptiLoop.TrainingWorkflowFailed"
-    stub.assert_no_pending_responses()
-    assert deployment.visited(ex["executionArn"]) == [
-        "Prepare", "NameJob", "CreateTrainingJob", "WaitForTraining", "DescribeTrainingJob", "TrainingStatus",
-        "TrainingNotCompleted", "DescribeFailure", "RecordFailure", "WorkflowFailed",
-    ]  # fmt: skip
+    body = request(pid, hyperparameters={"outcome": "no-model"})
+    ex = deployment.start(body["execution_id"], body)
+    assert ex["status"] == "FAILED", (deployment.visited(ex["executionArn"]), ex.get("output"))
+    assert ex.get("error") == "OptiLoop.WorkflowFailed"
+    visited = deployment.visited(ex["executionArn"])
+    assert visited[-4:] == ["TrainingStatus", "RecordFailure", "NotifyFailure", "Failed"]
     notice = deployment.notice()
-    assert notice["tenant"] == "acme"
-    assert notice["failure"] == {"Error": "TrainingJobNotCompleted", "Cause": "Failed"}
-    assert notice["input"] == {"project_id": pid, "training_id": "trn-bad"}
-    assert deployment.deps.blobs.get(f"models/{pid}/trn-bad.json") is None  # nothing registered
+    assert notice["tenant"] == "acme" and notice["failure"]["Error"] == "TrainingJobFailed"
+    assert "model.tar.gz" in notice["failure"]["Cause"]
+    [audited] = deployment.deps.store.audit.list(project_id=pid, action="workflow.failed")
+    assert audited.target == body["execution_id"]
+    assert deployment.deps.store.docs.list("model_version", "x") == []
 
 
 def test_a_failing_step_is_caught_and_recorded(deployment: Deployment) -> None:
-    ex = deployment.start("train-missing", {"project_id": "prj_missing"})
+    body = request("prj_missing")
+    ex = deployment.start(body["execution_id"], body)
     assert ex["status"] == "FAILED", ex
     notice = deployment.notice()
     assert notice["failure"]["Error"] == "NotFound" and "prj_missing" in notice["failure"]["Cause"]
-    assert deployment.visited(ex["executionArn"]) == [
-        "Prepare",
-        "DescribeFailure",
-        "RecordFailure",
-        "WorkflowFailed",
-    ]
+    assert deployment.visited(ex["executionArn"]) == ["Prepare", "RecordFailure", "NotifyFailure", "Failed"]

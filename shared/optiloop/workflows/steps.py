@@ -21,17 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from optiloop.approvals import requests as approvals
 from optiloop.auth.principal import Principal
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.projects import get_project
 from optiloop.store.records import Doc
+from optiloop.workflows.training import NothingToTrain  # Prepare's Catch -> Skipped, by this name
 
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 MAX_POLL_S = 3600
-
-
-class NothingToTrain(OptiLoopError):
-    """Too few runs to train on yet: the workflow ends quietly (Prepare's Catch -> Skipped)."""
-
-    code = "nothing_to_train"
 
 
 class StartedBy(BaseModel):
@@ -139,9 +135,11 @@ def prepare_experiment(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     who = principal(state)
     if req.model.model_id is None and req.model.name is None:
         raise InvalidInput(FieldProblem("model", "name a model_id, or a name to find or create"))
+    get_project(deps, req.project_id)
     for channel, source in req.inputs.items():
         runs_of = source.get("project_runs")
         if runs_of is not None:
+            get_project(deps, runs_of)
             have = deps.store.runs.max_seq(runs_of)
             if have < req.min_runs:
                 raise NothingToTrain(

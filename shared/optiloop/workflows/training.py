@@ -1,28 +1,23 @@
-"""Experiment-workflow steps: small, real, and safe to retry.
+"""A project's runs as training data: the snapshot a `{"project_runs": ...}` channel is made of.
 
-Step Functions retries a task after a timeout or a throttled call, so every step is idempotent on
-its ids: preparing the same `training_id` twice returns the manifest already written, registering
-the same training's model twice returns the first registration (and refuses a different artifact).
-Written against the ports only (store, blobs, clock, ids), so the local workflow runner can call the
-same functions and they can move into the core (`optiloop.workflows`) unchanged.
+Idempotent on its ids (preparing the same `training_id` twice returns the manifest already written),
+because a training job's channels may be materialised again when a workflow step is retried.
 
 Blob layout (S3 keys in the deployment, paths under the data dir locally):
   training/<project_id>/<training_id>/manifest.json  what a training job needs to know
   training/<project_id>/<training_id>/runs.jsonl     one line per run: the test's params and outcome
-  models/<project_id>/<training_id>.json              the registry entry of the model trained on it
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from optiloop.deps import Deps
-from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.errors import OptiLoopError
 from optiloop.projects import get_project
 from optiloop.testopt.constraints import describe_space
 
@@ -32,8 +27,7 @@ Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]
 
 
 class NothingToTrain(OptiLoopError):
-    """The project has fewer runs than the workflow asked for; the state machine can Catch this by
-    name and end quietly instead of launching a training job on nothing."""
+    """The project has fewer runs than asked for: nothing to train on."""
 
     code = "nothing_to_train"
 
@@ -46,25 +40,12 @@ class PrepareTraining(BaseModel):
     min_runs: Annotated[int, Field(ge=1)] = 1
 
 
-class RecordModel(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    project_id: Id
-    training_id: Id
-    artifact: Annotated[str, Field(min_length=1, max_length=1024)]  # a blob key or an s3:// URI
-    metrics: dict[Annotated[str, Field(max_length=100)], float] = Field(default_factory=dict)
-
-
 def training_prefix(project_id: str, training_id: str) -> str:
     return f"training/{project_id}/{training_id}"
 
 
 def manifest_key(project_id: str, training_id: str) -> str:
     return f"{training_prefix(project_id, training_id)}/manifest.json"
-
-
-def registry_key(project_id: str, training_id: str) -> str:
-    return f"models/{project_id}/{training_id}.json"
 
 
 def _dumps(value: Any) -> bytes:
@@ -148,63 +129,3 @@ def prepare_training(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
         details={"manifest_key": key, "runs": len(runs), "runs_through_seq": manifest["runs_through_seq"]},
     )
     return _summary(manifest, key)
-
-
-def _artifact_key(artifact: str) -> str:
-    """SageMaker reports `s3://<bucket>/<key>`; the blob store is that bucket, so the key is what it
-    reads. An artifact in another bucket is then simply not found, which is the honest answer."""
-    if artifact.startswith("s3://"):
-        _, _, key = artifact[len("s3://") :].partition("/")
-        return key
-    return artifact
-
-
-def record_model(deps: Deps, event: dict[str, Any]) -> dict[str, Any]:
-    """Register the artifact a training job produced, pinned by its sha256 to the runs it saw."""
-    req = RecordModel.model_validate(event)
-    bad = [k for k, v in req.metrics.items() if not math.isfinite(v)]
-    if bad:
-        raise InvalidInput([FieldProblem(f"metrics.{k}", "must be a finite number") for k in bad])
-    get_project(deps, req.project_id)
-    raw_manifest = deps.blobs.get(manifest_key(req.project_id, req.training_id))
-    if raw_manifest is None:
-        raise NotFound(f"no training {req.training_id!r} prepared for project {req.project_id!r}")
-    manifest = json.loads(raw_manifest)
-    key = _artifact_key(req.artifact)
-    artifact = deps.blobs.get(key) if key else None
-    if artifact is None:
-        raise NotFound(f"model artifact {req.artifact!r} is not in the blob store")
-    digest = hashlib.sha256(artifact).hexdigest()
-
-    reg_key = registry_key(req.project_id, req.training_id)
-    existing = deps.blobs.get(reg_key)
-    if existing is not None:
-        entry = json.loads(existing)
-        if entry["artifact_sha256"] != digest:
-            raise Conflict(
-                f"training {req.training_id!r} already registered model {entry['model_id']} "
-                "with another artifact"
-            )
-        return entry
-
-    entry = {
-        "model_id": deps.ids("mdl"),
-        "project_id": req.project_id,
-        "training_id": req.training_id,
-        "artifact_key": key,
-        "artifact_sha256": digest,
-        "artifact_bytes": len(artifact),
-        "runs_through_seq": manifest["runs_through_seq"],
-        "space_version": manifest["space"]["space_version"],
-        "metrics": req.metrics,
-        "registered_at": deps.clock(),
-    }
-    deps.blobs.put(reg_key, _dumps(entry))
-    deps.store.audit.append(
-        principal=ACTOR,
-        action="model.registered",
-        project_id=req.project_id,
-        target=entry["model_id"],
-        details={k: v for k, v in entry.items() if k not in ("project_id", "model_id", "registered_at")},
-    )
-    return entry

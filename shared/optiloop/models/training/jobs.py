@@ -272,9 +272,13 @@ def _outcome(deps: Deps, trainer: Trainer, job: TrainingJob, state: JobState) ->
         reason = f"the job completed but its model.tar.gz is not in the blob store ({state.artifact_key})"
     else:
         try:
-            read_artifact(data)
+            art = read_artifact(data)
         except OptiLoopError as e:
             reason = f"the job completed but SM_MODEL_DIR is not an OptiLoop model: {e.message}"
+        else:
+            # the held-out metrics the script wrote into its manifest count too, under what the
+            # backend and the log reported (a job whose log is gone still has them)
+            out["metrics"] = {**art.manifest.get("metrics", {}), **out["metrics"]}
     if reason is not None:
         return {**out, "status": "Failed", "failure_reason": reason, "artifact_key": None}
     return {**out, "artifact_key": state.artifact_key, "artifact_sha256": sha256_hex(data or b"")}
