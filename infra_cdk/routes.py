@@ -157,6 +157,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/workflow_executions", "workflows"),
     Route("GET", "/v1/workflow_executions/{execution_id}", "workflows"),
     Route("GET", "/v1/projects/{project_id}/workflow_executions", "workflows"),
+    Route("POST", "/v1/projects/{project_id}/policies:train", "workflows", optional_body=True),
 )
 
 

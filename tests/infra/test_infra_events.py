@@ -114,11 +114,11 @@ def test_workflow_logs_traces_and_has_a_least_privilege_role(synth: Any) -> None
         for lid, f in synth.resources("acme", "AWS::Lambda::Function").items()
         if f["Properties"]["Handler"].startswith("functions.workflow_steps.")
     }
-    steps_role = [
+    steps_role = next(
         f["Properties"]["Role"]
         for f in synth.resources("acme", "AWS::Lambda::Function").values()
         if f["Properties"]["Handler"] == "functions.workflow_steps.handler.handler"
-    ][0]
+    )
     step_actions = {
         a
         for s in statements(synth.templates["acme"], logical_id_of(steps_role))

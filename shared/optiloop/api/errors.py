@@ -36,6 +36,7 @@ from optiloop.errors import (
     UpstreamTimeout,
 )
 
+MAX_DETAILS = 50  # field problems listed in one 422 (the message counts them all)
 log = logging.getLogger("optiloop.api")
 
 STATUS: list[tuple[type[OptiLoopError], int]] = [
@@ -234,6 +235,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     msg = "; ".join(f"{d['field']}: {d['reason']}" for d in details[:5])
     if len(details) > 5:
         msg += f"; and {len(details) - 5} more"
+    # the first MAX_DETAILS problems name the pattern; a 1,000-run batch with one mistake repeated
+    # would otherwise answer (and audit) a thousand copies of it
+    details = details[:MAX_DETAILS]
     throttled = await _refusal(request, 422, "invalid_input", msg, details)
     if throttled is not None:
         return _error_response(request, throttled)

@@ -23,7 +23,8 @@ from optiloop.testopt.spaces import space_for
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import generators
 from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
-from optiloop.testopt.strategies.state import state_for
+from optiloop.testopt.strategies.state import ProjectState, state_for
+from optiloop.testopt.surrogate import trained as trained_surrogate
 
 OBJECTIVES = ("coverage_gain", "failure_prob", "cost")
 DEFAULT_WEIGHTS = {"coverage_gain": 0.5, "failure_prob": 0.4, "cost": 0.1}
@@ -209,6 +210,41 @@ def suggest_stream(
     yield {"done": summary}
 
 
+def _registered_surrogate(deps: Deps, ctx: SuggestContext) -> dict[str, Any] | None:
+    """Put the project's registered surrogate in `ctx` when it earns it (see
+    optiloop.testopt.surrogate.trained); what was decided, or None when there is no such model."""
+    trained = trained_surrogate.registered(deps, ctx.history.project_id)
+    if trained is None:
+        return None
+    if not trained.fits(set(ctx.space.names)):
+        return {
+            **trained.describe(),
+            "use_trained": False,
+            "reason": "its inputs are not this space's params",
+        }
+    h, st = ctx.history, ctx.state
+    recent = [
+        t
+        for t in h.run_order
+        if h.runs[t].seq > trained.runs_through_seq and h.runs[t].status != "skipped" and t in h.test_index
+    ][-trained_surrogate.RECENT :]
+    params = [h.tests[h.test_index[t]].params for t in recent]
+    failed = np.array([h.runs[t].status == "fail" for t in recent], dtype=float)
+    check = trained_surrogate.compare(trained, params, failed, _in_process_fail(ctx, st, recent))
+    if check.use_trained:
+        ctx.trained = trained
+    return {**trained.describe(), **check.as_dict()}
+
+
+def _in_process_fail(ctx: SuggestContext, st: ProjectState, test_ids: list[str]) -> np.ndarray | None:
+    sur = ctx.surrogates
+    if sur is None or not test_ids:
+        return None
+    rows = [ctx.history.test_index[t] for t in test_ids]
+    mean, _ = sur["fail"].predict(st.E[rows])
+    return np.asarray(mean, dtype=np.float64)
+
+
 def _budget_limit(deps: Deps, project: Project, req: SuggestRequest) -> float | None:
     """What the batch may cost: the request's cap and what is left of the project's budget."""
     spent = float(deps.store.runs.totals(project.id).get("cost_cents", 0.0))
@@ -237,6 +273,7 @@ def _plan(
         rng = np.random.default_rng([seed, h.tests_seq, h.runs_seq])
         ctx = SuggestContext(space=space, history=h, state=st, seed=seed, rng=rng)
         gen = generators()[req.generator]
+        surrogate_check = _registered_surrogate(deps, ctx) if gen.model_scores else None
         b = build_batch(
             ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
         )
@@ -277,7 +314,12 @@ def _plan(
             tests.append(t)
             explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
         policy_version = gen.policy_version(ctx, b.weights)
-        surrogate_version = f"rff-{space.version[3:11]}-n{st.n_runs}" if b.model_used else "none"
+        if not b.model_used:
+            surrogate_version = "none"
+        elif ctx.trained is not None:  # a real registry version
+            surrogate_version = ctx.trained.version_id
+        else:
+            surrogate_version = f"rff-{space.version[3:11]}-n{st.n_runs}"
     audit = {
         "generator": gen.name,
         "batch_size": req.batch_size,
@@ -292,6 +334,8 @@ def _plan(
         "space_version": space.version,
         "rationale": [e["rationale"] for e in explanations],
     }
+    if surrogate_check is not None:  # why the registered surrogate was (not) used, for the record
+        audit["registered_surrogate"] = surrogate_check
     response = {
         "suggestion_id": suggestion_id,
         "tests": [{"id": t.id, "params": t.params, "score": t.score} for t in tests],

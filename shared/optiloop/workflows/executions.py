@@ -20,7 +20,17 @@ from optiloop.workflows.experiment import EXPERIMENT
 from optiloop.workflows.runner import KIND
 from optiloop.workflows.steps import parse_input, route_of
 
-RESULTS = ("experiment", "training", "verdict", "version", "review", "deployment", "failure", "skipped")
+RESULTS = (
+    "experiment",
+    "training",
+    "verdict",
+    "version",
+    "promotion",
+    "review",
+    "deployment",
+    "failure",
+    "skipped",
+)
 PUBLIC = (
     "id",
     "workflow",

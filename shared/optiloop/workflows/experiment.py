@@ -5,7 +5,7 @@
                                       └──────────────────────────────────┘
     TrainingStatus: Completed ─► Evaluate ─► EvaluationGate ─► Register ─► AfterRegister
                     otherwise ─► RecordFailure ─► Failed        └► NotBetter (succeeds, nothing registered)
-    AfterRegister:  deploy ─► Deploy ─► Done
+    AfterRegister:  deploy ─► Deploy ─► Done;  promote ─► Promote (staging) ─► Done
                     approve | approve_then_deploy ─► RequestApproval ─► AfterApprovalRequest
                     otherwise ─► Done
     AfterApprovalRequest: approve_then_deploy ─► WaitForApproval ─► CheckApproval ─► ApprovalStatus
@@ -94,6 +94,7 @@ EXPERIMENT = Workflow(
             field="route",
             cases={
                 "deploy": "Deploy",
+                "promote": "Promote",
                 "approve": "RequestApproval",
                 "approve_then_deploy": "RequestApproval",
             },
@@ -125,6 +126,14 @@ EXPERIMENT = Workflow(
             field="status",
             cases={"Approved": "Deploy", "PendingApproval": "WaitForApproval"},
             default="NotApproved",
+        ),
+        "Promote": Task(
+            step="promote_version",
+            next=None,
+            result_key="promotion",
+            retry=(RETRY_TRANSIENT,),
+            catch=(FAIL,),
+            comment="point the model's staging alias at the new version (production needs approval)",
         ),
         "NotApproved": Succeed(comment="the version was rejected; nothing was deployed"),
         "Deploy": Task(

@@ -79,6 +79,7 @@ class ExperimentInput(BaseModel):
     evaluation: Evaluation
     approval: bool = False
     deploy: DeploySpec | None = None
+    promote: Literal["staging"] | None = None
     min_runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1
     poll_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_S)] = 60
     approval_poll_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = 300
@@ -98,7 +99,9 @@ def route_of(req: ExperimentInput) -> str:
     approval (the deployment step would refuse an unapproved version anyway, but failing late wastes a
     training run)."""
     if req.deploy is None:
-        return "approve" if req.approval else "register"
+        if req.approval:
+            return "approve"
+        return "promote" if req.promote else "register"
     if req.deploy.environment == "production" or req.approval:
         return "approve_then_deploy"
     return "deploy"
@@ -300,6 +303,19 @@ def deploy(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     return _claim(deps, "workflow_claim", claim_key, req.project_id, {"deployment_id": d.id})
 
 
+def promote_version(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """Point the requested stage at the new version (idempotent: promoting twice is one move)."""
+    from optiloop.models.registry import stages
+
+    req = parse_input(state)
+    model_id, version_id = state["experiment"]["model_id"], state["version"]["model_version_id"]
+    model = deps.store.docs.require("model", model_id, field="model", what="model")
+    if (model.data.get("aliases") or {}).get(req.promote or "") == version_id:
+        return {"stage": req.promote, "model_version_id": version_id}
+    stages.promote(deps, principal(state), model_id, version_id, stage=req.promote)
+    return {"stage": req.promote, "model_version_id": version_id}
+
+
 def record_failure(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """Say why the workflow failed, in the audit trail: the caught error, or the job's failure."""
     failure = state.get("failure") or {
@@ -329,5 +345,6 @@ STEPS = {
     "request_approval": request_approval,
     "check_approval": check_approval,
     "deploy": deploy,
+    "promote_version": promote_version,
     "record_failure": record_failure,
 }

@@ -136,6 +136,7 @@ def test_the_experiment_workflow_is_well_formed() -> None:
         "deploy",
         "evaluate",
         "prepare_experiment",
+        "promote_version",
         "record_failure",
         "register_version",
         "request_approval",

@@ -44,6 +44,9 @@ class ExperimentStart(BaseModel):
     deploy: DeploySpec | None = Field(
         None, description="deploy after registering (production: once approved)"
     )
+    promote: Literal["staging"] | None = Field(
+        None, description="point the model's staging alias at the new version (no approval needed)"
+    )
     min_runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1
     poll_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_S)] = 60
     approval_poll_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = 300
@@ -73,7 +76,9 @@ class ExecutionOut(BaseModel):
     error: dict[str, Any] | None
     events: list[StepEvent] = Field(description="task attempts, oldest first (the last 200)")
     visits: dict[str, int] = Field(description="how often each state was entered")
-    results: dict[str, Any] = Field(description="each step's result: experiment, training, verdict, version, review, deployment")
+    results: dict[str, Any] = Field(
+        description="each step's result: experiment, training, verdict, version, review, deployment"
+    )
 
 
 class ExecutionList(BaseModel):

@@ -120,7 +120,12 @@ def list_policies(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
-    return {"items": policy_store.list_policies(deps, project_id)}
+    """`items`: the project's governance policies (deprecated here: use GET /v1/policies);
+    `learned`: its learned suggestion policies (type, version, metrics, artifact, stages), which is
+    what this path serves once the deprecated governance listing is gone."""
+    from optiloop.testopt.policies import learned
+
+    return {"items": policy_store.list_policies(deps, project_id), "learned": learned(deps, who, project_id)}
 
 
 @router.delete("/v1/projects/{project_id}/policies/{name}", status_code=204)

@@ -53,9 +53,7 @@ def _prompt_dict(d: Any) -> dict[str, Any]:
 @router.post(
     "/v1/deployments",
     status_code=201,
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ONE_OF}}}
-    },
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _ONE_OF}}}},
 )
 def deploy(
     body: Annotated[dict[str, Any], Body()],

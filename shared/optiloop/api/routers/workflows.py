@@ -16,6 +16,8 @@ from optiloop.api.params import EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
+from optiloop.testopt import policies
+from optiloop.testopt.policies import TrainPolicy
 from optiloop.workflows import executions
 
 router = APIRouter(tags=["workflows"])
@@ -27,6 +29,18 @@ def start_workflow(
 ) -> dict[str, Any]:
     """Start an experiment workflow; it runs in the background (poll the execution)."""
     return executions.start_experiment(deps, who, body.model_dump(mode="json", exclude={"workflow"}))
+
+
+@router.post("/v1/projects/{project_id}/policies:train", status_code=202, response_model=ExecutionOut)
+def train_policy(
+    project_id: ProjectId,
+    body: TrainPolicy | None = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Train the project's learned suggestion policy (today: the failure surrogate) on its runs, as an
+    experiment workflow: train, evaluate against production, register, point `staging` at it."""
+    return policies.train(deps, who, project_id, body or TrainPolicy())
 
 
 @router.get("/v1/workflow_executions/{execution_id}", response_model=ExecutionOut)

@@ -10,6 +10,7 @@ from optiloop.testopt.history import History
 from optiloop.testopt.space import Space
 from optiloop.testopt.strategies.state import ProjectState
 from optiloop.testopt.surrogate.port import Surrogate
+from optiloop.testopt.surrogate.trained import TrainedSurrogate
 
 MIN_RUNS_FOR_MODEL = 16
 
@@ -21,6 +22,10 @@ class SuggestContext:
     state: ProjectState
     rng: np.random.Generator
     seed: int
+
+    # the registered failure model, set only when it is at least as good as the in-process one
+    # on the runs it has not seen (optiloop.testopt.surrogate.trained)
+    trained: TrainedSurrogate | None = None
 
     _sur: dict[str, Surrogate] | None = None
 

@@ -112,6 +112,7 @@ def score(
     pairs = st.pairs.gain(st.binner.bins(C)).astype(float)
     near = np.where(np.isfinite(near_hist), near_hist, 1.0)
     sur = ctx.surrogates if gen.model_scores else None
+    trained = ctx.trained if gen.model_scores else None
     if sur is not None:
         pred = predict_shared(sur, E)
         (m1, s1), (m2, s2), (m3, _) = pred["cov"], pred["fail"], pred["cost"]
@@ -122,6 +123,8 @@ def score(
         cov = 0.55 * _norm(pairs) + 0.45 * _norm(near)
         fail = np.zeros(len(C))
         cost = _prior_cost(ctx) * np.ones(len(C))
+    if trained is not None and len(C):  # the registered failure model, scored on the decoded params
+        fail = trained.failure_prob(ctx.space.to_dicts(ctx.space.decode(C)))
     total = (
         objectives.get("coverage_gain", 0.0) * cov
         + objectives.get("failure_prob", 0.0) * fail
@@ -136,7 +139,7 @@ def score(
         "cost": cost,
         "new_pairs": pairs,
         "nearest": near_hist,
-        "model": np.array(sur is not None),
+        "model": np.array(sur is not None or trained is not None),
     }
 
 

@@ -1,0 +1,188 @@
+"""The registered surrogate: a failure model trained by a training job, used when it earns it.
+
+The project's model named `surrogate` (trained by `training_jobs/surrogate` through the experiment
+workflow, `POST /v1/projects/{id}/policies:train`) is looked up in the registry: the version at its
+`production` alias, else at `staging`. Its signature's inputs are the space's param names, encoded
+exactly as the training script encoded the runs, so candidate tests are scored by the same portable
+runtime the serving path uses (numpy; no xgboost on the suggest path).
+
+It replaces the in-process model's failure probability only when it is at least as good on the runs
+it has not seen (those after the snapshot it was trained on): ROC AUC of both on the newest such
+runs, once at least `MIN_RECENT` of them hold both a pass and a failure. Until then, and whenever it
+is worse, the engine keeps the in-process surrogate — a stale or mis-specified model never steers
+suggestions. Lookups are cached per process for `TTL_S` seconds (a promotion takes effect within
+that), so a suggest call costs no extra store reads in the steady state.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optiloop.deps import Deps
+from optiloop.models.monitoring.performance import auc
+from optiloop.models.serving.cache import PREDICTORS, Loaded, load_artifact
+from optiloop.models.signature import Signature
+
+MODEL_NAME = "surrogate"
+ALIASES = ("production", "staging")
+MIN_RECENT = 20
+RECENT = 200
+TTL_S = 30.0
+MAX_PROJECTS = 256
+
+
+@dataclass(frozen=True)
+class TrainedSurrogate:
+    model_id: str
+    version_id: str
+    version: int
+    alias: str
+    runs_through_seq: int
+    loaded: Loaded
+
+    @property
+    def signature(self) -> Signature:
+        return self.loaded.signature
+
+    def failure_prob(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """P(fail) per test (rows of param dicts); inputs the model does not know are ignored."""
+        if not params:
+            return np.zeros(0)
+        x = self.signature.encode(list(params), where="params")
+        out = self.loaded.predictor.predict(x)
+        return np.clip(np.asarray(out[:, 0], dtype=np.float64), 0.0, 1.0)
+
+    def fits(self, param_names: set[str]) -> bool:
+        """Every input is a param of the current space (a renamed or removed param: not usable)."""
+        return {i.name for i in self.signature.inputs} <= param_names
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model_id,
+            "model_version_id": self.version_id,
+            "version": self.version,
+            "alias": self.alias,
+            "runs_through_seq": self.runs_through_seq,
+        }
+
+
+_cache: OrderedDict[str, tuple[float, TrainedSurrogate | None]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _runs_through(deps: Deps, version: Mapping[str, Any], project_id: str) -> int:
+    job_id = (version.get("source") or {}).get("training_job_id")
+    job = deps.store.docs.get("training_job", job_id) if job_id else None
+    seq = 0
+    for src in (job.data.get("inputs") or {}).values() if job else []:
+        if isinstance(src, dict) and src.get("project_runs") == project_id:
+            try:
+                seq = max(seq, int(src.get("runs_through_seq", 0)))
+            except (TypeError, ValueError):
+                continue
+    return seq
+
+
+def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
+    claim = deps.store.docs.get("model_name", f"{project_id}/{MODEL_NAME}")
+    model = deps.store.docs.get("model", claim.data["id"]) if claim else None
+    if model is None:
+        return None
+    aliases = model.data.get("aliases") or {}
+    alias = next((a for a in ALIASES if a in aliases), None)
+    if alias is None:
+        return None
+    vdoc = deps.store.docs.get("model_version", aliases[alias])
+    if vdoc is None or vdoc.data.get("runtime") not in ("trees", "onnx"):
+        return None
+    v = vdoc.data
+    variant = {
+        "model_version_id": v["id"],
+        "artifact_key": v["artifact_key"],
+        "artifact_sha256": v["artifact_sha256"],
+    }
+    loaded = PREDICTORS.get(str(v["artifact_sha256"]), lambda: load_artifact(deps, variant))
+    if loaded.signature.task != "binary":
+        return None
+    return TrainedSurrogate(
+        model_id=model.id,
+        version_id=v["id"],
+        version=int(v["version"]),
+        alias=alias,
+        runs_through_seq=_runs_through(deps, v, project_id),
+        loaded=loaded,
+    )
+
+
+def registered(deps: Deps, project_id: str, *, now: float | None = None) -> TrainedSurrogate | None:
+    """The project's registered surrogate (cached for TTL_S), or None. Never raises for a broken
+    registry entry: a model that cannot be loaded is the same as no model for the suggest path."""
+    t = time.monotonic() if now is None else now
+    key = f"{id(deps.store)}:{project_id}"
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None and t - hit[0] < TTL_S:
+            return hit[1]
+    try:
+        found = _lookup(deps, project_id)
+    except Exception:  # a missing artifact, a hash mismatch: suggest falls back, the registry says why
+        found = None
+    with _lock:
+        _cache[key] = (t, found)
+        _cache.move_to_end(key)
+        while len(_cache) > MAX_PROJECTS:
+            _cache.popitem(last=False)
+    return found
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How the registered model did against the in-process one on runs it had not seen."""
+
+    runs: int
+    trained_auc: float | None
+    in_process_auc: float | None
+    use_trained: bool
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "trained_auc": None if self.trained_auc is None else round(self.trained_auc, 4),
+            "in_process_auc": None if self.in_process_auc is None else round(self.in_process_auc, 4),
+            "use_trained": self.use_trained,
+            "reason": self.reason,
+        }
+
+
+def compare(
+    trained: TrainedSurrogate,
+    params: Sequence[Mapping[str, Any]],
+    failed: np.ndarray,
+    in_process: np.ndarray | None,
+) -> Comparison:
+    """Decide on the unseen runs: too few (or one class only) -> trust the registry's own held-out
+    evaluation and use it; otherwise use it unless the in-process model ranks failures better."""
+    n = len(params)
+    y = np.asarray(failed, dtype=np.float64)
+    if n < MIN_RECENT or y.min(initial=1.0) == y.max(initial=0.0):
+        return Comparison(n, None, None, True, "too few unseen runs with both outcomes to compare")
+    a_trained = auc(y, trained.failure_prob(params))
+    a_local = auc(y, in_process) if in_process is not None else None
+    if a_trained is None:
+        return Comparison(n, None, a_local, True, "no ranking on the unseen runs")
+    if a_local is not None and a_local > a_trained:
+        return Comparison(n, a_trained, a_local, False, "the in-process model ranks recent failures better")
+    return Comparison(n, a_trained, a_local, True, "at least as good as the in-process model on recent runs")
