@@ -28,22 +28,51 @@ def list_audit(
     authorize(principal, Action.AUDIT_READ, project_id)
     if principal.project_id is not None:
         project_id = principal.project_id  # a scoped key never sees platform-wide records
-    items = deps.store.audit.list(
-        project_id=project_id, action=action, after_seq=after_seq, limit=limit, after=after
-    )
-    full = len(items) == limit and bool(items)
-    out: dict[str, Any] = {
-        "items": [asdict(r) for r in items],
-        "next_after_seq": items[-1].seq if full and project_id is not None else None,
-        "next_after": (
+    if project_id is None and after_seq > 0:
+        items, next_after = _tenant_after_seq(deps, action, after_seq, limit, after)
+        full = False
+    else:
+        items = deps.store.audit.list(
+            project_id=project_id, action=action, after_seq=after_seq, limit=limit, after=after
+        )
+        full = len(items) == limit and bool(items)
+        next_after = (
             encode_cursor(ord_of(items[-1].shard, items[-1].seq, items[-1].at))
             if full and project_id is None
             else None
-        ),
+        )
+    out: dict[str, Any] = {
+        "items": [asdict(r) for r in items],
+        "next_after_seq": items[-1].seq if full and project_id is not None else None,
+        "next_after": next_after,
     }
     if verify:
         out["chain_ok"] = deps.store.audit.verify(_signer(deps)).ok
     return out
+
+
+SCAN_PAGES = 20  # a tenant-wide after_seq filter reads at most this many pages per request
+
+
+def _tenant_after_seq(
+    deps: Deps, action: str | None, after_seq: int, limit: int, after: str | None
+) -> tuple[list[Any], str | None]:
+    """Tenant-wide with `after_seq`: the records whose seq (within their shard) is past it, in the
+    tenant-wide order, and the cursor to go on from (None at the end). Bounded: a page ends after
+    SCAN_PAGES pages of reading even if it holds fewer than `limit` records."""
+    out: list[Any] = []
+    cursor = after
+    for _ in range(SCAN_PAGES):
+        page = deps.store.audit.list(action=action, limit=limit, after=cursor)
+        for r in page:
+            if r.seq > after_seq:
+                out.append(r)
+                if len(out) == limit:
+                    return out, encode_cursor(ord_of(r.shard, r.seq, r.at))
+        if len(page) < limit:
+            return out, None
+        cursor = encode_cursor(ord_of(page[-1].shard, page[-1].seq, page[-1].at))
+    return out, cursor
 
 
 def verify_audit(deps: Deps, principal: Principal) -> dict[str, Any]:
