@@ -15,6 +15,7 @@ from optiloop.auth.principal import OPERATOR
 from optiloop.config import ConfigError
 from optiloop.deps import Deps
 from optiloop.projects import create_project
+from optiloop.store.records import Doc
 from optiloop.testopt.constraints import add_constraint
 from optiloop.workflows.retrain import RETRAIN_DUE
 
@@ -46,7 +47,7 @@ def scheduled(detail: dict[str, Any] | None = None) -> dict[str, Any]:
 @pytest.fixture
 def lambdas(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, ModuleType]]:
     with deployment(monkeypatch, tmp_path):
-        yield load_handlers(["retrain_check", "workflow_steps"])
+        yield load_handlers(["retrain_check"])
 
 
 @pytest.fixture
@@ -96,11 +97,19 @@ def test_flags_projects_with_runs_no_model_has_seen(
 
 
 def test_a_registered_model_is_the_last_fit(lambdas: dict[str, ModuleType], deps: Deps) -> None:
-    check, wf = lambdas["retrain_check"].handler, lambdas["workflow_steps"]
+    """What the registry leaves when a surrogate trained on runs 1..4 is registered: the training
+    job's snapshot channel says how far it read, the registration names the job."""
+    check = lambdas["retrain_check"].handler
     pid = project(deps, "trained", runs=4)
-    invoke(wf.prepare_training, {"project_id": pid, "training_id": "trn-a"})
-    deps.blobs.put("artifacts/a.tar.gz", b"weights")
-    invoke(wf.record_model, {"project_id": pid, "training_id": "trn-a", "artifact": "artifacts/a.tar.gz"})
+    job = {"id": "tj_1", "inputs": {"runs": {"project_runs": pid, "snapshot": "s1", "runs_through_seq": "4"}}}
+    deps.store.docs.create(Doc(kind="training_job", id="tj_1", scope=pid, sort="x#tj_1", data=job))
+    deps.store.audit.append(
+        principal="alice",
+        action="model_version.registered",
+        project_id=pid,
+        target="mv_1",
+        details={"source": {"training_job_id": "tj_1"}},
+    )
     assert invoke(check, scheduled())["due"] == []
 
     add_runs(deps, pid, 2)

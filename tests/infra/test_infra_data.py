@@ -53,10 +53,13 @@ def test_idempotency_table_for_the_queue_consumer(acme: Any) -> None:
 
 
 def test_one_rotating_customer_managed_key_per_tenant(acme: Any) -> None:
-    acme.resource_count_is("AWS::KMS::Key", 1)
+    """One symmetric key encrypts the tenant's data (rotating); the second key only signs audit
+    digests (an asymmetric ECC key: KMS cannot rotate those, and nothing is encrypted with it)."""
+    acme.resource_count_is("AWS::KMS::Key", 2)
     acme.has_resource(
         "AWS::KMS::Key", {"Properties": {"EnableKeyRotation": True}, "DeletionPolicy": "Retain"}
     )
+    acme.has_resource_properties("AWS::KMS::Key", {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"})
     acme.has_resource_properties("AWS::KMS::Alias", {"AliasName": "alias/optiloop-acme"})
 
 

@@ -62,8 +62,9 @@ def test_workflow_definition_is_the_shared_one(synth: Any) -> None:
     states = asl["States"]
     assert asl["StartAt"] == EXPERIMENT.start
     assert set(states) == set(EXPERIMENT.states) | {"NotifyFailure"}  # + the AWS-only operators' notice
+    resolve = Resolver(synth.templates["acme"])
     steps_fn = {
-        lid
+        resolve.arn(lid)
         for lid, f in synth.resources("acme", "AWS::Lambda::Function").items()
         if f["Properties"]["Handler"] == "functions.workflow_steps.handler.handler"
     }
@@ -71,7 +72,7 @@ def test_workflow_definition_is_the_shared_one(synth: Any) -> None:
         st = states[name]
         if isinstance(s, Task):
             assert st["Type"] == "Task" and st["Parameters"] == {"step": s.step, "state.$": "$"}, name
-            assert logical_id_of(st["Resource"]) in steps_fn, name
+            assert st["Resource"] in steps_fn, name
             assert st["ResultPath"] == f"$.{s.result_key}", name
             expected_next = "NotifyFailure" if name == "RecordFailure" else s.next
             assert st.get("Next") == expected_next and st.get("End", False) == (s.next is None), name

@@ -30,6 +30,9 @@ EXPECTED_HANDLERS = {
     "functions.monitors.handler.handler",
     "functions.workflow_steps.handler.handler",
     "functions.workflows.handler.handler",
+    "functions.models.handler.handler",
+    "functions.deployments.handler.handler",
+    "functions.inference.handler.handler",
 }
 
 
@@ -165,7 +168,26 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
         # model monitors read a version's artifact (its baseline.json), never write one
         "functions.monitoring.handler.handler": {("s3:GetObject", "models/*")},
         "functions.monitors.handler.handler": {("s3:GetObject", "models/*")},
+        # training jobs: a dataset or runs snapshot in, channels and source under training/, the
+        # job's model.tar.gz and log under models/
+        "functions.training.handler.handler": {
+            ("s3:GetObject", "datasets/*"),
+            ("s3:GetObject", "training/*"),
+            ("s3:PutObject", "training/*"),
+            ("s3:GetObject", "models/*"),
+            ("s3:PutObject", "models/*"),
+        },
+        # the registry reads a job's artifact and writes versions and cards
+        "functions.models.handler.handler": {("s3:GetObject", "models/*"), ("s3:PutObject", "models/*")},
+        # batch scoring: a dataset in, predictions out under models/
+        "functions.deployments.handler.handler": {
+            ("s3:GetObject", "models/*"),
+            ("s3:GetObject", "datasets/*"),
+            ("s3:PutObject", "models/*"),
+        },
+        "functions.inference.handler.handler": {("s3:GetObject", "models/*")},
     }
+    audit_writers = {"functions.audit_digest.handler.handler": {("s3:PutObject", "digests/*")}}
     for handler in EXPECTED_HANDLERS:
         pairs = set()
         for action, resource in resources_for(role_statements(synth, handler), "s3:"):
@@ -173,18 +195,29 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
             if action == "s3:ListBucket":
                 assert rendered.startswith("<DataArtifacts") and rendered.endswith(".Arn>"), rendered
                 continue
-            assert rendered.startswith("<DataArtifacts"), (handler, rendered)
+            if handler in audit_writers:  # sealed digests go to the Object-Lock audit bucket only
+                assert rendered.startswith("<DataAudit"), (handler, rendered)
+            else:
+                assert rendered.startswith("<DataArtifacts"), (handler, rendered)
             pairs.add((action, rendered.split(">/", 1)[1]))
-        assert pairs == expected.get(handler, set()), handler
+        assert pairs == {**expected, **audit_writers}.get(handler, set()), handler
 
 
 def test_kms_use_is_tied_to_the_service_that_needs_it(synth: Any) -> None:
     for handler in EXPECTED_HANDLERS:
         for stmt in role_statements(synth, handler):
             acts = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            signing = set(acts) <= {
+                "kms:Sign",
+                "kms:Verify",
+                "kms:GetPublicKey",
+            } and "AuditSigningKey" in str(
+                stmt["Resource"]
+            )  # the audit digests' signing key: used directly, not through a service
             if (
                 any(a.startswith("kms:") for a in acts)
                 and handler != "functions.ingest_queue.handler.handler"
+                and not signing
             ):
                 assert "kms:ViaService" in str(stmt.get("Condition")), (handler, stmt)
                 assert not any("*" in a for a in acts)

@@ -24,7 +24,7 @@ MODEL_FUNCTIONS = {"functions.generate.handler.handler", "functions.evals.handle
 SECRET_ARN = re.compile(r"^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-\w{6}$")
 SECRETISH = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.I)
 # variables whose names look secret but whose values are references, checked below
-REFERENCES = {"OPTILOOP_KMS_KEY_ID", "OPTILOOP_PROVIDER_SECRETS"}
+REFERENCES = {"OPTILOOP_KMS_KEY_ID", "OPTILOOP_PROVIDER_SECRETS", "OPTILOOP_AUDIT_SIGNING_KEY"}
 
 
 def functions(synth: Any, tenant: str) -> dict[str, dict[str, Any]]:

@@ -149,4 +149,6 @@ OPERATIONS: dict[str, Operation] = {
     "workflows.get": _op("GET", "/v1/workflow_executions/{execution_id}"),
     "workflows.list": _op("GET", f"{P}/workflow_executions"),
     "workflows.iter": _op("GET", f"{P}/workflow_executions"),
+    # the project's learned suggestion policies (trained by an experiment workflow)
+    "policies.train": _op("POST", f"{P}/policies:train"),
 }

@@ -1,14 +1,12 @@
-"""Which projects have runs their last registered model has not seen.
+"""Which projects have runs their last trained surrogate has not seen.
 
-Kept apart from the handler and written against the store ports only, so it can move into the core
-(`optiloop.workflows`) unchanged when the training workflow lands there.
-
-"Last fit" is the newest `model.registered` audit record of the project (written by the
-`record_model` workflow step), whose `runs_through_seq` says which runs the model was trained on.
-The in-process surrogate refits on every suggest call and leaves no such record, so this check is
-about the offline (SageMaker) model: it says where a retrain would teach something new, it does not
-retrain. A project is flagged once per new run it has: re-running the check without new runs
-reports it again as still due but writes no second record.
+"Last fit" is the newest snapshot a registered model version of the project was trained on: each
+`model_version.registered` audit record names its training job, whose `project_runs` channel
+records `runs_through_seq` (optiloop.models.training.channels). The in-process surrogate refits on
+every suggest call and registers nothing, so this check is about the trained one
+(`POST /v1/projects/{id}/policies:train`): it says where a retrain would teach something new, it
+does not retrain. A project is flagged once per new run it has: re-running the check without new
+runs reports it again as still due but writes no second record.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from optiloop.deps import Deps
 from optiloop.store.ports import Store
 from optiloop.store.records import AuditRecord, Project
 
-MODEL_REGISTERED = "model.registered"
+MODEL_REGISTERED = "model_version.registered"
 RETRAIN_DUE = "model.retrain_due"
 ACTOR = "system:retrain-check"
 PAGE = 1000
@@ -65,10 +63,31 @@ def _seq(record: AuditRecord | None, key: str) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
+def last_fit_seq(deps: Deps, project_id: str) -> int:
+    """The newest run a registered version of the project was trained on (0: none)."""
+    best, after = 0, 0
+    while True:
+        page = deps.store.audit.list(
+            project_id=project_id, action=MODEL_REGISTERED, after_seq=after, limit=PAGE
+        )
+        for rec in page:
+            job_id = (rec.details.get("source") or {}).get("training_job_id")
+            job = deps.store.docs.get("training_job", str(job_id)) if job_id else None
+            for src in (job.data.get("inputs") or {}).values() if job else []:
+                if isinstance(src, dict) and src.get("project_runs") == project_id:
+                    try:
+                        best = max(best, int(src.get("runs_through_seq", 0)))
+                    except (TypeError, ValueError):
+                        continue
+        if len(page) < PAGE:
+            return best
+        after = page[-1].seq
+
+
 def check_project(deps: Deps, project_id: str, *, min_new_runs: int = 1) -> ProjectCheck:
     store = deps.store
     last_run = store.runs.max_seq(project_id)
-    fit = _seq(latest_record(store, project_id, MODEL_REGISTERED), "runs_through_seq")
+    fit = last_fit_seq(deps, project_id)
     new_runs = max(0, last_run - fit)
     due = new_runs >= max(1, min_new_runs)
     recorded = False

@@ -63,6 +63,12 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "evals",
         "generate",
         "training",
+        "models",
+        "lineage",
+        "deployments",
+        "inference",
+        "monitoring",
+        "workflows",
     }
 
 

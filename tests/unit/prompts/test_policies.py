@@ -69,7 +69,7 @@ def test_parse_names_every_problem() -> None:
                 "rule": {
                     "if": {"f1": {">=": "high"}},
                     "then": "x",
-                    "approvers": ["god"],
+                    "approvers": ["risk officer!"],  # a role, user:<name> or a group name
                     "min_approvals": 99,
                     "extra": 1,
                 },

@@ -61,3 +61,9 @@ class Policies(Resource[J, S, N, It]):
     def legacy_delete(self, project_id: str, name: str) -> N:
         """Deprecated: use `delete`."""
         return self._call.empty(build("policies.legacy_delete", {"project_id": project_id, "name": name}))
+
+    def train(self, project_id: str, **body: Any) -> J:
+        """Train the project's learned suggestion policy (the failure surrogate) as an experiment
+        workflow; returns the execution (poll it with `workflows.get`). Body fields: min_runs,
+        promote, approval, min_auc, hyperparameters, poll_seconds."""
+        return self._call.json(build("policies.train", {"project_id": project_id}, json=body))
