@@ -170,6 +170,7 @@ async def _refusal(
     limits = getattr(request.app.state, "limits", None)
     verdict = limits.refusal(principal.name) if limits is not None else None
     if verdict is not None and not verdict.allowed:
+        assert limits is not None  # a verdict comes from the limits
         per_minute = limits.refusals_per_minute
         if verdict.first_refused:
             await _audit(

@@ -129,9 +129,9 @@ def parse_policy(raw: Any) -> Policy:
     if problems:
         raise InvalidInput(problems)
     return Policy(
-        name=name,
-        scope=scope,
-        then=then,
+        name=str(name),  # each checked above: a problem would have raised
+        scope=str(scope),
+        then=str(then),
         conditions=conditions,
         approvers=tuple(approvers),
         min_approvals=n,
@@ -191,11 +191,7 @@ def evaluate(
     """Apply one policy; `measure("eval.f1.ci_low")` returns the value or None if never measured
     (`missing_hint` says so in the entity type's words)."""
     measured = {c.metric: measure(c.metric) for c in policy.conditions}
-    failed = [
-        c
-        for c in policy.conditions
-        if measured[c.metric] is None or not OPS[c.op](measured[c.metric], c.value)
-    ]
+    failed = [c for c in policy.conditions if (m := measured[c.metric]) is None or not OPS[c.op](m, c.value)]
     holds = not failed
     if policy.then == "block":
         if holds:

@@ -79,7 +79,8 @@ def verify_audit(deps: Deps, principal: Principal) -> dict[str, Any]:
     """Every shard chain, every shard head and the digest chain; names the first thing that does not
     match (`problem`), keeping ``first_bad_seq`` for existing clients."""
     authorize(principal, Action.AUDIT_READ)
-    return deps.store.audit.verify(_signer(deps)).as_dict()
+    result: dict[str, Any] = deps.store.audit.verify(_signer(deps)).as_dict()
+    return result
 
 
 def _signer(deps: Deps) -> Any:

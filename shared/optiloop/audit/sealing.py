@@ -60,7 +60,7 @@ def sink_for(deps: Deps) -> BlobStore | None:
                 from optiloop.store.local_blobs import LocalBlobStore
 
                 deps.audit_sink = LocalBlobStore(where / DIGEST_DIR)
-        return deps.audit_sink  # type: ignore[no-any-return]
+        return deps.audit_sink
 
 
 def seal_now(deps: Deps, *, force: bool = False) -> dict[str, Any] | None:

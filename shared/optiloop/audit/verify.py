@@ -123,7 +123,7 @@ def verify_trail(audit: AuditRepo, signer: Signer | None = None) -> Verification
             ok_hash = False
         if not ok_hash:
             return v.fail(**where, reason="hash does not match the digest's content")
-        if merkle_root([tuple(h) for h in d.get("heads") or []]) != d.get("root"):  # type: ignore[misc]
+        if merkle_root([tuple(h) for h in d.get("heads") or []]) != d.get("root"):
             return v.fail(**where, reason="root is not the Merkle root of the heads it lists")
         if signer is not None and not signer.verify(bytes.fromhex(d["hash"]), str(d.get("sig", ""))):
             return v.fail(**where, reason=f"signature does not verify with key {signer.key_id}")

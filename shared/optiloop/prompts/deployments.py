@@ -60,7 +60,7 @@ def rollback(
     target = library.get_version(deps, who, to_version_id, Action.DEPLOY)
     if target.prompt_id != prompt.id:
         raise InvalidInput(FieldProblem("to_version_id", "is a version of another prompt"))
-    overrides = next(
+    overrides: dict[str, Any] = next(
         (h.get("overrides", {}) for h in reversed(current.history) if h["version_id"] == target.id), {}
     )
     return _move(deps, who, target, environment, overrides, "rollback")

@@ -695,7 +695,7 @@ class _Bound(NodeTransformer):
 
 
 def bound_ast(ast: nodes.Template, env: BoundedEnvironment) -> nodes.Template:
-    out = _Bound().visit(ast)
+    out = cast(nodes.Template, _Bound().visit(ast))
     out.set_environment(env)
     return out
 

@@ -6,6 +6,7 @@ together or not at all; adapters that cannot nest transactions must make nesting
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -138,11 +139,11 @@ class AuditRepo(ABC):
         """Where every shard's chain starts: the sealed legacy chain's last (seq, hash), else (0, genesis)."""
 
     @abstractmethod
-    def heads(self) -> list[AuditHead]:
+    def heads(self) -> builtins.list[AuditHead]:
         """The head item of every shard (not the legacy chain: its head is the anchor)."""
 
     @abstractmethod
-    def shards(self) -> list[str]:
+    def shards(self) -> builtins.list[str]:
         """Every shard known to hold records (verification walks these and the heads)."""
 
     @abstractmethod
@@ -179,9 +180,10 @@ class AuditRepo(ABC):
     ) -> str:
         """For high-rate paths: `append`'s arguments, but no chain is waited on. The event is batched
         in memory and sealed into the trail in bulk (`optiloop.audit.events`); returns its id."""
-        return self.events().record(
+        event_id: str = self.events().record(
             principal=principal, action=action, project_id=project_id, target=target, details=details
         )
+        return event_id
 
     def flush_events(self) -> int:
         """Seal every pending event now (call before a Lambda invocation ends); returns how many."""

@@ -42,7 +42,7 @@ def _move(deps: Deps, subject: entities.Subject, expected: tuple[str, ...], to: 
             f"model version {v.version} is {v.status}; expected {' or '.join(expected)}",
             details=[{"field": "status", "reason": f"is {v.status}"}],
         )
-    deps.store.docs.replace(model_version_doc(replace(v, status=to)), doc.rev)
+    deps.store.docs.replace(model_version_doc(replace(v, status=to)), doc.rev)  # type: ignore[arg-type]  # `to` is one of the statuses the approvals module moves between
 
 
 def _gather(deps: Deps, subject: entities.Subject) -> dict[str, Any]:

@@ -27,8 +27,9 @@ Inside `Store.transaction()` a record's seq, hash and time are only final at com
 
 from __future__ import annotations
 
+import builtins
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -323,7 +324,7 @@ class DynamoAuditRepo(AuditRepo):
             return []
         if project_id is not None:
             out = self._project(project_id, action, after_seq, limit)
-            key = lambda r: r.seq  # noqa: E731
+            key: Callable[[AuditRecord], Any] = lambda r: r.seq  # noqa: E731
         else:
             cursor = decode_cursor(after) if after is not None else None
             out = self._tenant(action, cursor, limit)
@@ -349,9 +350,11 @@ class DynamoAuditRepo(AuditRepo):
             return {}
         return {"filter_expr": "#act = :act", "names": {"#act": "action"}, "values": {":act": S(action)}}
 
-    def _project(self, project_id: str, action: str | None, after_seq: int, limit: int) -> list[AuditRecord]:
+    def _project(
+        self, project_id: str, action: str | None, after_seq: int, limit: int
+    ) -> builtins.list[AuditRecord]:
         anchor = self._committer.anchor()
-        out: list[AuditRecord] = []
+        out: builtins.list[AuditRecord] = []
         after_seq = max(_SEQ_MIN, min(_SEQ_MAX, after_seq))
         if after_seq < anchor.seq:  # the project's records in the sealed legacy chain come first
             items = self._table.query(
@@ -370,8 +373,8 @@ class DynamoAuditRepo(AuditRepo):
             out += [decode(i) for i in items]
         return out
 
-    def _tenant(self, action: str | None, cursor: str | None, limit: int) -> list[AuditRecord]:
-        out: list[AuditRecord] = []
+    def _tenant(self, action: str | None, cursor: str | None, limit: int) -> builtins.list[AuditRecord]:
+        out: builtins.list[AuditRecord] = []
         if cursor is None or cursor < first_shard_ord():
             after = int(cursor[2:]) if cursor else 0
             if action is None:
@@ -390,7 +393,7 @@ class DynamoAuditRepo(AuditRepo):
         month = max(month_of(since), month_of(cursor[2:]) if len(cursor) > 9 else "0000-00")
         last = month_of(utc_now_ms())
         while len(out) < limit and month <= next_month(last):
-            page: list[Item] = []
+            page: builtins.list[Item] = []
             for b in range(TIME_BUCKETS):
                 if action is None:
                     pk, index, pkn, skn = time_pk(month, b), GSI1, GSI1_PK, GSI1_SK
@@ -409,10 +412,10 @@ class DynamoAuditRepo(AuditRepo):
     def anchor(self) -> AuditHead:
         return self._committer.anchor(create=False)
 
-    def shards(self) -> list[str]:
+    def shards(self) -> builtins.list[str]:
         return [get_s(i, "shard") or "" for i in self._table.query(REGISTRY_PK)]
 
-    def heads(self) -> list[AuditHead]:
+    def heads(self) -> builtins.list[AuditHead]:
         found = self._table.batch_get([head_key(s) for s in self.shards()])
         return sorted(
             (AuditHead(get_s(i, "shard") or "", to_int(i["seq"]), i["hash"]["S"]) for i in found.values()),

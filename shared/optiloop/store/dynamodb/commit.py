@@ -42,7 +42,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from optiloop.audit.chain import utc_now_ms
+from optiloop.audit.chain import GENESIS_HASH, utc_now_ms
 from optiloop.audit.shards import project_of
 from optiloop.errors import Conflict, Contended
 from optiloop.store.dynamodb import audit as audit_items
@@ -96,7 +96,7 @@ class Committer:
         if self._anchor is None:
             found = audit_items.read_anchor(self.table)
             if found is None and not create:
-                return AuditHead("legacy", 0, audit_items.GENESIS_HASH)
+                return AuditHead("legacy", 0, GENESIS_HASH)
             self._anchor = found or audit_items.migrate(self.table)
         return self._anchor
 
@@ -306,8 +306,8 @@ class Committer:
             chained.extend(records)
             shard_ops = audit_items.chain_ops(name, shard, (seq, h), exists, records)
             ops.extend(shard_ops)
-            pid = project_of(shard)
-            what = f"the audit chain of project '{pid}'" if pid else f"the audit chain '{shard}'"
+            owner = project_of(shard)
+            what = f"the audit chain of project '{owner}'" if owner else f"the audit chain '{shard}'"
             whats.extend([what] * len(shard_ops))
         by_id = {r.id: r for r in chained}
         return ops, [by_id[r.id] for r in p.audit], key_check, whats

@@ -8,6 +8,7 @@ messages) is the AWS one. Hashing lives in `optiloop.audit.chain`, shard and ord
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +26,7 @@ _COLS = "seq, id, at, principal, action, project_id, target, details, prev_hash,
 _ROW = "shard, seq, id, at, principal, action, project_id, target, details, prev_hash, hash"
 
 
-def _record(row: tuple) -> AuditRecord:
+def _record(row: tuple[Any, ...]) -> AuditRecord:
     try:
         details = loads(row[7])
     except ValueError:  # tampered text: still listable, and it fails verification
@@ -148,11 +149,11 @@ class SqliteAuditRepo(AuditRepo):
         rows = self._db.conn().execute(f"{sql} ORDER BY {order} LIMIT ?", (*args, limit)).fetchall()
         return [_record(r) for r in rows]
 
-    def heads(self) -> list[AuditHead]:
+    def heads(self) -> builtins.list[AuditHead]:
         rows = self._db.conn().execute("SELECT shard, seq, hash FROM audit_heads ORDER BY shard").fetchall()
         return [AuditHead(r[0], int(r[1]), str(r[2])) for r in rows]
 
-    def shards(self) -> list[str]:
+    def shards(self) -> builtins.list[str]:
         conn = self._db.conn()
         rows = conn.execute("SELECT DISTINCT shard FROM audit_log WHERE shard != ?", (LEGACY_SHARD,))
         return [r[0] for r in rows]
