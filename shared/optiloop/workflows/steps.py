@@ -64,6 +64,7 @@ class DeploySpec(BaseModel):
     environment: Literal["staging", "production"]
     strategy: dict[str, Any] | None = None
     slos: dict[str, Any] | None = None
+    capture_rate: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # share of requests the monitors see
 
 
 class ExperimentInput(BaseModel):
@@ -292,6 +293,7 @@ def deploy(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     existing = deps.store.docs.get("workflow_claim", claim_key)
     if existing is not None:
         return dict(existing.data)
+    extra = {} if req.deploy.capture_rate is None else {"capture_rate": req.deploy.capture_rate}
     d = deployments.deploy_model(
         deps,
         principal(state),
@@ -299,6 +301,7 @@ def deploy(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         req.deploy.environment,
         req.deploy.strategy,
         req.deploy.slos,
+        **extra,
     )
     return _claim(deps, "workflow_claim", claim_key, req.project_id, {"deployment_id": d.id})
 
