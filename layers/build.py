@@ -51,6 +51,13 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "retrain_check": (("core", "aws"), False),
     "audit_digest": (("core", "aws"), False),
     "workflow_steps": (("core", "aws"), False),
+    "training": (("core", "aws"), True),
+    "models": (("core", "aws"), True),
+    "deployments": (("core", "aws"), True),
+    "inference": (("core", "aws"), True),  # numpy trees runtime; see docs/models.md on ONNX in Lambda
+    "monitoring": (("core", "aws"), True),
+    "monitors": (("core", "aws"), False),
+    "workflows": (("core", "aws"), True),
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the
 # import names they install, because a vendored copy has no dist-info to find.
