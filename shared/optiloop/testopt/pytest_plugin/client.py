@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from optiloop.client.errors import Problem  # one shape of `error.details` for both clients
+
 INGEST_CHUNK = 1000  # the API's limit per runs:ingest request
 # below the server's default body limit (OPTILOOP_MAX_BODY_BYTES, 1 MiB): 1000 runs with a few
 # dozen string buckets each are more than that; a server configured lower answers 413 and the
@@ -41,18 +43,6 @@ class OptiLoopUnavailable(OptiLoopClientError):
         super().__init__(f"OptiLoop server not reachable at {url}: {reason}")
         self.url = url
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One item of the API's `error.details`: where and why."""
-
-    field: str
-    reason: str
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}" + (f" ({self.hint})" if self.hint else "")
 
 
 class OptiLoopAPIError(OptiLoopClientError):
