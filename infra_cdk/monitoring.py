@@ -35,6 +35,7 @@ SUGGEST_P95_MS = 500
 GATEWAY_LIMIT_MS = 29_000  # API Gateway's integration timeout: an eval run above it was a 504
 SERVER_ERROR_RATE = 0.01  # 1% of requests over 5 minutes
 PERIOD = Duration.minutes(5)
+SURROGATE_MIN_AUC = 0.6  # a registered failure surrogate ranking recent failures worse than this is stale
 
 
 def business_metric(name: str, service: str, tenant: str, statistic: str = "Sum") -> cw.Metric:
@@ -136,7 +137,23 @@ class Monitoring(Construct):
             evaluation_periods=1,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        self.alarms = (self.suggest_p95, self.server_errors, self.dlq_not_empty)
+        # the registered failure surrogate on the runs it has not seen (suggest falls back to the
+        # in-process model on its own; the alarm says a retrain is due)
+        self.surrogate_auc = cw.Alarm(
+            self,
+            "SurrogateAccuracy",
+            alarm_description=(
+                f"{config.tenant}: a registered failure surrogate ranks recent failures below AUC "
+                f"{SURROGATE_MIN_AUC} for an hour; retrain it (POST /v1/projects/{{id}}/policies:train)"
+            ),
+            metric=business_metric("SurrogateRecentAUC", "suggest", config.tenant, "Minimum"),
+            threshold=SURROGATE_MIN_AUC,
+            comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=12,
+            datapoints_to_alarm=12,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no registered model, nothing to judge
+        )
+        self.alarms = (self.suggest_p95, self.server_errors, self.dlq_not_empty, self.surrogate_auc)
         for alarm in self.alarms:
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)

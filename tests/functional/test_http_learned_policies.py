@@ -104,6 +104,11 @@ def test_a_trained_surrogate_is_registered_staged_and_used_while_it_earns_it(api
     out = suggest(api, pid)
     assert out["surrogate_version"] == vid  # a real registry version names what scored the batch
     assert last_decision(api, pid)["use_trained"] is True
+    reported = trained_surrogate.take_reported()  # what the suggest Lambda turns into metrics
+    assert reported[pid].use_trained is True
+    cov = api.client.get(f"/v1/projects/{pid}/coverage", headers=api.admin).json()["surrogate"]
+    assert cov["model_version_id"] == vid and cov["alias"] == "staging"
+    assert cov["registered_auc"] == res["verdict"]["value"] and cov["recent_runs"] == 0
 
     # the system changes: what failed now passes and the reverse; the registered model is now wrong
     # on every run it has not seen, the in-process one learns it, and suggest stops using the former
@@ -112,6 +117,8 @@ def test_a_trained_surrogate_is_registered_staged_and_used_while_it_earns_it(api
     decision = last_decision(api, pid)
     assert decision["use_trained"] is False and decision["trained_auc"] < decision["in_process_auc"]
     assert out["surrogate_version"] != vid
+    cov = api.client.get(f"/v1/projects/{pid}/coverage", headers=api.admin).json()["surrogate"]
+    assert cov["recent_runs"] == 60 and cov["recent_auc"] < 0.5  # the coverage report shows it too
 
     # training again on everything: the new candidate must beat what production holds (nothing yet)
     again = wait(

@@ -1,4 +1,4 @@
-"""The tenant's dashboard, its three alarms and the encrypted topic they notify."""
+"""The tenant's dashboard, its alarms and the encrypted topic they notify."""
 
 from __future__ import annotations
 
@@ -52,9 +52,9 @@ def alarms(synth: Any) -> dict[str, dict[str, Any]]:
     return {k: v["Properties"] for k, v in synth.resources("acme", "AWS::CloudWatch::Alarm").items()}
 
 
-def test_three_alarms_notify_the_encrypted_topic(synth: Any) -> None:
+def test_the_alarms_notify_the_encrypted_topic(synth: Any) -> None:
     found = alarms(synth)
-    assert len(found) == 3
+    assert len(found) == 4
     [(topic_id, topic)] = synth.resources("acme", "AWS::SNS::Topic").items()
     assert logical_id_of(topic["Properties"]["KmsMasterKeyId"]).startswith("DataKey")
     for props in found.values():
@@ -90,3 +90,10 @@ def test_dead_letter_alarm(synth: Any) -> None:
     dlq = synth.templates["acme"]["Resources"][logical_id_of(dim["Value"])]
     assert dlq["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" not in dlq["Properties"]
     assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_a_stale_registered_surrogate_raises_an_alarm(synth: Any) -> None:
+    [props] = [p for p in alarms(synth).values() if p.get("MetricName") == "SurrogateRecentAUC"]
+    assert props["ComparisonOperator"] == "LessThanThreshold" and props["Threshold"] == 0.6
+    assert props["Statistic"] == "Minimum" and props["EvaluationPeriods"] == 12
+    assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {"service": "suggest", "tenant": "acme"}

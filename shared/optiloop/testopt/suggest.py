@@ -222,15 +222,9 @@ def _registered_surrogate(deps: Deps, ctx: SuggestContext) -> dict[str, Any] | N
             "use_trained": False,
             "reason": "its inputs are not this space's params",
         }
-    h, st = ctx.history, ctx.state
-    recent = [
-        t
-        for t in h.run_order
-        if h.runs[t].seq > trained.runs_through_seq and h.runs[t].status != "skipped" and t in h.test_index
-    ][-trained_surrogate.RECENT :]
-    params = [h.tests[h.test_index[t]].params for t in recent]
-    failed = np.array([h.runs[t].status == "fail" for t in recent], dtype=float)
-    check = trained_surrogate.compare(trained, params, failed, _in_process_fail(ctx, st, recent))
+    recent, params, failed = trained_surrogate.recent_unseen(ctx.history, trained)
+    check = trained_surrogate.compare(trained, params, failed, _in_process_fail(ctx, ctx.state, recent))
+    trained_surrogate.report(ctx.history.project_id, check)
     if check.use_trained:
         ctx.trained = trained
     return {**trained.describe(), **check.as_dict()}

@@ -13,6 +13,7 @@ from typing import Any
 from optiloop.deps import Deps
 from optiloop.projects import get_project
 from optiloop.testopt.history import History, canonical, history_for
+from optiloop.testopt.surrogate.trained import accuracy, registered
 
 MAX_CURVE_POINTS = 200
 SEVERE = 3
@@ -54,6 +55,7 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
     # new buckets per block of 100 runs in ingestion order; the last block may be partial
     marginal = [sum(gains[i : i + WINDOW]) for i in range(0, len(gains), WINDOW)]
     budget = project.budget_cents
+    trained = registered(deps, project_id)
     return {
         "project_id": project_id,
         "unique_buckets": len(h.buckets_seen | seen),
@@ -69,6 +71,9 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
         "spend_cents": spend,
         "budget_cents": budget,
         "budget_left_cents": None if budget is None else budget - spend,
+        # the registered failure surrogate (POST .../policies:train) and how it ranks the runs it has
+        # not seen; None when the project has none
+        "surrogate": accuracy(h, trained) if trained is not None else None,
     }
 
 

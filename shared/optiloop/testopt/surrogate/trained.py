@@ -20,7 +20,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ class TrainedSurrogate:
     alias: str
     runs_through_seq: int
     loaded: Loaded
+    loaded_metrics: dict[str, float] = field(default_factory=dict)  # the version's registered metrics
 
     @property
     def signature(self) -> Signature:
@@ -123,6 +124,7 @@ def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
         alias=alias,
         runs_through_seq=_runs_through(deps, v, project_id),
         loaded=loaded,
+        loaded_metrics=dict(v.get("metrics") or {}),
     )
 
 
@@ -145,6 +147,38 @@ def registered(deps: Deps, project_id: str, *, now: float | None = None) -> Trai
         while len(_cache) > MAX_PROJECTS:
             _cache.popitem(last=False)
     return found
+
+
+def recent_unseen(
+    history: Any, trained: TrainedSurrogate
+) -> tuple[list[str], list[dict[str, Any]], np.ndarray]:
+    """The newest (at most RECENT) passed or failed runs after the model's training snapshot: their
+    test ids, params, and whether each failed. `history` is an optiloop.testopt.history.History."""
+    h = history
+    ids = [
+        t
+        for t in h.run_order
+        if h.runs[t].seq > trained.runs_through_seq and h.runs[t].status != "skipped" and t in h.test_index
+    ][-RECENT:]
+    params = [h.tests[h.test_index[t]].params for t in ids]
+    failed = np.array([h.runs[t].status == "fail" for t in ids], dtype=float)
+    return ids, params, failed
+
+
+def accuracy(history: Any, trained: TrainedSurrogate) -> dict[str, Any]:
+    """What the coverage report and the suggest metrics say about the registered model: its held-out
+    AUC at registration and its AUC on the runs it has not seen (None until both outcomes occur)."""
+    _, params, failed = recent_unseen(history, trained)
+    both = len(failed) >= 2 and failed.min() != failed.max()
+    recent = auc(failed, trained.failure_prob(params)) if both else None
+    registered_auc = trained.loaded_metrics.get("auc")
+    return {
+        **trained.describe(),
+        "registered_auc": registered_auc,
+        "recent_runs": len(params),
+        "recent_failures": int(failed.sum()),
+        "recent_auc": None if recent is None else round(recent, 4),
+    }
 
 
 @dataclass(frozen=True)
@@ -186,3 +220,21 @@ def compare(
     if a_local is not None and a_local > a_trained:
         return Comparison(n, a_trained, a_local, False, "the in-process model ranks recent failures better")
     return Comparison(n, a_trained, a_local, True, "at least as good as the in-process model on recent runs")
+
+
+_reported: dict[str, Comparison] = {}
+
+
+def report(project_id: str, check: Comparison) -> None:
+    """Keep the latest comparison for the serving layer's metrics (the suggest Lambda emits
+    `SurrogateRecentAUC` and `SurrogateInUse` from it after the response)."""
+    with _lock:
+        _reported[project_id] = check
+
+
+def take_reported() -> dict[str, Comparison]:
+    """The comparisons made since the last call, by project (and forget them)."""
+    with _lock:
+        out = dict(_reported)
+        _reported.clear()
+    return out
