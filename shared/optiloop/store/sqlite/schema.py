@@ -6,6 +6,24 @@ processes opening the same file at once apply it exactly once, and a crash mid-w
 at the previous version. Opening a file written by a newer release fails loudly rather than
 running old code against an unknown schema.
 
+Every step also has a DOWN (`STEPS`, `migrate(conn, target)`; docs/migrations.md), run the same way
+(one transaction with the removal of its ``schema_version`` row), so a release can be rolled back:
+
+* 3 down folds the shards back into one chain: every record, in tenant-wide order, re-chained from
+  genesis with seq 1..n. Records keep their content (id, time, who, what, details); shard records get
+  new seqs and hashes (the legacy prefix keeps its own, byte for byte), so the chain verifies under the
+  old release. The trade-off: hashes handed out earlier (receipts, digest files) no longer match the
+  re-chained records, and the signed digests, which commit to shard heads that no longer exist, are
+  dropped: a data loss that needs the explicit flag. The trail is verified first, so a tampered trail
+  is refused rather than laundered by re-hashing.
+* 2 down parks ``docs`` as ``docs_parked_v2`` (v1 code never looks at it) and 2 up takes it back, so
+  a rollback to v1 and a return lose no document. (A v1 file never had that table; 2 up is unchanged
+  for it.)
+* 1 down drops every table: a data loss whenever any holds a row.
+
+Principle: a down step parks what its up step can bring back; what cannot come back is a loss and
+`migrate` refuses it unless ``allow_data_loss`` (`DataLossRefused`, before the first step runs).
+
 Index rationale (one per query pattern of the ports):
 
 * tests/runs ``UNIQUE(project_id, seq)``: enforces the caller-computed seq and serves
@@ -31,9 +49,15 @@ Index rationale (one per query pattern of the ports):
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
-from optiloop.audit.chain import utc_now_ms
+from optiloop.audit.chain import GENESIS_HASH, record_hash, utc_now_ms
+from optiloop.store.migrations import DataLossRefused
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -245,18 +269,174 @@ MIGRATIONS.append(
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 
+Apply = Callable[[sqlite3.Connection], None]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One version: how to reach it from the one below (`up`) and how to leave it (`down`).
+
+    `loses` says, on the current data, what `down` would drop that its `up` cannot bring back (None:
+    nothing). Both functions run inside the caller's transaction and must not commit.
+    """
+
+    version: int
+    summary: str
+    up: Apply
+    down: Apply
+    loses: Callable[[sqlite3.Connection], str | None]
+
+
+def _statements(sqls: list[str]) -> Apply:
+    def run(conn: sqlite3.Connection) -> None:
+        for sql in sqls:
+            conn.execute(sql)
+
+    return run
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def _count(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) if _has_table(conn, table) else 0
+
+
+# -- 1: the base tables ---------------------------------------------------------------------------
+
+_V1_TABLES = ("runs", "tests", "constraints", "api_keys", "projects", "audit")  # children first
+_PARKED_DOCS = "docs_parked_v2"
+
+
+def _down_1(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    for table in (*_V1_TABLES, _PARKED_DOCS):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _loses_1(conn: sqlite3.Connection) -> str | None:
+    counts = {t: _count(conn, t) for t in ("projects", "constraints", "tests", "runs", "api_keys")}
+    counts["audit records"] = _count(conn, "audit") or _count(conn, "audit_log")
+    counts["documents"] = _count(conn, "docs") or _count(conn, _PARKED_DOCS)
+    held = [f"{n} {what}" for what, n in counts.items() if n]
+    return f"version 1 down drops every table ({', '.join(held)})" if held else None
+
+
+# -- 2: documents ---------------------------------------------------------------------------------
+
+
+def _up_2(conn: sqlite3.Connection) -> None:
+    if _has_table(conn, _PARKED_DOCS):  # a file rolled back to v1 earlier: its documents come back
+        conn.execute(f"ALTER TABLE {_PARKED_DOCS} RENAME TO docs")  # the index moves with the table
+    else:
+        _statements(MIGRATIONS[1][1])(conn)
+
+
+def _down_2(conn: sqlite3.Connection) -> None:
+    conn.execute(f"ALTER TABLE docs RENAME TO {_PARKED_DOCS}")
+
+
+# -- 3: the sharded audit trail -----------------------------------------------------------------
+
+# v1's own DDL of the single chain (table, indexes, triggers), so the fold recreates exactly it.
+_V1_AUDIT = [sql for sql in MIGRATIONS[0][1] if re.search(r"\baudit\b", sql)]
+
+
+class _ConnDb:
+    """Just enough of `Database` for the audit repo's reads, on the migration's own connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
+
+
+def _verify_sharded(conn: sqlite3.Connection) -> None:
+    """Refuse to fold a trail that does not verify: re-hashing would make tampering undetectable."""
+    from optiloop.store.sqlite.audit import SqliteAuditRepo
+    from optiloop.store.sqlite.db import Database
+
+    result = SqliteAuditRepo(cast(Database, _ConnDb(conn))).verify()
+    if not result.ok:
+        raise RuntimeError(
+            f"the audit trail does not verify ({result.problem}); folding it would re-hash the records "
+            "and hide that, so version 3 is kept. Investigate with GET /v1/audit/verify first."
+        )
+
+
+def _down_3(conn: sqlite3.Connection) -> None:
+    _verify_sharded(conn)
+    for sql in _V1_AUDIT[:3]:  # the table and its indexes; the triggers once the rows are in
+        conn.execute(sql)
+    prev = GENESIS_HASH
+    rows = conn.execute(
+        "SELECT id, at, principal, action, project_id, target, details FROM audit_log ORDER BY ord"
+    )
+    insert = "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    for seq, (rec_id, at, principal, action, project_id, target, details) in enumerate(rows, start=1):
+        h = record_hash(
+            prev, seq=seq, id=rec_id, at=at, principal=principal, action=action, project_id=project_id,
+            target=target, details=json.loads(details),
+        )  # fmt: skip
+        conn.execute(insert, (seq, rec_id, at, principal, action, project_id, target, details, prev, h))
+        prev = h
+    for sql in _V1_AUDIT[3:]:
+        conn.execute(sql)
+    for table in ("audit_log", "audit_heads", "audit_anchor", "audit_digests"):
+        conn.execute(f"DROP TABLE {table}")  # their indexes and triggers go with them
+
+
+def _loses_3(conn: sqlite3.Connection) -> str | None:
+    n = _count(conn, "audit_digests")
+    if not n:
+        return None
+    return (
+        f"version 3 down drops {n} signed audit digests (they commit to shard heads the fold re-chains; "
+        "copies stay in <data dir>/audit-digests/)"
+    )
+
+
+STEPS: list[Step] = [
+    Step(1, "base tables", _statements(MIGRATIONS[0][1]), _down_1, _loses_1),
+    Step(2, "documents", _up_2, _down_2, lambda conn: None),
+    Step(3, "sharded audit trail", _statements(MIGRATIONS[2][1]), _down_3, _loses_3),
+]
+assert [s.version for s in STEPS] == [v for v, _ in MIGRATIONS], "every migration needs its Step"
+
 
 def current_version(conn: sqlite3.Connection) -> int:
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the file up to LATEST_VERSION; a no-op when it is there already. Returns the version."""
+def planned_losses(conn: sqlite3.Connection, target: int) -> list[str]:
+    """What migrating down to `target` from the current version would drop, step by step."""
+    have = current_version(conn)
+    return [msg for step in reversed(STEPS) if target < step.version <= have if (msg := step.loses(conn))]
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None, *, allow_data_loss: bool = False) -> int:
+    """Bring the file to `target` (default LATEST_VERSION), up or down one step per transaction.
+
+    A no-op when it is there already (without taking the write lock). Each step commits with its
+    ``schema_version`` row, so a failing step leaves the file at the version before it. A downgrade
+    that would lose data (`Step.loses`) raises `DataLossRefused` before anything changes unless
+    `allow_data_loss`. Returns the version reached.
+    """
+    want = LATEST_VERSION if target is None else target
+    if not 0 <= want <= LATEST_VERSION:
+        raise ValueError(f"no schema version {want}: this release knows 0..{LATEST_VERSION}")
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
-    if current_version(conn) == LATEST_VERSION:  # the common case, without taking the write lock
-        return LATEST_VERSION
-    for version, statements in MIGRATIONS:
+    if current_version(conn) == want:  # the common case
+        return want
+    if not allow_data_loss and (losses := planned_losses(conn, want)):
+        raise DataLossRefused(want, losses)
+    by_version = {s.version: s for s in STEPS}
+    while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Re-read under the write lock: another process may have migrated meanwhile.
@@ -265,15 +445,50 @@ def migrate(conn: sqlite3.Connection) -> int:
                 raise RuntimeError(
                     f"database schema version {have} is newer than this release knows ({LATEST_VERSION})"
                 )
-            if version > have:
-                for sql in statements:
-                    conn.execute(sql)
+            if have == want:
+                conn.execute("COMMIT")
+                return have
+            if have < want:
+                by_version[have + 1].up(conn)
                 conn.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, utc_now_ms())
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (have + 1, utc_now_ms())
                 )
+            else:
+                step = by_version[have]
+                if not allow_data_loss and (loss := step.loses(conn)):  # data written since the check
+                    raise DataLossRefused(want, [loss])
+                step.down(conn)
+                conn.execute("DELETE FROM schema_version WHERE version = ?", (have,))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return current_version(conn)
+
+
+def read_version(path: str) -> int | None:
+    """The schema version of a file without migrating it (None: no OptiLoop schema in it)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        if not _has_table(conn, "schema_version"):
+            return None
+        return current_version(conn)
+    finally:
+        conn.close()
+
+
+def migrate_file(path: str, target: int | None = None, *, allow_data_loss: bool = False) -> tuple[int, int]:
+    """`migrate` on a file by path, on its own connection with the store's pragmas (the CLI's entry):
+    (version before, version after). Stop the processes serving the file before going down: a running
+    release would meet a schema older than it expects."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)"
+        )
+        before = current_version(conn)
+        return before, migrate(conn, target, allow_data_loss=allow_data_loss)
+    finally:
+        conn.close()
