@@ -534,6 +534,20 @@ class Functions(Construct):
             "function reads only that group.",
         )
 
+    def grant_endpoint_role(self, keys: tuple[str, ...], endpoint_role: iam.IRole) -> None:
+        """The functions that create SageMaker endpoints may pass the endpoint role, only to SageMaker;
+        its ARN reaches the core as OPTILOOP_SAGEMAKER_ROLE_ARN (optiloop.models.serving.endpoint)."""
+        for key in keys:
+            fn = self.by_key[key]
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["iam:PassRole"],
+                    resources=[endpoint_role.role_arn],
+                    conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+                )
+            )
+            fn.add_environment("OPTILOOP_SAGEMAKER_ROLE_ARN", endpoint_role.role_arn)
+
     def grant_workflow(self, key: str, state_machine: sfn.StateMachine, name: str) -> None:
         """Start executions of the experiment workflow and read their status and history: on that
         state machine and its executions only. The ARN reaches the core as

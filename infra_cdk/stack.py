@@ -15,6 +15,7 @@ from constructs import Construct
 from infra_cdk.api import Api
 from infra_cdk.auth import ApiKeyAuth
 from infra_cdk.data import DataStore
+from infra_cdk.endpoints import EndpointRole
 from infra_cdk.functions import Functions
 from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
@@ -74,6 +75,9 @@ class OptiLoopStack(Stack):
         self.functions.grant_training("training", self.workflow.training_role, config.prefix)
         self.functions.grant_training("workflow_steps", self.workflow.training_role, config.prefix)
         self.functions.grant_workflow("workflows", self.workflow.state_machine, self.workflow.name)
+        # framework-bound model versions are served by SageMaker endpoints running as this role
+        self.endpoints = EndpointRole(self, "Endpoints", config=config, data=self.data)
+        self.functions.grant_endpoint_role(("deployments", "workflow_steps"), self.endpoints.role)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

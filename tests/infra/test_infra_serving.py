@@ -64,3 +64,24 @@ def test_routes_go_to_their_functions_and_predict_is_a_whole_segment(synth: Any)
         r["Properties"]["PathPart"] for r in synth.resources("acme", "AWS::ApiGateway::Resource").values()
     }
     assert "inference" in parts and not any(p.endswith(":predict") for p in parts)
+
+
+def test_framework_models_run_as_a_read_only_endpoint_role_only_deployers_may_pass(synth: Any) -> None:
+    template = synth.templates["acme"]
+    roles = synth.resources("acme", "AWS::IAM::Role")
+    [(role_id, role)] = [(k, v) for k, v in roles.items() if k.startswith("EndpointsRole")]
+    principal = role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "sagemaker.amazonaws.com"}
+    actions = {
+        a
+        for s in statements(template, role_id)
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    }
+    assert "s3:GetObject" in actions and not {"s3:PutObject", "s3:DeleteObject"} & actions
+    passers = set()
+    for lid, f in synth.resources("acme", "AWS::Lambda::Function").items():
+        for s in statements(template, logical_id_of(f["Properties"]["Role"])):
+            if s["Action"] == "iam:PassRole" and role_id in str(s["Resource"]):
+                assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+                passers.add(f["Properties"]["Handler"])
+    assert passers == {"functions.deployments.handler.handler", "functions.workflow_steps.handler.handler"}

@@ -293,7 +293,6 @@ def deploy(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     existing = deps.store.docs.get("workflow_claim", claim_key)
     if existing is not None:
         return dict(existing.data)
-    extra = {} if req.deploy.capture_rate is None else {"capture_rate": req.deploy.capture_rate}
     d = deployments.deploy_model(
         deps,
         principal(state),
@@ -301,7 +300,9 @@ def deploy(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         req.deploy.environment,
         req.deploy.strategy,
         req.deploy.slos,
-        **extra,
+        capture_rate=(
+            deployments.DEFAULT_CAPTURE_RATE if req.deploy.capture_rate is None else req.deploy.capture_rate
+        ),
     )
     return _claim(deps, "workflow_claim", claim_key, req.project_id, {"deployment_id": d.id})
 

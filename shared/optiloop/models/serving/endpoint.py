@@ -42,9 +42,26 @@ class SageMakerEndpoints:
     sagemaker: Any  # boto3 "sagemaker" client
     runtime: Any  # boto3 "sagemaker-runtime" client
     role_arn: str  # the execution role the model's container runs as
-    image_uri: str  # the inference image (framework container)
+    image_uri: str | None  # the inference image; None: the framework's SageMaker image for the region
     bucket: str  # where artifact keys live (s3://bucket/key)
     prefix: str = "optiloop"
+    region: str = "us-east-1"
+
+    def image_for(self, version: dict[str, Any]) -> str:
+        """The container for a version: the configured image, else the SageMaker framework image of
+        the framework that trained it (the scikit-learn and XGBoost containers serve as well as train;
+        PyTorch models bring their inference code in the artifact)."""
+        if self.image_uri:
+            return self.image_uri
+        from optiloop.models.training.images import image_uri
+
+        try:
+            return image_uri(str(version.get("framework", "")), self.region)
+        except ValueError as e:
+            raise Conflict(
+                f"no SageMaker image for model version '{version['id']}': {e}; set OPTILOOP_SAGEMAKER_IMAGE",
+                details=[{"field": "model_version_id", "reason": str(e)}],
+            ) from e
 
     def ensure(self, version: dict[str, Any], instance_type: str = DEFAULT_INSTANCE) -> str:
         """The endpoint serving `version`, created (or switched to `instance_type`) if needed."""
@@ -56,7 +73,7 @@ class SageMakerEndpoints:
         if not self._exists("describe_model", ModelName=name):
             self.sagemaker.create_model(
                 ModelName=name,
-                PrimaryContainer={"Image": self.image_uri, "ModelDataUrl": model_data},
+                PrimaryContainer={"Image": self.image_for(version), "ModelDataUrl": model_data},
                 ExecutionRoleArn=self.role_arn,
             )
         if not self._exists("describe_endpoint_config", EndpointConfigName=config):
@@ -149,22 +166,24 @@ _FROM_ENV: list[SageMakerEndpoints] = []
 
 
 def from_env(env: Mapping[str, str] | None = None) -> SageMakerEndpoints | None:
-    """The adapter from OPTILOOP_SAGEMAKER_ROLE_ARN, _IMAGE, _PREFIX and OPTILOOP_BUCKET (the Lambdas'
-    environment), built once per process with boto3 (imported here, never on the trees path)."""
+    """The adapter from OPTILOOP_SAGEMAKER_ROLE_ARN, _PREFIX, OPTILOOP_BUCKET and optionally _IMAGE (else
+    the framework's image per version) — the Lambdas' environment, set by the CDK app — built once per
+    process with boto3 (imported here, never on the trees path)."""
     env = os.environ if env is None else env
     if _FROM_ENV:
         return _FROM_ENV[0]
     role, image, bucket = (
         env.get(k) for k in ("OPTILOOP_SAGEMAKER_ROLE_ARN", "OPTILOOP_SAGEMAKER_IMAGE", "OPTILOOP_BUCKET")
     )
-    if not (role and image and bucket):
+    if not (role and bucket):
         return None
     import boto3
 
     prefix = env.get("OPTILOOP_SAGEMAKER_PREFIX", "optiloop")
+    sm = boto3.client("sagemaker")
     _FROM_ENV.append(
         SageMakerEndpoints(
-            boto3.client("sagemaker"), boto3.client("sagemaker-runtime"), role, image, bucket, prefix
+            sm, boto3.client("sagemaker-runtime"), role, image or None, bucket, prefix, sm.meta.region_name
         )
     )
     return _FROM_ENV[0]
@@ -175,7 +194,7 @@ def require_backend(backend: Any, version_id: str) -> SageMakerEndpoints:
     if backend is None:
         raise Conflict(
             f"model version '{version_id}' runs on a SageMaker endpoint, and this installation has no "
-            "SageMaker backend (OPTILOOP_SAGEMAKER_ROLE_ARN and OPTILOOP_SAGEMAKER_IMAGE are not set)",
+            "SageMaker backend (OPTILOOP_SAGEMAKER_ROLE_ARN is not set)",
             details=[{"field": "model_version_id", "reason": "runtime 'endpoint' needs SageMaker"}],
         )
     return backend
