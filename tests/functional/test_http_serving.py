@@ -163,6 +163,12 @@ def test_deploy_predict_and_read_back(api: Any, models: Models) -> None:
     graph = lineage.walk(api.deps, "deployment", d["id"])
     assert {"type": "model_version", "id": v1} in graph["upstream"]
     assert [r.action for r in api.deps.store.audit.list(project_id=pid, action="model_deployment.deploy")]
+    # each answer is an audit event, sealed in bulk into the project's chain, never waited on
+    api.deps.store.audit.flush_events()
+    [sealed] = api.deps.store.audit.list(project_id=pid, action="audit.events")
+    [event] = [e for e in sealed.details["events"] if e["action"] == "inference.served"]
+    assert event["details"]["request_id"] == body["request_id"] and event["details"]["model_version_id"] == v1
+    assert api.deps.store.audit.verify().ok
 
 
 def test_listing_holds_prompt_and_model_deployments(api: Any, models: Models) -> None:

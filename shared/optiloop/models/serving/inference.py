@@ -154,6 +154,25 @@ def predict(
         shadow = dep.candidate
         served.after.append(lambda: _shadow(deps, dep, shadow, rows, at, request_id, cache, recorder, rng))
     served.after.append(lambda: flush_if_due(deps, recorder))
+    # tamper-evident record of which version answered which request, without waiting on the project's
+    # audit chain: batched in memory and sealed into the trail in bulk (optiloop.audit.events)
+    event = {
+        "request_id": request_id,
+        "deployment_id": dep.id,
+        "variant": route.variant,
+        "model_version_id": vid,
+        "rows": len(rows),
+        "latency_ms": round(latency_ms, 3),
+    }
+    served.after.append(
+        lambda: deps.store.audit.record_event(
+            principal=who.name,
+            action="inference.served",
+            project_id=dep.project_id,
+            target=dep.id,
+            details=event,
+        )
+    )
     return served
 
 
