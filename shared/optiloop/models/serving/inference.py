@@ -164,15 +164,17 @@ def predict(
         "rows": len(rows),
         "latency_ms": round(latency_ms, 3),
     }
-    served.after.append(
-        lambda: deps.store.audit.record_event(
+
+    def audit_event() -> None:
+        deps.store.audit.record_event(
             principal=who.name,
             action="inference.served",
             project_id=dep.project_id,
             target=dep.id,
             details=event,
         )
-    )
+
+    served.after.append(audit_event)
     return served
 
 
