@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
@@ -97,14 +96,19 @@ def submit(
                 else:
                     deps.store.docs.replace(docs[doc_id], old.rev)
                     replaced += 1
-        record(
-            deps,
-            who,
-            "deployment.feedback",
-            target.project_id,
-            deployment_id,
-            {"labels": len(docs), "replaced": replaced, "model_version_id": target.version_id},
-        )
+    # labels arrive at serving rates: an audit event sealed in bulk, never a wait on the project's chain
+    deps.store.audit.record_event(
+        principal=who.name,
+        action="deployment.feedback",
+        project_id=target.project_id,
+        target=deployment_id,
+        details={
+            "labels": len(docs),
+            "replaced": replaced,
+            "model_version_id": target.version_id,
+            "key_id": who.key_id,
+        },
+    )
     return {"deployment_id": deployment_id, "accepted": len(docs), "replaced": replaced}
 
 
