@@ -18,6 +18,8 @@ from optiloop.api.middleware import RequestGuard
 from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.api.versioning import API_VERSION, DEPRECATED, VersionHeaders, mark_deprecated
 from optiloop.config import Settings
+from optiloop.console import mount_console
+from optiloop.console.apidocs import mount_api_docs
 from optiloop.deps import Deps
 
 log = logging.getLogger("optiloop.api")
@@ -95,7 +97,15 @@ def create_app(
     # non-JSON type is a 415 in RequestGuard). Auth is by header, never by cookie, so this opens no
     # cross-site request forgery.
     # info.version is the API's version (docs/api-versioning.md); the build is an extension field
-    app = FastAPI(title="OptiLoop", version=API_VERSION, description=DESCRIPTION, strict_content_type=False)
+    # /docs and /redoc come from packaged assets (optiloop.console.apidocs), so they render offline
+    app = FastAPI(
+        title="OptiLoop",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        strict_content_type=False,
+        docs_url=None,
+        redoc_url=None,
+    )
     if deps.models_file is None:
         deps.models_file = settings.models_file
     app.state.deps = deps
@@ -113,6 +123,9 @@ def create_app(
     app.add_middleware(VersionHeaders)
     for name in names:
         app.include_router(ROUTERS[name])
+    mount_api_docs(app, "OptiLoop")
+    if routers is None:  # the whole platform (`optiloop serve`) also serves the web console at /
+        mount_console(app)
     _openapi = app.openapi
 
     def openapi_with_versioning() -> dict[str, object]:

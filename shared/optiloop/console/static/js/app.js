@@ -1,0 +1,111 @@
+// The console's entry point: hash routes -> page modules, the navigation, sign-in state.
+// Each page module exports `render(main, params)`; pages are loaded on first use.
+
+import { signedIn, signOut } from "./api.js";
+import { errorBox, h, show } from "./dom.js";
+
+/** [pattern, module, project-scoped?]: `:name` captures a path segment. */
+const ROUTES = [
+  ["/signin", "signin"],
+  ["/projects", "projects"],
+  ["/p/:project", "project", true],
+  ["/p/:project/suggest", "suggest", true],
+  ["/p/:project/coverage", "coverage", true],
+  ["/p/:project/prompts", "prompts", true],
+  ["/p/:project/prompts/:prompt", "prompt", true],
+  ["/p/:project/deployments", "deployments", true],
+  ["/p/:project/models", "models", true],
+  ["/p/:project/models/:model", "model", true],
+  ["/p/:project/workflows", "workflows", true],
+  ["/approvals", "approvals"],
+  ["/audit", "audit"],
+];
+
+const PROJECT_PAGES = [
+  ["", "Constraints"],
+  ["/suggest", "Suggest"],
+  ["/coverage", "Coverage"],
+  ["/prompts", "Prompts"],
+  ["/deployments", "Deployments"],
+  ["/models", "Models"],
+  ["/workflows", "Workflows"],
+];
+
+function match(path) {
+  const parts = path.split("/").filter(Boolean);
+  for (const [pattern, page, scoped] of ROUTES) {
+    const want = pattern.split("/").filter(Boolean);
+    if (want.length !== parts.length) continue;
+    const params = {};
+    if (want.every((w, i) => (w.startsWith(":") ? ((params[w.slice(1)] = decodeURIComponent(parts[i])), true) : w === parts[i]))) {
+      return { page, params, scoped };
+    }
+  }
+  return null;
+}
+
+function markCurrent(container, hash) {
+  for (const a of container.querySelectorAll("a")) {
+    const here = a.getAttribute("href") === hash || (a.dataset.prefix && hash.startsWith(a.dataset.prefix));
+    if (here) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+function projectNav(project, hash) {
+  const nav = document.getElementById("projectnav");
+  if (!project) {
+    nav.hidden = true;
+    return;
+  }
+  const base = `#/p/${encodeURIComponent(project)}`;
+  show(
+    nav,
+    h(
+      "ul",
+      {},
+      h("li", { class: "muted" }, h("span", { class: "mono" }, project)),
+      PROJECT_PAGES.map(([suffix, label]) => h("li", {}, h("a", { href: base + suffix }, label))),
+    ),
+  );
+  nav.hidden = false;
+  markCurrent(nav, hash);
+}
+
+async function route() {
+  const hash = location.hash || "#/projects";
+  const main = document.getElementById("main");
+  const nav = document.getElementById("nav");
+  if (!signedIn() && hash !== "#/signin") {
+    location.hash = "#/signin";
+    return;
+  }
+  nav.hidden = !signedIn();
+  markCurrent(nav, hash.split("?")[0]);
+  const m = match(hash.slice(1).split("?")[0]);
+  if (!m) {
+    show(main, h("h1", {}, "Not found"), h("p", {}, "No console page here. ", h("a", { href: "#/projects" }, "Projects")));
+    return;
+  }
+  projectNav(m.scoped ? m.params.project : null, hash);
+  show(main, h("p", { class: "muted" }, "Loading…"));
+  try {
+    const mod = await import(`./pages/${m.page}.js`);
+    await mod.render(main, m.params);
+  } catch (err) {
+    show(main, h("h1", {}, "Something went wrong"), errorBox(err));
+  }
+  const heading = main.querySelector("h1");
+  document.title = heading ? `${heading.textContent} · OptiLoop` : "OptiLoop console";
+  main.focus(); // keyboard and screen-reader users start at the new page's content
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("optiloop:signedout", () => {
+  if (location.hash !== "#/signin") location.hash = "#/signin";
+});
+document.getElementById("signout").addEventListener("click", () => {
+  signOut();
+  location.hash = "#/signin";
+});
+route();

@@ -1,0 +1,273 @@
+"""The web console in a real browser against a real `optiloop serve`, and /docs, /redoc offline.
+
+Driven by Playwright with Debian's `chromium` (Playwright's own browser download is not used): the
+tests skip, saying why, where either is missing. Everything the console does goes through the same
+REST API with the signed-in user's key, so what is asserted here is what a person sees: the API's
+422 field and reason under the constraint editor, the coverage chart after an ingest, the four-eyes
+403 for the author, the audit chain verified.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import requests
+
+try:
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None
+
+CHROMIUM = os.environ.get("OPTILOOP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.skipif(
+        sync_playwright is None, reason="playwright is not installed (pip install -e '.[dev]')"
+    ),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no chromium on PATH (apt-get install chromium, or set OPTILOOP_CHROMIUM to its binary)",
+    ),
+]
+
+TOKEN = "console-admin-token-0123456789abcdef"
+BAD_SPACE = {
+    "params": {
+        "payload_kb": {"type": "integer", "min": 1, "max": 1024},
+        "region": {"type": "string", "enum": ["eu", "us", "ap"]},
+    },
+    "relations": ["payload <= 512 or region != 'ap'"],
+}
+GOOD_SPACE = {**BAD_SPACE, "relations": ["payload_kb <= 512 or region != 'ap'"]}
+TIMEOUT_MS = 10_000
+
+
+def h(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert sync_playwright is not None and CHROMIUM is not None
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    p = context.new_page()
+    errors: list[str] = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    yield p
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def sign_in(page: Page, url: str, key: str) -> None:
+    page.goto(f"{url}/#/signin")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Projects")).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1, name="Sign in to OptiLoop")).to_be_visible()
+
+
+def test_the_console_runs_the_loop_and_its_governance(
+    serve: Callable[..., Any], tmp_path: Path, page: Page
+) -> None:
+    s = serve(tmp_path / "data", TOKEN)
+    url = s.url
+
+    # signed out, every page leads to sign-in; a wrong key is refused with the API's message
+    page.goto(f"{url}/")
+    expect(page.get_by_role("heading", level=1, name="Sign in to OptiLoop")).to_be_visible()
+    page.keyboard.press("Tab")  # a new page puts focus on its content: the next Tab is its first field
+    expect(page.get_by_label("API key")).to_be_focused()
+    page.get_by_label("API key").fill("olk_not-a-key-0123456789")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid or revoked API key")
+    sign_in(page, url, TOKEN)
+    assert page.evaluate("sessionStorage.getItem('optiloop.key')") == TOKEN
+
+    # a project, made from the console
+    page.get_by_label("Name", exact=True).fill("checkout")
+    page.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", level=1, name="checkout")).to_be_visible()
+    pid = re.search(r"#/p/(prj_[0-9a-f]+)", page.url).group(1)  # type: ignore[union-attr]
+
+    # a constraint with a typo: the API's field, reason, hint and position, inline
+    editor = page.get_by_label("Parameter space (JSON)")
+    editor.fill(json.dumps(BAD_SPACE))
+    page.get_by_role("button", name="Validate and save").click()
+    problem = page.locator("#constraint-result li.problem")
+    expect(problem.locator(".field")).to_have_text("json_schema.relations[0]")
+    expect(problem.locator(".reason")).to_contain_text("unknown parameter 'payload'")
+    expect(problem.locator(".hint")).to_have_text("did you mean 'payload_kb'?")
+    expect(problem.locator("pre.position")).to_contain_text("position 0")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    editor.fill(json.dumps(GOOD_SPACE))
+    page.get_by_role("button", name="Validate and save").click()
+    expect(page.locator("#constraint-result")).to_contain_text("Saved base v1")
+    page.get_by_role("button", name="Preview 5 feasible samples").click()
+    expect(page.get_by_role("table").filter(has_text="Feasible samples").locator("tbody tr")).to_have_count(5)
+
+    # the coverage dashboard before any run
+    page.get_by_role("link", name="Coverage").click()
+    chart = page.get_by_role("img", name=re.compile("^Coverage over tests"))
+    expect(chart).to_have_attribute("aria-label", re.compile("0 unique buckets after 0 tests"))
+
+    # the suggest console
+    page.get_by_role("link", name="Suggest").click()
+    page.get_by_label("Generator").select_option("random")
+    page.get_by_label("Batch size").fill("4")
+    page.get_by_label("Seed (optional)").fill("7")
+    page.get_by_role("button", name="Suggest", exact=True).click()
+    expect(page.get_by_role("table").filter(has_text="Suggested tests").locator("tbody tr")).to_have_count(4)
+
+    # runs ingested through the API (as a CI job would), then the chart follows on refresh
+    tests = requests.get(
+        f"{url}/v1/projects/{pid}/tests", params={"status": "pending"}, headers=h(TOKEN), timeout=10
+    ).json()["items"]
+    assert len(tests) == 9
+    runs = [
+        {
+            "test_id": t["id"],
+            "status": "fail" if i == 2 else "pass",
+            "cost_cents": 3,
+            "failure_severity": 3 if i == 2 else 0,
+            "coverage_delta": {"buckets_hit": [i, 100 + i % 3]},
+        }
+        for i, t in enumerate(tests)
+    ]
+    r = requests.post(
+        f"{url}/v1/projects/{pid}/runs:ingest", headers=h(TOKEN), json={"runs": runs}, timeout=10
+    )
+    assert r.status_code == 200 and r.json()["accepted"] == 9, r.text
+    page.get_by_role("link", name="Coverage").click()
+    page.get_by_role("button", name="Refresh").click()
+    expect(chart).to_have_attribute("aria-label", re.compile("12 unique buckets after 9 tests"))
+    assert chart.get_attribute("data-points") == "10"  # the origin, then one point per run
+    expect(page.get_by_role("img", name=re.compile("^Failures by severity"))).to_have_attribute(
+        "aria-label", re.compile("1 of severity 3")
+    )
+
+    # four eyes: alice writes and submits a prompt version; she may not approve it, bob may
+    def key(principal: str) -> str:
+        body = {"principal": principal, "role": "admin", "project_id": pid}
+        return str(requests.post(f"{url}/v1/api-keys", headers=h(TOKEN), json=body, timeout=10).json()["key"])
+
+    alice, bob = key("alice"), key("bob")
+    prompt = requests.post(
+        f"{url}/v1/projects/{pid}/prompts", headers=h(alice), json={"name": "qa"}, timeout=10
+    )
+    prid = prompt.json()["id"]
+    versions = [
+        requests.post(
+            f"{url}/v1/prompts/{prid}/versions",
+            headers=h(alice),
+            json={"body": body, "variables": {"q": "str"}},
+            timeout=10,
+        ).json()["id"]
+        for body in ("Answer briefly.\nQ: {{q}}", "Answer briefly and kindly.\nQ: {{q}}\nA:")
+    ]
+    r = requests.post(
+        f"{url}/v1/prompt_versions/{versions[1]}/submit_for_approval", headers=h(alice), json={}, timeout=10
+    )
+    assert r.status_code == 201, r.text
+
+    sign_out(page)
+    sign_in(page, url, alice)
+    page.get_by_role("link", name="Approvals").click()
+    request_card = page.locator("article.approval")
+    expect(request_card).to_have_count(1)
+    request_card.get_by_role("button", name="Approve").click()
+    expect(request_card.get_by_role("alert")).to_contain_text("four-eyes rule")
+
+    sign_out(page)
+    sign_in(page, url, bob)
+    page.get_by_role("link", name="Approvals").click()
+    page.get_by_label("Comment (required to reject)").fill("lgtm")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.locator("article.approval").get_by_role("status")).to_contain_text("now approved")
+    approval = requests.get(f"{url}/v1/approvals", headers=h(TOKEN), params={"project_id": pid}, timeout=10)
+    assert approval.json()["items"][0]["decisions"][0]["principal"] == "bob"
+
+    # the side-by-side diff of the two versions
+    page.goto(f"{url}/#/p/{pid}/prompts/{prid}")
+    page.get_by_role("button", name="Compare").click()
+    diff = page.locator("#diff-view")
+    expect(diff.locator("tr.del")).to_have_count(1)
+    expect(diff.locator("tr.add")).to_have_count(2)
+    expect(diff.locator("tr.add").first).to_contain_text("Answer briefly and kindly.")
+
+    # a deployment rolled back after confirming
+    for v in versions:
+        body = {"prompt_version_id": v, "environment": "staging"}
+        assert (
+            requests.post(f"{url}/v1/deployments", headers=h(bob), json=body, timeout=10).status_code == 201
+        )
+    page.get_by_role("link", name="Deployments").click()
+    page.get_by_role("button", name=re.compile("^Roll back prompt qa")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("goes back to the version it ran before")
+    dialog.get_by_role("button", name="Roll back").click()
+    expect(page.get_by_role("status").filter(has_text="Rolled back")).to_contain_text("now runs v1")
+
+    # the audit log verifies its chain
+    sign_out(page)
+    sign_in(page, url, TOKEN)
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("table").locator("tbody tr").first).to_be_visible()
+    page.get_by_role("button", name="Verify the chain").click()
+    expect(page.get_by_role("status").filter(has_text="Chain verified")).to_be_visible()
+
+
+def external_references(html: str, host: str) -> list[str]:
+    """Every src/href/url(...) in a page that points at another host."""
+    refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*['"]?([^'")]+)""", html)
+    urls = [a or b for a, b in refs]
+    return [u for u in urls if u.startswith("//") or (urlparse(u).netloc not in ("", host))]
+
+
+def test_docs_and_redoc_render_from_packaged_assets_only(
+    serve: Callable[..., Any], tmp_path: Path, page: Page
+) -> None:
+    s = serve(tmp_path / "data", TOKEN)
+    host = urlparse(s.url).netloc
+    for path in ("/docs", "/redoc", "/"):
+        r = requests.get(f"{s.url}{path}", timeout=10)
+        assert r.status_code == 200, (path, r.text)
+        assert external_references(r.text, host) == [], path
+        assert "default-src 'self'" in r.headers["content-security-policy"], path
+
+    # and in a browser with every other host unreachable, both pages render the API's title
+    outside: list[str] = []
+
+    def offline(route: Any) -> None:
+        if urlparse(route.request.url).netloc == host:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
+    page.goto(f"{s.url}/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("OptiLoop")
+    page.goto(f"{s.url}/redoc")
+    expect(page.locator("h1").first).to_contain_text("OptiLoop")
+    assert outside == []
