@@ -224,8 +224,44 @@ class Monitoring(Construct):
                 [cw.SingleValueWidget(title="Dead-lettered ingest messages", width=8, metrics=[dlq_depth])],
                 self._prompt_widgets(config.tenant),
                 self._model_monitor_widgets(config.tenant),
+                self._model_serving_widgets(config.tenant, functions),
             ],
         )
+
+    @staticmethod
+    def _model_serving_widgets(tenant: str, functions: Mapping[str, lambda_.IFunction]) -> list[cw.IWidget]:
+        """The predict path (its Lambda's own metrics: it carries no Powertools, see
+        functions/inference) and the suggestion engine's registered surrogate."""
+        predict = functions["inference"]
+        return [
+            cw.GraphWidget(
+                title="Predict latency (ms)",
+                width=8,
+                left=[
+                    predict.metric_duration(statistic=p, period=PERIOD, label=f"predict {p}")
+                    for p in ("p50", "p95", "p99")
+                ],
+            ),
+            cw.GraphWidget(
+                title="Predict requests and errors",
+                width=8,
+                left=[predict.metric_invocations(period=PERIOD, label="requests")],
+                right=[predict.metric_errors(period=PERIOD, label="errors")],
+            ),
+            cw.GraphWidget(
+                title="Registered surrogate: AUC on unseen runs",
+                width=8,
+                left=[
+                    business_metric("SurrogateRecentAUC", "suggest", tenant, "Minimum").with_(
+                        label="AUC (min)"
+                    ),
+                    business_metric("SurrogateInUse", "suggest", tenant, "Average").with_(
+                        label="share in use"
+                    ),
+                ],
+                left_annotations=[cw.HorizontalAnnotation(value=SURROGATE_MIN_AUC, label="alarm")],
+            ),
+        ]
 
     @staticmethod
     def _model_monitor_widgets(tenant: str) -> list[cw.IWidget]:

@@ -97,3 +97,15 @@ def test_a_stale_registered_surrogate_raises_an_alarm(synth: Any) -> None:
     assert props["ComparisonOperator"] == "LessThanThreshold" and props["Threshold"] == 0.6
     assert props["Statistic"] == "Minimum" and props["EvaluationPeriods"] == 12
     assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {"service": "suggest", "tenant": "acme"}
+
+
+def test_the_dashboard_shows_the_predict_path_and_the_registered_surrogate(synth: Any) -> None:
+    widgets = {w["properties"].get("title"): w["properties"] for w in dashboard(synth)["widgets"]}
+    predict = widgets["Predict latency (ms)"]["metrics"]
+    assert {m[1] for m in predict} == {"Duration"} and {m[-1]["stat"] for m in predict} == {
+        "p50",
+        "p95",
+        "p99",
+    }
+    surrogate = widgets["Registered surrogate: AUC on unseen runs"]["metrics"]
+    assert {m[1] for m in surrogate} == {"SurrogateRecentAUC", "SurrogateInUse"}
