@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
 
     add_loop_parsers(sub)
 
+    from optiloop.cli import db
+
+    db_help = "the data's schema / item format version: show it, migrate up or down"
+    db.add_args(sub.add_parser("db", help=db_help), _storage_args)
+
     d = sub.add_parser("demo", help="run a closed loop against a simulated system and plot coverage")
     d.add_argument("--tests", type=int, default=300)
     d.add_argument("--batch", type=int, default=20)
@@ -161,6 +166,12 @@ def _keys(args: argparse.Namespace) -> int:
         deps.store.close()
 
 
+def _db(args: argparse.Namespace) -> int:
+    from optiloop.cli import db
+
+    return db.run(args, _serve_settings(args))  # the data `serve` would open, resolved the same way
+
+
 def _loop(args: argparse.Namespace) -> int:
     """The SDK-backed commands; the API's errors are printed as the API words them."""
     from optiloop.cli import loop
@@ -201,9 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in LOOP_COMMANDS:
             return _loop(args)
-        return {"serve": _serve, "keys": _keys, "demo": _demo, "prompts-demo": _prompts_demo}[args.command](
-            args
-        )
+        return {"serve": _serve, "keys": _keys, "db": _db, "demo": _demo, "prompts-demo": _prompts_demo}[
+            args.command
+        ](args)
     except ConfigError as e:
         print(f"optiloop: configuration error: {e}", file=sys.stderr)
         return 2

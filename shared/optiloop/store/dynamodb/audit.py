@@ -221,6 +221,12 @@ def read_anchor(table: Table) -> AuditHead | None:
     return anchor_of(item) if item is not None else None
 
 
+def read_legacy_head(table: Table) -> AuditHead | None:
+    """The single chain's head on a table not sealed yet (format 1), as the anchor would hold it."""
+    item = table.get(LEGACY_HEAD)
+    return anchor_of(item) if item is not None else None
+
+
 def anchor_of(item: Item) -> AuditHead:
     return AuditHead(LEGACY_SHARD, to_int(item["seq"]), item["hash"]["S"])
 
@@ -353,7 +359,7 @@ class DynamoAuditRepo(AuditRepo):
     def _project(
         self, project_id: str, action: str | None, after_seq: int, limit: int
     ) -> builtins.list[AuditRecord]:
-        anchor = self._committer.anchor()
+        anchor = self.anchor()  # a listing never seals: on a format-1 table it reads the single chain
         out: builtins.list[AuditRecord] = []
         after_seq = max(_SEQ_MIN, min(_SEQ_MAX, after_seq))
         if after_seq < anchor.seq:  # the project's records in the sealed legacy chain come first

@@ -96,7 +96,9 @@ class Committer:
         if self._anchor is None:
             found = audit_items.read_anchor(self.table)
             if found is None and not create:
-                return AuditHead("legacy", 0, GENESIS_HASH)
+                # Not sealed yet (item format 1, docs/migrations.md): a reader takes the single chain's
+                # head as its end, so listings and verify work without writing anything.
+                return audit_items.read_legacy_head(self.table) or AuditHead("legacy", 0, GENESIS_HASH)
             self._anchor = found or audit_items.migrate(self.table)
         return self._anchor
 
