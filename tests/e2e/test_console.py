@@ -211,9 +211,10 @@ def test_the_console_runs_the_loop_and_its_governance(
     page.goto(f"{url}/#/p/{pid}/prompts/{prid}")
     page.get_by_role("button", name="Compare").click()
     diff = page.locator("#diff-view")
-    expect(diff.locator("tr.del")).to_have_count(1)
-    expect(diff.locator("tr.add")).to_have_count(2)
-    expect(diff.locator("tr.add").first).to_contain_text("Answer briefly and kindly.")
+    expect(diff.locator("td.del")).to_have_count(1)
+    expect(diff.locator("td.add")).to_have_count(2)
+    expect(diff.locator("td.del")).to_contain_text("Answer briefly.")
+    expect(diff.locator("td.add").first).to_contain_text("Answer briefly and kindly.")
 
     # a deployment rolled back after confirming
     for v in versions:
@@ -271,3 +272,71 @@ def test_docs_and_redoc_render_from_packaged_assets_only(
     page.goto(f"{s.url}/redoc")
     expect(page.locator("h1").first).to_contain_text("OptiLoop")
     assert outside == []
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in found["violations"]
+    ]
+
+
+def test_console_pages_pass_axe_wcag21_aa(
+    serve: Callable[..., Any], tmp_path: Path, browser: Browser
+) -> None:
+    s = serve(tmp_path / "data", TOKEN)
+    url = s.url
+    pid = requests.post(f"{url}/v1/projects", headers=h(TOKEN), json={"name": "a11y"}, timeout=10).json()[
+        "id"
+    ]
+    body = {"name": "base", "type": "hard", "json_schema": GOOD_SPACE}
+    assert requests.post(f"{url}/v1/projects/{pid}/constraints", headers=h(TOKEN), json=body, timeout=30).ok
+    tests = requests.post(
+        f"{url}/v1/projects/{pid}/tests:suggest",
+        headers=h(TOKEN),
+        json={"batch_size": 5, "seed": 1},
+        timeout=30,
+    ).json()["tests"]
+    runs = [
+        {"test_id": t["id"], "status": "pass", "failure_severity": 0, "coverage_delta": {"buckets_hit": [i]}}
+        for i, t in enumerate(tests)
+    ]
+    assert requests.post(
+        f"{url}/v1/projects/{pid}/runs:ingest", headers=h(TOKEN), json={"runs": runs}, timeout=10
+    ).ok
+
+    # the console's CSP allows only its own scripts: axe is injected with the policy bypassed
+    context = browser.new_context(bypass_csp=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/#/signin")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        problems = {"signin": axe_violations(page)}
+        sign_in(page, url, TOKEN)
+        for name, hash_, ready in [
+            ("projects", "#/projects", "Projects"),
+            ("project", f"#/p/{pid}", "a11y"),
+            ("suggest", f"#/p/{pid}/suggest", "Suggest tests"),
+            ("coverage", f"#/p/{pid}/coverage", "Coverage"),
+            ("prompts", f"#/p/{pid}/prompts", "Prompts"),
+            ("deployments", f"#/p/{pid}/deployments", "Deployments"),
+            ("models", f"#/p/{pid}/models", "Models"),
+            ("workflows", f"#/p/{pid}/workflows", "Workflow executions"),
+            ("approvals", "#/approvals", "Approvals"),
+            ("audit", "#/audit", "Audit log"),
+        ]:
+            page.goto(f"{url}/{hash_}")
+            expect(page.get_by_role("heading", level=1, name=ready)).to_be_visible()
+            problems[name] = axe_violations(page)
+        assert {k: v for k, v in problems.items() if v} == {}
+    finally:
+        context.close()

@@ -3,9 +3,9 @@
 // not colour alone; the pages add the numbers as a table beside it.
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 560;
+const W = 480;
 const H = 260;
-const PAD = { left: 56, right: 16, top: 16, bottom: 44 };
+const PAD = { left: 56, right: 16, top: 20, bottom: 48 };
 
 function s(tag, attrs = {}, text) {
   const el = document.createElementNS(NS, tag);
@@ -42,7 +42,7 @@ function frame(label, xTitle, yTitle, xTicks, yTicks, x, y) {
     svg.append(s("text", { x: x(t), y: y0 + 16, "text-anchor": "middle" }, t));
   }
   svg.append(s("text", { x: (x0 + W - PAD.right) / 2, y: H - 6, "text-anchor": "middle" }, xTitle));
-  svg.append(s("text", { x: 12, y: (PAD.top + y0) / 2, transform: `rotate(-90 12 ${(PAD.top + y0) / 2})`, "text-anchor": "middle" }, yTitle));
+  svg.append(s("text", { x: 14, y: (PAD.top + y0) / 2, transform: `rotate(-90 14 ${(PAD.top + y0) / 2})`, "text-anchor": "middle" }, yTitle));
   return svg;
 }
 
@@ -93,10 +93,10 @@ export function spendChart(spend, budget, { label }) {
   const svg = s("svg", { viewBox: `0 0 ${W} 90`, class: "chart", role: "img", "aria-label": label });
   svg.append(s("title", {}, label));
   svg.append(s("rect", { class: "bar", x: PAD.left, y: 20, width: Math.max(0, x(spend) - PAD.left), height: 28 }));
-  svg.append(s("text", { x: PAD.left, y: 14 }, `spent ${(spend / 100).toFixed(2)}`));
+  svg.append(s("text", { x: PAD.left, y: 14 }, `spent $${(spend / 100).toFixed(2)}`));
   if (budget) {
     svg.append(s("line", { class: "budget", x1: x(budget), y1: 10, x2: x(budget), y2: 60 }));
-    svg.append(s("text", { x: x(budget), y: 76, "text-anchor": "middle" }, `budget ${(budget / 100).toFixed(2)}`));
+    svg.append(s("text", { x: x(budget), y: 76, "text-anchor": "middle" }, `budget $${(budget / 100).toFixed(2)}`));
   }
   return svg;
 }

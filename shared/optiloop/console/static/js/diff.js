@@ -19,8 +19,9 @@ export function lineDiff(a, b) {
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) out.push({ op: "same", a: x[i], b: y[j], ai: ++i, bi: ++j });
-    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push({ op: "add", b: y[j], bi: ++j });
-    else out.push({ op: "del", a: x[i], ai: ++i });
+    // removals before additions, so a changed line pairs with its replacement
+    else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) out.push({ op: "del", a: x[i], ai: ++i });
+    else out.push({ op: "add", b: y[j], bi: ++j });
   }
   return out;
 }

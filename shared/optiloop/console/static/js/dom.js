@@ -81,10 +81,16 @@ export function errorBox(err, sources = {}) {
     "div",
     { class: "alert", role: "alert" },
     h("strong", {}, err.status ? `${err.status} ${err.code}: ` : ""),
-    h("span", { class: "message" }, err.message),
+    redundant(err) ? null : h("span", { class: "message" }, err.message),
     items.length ? h("ul", {}, items) : null,
     err.requestId ? h("div", { class: "muted" }, `request id ${err.requestId}`) : null,
   );
+}
+
+/** A 422's message repeats its only detail ("field: reason — hint"): show the detail alone. */
+function redundant(err) {
+  const d = err.details || [];
+  return d.length === 1 && Boolean(d[0].field) && err.message.startsWith(`${d[0].field}: ${d[0].reason}`);
 }
 
 /** The source text with a caret under `position`, as a compiler would show it. */

@@ -29,7 +29,7 @@ export async function render(main, { project }) {
     const c = await get(path);
     const curve = c.growth_curve || [];
     const severities = Object.entries(c.failures_by_severity || {}).sort((a, b) => Number(a[0]) - Number(b[0]));
-    const gains = (c.marginal_gain_per_100 || []).map((g, i) => [`${i * 100 + 1}–${(i + 1) * 100}`, g]);
+    const gains = (c.marginal_gain_per_100 || []).map((g, i) => [`${i * 100 + 1}–${Math.min((i + 1) * 100, c.tests_run)}`, g]);
     const failures = severities.reduce((n, [, k]) => n + k, 0);
     show(
       body,

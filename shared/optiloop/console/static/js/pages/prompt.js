@@ -11,30 +11,33 @@ function badge(status) {
 }
 
 function diffView(from, to, d) {
-  const cell = (op, side) =>
-    op ? [h("td", { class: "ln" }, side === "a" ? op.ai : op.bi), h("td", { class: "code" }, side === "a" ? op.a : op.b)] : [h("td", { class: "ln" }), h("td", { class: "code" })];
   const rows = sideBySide(lineDiff(from.body, to.body));
-  const column = (side, title) =>
-    h(
-      "table",
-      { class: "diffside" },
-      h("caption", {}, title),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "line"), h("th", { scope: "col" }, "text"))),
-      h(
-        "tbody",
-        {},
-        rows.map(([l, r]) => {
-          const op = side === "a" ? l : r;
-          const cls = !op ? "blank" : op.op === "same" ? "same" : side === "a" ? "del" : "add";
-          return h("tr", { class: cls }, cell(op, side));
-        }),
-      ),
-    );
+  // one table, four columns, so a long line on one side keeps the rows of both sides aligned
+  const cells = (op, side) => {
+    if (!op) return [h("td", { class: "ln" }), h("td", { class: "code blank" })];
+    const kind = op.op === "same" ? "same" : side === "a" ? "del" : "add";
+    const mark = kind === "del" ? "− " : kind === "add" ? "+ " : "  ";
+    return [h("td", { class: "ln" }, side === "a" ? op.ai : op.bi), h("td", { class: `code ${kind}` }, mark, side === "a" ? op.a : op.b)];
+  };
   return h(
     "div",
     { id: "diff-view" },
-    h("p", {}, d.identical ? "The two versions are identical." : `v${d.from.version} → v${d.to.version}: removed lines on the left, added lines on the right.`),
-    h("div", { class: "diff" }, column("a", `v${from.version} (${from.status})`), column("b", `v${to.version} (${to.status})`)),
+    h("p", {}, d.identical ? "The two versions are identical." : `v${d.from.version} → v${d.to.version}: removed lines (−) on the left, added lines (+) on the right.`),
+    h(
+      "div",
+      { class: "diff" },
+      h(
+        "table",
+        {},
+        h("caption", {}, `Body of v${from.version} (${from.status}) and v${to.version} (${to.status}), side by side`),
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", { scope: "col" }, "line"), h("th", { scope: "col" }, `v${from.version}`), h("th", { scope: "col" }, "line"), h("th", { scope: "col" }, `v${to.version}`)),
+        ),
+        h("tbody", {}, rows.map(([l, r]) => h("tr", {}, cells(l, "a"), cells(r, "b")))),
+      ),
+    ),
     d.variables ? h("details", { open: true }, h("summary", {}, "Variables"), h("pre", {}, d.variables)) : null,
     d.defaults ? h("details", { open: true }, h("summary", {}, "Defaults"), h("pre", {}, d.defaults)) : null,
     h("details", {}, h("summary", {}, "Unified diff (as the API gives it)"), h("pre", {}, d.body || "(no change)")),

@@ -11,7 +11,7 @@ export async function render(main) {
   const form = h(
     "form",
     { class: "panel", "aria-labelledby": "signin-title" },
-    field("API key", key, "The key `make run` printed (olk_…), OPTILOOP_ADMIN_TOKEN, or one an admin minted for you."),
+    field("API key", key, "The key make run printed (olk_…), OPTILOOP_ADMIN_TOKEN, or one an admin minted for you."),
     h(
       "details",
       {},
