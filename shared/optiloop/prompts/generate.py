@@ -22,6 +22,7 @@ from optiloop.prompts import cache, library, traces
 from optiloop.prompts.deployments import get_deployment
 from optiloop.prompts.generation import call_model, gateway, policy_of
 from optiloop.prompts.guardrails import GuardConfig, GuardVerdict, check_input, check_output, redact
+from optiloop.prompts.guardrails.policy import canary_instruction, canary_token
 from optiloop.prompts.providers.port import Decoding
 from optiloop.prompts.records import PromptVersion
 from optiloop.prompts.structured import check_schema
@@ -56,16 +57,19 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     guard_cfg = _guard_config(req.get("guardrails"))
     variables = req.get("variables") or {}
     template = stored_template(version.body, version.variables, version.defaults)
-    verdict_in = _guard_input(variables, guard_cfg)
+    verdict_in = _guard_input(variables, guard_cfg, template.trusted)
     safe_vars = {**variables, **verdict_in.texts} if verdict_in.action == "redact" else variables
-    prompt = template.render(safe_vars, overrides)
+    prompt = template.render(safe_vars, overrides)  # untrusted variables come back spotlighted
+    canary = canary_token(version.id) if guard_cfg.canary else None
+    if canary is not None:
+        prompt = canary_instruction(canary) + prompt
     schema = req.get("schema")
     if schema is not None:
         check_schema(schema)
         prompt += SCHEMA_INSTRUCTION + json.dumps(schema, sort_keys=True)
     answer = _answer(deps, req, version, prompt, schema)
 
-    verdict_out = check_output(answer.output, guard_cfg)
+    verdict_out = check_output(answer.output, guard_cfg, canary=canary)
 
     def trace(output: str, blocked: bool) -> str:
         return _trace(deps, who, version, label, prompt, variables, output, answer, (verdict_in, verdict_out),
@@ -108,9 +112,9 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _guard_input(variables: dict[str, Any], cfg: GuardConfig) -> GuardVerdict:
+def _guard_input(variables: dict[str, Any], cfg: GuardConfig, trusted: tuple[str, ...] = ()) -> GuardVerdict:
     """Block (422 naming each variable, never echoing it), or pass on the verdict."""
-    verdict = check_input({k: v for k, v in variables.items() if isinstance(v, str)}, cfg)
+    verdict = check_input({k: v for k, v in variables.items() if isinstance(v, str)}, cfg, trusted=trusted)
     if verdict.action == "block":
         problems = [
             FieldProblem(f"variables.{f.field}", f"{f.kind} detected (score {f.score:.2f})")

@@ -25,6 +25,7 @@ class PolicyIn(RequestModel):
 class GuardrailsIn(RequestModel):
     pii: Literal["redact", "block", "flag", "off"] = "redact"
     injection: Literal["block", "flag", "off"] = "block"
+    canary: bool = False  # a canary line in the prompt; an answer that repeats it is a leak
 
 
 class CacheIn(RequestModel):

@@ -74,7 +74,8 @@ def _token_hashes(codes: np.ndarray) -> np.ndarray:
 def hashed_indices(text: str) -> np.ndarray:
     """Bucket index of every n-gram occurrence of ``text`` (with repeats), as int64."""
     norm = normalise(text)
-    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # surrogatepass: a lone surrogate ("\ud800" is valid JSON) must be scored, not raise a 500
+    codes = np.frombuffer(norm.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
     parts: list[np.ndarray] = []
     with np.errstate(over="ignore"):
         for n in CHAR_NGRAMS:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -200,6 +201,76 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# Rules in other languages: the classifier's training data is mostly English, so an attack in Russian
+# or Chinese has only these to catch it. Written from the standard phrasings of "ignore the previous
+# instructions", "without restrictions" and "system prompt" in 17 languages, not tuned on any test set.
+_ML_VERB = (
+    r"(?:ignorier\w*|vergiss|vergessen|missachte\w*|ignor(?:ez|er|a|ar|ate|ando|e (?:as|os|les|todas))|"
+    r"oublie\w*|olvid\w*|"
+    r"dimentic\w*|esque[cç]\w*|negeer|vergeet|игнорир\w*|забудь\w*|забуд\w*|проигнорир\w*|ігнору\w*|"
+    r"забудь|zignoruj|zapomnij|ignorera|glöm|glem|yok say|görmezden gel|unut|ignorují|ignoruj|"
+    r"bỏ qua|abaikan|lupakan)"
+)
+_ML_NOUN = (
+    r"(?:anweisung\w*|instruktion\w*|befehl\w*|regeln|vorgaben|consignes|"
+    r"instructions (?:pr[ée]c[ée]dentes|ci-dessus)|r[eè]gles|"
+    r"instrucci\w+|[oó]rdenes|istruzion\w+|regole|instru[cç][oõ]\w*|regras|instructies|regels|"
+    r"инструкци\w*|указани\w*|правил\w*|команд\w*|інструкці\w*|вказівк\w*|instrukcj\w*|polece\w*|"
+    r"instruktioner|talimat\w*|kurallar\w*|pokyny|hướng dẫn|instruksi|perintah)"
+)
+_ML_UNRESTRICTED = (
+    r"(?:без (?:каких-либо |всяких )?ограничени\w+|без цензуры|sin (?:ninguna |ning[uú]n tipo de )?"
+    r"(?:restricciones|l[ií]mites|censura)|ohne (?:jegliche |irgendwelche )?"
+    r"(?:einschränkungen|beschränkungen|zensur|filter)|sans (?:aucune )?(?:restriction|limite|censure)s?|"
+    r"senza (?:alcuna )?(?:restrizion|limit|"
+    r"censura)\w*|sem (?:nenhuma )?(?:restriç\w+|limites|censura)|zonder (?:enige )?(?:beperkingen|censuur)|"
+    r"bez (?:żadnych )?ogranicze\w+|kısıtlama(?:sız| olmadan)|sınırsız|بدون (?:أي )?(?:قيود|رقابة)|"
+    r"不受(?:任何)?限制|没有(?:任何)?限制|無任何限制|沒有(?:任何)?限制|制限(?:なし|のない|なく)|"
+    r"제한(?:이)? 없|검열 없)"
+)
+_ML_SYSPROMPT = (
+    r"(?:systemprompt|system-?prompt|системн\w+ (?:промпт|подсказк\w*|инструкци\w*|сообщени\w*)|"
+    r"prompt (?:del |du |di )?sist[eè]m[ae]|invite syst[eè]me|prompt do sistema|systeemprompt|"
+    r"系统提示|系統提示|系统指令|システムプロンプト|시스템 프롬프트|موجه النظام|تعليمات النظام|sistem istemi)"
+)
+ML_RULES: tuple[Rule, ...] = (
+    Rule(
+        "override_multilingual",
+        0.85,
+        re.compile(
+            rf"\b{_ML_VERB}\b[^.!?\n]{{0,50}}?{_ML_NOUN}|{_ML_NOUN}[^.!?\n]{{0,30}}?\b(?:ignorieren|vergessen|"
+            r"yok say|unut|görmezden gel)\b|"
+            r"(?:忽略|无视|忽视|無視|不要理会|不要遵守|忘记|忘掉|忘れ)[^。！？\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|命令|提示|設定)|"
+            r"(?:指令|指示|命令|规则|ルール|지시|지침|명령)[^。！？\n]{0,12}?(?:を|은|는|을|를)?\s?(?:無視|忘れ|무시|잊어)|"
+            r"تجاهل[^.\n]{0,30}(?:التعليمات|الأوامر|القواعد)|"
+            r"(?:पिछले|सभी)[^।\n]{0,30}निर्देश\w*[^।\n]{0,20}(?:अनदेखा|नज़रअंदाज़|भूल)",
+            _I,
+        ),
+    ),
+    Rule(
+        "forget_everything",
+        0.7,
+        re.compile(
+            r"(?:^|[.!?:;,\n]\s*|\b(?:please|just|now|bitte|jetzt|s'il te plaît)\s+)"
+            r"(?:forget|vergiss|vergesst|oublie[zr]?|olvida|dimentica|esque[cç]a|vergeet|zapomnij)\s+"
+            r"(?:about\s+)?(?:everything|all of (?:that|this|the above)|alles|tout|todo|tutto|tudo|alle)\b|"
+            r"забудь(?:те)?\s+(?:всё|все|обо всём)",
+            _I,
+        ),
+    ),
+    Rule("unrestricted_multilingual", 0.5, re.compile(_ML_UNRESTRICTED, _I)),
+    Rule("sysprompt_multilingual", 0.45, re.compile(_ML_SYSPROMPT, _I)),
+)
+
+# Cyrillic and Greek letters that look like Latin ones. Mapped back only inside words that mix them with
+# Latin letters ("іgnоre" with Cyrillic і and о): whole Russian or Greek words are left alone.
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁԛԝАВЕКМНОРСТХІЈЅαοϲνρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdqwABEKMHOPCTXIJSaocvptuxABEZHIKMNOPTYX",
+)
+_MIXED_WORD = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0370-\u03ff\u0400-\u04ff])\w+\b")
+_ROT13_HINT = re.compile(r"rot-?13|caesar|cipher|decode|decrypt|rotate", re.I)
+
 _HEX_PAIRS = frozenset(f"{i:02x}" for i in range(256)) | frozenset(f"{i:02X}" for i in range(256))
 _CASED = frozenset({"dan_name"})
 _BASE64_BLOB = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{40,}={0,2}(?![A-Za-z0-9+/=])")
@@ -209,8 +280,22 @@ MANY_SHOT_TURNS = 12
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad"))
 
 
+_JSON_ESCAPES = re.compile(r"\\[nrt\"]")
+_SPACED_LETTERS = re.compile(r"(?<!\S)(?:\w ){5,}\w(?!\S)")
+
+
 def clean(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    """The text as a model would read it: NFKC, zero-width characters removed, Latin look-alikes
+    restored inside mixed-script words, JSON string escapes undone (an attack inside a tool's JSON
+    output has ``\\n`` where its line breaks were), and s p a c e d letters joined."""
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    if not text.isascii():
+        text = _MIXED_WORD.sub(lambda m: m.group().translate(_HOMOGLYPHS), text)
+    if "\\" in text:
+        text = _JSON_ESCAPES.sub(lambda m: {"n": "\n", "r": " ", "t": " ", '"': '"'}[m.group()[1]], text)
+    if " " in text:
+        text = _SPACED_LETTERS.sub(lambda m: m.group().replace(" ", ""), text)
+    return text
 
 
 def _printable_ratio(data: bytes) -> float:
@@ -252,8 +337,46 @@ def _encoded_payloads(text: str) -> list[RuleHit]:
     return hits
 
 
-def rule_hits(text: str) -> list[RuleHit]:
-    """The rules that fire on ``text`` (already cleaned), at most one hit per rule."""
+def _decoded_instructions(text: str, low: str) -> list[RuleHit]:
+    """Instructions hidden in base64 or rot13: decode, and run the English rules on what comes out.
+
+    A decoded blob that itself says "ignore all previous instructions" is much stronger evidence than
+    a readable blob alone (``encoded_payload``), so it gets the weight of the rule it trips."""
+    hits: list[RuleHit] = []
+    for m in _BASE64_BLOB.finditer(text) if any(len(t) >= 24 for t in text.split()) else ():
+        blob = m.group()
+        try:
+            data = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if _printable_ratio(data) > 0.95:
+            inner = _plain_hits(data.decode("ascii", "replace").lower(), RULES)
+            if inner:
+                hits.append(RuleHit("encoded_instruction", max(h.weight for h in inner), m.start(), m.end()))
+                break
+    if _ROT13_HINT.search(low):
+        inner = _plain_hits(codecs.decode(low, "rot13"), RULES)
+        if inner:
+            hits.append(RuleHit("rot13_instruction", max(h.weight for h in inner), 0, len(text)))
+    return hits
+
+
+def _plain_hits(low: str, rules: tuple[Rule, ...]) -> list[RuleHit]:
+    out = []
+    for rule in rules:
+        if rule.id in _CASED or (rule.anchors and not any(a in low for a in rule.anchors)):
+            continue
+        m = rule.pattern.search(low)
+        if m is not None:
+            out.append(RuleHit(rule.id, rule.weight, m.start(), m.end()))
+    return out
+
+
+def rule_hits(text: str, *, extended: bool = True) -> list[RuleHit]:
+    """The rules that fire on ``text`` (already cleaned), at most one hit per rule.
+
+    ``extended`` adds the multilingual rules and the decoded (base64, rot13) views; False gives the
+    rule set of the first detector, which the evaluation still reports side by side."""
     hits = []
     low = text.lower()
     for rule in RULES:
@@ -262,6 +385,9 @@ def rule_hits(text: str) -> list[RuleHit]:
         m = rule.pattern.search(text if rule.id in _CASED else low)
         if m is not None:
             hits.append(RuleHit(rule.id, rule.weight, m.start(), m.end()))
+    if extended:
+        hits.extend(_plain_hits(low, ML_RULES))
+        hits.extend(_decoded_instructions(text, low))
     hits.extend(_encoded_payloads(text)[:1])
     turns = _DIALOGUE_TURN.findall(low)
     if len(turns) >= MANY_SHOT_TURNS:

