@@ -63,4 +63,5 @@ def mount_api_docs(app: FastAPI, title: str) -> None:
             )
         )
 
-    app.mount(ASSETS, StaticFiles(directory=VENDOR), name="docs-assets")
+    # check_dir=False: a package trimmed of these files (a Lambda bundle) still starts and answers 404
+    app.mount(ASSETS, StaticFiles(directory=VENDOR, check_dir=False), name="docs-assets")
