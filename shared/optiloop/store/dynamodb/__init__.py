@@ -25,7 +25,11 @@ staged-commit marker   ``TX#<tx id>``                  ``TX``          st: pendi
                                                                        ``expires_at`` (TTL) once aborted
 doc, by id             ``DOC#<kind>#<id>``             ``DOC``         get/get_many, rev, ``expires_at`` TTL
 doc, listing           ``DOCS#<kind>#<scope>``         <sort>\x01<id>  list: one Query page (`docs.py`)
+table format version   ``FORMAT``                      ``TABLE``       version; a running step's progress
 =====================  ==============================  ==============  ===================================
+
+Item formats are versioned per kind (a ``fmt`` attribute, absent = 1) and migrated up or down by
+`formats.py` (``optiloop db migrate --backend aws``; docs/migrations.md).
 
 GSIs (`table_spec.py`): ``gsi1`` (``gsi1pk``, ``gsi1sk``) "by parent" and ``gsi2`` (``gsi2pk``,
 ``gsi2sk``) "by kind", both projecting ALL, sort key the audit seq. Only the audit trail, which grows
