@@ -65,6 +65,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "inference",
         "monitoring",
         "workflows",
+        "automl",
     )
 )
 

@@ -33,6 +33,8 @@ JSON_TYPES = frozenset({b"application/json", b"application/x-ndjson", b"applicat
 # the body themselves; the body limit and timeout apply to them as to any request.
 BINARY_TYPES = frozenset({b"application/gzip", b"application/x-gzip", b"application/octet-stream"})
 UPLOAD_SUFFIX = ":upload"
+# multipart/form-data only where a route reads a form itself (AutoML's table upload)
+MULTIPART_PATHS = frozenset({"/v1/datasets/ingest"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -145,7 +147,10 @@ class RequestGuard:
         body = b"".join(chunks)
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        binary = ctype in BINARY_TYPES and str(scope.get("path", "")).endswith(UPLOAD_SUFFIX)
+        path = str(scope.get("path", ""))
+        binary = (ctype in BINARY_TYPES and path.endswith(UPLOAD_SUFFIX)) or (
+            ctype == b"multipart/form-data" and path in MULTIPART_PATHS
+        )
         if body and ctype and not (ctype in JSON_TYPES or ctype.endswith(b"+json") or binary):
             # curl -d sends application/x-www-form-urlencoded; say so instead of a puzzling 422
             await self._reject(

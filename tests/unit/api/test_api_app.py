@@ -69,6 +69,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "inference",
         "monitoring",
         "workflows",
+        "automl",
     }
 
 

@@ -33,9 +33,11 @@ class CardIn(RequestModel):
 
 
 class VersionCreate(RequestModel):
-    """From a Completed training job, or from an uploaded model.tar.gz (base64) with its sha256."""
+    """From a Completed training job, a completed AutoML trial, or an uploaded model.tar.gz (base64)
+    with its sha256."""
 
     training_job_id: Id | None = None
+    trial_id: Id | None = Field(None, description="a completed AutoML trial (its refit model)")
     artifact_base64: str | None = Field(None, description="model.tar.gz, base64; the body limit applies")
     sha256: Annotated[str, Field(max_length=71)] | None = Field(
         None, description="the artifact's sha256 (hex, optionally sha256:); checked when given"

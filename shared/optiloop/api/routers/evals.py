@@ -41,6 +41,11 @@ def list_datasets(
 def get_dataset(
     dataset_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """A golden set, or a table ingested at `POST /v1/datasets/ingest` (`"kind": "table"`)."""
+    from optiloop.automl import datasets as tables  # numpy only: no search library on this path
+
+    if tables.find(deps, dataset_id) is not None:
+        return tables.get_table_dataset(deps, who, dataset_id)
     return datasets.get_dataset(deps, who, dataset_id)
 
 

@@ -69,14 +69,25 @@ def create_version(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """From a Completed training job (`training_job_id`) or an uploaded artifact (`artifact_base64`,
-    with its `sha256` checked when given)."""
+    """From a Completed training job (`training_job_id`), a completed AutoML trial (`trial_id`) or an
+    uploaded artifact (`artifact_base64`, with its `sha256` checked when given)."""
     card = body.card.model_dump(exclude_none=True) if body.card else None
-    if (body.training_job_id is None) == (body.artifact_base64 is None):
+    sources = [body.training_job_id, body.trial_id, body.artifact_base64]
+    if sum(s is not None for s in sources) != 1:
         raise InvalidInput(
-            FieldProblem("training_job_id", "give exactly one of training_job_id or artifact_base64")
+            FieldProblem(
+                "training_job_id", "give exactly one of training_job_id, trial_id or artifact_base64"
+            )
         )
-    if body.training_job_id is not None:
+    if body.trial_id is not None:
+        if body.sha256 is not None:
+            raise InvalidInput(
+                FieldProblem("sha256", "is checked against the trial's recorded sha256; omit it")
+            )
+        v = versions.register_from_trial(
+            deps, who, model_id, body.trial_id, description=body.description, card=card
+        )
+    elif body.training_job_id is not None:
         if body.sha256 is not None:
             raise InvalidInput(
                 FieldProblem("sha256", "is checked against the job's recorded sha256; omit it")

@@ -1,4 +1,5 @@
-"""Model versions: registered from a training job or an uploaded artifact, immutable once written.
+"""Model versions: registered from a training job, an AutoML trial or an uploaded artifact, immutable
+once written.
 
 Registration checks everything before it writes anything: the artifact is read defensively
 (`optiloop.models.artifact.read_artifact`), its claimed sha256 compared, and a model for an
@@ -7,7 +8,7 @@ whose outputs disagree with its signature is a 422 and leaves nothing behind. Th
 its card go to blobs (under `models/<project>/<model>/<version id>/`, keyed by the version's id so a
 writer that loses the race for a version number never overwrites another's bytes), and one
 transaction writes the version, bumps the model's counter (rev-guarded), records lineage
-(training_job -> model_version, model -> model_version) and appends `model_version.registered`.
+(training_job or trial -> model_version, model -> model_version) and appends `model_version.registered`.
 
 Only `status` moves afterwards (approvals: Registered -> PendingApproval -> Approved | Rejected;
 archiving: -> Archived); content, metrics, signature and card never change.
@@ -141,6 +142,41 @@ def register_from_job(
     return _register(deps, who, model, art, data, {"training_job_id": job.id}, description, spec, job)
 
 
+def register_from_trial(
+    deps: Deps,
+    who: Principal,
+    model_id: str,
+    trial_id: str,
+    *,
+    description: str = "",
+    card: Any = None,
+) -> ModelVersion:
+    """A version from a completed AutoML trial of the model's project: its refit model's artifact,
+    checked against the sha256 the trial recorded. Lineage reads dataset -> trial -> model_version
+    (the trial's own edges come from the experiment's run). One version per trial and model."""
+    model = get_model(deps, who, model_id, Action.MODEL_WRITE)
+    spec = cards.CardSpec.parse(card)
+    trial = deps.store.docs.require("trial", trial_id, field="trial_id", what="trial").data
+    if trial.get("project_id") != model.project_id:
+        raise InvalidInput(FieldProblem("trial_id", "belongs to another project than the model"))
+    if trial.get("status") != "completed" or not trial.get("artifact_key"):
+        raise Conflict(
+            f"trial '{trial_id}' is {trial.get('status')}; only a completed trial has a model to register",
+            details=[{"field": "trial_id", "reason": f"is {trial.get('status')}, not completed"}],
+        )
+    _refuse_duplicate(deps, model.id, trial_id, kind="trial", field="trial_id")
+    data = deps.blobs.get(str(trial["artifact_key"]))
+    if data is None:
+        raise InvalidInput(
+            FieldProblem("trial_id", f"the trial's artifact {trial['artifact_key']!r} is missing")
+        )
+    art = check_artifact(data, trial.get("artifact_sha256"), field="trial_id")
+    source = {"trial_id": trial_id, "experiment_id": str(trial.get("experiment_id"))}
+    return _register(
+        deps, who, model, art, data, source, description, spec, None, upstream=("trial", trial_id)
+    )
+
+
 def _blob_key(key: str) -> str:
     """A job's artifact as a key of the tenant's bucket (`s3://bucket/models/...` -> `models/...`)."""
     if key.startswith("s3://"):
@@ -148,18 +184,21 @@ def _blob_key(key: str) -> str:
     return key
 
 
-def _source_claim_id(model_id: str, job_id: str) -> str:
-    return f"{model_id}/training_job/{job_id}"
+def _source_claim_id(model_id: str, job_id: str, kind: str = "training_job") -> str:
+    return f"{model_id}/{kind}/{job_id}"
 
 
-def _refuse_duplicate(deps: Deps, model_id: str, job_id: str) -> None:
-    claim = deps.store.docs.get("model_version_source", _source_claim_id(model_id, job_id))
+def _refuse_duplicate(
+    deps: Deps, model_id: str, job_id: str, *, kind: str = "training_job", field: str = "training_job_id"
+) -> None:
+    claim = deps.store.docs.get("model_version_source", _source_claim_id(model_id, job_id, kind))
     if claim is not None:
+        what = "training job" if kind == "training_job" else kind
         raise Conflict(
-            f"training job '{job_id}' is registered already, as version {claim.data['version']}",
+            f"{what} '{job_id}' is registered already, as version {claim.data['version']}",
             details=[
                 {
-                    "field": "training_job_id",
+                    "field": field,
                     "reason": f"already registered as version {claim.data['version']}",
                     "version_id": claim.data["version_id"],
                 }
@@ -177,6 +216,8 @@ def _register(
     description: str,
     spec: cards.CardSpec,
     job: TrainingJob | None,
+    *,
+    upstream: tuple[str, str] | None = None,
 ) -> ModelVersion:
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(FieldProblem("description", f"at most {MAX_DESCRIPTION} characters"))
@@ -205,6 +246,8 @@ def _register(
             current, doc = load_model(deps, model.id)
             if job is not None:
                 _refuse_duplicate(deps, model.id, job.id)
+            if upstream is not None:
+                _refuse_duplicate(deps, model.id, upstream[1], kind=upstream[0], field=f"{upstream[0]}_id")
             version = ModelVersion(
                 id=version_id,
                 model_id=model.id,
@@ -250,6 +293,21 @@ def _register(
                         )
                         lineage.link(
                             deps, "training_job", job.id, "model_version", version.id, "produced",
+                            project_id=model.project_id,
+                        )  # fmt: skip
+                    if upstream is not None:
+                        kind, source_id = upstream
+                        deps.store.docs.create(
+                            Doc(
+                                kind="model_version_source",
+                                id=_source_claim_id(model.id, source_id, kind),
+                                scope=model.id,
+                                sort=f"{kind}/{source_id}",
+                                data={"version_id": version.id, "version": version.version},
+                            )
+                        )
+                        lineage.link(
+                            deps, kind, source_id, "model_version", version.id, "produced",
                             project_id=model.project_id,
                         )  # fmt: skip
                     lineage.link(

@@ -37,7 +37,13 @@ def _onnx(artifact: Artifact) -> Predictor:
     return load_onnx(artifact)  # type: ignore[no-any-return,unused-ignore]
 
 
-LOADERS: dict[str, Callable[[Artifact], Predictor]] = {"trees": _trees, "onnx": _onnx}
+def _linear(artifact: Artifact) -> Predictor:
+    from optiloop.models.runtimes.linear import load_linear
+
+    return load_linear(artifact.model_bytes)
+
+
+LOADERS: dict[str, Callable[[Artifact], Predictor]] = {"trees": _trees, "onnx": _onnx, "linear": _linear}
 
 
 def load(artifact: Artifact) -> Predictor:

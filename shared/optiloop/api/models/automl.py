@@ -1,0 +1,65 @@
+"""Request bodies of AutoML: experiments as the seed writes them (`/v1/experiments` with `task_type`).
+
+The dataset upload is multipart (`POST /v1/datasets/ingest`), read by the router, not a model here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from optiloop.api.models.common import Id, LongName, RequestModel
+
+ConstraintKey = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class CvIn(RequestModel):
+    type: Literal["stratified_kfold", "kfold"] | None = None
+    folds: Annotated[int, Field(ge=2, le=20)] = 5
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+
+
+class HpoIn(RequestModel):
+    sampler: Literal["bayes", "bayesian", "tpe", "random"] = "tpe"
+    trials: Annotated[int, Field(ge=1, le=10_000)] = 20
+    early_stopping: Literal["ASHA", "asha", "successive_halving", "hyperband", "median", "none"] | None = (
+        "asha"
+    )
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
+        None, description="the sampler's and the models' seed; default: cv.seed"
+    )
+
+
+class ImbalanceIn(RequestModel):
+    method: Literal["class_weight", "none"] = "none"
+
+
+class ExperimentConfig(RequestModel):
+    cv: CvIn | None = None
+    hpo: HpoIn | None = None
+    imbalance: ImbalanceIn | None = None
+    constraints: dict[ConstraintKey, float | int | str] | None = Field(
+        None, description="recorded with the experiment; not enforced yet"
+    )
+    budget_s: Annotated[float, Field(gt=0, le=7 * 86_400)] | None = Field(
+        None, description="wall-clock seconds for the search; the trial budget is the reproducible one"
+    )
+    models: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
+        None,
+        max_length=10,
+        description="restrict the portfolio: logistic_regression (ridge), xgboost, random_forest, "
+        "extra_trees, hist_gradient_boosting",
+    )
+
+
+class AutomlExperimentCreate(RequestModel):
+    """The seed's body: an AutoML experiment is the one with `task_type`."""
+
+    project_id: Id
+    task_type: Literal["classification", "regression"]
+    objective: Annotated[str, Field(min_length=1, max_length=50)]
+    dataset_id: Id
+    target: Annotated[str, Field(min_length=1, max_length=200)]
+    name: LongName | None = None
+    config: ExperimentConfig | None = None

@@ -1,0 +1,283 @@
+"""AutoML experiments and their trials: the records and the use cases behind /v1/experiments.
+
+An experiment is checked whole when it is created — project, dataset (a table of the same project),
+objective, and the target (present, not constant, of the task's kind) by preparing the features
+once — so `run` can only fail on what cannot be known in advance. Trials are written as they
+finish (the leaderboard fills while the search runs); each completed trial carries its refit
+model's artifact (blob `automl/<project>/<experiment>/<trial>/model.tar.gz`) and sha256, which
+`POST /v1/models/{id}/versions {"trial_id"}` registers.
+
+Status: created -> queued -> running -> completed | failed | cancelled. Cancelling sets
+`cancel_requested` (a durable flag the worker reads between folds) and the worker ends the run.
+Online experiments (the decisions capability, `type`) will share the resource and the document
+kind; an AutoML experiment is the one with `task_type`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from optiloop.audit.trail import record
+from optiloop.auth.principal import Principal
+from optiloop.auth.roles import Action, authorize
+from optiloop.automl import datasets
+from optiloop.automl.features import prepare
+from optiloop.automl.objectives import parse_objective
+from optiloop.deps import Deps
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from optiloop.models import lineage
+from optiloop.projects import get_project
+from optiloop.store.records import Doc
+
+KIND = "experiment"
+TRIAL = "trial"
+ACTIVE = ("queued", "running")
+FINAL = ("completed", "failed", "cancelled")
+WRITE_ATTEMPTS = 5
+DEFAULT_TRIALS = 20
+SAMPLERS = {"bayes": "tpe", "tpe": "tpe", "bayesian": "tpe", "random": "random"}
+PRUNERS = {
+    "asha": "asha",
+    "successive_halving": "asha",
+    "hyperband": "hyperband",
+    "median": "median",
+    "none": "none",
+}
+FAMILY_ALIASES = {"logistic_regression": "linear", "ridge": "linear", "linear": "linear"}
+
+
+def leaderboard_url(experiment_id: str) -> str:
+    return f"/v1/experiments/{experiment_id}/leaderboard"
+
+
+def artifact_key(project_id: str, experiment_id: str, trial_id: str) -> str:
+    return f"automl/{project_id}/{experiment_id}/{trial_id}/model.tar.gz"
+
+
+def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
+    """The seed's config with every default made explicit (what the run will actually do)."""
+    cv = raw.get("cv") or {}
+    hpo = raw.get("hpo") or {}
+    imbalance = raw.get("imbalance") or {}
+    cv_type = cv.get("type") or ("stratified_kfold" if task_type == "classification" else "kfold")
+    sampler = str(hpo.get("sampler") or "tpe").lower()
+    pruner = str(hpo.get("early_stopping") or "asha").lower()
+    if sampler not in SAMPLERS:
+        raise InvalidInput(FieldProblem("config.hpo.sampler", f"one of {', '.join(SAMPLERS)}"))
+    if pruner not in PRUNERS:
+        raise InvalidInput(
+            FieldProblem("config.hpo.early_stopping", f"one of {', '.join(PRUNERS)} (or null)")
+        )
+    models = raw.get("models")
+    families: list[str] = []
+    if models:
+        from optiloop.automl.search.portfolio import NAMES  # names only: no scikit-learn import
+
+        for k, m in enumerate(models):
+            fam = FAMILY_ALIASES.get(m, m)
+            if fam not in NAMES:
+                raise InvalidInput(
+                    FieldProblem(f"config.models[{k}]", f"{m!r} is not in the portfolio: {', '.join(NAMES)}")
+                )
+            if fam not in families:
+                families.append(fam)
+    return {
+        "cv": {"type": cv_type, "folds": int(cv.get("folds") or 5), "seed": int(cv.get("seed") or 0)},
+        "hpo": {
+            "sampler": SAMPLERS[sampler],
+            "trials": int(hpo.get("trials") or DEFAULT_TRIALS),
+            "early_stopping": PRUNERS[pruner],
+            "seed": int(hpo["seed"]) if hpo.get("seed") is not None else int(cv.get("seed") or 0),
+        },
+        "imbalance": {"method": str(imbalance.get("method") or "none")},
+        "constraints": dict(raw.get("constraints") or {}),
+        "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
+        "models": families or None,
+    }
+
+
+def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    project_id = body["project_id"]
+    authorize(who, Action.MODEL_WRITE, project_id)
+    get_project(deps, project_id)
+    task_type = body["task_type"]
+    dataset_id = body["dataset_id"]
+    if datasets.find(deps, dataset_id) is None and deps.store.docs.get("dataset", dataset_id) is not None:
+        raise InvalidInput(
+            FieldProblem("dataset_id", "is a golden set; experiments need a table (POST /v1/datasets/ingest)")
+        )
+    ds = datasets.get_table_dataset(deps, who, dataset_id)
+    if ds["project_id"] != project_id:
+        raise InvalidInput(FieldProblem("dataset_id", "belongs to another project"))
+    objective = parse_objective(body["objective"], task_type)
+    config = normalise_config(body.get("config") or {}, task_type)
+    prep = prepare(datasets.load_table(deps, ds), body["target"], task_type)
+    warnings = [f"constraints.{k} is recorded, not enforced yet" for k in sorted(config["constraints"])]
+    exp_id = deps.ids("exp")
+    data: dict[str, Any] = {
+        "id": exp_id,
+        "experiment_id": exp_id,
+        "project_id": project_id,
+        "name": body.get("name") or f"{task_type} of {body['target']}",
+        "task_type": task_type,
+        "task": prep.task,
+        "objective": body["objective"],
+        "metric": objective.metric,
+        "direction": objective.direction,
+        "dataset_id": dataset_id,
+        "data_fingerprint": ds["fingerprint"],
+        "target": body["target"],
+        "config": config,
+        "status": "created",
+        "features": [i.name for i in prep.signature.inputs],
+        "excluded": prep.excluded,
+        "class_balance": prep.class_balance,
+        "dropped_rows": prep.dropped_rows,
+        "warnings": warnings,
+        "progress": {"trials_done": 0, "trials_total": config["hpo"]["trials"], "cpu_s": 0.0},
+        "best": None,
+        "cancel_requested": False,
+        "error": None,
+        "leaderboard_url": leaderboard_url(exp_id),
+        "created_at": deps.clock(),
+        "created_by": who.name,
+        "started_at": None,
+        "finished_at": None,
+    }
+    with deps.store.transaction():
+        deps.store.docs.create(Doc(kind=KIND, id=exp_id, scope=project_id, sort=exp_id, data=data))
+        lineage.link(deps, "dataset", dataset_id, "experiment", exp_id, "input", project_id=project_id)
+        record(
+            deps, who, "experiment.created", project_id, exp_id,
+            {"task_type": task_type, "dataset_id": dataset_id, "target": body["target"],
+             "metric": objective.metric},
+        )  # fmt: skip
+    return data
+
+
+def _load(deps: Deps, experiment_id: str) -> Doc:
+    doc = deps.store.docs.require(KIND, experiment_id, field="experiment_id", what="experiment")
+    if "task_type" not in doc.data:
+        raise NotFound(
+            f"no AutoML experiment '{experiment_id}'",
+            details=[{"field": "experiment_id", "reason": "not an AutoML experiment (no task_type)"}],
+        )
+    return doc
+
+
+def get(deps: Deps, who: Principal, experiment_id: str, action: Action = Action.MODEL_READ) -> dict[str, Any]:
+    doc = _load(deps, experiment_id)
+    authorize(who, action, doc.data["project_id"])
+    return doc.data
+
+
+def update(deps: Deps, experiment_id: str, **changes: Any) -> dict[str, Any]:
+    """Apply `changes` under the document's rev, re-reading on a concurrent write (a cancel)."""
+    for attempt in range(WRITE_ATTEMPTS):
+        doc = _load(deps, experiment_id)
+        new = Doc(kind=KIND, id=doc.id, scope=doc.scope, sort=doc.sort, data={**doc.data, **changes})
+        try:
+            return deps.store.docs.replace(new, doc.rev).data
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def start(deps: Deps, who: Principal, experiment_id: str, submit: Any) -> dict[str, Any]:
+    """created -> queued, and hand it to the worker pool (`submit(deps, experiment_id)`)."""
+    exp = get(deps, who, experiment_id, Action.MODEL_WRITE)
+    if exp["status"] != "created":
+        raise Conflict(
+            f"experiment '{experiment_id}' is {exp['status']}; only a created experiment can be run "
+            "(create another to search again: its trials and leaderboard stay as they are)",
+            details=[{"field": "experiment_id", "reason": f"is {exp['status']}"}],
+        )
+    data = update(deps, experiment_id, status="queued", queued_at=deps.clock())
+    record(deps, who, "experiment.run", exp["project_id"], experiment_id, {})
+    submit(deps, experiment_id)
+    return data
+
+
+def cancel(deps: Deps, who: Principal, experiment_id: str, signal: Any) -> dict[str, Any]:
+    """Ask a queued or running experiment to stop; a finished one is returned unchanged."""
+    exp = get(deps, who, experiment_id, Action.MODEL_WRITE)
+    if exp["status"] in FINAL:
+        return exp
+    if exp["status"] == "created":
+        data = update(deps, experiment_id, status="cancelled", finished_at=deps.clock())
+    else:
+        data = update(deps, experiment_id, cancel_requested=True)
+        signal(experiment_id)
+    record(deps, who, "experiment.cancelled", exp["project_id"], experiment_id, {"was": exp["status"]})
+    return data
+
+
+def trials(
+    deps: Deps, who: Principal, experiment_id: str, limit: int = 1000, after: int | None = None
+) -> list[dict[str, Any]]:
+    get(deps, who, experiment_id)
+    docs = deps.store.docs.list(
+        TRIAL, experiment_id, after=None if after is None else f"{after:06d}", limit=limit
+    )
+    return [_trial_out(d.data) for d in docs]
+
+
+def _trial_out(t: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in t.items() if k != "signature"}
+
+
+def _all_trials(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page = deps.store.docs.list(TRIAL, experiment_id, after=after, limit=500)
+        out.extend(d.data for d in page)
+        if len(page) < 500:
+            return out
+        after = page[-1].sort
+
+
+def rank_key(exp: dict[str, Any]) -> Any:
+    sign = 1.0 if exp["direction"] == "maximize" else -1.0
+    metric = exp["metric"]
+
+    def key(t: dict[str, Any]) -> tuple[float, int]:
+        v = t["metrics"].get(metric)
+        score = -math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else sign * float(v)
+        return (-score, int(t["number"]))
+
+    return key
+
+
+def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100) -> dict[str, Any]:
+    """Completed trials, best first by the objective (ties: the earlier trial)."""
+    exp = get(deps, who, experiment_id)
+    done = sorted(
+        (t for t in _all_trials(deps, experiment_id) if t["status"] == "completed"), key=rank_key(exp)
+    )
+    return {
+        "experiment_id": experiment_id,
+        "status": exp["status"],
+        "metric": exp["metric"],
+        "direction": exp["direction"],
+        "trials": [
+            {
+                "rank": k + 1,
+                "trial_id": t["trial_id"],
+                "number": t["number"],
+                "model": t["model"],
+                "params": t["params"],
+                "metrics": t["metrics"],
+                "runtime": t.get("runtime"),
+            }
+            for k, t in enumerate(done[:limit])
+        ],
+    }
+
+
+def get_trial(deps: Deps, who: Principal, trial_id: str, *, field: str = "trial_id") -> dict[str, Any]:
+    doc = deps.store.docs.require(TRIAL, trial_id, field=field, what="trial")
+    authorize(who, Action.MODEL_READ, doc.data["project_id"])
+    return doc.data

@@ -1,0 +1,185 @@
+"""A table and its target -> the feature matrix, the labels and the signature the model will serve.
+
+The signature is built here, before any model, and the matrix is exactly what
+`Signature.encode` makes of the same rows as instances (a category's code is its index in
+`categories`, a boolean 0/1, a missing value NaN), so training and serving cannot disagree. Values
+are rounded to float32 once: XGBoost and scikit-learn's trees compare float32 features, and the
+portable trees runtime does too, so every model sees the same numbers at fit and at predict time.
+
+What is not a feature, and why, is returned (`excluded`), never silently dropped: ids, free text and
+datetimes (not encoded yet), constant or empty columns, categoricals with more than
+MAX_CATEGORIES values, and leaky-looking columns — one that determines the target on every row by
+itself (a single threshold or value -> class map for classification, |r| >= 0.999 for regression).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optiloop.automl.table import Column, Table
+from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.signature import Input, Signature
+
+MAX_CLASSES = 100
+MAX_CATEGORIES = 200
+LEAK_CORR = 0.999
+
+
+@dataclass
+class Prepared:
+    x: np.ndarray  # rows x features, float64 holding float32 values, NaN missing
+    y: np.ndarray  # class codes (int64) or values (float64)
+    signature: Signature
+    excluded: dict[str, str]
+    class_balance: dict[str, int]
+    dropped_rows: int
+
+    @property
+    def task(self) -> str:
+        return self.signature.task
+
+
+def _label(v: float, integer: bool) -> Any:
+    return int(v) if integer else float(v)
+
+
+def _labels(col: Column, keep: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Class codes and the classes (JSON values: ints, floats, booleans or strings), sorted."""
+    if col.type == "boolean":
+        vals = col.values[keep]
+        return vals.astype(np.int64), [False, True][: int(vals.max()) + 1] if vals.size else []
+    if col.is_numeric:
+        vals = col.values[keep]
+        uniq = np.unique(vals)
+        integer = bool(np.all(uniq == np.round(uniq)))
+        codes = np.searchsorted(uniq, vals).astype(np.int64)
+        return codes, [_label(float(u), integer) for u in uniq]
+    strs = col.values[keep]
+    uniq_s = np.unique(strs)
+    return np.searchsorted(uniq_s, strs).astype(np.int64), [str(u) for u in uniq_s]
+
+
+def _target(table: Table, target: str, task_type: str) -> tuple[Column, np.ndarray]:
+    col = table.column(target)
+    if col is None:
+        names = ", ".join(table.names[:20])
+        raise InvalidInput(FieldProblem("target", f"no column {target!r} in the dataset (columns: {names})"))
+    keep = ~col.missing
+    if not keep.any():
+        raise InvalidInput(FieldProblem("target", f"column {target!r} has no values"))
+    if task_type == "regression" and col.type != "numeric":
+        raise InvalidInput(
+            FieldProblem("target", f"column {target!r} is {col.type}; regression needs numbers")
+        )
+    if np.unique(col.values[keep]).size < 2:
+        raise InvalidInput(
+            FieldProblem("target", f"column {target!r} is constant: there is nothing to learn")
+        )
+    return col, keep
+
+
+def prepare(table: Table, target: str, task_type: str) -> Prepared:
+    """InvalidInput naming `target` when it is missing, empty, constant or not the task's kind."""
+    tcol, keep = _target(table, target, task_type)
+    if task_type == "regression":
+        y: np.ndarray = tcol.values[keep].astype(np.float64)
+        classes: list[Any] = []
+        task = "regression"
+        balance: dict[str, int] = {}
+    else:
+        y, classes = _labels(tcol, keep)
+        if len(classes) > MAX_CLASSES:
+            raise InvalidInput(
+                FieldProblem(
+                    "target", f"has {len(classes)} classes; classification takes at most {MAX_CLASSES}"
+                )
+            )
+        task = "binary" if len(classes) == 2 else "multiclass"
+        counts = Counter(y.tolist())
+        balance = {str(c): int(counts.get(k, 0)) for k, c in enumerate(classes)}
+    inputs: list[Input] = []
+    cols: list[np.ndarray] = []
+    excluded: dict[str, str] = {}
+    for c in table.columns:
+        if c.name == target:
+            continue
+        reason = _unusable(c, keep)
+        if reason is None:
+            feature, inp = _encode(c, keep)
+            reason = _leak(feature, y, task)
+        else:
+            feature, inp = None, None
+        if reason is not None or feature is None or inp is None:
+            excluded[c.name] = reason or "not usable"
+            continue
+        inputs.append(inp)
+        cols.append(feature)
+    if not inputs:
+        raise InvalidInput(
+            FieldProblem(
+                "dataset_id",
+                "no column is usable as a feature",
+            ),
+        )
+    x = np.column_stack(cols).astype(np.float32).astype(np.float64)
+    sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
+    return Prepared(x, y, sig, excluded, balance, int((~keep).sum()))
+
+
+def _unusable(c: Column, keep: np.ndarray) -> str | None:
+    if c.type in ("id", "text", "datetime"):
+        return f"{c.type} columns are not features yet"
+    present = c.values[keep & ~c.missing]
+    n_unique = np.unique(present).size
+    if n_unique == 0:
+        return "no values"
+    if n_unique == 1:
+        return "constant"
+    if c.type == "categorical" and n_unique > MAX_CATEGORIES:
+        return f"{n_unique} categories; at most {MAX_CATEGORIES}"
+    return None
+
+
+def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
+    required = not bool(c.missing.any())
+    if c.is_numeric:
+        return c.values[keep].astype(np.float64), Input(
+            c.name, "boolean" if c.type == "boolean" else "number", required
+        )
+    cats = np.unique(c.values[~c.missing])
+    codes = np.searchsorted(cats, c.values[keep]).astype(np.float64)
+    codes[c.missing[keep]] = np.nan
+    return codes, Input(c.name, "category", required, tuple(str(v) for v in cats))
+
+
+def _leak(x: np.ndarray, y: np.ndarray, task: str) -> str | None:
+    ok = ~np.isnan(x)
+    if ok.sum() < 10 or ok.sum() < 0.9 * x.size:
+        return None
+    xs, ys = x[ok], y[ok]
+    if task == "regression":
+        if np.std(xs) == 0 or np.std(ys) == 0:
+            return None
+        r = float(np.corrcoef(xs, ys)[0, 1])
+        return f"leaky: correlates with the target at r={r:.4f}" if abs(r) >= LEAK_CORR else None
+    # one value -> one class everywhere, with far fewer values than rows (else it is an id)
+    uniq, inv = np.unique(xs, return_inverse=True)
+    if uniq.size < xs.size / 2:
+        per_value = np.zeros((uniq.size, int(ys.max()) + 1))
+        np.add.at(per_value, (inv, ys), 1)
+        if np.all((per_value > 0).sum(axis=1) == 1) and np.unique(ys).size > 1:
+            return "leaky: each of its values determines the target"
+    if task == "binary":
+        order = np.argsort(xs, kind="stable")
+        ysort = ys[order]
+        changes = int(np.count_nonzero(np.diff(ysort)))
+        if (
+            changes == 1
+            and np.unique(xs[order][ysort == ysort[0]]).max() < xs[order][ysort != ysort[0]].min()
+        ):
+            return "leaky: one threshold on it separates the classes on every row"
+    return None

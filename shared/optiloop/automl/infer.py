@@ -1,0 +1,201 @@
+"""Column types and the data quality report of a freshly parsed table.
+
+Types: `numeric`, `boolean`, `categorical`, `text`, `datetime`, `id`. The rules are deliberately
+simple and stated here, because a user reads the report to decide what the model saw:
+
+- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?);
+- boolean: every value a JSON boolean or one of true/false/yes/no/t/f (any case);
+- numeric: every value a number or a string that parses as a finite float;
+- datetime: every value an ISO-8601 date or timestamp (`datetime.fromisoformat`);
+- id: unique on every row (at least 20 rows) and either a string without spaces or an integer
+  column named like an id (`id`, `*_id`, `*key`, `uuid`) or counting the rows (0..n-1, 1..n);
+- text: strings averaging 30+ characters, or with spaces and mostly unique;
+- categorical: any other strings.
+
+The report flags what a modeller would want to know before training: missing values, constant
+columns, id-like columns (never used as features), columns that duplicate another, value ranges and
+the balance of each low-cardinality column (which is the class balance once it is the target).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from optiloop.automl.table import Column, Table
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+TRUE = frozenset({"true", "yes", "t"})
+FALSE = frozenset({"false", "no", "f"})
+ID_NAME = re.compile(r"(^id$|_id$|^.*key$|^uuid$)", re.IGNORECASE)
+MIN_ID_ROWS = 20
+TEXT_AVG_CHARS = 30
+TOP_VALUES = 10
+
+
+def _missing(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    return isinstance(v, str) and v.strip().lower() in MISSING
+
+
+def _as_float(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
+
+
+def _as_bool(v: Any) -> bool | None:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in TRUE:
+            return True
+        if s in FALSE:
+            return False
+    return None
+
+
+def _is_datetime(v: Any) -> bool:
+    if not isinstance(v, str) or len(v) < 8 or not ("-" in v or ":" in v):
+        return False
+    try:
+        datetime.fromisoformat(v.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def infer_column(name: str, raw: list[Any]) -> Column:
+    """One raw column -> a typed Column (see the module docstring for the rules)."""
+    missing = np.array([_missing(v) for v in raw], dtype=bool)
+    present = [v for v, m in zip(raw, missing, strict=True) if not m]
+    n = len(raw)
+    if present and all(_as_bool(v) is not None for v in present):
+        vals = np.array(
+            [np.nan if m else float(bool(_as_bool(v))) for v, m in zip(raw, missing, strict=True)]
+        )
+        return Column(name, "boolean", vals, missing)
+    floats = [_as_float(v) for v in present]
+    if present and all(f is not None for f in floats):
+        vals = np.full(n, np.nan)
+        vals[~missing] = np.array(floats, dtype=np.float64)
+        typ = "id" if _numeric_id(name, vals[~missing], n) else "numeric"
+        if typ == "id":
+            return Column(name, "id", np.array([_str(v) for v in raw], dtype=str), missing)
+        return Column(name, typ, vals, missing)
+    strs = np.array(["" if m else _str(v) for v, m in zip(raw, missing, strict=True)], dtype=str)
+    if present and all(_is_datetime(v) for v in present):
+        return Column(name, "datetime", strs, missing)
+    return Column(name, _string_type(present), strs, missing)
+
+
+def _str(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _numeric_id(name: str, vals: np.ndarray, n: int) -> bool:
+    if n < MIN_ID_ROWS or vals.size != n or not np.all(vals == np.round(vals)):
+        return False
+    if np.unique(vals).size != n:
+        return False
+    counts_rows = bool(np.array_equal(vals, np.arange(n)) or np.array_equal(vals, np.arange(1, n + 1)))
+    return counts_rows or bool(ID_NAME.search(name))
+
+
+def _string_type(present: list[Any]) -> str:
+    if not present:
+        return "categorical"
+    strs = [_str(v) for v in present]
+    unique = len(set(strs))
+    avg = sum(len(s) for s in strs) / len(strs)
+    spaced = sum(1 for s in strs if " " in s) / len(strs)
+    if avg >= TEXT_AVG_CHARS or (spaced > 0.5 and unique > 0.5 * len(strs) and len(strs) >= MIN_ID_ROWS):
+        return "text"
+    if unique == len(strs) and len(strs) >= MIN_ID_ROWS and spaced == 0:
+        return "id"
+    return "categorical"
+
+
+def infer_table(raw: dict[str, list[Any]]) -> Table:
+    return Table([infer_column(name, values) for name, values in raw.items()])
+
+
+def _num(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 10)
+
+
+def quality_report(table: Table) -> dict[str, Any]:
+    """Per column: type, missing, unique, range or top values; and the warnings worth reading."""
+    n = table.n_rows
+    columns: list[dict[str, Any]] = []
+    warnings: list[dict[str, str]] = []
+    digests: dict[bytes, str] = {}
+    for c in table.columns:
+        n_missing = int(c.missing.sum())
+        present = c.values[~c.missing]
+        unique = int(np.unique(present).size) if present.size else 0
+        info: dict[str, Any] = {
+            "name": c.name,
+            "type": c.type,
+            "missing": n_missing,
+            "missing_fraction": round(n_missing / n, 6) if n else 0.0,
+            "unique": unique,
+        }
+        if c.is_numeric and present.size:
+            info.update(
+                min=_num(float(present.min())),
+                max=_num(float(present.max())),
+                mean=_num(float(present.mean())),
+                std=_num(float(present.std())),
+            )
+        if c.type in ("categorical", "boolean") or (c.type == "numeric" and unique <= TOP_VALUES):
+            counts = Counter(_str(v) if c.is_numeric else str(v) for v in present.tolist())
+            info["top_values"] = [
+                {"value": v, "count": k, "fraction": round(k / max(1, present.size), 6)}
+                for v, k in counts.most_common(TOP_VALUES)
+            ]
+        columns.append(info)
+        if n_missing == n:
+            warnings.append({"column": c.name, "kind": "all_missing", "reason": "every value is missing"})
+        elif unique <= 1:
+            warnings.append({"column": c.name, "kind": "constant", "reason": "one value on every row"})
+        elif n_missing / max(1, n) > 0.5:
+            warnings.append(
+                {"column": c.name, "kind": "mostly_missing", "reason": f"{n_missing} of {n} missing"}
+            )
+        if c.type == "id":
+            warnings.append(
+                {"column": c.name, "kind": "id_like", "reason": "unique on every row; never a feature"}
+            )
+        key = c.values.tobytes() + c.missing.tobytes()
+        if key in digests and unique > 1:
+            warnings.append(
+                {
+                    "column": c.name,
+                    "kind": "duplicate",
+                    "reason": f"identical to column {digests[key]!r}; possibly leaked or redundant",
+                }
+            )
+        digests.setdefault(key, c.name)
+    return {"rows": n, "columns": columns, "warnings": warnings}

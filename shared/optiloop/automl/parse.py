@@ -1,0 +1,145 @@
+"""An uploaded file -> raw columns (name -> one value per row, None where missing).
+
+Every refusal is an InvalidInput naming `file` and where the problem is (a ragged CSV row by its
+line number, a JSON Lines record by its line), so a user fixes the file instead of guessing. Formats
+are chosen by the file's name, else by its first bytes; Parquet needs pyarrow, which the HTTP path
+of a Lambda does not carry (see optiloop.automl.table for why tables are not kept as Parquet).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any
+
+from optiloop.errors import FieldProblem, InvalidInput
+
+MAX_COLUMNS = 2_000
+MAX_ROWS = 1_000_000
+MAX_NAME = 200
+FORMATS = ("csv", "jsonl", "parquet")
+RawColumns = dict[str, list[Any]]
+
+
+def _bad(reason: str, field: str = "file") -> InvalidInput:
+    return InvalidInput(FieldProblem(field, reason))
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    name = filename.lower()
+    if name.endswith(".parquet") or data[:4] == b"PAR1":
+        return "parquet"
+    if name.endswith((".jsonl", ".ndjson", ".json")) or data.lstrip()[:1] == b"{":
+        return "jsonl"
+    return "csv"
+
+
+def parse(filename: str, data: bytes) -> RawColumns:
+    if not data.strip():
+        raise _bad("is empty: send a CSV with a header row, JSON Lines or Parquet")
+    fmt = detect_format(filename, data)
+    cols = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}[fmt](data)
+    _check_names(list(cols))
+    n = len(next(iter(cols.values()))) if cols else 0
+    if n == 0:
+        raise _bad("has a header but no rows")
+    if n > MAX_ROWS:
+        raise _bad(f"has {n} rows; at most {MAX_ROWS}")
+    return cols
+
+
+def _check_names(names: list[str]) -> None:
+    if not names:
+        raise _bad("has no columns")
+    if len(names) > MAX_COLUMNS:
+        raise _bad(f"has {len(names)} columns; at most {MAX_COLUMNS}")
+    seen: set[str] = set()
+    for k, name in enumerate(names):
+        if not name.strip() or len(name) > MAX_NAME:
+            raise _bad(f"column {k + 1} needs a name of 1..{MAX_NAME} characters")
+        if name in seen:
+            raise _bad(f"column name {name!r} appears twice")
+        seen.add(name)
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _bad(f"is not UTF-8 text (byte {e.start})") from None
+
+
+def parse_csv(data: bytes) -> RawColumns:
+    reader = csv.reader(io.StringIO(_text(data), newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise _bad("is empty") from None
+    except csv.Error as e:
+        raise _bad(f"line 1: {e}") from None
+    header = [h.strip() for h in header]
+    _check_names(header)
+    cols: list[list[Any]] = [[] for _ in header]
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank lines (a trailing newline) are not rows
+            if len(row) != len(header):
+                raise _bad(
+                    f"line {reader.line_num} has {len(row)} fields; the header has {len(header)}",
+                )
+            for c, v in enumerate(row):
+                cols[c].append(v)
+            if len(cols[0]) > MAX_ROWS:
+                raise _bad(f"has more than {MAX_ROWS} rows")
+    except csv.Error as e:
+        raise _bad(f"line {reader.line_num}: {e}") from None
+    return dict(zip(header, cols, strict=True))
+
+
+def parse_jsonl(data: bytes) -> RawColumns:
+    rows: list[dict[str, Any]] = []
+    names: dict[str, None] = {}
+    for n, line in enumerate(_text(data).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise _bad(f"line {n} is not valid JSON: {e.msg} at column {e.colno}") from None
+        if not isinstance(obj, dict):
+            raise _bad(f"line {n} must be a JSON object (one record per line)")
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                raise _bad(f"line {n}: field {k!r} is nested; a table holds scalars only")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise _bad(f"line {n}: field {k!r} is not a finite number")
+            names.setdefault(k, None)
+        rows.append(obj)
+        if len(names) > MAX_COLUMNS:
+            raise _bad(f"has more than {MAX_COLUMNS} fields")
+        if len(rows) > MAX_ROWS:
+            raise _bad(f"has more than {MAX_ROWS} rows")
+    if not rows:
+        raise _bad("holds no records")
+    return {k: [r.get(k) for r in rows] for k in names}
+
+
+def parse_parquet(data: bytes) -> RawColumns:
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        raise _bad("is Parquet, which needs pyarrow on the server (pip install 'optiloop[automl]')") from None
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as e:  # pyarrow raises its own ArrowInvalid/OSError family
+        raise _bad(f"is not readable Parquet ({e.__class__.__name__}: {e})") from None
+    out: RawColumns = {}
+    for name in table.column_names:
+        values = table.column(name).to_pylist()
+        if any(isinstance(v, (dict, list, bytes)) for v in values):
+            raise _bad(f"column {name!r} is nested or binary; a table holds scalars only")
+        out[str(name)] = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
+    return out

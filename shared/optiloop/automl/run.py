@@ -1,0 +1,164 @@
+"""One experiment's run, as the worker executes it: the search, with every trial recorded as it
+finishes and the experiment's progress, best trial and final status kept up to date.
+
+Nothing here runs on the HTTP path; the search modules (scikit-learn, xgboost, optuna) are imported
+when a run starts. A trial's artifact goes to blobs before its document, so a trial that says it has
+a model always has one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from optiloop.automl import datasets, experiments
+from optiloop.automl.features import prepare
+from optiloop.automl.objectives import Objective
+from optiloop.deps import Deps
+from optiloop.models import lineage
+from optiloop.models.artifact import sha256_hex
+from optiloop.store.records import Doc
+
+log = logging.getLogger("optiloop.automl.run")
+CANCEL_POLL_S = 0.5
+
+
+def execute(deps: Deps, experiment_id: str, cancel: threading.Event | None = None) -> dict[str, Any]:
+    """Run a queued experiment to its end; the experiment's final document."""
+    cancel = cancel or threading.Event()
+    exp = experiments._load(deps, experiment_id).data
+    if exp["status"] != "queued" or exp.get("cancel_requested"):
+        return experiments.update(deps, experiment_id, status="cancelled", finished_at=deps.clock())
+    experiments.update(deps, experiment_id, status="running", started_at=deps.clock())
+    try:
+        return _search(deps, exp, cancel)
+    except Exception as e:
+        log.exception("experiment %s failed", experiment_id)
+        return experiments.update(
+            deps,
+            experiment_id,
+            status="failed",
+            error=f"{e.__class__.__name__}: {e}"[:1000],
+            finished_at=deps.clock(),
+        )
+
+
+def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
+    from optiloop.automl.search.runner import SearchSpec, TrialResult, search
+
+    exp_id = exp["id"]
+    ds = deps.store.docs.require(
+        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
+    ).data
+    prep = prepare(datasets.load_table(deps, ds), exp["target"], exp["task_type"])
+    cfg = exp["config"]
+    spec_kw: dict[str, Any] = {}
+    if cfg.get("models"):
+        spec_kw["families"] = tuple(cfg["models"])
+    spec = SearchSpec(
+        objective=Objective(exp["metric"], exp["direction"]),
+        folds=cfg["cv"]["folds"],
+        cv_seed=cfg["cv"]["seed"],
+        seed=cfg["hpo"]["seed"],
+        stratified=cfg["cv"]["type"].startswith("stratified"),
+        sampler=cfg["hpo"]["sampler"],
+        pruner=cfg["hpo"]["early_stopping"],
+        trials=cfg["hpo"]["trials"],
+        budget_s=cfg.get("budget_s"),
+        class_weight=cfg["imbalance"]["method"] == "class_weight",
+        **spec_kw,
+    )
+    key = experiments.rank_key(exp)
+    state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False}
+    t0 = time.monotonic()
+
+    def should_stop() -> bool:
+        if cancel.is_set():
+            state["cancelled"] = True
+        elif time.monotonic() - state["checked"] > CANCEL_POLL_S:
+            state["checked"] = time.monotonic()
+            state["cancelled"] = bool(experiments._load(deps, exp_id).data.get("cancel_requested"))
+        return bool(state["cancelled"])
+
+    def on_trial(r: TrialResult) -> None:
+        trial = _record_trial(deps, exp, ds, r)
+        state["done"] += 1
+        state["cpu"] += r.fit_s
+        if r.status == "completed" and (state["best"] is None or key(trial) < key(state["best"])):
+            state["best"] = trial
+        best = state["best"]
+        experiments.update(
+            deps,
+            exp_id,
+            progress={
+                "trials_done": state["done"],
+                "trials_total": spec.trials,
+                "cpu_s": round(state["cpu"], 3),
+                "elapsed_s": round(time.monotonic() - t0, 3),
+            },
+            best=None
+            if best is None
+            else {"trial_id": best["trial_id"], "model": best["model"], "metrics": best["metrics"]},
+        )
+
+    search(
+        prep.x,
+        prep.y,
+        prep.signature,
+        spec,
+        fingerprint=ds["fingerprint"],
+        on_trial=on_trial,
+        should_stop=should_stop,
+    )
+    if state["cancelled"]:
+        status, error = "cancelled", None
+    elif state["best"] is None:
+        status, error = "failed", "no trial completed (see the trials' errors)"
+    else:
+        status, error = "completed", None
+    return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
+
+
+def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -> dict[str, Any]:
+    exp_id, project_id = exp["id"], exp["project_id"]
+    trial_id = deps.ids("trial")
+    data: dict[str, Any] = {
+        "trial_id": trial_id,
+        "id": trial_id,
+        "experiment_id": exp_id,
+        "project_id": project_id,
+        "dataset_id": exp["dataset_id"],
+        "data_fingerprint": ds["fingerprint"],
+        "number": r.number,
+        "model": r.model,
+        "family": r.family,
+        "params": r.params,
+        "status": r.status,
+        "metrics": {k: (None if v != v else v) for k, v in r.metrics.items()},  # NaN is not JSON
+        "fold_scores": [None if v != v else v for v in r.fold_scores],
+        "cpu_s": r.fit_s,
+        "error": r.error,
+        "runtime": r.runtime,
+        "artifact_key": None,
+        "artifact_sha256": None,
+        "artifact_bytes": None,
+        "export_max_abs_diff": r.export_max_abs_diff,
+        "created_at": deps.clock(),
+    }
+    if r.artifact is not None:
+        key = experiments.artifact_key(project_id, exp_id, trial_id)
+        deps.blobs.put(key, r.artifact)
+        data.update(
+            artifact_key=key,
+            artifact_sha256="sha256:" + sha256_hex(r.artifact),
+            artifact_bytes=len(r.artifact),
+        )
+    with deps.store.transaction():
+        deps.store.docs.create(
+            Doc(kind=experiments.TRIAL, id=trial_id, scope=exp_id, sort=f"{r.number:06d}", data=data)
+        )
+        lineage.link(deps, "experiment", exp_id, "trial", trial_id, "ran", project_id=project_id)
+        lineage.link(deps, "dataset", exp["dataset_id"], "trial", trial_id, "trained", project_id=project_id)
+    return data

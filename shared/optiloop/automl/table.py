@@ -1,0 +1,89 @@
+"""The stored table: `optiloop.table/1`, a columnar `.npz` of plain arrays, and its fingerprint.
+
+Why not Parquet: pyarrow is ~100 MB unpacked, more than the automl Lambda's layer can carry next to
+numpy, and the HTTP path must never import it. An `.npz` of typed numpy arrays is columnar, loads
+with numpy alone and is read with `allow_pickle=False` (a stored table is user data: no pickles).
+Parquet is accepted on ingest where pyarrow is installed; it is converted, not kept.
+
+Each column is one array: numbers (and booleans as 0/1) as float64 with NaN for missing; every
+other type as a unicode array plus a boolean `missing` mask. The fingerprint is a sha256 over the
+column names, types and array bytes in order, so it names the content, not the file (the zip
+container has timestamps).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FORMAT = "optiloop.table/1"
+NUMERIC_TYPES = frozenset({"numeric", "boolean"})
+
+
+@dataclass
+class Column:
+    name: str
+    type: str  # numeric | boolean | categorical | text | datetime | id
+    values: np.ndarray  # float64 (numeric, boolean) or unicode
+    missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.columns[0].values.shape[0]) if self.columns else 0
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(FORMAT.encode())
+        for c in self.columns:
+            h.update(json.dumps([c.name, c.type]).encode())
+            h.update(np.ascontiguousarray(c.values).tobytes())
+            h.update(np.ascontiguousarray(c.missing).tobytes())
+        return "sha256:" + h.hexdigest()
+
+    def to_bytes(self) -> bytes:
+        arrays: dict[str, np.ndarray] = {
+            "__meta__": np.array(
+                json.dumps({"format": FORMAT, "columns": [[c.name, c.type] for c in self.columns]})
+            )
+        }
+        for k, c in enumerate(self.columns):
+            arrays[f"v{k}"] = c.values
+            arrays[f"m{k}"] = c.missing
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+
+def from_bytes(data: bytes) -> Table:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        meta = json.loads(str(z["__meta__"]))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"not an {FORMAT} table")
+        return Table(
+            [
+                Column(name=name, type=typ, values=z[f"v{k}"], missing=z[f"m{k}"])
+                for k, (name, typ) in enumerate(meta["columns"])
+            ]
+        )

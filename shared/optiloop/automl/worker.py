@@ -1,0 +1,67 @@
+"""The bounded local worker pool that runs experiments in the background.
+
+`OPTILOOP_AUTOML_WORKERS` experiments at once (default 1: a search already keeps a core busy, and the
+API must stay responsive on a small machine); the rest wait in the queue with status `queued`.
+Each run gets a cancel event the API can set; the durable `cancel_requested` flag covers a cancel
+sent to another process. On AWS the search would fan trials out as SageMaker jobs instead (not built
+yet: see docs/automl.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from optiloop.deps import Deps
+
+
+class ExperimentPool:
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = max(1, workers)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="automl")
+        self._events: dict[str, threading.Event] = {}
+        self._futures: dict[str, Future[object]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, deps: Deps, experiment_id: str) -> None:
+        from optiloop.automl.run import execute
+
+        event = threading.Event()
+        with self._lock:
+            self._events[experiment_id] = event
+            self._futures[experiment_id] = self._executor.submit(
+                self._run, execute, deps, experiment_id, event
+            )
+
+    def _run(self, execute: object, deps: Deps, experiment_id: str, event: threading.Event) -> object:
+        try:
+            return execute(deps, experiment_id, event)  # type: ignore[operator]
+        finally:
+            with self._lock:
+                self._events.pop(experiment_id, None)
+
+    def cancel(self, experiment_id: str) -> None:
+        with self._lock:
+            event = self._events.get(experiment_id)
+        if event is not None:
+            event.set()
+
+    def wait(self, experiment_id: str, timeout: float | None = None) -> None:
+        """Block until the run ends (tests, the benchmark and the CLI's --wait)."""
+        with self._lock:
+            future = self._futures.get(experiment_id)
+        if future is not None:
+            future.result(timeout=timeout)
+
+
+_pool: ExperimentPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> ExperimentPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ExperimentPool(int(os.environ.get("OPTILOOP_AUTOML_WORKERS", "1") or 1))
+        return _pool

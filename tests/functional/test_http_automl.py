@@ -1,0 +1,256 @@
+"""AutoML over HTTP: the measured flow end to end on breast_cancer, and bad input refused by field.
+
+ingest (multipart) -> experiment -> run -> leaderboard -> register the winner by trial_id ->
+deploy to staging -> predict, then the lineage dataset -> trial -> model_version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from typing import Any
+
+import pytest
+
+from optiloop.config import Settings
+
+pytest.importorskip("sklearn")
+pytest.importorskip("xgboost")
+pytest.importorskip("optuna")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(backend="memory", admin_token="test-admin-token-0123456789", max_body_bytes=512 * 1024)
+
+
+def _csv(rows: list[list[Any]], header: list[str]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def breast_cancer() -> tuple[bytes, list[dict[str, float]]]:
+    from sklearn.datasets import load_breast_cancer
+
+    d = load_breast_cancer()
+    names = [n.replace(" ", "_") for n in d.feature_names]
+    rows = [[*map(float, x), int(t)] for x, t in zip(d.data, d.target, strict=True)]
+    held_out = [dict(zip(names, map(float, x), strict=True)) for x in d.data[:5]]
+    return _csv(rows, [*names, "target"]), held_out
+
+
+def ingest(api: Any, pid: str, data: bytes, filename: str = "t.csv", name: str = "table") -> Any:
+    return api.client.post(
+        "/v1/datasets/ingest",
+        headers=api.admin,
+        files={"file": (filename, data, "text/csv")},
+        data={"project_id": pid, "name": name},
+    )
+
+
+def experiment_body(pid: str, dataset_id: str, **config: Any) -> dict[str, Any]:
+    return {
+        "project_id": pid,
+        "task_type": "classification",
+        "objective": "maximize_auc",
+        "dataset_id": dataset_id,
+        "target": "target",
+        "config": {
+            "cv": {"type": "stratified_kfold", "folds": 3, "seed": 42},
+            "hpo": {"sampler": "bayes", "trials": 6, "early_stopping": "ASHA"},
+            "imbalance": {"method": "class_weight"},
+            "constraints": {"latency_ms_p95": 500},
+            "budget_s": 60,
+            **config,
+        },
+    }
+
+
+def wait(api: Any, exp_id: str, timeout: float = 60) -> dict[str, Any]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r = api.client.get(f"/v1/experiments/{exp_id}", headers=api.admin)
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in ("completed", "failed", "cancelled"):
+            return r.json()
+        time.sleep(0.1)
+    raise AssertionError(f"experiment {exp_id} did not finish in {timeout} s")
+
+
+def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> None:
+    data, held_out = breast_cancer
+    pid = api.project("automl")
+    r = ingest(api, pid, data, "breast_cancer.csv", "breast cancer")
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert ds["kind"] == "table" and ds["rows"] == 569 and ds["fingerprint"].startswith("sha256:")
+    assert {c["type"] for c in ds["schema"]} == {"numeric"}
+    got = api.client.get(f"/v1/datasets/{ds['id']}", headers=api.admin).json()
+    assert got["fingerprint"] == ds["fingerprint"] and got["report"]["rows"] == 569
+
+    r = api.client.post("/v1/experiments", headers=api.admin, json=experiment_body(pid, ds["id"]))
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["status"] == "created" and created["leaderboard_url"].endswith("/leaderboard")
+    exp_id = created["experiment_id"]
+    r = api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin)
+    assert r.status_code == 202, r.text
+    exp = wait(api, exp_id)
+    assert exp["status"] == "completed", exp
+    assert exp["progress"]["trials_done"] == 6
+
+    board = api.client.get(f"/v1/experiments/{exp_id}/leaderboard", headers=api.admin).json()
+    aucs = [t["metrics"]["auc"] for t in board["trials"]]
+    assert aucs == sorted(aucs, reverse=True) and aucs[0] > 0.98
+    assert {"trial_id", "model", "metrics"} <= set(board["trials"][0])
+    trials = api.client.get(f"/v1/experiments/{exp_id}/trials", headers=api.admin).json()["items"]
+    assert len(trials) == 6 and "logistic_regression" in {t["model"] for t in trials}
+
+    model = api.client.post("/v1/models", headers=api.admin, json={"project_id": pid, "name": "bc"}).json()
+    winner = board["trials"][0]["trial_id"]
+    r = api.client.post(f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": winner})
+    assert r.status_code == 201, r.text
+    version = r.json()
+    assert version["source"]["trial_id"] == winner and version["data_fingerprint"] == ds["fingerprint"]
+    again = api.client.post(
+        f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": winner}
+    )
+    assert again.status_code == 409, again.text
+
+    r = api.client.post(
+        "/v1/deployments",
+        headers=api.admin,
+        json={"model_version_id": version["id"], "environment": "staging"},
+    )
+    assert r.status_code == 201, r.text
+    dep = r.json()
+    r = api.client.post(f"/v1/inference/{dep['id']}:predict", headers=api.admin, json={"instances": held_out})
+    assert r.status_code == 200, r.text
+    preds = r.json()["predictions"]
+    assert len(preds) == 5 and all(0.0 <= p["score"] <= 1.0 and p["label"] in (0, 1) for p in preds)
+    assert [p["label"] for p in preds] == [0, 0, 0, 0, 0]  # the first rows of breast_cancer are malignant
+
+    lin = api.client.get(f"/v1/lineage/model_version/{version['id']}", headers=api.admin).json()
+    upstream = (
+        {(n["type"], n["id"]) for n in lin["upstream"]["nodes"]}
+        if "nodes" in lin.get("upstream", {})
+        else None
+    )
+    text = str(lin)
+    assert winner in text and ds["id"] in text, upstream
+
+
+def test_a_golden_set_still_reads_at_the_same_resource(api: Any) -> None:
+    pid = api.project("golden")
+    r = api.client.post("/v1/datasets", headers=api.admin, json={"project_id": pid, "name": "g"})
+    assert r.status_code == 201, r.text
+    got = api.client.get(f"/v1/datasets/{r.json()['id']}", headers=api.admin)
+    assert got.status_code == 200 and got.json()["example_count"] == 0
+
+
+def test_json_lines_ingest_types_each_column(api: Any) -> None:
+    pid = api.project("jsonl")
+    lines = [
+        json.dumps(
+            {
+                "age": 20 + k,
+                "plan": "ab"[k % 2],
+                "active": bool(k % 3),
+                "joined": f"2024-01-{k % 28 + 1:02d}",
+                "customer_id": f"c{k}",
+                "y": k % 2,
+            }
+        )
+        for k in range(30)
+    ]
+    r = ingest(api, pid, "\n".join(lines).encode(), "t.jsonl")
+    assert r.status_code == 201, r.text
+    types = {c["name"]: c["type"] for c in r.json()["schema"]}
+    assert types == {
+        "age": "numeric", "plan": "categorical", "active": "boolean", "joined": "datetime",
+        "customer_id": "id", "y": "numeric",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        (b"a,b,target\n1,2,0\n3,4\n", "file", "line 3 has 2 fields"),
+        (b"", "file", "empty"),
+        (b"a,b,target\n", "file", "no rows"),
+        (b"a,a\n1,2\n", "file", "twice"),
+    ],
+)
+def test_bad_files_are_refused_by_field_and_line(api: Any, data: bytes, field: str, reason: str) -> None:
+    pid = api.project("bad")
+    before = api.audit_count()
+    r = ingest(api, pid, data)
+    assert r.status_code == 422, r.text
+    details = r.json()["error"]["details"]
+    assert details[0]["field"] == field and reason in details[0]["reason"], details
+    assert api.audit_count() == before and api.deps.blobs.list("datasets/") == []
+
+
+def test_an_upload_over_the_body_limit_is_a_413(api: Any) -> None:
+    pid = api.project("big")
+    huge = b"a,target\n" + b"1,0\n" * (600 * 1024 // 4)
+    assert ingest(api, pid, huge).status_code == 413
+    r = api.client.post(
+        "/v1/datasets/ingest",
+        headers={
+            **api.admin,
+            "content-type": "multipart/form-data; boundary=x",
+            "content-length": str(2 * 1024**3),
+        },
+        content=b"--x--",
+    )
+    assert r.status_code == 413, r.text
+
+
+def test_unknown_project_and_missing_fields(api: Any) -> None:
+    r = ingest(api, "prj_nope", b"a,target\n1,0\n")
+    assert r.status_code == 404 and api.error_fields(r) == ["project_id"]
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", b"a\n1\n", "text/csv")}
+    )
+    assert r.status_code == 422 and set(api.error_fields(r)) == {"project_id", "name"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"target": "nope"}, "target"),
+        ({"target": "const"}, "target"),
+        ({"objective": "minimize_auc"}, "objective"),
+        ({"config": {"budget_s": 0}}, "config.budget_s"),
+        ({"dataset_id": "ds_missing"}, "dataset_id"),
+    ],
+)
+def test_bad_experiments_are_refused_by_field(api: Any, change: dict[str, Any], field: str) -> None:
+    pid = api.project("exp")
+    rows = [[k, k % 2, 1] for k in range(30)]
+    ds = ingest(api, pid, _csv(rows, ["x", "target", "const"])).json()
+    body = {**experiment_body(pid, ds["id"]), **change}
+    r = api.client.post("/v1/experiments", headers=api.admin, json=body)
+    assert r.status_code in (404, 422), r.text
+    assert any(f.removeprefix("body.") == field for f in api.error_fields(r)), r.text
+
+
+def test_cancel_and_run_twice(api: Any) -> None:
+    pid = api.project("cancel")
+    rows = [[k, (k * 7) % 5, k % 2] for k in range(60)]
+    ds = ingest(api, pid, _csv(rows, ["x", "z", "target"])).json()
+    body = experiment_body(pid, ds["id"], models=["logistic_regression"], hpo={"trials": 2})
+    exp_id = api.client.post("/v1/experiments", headers=api.admin, json=body).json()["experiment_id"]
+    assert api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin).status_code == 202
+    assert wait(api, exp_id)["status"] == "completed"
+    assert api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin).status_code == 409
+    exp2 = api.client.post("/v1/experiments", headers=api.admin, json=body).json()["experiment_id"]
+    r = api.client.post(f"/v1/experiments/{exp2}/cancel", headers=api.admin)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
