@@ -313,6 +313,9 @@ def test_console_pages_pass_axe_wcag21_aa(
         f"{url}/v1/projects/{pid}/runs:ingest", headers=h(TOKEN), json={"runs": runs}, timeout=10
     ).ok
 
+    model = {"project_id": pid, "name": "churn"}
+    mid = requests.post(f"{url}/v1/models", headers=h(TOKEN), json=model, timeout=10).json()["id"]
+
     # the console's CSP allows only its own scripts: axe is injected with the policy bypassed
     context = browser.new_context(bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
@@ -330,13 +333,16 @@ def test_console_pages_pass_axe_wcag21_aa(
             ("prompts", f"#/p/{pid}/prompts", "Prompts"),
             ("deployments", f"#/p/{pid}/deployments", "Deployments"),
             ("models", f"#/p/{pid}/models", "Models"),
+            ("model", f"#/p/{pid}/models/{mid}", "Model churn"),
             ("workflows", f"#/p/{pid}/workflows", "Workflow executions"),
             ("approvals", "#/approvals", "Approvals"),
             ("audit", "#/audit", "Audit log"),
         ]:
             page.goto(f"{url}/{hash_}")
             expect(page.get_by_role("heading", level=1, name=ready)).to_be_visible()
-            problems[name] = axe_violations(page)
+            for scheme in ("light", "dark"):  # contrast holds in both colour schemes
+                page.emulate_media(color_scheme=scheme)
+                problems[f"{name} ({scheme})"] = axe_violations(page)
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         context.close()

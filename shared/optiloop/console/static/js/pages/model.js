@@ -1,12 +1,19 @@
-// One registered model: versions with their stages, aliases and metrics, and a version's model card.
+// One registered model: versions with their status, stages/aliases and metrics, and a version's model card.
 
 import { enc, get } from "../api.js";
-import { busy, errorBox, fmtDate, h, json, show, table } from "../dom.js";
+import { busy, errorBox, fmtDate, h, show, table } from "../dom.js";
 
 const metricsOf = (v) =>
   Object.entries(v.metrics || {})
     .map(([k, x]) => `${k} ${typeof x === "number" ? Math.round(x * 1e4) / 1e4 : x}`)
     .join(", ");
+
+/** "production → v3, staging → v4" from the model's alias map (alias -> version id). */
+function stagesOf(m, items) {
+  const number = Object.fromEntries(items.map((v) => [v.id, v.version]));
+  const pairs = Object.entries(m.aliases || {}).map(([alias, id]) => `${alias} → v${number[id] ?? id}`);
+  return pairs.length ? pairs.join(", ") : "none yet";
+}
 
 export async function render(main, { model }) {
   const base = `/v1/models/${enc(model)}`;
@@ -30,15 +37,16 @@ export async function render(main, { model }) {
     main,
     h("h1", {}, `Model ${m.name}`),
     h("p", { class: "muted" }, h("code", {}, m.id), m.description ? ` — ${m.description}` : ""),
-    m.stages || m.aliases ? h("details", {}, h("summary", {}, "Stages and aliases"), h("pre", {}, json({ stages: m.stages, aliases: m.aliases }))) : null,
+    h("p", {}, "Stages and aliases: ", stagesOf(m, versions.items)),
     table(
       [
         { label: "Version", get: (v) => `v${v.version}`, num: true },
-        { label: "Stage", get: (v) => v.stage || "" },
-        { label: "Aliases", get: (v) => (v.aliases || []).join(", ") },
+        { label: "Status", get: (v) => v.status || "" },
+        { label: "Stages and aliases", get: (v) => (v.aliases || []).join(", ") },
+        { label: "Runtime", get: (v) => [v.framework, v.runtime].filter(Boolean).join(" / ") },
         { label: "Metrics", get: metricsOf },
         { label: "Registered", get: (v) => `${fmtDate(v.created_at)} by ${v.created_by || ""}` },
-        { label: "Card", get: cardButton },
+        { label: "Card", get: (v) => (v.card_key ? cardButton(v) : "none") },
       ],
       versions.items,
       "Versions",

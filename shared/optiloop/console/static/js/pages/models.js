@@ -11,6 +11,7 @@ export async function render(main, { project }) {
     table(
       [
         { label: "Name", get: (m) => link(`#/p/${enc(project)}/models/${enc(m.id)}`, m.name) },
+        { label: "Latest version", get: (m) => m.latest_version, num: true },
         { label: "Description", get: (m) => m.description || "" },
         { label: "Created", get: (m) => `${fmtDate(m.created_at)} by ${m.created_by || ""}` },
       ],
