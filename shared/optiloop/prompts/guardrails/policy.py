@@ -31,7 +31,7 @@ Action = Literal["allow", "redact", "flag", "block"]
 # value; tests/unit/prompts/test_guardrails.py keeps the two equal to the 3rd decimal): at it, 0.4% of
 # the benign texts in the calibration part of the training sources score above it
 # (tests/benchmarks/guardrails_eval.py).
-DEFAULT_INJECTION_THRESHOLD = 0.623
+DEFAULT_INJECTION_THRESHOLD = 0.664
 
 
 @dataclass(frozen=True)
