@@ -33,7 +33,7 @@ from optiloop.models.signature import Signature
 
 log = logging.getLogger("optiloop.automl.search")
 EXPORT_TOLERANCE = 1e-6  # absolute, on probabilities and on values of magnitude <= 1
-# relative, on larger regression values: XGBoost sums its trees in float32 (the runtime in float64)
+# relative to the largest regression value: XGBoost sums its trees in float32 (the runtime in float64)
 EXPORT_RELATIVE = 2e-6
 EXPORT_CHECK_ROWS = 2000
 
@@ -273,7 +273,8 @@ def _refit_and_export(
     got = predictor.predict(sample)
     diff = float(np.max(np.abs(got - want)))
     res.export_max_abs_diff = diff
-    scale = np.maximum(1.0, np.abs(want)) if ctx.task == "regression" else 1.0
+    # float32 sums err relative to the size of the values summed, not of each result: scale by the largest
+    scale = max(1.0, float(np.max(np.abs(want)))) if ctx.task == "regression" else 1.0
     allowed = EXPORT_TOLERANCE if ctx.task != "regression" else EXPORT_RELATIVE
     if not np.all(np.abs(got - want) <= allowed * scale):
         raise ValueError(

@@ -1,0 +1,85 @@
+"""The search: the same seed and trial budget give the same trials; logistic regression is always
+measured; a failing configuration is recorded and the search goes on; cancellation stops it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optiloop.automl.features import prepare
+from optiloop.automl.infer import infer_table
+from optiloop.automl.objectives import Objective, parse_objective
+from optiloop.errors import InvalidInput
+
+pytest.importorskip("optuna")
+pytest.importorskip("sklearn")
+
+
+def _prep():  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=120), rng.normal(size=120)
+    return prepare(
+        infer_table({"a": list(a), "b": list(b), "y": [int(v) for v in (a + 0.3 * b > 0)]}),
+        "y",
+        "classification",
+    )
+
+
+def test_same_seed_and_trial_budget_same_trials() -> None:
+    from optiloop.automl.search.runner import SearchSpec, search
+
+    prep = _prep()
+    spec = SearchSpec(
+        objective=Objective("logloss", "minimize"), folds=3, trials=4, families=("linear", "extra_trees")
+    )
+    runs = [search(prep.x, prep.y, prep.signature, spec, refit=False) for _ in range(2)]
+    summary = [[(r.model, r.params, r.status, r.metrics) for r in run] for run in runs]
+    assert summary[0] == summary[1]
+    assert summary[0][0][0] == "logistic_regression"
+
+
+def test_a_stop_request_ends_the_search() -> None:
+    from optiloop.automl.search.runner import SearchSpec, search
+
+    prep = _prep()
+    spec = SearchSpec(objective=Objective("auc", "maximize"), folds=3, trials=50, families=("linear",))
+    calls = {"n": 0}
+
+    def stop() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 4
+
+    results = search(prep.x, prep.y, prep.signature, spec, should_stop=stop, refit=False)
+    assert 0 < len(results) < 50 and results[-1].status in ("stopped", "completed")
+
+
+@pytest.mark.parametrize(
+    ("text", "task", "metric"),
+    [
+        ("maximize_f1", "classification", "f1"),
+        ("roc_auc", "classification", "auc"),
+        ("rmse", "regression", "rmse"),
+    ],
+)
+def test_objectives(text: str, task: str, metric: str) -> None:
+    assert parse_objective(text, task).metric == metric
+
+
+@pytest.mark.parametrize(
+    ("text", "task"), [("minimize_auc", "classification"), ("auc", "regression"), ("x", "regression")]
+)
+def test_bad_objectives(text: str, task: str) -> None:
+    with pytest.raises(InvalidInput) as e:
+        parse_objective(text, task)
+    assert e.value.problems[0].field == "objective"
+
+
+def test_a_leaky_column_is_excluded_and_said_why() -> None:
+    y = [k % 2 for k in range(40)]
+    prep = prepare(
+        infer_table({"ok": [float(k % 7) for k in range(40)], "leak": [v * 10.0 for v in y], "y": y}),
+        "y",
+        "classification",
+    )
+    assert "leak" in prep.excluded and "leaky" in prep.excluded["leak"]
+    assert [i.name for i in prep.signature.inputs] == ["ok"]
