@@ -49,10 +49,13 @@ class Models(Resource[J, S, N, It]):
         sha256: str | None = None,
         description: str | None = None,
         card: Mapping[str, Any] | None = None,
+        trial_id: str | None = None,
     ) -> J:
-        """An immutable version from a Completed training job or an uploaded artifact (exactly one)."""
+        """An immutable version from a Completed training job, a completed AutoML trial or an uploaded
+        artifact (exactly one)."""
         body = fields(
             training_job_id=training_job_id,
+            trial_id=trial_id,
             artifact_base64=artifact_base64,
             sha256=sha256,
             description=description,

@@ -1,0 +1,81 @@
+"""AutoML: tables (`POST /v1/datasets/ingest`, multipart) and experiments, shaped like the seed's
+`client.experiments.create(...)`, `.run(...)`, `.leaderboard(...)`."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from optiloop.client.caller import It, J, N, Resource, S
+from optiloop.client.request import build, fields
+
+
+def multipart(form: Mapping[str, str], filename: str, data: bytes | str) -> tuple[bytes, str]:
+    """A multipart/form-data body of text fields and one `file` part, and its Content-Type."""
+    boundary = "optiloop-" + secrets.token_hex(16)
+    chunks: list[bytes] = []
+    for name, value in form.items():
+        chunks.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    safe = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+    chunks.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{safe}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+    )
+    chunks.append(data.encode() if isinstance(data, str) else data)
+    chunks.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+class Tables(Resource[J, S, N, It]):
+    def ingest(self, project_id: str, name: str, data: bytes | str, *, filename: str = "table.csv") -> J:
+        """A tabular dataset from CSV, JSON Lines or Parquet (bytes, or text): typed, profiled and
+        fingerprinted; the format is told by `filename`, else by the first bytes."""
+        body, ctype = multipart({"project_id": project_id, "name": name}, filename, data)
+        return self._call.json(build("tables.ingest", content=body, headers={"Content-Type": ctype}))
+
+
+class Experiments(Resource[J, S, N, It]):
+    def create(
+        self,
+        *,
+        project_id: str,
+        task_type: str,
+        objective: str,
+        dataset_id: str,
+        target: str,
+        config: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> J:
+        """An AutoML experiment with the seed's body; `{"experiment_id", "status", "leaderboard_url"}`."""
+        body = fields(
+            project_id=project_id,
+            task_type=task_type,
+            objective=objective,
+            dataset_id=dataset_id,
+            target=target,
+            config=dict(config) if config is not None else None,
+            name=name,
+        )
+        return self._call.json(build("experiments.create", json=body))
+
+    def get(self, experiment_id: str) -> J:
+        return self._call.json(build("experiments.get", {"experiment_id": experiment_id}))
+
+    def run(self, experiment_id: str) -> J:
+        """Queue the search; poll `get` for `status` and `progress`."""
+        return self._call.json(build("experiments.run", {"experiment_id": experiment_id}))
+
+    def cancel(self, experiment_id: str) -> J:
+        return self._call.json(build("experiments.cancel", {"experiment_id": experiment_id}))
+
+    def trials(self, experiment_id: str, *, after: int | None = None, limit: int | None = None) -> J:
+        params = {"after": after, "limit": limit}
+        return self._call.json(build("experiments.trials", {"experiment_id": experiment_id}, params=params))
+
+    def leaderboard(self, experiment_id: str, *, limit: int | None = None) -> J:
+        """Completed trials, best first: `{"trials": [{"trial_id", "model", "metrics"}, ...]}`."""
+        req = build("experiments.leaderboard", {"experiment_id": experiment_id}, params={"limit": limit})
+        return self._call.json(req)
