@@ -66,6 +66,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "monitoring",
         "workflows",
         "automl",
+        "webhooks",
     )
 )
 

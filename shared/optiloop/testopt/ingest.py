@@ -21,6 +21,7 @@ from optiloop.deps import Deps
 from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput
 from optiloop.projects import get_project
 from optiloop.store.records import Run
+from optiloop.testopt import webhook_events
 from optiloop.testopt.coverage.buckets import (
     MAX_BUCKETS_PER_RUN,
     Bucket,
@@ -126,7 +127,7 @@ def ingest_runs(
     deps: Deps, principal: Principal, project_id: str, reports: Sequence[RunReport]
 ) -> dict[str, Any]:
     _validate(reports)
-    get_project(deps, project_id)
+    budget_cents = get_project(deps, project_id).budget_cents
     store = deps.store
     # The reads (existing runs, seen buckets, next seq) and the writes share one transaction: on SQLite
     # it holds the write lock from the first read, so a concurrent ingest from another process cannot
@@ -136,7 +137,7 @@ def ingest_runs(
     for attempt in range(WRITE_ATTEMPTS):
         try:
             with _lock_for(project_id), store.transaction():
-                return _ingest_once(deps, principal, project_id, reports)
+                return _ingest_once(deps, principal, project_id, reports, budget_cents)
         except Conflict:
             if attempt == WRITE_ATTEMPTS - 1:
                 # Contended: a 409 with Retry-After naming the project's run numbers and audit chain
@@ -148,7 +149,11 @@ def ingest_runs(
 
 
 def _ingest_once(
-    deps: Deps, principal: Principal, project_id: str, reports: Sequence[RunReport]
+    deps: Deps,
+    principal: Principal,
+    project_id: str,
+    reports: Sequence[RunReport],
+    budget_cents: float | None = None,
 ) -> dict[str, Any]:
     store = deps.store
 
@@ -236,6 +241,8 @@ def _ingest_once(
                 "key_id": principal.key_id,
             },
         )
+        # webhook events (new failure mode, budget, plateau) join this transaction: see the module
+        webhook_events.after_ingest(deps, project_id, budget_cents, history, accepted)
     return {
         "accepted": len(accepted),
         "duplicates": duplicates,

@@ -17,6 +17,7 @@ import numpy as np
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput, NotFound, OptiLoopError
 from optiloop.store.records import Project, TestCase
+from optiloop.testopt import webhook_events
 from optiloop.testopt.history import history_for
 from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
@@ -122,6 +123,7 @@ class _Planned:
     tests: list[TestCase]
     audit: dict[str, Any]
     response: dict[str, Any]
+    surrogate_accuracy: dict[str, Any] | None = None  # for the surrogate.accuracy_low webhook event
 
 
 def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) -> dict[str, Any]:
@@ -152,6 +154,7 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
                         target=planned.response["suggestion_id"],
                         details=planned.audit,
                     )
+                    webhook_events.after_surrogate_check(deps, project_id, planned.surrogate_accuracy)
             except Conflict:
                 if attempt == WRITE_ATTEMPTS - 1:
                     # Contended: a 409 with Retry-After naming the project's test numbers and audit chain
@@ -340,4 +343,10 @@ def _plan(
         "predicted_cost_cents": round(float(sum(t.predicted_cost for t in tests)), 4),
         "explanations": explanations,
     }
-    return _Planned(tests=tests, audit=audit, response=response)
+    accuracy = None
+    if surrogate_check is not None and surrogate_check.get("trained_auc") is not None:
+        accuracy = {
+            k: surrogate_check.get(k) for k in ("model_id", "model_version_id", "version", "alias", "runs")
+        }
+        accuracy["recent_auc"] = surrogate_check["trained_auc"]
+    return _Planned(tests=tests, audit=audit, response=response, surrogate_accuracy=accuracy)

@@ -7,7 +7,9 @@ process exiting ends it anyway (daemon). Jobs run one after another, never two a
 the scheduled Lambdas get from their rules too (a tick that overruns delays the next).
 
 Jobs today: the model monitors (`optiloop.models.monitoring.schedule.run_due`) every
-OPTILOOP_MONITOR_TICK_S seconds (default 60; 0 turns the scheduler's monitors job off).
+OPTILOOP_MONITOR_TICK_S seconds (default 60; 0 turns the scheduler's monitors job off), and the webhook
+dispatcher (`optiloop.webhooks.dispatch.dispatch_due`) every OPTILOOP_WEBHOOK_TICK_S seconds (default
+5; 0 turns it off).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from optiloop.deps import Deps
 log = logging.getLogger("optiloop.scheduler")
 MONITOR_TICK_ENV = "OPTILOOP_MONITOR_TICK_S"
 DEFAULT_MONITOR_TICK_S = 60
+WEBHOOK_TICK_ENV = "OPTILOOP_WEBHOOK_TICK_S"
+DEFAULT_WEBHOOK_TICK_S = 5
 
 
 @dataclass
@@ -78,15 +82,23 @@ class Scheduler:
 
 
 def monitor_tick_s(env: dict[str, str] | None = None) -> int:
-    raw = (env if env is not None else os.environ).get(MONITOR_TICK_ENV, "").strip()
+    return _tick_s(env, MONITOR_TICK_ENV, DEFAULT_MONITOR_TICK_S)
+
+
+def webhook_tick_s(env: dict[str, str] | None = None) -> int:
+    return _tick_s(env, WEBHOOK_TICK_ENV, DEFAULT_WEBHOOK_TICK_S)
+
+
+def _tick_s(env: dict[str, str] | None, name: str, default: int) -> int:
+    raw = (env if env is not None else os.environ).get(name, "").strip()
     if not raw:
-        return DEFAULT_MONITOR_TICK_S
+        return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{MONITOR_TICK_ENV} must be an integer number of seconds, got {raw!r}") from None
+        raise ConfigError(f"{name} must be an integer number of seconds, got {raw!r}") from None
     if not 0 <= value <= 86_400:
-        raise ConfigError(f"{MONITOR_TICK_ENV} must be between 0 (off) and 86400, got {value}")
+        raise ConfigError(f"{name} must be between 0 (off) and 86400, got {value}")
     return value
 
 
@@ -104,6 +116,17 @@ def local_jobs(deps: Deps, env: dict[str, str] | None = None) -> list[Job]:
                 log.info("model monitors: %s", {k: summary[k] for k in ("due", "evaluated", "breached")})
 
         jobs.append(Job("model_monitors", float(tick), monitors))
+    webhook_tick = webhook_tick_s(env)
+    if webhook_tick:
+
+        def webhooks() -> None:
+            from optiloop.webhooks.dispatch import dispatch_due  # lazy: httpx only when it runs
+
+            summary = dispatch_due(deps)
+            if summary["sent"] or summary["cancelled"]:
+                log.info("webhooks: %s", summary)
+
+        jobs.append(Job("webhook_dispatch", float(webhook_tick), webhooks))
     return jobs
 
 

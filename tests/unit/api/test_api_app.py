@@ -70,6 +70,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "monitoring",
         "workflows",
         "automl",
+        "webhooks",
     }
 
 

@@ -62,8 +62,9 @@ def test_monitor_tick_setting() -> None:
 
 
 def test_local_jobs_run_the_due_monitors(deps: Deps) -> None:
-    assert local_jobs(deps, {"OPTILOOP_MONITOR_TICK_S": "0"}) == []
-    [job] = local_jobs(deps, {})
+    off = {"OPTILOOP_WEBHOOK_TICK_S": "0"}  # the webhook dispatcher has its own test
+    assert local_jobs(deps, {"OPTILOOP_MONITOR_TICK_S": "0", **off}) == []
+    [job] = local_jobs(deps, off)
     assert job.name == "model_monitors" and job.interval_s == 60
     job.run()  # no monitors: a cheap no-op
 

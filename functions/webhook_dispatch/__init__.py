@@ -1,0 +1,1 @@
+"""The `webhook_dispatch` Lambda (handler: `functions.webhook_dispatch.handler.handler`)."""

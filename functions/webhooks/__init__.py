@@ -1,0 +1,1 @@
+"""The `webhooks` Lambda (handler: `functions.webhooks.handler.handler`)."""
