@@ -178,6 +178,15 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("workflows", "workflows", "handler", memory_mb=512, timeout_s=29,
                  description="experiment workflow executions: start, status, step history",
                  table=READ + WRITE),
+    # Webhook subscriptions and their delivery log (documents); ping sends one request (5 s timeout).
+    FunctionSpec("webhooks", "webhooks", "handler", memory_mb=512, timeout_s=29,
+                 description="webhook subscriptions, delivery log, ping", table=READ + WRITE),
+    # Every minute (schedules.WebhookDispatchSchedule): sends the due deliveries (8 at a time, 5 s
+    # timeout each, at most 100 a tick) and puts events on the default EventBridge bus
+    # (Functions.grant_event_bus). 120 s: a tick of slow receivers ends well inside the claim lease.
+    FunctionSpec("webhook_dispatch", "webhook_dispatch", "handler", memory_mb=512, timeout_s=120,
+                 description="scheduled: send due webhook deliveries, publish events to EventBridge",
+                 table=READ + WRITE),
 )  # fmt: skip
 
 
@@ -600,6 +609,18 @@ class Functions(Construct):
         role = fn.role
         assert isinstance(role, iam.Role)
         self._grant_prefixes(role, data.audit, ("digests/",), ["s3:PutObject"], ["kms:GenerateDataKey"])
+
+    def grant_event_bus(self, emitters: tuple[str, ...], publisher: str) -> None:
+        """Events go to the account's default EventBridge bus too (optiloop.webhooks.bus): the functions
+        that emit keep them in the outbox (OPTILOOP_EVENT_BUS; no AWS right needed), the publisher may
+        events:PutEvents on the default bus only."""
+        stack = Stack.of(self)
+        bus = f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"
+        for key in (*emitters, publisher):
+            self.by_key[key].add_environment("OPTILOOP_EVENT_BUS", "default")
+        self.by_key[publisher].add_to_role_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus])
+        )
 
     def grant_idempotency(self, key: str, table_arn: str) -> None:
         """Powertools idempotency records for the queue consumer, in their own small table."""

@@ -32,6 +32,7 @@ HTTP_GROUPS = (
     "deployments",
     "inference",
     "workflows",
+    "webhooks",
 )
 
 
@@ -158,6 +159,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/workflow_executions/{execution_id}", "workflows"),
     Route("GET", "/v1/projects/{project_id}/workflow_executions", "workflows"),
     Route("POST", "/v1/projects/{project_id}/policies:train", "workflows", optional_body=True),
+    # webhooks: subscriptions, the delivery log and ping (its own small function; sending is the
+    # scheduled webhook_dispatch function's)
+    Route("POST", "/v1/projects/{project_id}/webhooks", "webhooks"),
+    Route("GET", "/v1/projects/{project_id}/webhooks", "webhooks"),
+    Route("GET", "/v1/webhooks/{webhook_id}", "webhooks"),
+    Route("DELETE", "/v1/webhooks/{webhook_id}", "webhooks"),
+    Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks"),
+    Route("POST", "/v1/webhooks/{webhook_id}/ping", "webhooks", optional_body=True),
 )
 
 

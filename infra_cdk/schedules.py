@@ -59,6 +59,30 @@ class MonitorSchedule(Construct):
         )
 
 
+WEBHOOK_TICK_MINUTES = 1
+"""How often due webhook deliveries are sent: the first attempt of an event is at most this late."""
+
+
+class WebhookDispatchSchedule(Construct):
+    """Every minute: send the due webhook deliveries and publish events to EventBridge
+    (optiloop.webhooks.dispatch). A missed tick is made up by the next (deliveries stay due), so
+    the rule does not retry for long."""
+
+    def __init__(
+        self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, cid)
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"OptiLoop {config.tenant}: send due webhook deliveries, publish events",
+            schedule=events.Schedule.rate(Duration.minutes(WEBHOOK_TICK_MINUTES)),
+        )
+        self.rule.add_target(
+            targets.LambdaFunction(function, retry_attempts=1, max_event_age=Duration.minutes(2))
+        )
+
+
 class AuditDigestSchedule(Construct):
     """Every minute: seal the tenant's audit digest (optiloop.audit.digest), as CloudTrail seals its
     digest files. One missed tick only delays the next digest; the chain itself cannot miss one."""

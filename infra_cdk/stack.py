@@ -21,7 +21,7 @@ from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
 from infra_cdk.queues import IngestQueue
 from infra_cdk.routes import HTTP_GROUPS
-from infra_cdk.schedules import AuditDigestSchedule, MonitorSchedule, RetrainSchedule
+from infra_cdk.schedules import AuditDigestSchedule, MonitorSchedule, RetrainSchedule, WebhookDispatchSchedule
 from infra_cdk.tenant import TenantConfig
 from infra_cdk.workflows import ExperimentWorkflow
 
@@ -62,6 +62,11 @@ class OptiLoopStack(Stack):
             self, "MonitorSchedule", config=config, function=fns["monitors"]
         )
         self.functions.grant_alarm_topic(("monitoring", "monitors"), self.alarm_topic.topic.topic_arn)
+        # webhooks: ingest and suggest emit into the outbox, the dispatcher sends and publishes
+        self.webhook_dispatch = WebhookDispatchSchedule(
+            self, "WebhookDispatchSchedule", config=config, function=fns["webhook_dispatch"]
+        )
+        self.functions.grant_event_bus(("ingest", "ingest_queue", "suggest"), "webhook_dispatch")
         self.workflow = ExperimentWorkflow(
             self,
             "Workflow",

@@ -58,6 +58,8 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "monitoring": (("core", "aws"), True),
     "monitors": (("core", "aws"), False),
     "workflows": (("core", "aws"), True),
+    "webhooks": (("core", "aws"), True),
+    "webhook_dispatch": (("core", "aws"), False),
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the
 # import names they install, because a vendored copy has no dist-info to find.

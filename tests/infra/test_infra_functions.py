@@ -30,6 +30,8 @@ EXPECTED_HANDLERS = {
     "functions.monitors.handler.handler",
     "functions.workflow_steps.handler.handler",
     "functions.workflows.handler.handler",
+    "functions.webhooks.handler.handler",
+    "functions.webhook_dispatch.handler.handler",
     "functions.models.handler.handler",
     "functions.deployments.handler.handler",
     "functions.inference.handler.handler",

@@ -14,6 +14,7 @@ from optiloop.client.resources.platform import Audit, Keys
 from optiloop.client.resources.prompts import Cache, Datasets, Evals, Prompts, Traces
 from optiloop.client.resources.serving import Deployments, Inference, Monitoring
 from optiloop.client.resources.testopt import Constraints, Coverage, Projects, Runs, Tests
+from optiloop.client.resources.webhooks import Webhooks
 
 
 class Namespaces(Generic[J, S, N, It]):
@@ -50,6 +51,7 @@ class Namespaces(Generic[J, S, N, It]):
         # platform
         self.keys = Keys(caller)
         self.audit = Audit(caller)
+        self.webhooks = Webhooks(caller)
 
     def health(self) -> J:
         """Liveness (no key needed): `status` and the server's `version`."""

@@ -159,4 +159,12 @@ OPERATIONS: dict[str, Operation] = {
     "workflows.iter": _op("GET", f"{P}/workflow_executions"),
     # the project's learned suggestion policies (trained by an experiment workflow)
     "policies.train": _op("POST", f"{P}/policies:train"),
+    # webhooks: subscriptions, their delivery log, a test delivery (ping is sent at once: not resent)
+    "webhooks.create": _op("POST", f"{P}/webhooks"),
+    "webhooks.list": _op("GET", f"{P}/webhooks"),
+    "webhooks.get": _op("GET", "/v1/webhooks/{webhook_id}"),
+    "webhooks.delete": _op("DELETE", "/v1/webhooks/{webhook_id}"),
+    "webhooks.deliveries": _op("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+    "webhooks.iter_deliveries": _op("GET", "/v1/webhooks/{webhook_id}/deliveries"),
+    "webhooks.ping": _op("POST", "/v1/webhooks/{webhook_id}/ping"),
 }

@@ -202,12 +202,14 @@ def after_surrogate_check(deps: Deps, project_id: str, accuracy: dict[str, Any] 
         if not low:
             if mark is not None:
                 docs.delete(STATE, sid)  # recovered: the next drop is news again
+                _memo.pop(key, None)  # known again only once read back (the write may roll back)
             else:
                 _memo[key] = (now, "")
             continue
         if alerted == version:
             _memo[key] = (now, version)
             continue
+        _memo.pop(key, None)
         data = {"version_id": version, "auc": auc, "at": deps.clock()}
         if mark is None:
             docs.create(Doc(STATE, sid, STATE_SCOPE, sid, data))
