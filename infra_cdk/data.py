@@ -25,6 +25,7 @@ AUDIT_CHECKPOINTS = "checkpoints/"  # audit-chain head hashes, in the Object Loc
 AUDIT_DIGESTS = "digests/"  # signed audit digests (optiloop.audit.digest), in the Object Lock bucket
 DATASETS = "datasets/"  # <project>/<dataset>/part-NNNNN.jsonl: golden-set examples (prompts.datasets)
 EVALS = "evals/"  # <project>/<eval run>.jsonl: per-example evaluation results (prompts.evals)
+AUTOML = "automl/"  # <project>/<experiment>/<trial>/model.tar.gz: AutoML trials' refit models
 
 _ATTR = {
     "S": dynamodb.AttributeType.STRING,

@@ -40,7 +40,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra_cdk.data import DATASETS, EVALS, MODELS, TRAINING, DataStore
+from infra_cdk.data import AUTOML, DATASETS, EVALS, MODELS, TRAINING, DataStore
 from infra_cdk.models import BUNDLED_NAME, BUNDLED_PATH, MODELS_ENV, SECRETS_ENV, BedrockModel, ModelAccess
 from infra_cdk.nag import acknowledge, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
@@ -136,9 +136,18 @@ SPECS: tuple[FunctionSpec, ...] = (
                  bundle_dirs=("training_jobs",)),
     # Registration reads a model.tar.gz (up to the body limit, or a training job's artifact), loads it
     # with numpy to check it and writes it with its card under models/: 1024 MB for the CPU and memory.
+    # (and reads automl/: registering an AutoML trial copies its refit model into models/)
     FunctionSpec("models", "models", "handler", memory_mb=1024, timeout_s=29,
                  description="model registry: models, versions, stages, aliases, cards, lineage",
-                 table=READ + WRITE, reads=(MODELS,), writes=(MODELS,)),
+                 table=READ + WRITE, reads=(MODELS, AUTOML), writes=(MODELS,)),
+    # AutoML's HTTP side: ingest parses, types and profiles an upload (numpy) and writes the table and
+    # its report under datasets/; experiments are documents, trials' models are read from automl/.
+    # The search itself needs scikit-learn and xgboost, which no Lambda layer carries: runs are
+    # refused here (OPTILOOP_AUTOML_RUNNER=none) until trials fan out as SageMaker jobs.
+    FunctionSpec("automl", "automl", "handler", memory_mb=1769, timeout_s=29,
+                 description="AutoML: tabular dataset ingest, experiments, trials, leaderboards",
+                 table=READ + WRITE, reads=(DATASETS, AUTOML), writes=(DATASETS,),
+                 env={"OPTILOOP_AUTOML_RUNNER": "none"}),
     # Deployments: small documents, plus batch scoring (a dataset in, predictions JSON Lines out under
     # models/, numpy at >10,000 rows/s): one full vCPU; batch jobs of 50,000 rows take a few seconds.
     FunctionSpec("deployments", "deployments", "handler", memory_mb=1769, timeout_s=29,

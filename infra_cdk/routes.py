@@ -33,6 +33,7 @@ HTTP_GROUPS = (
     "inference",
     "workflows",
     "webhooks",
+    "automl",
 )
 
 
@@ -167,6 +168,15 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/webhooks/{webhook_id}", "webhooks"),
     Route("GET", "/v1/webhooks/{webhook_id}/deliveries", "webhooks"),
     Route("POST", "/v1/webhooks/{webhook_id}/ping", "webhooks", optional_body=True),
+    # AutoML: table ingest (multipart: no JSON model for the gateway to check) and experiments
+    # (AutoML's, with `task_type`; GET /v1/datasets/{id} stays with evals, which reads both kinds)
+    Route("POST", "/v1/datasets/ingest", "automl", optional_body=True),
+    Route("POST", "/v1/experiments", "automl"),
+    Route("GET", "/v1/experiments/{experiment_id}", "automl"),
+    Route("POST", "/v1/experiments/{experiment_id}/run", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/cancel", "automl", optional_body=True),
+    Route("GET", "/v1/experiments/{experiment_id}/trials", "automl"),
+    Route("GET", "/v1/experiments/{experiment_id}/leaderboard", "automl"),
 )
 
 

@@ -35,6 +35,7 @@ EXPECTED_HANDLERS = {
     "functions.models.handler.handler",
     "functions.deployments.handler.handler",
     "functions.inference.handler.handler",
+    "functions.automl.handler.handler",
 }
 
 
@@ -179,8 +180,18 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
             ("s3:GetObject", "models/*"),
             ("s3:PutObject", "models/*"),
         },
-        # the registry reads a job's artifact and writes versions and cards
-        "functions.models.handler.handler": {("s3:GetObject", "models/*"), ("s3:PutObject", "models/*")},
+        # the registry reads a job's (or an AutoML trial's) artifact and writes versions and cards
+        "functions.models.handler.handler": {
+            ("s3:GetObject", "models/*"),
+            ("s3:GetObject", "automl/*"),
+            ("s3:PutObject", "models/*"),
+        },
+        # AutoML: tables and their reports under datasets/; trials' models read from automl/
+        "functions.automl.handler.handler": {
+            ("s3:GetObject", "datasets/*"),
+            ("s3:PutObject", "datasets/*"),
+            ("s3:GetObject", "automl/*"),
+        },
         # batch scoring: a dataset in, predictions out under models/
         "functions.deployments.handler.handler": {
             ("s3:GetObject", "models/*"),

@@ -3,8 +3,8 @@
 `OPTILOOP_AUTOML_WORKERS` experiments at once (default 1: a search already keeps a core busy, and the
 API must stay responsive on a small machine); the rest wait in the queue with status `queued`.
 Each run gets a cancel event the API can set; the durable `cancel_requested` flag covers a cancel
-sent to another process. On AWS the search would fan trials out as SageMaker jobs instead (not built
-yet: see docs/automl.md).
+sent to another process. On AWS the search is to fan trials out as SageMaker jobs (not built yet: the
+automl Lambda sets OPTILOOP_AUTOML_RUNNER=none and `run` answers 409).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from optiloop.deps import Deps
+from optiloop.errors import Conflict
 
 
 class ExperimentPool:
@@ -60,7 +61,15 @@ _pool_lock = threading.Lock()
 
 
 def pool() -> ExperimentPool:
+    """The process's pool; a 409 where this deployment runs no searches (OPTILOOP_AUTOML_RUNNER=none:
+    the Lambda, whose layers carry no scikit-learn or xgboost)."""
     global _pool
+    if os.environ.get("OPTILOOP_AUTOML_RUNNER", "local") == "none":
+        raise Conflict(
+            "this deployment runs no AutoML searches (OPTILOOP_AUTOML_RUNNER=none); run them with "
+            "`optiloop serve`, where a local worker pool runs them",
+            details=[{"field": "experiment_id", "reason": "no AutoML runner in this deployment"}],
+        )
     with _pool_lock:
         if _pool is None:
             _pool = ExperimentPool(int(os.environ.get("OPTILOOP_AUTOML_WORKERS", "1") or 1))
