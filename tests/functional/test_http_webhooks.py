@@ -374,3 +374,26 @@ def test_nothing_is_emitted_when_the_ingest_transaction_fails(
     assert api.deps.store.docs.list(DELIVERY, wid) == []
     assert api.deps.store.docs.list(DUE, DUE_SCOPE) == []
     assert api.deps.store.runs.list_since(pid, 0) == []
+
+
+def test_suggest_reports_a_registered_surrogate_below_the_threshold(
+    api: Api, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison suggest makes (optiloop.testopt.surrogate.trained) reaches the outbox with the
+    suggestion's transaction; here a stand-in registered model ranks recent failures at AUC 0.41."""
+    from optiloop.testopt import suggest as suggest_module
+
+    check = {"model_id": "mdl_1", "model_version_id": "mv_1", "version": 3, "alias": "production",
+             "runs": 40, "trained_auc": 0.41, "use_trained": False}  # fmt: skip
+    monkeypatch.setattr(suggest_module, "_registered_surrogate", lambda deps, ctx: check)
+    pid = api.project()
+    api.constrain(pid)
+    wid = subscribe(api, pid, receiver.url, ["surrogate.accuracy_low"]).json()["id"]
+    for seed in (1, 2):
+        r = api.client.post(
+            f"/v1/projects/{pid}/tests:suggest", headers=api.admin, json={"batch_size": 3, "seed": seed}
+        )
+        assert r.status_code == 200, r.text
+    [delivery] = api.deps.store.docs.list(DELIVERY, wid)  # once, not once per suggest
+    data = delivery.data["event"]["data"]
+    assert data["recent_auc"] == 0.41 and data["threshold"] == 0.6 and data["model_version_id"] == "mv_1"
