@@ -35,6 +35,7 @@ def test_training_has_its_own_function_configured_for_sagemaker(synth: Any) -> N
         (lid, r)
         for lid, r in synth.resources("acme", "AWS::IAM::Role").items()
         if "sagemaker.amazonaws.com" in flat(r["Properties"]["AssumeRolePolicyDocument"])
+        and lid.startswith("WorkflowTrainingRole")  # the endpoints' role (infra_cdk/endpoints.py) is another
     ]
     assert logical_id_of(env["OPTILOOP_TRAINING_ROLE_ARN"]) == role_id  # the workflow's training role
     assert props["Timeout"] <= 29
