@@ -116,7 +116,8 @@ def _serve(args: argparse.Namespace) -> int:
         else str(settings.data_dir.resolve())
     )
     print(
-        f"OptiLoop {__version__} on http://{args.host}:{args.port} (API docs at /docs, data in {where})",
+        f"OptiLoop {__version__} on http://{args.host}:{args.port} "
+        f"(console at /, API docs at /docs, data in {where})",
         flush=True,
     )
     from optiloop.audit.sealing import DigestScheduler
