@@ -79,7 +79,7 @@ def test_framework_models_run_as_a_read_only_endpoint_role_only_deployers_may_pa
     }
     assert "s3:GetObject" in actions and not {"s3:PutObject", "s3:DeleteObject"} & actions
     passers = set()
-    for lid, f in synth.resources("acme", "AWS::Lambda::Function").items():
+    for f in synth.resources("acme", "AWS::Lambda::Function").values():
         for s in statements(template, logical_id_of(f["Properties"]["Role"])):
             if s["Action"] == "iam:PassRole" and role_id in str(s["Resource"]):
                 assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
