@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from optiloop.auth.settings import AuthSettings
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # Limits of the HTTP surface (README "Limits"); each is an OPTILOOP_* variable, validated here.
@@ -60,6 +62,8 @@ class Settings:
     models_file: Path | None = None  # OPTILOOP_MODELS_FILE
     # models: where training jobs run (OPTILOOP_TRAINER): local | sagemaker; None: local when asked for
     trainer: str | None = None
+    # access tokens and OIDC ID tokens (OPTILOOP_TOKEN_*, OPTILOOP_OIDC_*): optiloop.auth.settings
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -121,6 +125,7 @@ class Settings:
         ):
             if env.get(var):
                 values[name] = env[var].strip()
+        values["auth"] = AuthSettings.from_env(env)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])

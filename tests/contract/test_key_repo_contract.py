@@ -84,3 +84,13 @@ def test_count_includes_revoked_keys(store: Store, make: Make) -> None:
     store.keys.add(make.key())
     store.keys.revoke(k.id)
     assert store.keys.count() == 2
+
+
+def test_get_by_id_sees_revocation(store: Store, make: Make) -> None:
+    k = make.key(None, role="admin")
+    store.keys.add(k)
+    assert store.keys.get(k.id) == k
+    assert store.keys.get("key_unknown") is None
+    store.keys.revoke(k.id)
+    got = store.keys.get(k.id)
+    assert got is not None and got.revoked

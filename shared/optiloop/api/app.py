@@ -17,6 +17,7 @@ from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
 from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.api.versioning import API_VERSION, DEPRECATED, VersionHeaders, mark_deprecated
+from optiloop.auth.credentials import Credentials
 from optiloop.config import Settings
 from optiloop.console import mount_console
 from optiloop.console.apidocs import mount_api_docs
@@ -67,13 +68,16 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "workflows",
         "automl",
         "webhooks",
+        "auth",
     )
 )
 
 DESCRIPTION = """Closed optimisation loops as a service: **suggest → run → ingest → learn**.
 
-Every route except `GET /v1/healthz` needs an API key:
-`Authorization: Bearer olk_...` or `x-api-key: olk_...`.
+Every route except `GET /v1/healthz`, `POST /v1/auth/token` and `GET /.well-known/jwks.json` needs a
+credential: an API key (`Authorization: Bearer olk_...` or `x-api-key: olk_...`), an access token from
+`POST /v1/auth/token` (OAuth2 client credentials) or an ID token of the configured OIDC issuer, each as
+`Authorization: Bearer <token>`.
 Errors look like `{"error": {"code", "message", "details": [{"field", "reason", "hint"}], "request_id"}}`.
 """
 
@@ -112,6 +116,13 @@ def create_app(
         deps.models_file = settings.models_file
     app.state.deps = deps
     app.state.settings = settings
+    # API keys, access tokens (POST /v1/auth/token) and OIDC ID tokens: optiloop.auth.credentials
+    app.state.credentials = Credentials.from_settings(
+        settings.auth,
+        backend=settings.backend,
+        data_dir=settings.data_dir,
+        endpoint_url=settings.aws_endpoint,
+    )
     install_error_handlers(app)
     app.state.limits = PrincipalLimits(
         settings.rate_limit_rps, settings.rate_limit_burst, settings.refusals_per_minute

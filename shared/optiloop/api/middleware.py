@@ -35,6 +35,8 @@ BINARY_TYPES = frozenset({b"application/gzip", b"application/x-gzip", b"applicat
 UPLOAD_SUFFIX = ":upload"
 # multipart/form-data only where a route reads a form itself (AutoML's table upload)
 MULTIPART_PATHS = frozenset({"/v1/datasets/ingest"})
+# application/x-www-form-urlencoded only where OAuth2 requires it (RFC 6749 4.4.2: the token request)
+FORM_PATHS = frozenset({"/v1/auth/token"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 
@@ -148,8 +150,10 @@ class RequestGuard:
 
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         path = str(scope.get("path", ""))
-        binary = (ctype in BINARY_TYPES and path.endswith(UPLOAD_SUFFIX)) or (
-            ctype == b"multipart/form-data" and path in MULTIPART_PATHS
+        binary = (
+            (ctype in BINARY_TYPES and path.endswith(UPLOAD_SUFFIX))
+            or (ctype == b"multipart/form-data" and path in MULTIPART_PATHS)
+            or (ctype == b"application/x-www-form-urlencoded" and path in FORM_PATHS)
         )
         if body and ctype and not (ctype in JSON_TYPES or ctype.endswith(b"+json") or binary):
             # curl -d sends application/x-www-form-urlencoded; say so instead of a puzzling 422

@@ -20,7 +20,11 @@ from optiloop.auth.principal import Principal, authenticate
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
 
-_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer olk_...")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Authorization: Bearer olk_... (an API key), or an access token from POST /v1/auth/token, "
+    "or an ID token of the configured OpenID Connect issuer",
+)
 _api_key = APIKeyHeader(name="x-api-key", auto_error=False, description="x-api-key: olk_...")
 
 
@@ -35,7 +39,11 @@ def current_principal(
     api_key: str | None = Security(_api_key),
 ) -> Principal:
     raw = bearer.credentials if bearer is not None else api_key
-    principal = authenticate(get_deps(request).store, raw)
+    # API keys, access tokens and OIDC ID tokens alike (optiloop.auth.credentials); apps built
+    # without create_app (none today) fall back to API keys only
+    credentials = getattr(request.app.state, "credentials", None)
+    store = get_deps(request).store
+    principal = credentials.authenticate(store, raw) if credentials else authenticate(store, raw)
     limits = getattr(request.app.state, "limits", None)
     if limits is not None:
         verdict = limits.request(principal.name)

@@ -92,6 +92,11 @@ class KeyRepo(ABC):
     @abstractmethod
     def list(self, project_id: str | None = None) -> list[ApiKey]: ...
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """By id, revoked keys too: an access token names its key, and each use checks it is live.
+        Adapters override this with a point read; this fallback is for adapters that do not."""
+        return next((k for k in self.list() if k.id == key_id), None)
+
     @abstractmethod
     def revoke(self, key_id: str) -> bool: ...
 

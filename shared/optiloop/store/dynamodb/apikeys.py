@@ -123,6 +123,14 @@ class DynamoKeyRepo(KeyRepo):
         item = self._item(key_hash_key(key_hash))
         return _key(item) if item is not None else None
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """A strongly consistent GetItem of the id item: an access token of a key revoked a moment
+        ago must fail on its next use, as the key itself does."""
+        if not isinstance(key_id, str) or not key_id:
+            return None
+        item = self._item(key_id_key(key_id))
+        return _key(item) if item is not None else None
+
     def list(self, project_id: str | None = None) -> list[ApiKey]:
         """None lists every key; a project id lists the keys scoped to that project only."""
         if project_id is not None and (not isinstance(project_id, str) or not project_id):

@@ -58,6 +58,11 @@ class SqliteKeyRepo(KeyRepo):
         )
         return _key(row) if row else None
 
+    def get(self, key_id: str) -> ApiKey | None:
+        """By primary key: an access token's per-request liveness check."""
+        row = self._db.conn().execute(f"SELECT {_COLS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        return _key(row) if row else None
+
     def list(self, project_id: str | None = None) -> list[ApiKey]:
         """None lists every key; a project id lists the keys scoped to that project only."""
         conn = self._db.conn()
