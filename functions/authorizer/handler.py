@@ -1,4 +1,4 @@
-"""API Gateway REQUEST authorizer: the edge check that a request carries a live OptiLoop API key.
+"""API Gateway REQUEST authorizer: the edge check that a request carries a live OptiLoop credential.
 
 It reads the key exactly as the FastAPI app does (`Authorization: Bearer <key>` first, then
 `x-api-key`) and resolves it with the core's `authenticate` against the tenant's store, so a key is
@@ -10,6 +10,12 @@ Outcomes, and what API Gateway makes of them:
 * unknown/revoked key  -> Deny policy          -> 401 (ACCESS_DENIED, remapped in infra_cdk/auth.py)
 * live key             -> Allow on this method, with the principal in the request context
 
+Access tokens (`POST /v1/auth/token`) and ID tokens of the configured OIDC issuer are accepted the
+same way, through the core's `Credentials.authenticate`: a token's signature, issuer, audience and
+expiry are checked, and for an access token its key is read by id, so a token of a revoked key is
+denied on its next request. No result cache (infra_cdk/auth.py, TTL 0): a cached Allow would outlive
+a revocation by up to the TTL.
+
 Per-project roles are not decided here: the function behind the route still runs
 `require(Action)` on the same key, so a project-scoped key is stopped at the right project.
 """
@@ -18,9 +24,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
-from functions.common.runtime import process_deps
+from functions.common.runtime import process_deps, settings_from_env
+from optiloop.auth.credentials import Credentials
 from optiloop.auth.principal import Principal, authenticate
 from optiloop.errors import Unauthorized
 from optiloop.store.ports import Store
@@ -61,14 +69,14 @@ def policy(
     return out
 
 
-def authorize(event: Event, store: Store) -> Event:
+def authorize(event: Event, store: Store, credentials: Credentials | None = None) -> Event:
     raw = presented_key(event.get("headers"))
     if not raw:
         raise Exception("Unauthorized")  # API Gateway's contract: this exact message means 401
     try:
-        who: Principal = authenticate(store, raw)
-    except Unauthorized:
-        log.info("denied: unknown or revoked key")
+        who: Principal = credentials.authenticate(store, raw) if credentials else authenticate(store, raw)
+    except Unauthorized as exc:
+        log.info("denied: %s", exc)  # the reason only ("expired token"), never the credential
         return policy("anonymous", "Deny", event["methodArn"])
     # Context values must be strings, numbers or booleans; None is not allowed.
     return policy(
@@ -84,11 +92,26 @@ def authorize(event: Event, store: Store) -> Event:
     )
 
 
-def make_handler(store: Callable[[], Store]) -> Callable[[Event, Any], Event]:
+def make_handler(
+    store: Callable[[], Store], credentials: Callable[[], Credentials] | None = None
+) -> Callable[[Event, Any], Event]:
     def handler(event: Event, context: Any) -> Event:
-        return authorize(event, store())
+        return authorize(event, store(), credentials() if credentials else None)
 
     return handler
 
 
-handler = make_handler(lambda: process_deps().store)
+@lru_cache(maxsize=1)
+def process_credentials() -> Credentials:
+    """Built on first use and kept while warm: the signing secret is read from Secrets Manager once
+    per execution environment (OPTILOOP_TOKEN_SECRET_ARN), the OIDC issuer's keys are cached."""
+    settings = settings_from_env()
+    return Credentials.from_settings(
+        settings.auth,
+        backend=settings.backend,
+        data_dir=settings.data_dir,
+        endpoint_url=settings.aws_endpoint,
+    )
+
+
+handler = make_handler(lambda: process_deps().store, process_credentials)
