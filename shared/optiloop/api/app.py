@@ -69,6 +69,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "automl",
         "webhooks",
         "auth",
+        "decisions",
     )
 )
 

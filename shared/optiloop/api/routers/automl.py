@@ -3,21 +3,29 @@
 Handlers are thin: parse, call one use case, return. Runs go to the local worker pool
 (`optiloop.automl.worker`); `GET /v1/experiments/{id}` is how a client watches one. Cancelling is
 `POST .../cancel` (API Gateway path parts are a literal or a whole parameter, never both).
+
+Online experiments (`optiloop.decisions`, the body with `type`) share the resource: `POST` dispatches
+on the body, `GET` on the stored experiment, and `.../start|pause|complete|archive` are theirs.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from optiloop.api.models.automl import AutomlExperimentCreate
+from optiloop.api.models.decisions import OnlineExperimentCreate
 from optiloop.api.multipart import parse_form
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.automl import datasets, experiments
+from optiloop.decisions import experiments as online
+from optiloop.decisions.spec import is_online
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 
@@ -71,11 +79,57 @@ async def ingest_dataset(
     )
 
 
-@router.post("/v1/experiments", status_code=201)
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its `$defs` substituted in place: the OpenAPI document has no
+    component for a body the route reads as a plain dict."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def sub(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return sub(defs[ref.rsplit("/", 1)[-1]])
+            return {k: sub(v) for k, v in node.items()}
+        return [sub(v) for v in node] if isinstance(node, list) else node
+
+    return dict(sub(schema))
+
+
+EXPERIMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"oneOf": [_inline(AutomlExperimentCreate), _inline(OnlineExperimentCreate)]}
+            }
+        },
+    }
+}
+
+
+def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
+        ) from None
+
+
+@router.post("/v1/experiments", status_code=201, openapi_extra=EXPERIMENT_BODY)
 def create_experiment(
-    body: AutomlExperimentCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+    raw: Annotated[dict[str, Any], Body()],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """The seed's body; answers `{"experiment_id", "status": "created", "leaderboard_url", ...}`."""
+    """AutoML (`task_type`, the seed's body) answers `{"experiment_id", "status": "created",
+    "leaderboard_url", ...}`; online (`type`: AB | Bandit | Contextual) answers the experiment, in Draft."""
+    if "type" in raw and "task_type" not in raw:
+        o: OnlineExperimentCreate = _parse(OnlineExperimentCreate, raw)
+        created = online.create(deps, who, o.model_dump(exclude_none=True))
+        return {**created, "experiment_id": created["id"]}
+    body: AutomlExperimentCreate = _parse(AutomlExperimentCreate, raw)
     exp = experiments.create(deps, who, body.model_dump(exclude_none=True))
     return {
         "experiment_id": exp["id"],
@@ -92,7 +146,26 @@ def create_experiment(
 def get_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """An AutoML experiment's progress, or an online one's spec, status and results."""
+    doc = deps.store.docs.get(experiments.KIND, experiment_id)
+    if doc is not None and is_online(doc.data):
+        return online.get(deps, who, experiment_id)
     return experiments.get(deps, who, experiment_id)
+
+
+def _lifecycle(action: str) -> Any:
+    def step(
+        experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+    ) -> dict[str, Any]:
+        return online.transition(deps, who, experiment_id, action)
+
+    step.__name__ = f"{action}_online_experiment"
+    step.__doc__ = f"Online experiments: {action} (audited); 409 naming `status` when not allowed from it."
+    return step
+
+
+for _action in ("start", "pause", "complete", "archive"):
+    router.post(f"/v1/experiments/{{experiment_id}}/{_action}")(_lifecycle(_action))
 
 
 @router.post("/v1/experiments/{experiment_id}/run", status_code=202)

@@ -1,0 +1,134 @@
+"""Online experiments: creation, reading (with results) and the audited lifecycle.
+
+Draft -> Running <-> Paused -> Completed -> Archived. Decisions are served only while Running;
+feedback is accepted while Running or Paused (late rewards of a paused experiment still count) and
+refused once Completed, which freezes the results. Lifecycle changes are rare and must never be
+lost, so each one is an audit chain append (`record`), unlike decisions and feedback (events).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optiloop.audit.trail import record
+from optiloop.auth.principal import Principal
+from optiloop.auth.roles import Action, authorize
+from optiloop.decisions import results, spec
+from optiloop.decisions.cache import CACHE
+from optiloop.decisions.state import STATE, LearnerState
+from optiloop.deps import Deps
+from optiloop.errors import Conflict, NotFound
+from optiloop.projects import get_project
+from optiloop.store.records import Doc
+
+KIND = "experiment"  # shared with AutoML; an online experiment is the one with `type`
+WRITE_ATTEMPTS = 5
+# (action, statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "start": (("Draft", "Paused"), "Running"),
+    "pause": (("Running",), "Paused"),
+    "complete": (("Running", "Paused"), "Completed"),
+    "archive": (("Completed",), "Archived"),
+}
+
+
+def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    project_id = body["project_id"]
+    authorize(who, Action.DEPLOY, project_id)
+    get_project(deps, project_id)
+    normal = spec.normalise(body)
+    exp_id = deps.ids("exp")
+    now = deps.clock()
+    data: dict[str, Any] = {
+        "id": exp_id,
+        "experiment_id": exp_id,
+        "project_id": project_id,
+        "name": body["name"],
+        **normal,
+        "status": "Draft",
+        "history": [{"status": "Draft", "at": now, "by": who.name}],
+        "created_at": now,
+        "created_by": who.name,
+    }
+    state = LearnerState.empty(data)
+    with deps.store.transaction():
+        deps.store.docs.create(Doc(kind=KIND, id=exp_id, scope=project_id, sort=exp_id, data=data))
+        deps.store.docs.create(
+            Doc(
+                kind=STATE,
+                id=exp_id,
+                scope=project_id,
+                sort=exp_id,
+                data={"experiment_id": exp_id, **state.to_data()},
+            )
+        )
+        record(
+            deps, who, "experiment.created", project_id, exp_id,
+            {"type": data["type"], "algorithm": data["algorithm"],
+             "variants": [v["id"] for v in data["variants"]]},
+        )  # fmt: skip
+    return data
+
+
+def load(deps: Deps, experiment_id: str) -> Doc:
+    doc = deps.store.docs.require(KIND, experiment_id, field="experiment_id", what="experiment")
+    if not spec.is_online(doc.data):
+        raise NotFound(
+            f"no online experiment '{experiment_id}'",
+            details=[
+                {"field": "experiment_id", "reason": "is an AutoML experiment (task_type), not an online one"}
+            ],
+        )
+    return doc
+
+
+def get(deps: Deps, who: Principal, experiment_id: str) -> dict[str, Any]:
+    """The experiment and its results, computed from the checkpointed state (not the cache: a read
+    after feedback sees that feedback)."""
+    doc = load(deps, experiment_id)
+    authorize(who, Action.PROJECT_READ, doc.data["project_id"])
+    st = deps.store.docs.get(STATE, experiment_id)
+    state = LearnerState.from_data(st.data) if st is not None else LearnerState.empty(doc.data)
+    return {**doc.data, "results": results.summarise(doc.data, state)}
+
+
+def transition(deps: Deps, who: Principal, experiment_id: str, action: str) -> dict[str, Any]:
+    """One lifecycle step under the document's rev (two concurrent steps: one wins, the other re-reads
+    and is judged against the new status)."""
+    allowed, target = TRANSITIONS[action]
+    for attempt in range(WRITE_ATTEMPTS):
+        doc = load(deps, experiment_id)
+        authorize(who, Action.DEPLOY, doc.data["project_id"])
+        status = doc.data["status"]
+        if status not in allowed:
+            raise Conflict(
+                f"experiment '{experiment_id}' is {status}; {action} needs one of {', '.join(allowed)}",
+                details=[{"field": "status", "reason": f"is {status}"}],
+            )
+        now = deps.clock()
+        history = [*doc.data.get("history", []), {"status": target, "at": now, "by": who.name}]
+        new = Doc(
+            kind=KIND,
+            id=doc.id,
+            scope=doc.scope,
+            sort=doc.sort,
+            data={**doc.data, "status": target, "history": history},
+        )
+        try:
+            with deps.store.transaction():
+                saved = deps.store.docs.replace(new, doc.rev)
+                record(
+                    deps,
+                    who,
+                    f"experiment.{action}",
+                    doc.data["project_id"],
+                    experiment_id,
+                    {"from": status, "to": target},
+                )
+        except Conflict:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            continue
+        CACHE.invalidate(deps, experiment_id)
+        return saved.data
+    raise AssertionError("unreachable")  # pragma: no cover
