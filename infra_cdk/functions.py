@@ -148,6 +148,10 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="AutoML: tabular dataset ingest, experiments, trials, leaderboards",
                  table=READ + WRITE, reads=(DATASETS, AUTOML), writes=(DATASETS,),
                  env={"OPTILOOP_AUTOML_RUNNER": "none"}),
+    # Online decisions: the decide and reward hot paths (numpy, documents only; no bucket, no models).
+    # Policies stay cached while the container is warm (optiloop.decisions.cache); 1024 MB for the CPU.
+    FunctionSpec("decisions", "decisions", "handler", memory_mb=1024, timeout_s=29,
+                 description="online decisions and rewards (bandits, A/B splits)", table=READ + WRITE),
     # Deployments: small documents, plus batch scoring (a dataset in, predictions JSON Lines out under
     # models/, numpy at >10,000 rows/s): one full vCPU; batch jobs of 50,000 rows take a few seconds.
     FunctionSpec("deployments", "deployments", "handler", memory_mb=1769, timeout_s=29,

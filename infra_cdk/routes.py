@@ -34,6 +34,7 @@ HTTP_GROUPS = (
     "workflows",
     "webhooks",
     "automl",
+    "decisions",
 )
 
 
@@ -177,6 +178,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/experiments/{experiment_id}/cancel", "automl", optional_body=True),
     Route("GET", "/v1/experiments/{experiment_id}/trials", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}/leaderboard", "automl"),
+    # online experiments share /v1/experiments (the body's `type`; docs/decisions.md): their lifecycle is
+    # served where the resource is; the decide and reward hot paths have their own small function
+    Route("POST", "/v1/experiments/{experiment_id}/start", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/pause", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/complete", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/archive", "automl", optional_body=True),
+    Route("POST", "/v1/decisions", "decisions"),
+    Route("POST", "/v1/feedback", "decisions"),
 )
 
 

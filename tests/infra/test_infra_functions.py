@@ -36,6 +36,7 @@ EXPECTED_HANDLERS = {
     "functions.deployments.handler.handler",
     "functions.inference.handler.handler",
     "functions.automl.handler.handler",
+    "functions.decisions.handler.handler",
 }
 
 

@@ -1,0 +1,1 @@
+"""The `decisions` Lambda (handler: `functions.decisions.handler.handler`)."""
