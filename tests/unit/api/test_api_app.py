@@ -71,6 +71,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "workflows",
         "automl",
         "webhooks",
+        "decisions",
     }
 
 

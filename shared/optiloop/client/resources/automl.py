@@ -1,5 +1,6 @@
 """AutoML: tables (`POST /v1/datasets/ingest`, multipart) and experiments, shaped like the seed's
-`client.experiments.create(...)`, `.run(...)`, `.leaderboard(...)`."""
+`client.experiments.create(...)`, `.run(...)`, `.leaderboard(...)`; online experiments (the same
+resource) are `create_online(...)`, `start`, `pause`, `complete` and `archive`."""
 
 from __future__ import annotations
 
@@ -79,3 +80,33 @@ class Experiments(Resource[J, S, N, It]):
         """Completed trials, best first: `{"trials": [{"trial_id", "model", "metrics"}, ...]}`."""
         req = build("experiments.leaderboard", {"experiment_id": experiment_id}, params={"limit": limit})
         return self._call.json(req)
+
+    def create_online(
+        self,
+        *,
+        project_id: str,
+        name: str,
+        type: str,
+        variants: list[Mapping[str, Any]],
+        **options: Any,
+    ) -> J:
+        """An online experiment (`type`: AB | Bandit | Contextual), in Draft; `options`: algorithm, metric,
+        reward_weights, stopping, context, decision_ttl_days, seed (docs/decisions.md)."""
+        body = fields(
+            project_id=project_id, name=name, type=type, variants=[dict(v) for v in variants], **options
+        )
+        return self._call.json(build("experiments.create_online", json=body))
+
+    def start(self, experiment_id: str) -> J:
+        """Draft or Paused -> Running: decisions are served."""
+        return self._call.json(build("experiments.start", {"experiment_id": experiment_id}))
+
+    def pause(self, experiment_id: str) -> J:
+        return self._call.json(build("experiments.pause", {"experiment_id": experiment_id}))
+
+    def complete(self, experiment_id: str) -> J:
+        """Running or Paused -> Completed: results are frozen (later rewards are refused)."""
+        return self._call.json(build("experiments.complete", {"experiment_id": experiment_id}))
+
+    def archive(self, experiment_id: str) -> J:
+        return self._call.json(build("experiments.archive", {"experiment_id": experiment_id}))

@@ -1,0 +1,27 @@
+"""Online decisions: `client.decisions.decide(...)` on the hot path, `.feedback(...)` when the outcome is
+known (minutes or days later). Neither is retried after it was sent: a resent decide is a second
+decision, a resent reward a 409."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from optiloop.client.caller import It, J, N, Resource, S
+from optiloop.client.request import build, fields
+
+
+class Decisions(Resource[J, S, N, It]):
+    def decide(self, experiment_id: str, unit_id: str, *, context: Mapping[str, Any] | None = None) -> J:
+        """`{"decision_id", "variant", "config", "propensity", ...}` from a Running experiment."""
+        body = fields(
+            experiment_id=experiment_id, unit_id=unit_id, context=dict(context) if context else None
+        )
+        return self._call.json(build("decisions.decide", json=body))
+
+    def feedback(
+        self, decision_id: str, *, reward: float | None = None, rewards: Mapping[str, float] | None = None
+    ) -> J:
+        """The reward of a decision: a number, or named metrics for the experiment's composite."""
+        body = fields(decision_id=decision_id, reward=reward, rewards=dict(rewards) if rewards else None)
+        return self._call.json(build("decisions.feedback", json=body))
