@@ -185,6 +185,10 @@ def error_from_response(response: httpx.Response, retry_after: float | None = No
     except ValueError:
         body = None
     err = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(err, str) and isinstance(body, Mapping):  # the token endpoint's OAuth2 shape (RFC 6749 5.2)
+        description = body.get("error_description")
+        err = {"code": err, "message": description if isinstance(description, str) else err}
+        err["request_id"] = body.get("request_id") or response.headers.get("x-request-id")
     if not isinstance(err, Mapping):
         err = {"request_id": response.headers.get("x-request-id")}
     elif not err.get("request_id") and response.headers.get("x-request-id"):

@@ -11,7 +11,7 @@ from optiloop.client.resources.automl import Experiments, Tables
 from optiloop.client.resources.decisions import Decisions
 from optiloop.client.resources.governance import Approvals, Policies
 from optiloop.client.resources.models import Lineage, Models, TrainingJobs, Workflows
-from optiloop.client.resources.platform import Audit, Keys
+from optiloop.client.resources.platform import Audit, Auth, Keys
 from optiloop.client.resources.prompts import Cache, Datasets, Evals, Prompts, Traces
 from optiloop.client.resources.serving import Deployments, Inference, Monitoring
 from optiloop.client.resources.testopt import Constraints, Coverage, Projects, Runs, Tests
@@ -52,6 +52,7 @@ class Namespaces(Generic[J, S, N, It]):
         self.decisions = Decisions(caller)
         # platform
         self.keys = Keys(caller)
+        self.auth = Auth(caller)
         self.audit = Audit(caller)
         self.webhooks = Webhooks(caller)
 

@@ -42,6 +42,8 @@ OPERATIONS: dict[str, Operation] = {
     "keys.create": _op("POST", "/v1/api-keys"),
     "keys.list": _op("GET", "/v1/api-keys"),
     "keys.revoke": _op("DELETE", "/v1/api-keys/{key_id}"),
+    "auth.token": _op("POST", "/v1/auth/token"),  # each call mints (and audits) a new token
+    "auth.jwks": _op("GET", "/.well-known/jwks.json"),
     "audit.logs": _op("GET", "/v1/audit/logs"),
     "audit.iter": _op("GET", "/v1/audit/logs"),
     "audit.verify": _op("GET", "/v1/audit/verify"),

@@ -9,6 +9,7 @@ from types import TracebackType
 import httpx
 
 from optiloop.client.config import DEFAULT_TIMEOUT, resolve
+from optiloop.client.credentials import client_credentials
 from optiloop.client.errors import APIConnectionError, OptiLoopClientError, error_from_response
 from optiloop.client.namespaces import Namespaces
 from optiloop.client.request import JSON, Cursor, Request, items_of, next_request
@@ -111,6 +112,8 @@ class OptiLoop(Namespaces[JSON, str, None, Iterator[JSON]]):
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         env: Mapping[str, str] | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
     ) -> None:
         conn = resolve(base_url, api_key, env)
         self.base_url = conn.base_url
@@ -119,6 +122,8 @@ class OptiLoop(Namespaces[JSON, str, None, Iterator[JSON]]):
             headers={**conn.headers(), **(headers or {})},
             timeout=timeout,
             transport=transport,
+            # an API key's id and the key: access tokens fetched and refreshed instead (docs/auth.md)
+            auth=client_credentials(conn.base_url, client_id, client_secret),
         )
         super().__init__(SyncCaller(self._http, retry or RetryPolicy(), sleep))
 

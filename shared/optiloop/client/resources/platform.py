@@ -1,8 +1,9 @@
-"""The platform kernel: API keys and the audit log."""
+"""The platform kernel: API keys, access tokens and the audit log."""
 
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlencode
 
 from optiloop.client.caller import It, J, N, Resource, S
 from optiloop.client.request import Cursor, build
@@ -22,6 +23,21 @@ class Keys(Resource[J, S, N, It]):
 
     def revoke(self, key_id: str) -> J:
         return self._call.json(build("keys.revoke", {"key_id": key_id}))
+
+
+class Auth(Resource[J, S, N, It]):
+    def token(self, client_id: str, client_secret: str, *, scope: str | None = None) -> J:
+        """An access token for an API key (OAuth2 client credentials): `access_token`, `expires_in`.
+        To have the client fetch and refresh them itself, construct it with `client_id`/`client_secret`."""
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        if scope:
+            form["scope"] = scope
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self._call.json(build("auth.token", content=urlencode(form).encode(), headers=headers))
+
+    def jwks(self) -> J:
+        """The public keys that verify access tokens (empty where they are signed with a secret)."""
+        return self._call.json(build("auth.jwks"))
 
 
 class Audit(Resource[J, S, N, It]):
