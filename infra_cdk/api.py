@@ -79,6 +79,18 @@ def path_params(path: str) -> list[str]:
     return re.findall(r"{(\w+)}", path)
 
 
+# Why each public route has no authorizer (cdk-nag APIG4 wants a reason per method)
+PUBLIC_REASONS = {
+    "*": "The liveness probe is deliberately unauthenticated (as in the local runtime): load "
+    "balancers and uptime checks hold no API key, and it returns no tenant data.",
+    "/v1/auth/token": "The OAuth2 token endpoint authenticates the client itself (RFC 6749 4.4: the "
+    "API key id and secret are in the request), so an authorizer in front of it would need the "
+    "credential it is there to exchange; it answers only a token for that same key.",
+    "/.well-known/jwks.json": "Public keys by definition (RFC 7517): verifiers of OptiLoop access "
+    "tokens fetch them without a credential; the set holds no secret and no tenant data.",
+}
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -218,12 +230,7 @@ class Api(Construct):
             request_models={"application/json": self.json_object} if route.has_body else None,
         )
         if route.public:
-            acknowledge(
-                method,
-                "AwsSolutions-APIG4",
-                "The liveness probe is deliberately unauthenticated (as in the local runtime): load "
-                "balancers and uptime checks hold no API key, and it returns no tenant data.",
-            )
+            acknowledge(method, "AwsSolutions-APIG4", PUBLIC_REASONS.get(route.path, PUBLIC_REASONS["*"]))
         return method
 
     @property

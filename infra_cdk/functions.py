@@ -37,6 +37,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -634,6 +635,14 @@ class Functions(Construct):
         self.by_key[publisher].add_to_role_policy(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=[bus])
         )
+
+    def grant_token_secret(self, keys: tuple[str, ...], secret: secretsmanager.ISecret) -> None:
+        """Read the access-token signing secret (GetSecretValue on that one secret, its key only via
+        Secrets Manager): the functions that verify tokens, i.e. the authorizer and the HTTP ones."""
+        for name in keys:
+            fn = self.by_key[name]
+            fn.add_environment("OPTILOOP_TOKEN_SECRET_ARN", secret.secret_arn)
+            secret.grant_read(fn)
 
     def grant_idempotency(self, key: str, table_arn: str) -> None:
         """Powertools idempotency records for the queue consumer, in their own small table."""

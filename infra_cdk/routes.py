@@ -53,6 +53,11 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/healthz", "projects", public=True),
+    # OAuth2 client credentials: the key is in the request itself (docs/auth.md), so no authorizer;
+    # and the public keys that verify the tokens it issues
+    # optional_body: its body is form-encoded (RFC 6749), which the gateway's JSON model must not judge
+    Route("POST", "/v1/auth/token", "projects", public=True, optional_body=True),
+    Route("GET", "/.well-known/jwks.json", "projects", public=True),
     # projects, their constraints and API keys: low-traffic administration, one function
     Route("POST", "/v1/projects", "projects"),
     Route("GET", "/v1/projects", "projects"),

@@ -13,7 +13,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
 from infra_cdk.api import Api
-from infra_cdk.auth import ApiKeyAuth
+from infra_cdk.auth import ApiKeyAuth, TokenSigningSecret
 from infra_cdk.data import DataStore
 from infra_cdk.endpoints import EndpointRole
 from infra_cdk.functions import Functions
@@ -43,6 +43,9 @@ class OptiLoopStack(Stack):
         fns = self.functions.by_key
 
         self.auth = ApiKeyAuth(self, "Auth", function=fns["authorizer"])
+        # access tokens: one signing secret, read by the functions that verify tokens (docs/auth.md)
+        self.token_secret = TokenSigningSecret(self, "TokenSecret", tenant=config.tenant, key=self.data.key)
+        self.functions.grant_token_secret(("authorizer", *HTTP_GROUPS), self.token_secret.secret)
         self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
 
         self.ingest_queue = IngestQueue(

@@ -1,4 +1,4 @@
-"""HTTP Lambda for projects, their constraints, API keys and the health check.
+"""HTTP Lambda for projects, their constraints, API keys, access tokens and the health check.
 
 These routes are low-volume administration, so they share one function (one cold start, one set of
 permissions on the key and project tables) instead of four.
@@ -13,7 +13,7 @@ from functions.common.powertools import powertools
 from optiloop.api.app import create_app
 
 SERVICE = "projects"
-ROUTERS = ("projects", "constraints", "keys", "health")
+ROUTERS = ("projects", "constraints", "keys", "health", "auth")
 
 tools = powertools(SERVICE)
 app = create_app(routers=ROUTERS)

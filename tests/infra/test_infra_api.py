@@ -73,8 +73,10 @@ def test_authorizer_on_every_method_except_healthz(synth: Any) -> None:
     [(authorizer_id, authorizer)] = synth.resources("acme", "AWS::ApiGateway::Authorizer").items()
     assert authorizer["Properties"]["Type"] == "REQUEST"
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0  # revocation is immediate
+    public = {("GET", "/v1/healthz"), ("POST", "/v1/auth/token"), ("GET", "/.well-known/jwks.json")}
+    assert {(r.method, r.path) for r in ROUTES if r.public} == public  # the key is in the token request
     for (verb, path), props in api_methods(synth).items():
-        if (verb, path) == ("GET", "/v1/healthz"):
+        if (verb, path) in public:
             assert props["AuthorizationType"] == "NONE" and "AuthorizerId" not in props
         else:
             assert props["AuthorizationType"] == "CUSTOM", (verb, path)
