@@ -72,6 +72,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "automl",
         "webhooks",
         "decisions",
+        "auth",
     }
 
 
