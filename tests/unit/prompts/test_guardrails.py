@@ -24,6 +24,7 @@ from optiloop.prompts.guardrails import (
 from optiloop.prompts.guardrails.checksums import iban_valid, is_card_number, luhn_valid
 from optiloop.prompts.guardrails.features import DIM, featurize
 from optiloop.prompts.guardrails.injection import MODEL_FILE, load_model
+from optiloop.prompts.guardrails.pii import WARN_NAMES_OFF
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -319,6 +320,7 @@ def test_verdict_is_frozen_and_serialisable() -> None:
         "action": "redact",
         "reason": None,
         "names_checked": False,
+        "warnings": [WARN_NAMES_OFF],
         "findings": [{"kind": "ip", "field": "q", "start": 3, "end": 11, "score": 1.0}],
     }
 

@@ -20,19 +20,73 @@ IBAN_LENGTHS: dict[str, int] = {
     "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }  # fmt: skip
 
-# Issuer (IIN) ranges of the card networks, as (low, high) over the first digits of the number. Luhn
-# alone lets one random 16-digit string in ten through ("2023 2024 2025 2026" passes it); a card must
-# also start like one: Visa 4; Mastercard 51-55, 2221-2720; Mir 2200-2204; Amex 34, 37; Diners
-# 300-305, 36, 38, 39; JCB 3528-3589; Maestro 50, 56-58; Discover, UnionPay and the rest of 6.
-_IIN_RANGES: tuple[tuple[str, str], ...] = (
-    ("4", "4"), ("51", "55"), ("2221", "2720"), ("2200", "2204"), ("34", "34"), ("37", "37"),
-    ("300", "305"), ("36", "36"), ("38", "39"), ("3528", "3589"), ("50", "50"), ("56", "58"),
-    ("6", "6"),
-)  # fmt: skip
+# Card schemes: (scheme, lowest IIN prefix, highest, allowed lengths, Luhn required, needs context),
+# over the first digits of the number (a prefix compares as a string of its own length). Luhn alone
+# lets one random 16-digit string in ten through ("2023 2024 2025 2026" passes it), so a number must
+# also start like a card of its length. "needs context" marks forms that are common as other numbers
+# (12-digit Maestro, UnionPay without Luhn, UATP): they count only next to a card word. Sources: the
+# networks' published IIN tables as collected in ISO/IEC 7812 registries (2024).
+_SCHEMES: tuple[tuple[str, str, str, tuple[int, ...], bool, bool], ...] = (
+    ("visa", "4", "4", (13, 16, 19), True, False),
+    ("mastercard", "51", "55", (16,), True, False),
+    ("mastercard", "2221", "2720", (16,), True, False),
+    ("amex", "34", "34", (15,), True, False),
+    ("amex", "37", "37", (15,), True, False),
+    ("discover", "6011", "6011", (16, 17, 18, 19), True, False),
+    ("discover", "644", "649", (16, 17, 18, 19), True, False),
+    ("discover", "65", "65", (16, 17, 18, 19), True, False),
+    ("discover", "622126", "622925", (16, 17, 18, 19), True, False),
+    ("jcb", "3528", "3589", (16, 17, 18, 19), True, False),
+    ("jcb", "1800", "1800", (15,), True, False),  # legacy JCB
+    ("jcb", "2131", "2131", (15,), True, False),  # legacy JCB
+    ("diners", "300", "305", (14, 15, 16, 17, 18, 19), True, False),
+    ("diners", "3095", "3095", (14, 15, 16, 17, 18, 19), True, False),
+    ("diners", "36", "36", (14, 15, 16, 17, 18, 19), True, False),
+    ("diners", "38", "39", (14, 15, 16, 17, 18, 19), True, False),
+    ("mir", "2200", "2204", (16, 17, 18, 19), True, False),
+    ("unionpay", "62", "62", (16, 17, 18, 19), True, False),
+    ("unionpay", "62", "62", (16, 17, 18, 19), False, True),  # some UnionPay cards carry no Luhn digit
+    ("unionpay", "81", "81", (16, 17, 18, 19), True, False),
+    ("rupay", "60", "60", (16,), True, False),
+    ("rupay", "652", "653", (16,), True, False),
+    ("rupay", "508", "508", (16,), True, False),
+    ("rupay", "82", "82", (16,), True, False),
+    ("maestro", "50", "50", (13, 14, 15, 16, 17, 18, 19), True, False),
+    ("maestro", "56", "69", (13, 14, 15, 16, 17, 18, 19), True, False),
+    ("maestro", "50", "50", (12,), True, True),
+    ("maestro", "56", "69", (12,), True, True),
+    ("dankort", "5019", "5019", (16,), True, False),
+    ("troy", "9792", "9792", (16,), True, False),
+    ("verve", "506099", "506198", (16, 18, 19), True, False),
+    ("verve", "650002", "650027", (16, 18, 19), True, False),
+    ("uatp", "1", "1", (15,), True, True),
+)
+
+
+def card_scheme(digits: str, *, context: bool = False) -> str | None:
+    """The scheme a string of ASCII digits is a valid number of, or None.
+
+    ``context``: a card word ("card", "Karte", "carte", "卡"...) stands near the number, which admits the
+    forms that are otherwise too common as other numbers (12-digit Maestro, UnionPay without Luhn)."""
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    n = len(digits)
+    luhn: bool | None = None
+    for scheme, low, high, lengths, needs_luhn, needs_context in _SCHEMES:
+        if n not in lengths or not low <= digits[: len(low)] <= high or (needs_context and not context):
+            continue
+        if needs_luhn:
+            if luhn is None:
+                luhn = luhn_valid(digits)
+            if not luhn:
+                continue
+        return scheme
+    return None
 
 
 def issuer_known(digits: str) -> bool:
-    return any(low <= digits[: len(low)] <= high for low, high in _IIN_RANGES)
+    """Some scheme issues numbers starting like ``digits`` (any length, Luhn not checked)."""
+    return any(low <= digits[: len(low)] <= high for _, low, high, *_ in _SCHEMES)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -50,12 +104,9 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def is_card_number(digits: str) -> bool:
-    if not 13 <= len(digits) <= 19 or not issuer_known(digits):
-        return False
-    if digits[:2] in ("34", "37") and len(digits) != 15:  # Amex numbers have 15 digits
-        return False
-    return luhn_valid(digits)
+def is_card_number(digits: str, *, context: bool = False) -> bool:
+    """A valid number of some card scheme: its IIN range, one of its lengths, Luhn where it has one."""
+    return card_scheme(digits, context=context) is not None
 
 
 def iban_valid(iban: str) -> bool:

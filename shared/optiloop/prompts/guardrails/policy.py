@@ -43,6 +43,9 @@ class GuardConfig:
     # A canary token placed in the prompt; an answer that repeats it leaked the prompt (blocked when
     # injection="block", flagged when "flag"). Independent of any classifier.
     canary: bool = False
+    # ISO 3166 regions whose national phone formats are tried (after the text's script guess); None:
+    # pii.default_phone_regions() (OPTILOOP_PII_PHONE_REGIONS or the built-in list).
+    phone_regions: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.pii not in get_args(PiiMode):
@@ -79,6 +82,9 @@ class GuardVerdict:
     text: str | None = None  # the output, redacted (check_output only)
     reason: str | None = None  # why it was blocked
     names_checked: bool = False  # False: person names were not looked for (off, or no NER model)
+    # What the PII scan could not check (names off or no NER model, phones without number metadata),
+    # in words: a trace reader must not mistake "nothing redacted" for "nothing there".
+    warnings: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -90,17 +96,20 @@ class GuardVerdict:
             "action": self.action,
             "reason": self.reason,
             "names_checked": self.names_checked,
+            "warnings": list(self.warnings),
             "findings": [f.as_dict() for f in self.findings],
         }
 
 
-def _pii_findings(text: str, fld: str | None, cfg: GuardConfig) -> tuple[list[Finding], str, bool]:
+def _pii_findings(
+    text: str, fld: str | None, cfg: GuardConfig
+) -> tuple[list[Finding], str, bool, tuple[str, ...]]:
     if cfg.pii == "off":
-        return [], text, False
-    scan = find_pii(text, names=cfg.names)
+        return [], text, False, ()
+    scan = find_pii(text, names=cfg.names, regions=cfg.phone_regions)
     found = [Finding(s.kind, fld, s.start, s.end, s.score) for s in scan.spans]
     redacted = redact(text, scan.spans) if (cfg.pii == "redact" and scan.spans) else text
-    return found, redacted, scan.names_checked
+    return found, redacted, scan.names_checked, scan.warnings
 
 
 def _decide(pii: list[Finding], injections: list[Finding], cfg: GuardConfig) -> tuple[Action, str | None]:
@@ -146,11 +155,13 @@ def check_input(
     injections: list[Finding] = []
     out: dict[str, str] = {}
     names_checked = cfg.names and cfg.pii != "off"
+    warnings: dict[str, None] = {}  # ordered, each warning once however many variables raised it
     for name, value in texts.items():
         if not isinstance(value, str):
             raise TypeError(f"template variable {name!r} must be a string, got {type(value).__name__}")
-        found, out[name], checked = _pii_findings(value, name, cfg)
+        found, out[name], checked, warned = _pii_findings(value, name, cfg)
         names_checked = names_checked and checked
+        warnings.update(dict.fromkeys(warned))
         pii.extend(found)
         if cfg.injection != "off" and value and name not in trusted:
             v = detect_injection(value, cfg.injection_threshold)
@@ -163,13 +174,14 @@ def check_input(
         texts=MappingProxyType(out),
         reason=reason,
         names_checked=bool(names_checked and texts),
+        warnings=tuple(warnings),
     )
 
 
 def check_output(text: str, cfg: GuardConfig | None = None, *, canary: str | None = None) -> GuardVerdict:
     """Check a model's answer for personal data (and, given the call's ``canary``, for its leak)."""
     cfg = cfg or GuardConfig()
-    found, redacted, checked = _pii_findings(text, None, cfg)
+    found, redacted, checked, warned = _pii_findings(text, None, cfg)
     leak = []
     if canary is not None and cfg.injection != "off" and canary_leaked(text, canary):
         leak.append(Finding("canary_leak", None, 0, len(text), 1.0))
@@ -180,5 +192,10 @@ def check_output(text: str, cfg: GuardConfig | None = None, *, canary: str | Non
         reason = "personal data in output: " + ", ".join(sorted({f.kind for f in found}))
     found = leak + found
     return GuardVerdict(
-        action=action, findings=tuple(found), text=redacted, reason=reason, names_checked=checked
+        action=action,
+        findings=tuple(found),
+        text=redacted,
+        reason=reason,
+        names_checked=checked,
+        warnings=warned,
     )

@@ -1,0 +1,424 @@
+"""PII detection on Faker-made texts in 20 locales and on hard negatives, old detector vs new (issue 14).
+
+    .venv/bin/python tests/benchmarks/pii_eval.py            # table for docs/benchmarks.md (~20 s)
+    .venv/bin/python tests/benchmarks/pii_eval.py --show-misses
+
+Positives: 400 texts, 20 per locale, each a Faker sentence in the locale's language around one English
+sentence that carries one PII item made by the locale's Faker provider (phone 5, card 4, e-mail 3,
+IBAN 3, IP 3, name 2 per locale). Sentence templates vary on purpose: only some phone sentences carry
+a phone word ("call", "tel"), the rest say "reach", "contact" or nothing. Cards are written plain, in
+4-digit groups or with dashes. Faker draws a few numbers that no network issues (Maestro "0604...",
+JCB outside 3528-3589) and a few IBANs that fail mod 97 or their registry length: those are drawn again, and
+the count is printed, so the set holds only numbers a real card or account could have.
+
+Negatives: 8 classes x 20 texts (versions, timestamps, dates, order numbers, ISBNs, hex ids, amounts,
+coordinates), written from templates with seeded random values. A negative text counts as a false hit
+if any span is reported in it.
+
+"Old" is shared/optiloop/prompts/guardrails/pii.py (and checksums.py) as committed at --old-rev
+(default HEAD~0 at the time the change was made, pinned below), loaded from git into a temp module.
+A gold span is found when a reported span of the same kind covers at least 80% of its characters.
+Latency: find_pii on a 2 KB text holding a phone, a card, an IBAN and an e-mail, CPU time of one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(ROOT / "shared"))
+
+from faker import Faker  # noqa: E402
+
+from optiloop.prompts.guardrails import pii as new_pii  # noqa: E402
+from optiloop.prompts.guardrails.checksums import IBAN_LENGTHS  # noqa: E402
+
+OLD_REV = "6033d4b"  # the commit before the phonenumbers/card-scheme rework
+LOCALES = (
+    "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "pt_BR", "pt_PT", "pl_PL",
+    "sv_SE", "da_DK", "ru_RU", "ja_JP", "zh_CN", "ko_KR", "en_IN", "tr_TR", "cs_CZ", "en_AU",
+)  # fmt: skip
+PER_LOCALE = ("phone",) * 5 + ("card",) * 4 + ("email",) * 3 + ("iban",) * 3 + ("ip",) * 3 + ("name",) * 2
+CARD_TYPES = (
+    "visa16", "visa13", "visa19", "mastercard", "amex", "discover", "diners", "jcb15", "jcb16", "maestro",
+)  # fmt: skip
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "phone": (
+        "You can reach {who} at {x} after six.",
+        "{who} ({x}) asked for a callback about the invoice.",
+        "Call me on {x} if the delivery is late.",
+        "Contact: {x}",
+        "My mobile is {x}, text before calling.",
+        "For access, contact {who} on {x}.",
+        "Tel. {x}",
+        "The front desk number changed to {x} last week.",
+    ),
+    "card": (
+        "Please charge card {x} for the renewal.",
+        "I paid with {x} but the order still shows unpaid.",
+        "Card number: {x}, expiry 09/27.",
+        "Refund the amount to {x} please.",
+    ),
+    "email": ("Write to {x} for the contract.", "{who} <{x}> was copied on the thread.", "Login: {x}"),
+    "iban": (
+        "Transfer the deposit to {x} by Friday.",
+        "IBAN {x} (account holder {who}).",
+        "Our bank details changed: {x}.",
+    ),
+    "ip": (
+        "The requests came from {x} overnight.",
+        "Whitelist {x} on the firewall.",
+        "ssh into {x} and restart the worker.",
+    ),
+    "name": ("{x} will join the call on Monday.", "Please forward this to {x}."),
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    kind: str  # the PII kind, or the negative class
+    locale: str
+    span: tuple[int, int] | None  # the gold span; None for a negative
+
+
+# --- data ------------------------------------------------------------------------------------------
+def _card_ok(number: str) -> bool:
+    # Faker's Maestro list still has "0604" and its JCB list all of "35" (JCB is 3528-3589).
+    return not number.startswith("0604") and not (number[:2] == "35" and not "3528" <= number[:4] <= "3589")
+
+
+def _iban_ok(iban: str) -> bool:
+    s = iban.replace(" ", "")
+    if IBAN_LENGTHS.get(s[:2]) != len(s):
+        return False
+    rearranged = s[4:] + s[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1
+
+
+def _format_card(number: str, rng: random.Random) -> str:
+    style = rng.choice(("plain", "spaces", "dashes"))
+    if style == "plain":
+        return number
+    if len(number) == 15 and number[:2] in ("34", "37"):
+        parts = [number[:4], number[4:10], number[10:]]
+    else:
+        parts = [number[i : i + 4] for i in range(0, len(number), 4)]
+    return (" " if style == "spaces" else "-").join(parts)
+
+
+def _format_iban(iban: str, rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return iban
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def positives(seed: int = 14) -> tuple[list[Example], Counter[str]]:
+    rng = random.Random(seed)
+    redrawn: Counter[str] = Counter()
+    out: list[Example] = []
+    for li, locale in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed * 100 + li)
+        cards = Faker("en_GB")  # locales with their own card provider lack some of the types
+        cards.seed_instance(seed * 100 + li)
+        for i, kind in enumerate(PER_LOCALE):
+            if kind == "phone":
+                value = fake.phone_number()
+            elif kind == "card":
+                ctype = CARD_TYPES[(li * 4 + i) % len(CARD_TYPES)]
+                number = cards.credit_card_number(ctype)
+                while not _card_ok(number):
+                    redrawn["card"] += 1
+                    number = cards.credit_card_number(ctype)
+                value = _format_card(number, rng)
+            elif kind == "email":
+                value = fake.email()
+            elif kind == "iban":
+                iban = fake.iban()
+                while not _iban_ok(iban):
+                    # zh_CN and en_IN fall back to GB IBANs one character short: take en_GB's there
+                    redrawn["iban"] += 1
+                    iban = (fake if redrawn["iban"] % 5 else cards).iban()
+                value = _format_iban(iban, rng)
+            elif kind == "ip":
+                value = fake.ipv6() if i % 3 == 2 else fake.ipv4()
+            else:
+                value = fake.name()
+            template = rng.choice(TEMPLATES[kind])
+            head = fake.sentence() + " "
+            sentence = template.replace("{who}", fake.first_name())
+            at = sentence.index("{x}")
+            sentence = sentence.replace("{x}", value)
+            tail = " " + fake.sentence()
+            text = head + sentence + tail
+            start = len(head) + at
+            out.append(Example(text, kind, locale, (start, start + len(value))))
+    return out, redrawn
+
+
+def negatives(seed: int = 14) -> list[Example]:
+    rng = random.Random(seed + 1)
+    r = rng.randint
+
+    def octets() -> str:
+        return f"{r(1, 20)}.{r(0, 12)}.{r(0, 9)}.{r(0, 250)}"
+
+    def ts() -> tuple[int, int, int, int, int, int]:
+        return r(2015, 2026), r(1, 12), r(1, 28), r(0, 23), r(0, 59), r(0, 59)
+
+    hexs = "0123456789abcdef"
+
+    def hx(n: int) -> str:
+        return "".join(rng.choice(hexs) for _ in range(n))
+
+    classes: dict[str, list[Callable[[], str]]] = {
+        "version": [
+            lambda: f"Please install version {octets()} before Monday.",
+            lambda: f"Windows 10.0.{r(17000, 22631)}.{r(1, 3000)} shows the same error.",
+            lambda: f"The fix ships in v{octets()}.",
+            lambda: f"Build {octets()} failed on the CI runner.",
+            lambda: f"Upgrade the agent to {octets()} and retry.",
+            lambda: f"requirements: foo=={octets()}",
+            lambda: f"Firmware {octets()} bricks the router.",
+            lambda: f"Release notes for {octets()} are attached.",
+            lambda: f"Chrome {r(100, 131)}.0.{r(5000, 6800)}.{r(1, 200)} crashes on launch.",
+            lambda: f"We pinned the SDK at {octets()}.",
+        ],
+        "timestamp": [
+            lambda: "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d} ERROR worker stopped".format(*ts()),
+            lambda: "at {:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z the job finished".format(*ts()),
+            lambda: "[{:02d}.{:02d}.{:04d} {:02d}:{:02d}] backup done".format(*_dmy(ts())),
+            lambda: "{:04d}{:02d}{:02d} {:02d}{:02d}{:02d} started".format(*ts()),
+            lambda: f"epoch {r(1_500_000_000, 1_800_000_000)} in the log",
+            lambda: f"created_at={r(1_500_000_000_000, 1_800_000_000_000)}",
+            lambda: "{:02d}/{:02d}/{:04d} {:02d}:{:02d}:{:02d} user logged in".format(*_dmy(ts()), 0),
+            lambda: "{:04d}/{:02d}/{:02d} {:02d}:{:02d} deploy".format(*ts()),
+        ],
+        "date": [
+            lambda: "Due on {:02d}.{:02d}.{:04d}, not earlier.".format(*_dmy(ts())[:3]),
+            lambda: "Since {:04d}-{:02d}-{:02d} nothing changed.".format(*ts()[:3]),
+            lambda: "Signed {:02d}/{:02d}/{:04d} in Lyon.".format(*_dmy(ts())[:3]),
+            lambda: "Period {:02d}.{:02d}.{:04d} - {:02d}.{:02d}.{:04d}".format(
+                *_dmy(ts())[:3], *_dmy(ts())[:3]
+            ),
+            lambda: "Dates: {:04d}-{:02d}-{:02d}, {:04d}-{:02d}-{:02d}".format(*ts()[:3], *ts()[:3]),
+        ],
+        "order": [
+            lambda: f"Order #{r(10**7, 10**11)} was shipped.",
+            lambda: f"ORD-{r(2019, 2026)}-{r(100000, 999999)} is delayed.",
+            lambda: f"Invoice INV-{r(100000, 999999)} is overdue.",
+            lambda: f"order no. {r(1000, 9999)}-{r(1000, 9999)}-{r(1000, 9999)}",
+            lambda: f"Ref: {r(1000, 9999)}-{r(1000, 9999)}-{r(2015, 2026)}",
+            lambda: f"PO {r(4500000000, 4599999999)} approved.",
+            lambda: f"customer number {r(0, 99999):08d}",
+            lambda: f"Ticket {r(100000000, 999999999)} reopened.",
+            lambda: f"Tracking 1Z{r(100, 999)}AA{r(10**9, 10**10 - 1)}",
+            lambda: f"Your booking {r(100, 999)} {r(100, 999)} {r(100, 999)} is confirmed.",
+        ],
+        "isbn": [
+            lambda: f"ISBN {_isbn13(rng, dashed=True)}",
+            lambda: f"See {_isbn13(rng, dashed=True)} in the library.",
+            lambda: f"ISBN-13: {_isbn13(rng, dashed=False)}",
+            lambda: f"ISBN 0-{r(100, 999)}-{r(10000, 99999)}-{r(0, 9)}",
+        ],
+        "hex": [
+            lambda: f"commit {hx(7)} broke the build",
+            lambda: f"request id {hx(8)}-{hx(4)}-{hx(4)}-{hx(4)}-{hx(12)}",
+            lambda: f"pointer 0x{hx(12)}",
+            lambda: f"sha256 {hx(64)}",
+            lambda: f"trace {r(1000, 9999)}-{hx(4)}-{r(1000, 9999)}",
+            lambda: "mac " + ":".join(hx(2) for _ in range(6)),
+        ],
+        "amount": [
+            lambda: f"Total €{r(1, 999)}.{r(100, 999)}.{r(100, 999)},{r(10, 99)}",
+            lambda: f"Revenue ${r(1, 99)},{r(100, 999)},{r(100, 999)}.00 this year",
+            lambda: f"Price: {r(1, 99)} {r(100, 999)} {r(100, 999)} zł",
+            lambda: f"Budget {r(10, 99)} {r(100, 999)} {r(100, 999)} EUR",
+            lambda: f"₹ {r(1, 99)},{r(10, 99)},{r(100, 999)} was credited",
+            lambda: f"Population {r(1, 99)} {r(100, 999)} {r(100, 999)} in {r(1990, 2024)}",
+            lambda: f"{r(1, 99)}.{r(100, 999)}.{r(100, 999)} kr paid",
+        ],
+        "coordinates": [
+            lambda: f"Meet at {r(-80, 80)}.{r(1000, 9999)}, {r(-170, 170)}.{r(1000, 9999)}.",
+            lambda: f"lat {r(-80, 80)}.{r(100000, 999999)} lon {r(-170, 170)}.{r(100000, 999999)}",
+            lambda: f"({r(-80, 80)}.{r(1000, 9999)}, {r(-170, 170)}.{r(1000, 9999)})",
+            lambda: f"{r(0, 80)}° {r(0, 59)}′ {r(0, 59)}″ N, {r(0, 170)}° {r(0, 59)}′ E",
+            lambda: f"GPS {r(-80, 80)}.{r(10**6, 10**7 - 1)},{r(-170, 170)}.{r(10**6, 10**7 - 1)}",
+        ],
+    }
+    out: list[Example] = []
+    for cls, makers in classes.items():
+        for i in range(20):
+            out.append(Example(makers[i % len(makers)](), cls, "-", None))
+    return out
+
+
+def _dmy(t: tuple[int, ...]) -> tuple[int, ...]:
+    return (t[2], t[1], t[0], *t[3:])
+
+
+def _isbn13(rng: random.Random, *, dashed: bool) -> str:
+    body = "978" + "".join(str(rng.randint(0, 9)) for _ in range(9))
+    check = (10 - sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body)) % 10) % 10
+    digits = body + str(check)
+    if not dashed:
+        return digits
+    return f"{digits[:3]}-{digits[3]}-{digits[4:6]}-{digits[6:12]}-{digits[12]}"
+
+
+# --- old detector from git -------------------------------------------------------------------------
+def load_old(rev: str = OLD_REV) -> ModuleType:
+    """The PII module (and its checksums) as committed at ``rev``, importable under a private name."""
+    tmp = Path(tempfile.mkdtemp(prefix="pii_old_"))
+    for name in ("pii", "checksums"):
+        src = subprocess.run(
+            ["git", "show", f"{rev}:shared/optiloop/prompts/guardrails/{name}.py"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        src = src.replace("optiloop.prompts.guardrails.checksums", "pii_old_checksums")
+        (tmp / f"pii_old_{name}.py").write_text(src)
+    sys.path.insert(0, str(tmp))
+    spec = importlib.util.spec_from_file_location("pii_old_pii", tmp / "pii_old_pii.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pii_old_pii"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- scoring ---------------------------------------------------------------------------------------
+def found(ex: Example, spans: tuple[object, ...]) -> bool:
+    assert ex.span is not None
+    gs, ge = ex.span
+    for s in spans:
+        if s.kind != ex.kind:  # type: ignore[attr-defined]
+            continue
+        overlap = min(ge, s.end) - max(gs, s.start)  # type: ignore[attr-defined]
+        if overlap >= 0.8 * (ge - gs):
+            return True
+    return False
+
+
+def evaluate(
+    find: Callable[[str], tuple[object, ...]], pos: list[Example], neg: list[Example]
+) -> dict[str, object]:
+    hits: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    misses: list[Example] = []
+    per_locale: dict[str, Counter[str]] = defaultdict(Counter)
+    for ex in pos:
+        totals[ex.kind] += 1
+        ok = found(ex, find(ex.text))
+        hits[ex.kind] += ok
+        per_locale[ex.locale]["n"] += 1
+        per_locale[ex.locale]["hit"] += ok
+        if not ok:
+            misses.append(ex)
+    false_hits: Counter[str] = Counter()
+    neg_totals: Counter[str] = Counter()
+    false_examples: list[tuple[Example, str]] = []
+    for ex in neg:
+        neg_totals[ex.kind] += 1
+        spans = find(ex.text)
+        if spans:
+            false_hits[ex.kind] += 1
+            false_examples.append((ex, ", ".join(f"{s.kind}:{ex.text[s.start : s.end]}" for s in spans)))  # type: ignore[attr-defined]
+    return {
+        "hits": hits,
+        "totals": totals,
+        "misses": misses,
+        "false_hits": false_hits,
+        "neg_totals": neg_totals,
+        "false_examples": false_examples,
+        "per_locale": per_locale,
+    }
+
+
+def latency(find: Callable[[str], object], reps: int = 300) -> tuple[float, float]:
+    filler = "The quarterly report covers sales, returns and the outlook for the next two quarters. "
+    pii = (
+        " Call Anna on +44 20 7946 0958 or (0161) 496 0066 ext. 12, card 4111 1111 1111 1111, "
+        "IBAN DE89 3704 0044 0532 0130 00, mail anna@example.org, build 10.0.19041.1 on 2024-01-15. "
+    )
+    text = (filler * 12 + pii + filler * 12)[:2048]
+    find(text)
+    times = []
+    for _ in range(reps):
+        t0 = time.thread_time()
+        find(text)
+        times.append((time.thread_time() - t0) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * len(times)) - 1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--old-rev", default=OLD_REV)
+    ap.add_argument("--show-misses", action="store_true")
+    args = ap.parse_args()
+    pos, redrawn = positives()
+    neg = negatives()
+    old = load_old(args.old_rev)
+    results = {
+        "old": evaluate(lambda t: old.find_pii(t, names=True).spans, pos, neg),
+        "new": evaluate(lambda t: new_pii.find_pii(t, names=True).spans, pos, neg),
+    }
+    o, n = results["old"], results["new"]
+    print(
+        f"{len(pos)} positive texts in {len(LOCALES)} locales, {len(neg)} hard negatives; "
+        f"redrawn from Faker: {dict(redrawn)}; names via spaCy: {new_pii.ner_available()}\n"
+    )
+    print("| kind | n | recall old | recall new |")
+    print("|---|---|---|---|")
+    for kind in ("email", "phone", "card", "iban", "ip", "name"):
+        total = n["totals"][kind]  # type: ignore[index]
+        print(
+            f"| {kind} | {total} | {o['hits'][kind] / total:.3f} ({o['hits'][kind]}) | "  # type: ignore[index]
+            f"{n['hits'][kind] / total:.3f} ({n['hits'][kind]}) |"
+        )  # type: ignore[index]
+    print("\n| hard negatives | n | false hits old | false hits new |")
+    print("|---|---|---|---|")
+    for cls in n["neg_totals"]:  # type: ignore[attr-defined]
+        total = n["neg_totals"][cls]  # type: ignore[index]
+        print(f"| {cls} | {total} | {o['false_hits'][cls]} | {n['false_hits'][cls]} |")  # type: ignore[index]
+    all_o = sum(o["false_hits"].values())  # type: ignore[attr-defined]
+    all_n = sum(n["false_hits"].values())  # type: ignore[attr-defined]
+    print(f"| **all** | {len(neg)} | {all_o} ({all_o / len(neg):.1%}) | {all_n} ({all_n / len(neg):.1%}) |")
+    print("\nper-locale recall, all kinds but names (new):")
+    per = n["per_locale"]
+    print(", ".join(f"{loc} {per[loc]['hit']}/{per[loc]['n']}" for loc in LOCALES))  # type: ignore[index]
+    for label, find in (("old", lambda t: old.find_pii(t)), ("new", lambda t: new_pii.find_pii(t))):
+        p50, p95 = latency(find)
+        print(f"find_pii on 2 KB, CPU ms ({label}): p50 {p50:.2f}, p95 {p95:.2f}")
+    if args.show_misses:
+        for label, res in results.items():
+            print(f"\n--- {label}: misses")
+            for ex in res["misses"]:  # type: ignore[attr-defined]
+                if ex.kind != "name":
+                    gs, ge = ex.span
+                    print(f"  {ex.kind:6} {ex.locale}: {ex.text[gs:ge]!r}")
+            print(f"--- {label}: false hits")
+            for ex, what in res["false_examples"]:  # type: ignore[attr-defined]
+                print(f"  {ex.kind:11} {ex.text!r} -> {what}")
+
+
+if __name__ == "__main__":
+    main()
