@@ -184,7 +184,10 @@ def test_renders_past_the_limits_are_refused_quickly(
     with pytest.raises(InvalidInput) as exc:
         t.render(values)
     assert time.perf_counter() - t0 < 1.5 * time_factor
-    assert fields(exc) == ["body"] and reason in exc.value.message, exc.value.message
+    # on a loaded machine the render's own deadline can stop a template before the bound it was
+    # written to reach: either way it is refused, quickly, naming the body
+    msg = exc.value.message
+    assert fields(exc) == ["body"] and (reason in msg or "the render took longer than" in msg), msg
 
 
 def test_a_render_stops_at_its_deadline(monkeypatch: pytest.MonkeyPatch, time_factor: float) -> None:
