@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/benchmarks/pii_eval.py            # table for docs/benchmarks.md (~20 s)
     .venv/bin/python tests/benchmarks/pii_eval.py --show-misses
+    .venv/bin/python tests/benchmarks/pii_eval.py --seed 2026   # a fresh draw the rules never saw
 
 Positives: 400 texts, 20 per locale, each a Faker sentence in the locale's language around one English
 sentence that carries one PII item made by the locale's Faker provider (phone 5, card 4, e-mail 3,
@@ -11,9 +12,9 @@ a phone word ("call", "tel"), the rest say "reach", "contact" or nothing. Cards 
 JCB outside 3528-3589) and a few IBANs that fail mod 97 or their registry length: those are drawn again, and
 the count is printed, so the set holds only numbers a real card or account could have.
 
-Negatives: 8 classes x 20 texts (versions, timestamps, dates, order numbers, ISBNs, hex ids, amounts,
-coordinates), written from templates with seeded random values. A negative text counts as a false hit
-if any span is reported in it.
+Negatives: 9 classes x 20 texts (versions, timestamps, dates, order numbers, ISBNs, hex ids, amounts,
+coordinates, and "other numbers" written after the first round of tuning), from templates with seeded
+random values. A negative text counts as a false hit if any span is reported in it.
 
 "Old" is shared/optiloop/prompts/guardrails/pii.py (and checksums.py) as committed at --old-rev
 (default HEAD~0 at the time the change was made, pinned below), loaded from git into a temp module.
@@ -260,6 +261,18 @@ def negatives(seed: int = 14) -> list[Example]:
             lambda: f"{r(0, 80)}° {r(0, 59)}′ {r(0, 59)}″ N, {r(0, 170)}° {r(0, 59)}′ E",
             lambda: f"GPS {r(-80, 80)}.{r(10**6, 10**7 - 1)},{r(-170, 170)}.{r(10**6, 10**7 - 1)}",
         ],
+        # Written after the rules were tuned, to see where permissive number plans (German ones accept
+        # almost any 8-9 digits) bite: counts, ranges, tax and health numbers, postcodes, EANs.
+        "other numbers": [
+            lambda: f"We shipped {r(100, 999)} {r(100, 999)} {r(100, 999)} units in {r(2015, 2025)}.",
+            lambda: f"See pages {r(100, 499)}-{r(500, 999)} and rooms {r(1000, 4999)}-{r(5000, 9999)}.",
+            lambda: f"Steuernummer {r(10, 99)}/{r(100, 999)}/{r(10000, 99999)}",
+            lambda: f"NHS number {r(400, 999)} {r(100, 999)} {r(1000, 9999)}",
+            lambda: f"EAN {r(4000000000000, 4999999999999)} on the label",
+            lambda: f"{r(10000, 99999)} Berlin, Postfach {r(100000, 999999)}",
+            lambda: f"Between {r(1000, 4999)} and {r(5000, 9999)} people attended.",
+            lambda: f"Matrikelnummer {r(1000000, 9999999)}, Kurs {r(100, 999)}-{r(10, 99)}",
+        ],
     }
     out: list[Example] = []
     for cls, makers in classes.items():
@@ -373,9 +386,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--old-rev", default=OLD_REV)
     ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--seed", type=int, default=14, help="14: the set the rules were tuned on; others: fresh")
     args = ap.parse_args()
-    pos, redrawn = positives()
-    neg = negatives()
+    pos, redrawn = positives(args.seed)
+    neg = negatives(args.seed)
     old = load_old(args.old_rev)
     results = {
         "old": evaluate(lambda t: old.find_pii(t, names=True).spans, pos, neg),

@@ -19,12 +19,13 @@ from optiloop.prompts.guardrails import (
     check_output,
     detect_injection,
     find_pii,
+    pii,
     redact,
 )
 from optiloop.prompts.guardrails.checksums import iban_valid, is_card_number, luhn_valid
 from optiloop.prompts.guardrails.features import DIM, featurize
 from optiloop.prompts.guardrails.injection import MODEL_FILE, load_model
-from optiloop.prompts.guardrails.pii import WARN_NAMES_OFF
+from optiloop.prompts.guardrails.pii import WARN_NAMES_NO_MODEL, WARN_NAMES_OFF
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -172,6 +173,161 @@ def test_names_are_skipped_without_a_model_and_say_so() -> None:
         assert scan.names_checked is False
         assert scan.spans == ()
     assert find_pii("x").names_checked is False
+
+
+# --- PII on what issue 14 found missing or mistaken ----------------------------------------------------
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "(0161) 496 0066",  # parenthesised area codes
+        "(06106) 692683",
+        "(351) 935 206 183",
+        "8 (495) 629-56-77",
+        "87 9404-7362",  # spaced national numbers without a trunk 0
+        "608-847-4778x114",  # extensions belong to the number
+        "+1-773-688-7292x024",
+        "(0161) 496 0066 ext. 12",
+        "00420 602 478 556",  # the 00 international prefix
+        "0044 20 7946 0958",
+    ],
+)
+def test_phone_forms_the_issue_found_missed(phone: str) -> None:
+    assert kinds(f"Reach Ana at {phone} after six.") == [("phone", phone)]
+
+
+def test_unseparated_national_numbers_need_a_trunk_zero_a_label_or_the_texts_script() -> None:
+    assert kinds("Contact 0612926644 tomorrow") == [("phone", "0612926644")]  # trunk 0, valid in FR
+    assert kinds("We shipped 412 553 601 units.") == []
+    assert kinds("Ring til Søren på 3533 7406.") == [("phone", "3533 7406")]  # Danish letters -> DK
+    assert kinds("Rooms 3697-9445 are free.") == []
+    assert kinds("电话 13812345678") == [("phone", "13812345678")]  # a Chinese mobile in Chinese text
+    assert kinds("ID 13812345678") == []
+    assert kinds("订单 13812345678") == []  # "order" in Chinese
+    assert kinds("Ticket 4412345678 reopened") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        ("Pay with 180063109707455.", "180063109707455"),  # legacy 15-digit JCB (1800, 2131)
+        ("Pay with 2131 4480 5199 543.", "2131 4480 5199 543"),
+        ("Card 6761 3943 7401 expired.", "6761 3943 7401"),  # 12-digit Maestro, grouped like a card
+        ("I paid with 630405276639 yesterday.", "630405276639"),  # ... or next to a payment word
+        ("card 4781 6167 1081 1", "4781 6167 1081 1"),  # Visa 13 in 4-digit blocks
+        ("Diners 3029-3172-2558-33", "3029-3172-2558-33"),
+        ("UnionPay card 6212345678901234", "6212345678901234"),  # no Luhn digit, but a card word
+    ],
+)
+def test_card_schemes_the_issue_found_missed(text: str, card: str) -> None:
+    assert kinds(text) == [("card", card)]
+
+
+def test_card_forms_that_are_common_numbers_need_context() -> None:
+    assert kinds("ref 630405276639") == []  # 12 digits and Luhn alone: an id one time in ten
+    assert kinds("ref 6212345678901234") == []  # 62... without Luhn and without a card word
+
+
+def test_an_iban_is_not_taken_for_a_card() -> None:
+    assert kinds("Transfer to DE56 6957 1099 8299 9648 44 by Friday.") == [
+        ("iban", "DE56 6957 1099 8299 9648 44")
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # four-part version strings
+        "Install version 1.2.3.4 now.",
+        "Windows v10.0.19041.1 and 10.0.19041.1",
+        "Build 5.11.5.61 failed on the runner.",
+        "requirements: foo==12.4.6.67",
+        "Firmware 12.3.3.223 bricks the router.",
+        "ship 1.2.3.4-beta next week",
+        # timestamps
+        "01/07/2021 08:59:47 user logged in",
+        "2024-01-15 12:30:45 ERROR worker stopped",
+        "at 2024-01-15T12:30:45Z the job finished",
+        "20240115 123045 started",
+        "epoch 1705318245, created_at=1705318245123",
+        # dates
+        "Period 01.02.2024 - 15.03.2024",
+        "Signed 12/03/2024 in Lyon, due 2024/04/01.",
+        # order numbers
+        "Order #4412345678 shipped; order no. 3021-4455-1234; PO 4500123456.",
+        "Your booking 412 553 601 is confirmed.",
+        # ISBNs
+        "ISBN 978-3-16-148410-0; see 978-0-306-40615-7 and ISBN-13: 9780306406157.",
+        # hex ids
+        "request id 550e8400-e29b-41d4-a716-446655440000, pointer 0x7ffde4a3b2c0, trace 9442-7900-4021",
+        # amounts
+        "Total €1.234.567,89 and $12,345,678.00; price 12 345 678 zł; population 1 234 567.",
+        # numbers that German and French plans would accept as phones
+        "Steuernummer 97/624/80903; NHS number 763 741 6636; see pages 102-901.",
+        # coordinates
+        "Meet at 48.8566, 2.3522 or lat 28.449076 lon -132.414303 (GPS 3.3313515,-79.7096890).",
+    ],
+)
+def test_issue_14_hard_negatives_have_no_pii(text: str) -> None:
+    assert kinds(text) == []
+
+
+def test_a_dotted_quad_is_an_address_where_an_address_stands() -> None:
+    assert kinds("The server at 10.0.0.1 runs version 2.") == [("ip", "10.0.0.1")]
+    assert kinds("Requests from 10.1.2.3 overnight.") == [("ip", "10.1.2.3")]
+    assert kinds("version 2 of the agent, connected from 10.1.2.3") == [("ip", "10.1.2.3")]
+
+
+def test_phone_regions_come_from_the_script_the_argument_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert pii.guess_regions("Zadzwoń pod numer") == ("PL",)
+    assert pii.guess_regions("Позвоните мне")[0] == "RU"
+    # 3-3-3 grouping is a count as often as a phone: valid in a region the text or the deployment
+    # points at (Polish letters, the argument, the environment), not merely in a built-in default
+    assert kinds("Zadzwoń do Jana: 694 901 173.") == [("phone", "694 901 173")]
+    text = "Reach Jan at 694 901 173."
+    assert kinds(text) == []
+    assert [s.kind for s in find_pii(text, regions=("PL",)).spans] == ["phone"]
+    monkeypatch.setenv("OPTILOOP_PII_PHONE_REGIONS", "pl, cz")
+    assert pii.default_phone_regions() == ("PL", "CZ")
+    assert [s.kind for s in find_pii(text).spans] == ["phone"]
+    cfg = GuardConfig(phone_regions=("PL",))
+    monkeypatch.delenv("OPTILOOP_PII_PHONE_REGIONS")
+    assert check_input({"q": text}, cfg).action == "redact"
+    assert check_input({"q": text}).action == "allow"
+
+
+def test_scan_and_verdict_warn_when_names_are_not_checked() -> None:
+    assert find_pii("Angela Merkel").warnings == (WARN_NAMES_OFF,)
+    verdict = check_input({"a": "Angela Merkel", "b": "Barack Obama"})
+    assert verdict.as_dict()["warnings"] == [WARN_NAMES_OFF]  # once, not once per variable
+    if not pii.ner_available():
+        asked = find_pii("Angela Merkel", names=True)
+        assert asked.warnings == (WARN_NAMES_NO_MODEL,) and not asked.names_checked
+        out = check_output("Angela Merkel", GuardConfig(names=True))
+        assert out.as_dict()["warnings"] == [WARN_NAMES_NO_MODEL]
+    assert check_input({"q": "x"}, GuardConfig(pii="off")).warnings == ()
+
+
+def test_phones_fall_back_to_patterns_without_phonenumbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pii, "_phonenumbers", lambda: None)
+    scan = find_pii("Call +44 20 7946 0958 or 020 7946 0958.")
+    assert [s.kind for s in scan.spans] == ["phone", "phone"]
+    assert pii.WARN_PHONES_PATTERNS in scan.warnings
+    assert pii.WARN_PHONES_PATTERNS in check_input({"q": "hi"}).as_dict()["warnings"]
+
+
+def test_pii_scan_p95_on_2kb_is_small() -> None:
+    # A smoke bound for a shared CI machine; tests/benchmarks/pii_eval.py measures p50/p95 (about 1 ms).
+    filler = "The quarterly report covers sales, returns and the outlook for the next two quarters. "
+    body = (
+        " Call Anna on +44 20 7946 0958 or (0161) 496 0066 ext. 12, card 4111 1111 1111 1111, "
+        "IBAN DE89 3704 0044 0532 0130 00, build 10.0.19041.1 on 2024-01-15 12:30:45. "
+    )
+    text = (filler * 12 + body + filler * 12)[:2048]
+    assert len(find_pii(text).spans) == 4
+    times = sorted(_timed(lambda: find_pii(text)) for _ in range(40))
+    assert times[int(0.95 * len(times)) - 1] < 0.025
 
 
 # --- injection -------------------------------------------------------------------------------------

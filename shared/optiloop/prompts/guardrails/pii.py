@@ -41,8 +41,9 @@ PLACEHOLDERS: dict[str, str] = {
     "ip": "[IP]",
     "name": "[NAME]",
 }
-# When two detectors claim overlapping text, the more specific (validated) one wins.
-_PRIORITY = {"card": 0, "iban": 1, "email": 2, "ip": 3, "phone": 4, "name": 5}
+# When two detectors claim overlapping text, the more specific (validated) one wins: an IBAN (its
+# country's length and mod 97, one random string in 97) over a card (Luhn, one in ten).
+_PRIORITY = {"iban": 0, "card": 1, "email": 2, "ip": 3, "phone": 4, "name": 5}
 SPACY_MODEL = "en_core_web_sm"
 
 # Regions whose national formats are tried for a number written without a country code, after the
@@ -146,7 +147,11 @@ _NOT_PHONE_LABEL = re.compile(
     r"(?i:\b(?:order|invoice|inv|ref|reference|ticket|tracking|account|acct|sku|serial|s/n|part|item|"
     r"case|booking|confirmation|transaction|txn|customer|policy|id|isbn|issn|doi|version|ver|build|"
     r"release|rev|revision|v|patch|firmware|lot|batch|model|vin|iban|bic|postcode|zip|plz|amount|"
-    r"total|price|sum|balance|trace|request|session|uuid|hash|commit|token|lat|lon|lng|gps)\.?\s*(?:no\.?|nr\.?|num(?:ber)?\.?|#|id)?\s*[:#=]?\s*\(?$)"
+    r"total|price|sum|balance|trace|request|session|uuid|hash|commit|token|lat|lon|lng|gps|nhs|ssn|"
+    r"passport|licen[cs]e|tax|vat|steuernummer|matrikelnummer|personalausweis|nif|nie|cpf|pesel|bsn|"
+    r"aadhaar|pages?|rooms?|pp)"
+    r"\.?\s*(?:no\.?|nr\.?|num(?:ber)?\.?|#|id)?\s*[:#=]?\s*\(?$)"
+    r"|(?:订单|单号|编号|注文番号|주문번호|заказ|счёт|счет)\s*(?:号|№|#)?\s*[:：#=]?\s*$"
 )
 _CURRENCY = re.compile(
     r"(?i:[$€£¥₹₽]|\b(?:usd|eur|gbp|jpy|chf|inr|rub|pln|czk|sek|dkk|nok|brl|try|cny|"
@@ -156,6 +161,7 @@ _DATE_Y_FIRST = re.compile(r"(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]
 _DATE_Y_LAST = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d\d", _A)
 _COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", _A)
 _THOUSANDS = re.compile(r"\d{1,2}(?:[ .,\u00a0]\d{3})+", _A)
+_THOUSANDS3 = re.compile(r"\d{3}(?:[ .,\u00a0]\d{3})+", _A)
 _DIGITS = re.compile(r"\d+", _A)
 _SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}", _A)  # a US social security number's shape, not a phone's
 
@@ -174,10 +180,14 @@ def phone_metadata_available() -> bool:
     return _phonenumbers() is not None
 
 
-def default_phone_regions() -> tuple[str, ...]:
+def configured_phone_regions() -> tuple[str, ...]:
+    """The deployment's regions (OPTILOOP_PII_PHONE_REGIONS), or () when it names none."""
     raw = os.environ.get("OPTILOOP_PII_PHONE_REGIONS", "")
-    regions = tuple(r.strip().upper() for r in raw.split(",") if len(r.strip()) == 2)
-    return regions or DEFAULT_PHONE_REGIONS
+    return tuple(r.strip().upper() for r in raw.split(",") if len(r.strip()) == 2)
+
+
+def default_phone_regions() -> tuple[str, ...]:
+    return configured_phone_regions() or DEFAULT_PHONE_REGIONS
 
 
 # Script and letter hints -> regions whose numbers such a text most likely holds. Cheap (one pass
@@ -230,6 +240,8 @@ def _cards(text: str) -> Iterator[PiiSpan]:
     for m in DIGIT_RUN.finditer(text):
         if m.end() - m.start() < 12:
             continue
+        if _IBAN_HEAD.search(text, max(0, m.start() - 6), m.start()):
+            continue  # the body of an IBAN (valid ones are found as such; a mistyped one is no card)
         groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP.finditer(m.group())]
         if len(groups) > 1 and not _card_grouping([e - s for s, e in groups]):
             # Card groupings are 4-4-4-4, 4-6-5 and the like; runs of 1-2 digit groups are tables,
@@ -248,8 +260,6 @@ def _cards(text: str) -> Iterator[PiiSpan]:
             if is_card_number(digits, context=context):
                 yield PiiSpan("card", groups[0][0], groups[-1][1])
             continue
-        if _IBAN_HEAD.search(text, max(0, m.start() - 6), m.start()):
-            continue  # the body of an IBAN (valid ones are found as such; a mistyped one is no card)
         yield from _card_windows(text, groups)
 
 
@@ -352,6 +362,8 @@ def _not_a_phone(text: str, start: int, end: int, body: str, labelled: bool, plu
     if not labelled and (_THOUSANDS.fullmatch(body) or _SSN_SHAPE.fullmatch(body)):
         return True  # 1 234 567 / 12.345.678: a count or an amount
     groups = _DIGITS.findall(body)
+    if "/" in body and not body.startswith("0") and not labelled:
+        return True  # 12/345/67890: a tax or file number; phones use "/" after a trunk 0 (0151/1234567)
     if len(groups) == 2 and re.fullmatch(r"\d+\.\d+", body):
         return True  # a decimal number (a coordinate, a measurement)
     if "." in body and not labelled and sum(len(g) == 1 for g in groups) >= 1 and len(groups) >= 3:
@@ -382,7 +394,11 @@ _TRUNK_SHAPE = re.compile(r"\(?0\d{1,4}\)?(?:[ ./-]{1,2}\d{2,8}){1,4}", _A)
 def _phones_by_metadata(
     text: str, pn: ModuleType, regions: Sequence[str] | None, taken: Sequence[PiiSpan]
 ) -> Iterator[PiiSpan]:
-    guessed: tuple[str, ...] | None = None
+    # ``trusted``: regions the text (its script) or the deployment (argument, environment) points at;
+    # ``order``: those, then the built-in defaults. German and French number plans accept almost any
+    # 8-9 digit string, so the shapes that are just as often counts and ids (one unbroken run, 3-3-3
+    # thousands grouping) must be valid in a trusted region, the others in any.
+    trusted: tuple[str, ...] | None = None
     order: tuple[str, ...] = ()
     for m in PHONE_CANDIDATE.finditer(text):
         body = m.group("body")
@@ -404,22 +420,30 @@ def _phones_by_metadata(
             if number is not None and _phone_ok(pn, number, possible_is_enough=plus or labelled):
                 yield PiiSpan("phone", start, end, 0.95)
             continue
-        if guessed is None:
-            guessed = guess_regions(text)
-            base = tuple(regions) if regions is not None else default_phone_regions()
-            order = guessed + tuple(r for r in base if r not in guessed)
+        if trusted is None:
+            configured = tuple(regions) if regions is not None else configured_phone_regions()
+            trusted = guess_regions(text)
+            trusted += tuple(r for r in configured if r not in trusted)
+            base = configured if regions is not None else (configured or DEFAULT_PHONE_REGIONS)
+            order = trusted + tuple(r for r in base if r not in trusted)
         if not grouped and not labelled:
             # One unbroken run of digits is an id far more often than a phone: only a number valid in
-            # a region the text's own script points at (a Chinese mobile in Chinese text) counts, or
-            # a 10-11 digit one that starts with a trunk 0 and is valid in one of the regions.
+            # a trusted region (a Chinese mobile in Chinese text) counts, or a 10-11 digit one that
+            # starts with a trunk 0 and is valid in one of the regions.
             trunk = body.startswith("0") and 10 <= n_digits <= 11
-            if any(_valid_in(pn, body, r) for r in (order if trunk else guessed)):
+            if any(_valid_in(pn, body, r) for r in (order if trunk else trusted)):
                 yield PiiSpan("phone", start, end, 0.8)
             continue
         if n_digits < 8 and not labelled and "(" not in body:
             continue  # 7 bare digits in groups: too often a count or a code
         candidate = body + ext
-        if any(_valid_in(pn, candidate, r) for r in order):
+        # 412 553 601 (a count?), 3697-9445 (a range: the second part the larger): as often not a
+        # phone as a phone
+        parts = _DIGITS.findall(body)
+        a_range = len(parts) == 2 and "-" in body and len(parts[0]) == len(parts[1]) < 6
+        a_range = a_range and not body.startswith("0") and int(parts[1]) > int(parts[0])
+        thousands = not labelled and (a_range or _THOUSANDS3.fullmatch(body) is not None)
+        if any(_valid_in(pn, candidate, r) for r in (trusted if thousands else order)):
             yield PiiSpan("phone", start, end, 0.95)
         elif labelled or _NANP_SHAPE.fullmatch(body) or (_TRUNK_SHAPE.fullmatch(body) and n_digits >= 9):
             yield PiiSpan("phone", start, end, 0.8)
