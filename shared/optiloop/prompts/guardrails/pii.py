@@ -22,6 +22,7 @@ Patterns are compiled once at import and run on ASCII semantics: Unicode digits 
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import os
 import re
@@ -550,11 +551,22 @@ _DETECTORS: tuple[Callable[[str], Iterator[PiiSpan]], ...] = (_cards, _ibans, _e
 
 
 def _resolve(spans: Iterable[PiiSpan]) -> tuple[PiiSpan, ...]:
+    """Non-overlapping spans, the higher-priority kind winning each overlap.
+
+    The kept spans never overlap, so ordered by start they are ordered by end too: a new span need
+    only be checked against its two neighbours (bisect), which keeps a 200 KB text with thousands of
+    numbers at O(n log n) rather than comparing every pair."""
+    starts: list[int] = []
     kept: list[PiiSpan] = []
     for span in sorted(spans, key=lambda s: (_PRIORITY[s.kind], s.start, s.start - s.end)):
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
-            kept.append(span)
-    return tuple(sorted(kept, key=lambda s: s.start))
+        i = bisect.bisect_left(starts, span.start)
+        if i > 0 and kept[i - 1].end > span.start:
+            continue
+        if i < len(kept) and kept[i].start < span.end:
+            continue
+        starts.insert(i, span.start)
+        kept.insert(i, span)
+    return tuple(kept)
 
 
 def find_pii(text: str, *, names: bool = False, regions: Sequence[str] | None = None) -> PiiScan:
