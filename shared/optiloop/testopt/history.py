@@ -27,6 +27,8 @@ class History:
     buckets_seen: set[int | str] = field(default_factory=set)
     tests_seq: int = 0
     runs_seq: int = 0
+    # per-params outcome counts, folded in lazily by optiloop.testopt.flaky (never on suggest's path)
+    flaky_counts: Any = None
 
     @property
     def pending(self) -> list[TestCase]:

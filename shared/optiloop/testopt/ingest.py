@@ -4,6 +4,13 @@ Runners retry: a network blip must not double-count a run, so an identical resen
 its fingerprint and counted as a duplicate. A run is a fact, so a *different* second report for the
 same test is refused instead of overwriting history that coverage and learning already used.
 Everything accepted from one request lands in one transaction with its audit record.
+
+Reruns keep that rule: an item with `rerun_of: <test id>` reports a run of the same params under a
+new `test_id`, and creates that test row (the original's params and generator, operator "rerun",
+`suggestion_id` "rerun-of:<original id>"; a rerun of a rerun links to the first original) in the
+same transaction as its run. History stays one run per test, and `optiloop.testopt.flaky` reads
+the disagreeing outcomes of identical params as flakiness. A resend of the same rerun (same new
+test_id, same payload) is a duplicate like any resend.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from optiloop.auth.principal import Principal
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput
 from optiloop.projects import get_project
-from optiloop.store.records import Run
+from optiloop.store.records import Run, TestCase
 from optiloop.testopt import webhook_events
 from optiloop.testopt.coverage.buckets import (
     MAX_BUCKETS_PER_RUN,
@@ -30,6 +37,7 @@ from optiloop.testopt.coverage.buckets import (
     from_coverage_py,
     size_problem,
 )
+from optiloop.testopt.flaky import RERUN_LINK, RERUN_OPERATOR, rerun_of
 from optiloop.testopt.history import history_for
 
 MAX_RUNS_PER_REQUEST = 1000
@@ -54,6 +62,7 @@ class RunReport:
     cost_cents: float = 0.0
     failure_severity: int = 0
     buckets_hit: Sequence[Bucket] = field(default_factory=tuple)
+    rerun_of: str | None = None  # a rerun: test_id is a new test with this test's params
 
     @classmethod
     def from_outcome(cls, test_id: str, o: dict[str, Any]) -> RunReport:
@@ -73,6 +82,7 @@ class RunReport:
             cost_cents=o.get("cost_cents", 0.0),
             failure_severity=o.get("failure_severity", 0),
             buckets_hit=buckets,
+            rerun_of=o.get("rerun_of"),
         )
 
 
@@ -86,6 +96,8 @@ def fingerprint(r: RunReport) -> str:
         "failure_severity": int(r.failure_severity),
         "buckets_hit": list(canonical(r.buckets_hit)),
     }
+    if r.rerun_of is not None:  # only then: the fingerprints of plain runs stay what they were
+        canon["rerun_of"] = r.rerun_of
     return hashlib.sha256(json.dumps(canon, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -97,6 +109,12 @@ def _validate(reports: Sequence[RunReport]) -> None:
         probs.append(FieldProblem("runs", f"at most {MAX_RUNS_PER_REQUEST} runs per request"))
     for i, r in enumerate(reports[:MAX_RUNS_PER_REQUEST]):
         p = f"runs[{i}]"
+        if r.rerun_of is not None and (not isinstance(r.rerun_of, str) or not 1 <= len(r.rerun_of) <= 128):
+            probs.append(FieldProblem(f"{p}.rerun_of", "must be a test id (1 to 128 characters)"))
+        elif r.rerun_of is not None and r.rerun_of == r.test_id:
+            probs.append(
+                FieldProblem(f"{p}.rerun_of", "names the run's own test_id; a rerun needs a new test_id")
+            )
         if r.status not in ("pass", "fail", "skipped"):
             probs.append(FieldProblem(f"{p}.status", "must be 'pass', 'fail' or 'skipped'"))
         for name in ("duration_ms", "cost_cents"):
@@ -157,7 +175,7 @@ def _ingest_once(
 ) -> dict[str, Any]:
     store = deps.store
 
-    ids = list(dict.fromkeys(r.test_id for r in reports))
+    ids = list(dict.fromkeys([r.test_id for r in reports] + [r.rerun_of for r in reports if r.rerun_of]))
     tests = store.tests.get_many(project_id, ids)
     existing = store.runs.get_many(project_id, ids)
     history = history_for(store, project_id)
@@ -169,12 +187,45 @@ def _ingest_once(
     duplicates = 0
     seq = store.runs.max_seq(project_id)
     now = deps.clock()
+    new_tests: list[TestCase] = []  # rerun rows, written with their runs
+    test_seq = store.tests.max_seq(project_id) if any(r.rerun_of for r in reports) else 0
 
-    def reject(i: int, r: RunReport, reason: str) -> None:
-        rejected.append({"index": i, "test_id": r.test_id, "field": f"runs[{i}].test_id", "reason": reason})
+    def reject(i: int, r: RunReport, reason: str, name: str = "test_id") -> None:
+        rejected.append({"index": i, "test_id": r.test_id, "field": f"runs[{i}].{name}", "reason": reason})
 
     for i, r in enumerate(reports):
         fp = fingerprint(r)
+        if r.rerun_of is not None:
+            original = tests.get(r.rerun_of)
+            if original is None:
+                reject(i, r, "no such test in this project", "rerun_of")
+                continue
+            root = rerun_of(original.suggestion_id) if original.operator == RERUN_OPERATOR else None
+            root = root or original.id
+            mine = tests.get(r.test_id)
+            if mine is not None and rerun_of(mine.suggestion_id) != root:
+                reject(
+                    i,
+                    r,
+                    f"names an existing test that is not a rerun of {root!r}; a rerun needs a new test_id",
+                )
+                continue
+            if mine is None:
+                test_seq += 1
+                mine = tests[r.test_id] = TestCase(
+                    id=r.test_id,
+                    project_id=project_id,
+                    seq=test_seq,
+                    params=dict(original.params),
+                    score=0.0,
+                    generator=original.generator,
+                    operator=RERUN_OPERATOR,
+                    suggestion_id=f"{RERUN_LINK}{root}",
+                    predicted_cost=original.predicted_cost,
+                    created_at=now,
+                    space_version=original.space_version,
+                )
+                new_tests.append(mine)
         if r.test_id not in tests:
             reject(i, r, "no such test in this project")
             continue
@@ -225,6 +276,8 @@ def _ingest_once(
             message=f"no run was accepted: {len(rejected)} rejected",
         )
     if accepted:
+        if new_tests:  # every new rerun row has its run among `accepted` (nothing rejects it after)
+            store.tests.add_many(new_tests)
         store.runs.add_many(accepted)
         store.audit.append(
             principal=principal.name,
@@ -236,6 +289,7 @@ def _ingest_once(
                 "duplicates": duplicates,
                 "rejected": len(rejected),
                 "new_buckets": len(new_in_request),
+                "reruns": len(new_tests),
                 "first_seq": accepted[0].seq,
                 "last_seq": accepted[-1].seq,
                 "key_id": principal.key_id,

@@ -12,6 +12,10 @@ reached by then, which is what a runner with a time box needs to pick its cut.
 Cases that failed last time keep a high failure estimate (a regression or a flaky test is what a
 CI run is for); cases far from everything run get the project's base failure rate, not zero.
 Before the project has 16 runs there is no estimate: novelty and last outcomes decide.
+
+Each case also carries `flaky_probability`: the posterior mean flake rate of its params, from the
+project's runs of identical params (reruns, repeats; see `optiloop.testopt.flaky`). It is reported,
+not used in the order, so a project without reruns is ordered exactly as before.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.projects import get_project
 from optiloop.testopt.diversity.distance import min_dist_to, sq_dists
+from optiloop.testopt.flaky import flaky_probability
 from optiloop.testopt.history import history_for
 from optiloop.testopt.spaces import space_for
 from optiloop.testopt.strategies.context import MIN_RUNS_FOR_MODEL
@@ -97,6 +102,7 @@ def prioritize(
     cost = np.where(known, np.maximum(dur, 1.0), cost_pred * scale)
     wf, wc = OBJECTIVES[objective]
     order = _greedy(E, wf * fail, wc * cov, cost)
+    flaky = flaky_probability(h, [c.params for c in cases])
     out: list[dict[str, Any]] = []
     t, ef, ec = 0.0, 0.0, 0.0
     for rank, i in enumerate(order, start=1):
@@ -113,6 +119,7 @@ def prioritize(
                 "predicted_new_buckets": round(float(cov[i]), 4),
                 "expected_duration_ms": round(float(cost[i]), 3) if known[i] or scale != 1.0 else None,
                 "feasible": bool(feasible[i]),
+                "flaky_probability": flaky[i],
                 "cumulative": {
                     "duration_ms": round(t, 3) if known.any() else None,
                     "expected_failures": round(ef, 4),

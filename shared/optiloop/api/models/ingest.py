@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, PlainValidator, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from optiloop.api.models.common import MAX_BUCKET, Cents, NonNegative, RequestModel, ResponseModel
 from optiloop.names import check_name
@@ -80,6 +88,19 @@ class RunIn(RequestModel):
     cost_cents: Cents = 0.0
     failure_severity: Annotated[int, Field(ge=0, le=10)] = 0
     coverage_delta: CoverageDelta = Field(default_factory=CoverageDelta)
+    rerun_of: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(check_name)] | None = Field(
+        default=None,
+        description="A rerun: the id of a test of this project whose params were run again. `test_id` is "
+        "then a new id of yours for the rerun; the rerun is stored as a new test (operator 'rerun') with "
+        "this run, so each test keeps one run, and disagreeing outcomes count as flakiness.",
+    )
+
+    @field_validator("rerun_of")
+    @classmethod
+    def _rerun_needs_new_id(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and v == info.data.get("test_id"):
+            raise ValueError("names the run's own test_id; a rerun needs a new test_id")
+        return v
 
     def to_report(self) -> RunReport:
         """The use case's input; HTTP ingest and the bulk-ingest queue both come through here."""
@@ -90,6 +111,7 @@ class RunIn(RequestModel):
             cost_cents=self.cost_cents,
             failure_severity=self.failure_severity,
             buckets_hit=self.coverage_delta.buckets_hit,
+            rerun_of=self.rerun_of,
         )
 
 

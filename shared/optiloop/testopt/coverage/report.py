@@ -12,6 +12,7 @@ from typing import Any
 
 from optiloop.deps import Deps
 from optiloop.projects import get_project
+from optiloop.testopt.flaky import RERUN_OPERATOR, flaky_report
 from optiloop.testopt.history import History, canonical, history_for
 from optiloop.testopt.surrogate.trained import accuracy, registered
 
@@ -74,21 +75,25 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
         # the registered failure surrogate (POST .../policies:train) and how it ranks the runs it has
         # not seen; None when the project has none
         "surrogate": accuracy(h, trained) if trained is not None else None,
+        # params run more than once (reruns, repeats) whose outcomes disagree: see optiloop.testopt.flaky
+        "flaky": flaky_report(h),
     }
 
 
 def duplicate_rate(h: History) -> float:
-    """Share of suggested tests whose params equal an earlier suggested test's: wasted runner time."""
-    if not h.tests:
+    """Share of suggested tests whose params equal an earlier suggested test's: wasted runner time.
+    Reruns (`runs:ingest` with `rerun_of`) are deliberate repeats, not suggestions, and are left out."""
+    tests = [t for t in h.tests if t.operator != RERUN_OPERATOR]
+    if not tests:
         return 0.0
     seen: set[str] = set()
     dup = 0
-    for t in h.tests:
+    for t in tests:
         key = canonical(t.params)
         if key in seen:
             dup += 1
         seen.add(key)
-    return dup / len(h.tests)
+    return dup / len(tests)
 
 
 CSV_COLUMNS = (
