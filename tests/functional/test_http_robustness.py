@@ -127,6 +127,15 @@ def test_wrong_method_is_405_in_the_error_shape(api: Api) -> None:
     assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
 
 
+def test_405_allow_names_every_method_served_at_the_path(api: Api) -> None:
+    # GET and POST /v1/projects are two routes; Starlette's Allow named only the first one it matched
+    r = api.client.options("/v1/projects", headers=api.admin)
+    assert r.status_code == 405
+    assert {m.strip() for m in r.headers["allow"].split(",")} >= {"GET", "POST"}
+    r = api.client.put("/v1/api-keys", headers=api.admin, json={})
+    assert {"GET", "POST"} <= {m.strip() for m in r.headers["allow"].split(",")}
+
+
 def test_openapi_documents_every_route_without_a_key(api: Api) -> None:
     spec = api.client.get("/openapi.json").json()
     assert "/v1/projects/{project_id}/tests:suggest" in spec["paths"]

@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from optiloop.errors import (
     Conflict,
@@ -38,6 +39,7 @@ from optiloop.errors import (
 
 MAX_DETAILS = 50  # field problems listed in one 422 (the message counts them all)
 log = logging.getLogger("optiloop.api")
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 
 STATUS: list[tuple[type[OptiLoopError], int]] = [
     (InvalidInput, 422),  # includes Unsatisfiable
@@ -270,12 +272,37 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         if exc.status_code in (404, 405)
         else []
     )
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route whose path matched; FastAPI makes one route
+        # per method, so `OPTIONS /v1/projects` said `Allow: POST` although GET is served there too
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+        headers["Allow"] = ", ".join(allowed_methods(request))
     return _json(
         request,
         exc.status_code,
         error_body(code, detail, details, request_id_of(request)),
-        dict(exc.headers) if exc.headers else None,
+        headers or None,
     )
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method served at this request's path (RFC 9110: the `Allow` of a 405): plain Starlette
+    routes, and the operations of the OpenAPI document (FastAPI >= 0.160 nests included routers, whose
+    routes are not in `app.routes`)."""
+    path = request.scope.get("path", request.url.path)
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods.update(route_methods)
+    paths = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if compile_path(template)[0].match(path):
+            methods.update(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return sorted(methods)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
