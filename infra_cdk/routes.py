@@ -72,6 +72,7 @@ ROUTES: tuple[Route, ...] = (
     # the hot loop, each with its own memory size and concurrency
     Route("POST", "/v1/projects/{project_id}/tests:suggest", "suggest"),
     Route("POST", "/v1/projects/{project_id}/tests:prioritize", "suggest"),
+    Route("POST", "/v1/projects/{project_id}/replay", "suggest"),
     Route("GET", "/v1/projects/{project_id}/tests", "suggest"),
     Route("POST", "/v1/projects/{project_id}/runs:ingest", "ingest"),
     Route("GET", "/v1/projects/{project_id}/coverage", "coverage"),

@@ -66,6 +66,7 @@ def test_custom_methods_are_literal_path_parts(synth: Any) -> None:
     methods = api_methods(synth)
     assert ("POST", "/v1/projects/{project_id}/tests:suggest") in methods
     assert ("POST", "/v1/projects/{project_id}/tests:prioritize") in methods
+    assert ("POST", "/v1/projects/{project_id}/replay") in methods
     assert ("POST", "/v1/projects/{project_id}/runs:ingest") in methods
 
 

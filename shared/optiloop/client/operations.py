@@ -7,7 +7,7 @@ an operation the API serves, and every entry names a method that exists on the c
 
 `idempotent` says whether sending the request twice is the same as sending it once; it decides
 what the retries may resend (`optiloop.client.retry`). GET/PUT/PATCH/DELETE are; a POST is only
-where the server makes it so: ingest recognises a resent run, prioritize and the read-only POSTs
+where the server makes it so: ingest recognises a resent run, prioritize, replay and the read-only POSTs
 write nothing, `POST /v1/policies` replaces by name, stopping a stopped job returns it unchanged.
 """
 
@@ -59,6 +59,7 @@ OPERATIONS: dict[str, Operation] = {
     "tests.suggest": _op("POST", f"{P}/tests:suggest"),
     "tests.suggest_stream": _op("POST", f"{P}/tests:suggest"),
     "tests.prioritize": _op("POST", f"{P}/tests:prioritize", idempotent=True),
+    "tests.replay": _op("POST", f"{P}/replay", idempotent=True),
     "tests.list": _op("GET", f"{P}/tests"),
     "tests.iter": _op("GET", f"{P}/tests"),
     "runs.ingest": _op("POST", f"{P}/runs:ingest", idempotent=True),

@@ -80,5 +80,6 @@ def test_idempotency_follows_the_method_unless_declared() -> None:
         "policies.put",
         "runs.ingest",
         "tests.prioritize",
+        "tests.replay",
         "training_jobs.stop",
     ]

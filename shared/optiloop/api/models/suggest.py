@@ -84,3 +84,20 @@ class PrioritizeIn(RequestModel):
     budget_ms: Annotated[float, Field(gt=0, le=1e10, allow_inf_nan=False)] | None = Field(
         default=None, description="Return only the cases that fit this time box (in the order to run them)."
     )
+
+
+class ReplayIn(RequestModel):
+    policy: Literal["as_run", "prioritize"] = Field(
+        description="as_run: the logged tests in ingestion order; prioritize: the order tests:prioritize "
+        "would give them, computed leave-future-out (each refit knows only the tests replayed before it)."
+    )
+    budgets: Annotated[
+        list[Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]],
+        Field(min_length=1, max_length=1000),
+    ] = Field(
+        description="Strictly increasing cut-offs: numbers of tests, or milliseconds of logged test time."
+    )
+    unit: Literal["tests", "ms"] = "tests"
+    objective: Literal["balanced", "failures", "coverage"] = Field(
+        default="balanced", description="The tests:prioritize objective (policy prioritize only)."
+    )

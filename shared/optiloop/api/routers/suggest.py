@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
-from optiloop.api.models.suggest import PrioritizeIn, SuggestIn
+from optiloop.api.models.suggest import PrioritizeIn, ReplayIn, SuggestIn
 from optiloop.api.params import AfterSeq, ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
@@ -17,6 +17,7 @@ from optiloop.deps import Deps
 from optiloop.errors import OptiLoopError
 from optiloop.testopt import queries
 from optiloop.testopt.prioritize import Case, prioritize
+from optiloop.testopt.replay import replay
 from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest, suggest_stream
 
 router = APIRouter(tags=["tests"])
@@ -74,6 +75,18 @@ def prioritize_tests(
     the expected failures and coverage reached at each cut-off (for a time-boxed CI run)."""
     cases = [Case(c.id, c.params, c.last_status, c.duration_ms) for c in body.tests]
     return prioritize(deps, project_id, cases, objective=body.objective, budget_ms=body.budget_ms)
+
+
+@router.post("/v1/projects/{project_id}/replay")
+def replay_history(
+    project_id: ProjectId,
+    body: ReplayIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(require(Action.TEST_READ)),
+) -> dict[str, Any]:
+    """Replay the project's logged runs in a policy's order: the buckets and failures reached by each
+    budget (tests, or ms of logged test time). Writes nothing."""
+    return replay(deps, project_id, body.policy, body.budgets, unit=body.unit, objective=body.objective)
 
 
 @router.get("/v1/projects/{project_id}/tests")

@@ -110,6 +110,19 @@ class Tests(Resource[J, S, N, It]):
         body = fields(tests=[dict(t) for t in tests], objective=objective, budget_ms=budget_ms)
         return self._call.json(build("tests.prioritize", {"project_id": project_id}, json=body))
 
+    def replay(
+        self,
+        project_id: str,
+        policy: Literal["as_run", "prioritize"],
+        budgets: Sequence[float],
+        *,
+        unit: Literal["tests", "ms"] | None = None,
+        objective: Literal["balanced", "failures", "coverage"] | None = None,
+    ) -> J:
+        """The buckets and failures the logged runs reach by each budget in a policy's order."""
+        body = fields(policy=policy, budgets=list(budgets), unit=unit, objective=objective)
+        return self._call.json(build("tests.replay", {"project_id": project_id}, json=body))
+
     def list(
         self,
         project_id: str,
