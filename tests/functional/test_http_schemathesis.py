@@ -1,0 +1,133 @@
+"""Schemathesis over every operation of the OpenAPI document, as the admin and as a viewer (issue 12,
+"API docs that tell the truth"): no 5xx for anything a client can send.
+
+The app runs in process over a throwaway store seeded with one of each resource; a generated id that
+names a resource kind is replaced by the seeded one so the cases reach past the 404 into the handlers.
+Examples are few, seeded and without deadline so the module stays well under 90 s on two loaded cores.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from optiloop.api.app import create_app
+from optiloop.config import Settings
+from optiloop.deps import Deps
+from optiloop.store.factory import open_memory
+
+schemathesis = pytest.importorskip("schemathesis")
+from schemathesis.checks import CHECKS as REGISTRY  # noqa: E402
+from schemathesis.checks import load_all_checks, not_a_server_error  # noqa: E402
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+SPACE = {
+    "params": {
+        "payload_kb": {"type": "integer", "min": 1, "max": 1024},
+        "region": {"type": "string", "enum": ["eu", "us", "ap"]},
+        "retries": {"type": "integer", "min": 0, "max": 5},
+        "cache": {"type": "boolean"},
+    },
+    "relations": ["payload_kb <= 512 or region != 'ap'"],
+}
+load_all_checks()
+# The strongest set that is clean today. Off, and why (issue 12 keeps them as the bar):
+# - status_code_conformance: 401/403/404/409/413 are not documented per operation yet;
+# - positive_data_acceptance: schema-valid bodies refused on meaning (unknown ids, states, four-eyes);
+# - negative_data_rejection: a 413 for an over-long array counts as acceptance, and pydantic's lax
+#   mode takes `false` for an integer (`poll_seconds`);
+# - content_type_conformance: GET .../coverage?format=csv answers text/csv, undocumented;
+# - allow_header_conformance: `Allow` names methods of overlapping templates (GET /v1/evals/run is
+#   served by GET /v1/evals/{eval_run_id}), which is what the server does;
+# - use_after_free, ensure_resource_availability, object_level_authorization: stateful (links).
+STRONGEST = (
+    "not_a_server_error",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "missing_required_header",
+    "unsupported_method",
+    "ignored_auth",
+)
+# OPTILOOP_FUZZ_CHECKS=a,b: another set by hand (e.g. the ones above that are off)
+_NAMES = os.environ.get("OPTILOOP_FUZZ_CHECKS", ",".join(STRONGEST)).split(",")
+CHECKS = [c for c in REGISTRY.get_all() if c.__name__ in _NAMES]
+assert not_a_server_error in CHECKS
+FUZZ = settings(
+    # OPTILOOP_FUZZ_EXAMPLES: a deeper run by hand or in a nightly job (CI's default stays small)
+    max_examples=int(os.environ.get("OPTILOOP_FUZZ_EXAMPLES", "5")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+def _seed(client: TestClient, admin: dict[str, str]) -> dict[str, str]:
+    """One of each resource the path parameters name, by the parameter's name."""
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = client.post(path, headers=admin, json=body)
+        assert r.status_code in (200, 201, 202), (path, r.text)
+        return dict(r.json())
+
+    ids: dict[str, str] = {}
+    ids["project_id"] = pid = post("/v1/projects", {"name": "fuzzed", "description": "d"})["id"]
+    post(f"/v1/projects/{pid}/constraints", {"name": "base", "type": "hard", "json_schema": SPACE})
+    ids["prompt_id"] = prm = post(f"/v1/projects/{pid}/prompts", {"name": "qa"})["id"]
+    ids["version_id"] = ids["prompt_version_id"] = post(
+        f"/v1/prompts/{prm}/versions", {"body": "Q: {{ question }}", "variables": {"question": "str"}}
+    )["id"]
+    ids["dataset_id"] = ds = post("/v1/datasets", {"project_id": pid, "name": "golden"})["id"]
+    post(f"/v1/datasets/{ds}/examples", {"examples": [{"input": {"question": "2+2"}, "expected": "4"}]})
+    ids["model_id"] = post("/v1/models", {"project_id": pid, "name": "churn"})["id"]
+    return ids
+
+
+def _app() -> tuple[Any, dict[str, str], dict[str, str]]:
+    store, blobs = open_memory()
+    # Generous rate limits: the fuzzer is one principal sending hundreds of requests in seconds.
+    app = create_app(
+        Deps(store=store, blobs=blobs),
+        Settings(backend="memory", admin_token=ADMIN_TOKEN, max_body_bytes=64 * 1024, rate_limit_burst=10**6),
+    )
+    with TestClient(app) as client:
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        r = client.post("/v1/api-keys", headers=admin, json={"principal": "fuzz-viewer", "role": "viewer"})
+        assert r.status_code == 201, r.text
+        keys = {"admin": ADMIN_TOKEN, "viewer": r.json()["key"]}
+        ids = _seed(client, admin)
+    return app, keys, ids
+
+
+APP, KEYS, IDS = _app()
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+def _call(case: Any, role: str) -> None:
+    if case.meta is not None and case.meta.generation.mode.is_negative:
+        case.call_and_validate(headers={"Authorization": f"Bearer {KEYS[role]}"}, checks=CHECKS)
+        return  # an invalid id must stay invalid
+    for name in case.path_parameters or {}:
+        if name in IDS:
+            case.path_parameters[name] = IDS[name]
+    if isinstance(case.body, dict):
+        for name, value in case.body.items():
+            if name in IDS and isinstance(value, str):
+                case.body[name] = IDS[name]
+    case.call_and_validate(headers={"Authorization": f"Bearer {KEYS[role]}"}, checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_as_admin(case: Any) -> None:
+    _call(case, "admin")
+
+
+@schema.parametrize()
+@settings(FUZZ, max_examples=max(1, FUZZ.max_examples // 2))  # mostly 403s: fewer are enough
+def test_as_viewer(case: Any) -> None:
+    _call(case, "viewer")
