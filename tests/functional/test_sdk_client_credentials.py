@@ -81,9 +81,12 @@ def test_expiring_token_is_refreshed_before_use(client: TestClient, api: Any) ->
 def test_wrong_secret_is_an_authentication_error(client: TestClient, api: Any) -> None:
     key = new_key(api)
     t = Recording(client)
-    with OptiLoop(
-        "http://testserver", client_id=key["id"], client_secret="olk_nope", transport=t, env={}
-    ) as ol, pytest.raises(AuthenticationError) as e:
+    with (
+        OptiLoop(
+            "http://testserver", client_id=key["id"], client_secret="olk_nope", transport=t, env={}
+        ) as ol,
+        pytest.raises(AuthenticationError) as e,
+    ):
         ol.projects.list()
     assert e.value.code == "invalid_client" and [p for p, _ in t.calls] == ["/v1/auth/token"]
 
