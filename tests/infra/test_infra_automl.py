@@ -65,6 +65,11 @@ def test_routes_go_to_the_automl_function() -> None:
         ("POST", "/v1/experiments/{experiment_id}/cancel"),
         ("GET", "/v1/experiments/{experiment_id}/trials"),
         ("GET", "/v1/experiments/{experiment_id}/leaderboard"),
+        # online experiments' lifecycle shares the resource (docs/decisions.md)
+        ("POST", "/v1/experiments/{experiment_id}/start"),
+        ("POST", "/v1/experiments/{experiment_id}/pause"),
+        ("POST", "/v1/experiments/{experiment_id}/complete"),
+        ("POST", "/v1/experiments/{experiment_id}/archive"),
     }
     ingest = next(r for r in ROUTES if r.path == "/v1/datasets/ingest")
     assert not ingest.has_body  # multipart: no JSON model for the gateway to check
