@@ -20,16 +20,16 @@ numeric input plus `n` per one-hot input, in input order.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.runtimes.links import LINKS, apply_link, model_document
 
 FORMAT = "optiloop.linear/1"
-LINKS = ("identity", "logistic", "softmax")
+
 MAX_WIDTH = 1_000_000
 
 
@@ -145,21 +145,8 @@ class LinearPredictor:
         return self.prep.transform(x) @ self.coef.T + self.intercept
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        z = self.margin(x)
-        if self.link == "logistic":
-            return 1.0 / (1.0 + np.exp(-z))
-        if self.link == "softmax":
-            z = z - z.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            return e / e.sum(axis=1, keepdims=True)
-        return z
+        return apply_link(self.margin(x), self.link)
 
 
 def load_linear(data: bytes) -> LinearPredictor:
-    try:
-        doc = json.loads(data)
-    except ValueError as e:
-        raise _bad(f"is not JSON: {e}") from e
-    if not isinstance(doc, dict):
-        raise _bad("must be a JSON object")
-    return LinearPredictor(doc)
+    return LinearPredictor(model_document(data))

@@ -24,15 +24,15 @@ it (scikit-learn's `x <= t` becomes `x < nextafter(float32(t), inf)`).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.runtimes.links import LINKS, apply_link, model_document
 
 FORMAT = "optiloop.trees/1"
-LINKS = ("identity", "logistic", "softmax")
+
 MAX_TREES = 20_000
 MAX_NODES = 5_000_000
 CHUNK_ROWS = 2048  # rows evaluated together: (rows x trees) int arrays stay a few MB
@@ -150,14 +150,7 @@ class TreesPredictor:
         return out + self.base
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        z = self.margin(x)
-        if self.link == "logistic":
-            return 1.0 / (1.0 + np.exp(-z))
-        if self.link == "softmax":
-            z = z - z.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            return e / e.sum(axis=1, keepdims=True)
-        return z
+        return apply_link(self.margin(x), self.link)
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
@@ -179,10 +172,4 @@ def _depth(left: np.ndarray, right: np.ndarray) -> int:
 
 
 def load_trees(data: bytes) -> TreesPredictor:
-    try:
-        doc = json.loads(data)
-    except ValueError as e:
-        raise _bad(f"is not JSON: {e}") from e
-    if not isinstance(doc, dict):
-        raise _bad("must be a JSON object")
-    return TreesPredictor(doc)
+    return TreesPredictor(model_document(data))
