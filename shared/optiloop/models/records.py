@@ -15,6 +15,7 @@ alias is a property of the model (`aliases`), with an append-only history of eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -111,3 +112,16 @@ def model_doc(m: Model) -> Doc:
 
 def model_version_doc(v: ModelVersion) -> Doc:
     return Doc(kind="model_version", id=v.id, scope=v.model_id, sort=f"{v.version:08d}", data=asdict(v))
+
+
+def runs_through_seq(job: Mapping[str, Any], project_id: str) -> int:
+    """The last run of `project_id` a training job (its document's data) was trained on: the
+    `runs_through_seq` its `project_runs` channel recorded (0 when it read no runs of that project)."""
+    seq = 0
+    for src in (job.get("inputs") or {}).values():
+        if isinstance(src, Mapping) and src.get("project_runs") == project_id:
+            try:
+                seq = max(seq, int(src.get("runs_through_seq", 0)))
+            except (TypeError, ValueError):
+                continue
+    return seq

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from optiloop.deps import Deps
+from optiloop.models.records import runs_through_seq
 from optiloop.store.ports import Store
 from optiloop.store.records import AuditRecord, Project
 
@@ -73,12 +74,8 @@ def last_fit_seq(deps: Deps, project_id: str) -> int:
         for rec in page:
             job_id = (rec.details.get("source") or {}).get("training_job_id")
             job = deps.store.docs.get("training_job", str(job_id)) if job_id else None
-            for src in (job.data.get("inputs") or {}).values() if job else []:
-                if isinstance(src, dict) and src.get("project_runs") == project_id:
-                    try:
-                        best = max(best, int(src.get("runs_through_seq", 0)))
-                    except (TypeError, ValueError):
-                        continue
+            if job is not None:
+                best = max(best, runs_through_seq(job.data, project_id))
         if len(page) < PAGE:
             return best
         after = page[-1].seq

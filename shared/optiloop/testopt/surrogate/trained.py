@@ -27,7 +27,8 @@ import numpy as np
 
 from optiloop.deps import Deps
 from optiloop.models.monitoring.performance import auc
-from optiloop.models.serving.cache import PREDICTORS, Loaded, load_artifact
+from optiloop.models.records import runs_through_seq
+from optiloop.models.serving.cache import PREDICTORS, Loaded
 from optiloop.models.signature import Signature
 
 MODEL_NAME = "surrogate"
@@ -86,14 +87,7 @@ def clear_cache() -> None:
 def _runs_through(deps: Deps, version: Mapping[str, Any], project_id: str) -> int:
     job_id = (version.get("source") or {}).get("training_job_id")
     job = deps.store.docs.get("training_job", job_id) if job_id else None
-    seq = 0
-    for src in (job.data.get("inputs") or {}).values() if job else []:
-        if isinstance(src, dict) and src.get("project_runs") == project_id:
-            try:
-                seq = max(seq, int(src.get("runs_through_seq", 0)))
-            except (TypeError, ValueError):
-                continue
-    return seq
+    return runs_through_seq(job.data, project_id) if job else 0
 
 
 def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
@@ -114,7 +108,7 @@ def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
         "artifact_key": v["artifact_key"],
         "artifact_sha256": v["artifact_sha256"],
     }
-    loaded = PREDICTORS.get(str(v["artifact_sha256"]), lambda: load_artifact(deps, variant))
+    loaded = PREDICTORS.artifact(deps, variant)
     if loaded.signature.task != "binary":
         return None
     return TrainedSurrogate(
