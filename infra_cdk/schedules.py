@@ -1,8 +1,8 @@
-"""The periodic retraining check: an EventBridge rule invoking `retrain_check`.
+"""The tenant's periodic functions: one EventBridge rule each, at a fixed rate.
 
-A rule rather than EventBridge Scheduler: one fixed rate per tenant needs neither time zones nor
-one-off schedules, and a rule needs no extra role. Retries are bounded so a broken check does not
-pile up invocations: the next tick runs it again anyway.
+Rules rather than EventBridge Scheduler: one fixed rate per tenant needs neither time zones nor
+one-off schedules, and a rule needs no extra role. Retries are bounded so a broken tick does not
+pile up invocations: the next tick runs the work again anyway.
 """
 
 from __future__ import annotations
@@ -16,19 +16,39 @@ from constructs import Construct
 from infra_cdk.tenant import TenantConfig
 
 
-class RetrainSchedule(Construct):
+class Tick(Construct):
+    """A rule invoking `function` every `every`, retried at most `retries` times within `max_age`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        cid: str,
+        *,
+        function: lambda_.IFunction,
+        description: str,
+        every: Duration,
+        retries: int,
+        max_age: Duration,
+    ) -> None:
+        super().__init__(scope, cid)
+        self.rule = events.Rule(self, "Rule", description=description, schedule=events.Schedule.rate(every))
+        self.rule.add_target(targets.LambdaFunction(function, retry_attempts=retries, max_event_age=max_age))
+
+
+class RetrainSchedule(Tick):
+    """`retrain_check`: flag projects whose model is behind their runs."""
+
     def __init__(
         self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
     ) -> None:
-        super().__init__(scope, cid)
-        self.rule = events.Rule(
-            self,
-            "Rule",
+        super().__init__(
+            scope,
+            cid,
+            function=function,
             description=f"OptiLoop {config.tenant}: flag projects whose model is behind their runs",
-            schedule=events.Schedule.rate(Duration.minutes(config.retrain_check_minutes)),
-        )
-        self.rule.add_target(
-            targets.LambdaFunction(function, retry_attempts=2, max_event_age=Duration.minutes(30))
+            every=Duration.minutes(config.retrain_check_minutes),
+            retries=2,
+            max_age=Duration.minutes(30),
         )
 
 
@@ -38,24 +58,21 @@ MONITOR_TICK_MINUTES = 5
 with nothing due reads one small index and returns."""
 
 
-class MonitorSchedule(Construct):
-    """An EventBridge rule invoking `monitors`, which evaluates every model monitor that is due."""
+class MonitorSchedule(Tick):
+    """`monitors`, which evaluates every model monitor that is due. A missed tick is made up by the
+    next one (monitors are due until evaluated): no long retries."""
 
     def __init__(
         self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
     ) -> None:
-        super().__init__(scope, cid)
-        self.rule = events.Rule(
-            self,
-            "Rule",
+        super().__init__(
+            scope,
+            cid,
+            function=function,
             description=f"OptiLoop {config.tenant}: evaluate the model monitors that are due",
-            schedule=events.Schedule.rate(Duration.minutes(MONITOR_TICK_MINUTES)),
-        )
-        # a missed tick is made up by the next one (monitors are due until evaluated): no long retries
-        self.rule.add_target(
-            targets.LambdaFunction(
-                function, retry_attempts=1, max_event_age=Duration.minutes(MONITOR_TICK_MINUTES)
-            )
+            every=Duration.minutes(MONITOR_TICK_MINUTES),
+            retries=1,
+            max_age=Duration.minutes(MONITOR_TICK_MINUTES),
         )
 
 
@@ -63,7 +80,7 @@ WEBHOOK_TICK_MINUTES = 1
 """How often due webhook deliveries are sent: the first attempt of an event is at most this late."""
 
 
-class WebhookDispatchSchedule(Construct):
+class WebhookDispatchSchedule(Tick):
     """Every minute: send the due webhook deliveries and publish events to EventBridge
     (optiloop.webhooks.dispatch). A missed tick is made up by the next (deliveries stay due), so
     the rule does not retry for long."""
@@ -71,32 +88,30 @@ class WebhookDispatchSchedule(Construct):
     def __init__(
         self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
     ) -> None:
-        super().__init__(scope, cid)
-        self.rule = events.Rule(
-            self,
-            "Rule",
+        super().__init__(
+            scope,
+            cid,
+            function=function,
             description=f"OptiLoop {config.tenant}: send due webhook deliveries, publish events",
-            schedule=events.Schedule.rate(Duration.minutes(WEBHOOK_TICK_MINUTES)),
-        )
-        self.rule.add_target(
-            targets.LambdaFunction(function, retry_attempts=1, max_event_age=Duration.minutes(2))
+            every=Duration.minutes(WEBHOOK_TICK_MINUTES),
+            retries=1,
+            max_age=Duration.minutes(2),
         )
 
 
-class AuditDigestSchedule(Construct):
+class AuditDigestSchedule(Tick):
     """Every minute: seal the tenant's audit digest (optiloop.audit.digest), as CloudTrail seals its
     digest files. One missed tick only delays the next digest; the chain itself cannot miss one."""
 
     def __init__(
         self, scope: Construct, cid: str, *, config: TenantConfig, function: lambda_.IFunction
     ) -> None:
-        super().__init__(scope, cid)
-        self.rule = events.Rule(
-            self,
-            "Rule",
+        super().__init__(
+            scope,
+            cid,
+            function=function,
             description=f"OptiLoop {config.tenant}: seal the audit digest over every shard head",
-            schedule=events.Schedule.rate(Duration.minutes(1)),
-        )
-        self.rule.add_target(
-            targets.LambdaFunction(function, retry_attempts=1, max_event_age=Duration.minutes(5))
+            every=Duration.minutes(1),
+            retries=1,
+            max_age=Duration.minutes(5),
         )
