@@ -22,7 +22,7 @@ from optiloop.approvals.policies import Policy
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action
 from optiloop.deps import Deps
-from optiloop.errors import FieldProblem, InvalidInput, NotImplementedYet
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotImplementedYet
 
 ENTITY_TYPES = ("prompt_version", "model_version", "policy", "deployment")
 
@@ -108,3 +108,13 @@ def load(deps: Deps, who: Principal, name: str, entity_id: str, action: Action) 
 def move(deps: Deps, subject: Subject, expected: tuple[str, ...], to: str) -> None:
     """Move the entity's status inside the caller's transaction, guarded by the stored rev."""
     entity_type(subject.entity_type).move(deps, subject, expected, to)
+
+
+def require_status(what: str, status: str, expected: tuple[str, ...]) -> None:
+    """The Conflict every entity type's `move` answers when its entity is not where the approval
+    expects it (`what`: how the entity is named, e.g. "model version 3")."""
+    if status not in expected:
+        raise Conflict(
+            f"{what} is {status}; expected {' or '.join(expected)}",
+            details=[{"field": "status", "reason": f"is {status}"}],
+        )

@@ -37,11 +37,7 @@ def _move(deps: Deps, subject: entities.Subject, expected: tuple[str, ...], to: 
     if doc is None:  # pragma: no cover - versions are never deleted
         raise Conflict(f"prompt version '{subject.entity_id}' vanished")
     v = PromptVersion(**{k: doc.data[k] for k in PromptVersion.__dataclass_fields__})
-    if v.status not in expected:
-        raise Conflict(
-            f"prompt version {v.version} is {v.status}; expected {' or '.join(expected)}",
-            details=[{"field": "status", "reason": f"is {v.status}"}],
-        )
+    entities.require_status(f"prompt version {v.version}", v.status, expected)
     deps.store.docs.replace(version_doc(replace(v, status=to)), doc.rev)  # type: ignore[arg-type]  # `to` is one of the statuses the approvals module moves between
 
 

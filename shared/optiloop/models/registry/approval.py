@@ -16,7 +16,6 @@ from optiloop.approvals.policies import Policy
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
-from optiloop.errors import Conflict
 from optiloop.models.records import model_version_doc
 from optiloop.models.registry.versions import load_version
 
@@ -37,11 +36,7 @@ def _load(deps: Deps, who: Principal, entity_id: str, action: Action) -> entitie
 
 def _move(deps: Deps, subject: entities.Subject, expected: tuple[str, ...], to: str) -> None:
     v, doc = load_version(deps, subject.entity_id)
-    if v.status not in expected:
-        raise Conflict(
-            f"model version {v.version} is {v.status}; expected {' or '.join(expected)}",
-            details=[{"field": "status", "reason": f"is {v.status}"}],
-        )
+    entities.require_status(f"model version {v.version}", v.status, expected)
     deps.store.docs.replace(model_version_doc(replace(v, status=to)), doc.rev)  # type: ignore[arg-type]  # `to` is one of the statuses the approvals module moves between
 
 
