@@ -39,6 +39,7 @@ log = logging.getLogger("optiloop.workflows")
 
 Step = Callable[[Deps, dict[str, Any]], dict[str, Any]]
 KIND = "workflow_execution"
+RUNNING_KIND = "workflow_running"  # the index of executions still running, by backend: what resume reads
 MAX_EVENTS = 200
 MAX_TRANSITIONS = 100_000  # a definition bug that loops without waiting still ends
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"})
@@ -95,20 +96,21 @@ class LocalRunner:
         return self._drive(execution_id)
 
     def resume(self) -> list[str]:
-        """Continue every RUNNING local execution (after a restart). Returns their ids."""
+        """Continue every RUNNING local execution (after a restart). Returns their ids. Reads the
+        index of running executions only (one document each, removed when they end), not every
+        project's history."""
         resumed: list[str] = []
-        for project in self._projects():
-            after: str | None = None
-            while True:
-                page = self.deps.store.docs.list(KIND, project, after=after, limit=100)
-                for d in page:
-                    if d.data.get("status") == "RUNNING" and d.data.get("backend") == self.backend:
-                        self._spawn(d.id)
-                        resumed.append(d.id)
-                if len(page) < 100:
-                    break
-                after = page[-1].sort
-        return resumed
+        after: str | None = None
+        while True:
+            page = self.deps.store.docs.list(RUNNING_KIND, self.backend, after=after, limit=100)
+            for d in page:
+                doc = self.deps.store.docs.get(KIND, d.id)
+                if doc is not None and doc.data.get("status") == "RUNNING":
+                    self._spawn(d.id)
+                    resumed.append(d.id)
+            if len(page) < 100:
+                return resumed
+            after = page[-1].sort
 
     def close(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -122,15 +124,6 @@ class LocalRunner:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _projects(self) -> list[str]:
-        out, after = [], None
-        while True:
-            page = self.deps.store.projects.list(limit=1000, after_id=after)
-            out += [p.id for p in page]
-            if len(page) < 1000:
-                return out
-            after = page[-1].id
-
     def _interruptible_sleep(self, seconds: float) -> None:
         self._stop.wait(seconds)
 
@@ -139,28 +132,33 @@ class LocalRunner:
     ) -> None:
         wf = self.workflows[workflow]
         now = self.deps.clock()
-        self.deps.store.docs.create(
-            execution_doc(
-                {
-                    "id": execution_id,
-                    "workflow": workflow,
-                    "project_id": project_id,
-                    "backend": self.backend,
-                    "status": "RUNNING",
-                    "started_at": now,
-                    "started_by": by,
-                    "ended_at": None,
-                    "deadline": time.time() + wf.timeout_s,
-                    "current_state": wf.start,
-                    "input": data,
-                    "state": data,
-                    "output": None,
-                    "error": None,
-                    "events": [],
-                    "visits": {},
-                }
-            )
+        running = Doc(
+            kind=RUNNING_KIND, id=execution_id, scope=self.backend, sort=f"{now}#{execution_id}", data={}
         )
+        with self.deps.store.transaction():
+            self.deps.store.docs.create(running)
+            self.deps.store.docs.create(
+                execution_doc(
+                    {
+                        "id": execution_id,
+                        "workflow": workflow,
+                        "project_id": project_id,
+                        "backend": self.backend,
+                        "status": "RUNNING",
+                        "started_at": now,
+                        "started_by": by,
+                        "ended_at": None,
+                        "deadline": time.time() + wf.timeout_s,
+                        "current_state": wf.start,
+                        "input": data,
+                        "state": data,
+                        "output": None,
+                        "error": None,
+                        "events": [],
+                        "visits": {},
+                    }
+                )
+            )
 
     def _spawn(self, execution_id: str) -> None:
         with self._lock:
@@ -278,4 +276,7 @@ class LocalRunner:
         }
 
     def _finish(self, doc: Doc, status: str, **changes: Any) -> Doc:
-        return self._save(doc, status=status, ended_at=self.deps.clock(), **changes)
+        with self.deps.store.transaction():
+            done = self._save(doc, status=status, ended_at=self.deps.clock(), **changes)
+            self.deps.store.docs.delete(RUNNING_KIND, doc.id)
+        return done

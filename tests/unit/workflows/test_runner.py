@@ -20,7 +20,7 @@ from optiloop.workflows.definition import (
     Workflow,
 )
 from optiloop.workflows.experiment import EXPERIMENT
-from optiloop.workflows.runner import KIND, LocalRunner
+from optiloop.workflows.runner import KIND, RUNNING_KIND, LocalRunner
 
 
 class Flaky(Exception):
@@ -75,6 +75,7 @@ def test_results_choices_and_success(deps: Deps) -> None:
     assert out["status"] == "SUCCEEDED" and out["current_state"] == "Even"
     assert out["state"]["a"] == {"kind": "even", "n": 1}
     assert deps.store.docs.get(KIND, "x1") is not None
+    assert deps.store.docs.list(RUNNING_KIND, "local") == []  # an ended execution leaves the index
 
 
 def test_retries_then_catch_stores_the_error_and_continues(deps: Deps) -> None:
@@ -114,8 +115,8 @@ def test_a_stopped_runner_leaves_the_execution_running_and_resume_finishes_it(de
     r._stop.set()  # as at process shutdown
     out = r.run("t", "x5", "p1", {}, "me")
     assert out["status"] == "RUNNING" and out["current_state"] == "A"
+    assert [d.id for d in deps.store.docs.list(RUNNING_KIND, "local")] == ["x5"]
     fresh, _ = runner(deps, wf)
-    fresh._projects = lambda: ["p1"]  # type: ignore[method-assign]
     assert fresh.resume() == ["x5"]
     fresh.wait("x5", timeout=10)
     assert deps.store.docs.get(KIND, "x5").data["status"] == "SUCCEEDED"
