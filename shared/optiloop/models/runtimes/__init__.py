@@ -43,7 +43,18 @@ def _linear(artifact: Artifact) -> Predictor:
     return load_linear(artifact.model_bytes)
 
 
-LOADERS: dict[str, Callable[[Artifact], Predictor]] = {"trees": _trees, "onnx": _onnx, "linear": _linear}
+def _mlp(artifact: Artifact) -> Predictor:
+    from optiloop.models.runtimes.mlp import load_mlp
+
+    return load_mlp(artifact.model_bytes)
+
+
+LOADERS: dict[str, Callable[[Artifact], Predictor]] = {
+    "trees": _trees,
+    "onnx": _onnx,
+    "linear": _linear,
+    "mlp": _mlp,
+}
 
 
 def load(artifact: Artifact) -> Predictor:
