@@ -1,4 +1,4 @@
-"""A `training_jobs/` folder for tests: the real `_lib/`, `tabular_xgb/` and `surrogate/`, plus `tiny`.
+"""A `training_jobs/` folder for tests: the real `_lib/` and entry points, plus `tiny`.
 
 `tiny/train.py` needs nothing but the standard library (about 50 ms a run), so the contract and
 HTTP suites can run real subprocess jobs quickly. Its `mode` hyperparameter picks what it does:
@@ -56,7 +56,7 @@ def make_code_root(tmp: Path, *, real: bool = True) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO_JOBS / "_lib", root / "_lib", ignore=ignore)
     if real:
-        for name in ("tabular_xgb", "surrogate"):
+        for name in ("tabular_xgb", "surrogate", "torch_mlp"):
             shutil.copytree(REPO_JOBS / name, root / name, ignore=ignore)
     (root / "tiny").mkdir()
     (root / "tiny" / "train.py").write_text(TINY)

@@ -1,8 +1,9 @@
-"""Writing SM_MODEL_DIR as an OptiLoop artifact (optiloop.models.artifact): the trees, the
+"""Writing SM_MODEL_DIR as an OptiLoop artifact (optiloop.models.artifact): the model file, the
 manifest and the baseline."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,46 @@ def write_model(
     extra_files: dict[str, dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    write_json(out / "model.trees.json", trees)
+    """An `optiloop.trees/1` model (XGBoost, numpy-served)."""
+    write_artifact(
+        out,
+        "model.trees.json",
+        json.dumps(trees, separators=(",", ":"), allow_nan=False).encode(),
+        signature,
+        framework="xgboost",
+        runtime="trees",
+        params=params,
+        metrics=metrics,
+        data_fingerprint=data_fingerprint,
+        baseline=baseline,
+        extra_files=extra_files,
+        extra=extra,
+    )
+
+
+def write_artifact(
+    out: Path,
+    model_file: str,
+    model_bytes: bytes,
+    signature: dict[str, Any],
+    *,
+    framework: str,
+    runtime: str,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    data_fingerprint: str,
+    baseline: dict[str, Any] | None = None,
+    extra_files: dict[str, dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Any portable model: the file the runtime loads (`trees` JSON, an `onnx` graph), its manifest."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / model_file).write_bytes(model_bytes)
     manifest: dict[str, Any] = {
         "format": FORMAT,
-        "framework": "xgboost",
-        "runtime": "trees",
-        "model_file": "model.trees.json",
+        "framework": framework,
+        "runtime": runtime,
+        "model_file": model_file,
         "signature": signature,
         "params": params,
         "metrics": {k: v for k, v in metrics.items() if v == v},  # finite only: NaN != NaN

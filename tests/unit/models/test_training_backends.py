@@ -54,7 +54,7 @@ def test_sagemaker_metric_definitions_use_the_same_pattern() -> None:
 
 def test_entry_points_resolve_and_bundle_deterministically(tmp_path: Path) -> None:
     root = make_code_root(tmp_path)
-    assert entry_points.available(root) == ["surrogate", "tabular_xgb", "tiny"]
+    assert {"surrogate", "tabular_xgb", "tiny", "torch_mlp"} <= set(entry_points.available(root))
     entry = entry_points.resolve(root, "tabular_xgb")
     assert entry.framework == "xgboost" and "auc" in entry.metrics
     bundle = entry_points.source_bundle(root, entry)
@@ -153,3 +153,22 @@ def test_settings_pick_the_trainer(tmp_path: Path) -> None:
         aws, blobs, {"OPTILOOP_TRAINING_ROLE_ARN": "arn:aws:iam::1:role/r", "OPTILOOP_TENANT": "acme"}
     )
     assert isinstance(sm, SageMakerTrainer) and sm.job_prefix == "optiloop-acme" and sm.bucket == "bkt-1"
+
+
+def test_torch_entry_points_run_on_the_pytorch_image_and_may_ask_for_a_gpu(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3] / "training_jobs"
+    t = SageMakerTrainer(
+        root, bucket="b-1", role_arn="arn:role", job_prefix="optiloop-acme", region="eu-west-1"
+    )
+    for name in ("torch_mlp",):
+        entry = entry_points.resolve(root, name)
+        assert entry.framework == "pytorch"
+        bundle = entry_points.source_bundle(root, entry)
+        assert len(bundle) < 1_000_000  # the script and _lib/, not a model
+        gpu = t.request(spec(entry_point=name, framework="pytorch", instance_type="ml.g4dn.xlarge",
+                             metric_names=entry.metrics))  # fmt: skip
+        image = gpu["AlgorithmSpecification"]["TrainingImage"]
+        assert image == "763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-training:2.1.0-gpu-py310"
+        assert {d["Name"] for d in gpu["AlgorithmSpecification"]["MetricDefinitions"]} == set(entry.metrics)
+        cpu = t.request(spec(entry_point=name, framework="pytorch", instance_type="ml.m5.large"))
+        assert cpu["AlgorithmSpecification"]["TrainingImage"].endswith("pytorch-training:2.1.0-cpu-py310")
