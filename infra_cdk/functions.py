@@ -83,6 +83,9 @@ class FunctionSpec:
     # SageMaker real-time endpoints of the tenant (`{prefix}-*`): "invoke" (InvokeEndpoint) or "manage"
     # (create/describe/update them, and pass the tenant's SageMaker execution role to them)
     endpoints: str = ""
+    # mirrors registered versions to SageMaker model package groups `{prefix}-*` and keeps their
+    # approval status in step (optiloop.models.registry.mirror): whoever registers, archives or decides
+    model_packages: bool = False
 
     @property
     def handler(self) -> str:
@@ -115,7 +118,8 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("prompts", "prompts", "handler", memory_mb=512, timeout_s=29,
                  description="prompts, versions, diffs, deployments and rollback", table=READ + WRITE),
     FunctionSpec("approvals", "approvals", "handler", memory_mb=512, timeout_s=29,
-                 description="approval requests, four-eyes decisions, policies", table=READ + WRITE),
+                 description="approval requests, four-eyes decisions, policies", table=READ + WRITE,
+                 model_packages=True),
     # One full vCPU for scoring (ROUGE/BLEU/F1 and bootstrap CIs over up to 1,000 examples, twice with
     # the comparison). 300 s outlives API Gateway's 29 s on purpose: a run the gateway answers with a
     # 504 still finishes and records its result (eval.completed in the audit log, approval evidence)
@@ -140,7 +144,7 @@ SPECS: tuple[FunctionSpec, ...] = (
     # (and reads automl/: registering an AutoML trial copies its refit model into models/)
     FunctionSpec("models", "models", "handler", memory_mb=1024, timeout_s=29,
                  description="model registry: models, versions, stages, aliases, cards, lineage",
-                 table=READ + WRITE, reads=(MODELS, AUTOML), writes=(MODELS,)),
+                 table=READ + WRITE, reads=(MODELS, AUTOML), writes=(MODELS,), model_packages=True),
     # AutoML's HTTP side: ingest parses, types and profiles an upload (numpy) and writes the table and
     # its report under datasets/; experiments are documents, trials' models are read from automl/.
     # The search itself needs scikit-learn and xgboost, which no Lambda layer carries: runs are
@@ -186,7 +190,7 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="experiment workflow steps: train, evaluate, register, approve, deploy",
                  table=READ + WRITE, reads=(DATASETS, TRAINING, MODELS), writes=(TRAINING, MODELS),
                  env={"OPTILOOP_TRAINER": "sagemaker", "OPTILOOP_TRAINING_JOBS_DIR": TRAINING_JOBS_DIR},
-                 bundle_dirs=("training_jobs",), endpoints="manage"),
+                 bundle_dirs=("training_jobs",), endpoints="manage", model_packages=True),
     # Start and read experiment workflow executions (HTTP): states:StartExecution on the one state
     # machine and its history (Functions.grant_workflow).
     FunctionSpec("workflows", "workflows", "handler", memory_mb=512, timeout_s=29,
@@ -336,6 +340,7 @@ class Functions(Construct):
                 "POWERTOOLS_METRICS_NAMESPACE": "OptiLoop",
                 **self._model_env(spec),
                 **({"OPTILOOP_SAGEMAKER_PREFIX": config.prefix} if spec.endpoints else {}),
+                **({"OPTILOOP_MODEL_PACKAGE_GROUP_PREFIX": config.prefix} if spec.model_packages else {}),
                 **spec.env,
             },
         )
@@ -344,6 +349,8 @@ class Functions(Construct):
             self._grant_models(role)
         if spec.endpoints:
             self._grant_endpoints(role, spec.endpoints)
+        if spec.model_packages:
+            self._grant_model_packages(role)
         self._grant_prefixes(role, data.artifacts, spec.reads, ["s3:GetObject"], ["kms:Decrypt"])
         self._grant_prefixes(role, data.artifacts, spec.writes, ["s3:PutObject"], ["kms:GenerateDataKey"])
         acknowledge_wildcards(
@@ -444,6 +451,31 @@ class Functions(Construct):
             "generated names under the tenant's prefix; the trailing '*' is the least privilege IAM "
             "can express for them.",
         )  # fmt: skip
+
+    def _grant_model_packages(self, role: iam.Role) -> None:
+        """The tenant's model package groups (`{prefix}-{model id}`) and the packages in them only."""
+        stack = Stack.of(self)
+        base = f"arn:{stack.partition}:sagemaker:{stack.region}:{stack.account}"
+        name = f"{self._config.prefix}-*"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage",
+                    "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
+                ],
+                resources=[f"{base}:model-package-group/{name}", f"{base}:model-package/{name}/*"],
+            )
+        )  # fmt: skip
+        acknowledge_wildcards(
+            role,
+            [
+                f"Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:{kind}"
+                for kind in (f"model-package-group/{name}", f"model-package/{name}/*")
+            ],
+            "One model package group per registered model, named after its id under the tenant's "
+            "prefix, and SageMaker numbers the packages in it; the trailing '*' is the least "
+            "privilege IAM can express for them.",
+        )
 
     def _grant_table(self, role: iam.Role, actions: tuple[str, ...]) -> None:
         table, key = self._data.table, self._data.key

@@ -52,6 +52,9 @@ class Deps:
     # (optiloop.models.serving.endpoint.SageMakerEndpoints); None: built from OPTILOOP_SAGEMAKER_* on
     # first use, or refused with a 409 where none is configured
     endpoints: Any = None
+    # models: where registered versions are mirrored (optiloop.models.registry.mirror.PackageMirror);
+    # None: SageMaker model package groups when OPTILOOP_MODEL_PACKAGE_GROUP_PREFIX is set, else off
+    package_mirror: Any = None
     # experiment workflows (optiloop.workflows.engine.WorkflowEngine): Step Functions where a state
     # machine is configured, else a local runner built on first use (engine_of)
     workflows: Any = None

@@ -86,3 +86,28 @@ def test_framework_models_run_as_a_read_only_endpoint_role_only_deployers_may_pa
                 assert s["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
                 passers.add(f["Properties"]["Handler"])
     assert passers == {"functions.deployments.handler.handler", "functions.workflow_steps.handler.handler"}
+
+
+def test_only_registering_and_deciding_functions_mirror_model_packages_of_the_tenant(synth: Any) -> None:
+    """Model versions are mirrored to SageMaker model package groups (optiloop.models.registry.mirror)
+    by the functions that register, archive or decide on them; nobody else touches the registry."""
+    mirroring = {
+        "functions.models.handler.handler",
+        "functions.approvals.handler.handler",
+        "functions.workflow_steps.handler.handler",
+    }
+    for handler, props in _functions(synth).items():
+        stmts = _role(synth, handler)
+        package_acts = {a for a in actions(stmts) if "ModelPackage" in a}
+        env = props["Environment"]["Variables"]
+        if handler in mirroring:
+            assert package_acts == {
+                "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage",
+                "sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
+            }, handler  # fmt: skip
+            assert env["OPTILOOP_MODEL_PACKAGE_GROUP_PREFIX"].startswith("optiloop-")
+            targets = {flat(r) for a, r in resources_for(stmts, "sagemaker:") if "ModelPackage" in a}
+            assert targets and all(":model-package" in t and "/optiloop-" in t for t in targets), targets
+            assert "sagemaker:DeleteModelPackage" not in actions(stmts)
+        else:
+            assert not package_acts and "OPTILOOP_MODEL_PACKAGE_GROUP_PREFIX" not in env, handler

@@ -47,6 +47,10 @@ def _no_evidence(deps: Deps, subject: Subject) -> dict[str, Any]:
     return {}
 
 
+def _nothing_after(deps: Deps, entity_id: str) -> None:
+    return None
+
+
 def _nothing_measured(evidence: dict[str, Any], policy: Policy) -> Measure:
     return lambda key: None
 
@@ -61,6 +65,8 @@ class EntityType:
     gather    the evidence a decision rests on, stored with the request (evaluations, metrics, card)
     measurer  how a policy's measures (`eval.f1`, `metrics.auc`) read that evidence
     missing_hint  what to do when a gate's measure was never taken
+    moved     called after a transaction that moved its status has committed (outside it): where a
+              capability keeps a copy elsewhere in step (model versions: SageMaker's registry)
     """
 
     name: str
@@ -70,6 +76,7 @@ class EntityType:
     gather: Callable[[Deps, Subject], dict[str, Any]] = _no_evidence
     measurer: Callable[[dict[str, Any], Policy], Measure] = _nothing_measured
     missing_hint: str = "was never measured"
+    moved: Callable[[Deps, str], None] = _nothing_after
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,6 +115,12 @@ def load(deps: Deps, who: Principal, name: str, entity_id: str, action: Action) 
 def move(deps: Deps, subject: Subject, expected: tuple[str, ...], to: str) -> None:
     """Move the entity's status inside the caller's transaction, guarded by the stored rev."""
     entity_type(subject.entity_type).move(deps, subject, expected, to)
+
+
+def moved(deps: Deps, subject: Subject) -> None:
+    """After the move's transaction committed: the entity type's follow-up (never raises into the caller's
+    already-committed request: a type's `moved` handles its own failures)."""
+    entity_type(subject.entity_type).moved(deps, subject.entity_id)
 
 
 def require_status(what: str, status: str, expected: tuple[str, ...]) -> None:

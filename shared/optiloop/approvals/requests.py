@@ -107,6 +107,7 @@ def submit(deps: Deps, who: Principal, entity_type: str, entity_id: str, comment
                 "content_hash": subject.content_hash,
             },
         )
+    entities.moved(deps, subject)
     return approval
 
 
@@ -177,6 +178,8 @@ def decide(
                 "policy_outcomes": approval["policy_outcomes"],
             },
         )
+    if done:
+        entities.moved(deps, subject)
     return approval
 
 

@@ -17,6 +17,7 @@ from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
 from optiloop.models.records import model_version_doc
+from optiloop.models.registry import mirror
 from optiloop.models.registry.versions import load_version
 
 
@@ -79,5 +80,6 @@ MODEL_VERSION = entities.EntityType(
     gather=_gather,
     measurer=_measurer,
     missing_hint="was never measured (the version's metrics and model card do not report it)",
+    moved=mirror.sync,  # type: ignore[arg-type]  # returns the ARN, which the approvals module ignores
 )
 entities.register(MODEL_VERSION)

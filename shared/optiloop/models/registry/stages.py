@@ -25,6 +25,7 @@ from optiloop.auth.roles import Action
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 from optiloop.models.records import STAGES, Model, ModelVersion, model_doc, model_version_doc
+from optiloop.models.registry import mirror
 from optiloop.models.registry.models import get_model, load_model
 from optiloop.models.registry.versions import load_version, resolve
 from optiloop.store.records import Doc
@@ -301,6 +302,7 @@ def _archive(deps: Deps, who: Principal, model: Model, v: ModelVersion, comment:
             v.id,
             {"model_id": model.id, "version": v.version, "removed_from": held, "comment": comment},
         )
+    mirror.sync(deps, v.id)  # archived -> Rejected in SageMaker, after the commit
     return {"model": asdict(updated), "event": archive.data, "removed_from": held, "changed": True}
 
 

@@ -32,7 +32,7 @@ from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.models import lineage
 from optiloop.models.artifact import IN_PROCESS_RUNTIMES, Artifact, read_artifact, sha256_hex
 from optiloop.models.records import Model, ModelVersion, TrainingJob, model_doc, model_version_doc
-from optiloop.models.registry import cards
+from optiloop.models.registry import cards, mirror
 from optiloop.models.registry.models import from_doc, get_model, load_model
 from optiloop.store.records import Doc
 
@@ -332,6 +332,7 @@ def _register(
                             },
                         },
                     )
+                mirror.sync(deps, version.id)  # committed: SageMaker's copy follows, never blocks
                 return version
             except Conflict:
                 if attempt == WRITE_ATTEMPTS - 1:

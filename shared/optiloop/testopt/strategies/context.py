@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optiloop.testopt.history import History
+from optiloop.testopt.rl.registered import RegisteredPolicy
 from optiloop.testopt.space import Space
 from optiloop.testopt.strategies.state import ProjectState
 from optiloop.testopt.surrogate.port import Surrogate
@@ -26,6 +27,9 @@ class SuggestContext:
     # the registered failure model, set only when it is at least as good as the in-process one
     # on the runs it has not seen (optiloop.testopt.surrogate.trained)
     trained: TrainedSurrogate | None = None
+    # the registered RL policy, set only when it was trained on this space's params
+    # (optiloop.testopt.strategies.rl): the `rl` generator and hybrid's `rl` arm need it
+    rl_policy: RegisteredPolicy | None = None
 
     _sur: dict[str, Surrogate] | None = None
 

@@ -101,6 +101,12 @@ def plugin_arms() -> list[str]:
     return [f"plugin:{n}" for n in sorted(plugins())]
 
 
+def rl_arm(ctx: SuggestContext) -> list[str]:
+    """The trained RL policy's arm, only while one that fits the space is registered (it then
+    earns its share like the others: see strategies/rl.py)."""
+    return ["rl"] if ctx.rl_policy is not None else []
+
+
 class HybridGenerator(Generator):
     name = "hybrid"
     model_scores = True
@@ -119,11 +125,12 @@ class HybridGenerator(Generator):
         """
         ops, vals = ctx.state.rewards(int(8 * HALF_LIFE))
         if len(vals) < 20:  # each plug-in gets a few tests of the first batches to show what it finds
-            start = {**HYBRID_START, **dict.fromkeys(plugin_arms(), PLUGIN_START)}
+            start = {**HYBRID_START, **dict.fromkeys(plugin_arms() + rl_arm(ctx), PLUGIN_START)}
             return {a: v / sum(start.values()) for a, v in start.items()}
         discount = 0.5 ** (np.arange(len(vals))[::-1] / HALF_LIFE)
         mu0 = float(discount @ vals / discount.sum())
         arms = [a for a in HYBRID_ARMS if a != "model" or ctx.state.n_runs >= 16] + plugin_arms()
+        arms += rl_arm(ctx)
         alpha, beta = [], []
         for arm in arms:
             mine = ops == arm
@@ -158,9 +165,11 @@ class PluginGenerator(Generator):
 def generators() -> dict[str, Generator]:
     """The built-in generators and every installed plug-in."""
     from optiloop.testopt.strategies.plugins import plugins
+    from optiloop.testopt.strategies.rl import RLGenerator
 
     found = plugins()
-    return {**GENERATORS, **{n: PluginGenerator(n) for n in sorted(found)}}
+    # `rl` is not in GENERATORS: it needs the project's registered policy (a 409 without one)
+    return {**GENERATORS, "rl": RLGenerator(), **{n: PluginGenerator(n) for n in sorted(found)}}
 
 
 GENERATORS: dict[str, Generator] = {

@@ -175,7 +175,11 @@ OPERATORS: dict[str, Operator] = {
 
 
 def operator(name: str) -> Operator:
-    """A built-in operator, or an installed plug-in's (`plugin:<name>`)."""
+    """A built-in operator, the trained RL policy's (`rl`), or an installed plug-in's (`plugin:<name>`)."""
+    if name == "rl":  # strategies/rl.py imports this module: looked up on use
+        from optiloop.testopt.strategies.rl import op_rl
+
+        return op_rl
     if name.startswith("plugin:"):
         from optiloop.testopt.strategies.plugins import operator_for, plugins
 

@@ -34,6 +34,7 @@ OPERATOR_TEXT = {
     "mutate": "mutation of an earlier test that hit rare coverage buckets",
     "crossover": "crossover of two earlier tests that hit rare coverage buckets",
     "model": "chosen by the surrogate's upper confidence bound",
+    "rl": "a move of the project's trained RL policy (PPO, novelty reward) from an earlier test",
 }
 # plug-ins: "proposed by the generator plug-in '<name>'" (see rationale)
 

@@ -36,7 +36,7 @@ from optiloop.testopt.strategies.operators import Proposal
 log = logging.getLogger("optiloop.plugins")
 
 GROUP = "optiloop.generators"
-BUILTIN = frozenset({"random", "qmc", "coverage", "bo", "hybrid"})  # names a plug-in cannot take
+BUILTIN = frozenset({"random", "qmc", "coverage", "bo", "hybrid", "rl"})  # names a plug-in cannot take
 NAME = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 HISTORY = 500  # the newest runs a plug-in sees
 OVERSHOOT = 4  # a plug-in may return up to this many times what was asked; the rest is ignored
