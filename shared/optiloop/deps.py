@@ -61,3 +61,6 @@ class Deps:
     # model monitors: where alerts are published (optiloop.models.monitoring.notify.Notifier; SNS on
     # AWS from OPTILOOP_ALARM_TOPIC_ARN); None: alerts are recorded, not sent
     notifier: Any = None
+    # credentials held for the tenant (connector passwords, keys): optiloop.secrets.SecretStore; None:
+    # an in-memory store of this Deps' own on first use (optiloop.secrets.secrets_of)
+    secrets: Any = None

@@ -38,7 +38,32 @@ def build_deps(settings: Settings) -> Deps:
     # The trainer where training is configured (OPTILOOP_TRAINER) or runs on this machine (local
     # backend); other Lambdas never build one (jobs.trainer_of builds it on first use if asked).
     trainer = build_trainer(settings, blobs) if settings.trainer or settings.backend == "local" else None
-    return Deps(store=store, blobs=blobs, trainer=trainer, notifier=build_notifier(settings))
+    return Deps(
+        store=store,
+        blobs=blobs,
+        trainer=trainer,
+        notifier=build_notifier(settings),
+        secrets=build_secrets(settings),
+    )
+
+
+def build_secrets(settings: Settings) -> Any:
+    """Where the tenant's credentials live (optiloop.secrets): Secrets Manager under
+    OPTILOOP_SECRETS_PREFIX on AWS, a private folder under the data directory locally."""
+    if settings.backend == "aws":
+        import os
+
+        from optiloop.secrets.aws import from_env
+
+        prefix = os.environ.get("OPTILOOP_SECRETS_PREFIX", "").strip() or f"optiloop/{settings.table}"
+        return from_env(prefix, settings.aws_endpoint, settings.kms_key_id)
+    if settings.backend == "local":
+        from optiloop.secrets.local import FolderSecrets
+
+        return FolderSecrets(settings.data_dir / "secrets")
+    from optiloop.secrets.local import MemorySecrets
+
+    return MemorySecrets()
 
 
 def build_notifier(settings: Settings) -> Any:

@@ -71,6 +71,7 @@ ROUTERS: Mapping[str, APIRouter] = _Routers(
         "webhooks",
         "auth",
         "decisions",
+        "connectors",
     )
 )
 

@@ -50,6 +50,17 @@ def parse(filename: str, data: bytes) -> RawColumns:
     return cols
 
 
+def check_columns(cols: RawColumns, max_rows: int = MAX_ROWS) -> None:
+    """Raw columns from anywhere (a parsed file, a SQL result): names, at least one row, at most
+    `max_rows` (a connector read's bound, which may be lower than MAX_ROWS). Refusals name `file`."""
+    _check_names(list(cols))
+    n = len(next(iter(cols.values()))) if cols else 0
+    if n == 0:
+        raise _bad("has a header but no rows")
+    if n > max_rows:
+        raise InvalidInput(FieldProblem("max_rows", f"the data has {n} rows; at most {max_rows}"))
+
+
 def _check_names(names: list[str]) -> None:
     if not names:
         raise _bad("has no columns")

@@ -6,9 +6,10 @@ with numpy alone and is read with `allow_pickle=False` (a stored table is user d
 Parquet is accepted on ingest where pyarrow is installed; it is converted, not kept.
 
 Each column is one array: numbers (and booleans as 0/1) as float64 with NaN for missing; every
-other type as a unicode array plus a boolean `missing` mask. The fingerprint is a sha256 over the
-column names, types and array bytes in order, so it names the content, not the file (the zip
-container has timestamps).
+other type as a unicode array plus a boolean `missing` mask. An ordinal column also carries its
+levels in order (meta `[name, "ordinal", levels]`). The fingerprint is a sha256 over the column names,
+types (and levels, where there are any) and array bytes in order, so it names the content, not the
+file (the zip container has timestamps).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +29,14 @@ NUMERIC_TYPES = frozenset({"numeric", "boolean"})
 @dataclass
 class Column:
     name: str
-    type: str  # numeric | boolean | categorical | text | datetime | id
+    type: str  # numeric | boolean | categorical | ordinal | text | datetime | id
     values: np.ndarray  # float64 (numeric, boolean) or unicode
     missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    levels: tuple[str, ...] | None = None  # ordinal: the levels, lowest first
+
+    @property
+    def meta(self) -> list[Any]:
+        return [self.name, self.type] if self.levels is None else [self.name, self.type, list(self.levels)]
 
     @property
     def is_numeric(self) -> bool:
@@ -57,16 +64,14 @@ class Table:
     def fingerprint(self) -> str:
         h = hashlib.sha256(FORMAT.encode())
         for c in self.columns:
-            h.update(json.dumps([c.name, c.type]).encode())
+            h.update(json.dumps(c.meta).encode())
             h.update(np.ascontiguousarray(c.values).tobytes())
             h.update(np.ascontiguousarray(c.missing).tobytes())
         return "sha256:" + h.hexdigest()
 
     def to_bytes(self) -> bytes:
         arrays: dict[str, np.ndarray] = {
-            "__meta__": np.array(
-                json.dumps({"format": FORMAT, "columns": [[c.name, c.type] for c in self.columns]})
-            )
+            "__meta__": np.array(json.dumps({"format": FORMAT, "columns": [c.meta for c in self.columns]}))
         }
         for k, c in enumerate(self.columns):
             arrays[f"v{k}"] = c.values
@@ -83,7 +88,13 @@ def from_bytes(data: bytes) -> Table:
             raise ValueError(f"not an {FORMAT} table")
         return Table(
             [
-                Column(name=name, type=typ, values=z[f"v{k}"], missing=z[f"m{k}"])
-                for k, (name, typ) in enumerate(meta["columns"])
+                Column(
+                    name=m[0],
+                    type=m[1],
+                    values=z[f"v{k}"],
+                    missing=z[f"m{k}"],
+                    levels=tuple(m[2]) if len(m) > 2 else None,
+                )
+                for k, m in enumerate(meta["columns"])
             ]
         )

@@ -10,6 +10,7 @@ on the body, `GET` on the stored experiment, and `.../start|pause|complete|archi
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -18,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from optiloop.api.models.automl import AutomlExperimentCreate
+from optiloop.api.models.connectors import TableIngest
 from optiloop.api.models.decisions import OnlineExperimentCreate
 from optiloop.api.multipart import parse_form
 from optiloop.api.params import EntityId
@@ -30,53 +32,6 @@ from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 
 router = APIRouter(tags=["automl"])
-
-INGEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "project_id", "name"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "CSV, JSON Lines or Parquet",
-                        },
-                        "project_id": {"type": "string"},
-                        "name": {"type": "string"},
-                    },
-                }
-            }
-        },
-    }
-}
-
-
-@router.post("/v1/datasets/ingest", status_code=201, openapi_extra=INGEST_BODY)
-async def ingest_dataset(
-    request: Request,
-    content_type: Annotated[str | None, Header()] = None,
-    deps: Deps = Depends(get_deps),
-    who: Principal = Depends(current_principal),
-) -> dict[str, Any]:
-    """A table from an upload: typed, profiled (quality report) and stored with its fingerprint."""
-    form = parse_form(content_type or "", await request.body())
-    missing = [f for f in ("file", "project_id", "name") if f not in form]
-    if missing:
-        raise InvalidInput([FieldProblem(f, "is required") for f in missing])
-    upload = form["file"]
-    return await run_in_threadpool(
-        datasets.ingest,
-        deps,
-        who,
-        form["project_id"].text.strip(),
-        form["name"].text,
-        upload.filename or "upload",
-        upload.data,
-    )
 
 
 def _inline(model: type[BaseModel]) -> dict[str, Any]:
@@ -96,6 +51,95 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     return dict(sub(schema))
 
 
+def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        raise RequestValidationError(
+            [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
+        ) from None
+
+
+INGEST_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "project_id", "name"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV, JSON Lines or Parquet",
+                        },
+                        "project_id": {"type": "string", "description": "the project"},
+                        "name": {"type": "string", "description": "the dataset's name"},
+                        "target": {"type": "string", "description": "the column leaks are found against"},
+                        "expectations": {
+                            "type": "string",
+                            "description": "JSON: a list of expectations (see the JSON body)",
+                        },
+                        "pii": {"type": "string", "description": "JSON: the PII policy {action, columns}"},
+                        "ordinal": {"type": "string", "description": "JSON: column -> levels, lowest first"},
+                        "refresh_of": {
+                            "type": "string",
+                            "description": "an uploaded dataset whose stored spec this upload must meet",
+                        },
+                    },
+                }
+            },
+            "application/json": {"schema": _inline(TableIngest)},
+        },
+    }
+}
+
+
+@router.post("/v1/datasets/ingest", status_code=201, openapi_extra=INGEST_BODY)
+async def ingest_dataset(
+    request: Request,
+    content_type: Annotated[str | None, Header()] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """Ingest a table.
+
+    From an upload (multipart: file, project_id, name) or, with a JSON body, from a connector's file
+    or query (docs/automl.md): typed, checked against its expectations, scanned for PII (and masked
+    as asked), profiled (quality report, leaky columns) and stored with its spec and fingerprint."""
+    if (content_type or "").split(";")[0].strip().lower() != "multipart/form-data":
+        try:
+            raw = json.loads(await request.body())
+        except ValueError:
+            raise InvalidInput(
+                FieldProblem("body", "must be JSON (connector ingest) or multipart/form-data (upload)")
+            ) from None
+        body: TableIngest = _parse(TableIngest, raw)
+        return await run_in_threadpool(
+            datasets.ingest_from_connector, deps, who, body.model_dump(exclude_none=True)
+        )
+    form = parse_form(content_type or "", await request.body())
+    refresh = "refresh_of" in form
+    missing = [f for f in ("file", "project_id", "name") if f not in form and not (refresh and f != "file")]
+    if missing:
+        raise InvalidInput([FieldProblem(f, "is required") for f in missing])
+    upload = form["file"]
+    extra: dict[str, str] = {
+        k: form[k].text for k in ("target", "expectations", "pii", "ordinal", "refresh_of") if k in form
+    }
+    return await run_in_threadpool(
+        datasets.ingest,
+        deps,
+        who,
+        form["project_id"].text.strip() if "project_id" in form else "",
+        form["name"].text if "name" in form else "",
+        upload.filename or "upload",
+        upload.data,
+        extra,
+    )
+
+
 EXPERIMENT_BODY = {
     "requestBody": {
         "required": True,
@@ -106,15 +150,6 @@ EXPERIMENT_BODY = {
         },
     }
 }
-
-
-def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as e:
-        raise RequestValidationError(
-            [{**err, "loc": ("body", *err["loc"])} for err in e.errors(include_url=False)]
-        ) from None
 
 
 @router.post("/v1/experiments", status_code=201, openapi_extra=EXPERIMENT_BODY)
