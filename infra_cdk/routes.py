@@ -35,6 +35,7 @@ HTTP_GROUPS = (
     "webhooks",
     "automl",
     "decisions",
+    "connectors",
 )
 
 
@@ -63,6 +64,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/projects", "projects"),
     Route("GET", "/v1/projects/{project_id}", "projects"),
     Route("PATCH", "/v1/projects/{project_id}", "projects"),
+    Route("DELETE", "/v1/projects/{project_id}", "projects"),
     Route("POST", "/v1/projects/{project_id}/constraints", "projects"),
     Route("GET", "/v1/projects/{project_id}/constraints", "projects"),
     Route("GET", "/v1/projects/{project_id}/space", "projects"),
@@ -82,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/projects/{project_id}/prompts", "prompts"),
     Route("GET", "/v1/projects/{project_id}/prompts", "prompts"),
     Route("GET", "/v1/prompts/{prompt_id}", "prompts"),
+    Route("DELETE", "/v1/prompts/{prompt_id}", "prompts"),
     Route("POST", "/v1/prompts/{prompt_id}/versions", "prompts"),
     Route("GET", "/v1/prompts/{prompt_id}/versions", "prompts"),
     Route("GET", "/v1/prompt_versions/{version_id}", "prompts"),
@@ -102,6 +105,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/datasets", "evals"),
     Route("GET", "/v1/projects/{project_id}/datasets", "evals"),
     Route("GET", "/v1/datasets/{dataset_id}", "evals"),
+    Route("DELETE", "/v1/datasets/{dataset_id}", "evals"),
     Route("POST", "/v1/datasets/{dataset_id}/examples", "evals"),  # JSON, or JSON Lines (not validated)
     Route("GET", "/v1/datasets/{dataset_id}/examples", "evals"),
     Route("POST", "/v1/evals/run", "evals"),
@@ -178,6 +182,11 @@ ROUTES: tuple[Route, ...] = (
     # AutoML: table ingest (multipart: no JSON model for the gateway to check) and experiments
     # (AutoML's, with `task_type`; GET /v1/datasets/{id} stays with evals, which reads both kinds)
     Route("POST", "/v1/datasets/ingest", "automl", optional_body=True),
+    # connectors: configuration documents (its own small function); reading through one is ingest's
+    Route("POST", "/v1/connectors", "connectors"),
+    Route("GET", "/v1/connectors", "connectors"),
+    Route("GET", "/v1/connectors/{connector_id}", "connectors"),
+    Route("DELETE", "/v1/connectors/{connector_id}", "connectors"),
     Route("POST", "/v1/experiments", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}", "automl"),
     Route("POST", "/v1/experiments/{experiment_id}/run", "automl", optional_body=True),

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Path, Query
 from pydantic import AfterValidator
 
+from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.names import check_name
 
 MAX_SEQ = 2**63 - 1
@@ -29,3 +30,43 @@ AfterSeq = Annotated[
     int, Query(ge=0, le=MAX_SEQ, description="the last sequence number seen (0: from the start)")
 ]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+
+# One cursor name across the API (docs/api-versioning.md, "Listings"): a listing answers `next_after`
+# (null on the last page) and takes it back as `after`. Older names stay accepted as deprecated aliases
+# (marked so in the OpenAPI document) until they may go, two minor versions later.
+After = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=400,
+        description="Where the listing goes on: the `next_after` of the previous page, as received "
+        "(leave it out for the first page).",
+    ),
+]
+CURSOR_ALIAS_SINCE = "1.1"
+"""The API version that made `after_id`, `after_seq` and `before` deprecated aliases of `after`."""
+
+
+def alias_description(name: str) -> str:
+    return (
+        f"Deprecated since API {CURSOR_ALIAS_SINCE}: `{name}` is the old name of `after` "
+        "(`after` wins when both are given)."
+    )
+
+
+def cursor(after: str | None, alias: str | int | None) -> str | None:
+    """The cursor a request meant: `after` when given, else the deprecated alias's value."""
+    if after is not None:
+        return after
+    return None if alias is None or alias == 0 else str(alias)
+
+
+def seq_cursor(after: str | None, alias: int, field: str = "after") -> int:
+    """A cursor that is a sequence number (tests, one project's audit records): digits only."""
+    if after is None:
+        return alias
+    if not (after.isascii() and after.isdigit()) or int(after) > MAX_SEQ:
+        raise InvalidInput(
+            FieldProblem(field, "this listing's cursor is a sequence number: pass back its next_after")
+        )
+    return int(after)

@@ -41,6 +41,8 @@ class Action(StrEnum):
     CACHE_PURGE = "cache.purge"
     MODEL_READ = "model.read"  # models, versions, history, cards, lineage
     MODEL_WRITE = "model.write"  # models, versions, stages and aliases (production: approved only)
+    PROJECT_DELETE = "project.delete"  # soft delete (optiloop.deletion); refused while deployed
+    PROMPT_DELETE = "prompt.delete"  # soft delete of prompts and golden-set datasets
 
 
 # Higher rank = more power. A key may only mint or revoke keys of a rank not above its own.
@@ -75,6 +77,8 @@ _ADMIN = _CONTRIBUTE | {
     Action.CACHE_PURGE,
     Action.CONSTRAINT_WRITE,
     Action.PROJECT_UPDATE,
+    Action.PROJECT_DELETE,
+    Action.PROMPT_DELETE,
     Action.KEY_READ,
     Action.KEY_CREATE,
     Action.KEY_REVOKE,
@@ -89,7 +93,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
 
 # Actions that are not about one existing project: a project-scoped key cannot do them, whatever its
 # role, because a key bound to project X must not create state outside X.
-GLOBAL_ONLY: frozenset[Action] = frozenset({Action.PROJECT_CREATE})
+# Deleting a project is global too: a key bound to the project must not remove the ground it stands on.
+GLOBAL_ONLY: frozenset[Action] = frozenset({Action.PROJECT_CREATE, Action.PROJECT_DELETE})
 
 
 def can(principal: Principal, action: Action, project_id: str | None = None) -> bool:

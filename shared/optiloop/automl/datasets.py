@@ -29,6 +29,7 @@ from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.automl import expectations, infer, ingest_spec, leakage, ordinal, parse, pii_columns
 from optiloop.automl.table import FORMAT, Table, from_bytes
+from optiloop.deletion import gone, is_deleted
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.projects import get_project
@@ -314,6 +315,8 @@ def get_table_dataset(
 ) -> dict[str, Any]:
     doc = deps.store.docs.require(KIND, dataset_id, field=field, what="tabular dataset")
     authorize(who, action, doc.data["project_id"])
+    if is_deleted(doc):  # soft-deleted (optiloop.automl.delete): reads answer 404 naming the deletion
+        raise gone("tabular dataset", dataset_id, field, doc.data["deleted_at"])
     return _out(deps, doc.data)
 
 

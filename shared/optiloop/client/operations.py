@@ -53,6 +53,7 @@ OPERATIONS: dict[str, Operation] = {
     "projects.iter": _op("GET", "/v1/projects"),
     "projects.get": _op("GET", P),
     "projects.update": _op("PATCH", P),
+    "projects.delete": _op("DELETE", P),
     "constraints.add": _op("POST", f"{P}/constraints"),
     "constraints.list": _op("GET", f"{P}/constraints"),
     "constraints.space": _op("GET", f"{P}/space"),
@@ -70,6 +71,7 @@ OPERATIONS: dict[str, Operation] = {
     "prompts.list": _op("GET", f"{P}/prompts"),
     "prompts.iter": _op("GET", f"{P}/prompts"),
     "prompts.get": _op("GET", "/v1/prompts/{prompt_id}"),
+    "prompts.delete": _op("DELETE", "/v1/prompts/{prompt_id}"),
     "prompts.create_version": _op("POST", "/v1/prompts/{prompt_id}/versions"),
     "prompts.list_versions": _op("GET", "/v1/prompts/{prompt_id}/versions"),
     "prompts.iter_versions": _op("GET", "/v1/prompts/{prompt_id}/versions"),
@@ -86,6 +88,7 @@ OPERATIONS: dict[str, Operation] = {
     "datasets.create": _op("POST", "/v1/datasets"),
     "datasets.list": _op("GET", f"{P}/datasets"),
     "datasets.get": _op("GET", "/v1/datasets/{dataset_id}"),
+    "datasets.delete": _op("DELETE", "/v1/datasets/{dataset_id}"),
     "datasets.add_examples": _op("POST", "/v1/datasets/{dataset_id}/examples"),
     "datasets.add_examples_jsonl": _op("POST", "/v1/datasets/{dataset_id}/examples"),
     "datasets.list_examples": _op("GET", "/v1/datasets/{dataset_id}/examples"),
@@ -123,6 +126,12 @@ OPERATIONS: dict[str, Operation] = {
     "models.history": _op("GET", f"{MODEL}/history"),
     # automl: tables and experiments
     "tables.ingest": _op("POST", "/v1/datasets/ingest"),
+    "tables.ingest_from": _op("POST", "/v1/datasets/ingest"),  # a connector's file or query (JSON)
+    "tables.refresh": _op("POST", "/v1/datasets/ingest"),  # read again with a dataset's stored spec
+    "connectors.create": _op("POST", "/v1/connectors"),
+    "connectors.list": _op("GET", "/v1/connectors"),
+    "connectors.get": _op("GET", "/v1/connectors/{connector_id}"),
+    "connectors.delete": _op("DELETE", "/v1/connectors/{connector_id}"),
     "experiments.create": _op("POST", "/v1/experiments"),
     "experiments.get": _op("GET", "/v1/experiments/{experiment_id}"),
     "experiments.run": _op("POST", "/v1/experiments/{experiment_id}/run"),

@@ -18,6 +18,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deletion import gone, is_deleted, tombstone
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.projects import get_project
@@ -58,7 +59,22 @@ def get_dataset(
 ) -> dict[str, Any]:
     doc = deps.store.docs.require("dataset", dataset_id, field="dataset_id", what="dataset")
     authorize(who, action, doc.data["project_id"])
+    if is_deleted(doc):
+        raise gone("dataset", dataset_id, "dataset_id", doc.data["deleted_at"])
     return {**doc.data, "rev": doc.rev}
+
+
+def delete_dataset(deps: Deps, who: Principal, dataset_id: str) -> None:
+    """Soft delete (optiloop.deletion): the golden set leaves its project's listing and reads by id
+    answer 404; its examples' parts stay, so an evaluation that ran on it still names what it ran on
+    (its `content_hash`). A golden set is never deployed, so nothing refuses the delete."""
+    with deps.store.transaction():
+        doc = deps.store.docs.require("dataset", dataset_id, field="dataset_id", what="dataset")
+        authorize(who, Action.PROMPT_DELETE, doc.data["project_id"])
+        if is_deleted(doc):
+            raise gone("dataset", dataset_id, "dataset_id", doc.data["deleted_at"])
+        deps.store.docs.replace(tombstone(doc, who, deps.clock()), doc.rev)
+        record(deps, who, "dataset.deleted", doc.data["project_id"], dataset_id, {"name": doc.data["name"]})
 
 
 def list_datasets(

@@ -16,6 +16,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deletion import deployments_in, gone, is_deleted, refuse_if_deployed, tombstone
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.projects import get_project
@@ -72,7 +73,29 @@ def get_prompt(deps: Deps, who: Principal, prompt_id: str, action: Action = Acti
     doc = deps.store.docs.require("prompt", prompt_id, field="prompt_id", what="prompt")
     prompt = from_doc(Prompt, doc)
     authorize(who, action, prompt.project_id)
+    if is_deleted(doc):
+        raise gone("prompt", prompt_id, "prompt_id", doc.data["deleted_at"])
     return prompt
+
+
+def delete_prompt(deps: Deps, who: Principal, prompt_id: str) -> None:
+    """Soft delete (optiloop.deletion), refused with a 409 while a version of it is deployed.
+
+    The prompt leaves its project's listing and its name is released (a new prompt may take it); its
+    versions stay readable by id, since approvals, evaluations and traces name them."""
+    with deps.store.transaction():
+        doc = deps.store.docs.require("prompt", prompt_id, field="prompt_id", what="prompt")
+        prompt = from_doc(Prompt, doc)
+        authorize(who, Action.PROMPT_DELETE, prompt.project_id)
+        if is_deleted(doc):
+            raise gone("prompt", prompt_id, "prompt_id", doc.data["deleted_at"])
+        live = [
+            (w, d) for w, d in deployments_in(deps, prompt.project_id) if d.data.get("prompt_id") == prompt_id
+        ]
+        refuse_if_deployed("prompt", prompt_id, "prompt_id", live)
+        deps.store.docs.replace(tombstone(doc, who, deps.clock()), doc.rev)
+        deps.store.docs.delete("prompt_name", f"{prompt.project_id}/{prompt.name}")
+        record(deps, who, "prompt.deleted", prompt.project_id, prompt_id, {"name": prompt.name})
 
 
 def find_prompt(deps: Deps, who: Principal, project_id: str, name: str) -> Prompt:

@@ -90,7 +90,8 @@ def from_doc(cls: type[T], doc: Doc) -> T:
 
 
 def prompt_doc(p: Prompt) -> Doc:
-    return Doc(kind="prompt", id=p.id, scope=p.project_id, sort=p.name, data=asdict(p))
+    # listed in creation order (docs/api-versioning.md, "Listings"); the id keeps the sort unique
+    return Doc(kind="prompt", id=p.id, scope=p.project_id, sort=f"{p.created_at}#{p.id}", data=asdict(p))
 
 
 def version_doc(v: PromptVersion) -> Doc:

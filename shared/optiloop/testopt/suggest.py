@@ -21,6 +21,7 @@ from optiloop.testopt import webhook_events
 from optiloop.testopt.history import history_for
 from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
+from optiloop.testopt.strategies import rl as rl_strategy
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import generators
 from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
@@ -270,6 +271,7 @@ def _plan(
         rng = np.random.default_rng([seed, h.tests_seq, h.runs_seq])
         ctx = SuggestContext(space=space, history=h, state=st, seed=seed, rng=rng)
         gen = generators()[req.generator]
+        ctx.rl_policy = rl_strategy.policy_for(deps, ctx, gen.name)
         surrogate_check = _registered_surrogate(deps, ctx) if gen.model_scores else None
         b = build_batch(
             ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
@@ -333,6 +335,8 @@ def _plan(
     }
     if surrogate_check is not None:  # why the registered surrogate was (not) used, for the record
         audit["registered_surrogate"] = surrogate_check
+    if ctx.rl_policy is not None:  # the registered RL policy the `rl` generator or hybrid arm had
+        audit["rl_policy"] = ctx.rl_policy.describe()
     response = {
         "suggestion_id": suggestion_id,
         "tests": [{"id": t.id, "params": t.params, "score": t.score} for t in tests],

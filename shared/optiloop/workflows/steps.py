@@ -82,6 +82,7 @@ class ExperimentInput(BaseModel):
     deploy: DeploySpec | None = None
     promote: Literal["staging"] | None = None
     min_runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1
+    instance_type: Annotated[str, Field(min_length=1, max_length=64)] | None = None  # None: the default
     poll_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_S)] = 60
     approval_poll_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = 300
 
@@ -181,7 +182,13 @@ def start_training(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     if existing is not None:
         return dict(existing.data)
     job = jobs.create_job(
-        deps, principal(state), req.project_id, req.entry_point, req.hyperparameters, req.inputs
+        deps,
+        principal(state),
+        req.project_id,
+        req.entry_point,
+        req.hyperparameters,
+        req.inputs,
+        instance_type=req.instance_type,
     )
     return _claim(
         deps,

@@ -75,13 +75,16 @@ def test_iterators_follow_the_cursor_the_page_names() -> None:
     def handle(r: httpx.Request) -> httpx.Response:
         q = dict(r.url.params)
         seen.append(q)
-        after = q.get("after_id")
+        after = q.get("after")
         pages = {None: (["a", "b"], "b"), "b": (["c", "d"], "d"), "d": ([], None)}
         ids, nxt = pages[after]
-        return httpx.Response(200, json={"items": [{"id": i} for i in ids], "next_after_id": nxt})
+        # the deprecated name still answers beside the one cursor name; the client follows `next_after`
+        return httpx.Response(
+            200, json={"items": [{"id": i} for i in ids], "next_after": nxt, "next_after_id": nxt}
+        )
 
     assert [p["id"] for p in _client(handle).projects.iter(page_size=2)] == ["a", "b", "c", "d"]
-    assert seen == [{"limit": "2"}, {"limit": "2", "after_id": "b"}, {"limit": "2", "after_id": "d"}]
+    assert seen == [{"limit": "2"}, {"limit": "2", "after": "b"}, {"limit": "2", "after": "d"}]
 
 
 def test_audit_pages_by_seq_for_a_project_and_by_cursor_tenant_wide() -> None:

@@ -34,5 +34,6 @@ class ProjectOut(ResponseModel):
 
 
 class ProjectList(ResponseModel):
-    items: list[ProjectOut]
-    next_after_id: str | None
+    items: list[ProjectOut] = Field(description="A page of projects, oldest first.")
+    next_after: str | None = Field(description="Pass as `after` for the next page; null on the last page.")
+    next_after_id: str | None = Field(description="Deprecated since API 1.1: the same value as `next_after`.")

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from optiloop.api.params import AfterSeq
+from optiloop.api.params import MAX_SEQ, After, alias_description, seq_cursor
 from optiloop.api.security import current_principal, get_deps
 from optiloop.audit.listing import list_audit, verify_audit
 from optiloop.auth import Principal
@@ -15,19 +15,27 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/v1/audit/logs")
 def audit_logs(
-    project_id: Annotated[str | None, Query(max_length=100)] = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
-    after_seq: AfterSeq = 0,
-    after: Annotated[
+    project_id: Annotated[
         str | None,
-        Query(max_length=400, description="tenant-wide listings: the next_after of the previous page"),
+        Query(max_length=100, description="Only this project's records (a bound key: always its own)."),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: Annotated[
+        str | None, Query(max_length=100, description="Only records of this action, e.g. `key.created`.")
+    ] = None,
+    after_seq: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, deprecated=True, description=alias_description("after_seq"))
+    ] = 0,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many records.")] = 100,
     verify: Annotated[bool, Query(description="also recompute the hash chain (reads the whole log)")] = False,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    return list_audit(
+    """Audit records in the order they were written. Page with `after` = the previous page's
+    `next_after` (one project's listing: a sequence number; the tenant-wide one: an opaque cursor)."""
+    if (project_id or who.project_id) is not None and after is not None:
+        after_seq, after = seq_cursor(after, after_seq), None  # one project's cursor is its seq
+    page = list_audit(
         deps,
         who,
         project_id=project_id,
@@ -37,6 +45,9 @@ def audit_logs(
         verify=verify,
         after=after,
     )
+    if page.get("next_after") is None and page.get("next_after_seq") is not None:
+        page["next_after"] = str(page["next_after_seq"])
+    return page
 
 
 @router.get("/v1/audit/verify")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
-from optiloop.api.params import EntityId, Offset, ProjectId
+from optiloop.api.params import After, EntityId, Offset, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -30,11 +30,16 @@ def create_dataset(
 @router.get("/v1/projects/{project_id}/datasets")
 def list_datasets(
     project_id: ProjectId,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many golden sets.")] = 100,
+    after: After = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
-    return {"items": datasets.list_datasets(deps, project_id, limit)}
+    """The project's golden sets, oldest first, deleted ones left out. Page with `after` = the
+    previous page's `next_after`."""
+    items = datasets.list_datasets(deps, project_id, limit, after)
+    nxt = f"{items[-1]['created_at']}#{items[-1]['id']}" if len(items) == limit else None
+    return {"items": items, "next_after": nxt}
 
 
 @router.get("/v1/datasets/{dataset_id}")
@@ -47,6 +52,25 @@ def get_dataset(
     if tables.find(deps, dataset_id) is not None:
         return tables.get_table_dataset(deps, who, dataset_id)
     return datasets.get_dataset(deps, who, dataset_id)
+
+
+@router.delete("/v1/datasets/{dataset_id}", status_code=204, summary="Delete a dataset")
+def delete_dataset(
+    dataset_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> Response:
+    """Soft delete of a golden set or an ingested table: it leaves its project's listing and reads by
+    id answer 404 naming the deletion; its stored examples or table stay, so evaluations and
+    experiments that ran on it still name what they ran on. A table is refused with 409 while an
+    AutoML experiment is queued or running on it. Admins of the project; audited as `dataset.deleted`."""
+    from optiloop.automl import datasets as tables  # numpy only: no search library on this path
+
+    if tables.find(deps, dataset_id) is not None:
+        from optiloop.automl.delete import delete_table_dataset
+
+        delete_table_dataset(deps, who, dataset_id)
+    else:
+        datasets.delete_dataset(deps, who, dataset_id)
+    return Response(status_code=204)
 
 
 @router.post(

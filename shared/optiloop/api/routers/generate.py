@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.generate import GenerateIn, PurgeIn
-from optiloop.api.params import EntityId, ProjectId
+from optiloop.api.params import After, EntityId, ProjectId, alias_description, cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.auth.roles import authorize
@@ -38,16 +38,20 @@ def get_trace(
 @router.get("/v1/projects/{project_id}/traces")
 def list_traces(
     project_id: ProjectId,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many traces.")] = 100,
+    after: After = None,
     before: Annotated[
-        str | None, Query(max_length=200, description="the cursor of the last trace seen")
+        str | None, Query(max_length=200, deprecated=True, description=alias_description("before"))
     ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TRACE_READ)),
 ) -> dict[str, Any]:
+    """The project's `generate` traces, newest first. Page with `after` = the previous page's
+    `next_after`."""
     get_project(deps, project_id)
-    items = traces.list_traces(deps, project_id, limit, before)
-    return {"items": items, "next_before": items[-1]["cursor"] if len(items) == limit else None}
+    items = traces.list_traces(deps, project_id, limit, cursor(after, before))
+    nxt = items[-1]["cursor"] if len(items) == limit else None
+    return {"items": items, "next_after": nxt, "next_before": nxt}
 
 
 @router.post("/v1/cache/purge")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from optiloop.api.models.prompts import PromptCreate, VersionCreate
-from optiloop.api.params import MAX_SEQ, EntityId, ProjectId
+from optiloop.api.params import MAX_SEQ, After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
 from optiloop.prompts import library
+from optiloop.prompts.records import prompt_doc
 
 router = APIRouter(tags=["prompts"])
 
@@ -30,15 +31,17 @@ def create_prompt(
 @router.get("/v1/projects/{project_id}/prompts")
 def list_prompts(
     project_id: ProjectId,
-    after: Annotated[str | None, Query(max_length=100, description="the last name seen")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many prompts.")] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
+    """The project's prompts, oldest first, deleted ones left out. Page with `after` = the previous
+    page's `next_after`."""
     items = library.list_prompts(deps, project_id, after=after, limit=limit)
     return {
         "items": [asdict(p) for p in items],
-        "next_after": items[-1].name if len(items) == limit else None,
+        "next_after": prompt_doc(items[-1]).sort if len(items) == limit else None,
     }
 
 
@@ -47,6 +50,18 @@ def get_prompt(
     prompt_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
     return asdict(library.get_prompt(deps, who, prompt_id))
+
+
+@router.delete("/v1/prompts/{prompt_id}", status_code=204, summary="Delete a prompt")
+def delete_prompt(
+    prompt_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> Response:
+    """Soft delete: the prompt leaves its project's listing, `GET /v1/prompts/{id}` answers 404
+    naming the deletion and its name may be reused; its versions stay readable by id (approvals,
+    evaluations and traces name them). Refused with 409 while one of its versions is deployed to any
+    environment. Admins of the project; audited as `prompt.deleted`."""
+    library.delete_prompt(deps, who, prompt_id)
+    return Response(status_code=204)
 
 
 @router.post("/v1/prompts/{prompt_id}/versions", status_code=201)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
-from optiloop.api.models.suggest import PrioritizeIn, ReplayIn, SuggestIn
-from optiloop.api.params import AfterSeq, ProjectId
+from optiloop.api.models.suggest import ParetoIn, PrioritizeIn, ReplayIn, SuggestIn
+from optiloop.api.params import MAX_SEQ, After, ProjectId, alias_description, seq_cursor
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -18,6 +18,7 @@ from optiloop.errors import OptiLoopError
 from optiloop.testopt import queries
 from optiloop.testopt.prioritize import Case, prioritize
 from optiloop.testopt.replay import replay
+from optiloop.testopt.strategies.multiobjective import ParetoSpec
 from optiloop.testopt.suggest import DiversitySpec, SuggestRequest, suggest, suggest_stream
 
 router = APIRouter(tags=["tests"])
@@ -45,6 +46,7 @@ def suggest_tests(
         objective_weights=list(body.objective_weights) if body.objective_weights else None,
         diversity=DiversitySpec(method=body.diversity.method, min_distance=body.diversity.min_distance),
         budget_cents=body.budget_cents,
+        pareto=_pareto(body.pareto),
     )
     if not body.stream:
         return suggest(deps, project_id, req, who.name)
@@ -53,6 +55,13 @@ def suggest_tests(
     return StreamingResponse(
         _ndjson(chain([first], lines), request_id_of(request)), media_type="application/x-ndjson"
     )
+
+
+def _pareto(p: ParetoIn | None) -> ParetoSpec | None:
+    if p is None:
+        return None
+    weights = tuple(p.weights) if p.weights is not None else None
+    return ParetoSpec(objectives=tuple(p.objectives), select=p.select, weights=weights, max_front=p.max_front)
 
 
 def _ndjson(items: Iterator[dict[str, Any]], request_id: str | None) -> Iterator[bytes]:
@@ -92,10 +101,22 @@ def replay_history(
 @router.get("/v1/projects/{project_id}/tests")
 def list_tests(
     project_id: ProjectId,
-    status: Annotated[Literal["pending", "ran"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after_seq: AfterSeq = 0,
+    status: Annotated[
+        Literal["pending", "ran"] | None,
+        Query(description="`pending`: suggested and not yet ingested (a runner's work); `ran`: with a run."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many tests.")] = 100,
+    after: After = None,
+    after_seq: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, deprecated=True, description=alias_description("after_seq"))
+    ] = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TEST_READ)),
 ) -> dict[str, Any]:
-    return queries.list_tests(deps, project_id, status=status, after_seq=after_seq, limit=limit)
+    """The project's tests in the order they were suggested, each with its run once ingested. Page
+    with `after` = the previous page's `next_after`."""
+    page = queries.list_tests(
+        deps, project_id, status=status, after_seq=seq_cursor(after, after_seq), limit=limit
+    )
+    nxt = page["next_after_seq"]
+    return {**page, "next_after": None if nxt is None else str(nxt)}

@@ -51,8 +51,8 @@ class Audit(Resource[J, S, N, It]):
         limit: int | None = None,
         verify: bool | None = None,
     ) -> J:
-        """One page of records. A project's listing continues with `next_after_seq`, the tenant-wide
-        one with the opaque `next_after`; `iter` follows whichever the page gives."""
+        """One page of records, oldest first; continue with `after=next_after` (`after_seq`: the
+        deprecated name of a project listing's cursor)."""
         params = {
             "project_id": project_id,
             "action": action,
@@ -66,9 +66,7 @@ class Audit(Resource[J, S, N, It]):
     def iter(self, *, project_id: str | None = None, action: str | None = None, page_size: int = 500) -> It:
         """Every record visible to the key, oldest first."""
         req = build("audit.iter", params={"project_id": project_id, "action": action, "limit": page_size})
-        return self._call.pages(
-            req, Cursor(follow=(("next_after_seq", "after_seq"), ("next_after", "after")))
-        )
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
     def verify(self) -> J:
         """Recompute the hash chains; `ok` and, when not, the first thing that does not match."""

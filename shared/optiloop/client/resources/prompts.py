@@ -26,6 +26,10 @@ class Prompts(Resource[J, S, N, It]):
     def get(self, prompt_id: str) -> J:
         return self._call.json(build("prompts.get", {"prompt_id": prompt_id}))
 
+    def delete(self, prompt_id: str) -> N:
+        """Soft delete (admins); a ConflictError while one of its versions is deployed."""
+        return self._call.empty(build("prompts.delete", {"prompt_id": prompt_id}))
+
     def create_version(
         self,
         prompt_id: str,
@@ -82,14 +86,21 @@ class Traces(Resource[J, S, N, It]):
     def get(self, trace_id: str) -> J:
         return self._call.json(build("traces.get", {"trace_id": trace_id}))
 
-    def list(self, project_id: str, *, before: str | None = None, limit: int | None = None) -> J:
-        """Newest first; continue with `before=next_before`."""
-        params = {"before": before, "limit": limit}
+    def list(
+        self,
+        project_id: str,
+        *,
+        after: str | None = None,
+        before: str | None = None,
+        limit: int | None = None,
+    ) -> J:
+        """Newest first; continue with `after=next_after` (`before`: its deprecated name)."""
+        params = {"after": after, "before": before, "limit": limit}
         return self._call.json(build("traces.list", {"project_id": project_id}, params=params))
 
     def iter(self, project_id: str, *, page_size: int = 100) -> It:
         req = build("traces.iter", {"project_id": project_id}, params={"limit": page_size})
-        return self._call.pages(req, Cursor(follow=(("next_before", "before"),)))
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
 
 class Cache(Resource[J, S, N, It]):
@@ -104,11 +115,17 @@ class Datasets(Resource[J, S, N, It]):
         body = {"project_id": project_id, "name": name, "description": description}
         return self._call.json(build("datasets.create", json=body))
 
-    def list(self, project_id: str, *, limit: int | None = None) -> J:
-        return self._call.json(build("datasets.list", {"project_id": project_id}, params={"limit": limit}))
+    def list(self, project_id: str, *, limit: int | None = None, after: str | None = None) -> J:
+        """One page, oldest first; continue with `after=next_after`."""
+        params = {"limit": limit, "after": after}
+        return self._call.json(build("datasets.list", {"project_id": project_id}, params=params))
 
     def get(self, dataset_id: str) -> J:
         return self._call.json(build("datasets.get", {"dataset_id": dataset_id}))
+
+    def delete(self, dataset_id: str) -> N:
+        """Soft delete of a golden set or a table (admins); a ConflictError while an experiment runs on it."""
+        return self._call.empty(build("datasets.delete", {"dataset_id": dataset_id}))
 
     def add_examples(self, dataset_id: str, examples: Sequence[Mapping[str, Any]]) -> J:
         body = {"examples": [dict(e) for e in examples]}

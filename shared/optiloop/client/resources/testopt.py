@@ -17,17 +17,23 @@ class Projects(Resource[J, S, N, It]):
         body = fields(name=name, description=description, budget_cents=budget_cents)
         return self._call.json(build("projects.create", json=body))
 
-    def list(self, *, limit: int | None = None, after_id: str | None = None) -> J:
-        """One page: `items` and `next_after_id` (null on the last page); `iter` walks them all."""
-        return self._call.json(build("projects.list", params={"limit": limit, "after_id": after_id}))
+    def list(self, *, limit: int | None = None, after: str | None = None, after_id: str | None = None) -> J:
+        """One page, oldest first: `items` and `next_after` (null on the last page) to pass back as
+        `after`; `iter` walks them all. `after_id` is the deprecated name of `after`."""
+        params = {"limit": limit, "after": after, "after_id": after_id}
+        return self._call.json(build("projects.list", params=params))
 
     def iter(self, *, page_size: int = 100) -> It:
         """Every project the key may see, page by page as they are consumed."""
         req = build("projects.iter", params={"limit": page_size})
-        return self._call.pages(req, Cursor(follow=(("next_after_id", "after_id"),)))
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
     def get(self, project_id: str) -> J:
         return self._call.json(build("projects.get", {"project_id": project_id}))
+
+    def delete(self, project_id: str) -> N:
+        """Soft delete (global admins); a ConflictError while anything of the project is deployed."""
+        return self._call.empty(build("projects.delete", {"project_id": project_id}))
 
     def update(self, project_id: str, *, budget_cents: float | None) -> J:
         """Set the project's budget (None removes it)."""
@@ -70,12 +76,16 @@ class Tests(Resource[J, S, N, It]):
         objective_weights: Sequence[float] | None = None,
         diversity: Mapping[str, Any] | None = None,
         budget_cents: float | None = None,
+        pareto: bool | Mapping[str, Any] | None = None,
     ) -> J:
         """A batch of feasible tests (stored as pending). Not retried once sent: a resend after a lost
-        answer would store a second batch."""
+        answer would store a second batch. `pareto` (True, or `{"objectives", "select", "weights",
+        "max_front"}`) adds the candidate pool's Pareto front to the answer."""
         body = _suggest_body(
             batch_size, generator, seed, objectives, objective_weights, diversity, budget_cents
         )
+        if pareto is not None:
+            body["pareto"] = pareto if isinstance(pareto, bool) else dict(pareto)
         return self._call.json(build("tests.suggest", {"project_id": project_id}, json=body))
 
     def suggest_stream(
@@ -129,10 +139,11 @@ class Tests(Resource[J, S, N, It]):
         *,
         status: Literal["pending", "ran"] | None = None,
         limit: int | None = None,
+        after: str | None = None,
         after_seq: int | None = None,
     ) -> J:
-        """One page: `items` and `next_after_seq`."""
-        params = {"status": status, "limit": limit, "after_seq": after_seq}
+        """One page: `items` and `next_after` to pass back as `after` (`after_seq`: its deprecated name)."""
+        params = {"status": status, "limit": limit, "after": after, "after_seq": after_seq}
         return self._call.json(build("tests.list", {"project_id": project_id}, params=params))
 
     def iter(
@@ -140,7 +151,7 @@ class Tests(Resource[J, S, N, It]):
     ) -> It:
         """Every test of the project, oldest first."""
         req = build("tests.iter", {"project_id": project_id}, params={"status": status, "limit": page_size})
-        return self._call.pages(req, Cursor(follow=(("next_after_seq", "after_seq"),)))
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
 
 def _suggest_body(

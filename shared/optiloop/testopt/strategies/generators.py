@@ -104,7 +104,7 @@ def plugin_arms() -> list[str]:
 def rl_arm(ctx: SuggestContext) -> list[str]:
     """The trained RL policy's arm, only while one that fits the space is registered (it then
     earns its share like the others: see strategies/rl.py)."""
-    return ["rl"] if ctx.rl_policy is not None else []
+    return ["rl"] if getattr(ctx, "rl_policy", None) is not None else []  # duck-typed contexts too
 
 
 class HybridGenerator(Generator):
