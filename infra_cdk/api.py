@@ -186,8 +186,12 @@ class Api(Construct):
             model_name="JsonObject",
             schema=apigw.JsonSchema(schema=apigw.JsonSchemaVersion.DRAFT4, type=apigw.JsonSchemaType.OBJECT),
         )
+        # One invoke permission per function for this API's execute-api ARN, not one per method: a
+        # permission per method made ~120 AWS::Lambda::Permission resources and pushed the stack past
+        # CloudFormation's 500. The gateway still sends each function only the routes mapped to it.
         self.integrations = {
-            g: apigw.LambdaIntegration(handlers[g], allow_test_invoke=False) for g in HTTP_GROUPS
+            g: apigw.LambdaIntegration(handlers[g], allow_test_invoke=False, scope_permission_to_method=False)
+            for g in HTTP_GROUPS
         }
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for route in ROUTES:

@@ -83,6 +83,9 @@ class FunctionSpec:
     # SageMaker real-time endpoints of the tenant (`{prefix}-*`): "invoke" (InvokeEndpoint) or "manage"
     # (create/describe/update them, and pass the tenant's SageMaker execution role to them)
     endpoints: str = ""
+    # the tenant's secrets under `optiloop/<tenant>/` (optiloop.secrets.aws): "connectors" creates and
+    # deletes connector credentials; "ingest" reads them and makes the project's PII hashing key
+    secrets: str = ""
     # mirrors registered versions to SageMaker model package groups `{prefix}-*` and keeps their
     # approval status in step (optiloop.models.registry.mirror): whoever registers, archives or decides
     model_packages: bool = False
@@ -152,7 +155,12 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("automl", "automl", "handler", memory_mb=1769, timeout_s=29,
                  description="AutoML: tabular dataset ingest, experiments, trials, leaderboards",
                  table=READ + WRITE, reads=(DATASETS, AUTOML), writes=(DATASETS,),
-                 env={"OPTILOOP_AUTOML_RUNNER": "none"}),
+                 env={"OPTILOOP_AUTOML_RUNNER": "none"}, secrets="ingest"),
+    # Connectors (optiloop.automl.connectors): small documents; credentials go to Secrets Manager under
+    # the tenant's prefix and never into a document. Reading through them is the automl function's.
+    FunctionSpec("connectors", "connectors", "handler", memory_mb=512, timeout_s=29,
+                 description="AutoML connectors: folder, S3 and SQL sources of tables", table=READ + WRITE,
+                 secrets="connectors"),
     # Online decisions: the decide and reward hot paths (numpy, documents only; no bucket, no models).
     # Policies stay cached while the container is warm (optiloop.decisions.cache); 1024 MB for the CPU.
     FunctionSpec("decisions", "decisions", "handler", memory_mb=1024, timeout_s=29,
@@ -341,9 +349,12 @@ class Functions(Construct):
                 **self._model_env(spec),
                 **({"OPTILOOP_SAGEMAKER_PREFIX": config.prefix} if spec.endpoints else {}),
                 **({"OPTILOOP_MODEL_PACKAGE_GROUP_PREFIX": config.prefix} if spec.model_packages else {}),
+                **({"OPTILOOP_SECRETS_PREFIX": f"optiloop/{config.tenant}"} if spec.secrets else {}),
                 **spec.env,
             },
         )
+        if spec.secrets:
+            self._grant_secrets(role, spec.secrets)
         self._grant_table(role, spec.table)
         if spec.models:
             self._grant_models(role)
@@ -366,6 +377,31 @@ class Functions(Construct):
             "compiled wheels (numpy, pydantic-core) are built for cp311; move both together.",
         )
         return fn
+
+    def _grant_secrets(self, role: iam.Role, use: str) -> None:
+        """Secrets Manager under the tenant's prefix only (optiloop.secrets.aws): the connectors function
+        creates, replaces and deletes `connectors/*`; the automl function reads them and makes the
+        projects' PII hashing keys (`pii-hash/*`). Secrets use the account's aws/secretsmanager key."""
+        stack = Stack.of(self)
+        name = f"secret:optiloop/{self._config.tenant}"
+        base = f"arn:{stack.partition}:secretsmanager:{stack.region}:{stack.account}:{name}"
+        connectors, pii = f"{base}/connectors/*", f"{base}/pii-hash/*"
+        write = ["secretsmanager:CreateSecret", "secretsmanager:PutSecretValue"]
+        if use == "connectors":
+            grants = [([*write, "secretsmanager:DeleteSecret"], [connectors])]
+            scopes = ["connectors"]
+        else:
+            grants = [(["secretsmanager:GetSecretValue"], [connectors, pii]), (write, [pii])]
+            scopes = ["connectors", "pii-hash"]
+        for actions, resources in grants:
+            role.add_to_policy(iam.PolicyStatement(actions=actions, resources=resources))
+        nag = "Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:"
+        acknowledge_wildcards(
+            role,
+            [f"{nag}{name}/{scope}/*" for scope in scopes],
+            "Secret names are generated per connector and project under the tenant's prefix, and "
+            "Secrets Manager appends a random suffix to every ARN: the prefix is the narrowest scope.",
+        )
 
     def _bundled(self, spec: FunctionSpec) -> dict[str, Path] | None:
         path = self._models.path

@@ -60,6 +60,7 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "workflows": (("core", "aws"), True),
     "webhooks": (("core", "aws"), True),
     "webhook_dispatch": (("core", "aws"), False),
+    "connectors": (("core", "aws"), True),
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the
 # import names they install, because a vendored copy has no dist-info to find.

@@ -56,7 +56,7 @@ def build_secrets(settings: Settings) -> Any:
         from optiloop.secrets.aws import from_env
 
         prefix = os.environ.get("OPTILOOP_SECRETS_PREFIX", "").strip() or f"optiloop/{settings.table}"
-        return from_env(prefix, settings.aws_endpoint, settings.kms_key_id)
+        return from_env(prefix, settings.aws_endpoint)  # the account's aws/secretsmanager key
     if settings.backend == "local":
         from optiloop.secrets.local import FolderSecrets
 

@@ -37,6 +37,7 @@ EXPECTED_HANDLERS = {
     "functions.inference.handler.handler",
     "functions.automl.handler.handler",
     "functions.decisions.handler.handler",
+    "functions.connectors.handler.handler",
 }
 
 

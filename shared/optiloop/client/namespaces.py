@@ -8,6 +8,7 @@ from typing import Any, Generic
 from optiloop.client.caller import Caller, It, J, N, S
 from optiloop.client.request import build, fields
 from optiloop.client.resources.automl import Experiments, Tables
+from optiloop.client.resources.connectors import Connectors
 from optiloop.client.resources.decisions import Decisions
 from optiloop.client.resources.governance import Approvals, Policies
 from optiloop.client.resources.models import Lineage, Models, TrainingJobs, Workflows
@@ -49,6 +50,7 @@ class Namespaces(Generic[J, S, N, It]):
         # automl
         self.tables = Tables(caller)
         self.experiments = Experiments(caller)
+        self.connectors = Connectors(caller)
         self.decisions = Decisions(caller)
         # platform
         self.keys = Keys(caller)

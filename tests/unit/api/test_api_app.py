@@ -73,6 +73,7 @@ def test_router_subsets_for_lambdas(deps: Deps) -> None:
         "webhooks",
         "decisions",
         "auth",
+        "connectors",
     }
 
 

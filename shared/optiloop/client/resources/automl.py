@@ -37,6 +37,17 @@ class Tables(Resource[J, S, N, It]):
         body, ctype = multipart({"project_id": project_id, "name": name}, filename, data)
         return self._call.json(build("tables.ingest", content=body, headers={"Content-Type": ctype}))
 
+    def ingest_from(self, project_id: str, name: str, connector_id: str, **options: Any) -> J:
+        """A table read through a connector: `path=` (folder, S3) or `query=` / `table=` (SQL), and
+        optionally `target`, `expectations`, `pii`, `ordinal`, `max_rows`, `max_bytes`, `timeout_s`."""
+        body = fields(project_id=project_id, name=name, connector_id=connector_id, **options)
+        return self._call.json(build("tables.ingest_from", json=body))
+
+    def refresh(self, dataset_id: str, *, name: str | None = None) -> J:
+        """Read a connector dataset again with its stored spec (expectations, PII policy): a new
+        dataset whose `previous_id` is `dataset_id`."""
+        return self._call.json(build("tables.refresh", json=fields(refresh_of=dataset_id, name=name)))
+
 
 class Experiments(Resource[J, S, N, It]):
     def create(
