@@ -89,7 +89,9 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             "trials": int(hpo.get("trials") or DEFAULT_TRIALS),
             "early_stopping": PRUNERS[pruner],
             "seed": int(hpo["seed"]) if hpo.get("seed") is not None else int(cv.get("seed") or 0),
+            "warm_start": int(hpo["warm_start"]) if hpo.get("warm_start") is not None else 3,
         },
+        "ensemble": {"method": str((raw.get("ensemble") or {}).get("method") or "greedy")},
         "imbalance": {"method": str(imbalance.get("method") or "none")},
         "constraints": dict(raw.get("constraints") or {}),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
@@ -137,6 +139,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "warnings": warnings,
         "progress": {"trials_done": 0, "trials_total": config["hpo"]["trials"], "cpu_s": 0.0},
         "best": None,
+        "warm_start": None,  # the portfolio's configurations this run starts from, chosen at its start
         "cancel_requested": False,
         "error": None,
         "leaderboard_url": leaderboard_url(exp_id),

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from optiloop.automl import datasets, experiments
+from optiloop.automl import datasets, experiments, metalearn
 from optiloop.automl.features import prepare
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
@@ -57,6 +57,13 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     spec_kw: dict[str, Any] = {}
     if cfg.get("models"):
         spec_kw["families"] = tuple(cfg["models"])
+    meta = metalearn.meta_features(prep.x, prep.y, prep.signature)
+    warm = exp.get("warm_start")
+    if warm is None:  # chosen once, at the first run, and kept: a resumed run repeats them
+        warm = metalearn.nearest_configs(
+            deps, prep.task, meta, int(cfg["hpo"].get("warm_start", 0)), exclude=exp_id
+        )
+        experiments.update(deps, exp_id, warm_start=warm)
     spec = SearchSpec(
         objective=Objective(exp["metric"], exp["direction"]),
         folds=cfg["cv"]["folds"],
@@ -68,6 +75,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         trials=cfg["hpo"]["trials"],
         budget_s=cfg.get("budget_s"),
         class_weight=cfg["imbalance"]["method"] == "class_weight",
+        ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
+        warm_start=tuple(w["config"] for w in warm),
         **spec_kw,
     )
     key = experiments.rank_key(exp)
@@ -84,7 +93,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
 
     def on_trial(r: TrialResult) -> None:
         trial = _record_trial(deps, exp, ds, r)
-        state["done"] += 1
+        state["done"] += r.family != "ensemble"  # the ensemble is not one of the budget's trials
         state["cpu"] += r.fit_s
         if r.status == "completed" and (state["best"] is None or key(trial) < key(state["best"])):
             state["best"] = trial
@@ -118,6 +127,10 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         status, error = "failed", "no trial completed (see the trials' errors)"
     else:
         status, error = "completed", None
+        ranked = sorted(
+            (t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key
+        )
+        metalearn.remember(deps, exp, ranked, meta)
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
 
 

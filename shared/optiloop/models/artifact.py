@@ -5,7 +5,8 @@ way) packs that folder as `model.tar.gz`. OptiLoop asks the folder to hold `opti
 
     {"format": "optiloop.model/1",
      "framework": "xgboost",                  # what trained it (informational, part of lineage)
-     "runtime": "trees",                      # how it is served: trees | onnx | linear | mlp | endpoint
+     "runtime": "trees",                      # how it is served: trees | onnx | linear | mlp | ensemble
+                                              #   | endpoint
      "model_file": "model.trees.json",       # the file the runtime loads (inside the archive)
      "signature": {...},                      # optiloop.models.signature: inputs, task, classes
      "params": {...}, "metrics": {...},       # hyperparameters, held-out metrics (finite numbers)
@@ -15,8 +16,9 @@ way) packs that folder as `model.tar.gz`. OptiLoop asks the folder to hold `opti
 
 `runtime` decides where the version can run: `trees` (`optiloop.trees/1`, evaluated by numpy),
 `linear` (`optiloop.linear/1`, numpy: scaling, one-hot and weights), `mlp` (`optiloop.mlp/1`, numpy:
-that preprocessing and dense layers; how torch networks reach the Lambda) and `onnx` (onnxruntime) run
-in process and, but for `onnx`, in the predict Lambda; `endpoint` models need their
+that preprocessing and dense layers; how torch networks reach the Lambda), `onnx` (onnxruntime) and
+`ensemble` (`optiloop.ensemble/1`: a weighted average of such members, each its own file in the
+archive) run in process and in the predict Lambda; `endpoint` models need their
 framework or a GPU and are served by a SageMaker endpoint behind OptiLoop's router.
 
 Reading is defensive: an artifact is user input. Only regular files with plain relative names are
@@ -43,8 +45,8 @@ from optiloop.models.signature import Signature, parse_signature
 
 FORMAT = "optiloop.model/1"
 MANIFEST = "optiloop-model.json"
-RUNTIMES: tuple[str, ...] = ("trees", "onnx", "linear", "mlp", "endpoint")
-IN_PROCESS_RUNTIMES: frozenset[str] = frozenset({"trees", "onnx", "linear", "mlp"})
+RUNTIMES: tuple[str, ...] = ("trees", "onnx", "linear", "mlp", "ensemble", "endpoint")
+IN_PROCESS_RUNTIMES: frozenset[str] = frozenset({"trees", "onnx", "linear", "mlp", "ensemble"})
 MAX_ARTIFACT_BYTES = 512 * 1024 * 1024  # unpacked total
 MAX_MEMBERS = 1000
 

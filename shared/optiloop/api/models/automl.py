@@ -29,6 +29,19 @@ class HpoIn(RequestModel):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
         None, description="the sampler's and the models' seed; default: cv.seed"
     )
+    warm_start: Annotated[int, Field(ge=0, le=20)] | None = Field(
+        None,
+        description="how many configurations that won on the nearest earlier experiments (by dataset "
+        "meta-features) to try first; 0 turns the warm start off; default 3",
+    )
+
+
+class EnsembleIn(RequestModel):
+    method: Literal["greedy", "none"] = Field(
+        "greedy",
+        description="greedy (Caruana) selection over the trials' out-of-fold predictions, added to "
+        "the leaderboard as one more candidate; none: no ensemble",
+    )
 
 
 class ImbalanceIn(RequestModel):
@@ -42,6 +55,7 @@ class ExperimentConfig(RequestModel):
     constraints: dict[ConstraintKey, float | int | str] | None = Field(
         None, description="recorded with the experiment; not enforced yet"
     )
+    ensemble: EnsembleIn | None = None
     budget_s: Annotated[float, Field(gt=0, le=7 * 86_400)] | None = Field(
         None, description="wall-clock seconds for the search; the trial budget is the reproducible one"
     )
@@ -49,7 +63,7 @@ class ExperimentConfig(RequestModel):
         None,
         max_length=10,
         description="restrict the portfolio: logistic_regression (ridge), xgboost, random_forest, "
-        "extra_trees, hist_gradient_boosting",
+        "extra_trees, hist_gradient_boosting, mlp (PyTorch; served by numpy, ONNX graph included)",
     )
 
 

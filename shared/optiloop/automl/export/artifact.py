@@ -22,9 +22,12 @@ def build_artifact(
     metrics: dict[str, float],
     data_fingerprint: str,
     rows: int,
+    extra_files: dict[str, tuple[str, bytes]] | None = None,
 ) -> bytes:
+    """`extra_files`: manifest key -> (file name, bytes) written beside the model file, e.g.
+    {"onnx_file": ("model.onnx", graph)}; the manifest names each file under its key."""
     model_file = f"model.{runtime}.json"
-    manifest = {
+    manifest: dict[str, Any] = {
         "format": FORMAT,
         "framework": framework,
         "runtime": runtime,
@@ -36,9 +39,9 @@ def build_artifact(
         "code_version": CODE_VERSION,
         "data": {"rows": rows},
     }
-    return pack_files(
-        {
-            MANIFEST: json.dumps(manifest, sort_keys=True).encode(),
-            model_file: json.dumps(doc, separators=(",", ":")).encode(),
-        }
-    )
+    files = {model_file: json.dumps(doc, separators=(",", ":")).encode()}
+    for key, (name, data) in (extra_files or {}).items():
+        manifest[key] = name
+        files[name] = data
+    files[MANIFEST] = json.dumps(manifest, sort_keys=True).encode()
+    return pack_files(files)

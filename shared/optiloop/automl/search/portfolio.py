@@ -54,6 +54,10 @@ class Family:
     default: Callable[[Context], dict[str, Any]]
     build: Callable[[dict[str, Any], Context], Any]
     export: Callable[[Any, Context], dict[str, Any]]
+    needs: str | None = None  # a module the family trains with that may be absent (torch)
+    # manifest key -> (file name, bytes) shipped beside the served document (the MLP's ONNX graph)
+    extras: Callable[[Any, Context], dict[str, tuple[str, bytes]]] | None = None
+    tolerance: float = 1e-6  # how far the served export may be from the fitted model (probabilities)
 
 
 def _p(params: dict[str, Any], family: str) -> dict[str, Any]:
@@ -217,6 +221,37 @@ def _hgb_export(model: Fitted, ctx: Context) -> dict[str, Any]:
     return export_hist_gb(model.est, ctx.task, ctx.n_features)
 
 
+# ------------------------------------------------------------------ PyTorch MLP (numpy + ONNX exports)
+def _mlp_suggest(trial: Any, ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search import mlp
+
+    return mlp.suggest(trial, ctx)
+
+
+def _mlp_default(ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search import mlp
+
+    return mlp.default(ctx)
+
+
+def _mlp_build(params: dict[str, Any], ctx: Context) -> Any:
+    from optiloop.automl.search.mlp import MlpModel
+
+    return MlpModel(params, ctx.kinds, ctx.task, ctx.n_classes, ctx.seed)
+
+
+def _mlp_export(model: Any, ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search.mlp import export_numpy
+
+    return export_numpy(model)
+
+
+def _mlp_extras(model: Any, ctx: Context) -> dict[str, tuple[str, bytes]]:
+    from optiloop.automl.search.mlp import export_onnx
+
+    return {"onnx_file": ("model.onnx", export_onnx(model, ctx.n_features))}
+
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
@@ -237,9 +272,26 @@ FAMILIES: dict[str, Family] = {
             "hist_gradient_boosting", "scikit-learn", "trees", _hgb_suggest, _hgb_default, _hgb_build,
             _hgb_export,
         ),
+        # torch computes in float32, the numpy runtime in float64: 1e-5 on probabilities
+        Family(
+            "mlp", "torch", "mlp", _mlp_suggest, _mlp_default, _mlp_build, _mlp_export, "torch",
+            _mlp_extras, 1e-5,
+        ),
     )
 }  # fmt: skip
 NAMES: tuple[str, ...] = tuple(FAMILIES)
+
+
+def available_families() -> dict[str, Family]:
+    """The families this worker can train: the MLP needs torch (and onnx to export), which are an
+    optional extra; without them it is left out rather than failing every one of its trials."""
+    import importlib.util
+
+    return {
+        n: f
+        for n, f in FAMILIES.items()
+        if f.needs is None or all(importlib.util.find_spec(m) is not None for m in (f.needs, "onnx"))
+    }
 
 
 def display_name(family: str, task: str) -> str:

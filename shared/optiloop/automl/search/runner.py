@@ -20,7 +20,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ import numpy as np
 from optiloop.automl.export.artifact import build_artifact
 from optiloop.automl.objectives import Objective
 from optiloop.automl.search import metrics as mx
-from optiloop.automl.search.portfolio import FAMILIES, Context, display_name
+from optiloop.automl.search.portfolio import FAMILIES, Context, available_families, display_name
 from optiloop.models.signature import Signature
 
 log = logging.getLogger("optiloop.automl.search")
@@ -55,6 +55,10 @@ class SearchSpec:
     budget_s: float | None = None
     families: tuple[str, ...] = tuple(FAMILIES)
     class_weight: bool = False
+    ensemble: bool = True  # greedy selection over the completed trials' out-of-fold predictions
+    # configurations that won on similar earlier experiments ({"model": family, "<family>.<p>": v}),
+    # tried first (optiloop.automl.metalearn); recorded with the experiment, so a rerun repeats them
+    warm_start: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -153,8 +157,16 @@ def search(
     ]
     ctx = Context(task=task, n_classes=n_classes, n_features=x.shape[1], kinds=kinds, seed=spec.seed)
     folds = folds_of(y, spec, task)
+    n_outputs = signature.n_outputs
+
+    def fold_score(out: np.ndarray) -> float:
+        """The objective as every trial is scored (mean over folds), larger better."""
+        vals = [mx.compute(y[va], out[va], task, n_classes)[spec.objective.metric] for _, va in folds]
+        ok = [v for v in vals if not math.isnan(v)]
+        return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
+
     weights = balanced_weights(y) if spec.class_weight and task != "regression" else None
-    families = [f for f in spec.families if f in FAMILIES]
+    families = [f for f in spec.families if f in available_families()]
     started = time.monotonic()
     deadline = started + spec.budget_s if spec.budget_s else math.inf
     stop = should_stop or (lambda: False)
@@ -168,19 +180,23 @@ def search(
         if on_trial is not None:
             on_trial(r)
 
+    oof: dict[int, np.ndarray] = {}  # completed, exported trials' out-of-fold outputs (the best few)
+
     def objective(trial: Any) -> float:
         family = FAMILIES[trial.suggest_categorical("model", families)]
         params = family.suggest(trial, ctx)
         res = TrialResult(trial.number, family.name, display_name(family.name, task), params, "completed")
         t0 = time.process_time()
         per_fold: list[dict[str, float]] = []
+        outputs = np.full((y.size, n_outputs), np.nan)
         try:
             for i, (tr, va) in enumerate(folds):
                 if interrupted():
                     raise Stopped
                 model = family.build(params, ctx)
                 model.fit(x[tr], y[tr], None if weights is None else weights[tr])
-                per_fold.append(mx.compute(y[va], model.predict_outputs(x[va]), task, n_classes))
+                outputs[va] = model.predict_outputs(x[va])
+                per_fold.append(mx.compute(y[va], outputs[va], task, n_classes))
                 res.fold_scores.append(per_fold[-1][spec.objective.metric])
                 running = (
                     float(np.nanmean(res.fold_scores))
@@ -195,6 +211,8 @@ def search(
             res.metrics = _summary(per_fold, spec.objective.metric)
             if refit:
                 _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
+                if spec.ensemble and np.all(np.isfinite(outputs)):
+                    _keep_best(oof, trial.number, outputs, fold_score)
             return res.metrics[spec.objective.metric]
         except (optuna.TrialPruned, Stopped) as e:
             if isinstance(e, Stopped):
@@ -213,8 +231,11 @@ def search(
         sampler=_sampler(spec, len(families)),
         pruner=_pruner(spec, len(folds), len(families)),
     )
+    for warm in spec.warm_start:
+        if warm.get("model") in families:
+            study.enqueue_trial(dict(warm), skip_if_exists=True)
     for name in families:
-        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)})
+        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
 
     def stop_cb(st: Any, _trial: Any) -> None:
         if interrupted():
@@ -224,7 +245,97 @@ def search(
         warnings.simplefilter("ignore")
         with contextlib.suppress(Stopped):
             study.optimize(objective, n_trials=spec.trials, callbacks=[stop_cb], catch=())
+    if spec.ensemble and refit and not stop():
+        ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y)
+        if ens is not None:
+            emit(ens)
     return results
+
+
+def _keep_best(
+    oof: dict[int, np.ndarray], number: int, outputs: np.ndarray, fold_score: Callable[[np.ndarray], float]
+) -> None:
+    """Bounded memory: only the best MAX_CANDIDATES trials' out-of-fold outputs are kept."""
+    from optiloop.automl.search.ensemble import MAX_CANDIDATES
+
+    oof[number] = outputs
+    if len(oof) > MAX_CANDIDATES:
+        worst = min(oof, key=lambda n: (fold_score(oof[n]), -n))
+        del oof[worst]
+
+
+def _ensemble(
+    results: list[TrialResult],
+    oof: dict[int, np.ndarray],
+    fold_score: Callable[[np.ndarray], float],
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    spec: SearchSpec,
+    signature: Signature,
+    fingerprint: str,
+    y: np.ndarray,
+) -> TrialResult | None:
+    """The greedy ensemble of the kept trials as one more candidate, or None when the selection
+    keeps a single trial (it would only repeat that trial)."""
+    from optiloop.automl.export.ensemble import build_ensemble_artifact
+    from optiloop.automl.search.ensemble import select
+
+    t0 = time.process_time()
+    by_number = {r.number: r for r in results if r.artifact is not None}
+    pool = {n: p for n, p in oof.items() if n in by_number}
+    chosen = select(pool, fold_score)
+    if chosen is None or len(chosen.weights) < 2:
+        return None
+    members = sorted(chosen.weights.items(), key=lambda kv: (-kv[1], kv[0]))
+    mixed = sum(w * pool[n] for n, w in members)
+    assert isinstance(mixed, np.ndarray)
+    task, n_classes = signature.task, len(signature.classes)
+    metrics = _summary(
+        [mx.compute(y[va], mixed[va], task, n_classes) for _, va in folds], spec.objective.metric
+    )
+    params: dict[str, Any] = {
+        "ensemble.method": "greedy",
+        "ensemble.members": [
+            {"number": n, "model": by_number[n].model, "weight": round(w, 6)} for n, w in members
+        ],
+    }
+    number = max((r.number for r in results), default=-1) + 1
+    res = TrialResult(number, "ensemble", "ensemble", params, "completed", metrics=metrics)
+    res.fold_scores = [
+        mx.compute(y[va], mixed[va], task, n_classes)[spec.objective.metric] for _, va in folds
+    ]
+    try:
+        data = build_ensemble_artifact(
+            [(by_number[n].artifact or b"", w) for n, w in members],
+            signature=signature,
+            params={"model": "ensemble", **params},
+            metrics=metrics,
+            data_fingerprint=fingerprint,
+            rows=int(y.size),
+        )
+        _check_ensemble(data, [(by_number[n].artifact or b"", w) for n, w in members])
+        res.artifact, res.runtime, res.export_max_abs_diff = data, "ensemble", 0.0
+    except Exception as e:  # recorded as a failed candidate, like any trial
+        log.info("the ensemble failed: %s", e)
+        res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
+    res.fit_s = round(time.process_time() - t0, 4)
+    return res
+
+
+def _check_ensemble(data: bytes, members: list[tuple[bytes, float]]) -> None:
+    """The served ensemble must answer the weighted sum of its members' served outputs."""
+    from optiloop.models import runtimes
+    from optiloop.models.artifact import read_artifact
+
+    art = read_artifact(data)
+    n = len(art.signature.inputs)
+    probe = np.random.default_rng(0).normal(size=(64, n))
+    for j, inp in enumerate(art.signature.inputs):
+        if inp.type == "category":
+            probe[:, j] = np.arange(64) % max(1, len(inp.categories))
+    got = runtimes.load(art).predict(probe)
+    want = sum(w * runtimes.load(read_artifact(m)).predict(probe) for m, w in members)
+    if not np.allclose(got, want, rtol=0, atol=EXPORT_TOLERANCE):
+        raise ValueError("the ensemble artifact does not reproduce its members' weighted outputs")
 
 
 def _summary(per_fold: list[dict[str, float]], metric: str) -> dict[str, float]:
@@ -257,6 +368,7 @@ def _refit_and_export(
     model = family.build(params, ctx)
     model.fit(x, y, weights)
     doc = family.export(model, ctx)
+    extras = family.extras(model, ctx) if family.extras is not None else {}
     data = build_artifact(
         doc,
         runtime=family.runtime,
@@ -266,18 +378,28 @@ def _refit_and_export(
         metrics=res.metrics,
         data_fingerprint=fingerprint,
         rows=int(y.size),
+        extra_files=extras,
     )
-    predictor = runtimes.load(read_artifact(data))
+    art = read_artifact(data)
     sample = x[:EXPORT_CHECK_ROWS]
     want = model.predict_outputs(sample)
-    got = predictor.predict(sample)
-    diff = float(np.max(np.abs(got - want)))
-    res.export_max_abs_diff = diff
     # float32 sums err relative to the size of the values summed, not of each result: scale by the largest
     scale = max(1.0, float(np.max(np.abs(want)))) if ctx.task == "regression" else 1.0
-    allowed = EXPORT_TOLERANCE if ctx.task != "regression" else EXPORT_RELATIVE
-    if not np.all(np.abs(got - want) <= allowed * scale):
-        raise ValueError(
-            f"the exported model differs from the fitted one by {diff:.3g} (> {allowed} x scale)"
-        )
+    allowed = family.tolerance if ctx.task != "regression" else max(EXPORT_RELATIVE, family.tolerance)
+    served = [("the exported model", art)]
+    if "onnx_file" in art.manifest and _has_onnxruntime():
+        onnx = {**art.manifest, "runtime": "onnx", "model_file": art.manifest["onnx_file"]}
+        served.append(("its ONNX graph", replace(art, manifest=onnx)))
+    for what, candidate in served:
+        got = runtimes.load(candidate).predict(sample)
+        diff = float(np.max(np.abs(got - want)))
+        res.export_max_abs_diff = max(diff, res.export_max_abs_diff or 0.0)
+        if not np.all(np.abs(got - want) <= allowed * scale):
+            raise ValueError(f"{what} differs from the fitted one by {diff:.3g} (> {allowed} x scale)")
     res.artifact, res.runtime = data, family.runtime
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None

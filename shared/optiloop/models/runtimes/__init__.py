@@ -49,11 +49,18 @@ def _mlp(artifact: Artifact) -> Predictor:
     return load_mlp(artifact.model_bytes)
 
 
+def _ensemble(artifact: Artifact) -> Predictor:
+    from optiloop.models.runtimes.ensemble import load_ensemble
+
+    return load_ensemble(artifact)
+
+
 LOADERS: dict[str, Callable[[Artifact], Predictor]] = {
     "trees": _trees,
     "onnx": _onnx,
     "linear": _linear,
     "mlp": _mlp,
+    "ensemble": _ensemble,
 }
 
 
