@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from optiloop.deps import Deps
-from optiloop.store.ports import RunRepo, Store, TestRepo
+from optiloop.store.ports import HistoryHeads, RunRepo, Store, TestRepo
 from optiloop.store.records import Run, TestCase
 
 
@@ -92,6 +92,9 @@ class StoreView(Store):
 
     def close(self) -> None:
         self._inner.close()
+
+    def history_heads(self, project_id: str) -> HistoryHeads:
+        return self._inner.history_heads(project_id)  # the adapter's batched read, not the default
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -93,6 +93,14 @@ def test_list_since_and_max_seq(store: Store, make: Make, project: Project, test
     assert store.runs.max_seq("nope") == 0
 
 
+def test_list_since_until_seq(store: Store, make: Make, project: Project, tests5: list[TestCase]) -> None:
+    store.runs.add_many([make.run(t, s) for t, s in zip(tests5, (5, 1, 4, 2, 3), strict=True)])
+    assert [r.seq for r in store.runs.list_since(project.id, 0, until_seq=2)] == [1, 2]
+    assert [r.seq for r in store.runs.list_since(project.id, 2, until_seq=4)] == [3, 4]
+    assert [r.seq for r in store.runs.list_since(project.id, 4, until_seq=99)] == [5]
+    assert store.runs.list_since(project.id, 3, until_seq=3) == []
+
+
 def test_get_many_only_returns_this_projects_runs(
     store: Store, make: Make, project: Project, tests5: list[TestCase]
 ) -> None:

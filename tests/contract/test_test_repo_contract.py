@@ -66,6 +66,44 @@ def test_list_since_is_ordered_by_seq_and_filters(store: Store, make: Make, proj
     assert store.tests.list_since(project.id, after_seq=5) == []
 
 
+def test_list_since_until_seq_pages_a_range(store: Store, make: Make, project: Project) -> None:
+    """`until_seq` bounds the read (paging a long history; no counter re-read on DynamoDB)."""
+    store.tests.add_many([make.test(project.id, s) for s in range(1, 8)])
+    assert [t.seq for t in store.tests.list_since(project.id, 0, until_seq=3)] == [1, 2, 3]
+    assert [t.seq for t in store.tests.list_since(project.id, 3, until_seq=5)] == [4, 5]
+    assert [t.seq for t in store.tests.list_since(project.id, 5, until_seq=100)] == [6, 7]
+    assert store.tests.list_since(project.id, 4, until_seq=4) == []
+    assert store.tests.list_since(project.id, 5, until_seq=2) == []
+    pages, after = [], 0
+    while after < 7:
+        pages.append([t.seq for t in store.tests.list_since(project.id, after, until_seq=after + 3)])
+        after += 3
+    assert pages == [[1, 2, 3], [4, 5, 6], [7]]
+
+
+def test_list_since_until_seq_inside_a_transaction_sees_own_writes(
+    store: Store, make: Make, project: Project
+) -> None:
+    store.tests.add_many([make.test(project.id, 1)])
+    with store.transaction():
+        store.tests.add_many([make.test(project.id, 2), make.test(project.id, 3)])
+        assert [t.seq for t in store.tests.list_since(project.id, 0, until_seq=2)] == [1, 2]
+    assert [t.seq for t in store.tests.list_since(project.id, 1, until_seq=3)] == [2, 3]
+
+
+def test_history_heads(store: Store, make: Make, project: Project) -> None:
+    """The project and both seq heads in one read (the first thing suggest reads)."""
+    heads = store.history_heads(project.id)
+    assert (heads.project, heads.tests_seq, heads.runs_seq) == (project, 0, 0)
+    tests = [make.test(project.id, s) for s in (1, 2, 3)]
+    store.tests.add_many(tests)
+    store.runs.add_many([make.run(tests[0], 1), make.run(tests[2], 2)])
+    heads = store.history_heads(project.id)
+    assert (heads.project, heads.tests_seq, heads.runs_seq) == (project, 3, 2)
+    missing = store.history_heads("nope")
+    assert (missing.project, missing.tests_seq, missing.runs_seq) == (None, 0, 0)
+
+
 def test_list_since_is_per_project(store: Store, make: Make, project: Project) -> None:
     other = make.project()
     store.projects.add(other)

@@ -10,6 +10,7 @@ import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from optiloop.errors import NotFound
@@ -55,8 +56,11 @@ class TestRepo(ABC):
         """Tests of this project among `test_ids`; ids of other projects are simply absent."""
 
     @abstractmethod
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
-        """Tests with seq > after_seq, ordered by seq."""
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[TestCase]:
+        """Tests with after_seq < seq <= until_seq (no upper bound when None), ordered by seq.
+
+        `until_seq` pages a long history in bounded reads and, given the counter a caller has just
+        read (`Store.history_heads`), spares the adapter reading it again."""
 
     @abstractmethod
     def max_seq(self, project_id: str) -> int:
@@ -72,7 +76,8 @@ class RunRepo(ABC):
     def get_many(self, project_id: str, test_ids: Sequence[str]) -> dict[str, Run]: ...
 
     @abstractmethod
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]: ...
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[Run]:
+        """Runs with after_seq < seq <= until_seq (no upper bound when None), ordered by seq."""
 
     @abstractmethod
     def max_seq(self, project_id: str) -> int: ...
@@ -278,6 +283,15 @@ class BlobStore(ABC):
     def list(self, prefix: str = "") -> list[str]: ...
 
 
+@dataclass(frozen=True)
+class HistoryHeads:
+    """Where a project's history stands: what suggest reads first, in one call where it can."""
+
+    project: Project | None
+    tests_seq: int  # the newest test's seq (0: none)
+    runs_seq: int  # the newest run's seq (0: none)
+
+
 class Store(ABC):
     """The record store: one object holding every repository of one backend."""
 
@@ -295,6 +309,16 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    def history_heads(self, project_id: str) -> HistoryHeads:
+        """The project and its newest test and run seqs, read together. Suggest reads these first on
+        every call; adapters where each read is a round trip (DynamoDB) override this with one
+        batched read."""
+        return HistoryHeads(
+            project=self.projects.get(project_id),
+            tests_seq=self.tests.max_seq(project_id),
+            runs_seq=self.runs.max_seq(project_id),
+        )
 
 
 def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

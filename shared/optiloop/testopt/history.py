@@ -1,40 +1,80 @@
-"""A project's tests and runs, held in memory and refreshed incrementally.
+"""A project's tests and runs, held in memory and refreshed incrementally, newest `window` of them.
 
 Suggest must answer in milliseconds with thousands of runs behind it, so it cannot re-read and
 re-decode the whole history per call. Both repos hand out rows by a per-project monotonic `seq`;
-a cached `History` asks only for rows newer than the ones it holds. The cache is per process
-(one uvicorn worker, or one warm Lambda); correctness never depends on it being warm.
+a cached `History` asks only for rows newer than the ones it holds, up to the seqs one read of the
+project's heads returned (`Store.history_heads`: on DynamoDB one BatchGetItem for the project, both
+counters and the run totals). The cache is per process (one uvicorn worker, or one warm Lambda);
+correctness never depends on it being warm.
+
+Memory is bounded, not proportional to the history (projects reach 10K-10M tests): `tests` and
+`run_order` are `Window`s that keep the newest `window` items (compacted in amortised steps) and
+still index by absolute position, and what must cover the whole history is kept as sufficient
+statistics — the set of buckets ever hit (for new-bucket counts at ingest), the spend, the
+operators of compacted tests (the QMC stream's position) and a Bloom filter of every test's params
+(suggest never repeats a test, compacted ones included). A cold
+process streams the history in pages of `window` rows, handing each page to `on_page` (the
+suggest state folds it in) before the page is compacted away, so the peak stays bounded too.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiloop.store.ports import Store
+from optiloop.store.ports import HistoryHeads, Store
 from optiloop.store.records import Run, TestCase
+from optiloop.testopt.bloom import ScalableBloom
+from optiloop.testopt.window import Window
+
+WINDOW_ENV = "OPTILOOP_HISTORY_WINDOW"
+DEFAULT_WINDOW = 20_000
+MIN_WINDOW = 64
+
+
+def window_size() -> int:
+    """Tests (and runs) a project keeps in memory: OPTILOOP_HISTORY_WINDOW, default 20,000."""
+    raw = os.environ.get(WINDOW_ENV, "").strip()
+    if not raw:
+        return DEFAULT_WINDOW
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{WINDOW_ENV} must be a whole number, got {raw!r}") from None
+    if value < MIN_WINDOW:
+        raise ValueError(f"{WINDOW_ENV} must be at least {MIN_WINDOW}, got {value}")
+    return value
 
 
 @dataclass
 class History:
     project_id: str
-    tests: list[TestCase] = field(default_factory=list)
-    test_index: dict[str, int] = field(default_factory=dict)
-    runs: dict[str, Run] = field(default_factory=dict)  # by test id
-    run_order: list[str] = field(default_factory=list)  # test ids in ingestion order
-    buckets_seen: set[int | str] = field(default_factory=set)
+    window: int = field(default_factory=window_size)
+    tests: Window[TestCase] = field(default_factory=Window)
+    test_index: dict[str, int] = field(default_factory=dict)  # absolute position of each retained test
+    runs: dict[str, Run] = field(default_factory=dict)  # by test id: runs of retained tests and run ids
+    run_order: Window[str] = field(default_factory=Window)  # test ids in ingestion order
+    buckets_seen: set[int | str] = field(default_factory=set)  # every bucket ever hit (bounded by the SUT)
     tests_seq: int = 0
     runs_seq: int = 0
+    cost_cents: float = 0.0  # spent by every run read so far (= RunRepo.totals, without a scan)
+    dropped_ops: Counter[str] = field(default_factory=Counter)  # operators of the compacted tests
+    seen: ScalableBloom = field(default_factory=ScalableBloom)  # canonical params of every test
     # per-params outcome counts, folded in lazily by optiloop.testopt.flaky (never on suggest's path)
     flaky_counts: Any = None
 
     @property
     def pending(self) -> list[TestCase]:
+        """Retained tests without a run (a test older than the window is no longer listed)."""
         return [t for t in self.tests if t.id not in self.runs]
 
     def _add_tests(self, tests: list[TestCase]) -> None:
+        self.seen.add([canonical(t.params).encode() for t in tests])
         for t in tests:
             self.test_index[t.id] = len(self.tests)
             self.tests.append(t)
@@ -46,13 +86,44 @@ class History:
                 self.run_order.append(r.test_id)
             self.runs[r.test_id] = r
             self.buckets_seen.update(r.buckets)
+            self.cost_cents += float(r.cost_cents)
             self.runs_seq = max(self.runs_seq, r.seq)
+
+    def add_own_tests(self, tests: list[TestCase]) -> None:
+        """Tests this process just committed, when they directly follow what it holds: the next
+        refresh then need not read them back (one Query fewer per suggest on DynamoDB)."""
+        if tests and tests[0].seq == self.tests_seq + 1:
+            self._add_tests(tests)
+            self.compact()
+
+    def compact(self) -> None:
+        """Keep the newest `window` tests and runs once 1.5 x `window` are held (amortised)."""
+        slack = self.window // 2
+        if self.tests.retained > self.window + slack:
+            for t in self.tests.drop_before(len(self.tests) - self.window):
+                del self.test_index[t.id]
+                self.dropped_ops[t.operator] += 1
+                if t.id in self.runs and not self._run_retained(t.id):
+                    del self.runs[t.id]
+        if self.run_order.retained > self.window + slack:
+            for tid in self.run_order.drop_before(len(self.run_order) - self.window):
+                if tid not in self.test_index:
+                    self.runs.pop(tid, None)
+
+    def _run_retained(self, test_id: str) -> bool:
+        """Whether the run of a test is among the retained runs (its seq is at least the oldest's)."""
+        if not self.run_order.retained:
+            return False
+        oldest = self.runs.get(self.run_order[self.run_order.base])
+        run = self.runs.get(test_id)
+        return run is not None and oldest is not None and run.seq >= oldest.seq
 
 
 def canonical(params: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+PageHook = Callable[[History], None]
 
 
 class HistoryCache:
@@ -64,30 +135,53 @@ class HistoryCache:
         self._items: OrderedDict[str, History] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, project_id: str) -> History:
+    def held(self, project_id: str) -> History:
+        """The cached history as it is (refresh it before use)."""
         with self._lock:
             h = self._items.pop(project_id, None) or History(project_id)
             self._items[project_id] = h
             while len(self._items) > self.max_projects:
                 self._items.popitem(last=False)
+        return h
+
+    def get(self, project_id: str) -> History:
+        h = self.held(project_id)
         self.refresh(h)
         return h
 
-    def refresh(self, h: History) -> None:
+    def refresh(self, h: History, heads: HistoryHeads | None = None, on_page: PageHook | None = None) -> None:
+        """Read what is new up to `heads` (read now when not given), `window` rows at a time."""
         with self._lock:
             store = self.store
-            if store.tests.max_seq(h.project_id) > h.tests_seq:
-                h._add_tests(store.tests.list_since(h.project_id, h.tests_seq))
-            if store.runs.max_seq(h.project_id) > h.runs_seq:
-                h._add_runs(store.runs.list_since(h.project_id, h.runs_seq))
+            if heads is None:
+                heads = store.history_heads(h.project_id)
+            page = h.window
+            while h.tests_seq < heads.tests_seq or h.runs_seq < heads.runs_seq:
+                t_top = min(heads.tests_seq, h.tests_seq + page)
+                r_top = min(heads.runs_seq, h.runs_seq + page)
+                if h.tests_seq < t_top:
+                    got = store.tests.list_since(h.project_id, h.tests_seq, until_seq=t_top)
+                    h._add_tests(got)
+                    h.tests_seq = max(h.tests_seq, t_top)
+                if h.runs_seq < r_top:
+                    runs = store.runs.list_since(h.project_id, h.runs_seq, until_seq=r_top)
+                    h._add_runs(runs)
+                    h.runs_seq = max(h.runs_seq, r_top)
+                if on_page is not None:
+                    on_page(h)
+                h.compact()
 
 
 _caches: dict[int, HistoryCache] = {}
 
 
-def history_for(store: Store, project_id: str) -> History:
-    """The (refreshed) history of a project, through the per-store cache."""
+def cache_for(store: Store) -> HistoryCache:
     cache = _caches.get(id(store))
     if cache is None or cache.store is not store:
         cache = _caches[id(store)] = HistoryCache(store)
-    return cache.get(project_id)
+    return cache
+
+
+def history_for(store: Store, project_id: str) -> History:
+    """The (refreshed) history of a project, through the per-store cache."""
+    return cache_for(store).get(project_id)

@@ -33,6 +33,7 @@ from optiloop.testopt.diversity.distance import min_dist_to, sq_dists
 from optiloop.testopt.flaky import flaky_probability
 from optiloop.testopt.history import history_for
 from optiloop.testopt.spaces import space_for
+from optiloop.testopt.strategies import compaction
 from optiloop.testopt.strategies.context import MIN_RUNS_FOR_MODEL
 from optiloop.testopt.strategies.state import state_for
 
@@ -74,8 +75,7 @@ def prioritize(
         E = st.emb(U)
         feasible = space.feasible(space.decode(U))
         tids = h.run_order[-NEIGHBOURS_FROM:]
-        rows = [h.test_index[t] for t in tids if t in h.test_index]
-        H = st.E[rows]
+        H = compaction.embed(st, h, [t for t in tids if t in h.test_index])
         runs = [h.runs[t] for t in tids if t in h.test_index]
     near = min_dist_to(E, H) if len(H) else np.full(len(cases), np.inf)
     novelty = np.where(np.isfinite(near), np.minimum(near / NOVEL_AT, 1.0), 1.0)

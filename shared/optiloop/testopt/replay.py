@@ -38,6 +38,7 @@ from optiloop.testopt.diversity.distance import sq_dists
 from optiloop.testopt.history import history_for
 from optiloop.testopt.prioritize import NOVEL_AT, OBJECTIVES
 from optiloop.testopt.spaces import space_for
+from optiloop.testopt.strategies import compaction
 from optiloop.testopt.strategies.context import MIN_RUNS_FOR_MODEL
 from optiloop.testopt.strategies.state import state_for
 
@@ -115,7 +116,7 @@ def replay(
         st = state_for(id(deps.store), project_id, space, h)
         with st.lock:
             st.sync(h)
-            E = np.array(st.E[[h.test_index[t] for t in tids]], dtype=float)
+            E = np.array(compaction.embed(st, h, tids), dtype=float)
         order = leave_future_out_order(E, runs, objective)
     curve = _curve(runs, order)
     base = _curve(runs, as_run) if policy != "as_run" else None

@@ -16,12 +16,14 @@ import numpy as np
 
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, Contended, FieldProblem, InvalidInput, NotFound, OptiLoopError
+from optiloop.store.ports import HistoryHeads
 from optiloop.store.records import Project, TestCase
 from optiloop.testopt import webhook_events
-from optiloop.testopt.history import history_for
+from optiloop.testopt.history import cache_for
 from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
 from optiloop.testopt.strategies import rl as rl_strategy
+from optiloop.testopt.strategies import compaction
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import generators
 from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
@@ -137,14 +139,18 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
     winner's tests, so the retry does not repeat them either)."""
     objectives = _validate(req)
     store = deps.store
-    project = store.projects.get(project_id)
+    # one read (one BatchGetItem on DynamoDB) for the project and where its history stands
+    heads = store.history_heads(project_id)
+    project = heads.project
     if project is None:
         raise NotFound(f"project {project_id!r} not found")
     space = space_for(store, project_id)
     seed = req.seed if req.seed is not None else secrets.randbits(62)
     for attempt in range(WRITE_ATTEMPTS):
         with _project_lock(project_id):
-            planned = _plan(deps, project, space, req, objectives, seed)
+            if attempt:  # another writer took the next seqs: read where the history stands now
+                heads = store.history_heads(project_id)
+            planned = _plan(deps, project, space, req, objectives, seed, heads)
             try:
                 with store.transaction():
                     store.tests.add_many(planned.tests)
@@ -164,6 +170,8 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
                         contended=f"the test seq counter and audit chain of project '{project_id}'",
                     ) from None
                 continue
+            # the next refresh need not read back what was just written (one Query fewer)
+            cache_for(store).held(project_id).add_own_tests(planned.tests)
             return planned.response
     raise AssertionError("unreachable")
 
@@ -238,14 +246,13 @@ def _in_process_fail(ctx: SuggestContext, st: ProjectState, test_ids: list[str])
     sur = ctx.surrogates
     if sur is None or not test_ids:
         return None
-    rows = [ctx.history.test_index[t] for t in test_ids]
-    mean, _ = sur["fail"].predict(st.E[rows])
+    mean, _ = sur["fail"].predict(compaction.embed(st, ctx.history, test_ids))
     return np.asarray(mean, dtype=np.float64)
 
 
-def _budget_limit(deps: Deps, project: Project, req: SuggestRequest) -> float | None:
-    """What the batch may cost: the request's cap and what is left of the project's budget."""
-    spent = float(deps.store.runs.totals(project.id).get("cost_cents", 0.0))
+def _budget_limit(project: Project, spent: float, req: SuggestRequest) -> float | None:
+    """What the batch may cost: the request's cap and what is left of the project's budget
+    (`spent`: the history's running total, the same as RunRepo.totals without a read)."""
     limit = req.budget_cents
     if project.budget_cents is not None:
         if spent >= project.budget_cents:
@@ -260,14 +267,23 @@ def _budget_limit(deps: Deps, project: Project, req: SuggestRequest) -> float | 
 
 
 def _plan(
-    deps: Deps, project: Project, space: Space, req: SuggestRequest, objectives: dict[str, float], seed: int
+    deps: Deps,
+    project: Project,
+    space: Space,
+    req: SuggestRequest,
+    objectives: dict[str, float],
+    seed: int,
+    heads: HistoryHeads,
 ) -> _Planned:
     store, project_id = deps.store, project.id
-    h = history_for(store, project_id)
-    limit = _budget_limit(deps, project, req)
-    st = state_for(id(store), project_id, space, h)
+    cache = cache_for(store)
+    h = cache.held(project_id)
+    st = state_for(id(store), project_id, space, h, sync=False)
     with st.lock:
+        # a cold process reads a long history in pages; the state folds each in before it is compacted
+        cache.refresh(h, heads, on_page=st.sync)
         st.sync(h)
+        limit = _budget_limit(project, h.cost_cents, req)
         rng = np.random.default_rng([seed, h.tests_seq, h.runs_seq])
         ctx = SuggestContext(space=space, history=h, state=st, seed=seed, rng=rng)
         gen = generators()[req.generator]

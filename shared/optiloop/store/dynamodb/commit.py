@@ -46,7 +46,7 @@ from optiloop.audit.chain import GENESIS_HASH, utc_now_ms
 from optiloop.audit.shards import project_of
 from optiloop.errors import Conflict, Contended
 from optiloop.store.dynamodb import audit as audit_items
-from optiloop.store.dynamodb.codec import item_size
+from optiloop.store.dynamodb.codec import Item, Key, item_size
 from optiloop.store.dynamodb.counters import (
     counter_of_runs,
     counter_of_tests,
@@ -264,6 +264,29 @@ class Committer:
             retry_after_s=RETRY_AFTER_S,
         )
 
+    def _read_derived(self, p: Pending, shards: list[str]) -> dict[Key, Item]:
+        """The counters the commit moves, read in one BatchGetItem together with the audit heads of
+        its shards (which refreshes them: another process, an ingest Lambda say, may have appended
+        since this one cached them, and a stale head costs a cancelled transaction and three more
+        calls). Without a counter to read, cached heads are used as they are (no read at all)."""
+        keys = [counter_of_tests(pid) for pid in sorted(p.tests_max)]
+        keys += [counter_of_runs(pid) for pid in sorted(p.runs_max.keys() | p.runs_add.keys())]
+        if not keys:
+            return {}
+        heads = [audit_items.head_key(shard) for shard in shards]
+        ask_anchor = bool(shards) and self._anchor is None
+        found = self.table.batch_get(keys + heads + ([audit_items.ANCHOR_KEY] if ask_anchor else []))
+        if ask_anchor and audit_items.ANCHOR_KEY in found:
+            self._anchor = audit_items.anchor_of(found[audit_items.ANCHOR_KEY])
+        for shard, key in zip(shards, heads, strict=True):
+            item = found.get(key)
+            if item is not None:
+                self._heads[shard] = (int(item["seq"]["N"]), item["hash"]["S"], True)
+            else:
+                anchor = self.anchor()
+                self._heads[shard] = (anchor.seq, anchor.hash, False)
+        return found
+
     def _derived(
         self, p: Pending
     ) -> tuple[list[dict[str, Any]], list[AuditRecord], int | None, list[str | None]]:
@@ -273,9 +296,11 @@ class Committer:
         ops: list[dict[str, Any]] = []
         whats: list[str | None] = []
         key_check: int | None = None
+        shards = list(dict.fromkeys(r.shard for r in p.audit))
+        seen = self._read_derived(p, shards)
         for pid in sorted(p.tests_max):
             key = counter_of_tests(pid)
-            op = counter_update(name, key, new_max=p.tests_max[pid], seen_max=seq_max(self.table.get(key)))
+            op = counter_update(name, key, new_max=p.tests_max[pid], seen_max=seq_max(seen.get(key)))
             if op is not None:
                 ops.append(op)
                 whats.append(f"the test seq counter of project '{pid}'")
@@ -286,7 +311,7 @@ class Committer:
                 name,
                 key,
                 new_max=p.runs_max.get(pid),
-                seen_max=seq_max(self.table.get(key)),
+                seen_max=seq_max(seen.get(key)),
                 add=(add[0], add[1], add[2]) if add else None,
             )
             if op is not None:
@@ -298,7 +323,6 @@ class Committer:
             ops.append(keys_update(name, p.keys_added, p.keys_seen))
             whats.append("the API key count")
         chained: list[AuditRecord] = []
-        shards = list(dict.fromkeys(r.shard for r in p.audit))
         heads = [self.head(shard) for shard in shards]
         # Stamped after the heads are read: a record is then never older than the one it chains to
         # (up to clock skew between machines), so a shard's records are in time order as well as seq.

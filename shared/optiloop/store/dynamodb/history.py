@@ -47,7 +47,7 @@ from optiloop.store.dynamodb.codec import (
 from optiloop.store.dynamodb.counters import counter_of_runs, counter_of_tests, run_totals, seq_max
 from optiloop.store.dynamodb.session import Pending, Session, Write
 from optiloop.store.dynamodb.staging import Visibility
-from optiloop.store.dynamodb.table import Table
+from optiloop.store.dynamodb.table import BATCH_GET_MAX, Table
 from optiloop.store.ports import RunRepo, TestRepo
 from optiloop.store.records import Run, TestCase
 
@@ -188,19 +188,29 @@ class _History:
         values = [v for v in (stored, mine) if v is not None]
         return max(values) if values else 0
 
-    def _items_since(self, project_id: str, after_seq: int) -> list[Item]:
-        """Items with seq > after_seq up to the committed counter, plus this transaction's own."""
+    def _items_since(self, project_id: str, after_seq: int, until_seq: int | None = None) -> list[Item]:
+        """Items with after_seq < seq <= until_seq up to the committed counter, plus this
+        transaction's own. With `until_seq` the counter is not read: the caller read it (or a value
+        below it) just before, and items at or below a counter read are committed (`Visibility`
+        still hides garbage of abandoned staged transactions)."""
         if not isinstance(project_id, str) or not project_id:
             return []
         pk = self._seq_pk(project_id)
         after = max(_SEQ_MIN, min(_SEQ_MAX, after_seq))
         items: list[Item] = []
-        top = seq_max(self._table.get(self._counter(project_id)))
+        if until_seq is None:
+            top = seq_max(self._table.get(self._counter(project_id)))
+        else:
+            top = max(_SEQ_MIN, min(_SEQ_MAX, until_seq))
         if top is not None and top > after:
             items = self._vis.visible(list(self._table.query(pk, between=(enc_int(after + 1), enc_int(top)))))
         p = self._session.pending
         if p is not None:
-            mine = [i for i in p.items_under(pk) if to_int(i["seq"]) > after]
+            mine = [
+                i
+                for i in p.items_under(pk)
+                if to_int(i["seq"]) > after and (until_seq is None or to_int(i["seq"]) <= until_seq)
+            ]
             if mine:
                 items = sorted([*items, *mine], key=lambda i: i["sk"]["S"])
         return items
@@ -240,11 +250,14 @@ class _History:
         taken = {k for k in keys if k in p.writes}
         for ks in seq_keys.values():
             taken.update(k for k in ks if k in p.writes)
-        existing = list(
-            self._table.batch_get([k for k in keys if k not in taken], projection=_CHECK_ATTRS).values()
-        )
-        for pk, ks in seq_keys.items():
-            existing.extend(self._seq_items(pk, ks))
+        point = [k for k in keys if k not in taken]
+        seqs = [k for ks in seq_keys.values() for k in ks if k not in taken]
+        if len(point) + len(seqs) <= BATCH_GET_MAX:  # a suggest of up to 50: one call for both
+            existing = list(self._table.batch_get(point + seqs, projection=_CHECK_ATTRS).values())
+        else:
+            existing = list(self._table.batch_get(point, projection=_CHECK_ATTRS).values())
+            for pk, ks in seq_keys.items():
+                existing.extend(self._seq_items(pk, ks))
         blocking, garbage = self._vis.classify_existing(existing)
         taken.update((i["pk"]["S"], i["sk"]["S"]) for i in blocking)
         return taken, garbage
@@ -339,8 +352,8 @@ class DynamoTestRepo(_History, TestRepo):
         keys = {i: key_test_by_id(project_id, i) for i in dict.fromkeys(test_ids) if isinstance(i, str) and i}
         return {i: _test(item) for i, item in self._by_id(keys).items()}
 
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
-        return [_test(i) for i in self._items_since(project_id, after_seq)]
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[TestCase]:
+        return [_test(i) for i in self._items_since(project_id, after_seq, until_seq)]
 
     def max_seq(self, project_id: str) -> int:
         return self._max_seq(project_id)
@@ -429,8 +442,8 @@ class DynamoRunRepo(_History, RunRepo):
         }
         return {i: _run(item) for i, item in self._by_id(keys).items()}
 
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]:
-        return [_run(i) for i in self._items_since(project_id, after_seq)]
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[Run]:
+        return [_run(i) for i in self._items_since(project_id, after_seq, until_seq)]
 
     def max_seq(self, project_id: str) -> int:
         return self._max_seq(project_id)

@@ -91,6 +91,14 @@ class DynamoProjectRepo(ProjectRepo):
             return w.item
         return self._table.get(key)
 
+    def from_item(self, project_id: str, item: Item | None) -> Project | None:
+        """A project read elsewhere (`DynamoStore.history_heads` batches it): remembered as existing."""
+        if item is None:
+            return None
+        with self._known_lock:
+            self._known.add(project_id)
+        return _project(item)
+
     def exists(self, project_id: str) -> bool:
         """For the other repositories: the project is stored or written earlier in this transaction."""
         if not isinstance(project_id, str) or not project_id:

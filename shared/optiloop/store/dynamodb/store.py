@@ -9,13 +9,14 @@ from typing import Any
 from optiloop.store.dynamodb.apikeys import DynamoKeyRepo
 from optiloop.store.dynamodb.audit import DynamoAuditRepo
 from optiloop.store.dynamodb.commit import ATTEMPTS, Committer
+from optiloop.store.dynamodb.counters import counter_of_runs, counter_of_tests, seq_max
 from optiloop.store.dynamodb.docs import DynamoDocRepo
 from optiloop.store.dynamodb.history import DynamoRunRepo, DynamoTestRepo
-from optiloop.store.dynamodb.projects import DynamoConstraintRepo, DynamoProjectRepo
+from optiloop.store.dynamodb.projects import DynamoConstraintRepo, DynamoProjectRepo, project_key
 from optiloop.store.dynamodb.session import Session
 from optiloop.store.dynamodb.staging import Visibility
 from optiloop.store.dynamodb.table import Table
-from optiloop.store.ports import Store
+from optiloop.store.ports import HistoryHeads, Store
 
 DEFAULT_STALE_AFTER_S = 120.0
 
@@ -65,7 +66,7 @@ class DynamoStore(Store):
         self.visibility = Visibility(self.table, stale_after_s=stale_after_s)
         self.committer = Committer(self.table, self.visibility, attempts=commit_attempts)
         self.session = Session(self.committer)
-        self.projects = DynamoProjectRepo(self.table, self.session)
+        self.projects = self._projects = DynamoProjectRepo(self.table, self.session)
         self.constraints = DynamoConstraintRepo(self.table, self.session, self.projects)
         self.tests = DynamoTestRepo(self.table, self.session, self.visibility, self.projects.exists)
         self.runs = DynamoRunRepo(self.table, self.session, self.visibility)
@@ -76,6 +77,19 @@ class DynamoStore(Store):
     @property
     def table_name(self) -> str:
         return self.table.name
+
+    def history_heads(self, project_id: str) -> HistoryHeads:
+        """One BatchGetItem for the project item and both seq counters (suggest's first read);
+        inside a transaction, the repositories' own reads, which see its buffered writes."""
+        if self.session.pending is not None or not isinstance(project_id, str) or not project_id:
+            return super().history_heads(project_id)
+        keys = [project_key(project_id), counter_of_tests(project_id), counter_of_runs(project_id)]
+        found = self.table.batch_get(keys)
+        return HistoryHeads(
+            project=self._projects.from_item(project_id, found.get(keys[0])),
+            tests_seq=seq_max(found.get(keys[1])) or 0,
+            runs_seq=seq_max(found.get(keys[2])) or 0,
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -25,6 +25,9 @@ _TEST_COLS = column_list(TestCase)
 _tests = rows_builder(TestCase, json_field="params")
 
 
+_SEQ_TOP = 2**63 - 1  # no upper bound (SQLite integers are 64-bit)
+
+
 def _unique(ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(ids))
 
@@ -71,12 +74,13 @@ class SqliteTestRepo(TestRepo):
             out.update((t.id, t) for t in _tests(rows))
         return out
 
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[TestCase]:
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[TestCase]:
+        top = _SEQ_TOP if until_seq is None else until_seq
         rows = (
             self._db.conn()
             .execute(
-                f"SELECT {_TEST_COLS} FROM tests WHERE project_id = ? AND seq > ? ORDER BY seq",
-                (project_id, after_seq),
+                f"SELECT {_TEST_COLS} FROM tests WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                (project_id, after_seq, top),
             )
             .fetchall()
         )
@@ -159,12 +163,13 @@ class SqliteRunRepo(RunRepo):
             out.update((r.test_id, r) for r in _runs(rows))
         return out
 
-    def list_since(self, project_id: str, after_seq: int = 0) -> list[Run]:
+    def list_since(self, project_id: str, after_seq: int = 0, until_seq: int | None = None) -> list[Run]:
+        top = _SEQ_TOP if until_seq is None else until_seq
         rows = (
             self._db.conn()
             .execute(
-                f"SELECT {_RUN_COLS} FROM runs WHERE project_id = ? AND seq > ? ORDER BY seq",
-                (project_id, after_seq),
+                f"SELECT {_RUN_COLS} FROM runs WHERE project_id = ? AND seq > ? AND seq <= ? ORDER BY seq",
+                (project_id, after_seq, top),
             )
             .fetchall()
         )

@@ -15,6 +15,7 @@ from optiloop.testopt.diversity.distance import min_dist_to
 from optiloop.testopt.diversity.dpp import select_dpp
 from optiloop.testopt.diversity.k_center import select_k_center
 from optiloop.testopt.sampling.feasible import bisect_towards, feasible_mask
+from optiloop.testopt.strategies import compaction
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import Generator, apportion
 from optiloop.testopt.strategies.operators import OPERATORS, Proposal, operator
@@ -74,6 +75,9 @@ def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> list[i
             continue
         taken.add(k)
         keep.append(i)
+    if keep and not ctx.state.complete:  # past the window: dropped tests are in the history's filter
+        old = compaction.repeats(ctx.space, ctx.history, C[keep])
+        keep = [i for i, again in zip(keep, old, strict=True) if not again]
     return keep
 
 

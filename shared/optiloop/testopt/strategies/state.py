@@ -5,6 +5,13 @@ gives the same state, whether the process is warm or was just started. Surrogate
 fixed chunks aligned to ingestion order and recompute only the unaligned tail per call: a cold
 process then builds bit-identical sufficient statistics to a warm one, which keeps suggestions
 reproducible for a seed, while the per-call cost stays O(chunk), not O(history).
+
+Memory and per-call work are bounded too (`strategies/compaction.py`): the rows (coordinates,
+embeddings) of the newest `window` tests are kept, plus a fixed-size sample of older ones and the
+tests that hit rare buckets; everything else the learning needs over the whole history is a
+sufficient statistic (bucket counts, pairwise coverage, the surrogates' posteriors, operator credit,
+the history's no-repeat filter). While a project's tests fit in the window nothing is dropped and
+behaviour is exactly that of keeping everything.
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ import numpy as np
 from optiloop.store.records import Run
 from optiloop.testopt.coverage.bins import Binner, PairCoverage
 from optiloop.testopt.diversity.distance import Embedding
-from optiloop.testopt.history import History
+from optiloop.testopt.history import History, window_size
 from optiloop.testopt.sampling.sobol import MAX_DIM, FeasibleStream
 from optiloop.testopt.space import Space
+from optiloop.testopt.strategies import compaction
 from optiloop.testopt.surrogate.port import Surrogate, SurrogateFactory
 from optiloop.testopt.surrogate.rff import RFFSurrogate
 
@@ -74,7 +82,6 @@ class ProjectState:
     # operator credit in run order: which operator made the test, what its run earned
     reward_ops: list[str] = field(default_factory=list)
     reward_vals: list[float] = field(default_factory=list)
-    novel: bytearray = field(default_factory=bytearray)  # per run, in run order: a new failure mode?
     fail_counts: Counter[int] = field(default_factory=Counter)  # failures seen per severity
     corpus: list[int] = field(default_factory=list)  # rows whose run found something new
     keys: set[bytes] = field(default_factory=set)
@@ -88,6 +95,17 @@ class ProjectState:
     corpus_fail: list[float] = field(
         default_factory=list
     )  # snapped coords of every test: exact-duplicate check
+    # bounded memory (strategies/compaction.py): rows are renumbered when old ones are dropped
+    window: int = field(default_factory=window_size)
+    row_of: dict[str, int] = field(default_factory=dict)  # test id -> row, for retained rows
+    pos: list[int] = field(default_factory=list)  # per row: the test's absolute position in the history
+    ran: list[bool] = field(default_factory=list)  # per row: has its run been folded in?
+    side: dict[str, tuple[str, np.ndarray, np.ndarray]] = field(default_factory=dict)  # dropped, no run yet
+    cutoff: int = 0  # tests before this position have left the window
+    complete: bool = True  # every earlier test's key is in `keys` (else also ask the history's filter)
+    n_fit: int = 0  # runs with features (those whose test is at hand), folded or buffered
+    fit_X: list[np.ndarray] = field(default_factory=list)  # features and targets of runs not yet folded
+    fit_Y: list[tuple[float, float, float]] = field(default_factory=list)
     make_surrogate: SurrogateFactory = field(default=lambda dim: RFFSurrogate(dim, seed=0))
     base: dict[str, Surrogate] = field(init=False)
     _tail: tuple[int, dict[str, Surrogate]] | None = None
@@ -116,6 +134,10 @@ class ProjectState:
             self.feasible_rows = np.flatnonzero(self.feasible)
             self.U = np.vstack([self.U, U])
             self.E = np.vstack([self.E, self.emb(U)])
+            first = len(self.ids)
+            self.row_of.update((t.id, first + i) for i, t in enumerate(new_tests))
+            self.pos.extend(range(self.n_tests, self.n_tests + len(new_tests)))
+            self.ran.extend([False] * len(new_tests))
             self.ids.extend(t.id for t in new_tests)
             self.ops.extend(t.operator for t in new_tests)
             self.op_counts.update(t.operator for t in new_tests)
@@ -129,40 +151,49 @@ class ProjectState:
             )
             if r.status == "fail":
                 self.fail_counts[r.failure_severity] += 1
-            self.novel.append(novel)
             dense = [self.bucket_ids.setdefault(b, len(self.bucket_ids)) for b in set(r.buckets)]
             if len(self.bucket_ids) > len(self.counts):
                 self.counts = np.concatenate(
                     [self.counts, np.zeros(max(len(self.bucket_ids) - len(self.counts), len(self.counts)))]
                 )
             np.add.at(self.counts, dense, 1.0)
-            row = h.test_index.get(tid)
-            if row is None:
-                continue
-            self.reward_ops.append(self.ops[row])
+            row = self.row_of.get(tid)
+            if row is not None:
+                self.ran[row] = True
+                e, op = self.E[row], self.ops[row]
+            else:  # a late run of a test that left the window (kept as a row if it found something)
+                got = compaction.revive(self, tid, keep_row=r.new_buckets > 0)
+                if got is None:
+                    continue
+                row, e, op = got
+            self.fit_X.append(e)
+            self.fit_Y.append(run_targets(r, novel))
+            self.n_fit += 1
+            self.reward_ops.append(op)
             self.reward_vals.append(run_reward(r, novel))
             if len(self.reward_vals) > 2 * REWARD_WINDOW:  # amortised trim
                 del self.reward_ops[:-REWARD_WINDOW], self.reward_vals[:-REWARD_WINDOW]
-            if r.new_buckets > 0:
+            if r.new_buckets > 0 and row >= 0:
                 self.corpus.append(row)
                 self.corpus_flat.extend(dense)
                 self.corpus_ends.append(len(self.corpus_flat))
                 self.corpus_fail.append(0.5 * r.failure_severity if novel else 0.0)
         self.n_runs = len(h.run_order)
-        aligned = (self.n_runs // CHUNK) * CHUNK
+        aligned = (self.n_fit // CHUNK) * CHUNK
         if aligned > self.n_folded:
             X, Y = self._xy(h, self.n_folded, aligned)
             for i, t in enumerate(TARGETS):
                 self.base[t].partial_fit(X, Y[:, i])
+            del self.fit_X[: aligned - self.n_folded], self.fit_Y[: aligned - self.n_folded]
             self.n_folded = aligned
+        compaction.compact(self)
 
     def _xy(self, h: History, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        tids = h.run_order[start:stop]
-        rows = [h.test_index[t] for t in tids]
-        Y = np.array(
-            [run_targets(h.runs[t], bool(self.novel[start + i])) for i, t in enumerate(tids)]
-        ).reshape(-1, len(TARGETS))
-        return self.E[rows], Y
+        """Features and targets of the fitted runs start..stop (start >= n_folded: the unfolded buffer)."""
+        a, b = start - self.n_folded, min(stop, self.n_fit) - self.n_folded
+        Y = np.array(self.fit_Y[a:b], dtype=float).reshape(-1, len(TARGETS))
+        X = np.array(self.fit_X[a:b], dtype=float).reshape(len(Y), self.E.shape[1])
+        return X, Y
 
     def rewards(self, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Operators and rewards of the newest `last` credited runs, oldest first."""
@@ -170,7 +201,7 @@ class ProjectState:
 
     def surrogates(self, h: History) -> dict[str, Surrogate]:
         """Base models plus the unaligned tail of runs (copies: the base stays chunk-aligned)."""
-        if self.n_folded == self.n_runs:
+        if self.n_folded == self.n_fit:
             return self.base
         if self._tail is None or self._tail[0] != self.n_runs:
             X, Y = self._xy(h, self.n_folded, self.n_runs)
@@ -207,14 +238,21 @@ _lock = threading.Lock()
 _states: OrderedDict[tuple[int, str, str], ProjectState] = OrderedDict()
 
 
-def state_for(store_key: int, project_id: str, space: Space, h: History) -> ProjectState:
+def state_for(store_key: int, project_id: str, space: Space, h: History, sync: bool = True) -> ProjectState:
+    """The project's state for this space version, synced with `h` unless `sync` is False (the
+    caller then syncs it under `st.lock`, page by page as it refreshes the history)."""
     key = (store_key, project_id, space.version)
     with _lock:
         st = _states.pop(key, None)
         if st is None or st.n_tests > len(h.tests) or st.n_runs > len(h.run_order):
-            st = ProjectState(space, stream_seed=stream_seed(space))
+            st = ProjectState(space, stream_seed=stream_seed(space), window=h.window)
+        if st.n_tests < h.tests.base or st.n_runs < h.run_order.base:  # the history moved on without it
+            st = ProjectState(space, stream_seed=stream_seed(space), window=h.window)
+            compaction.start_late(st, h)
         _states[key] = st
         while len(_states) > 64:
             _states.popitem(last=False)
-    st.sync(h)
+    if sync:
+        with st.lock:
+            st.sync(h)
     return st
