@@ -138,7 +138,7 @@ def test_too_few_runs_and_bad_bodies(api: Any, trainer: Any) -> None:
     ex = wait(api, r.json()["id"])
     assert ex["status"] == "SUCCEEDED" and ex["current_state"] == "Skipped"  # 12 < the default 50
     assert api.client.get(f"/v1/projects/{pid}/policies", headers=api.admin).json()["learned"] == []
-    bad = api.client.post(f"/v1/projects/{pid}/policies:train", headers=api.admin, json={"type": "rl"})
+    bad = api.client.post(f"/v1/projects/{pid}/policies:train", headers=api.admin, json={"type": "bandit"})
     assert bad.status_code == 422 and "type" in api.error_fields(bad)[0]
     viewer = api.key("viewer", pid)
     assert api.client.post(f"/v1/projects/{pid}/policies:train", headers=viewer).status_code == 403

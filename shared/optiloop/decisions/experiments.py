@@ -95,10 +95,29 @@ def get(deps: Deps, who: Principal, experiment_id: str) -> dict[str, Any]:
 def transition(deps: Deps, who: Principal, experiment_id: str, action: str) -> dict[str, Any]:
     """One lifecycle step under the document's rev (two concurrent steps: one wins, the other re-reads
     and is judged against the new status)."""
+    return _step(deps, who, experiment_id, action, None)
+
+
+def stop_for_guardrails(
+    deps: Deps, who: Principal, experiment_id: str, breached: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Pause a Running experiment whose treatment breached a guardrail, recording which (audited).
+    Runs on the feedback path with the caller's principal, which may only hold `generate`: the
+    guardrail, not the caller, decides, so DEPLOY is not asked. None if it is no longer Running."""
+    try:
+        return _step(deps, who, experiment_id, "pause", {"guardrails": breached})
+    except Conflict:
+        return None  # paused, completed or archived meanwhile: nothing to stop
+
+
+def _step(
+    deps: Deps, who: Principal, experiment_id: str, action: str, reason: dict[str, Any] | None
+) -> dict[str, Any]:
     allowed, target = TRANSITIONS[action]
     for attempt in range(WRITE_ATTEMPTS):
         doc = load(deps, experiment_id)
-        authorize(who, Action.DEPLOY, doc.data["project_id"])
+        if reason is None:
+            authorize(who, Action.DEPLOY, doc.data["project_id"])
         status = doc.data["status"]
         if status not in allowed:
             raise Conflict(
@@ -106,7 +125,8 @@ def transition(deps: Deps, who: Principal, experiment_id: str, action: str) -> d
                 details=[{"field": "status", "reason": f"is {status}"}],
             )
         now = deps.clock()
-        history = [*doc.data.get("history", []), {"status": target, "at": now, "by": who.name}]
+        step = {"status": target, "at": now, "by": who.name, **({"reason": reason} if reason else {})}
+        history = [*doc.data.get("history", []), step]
         new = Doc(
             kind=KIND,
             id=doc.id,
@@ -120,10 +140,10 @@ def transition(deps: Deps, who: Principal, experiment_id: str, action: str) -> d
                 record(
                     deps,
                     who,
-                    f"experiment.{action}",
+                    f"experiment.{action}" if reason is None else "experiment.guardrail_stop",
                     doc.data["project_id"],
                     experiment_id,
-                    {"from": status, "to": target},
+                    {"from": status, "to": target, **(reason or {})},
                 )
         except Conflict:
             if attempt == WRITE_ATTEMPTS - 1:

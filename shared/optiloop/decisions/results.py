@@ -3,6 +3,11 @@ mean, always-valid confidence interval and probability to be best; per treatment
 from the control (the first variant) with an always-valid interval and p-value; and a stopping
 recommendation. Alpha is split over the treatments (Bonferroni) so 3+ variants stay honest.
 
+Beside them, for teams that fixed a horizon: two-proportion z (binary) or Welch t (continuous) per
+treatment with Holm-adjusted p-values; CUPED-adjusted Welch comparisons when rewards carried a
+pre-period covariate; a sample-ratio-mismatch check of AB splits; the guardrails; and the per-day
+series (each UTC day of the decisions: per variant n and mean).
+
 Probability to be best draws from the posteriors (Beta for binary metrics, normal for continuous)
 with a fixed seed, so the same state always reports the same numbers.
 """
@@ -13,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.decisions import sequential
+from optiloop.decisions import guardrails, sequential, stats
 from optiloop.decisions.state import LearnerState
 
 PROB_DRAWS = 4000
 MIN_VAR = 1e-12
+SRM_ALPHA = 0.001  # the usual threshold: a mismatch this unlikely means broken assignment or logging
 
 
 def _moments(state: LearnerState, binary: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +103,90 @@ def summarise(spec: dict[str, Any], state: LearnerState) -> dict[str, Any]:
         "alpha_per_comparison": alpha,
         "method": "mSPRT (normal mixture), always-valid: safe to check at any time",
         "stopping": _recommend(spec, n, better, worse, ready),
+        "fixed_horizon": fixed_horizon(spec, state, binary, mean, var),
+        "cuped": cuped(spec, state),
+        "srm": srm(spec, n),
+        "guardrails": guardrails.evaluate(spec, state),
+        "series": series(spec, state),
     }
+
+
+def fixed_horizon(
+    spec: dict[str, Any], state: LearnerState, binary: bool, mean: np.ndarray, var: np.ndarray
+) -> dict[str, Any]:
+    """Each treatment vs the control once, valid only if read at a horizon fixed in advance."""
+    n, alpha = state.n, spec["stopping"]["alpha"]
+    rows: list[dict[str, Any]] = []
+    for i in range(1, len(n)):
+        vid = spec["variants"][i]["id"]
+        if n[0] < 2 or n[i] < 2:
+            rows.append({"variant": vid, "diff": None, "ci": None, "p_value": None})
+            continue
+        if binary:
+            t = stats.two_proportion_z(n[0], state.s[0], n[i], state.s[i], alpha)
+        else:
+            t = stats.welch_t(n[0], mean[0], var[0], n[i], mean[i], var[i], alpha)
+        rows.append({"variant": vid, "diff": t.diff, "ci": list(t.ci), "p_value": t.p_value,
+                     "statistic": t.statistic, "method": t.method})  # fmt: skip
+    _adjust(rows, alpha)
+    return {"comparisons": rows, "correction": "Holm" if len(n) > 2 else None}
+
+
+def _adjust(rows: list[dict[str, Any]], alpha: float) -> None:
+    tested = [r for r in rows if r["p_value"] is not None]
+    for r, adj in zip(tested, stats.holm([r["p_value"] for r in tested]), strict=True):
+        r["p_adjusted"] = adj
+        r["significant"] = adj <= alpha
+
+
+def cuped(spec: dict[str, Any], state: LearnerState) -> dict[str, Any] | None:
+    """Welch comparisons of covariate-adjusted rewards, over the rewards that carried a covariate."""
+    if state.cov is None:
+        return None
+    cn, sy, syy, sx, sxx, sxy = state.cov
+    theta, mean, var = stats.cuped_arms(cn, sy, syy, sx, sxx, sxy)
+    raw_var = np.divide(syy - sy * sy / np.maximum(cn, 1.0), cn - 1, out=np.zeros_like(cn), where=cn > 1)
+    alpha = spec["stopping"]["alpha"]
+    rows: list[dict[str, Any]] = []
+    for i in range(1, len(cn)):
+        vid = spec["variants"][i]["id"]
+        if cn[0] < 2 or cn[i] < 2:
+            rows.append({"variant": vid, "diff": None, "ci": None, "p_value": None})
+            continue
+        t = stats.welch_t(cn[0], mean[0], var[0], cn[i], mean[i], var[i], alpha)
+        rows.append({"variant": vid, "diff": t.diff, "ci": list(t.ci), "p_value": t.p_value,
+                     "statistic": t.statistic, "method": "CUPED + Welch t"})  # fmt: skip
+    _adjust(rows, alpha)
+    total_raw = float((raw_var * np.maximum(cn - 1, 0)).sum())
+    total_adj = float((var * np.maximum(cn - 1, 0)).sum())
+    return {
+        "theta": theta,
+        "n": cn.astype(int).tolist(),
+        "variance_reduction": 1.0 - total_adj / total_raw if total_raw > 0 else None,
+        "comparisons": rows,
+    }
+
+
+def srm(spec: dict[str, Any], n: np.ndarray) -> dict[str, Any] | None:
+    """AB splits only: bandits move traffic on purpose, so a ratio check means nothing there. Counts
+    are rewarded decisions (the units whose outcome reached the results)."""
+    if spec["type"] != "AB" or n.sum() <= 0:
+        return None
+    weights = [float(v["weight"]) for v in spec["variants"]]
+    p = stats.srm(n.tolist(), weights)
+    return {"p_value": p, "expected": weights, "observed": n.astype(int).tolist(), "mismatch": p < SRM_ALPHA}
+
+
+def series(spec: dict[str, Any], state: LearnerState) -> list[dict[str, Any]]:
+    ids = [v["id"] for v in spec["variants"]]
+    out = []
+    for day, (cnt, tot) in sorted(state.days.items()):
+        per = [
+            {"id": vid, "n": int(c), "mean": float(t / c) if c else None}
+            for vid, c, t in zip(ids, cnt, tot, strict=True)
+        ]
+        out.append({"day": day, "variants": per})
+    return out
 
 
 def _recommend(

@@ -21,12 +21,12 @@ import math
 import numpy as np
 
 
-def log_mixture_ratio(est: np.ndarray | float, v: np.ndarray | float, tau2: float) -> np.ndarray:
+def log_mixture_ratio(est: np.ndarray | float, v: np.ndarray | float, tau2: np.ndarray | float) -> np.ndarray:
     est, v = np.asarray(est, dtype=float), np.asarray(v, dtype=float)
     return 0.5 * np.log(v / (v + tau2)) + est**2 * tau2 / (2.0 * v * (v + tau2))
 
 
-def p_value(est: np.ndarray | float, v: np.ndarray | float, tau2: float) -> np.ndarray:
+def p_value(est: np.ndarray | float, v: np.ndarray | float, tau2: np.ndarray | float) -> np.ndarray:
     """The always-valid p-value against theta = 0 at this look."""
     out: np.ndarray = np.minimum(1.0, np.exp(-log_mixture_ratio(est, v, tau2)))
     return out

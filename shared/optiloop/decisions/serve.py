@@ -21,9 +21,10 @@ import numpy as np
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.decisions import features
+from optiloop.decisions import experiments, features, guardrails
 from optiloop.decisions.cache import CACHE
 from optiloop.decisions.experiments import KIND, load
+from optiloop.decisions.spec import DEFAULT_SCALES
 from optiloop.decisions.state import STATE, LearnerState, utility
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -126,9 +127,70 @@ def _reward(exp: dict[str, Any], reward: float | None, rewards: Mapping[str, flo
     return value
 
 
+def _joined(deps: Deps, who: Principal, trace_id: str) -> dict[str, Any]:
+    """The generate trace a reward refers to (404 naming `trace_id` when unknown or expired)."""
+    doc = deps.store.docs.require(
+        "trace", trace_id, field="trace_id", what="trace", reason="no such trace (or expired)"
+    )
+    authorize(who, Action.GENERATE, doc.data["project_id"])
+    return doc.data
+
+
+def _observations(trace: dict[str, Any] | None, given: Mapping[str, float] | None) -> dict[str, float]:
+    """What the guardrails read: the trace's cost and latency, then the caller's (which win)."""
+    out: dict[str, float] = {}
+    if trace is not None:
+        for name, key in (("cost", "cost_usd"), ("latency_ms", "latency_ms")):
+            if isinstance(trace.get(key), int | float):
+                out[name] = float(trace[key])
+    problems = [
+        FieldProblem(f"observations.{n}", "must be >= 0")
+        for n, v in (given or {}).items()
+        if n in ("cost", "latency_ms") and v < 0
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return {**out, **(given or {})}
+
+
+def _filled(
+    exp: dict[str, Any], rewards: Mapping[str, float] | None, observed: Mapping[str, float]
+) -> dict[str, float] | None:
+    """The composite's inputs, with normalized_cost/normalized_latency computed from the joined cost and
+    latency (value / the experiment's scale, clipped to [0, 1]) where the caller did not give them."""
+    if rewards is None:
+        return None
+    scales = {**DEFAULT_SCALES, **exp.get("normalization", {})}
+    out = dict(rewards)
+    if "normalized_cost" not in out and "cost" in observed:
+        out["normalized_cost"] = min(max(observed["cost"] / scales["cost_usd"], 0.0), 1.0)
+    if "normalized_latency" not in out and "latency_ms" in observed:
+        out["normalized_latency"] = min(max(observed["latency_ms"] / scales["latency_ms"], 0.0), 1.0)
+    return out
+
+
 def feedback(
-    deps: Deps, who: Principal, decision_id: str, reward: float | None, rewards: Mapping[str, float] | None
+    deps: Deps,
+    who: Principal,
+    decision_id: str | None,
+    reward: float | None,
+    rewards: Mapping[str, float] | None,
+    *,
+    trace_id: str | None = None,
+    observations: Mapping[str, float] | None = None,
+    covariate: float | None = None,
 ) -> dict[str, Any]:
+    trace = _joined(deps, who, trace_id) if trace_id is not None else None
+    if decision_id is None:
+        if trace is None:
+            raise InvalidInput(
+                FieldProblem("decision_id", "send decision_id, or trace_id of a generate call")
+            )
+        decision_id = trace.get("decision_id")
+        if not decision_id:
+            raise InvalidInput(
+                FieldProblem("trace_id", "this trace records no decision; send its decision_id too")
+            )
     dec = deps.store.docs.get(DECISION, decision_id)
     if dec is None:
         raise NotFound(
@@ -139,22 +201,28 @@ def feedback(
         )
     d = dec.data
     authorize(who, Action.GENERATE, d["project_id"])
+    if trace is not None and trace["project_id"] != d["project_id"]:
+        raise InvalidInput(FieldProblem("trace_id", "belongs to another project than the decision"))
     exp = load(deps, d["experiment_id"]).data
     if exp["status"] not in FEEDBACK_STATUSES:
         raise Conflict(
             f"experiment '{exp['id']}' is {exp['status']}; its results are frozen",
             details=[{"field": "status", "reason": f"is {exp['status']}"}],
         )
-    value = _reward(exp, reward, rewards)
+    observed = _observations(trace, observations)
+    filled = _filled(exp, rewards, observed)
+    value = _reward(exp, reward, filled)
+    tracked = {**{k: float(v) for k, v in (filled or {}).items()}, **observed}
     u = utility(value, exp["metric"])
     x = np.asarray(d["x"], dtype=float) if d.get("x") is not None else None
     now = deps.clock()
+    day = str(d["created_at"])[:10]
     record = {
         "decision_id": decision_id, "experiment_id": exp["id"], "project_id": d["project_id"],
         "arm": d["arm"], "variant": d["variant"], "propensity": d["propensity"],
         "reward": value, "utility": u,
-        "rewards": dict(rewards) if rewards is not None else None, "x": d.get("x"),
-        "decided_at": d["created_at"], "rewarded_at": now,
+        "rewards": filled, "observations": tracked, "covariate": covariate, "trace_id": trace_id,
+        "x": d.get("x"), "day": day, "decided_at": d["created_at"], "rewarded_at": now,
     }  # fmt: skip
     for attempt in range(WRITE_ATTEMPTS):
         _refuse_duplicate(deps, decision_id)
@@ -162,7 +230,7 @@ def feedback(
         if st is None:  # pragma: no cover - created with the experiment
             raise NotFound(f"no state for experiment '{exp['id']}'")
         state = LearnerState.from_data(st.data)
-        state.add(int(d["arm"]), value, u, x)
+        state.add(int(d["arm"]), value, u, x, day=day, observations=tracked, covariate=covariate)
         new = Doc(kind=STATE, id=st.id, scope=st.scope, sort=st.sort, data={**st.data, **state.to_data()})
         try:
             with deps.store.transaction():
@@ -180,9 +248,21 @@ def feedback(
             principal=who.name, action="decision.feedback", project_id=d["project_id"], target=exp["id"],
             details={"decision_id": decision_id, "variant": d["variant"], "reward": value},
         )  # fmt: skip
+        stopped = _guard(deps, who, exp, state)
         return {"decision_id": decision_id, "experiment_id": exp["id"], "variant": d["variant"],
-                "reward": value, "counted": True}  # fmt: skip
+                "reward": value, "counted": True, "joined": {k: observed[k] for k in observed},
+                "experiment_status": "Paused" if stopped else exp["status"]}  # fmt: skip
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _guard(deps: Deps, who: Principal, exp: dict[str, Any], state: LearnerState) -> bool:
+    """Pause the experiment when this reward made a treatment breach a guardrail."""
+    if exp["status"] != "Running":
+        return False
+    breached = guardrails.breaches(exp, state)
+    if not breached:
+        return False
+    return experiments.stop_for_guardrails(deps, who, exp["id"], breached) is not None
 
 
 def _refuse_duplicate(deps: Deps, decision_id: str) -> None:
@@ -211,7 +291,8 @@ def rebuild(deps: Deps, experiment_id: str, *, checkpoint: bool = False) -> Lear
             for doc in page:
                 r = doc.data
                 x = np.asarray(r["x"], dtype=float) if r.get("x") is not None else None
-                state.add(int(r["arm"]), float(r["reward"]), float(r["utility"]), x)
+                state.add(int(r["arm"]), float(r["reward"]), float(r["utility"]), x, day=r.get("day"),
+                          observations=r.get("observations"), covariate=r.get("covariate"))  # fmt: skip
             if len(page) < 500:
                 break
             after = page[-1].sort

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optiloop.decisions.guardrails import DEFAULT_GUARDRAILS, GUARDRAIL_MIN_SAMPLES
 from optiloop.errors import FieldProblem, InvalidInput
 
 TYPES = ("AB", "Bandit", "Contextual")
@@ -22,6 +23,9 @@ STATUSES = ("Draft", "Running", "Paused", "Completed", "Archived")
 # the seed's composite reward: 0.5*quality + 0.3*(1-normalized_cost) + 0.2*(1-normalized_latency);
 # a weight named "1-x" takes 1 - rewards["x"]
 DEFAULT_REWARD_WEIGHTS = {"quality": 0.5, "1-normalized_cost": 0.3, "1-normalized_latency": 0.2}
+# a trace-joined cost (USD) and latency (ms) become normalized_cost/normalized_latency = value / scale,
+# clipped to [0, 1], when the composite reward needs them and the feedback did not give them
+DEFAULT_SCALES = {"cost_usd": 0.01, "latency_ms": 10_000.0}
 DEFAULT_DIMENSION = 16
 MAX_STATE_FLOATS = 16_384  # variants * dimension^2: the checkpoint document stays well under 390 KB
 WEIGHT_TOLERANCE = 1e-6
@@ -62,6 +66,8 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
     weights = body.get("reward_weights")
     if weights is not None and not weights:
         problems.append(FieldProblem("reward_weights", "needs at least one metric"))
+    guardrails = [dict(g) for g in body["guardrails"]] if body.get("guardrails") is not None else None
+    scales = {**DEFAULT_SCALES, **(body.get("normalization") or {})}
     if problems:
         raise InvalidInput(problems)
     return {
@@ -74,6 +80,9 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         "context": context,
         "decision_ttl_days": float(body.get("decision_ttl_days") or 30),
         "seed": int(body["seed"]) if body.get("seed") is not None else None,
+        "guardrails": guardrails if guardrails is not None else [dict(g) for g in DEFAULT_GUARDRAILS],
+        "guardrail_min_samples": int(body.get("guardrail_min_samples") or GUARDRAIL_MIN_SAMPLES),
+        "normalization": scales,
     }
 
 

@@ -6,17 +6,28 @@ the utility (the reward turned so that more is better). Every field is a sum, so
 set of rewards does not depend on their order: `rebuild` from the logged rewards equals the state the
 incremental updates reached (to the last bit of float addition order). Arrays are stored as base64 of
 little-endian float64: exact, and ~half the size of JSON numbers in the checkpoint document.
+
+Beside the learner's sums, what the results need (also sums, so also order-free and rebuilt exactly):
+per named observation (a `rewards` component, or a trace-joined `cost`/`latency_ms`) each arm's n,
+sum and sum of squares, for the guardrails; a log-spaced latency histogram per arm for p95; the
+CUPED sums over rewards that carried a pre-period covariate; and per UTC day each arm's n and sum.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 STATE = "decision_state"
+MAX_OBSERVATIONS = 16  # named observations tracked per experiment; more are ignored (bounded state)
+# latency histogram: bin i holds [LAT_LO * LAT_RATIO^i, LAT_LO * LAT_RATIO^(i+1)) ms, 1 ms .. 10 min
+LAT_LO, LAT_BINS = 1.0, 160
+LAT_RATIO = (600_000.0 / LAT_LO) ** (1.0 / LAT_BINS)
+COV_FIELDS = ("n", "sy", "syy", "sx", "sxx", "sxy")
 
 
 def utility(reward: float, metric: dict[str, Any]) -> float:
@@ -41,6 +52,10 @@ class LearnerState:
     ss: np.ndarray  # (K,) sum of squared rewards
     gram: np.ndarray | None = None  # (K, d, d) sum of x x^T, Contextual only
     xu: np.ndarray | None = None  # (K, d) sum of utility * x
+    observed: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (3, K) n, sum, sum sq
+    latency: np.ndarray | None = None  # (K, LAT_BINS) counts of latency_ms
+    cov: np.ndarray | None = None  # (6, K) CUPED sums (COV_FIELDS)
+    days: dict[str, np.ndarray] = field(default_factory=dict)  # "YYYY-MM-DD" -> (2, K) n, sum
 
     @classmethod
     def empty(cls, spec: dict[str, Any]) -> LearnerState:
@@ -51,13 +66,46 @@ class LearnerState:
             st.gram, st.xu = np.zeros((k, d, d)), np.zeros((k, d))
         return st
 
-    def add(self, arm: int, reward: float, u: float, x: np.ndarray | None) -> None:
+    def add(
+        self,
+        arm: int,
+        reward: float,
+        u: float,
+        x: np.ndarray | None,
+        *,
+        day: str | None = None,
+        observations: dict[str, float] | None = None,
+        covariate: float | None = None,
+    ) -> None:
         self.n[arm] += 1.0
         self.s[arm] += reward
         self.ss[arm] += reward * reward
         if self.gram is not None and self.xu is not None and x is not None:
             self.gram[arm] += np.outer(x, x)
             self.xu[arm] += u * x
+        k = len(self.n)
+        for name, value in (observations or {}).items():
+            if name not in self.observed and len(self.observed) >= MAX_OBSERVATIONS:
+                continue
+            row = self.observed.setdefault(name, np.zeros((3, k)))
+            row[:, arm] += (1.0, value, value * value)
+            if name == "latency_ms":
+                if self.latency is None:
+                    self.latency = np.zeros((k, LAT_BINS))
+                self.latency[arm, latency_bin(value)] += 1.0
+        if covariate is not None:
+            if self.cov is None:
+                self.cov = np.zeros((len(COV_FIELDS), k))
+            self.cov[:, arm] += (
+                1.0,
+                reward,
+                reward * reward,
+                covariate,
+                covariate * covariate,
+                covariate * reward,
+            )
+        if day is not None:
+            self.days.setdefault(day, np.zeros((2, k)))[:, arm] += (1.0, reward)
 
     @property
     def total(self) -> int:
@@ -74,6 +122,14 @@ class LearnerState:
         }
         if self.gram is not None and self.xu is not None:
             out |= {"d": self.gram.shape[1], "gram": _enc(self.gram), "xu": _enc(self.xu)}
+        if self.observed:
+            out["observed"] = {name: _enc(v) for name, v in self.observed.items()}
+        if self.latency is not None:
+            out["latency"] = _enc(self.latency)
+        if self.cov is not None:
+            out["cov"] = _enc(self.cov)
+        if self.days:
+            out["days"] = {day: _enc(v) for day, v in sorted(self.days.items())}
         return out
 
     @classmethod
@@ -83,4 +139,25 @@ class LearnerState:
         if "gram" in data:
             d = int(data["d"])
             st.gram, st.xu = _dec(data["gram"], (k, d, d)), _dec(data["xu"], (k, d))
+        st.observed = {name: _dec(v, (3, k)) for name, v in (data.get("observed") or {}).items()}
+        if data.get("latency"):
+            st.latency = _dec(data["latency"], (k, LAT_BINS))
+        if data.get("cov"):
+            st.cov = _dec(data["cov"], (len(COV_FIELDS), k))
+        st.days = {day: _dec(v, (2, k)) for day, v in (data.get("days") or {}).items()}
         return st
+
+
+def latency_bin(ms: float) -> int:
+    if ms <= LAT_LO:
+        return 0
+    return min(int(math.log(ms / LAT_LO) / math.log(LAT_RATIO)), LAT_BINS - 1)
+
+
+def latency_quantile(counts: np.ndarray, q: float) -> float | None:
+    """The q-quantile of one arm's histogram (the bin's geometric middle), None without data."""
+    total = float(counts.sum())
+    if total <= 0:
+        return None
+    i = int(np.searchsorted(np.cumsum(counts), q * total))
+    return float(LAT_LO * LAT_RATIO ** (min(i, LAT_BINS - 1) + 0.5))

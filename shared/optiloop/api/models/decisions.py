@@ -57,6 +57,26 @@ class ContextSpecIn(RequestModel):
     ridge: Annotated[float, Field(gt=0, le=1e6)] | None = None
 
 
+class GuardrailIn(RequestModel):
+    metric: FeatureName = Field(
+        description="an observation name: quality, cost, latency_ms, or any rewards component"
+    )
+    stat: Literal["mean", "p95"] = Field("mean", description="p95 only for latency_ms")
+    direction: Literal["increase", "decrease"] = Field(description="the harmful direction vs the control")
+    max_relative: Annotated[float, Field(gt=0, le=100)] = Field(
+        description="tolerated relative change vs the control (0.05 = 5%) before the experiment stops"
+    )
+
+
+class NormalizationIn(RequestModel):
+    cost_usd: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+        None, description="normalized_cost = a trace's cost_usd / this, clipped to [0, 1] (default 0.01)"
+    )
+    latency_ms: Annotated[float, Field(gt=0, le=1e9)] | None = Field(
+        None, description="normalized_latency = a trace's latency_ms / this, clipped (default 10000)"
+    )
+
+
 class OnlineExperimentCreate(RequestModel):
     """An online experiment: the one with `type`."""
 
@@ -73,6 +93,18 @@ class OnlineExperimentCreate(RequestModel):
     context: ContextSpecIn | None = None
     decision_ttl_days: Annotated[float, Field(gt=0, le=400)] | None = None
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    guardrails: list[GuardrailIn] | None = Field(
+        None,
+        max_length=16,
+        description="metrics that stop (pause) the experiment when a treatment breaches them; default: "
+        "quality mean -5%, cost mean +10%, latency_ms p95 +20%; [] for none",
+    )
+    guardrail_min_samples: Annotated[int, Field(ge=2, le=10**9)] | None = Field(
+        None, description="observations each arm needs before a guardrail is judged (default 30)"
+    )
+    normalization: NormalizationIn | None = Field(
+        None, description="scales turning trace-joined cost and latency into the composite's inputs"
+    )
 
 
 class DecisionIn(RequestModel):
@@ -82,6 +114,24 @@ class DecisionIn(RequestModel):
 
 
 class FeedbackIn(RequestModel):
-    decision_id: Id
-    reward: Finite | None = None
-    rewards: dict[FeatureName, Finite] | None = Field(None, max_length=50)
+    decision_id: Id | None = Field(
+        None, description="the decision rewarded; optional when trace_id names a trace that records one"
+    )
+    trace_id: Id | None = Field(
+        None,
+        description="a generate call's trace: its cost_usd and latency_ms are joined (observations cost, "
+        "latency_ms; normalized_cost/normalized_latency for the composite when rewards lack them)",
+    )
+    reward: Finite | None = Field(None, description="a caller-computed scalar reward")
+    rewards: dict[FeatureName, Finite] | None = Field(
+        None, max_length=50, description="named metrics combined by the experiment's reward_weights"
+    )
+    observations: dict[FeatureName, Finite] | None = Field(
+        None,
+        max_length=16,
+        description="measurements for guardrails and results (quality, cost, latency_ms, ...); they "
+        "override the trace's",
+    )
+    covariate: Finite | None = Field(
+        None, description="the unit's pre-period value of the metric, for CUPED variance reduction"
+    )

@@ -31,6 +31,11 @@ def decide(
 def feedback(
     body: FeedbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
-    """A reward for a decision, by id: `reward` (a number) or `rewards` (the experiment's composite).
-    A second reward for the same decision is a 409 (rewards count once)."""
-    return serve.feedback(deps, who, body.decision_id, body.reward, body.rewards)
+    """A reward for a decision, by `decision_id` or a generate `trace_id` (cost and latency joined from
+    the trace): `reward` (a number) or `rewards` (the experiment's composite), optional `observations`
+    for guardrails and a pre-period `covariate` (CUPED). A second reward for the same decision is a 409
+    (rewards count once); a guardrail breach pauses the experiment (`experiment_status`)."""
+    return serve.feedback(
+        deps, who, body.decision_id, body.reward, body.rewards,
+        trace_id=body.trace_id, observations=body.observations, covariate=body.covariate,
+    )  # fmt: skip

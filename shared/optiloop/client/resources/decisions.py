@@ -20,8 +20,19 @@ class Decisions(Resource[J, S, N, It]):
         return self._call.json(build("decisions.decide", json=body))
 
     def feedback(
-        self, decision_id: str, *, reward: float | None = None, rewards: Mapping[str, float] | None = None
+        self,
+        decision_id: str | None = None,
+        *,
+        reward: float | None = None,
+        rewards: Mapping[str, float] | None = None,
+        trace_id: str | None = None,
+        observations: Mapping[str, float] | None = None,
+        covariate: float | None = None,
     ) -> J:
-        """The reward of a decision: a number, or named metrics for the experiment's composite."""
-        body = fields(decision_id=decision_id, reward=reward, rewards=dict(rewards) if rewards else None)
+        """The reward of a decision (by id, or by the generate `trace_id` that records it; a trace's cost
+        and latency are joined): a number, or named metrics for the experiment's composite."""
+        body = fields(
+            decision_id=decision_id, reward=reward, rewards=dict(rewards) if rewards else None,
+            trace_id=trace_id, observations=dict(observations) if observations else None, covariate=covariate,
+        )  # fmt: skip
         return self._call.json(build("decisions.feedback", json=body))

@@ -93,6 +93,9 @@ SKEPTIC = 0.2  # a structured arm's prior rate, as a share of the pooled mean: i
 REFERENCE_FLOOR = 0.2  # QMC keeps running, so every arm is judged against fresh reference tests
 DRAWS = 512
 PLUGIN_START = 0.05
+# A policy registered mid-project has no tests yet to be judged on: it gets RL_START of the batch
+# until RL_WARMUP of its tests are credited in the window, then its share is the bandit's like any arm's.
+RL_START, RL_WARMUP = 0.1, 10
 
 
 def plugin_arms() -> list[str]:
@@ -140,6 +143,8 @@ class HybridGenerator(Generator):
         draws = ctx.rng.gamma(np.array(alpha), 1.0 / np.array(beta), size=(DRAWS, len(arms)))
         best = np.bincount(np.argmax(draws, axis=1), minlength=len(arms)) / DRAWS
         w = {a: float(b) for a, b in zip(arms, best, strict=True)}
+        if "rl" in w and int((ops == "rl").sum()) < RL_WARMUP:  # a newly registered policy: a trial
+            w = {a: RL_START if a == "rl" else v * (1.0 - RL_START) / (1.0 - w["rl"]) for a, v in w.items()}
         if w[REFERENCE] < REFERENCE_FLOOR:
             rest = 1.0 - w[REFERENCE]
             w = {

@@ -1,0 +1,274 @@
+"""How good the online decisions are (issue 11), each against its reference, in one side-by-side table:
+
+1. Routing replay on real outcomes (MMLU, Mixtral weak vs GPT-4 strong, ../shared/data/routing/):
+   the share of strong-model calls needed to reach 95% of the strong model's accuracy, decisions made
+   online in arrival order (a seeded shuffle of the file, which is sorted by subject; each decision
+   sees only the rewards of earlier rows, and only of the arm it chose). Policies: the Contextual
+   experiment (its own featuriser: hashed words of the prompt and the subject as a hashed one-hot;
+   lin_ts and linucb), per-subject Thompson (a Bandit experiment per subject), random, the oracle.
+   Each learner's reward is `correct - lam * strong`; lam is swept and the share at the target is
+   interpolated between neighbouring operating points (mixing two policies reaches any point between).
+2. A/A experiments checked every 100 samples per arm: false-positive rate of the mSPRT (as results
+   reports it) vs a naive z-test peeked the same way.
+3. A 5% relative lift (0.20 -> 0.21): samples per arm the mSPRT needs vs the fixed-horizon z-test at
+   80% power.
+4. 5-arm Bernoulli regret at T = 10,000: the Bandit experiment's Thompson and UCB1 vs textbook ones.
+5. Drift: detection delay on a 0.2 -> 0.5 Bernoulli shift and false alarms before it.
+
+    OMP_NUM_THREADS=1 .venv/bin/python -m tests.benchmarks.decisions_quality [--seeds 1] [--data PATH]
+
+Everything runs the package's own classes (spec, featuriser, Policy, LearnerState, sequential,
+drift) in process; the HTTP path's latency is tests/benchmarks/decisions_latency.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import itertools
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+from optiloop.decisions import drift, sequential, spec
+from optiloop.decisions.features import featurize
+from optiloop.decisions.policies import Policy
+from optiloop.decisions.state import LearnerState, utility
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "routing" / "routellm_outcomes.csv.gz"
+LAMBDAS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.14, 0.17, 0.2)
+REFRESH = 10  # rewards between policy rebuilds: the per-process cache rebuilds on a new checkpoint rev
+
+Rows = tuple[list[dict[str, str]], np.ndarray, np.ndarray]
+
+
+def load(path: Path, dataset: str) -> Rows:
+    with gzip.open(path, "rt") as f:
+        rows = [r for r in csv.DictReader(f) if r["dataset"] == dataset]
+    weak = np.array([int(r["weak_correct"]) for r in rows])
+    strong = np.array([int(r["strong_correct"]) for r in rows])
+    return rows, weak, strong
+
+
+def share_at(points: list[tuple[float, float]], target: float) -> float:
+    """The smallest strong share whose accuracy reaches `target`, interpolated on the sweep's curve."""
+    pts = sorted(points)
+    best = math.inf
+    for (s0, a0), (s1, a1) in itertools.pairwise(pts):
+        if a0 >= target:
+            best = min(best, s0)
+        elif a1 >= target:
+            best = min(best, s0 + (target - a0) / (a1 - a0) * (s1 - s0))
+    if pts and pts[-1][1] >= target:
+        best = min(best, pts[-1][0])
+    return best
+
+
+def contextual_run(
+    data: Rows, algorithm: str, lam: float, seed: int, xs: list[np.ndarray]
+) -> tuple[float, float]:
+    rows, weak, strong = data
+    exp = {"id": "exp_route", **spec.normalise(CONTEXTUAL | {"algorithm": algorithm})}
+    state, rng = LearnerState.empty(exp), np.random.default_rng(seed)
+    policy, calls, correct = Policy(exp, state), 0, 0
+    for t, i in enumerate(np.random.default_rng(seed).permutation(len(rows))):
+        arm, _ = policy.choose("u", xs[i], rng)
+        c = int(strong[i] if arm else weak[i])
+        r = c - lam * arm
+        state.add(arm, r, utility(r, exp["metric"]), xs[i])
+        calls, correct = calls + arm, correct + c
+        if t % REFRESH == REFRESH - 1:
+            policy = Policy(exp, state)
+    return calls / len(rows), correct / len(rows)
+
+
+CONTEXTUAL: dict[str, Any] = {
+    "type": "Contextual",
+    "variants": [{"name": "weak", "model": "m-small"}, {"name": "strong", "model": "m-large"}],
+    "context": {"dimension": 90, "v": 0.25, "alpha": 0.3},  # 2 x 90^2: the largest state allowed
+}
+
+
+def subject_thompson_run(data: Rows, lam: float, seed: int) -> tuple[float, float]:
+    rows, weak, strong = data
+    body = {"type": "Bandit", "variants": [{"id": "weak"}, {"id": "strong"}]}
+    exp = {"id": "exp_subject", **spec.normalise(body)}
+    states: dict[str, LearnerState] = {}
+    rng, calls, correct = np.random.default_rng(seed), 0, 0
+    for i in np.random.default_rng(seed).permutation(len(rows)):
+        st = states.setdefault(rows[i]["subject"], LearnerState.empty(exp))
+        arm, _ = Policy(exp, st).choose("u", None, rng)
+        c = int(strong[i] if arm else weak[i])
+        r = c - lam * arm
+        st.add(arm, r, utility(r, exp["metric"]), None)
+        calls, correct = calls + arm, correct + c
+    return calls / len(rows), correct / len(rows)
+
+
+def random_run(data: Rows, p: float, seed: int) -> tuple[float, float]:
+    _, weak, strong = data
+    arm = np.random.default_rng(seed).random(len(weak)) < p
+    return float(arm.mean()), float(np.where(arm, strong, weak).mean())
+
+
+def routing(data: Rows, seeds: int) -> list[tuple[str, str, str]]:
+    rows, weak, strong = data
+    target = 0.95 * strong.mean()
+    only_strong = (strong == 1) & (weak == 0)
+    out = [
+        ("routing", "MMLU rows / weak acc / strong acc / target", f"{len(rows)} / {weak.mean():.3f} / "
+         f"{strong.mean():.3f} / {target:.3f}"),
+        ("routing", "oracle: strong only where only strong is right", f"{only_strong.mean():.1%} (acc "
+         f"{np.maximum(weak, strong).mean():.3f})"),
+        ("routing", "oracle: fewest strong calls to the target", f"{(target - weak.mean()) / 1:.1%}"),
+    ]  # fmt: skip
+    learners: dict[str, Callable[[float, int], tuple[float, float]]] = {
+        "random": lambda p, s: random_run(data, p, s),
+        "per-subject Thompson (Bandit per subject)": lambda lam, s: subject_thompson_run(data, lam, s),
+    }
+    for algorithm in ("lin_ts", "linucb"):
+        exp = {"id": "exp_route", **spec.normalise(CONTEXTUAL)}
+        xs = [featurize({"subject": r["subject"], "prompt": r["prompt"]}, exp["context"]) for r in rows]
+        learners[f"Contextual {algorithm} (hashed words + subject, d=90)"] = (
+            lambda lam, s, a=algorithm, xs=xs: contextual_run(data, a, lam, s, xs)
+        )
+    for name, run in learners.items():
+        t0 = time.perf_counter()
+        knobs = np.linspace(0.0, 1.0, 11) if name == "random" else LAMBDAS
+        shares = [share_at([run(k, seed) for k in knobs], target) for seed in range(seeds)]
+        each = ", ".join(f"{s:.1%}" for s in shares)
+        took = time.perf_counter() - t0
+        value = f"{np.mean(shares):.1%} (seeds {each}; {took:.0f} s)"
+        out.append(("routing", f"{name}: strong share at target", value))
+    return out
+
+
+def look_p_values(sa: np.ndarray, sb: np.ndarray, n: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """mSPRT (as results.summarise computes it) and naive z p-values at each look; arrays (E, looks)."""
+    pa, pb = sa / n, sb / n
+    var_a, var_b = pa * (1 - pa), pb * (1 - pb)
+    v = np.maximum(var_a / n + var_b / n, 1e-12)
+    tau2 = np.maximum(tau**2 * (var_a + var_b) / 2, 1e-12)
+    diff = pb - pa
+    msprt = sequential.p_value(diff, v, tau2)
+    naive = 2 * sps.norm.sf(np.abs(diff) / np.sqrt(v))
+    return msprt, naive
+
+
+def sequential_checks(seeds: int) -> list[tuple[str, str, str]]:
+    rng = np.random.default_rng(seeds)
+    alpha, tau, block = 0.05, 0.1, 100
+    e, looks, p = 2000, 100, 0.2
+    sa = np.cumsum(rng.binomial(block, p, size=(e, looks)), axis=1)
+    sb = np.cumsum(rng.binomial(block, p, size=(e, looks)), axis=1)
+    n = np.arange(1, looks + 1) * block
+    msprt, naive = look_p_values(sa, sb, n, tau)
+    out = [
+        ("A/A", f"{e} experiments, p={p}, looks every {block} to {looks * block} per arm",
+         f"mSPRT FPR {(msprt <= alpha).any(axis=1).mean():.1%}; "
+         f"naive z peeked {(naive <= alpha).any(axis=1).mean():.1%};"
+         f" z once at the end {(naive[:, -1] <= alpha).mean():.1%}"),
+    ]  # fmt: skip
+    p1, e2, looks2 = 0.21, 400, 1500
+    sa = np.cumsum(rng.binomial(block, p, size=(e2, looks2)), axis=1)
+    sb = np.cumsum(rng.binomial(block, p1, size=(e2, looks2)), axis=1)
+    n2 = np.arange(1, looks2 + 1) * block
+    msprt, _ = look_p_values(sa, sb, n2, tau)
+    hit = msprt <= alpha
+    stopped = hit.any(axis=1)
+    at = np.where(stopped, hit.argmax(axis=1) + 1, looks2) * block
+    z_a, z_b = sps.norm.isf(alpha / 2), sps.norm.isf(0.2)
+    fixed = (z_a + z_b) ** 2 * (p * (1 - p) + p1 * (1 - p1)) / (p1 - p) ** 2
+    out.append(
+        ("5% lift", f"{p} -> {p1}, samples per arm",
+         f"fixed horizon (80% power) {fixed:,.0f}; mSPRT median {np.median(at):,.0f}, mean {at.mean():,.0f},"
+         f" power by {fixed:,.0f}: {(at <= fixed).mean():.0%}, by {looks2 * block:,}: {stopped.mean():.0%}")
+    )  # fmt: skip
+    return out
+
+
+def bandit_regret(seeds: int) -> list[tuple[str, str, str]]:
+    probs, steps = np.array([0.1, 0.2, 0.3, 0.4, 0.5]), 10_000
+    out = []
+    for algorithm in ("thompson", "ucb"):
+        body = {"type": "Bandit", "algorithm": algorithm, "metric": {"name": "ok", "kind": "binary"},
+                "variants": [{"id": f"a{i}"} for i in range(5)]}  # fmt: skip
+        exp = {"id": "exp_bandit", **spec.normalise(body)}
+        ours, ref = [], []
+        for seed in range(max(seeds, 5)):
+            rng, state, regret = np.random.default_rng(seed), LearnerState.empty(exp), 0.0
+            for _ in range(steps):
+                arm, _ = Policy(exp, state).choose("u", None, rng)
+                r = float(rng.random() < probs[arm])
+                state.add(arm, r, r, None)
+                regret += probs.max() - probs[arm]
+            ours.append(regret)
+            ref.append(_textbook(algorithm, probs, steps, np.random.default_rng(seed)))
+        label = f"5-arm Bernoulli {probs.tolist()}, T={steps:,}: {algorithm}"
+        value = f"Bandit experiment {np.mean(ours):.0f}; textbook {np.mean(ref):.0f} (mean of {len(ours)})"
+        out.append(("regret", label, value))
+    return out
+
+
+def _textbook(algorithm: str, probs: np.ndarray, steps: int, rng: np.random.Generator) -> float:
+    k = len(probs)
+    s, n, regret = np.zeros(k), np.zeros(k), 0.0
+    for t in range(steps):
+        if algorithm == "thompson":
+            arm = int(np.argmax(rng.beta(1 + s, 1 + n - s)))
+        else:
+            arm = t if t < k else int(np.argmax(s / n + np.sqrt(2 * np.log(t) / n)))
+        r = float(rng.random() < probs[arm])
+        s[arm], n[arm] = s[arm] + r, n[arm] + 1
+        regret += probs.max() - probs[arm]
+    return regret
+
+
+def drift_delays(seeds: int) -> list[tuple[str, str, str]]:
+    change, after, runs = 2000, 2000, 50 * max(seeds, 1)
+    out = []
+    for name, make in drift.CHANGE.items():
+        delays, alarms = [], 0
+        for seed in range(runs):
+            rng, det = np.random.default_rng(seed), make()
+            x = np.r_[rng.random(change) < 0.2, rng.random(after) < 0.5].astype(float)
+            for t, v in enumerate(x):
+                if det.update(float(v)):
+                    if t >= change:
+                        delays.append(t - change)
+                        break
+                    alarms += 1
+        out.append(("drift", f"{name}: 0.2 -> 0.5 at t={change}", f"delay median {np.median(delays):.0f}, "
+                    f"mean {np.mean(delays):.0f}, missed {runs - len(delays)}/{runs}; false alarms per 1,000 "
+                    f"before {1000 * alarms / (runs * change):.2f}"))  # fmt: skip
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--dataset", default="mmlu")
+    ap.add_argument("--only", choices=("routing", "sequential", "regret", "drift"))
+    args = ap.parse_args()
+    parts: dict[str, Callable[[], list[tuple[str, str, str]]]] = {
+        "routing": lambda: routing(load(args.data, args.dataset), args.seeds),
+        "sequential": lambda: sequential_checks(args.seeds),
+        "regret": lambda: bandit_regret(args.seeds),
+        "drift": lambda: drift_delays(args.seeds),
+    }
+    for name, part in parts.items():
+        if args.only and name != args.only:
+            continue
+        for row in part():
+            print(f"{row[0]:<10} | {row[1]:<62} | {row[2]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
