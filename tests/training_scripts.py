@@ -56,7 +56,7 @@ def make_code_root(tmp: Path, *, real: bool = True) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     shutil.copytree(REPO_JOBS / "_lib", root / "_lib", ignore=ignore)
     if real:
-        for name in ("tabular_xgb", "surrogate", "torch_mlp"):
+        for name in ("tabular_xgb", "surrogate", "torch_mlp", "rl_policy"):
             shutil.copytree(REPO_JOBS / name, root / name, ignore=ignore)
     (root / "tiny").mkdir()
     (root / "tiny" / "train.py").write_text(TINY)

@@ -160,7 +160,7 @@ def test_torch_entry_points_run_on_the_pytorch_image_and_may_ask_for_a_gpu(tmp_p
     t = SageMakerTrainer(
         root, bucket="b-1", role_arn="arn:role", job_prefix="optiloop-acme", region="eu-west-1"
     )
-    for name in ("torch_mlp",):
+    for name in ("torch_mlp", "rl_policy"):
         entry = entry_points.resolve(root, name)
         assert entry.framework == "pytorch"
         bundle = entry_points.source_bundle(root, entry)
