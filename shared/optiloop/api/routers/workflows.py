@@ -38,8 +38,10 @@ def train_policy(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """Train the project's learned suggestion policy (today: the failure surrogate) on its runs, as an
-    experiment workflow: train, evaluate against production, register, point `staging` at it."""
+    """Train one of the project's learned suggestion policies on its runs, as an experiment workflow
+    (train, evaluate, register, point `staging` at it): `type: "surrogate"` the failure model (it
+    must beat production's held-out AUC), `type: "rl"` the PPO suggestion policy behind
+    `generator: "rl"` and hybrid's `rl` arm (its moves must earn more than random moves)."""
     return policies.train(deps, who, project_id, body or TrainPolicy())
 
 
