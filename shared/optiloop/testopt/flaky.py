@@ -53,6 +53,7 @@ class Counts:
     upto: int = 0  # how many of run_order are folded in
     groups: dict[str, Group] = field(default_factory=dict)
     flaky: set[str] = field(default_factory=set)  # keys of groups with disagreeing outcomes
+    repeated: list[str] = field(default_factory=list)  # keys of groups run twice or more, in that order
     reruns: int = 0
 
 
@@ -99,6 +100,8 @@ def counts(h: History) -> Counts:
                 g.fails += 1
             else:
                 g.passes += 1
+            if g.runs == 2:
+                c.repeated.append(key)
             if len(g.test_ids) < MAX_IDS:
                 g.test_ids.append(tid)
             if g.minority:

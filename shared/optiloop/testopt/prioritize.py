@@ -82,8 +82,8 @@ def prioritize(
     if len(runs) >= MIN_RUNS_FOR_MODEL:
         y_fail = np.array([min(r.failure_severity, 5) / 5 if r.status == "fail" else 0.0 for r in runs])
         y_cost = np.array([max(r.cost_cents, 0.0) for r in runs])
-        fail = _knn(E, H, y_fail)
-        cost_pred = np.maximum(_knn(E, H, y_cost), 0.01)
+        fail = knn_mean(E, H, y_fail)
+        cost_pred = np.maximum(knn_mean(E, H, y_cost), 0.01)
         recent = float(np.mean([r.new_buckets for r in runs[-200:]]))
         cov = novelty * max(recent, 0.05)
         model = f"knn-{len(runs)} runs"
@@ -137,7 +137,7 @@ def prioritize(
     }
 
 
-def _knn(E: np.ndarray, H: np.ndarray, y: np.ndarray, k: int = 10) -> np.ndarray:
+def knn_mean(E: np.ndarray, H: np.ndarray, y: np.ndarray, k: int = 10) -> np.ndarray:
     """Distance-weighted mean of y over each row's k nearest run tests, shrunk towards the mean of
     y (two pseudo-neighbours) so a case far from everything run gets the base rate, not a guess."""
     k = min(k, len(H))

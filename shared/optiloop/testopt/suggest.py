@@ -26,6 +26,8 @@ from optiloop.testopt.strategies import rl as rl_strategy
 from optiloop.testopt.strategies import compaction
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import generators
+from optiloop.testopt.strategies.multiobjective import ParetoSpec
+from optiloop.testopt.strategies.multiobjective import validate as validate_pareto
 from optiloop.testopt.strategies.pipeline import Batch, build_batch, rationale
 from optiloop.testopt.strategies.state import ProjectState, state_for
 from optiloop.testopt.surrogate import trained as trained_surrogate
@@ -51,6 +53,7 @@ class SuggestRequest:
     objective_weights: list[float] | None = None
     diversity: DiversitySpec = field(default_factory=DiversitySpec)
     budget_cents: float | None = None
+    pareto: ParetoSpec | None = None  # return the pool's Pareto front (and maybe take the batch from it)
 
 
 _locks: dict[str, threading.Lock] = {}
@@ -97,6 +100,8 @@ def _validate(req: SuggestRequest) -> dict[str, float]:
         probs.append(FieldProblem("diversity.min_distance", "must be between 0 and 1 (normalised distance)"))
     if req.budget_cents is not None and (not np.isfinite(req.budget_cents) or req.budget_cents < 0):
         probs.append(FieldProblem("budget_cents", "must be a finite number >= 0"))
+    if req.pareto is not None:
+        probs += validate_pareto(req.pareto)
     if probs:
         raise InvalidInput(probs)
     total = float(sum(weights)) or 1.0
@@ -190,6 +195,8 @@ def suggest_stream(
     Each chunk deduplicates against the earlier ones (their tests are pending) and spends what
     is left of `budget_cents`. An error before the first test raises (the caller answers 4xx);
     a later one ends the stream with an {"error": ...} line, the chunks before it stand."""
+    if req.pareto is not None:  # one front per chunk would be a different question than asked
+        raise InvalidInput(FieldProblem("pareto", "not available with stream: true"))
     seed = req.seed if req.seed is not None else secrets.randbits(62)
     left, budget = req.batch_size, req.budget_cents
     summary: dict[str, Any] = {"count": 0, "suggestion_ids": [], "predicted_cost_cents": 0.0, "seed": seed}
@@ -290,7 +297,13 @@ def _plan(
         ctx.rl_policy = rl_strategy.policy_for(deps, ctx, gen.name)
         surrogate_check = _registered_surrogate(deps, ctx) if gen.model_scores else None
         b = build_batch(
-            ctx, gen, req.batch_size, objectives, req.diversity.method, req.diversity.min_distance
+            ctx,
+            gen,
+            req.batch_size,
+            objectives,
+            req.diversity.method,
+            req.diversity.min_distance,
+            pareto=req.pareto,
         )
         keep = _fit_budget(b, limit)
         if len(b.U) and not len(keep):
@@ -309,7 +322,7 @@ def _plan(
         now = deps.clock()
         base_seq = h.tests_seq  # just refreshed; a writer that got in since loses nothing: see suggest()
         tests: list[TestCase] = []
-        explanations = []
+        explanations: list[dict[str, Any]] = []
         for n, (i, p) in enumerate(zip(keep, params, strict=True)):
             if not ok[n]:  # unreachable by construction; never hand out an infeasible test
                 continue
@@ -328,6 +341,8 @@ def _plan(
             )
             tests.append(t)
             explanations.append({"id": t.id, "rationale": rationale(b, int(i))})
+            if b.uncertainty is not None:  # the surrogate committee's disagreement at this test
+                explanations[-1]["uncertainty"] = round(float(b.uncertainty[i]), 6)
         policy_version = gen.policy_version(ctx, b.weights)
         if not b.model_used:
             surrogate_version = "none"
@@ -363,6 +378,12 @@ def _plan(
         "predicted_cost_cents": round(float(sum(t.predicted_cost for t in tests)), 4),
         "explanations": explanations,
     }
+    if b.front is not None and b.pool_U is not None and b.pool_ops is not None and b.pool_rows is not None:
+        kept = [int(b.pool_rows[i]) for n, i in enumerate(keep) if ok[n]]
+        ids = {row: t.id for row, t in zip(kept, tests, strict=True)}
+        front = b.front.report(space, b.pool_U, b.pool_ops, ids)
+        response["pareto"] = front
+        audit["pareto"] = {k: v for k, v in front.items() if k != "front"}  # the sizes, not the members
     accuracy = None
     if surrogate_check is not None and surrogate_check.get("trained_auc") is not None:
         accuracy = {

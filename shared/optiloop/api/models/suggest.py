@@ -16,10 +16,67 @@ class DiversityIn(RequestModel):
     min_distance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
 
 
+ParetoObjective = Literal["coverage_gain", "failure_prob", "cost", "duration_ms", "flakiness"]
+PARETO_DEFAULT: tuple[ParetoObjective, ...] = ("coverage_gain", "failure_prob", "duration_ms", "flakiness")
+
+
+class ParetoIn(RequestModel):
+    objectives: Annotated[list[ParetoObjective], Field(min_length=2, max_length=5)] = Field(
+        default_factory=lambda: list(PARETO_DEFAULT),
+        description="What the front trades off, each once: coverage_gain (maximised), failure_prob "
+        "(maximised), cost (predicted cents, minimised), duration_ms (predicted from the nearest logged "
+        "runs, minimised), flakiness (predicted flake rate from nearby params that were run more than "
+        "once, minimised).",
+    )
+    select: Literal["none", "crowding", "scalarise"] = Field(
+        default="none",
+        description="How the batch is chosen. none: as without `pareto` (the front is reported beside "
+        "it); crowding: whole fronts in rank order, the last one cut by crowding distance (NSGA-II); "
+        "scalarise: whole fronts in rank order, each ordered by the weighted sum of its objectives.",
+    )
+    weights: (
+        Annotated[
+            list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]],
+            Field(min_length=2, max_length=5),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="select scalarise only: one weight per objective, in the order of `objectives`, "
+        "applied to each objective scaled to [0, 1] over the pool (default: equal weights).",
+    )
+    max_front: Annotated[int, Field(ge=1, le=500)] = Field(
+        default=100,
+        description="List at most this many front members (its extremes and sparsest stretches first).",
+    )
+
+    @field_validator("objectives")
+    @classmethod
+    def _each_once(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("each objective may appear once")
+        return v
+
+    @field_validator("weights")
+    @classmethod
+    def _one_per_objective(cls, v: list[float] | None, info: ValidationInfo) -> list[float] | None:
+        if v is None:
+            return v
+        if info.data.get("select") != "scalarise":
+            raise ValueError("weights apply only with select 'scalarise'")
+        objectives = info.data.get("objectives")
+        if objectives is not None and len(v) != len(objectives):
+            raise ValueError(f"needs one weight per objective ({len(objectives)}), got {len(v)}")
+        if not any(w > 0 for w in v):
+            raise ValueError("at least one weight must be > 0")
+        return v
+
+
 class SuggestIn(RequestModel):
     generator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = Field(
         default="hybrid",
-        description="random, qmc, coverage, bo, hybrid (default), or the name of an installed generator "
+        description="random, qmc, coverage, bo, hybrid (default), active (active learning: where the "
+        "surrogate committee disagrees most), or the name of an installed generator "
         "plug-in (entry point group optiloop.generators); an unknown name is a 422 listing the known ones.",
     )
     batch_size: Annotated[int, Field(ge=1, le=500)] = 20
@@ -35,6 +92,28 @@ class SuggestIn(RequestModel):
         description="Answer NDJSON (application/x-ndjson): one {'test': ...} line per test as it is "
         "planned and stored, in chunks of 25, then one {'done': {...}} summary line.",
     )
+
+    pareto: ParetoIn | None = Field(
+        default=None,
+        description="Also return the Pareto front of the candidate pool (every operator's feasible, new "
+        "candidates) over these objectives, with each member's values, crowding distance, and test id if "
+        "it is in the batch; `select` takes the batch from the fronts. `true` asks for the defaults, "
+        "`false` or null for none. Not with stream.",
+    )
+
+    @field_validator("pareto", mode="before")
+    @classmethod
+    def _pareto_shorthand(cls, v: Any) -> Any:
+        if v is True:
+            return {}
+        return None if v is False else v
+
+    @field_validator("pareto")
+    @classmethod
+    def _not_streamed(cls, v: ParetoIn | None, info: ValidationInfo) -> ParetoIn | None:
+        if v is not None and info.data.get("stream"):
+            raise ValueError("not available with stream: true (one front per chunk is another question)")
+        return v
 
     @field_validator("generator")
     @classmethod

@@ -85,7 +85,8 @@ class BOGenerator(Generator):
 
 # Before any run: QMC carries the batch; the structured bets get a few tests to show what they find.
 HYBRID_START = {"qmc": 0.75, "spread": 0.1, "boundary": 0.15}
-HYBRID_ARMS = ("qmc", "spread", "boundary", "edge", "mutate", "crossover", "model")
+HYBRID_ARMS = ("qmc", "spread", "boundary", "edge", "mutate", "crossover", "model", "uncertainty")
+MODEL_ARMS = frozenset({"model", "uncertainty"})  # arms that need a surrogate: from 16 runs on
 REFERENCE = "qmc"
 HALF_LIFE = 60.0  # runs: an arm is judged on what it found lately (structured bets saturate fast)
 PRIOR_N = 8.0  # pseudo-tests of prior in each arm's posterior
@@ -132,7 +133,7 @@ class HybridGenerator(Generator):
             return {a: v / sum(start.values()) for a, v in start.items()}
         discount = 0.5 ** (np.arange(len(vals))[::-1] / HALF_LIFE)
         mu0 = float(discount @ vals / discount.sum())
-        arms = [a for a in HYBRID_ARMS if a != "model" or ctx.state.n_runs >= 16] + plugin_arms()
+        arms = [a for a in HYBRID_ARMS if a not in MODEL_ARMS or ctx.state.n_runs >= 16] + plugin_arms()
         arms += rl_arm(ctx)
         alpha, beta = [], []
         for arm in arms:
@@ -152,6 +153,17 @@ class HybridGenerator(Generator):
                 for a, v in w.items()
             }
         return w
+
+
+class ActiveGenerator(Generator):
+    """Active learning alone: the tests where the surrogate committee disagrees most."""
+
+    name = "active"
+    model_scores = True
+    oversample = 3
+
+    def weights(self, ctx: SuggestContext) -> dict[str, float]:
+        return {"uncertainty": 1.0}
 
 
 class PluginGenerator(Generator):
@@ -179,5 +191,12 @@ def generators() -> dict[str, Generator]:
 
 GENERATORS: dict[str, Generator] = {
     g.name: g
-    for g in (RandomGenerator(), QMCGenerator(), CoverageGenerator(), BOGenerator(), HybridGenerator())
+    for g in (
+        RandomGenerator(),
+        QMCGenerator(),
+        CoverageGenerator(),
+        BOGenerator(),
+        HybridGenerator(),
+        ActiveGenerator(),
+    )
 }

@@ -22,6 +22,7 @@ import numpy as np
 from optiloop.testopt.sampling.feasible import edge_targets, sample_feasible
 from optiloop.testopt.sampling.halton import scrambled_halton
 from optiloop.testopt.sampling.proposals import propose, wide_dims
+from optiloop.testopt.strategies.active import op_uncertainty
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.surrogate.rff import predict_shared
 
@@ -171,6 +172,7 @@ OPERATORS: dict[str, Operator] = {
     "mutate": op_mutate,
     "crossover": op_crossover,
     "model": op_model,
+    "uncertainty": op_uncertainty,
 }
 
 

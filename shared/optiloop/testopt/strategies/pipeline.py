@@ -16,8 +16,10 @@ from optiloop.testopt.diversity.dpp import select_dpp
 from optiloop.testopt.diversity.k_center import select_k_center
 from optiloop.testopt.sampling.feasible import bisect_towards, feasible_mask
 from optiloop.testopt.strategies import compaction
+from optiloop.testopt.strategies.active import uncertainty
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import Generator, apportion
+from optiloop.testopt.strategies.multiobjective import PARETO_POOL_PER_SLOT, Front, ParetoSpec, front
 from optiloop.testopt.strategies.operators import OPERATORS, Proposal, operator
 from optiloop.testopt.strategies.state import point_key
 from optiloop.testopt.surrogate.rff import predict_shared
@@ -35,6 +37,7 @@ OPERATOR_TEXT = {
     "mutate": "mutation of an earlier test that hit rare coverage buckets",
     "crossover": "crossover of two earlier tests that hit rare coverage buckets",
     "model": "chosen by the surrogate's upper confidence bound",
+    "uncertainty": "where the surrogate committee disagrees most (active learning)",
     "rl": "a move of the project's trained RL policy (PPO, novelty reward) from an earlier test",
 }
 # plug-ins: "proposed by the generator plug-in '<name>'" (see rationale)
@@ -43,6 +46,13 @@ OPERATOR_TEXT = {
 def _as_drawn(op: str) -> bool:
     """References and plug-ins are taken in the order they come: a plug-in's order is its own."""
     return op in REFERENCE_OPS or op.startswith("plugin:")
+
+
+def _oversample(gen: Generator, op: str, pareto: ParetoSpec | None) -> int:
+    """Proposals per slot. A Pareto front is only as good as its pool, so a request for one widens
+    every operator's share of it (as-drawn operators still fill their slots from their first ones)."""
+    over = 1 if _as_drawn(op) else gen.oversample
+    return max(over, PARETO_POOL_PER_SLOT) if pareto is not None else over
 
 
 @dataclass
@@ -57,6 +67,13 @@ class Batch:
     nearest: np.ndarray
     weights: dict[str, float]
     model_used: bool
+    # the surrogate committee's disagreement per test (None without a model: before 16 runs, or
+    # for a model-free generator); the pool's Pareto front when the request asked for it
+    uncertainty: np.ndarray | None = None
+    pool_rows: np.ndarray | None = None  # each test's index in the candidate pool
+    front: Front | None = None
+    pool_U: np.ndarray | None = None  # the pool (for the front's params)
+    pool_ops: list[str] | None = None
 
 
 def _norm(x: np.ndarray) -> np.ndarray:
@@ -161,13 +178,11 @@ def build_batch(
     objectives: dict[str, float],
     method: str = "k_center",
     min_distance: float = 0.0,
+    pareto: ParetoSpec | None = None,
 ) -> Batch:
     weights = gen.weights(ctx)  # once: the hybrid's are a Thompson draw, and the audit records them
     alloc = apportion(weights, k)
-    props = [
-        (op, operator(op)(ctx, alloc[op] * (1 if _as_drawn(op) else gen.oversample) + 2))
-        for op in sorted(alloc)
-    ]
+    props = [(op, operator(op)(ctx, alloc[op] * _oversample(gen, op, pareto) + 2)) for op in sorted(alloc)]
     C, owner_arr = resolve(ctx, props)
     taken: set[bytes] = set()
     keep = _unique_new(ctx, C, taken)
@@ -214,7 +229,11 @@ def build_batch(
                     E[rest], s["score"][rest], k - len(chosen), near[rest], min_distance, gen.spread_weight
                 )
             chosen += [int(rest[p]) for p in pick]
+    pf = front(ctx, pareto, E, s) if pareto is not None else None
+    if pf is not None and pareto is not None and pareto.select != "none":
+        chosen = pf.choose(k)  # the fronts decide instead of the operator slots
     ch = np.array(chosen, dtype=np.int64)
+    unc = uncertainty(ctx, C[ch], E[ch]) if gen.model_scores else None
     return Batch(
         U=C[ch],
         ops=[str(o) for o in owner_arr[ch]],
@@ -226,6 +245,11 @@ def build_batch(
         nearest=s["nearest"][ch],
         weights=weights,
         model_used=bool(s["model"]),
+        uncertainty=None if unc is None else unc.score,
+        pool_rows=ch,
+        front=pf,
+        pool_U=C if pf is not None else None,
+        pool_ops=[str(o) for o in owner_arr] if pf is not None else None,
     )
 
 
@@ -241,4 +265,6 @@ def rationale(b: Batch, i: int) -> str:
     if b.model_used:
         parts.append(f"predicted failure probability {b.failure_prob[i]:.2f}")
     parts.append(f"predicted cost {b.cost[i]:.2f} cents")
+    if b.uncertainty is not None:
+        parts.append(f"surrogate committee disagreement {b.uncertainty[i]:.2f}")
     return "; ".join(parts)

@@ -30,6 +30,7 @@ from optiloop.testopt.history import History, window_size
 from optiloop.testopt.sampling.sobol import MAX_DIM, FeasibleStream
 from optiloop.testopt.space import Space
 from optiloop.testopt.strategies import compaction
+from optiloop.testopt.surrogate.ensemble import Committee
 from optiloop.testopt.surrogate.port import Surrogate, SurrogateFactory
 from optiloop.testopt.surrogate.rff import RFFSurrogate
 
@@ -109,6 +110,8 @@ class ProjectState:
     make_surrogate: SurrogateFactory = field(default=lambda dim: RFFSurrogate(dim, seed=0))
     base: dict[str, Surrogate] = field(init=False)
     _tail: tuple[int, dict[str, Surrogate]] | None = None
+    committee: Committee = field(init=False)  # small bootstrap models for active learning
+    _committee_tail: tuple[int, Committee] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -120,6 +123,7 @@ class ProjectState:
         D = self.E.shape[1]
         # one factory, one seed: the in-process models share features (see predict_shared)
         self.base = {t: self.make_surrogate(D) for t in TARGETS}
+        self.committee = Committee(D)
         if self.space.dim <= MAX_DIM:
             self.stream = FeasibleStream(self.space, self.stream_seed)
 
@@ -184,6 +188,7 @@ class ProjectState:
             X, Y = self._xy(h, self.n_folded, aligned)
             for i, t in enumerate(TARGETS):
                 self.base[t].partial_fit(X, Y[:, i])
+            self.committee.fold(X, Y)
             del self.fit_X[: aligned - self.n_folded], self.fit_Y[: aligned - self.n_folded]
             self.n_folded = aligned
         compaction.compact(self)
@@ -210,6 +215,15 @@ class ProjectState:
                 {t: self.base[t].copy().partial_fit(X, Y[:, i]) for i, t in enumerate(TARGETS)},
             )
         return self._tail[1]
+
+    def committee_now(self, h: History) -> Committee:
+        """The committee with the unaligned tail of runs folded in (into a copy, as `surrogates`
+        does: the base stays chunk-aligned), made once per number of runs."""
+        if self._committee_tail is None or self._committee_tail[0] != self.n_runs:
+            X, Y = self._xy(h, self.n_folded, self.n_runs)
+            c = self.committee.copy().fold(X, Y) if len(X) else self.committee
+            self._committee_tail = (self.n_runs, c)
+        return self._committee_tail[1]
 
     def rarity(self, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and energies of the newest `last` corpus members: the sum over their buckets of
