@@ -285,3 +285,60 @@ def test_roles(api: Any, root: Path) -> None:
     assert api.client.post("/v1/datasets/ingest", headers=viewer, json=ing).status_code == 403
     r = api.client.post("/v1/datasets/ingest", headers=contributor, json=ing)
     assert r.status_code == 201, r.text
+
+
+def test_an_upload_declares_a_spec_and_its_refresh_is_checked_against_it(api: Any) -> None:
+    pid = api.project()
+    good = "\n".join(
+        ["id,email,size,y"] + [f"{i},u{i}@example.com,{'SML'[i % 3]},{i % 2}" for i in range(30)]
+    )
+    form = {
+        "project_id": pid,
+        "name": "up",
+        "target": "y",
+        "expectations": json.dumps([{"expect": "not_null", "column": "size", "severity": "error"}]),
+        "pii": json.dumps({"action": "mask"}),
+        "ordinal": json.dumps({"size": ["S", "M", "L"]}),
+    }
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", good, "text/csv")}, data=form
+    )
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert ds["spec"]["source"] == {"kind": "upload"} and ds["spec"]["target"] == "y"
+    assert {c["name"]: c.get("levels") for c in ds["schema"]}["size"] == ["S", "M", "L"]
+    pii = {x["column"]: x["action"] for x in ds["report"]["pii"]["columns"]}
+    assert pii == {"id": "none", "email": "mask"}
+    bad = good.replace(",S,", ",,")
+    refresh = {"refresh_of": ds["id"]}
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", bad, "text/csv")}, data=refresh
+    )
+    assert r.status_code == 422 and api.error_fields(r) == ["expectations[0]"], r.text
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", good, "text/csv")}, data=refresh
+    )
+    assert r.status_code == 201 and r.json()["previous_id"] == ds["id"] and r.json()["name"] == "up"
+    r = api.client.post(
+        "/v1/datasets/ingest",
+        headers=api.admin,
+        files={"file": ("t.csv", good, "text/csv")},
+        data={**refresh, "target": "id"},
+    )
+    assert r.status_code == 422 and api.error_fields(r) == ["refresh_of"]
+    r = ingest(api, refresh_of=ds["id"])  # an upload is refreshed by uploading
+    assert r.status_code == 422 and api.error_fields(r) == ["refresh_of"]
+    r = api.client.post(
+        "/v1/datasets/ingest",
+        headers=api.admin,
+        files={"file": ("t.csv", good, "text/csv")},
+        data={"project_id": pid, "name": "x", "pii": "{not json"},
+    )
+    assert r.status_code == 422 and api.error_fields(r) == ["pii"]
+
+
+def test_a_json_body_that_is_not_json_names_the_body(api: Any) -> None:
+    r = api.client.post(
+        "/v1/datasets/ingest", headers={**api.admin, "Content-Type": "application/json"}, content=b"{nope"
+    )
+    assert r.status_code == 422 and api.error_fields(r) == ["body"]
