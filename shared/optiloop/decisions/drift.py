@@ -99,6 +99,15 @@ class PageHinkley:
         self.up = self.up_min = 0.0
         self.down = self.down_max = 0.0
 
+    def to_array(self) -> np.ndarray:
+        """Its whole state, six numbers: what a checkpoint stores between rewards."""
+        return np.array([self.n, self.mean, self.up, self.up_min, self.down, self.down_max], dtype=float)
+
+    def load(self, a: np.ndarray) -> PageHinkley:
+        self.n = int(a[0])
+        self.mean, self.up, self.up_min, self.down, self.down_max = (float(v) for v in a[1:6])
+        return self
+
     def update(self, x: float) -> bool:
         self.n += 1
         self.mean += (x - self.mean) / self.n

@@ -38,8 +38,8 @@ class Policy:
         metric = spec["metric"]
         self.binary = metric["kind"] == "binary"
         flip = metric["direction"] != "maximize"
-        n = state.n
-        mean = np.divide(state.s, n, out=np.zeros_like(n), where=n > 0)
+        n, s, ss = state.learner()
+        mean = np.divide(s, n, out=np.zeros_like(n), where=n > 0)
         if self.algorithm == "split":
             weights = np.array([v["weight"] for v in spec["variants"]])
             self.weights = weights
@@ -47,12 +47,12 @@ class Policy:
             self.cum[-1] = 1.0
         elif self.algorithm in ("thompson", "ucb"):
             if self.binary:
-                succ = n - state.s if flip else state.s
+                succ = n - s if flip else s
                 self.alpha, self.beta = 1.0 + succ, 1.0 + n - succ
                 self.mean_u = np.divide(succ, n, out=np.zeros_like(n), where=n > 0)
                 self.sd = np.ones(self.k)
             else:
-                var = np.divide(state.ss - n * mean**2, n - 1, out=np.zeros_like(n), where=n > 1)
+                var = np.divide(ss - n * mean**2, n - 1, out=np.zeros_like(n), where=n > 1)
                 pooled = float(var[n > 1].mean()) if (n > 1).any() else PRIOR_VAR
                 var = np.where(n > 1, np.maximum(var, 1e-12), max(pooled, 1e-12))
                 self.mean_u = -mean if flip else mean

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from optiloop.audit.trail import record as audit_record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.decisions import experiments, features, guardrails
+from optiloop.decisions import adapt, experiments, features, guardrails
 from optiloop.decisions.cache import CACHE
 from optiloop.decisions.experiments import KIND, load
 from optiloop.decisions.spec import DEFAULT_SCALES
@@ -231,6 +232,8 @@ def feedback(
             raise NotFound(f"no state for experiment '{exp['id']}'")
         state = LearnerState.from_data(st.data)
         state.add(int(d["arm"]), value, u, x, day=day, observations=tracked, covariate=covariate)
+        epoch, restarted = adapt.fold(state, exp, int(d["arm"]), value, u)
+        record |= {"epoch": epoch, "opened": epoch + int(restarted)}
         new = Doc(kind=STATE, id=st.id, scope=st.scope, sort=st.sort, data={**st.data, **state.to_data()})
         try:
             with deps.store.transaction():
@@ -238,6 +241,11 @@ def feedback(
                     Doc(kind=REWARD, id=decision_id, scope=exp["id"], sort=decision_id, data=record)
                 )
                 saved = deps.store.docs.replace(new, st.rev)
+                if restarted:
+                    audit_record(
+                        deps, who, "experiment.drift_restart", d["project_id"], exp["id"],
+                        {"variant": d["variant"], "epoch": epoch + 1, "decision_id": decision_id},
+                    )  # fmt: skip
         except Conflict:
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
@@ -286,16 +294,20 @@ def rebuild(deps: Deps, experiment_id: str, *, checkpoint: bool = False) -> Lear
         state = LearnerState.empty(exp.data)
         st = deps.store.docs.get(STATE, experiment_id)
         after: str | None = None
+        kept: list[dict[str, Any]] = []  # drift bandits only: the epochs need the records
         while True:
             page = deps.store.docs.list(REWARD, experiment_id, after=after, limit=500)
             for doc in page:
                 r = doc.data
+                if state.cur is not None:
+                    kept.append(r)
                 x = np.asarray(r["x"], dtype=float) if r.get("x") is not None else None
                 state.add(int(r["arm"]), float(r["reward"]), float(r["utility"]), x, day=r.get("day"),
                           observations=r.get("observations"), covariate=r.get("covariate"))  # fmt: skip
             if len(page) < 500:
                 break
             after = page[-1].sort
+        adapt.rebuild(state, exp.data, kept)
         if not checkpoint or st is None:
             return state
         try:

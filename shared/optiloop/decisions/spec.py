@@ -68,6 +68,7 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         problems.append(FieldProblem("reward_weights", "needs at least one metric"))
     guardrails = [dict(g) for g in body["guardrails"]] if body.get("guardrails") is not None else None
     scales = {**DEFAULT_SCALES, **(body.get("normalization") or {})}
+    drift = _drift(body.get("drift"), kind, problems)
     if problems:
         raise InvalidInput(problems)
     return {
@@ -83,6 +84,21 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         "guardrails": guardrails if guardrails is not None else [dict(g) for g in DEFAULT_GUARDRAILS],
         "guardrail_min_samples": int(body.get("guardrail_min_samples") or GUARDRAIL_MIN_SAMPLES),
         "normalization": scales,
+        "drift": drift,
+    }
+
+
+def _drift(raw: dict[str, Any] | None, kind: str, problems: list[FieldProblem]) -> dict[str, Any] | None:
+    """Page-Hinkley restarts of a Bandit's arms (`optiloop.decisions.adapt`); None: never forget."""
+    if raw is None:
+        return None
+    if kind != "Bandit":
+        problems.append(FieldProblem("drift", f"restarts on drift apply to Bandit experiments, not {kind}"))
+    return {
+        "detector": "page_hinkley",
+        "delta": _num(raw, "delta", 0.005),
+        "threshold": _num(raw, "threshold", 25.0),
+        "min_items": int(raw.get("min_items") or 30),
     }
 
 

@@ -56,6 +56,11 @@ class LearnerState:
     latency: np.ndarray | None = None  # (K, LAT_BINS) counts of latency_ms
     cov: np.ndarray | None = None  # (6, K) CUPED sums (COV_FIELDS)
     days: dict[str, np.ndarray] = field(default_factory=dict)  # "YYYY-MM-DD" -> (2, K) n, sum
+    # Bandits with `drift`: per arm the epoch (restarts so far), the current epoch's n, sum, sum sq
+    # (what the learner reads), and the Page-Hinkley detector's six numbers on the utility stream
+    epoch: np.ndarray | None = None  # (K,)
+    cur: np.ndarray | None = None  # (3, K)
+    detector: np.ndarray | None = None  # (K, 6)
 
     @classmethod
     def empty(cls, spec: dict[str, Any]) -> LearnerState:
@@ -64,7 +69,15 @@ class LearnerState:
         if spec["type"] == "Contextual":
             d = spec["context"]["dimension"]
             st.gram, st.xu = np.zeros((k, d, d)), np.zeros((k, d))
+        if spec.get("drift"):
+            st.epoch, st.cur, st.detector = np.zeros(k), np.zeros((3, k)), np.zeros((k, 6))
         return st
+
+    def learner(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """n, sum, sum of squares as the learner sees them: since each arm's last drift restart."""
+        if self.cur is not None:
+            return self.cur[0], self.cur[1], self.cur[2]
+        return self.n, self.s, self.ss
 
     def add(
         self,
@@ -130,6 +143,8 @@ class LearnerState:
             out["cov"] = _enc(self.cov)
         if self.days:
             out["days"] = {day: _enc(v) for day, v in sorted(self.days.items())}
+        if self.epoch is not None and self.cur is not None and self.detector is not None:
+            out |= {"epoch": _enc(self.epoch), "cur": _enc(self.cur), "detector": _enc(self.detector)}
         return out
 
     @classmethod
@@ -145,6 +160,9 @@ class LearnerState:
         if data.get("cov"):
             st.cov = _dec(data["cov"], (len(COV_FIELDS), k))
         st.days = {day: _dec(v, (2, k)) for day, v in (data.get("days") or {}).items()}
+        if data.get("epoch"):
+            st.epoch, st.cur = _dec(data["epoch"], (k,)), _dec(data["cur"], (3, k))
+            st.detector = _dec(data["detector"], (k, 6))
         return st
 
 

@@ -77,6 +77,18 @@ class NormalizationIn(RequestModel):
     )
 
 
+class DriftIn(RequestModel):
+    delta: Annotated[float, Field(ge=0, le=1e6)] | None = Field(
+        None, description="Page-Hinkley's tolerated change per reward (default 0.005)"
+    )
+    threshold: Annotated[float, Field(gt=0, le=1e9)] | None = Field(
+        None, description="Page-Hinkley's alarm level in reward units (default 25)"
+    )
+    min_items: Annotated[int, Field(ge=1, le=10**6)] | None = Field(
+        None, description="rewards an arm needs in an epoch before its detector may fire (default 30)"
+    )
+
+
 class OnlineExperimentCreate(RequestModel):
     """An online experiment: the one with `type`."""
 
@@ -101,6 +113,11 @@ class OnlineExperimentCreate(RequestModel):
     )
     guardrail_min_samples: Annotated[int, Field(ge=2, le=10**9)] | None = Field(
         None, description="observations each arm needs before a guardrail is judged (default 30)"
+    )
+    drift: DriftIn | None = Field(
+        None,
+        description="Bandit only: restart an arm's learner when Page-Hinkley detects drift in its "
+        "rewards (audited; results keep every reward)",
     )
     normalization: NormalizationIn | None = Field(
         None, description="scales turning trace-joined cost and latency into the composite's inputs"
