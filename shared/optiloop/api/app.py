@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
 from optiloop.api.middleware import RequestGuard
+from optiloop.api.openapi_docs import describe_common
 from optiloop.api.openapi_errors import document_errors
 from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.api.versioning import API_VERSION, DEPRECATED, VersionHeaders, mark_deprecated
@@ -150,6 +151,7 @@ def create_app(
             schema["info"]["x-optiloop-build"] = __version__
             mark_deprecated(schema, DEPRECATED)
             document_errors(schema)
+            describe_common(schema)  # shared meanings of path ids, limit, created_at, ...
         return app.openapi_schema  # type: ignore[return-value]  # set by _openapi
 
     app.openapi = openapi_with_versioning  # type: ignore[method-assign]

@@ -35,7 +35,14 @@ MAX_NOTES = 4_000
 WRITE_ATTEMPTS = 3  # a version number lost to a concurrent writer is retried
 
 
-def create_prompt(deps: Deps, who: Principal, project_id: str, name: str, description: str = "") -> Prompt:
+def create_prompt(
+    deps: Deps,
+    who: Principal,
+    project_id: str,
+    name: str,
+    description: str = "",
+    template_engine: str = "jinja2",
+) -> Prompt:
     if not NAME.fullmatch(name):
         raise InvalidInput(FieldProblem("name", "1-100 of A-Z a-z 0-9 _ . - starting with a letter or digit"))
     get_project(deps, project_id)
@@ -46,6 +53,7 @@ def create_prompt(deps: Deps, who: Principal, project_id: str, name: str, descri
         description=description,
         created_at=deps.clock(),
         created_by=who.name,
+        template_engine=template_engine,
     )
     claim = Doc(
         kind="prompt_name", id=f"{project_id}/{name}", scope=project_id, sort=name, data={"id": prompt.id}

@@ -33,6 +33,7 @@ class Prompt:
     created_at: str
     created_by: str
     latest_version: int = 0
+    template_engine: str = "jinja2"  # the one engine (sandboxed Jinja, optiloop.prompts.templates)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ from optiloop.api.models.common import Cents, LongName, RequestModel, ResponseMo
 
 
 class ProjectCreate(RequestModel):
-    name: LongName
-    description: Annotated[str, Field(max_length=10_000)] = ""
-    budget_cents: Cents | None = None
+    name: LongName = Field(description="What people call it; need not be unique (the id is).")
+    description: Annotated[str, Field(max_length=10_000, description="Free text for people.")] = ""
+    budget_cents: Cents | None = Field(
+        None, description="Spend cap in cents over all runs; once spent, suggestions answer 409. Null: none."
+    )
 
     @field_validator("name")
     @classmethod
@@ -21,16 +23,17 @@ class ProjectCreate(RequestModel):
 
 
 class ProjectPatch(RequestModel):
-    budget_cents: Cents | None  # required: null removes the budget, a missing field is a mistake
+    # required: null removes the budget, a missing field is a mistake
+    budget_cents: Cents | None = Field(description="The new spend cap in cents; null removes it (required).")
 
 
 class ProjectOut(ResponseModel):
-    id: str
-    name: str
-    description: str
-    budget_cents: float | None
-    created_at: str
-    created_by: str
+    id: str = Field(description="The project's id (`prj_...`, time-ordered).")
+    name: str = Field(description="What people call it.")
+    description: str = Field(description="Free text for people.")
+    budget_cents: float | None = Field(description="Spend cap in cents over all runs; null: none.")
+    created_at: str = Field(description="When it was created (ISO-8601, UTC).")
+    created_by: str = Field(description="The principal that created it.")
 
 
 class ProjectList(ResponseModel):

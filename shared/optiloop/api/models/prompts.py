@@ -15,8 +15,15 @@ Text = Annotated[str, Field(max_length=4_000)]
 
 
 class PromptCreate(RequestModel):
-    name: Name
-    description: Annotated[str, Field(max_length=10_000)] = ""
+    name: Name = Field(
+        description="Unique in the project: 1-100 of A-Z a-z 0-9 _ . - (`generate` finds it by name)."
+    )
+    description: Annotated[str, Field(max_length=10_000, description="Free text for people.")] = ""
+    template_engine: Literal["jinja2"] = Field(
+        "jinja2",
+        description="How version bodies are rendered: `jinja2` (sandboxed Jinja, bounded in time and "
+        "memory) is the one engine; the field is accepted so seed-shaped requests work as written.",
+    )
 
 
 class DecodingIn(RequestModel):

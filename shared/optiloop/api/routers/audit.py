@@ -54,4 +54,6 @@ def audit_logs(
 def audit_verify(
     deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Recompute the audit trail's hash chains and check the signed digests: `ok` and, if not, where
+    the first break is."""
     return verify_audit(deps, who)

@@ -21,6 +21,10 @@ def add_constraint(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.CONSTRAINT_WRITE)),
 ) -> dict[str, Any]:
+    """Add a named constraint document: params (integer, number, string enum, boolean, with
+    `active_if`) and relations in the constraint language. Posting a name again makes a new version.
+    A parse error is a 422 with the position and a "did you mean"; a space nothing satisfies is a 422
+    naming the relation that rejects most samples. Admins."""
     return uc.add_constraint(
         deps,
         who,
@@ -38,6 +42,7 @@ def list_constraints(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.CONSTRAINT_READ)),
 ) -> dict[str, Any]:
+    """The newest version of each named constraint of the project, by name."""
     return {"items": uc.list_constraints(deps, project_id)}
 
 
@@ -47,4 +52,6 @@ def get_space(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.CONSTRAINT_READ)),
 ) -> dict[str, Any]:
+    """The merged parameter space (params and relations of every hard and soft constraint) as the
+    suggestion engine sees it, with its `space_version`: what to read when a suggestion surprises."""
     return uc.describe_space(deps, project_id)

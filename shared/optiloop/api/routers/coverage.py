@@ -21,6 +21,9 @@ def coverage(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.COVERAGE_READ)),
 ) -> Response | dict[str, Any]:
+    """The project's coverage and ROI: unique buckets over tests and over time, new buckets per 100
+    tests, failures by severity, tests to first failure, spend against budget. `format=csv` answers
+    the same as CSV."""
     if format == "csv":
         return Response(
             coverage_csv(deps, project_id),

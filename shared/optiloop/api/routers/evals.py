@@ -24,6 +24,8 @@ JSONL = ("application/x-ndjson", "application/jsonl")
 def create_dataset(
     body: DatasetCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """A golden set: a named list of examples to evaluate prompts on (add them with
+    `POST /v1/datasets/{id}/examples`). Contributors and up; audited as `dataset.created`."""
     return datasets.create_dataset(deps, who, body.project_id, body.name, body.description)
 
 
@@ -125,6 +127,8 @@ def list_examples(
 def run_eval(
     body: EvalRunIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Evaluate a prompt version on a golden set with the named metrics; answers the run with its
+    aggregate scores and confidence intervals. Contributors and up."""
     return evals.run_eval(deps, who, body.model_dump(exclude_none=True) | {"compare_to": body.compare_to})
 
 
@@ -132,6 +136,7 @@ def run_eval(
 def get_eval(
     eval_run_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One evaluation run: what ran (version, dataset content hash, metrics) and its scores."""
     return evals.get_eval(deps, who, eval_run_id)
 
 
@@ -143,4 +148,5 @@ def eval_results(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The per-example results of an evaluation run, paged with `offset` and `limit`."""
     return {"items": evals.eval_results(deps, who, eval_run_id, limit, offset)}

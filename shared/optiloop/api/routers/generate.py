@@ -23,6 +23,9 @@ router = APIRouter(tags=["generate"])
 def generate_route(
     body: GenerateIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Render a deployed (or named) prompt version and call a model: guardrails on input and output,
+    routing by cost/quality/latency with retries and fallback, structured-output validation, the
+    response cache and a trace of the call. Contributors and up."""
     return generate(deps, who, body.model_dump(exclude_none=True, by_alias=True))
 
 
@@ -32,6 +35,7 @@ def get_trace(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """One `generate` trace: the prompt version, model, guardrail verdicts, tokens, cost and latency."""
     return traces.get_trace(deps, who, trace_id)
 
 
@@ -58,6 +62,8 @@ def list_traces(
 def purge_cache(
     body: PurgeIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Drop the project's cached `generate` answers (of one prompt version, or all). Admins;
+    audited as `cache.purged`."""
     authorize(who, Action.CACHE_PURGE, body.project_id)
     get_project(deps, body.project_id)
     removed = cache.purge(deps, body.project_id, body.prompt_version_id)

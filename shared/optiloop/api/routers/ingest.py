@@ -21,4 +21,7 @@ def ingest(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.RUN_INGEST)),
 ) -> dict[str, Any]:
+    """Report what happened to suggested tests: status, duration, cost, failure severity and the
+    coverage buckets each hit (integers or strings, or a coverage.py JSON report). Idempotent per
+    test: a run already ingested is counted as a duplicate, never twice. Contributors and up."""
     return ingest_runs(deps, who, project_id, [r.to_report() for r in body.runs])

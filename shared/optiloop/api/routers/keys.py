@@ -26,12 +26,17 @@ def _public(k: ApiKey) -> dict[str, Any]:
 def create_key(
     body: KeyCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Mint an API key for a principal with a role, optionally bound to one project. The key is in
+    this answer once and stored only as a hash. A key may not mint a role above its own. Admins;
+    audited as `key.created`."""
     key, raw = uc.create_key(deps, who, name=body.principal, role=body.role, project_id=body.project_id)
     return {**_public(key), "key": raw}
 
 
 @router.get("/v1/api-keys")
 def list_keys(deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)) -> dict[str, Any]:
+    """The tenant's keys (a key bound to one project: that project's), with ids, principals, roles
+    and state, never the keys themselves. Admins."""
     return {"items": [KeyOut(**_public(k)).model_dump() for k in uc.list_keys(deps, who)]}
 
 
@@ -41,5 +46,7 @@ def revoke_key(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Revoke a key: it, its access tokens and console sessions are refused from their next request.
+    Audited as `key.revoked`."""
     key = uc.revoke_key(deps, who, key_id)
     return {**_public(key), "revoked": True}

@@ -21,6 +21,9 @@ def create_project(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_CREATE)),
 ) -> dict[str, Any]:
+    """A project: the unit of ownership, budget and isolation. Its parameter space comes next
+    (`POST /v1/projects/{id}/constraints`). Keys not bound to one project, contributors and up;
+    audited as `project.created`."""
     return asdict(uc.create_project(deps, who, body.name, body.description, body.budget_cents))
 
 
@@ -47,6 +50,7 @@ def get_project(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_READ)),
 ) -> dict[str, Any]:
+    """The project, with its budget. 404 for an unknown or deleted project (the message says which)."""
     return asdict(uc.get_project(deps, project_id))
 
 
@@ -57,6 +61,8 @@ def patch_project(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROJECT_UPDATE)),
 ) -> dict[str, Any]:
+    """Set or remove (`null`) the project's budget in cents: once spent, suggestions answer 409.
+    Admins; audited as `project.updated` with the old and new value."""
     return asdict(uc.set_budget(deps, who, project_id, body.budget_cents))
 
 

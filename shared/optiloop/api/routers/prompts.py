@@ -25,7 +25,11 @@ def create_prompt(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_WRITE)),
 ) -> dict[str, Any]:
-    return asdict(library.create_prompt(deps, who, project_id, body.name, body.description))
+    """A prompt: a name in the project that versions are written under and `generate` resolves.
+    Contributors and up; audited as `prompt.created`."""
+    return asdict(
+        library.create_prompt(deps, who, project_id, body.name, body.description, body.template_engine)
+    )
 
 
 @router.get("/v1/projects/{project_id}/prompts")
@@ -49,6 +53,7 @@ def list_prompts(
 def get_prompt(
     prompt_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """The prompt and its latest version number. 404 for an unknown or deleted prompt."""
     return asdict(library.get_prompt(deps, who, prompt_id))
 
 
@@ -71,6 +76,9 @@ def create_version(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """A new immutable version: the template body (sandboxed Jinja, compiled and checked here: a
+    syntax error or an undeclared variable is a 422 naming it), its variables and defaults, model and
+    decoding. Starts as Draft; approvals move it. Contributors and up."""
     return asdict(library.create_version(deps, who, prompt_id, body.model_dump(exclude_none=True)))
 
 
@@ -82,6 +90,7 @@ def list_versions(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The prompt's versions, oldest first; page with `after` = the previous page's `next_after`."""
     items = library.list_versions(deps, who, prompt_id, after=after, limit=limit)
     return {
         "items": [asdict(v) for v in items],
@@ -93,6 +102,7 @@ def list_versions(
 def get_version(
     version_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One version with its content, status and content hash."""
     return asdict(library.get_version(deps, who, version_id))
 
 

@@ -38,6 +38,10 @@ def suggest_tests(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.TEST_SUGGEST)),
 ) -> dict[str, Any] | StreamingResponse:
+    """Suggest a batch of feasible, diverse tests: every hard relation holds by construction, pending
+    tests are never suggested twice, and the same seed and history give the same batch. `stream: true`
+    answers NDJSON (one test a line, then a summary). 409 when the project budget is spent.
+    Contributors and up."""
     req = SuggestRequest(
         generator=body.generator,
         batch_size=body.batch_size,
