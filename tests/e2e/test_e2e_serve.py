@@ -68,7 +68,7 @@ def test_admin_token_bootstrap_and_data_survive_a_restart(serve: Callable, tmp_p
         )
         assert r.status_code == 200 and r.json()["accepted"] == len(runs)
         n_run = len(runs)
-    assert "OPTILOOP_ADMIN_KEY=" not in s.output()  # the token is the key: nothing to print
+    assert "OPTILOOP_API_KEY=" not in s.output()  # the token is the key: nothing to print
     s.stop()
 
     s2 = serve(data, TOKEN)
@@ -85,7 +85,7 @@ def test_admin_token_bootstrap_and_data_survive_a_restart(serve: Callable, tmp_p
 def test_without_admin_token_the_printed_key_works(serve: Callable, tmp_path: Path) -> None:
     data = tmp_path / "data"
     s = serve(data)
-    m = re.search(r"OPTILOOP_ADMIN_KEY=(olk_\S+)", s.output())
+    m = re.search(r"export OPTILOOP_API_KEY=(olk_\S+)", s.output())
     assert m, s.output()
     key = m.group(1)
     r = requests.post(f"{s.url}/v1/projects", headers=h(key), json={"name": "p"}, timeout=5)
@@ -93,5 +93,5 @@ def test_without_admin_token_the_printed_key_works(serve: Callable, tmp_path: Pa
     s.stop()
 
     s2 = serve(data)
-    assert "OPTILOOP_ADMIN_KEY=" not in s2.output()  # shown once, never again
+    assert "OPTILOOP_API_KEY=" not in s2.output()  # shown once, never again
     assert len(requests.get(f"{s2.url}/v1/projects", headers=h(key), timeout=5).json()["items"]) == 1

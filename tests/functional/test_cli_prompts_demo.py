@@ -13,6 +13,6 @@ def test_prompts_demo_runs_the_loop(
     monkeypatch.setattr(prompts_demo, "llama_cpp_available", lambda: False)
     assert main.main(["prompts-demo", "--countries", "Peru,Chile"]) == 0
     out = capsys.readouterr().out
-    assert "deterministic provider" in out
+    assert "deterministic provider" in out and "It is no language model" in out  # said plainly
     assert out.count("deployed to prod") == 2 and out.count("refused (four-eyes") == 2
     assert "vs v1 on prod" in out and "Peru" in out and "injection blocked" in out

@@ -106,8 +106,9 @@ def _serve(args: argparse.Namespace) -> int:
     deps = build_deps(settings)
     shown = ensure_first_key(deps, settings.admin_token, generate=True)
     if shown:
+        # the variable every client reads (SDK, CLI, pytest plugin, the README's curl lines): paste as is
         print("OptiLoop: created the first admin key for this data dir. It is shown only once; store it now:")
-        print(f"OPTILOOP_ADMIN_KEY={shown}", flush=True)
+        print(f"export OPTILOOP_API_KEY={shown}", flush=True)
     app = create_app(deps, settings)
     where = (
         f"table {settings.table}, bucket {settings.bucket}"

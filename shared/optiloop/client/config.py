@@ -38,5 +38,10 @@ def resolve(
     url = (base_url or env.get("OPTILOOP_URL") or DEFAULT_URL).strip()
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"the OptiLoop URL must start with http:// or https://, got {url!r}")
-    key = api_key if api_key is not None else (env.get("OPTILOOP_API_KEY") or None)
+    # OPTILOOP_ADMIN_TOKEN too, as the CLI reads it: the bootstrap token is the first admin key
+    key = (
+        api_key
+        if api_key is not None
+        else (env.get("OPTILOOP_API_KEY") or env.get("OPTILOOP_ADMIN_TOKEN") or None)
+    )
     return Connection(base_url=url.rstrip("/") + "/", api_key=key)
