@@ -131,6 +131,20 @@ def flat(node: Any) -> str:
     return json.dumps(node)
 
 
+def without_data_secrets(stmts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Statements other than those on the tenant's connector credentials and PII hashing keys
+    (`optiloop/<tenant>/connectors/*`, `pii-hash/*`: the connectors and automl functions, checked in
+    tests/infra/test_infra_connectors.py); the model-secret checks are about the others."""
+    data = ("/connectors/*", "/pii-hash/*")
+    return [
+        s
+        for s in stmts
+        if not all(
+            ":secret:optiloop/" in flat(r) and flat(r).endswith(data) for r in as_list(s.get("Resource"))
+        )
+    ]
+
+
 def without_token_secret(stmts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Statements other than the read of the access-token signing secret (infra_cdk/auth.py), which
     every function that verifies tokens holds; the "reads no secret" checks are about the others."""
