@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from optiloop.decisions import canary
 from optiloop.decisions.state import LearnerState
 
 DRAWS = 256
@@ -40,7 +41,9 @@ class Policy:
         flip = metric["direction"] != "maximize"
         n, s, ss = state.learner()
         mean = np.divide(s, n, out=np.zeros_like(n), where=n > 0)
-        if self.algorithm == "split":
+        if self.algorithm == "stages":
+            self.share = canary.share(spec, state)
+        elif self.algorithm == "split":
             weights = np.array([v["weight"] for v in spec["variants"]])
             self.weights = weights
             self.cum = np.cumsum(weights)
@@ -70,6 +73,10 @@ class Policy:
             self.explore = ctx["alpha"] if self.algorithm == "linucb" else ctx["v"]
 
     def choose(self, unit_id: str, x: np.ndarray | None, rng: np.random.Generator) -> tuple[int, float]:
+        if self.algorithm == "stages":  # the candidate for units hashed below the stage's share
+            if sticky_unit(self.experiment_id, unit_id) < self.share:
+                return 1, self.share
+            return 0, 1.0 - self.share
         if self.algorithm == "split":
             arm = int(np.searchsorted(self.cum, sticky_unit(self.experiment_id, unit_id), side="right"))
             arm = min(arm, self.k - 1)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.decisions import adapt, guardrails, sequential, stats
+from optiloop.decisions import adapt, canary, guardrails, sequential, stats
 from optiloop.decisions.state import LearnerState
 
 PROB_DRAWS = 4000
@@ -109,6 +109,7 @@ def summarise(spec: dict[str, Any], state: LearnerState) -> dict[str, Any]:
         "guardrails": guardrails.evaluate(spec, state),
         "series": series(spec, state),
         "drift": adapt.summary(state),
+        "canary": canary.summary(spec, state),
     }
 
 

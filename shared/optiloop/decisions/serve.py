@@ -22,7 +22,7 @@ import numpy as np
 from optiloop.audit.trail import record as audit_record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.decisions import adapt, experiments, features, guardrails
+from optiloop.decisions import adapt, canary, experiments, features, guardrails
 from optiloop.decisions.cache import CACHE
 from optiloop.decisions.experiments import KIND, load
 from optiloop.decisions.spec import DEFAULT_SCALES
@@ -233,7 +233,8 @@ def feedback(
         state = LearnerState.from_data(st.data)
         state.add(int(d["arm"]), value, u, x, day=day, observations=tracked, covariate=covariate)
         epoch, restarted = adapt.fold(state, exp, int(d["arm"]), value, u)
-        record |= {"epoch": epoch, "opened": epoch + int(restarted)}
+        stage, advanced = canary.fold(state, exp, int(d["arm"]))
+        record |= {"epoch": epoch, "opened": epoch + int(restarted), "stage": stage, "advanced": advanced}
         new = Doc(kind=STATE, id=st.id, scope=st.scope, sort=st.sort, data={**st.data, **state.to_data()})
         try:
             with deps.store.transaction():
@@ -241,6 +242,12 @@ def feedback(
                     Doc(kind=REWARD, id=decision_id, scope=exp["id"], sort=decision_id, data=record)
                 )
                 saved = deps.store.docs.replace(new, st.rev)
+                if advanced:
+                    share = exp["canary"]["stages"][stage + 1]
+                    audit_record(
+                        deps, who, "experiment.canary_advanced", d["project_id"], exp["id"],
+                        {"stage": stage + 1, "share": share, "decision_id": decision_id},
+                    )  # fmt: skip
                 if restarted:
                     audit_record(
                         deps, who, "experiment.drift_restart", d["project_id"], exp["id"],
@@ -268,6 +275,11 @@ def _guard(deps: Deps, who: Principal, exp: dict[str, Any], state: LearnerState)
     if exp["status"] != "Running":
         return False
     breached = guardrails.breaches(exp, state)
+    if exp["type"] == "Canary" and canary.worse(exp, state):
+        candidate = exp["variants"][1]["id"]
+        why = "the candidate is significantly worse (mSPRT)"
+        breached.append({"metric": exp["metric"]["name"], "stat": "mean", "variant": candidate,
+                         "breached": True, "reason": why})  # fmt: skip
     if not breached:
         return False
     return experiments.stop_for_guardrails(deps, who, exp["id"], breached) is not None
@@ -299,7 +311,7 @@ def rebuild(deps: Deps, experiment_id: str, *, checkpoint: bool = False) -> Lear
             page = deps.store.docs.list(REWARD, experiment_id, after=after, limit=500)
             for doc in page:
                 r = doc.data
-                if state.cur is not None:
+                if state.cur is not None or state.stage_n is not None:
                     kept.append(r)
                 x = np.asarray(r["x"], dtype=float) if r.get("x") is not None else None
                 state.add(int(r["arm"]), float(r["reward"]), float(r["utility"]), x, day=r.get("day"),
@@ -308,6 +320,7 @@ def rebuild(deps: Deps, experiment_id: str, *, checkpoint: bool = False) -> Lear
                 break
             after = page[-1].sort
         adapt.rebuild(state, exp.data, kept)
+        canary.rebuild(state, kept)
         if not checkpoint or st is None:
             return state
         try:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optiloop.decisions import canary
 from optiloop.decisions.guardrails import DEFAULT_GUARDRAILS, GUARDRAIL_MIN_SAMPLES
 from optiloop.errors import FieldProblem, InvalidInput
 
-TYPES = ("AB", "Bandit", "Contextual")
+TYPES = ("AB", "Bandit", "Contextual", "Canary")
 ALGORITHMS: dict[str, tuple[str, ...]] = {
     "AB": ("split",),
     "Bandit": ("thompson", "ucb"),
     "Contextual": ("linucb", "lin_ts"),
+    "Canary": ("stages",),
 }
 STATUSES = ("Draft", "Running", "Paused", "Completed", "Archived")
 # the seed's composite reward: 0.5*quality + 0.3*(1-normalized_cost) + 0.2*(1-normalized_latency);
@@ -69,6 +71,13 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
     guardrails = [dict(g) for g in body["guardrails"]] if body.get("guardrails") is not None else None
     scales = {**DEFAULT_SCALES, **(body.get("normalization") or {})}
     drift = _drift(body.get("drift"), kind, problems)
+    staged = (
+        canary.normalise(body.get("canary"), len(variants), stopping["min_samples"], problems)
+        if kind == "Canary"
+        else None
+    )
+    if kind != "Canary" and body.get("canary") is not None:
+        problems.append(FieldProblem("canary", f"stages apply to Canary experiments, not {kind}"))
     if problems:
         raise InvalidInput(problems)
     return {
@@ -85,6 +94,7 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         "guardrail_min_samples": int(body.get("guardrail_min_samples") or GUARDRAIL_MIN_SAMPLES),
         "normalization": scales,
         "drift": drift,
+        "canary": staged,
     }
 
 

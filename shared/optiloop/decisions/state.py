@@ -61,6 +61,9 @@ class LearnerState:
     epoch: np.ndarray | None = None  # (K,)
     cur: np.ndarray | None = None  # (3, K)
     detector: np.ndarray | None = None  # (K, 6)
+    # Canary: the stage reached and each arm's rewards within it
+    stage: int | None = None
+    stage_n: np.ndarray | None = None  # (K,)
 
     @classmethod
     def empty(cls, spec: dict[str, Any]) -> LearnerState:
@@ -69,6 +72,8 @@ class LearnerState:
         if spec["type"] == "Contextual":
             d = spec["context"]["dimension"]
             st.gram, st.xu = np.zeros((k, d, d)), np.zeros((k, d))
+        if spec["type"] == "Canary":
+            st.stage, st.stage_n = 0, np.zeros(k)
         if spec.get("drift"):
             st.epoch, st.cur, st.detector = np.zeros(k), np.zeros((3, k)), np.zeros((k, 6))
         return st
@@ -143,6 +148,8 @@ class LearnerState:
             out["cov"] = _enc(self.cov)
         if self.days:
             out["days"] = {day: _enc(v) for day, v in sorted(self.days.items())}
+        if self.stage_n is not None:
+            out |= {"stage": int(self.stage or 0), "stage_n": _enc(self.stage_n)}
         if self.epoch is not None and self.cur is not None and self.detector is not None:
             out |= {"epoch": _enc(self.epoch), "cur": _enc(self.cur), "detector": _enc(self.detector)}
         return out
@@ -160,6 +167,8 @@ class LearnerState:
         if data.get("cov"):
             st.cov = _dec(data["cov"], (len(COV_FIELDS), k))
         st.days = {day: _dec(v, (2, k)) for day, v in (data.get("days") or {}).items()}
+        if data.get("stage_n"):
+            st.stage, st.stage_n = int(data["stage"]), _dec(data["stage_n"], (k,))
         if data.get("epoch"):
             st.epoch, st.cur = _dec(data["epoch"], (k,)), _dec(data["cur"], (3, k))
             st.detector = _dec(data["detector"], (k, 6))

@@ -89,14 +89,24 @@ class DriftIn(RequestModel):
     )
 
 
+class CanaryIn(RequestModel):
+    stages: list[Annotated[float, Field(gt=0, le=1)]] | None = Field(
+        None, min_length=1, max_length=20, description="the candidate's traffic shares, rising to 1"
+    )
+    min_samples: Annotated[int, Field(ge=1, le=10**9)] | None = Field(
+        None,
+        description="rewards each arm needs within a stage before the next (default stopping.min_samples)",
+    )
+
+
 class OnlineExperimentCreate(RequestModel):
     """An online experiment: the one with `type`."""
 
     project_id: Id
     name: LongName
-    type: Literal["AB", "Bandit", "Contextual"]
+    type: Literal["AB", "Bandit", "Contextual", "Canary"]
     variants: list[VariantIn] = Field(min_length=2, max_length=100)
-    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts"] | None = None
+    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts", "stages"] | None = None
     metric: MetricIn | None = None
     reward_weights: dict[FeatureName, Finite] | None = Field(
         None, description='composite reward weights; a name "1-x" weighs 1 - x (default: the seed\'s)'
@@ -113,6 +123,9 @@ class OnlineExperimentCreate(RequestModel):
     )
     guardrail_min_samples: Annotated[int, Field(ge=2, le=10**9)] | None = Field(
         None, description="observations each arm needs before a guardrail is judged (default 30)"
+    )
+    canary: CanaryIn | None = Field(
+        None, description="Canary only: the stages (default 5% -> 25% -> 50% -> 100%) and samples per stage"
     )
     drift: DriftIn | None = Field(
         None,
