@@ -65,7 +65,7 @@ def test_restarts_are_audited_and_rebuilt_exactly(deps: Deps) -> None:
     rng = np.random.default_rng(0)
     for t in range(400):
         dec = serve.decide(deps, ADMIN, exp["id"], f"u{t}", None)
-        p = {"a": 0.3, "b": 0.7 if t < 150 else 0.05}[dec["variant"]]
+        p = ({"a": 0.6, "b": 0.7} if t < 150 else {"a": 0.05, "b": 0.05})[dec["variant"]]  # both collapse
         serve.feedback(deps, ADMIN, dec["decision_id"], float(rng.random() < p), None)
     st = deps.store.docs.get(STATE, exp["id"])
     assert st is not None
