@@ -16,6 +16,8 @@ from optiloop.testopt.rl import registered
 from optiloop.testopt.sut import CheckoutService
 
 pytestmark = pytest.mark.slow
+pytest.importorskip("torch")  # the training subprocess needs it (the `torch` extra)
+pytest.importorskip("onnxruntime")  # registering checks the ONNX model (the `inference` extra)
 
 
 @pytest.fixture

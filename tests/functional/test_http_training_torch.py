@@ -19,6 +19,8 @@ from optiloop.models.runtimes import load
 from optiloop.models.training.local import LocalTrainer
 
 pytestmark = pytest.mark.slow
+pytest.importorskip("torch")  # the training subprocess needs it (the `torch` extra)
+pytest.importorskip("onnxruntime")  # registering checks the ONNX model (the `inference` extra)
 
 
 @pytest.fixture
