@@ -187,11 +187,6 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/connectors", "connectors"),
     Route("GET", "/v1/connectors/{connector_id}", "connectors"),
     Route("DELETE", "/v1/connectors/{connector_id}", "connectors"),
-    # connectors: configuration documents (its own small function); reading through one is ingest's
-    Route("POST", "/v1/connectors", "connectors"),
-    Route("GET", "/v1/connectors", "connectors"),
-    Route("GET", "/v1/connectors/{connector_id}", "connectors"),
-    Route("DELETE", "/v1/connectors/{connector_id}", "connectors"),
     Route("POST", "/v1/experiments", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}", "automl"),
     Route("POST", "/v1/experiments/{experiment_id}/run", "automl", optional_body=True),

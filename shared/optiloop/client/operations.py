@@ -132,12 +132,6 @@ OPERATIONS: dict[str, Operation] = {
     "connectors.list": _op("GET", "/v1/connectors"),
     "connectors.get": _op("GET", "/v1/connectors/{connector_id}"),
     "connectors.delete": _op("DELETE", "/v1/connectors/{connector_id}"),
-    "tables.ingest_from": _op("POST", "/v1/datasets/ingest"),  # a connector's file or query (JSON)
-    "tables.refresh": _op("POST", "/v1/datasets/ingest"),  # read again with a dataset's stored spec
-    "connectors.create": _op("POST", "/v1/connectors"),
-    "connectors.list": _op("GET", "/v1/connectors"),
-    "connectors.get": _op("GET", "/v1/connectors/{connector_id}"),
-    "connectors.delete": _op("DELETE", "/v1/connectors/{connector_id}"),
     "experiments.create": _op("POST", "/v1/experiments"),
     "experiments.get": _op("GET", "/v1/experiments/{experiment_id}"),
     "experiments.run": _op("POST", "/v1/experiments/{experiment_id}/run"),
