@@ -92,6 +92,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             "warm_start": int(hpo["warm_start"]) if hpo.get("warm_start") is not None else 3,
         },
         "ensemble": {"method": str((raw.get("ensemble") or {}).get("method") or "greedy")},
+        "sensitive_column": raw.get("sensitive_column") or None,
         "imbalance": {"method": str(imbalance.get("method") or "none")},
         "constraints": dict(raw.get("constraints") or {}),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
@@ -114,7 +115,15 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(FieldProblem("dataset_id", "belongs to another project"))
     objective = parse_objective(body["objective"], task_type)
     config = normalise_config(body.get("config") or {}, task_type)
-    prep = prepare(datasets.load_table(deps, ds), body["target"], task_type)
+    table = datasets.load_table(deps, ds)
+    prep = prepare(table, body["target"], task_type)
+    sensitive = config["sensitive_column"]
+    if sensitive is not None and (table.column(sensitive) is None or sensitive == body["target"]):
+        raise InvalidInput(
+            FieldProblem(
+                "config.sensitive_column", f"{sensitive!r} is not a column of the dataset besides the target"
+            )
+        )
     warnings = [f"constraints.{k} is recorded, not enforced yet" for k in sorted(config["constraints"])]
     exp_id = deps.ids("exp")
     data: dict[str, Any] = {
@@ -139,6 +148,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "warnings": warnings,
         "progress": {"trials_done": 0, "trials_total": config["hpo"]["trials"], "cpu_s": 0.0},
         "best": None,
+        "report": None,  # the best trial explained (optiloop.automl.explain), written when it completes
         "warm_start": None,  # the portfolio's configurations this run starts from, chosen at its start
         "cancel_requested": False,
         "error": None,
@@ -203,6 +213,29 @@ def start(deps: Deps, who: Principal, experiment_id: str, submit: Any) -> dict[s
     return data
 
 
+def resume(deps: Deps, who: Principal, experiment_id: str, submit: Any, is_active: Any) -> dict[str, Any]:
+    """Continue an interrupted search where it stopped: a cancelled or failed experiment, or one left
+    queued/running by a process that died (`is_active(experiment_id)` is false for it here). Its
+    recorded trials stay and are replayed into the search, which runs the rest of the trial budget."""
+    exp = get(deps, who, experiment_id, Action.MODEL_WRITE)
+    status = exp["status"]
+    interrupted = status in ("cancelled", "failed") or (status in ACTIVE and not is_active(experiment_id))
+    if not interrupted:
+        reason = "is running in this process" if status in ACTIVE else f"is {status}"
+        raise Conflict(
+            f"experiment '{experiment_id}' {reason}; only a cancelled, failed or interrupted experiment "
+            "can be resumed (a created one is run)",
+            details=[{"field": "experiment_id", "reason": reason}],
+        )
+    data = update(
+        deps, experiment_id, status="queued", cancel_requested=False, error=None, finished_at=None,
+        resumed_at=deps.clock(), resumes=int(exp.get("resumes") or 0) + 1,
+    )  # fmt: skip
+    record(deps, who, "experiment.resumed", exp["project_id"], experiment_id, {"was": status})
+    submit(deps, experiment_id)
+    return data
+
+
 def cancel(deps: Deps, who: Principal, experiment_id: str, signal: Any) -> dict[str, Any]:
     """Ask a queued or running experiment to stop; a finished one is returned unchanged."""
     exp = get(deps, who, experiment_id, Action.MODEL_WRITE)
@@ -228,7 +261,7 @@ def trials(
 
 
 def _trial_out(t: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in t.items() if k != "signature"}
+    return {k: v for k, v in t.items() if k not in ("signature", "optuna")}
 
 
 def _all_trials(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:

@@ -52,8 +52,10 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     ds = deps.store.docs.require(
         datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
     ).data
-    prep = prepare(datasets.load_table(deps, ds), exp["target"], exp["task_type"])
+    table = datasets.load_table(deps, ds)
+    prep = prepare(table, exp["target"], exp["task_type"])
     cfg = exp["config"]
+    groups = _groups(table, exp["target"], cfg.get("sensitive_column"))
     spec_kw: dict[str, Any] = {}
     if cfg.get("models"):
         spec_kw["families"] = tuple(cfg["models"])
@@ -81,6 +83,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     )
     key = experiments.rank_key(exp)
     state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False}
+    history = _history(deps, exp_id, exp["metric"], state, key)
     t0 = time.monotonic()
 
     def should_stop() -> bool:
@@ -120,6 +123,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         fingerprint=ds["fingerprint"],
         on_trial=on_trial,
         should_stop=should_stop,
+        groups=groups,
+        history=history,
     )
     if state["cancelled"]:
         status, error = "cancelled", None
@@ -131,7 +136,83 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
             (t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key
         )
         metalearn.remember(deps, exp, ranked, meta)
+        experiments.update(deps, exp_id, report=_report(deps, exp, ranked[0], prep, spec.seed))
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
+
+
+def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: Any) -> list[dict[str, Any]]:
+    """A resumed run's recorded trials, in number order, for the search to replay (the ensemble is
+    rebuilt, not replayed); the progress counters and the best trial start from them. A number with
+    no record (none is expected: trials are recorded in order) is replayed as failed."""
+    recorded = {
+        int(t["number"]): t for t in experiments._all_trials(deps, exp_id) if t.get("family") != "ensemble"
+    }
+    out: list[dict[str, Any]] = []
+    for n in range(max(recorded, default=-1) + 1):
+        t = recorded.get(n)
+        if t is None:
+            out.append({"number": n, "status": "failed"})
+            continue
+        out.append(
+            {"number": n, "status": t["status"], "value": t["metrics"].get(metric), "optuna": t.get("optuna")}
+        )
+        state["done"] += 1
+        state["cpu"] += float(t.get("cpu_s") or 0.0)
+        if t["status"] == "completed" and (state["best"] is None or key(t) < key(state["best"])):
+            state["best"] = t
+    return out
+
+
+def _groups(table: Any, target: str, column: str | None) -> Any:
+    """The sensitive column's values on the rows `prepare` keeps (those with a target), as strings
+    (a missing value is its own group, "<missing>")."""
+    if not column:
+        return None
+    import numpy as np
+
+    col, tcol = table.column(column), table.column(target)
+    keep = ~tcol.missing
+    vals = np.asarray(col.values[keep]).astype(str)
+    vals[col.missing[keep]] = "<missing>"
+    return vals
+
+
+def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, seed: int) -> dict[str, Any]:
+    """The best trial explained (optiloop.automl.explain), stored with the experiment."""
+    from optiloop.automl import explain
+    from optiloop.models import runtimes
+    from optiloop.models.artifact import read_artifact
+
+    predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
+    importance = explain.permutation_importance(
+        predictor.predict,
+        prep.x,
+        prep.y,
+        task=prep.task,
+        n_classes=len(prep.signature.classes),
+        metric=exp["metric"],
+        greater_is_better=exp["direction"] == "maximize",
+        names=[i.name for i in prep.signature.inputs],
+        seed=seed,
+    )
+    m = best["metrics"]
+    return {
+        "trial_id": best["trial_id"],
+        "model": best["model"],
+        "permutation_importance": importance[:50],
+        "importance_note": "objective lost when the feature is shuffled, on the training rows, "
+        "through the served artifact (mean and std over 3 shuffles)",
+        "calibration": {"ece": m.get("ece")} if "ece" in m else None,
+        "fairness": None
+        if not exp["config"].get("sensitive_column")
+        else {
+            "sensitive_column": exp["config"]["sensitive_column"],
+            "demographic_parity": m.get("fairness.demographic_parity"),
+            "equalized_odds": m.get("fairness.equalized_odds"),
+            "groups": best.get("fairness"),
+            "note": "out-of-fold decisions (p >= 0.5); binary tasks only",
+        },
+    }
 
 
 def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -> dict[str, Any]:
@@ -158,6 +239,8 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         "artifact_sha256": None,
         "artifact_bytes": None,
         "export_max_abs_diff": r.export_max_abs_diff,
+        "fairness": r.fairness,
+        "optuna": r.optuna,
         "created_at": deps.clock(),
     }
     if r.artifact is not None:

@@ -48,6 +48,12 @@ class ExperimentPool:
         if event is not None:
             event.set()
 
+    def is_active(self, experiment_id: str) -> bool:
+        """Queued or running in this process's pool (a resume must not start it twice)."""
+        with self._lock:
+            future = self._futures.get(experiment_id)
+        return future is not None and not future.done()
+
     def wait(self, experiment_id: str, timeout: float | None = None) -> None:
         """Block until the run ends (tests, the benchmark and the CLI's --wait)."""
         with self._lock:

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -75,6 +75,10 @@ class TrialResult:
     artifact: bytes | None = None
     runtime: str | None = None
     export_max_abs_diff: float | None = None
+    fairness: dict[str, Any] | None = None  # per sensitive group, on the out-of-fold predictions
+    # what Optuna saw (its params, with "model", and their distributions as JSON): a resumed run
+    # replays these into a fresh study so the sampler continues from the same history
+    optuna: dict[str, Any] | None = None
 
 
 def folds_of(y: np.ndarray, spec: SearchSpec, task: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,7 +149,13 @@ def search(
     on_trial: Callable[[TrialResult], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     refit: bool = True,
+    groups: np.ndarray | None = None,
+    history: Sequence[dict[str, Any]] = (),
 ) -> list[TrialResult]:
+    """`groups`: the declared sensitive column's value per row, for the fairness metrics.
+    `history`: a resumed run's recorded trials (number, status, value, optuna), replayed into the
+    study in order; they count against `spec.trials` and only the rest are run. Their out-of-fold
+    predictions are not kept, so a resumed run's ensemble draws on the trials it runs itself."""
     import optuna
     from threadpoolctl import threadpool_limits
 
@@ -186,6 +196,12 @@ def search(
         family = FAMILIES[trial.suggest_categorical("model", families)]
         params = family.suggest(trial, ctx)
         res = TrialResult(trial.number, family.name, display_name(family.name, task), params, "completed")
+        res.optuna = {
+            "params": dict(trial.params),
+            "distributions": {
+                k: optuna.distributions.distribution_to_json(d) for k, d in trial.distributions.items()
+            },
+        }
         t0 = time.process_time()
         per_fold: list[dict[str, float]] = []
         outputs = np.full((y.size, n_outputs), np.nan)
@@ -209,6 +225,7 @@ def search(
                     res.metrics = {spec.objective.metric: running}
                     raise optuna.TrialPruned()
             res.metrics = _summary(per_fold, spec.objective.metric)
+            _held_out(res, y, outputs, task, groups)
             if refit:
                 _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
                 if spec.ensemble and np.all(np.isfinite(outputs)):
@@ -231,6 +248,8 @@ def search(
         sampler=_sampler(spec, len(families)),
         pruner=_pruner(spec, len(folds), len(families)),
     )
+    for h in history:
+        study.add_trial(_replayed(h))
     for warm in spec.warm_start:
         if warm.get("model") in families:
             study.enqueue_trial(dict(warm), skip_if_exists=True)
@@ -244,12 +263,46 @@ def search(
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with contextlib.suppress(Stopped):
-            study.optimize(objective, n_trials=spec.trials, callbacks=[stop_cb], catch=())
+            remaining = spec.trials - len(history)
+            if remaining > 0:
+                study.optimize(objective, n_trials=remaining, callbacks=[stop_cb], catch=())
     if spec.ensemble and refit and not stop():
-        ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y)
+        last = max([r.number for r in results] + [int(h["number"]) for h in history], default=-1)
+        ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y, groups, last + 1)
         if ens is not None:
             emit(ens)
     return results
+
+
+def _replayed(h: dict[str, Any]) -> Any:
+    """A recorded trial as a finished Optuna trial: completed with its value, pruned, or failed
+    (a failed or stopped trial, so the numbers of the trials run next follow the recorded ones)."""
+    import optuna
+    from optuna.trial import TrialState
+
+    rec = h.get("optuna") or {}
+    dists = {k: optuna.distributions.json_to_distribution(v) for k, v in rec.get("distributions", {}).items()}
+    value = h.get("value")
+    if h["status"] == "completed" and isinstance(value, (int, float)) and math.isfinite(value):
+        state, val = TrialState.COMPLETE, float(value)
+    else:
+        state, val = (TrialState.PRUNED if h["status"] == "pruned" else TrialState.FAIL), None
+    return optuna.trial.create_trial(
+        params=rec.get("params", {}), distributions=dists, value=val, state=state
+    )
+
+
+def _held_out(
+    res: TrialResult, y: np.ndarray, outputs: np.ndarray, task: str, groups: np.ndarray | None
+) -> None:
+    """Calibration and fairness of the out-of-fold predictions (optiloop.automl.explain)."""
+    from optiloop.automl import explain
+
+    if not np.all(np.isfinite(outputs)):
+        return
+    res.metrics.update(explain.held_out_metrics(y, outputs, task, groups))
+    if groups is not None and task == "binary":
+        res.fairness = explain.fairness(y, outputs, groups)["groups"]
 
 
 def _keep_best(
@@ -273,6 +326,8 @@ def _ensemble(
     signature: Signature,
     fingerprint: str,
     y: np.ndarray,
+    groups: np.ndarray | None,
+    number: int,
 ) -> TrialResult | None:
     """The greedy ensemble of the kept trials as one more candidate, or None when the selection
     keeps a single trial (it would only repeat that trial)."""
@@ -298,8 +353,8 @@ def _ensemble(
             {"number": n, "model": by_number[n].model, "weight": round(w, 6)} for n, w in members
         ],
     }
-    number = max((r.number for r in results), default=-1) + 1
     res = TrialResult(number, "ensemble", "ensemble", params, "completed", metrics=metrics)
+    _held_out(res, y, mixed, task, groups)
     res.fold_scores = [
         mx.compute(y[va], mixed[va], task, n_classes)[spec.objective.metric] for _, va in folds
     ]
