@@ -46,6 +46,10 @@ def client_for(args: argparse.Namespace, env: Mapping[str, str] | None = None) -
 def run(args: argparse.Namespace) -> int:
     with client_for(args) as client:
         command = args.command
+        if command == "automl":
+            from optiloop.cli import automl
+
+            return automl.run(client, args)
         if command == "projects":
             return _projects(client, args)
         if command == "constraints":

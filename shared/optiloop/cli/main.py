@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         _storage_args(sp)
 
     add_loop_parsers(sub)
+    from optiloop.cli.automl import add_parser as add_automl_parser
+    from optiloop.cli.loop_args import _server_args
+
+    add_automl_parser(sub, _server_args)
 
     from optiloop.cli import db
 
@@ -212,7 +216,7 @@ def _prompts_demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command in LOOP_COMMANDS:
+        if args.command in (*LOOP_COMMANDS, "automl"):
             return _loop(args)
         return {"serve": _serve, "keys": _keys, "db": _db, "demo": _demo, "prompts-demo": _prompts_demo}[
             args.command
