@@ -165,3 +165,12 @@ class FeedbackIn(RequestModel):
     covariate: Finite | None = Field(
         None, description="the unit's pre-period value of the metric, for CUPED variance reduction"
     )
+
+
+class ExperimentPromoteIn(RequestModel):
+    variant: Name | None = Field(
+        None, description="the variant to propose (default: the results' winner; 409 when there is none)"
+    )
+    comment: Annotated[str, Field(max_length=1000)] | None = Field(
+        None, description="put before the experiment's evidence in the approval request's comment"
+    )
