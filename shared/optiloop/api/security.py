@@ -16,6 +16,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from optiloop.api.errors import too_many_requests
+from optiloop.auth import sessions
 from optiloop.auth.principal import Principal, authenticate
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
@@ -39,11 +40,24 @@ def current_principal(
     api_key: str | None = Security(_api_key),
 ) -> Principal:
     raw = bearer.credentials if bearer is not None else api_key
+    session = request.cookies.get(sessions.COOKIE) if raw is None else None
+    if session:
+        # the console's sign-in (optiloop.auth.sessions): a cookie, with a CSRF token on writes; a
+        # credential in a header always wins, so API clients never depend on cookies
+        principal = sessions.resolve(
+            get_deps(request), session, method=request.method, csrf=request.headers.get(sessions.CSRF_HEADER)
+        )
+        return _admit(request, principal)
     # API keys, access tokens and OIDC ID tokens alike (optiloop.auth.credentials); apps built
     # without create_app (none today) fall back to API keys only
     credentials = getattr(request.app.state, "credentials", None)
     store = get_deps(request).store
     principal = credentials.authenticate(store, raw) if credentials else authenticate(store, raw)
+    return _admit(request, principal)
+
+
+def _admit(request: Request, principal: Principal) -> Principal:
+    """Spend the principal's request budget (429 past it) and remember who is asking."""
     limits = getattr(request.app.state, "limits", None)
     if limits is not None:
         verdict = limits.request(principal.name)

@@ -43,5 +43,8 @@ def mount_console(app: FastAPI) -> None:
     def console_index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html", headers=SECURITY_HEADERS)
 
+    from optiloop.console.session import mount_session
+
+    mount_session(app)  # before the static mount, which would otherwise answer /console/session
     # check_dir=False: a package trimmed of these files (a Lambda bundle) still starts and answers 404
     app.mount("/console", StaticFiles(directory=STATIC, check_dir=False), name="console")

@@ -1,9 +1,13 @@
-// The one way the console talks to OptiLoop: the public REST API with the user's own API key.
-// The key lives in sessionStorage (gone when the tab closes, never in a cookie, so no CSRF) and is
-// sent as `Authorization: Bearer` on every request; roles and four eyes are the server's to enforce.
+// The one way the console talks to OptiLoop: the public REST API, as the signed-in person.
+// Served by `optiloop serve` (same origin), sign-in opens a server-side session: the key (or the OIDC
+// sign-in) is exchanged once for an HttpOnly, SameSite=Strict cookie that no script can read, and
+// every state-changing request carries the session's CSRF token (X-CSRF-Token). Only a console
+// served from another origin (S3) keeps a key in sessionStorage and sends it as `Authorization:
+// Bearer`. Roles and four eyes are the server's to enforce either way.
 
 const KEY = "optiloop.key";
 const BASE = "optiloop.base";
+const CSRF = "optiloop.csrf";
 
 /** An error answer from the API: `{"error": {code, message, details: [{field, reason, hint}], request_id}}`. */
 export class ApiError extends Error {
@@ -17,7 +21,29 @@ export class ApiError extends Error {
 }
 
 export function signedIn() {
-  return Boolean(sessionStorage.getItem(KEY));
+  return Boolean(sessionStorage.getItem(KEY) || sessionStorage.getItem(CSRF));
+}
+
+/** After an OIDC sign-in or in a new tab: is there a session cookie? Then learn its CSRF token. */
+export async function restoreSession() {
+  try {
+    const r = await fetch("/console/session", { credentials: "same-origin" });
+    if (!r.ok) return false;
+    sessionStorage.setItem(CSRF, (await r.json()).csrf_token);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this server signs people in with an OpenID provider (`/console/oidc/login`). */
+export async function oidcEnabled() {
+  try {
+    const r = await fetch("/console/config", { credentials: "same-origin" });
+    return r.ok && Boolean((await r.json()).oidc);
+  } catch {
+    return false;
+  }
 }
 
 /** Where the API is: this origin unless the sign-in page was told otherwise (console served from S3). */
@@ -25,15 +51,41 @@ export function apiBase() {
   return sessionStorage.getItem(BASE) || "";
 }
 
-export function signIn(key, base) {
-  sessionStorage.setItem(KEY, key.trim());
-  if (base) sessionStorage.setItem(BASE, base.replace(/\/+$/, ""));
-  else sessionStorage.removeItem(BASE);
+/** Sign in with an API key: a session here, or (API on another origin) the key kept in this tab. */
+export async function signIn(key, base) {
+  signOut();
+  if (base) {
+    sessionStorage.setItem(KEY, key.trim());
+    sessionStorage.setItem(BASE, base.replace(/\/+$/, ""));
+    return;
+  }
+  const r = await fetch("/console/session", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ api_key: key.trim() }),
+  });
+  if (!r.ok) {
+    let error = { message: `${r.status} ${r.statusText}` };
+    try {
+      error = (await r.json()).error || error;
+    } catch {
+      /* keep the status line */
+    }
+    throw new ApiError(r.status, error);
+  }
+  sessionStorage.setItem(CSRF, (await r.json()).csrf_token);
 }
 
-export function signOut() {
+/** Forget the credential; `server: true` also ends the server-side session (the Sign out button). */
+export function signOut({ server = false } = {}) {
+  const csrf = sessionStorage.getItem(CSRF);
+  if (server && csrf) {
+    fetch("/console/session", { method: "DELETE", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } }).catch(() => {});
+  }
   sessionStorage.removeItem(KEY);
   sessionStorage.removeItem(BASE);
+  sessionStorage.removeItem(CSRF);
 }
 
 /**
@@ -41,7 +93,10 @@ export function signOut() {
  * A 401 signs the user out (revoked or wrong key) and sends them to the sign-in page.
  */
 export async function api(method, path, body, { text = false, accept } = {}) {
-  const headers = { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` };
+  const key = sessionStorage.getItem(KEY);
+  const headers = {};
+  if (key) headers.Authorization = `Bearer ${key}`;
+  else if (!["GET", "HEAD"].includes(method)) headers["X-CSRF-Token"] = sessionStorage.getItem(CSRF) || "";
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (accept) headers.Accept = accept;
   let response;
@@ -49,6 +104,7 @@ export async function api(method, path, body, { text = false, accept } = {}) {
     response = await fetch(apiBase() + path, {
       method,
       headers,
+      credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
@@ -75,6 +131,7 @@ export async function api(method, path, body, { text = false, accept } = {}) {
 
 export const get = (path, opts) => api("GET", path, undefined, opts);
 export const post = (path, body, opts) => api("POST", path, body ?? {}, opts);
+export const del = (path, opts) => api("DELETE", path, undefined, opts);
 
 /** `?a=1&b=2` from an object, leaving out empty values. */
 export function query(params) {

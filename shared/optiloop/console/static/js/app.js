@@ -1,7 +1,7 @@
 // The console's entry point: hash routes -> page modules, the navigation, sign-in state.
 // Each page module exports `render(main, params)`; pages are loaded on first use.
 
-import { signedIn, signOut } from "./api.js";
+import { restoreSession, signedIn, signOut } from "./api.js";
 import { errorBox, h, show } from "./dom.js";
 
 /** [pattern, module, project-scoped?]: `:name` captures a path segment. */
@@ -76,7 +76,7 @@ async function route() {
   const hash = location.hash || "#/projects";
   const main = document.getElementById("main");
   const nav = document.getElementById("nav");
-  if (!signedIn() && hash !== "#/signin") {
+  if (!signedIn() && hash !== "#/signin" && !(await restoreSession())) {
     location.hash = "#/signin";
     return;
   }
@@ -105,7 +105,7 @@ window.addEventListener("optiloop:signedout", () => {
   if (location.hash !== "#/signin") location.hash = "#/signin";
 });
 document.getElementById("signout").addEventListener("click", () => {
-  signOut();
+  signOut({ server: true });
   location.hash = "#/signin";
 });
 route();

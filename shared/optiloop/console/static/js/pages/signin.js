@@ -1,6 +1,7 @@
-// Sign in with an API key: it is checked against the API once, then kept in sessionStorage only.
+// Sign in: an API key exchanged for a session (HttpOnly cookie + CSRF token), or the configured
+// OpenID provider (authorization code + PKCE, run by the server at /console/oidc/login).
 
-import { ApiError, get, signIn, signOut } from "../api.js";
+import { ApiError, get, oidcEnabled, signIn, signOut } from "../api.js";
 import { busy, errorBox, field, h, show } from "../dom.js";
 
 export async function render(main) {
@@ -11,7 +12,7 @@ export async function render(main) {
   const form = h(
     "form",
     { class: "panel", "aria-labelledby": "signin-title" },
-    field("API key", key, "The key make run printed (olk_…), OPTILOOP_ADMIN_TOKEN, or one an admin minted for you."),
+    field("API key", key, "The key make run printed (export OPTILOOP_API_KEY=olk_…), or one an admin minted for you."),
     h(
       "details",
       {},
@@ -24,8 +25,8 @@ export async function render(main) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     busy(submit, async () => {
-      signIn(key.value, base.value);
       try {
+        await signIn(key.value, base.value);
         await get("/v1/projects?limit=1");
         location.hash = "#/projects";
       } catch (err) {
@@ -39,7 +40,10 @@ export async function render(main) {
   show(
     main,
     h("h1", { id: "signin-title" }, "Sign in to OptiLoop"),
-    h("p", {}, "The console uses the REST API with your API key; it is kept in this tab only and forgotten when the tab closes."),
+    h("p", {}, "The console uses the REST API as you: your key opens a session here (a cookie no script can read) and is not kept in the browser."),
     form,
   );
+  if (await oidcEnabled()) {
+    main.append(h("p", {}, h("a", { class: "button", href: "/console/oidc/login" }, "Sign in with your identity provider")));
+  }
 }
