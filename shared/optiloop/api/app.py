@@ -104,8 +104,9 @@ def create_app(
         ensure_first_key(deps, settings.admin_token, generate=False)
 
     # strict_content_type=False: a body sent with no Content-Type at all is still parsed as JSON (a
-    # non-JSON type is a 415 in RequestGuard). Auth is by header, never by cookie, so this opens no
-    # cross-site request forgery.
+    # non-JSON type is a 415 in RequestGuard). The one cookie credential, the console's session, needs
+    # its CSRF token in a header on every state-changing request (optiloop.auth.sessions), so this
+    # opens no cross-site request forgery.
     # info.version is the API's version (docs/api-versioning.md); the build is an extension field
     # /docs and /redoc come from packaged assets (optiloop.console.apidocs), so they render offline
     app = FastAPI(

@@ -1,9 +1,10 @@
 """The web console: a static, build-free browser app that talks to the same REST API.
 
 `optiloop serve` mounts it at `/` (`mount_console`): `index.html` and ES modules under `/console/`,
-all shipped in this package, so it works with no internet (no CDN, no npm, no build step). The
-browser holds the user's API key in sessionStorage and sends it as `Authorization: Bearer` on every
-call; the server gives the console no extra power: roles, four eyes and audit are the API's.
+all shipped in this package, so it works with no internet (no CDN, no npm, no build step). People
+sign in with an API key or the configured OpenID provider and get a server-side session (an HttpOnly
+cookie plus a CSRF token; `optiloop.console.session`, `optiloop.auth.sessions`); the server gives the
+console no extra power: roles, four eyes and audit are the API's.
 
 On AWS the console is left to S3 (behind CloudFront, which also forwards `/v1/*` to API Gateway so
 the API stays same-origin): the Lambdas serve only `/v1` routes, and these routes are outside the
