@@ -27,18 +27,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from optiloop.store.ports import HistoryHeads, Store
+from optiloop.store.ports import BlobStore, HistoryHeads, Store
 from optiloop.store.records import Run, TestCase
 from optiloop.testopt.bloom import ScalableBloom
 from optiloop.testopt.window import Window
 
 WINDOW_ENV = "OPTILOOP_HISTORY_WINDOW"
-DEFAULT_WINDOW = 20_000
+DEFAULT_WINDOW = 5_000
 MIN_WINDOW = 64
 
 
 def window_size() -> int:
-    """Tests (and runs) a project keeps in memory: OPTILOOP_HISTORY_WINDOW, default 20,000."""
+    """Tests (and runs) a project keeps in memory: OPTILOOP_HISTORY_WINDOW, default 5,000."""
     raw = os.environ.get(WINDOW_ENV, "").strip()
     if not raw:
         return DEFAULT_WINDOW
@@ -65,6 +65,7 @@ class History:
     cost_cents: float = 0.0  # spent by every run read so far (= RunRepo.totals, without a scan)
     dropped_ops: Counter[str] = field(default_factory=Counter)  # operators of the compacted tests
     seen: ScalableBloom = field(default_factory=ScalableBloom)  # canonical params of every test
+    snapshot_at: int = 0  # tests the newest cold-tier snapshot (testopt/history_snapshot.py) covers
     # per-params outcome counts, folded in lazily by optiloop.testopt.flaky (never on suggest's path)
     flaky_counts: Any = None
 
@@ -126,11 +127,17 @@ def canonical(params: dict[str, Any]) -> str:
 PageHook = Callable[[History], None]
 
 
-class HistoryCache:
-    """LRU of project histories for one store."""
+SNAPSHOT_FROM = 4  # a cold history this many windows behind the store starts from its snapshot
 
-    def __init__(self, store: Store, max_projects: int = 64) -> None:
+
+class HistoryCache:
+    """LRU of project histories for one store; with `blobs`, their cold tier (history_snapshot.py):
+    a history more than SNAPSHOT_FROM windows long starts from its snapshot instead of paging in
+    from the first test, and a snapshot is written each time `window` more tests were compacted."""
+
+    def __init__(self, store: Store, max_projects: int = 64, blobs: BlobStore | None = None) -> None:
         self.store = store
+        self.blobs = blobs
         self.max_projects = max_projects
         self._items: OrderedDict[str, History] = OrderedDict()
         self._lock = threading.Lock()
@@ -155,6 +162,8 @@ class HistoryCache:
             store = self.store
             if heads is None:
                 heads = store.history_heads(h.project_id)
+            if self.blobs is not None and not h.tests_seq and not h.runs_seq:
+                self._from_snapshot(h, heads)
             page = h.window
             while h.tests_seq < heads.tests_seq or h.runs_seq < heads.runs_seq:
                 t_top = min(heads.tests_seq, h.tests_seq + page)
@@ -165,23 +174,58 @@ class HistoryCache:
                     h.tests_seq = max(h.tests_seq, t_top)
                 if h.runs_seq < r_top:
                     runs = store.runs.list_since(h.project_id, h.runs_seq, until_seq=r_top)
+                    if h.tests_seq < heads.tests_seq:
+                        runs, r_top = _before_unread_tests(h, runs, r_top)
                     h._add_runs(runs)
                     h.runs_seq = max(h.runs_seq, r_top)
                 if on_page is not None:
                     on_page(h)
                 h.compact()
+                if self.blobs is not None and h.tests.base and len(h.tests) - h.snapshot_at >= h.window:
+                    from optiloop.testopt import history_snapshot
+
+                    if history_snapshot.save(self.blobs, h):
+                        h.snapshot_at = len(h.tests)
+
+    def _from_snapshot(self, h: History, heads: HistoryHeads) -> None:
+        if heads.tests_seq + heads.runs_seq <= SNAPSHOT_FROM * h.window or self.blobs is None:
+            return
+        from optiloop.testopt import history_snapshot
+
+        snap = history_snapshot.load(self.blobs, h.project_id)
+        if snap is None:
+            return
+        if snap.tests_seq > heads.tests_seq or snap.runs_seq > heads.runs_seq:
+            history_snapshot.log.warning(
+                "history snapshot of project %s ignored: ahead of the store", h.project_id
+            )
+            return
+        history_snapshot.restore(h, snap, self.store)
+
+
+def _before_unread_tests(h: History, runs: list[Run], top: int) -> tuple[list[Run], int]:
+    """While tests are still being paged in, runs wait for their tests: a page of runs stops before
+    the first whose test has not been read (runs trail their tests, but by how much is not known
+    from the seqs). Whoever folds the pages in then always meets a test before its run."""
+    for i, r in enumerate(runs):
+        if r.test_id not in h.test_index:
+            return runs[:i], (runs[i - 1].seq if i else h.runs_seq)
+    return runs, top
 
 
 _caches: dict[int, HistoryCache] = {}
 
 
-def cache_for(store: Store) -> HistoryCache:
+def cache_for(store: Store, blobs: BlobStore | None = None) -> HistoryCache:
+    """The process's cache for `store`; `blobs` (the deployment's blob store) turns its cold tier on."""
     cache = _caches.get(id(store))
     if cache is None or cache.store is not store:
         cache = _caches[id(store)] = HistoryCache(store)
+    if blobs is not None:
+        cache.blobs = blobs
     return cache
 
 
-def history_for(store: Store, project_id: str) -> History:
+def history_for(store: Store, project_id: str, blobs: BlobStore | None = None) -> History:
     """The (refreshed) history of a project, through the per-store cache."""
-    return cache_for(store).get(project_id)
+    return cache_for(store, blobs).get(project_id)

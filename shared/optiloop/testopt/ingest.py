@@ -178,7 +178,7 @@ def _ingest_once(
     ids = list(dict.fromkeys([r.test_id for r in reports] + [r.rerun_of for r in reports if r.rerun_of]))
     tests = store.tests.get_many(project_id, ids)
     existing = store.runs.get_many(project_id, ids)
-    history = history_for(store, project_id)
+    history = history_for(store, project_id, deps.blobs)
     seen_before = history.buckets_seen
     rejected: list[dict[str, Any]] = []
     accepted: list[Run] = []

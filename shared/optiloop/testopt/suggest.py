@@ -22,8 +22,8 @@ from optiloop.testopt import webhook_events
 from optiloop.testopt.history import cache_for
 from optiloop.testopt.space import Space
 from optiloop.testopt.spaces import space_for
-from optiloop.testopt.strategies import rl as rl_strategy
 from optiloop.testopt.strategies import compaction
+from optiloop.testopt.strategies import rl as rl_strategy
 from optiloop.testopt.strategies.context import SuggestContext
 from optiloop.testopt.strategies.generators import generators
 from optiloop.testopt.strategies.multiobjective import ParetoSpec
@@ -283,7 +283,7 @@ def _plan(
     heads: HistoryHeads,
 ) -> _Planned:
     store, project_id = deps.store, project.id
-    cache = cache_for(store)
+    cache = cache_for(store, deps.blobs)  # the blob store holds the history's cold tier
     h = cache.held(project_id)
     st = state_for(id(store), project_id, space, h, sync=False)
     with st.lock:

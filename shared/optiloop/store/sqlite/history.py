@@ -157,7 +157,9 @@ class SqliteRunRepo(RunRepo):
         for chunk in iter_chunks(_unique(test_ids), _IN_CHUNK):
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
-                f"SELECT {_RUN_COLS} FROM runs WHERE project_id = ? AND test_id IN ({marks})",
+                # `+project_id`: look the runs up by primary key; without it SQLite may pick an index
+                # that leads with project_id and scan every run of the project (O(history) per ingest)
+                f"SELECT {_RUN_COLS} FROM runs WHERE +project_id = ? AND test_id IN ({marks})",
                 (project_id, *chunk),
             ).fetchall()
             out.update((r.test_id, r) for r in _runs(rows))

@@ -27,11 +27,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from optiloop.testopt.history import History
-    from optiloop.testopt.space import Space
     from optiloop.testopt.strategies.state import ProjectState
 
 ARCHIVE_SHARE = 4  # the archive holds window // ARCHIVE_SHARE old rows
-CORPUS_KEEP = 4000  # newest rare-bucket tests kept (mutation reads the newest 2,000)
+CORPUS_KEEP = 2000  # newest rare-bucket tests kept: all that mutation and crossover read (rarity(2000))
 
 
 def step(window: int) -> int:
@@ -130,17 +129,24 @@ def start_late(st: ProjectState, h: History) -> None:
     st.op_counts = Counter(h.dropped_ops)
     st.cutoff = cut_for(st.n_tests, st.window)
     st.complete = False
+    st.late = True
 
 
-def repeats(space: Space, h: History, C: np.ndarray) -> np.ndarray:
-    """Per candidate row: does it (probably) repeat a test the state no longer holds? Asked of the
-    history's Bloom filter by canonical params; a false positive only drops a new candidate."""
+def repeats(st: ProjectState, h: History, C: np.ndarray) -> np.ndarray:
+    """Per candidate row: does it (probably) repeat a test whose row the state no longer holds?
+    The state's Bloom filter of point keys answers for every test it synced; a state that started
+    on a compacted history also asks the history's filter, by canonical params. A false positive
+    only drops a new candidate."""
     if not len(C):
         return np.zeros(0, dtype=bool)
     from optiloop.testopt.history import canonical
+    from optiloop.testopt.strategies.state import point_key
 
-    params = space.to_dicts(space.decode(C))
-    return h.seen.contains([canonical(p).encode() for p in params])
+    out = st.seen.contains([point_key(u) for u in C])
+    if st.late:
+        params = st.space.to_dicts(st.space.decode(C))
+        out |= h.seen.contains([canonical(p).encode() for p in params])
+    return out
 
 
 def embed(st: ProjectState, h: History, test_ids: list[str]) -> np.ndarray:

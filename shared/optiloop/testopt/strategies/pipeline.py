@@ -93,7 +93,7 @@ def _unique_new(ctx: SuggestContext, C: np.ndarray, taken: set[bytes]) -> list[i
         taken.add(k)
         keep.append(i)
     if keep and not ctx.state.complete:  # past the window: dropped tests are in the history's filter
-        old = compaction.repeats(ctx.space, ctx.history, C[keep])
+        old = compaction.repeats(ctx.state, ctx.history, C[keep])
         keep = [i for i, again in zip(keep, old, strict=True) if not again]
     return keep
 

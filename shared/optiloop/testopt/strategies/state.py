@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optiloop.store.records import Run
+from optiloop.testopt.bloom import ScalableBloom
 from optiloop.testopt.coverage.bins import Binner, PairCoverage
 from optiloop.testopt.diversity.distance import Embedding
 from optiloop.testopt.history import History, window_size
@@ -103,7 +104,9 @@ class ProjectState:
     ran: list[bool] = field(default_factory=list)  # per row: has its run been folded in?
     side: dict[str, tuple[str, np.ndarray, np.ndarray]] = field(default_factory=dict)  # dropped, no run yet
     cutoff: int = 0  # tests before this position have left the window
-    complete: bool = True  # every earlier test's key is in `keys` (else also ask the history's filter)
+    complete: bool = True  # every earlier test's key is in `keys` (else also ask `seen`)
+    seen: ScalableBloom = field(default_factory=ScalableBloom)  # point keys of every test synced
+    late: bool = False  # started on a compacted history: older tests only in the history's filter
     n_fit: int = 0  # runs with features (those whose test is at hand), folded or buffered
     fit_X: list[np.ndarray] = field(default_factory=list)  # features and targets of runs not yet folded
     fit_Y: list[tuple[float, float, float]] = field(default_factory=list)
@@ -128,11 +131,17 @@ class ProjectState:
             self.stream = FeasibleStream(self.space, self.stream_seed)
 
     def sync(self, h: History) -> None:
+        if self.n_tests < h.tests.base or self.n_runs < h.run_order.base:
+            if self.n_tests or self.n_runs:  # state_for replaces a state the history left behind
+                raise RuntimeError("the history was compacted past this state; get it from state_for")
+            compaction.start_late(self, h)  # a fresh state on a history restored from its snapshot
         new_tests = h.tests[self.n_tests :]
         if new_tests:
             U = self.space.encode_dicts([t.params for t in new_tests])
             self.pairs.add(self.binner.bins(U))
-            self.keys.update(point_key(u) for u in U)
+            fresh = [point_key(u) for u in U]
+            self.keys.update(fresh)
+            self.seen.add(fresh)
             # earlier tests anchor repairs and mutations only if the current space still admits them
             self.feasible = np.concatenate([self.feasible, self.space.feasible(self.space.decode(U))])
             self.feasible_rows = np.flatnonzero(self.feasible)
