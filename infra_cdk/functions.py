@@ -47,7 +47,8 @@ from infra_cdk.nag import acknowledge, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
 
 REPO = Path(__file__).resolve().parents[1]
-LAYERS = ("core", "aws")
+LAYERS = ("core", "aws")  # what a function carries unless its spec says otherwise
+ALL_LAYERS = (*LAYERS, "sql")  # every layer the tenant publishes (sql: the automl function's SQL connectors)
 TRAINING_JOBS_DIR = "/var/task/training_jobs"  # where a bundled training_jobs/ lands in the function
 PLACEHOLDER_LAYER = Path(__file__).resolve().parent / "placeholder_layer"
 RUNTIME = lambda_.Runtime.PYTHON_3_11
@@ -155,7 +156,7 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("automl", "automl", "handler", memory_mb=1769, timeout_s=29,
                  description="AutoML: tabular dataset ingest, experiments, trials, leaderboards",
                  table=READ + WRITE, reads=(DATASETS, AUTOML), writes=(DATASETS,),
-                 env={"OPTILOOP_AUTOML_RUNNER": "none"}, secrets="ingest"),
+                 env={"OPTILOOP_AUTOML_RUNNER": "none"}, secrets="ingest", layers=(*LAYERS, "sql")),
     # Connectors (optiloop.automl.connectors): small documents; credentials go to Secrets Manager under
     # the tenant's prefix and never into a document. Reading through them is the automl function's.
     FunctionSpec("connectors", "connectors", "handler", memory_mb=512, timeout_s=29,
@@ -257,6 +258,8 @@ def _staged_code(package: str, extra_files: dict[str, Path]) -> Path:
     return root
 
 
+CONNECTOR_ROLE_PREFIX = "optiloop-connector-"  # roles S3 connectors may name (`role_arn`) on AWS
+
 LAYERS_CONTEXT = "optiloop:layers"
 """Context: "auto" (default: built layers where present), "built" (require them: deploys) or
 "placeholder" (never read build/: the tests, which must not hash and copy ~100 MB per run)."""
@@ -298,7 +301,7 @@ class Functions(Construct):
                 compatible_architectures=[ARCHITECTURE],
                 description=f"OptiLoop {config.tenant}: layers/{name} (see layers/build.py)",
             )
-            for name in LAYERS
+            for name in ALL_LAYERS
         }
         self.by_key: dict[str, lambda_.Function] = {s.key: self._function(s) for s in specs}
         self.specs = {s.key: s for s in specs}
@@ -401,6 +404,22 @@ class Functions(Construct):
             [f"{nag}{name}/{scope}/*" for scope in scopes],
             "Secret names are generated per connector and project under the tenant's prefix, and "
             "Secrets Manager appends a random suffix to every ARN: the prefix is the narrowest scope.",
+        )
+        if use == "ingest":
+            self._grant_connector_roles(role)
+
+    def _grant_connector_roles(self, role: iam.Role) -> None:
+        """S3 connectors that name a `role_arn` read with that role (optiloop.automl.connectors.s3): the
+        ingest function may assume roles named `optiloop-connector-*` in any account, and each such
+        role's trust policy decides whether it trusts this one (with the connector's external id)."""
+        arn = f"arn:{Stack.of(self).partition}:iam::*:role/{CONNECTOR_ROLE_PREFIX}*"
+        role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[arn]))
+        acknowledge_wildcards(
+            role,
+            [f"Resource::arn:<AWS::Partition>:iam::*:role/{CONNECTOR_ROLE_PREFIX}*"],
+            "The accounts and role names of customers' S3 data are not known at deploy time; the "
+            "grant is limited to the optiloop-connector-* naming convention and each role's trust "
+            "policy (naming this role and an external id) is the other half of the check.",
         )
 
     def _bundled(self, spec: FunctionSpec) -> dict[str, Path] | None:

@@ -34,6 +34,7 @@ LAYERS: dict[str, str] = {
     "core": "the optiloop package and its runtime dependencies (fastapi, pydantic, numpy, threadpoolctl, "
     "jinja2, jsonschema, httpx, sacrebleu, rouge-score + nltk)",
     "aws": "Mangum and Powertools (logger, tracer, metrics, batch, idempotency)",
+    "sql": "SQLAlchemy 2 and psycopg 3 for SQL connectors (the automl function only)",
 }
 # function -> (layers it uses, whether it serves HTTP)
 FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -61,6 +62,7 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "webhooks": (("core", "aws"), True),
     "webhook_dispatch": (("core", "aws"), False),
     "connectors": (("core", "aws"), True),
+    "automl": (("core", "aws", "sql"), True),  # numpy ingest and experiments; SQL connectors' reads
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the
 # import names they install, because a vendored copy has no dist-info to find.

@@ -51,12 +51,13 @@ def fake_build(build: ModuleType, out: Path, core_mb: float = 60, aws_mb: float 
     sized(core / "optiloop" / "__init__.py", 1024)
     aws = out / "layers" / "aws" / "python"
     dist(aws, "aws_lambda_powertools", "3.37.0", {"aws_lambda_powertools/__init__.py": int(aws_mb * MB)})
+    dist(out / "layers" / "sql" / "python", "sqlalchemy", "2.1.9", {"sqlalchemy/__init__.py": 4096})
     for name in build.FUNCTIONS:
         sized(out / "functions" / name / "functions" / name / "handler.py", 4096)
 
 
 def sites(out: Path) -> dict[str, Path]:
-    return {name: out / "layers" / name / "python" for name in ("core", "aws")}
+    return {name: out / "layers" / name / "python" for name in ("core", "aws", "sql")}
 
 
 def dirs(build: ModuleType, out: Path) -> dict[str, Path]:

@@ -75,3 +75,13 @@ def test_the_connectors_function_reads_no_bucket(synth: Any) -> None:
     role = logical_id_of(props["Role"])
     assert not {a for a in actions(statements(synth.templates["acme"], role)) if a.startswith("s3:")}
     assert props["Timeout"] <= 29 and props["MemorySize"] == 512
+
+
+def test_only_ingest_may_assume_connector_roles(synth: Any) -> None:
+    for handler, props in functions(synth).items():
+        stmts = statements(synth.templates["acme"], logical_id_of(props["Role"]))
+        assumed = [flat(r) for s in stmts if "sts:AssumeRole" in actions([s]) for r in as_list(s["Resource"])]
+        if handler == AUTOML:
+            assert assumed == ["arn:<AWS::Partition>:iam::*:role/optiloop-connector-*"]
+        else:
+            assert assumed == [], handler

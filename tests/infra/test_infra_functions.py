@@ -97,13 +97,14 @@ def test_runtime_architecture_environment_and_sizes(synth: Any) -> None:
 
 def test_layers_are_attached_and_built_for_the_same_platform(synth: Any) -> None:
     layers = synth.resources("acme", "AWS::Lambda::LayerVersion")
-    assert len(layers) == 2
+    assert len(layers) == 3  # core, aws, and sql for the automl function alone
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
     fns = functions(synth)
     assert len(fns["functions.suggest.handler.handler"]["Layers"]) == 2
     assert len(fns["functions.authorizer.handler.handler"]["Layers"]) == 1  # core only: fast cold start
+    assert len(fns["functions.automl.handler.handler"]["Layers"]) == 3  # + sql: SQL connectors
 
 
 def test_each_function_has_its_own_role(synth: Any) -> None:
