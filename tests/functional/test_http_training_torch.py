@@ -96,25 +96,33 @@ def torch_answers(trainer: LocalTrainer, job: dict[str, Any]) -> tuple[np.ndarra
     return x, np.array(check["torch"], dtype=np.float64)
 
 
-@pytest.mark.parametrize("task", ["binary", "regression"])
-def test_torch_mlp_trains_registers_and_serves_through_onnx(
-    api: Any, trainer: LocalTrainer, task: str
+@pytest.mark.parametrize(
+    ("task", "runtime"),
+    [("binary", "onnx"), ("binary", "mlp"), ("regression", "mlp")],  # regression's label scale: mlp folds it
+)
+def test_torch_mlp_trains_registers_and_serves_without_torch(
+    api: Any, trainer: LocalTrainer, task: str, runtime: str
 ) -> None:
+    """Served by onnxruntime (`runtime=onnx`) or by numpy alone (`optiloop.mlp/1`, the default: what
+    the predict Lambda can load); both files ride in every artifact, both checked against torch."""
     pid = api.project()
     rows = cancer() if task == "binary" else diabetes()
-    job = train(api, pid, rows)
+    job = train(api, pid, rows, runtime=runtime)
     metrics = job["metrics"]
     if task == "binary":
         assert metrics["auc"] > 0.9 and metrics["onnx_max_abs_diff"] < 1e-5
-    else:
-        assert 0 < metrics["rmse"] < 80 and metrics["onnx_max_abs_diff"] < 1e-3  # values in the hundreds
+        assert metrics["mlp_max_abs_diff"] < 1e-5
+    else:  # values in the hundreds
+        assert 0 < metrics["rmse"] < 80 and metrics["onnx_max_abs_diff"] < 1e-3
+        assert metrics["mlp_max_abs_diff"] < 1e-3
     logs = api.client.get(f"/v1/training_jobs/{job['id']}/logs", headers=api.admin).json()["lines"]
     assert any(line.startswith("device: cpu") for line in logs)  # no GPU here: said so in the log
 
     artifact = read_artifact(api.deps.blobs.get(job["artifact_key"]))
-    assert artifact.runtime == "onnx" and artifact.manifest["framework"] == "pytorch"
+    assert artifact.runtime == runtime and artifact.manifest["framework"] == "pytorch"
+    assert {"model.onnx", "model.mlp.json"} <= set(artifact.files)
     assert artifact.manifest["params"]["device"] == "cpu"
-    predictor = load(artifact)  # onnxruntime: no torch on the serving side
+    predictor = load(artifact)  # onnxruntime or numpy: no torch on the serving side
     x, expected = torch_answers(trainer, job)
     got = predictor.predict(x)
     scale = 1.0 if task == "binary" else float(np.abs(expected).max())

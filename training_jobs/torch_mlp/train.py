@@ -1,4 +1,4 @@
-"""A tabular MLP in PyTorch, exported to ONNX so the platform serves it without torch.
+"""A tabular MLP in PyTorch, exported so the platform serves it without torch: numpy or ONNX.
 
 Channel `train`: the rows tabular_xgb reads (golden-set examples or a CSV / JSON Lines table whose
 label column is the `target` hyperparameter), the same inferred signature and encoding, the same
@@ -7,6 +7,12 @@ graph: the encoded row (float32, NaN for a missing value) is standardised with t
 (missing -> the mean), each category input becomes its one-hot (an unseen or missing category is
 all zeros), then the MLP and its link (sigmoid, softmax, or the label's scale for regression). So
 `runtime: onnx` answers what `runtimes.Predictor` promises, and onnxruntime alone serves it.
+
+The same network is also written as `optiloop.mlp/1` (the same preprocessing as arrays, the dense
+layers and the link, evaluated by numpy: optiloop.models.runtimes.mlp), which is what the artifact
+serves by default (`runtime` hyperparameter: mlp): numpy runs everywhere the platform does, the
+predict Lambda included, where onnxruntime cannot load. `runtime=onnx` serves the graph instead. Both
+files are in every artifact and both are checked against torch before anything is written.
 
 Device: `cuda` when torch sees a GPU (a SageMaker GPU instance), CPU otherwise, logged as
 `device: <name>` and kept in the manifest's params. Threads are capped at SM_NUM_CPUS, every
@@ -17,9 +23,10 @@ with torch's outputs go to SM_OUTPUT_DATA_DIR/export_check.json for anyone to ch
 Hyperparameters (all strings): target ("target"), task (auto | binary | multiclass | regression),
 hidden ("64,64": widths of the hidden layers), epochs (100), batch_size (64), learning_rate
 (0.003), weight_decay (0.0001), validation_fraction (0.2), seed (0), device (auto | cpu | cuda),
-id_fields (comma-separated fields echoed back by predictions, not features).
+id_fields (comma-separated fields echoed back by predictions, not features), runtime (mlp | onnx: which
+file the artifact serves).
 
-Writes to SM_MODEL_DIR: model.onnx, optiloop-model.json, baseline.json.
+Writes to SM_MODEL_DIR: model.mlp.json, model.onnx, optiloop-model.json, baseline.json.
 """
 
 from __future__ import annotations
@@ -93,6 +100,80 @@ class TabularMLP(nn.Module):
         if self.task == "multiclass":
             return torch.softmax(z, dim=1)
         return z * self.y_scale[1] + self.y_scale[0]
+
+
+def mlp_document(model: TabularMLP, inputs: list[dict]) -> dict:
+    """The network as `optiloop.mlp/1`: the graph's preprocessing as the linear runtime's feature list
+    (numeric: NaN -> mean, then standardised; category: one-hot of the code, anything else all zeros —
+    what `features()` computes), the Linear/ReLU stack with its first layer's columns reordered from
+    the graph's layout (numerics first, then each category's block) to the document's (input order),
+    and the link (a regression's label scale folded into the last layer)."""
+    num = [int(c) for c in model.num_idx.tolist()]
+    mean, std = model.mean.tolist(), model.std.tolist()
+    offset, block = len(num), {}
+    for c, n in model.cats:
+        block[c] = (offset, n)
+        offset += n
+    features: list[dict] = []
+    columns: list[int] = []  # the graph's column behind each of the document's expanded columns
+    for j, _ in enumerate(inputs):
+        if j in block:
+            start, n = block[j]
+            features.append({"kind": "onehot", "n": n})
+            columns.extend(range(start, start + n))
+        else:
+            k = num.index(j)
+            features.append({"kind": "numeric", "impute": mean[k], "center": mean[k], "scale": std[k]})
+            columns.append(k)
+    linears = [m for m in model.net if isinstance(m, nn.Linear)]
+    layers = []
+    for i, lin in enumerate(linears):
+        w = lin.weight.detach().double().cpu().numpy()
+        b = lin.bias.detach().double().cpu().numpy()
+        if i == 0:
+            w = w[:, columns]
+        last = i == len(linears) - 1
+        if last and model.task == "regression":
+            lo, scale = (float(v) for v in model.y_scale.tolist())
+            w, b = w * scale, b * scale + lo
+        activation = "identity" if last else "relu"
+        layers.append({"weight": w.tolist(), "bias": b.tolist(), "activation": activation})
+    link = {"binary": "logistic", "multiclass": "softmax"}.get(model.task, "identity")
+    return {"format": "optiloop.mlp/1", "n_features": len(inputs), "n_outputs": len(layers[-1]["bias"]),
+            "link": link, "features": features, "layers": layers}  # fmt: skip
+
+
+def mlp_diff(doc: dict, x: np.ndarray, expected: np.ndarray) -> float:
+    """Max |numpy document - torch| on the rows, by the platform's own runtime when it is importable
+    (always beside the repository), else by the same arithmetic here."""
+    try:
+        from optiloop.models.runtimes.mlp import MLPPredictor
+
+        got = MLPPredictor(doc).predict(x)
+    except ImportError:  # a SageMaker image without the optiloop package
+        got = _numpy_forward(doc, x)
+    return float(np.max(np.abs(got - expected))) if len(x) else 0.0
+
+
+def _numpy_forward(doc: dict, x: np.ndarray) -> np.ndarray:
+    cols = []
+    for j, f in enumerate(doc["features"]):
+        v = x[:, j]
+        if f["kind"] == "numeric":
+            cols.append(((np.where(np.isnan(v), f["impute"], v) - f["center"]) / f["scale"])[:, None])
+        else:
+            cols.append((v[:, None] == np.arange(f["n"])[None, :]).astype(np.float64))
+    h = np.concatenate(cols, axis=1)
+    for layer in doc["layers"]:
+        h = h @ np.asarray(layer["weight"]).T + np.asarray(layer["bias"])
+        if layer["activation"] == "relu":
+            h = np.maximum(h, 0.0)
+    if doc["link"] == "logistic":
+        return 1.0 / (1.0 + np.exp(-h))
+    if doc["link"] == "softmax":
+        e = np.exp(h - h.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return h
 
 
 def fit(model: TabularMLP, x: np.ndarray, y: np.ndarray, task: str, hp: dict[str, str], device: str) -> None:
@@ -198,13 +279,22 @@ def main() -> None:
             "logloss"
         ]
 
+    runtime = hp.get("runtime", "mlp")
+    if runtime not in ("mlp", "onnx"):
+        sm.fail(f"runtime must be mlp or onnx, got {runtime!r}")
     onnx_bytes = export_onnx(model, len(inputs))  # moves the model to the CPU
     torch_out = predict(model, x[held], "cpu")
+    scale = max(1.0, float(np.abs(torch_out).max())) if len(torch_out) else 1.0
     diff = onnx_diff(onnx_bytes, x[held], torch_out)
     if diff is not None:
         metrics["onnx_max_abs_diff"] = diff
-        if diff > 1e-4:
+        if diff > 1e-4 * scale:
             sm.fail(f"the ONNX export disagrees with torch by {diff:.3g} on the validation rows")
+    mlp = mlp_document(model, inputs)
+    metrics["mlp_max_abs_diff"] = mlp_diff(mlp, x[held], torch_out)
+    if metrics["mlp_max_abs_diff"] > 1e-4 * scale:
+        off = metrics["mlp_max_abs_diff"]
+        sm.fail(f"the numpy export disagrees with torch by {off:.3g} on the validation rows")
     for name, value in metrics.items():
         sm.metric(name, value)
     out_data = Path(os.environ.get("SM_OUTPUT_DATA_DIR", sm.output_dir() / "data"))
@@ -218,20 +308,25 @@ def main() -> None:
         signature["classes"] = classes
     if id_fields:
         signature["id_fields"] = list(id_fields)
+    mlp_bytes = json.dumps(mlp, separators=(",", ":"), allow_nan=False).encode()
+    (sm.model_dir()).mkdir(parents=True, exist_ok=True)
+    (sm.model_dir() / ("model.mlp.json" if runtime == "onnx" else "model.onnx")).write_bytes(
+        mlp_bytes if runtime == "onnx" else onnx_bytes
+    )  # the file the artifact does not serve rides along: either runtime can be chosen later
     write_artifact(
         sm.model_dir(),
-        "model.onnx",
-        onnx_bytes,
+        "model.onnx" if runtime == "onnx" else "model.mlp.json",
+        onnx_bytes if runtime == "onnx" else mlp_bytes,
         signature,
         framework="pytorch",
-        runtime="onnx",
+        runtime=runtime,
         params={**hp, "device": device, "n_rows": len(rows), "n_train": len(train), "n_validation": len(val)},
         metrics=metrics,
         data_fingerprint=sm.data_fingerprint(sm.channels()),
         baseline=encoding.baseline(inputs, x, predict(model, x, "cpu"), task, classes),
         extra={"onnx_output": "y"},
     )
-    print("wrote model.onnx, optiloop-model.json, baseline.json")
+    print(f"wrote model.mlp.json, model.onnx (serving: {runtime}), optiloop-model.json, baseline.json")
 
 
 if __name__ == "__main__":
