@@ -325,6 +325,29 @@ def test_console_pages_pass_axe_wcag21_aa(
     model = {"project_id": pid, "name": "churn"}
     mid = requests.post(f"{url}/v1/models", headers=h(TOKEN), json=model, timeout=10).json()["id"]
 
+    # a trace and an evaluation run, for their pages (the deterministic provider: no network)
+    prm = requests.post(f"{url}/v1/projects/{pid}/prompts", headers=h(TOKEN), json={"name": "qa"}, timeout=10)
+    version = {"body": "Q: {{q}}\nA: {{a}}", "variables": {"q": "str", "a": "str"}}
+    vid = requests.post(
+        f"{url}/v1/prompts/{prm.json()['id']}/versions", headers=h(TOKEN), json=version, timeout=10
+    ).json()["id"]
+    gen = {"prompt_version_id": vid, "variables": {"q": "2+2?", "a": "4"}}
+    trace_id = requests.post(f"{url}/v1/generate", headers=h(TOKEN), json=gen, timeout=30).json()["trace_id"]
+    ds = requests.post(
+        f"{url}/v1/datasets", headers=h(TOKEN), json={"project_id": pid, "name": "g"}, timeout=10
+    )
+    examples = {"examples": [{"id": "e1", "input": {"q": "2+2?", "a": "4"}, "expected": "4"}]}
+    assert requests.post(
+        f"{url}/v1/datasets/{ds.json()['id']}/examples", headers=h(TOKEN), json=examples, timeout=10
+    ).ok
+    run = {
+        "prompt_version_id": vid,
+        "dataset_id": ds.json()["id"],
+        "metrics": ["exact_match"],
+        "compare_to": None,
+    }
+    eval_id = requests.post(f"{url}/v1/evals/run", headers=h(TOKEN), json=run, timeout=60).json()["id"]
+
     # the console's CSP allows only its own scripts: axe is injected with the policy bypassed
     context = browser.new_context(bypass_csp=True)
     context.set_default_timeout(TIMEOUT_MS)
@@ -344,6 +367,10 @@ def test_console_pages_pass_axe_wcag21_aa(
             ("models", f"#/p/{pid}/models", "Models"),
             ("model", f"#/p/{pid}/models/{mid}", "Model churn"),
             ("workflows", f"#/p/{pid}/workflows", "Workflow executions"),
+            ("traces", f"#/p/{pid}/traces", "Traces"),
+            ("trace", f"#/p/{pid}/traces/{trace_id}", f"Trace {trace_id}"),
+            ("evals", f"#/p/{pid}/evals", "Evaluation results"),
+            ("eval", f"#/p/{pid}/evals/{eval_id}", f"Evaluation {eval_id}"),
             ("approvals", "#/approvals", "Approvals"),
             ("audit", "#/audit", "Audit log"),
         ]:
@@ -352,6 +379,27 @@ def test_console_pages_pass_axe_wcag21_aa(
             for scheme in ("light", "dark"):  # contrast holds in both colour schemes
                 page.emulate_media(color_scheme=scheme)
                 problems[f"{name} ({scheme})"] = axe_violations(page)
+        assert {k: v for k, v in problems.items() if v} == {}
+
+        # the coverage heatmap over two chosen params, and a chart saved as a real PNG file
+        page.goto(f"{url}/#/p/{pid}/coverage")
+        expect(page.get_by_role("img", name=re.compile("^Heatmap of tests run by"))).to_be_visible()
+        page.get_by_label("Count").select_option("new coverage buckets")
+        page.get_by_role("button", name="Draw").click()
+        expect(
+            page.get_by_role("img", name=re.compile("^Heatmap of new coverage buckets by"))
+        ).to_be_visible()
+        with page.expect_download() as saved:
+            page.get_by_role("button", name="Save “Coverage over tests” as PNG").click()
+        assert Path(saved.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        # the Pareto front, when asked for, with its chart and members
+        page.goto(f"{url}/#/p/{pid}/suggest")
+        page.get_by_label(re.compile("^Also show the Pareto front")).check()
+        page.get_by_role("button", name="Suggest").click()
+        expect(
+            page.get_by_role("img", name=re.compile("^Pareto front: coverage_gain against failure_prob"))
+        ).to_be_visible()
+        problems = {"suggest with its Pareto front": axe_violations(page)}
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         context.close()

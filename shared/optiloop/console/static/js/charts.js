@@ -100,3 +100,93 @@ export function spendChart(spend, budget, { label }) {
   }
   return svg;
 }
+
+/**
+ * A grid of cells, each with its count written inside and shaded by it (the number, not the shade,
+ * carries the value): `cells[y][x]`, labels for both axes.
+ */
+export function heatmap(cells, xLabels, yLabels, { label, xTitle, yTitle }) {
+  const left = 96;
+  const w = W - left - PAD.right;
+  const h = H - PAD.top - PAD.bottom;
+  const cw = w / Math.max(1, xLabels.length);
+  const ch = h / Math.max(1, yLabels.length);
+  const max = Math.max(1, ...cells.flat());
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": label });
+  svg.append(s("title", {}, label));
+  svg.dataset.points = String(cells.flat().filter((v) => v > 0).length);
+  yLabels.forEach((yl, j) => {
+    const y = PAD.top + j * ch;
+    svg.append(s("text", { x: left - 6, y: y + ch / 2 + 4, "text-anchor": "end" }, yl));
+    xLabels.forEach((_, i) => {
+      const v = cells[j][i];
+      const x = left + i * cw;
+      // at most 45% of the accent under the text: its contrast stays above 4.5:1 in both schemes
+      svg.append(s("rect", { class: "cell", x, y, width: cw, height: ch, "fill-opacity": v ? 0.08 + 0.37 * (v / max) : 0 }));
+      svg.append(s("text", { x: x + cw / 2, y: y + ch / 2 + 4, "text-anchor": "middle" }, v));
+    });
+  });
+  xLabels.forEach((xl, i) => svg.append(s("text", { x: left + i * cw + cw / 2, y: H - PAD.bottom + 16, "text-anchor": "middle" }, xl)));
+  svg.append(s("text", { x: (left + W - PAD.right) / 2, y: H - 6, "text-anchor": "middle" }, xTitle));
+  svg.append(s("text", { x: 12, y: (PAD.top + H - PAD.bottom) / 2, transform: `rotate(-90 12 ${(PAD.top + H - PAD.bottom) / 2})`, "text-anchor": "middle" }, yTitle));
+  return svg;
+}
+
+/** Points with a marker each (squares for `marked`, circles otherwise): `points` = [[x, y, marked], ...]. */
+export function scatter(points, { label, xTitle, yTitle }) {
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  const xt = ticks(Math.max(1e-9, ...xs));
+  const yt = ticks(Math.max(1e-9, ...ys));
+  const x = (v) => PAD.left + (v / xt.at(-1)) * (W - PAD.left - PAD.right);
+  const y = (v) => H - PAD.bottom - (v / yt.at(-1)) * (H - PAD.top - PAD.bottom);
+  const svg = frame(label, xTitle, yTitle, xt, yt, x, y);
+  svg.dataset.points = String(points.length);
+  for (const [a, b, marked] of points) {
+    if (marked) svg.append(s("rect", { class: "point", x: x(a) - 4, y: y(b) - 4, width: 8, height: 8 }));
+    else svg.append(s("circle", { class: "point hollow", cx: x(a), cy: y(b), r: 4 }));
+  }
+  return svg;
+}
+
+const INLINE = ["fill", "fill-opacity", "stroke", "stroke-width", "stroke-dasharray", "font-family", "font-size", "font-weight"];
+
+/** The chart as a PNG file: the SVG with its computed styles inlined, drawn on a canvas at 2x. */
+export async function savePng(svg, filename) {
+  const clone = svg.cloneNode(true);
+  const src = [svg, ...svg.querySelectorAll("*")];
+  const dst = [clone, ...clone.querySelectorAll("*")];
+  src.forEach((el, i) => {
+    const cs = getComputedStyle(el);
+    dst[i].setAttribute("style", INLINE.map((p) => `${p}:${cs.getPropertyValue(p)}`).join(";"));
+  });
+  const background = getComputedStyle(document.body).backgroundColor;
+  clone.setAttribute("xmlns", NS);
+  const [, , vw, vh] = svg.getAttribute("viewBox").split(" ").map(Number);
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(clone)], { type: "image/svg+xml" }));
+  try {
+    const img = new Image();
+    await new Promise((resolve, reject) => {
+      img.onload = resolve;
+      img.onerror = () => reject(new Error("the chart could not be drawn"));
+      img.src = url;
+    });
+    const canvas = document.createElement("canvas");
+    canvas.width = vw * 2;
+    canvas.height = vh * 2;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = background;
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(png);
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
