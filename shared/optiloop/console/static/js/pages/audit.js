@@ -38,8 +38,8 @@ export async function render(main) {
     }
     const page = await get(`/v1/audit/logs${query({ limit: 100, project_id: project.value.trim(), ...cursor })}`);
     rows.push(...page.items);
-    // tenant-wide listings page with `after`, one project's with `after_seq`
-    cursor = page.next_after ? { after: page.next_after } : page.next_after_seq ? { after_seq: page.next_after_seq } : null;
+    // one cursor name for every listing (docs/api-versioning.md, "Listings")
+    cursor = page.next_after ? { after: page.next_after } : null;
     more.hidden = !cursor;
     draw();
   };

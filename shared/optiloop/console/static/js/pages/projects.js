@@ -36,9 +36,9 @@ export async function render(main) {
     const items = [];
     let after = "";
     do {
-      const page = await get(`/v1/projects?limit=200${after ? `&after_id=${encodeURIComponent(after)}` : ""}`);
+      const page = await get(`/v1/projects?limit=200${after ? `&after=${encodeURIComponent(after)}` : ""}`);
       items.push(...page.items);
-      after = page.next_after_id;
+      after = page.next_after;
     } while (after && items.length < 1000);
     show(
       list,
