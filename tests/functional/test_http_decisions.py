@@ -126,7 +126,7 @@ def test_composite_rewards_and_feedback_errors(api: Any) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"type": "Bayesian"}, "body.type"),
+        ({"type": "Thompson"}, "body.type"),
         ({"variants": [{"id": "a"}]}, "body.variants"),
         ({"variants": [{"id": "a", "weight": 0.5}, {"id": "b", "weight": 0.4}]}, "variants[].weight"),
         ({"variants": [{"id": "a"}, {"id": "a"}]}, "variants[1].id"),

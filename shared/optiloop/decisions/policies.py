@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.decisions import canary
+from optiloop.decisions import bayes, canary
 from optiloop.decisions.state import LearnerState
 
 DRAWS = 256
@@ -48,7 +48,7 @@ class Policy:
             self.weights = weights
             self.cum = np.cumsum(weights)
             self.cum[-1] = 1.0
-        elif self.algorithm in ("thompson", "ucb"):
+        elif self.algorithm in ("thompson", "ucb", "gp_ucb", "ei"):
             if self.binary:
                 succ = n - s if flip else s
                 self.alpha, self.beta = 1.0 + succ, 1.0 + n - succ
@@ -63,6 +63,10 @@ class Policy:
                 self.post_sd = np.sqrt(var / (n + 1.0))
                 self.sd = np.sqrt(var)
             self.n = n
+            if self.algorithm in ("gp_ucb", "ei"):
+                self.cfg = spec["bayesian"]
+                self.gp = bayes.Surrogate(self.cfg, n, self.mean_u, self.sd**2 if not self.binary else
+                                          self.mean_u * (1.0 - self.mean_u))  # fmt: skip
         else:
             assert state.gram is not None and state.xu is not None
             ctx = spec["context"]
@@ -87,6 +91,10 @@ class Policy:
             else:
                 draws = rng.normal(self.post_mean, self.post_sd, size=(DRAWS, self.k))
             return self._by_draws(draws)
+        if self.algorithm == "gp_ucb":
+            return self.gp.ucb(self.cfg["kappa"]), 1.0
+        if self.algorithm == "ei":
+            return self.gp.ei(), 1.0
         if self.algorithm == "ucb":
             untried = np.flatnonzero(self.n == 0)
             if untried.size:

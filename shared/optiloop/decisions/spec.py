@@ -10,16 +10,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from optiloop.decisions import canary
+from optiloop.decisions import bayes, canary
 from optiloop.decisions.guardrails import DEFAULT_GUARDRAILS, GUARDRAIL_MIN_SAMPLES
 from optiloop.errors import FieldProblem, InvalidInput
 
-TYPES = ("AB", "Bandit", "Contextual", "Canary")
+TYPES = ("AB", "Bandit", "Contextual", "Canary", "Bayesian")
 ALGORITHMS: dict[str, tuple[str, ...]] = {
     "AB": ("split",),
     "Bandit": ("thompson", "ucb"),
     "Contextual": ("linucb", "lin_ts"),
     "Canary": ("stages",),
+    "Bayesian": ("gp_ucb", "ei"),
 }
 STATUSES = ("Draft", "Running", "Paused", "Completed", "Archived")
 # the seed's composite reward: 0.5*quality + 0.3*(1-normalized_cost) + 0.2*(1-normalized_latency);
@@ -76,6 +77,9 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         if kind == "Canary"
         else None
     )
+    bo = bayes.normalise(body.get("bayesian"), variants, problems) if kind == "Bayesian" else None
+    if kind != "Bayesian" and body.get("bayesian") is not None:
+        problems.append(FieldProblem("bayesian", f"parameters apply to Bayesian experiments, not {kind}"))
     if kind != "Canary" and body.get("canary") is not None:
         problems.append(FieldProblem("canary", f"stages apply to Canary experiments, not {kind}"))
     if problems:
@@ -95,6 +99,7 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         "normalization": scales,
         "drift": drift,
         "canary": staged,
+        "bayesian": bo,
     }
 
 

@@ -89,6 +89,20 @@ class DriftIn(RequestModel):
     )
 
 
+class BayesianIn(RequestModel):
+    parameters: list[FeatureName] = Field(
+        min_length=1,
+        max_length=10,
+        description="numeric config keys of the variants (temperature, top_p, ...)",
+    )
+    lengthscale: Annotated[float, Field(gt=0, le=10)] | None = Field(
+        None, description="the GP kernel's lengthscale, parameters scaled to [0, 1] (default 0.25)"
+    )
+    kappa: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None, description="GP-UCB's exploration scale on sqrt(beta_t) (default 1)"
+    )
+
+
 class CanaryIn(RequestModel):
     stages: list[Annotated[float, Field(gt=0, le=1)]] | None = Field(
         None, min_length=1, max_length=20, description="the candidate's traffic shares, rising to 1"
@@ -104,9 +118,9 @@ class OnlineExperimentCreate(RequestModel):
 
     project_id: Id
     name: LongName
-    type: Literal["AB", "Bandit", "Contextual", "Canary"]
+    type: Literal["AB", "Bandit", "Contextual", "Canary", "Bayesian"]
     variants: list[VariantIn] = Field(min_length=2, max_length=100)
-    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts", "stages"] | None = None
+    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts", "stages", "gp_ucb", "ei"] | None = None
     metric: MetricIn | None = None
     reward_weights: dict[FeatureName, Finite] | None = Field(
         None, description='composite reward weights; a name "1-x" weighs 1 - x (default: the seed\'s)'
@@ -123,6 +137,9 @@ class OnlineExperimentCreate(RequestModel):
     )
     guardrail_min_samples: Annotated[int, Field(ge=2, le=10**9)] | None = Field(
         None, description="observations each arm needs before a guardrail is judged (default 30)"
+    )
+    bayesian: BayesianIn | None = Field(
+        None, description="Bayesian only: the parameters a GP optimises over the variants' configs"
     )
     canary: CanaryIn | None = Field(
         None, description="Canary only: the stages (default 5% -> 25% -> 50% -> 100%) and samples per stage"
