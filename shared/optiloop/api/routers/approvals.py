@@ -34,6 +34,8 @@ def submit_version(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Submit a Draft prompt version for approval; it becomes PendingApproval until an admin other
+    than its author decides. Contributors and up; audited."""
     return requests.submit(deps, who, "prompt_version", version_id, body.comment if body else "")
 
 
@@ -44,6 +46,8 @@ def approve_version(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Approve a prompt version submitted for approval (four eyes: not its author's or submitter's
+    key, nor a key they minted). Admins; audited."""
     comment = body.comment if body else ""
     return requests.decide(deps, who, "approve", entity=("prompt_version", version_id), comment=comment)
 
@@ -55,6 +59,7 @@ def reject_version(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Reject a prompt version submitted for approval, with the comment saying why. Admins; audited."""
     return requests.decide(deps, who, "reject", entity=("prompt_version", version_id), comment=body.comment)
 
 
@@ -62,6 +67,8 @@ def reject_version(
 def create_approval(
     body: ApprovalCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Ask for approval of a change to an entity (a prompt version, a model version, ...): the
+    request lists what the policies in force require. Contributors and up; audited."""
     return requests.submit(deps, who, body.entity_type, body.entity_id, body.comment)
 
 
@@ -73,6 +80,7 @@ def list_approvals(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Approval requests the key may see (the approvals inbox), filtered by project and status."""
     return {"items": requests.list_approvals(deps, who, project_id, status, limit)}
 
 
@@ -80,6 +88,8 @@ def list_approvals(
 def get_approval(
     approval_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One approval request: the change it is about, who submitted it, the policies' requirements and
+    the decisions so far."""
     return requests.get(deps, who, approval_id)
 
 
@@ -90,6 +100,8 @@ def decide(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Approve or reject an approval request, with a comment (required to reject). The four-eyes rule
+    holds: the author or submitter of a change, or a key they minted, cannot decide on it. Admins."""
     return requests.decide(deps, who, body.decision, approval_id=approval_id, comment=body.comment)
 
 
@@ -101,6 +113,7 @@ def put_policy(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> dict[str, Any]:
+    """Deprecated since API 1.1 (use `POST /v1/policies`): write a project's governance policy by name."""
     return policy_store.put_policy(deps, who, project_id, {**body, "name": body.get("name", name)})
 
 
@@ -111,6 +124,7 @@ def post_policy(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> dict[str, Any]:
+    """Deprecated since API 1.1 (use `POST /v1/policies`): write a project's governance policy."""
     return policy_store.put_policy(deps, who, project_id, body)
 
 
@@ -135,6 +149,7 @@ def delete_policy(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> Response:
+    """Deprecated since API 1.1 (use `DELETE /v1/policies/{name}`): delete a project's governance policy."""
     policy_store.delete_policy(deps, who, project_id, name)
     return Response(status_code=204)
 
@@ -168,6 +183,7 @@ def get_policies(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The governance policies (policy-as-code) in force for the tenant or a project."""
     pid = _policy_project(None, project_id, who)
     authorize(who, Action.PROMPT_READ, pid)
     items = policy_store.list_policies(deps, pid)
@@ -181,6 +197,8 @@ def remove_policy(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> Response:
+    """Delete a governance policy by name (`project_id` in the query for a project's policy). Admins;
+    audited."""
     pid = _policy_project(None, project_id, who)
     authorize(who, Action.POLICY_WRITE, pid)
     policy_store.delete_policy(deps, who, pid, name)

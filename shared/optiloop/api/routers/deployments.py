@@ -94,6 +94,8 @@ def list_deployments(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
+    """What the project's prompts are deployed to: each environment's current version and its history
+    (for rollback)."""
     prompts = [_prompt_dict(d) for d in prompt_deployments.list_deployments(deps, project_id)]
     models = [serving.as_dict(d) for d in serving.list_model_deployments(deps, project_id)]
     return {"items": prompts + models}

@@ -118,6 +118,7 @@ def list_examples(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """A golden set's examples in upload order, paged with `offset` and `limit`."""
     ds = datasets.get_dataset(deps, who, dataset_id)
     items = list(datasets.iter_examples(deps, ds))[offset : offset + limit]
     return {"items": items, "total": ds["example_count"]}

@@ -46,6 +46,7 @@ def create_training_job(
 def get_training_job(
     job_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One training job: its backend, status, hyperparameters, timings and, once done, its metrics."""
     return asdict(jobs.get_job(deps, who, job_id))
 
 
@@ -57,6 +58,7 @@ def list_training_jobs(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(jobs.READ)),
 ) -> dict[str, Any]:
+    """The project's training jobs, oldest first; page with `after` = the previous page's `next_after`."""
     items, next_after = jobs.list_jobs(deps, who, project_id, after=after, limit=limit)
     return {"items": [asdict(j) for j in items], "next_after": next_after}
 
@@ -77,4 +79,5 @@ def training_job_logs(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The job's log lines from `since` on (lines already read), at most `limit` of them."""
     return jobs.job_logs(deps, who, job_id, since=since, limit=limit)

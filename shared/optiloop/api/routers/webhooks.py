@@ -56,6 +56,7 @@ def list_webhooks(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The project's webhooks (their URLs and event types, never their signing secrets)."""
     items, next_after = subscriptions.list_for(deps, who, project_id, after=after, limit=limit)
     return {"items": items, "next_after": next_after}
 
@@ -64,6 +65,7 @@ def list_webhooks(
 def get_webhook(
     webhook_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One webhook: its URL, event types and state, never its signing secret."""
     return subscriptions.get(deps, who, webhook_id)
 
 

@@ -49,6 +49,8 @@ def train_policy(
 def get_workflow_execution(
     execution_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One workflow execution: its status, each step's state (its events) and, when finished, its
+    results."""
     return executions.get_execution(deps, who, execution_id)
 
 
