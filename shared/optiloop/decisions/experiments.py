@@ -13,7 +13,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.decisions import results, spec
+from optiloop.decisions import attach, results, spec
 from optiloop.decisions.cache import CACHE
 from optiloop.decisions.state import STATE, LearnerState
 from optiloop.deps import Deps
@@ -37,6 +37,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
     authorize(who, Action.DEPLOY, project_id)
     get_project(deps, project_id)
     normal = spec.normalise(body)
+    attach.check_prompt(deps, who, project_id, normal.get("attach"))
     exp_id = deps.ids("exp")
     now = deps.clock()
     data: dict[str, Any] = {
@@ -51,8 +52,17 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "created_by": who.name,
     }
     state = LearnerState.empty(data)
+    claim = attach.claim_doc(data)
     with deps.store.transaction():
         deps.store.docs.create(Doc(kind=KIND, id=exp_id, scope=project_id, sort=exp_id, data=data))
+        if claim is not None:
+            try:
+                deps.store.docs.create(claim)
+            except Conflict:
+                raise Conflict(
+                    "the label already has an experiment attached",
+                    details=[{"field": "attach", "reason": "another live experiment holds this label"}],
+                ) from None
         deps.store.docs.create(
             Doc(
                 kind=STATE,
@@ -137,6 +147,8 @@ def _step(
         try:
             with deps.store.transaction():
                 saved = deps.store.docs.replace(new, doc.rev)
+                if target in ("Completed", "Archived"):
+                    attach.release(deps, doc.data)  # the label serves as usual again
                 record(
                     deps,
                     who,

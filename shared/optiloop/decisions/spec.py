@@ -100,6 +100,9 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
         "drift": drift,
         "canary": staged,
         "bayesian": bo,
+        "attach": {"prompt_id": body["attach"]["prompt_id"], "label": body["attach"].get("label") or "prod"}
+        if body.get("attach")
+        else None,
     }
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.decisions import attach
 from optiloop.deps import Deps
-from optiloop.errors import FieldProblem, InvalidInput, UpstreamFailed
+from optiloop.errors import Conflict, FieldProblem, InvalidInput, UpstreamFailed
 from optiloop.prompts import cache, library, traces
 from optiloop.prompts.deployments import get_deployment
 from optiloop.prompts.generation import call_model, gateway, policy_of
@@ -51,6 +52,9 @@ class _Answer:
 def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     version, overrides, label = _resolve(deps, who, req)
+    decision = attach.consult(deps, who, version.prompt_id, label, req)  # an experiment on the label
+    if decision is not None:
+        version, req = _variant(deps, who, version, decision, req)
     if req.get("project_id") not in (None, version.project_id):
         raise InvalidInput(FieldProblem("project_id", "the prompt version belongs to another project"))
     authorize(who, Action.GENERATE, version.project_id)
@@ -73,7 +77,7 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
 
     def trace(output: str, blocked: bool) -> str:
         return _trace(deps, who, version, label, prompt, variables, output, answer, (verdict_in, verdict_out),
-                      started, blocked=blocked)  # fmt: skip
+                      started, blocked=blocked, decision=decision)  # fmt: skip
 
     if verdict_out.action == "block":
         trace(answer.output, True)
@@ -109,7 +113,28 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
     }
     if schema is not None:
         result["parsed"] = answer.parsed
+    if decision is not None:
+        result["decision"] = {
+            k: decision[k] for k in ("decision_id", "experiment_id", "variant", "propensity")
+        }
     return result
+
+
+def _variant(
+    deps: Deps, who: Principal, version: PromptVersion, decision: dict[str, Any], req: dict[str, Any]
+) -> tuple[PromptVersion, dict[str, Any]]:
+    """The experiment's variant applied: its prompt version (of the same prompt), model and decoding."""
+    vid = decision["config"].get("prompt_version_id")
+    if vid:
+        chosen = library.get_version(deps, who, vid, Action.GENERATE)
+        if chosen.prompt_id != version.prompt_id:
+            raise Conflict(
+                f"experiment '{decision['experiment_id']}' variant '{decision['variant']}' names a version "
+                "of another prompt",
+                details=[{"field": "attach", "reason": "variant's prompt_version_id is of another prompt"}],
+            )
+        version = chosen
+    return version, attach.apply(decision, req)
 
 
 def _guard_input(variables: dict[str, Any], cfg: GuardConfig, trusted: tuple[str, ...] = ()) -> GuardVerdict:
@@ -210,6 +235,7 @@ def _trace(
     started: float,
     *,
     blocked: bool,
+    decision: dict[str, Any] | None = None,
 ) -> str:
     trace_id = deps.ids("trc")
     call = answer.call
@@ -238,6 +264,15 @@ def _trace(
             "variables": {k: redact(v) if isinstance(v, str) else v for k, v in variables.items()},
             "prompt": redact(prompt),
             "output": redact(output),
+            **(
+                {
+                    "decision_id": decision["decision_id"],
+                    "experiment_id": decision["experiment_id"],
+                    "variant": decision["variant"],
+                }
+                if decision
+                else {}
+            ),
         },
     )
     return trace_id

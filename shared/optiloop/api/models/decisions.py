@@ -103,6 +103,13 @@ class BayesianIn(RequestModel):
     )
 
 
+class AttachIn(RequestModel):
+    prompt_id: Id = Field(description="the prompt whose label generate serves through this experiment")
+    label: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        "prod", description="the deployment label (dev, staging, prod, ...)"
+    )
+
+
 class CanaryIn(RequestModel):
     stages: list[Annotated[float, Field(gt=0, le=1)]] | None = Field(
         None, min_length=1, max_length=20, description="the candidate's traffic shares, rising to 1"
@@ -137,6 +144,11 @@ class OnlineExperimentCreate(RequestModel):
     )
     guardrail_min_samples: Annotated[int, Field(ge=2, le=10**9)] | None = Field(
         None, description="observations each arm needs before a guardrail is judged (default 30)"
+    )
+    attach: AttachIn | None = Field(
+        None,
+        description="generate by this prompt label consults the experiment while it runs and records "
+        "the decision in its trace",
     )
     bayesian: BayesianIn | None = Field(
         None, description="Bayesian only: the parameters a GP optimises over the variants' configs"

@@ -45,6 +45,12 @@ class GenerateIn(RequestModel):
     model: LongName | None = None
     guardrails: GuardrailsIn | None = None
     cache: CacheIn | None = None
+    unit_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="the unit an experiment attached to the prompt label assigns (sticky for AB/Canary)"
+    )
+    context: dict[Name, Any] | None = Field(
+        None, max_length=200, description="request features for a Contextual experiment attached to the label"
+    )
 
 
 class PurgeIn(RequestModel):
