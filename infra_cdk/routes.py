@@ -191,6 +191,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/experiments/{experiment_id}", "automl"),
     Route("POST", "/v1/experiments/{experiment_id}/run", "automl", optional_body=True),
     Route("POST", "/v1/experiments/{experiment_id}/cancel", "automl", optional_body=True),
+    Route("POST", "/v1/experiments/{experiment_id}/resume", "automl", optional_body=True),
     Route("GET", "/v1/experiments/{experiment_id}/trials", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}/leaderboard", "automl"),
     # online experiments share /v1/experiments (the body's `type`; docs/decisions.md): their lifecycle is

@@ -63,6 +63,7 @@ def test_routes_go_to_the_automl_function() -> None:
         ("GET", "/v1/experiments/{experiment_id}"),
         ("POST", "/v1/experiments/{experiment_id}/run"),
         ("POST", "/v1/experiments/{experiment_id}/cancel"),
+        ("POST", "/v1/experiments/{experiment_id}/resume"),
         ("GET", "/v1/experiments/{experiment_id}/trials"),
         ("GET", "/v1/experiments/{experiment_id}/leaderboard"),
         # online experiments' lifecycle shares the resource (docs/decisions.md)

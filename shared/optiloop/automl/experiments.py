@@ -36,6 +36,7 @@ ACTIVE = ("queued", "running")
 FINAL = ("completed", "failed", "cancelled")
 WRITE_ATTEMPTS = 5
 DEFAULT_TRIALS = 20
+DEFAULT_CONTAMINATION = 0.05
 SAMPLERS = {"bayes": "tpe", "tpe": "tpe", "bayesian": "tpe", "random": "random"}
 PRUNERS = {
     "asha": "asha",
@@ -93,6 +94,9 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         },
         "ensemble": {"method": str((raw.get("ensemble") or {}).get("method") or "greedy")},
         "sensitive_column": raw.get("sensitive_column") or None,
+        "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)
+        if task_type == "anomaly"
+        else None,
         "imbalance": {"method": str(imbalance.get("method") or "none")},
         "constraints": dict(raw.get("constraints") or {}),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
@@ -115,10 +119,13 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(FieldProblem("dataset_id", "belongs to another project"))
     objective = parse_objective(body["objective"], task_type)
     config = normalise_config(body.get("config") or {}, task_type)
+    target = body.get("target")
+    if target is None and task_type != "anomaly":
+        raise InvalidInput(FieldProblem("target", f"is required for {task_type}"))
     table = datasets.load_table(deps, ds)
-    prep = prepare(table, body["target"], task_type)
+    prep = prepare(table, target, task_type)
     sensitive = config["sensitive_column"]
-    if sensitive is not None and (table.column(sensitive) is None or sensitive == body["target"]):
+    if sensitive is not None and (table.column(sensitive) is None or sensitive == target):
         raise InvalidInput(
             FieldProblem(
                 "config.sensitive_column", f"{sensitive!r} is not a column of the dataset besides the target"
@@ -130,15 +137,15 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "id": exp_id,
         "experiment_id": exp_id,
         "project_id": project_id,
-        "name": body.get("name") or f"{task_type} of {body['target']}",
+        "name": body.get("name") or f"{task_type} of {target or 'every row'}",
         "task_type": task_type,
-        "task": prep.task,
+        "task": "anomaly" if task_type == "anomaly" else prep.task,
         "objective": body["objective"],
         "metric": objective.metric,
         "direction": objective.direction,
         "dataset_id": dataset_id,
         "data_fingerprint": ds["fingerprint"],
-        "target": body["target"],
+        "target": target,
         "config": config,
         "status": "created",
         "features": [i.name for i in prep.signature.inputs],
@@ -163,7 +170,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         lineage.link(deps, "dataset", dataset_id, "experiment", exp_id, "input", project_id=project_id)
         record(
             deps, who, "experiment.created", project_id, exp_id,
-            {"task_type": task_type, "dataset_id": dataset_id, "target": body["target"],
+            {"task_type": task_type, "dataset_id": dataset_id, "target": target,
              "metric": objective.metric},
         )  # fmt: skip
     return data

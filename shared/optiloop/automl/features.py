@@ -82,8 +82,34 @@ def _target(table: Table, target: str, task_type: str) -> tuple[Column, np.ndarr
     return col, keep
 
 
-def prepare(table: Table, target: str, task_type: str) -> Prepared:
-    """InvalidInput naming `target` when it is missing, empty, constant or not the task's kind."""
+def _anomaly_labels(table: Table, target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Anomaly detection: every row, and labels when a target is named — a boolean or 0/1 column,
+    true/1 meaning anomaly (used to score the detector, never to fit it); zeros otherwise."""
+    n = table.n_rows
+    if target is None:
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+    col, keep = _target(table, target, "anomaly")
+    vals = col.values[keep]
+    if not (col.type == "boolean" or (col.is_numeric and set(np.unique(vals).tolist()) <= {0.0, 1.0})):
+        raise InvalidInput(
+            FieldProblem(
+                "target", f"column {target!r} must be boolean or 0/1 (1 = anomaly) for anomaly detection"
+            )
+        )
+    return vals.astype(np.int64), keep
+
+
+def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
+    """InvalidInput naming `target` when it is missing, empty, constant or not the task's kind.
+    `task_type` "anomaly": the target is optional (labels to score by); the signature is binary with
+    classes (false, true), true = anomaly."""
+    if task_type == "anomaly":
+        y_a, keep_a = _anomaly_labels(table, target)
+        x, inputs, excluded = _features(table, target, keep_a, y_a, "anomaly")
+        sig = Signature(task="binary", inputs=tuple(inputs), classes=(False, True))
+        labels = {"False": int((y_a == 0).sum()), "True": int((y_a == 1).sum())} if target else {}
+        return Prepared(x, y_a, sig, excluded, labels, int((~keep_a).sum()))
+    assert target is not None
     tcol, keep = _target(table, target, task_type)
     if task_type == "regression":
         y: np.ndarray = tcol.values[keep].astype(np.float64)
@@ -101,6 +127,15 @@ def prepare(table: Table, target: str, task_type: str) -> Prepared:
         task = "binary" if len(classes) == 2 else "multiclass"
         counts = Counter(y.tolist())
         balance = {str(c): int(counts.get(k, 0)) for k, c in enumerate(classes)}
+    x, inputs, excluded = _features(table, target, keep, y, task)
+    sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
+    return Prepared(x, y, sig, excluded, balance, int((~keep).sum()))
+
+
+def _features(
+    table: Table, target: str | None, keep: np.ndarray, y: np.ndarray, task: str
+) -> tuple[np.ndarray, list[Input], dict[str, str]]:
+    """The usable columns encoded (float32 values as float64), their inputs, and what was left out."""
     inputs: list[Input] = []
     cols: list[np.ndarray] = []
     excluded: dict[str, str] = {}
@@ -110,7 +145,7 @@ def prepare(table: Table, target: str, task_type: str) -> Prepared:
         reason = _unusable(c, keep)
         if reason is None:
             feature, inp = _encode(c, keep)
-            reason = _leak(feature, y, task)
+            reason = None if task == "anomaly" else _leak(feature, y, task)
         else:
             feature, inp = None, None
         if reason is not None or feature is None or inp is None:
@@ -119,15 +154,8 @@ def prepare(table: Table, target: str, task_type: str) -> Prepared:
         inputs.append(inp)
         cols.append(feature)
     if not inputs:
-        raise InvalidInput(
-            FieldProblem(
-                "dataset_id",
-                "no column is usable as a feature",
-            ),
-        )
-    x = np.column_stack(cols).astype(np.float32).astype(np.float64)
-    sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
-    return Prepared(x, y, sig, excluded, balance, int((~keep).sum()))
+        raise InvalidInput(FieldProblem("dataset_id", "no column is usable as a feature"))
+    return np.column_stack(cols).astype(np.float32).astype(np.float64), inputs, excluded
 
 
 def _unusable(c: Column, keep: np.ndarray) -> str | None:

@@ -15,6 +15,7 @@ MAXIMIZE = frozenset({"auc", "accuracy", "f1", "balanced_accuracy", "r2"})
 MINIMIZE = frozenset({"logloss", "rmse", "mae"})
 CLASSIFICATION = ("auc", "logloss", "accuracy", "f1", "balanced_accuracy")
 REGRESSION = ("rmse", "mae", "r2")
+ANOMALY = ("auc",)
 ALIASES = {"roc_auc": "auc", "log_loss": "logloss", "neg_log_loss": "logloss", "f1_macro": "f1"}
 
 
@@ -35,7 +36,7 @@ def parse_objective(text: str, task_type: str) -> Objective:
         if raw.startswith(d + "_"):
             direction, raw = d, raw[len(d) + 1 :]
     metric = ALIASES.get(raw, raw)
-    allowed = CLASSIFICATION if task_type == "classification" else REGRESSION
+    allowed = metrics_for(task_type)
     if metric not in allowed:
         raise InvalidInput(
             FieldProblem(
@@ -51,4 +52,5 @@ def parse_objective(text: str, task_type: str) -> Objective:
 
 
 def metrics_for(task_type: str) -> tuple[str, ...]:
-    return CLASSIFICATION if task_type == "classification" else REGRESSION
+    """Anomaly detectors are scored, when labels are given, by how they rank anomalies first."""
+    return {"classification": CLASSIFICATION, "anomaly": ANOMALY}.get(task_type, REGRESSION)

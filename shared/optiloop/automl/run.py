@@ -63,7 +63,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     warm = exp.get("warm_start")
     if warm is None:  # chosen once, at the first run, and kept: a resumed run repeats them
         warm = metalearn.nearest_configs(
-            deps, prep.task, meta, int(cfg["hpo"].get("warm_start", 0)), exclude=exp_id
+            deps, exp["task"], meta, int(cfg["hpo"].get("warm_start", 0)), exclude=exp_id
         )
         experiments.update(deps, exp_id, warm_start=warm)
     spec = SearchSpec(
@@ -78,6 +78,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         budget_s=cfg.get("budget_s"),
         class_weight=cfg["imbalance"]["method"] == "class_weight",
         ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
+        contamination=cfg.get("contamination"),
+        labelled=exp.get("target") is not None,
         warm_start=tuple(w["config"] for w in warm),
         **spec_kw,
     )
@@ -163,15 +165,15 @@ def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: A
     return out
 
 
-def _groups(table: Any, target: str, column: str | None) -> Any:
+def _groups(table: Any, target: str | None, column: str | None) -> Any:
     """The sensitive column's values on the rows `prepare` keeps (those with a target), as strings
     (a missing value is its own group, "<missing>")."""
     if not column:
         return None
     import numpy as np
 
-    col, tcol = table.column(column), table.column(target)
-    keep = ~tcol.missing
+    col, tcol = table.column(column), table.column(target) if target else None
+    keep = ~tcol.missing if tcol is not None else np.ones(table.n_rows, dtype=bool)
     vals = np.asarray(col.values[keep]).astype(str)
     vals[col.missing[keep]] = "<missing>"
     return vals
@@ -184,6 +186,10 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
     from optiloop.models.artifact import read_artifact
 
     predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
+    if exp.get("target") is None:  # an unlabelled anomaly detector: no objective to lose
+        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
+                "importance_note": "no labels: nothing to measure importance against",
+                "calibration": None, "fairness": None}  # fmt: skip
     importance = explain.permutation_importance(
         predictor.predict,
         prep.x,

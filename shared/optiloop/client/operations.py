@@ -136,6 +136,7 @@ OPERATIONS: dict[str, Operation] = {
     "experiments.get": _op("GET", "/v1/experiments/{experiment_id}"),
     "experiments.run": _op("POST", "/v1/experiments/{experiment_id}/run"),
     "experiments.cancel": _op("POST", "/v1/experiments/{experiment_id}/cancel"),
+    "experiments.resume": _op("POST", "/v1/experiments/{experiment_id}/resume"),
     "experiments.trials": _op("GET", "/v1/experiments/{experiment_id}/trials"),
     "experiments.leaderboard": _op("GET", "/v1/experiments/{experiment_id}/leaderboard"),
     # online experiments (same resource, the body with `type`) and decisions

@@ -56,6 +56,15 @@ class ExperimentConfig(RequestModel):
         None, description="recorded with the experiment; not enforced yet"
     )
     ensemble: EnsembleIn | None = None
+    contamination: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
+        None,
+        description="anomaly detection: the share of rows the threshold flags (default 0.05)",
+    )
+    sensitive_column: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="a column whose groups the fairness metrics compare (binary tasks: demographic "
+        "parity and equalised-odds gaps of the out-of-fold decisions); it need not be a feature",
+    )
     budget_s: Annotated[float, Field(gt=0, le=7 * 86_400)] | None = Field(
         None, description="wall-clock seconds for the search; the trial budget is the reproducible one"
     )
@@ -71,9 +80,13 @@ class AutomlExperimentCreate(RequestModel):
     """The seed's body: an AutoML experiment is the one with `task_type`."""
 
     project_id: Id
-    task_type: Literal["classification", "regression"]
+    task_type: Literal["classification", "regression", "anomaly"]
     objective: Annotated[str, Field(min_length=1, max_length=50)]
     dataset_id: Id
-    target: Annotated[str, Field(min_length=1, max_length=200)]
+    target: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="the column to predict; required but for anomaly detection, where it is an "
+        "optional boolean or 0/1 label (1 = anomaly) that scores the detectors",
+    )
     name: LongName | None = None
     config: ExperimentConfig | None = None

@@ -232,6 +232,24 @@ def run_experiment(
     return experiments.start(deps, who, experiment_id, pool().submit)
 
 
+@router.post(
+    "/v1/experiments/{experiment_id}/resume",
+    status_code=202,
+    summary="Resume an interrupted AutoML experiment",
+    description="A cancelled or failed experiment, or one a stopped server left queued or running, "
+    "continues where it stopped: its recorded trials stay and are replayed into the search, which "
+    "runs the rest of the trial budget. 409 naming `experiment_id` when it is created, completed or "
+    "still running here.",
+)
+def resume_experiment(
+    experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
+) -> dict[str, Any]:
+    from optiloop.automl.worker import pool
+
+    workers = pool()
+    return experiments.resume(deps, who, experiment_id, workers.submit, workers.is_active)
+
+
 @router.post("/v1/experiments/{experiment_id}/cancel")
 def cancel_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)

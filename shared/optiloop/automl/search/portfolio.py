@@ -25,6 +25,8 @@ class Context:
     n_features: int
     kinds: list[tuple[str, int]]  # per feature: ("numeric", 0) | ("onehot", n_categories)
     seed: int
+    contamination: float = 0.0  # anomaly detection: the share of rows to flag
+    n_rows: int = 0  # the training rows (isolation forest's default subsample size depends on it)
 
 
 class Fitted:
@@ -58,6 +60,7 @@ class Family:
     # manifest key -> (file name, bytes) shipped beside the served document (the MLP's ONNX graph)
     extras: Callable[[Any, Context], dict[str, tuple[str, bytes]]] | None = None
     tolerance: float = 1e-6  # how far the served export may be from the fitted model (probabilities)
+    anomaly: bool = False  # an anomaly detector (task_type anomaly), never in a supervised search
 
 
 def _p(params: dict[str, Any], family: str) -> dict[str, Any]:
@@ -252,6 +255,31 @@ def _mlp_extras(model: Any, ctx: Context) -> dict[str, tuple[str, bytes]]:
     return {"onnx_file": ("model.onnx", export_onnx(model, ctx.n_features))}
 
 
+# ------------------------------------------------------------------ anomaly detection
+def _iforest_suggest(trial: Any, ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search import anomaly
+
+    return anomaly.suggest(trial, ctx)
+
+
+def _iforest_default(ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search import anomaly
+
+    return anomaly.default(ctx)
+
+
+def _iforest_build(params: dict[str, Any], ctx: Context) -> Any:
+    from optiloop.automl.search.anomaly import IsolationForestModel
+
+    return IsolationForestModel(params, ctx.contamination, ctx.seed)
+
+
+def _iforest_export(model: Any, ctx: Context) -> dict[str, Any]:
+    from optiloop.automl.search.anomaly import export_isolation_forest
+
+    return export_isolation_forest(model, ctx.n_features)
+
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
@@ -276,6 +304,10 @@ FAMILIES: dict[str, Family] = {
         Family(
             "mlp", "torch", "mlp", _mlp_suggest, _mlp_default, _mlp_build, _mlp_export, "torch",
             _mlp_extras, 1e-5,
+        ),
+        Family(
+            "isolation_forest", "scikit-learn", "trees", _iforest_suggest, _iforest_default,
+            _iforest_build, _iforest_export, anomaly=True,
         ),
     )
 }  # fmt: skip

@@ -59,6 +59,10 @@ class SearchSpec:
     # configurations that won on similar earlier experiments ({"model": family, "<family>.<p>": v}),
     # tried first (optiloop.automl.metalearn); recorded with the experiment, so a rerun repeats them
     warm_start: tuple[dict[str, Any], ...] = ()
+    # anomaly detection (task_type anomaly): the share of rows to flag; None for supervised tasks.
+    # `labelled`: whether y holds anomaly labels to score detectors by (else one default detector)
+    contamination: float | None = None
+    labelled: bool = True
 
 
 @dataclass
@@ -165,7 +169,11 @@ def search(
     kinds = [
         ("onehot", len(i.categories)) if i.type == "category" else ("numeric", 0) for i in signature.inputs
     ]
-    ctx = Context(task=task, n_classes=n_classes, n_features=x.shape[1], kinds=kinds, seed=spec.seed)
+    anomaly = spec.contamination is not None
+    ctx = Context(task=task, n_classes=n_classes, n_features=x.shape[1], kinds=kinds, seed=spec.seed,
+                  contamination=spec.contamination or 0.0, n_rows=int(y.size))  # fmt: skip
+    if anomaly and not spec.labelled:
+        return _unsupervised(x, ctx, spec, signature, fingerprint, on_trial)
     folds = folds_of(y, spec, task)
     n_outputs = signature.n_outputs
 
@@ -176,7 +184,7 @@ def search(
         return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
 
     weights = balanced_weights(y) if spec.class_weight and task != "regression" else None
-    families = [f for f in spec.families if f in available_families()]
+    families = [f for f, fam in available_families().items() if f in spec.families and fam.anomaly == anomaly]
     started = time.monotonic()
     deadline = started + spec.budget_s if spec.budget_s else math.inf
     stop = should_stop or (lambda: False)
@@ -225,7 +233,8 @@ def search(
                     res.metrics = {spec.objective.metric: running}
                     raise optuna.TrialPruned()
             res.metrics = _summary(per_fold, spec.objective.metric)
-            _held_out(res, y, outputs, task, groups)
+            if not anomaly:  # an anomaly score is not a probability: no calibration, no parity
+                _held_out(res, y, outputs, task, groups)
             if refit:
                 _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
                 if spec.ensemble and np.all(np.isfinite(outputs)):
@@ -266,12 +275,39 @@ def search(
             remaining = spec.trials - len(history)
             if remaining > 0:
                 study.optimize(objective, n_trials=remaining, callbacks=[stop_cb], catch=())
-    if spec.ensemble and refit and not stop():
+    if spec.ensemble and refit and not anomaly and not stop():
         last = max([r.number for r in results] + [int(h["number"]) for h in history], default=-1)
         ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y, groups, last + 1)
         if ens is not None:
             emit(ens)
     return results
+
+
+def _unsupervised(
+    x: np.ndarray,
+    ctx: Context,
+    spec: SearchSpec,
+    signature: Signature,
+    fingerprint: str,
+    on_trial: Callable[[TrialResult], None] | None,
+) -> list[TrialResult]:
+    """Anomaly detection without labels: nothing to score configurations by, so one detector with
+    the defaults, fitted on every row; its metric is the share of rows it flags (the budget)."""
+    family = FAMILIES["isolation_forest"]
+    params = family.default(ctx)
+    res = TrialResult(0, family.name, family.name, params, "completed")
+    t0 = time.process_time()
+    try:
+        model = family.build(params, ctx).fit(x)
+        flagged = float(np.mean(model.predict_outputs(x)[:, 0] >= 0.5))
+        res.metrics = {"flagged_share": flagged, "contamination": float(spec.contamination or 0.0)}
+        _refit_and_export(res, family, params, ctx, x, np.zeros(x.shape[0]), None, signature, fingerprint)
+    except Exception as e:
+        res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
+    res.fit_s = round(time.process_time() - t0, 4)
+    if on_trial is not None:
+        on_trial(res)
+    return [res]
 
 
 def _replayed(h: dict[str, Any]) -> Any:

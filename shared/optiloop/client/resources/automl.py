@@ -83,6 +83,10 @@ class Experiments(Resource[J, S, N, It]):
     def cancel(self, experiment_id: str) -> J:
         return self._call.json(build("experiments.cancel", {"experiment_id": experiment_id}))
 
+    def resume(self, experiment_id: str) -> J:
+        """Continue a cancelled, failed or interrupted search with the rest of its trial budget."""
+        return self._call.json(build("experiments.resume", {"experiment_id": experiment_id}))
+
     def trials(self, experiment_id: str, *, after: int | None = None, limit: int | None = None) -> J:
         params = {"after": after, "limit": limit}
         return self._call.json(build("experiments.trials", {"experiment_id": experiment_id}, params=params))
