@@ -81,6 +81,15 @@ def test_pareto_is_not_available_with_stream(api: Api) -> None:
     assert api.deps.store.tests.max_seq(pid) == 0
 
 
+@pytest.mark.parametrize("off", [False, None])
+def test_pareto_false_or_null_is_no_front(api: Api, off: Any) -> None:
+    pid = api.project()
+    api.constrain(pid)
+    r = suggest(api, pid, batch_size=3, seed=1, pareto=off)
+    assert r.status_code == 200, r.text
+    assert "pareto" not in r.json() and len(r.json()["tests"]) == 3
+
+
 def _dominates(a: dict[str, float], b: dict[str, float]) -> bool:
     ge = all(GOAL[k] * a[k] >= GOAL[k] * b[k] for k in a)
     return ge and any(GOAL[k] * a[k] > GOAL[k] * b[k] for k in a)
