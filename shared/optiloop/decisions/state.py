@@ -23,9 +23,12 @@ from typing import Any
 import numpy as np
 
 STATE = "decision_state"
-MAX_OBSERVATIONS = 16  # named observations tracked per experiment; more are ignored (bounded state)
+# The checkpoint is one document (DynamoDB: 400 KB): with the Gram matrices at their bound (16,384
+# floats) these keep the rest under ~16,000 floats even at 100 variants.
+MAX_OBSERVATIONS = 8  # named observations tracked per experiment; more are ignored
+SERIES_FLOATS = 4_000  # the per-day series keeps its latest SERIES_FLOATS / (2 K) days
 # latency histogram: bin i holds [LAT_LO * LAT_RATIO^i, LAT_LO * LAT_RATIO^(i+1)) ms, 1 ms .. 10 min
-LAT_LO, LAT_BINS = 1.0, 160
+LAT_LO, LAT_BINS = 1.0, 80
 LAT_RATIO = (600_000.0 / LAT_LO) ** (1.0 / LAT_BINS)
 COV_FIELDS = ("n", "sy", "syy", "sx", "sxx", "sxy")
 
@@ -124,6 +127,10 @@ class LearnerState:
             )
         if day is not None:
             self.days.setdefault(day, np.zeros((2, k)))[:, arm] += (1.0, reward)
+            # the latest days only; a day once dropped is older than every kept one, so kept days'
+            # sums are complete and the kept set does not depend on arrival order
+            for old in sorted(self.days)[: max(len(self.days) - max(SERIES_FLOATS // (2 * k), 1), 0)]:
+                del self.days[old]
 
     @property
     def total(self) -> int:
