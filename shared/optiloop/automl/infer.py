@@ -92,8 +92,8 @@ def infer_column(name: str, raw: list[Any]) -> Column:
             [np.nan if m else float(bool(_as_bool(v))) for v, m in zip(raw, missing, strict=True)]
         )
         return Column(name, "boolean", vals, missing)
-    floats = [_as_float(v) for v in present]
-    if present and all(f is not None for f in floats):
+    floats = _floats(present)
+    if present and floats is not None:
         vals = np.full(n, np.nan)
         vals[~missing] = np.array(floats, dtype=np.float64)
         typ = "id" if _numeric_id(name, vals[~missing], n) else "numeric"
@@ -103,7 +103,19 @@ def infer_column(name: str, raw: list[Any]) -> Column:
     strs = np.array(["" if m else _str(v) for v, m in zip(raw, missing, strict=True)], dtype=str)
     if present and all(_is_datetime(v) for v in present):
         return Column(name, "datetime", strs, missing)
-    return Column(name, _string_type(present), strs, missing)
+    return Column(name, _string_type(strs[~missing].tolist()), strs, missing)
+
+
+def _floats(values: list[Any]) -> list[float] | None:
+    """Every value as a float, or None at the first that is not a number: a string column costs one
+    failed parse, not one per row."""
+    out: list[float] = []
+    for v in values:
+        f = _as_float(v)
+        if f is None:
+            return None
+        out.append(f)
+    return out
 
 
 def _str(v: Any) -> str:
@@ -123,10 +135,10 @@ def _numeric_id(name: str, vals: np.ndarray, n: int) -> bool:
     return counts_rows or bool(ID_NAME.search(name))
 
 
-def _string_type(present: list[Any]) -> str:
-    if not present:
+def _string_type(strs: list[str]) -> str:
+    """The type of a string column from its present values, already stripped (`_str`)."""
+    if not strs:
         return "categorical"
-    strs = [_str(v) for v in present]
     unique = len(set(strs))
     avg = sum(len(s) for s in strs) / len(strs)
     spaced = sum(1 for s in strs if " " in s) / len(strs)

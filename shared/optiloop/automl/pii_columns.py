@@ -14,7 +14,8 @@ Actions, per column (`pii.columns`) or for all (`pii.action`):
   dataset of the project, so joins and counts survive, while a dictionary of addresses cannot be
   hashed by someone without the key;
 - `drop`: the column is removed when it holds any PII.
-The report lists every scanned column with what was found (cells, by kind) and what was done.
+The report lists every scanned column with what was found (cells, by kind) and what was done, and the
+detectors' own caveats (person names are not looked for in table columns: `warnings`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,16 @@ from optiloop.prompts.guardrails.pii import PLACEHOLDERS, PiiSpan, find_pii
 
 ACTIONS = ("report", "mask", "hash", "drop")
 SCANNED_TYPES = ("text", "categorical", "id")
-# A report-only scan reads at most this many distinct values per column (then says `sampled`);
-# masking reads them all, since an unmasked value is a leak.
-REPORT_SAMPLE = 20_000
-MAX_CHARS = 10_000  # a longer cell is scanned up to here for a report, whole for masking
+# Bounds, because a scan costs ~0.1 ms per distinct value (more for long text) and one request must
+# stay well inside a Lambda's 29 s. A report reads at most REPORT_SAMPLE distinct values per column and
+# REPORT_BUDGET per table, evenly spread over the sorted values (then it says `sampled`). Masking,
+# hashing and dropping must read every distinct value of their columns (an unread value is a leak, or
+# a kept column with PII), so more than MASK_BUDGET of them is a 422 naming `pii` before any is read;
+# `drop` stops at a column's first finding.
+REPORT_SAMPLE = 5_000
+REPORT_BUDGET = 20_000
+MASK_BUDGET = 100_000
+MAX_CHARS = 10_000  # a longer cell is scanned up to here for a report, whole otherwise
 
 
 def validate(raw: Any) -> dict[str, Any]:
@@ -87,30 +94,50 @@ def scan_and_apply(table: Table, policy: dict[str, Any], key: Any) -> dict[str, 
     for name in policy["columns"]:
         if table.column(name) is None:
             raise InvalidInput(FieldProblem(f"pii.columns.{name}", "no such column in the data"))
+    scanned = [c for c in table.columns if c.type in SCANNED_TYPES and c.values.dtype.kind == "U"]
+    uniques = {c.name: np.unique(c.values[~c.missing], return_inverse=True) for c in scanned}
+    full = [c.name for c in scanned if policy["columns"].get(c.name, policy["action"]) != "report"]
+    n_full = sum(uniques[name][0].size for name in full)
+    if n_full > MASK_BUDGET:
+        raise InvalidInput(
+            FieldProblem(
+                "pii",
+                f"columns {full} hold {n_full} distinct values; masking, hashing or dropping reads "
+                f"every one and at most {MASK_BUDGET} per ingest",
+                hint="drop those columns at the source, ingest fewer rows, or use report",
+            )
+        )
     report: list[dict[str, Any]] = []
     drop: list[str] = []
     warnings: set[str] = set()
-    for c in table.columns:
-        if c.type not in SCANNED_TYPES or c.values.dtype.kind != "U":
-            continue
+    budget = REPORT_BUDGET
+    for c in scanned:
         action = policy["columns"].get(c.name, policy["action"])
-        present = ~c.missing
-        uniq, inverse = np.unique(c.values[present], return_inverse=True)
+        uniq, inverse = uniques[c.name]
         counts = np.bincount(inverse, minlength=uniq.size) if uniq.size else np.zeros(0, dtype=np.int64)
-        sampled = action == "report" and uniq.size > REPORT_SAMPLE
-        limit = REPORT_SAMPLE if sampled else uniq.size
+        if action == "report":
+            limit = min(uniq.size, REPORT_SAMPLE, budget)
+            budget -= limit
+            spread = np.linspace(0, max(uniq.size - 1, 0), limit).astype(np.int64)
+            order: np.ndarray = np.unique(spread) if limit else np.zeros(0, dtype=np.int64)
+        else:
+            order = np.arange(uniq.size)
+        read = 0
         kinds: Counter[str] = Counter()
         cells = 0
         found: dict[int, tuple[PiiSpan, ...]] = {}
-        for i in range(limit):
+        for i in (int(k) for k in order):
+            read += 1
             text = str(uniq[i])
             scan = find_pii(text if action != "report" else text[:MAX_CHARS])
-            warnings.update(w for w in scan.warnings if not w.startswith("names not checked"))
+            warnings.update(scan.warnings)
             if scan.spans:
                 found[i] = scan.spans
                 cells += int(counts[i])
                 for s in scan.spans:
                     kinds[s.kind] += int(counts[i])
+                if action == "drop":
+                    break  # one finding decides
         applied = action if found else "none"
         if found and action in ("mask", "hash"):
             k = key() if callable(key) and action == "hash" else key
@@ -119,7 +146,7 @@ def scan_and_apply(table: Table, policy: dict[str, Any], key: Any) -> dict[str, 
                 dtype=str,
             )
             values = c.values.astype(object)
-            values[present] = new[inverse]
+            values[~c.missing] = new[inverse]
             c.values = np.array(values.tolist(), dtype=str)
         elif found and action == "drop":
             drop.append(c.name)
@@ -127,8 +154,8 @@ def scan_and_apply(table: Table, policy: dict[str, Any], key: Any) -> dict[str, 
             {
                 "column": c.name,
                 "type": c.type,
-                "scanned_values": int(limit),
-                "sampled": sampled,
+                "scanned_values": read,
+                "sampled": read < uniq.size,
                 "cells": cells,
                 "kinds": dict(sorted(kinds.items())),
                 "action": applied,

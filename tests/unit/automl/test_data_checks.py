@@ -247,3 +247,19 @@ def test_relative_paths_stay_inside(bad: str) -> None:
 def test_relative_paths_normalise() -> None:
     assert relative_path("a//./b/", "path").as_posix() == "a/b"
     assert relative_path("", "path").parts == ()
+
+
+def test_pii_scans_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pii_columns, "MASK_BUDGET", 29)
+    monkeypatch.setattr(pii_columns, "REPORT_SAMPLE", 10)
+    monkeypatch.setattr(pii_columns, "REPORT_BUDGET", 15)
+    with pytest.raises(InvalidInput) as e:  # 3 + 24 + 3 distinct values to mask: refused before any is read
+        pii_columns.scan_and_apply(pii_table(), pii_columns.validate({"action": "mask"}), b"k")  # type: ignore[arg-type]
+    assert fields(e) == ["pii"] and "30 distinct values" in e.value.problems[0].reason
+    rep = pii_columns.scan_and_apply(pii_table(), pii_columns.validate(None), b"k")  # type: ignore[arg-type]
+    read = {x["column"]: (x["scanned_values"], x["sampled"]) for x in rep["columns"]}
+    assert read == {"contact": (3, False), "email": (10, True), "city": (2, True)}  # the budget ran out
+    t = pii_table()
+    rep = pii_columns.scan_and_apply(t, pii_columns.validate({"columns": {"email": "drop"}}), b"k")  # type: ignore[arg-type]
+    email = next(x for x in rep["columns"] if x["column"] == "email")
+    assert email["scanned_values"] == 1 and email["action"] == "drop" and t.column("email") is None  # type: ignore[attr-defined]
