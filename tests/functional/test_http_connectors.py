@@ -342,3 +342,32 @@ def test_a_json_body_that_is_not_json_names_the_body(api: Any) -> None:
         "/v1/datasets/ingest", headers={**api.admin, "Content-Type": "application/json"}, content=b"{nope"
     )
     assert r.status_code == 422 and api.error_fields(r) == ["body"]
+
+
+def test_the_sdk_creates_reads_through_and_deletes_connectors(api: Any, client: Any, root: Path) -> None:
+    import httpx
+
+    from optiloop.client import InvalidInputError, OptiLoop
+
+    class Via(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            r = client.send(request)
+            headers = [(k, v) for k, v in r.headers.multi_items() if k.lower() != "content-encoding"]
+            return httpx.Response(r.status_code, headers=headers, content=r.content)
+
+    pid = api.project()
+    with OptiLoop("http://testserver", api.ADMIN_TOKEN, transport=Via(), env={}) as sdk:
+        con = sdk.connectors.create(
+            pid, "shop", "sql", url="sqlite:///data/shop.db", credentials={"password": SECRET}
+        )
+        assert SECRET not in json.dumps(con) and con["credentials"]["fields"] == ["password"]
+        assert [c["id"] for c in sdk.connectors.list(pid)["items"]] == [con["id"]]
+        ds = sdk.tables.ingest_from(pid, "people", con["id"], table="people", target="flag")
+        assert ds["rows"] == len(ROWS) and ds["report"]["target"] == "flag"
+        again = sdk.tables.refresh(ds["id"])
+        assert again["previous_id"] == ds["id"] and again["fingerprint"] == ds["fingerprint"]
+        with pytest.raises(InvalidInputError) as e:
+            sdk.tables.ingest_from(pid, "bad", con["id"], query="drop table people")
+        assert e.value.fields == ["query"]
+        sdk.connectors.delete(con["id"])
+        assert sdk.connectors.list(pid)["items"] == []
