@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from optiloop.auth.principal import Principal
-from optiloop.decisions import serve
 from optiloop.decisions.cache import CACHE
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -81,6 +80,8 @@ def consult(
     exp_id = held.data["experiment_id"]
     if CACHE.get(deps, exp_id).experiment["status"] != "Running":
         return None
+    from optiloop.decisions import serve  # serve -> experiments -> attach: import at use
+
     unit = req.get("unit_id") or deps.ids("unit")
     return serve.decide(deps, who, exp_id, unit, req.get("context"))
 
