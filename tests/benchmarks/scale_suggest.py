@@ -9,8 +9,11 @@ suggest(batch 50) -> run -> runs:ingest are made through the real use cases and 
 are timed; p50/p95/max of wall time and of the process's CPU time (what a quiet machine would
 show: a loaded one stretches wall time), and its resident memory (VmRSS, and its peak VmHWM).
 
+With --restart, each checkpoint ends with a restart: the process forgets every cached history and
+state, and one suggest is timed as a new process would make it (from the blob-store snapshot).
+
 usage: python tests/benchmarks/scale_suggest.py [--checkpoints 10000,100000,1000000] [--batch 50]
-       [--calls 40] [--generator hybrid] [--window N]   (N: OPTILOOP_HISTORY_WINDOW)
+       [--calls 40] [--generator hybrid] [--window N] [--restart]   (N: OPTILOOP_HISTORY_WINDOW)
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=40)
     ap.add_argument("--generator", default="hybrid")
     ap.add_argument("--window", type=int, default=None)
+    ap.add_argument("--restart", action="store_true")
     a = ap.parse_args()
     if a.window is not None:
         os.environ["OPTILOOP_HISTORY_WINDOW"] = str(a.window)
@@ -150,6 +154,15 @@ def main() -> None:
             f"rss={rss:5.0f}MiB peak={peak:5.0f}MiB",
             flush=True,
         )
+        if a.restart:
+            from optiloop.testopt import history
+            from optiloop.testopt.strategies import state
+
+            history._caches.clear()
+            state._states.clear()
+            t = time.perf_counter()
+            loop.suggest(generator=a.generator, batch_size=a.batch, seed=1)
+            print(f"  after a restart: first suggest {time.perf_counter() - t:.2f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -94,8 +94,7 @@ class History:
         """Tests this process just committed, when they directly follow what it holds: the next
         refresh then need not read them back (one Query fewer per suggest on DynamoDB)."""
         if tests and tests[0].seq == self.tests_seq + 1:
-            self._add_tests(tests)
-            self.compact()
+            self._add_tests(tests)  # compacted by the next refresh, after the suggest state has seen them
 
     def compact(self) -> None:
         """Keep the newest `window` tests and runs once 1.5 x `window` are held (amortised)."""
@@ -155,6 +154,13 @@ class HistoryCache:
         h = self.held(project_id)
         self.refresh(h)
         return h
+
+    def add_own_tests(self, project_id: str, tests: list[TestCase]) -> None:
+        """`History.add_own_tests` under the lock refreshes take (an ingest may be refreshing it)."""
+        with self._lock:
+            h = self._items.get(project_id)
+            if h is not None:
+                h.add_own_tests(tests)
 
     def refresh(self, h: History, heads: HistoryHeads | None = None, on_page: PageHook | None = None) -> None:
         """Read what is new up to `heads` (read now when not given), `window` rows at a time."""

@@ -176,7 +176,7 @@ def suggest(deps: Deps, project_id: str, req: SuggestRequest, principal: str) ->
                     ) from None
                 continue
             # the next refresh need not read back what was just written (one Query fewer)
-            cache_for(store).held(project_id).add_own_tests(planned.tests)
+            cache_for(store).add_own_tests(project_id, planned.tests)
             return planned.response
     raise AssertionError("unreachable")
 

@@ -122,7 +122,8 @@ def test_history_and_state_stay_bounded_and_never_repeat(small_window: int) -> N
     assert len(set(keys)) == len(keys) == 800  # no repeats, compacted tests included
     store, pid = loop.deps.store, loop.project_id
     h = cache_for(store).get(pid)
-    assert len(h.tests) == 800 and h.tests.retained <= 1.5 * small_window
+    # the newest batch, added as it is written, is compacted by the next refresh
+    assert len(h.tests) == 800 and h.tests.retained <= 1.5 * small_window + 20
     assert len(h.run_order) == store.runs.max_seq(pid) == 640 and h.run_order.retained <= 1.5 * small_window
     assert h.cost_cents == pytest.approx(store.runs.totals(pid)["cost_cents"])
     every = {b for r in store.runs.list_since(pid) for b in r.buckets}
