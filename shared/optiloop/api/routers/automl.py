@@ -100,7 +100,10 @@ INGEST_BODY = {
 @router.post("/v1/datasets/ingest", status_code=201, openapi_extra=INGEST_BODY)
 async def ingest_dataset(
     request: Request,
-    content_type: Annotated[str | None, Header()] = None,
+    content_type: Annotated[
+        str | None,
+        Header(description="multipart/form-data (an upload) or application/json (a connector's read)"),
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
