@@ -203,6 +203,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/experiments/{experiment_id}/promote", "automl", optional_body=True),
     Route("POST", "/v1/decisions", "decisions"),
     Route("POST", "/v1/feedback", "decisions"),
+    Route("GET", "/v1/dashboards/metrics", "decisions"),
 )
 
 

@@ -23,6 +23,7 @@ def test_decide_and_feedback_have_their_own_function_and_experiments_stay_togeth
     assert {(r.method, r.path) for r in ROUTES if r.group == "decisions"} == {
         ("POST", "/v1/decisions"),
         ("POST", "/v1/feedback"),
+        ("GET", "/v1/dashboards/metrics"),  # reads traces, documents only, like the hot path
     }
     experiments = {r.group for r in ROUTES if r.path.startswith("/v1/experiments")}
     assert experiments == {"automl"}  # one resource, one function: it dispatches on type/task_type

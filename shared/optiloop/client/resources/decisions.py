@@ -36,3 +36,10 @@ class Decisions(Resource[J, S, N, It]):
             trace_id=trace_id, observations=dict(observations) if observations else None, covariate=covariate,
         )  # fmt: skip
         return self._call.json(build("decisions.feedback", json=body))
+
+    def dashboard(self, project_id: str, *, hours: int | None = None, bucket: str | None = None,
+                  **filters: str) -> J:  # fmt: skip
+        """The generate calls' series (latency, cost, success vs baseline, cache hits) and drift;
+        filters: model, prompt_version_id, label."""
+        params = fields(project_id=project_id, hours=hours, bucket=bucket, **filters)
+        return self._call.json(build("decisions.dashboard", params=params))
