@@ -28,6 +28,7 @@ from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.automl import expectations, infer, ingest_spec, leakage, ordinal, parse, pii_columns
+from optiloop.automl.connectors import limits  # checks the connector settings at start
 from optiloop.automl.table import FORMAT, Table, from_bytes
 from optiloop.deletion import gone, is_deleted
 from optiloop.deps import Deps
@@ -113,7 +114,7 @@ def ingest(
 def ingest_from_connector(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """A connector's file (`path`) or query (`query` / `table`), read within `max_rows`, `max_bytes`
     and `timeout_s`; or `refresh_of`, which reads again what that dataset's spec names."""
-    from optiloop.automl.connectors import limits, read, records
+    from optiloop.automl.connectors import read, records
 
     previous: dict[str, Any] | None = None
     if body.get("refresh_of"):

@@ -263,3 +263,20 @@ def test_pii_scans_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     rep = pii_columns.scan_and_apply(t, pii_columns.validate({"columns": {"email": "drop"}}), b"k")  # type: ignore[arg-type]
     email = next(x for x in rep["columns"] if x["column"] == "email")
     assert email["scanned_values"] == 1 and email["action"] == "drop" and t.column("email") is None  # type: ignore[attr-defined]
+
+
+def test_malformed_connector_settings_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    from optiloop.config import ConfigError
+
+    for name, value in (
+        ("OPTILOOP_INGEST_MAX_BYTES", "lots"),
+        ("OPTILOOP_INGEST_MAX_BYTES", str(2 * 1024**3)),
+        ("OPTILOOP_INGEST_TIMEOUT_S", "0"),
+        ("OPTILOOP_CONNECTOR_ROOT", "/no/such/folder"),
+    ):
+        with monkeypatch.context() as m:
+            m.setenv(name, value)
+            with pytest.raises(ConfigError, match=name):
+                limits.check_env()

@@ -12,6 +12,9 @@ Read from the environment on each use (cheap, and tests can change it):
   Unset: `*`.
 - OPTILOOP_INGEST_MAX_BYTES (default 64 MiB, at most 1 GiB) and OPTILOOP_INGEST_TIMEOUT_S (default
   20 s, at most 600): the ceiling of one read; a request may ask for less, never more.
+
+A malformed number stops the process at import (`check_env`, run below) with the variable's name,
+like every other OPTILOOP_* setting (optiloop.config), rather than surfacing as a 500 on an ingest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optiloop.automl.parse import MAX_ROWS
+from optiloop.config import ConfigError
 from optiloop.errors import FieldProblem, InvalidInput
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
@@ -65,8 +69,19 @@ def _number(name: str, default: float, high: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        return default
-    return min(max(value, 1.0), high)
+        raise ConfigError(f"{name} must be a number between 1 and {high:g}, got {raw!r}") from None
+    if not 1.0 <= value <= high:
+        raise ConfigError(f"{name} must be a number between 1 and {high:g}, got {raw!r}")
+    return value
+
+
+def check_env() -> None:
+    """Refuse malformed connector settings now (see the module docstring)."""
+    _number("OPTILOOP_INGEST_MAX_BYTES", DEFAULT_MAX_BYTES, HARD_MAX_BYTES)
+    _number("OPTILOOP_INGEST_TIMEOUT_S", DEFAULT_TIMEOUT_S, HARD_TIMEOUT_S)
+    root = _env("OPTILOOP_CONNECTOR_ROOT")
+    if root and not Path(root).is_dir():
+        raise ConfigError(f"OPTILOOP_CONNECTOR_ROOT must name a folder, got {root!r}")
 
 
 @dataclass(frozen=True)
@@ -96,3 +111,6 @@ def bounds(max_rows: int | None, max_bytes: int | None, timeout_s: float | None)
         max_bytes=max_bytes or top_bytes,
         timeout_s=float(timeout_s or top_time),
     )
+
+
+check_env()

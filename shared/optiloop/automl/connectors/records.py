@@ -177,10 +177,6 @@ def _credentials(
     return given, None
 
 
-def public(data: dict[str, Any]) -> dict[str, Any]:
-    return dict(data)
-
-
 def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """A new connector; its credentials stored as a secret, its document holding the reference."""
     project_id = str(body["project_id"])
@@ -239,7 +235,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         if credentials is not None and credentials["managed"]:
             secrets_of(deps).delete(credentials["ref"])
         raise
-    return public(data)
+    return data
 
 
 def load(
@@ -251,7 +247,7 @@ def load(
 
 
 def get(deps: Deps, who: Principal, connector_id: str) -> dict[str, Any]:
-    return public(load(deps, who, connector_id).data)
+    return dict(load(deps, who, connector_id).data)
 
 
 def list_for(
@@ -260,7 +256,7 @@ def list_for(
     authorize(who, READ, project_id)
     get_project(deps, project_id)
     docs = deps.store.docs.list(KIND, project_id, after=after, limit=limit)
-    return [public(d.data) for d in docs], (docs[-1].sort if len(docs) == limit else None)
+    return [d.data for d in docs], (docs[-1].sort if len(docs) == limit else None)
 
 
 def delete(deps: Deps, who: Principal, connector_id: str) -> None:
