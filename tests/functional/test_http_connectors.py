@@ -371,3 +371,12 @@ def test_the_sdk_creates_reads_through_and_deletes_connectors(api: Any, client: 
         assert e.value.fields == ["query"]
         sdk.connectors.delete(con["id"])
         assert sdk.connectors.list(pid)["items"] == []
+
+
+def test_a_deleted_dataset_cannot_be_refreshed(api: Any, root: Path) -> None:
+    pid = api.project()
+    con = connector(api, pid, kind="folder", path="data").json()
+    ds = ingest(api, project_id=pid, name="p", connector_id=con["id"], path="people.jsonl").json()
+    assert api.client.delete(f"/v1/datasets/{ds['id']}", headers=api.admin).status_code == 204
+    r = ingest(api, refresh_of=ds["id"])
+    assert r.status_code == 404 and api.error_fields(r) == ["refresh_of"]

@@ -66,6 +66,8 @@ def _renamed(e: InvalidInput, field: str) -> InvalidInput:
 def _previous(deps: Deps, who: Principal, dataset_id: str) -> dict[str, Any]:
     doc = deps.store.docs.require(KIND, dataset_id, field="refresh_of", what="tabular dataset")
     authorize(who, Action.MODEL_WRITE, doc.data["project_id"])
+    if is_deleted(doc):  # a deleted dataset's spec is gone with it
+        raise gone("tabular dataset", dataset_id, "refresh_of", doc.data["deleted_at"])
     if not doc.data.get("spec"):
         raise InvalidInput(FieldProblem("refresh_of", "this dataset was ingested before specs were kept"))
     return doc.data
