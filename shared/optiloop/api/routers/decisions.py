@@ -1,4 +1,5 @@
-"""Online decisions: `POST /v1/decisions` (the hot path) and `POST /v1/feedback` (rewards, late ones too).
+"""Online decisions: `POST /v1/decisions` (the hot path), `POST /v1/feedback` (rewards, late ones too) and
+`GET /v1/dashboards/metrics` (the generate traces' series and drift).
 
 Online experiments themselves live at `/v1/experiments` with AutoML's (`routers/automl.py` dispatches
 on `type` vs `task_type`). Handlers are thin: parse, call `optiloop.decisions.serve`, return.
@@ -6,14 +7,14 @@ on `type` vs `task_type`). Handlers are thin: parse, call `optiloop.decisions.se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.decisions import DecisionIn, FeedbackIn
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
-from optiloop.decisions import serve
+from optiloop.decisions import dashboard, serve
 from optiloop.deps import Deps
 
 router = APIRouter(tags=["decisions"])
@@ -39,3 +40,32 @@ def feedback(
         deps, who, body.decision_id, body.reward, body.rewards,
         trace_id=body.trace_id, observations=body.observations, covariate=body.covariate,
     )  # fmt: skip
+
+
+@router.get(
+    "/v1/dashboards/metrics",
+    summary="Dashboard series of a project's generate calls",
+    description="Per hour or day over the last `hours`: calls, latency p50/p95, cost per call, success "
+    "rate (not blocked) and its difference from the window's baseline, cache hit rate; and where drift "
+    "detectors fired (Page-Hinkley on latency and cost, ADWIN on success). Reads at most 20,000 of the "
+    "newest traces (`truncated`).",
+)
+def dashboard_metrics(
+    project_id: Annotated[str, Query(min_length=1, max_length=100, description="the project")],
+    hours: Annotated[int, Query(ge=1, le=720, description="the window, hours back from now")] = 24,
+    bucket: Annotated[Literal["hour", "day"], Query(description="the series' step")] = "hour",
+    model: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="only calls answered by this model")
+    ] = None,
+    prompt_version_id: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="only calls of this prompt version")
+    ] = None,
+    label: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="only calls resolved through this label")
+    ] = None,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    given = {"model": model, "prompt_version_id": prompt_version_id, "label": label}
+    filters = {k: v for k, v in given.items() if v is not None}
+    return dashboard.metrics(deps, who, project_id, hours=hours, bucket=bucket, filters=filters)
