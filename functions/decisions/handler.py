@@ -1,4 +1,5 @@
-"""HTTP Lambda for `POST /v1/decisions` and `POST /v1/feedback`: the online decision hot path.
+"""HTTP Lambda for `POST /v1/decisions` and `POST /v1/feedback`: the online decision hot path (and
+`GET /v1/dashboards/metrics`, on the same router: documents only).
 
 Its own function so the decide path stays small and warm: it imports numpy, pydantic, FastAPI and
 Mangum, and keeps each experiment's policy cached between invocations (`optiloop.decisions.cache`).
