@@ -139,7 +139,7 @@ def _sql_config(cfg: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             raise _bad("url", f"the host {url.host!r} is not one SQL connectors may reach on this server")
     dialect_of(url)
     rendered = url.render_as_string(hide_password=True)  # a password shows as ***, kept as a secret
-    read_only = "driver" if backend in ("sqlite", "postgresql", "mysql", "mariadb") else "statement"
+    read_only = "driver" if backend in ("sqlite", "postgresql") else "statement"  # tested read-only sessions
     return {"url": rendered, "dialect": backend, "read_only": read_only}, password
 
 

@@ -7,8 +7,9 @@ Read-only twice over: the statement check (optiloop.automl.connectors.sqlguard) 
 - PostgreSQL: the session starts with `default_transaction_read_only=on` and a `statement_timeout`,
   the transaction is `READ ONLY`, and it is rolled back at the end. Results stream from a server-side
   cursor, so a result larger than the row cap is never held whole.
-- MySQL/MariaDB: `SET SESSION TRANSACTION READ ONLY` and `max_execution_time`.
-- Any other dialect: the statement check only (the connector says `"read_only": "statement"`).
+- MySQL/MariaDB: `SET SESSION TRANSACTION READ ONLY` and `max_execution_time` are sent too, but no
+  MySQL server was there to test them, so such a connector says `"read_only": "statement"`, as does
+  any other dialect, whose only guard is the statement check.
 
 SQLAlchemy is imported here only: the connector package is the one place that needs it, and an
 installation without it answers SQL connectors with a 422 saying so.
@@ -16,6 +17,7 @@ installation without it answers SQL connectors with a 422 saying so.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import time
@@ -189,7 +191,8 @@ def read(
                         raise _bad("timeout_s", f"the query ran past {bounds.timeout_s:g} s")
                 result.close()
             finally:
-                conn.rollback()
+                with contextlib.suppress(Exception):  # a broken connection must not hide why it broke
+                    conn.rollback()
     except InvalidInput:
         raise
     except sa.exc.DBAPIError as e:
