@@ -204,3 +204,41 @@ def test_trace_warns_when_name_detection_has_no_model(monkeypatch: pytest.Monkey
     assert check_output("Angela Merkel", GuardConfig(names=True)).as_dict()["warnings"] == [
         pii.WARN_NAMES_NO_MODEL
     ]
+
+
+# --- street addresses -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "address",
+    [
+        "221B Baker Street",
+        "0487 Hopkins Shoals Apt. 620",
+        "Hauptstraße 5",
+        "Kerkstraat 12a",
+        "12, rue de la Paix",
+        "Calle Mayor 5",
+        "Via Roma, 10",
+        "Rua Augusta, 100",
+        "ul. Długa 5/7",
+        "ул. Ленина, д. 5",
+        "Atatürk Caddesi No: 12",
+    ],
+)
+def test_street_addresses_are_found_and_redacted(address: str) -> None:
+    text = f"Please send the signed copy to {address} by Friday."
+    spans = [s for s in find_pii(text).spans if s.kind == "address"]
+    assert len(spans) == 1 and text[spans[0].start : spans[0].end].startswith(address.split()[0])
+    assert spans[0].end - spans[0].start >= 0.8 * len(address)
+    assert "[ADDRESS]" in pii.redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In 1648 Westphalia ended the Thirty Years' War.",
+        "Route 66 is long and Windows 10 Home is installed.",
+        "Chapter 5 covers the beach scenes; we met 3 friends in the park.",
+        "Call me at 5 pm, I am on Main Street near the station.",
+    ],
+)
+def test_numbers_next_to_capitalised_words_are_not_addresses(text: str) -> None:
+    assert [s for s in find_pii(text).spans if s.kind == "address"] == []
