@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 
 import numpy as np
@@ -93,3 +94,15 @@ def test_a_run_with_a_sensitive_column_stores_its_report(deps: Deps) -> None:
     assert 0 <= fair["demographic_parity"] <= 1 and 0 <= fair["equalized_odds"] <= 1
     trial = experiments.get_trial(deps, ADMIN, report["trial_id"])
     assert trial["metrics"]["fairness.demographic_parity"] == fair["demographic_parity"]
+
+    # registered with the sensitive column named, the model card carries the held-out numbers
+    from optiloop.models.registry import models, versions
+
+    model = models.create_model(deps, ADMIN, "p1", "m")
+    v = versions.register_from_trial(
+        deps, ADMIN, model.id, report["trial_id"], card={"sensitive_column": "group"}
+    )
+    assert v.card_key is not None
+    card = json.loads(deps.blobs.get(v.card_key) or b"{}")
+    assert card["fairness"]["assessed"] is True
+    assert card["fairness"]["metrics"]["demographic_parity"] == pytest.approx(fair["demographic_parity"])
