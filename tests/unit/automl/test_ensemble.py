@@ -96,6 +96,9 @@ def test_the_ensemble_runtime_serves_the_weighted_sum_of_its_members() -> None:
     assert got.shape == (4, 1)
     preds = runtimes.predictions(art.signature, got)
     assert all(0 <= p["score"] <= 1 for p in preds)
+    from optiloop.models.registry.versions import check_artifact
+
+    assert check_artifact(data).runtime == "ensemble"  # the registry's gate loads it in process
 
 
 @pytest.mark.parametrize(
