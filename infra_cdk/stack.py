@@ -17,6 +17,7 @@ from infra_cdk.auth import ApiKeyAuth, TokenSigningSecret
 from infra_cdk.data import DataStore
 from infra_cdk.endpoints import EndpointRole
 from infra_cdk.functions import Functions
+from infra_cdk.identity import ConsoleUserPool
 from infra_cdk.models import model_access
 from infra_cdk.monitoring import AlarmTopic, Monitoring
 from infra_cdk.queues import IngestQueue
@@ -47,6 +48,8 @@ class OptiLoopStack(Stack):
         self.token_secret = TokenSigningSecret(self, "TokenSecret", tenant=config.tenant, key=self.data.key)
         self.functions.grant_token_secret(("authorizer", *HTTP_GROUPS), self.token_secret.secret)
         self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
+        # people: a Cognito user pool of this tenant's own, for the console's sign-in (docs/auth.md)
+        self.people = ConsoleUserPool(self, "People", prefix=config.prefix, console_url=config.console_url)
 
         self.ingest_queue = IngestQueue(
             self, "IngestQueue", config=config, data=self.data, consumer=fns["ingest_queue"]

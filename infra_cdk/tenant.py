@@ -61,9 +61,18 @@ class TenantConfig:
     models_file: str | None = None
     # (api_key_env, complete secret ARN) pairs: provider keys the functions fetch at cold start
     provider_secrets: tuple[tuple[str, str], ...] = ()
+    # Where people open the console: its /console/oidc/callback is the Cognito app client's only
+    # callback URL (https, or http on localhost for a console run on one's own machine)
+    console_url: str = "http://localhost:8080"
 
     def __post_init__(self) -> None:
         validate_tenant(self.tenant)
+        if not re.fullmatch(
+            r"https://[A-Za-z0-9.\-]+(:\d+)?(/[^\s?#]*)?|http://localhost(:\d+)?", self.console_url
+        ):
+            raise TenantError(
+                f"console_url {self.console_url!r} must be https://host[/path] (or http://localhost:port)"
+            )
         if self.alarm_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
             raise TenantError(f"alarm_email {self.alarm_email!r} is not an e-mail address")
         if not 5 <= self.retrain_check_minutes <= 24 * 60:
@@ -104,7 +113,7 @@ class TenantConfig:
         """Build from a context getter (`node.try_get_context`); context values arrive as strings
         from `-c key=value`, so numbers are converted here, once."""
         values: dict[str, Any] = {"tenant": validate_tenant(get("tenant"))}
-        for key in ("alarm_email", "training_image", "models_file"):
+        for key in ("alarm_email", "training_image", "models_file", "console_url"):
             if get(key):
                 values[key] = str(get(key))
         for key in ("retrain_check_minutes", "api_rate_limit", "audit_retention_days"):
