@@ -208,3 +208,28 @@ def test_late_state_asks_the_history_filter(small_window: int) -> None:
     assert st.op_counts == h.dropped_ops + Counter(t.operator for t in h.tests)
     old = space.snap(space.encode_dicts(params[:50]))  # long compacted
     assert compaction.repeats(st, h, old).all()
+
+
+def test_listing_tests_pages_older_ones_from_the_store(
+    small_window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optiloop.testopt import queries
+
+    loop = LocalLoop(SPACE, name="list")
+    drive(loop, rounds=15)  # 300 tests, every fifth batch pending
+    deps, pid = loop.deps, loop.project_id
+    seqs, cursor = [], 0
+    while cursor is not None:
+        page = queries.list_tests(deps, pid, after_seq=cursor, limit=70)
+        seqs += [t["seq"] for t in page["items"]]
+        cursor = page["next_after_seq"]
+    assert seqs == list(range(1, 301))  # the old ones from the store, the window from memory
+    pending = queries.list_tests(deps, pid, status="pending", limit=500)["items"]
+    assert [t["seq"] for t in pending] == [s for s in range(1, 301) if (s - 1) // 20 % 5 == 4]
+    # a filter that finds nothing among many old tests stops at the scan budget with a cursor
+    monkeypatch.setattr(queries, "SCAN_LIMIT", 30)
+    monkeypatch.setattr(queries, "PAGE", 10)
+    first = queries.list_tests(deps, pid, status="pending", limit=5)
+    assert first["items"] == [] and first["next_after_seq"] == 30
+    again = queries.list_tests(deps, pid, status="pending", after_seq=60, limit=5)
+    assert [t["seq"] for t in again["items"]] == [81, 82, 83, 84, 85]
