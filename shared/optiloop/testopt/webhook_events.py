@@ -64,14 +64,18 @@ class _Summary:
     modes: set[str] = field(default_factory=set)
 
     def catch_up(self, h: History) -> _Summary:
+        """Fold in the runs not seen yet. The spend is the history's running total (exact however
+        long the history); failure modes and the last new bucket are read from the runs the history
+        still holds (its newest `window`: a process that starts on a longer history knows only
+        those modes, docs/suggestion-engine.md "History at scale")."""
         for tid in h.run_order[self.processed :]:
             r = h.runs[tid]
-            self.spend += float(r.cost_cents)
             if r.status == "fail":
                 self.modes.add(mode_of(r))
             if r.new_buckets > 0:
                 self.last_new_seq = max(self.last_new_seq, r.seq)
         self.processed = len(h.run_order)
+        self.spend = h.cost_cents
         return self
 
 
