@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.functional.test_http_generate import gen, scripted
+from test_http_generate import gen, scripted  # tests/functional is on sys.path (rootdir import mode)
 
 
 def version(api: Any, body: str, variables: dict[str, Any]) -> str:
