@@ -233,3 +233,16 @@ def test_listing_tests_pages_older_ones_from_the_store(
     assert first["items"] == [] and first["next_after_seq"] == 30
     again = queries.list_tests(deps, pid, status="pending", after_seq=60, limit=5)
     assert [t["seq"] for t in again["items"]] == [81, 82, 83, 84, 85]
+
+
+def test_the_coverage_report_totals_cover_the_whole_history(small_window: int) -> None:
+    from optiloop.testopt.coverage.report import coverage_report
+
+    loop = LocalLoop(SPACE, name="report")
+    drive(loop, rounds=15)
+    deps, pid = loop.deps, loop.project_id
+    report = coverage_report(deps, pid)
+    totals = deps.store.runs.totals(pid)
+    assert report["tests_suggested"] == 300 and report["tests_run"] == totals["runs"] == 240
+    assert report["spend_cents"] == pytest.approx(totals["cost_cents"])
+    assert report["unique_buckets"] == len({b for r in deps.store.runs.list_since(pid) for b in r.buckets})

@@ -39,13 +39,11 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
     gains: list[int] = []
     failures: dict[str, int] = {}
     first_fail = first_severe = None
-    spend = 0.0
     for n, r in enumerate(runs, start=1):
         before = len(seen)
         seen.update(r.buckets)
         gains.append(len(seen) - before)
         curve.append([n, len(seen)])
-        spend += r.cost_cents
         if r.status == "fail":
             failures[str(r.failure_severity)] = failures.get(str(r.failure_severity), 0) + 1
             if first_fail is None:
@@ -61,7 +59,7 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
         "project_id": project_id,
         "unique_buckets": len(h.buckets_seen | seen),
         "tests_suggested": len(h.tests),
-        "tests_run": len(runs),
+        "tests_run": len(h.run_order),  # every run; the curve and failure counts read the held ones
         "pending": len(h.pending),
         "growth_curve": _downsample(curve, MAX_CURVE_POINTS),
         "marginal_gain_per_100": marginal,
@@ -69,9 +67,9 @@ def coverage_report(deps: Deps, project_id: str) -> dict[str, Any]:
         "tests_to_first_failure": first_fail,
         "tests_to_first_severe_failure": first_severe,
         "duplicate_rate": duplicate_rate(h),
-        "spend_cents": spend,
+        "spend_cents": h.cost_cents,  # the history's running total: exact past its window
         "budget_cents": budget,
-        "budget_left_cents": None if budget is None else budget - spend,
+        "budget_left_cents": None if budget is None else budget - h.cost_cents,
         # the registered failure surrogate (POST .../policies:train) and how it ranks the runs it has
         # not seen; None when the project has none
         "surrogate": accuracy(h, trained) if trained is not None else None,
