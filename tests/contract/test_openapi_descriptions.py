@@ -65,6 +65,28 @@ def test_the_core_loop_is_fully_described(openapi: dict[str, Any]) -> None:
     assert not gaps, gaps
 
 
+def _request_models() -> list[type]:
+    from optiloop.api.models.common import RequestModel
+
+    found, todo = [], list(RequestModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_request_body_example_is_valid(openapi: dict[str, Any]) -> None:
+    """An example the document shows must be accepted as it is written: a copied example that fails
+    would be worse than none."""
+    checked = 0
+    for model in _request_models():
+        for example in (model.model_config.get("json_schema_extra") or {}).get("examples", []):
+            model.model_validate(example)  # type: ignore[attr-defined]
+            checked += 1
+    assert checked >= 7
+
+
 def test_the_checker_finds_each_kind_of_gap() -> None:
     doc: dict[str, Any] = {
         "paths": {
@@ -72,7 +94,14 @@ def test_the_checker_finds_each_kind_of_gap() -> None:
                 "get": {
                     "summary": "X",
                     "parameters": [{"name": "project_id", "in": "path"}, {"name": "q", "in": "query"}],
-                }
+                },
+                "post": {
+                    "summary": "Y",
+                    "description": "Y.",
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/M"}}}
+                    },
+                },
             }
         },
         "components": {
@@ -90,9 +119,12 @@ def test_the_checker_finds_each_kind_of_gap() -> None:
     describe_common(doc)
     assert description_gaps(doc) == [
         "operation GET /v1/x/{project_id}: no description",
+        "operation POST /v1/x/{project_id}: no request body example",
         "parameter GET /v1/x/{project_id} query.q: no description",
         "property M.a: no description",
     ]
     doc["components"]["schemas"]["M"]["properties"]["created_at"]["description"] = "mine"
+    doc["components"]["schemas"]["M"]["examples"] = [{"a": "x"}]
     describe_common(doc)
+    assert "operation POST /v1/x/{project_id}: no request body example" not in description_gaps(doc)
     assert doc["components"]["schemas"]["M"]["properties"]["created_at"]["description"] == "mine"

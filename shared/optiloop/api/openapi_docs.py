@@ -6,8 +6,9 @@ Two jobs:
   everywhere in the API (a `{project_id}` in a path, `limit` on a listing, `created_at` on a record),
   where the route or model left it out. It never overrides a description a route or model wrote, so a
   field whose meaning differs from the glossary's says so where it is declared.
-* `description_gaps` lists what is left without one: an operation without a summary or description,
-  a parameter or a component property without a description. tests/contract/test_openapi_descriptions.py
+* `description_gaps` lists what is left without one: an operation without a summary or description
+  (or, taking a JSON body, without an example of it), a parameter or a component property without a
+  description. tests/contract/test_openapi_descriptions.py
   fails on any gap not in its baseline file, and on a baseline line that is no longer a gap, so the
   list only shrinks. After describing things, rewrite the baseline:
 
@@ -82,6 +83,18 @@ def _described(prop: Any) -> bool:
     return set(prop) <= {"$ref"} and "$ref" in prop
 
 
+def _needs_body_example(openapi: dict[str, Any], op: dict[str, Any]) -> bool:
+    """A JSON request body with no example: neither on the media type nor on its (referenced) schema."""
+    media = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if not isinstance(media, dict) or media.get("example") is not None or media.get("examples"):
+        return False
+    schema = media.get("schema") or {}
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        schema = openapi.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1], {})
+    return not (schema.get("examples") or schema.get("example") is not None)
+
+
 def description_gaps(openapi: dict[str, Any]) -> list[str]:
     """One line per undescribed operation, parameter and component property, sorted."""
     gaps: list[str] = []
@@ -94,6 +107,8 @@ def description_gaps(openapi: dict[str, Any]) -> list[str]:
                 gaps.append(f"operation {where}: no summary")
             if not op.get("description"):
                 gaps.append(f"operation {where}: no description")
+            if _needs_body_example(openapi, op):
+                gaps.append(f"operation {where}: no request body example")
             for param in op.get("parameters", []):
                 if not param.get("description"):
                     gaps.append(f"parameter {where} {param.get('in')}.{param.get('name')}: no description")

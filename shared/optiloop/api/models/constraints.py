@@ -2,13 +2,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from optiloop.api.models.common import RequestModel
 from optiloop.names import check_name
 
 
 class ConstraintCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "base",
+                    "type": "hard",
+                    "json_schema": {
+                        "params": {
+                            "qps": {"type": "integer", "min": 1, "max": 5000},
+                            "region": {"type": "string", "enum": ["us", "eu", "apac"]},
+                        },
+                        "relations": ['if(region=="eu") then(qps<=2000)'],
+                    },
+                }
+            ]
+        }
+    )
+
     name: Annotated[
         str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"), AfterValidator(check_name)
     ] = "base"

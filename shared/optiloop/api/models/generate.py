@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from optiloop.api.models.common import Id, Label, LongName, Name, RequestModel
 from optiloop.api.models.prompts import DecodingIn
@@ -59,6 +59,18 @@ class PurgeIn(RequestModel):
 
 
 class DatasetCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": "prj_1a24a496481b699f3ff9",
+                    "name": "capitals-golden",
+                    "description": "10 capitals",
+                }
+            ]
+        }
+    )
+
     project_id: Id
     name: LongName
     description: Annotated[str, Field(max_length=10_000)] = ""

@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     Field,
     PlainValidator,
     ValidationInfo,
@@ -116,6 +117,25 @@ class RunIn(RequestModel):
 
 
 class IngestIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "runs": [
+                        {
+                            "test_id": "tst_1a24a4967508919872b7",
+                            "status": "fail",
+                            "duration_ms": 120,
+                            "cost_cents": 2,
+                            "failure_severity": 3,
+                            "coverage_delta": {"buckets_hit": [12, "checkout.py:42"]},
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     runs: Annotated[list[RunIn], Field(min_length=1, max_length=1000)]
 
 

@@ -2,13 +2,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from optiloop.api.models.common import Id, RequestModel, ResponseModel
 from optiloop.names import check_name
 
 
 class KeyCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "principal": "alice@example.com",
+                    "role": "contributor",
+                    "project_id": "prj_1a24a496481b699f3ff9",
+                }
+            ]
+        }
+    )
+
     principal: Annotated[
         str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@:\-]+$"), AfterValidator(check_name)
     ]

@@ -2,12 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from optiloop.api.models.common import Cents, LongName, RequestModel, ResponseModel
 
 
 class ProjectCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "api-load", "description": "load tests", "budget_cents": 1000}]
+        }
+    )
+
     name: LongName = Field(description="What people call it; need not be unique (the id is).")
     description: Annotated[str, Field(max_length=10_000, description="Free text for people.")] = ""
     budget_cents: Cents | None = Field(
@@ -23,6 +29,10 @@ class ProjectCreate(RequestModel):
 
 
 class ProjectPatch(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"budget_cents": 5000}, {"budget_cents": None}]}
+    )
+
     # required: null removes the budget, a missing field is a mistake
     budget_cents: Cents | None = Field(description="The new spend cap in cents; null removes it (required).")
 

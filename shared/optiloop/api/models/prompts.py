@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from optiloop.api.models.common import Id, Label, LongName, Name, RequestModel
 
@@ -15,6 +15,14 @@ Text = Annotated[str, Field(max_length=4_000)]
 
 
 class PromptCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"name": "qa", "description": "answers support questions", "template_engine": "jinja2"}
+            ]
+        }
+    )
+
     name: Name = Field(
         description="Unique in the project: 1-100 of A-Z a-z 0-9 _ . - (`generate` finds it by name)."
     )
@@ -33,6 +41,19 @@ class DecodingIn(RequestModel):
 
 
 class VersionCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "body": "Q: {{question}}\nA:",
+                    "variables": {"question": "str"},
+                    "notes": "shorter answers",
+                    "decoding": {"temperature": 0, "max_tokens": 64},
+                }
+            ]
+        }
+    )
+
     body: Annotated[str, Field(min_length=1, max_length=32_000)]
     variables: dict[str, str] = Field(default_factory=dict)
     defaults: dict[str, Any] = Field(default_factory=dict)
