@@ -26,6 +26,7 @@ AUDIT_DIGESTS = "digests/"  # signed audit digests (optiloop.audit.digest), in t
 DATASETS = "datasets/"  # <project>/<dataset>/part-NNNNN.jsonl: golden-set examples (prompts.datasets)
 EVALS = "evals/"  # <project>/<eval run>.jsonl: per-example evaluation results (prompts.evals)
 AUTOML = "automl/"  # <project>/<experiment>/<trial>/model.tar.gz: AutoML trials' refit models
+TESTOPT = "testopt/"  # history/<project>/snapshot.npz: a test history's cold tier (testopt.history_snapshot)
 
 _ATTR = {
     "S": dynamodb.AttributeType.STRING,

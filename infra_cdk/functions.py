@@ -41,7 +41,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra_cdk.data import AUTOML, DATASETS, EVALS, MODELS, TRAINING, DataStore
+from infra_cdk.data import AUTOML, DATASETS, EVALS, MODELS, TESTOPT, TRAINING, DataStore
 from infra_cdk.models import BUNDLED_NAME, BUNDLED_PATH, MODELS_ENV, SECRETS_ENV, BedrockModel, ModelAccess
 from infra_cdk.nag import acknowledge, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
@@ -106,10 +106,12 @@ SPECS: tuple[FunctionSpec, ...] = (
     FunctionSpec("projects", "projects", "handler", memory_mb=512, timeout_s=29,
                  description="projects, constraints, API keys, health", table=READ + WRITE),
     # 1769 MB is one full vCPU: suggest is numpy-bound and its p95 budget is 500 ms.
+    # suggest and ingest read and write the history snapshots a new container starts from (testopt/)
     FunctionSpec("suggest", "suggest", "handler", memory_mb=1769, timeout_s=29,
-                 description="tests:suggest and the test listing", table=READ + WRITE),
+                 description="tests:suggest and the test listing", table=READ + WRITE,
+                 reads=(TESTOPT,), writes=(TESTOPT,)),
     FunctionSpec("ingest", "ingest", "handler", memory_mb=1024, timeout_s=29,
-                 description="runs:ingest", table=READ + WRITE),
+                 description="runs:ingest", table=READ + WRITE, reads=(TESTOPT,), writes=(TESTOPT,)),
     FunctionSpec("coverage", "coverage", "handler", memory_mb=1024, timeout_s=29,
                  description="coverage reports (read only)"),
     FunctionSpec("audit", "audit", "handler", memory_mb=512, timeout_s=29,
@@ -178,7 +180,7 @@ SPECS: tuple[FunctionSpec, ...] = (
                  description="model predictions behind OptiLoop's canary/shadow router",
                  table=READ + WRITE, reads=(MODELS,), endpoints="invoke"),
     FunctionSpec("ingest_queue", "ingest_queue", "handler", memory_mb=1024, timeout_s=60,
-                 description="bulk ingest from SQS", table=READ + WRITE),
+                 description="bulk ingest from SQS", table=READ + WRITE, reads=(TESTOPT,), writes=(TESTOPT,)),
     FunctionSpec("retrain_check", "retrain_check", "handler", memory_mb=512, timeout_s=120,
                  description="scheduled: flag projects whose model is behind their runs", table=READ + WRITE),
     # Model monitors. Both read capture windows (documents) and the version's artifact under models/

@@ -202,6 +202,13 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
             ("s3:PutObject", "models/*"),
         },
         "functions.inference.handler.handler": {("s3:GetObject", "models/*")},
+        # the cold tier of test histories (optiloop.testopt.history_snapshot)
+        "functions.suggest.handler.handler": {("s3:GetObject", "testopt/*"), ("s3:PutObject", "testopt/*")},
+        "functions.ingest.handler.handler": {("s3:GetObject", "testopt/*"), ("s3:PutObject", "testopt/*")},
+        "functions.ingest_queue.handler.handler": {
+            ("s3:GetObject", "testopt/*"),
+            ("s3:PutObject", "testopt/*"),
+        },
     }
     audit_writers = {"functions.audit_digest.handler.handler": {("s3:PutObject", "digests/*")}}
     for handler in EXPECTED_HANDLERS:
