@@ -14,6 +14,8 @@ def test_a_whole_float_is_an_integer_and_a_fraction_is_not(api: Any) -> None:
     r = api.client.post(url, headers=api.admin, json={"batch_size": 3.0, "seed": 7.0, "generator": "random"})
     assert r.status_code == 200, r.text
     assert len(r.json()["tests"]) == 3
+    listed = api.client.get(f"/v1/projects/{pid}/tests", headers=api.admin, params={"limit": "2.0"})
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 2  # query integers too
     for bad in (3.5, "3", True):
         r = api.client.post(url, headers=api.admin, json={"batch_size": bad})
         assert r.status_code == 422 and api.error_fields(r) == ["body.batch_size"], (bad, r.text)

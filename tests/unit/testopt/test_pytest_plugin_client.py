@@ -142,19 +142,19 @@ def test_unreachable_after_retries_and_api_errors_carry_their_details() -> None:
 
 def test_projects_by_name_page_through_the_listing_and_refuse_ambiguity() -> None:
     pages = {
-        None: {"items": [{"id": "prj_a", "name": "x"}], "next_after_id": "prj_a"},
+        None: {"items": [{"id": "prj_a", "name": "x"}], "next_after": "prj_a"},
         "prj_a": {
             "items": [
                 {"id": "prj_b", "name": "checkout"},
                 {"id": "prj_c", "name": "dup"},
                 {"id": "prj_d", "name": "dup"},
             ],
-            "next_after_id": None,
+            "next_after": None,
         },
     }
 
     def handler(r: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=pages[r.url.params.get("after_id")])
+        return httpx.Response(200, json=pages[r.url.params.get("after")])
 
     c = client(handler)
     assert c.find_project("checkout").id == "prj_b"

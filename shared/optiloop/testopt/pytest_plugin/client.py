@@ -222,11 +222,11 @@ class Client:
         while True:
             params: dict[str, Any] = {"limit": 1000}
             if after:
-                params["after_id"] = after
+                params["after"] = after  # the one cursor name (docs/api-versioning.md, "Listings")
             page = self._call("GET", "v1/projects", params=params, retry_on=RETRY_ALWAYS)
             for p in page["items"]:
                 yield ProjectRef(id=p["id"], name=p["name"])
-            after = page.get("next_after_id")
+            after = page.get("next_after")
             if not after:
                 return
 
