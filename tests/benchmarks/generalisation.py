@@ -185,10 +185,15 @@ class Cache:
         self.data[key] = value
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Best effort: a cache that cannot be written (a full disk) costs a rerun, not the run."""
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, separators=(",", ":")))
-        tmp.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(self.data, separators=(",", ":")))
+            tmp.replace(self.path)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            print(f"cache not saved: {e}", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------ statistics

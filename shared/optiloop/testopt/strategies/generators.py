@@ -88,6 +88,11 @@ HYBRID_START = {"qmc": 0.75, "spread": 0.1, "boundary": 0.15}
 HYBRID_ARMS = ("qmc", "spread", "boundary", "edge", "mutate", "crossover", "model", "uncertainty")
 MODEL_ARMS = frozenset({"model", "uncertainty"})  # arms that need a surrogate: from 16 runs on
 REFERENCE = "qmc"
+# Pairwise stratification samples as the reference does (rejection, no edge bias, no model) and
+# only orders what it draws (strategies/stratify.py). It is not one more bet against the reference
+# but another way to fill the reference's share: the two split that share by which finds more
+# new buckets per test, so the structured bets still face one reference, not the best of two.
+STRATIFIED = "stratify"
 HALF_LIFE = 60.0  # runs: an arm is judged on what it found lately (structured bets saturate fast)
 PRIOR_N = 8.0  # pseudo-tests of prior in each arm's posterior
 SKEPTIC = 0.2  # a structured arm's prior rate, as a share of the pooled mean: it has to show it pays
@@ -152,7 +157,31 @@ class HybridGenerator(Generator):
                 a: REFERENCE_FLOOR if a == REFERENCE else v * (1.0 - REFERENCE_FLOOR) / rest
                 for a, v in w.items()
             }
-        return w
+        return split_reference(w, ops, vals, discount, mu0, ctx.rng)
+
+
+def split_reference(
+    w: dict[str, float],
+    ops: np.ndarray,
+    vals: np.ndarray,
+    discount: np.ndarray,
+    mu0: float,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """The reference's share split between the Sobol' stream and pairwise stratification, by the
+    probability that stratification finds more per test (two-arm Thompson sampling, both at the
+    reference's prior); the Sobol' stream keeps REFERENCE_FLOOR of the batch whatever the split."""
+    ref = w[REFERENCE]
+    post = []
+    for arm in (REFERENCE, STRATIFIED):
+        mine = ops == arm
+        post.append(
+            (float(discount[mine] @ vals[mine]) + mu0 * PRIOR_N + 1e-3, float(discount[mine].sum()) + PRIOR_N)
+        )
+    draws = rng.gamma(np.array([a for a, _ in post]), 1.0 / np.array([b for _, b in post]), size=(DRAWS, 2))
+    share = float(np.mean(draws[:, 1] > draws[:, 0]))
+    strat = min(ref * share, max(ref - REFERENCE_FLOOR, 0.0))
+    return {**w, REFERENCE: ref - strat, STRATIFIED: strat}
 
 
 class ActiveGenerator(Generator):

@@ -24,6 +24,7 @@ from optiloop.testopt.sampling.halton import scrambled_halton
 from optiloop.testopt.sampling.proposals import propose, wide_dims
 from optiloop.testopt.strategies.active import op_uncertainty
 from optiloop.testopt.strategies.context import SuggestContext
+from optiloop.testopt.strategies.stratify import op_stratify as _stratify
 from optiloop.testopt.surrogate.rff import predict_shared
 
 
@@ -83,6 +84,12 @@ def op_qmc(ctx: SuggestContext, n: int) -> Proposal:
 def op_spread(ctx: SuggestContext, n: int) -> Proposal:
     """Space filling with log-ish and boundary values mixed into numeric coordinates."""
     return _fresh(ctx, n, "mixed", base=_halton(ctx, n))
+
+
+def op_stratify(ctx: SuggestContext, n: int) -> Proposal:
+    """Feasible points that reach the most empty cells of coordinate pairs, best first
+    (strategies/stratify.py); the pipeline takes them in that order."""
+    return Proposal(_stratify(ctx, n))
 
 
 def op_boundary(ctx: SuggestContext, n: int) -> Proposal:
@@ -167,6 +174,7 @@ OPERATORS: dict[str, Operator] = {
     "uniform": op_uniform,
     "qmc": op_qmc,
     "spread": op_spread,
+    "stratify": op_stratify,
     "boundary": op_boundary,
     "edge": op_edge,
     "mutate": op_mutate,

@@ -28,10 +28,13 @@ SOFT_SCALE = 0.25
 # The references: their points are taken as drawn (a quasi-random sequence is already spread out;
 # re-ranking it by distance would pull it towards the corners, more so as dimension grows).
 REFERENCE_OPS = frozenset({"uniform", "qmc"})
+# Operators that order their proposals by their own criterion (best first): taken in that order too.
+SELF_ORDERED_OPS = frozenset({"stratify"})
 OPERATOR_TEXT = {
     "uniform": "uniform random sample",
     "qmc": "next point of the project's quasi-random (Sobol') sequence",
     "spread": "space-filling point with boundary and small-magnitude values",
+    "stratify": "reaches cells of parameter pairs no earlier test reached (pairwise stratification)",
     "boundary": "boundary-value test (params at or next to their min/max)",
     "edge": "on the edge of the feasible region (a constraint or range bound is tight)",
     "mutate": "mutation of an earlier test that hit rare coverage buckets",
@@ -45,7 +48,7 @@ OPERATOR_TEXT = {
 
 def _as_drawn(op: str) -> bool:
     """References and plug-ins are taken in the order they come: a plug-in's order is its own."""
-    return op in REFERENCE_OPS or op.startswith("plugin:")
+    return op in REFERENCE_OPS or op in SELF_ORDERED_OPS or op.startswith("plugin:")
 
 
 def _oversample(gen: Generator, op: str, pareto: ParetoSpec | None) -> int:

@@ -5,9 +5,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from optiloop.store.records import Run
-from optiloop.testopt.strategies.generators import HYBRID_START, REFERENCE_FLOOR, HybridGenerator
+from optiloop.testopt.strategies.generators import (
+    HYBRID_START,
+    REFERENCE_FLOOR,
+    HybridGenerator,
+    split_reference,
+)
 from optiloop.testopt.strategies.state import run_reward
 
 
@@ -33,11 +39,32 @@ def test_starts_mostly_quasi_random() -> None:
 
 
 def test_operators_worse_than_qmc_leave_the_batch_to_qmc() -> None:
+    """Structured bets that find less per test leave the batch to the reference: the Sobol'
+    stream, with part of its share filled by pairwise stratification (split_reference)."""
     worse = dict.fromkeys(("spread", "boundary", "edge", "mutate", "crossover", "model"), 0.2)
     for seed in range(5):
         w = _weights({"qmc": 0.4, **worse}, seed)
         assert abs(sum(w.values()) - 1) < 1e-9
-        assert w["qmc"] >= 0.6, w
+        assert w["qmc"] + w.get("stratify", 0.0) >= 0.6, w
+        assert w["qmc"] >= REFERENCE_FLOOR - 1e-9
+
+
+def _split(rates: dict[str, float], seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    ops = np.array([a for a in rates for _ in range(100)], dtype=object)
+    vals = np.array([float(x) for a in rates for x in rng.poisson(rates[a], 100)])
+    discount = np.ones(len(vals))
+    return split_reference({"qmc": 0.8, "boundary": 0.2}, ops, vals, discount, float(vals.mean()), rng)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stratification_fills_the_reference_share_only_while_it_finds_more(seed: int) -> None:
+    better = _split({"qmc": 0.4, "stratify": 1.0, "boundary": 0.3}, seed)
+    assert better["stratify"] > 0.5 and better["qmc"] >= REFERENCE_FLOOR - 1e-9
+    worse = _split({"qmc": 0.8, "stratify": 0.2, "boundary": 0.3}, seed)
+    assert worse["stratify"] < 0.05
+    for w in (better, worse):  # the structured bets keep what the bandit gave them
+        assert abs(sum(w.values()) - 1) < 1e-9 and w["boundary"] == 0.2
 
 
 def test_an_operator_that_clearly_pays_takes_the_batch_but_qmc_keeps_its_floor() -> None:
