@@ -94,8 +94,8 @@ def list_deployments(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
-    """What the project's prompts are deployed to: each environment's current version and its history
-    (for rollback)."""
+    """The project's deployments: each prompt environment's current version with its history (for
+    rollback), then the model deployments with their variants."""
     prompts = [_prompt_dict(d) for d in prompt_deployments.list_deployments(deps, project_id)]
     models = [serving.as_dict(d) for d in serving.list_model_deployments(deps, project_id)]
     return {"items": prompts + models}
@@ -105,6 +105,8 @@ def list_deployments(
 def get_deployment(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One deployment by id: a model deployment (`dep_...`, with its variants and traffic split) or a
+    prompt deployment (`<prompt id>:<environment>`, with its version and history)."""
     if deps.store.docs.get(KIND, deployment_id) is not None:
         return serving.as_dict(serving.get_model_deployment(deps, who, deployment_id))
     prompt_id, _, environment = deployment_id.rpartition(":")
@@ -164,4 +166,5 @@ def get_batch(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """One batch scoring job of a model deployment: its status and, once done, where its output is."""
     return batch.get_job(deps, who, deployment_id, job_id)

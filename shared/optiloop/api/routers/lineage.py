@@ -25,6 +25,8 @@ def get_lineage(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """What an entity came from and what came of it (datasets, jobs, trials, model versions,
+    deployments), `depth` hops each way."""
     if entity_type not in lineage.ENTITY_TYPES:
         raise InvalidInput(FieldProblem("entity_type", f"must be one of {', '.join(lineage.ENTITY_TYPES)}"))
     project_id = lineage.project_of(deps, entity_type, entity_id)

@@ -36,6 +36,7 @@ def _version_out(deps: Deps, v: Any) -> dict[str, Any]:
 def create_model(
     body: ModelCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """A model in the registry: a name in the project that versions are registered under."""
     pid = _project(body.project_id, who)
     return asdict(models.create_model(deps, who, pid, body.name, body.description, body.tags))
 
@@ -48,6 +49,7 @@ def list_models(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The registry's models (of one project with `project_id`); page with `after`."""
     items = models.list_models(deps, who, _project(project_id, who), after=after, limit=limit)
     return {
         "items": [asdict(m) for m in items],
@@ -59,6 +61,8 @@ def list_models(
 def get_model(
     model_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """One model with its aliases (stages such as `production`, and named aliases), tags and latest
+    version number."""
     return asdict(models.get_model(deps, who, model_id))
 
 
@@ -138,6 +142,7 @@ def list_versions(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The model's versions, oldest first; page with `after` = the previous page's `next_after`."""
     items = versions.list_versions(deps, who, model_id, after=after, limit=limit)
     model, _ = models.load_model(deps, model_id)
     return {

@@ -28,6 +28,9 @@ def create_monitor(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """A monitor on a model deployment (data drift, prediction drift or a performance metric against a
+    threshold over a window); it runs on the schedule and on demand (`:run`), opening alerts past its
+    threshold."""
     return monitors.create(deps, who, deployment_id, body.model_dump(exclude_none=True))
 
 
@@ -35,6 +38,7 @@ def create_monitor(
 def list_monitors(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """The deployment's monitors and their configuration."""
     return {"items": monitors.list_monitors(deps, who, deployment_id)}
 
 
@@ -45,6 +49,7 @@ def get_monitor(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """One monitor, with its most recent runs (`runs`, newest first)."""
     out = monitors.get(deps, who, monitor_id)
     out["runs"] = evaluate.recent_runs(deps, who, monitor_id, runs) if runs else []
     return out
@@ -54,6 +59,8 @@ def get_monitor(
 def run_monitor(
     monitor_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
+    """Run the monitor now on the captured window: the value, the threshold, the verdict, and the
+    alert it opened if any."""
     return evaluate.run(deps, who, monitor_id)
 
 
@@ -65,6 +72,7 @@ def list_alerts(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """The deployment's alerts, newest first, optionally by status (open, acknowledged, resolved)."""
     return {"items": alerts.list_alerts(deps, who, deployment_id, status, limit)}
 
 
@@ -76,6 +84,7 @@ def acknowledge_alert(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Acknowledge an open alert, with a comment; audited."""
     return alerts.acknowledge(deps, who, deployment_id, alert_id, body.comment if body else "")
 
 
@@ -86,4 +95,6 @@ def send_feedback(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
+    """Ground-truth labels for predictions the deployment served (by request id), for the performance
+    monitors."""
     return feedback.submit(deps, who, deployment_id, [label.model_dump() for label in body.labels])
