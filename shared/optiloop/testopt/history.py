@@ -68,6 +68,9 @@ class History:
     snapshot_at: int = 0  # tests the newest cold-tier snapshot (testopt/history_snapshot.py) covers
     # per-params outcome counts, folded in lazily by optiloop.testopt.flaky (never on suggest's path)
     flaky_counts: Any = None
+    # held while rows are read in: a cold history of one project pages in for a while, and the
+    # cache's own lock would stop every other project's refresh for that long
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def pending(self) -> list[TestCase]:
@@ -159,12 +162,13 @@ class HistoryCache:
         """`History.add_own_tests` under the lock refreshes take (an ingest may be refreshing it)."""
         with self._lock:
             h = self._items.get(project_id)
-            if h is not None:
+        if h is not None:
+            with h.lock:
                 h.add_own_tests(tests)
 
     def refresh(self, h: History, heads: HistoryHeads | None = None, on_page: PageHook | None = None) -> None:
         """Read what is new up to `heads` (read now when not given), `window` rows at a time."""
-        with self._lock:
+        with h.lock:
             store = self.store
             if heads is None:
                 heads = store.history_heads(h.project_id)
