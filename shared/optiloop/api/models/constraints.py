@@ -28,11 +28,27 @@ class ConstraintCreate(RequestModel):
     )
 
     name: Annotated[
-        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$"), AfterValidator(check_name)
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.\-]+$",
+            description="The constraint's name; posting a name again makes its next version.",
+        ),
+        AfterValidator(check_name),
     ] = "base"
-    type: Literal["hard", "soft"] = "hard"
-    weight: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] | None = None
-    json_schema: dict[str, Any]
+    type: Literal["hard", "soft"] = Field(
+        "hard",
+        description="hard: every suggested test satisfies it; soft: violating it lowers a test's score.",
+    )
+    weight: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] | None = Field(
+        None, description="soft constraints only: how much a violation lowers the score."
+    )
+    json_schema: dict[str, Any] = Field(
+        description='The space: {"params": {name: {"type": integer|number|string|boolean, "min", "max", '
+        '"enum", "log", "active_if"}}, "relations": ["<expression>", ...]} in the constraint language '
+        '(README, "The constraint language").'
+    )
 
     @field_validator("weight")
     @classmethod

@@ -71,9 +71,9 @@ class DatasetCreate(RequestModel):
         }
     )
 
-    project_id: Id
-    name: LongName
-    description: Annotated[str, Field(max_length=10_000)] = ""
+    project_id: Id = Field(description="The project the golden set belongs to.")
+    name: LongName = Field(description="What people call it.")
+    description: Annotated[str, Field(max_length=10_000)] = Field("", description="Free text for people.")
 
 
 class JudgeIn(RequestModel):

@@ -83,11 +83,21 @@ class CoverageDelta(RequestModel):
 
 
 class RunIn(RequestModel):
-    test_id: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(check_name)]
-    status: Literal["pass", "fail", "skipped"]
-    duration_ms: NonNegative = 0.0
-    cost_cents: Cents = 0.0
-    failure_severity: Annotated[int, Field(ge=0, le=10)] = 0
+    test_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=128,
+            description="The id of a suggested test of this project (`tst_...`).",
+        ),
+        AfterValidator(check_name),
+    ]
+    status: Literal["pass", "fail", "skipped"] = Field(description="What the run of the test found.")
+    duration_ms: NonNegative = Field(0.0, description="How long the run took, in milliseconds.")
+    cost_cents: Cents = Field(0.0, description="What the run cost, in cents (counts against the budget).")
+    failure_severity: Annotated[int, Field(ge=0, le=10)] = Field(
+        0, description="0 for a pass; for a failure how bad it is, 1 (minor) to 10."
+    )
     coverage_delta: CoverageDelta = Field(default_factory=CoverageDelta)
     rerun_of: Annotated[str, Field(min_length=1, max_length=128), AfterValidator(check_name)] | None = Field(
         default=None,
@@ -140,15 +150,15 @@ class IngestIn(RequestModel):
 
 
 class Rejected(ResponseModel):
-    index: int
-    test_id: str
-    field: str
-    reason: str
+    index: int = Field(description="The run's position in `runs`.")
+    test_id: str = Field(description="The run's `test_id`.")
+    field: str = Field(description="The field that was wrong.")
+    reason: str = Field(description="Why the run was not accepted.")
 
 
 class IngestOut(ResponseModel):
-    accepted: int
-    duplicates: int
-    rejected: list[Rejected]
-    new_buckets: int
-    total_buckets: int
+    accepted: int = Field(description="Runs stored by this call.")
+    duplicates: int = Field(description="Runs of tests that already had a run: not stored again.")
+    rejected: list[Rejected] = Field(description="Runs refused one by one, each with its field and reason.")
+    new_buckets: int = Field(description="Coverage buckets first hit by the accepted runs.")
+    total_buckets: int = Field(description="Unique coverage buckets of the project after this call.")

@@ -22,28 +22,39 @@ class KeyCreate(RequestModel):
     )
 
     principal: Annotated[
-        str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@:\-]+$"), AfterValidator(check_name)
+        str,
+        Field(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[A-Za-z0-9_.@:\-]+$",
+            description="Who holds the key: the name the audit log and the four-eyes rule use.",
+        ),
+        AfterValidator(check_name),
     ]
-    role: Literal["owner", "admin", "contributor", "viewer"]
+    role: Literal["owner", "admin", "contributor", "viewer"] = Field(
+        description="What the key may do (not above the caller's own role)."
+    )
     project_id: Id | None = None
 
 
 class KeyOut(ResponseModel):
     """A key as listed: never the key material, never its hash."""
 
-    id: str
-    principal: str
-    role: str
-    project_id: str | None
-    created_at: str
-    created_by: str
-    revoked: bool
+    id: str = Field(description="The key's id (`key_...`): the client id at POST /v1/auth/token.")
+    principal: str = Field(description="Who holds the key.")
+    role: str = Field(description="What the key may do.")
+    project_id: str | None = Field(description="The one project the key is bound to; null: every project.")
+    created_at: str = Field(description="When it was created (ISO-8601, UTC).")
+    created_by: str = Field(description="The principal that minted it.")
+    revoked: bool = Field(
+        description="Whether it was revoked (refused from then on, with its tokens and sessions)."
+    )
 
 
 class KeyCreated(ResponseModel):
-    id: str
-    key: str  # shown only in this response
-    principal: str
-    role: str
+    id: str = Field(description="The key's id (`key_...`).")
+    key: str = Field(description="The key itself (`olk_...`), in this answer only: store it now.")
+    principal: str = Field(description="Who holds the key.")
+    role: str = Field(description="What the key may do.")
     project_id: str | None
     created_at: str

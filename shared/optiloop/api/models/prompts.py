@@ -35,9 +35,11 @@ class PromptCreate(RequestModel):
 
 
 class DecodingIn(RequestModel):
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
-    max_tokens: Annotated[int, Field(ge=1, le=32_000)] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = Field(None, description="Sampling temperature.")
+    top_p: Annotated[float, Field(gt=0, le=1)] | None = Field(None, description="Nucleus sampling mass.")
+    max_tokens: Annotated[int, Field(ge=1, le=32_000)] | None = Field(
+        None, description="At most this many output tokens."
+    )
 
 
 class VersionCreate(RequestModel):
@@ -54,12 +56,23 @@ class VersionCreate(RequestModel):
         }
     )
 
-    body: Annotated[str, Field(min_length=1, max_length=32_000)]
-    variables: dict[str, str] = Field(default_factory=dict)
-    defaults: dict[str, Any] = Field(default_factory=dict)
-    notes: Text = ""
-    model: LongName | None = None
-    decoding: DecodingIn | None = None
+    body: Annotated[
+        str,
+        Field(
+            min_length=1, max_length=32_000, description="The template: sandboxed Jinja, `{{ variable }}`."
+        ),
+    ]
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="Every variable the body uses, with its type (`str`, `int`, ...)."
+    )
+    defaults: dict[str, Any] = Field(
+        default_factory=dict, description="Values of variables a caller may omit."
+    )
+    notes: Text = Field("", description="What changed and why, for reviewers.")
+    model: LongName | None = Field(
+        None, description="The catalogue model to call (null: the router chooses)."
+    )
+    decoding: DecodingIn | None = Field(None, description="Decoding settings sent with every call.")
 
 
 class DeploymentCreate(RequestModel):
