@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-
-from optiloop.testopt.sut.driver import LocalLoop
-
-
-class Loop(LocalLoop):
-    def __init__(self, schema: dict, soft: list[str] | None = None) -> None:
-        super().__init__(schema, name="p", soft=soft or ())
-
-    def ingest(self, tests: list[dict]) -> dict:  # type: ignore[override]
-        """Fake outcomes: buckets from coarse hashes of the params, a failure in one corner."""
-        outcomes = []
-        for t in tests:
-            items = sorted(t["params"].items())
-            buckets = [
-                int(hashlib.sha256(repr((k, str(v)[:3])).encode()).hexdigest()[:8], 16) for k, v in items
-            ]
-            fail = any(isinstance(v, int | float) and not isinstance(v, bool) and v == 1 for _, v in items)
-            outcomes.append(
-                {
-                    "status": "fail" if fail else "pass",
-                    "duration_ms": 5,
-                    "cost_cents": 1,
-                    "failure_severity": 3 if fail else 0,
-                    "coverage_delta": {"buckets_hit": buckets},
-                }
-            )
-        return super().ingest([t["id"] for t in tests], outcomes)
+from loop_harness import Loop  # this folder is on sys.path (rootdir import mode)
 
 
 @pytest.fixture
-def loop_factory():
+def loop_factory() -> type[Loop]:
     return Loop

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 import test_generator_conformance as conformance  # same folder: pytest puts it on sys.path
+from loop_harness import Loop
 
-from conftest import Loop
 from optiloop.errors import Conflict
 from optiloop.testopt.rl import registered
 from optiloop.testopt.strategies.generators import HybridGenerator
