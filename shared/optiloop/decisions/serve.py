@@ -30,6 +30,8 @@ from optiloop.decisions.state import STATE, LearnerState, utility
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.store.records import Doc
+from optiloop.webhooks.outbox import emit
+from optiloop.webhooks.records import EXPERIMENT_DRIFT
 
 DECISION = "decision"
 REWARD = "decision_reward"
@@ -232,7 +234,7 @@ def feedback(
             raise NotFound(f"no state for experiment '{exp['id']}'")
         state = LearnerState.from_data(st.data)
         state.add(int(d["arm"]), value, u, x, day=day, observations=tracked, covariate=covariate)
-        epoch, restarted = adapt.fold(state, exp, int(d["arm"]), value, u)
+        epoch, restarted = adapt.fold(state, exp, int(d["arm"]), value, u, x)
         stage, advanced = canary.fold(state, exp, int(d["arm"]))
         record |= {"epoch": epoch, "opened": epoch + int(restarted), "stage": stage, "advanced": advanced}
         new = Doc(kind=STATE, id=st.id, scope=st.scope, sort=st.sort, data={**st.data, **state.to_data()})
@@ -249,10 +251,13 @@ def feedback(
                         {"stage": stage + 1, "share": share, "decision_id": decision_id},
                     )  # fmt: skip
                 if restarted:
+                    how = exp["drift"]
+                    drift_info = {"variant": d["variant"], "epoch": epoch + 1, "decision_id": decision_id,
+                                  "response": how["response"], "keep": how["keep"]}  # fmt: skip
                     audit_record(
-                        deps, who, "experiment.drift_restart", d["project_id"], exp["id"],
-                        {"variant": d["variant"], "epoch": epoch + 1, "decision_id": decision_id},
-                    )  # fmt: skip
+                        deps, who, "experiment.drift_restart", d["project_id"], exp["id"], drift_info
+                    )
+                    emit(deps, d["project_id"], EXPERIMENT_DRIFT, {"experiment_id": exp["id"], **drift_info})
         except Conflict:
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
@@ -266,7 +271,8 @@ def feedback(
         stopped = _guard(deps, who, exp, state)
         return {"decision_id": decision_id, "experiment_id": exp["id"], "variant": d["variant"],
                 "reward": value, "counted": True, "joined": {k: observed[k] for k in observed},
-                "experiment_status": "Paused" if stopped else exp["status"]}  # fmt: skip
+                "experiment_status": "Paused" if stopped else exp["status"],
+                "drift": {"variant": d["variant"], "epoch": epoch + 1} if restarted else None}  # fmt: skip
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -30,6 +30,7 @@ DEFAULT_REWARD_WEIGHTS = {"quality": 0.5, "1-normalized_cost": 0.3, "1-normalize
 # clipped to [0, 1], when the composite reward needs them and the feedback did not give them
 DEFAULT_SCALES = {"cost_usd": 0.01, "latency_ms": 10_000.0}
 DEFAULT_DIMENSION = 16
+DRIFT_RESPONSES = ("restart", "discount")
 MAX_STATE_FLOATS = 16_384  # variants * dimension^2: the checkpoint document stays well under 390 KB
 WEIGHT_TOLERANCE = 1e-6
 
@@ -107,16 +108,33 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _drift(raw: dict[str, Any] | None, kind: str, problems: list[FieldProblem]) -> dict[str, Any] | None:
-    """Page-Hinkley restarts of a Bandit's arms (`optiloop.decisions.adapt`); None: never forget."""
+    """Page-Hinkley on each arm's utilities of a Bandit or Contextual experiment
+    (`optiloop.decisions.adapt`); when it fires the arm's learner memory is restarted (`response`
+    "restart") or scaled by `keep` ("discount"). None: never forget."""
     if raw is None:
         return None
-    if kind != "Bandit":
-        problems.append(FieldProblem("drift", f"restarts on drift apply to Bandit experiments, not {kind}"))
+    if kind not in ("Bandit", "Contextual"):
+        why = f"drift adaptation applies to Bandit and Contextual experiments, not {kind}"
+        problems.append(FieldProblem("drift", why))
+    response = raw.get("response") or "restart"
+    if response not in DRIFT_RESPONSES:
+        problems.append(
+            FieldProblem("drift.response", f"is {response!r}; one of {', '.join(DRIFT_RESPONSES)}")
+        )
+    keep = _num(raw, "keep", 0.0 if response == "restart" else 0.25)
+    if response == "discount" and not 0.0 < keep < 1.0:
+        problems.append(FieldProblem("drift.keep", f"is {keep:g}; a discount keeps a share in (0, 1)"))
+    if response == "restart" and raw.get("keep") not in (None, 0, 0.0):
+        problems.append(
+            FieldProblem("drift.keep", "applies to response 'discount' (a restart keeps nothing)")
+        )
     return {
         "detector": "page_hinkley",
         "delta": _num(raw, "delta", 0.005),
         "threshold": _num(raw, "threshold", 25.0),
         "min_items": int(raw.get("min_items") or 30),
+        "response": response,
+        "keep": keep if response == "discount" else 0.0,
     }
 
 

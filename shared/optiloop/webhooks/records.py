@@ -35,6 +35,7 @@ FAILURE_NEW_MODE = "failure.new_mode"
 BUDGET_THRESHOLD = "budget.threshold"
 COVERAGE_PLATEAU = "coverage.plateau"
 SURROGATE_ACCURACY_LOW = "surrogate.accuracy_low"
+EXPERIMENT_DRIFT = "experiment.drift"
 PING = "ping"
 
 EVENT_TYPES: dict[str, str] = {
@@ -43,6 +44,8 @@ EVENT_TYPES: dict[str, str] = {
     COVERAGE_PLATEAU: "no new coverage bucket in the last `plateau_runs` runs (once per plateau)",
     SURROGATE_ACCURACY_LOW: "the registered surrogate's AUC on recent runs fell below "
     "`accuracy_threshold` (once until it recovers)",
+    EXPERIMENT_DRIFT: "a drift detector fired on an online experiment's reward stream and the arm's learner "
+    "memory was restarted or discounted (each firing)",
 }
 BUDGET_PERCENTS = (80, 100)
 DEFAULT_PLATEAU_RUNS = 200

@@ -46,9 +46,10 @@ def test_restarting_recovers_from_a_change_plain_thompson_pays_for() -> None:
         assert state.n[0] > state.learner()[0][0]  # results keep what the learner forgot
 
 
-def test_drift_applies_to_bandits_only() -> None:
+def test_drift_applies_to_bandits_and_contextual_only() -> None:
     on = spec.normalise({"type": "Bandit", "variants": [{"id": "a"}, {"id": "b"}], "drift": {}})
-    assert on["drift"] == {"detector": "page_hinkley", "delta": 0.005, "threshold": 25.0, "min_items": 30}
+    assert on["drift"] == {"detector": "page_hinkley", "delta": 0.005, "threshold": 25.0, "min_items": 30,
+                           "response": "restart", "keep": 0.0}  # fmt: skip
     with pytest.raises(InvalidInput) as e:
         spec.normalise({"type": "AB", "variants": [{"id": "a"}, {"id": "b"}], "drift": {"threshold": 5}})
     assert [p.field for p in e.value.problems] == ["drift"]

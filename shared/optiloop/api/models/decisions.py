@@ -87,6 +87,16 @@ class DriftIn(RequestModel):
     min_items: Annotated[int, Field(ge=1, le=10**6)] | None = Field(
         None, description="rewards an arm needs in an epoch before its detector may fire (default 30)"
     )
+    response: Literal["restart", "discount"] | None = Field(
+        None,
+        description="what a firing detector does to the arm's learner memory: forget it all (`restart`, "
+        "the default) or scale it by `keep` (`discount`: the old evidence still counts, less)",
+    )
+    keep: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None,
+        description="`discount` only: the share of the arm's memory kept when drift fires, in (0, 1) "
+        "(default 0.25)",
+    )
 
 
 class BayesianIn(RequestModel):
@@ -158,8 +168,9 @@ class OnlineExperimentCreate(RequestModel):
     )
     drift: DriftIn | None = Field(
         None,
-        description="Bandit only: restart an arm's learner when Page-Hinkley detects drift in its "
-        "rewards (audited; results keep every reward)",
+        description="Bandit and Contextual: restart or discount an arm's learner memory when Page-Hinkley "
+        "detects drift in its rewards (audited, and an `experiment.drift` webhook event; results keep every "
+        "reward)",
     )
     normalization: NormalizationIn | None = Field(
         None, description="scales turning trace-joined cost and latency into the composite's inputs"
