@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +22,10 @@ from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.models.artifact import read_artifact, sha256_hex
 from optiloop.models.serving.cache import blob_key
+from optiloop.testopt.learned import MAX_PROJECTS, LookupCache, held_version
 from optiloop.testopt.rl.policy import PolicyNet, parse_policy
 
 MODEL_NAME = "rl_policy"
-ALIASES = ("production", "staging")
-TTL_S = 30.0
-MAX_PROJECTS = 256
 POLICY_FILE = "policy"  # the manifest's extra_models key
 
 log = logging.getLogger("optiloop.rl")
@@ -52,14 +49,14 @@ class RegisteredPolicy:
         }
 
 
-_cache: OrderedDict[str, tuple[float, RegisteredPolicy | None]] = OrderedDict()
 _nets: OrderedDict[str, PolicyNet] = OrderedDict()  # by artifact sha256: a version is immutable
-_lock = threading.Lock()
+_nets_lock = threading.Lock()
+_CACHE: LookupCache[RegisteredPolicy] = LookupCache("RL policy", log)
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _CACHE.clear()
+    with _nets_lock:
         _nets.clear()
 
 
@@ -75,35 +72,27 @@ def load_net(data: bytes) -> PolicyNet:
 
 
 def _lookup(deps: Deps, project_id: str) -> RegisteredPolicy | None:
-    claim = deps.store.docs.get("model_name", f"{project_id}/{MODEL_NAME}")
-    model = deps.store.docs.get("model", claim.data["id"]) if claim else None
-    if model is None:
+    held = held_version(deps, project_id, MODEL_NAME)
+    if held is None:
         return None
-    aliases = model.data.get("aliases") or {}
-    alias = next((a for a in ALIASES if a in aliases), None)
-    if alias is None:
-        return None
-    vdoc = deps.store.docs.get("model_version", aliases[alias])
-    if vdoc is None or vdoc.data.get("status") == "Archived":
-        return None
-    v = vdoc.data
+    v = held.version
     sha = str(v["artifact_sha256"]).removeprefix("sha256:")
-    with _lock:
+    with _nets_lock:
         net = _nets.get(sha)
     if net is None:
         data = deps.blobs.get(blob_key(str(v["artifact_key"])))
         if data is None or sha256_hex(data) != sha:
             raise ValueError(f"the artifact of {v['id']} is missing or does not match its sha256")
         net = load_net(data)
-        with _lock:
+        with _nets_lock:
             _nets[sha] = net
             while len(_nets) > MAX_PROJECTS:
                 _nets.popitem(last=False)
     return RegisteredPolicy(
-        model_id=model.id,
+        model_id=held.model.id,
         version_id=v["id"],
         version=int(v["version"]),
-        alias=alias,
+        alias=held.alias,
         net=net,
         metrics=dict(v.get("metrics") or {}),
     )
@@ -112,20 +101,4 @@ def _lookup(deps: Deps, project_id: str) -> RegisteredPolicy | None:
 def registered(deps: Deps, project_id: str, *, now: float | None = None) -> RegisteredPolicy | None:
     """The project's registered RL policy (cached for TTL_S), or None. Never raises: a policy that
     cannot be loaded is the same as none for the suggest path (the registry says why)."""
-    t = time.monotonic() if now is None else now
-    key = f"{id(deps.store)}:{project_id}"
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and t - hit[0] < TTL_S:
-            return hit[1]
-    try:
-        found = _lookup(deps, project_id)
-    except Exception:
-        log.exception("the RL policy of project %s could not be loaded; suggesting without it", project_id)
-        found = None
-    with _lock:
-        _cache[key] = (t, found)
-        _cache.move_to_end(key)
-        while len(_cache) > MAX_PROJECTS:
-            _cache.popitem(last=False)
-    return found
+    return _CACHE.get(deps, project_id, _lookup, now)

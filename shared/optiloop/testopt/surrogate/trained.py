@@ -16,9 +16,8 @@ that), so a suggest call costs no extra store reads in the steady state.
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +29,13 @@ from optiloop.models.monitoring.performance import auc
 from optiloop.models.records import runs_through_seq
 from optiloop.models.serving.cache import PREDICTORS, Loaded
 from optiloop.models.signature import Signature
+from optiloop.testopt.learned import LookupCache, held_version
 
 MODEL_NAME = "surrogate"
-ALIASES = ("production", "staging")
 MIN_RECENT = 20
 RECENT = 200
-TTL_S = 30.0
-MAX_PROJECTS = 256
+
+log = logging.getLogger("optiloop.testopt.surrogate")
 
 
 @dataclass(frozen=True)
@@ -75,13 +74,12 @@ class TrainedSurrogate:
         }
 
 
-_cache: OrderedDict[str, tuple[float, TrainedSurrogate | None]] = OrderedDict()
-_lock = threading.Lock()
+_CACHE: LookupCache[TrainedSurrogate] = LookupCache("registered surrogate", log)
+_lock = threading.Lock()  # guards _reported
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _CACHE.clear()
 
 
 def _runs_through(deps: Deps, version: Mapping[str, Any], project_id: str) -> int:
@@ -91,18 +89,10 @@ def _runs_through(deps: Deps, version: Mapping[str, Any], project_id: str) -> in
 
 
 def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
-    claim = deps.store.docs.get("model_name", f"{project_id}/{MODEL_NAME}")
-    model = deps.store.docs.get("model", claim.data["id"]) if claim else None
-    if model is None:
+    held = held_version(deps, project_id, MODEL_NAME)
+    if held is None or held.version.get("runtime") not in ("trees", "onnx"):
         return None
-    aliases = model.data.get("aliases") or {}
-    alias = next((a for a in ALIASES if a in aliases), None)
-    if alias is None:
-        return None
-    vdoc = deps.store.docs.get("model_version", aliases[alias])
-    if vdoc is None or vdoc.data.get("runtime") not in ("trees", "onnx"):
-        return None
-    v = vdoc.data
+    v = held.version
     variant = {
         "model_version_id": v["id"],
         "artifact_key": v["artifact_key"],
@@ -112,10 +102,10 @@ def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
     if loaded.signature.task != "binary":
         return None
     return TrainedSurrogate(
-        model_id=model.id,
+        model_id=held.model.id,
         version_id=v["id"],
         version=int(v["version"]),
-        alias=alias,
+        alias=held.alias,
         runs_through_seq=_runs_through(deps, v, project_id),
         loaded=loaded,
         loaded_metrics=dict(v.get("metrics") or {}),
@@ -125,22 +115,7 @@ def _lookup(deps: Deps, project_id: str) -> TrainedSurrogate | None:
 def registered(deps: Deps, project_id: str, *, now: float | None = None) -> TrainedSurrogate | None:
     """The project's registered surrogate (cached for TTL_S), or None. Never raises for a broken
     registry entry: a model that cannot be loaded is the same as no model for the suggest path."""
-    t = time.monotonic() if now is None else now
-    key = f"{id(deps.store)}:{project_id}"
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and t - hit[0] < TTL_S:
-            return hit[1]
-    try:
-        found = _lookup(deps, project_id)
-    except Exception:  # a missing artifact, a hash mismatch: suggest falls back, the registry says why
-        found = None
-    with _lock:
-        _cache[key] = (t, found)
-        _cache.move_to_end(key)
-        while len(_cache) > MAX_PROJECTS:
-            _cache.popitem(last=False)
-    return found
+    return _CACHE.get(deps, project_id, _lookup, now)
 
 
 def recent_unseen(
