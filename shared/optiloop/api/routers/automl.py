@@ -253,7 +253,13 @@ def resume_experiment(
     return experiments.resume(deps, who, experiment_id, workers.submit, workers.is_active)
 
 
-@router.post("/v1/experiments/{experiment_id}/cancel")
+@router.post(
+    "/v1/experiments/{experiment_id}/cancel",
+    summary="Cancel an AutoML experiment",
+    description="A created experiment is cancelled at once; a queued or running one is asked to stop "
+    "(a durable flag the worker reads between folds) and ends `cancelled`, its finished trials kept "
+    "(`resume` continues it). A finished experiment is returned unchanged.",
+)
 def cancel_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
