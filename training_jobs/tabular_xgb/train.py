@@ -25,39 +25,16 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # _lib/ sits beside train.py in th
 
 import numpy as np  # noqa: E402
 from _lib import encoding, evaluate, sm  # noqa: E402
-from _lib.data import read_rows  # noqa: E402
 from _lib.model_files import write_model  # noqa: E402
+from _lib.tabular import load_table  # noqa: E402
 from _lib.trees_export import export_booster  # noqa: E402
 
 
 def main() -> None:
     hp = sm.hyperparameters()
-    folder = sm.channel("train")
-    if folder is None:
-        sm.fail('tabular_xgb needs a `train` channel (inputs: {"train": {"dataset_id": ...}})')
-    id_fields = tuple(f for f in hp.get("id_fields", "").split(",") if f)
-    rows, labels = read_rows(folder, hp.get("target", "target"), id_fields)
-    if len(rows) < 2:
-        sm.fail(f"tabular_xgb needs at least 2 labelled rows, got {len(rows)}")
-    inputs, dropped = encoding.infer_inputs(rows)
-    if not inputs:
-        sm.fail("no usable input fields (numbers, booleans or categories) in the rows")
-    if dropped:
-        print(f"left out (no values, objects, or more than {encoding.MAX_CATEGORIES} categories): {dropped}")
-    task, classes = encoding.infer_task(labels, hp.get("task", "auto"))
-    if task != "regression" and len(classes) < 2:
-        sm.fail(f"the labels hold one class only ({classes}); a classifier needs two")
-    if task == "regression":
-        y = np.array([float(v) for v in labels], dtype=np.float64)
-    else:
-        y = encoding.label_codes(labels, classes)
-    x = encoding.encode(inputs, rows)
-    train, val = evaluate.split(
-        len(rows), float(hp.get("validation_fraction", "0.2")), int(hp.get("seed", "0"))
-    )
-    print(
-        f"rows: {len(rows)} (train {len(train)}, validation {len(val)}); inputs: {len(inputs)}; task: {task}"
-    )
+    t = load_table("tabular_xgb", hp)
+    rows, inputs, task, classes = t.rows, t.inputs, t.task, t.classes
+    x, y, train, val = t.x, t.y, t.train, t.val
 
     import xgboost as xgb
 
@@ -94,11 +71,7 @@ def main() -> None:
     for name, value in metrics.items():
         sm.metric(name, value)
 
-    signature: dict[str, object] = {"task": task, "inputs": inputs}
-    if classes:
-        signature["classes"] = classes
-    if id_fields:
-        signature["id_fields"] = list(id_fields)
+    signature = t.signature()
     all_rows = np.arange(len(rows))
     write_model(
         sm.model_dir(),

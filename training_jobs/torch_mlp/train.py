@@ -43,8 +43,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # _lib/ sits beside train.py in th
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _lib import encoding, evaluate, sm  # noqa: E402
-from _lib.data import read_rows  # noqa: E402
 from _lib.model_files import write_artifact  # noqa: E402
+from _lib.tabular import load_table  # noqa: E402
 from _lib.torch_util import export_onnx, pick_device, setup  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -226,36 +226,15 @@ def onnx_diff(onnx_bytes: bytes, x: np.ndarray, expected: np.ndarray) -> float |
 
 def main() -> None:
     hp = sm.hyperparameters()
-    folder = sm.channel("train")
-    if folder is None:
-        sm.fail('torch_mlp needs a `train` channel (inputs: {"train": {"dataset_id": ...}})')
     seed = int(hp.get("seed", "0"))
     threads = sm.num_cpus()
     setup(seed, threads)
     device = pick_device(hp.get("device", "auto"))
     print(f"device: {device}; threads: {threads}; torch {torch.__version__}", flush=True)
 
-    id_fields = tuple(f for f in hp.get("id_fields", "").split(",") if f)
-    rows, labels = read_rows(folder, hp.get("target", "target"), id_fields)
-    if len(rows) < 2:
-        sm.fail(f"torch_mlp needs at least 2 labelled rows, got {len(rows)}")
-    inputs, dropped = encoding.infer_inputs(rows)
-    if not inputs:
-        sm.fail("no usable input fields (numbers, booleans or categories) in the rows")
-    if dropped:
-        print(f"left out (no values, objects, or more than {encoding.MAX_CATEGORIES} categories): {dropped}")
-    task, classes = encoding.infer_task(labels, hp.get("task", "auto"))
-    if task != "regression" and len(classes) < 2:
-        sm.fail(f"the labels hold one class only ({classes}); a classifier needs two")
-    if task == "regression":
-        y = np.array([float(v) for v in labels], dtype=np.float64)
-    else:
-        y = encoding.label_codes(labels, classes)
-    x = encoding.encode(inputs, rows)
-    train, val = evaluate.split(len(rows), float(hp.get("validation_fraction", "0.2")), seed)
-    print(
-        f"rows: {len(rows)} (train {len(train)}, validation {len(val)}); inputs: {len(inputs)}; task: {task}"
-    )
+    t = load_table("torch_mlp", hp)
+    rows, inputs, task, classes = t.rows, t.inputs, t.task, t.classes
+    x, y, train, val = t.x, t.y, t.train, t.val
 
     try:
         hidden = [int(h) for h in hp.get("hidden", "64,64").split(",") if h.strip()]
@@ -303,11 +282,7 @@ def main() -> None:
              "torch": torch_out[:CHECK_ROWS].tolist()}  # fmt: skip
     (out_data / "export_check.json").write_text(json.dumps(check))
 
-    signature: dict[str, object] = {"task": task, "inputs": inputs}
-    if classes:
-        signature["classes"] = classes
-    if id_fields:
-        signature["id_fields"] = list(id_fields)
+    signature = t.signature()
     mlp_bytes = json.dumps(mlp, separators=(",", ":"), allow_nan=False).encode()
     (sm.model_dir()).mkdir(parents=True, exist_ok=True)
     (sm.model_dir() / ("model.mlp.json" if runtime == "onnx" else "model.onnx")).write_bytes(
