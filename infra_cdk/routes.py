@@ -204,6 +204,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/decisions", "decisions"),
     Route("POST", "/v1/feedback", "decisions"),
     Route("GET", "/v1/dashboards/metrics", "decisions"),
+    Route("POST", "/v1/experiments/{experiment_id}/ope", "decisions"),
 )
 
 

@@ -149,6 +149,7 @@ OPERATIONS: dict[str, Operation] = {
     "decisions.decide": _op("POST", "/v1/decisions"),
     "decisions.feedback": _op("POST", "/v1/feedback"),
     "decisions.dashboard": _op("GET", "/v1/dashboards/metrics"),
+    "decisions.evaluate_policy": _op("POST", "/v1/experiments/{experiment_id}/ope"),
     "training_jobs.create": _op("POST", "/v1/training_jobs"),
     "training_jobs.get": _op("GET", "/v1/training_jobs/{job_id}"),
     "training_jobs.list": _op("GET", f"{P}/training_jobs"),

@@ -24,6 +24,7 @@ from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.decisions import adapt, canary, experiments, features, guardrails
 from optiloop.decisions.cache import CACHE
+from optiloop.decisions.evaluate import logged_context
 from optiloop.decisions.experiments import KIND, load
 from optiloop.decisions.spec import DEFAULT_SCALES
 from optiloop.decisions.state import STATE, LearnerState, utility
@@ -70,6 +71,7 @@ def decide(
         "propensity": propensity,
         "algorithm": exp["algorithm"],
         "x": x.tolist() if x is not None else None,
+        "context": logged_context(context),  # what off-policy rules match on (evaluate)
         "state_rev": entry.state_rev,
         "created_at": deps.clock(),
     }
@@ -225,7 +227,8 @@ def feedback(
         "arm": d["arm"], "variant": d["variant"], "propensity": d["propensity"],
         "reward": value, "utility": u,
         "rewards": filled, "observations": tracked, "covariate": covariate, "trace_id": trace_id,
-        "x": d.get("x"), "day": day, "decided_at": d["created_at"], "rewarded_at": now,
+        "x": d.get("x"), "context": d.get("context"), "day": day, "decided_at": d["created_at"],
+        "rewarded_at": now,
     }  # fmt: skip
     for attempt in range(WRITE_ATTEMPTS):
         _refuse_duplicate(deps, decision_id)

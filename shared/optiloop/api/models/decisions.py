@@ -214,3 +214,33 @@ class ExperimentPromoteIn(RequestModel):
     comment: Annotated[str, Field(max_length=1000)] | None = Field(
         None, description="put before the experiment's evidence in the approval request's comment"
     )
+
+
+RuleValue = Annotated[float, Field(allow_inf_nan=False)] | bool | Annotated[str, Field(max_length=200)]
+
+
+class OpeRuleIn(RequestModel):
+    when: dict[FeatureName, RuleValue] = Field(
+        min_length=1,
+        max_length=20,
+        description="context fields and the values they must equal (all of them) in a decision's logged "
+        "context: short strings (under 40 characters), numbers, booleans",
+    )
+    variant: Name = Field(description="the variant the candidate serves where the rule matches")
+
+
+class OpePolicyIn(RequestModel):
+    variant: Name | None = Field(None, description="always serve this variant")
+    weights: dict[Name, Finite] | None = Field(
+        None, max_length=100, description="a fixed random split: variant -> probability (sum 1)"
+    )
+    rules: list[OpeRuleIn] | None = Field(
+        None, min_length=1, max_length=100, description="first matching rule wins; else `default`"
+    )
+    default: Name | None = Field(None, description="with `rules`: the variant where no rule matches")
+
+
+class OpeIn(RequestModel):
+    policy: OpePolicyIn = Field(
+        description="the candidate policy: exactly one of `variant`, `weights`, or `rules` + `default`"
+    )

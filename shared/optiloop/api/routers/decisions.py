@@ -1,5 +1,6 @@
 """Online decisions: `POST /v1/decisions` (the hot path), `POST /v1/feedback` (rewards, late ones too) and
-`GET /v1/dashboards/metrics` (the generate traces' series and drift).
+`GET /v1/dashboards/metrics` (the generate traces' series and drift), `POST /v1/experiments/{id}/ope`
+(off-policy evaluation of a candidate on the experiment's logged decisions).
 
 Online experiments themselves live at `/v1/experiments` with AutoML's (`routers/automl.py` dispatches
 on `type` vs `task_type`). Handlers are thin: parse, call `optiloop.decisions.serve`, return.
@@ -11,10 +12,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from optiloop.api.models.decisions import DecisionIn, FeedbackIn
+from optiloop.api.models.decisions import DecisionIn, FeedbackIn, OpeIn
+from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
-from optiloop.decisions import dashboard, serve
+from optiloop.decisions import dashboard, evaluate, serve
 from optiloop.deps import Deps
 
 router = APIRouter(tags=["decisions"])
@@ -40,6 +42,26 @@ def feedback(
         deps, who, body.decision_id, body.reward, body.rewards,
         trace_id=body.trace_id, observations=body.observations, covariate=body.covariate,
     )  # fmt: skip
+
+
+@router.post(
+    "/v1/experiments/{experiment_id}/ope",
+    summary="Estimate a candidate policy's value from an online experiment's logged decisions",
+    description="Off-policy evaluation: what the candidate (always one variant, a fixed split, or rules on "
+    "the logged context fields with a default) would have earned on the requests the experiment served, "
+    "by IPS, SNIPS and doubly robust from the rewarded decisions' propensities, each with a standard error "
+    "and a 95% interval, plus the effective sample size and the share of decisions the candidate agrees "
+    "with. Reads at most 20,000 of the newest rewarded decisions (`truncated`); changes nothing. 422 "
+    "naming the `policy.*` field for an unknown variant or weights not summing to 1; 409 naming "
+    "`experiment_id` when nothing has been rewarded yet.",
+)
+def evaluate_policy(
+    experiment_id: EntityId,
+    body: OpeIn,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    return evaluate.evaluate(deps, who, experiment_id, body.policy.model_dump(exclude_none=True))
 
 
 @router.get(

@@ -43,3 +43,14 @@ class Decisions(Resource[J, S, N, It]):
         filters: model, prompt_version_id, label."""
         params = fields(project_id=project_id, hours=hours, bucket=bucket, **filters)
         return self._call.json(build("decisions.dashboard", params=params))
+
+    def evaluate_policy(self, experiment_id: str, policy: Mapping[str, Any]) -> J:
+        """Off-policy estimates (IPS, SNIPS, DR) of a candidate on the experiment's logged decisions;
+        `policy`: `{"variant": ...}`, `{"weights": {...}}` or `{"rules": [...], "default": ...}`."""
+        return self._call.json(
+            build(
+                "decisions.evaluate_policy",
+                path={"experiment_id": experiment_id},
+                json={"policy": dict(policy)},
+            )
+        )
