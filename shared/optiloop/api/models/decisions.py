@@ -179,7 +179,7 @@ class OnlineExperimentCreate(RequestModel):
 
 class DecisionIn(RequestModel):
     experiment_id: Id
-    unit_id: Annotated[str, Field(min_length=1, max_length=200)]
+    unit_id: LongName
     context: dict[FeatureName, ContextValue] | None = Field(None, max_length=200)
 
 

@@ -45,7 +45,7 @@ class GenerateIn(RequestModel):
     model: LongName | None = None
     guardrails: GuardrailsIn | None = None
     cache: CacheIn | None = None
-    unit_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+    unit_id: LongName | None = Field(
         None, description="the unit an experiment attached to the prompt label assigns (sticky for AB/Canary)"
     )
     context: dict[Name, Any] | None = Field(
