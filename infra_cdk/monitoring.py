@@ -1,4 +1,4 @@
-"""What an operator of one tenant looks at: a dashboard, three alarms, and an encrypted SNS topic.
+"""What an operator of one tenant looks at: a dashboard, its alarms, and an encrypted SNS topic.
 
 Alarms page on symptoms users feel (slow suggestions, server errors) and on work silently piling up
 (a non-empty dead-letter queue), not on every Lambda error: a 4xx storm from a misconfigured client
@@ -153,7 +153,24 @@ class Monitoring(Construct):
             datapoints_to_alarm=12,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,  # no registered model, nothing to judge
         )
-        self.alarms = (self.suggest_p95, self.server_errors, self.dlq_not_empty, self.surrogate_auc)
+        # an online experiment's reward stream drifted (a Page-Hinkley detector fired and an arm's
+        # learner memory was restarted or discounted): someone should look at what changed
+        self.decision_drift = cw.Alarm(
+            self,
+            "DecisionDrift",
+            alarm_description=(
+                f"{config.tenant}: a drift detector fired on an online experiment's rewards (audit "
+                "experiment.drift_restart, webhook event experiment.drift names the experiment and variant)"
+            ),
+            metric=business_metric("DriftFired", "decisions", config.tenant, "Sum"),
+            threshold=0,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarms = (
+            self.suggest_p95, self.server_errors, self.dlq_not_empty, self.surrogate_auc, self.decision_drift,
+        )  # fmt: skip
         for alarm in self.alarms:
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)

@@ -54,7 +54,7 @@ def alarms(synth: Any) -> dict[str, dict[str, Any]]:
 
 def test_the_alarms_notify_the_encrypted_topic(synth: Any) -> None:
     found = alarms(synth)
-    assert len(found) == 4
+    assert len(found) == 5
     [(topic_id, topic)] = synth.resources("acme", "AWS::SNS::Topic").items()
     assert logical_id_of(topic["Properties"]["KmsMasterKeyId"]).startswith("DataKey")
     for props in found.values():
@@ -97,6 +97,14 @@ def test_a_stale_registered_surrogate_raises_an_alarm(synth: Any) -> None:
     assert props["ComparisonOperator"] == "LessThanThreshold" and props["Threshold"] == 0.6
     assert props["Statistic"] == "Minimum" and props["EvaluationPeriods"] == 12
     assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {"service": "suggest", "tenant": "acme"}
+
+
+def test_a_drifting_online_experiment_raises_an_alarm(synth: Any) -> None:
+    [props] = [p for p in alarms(synth).values() if p.get("MetricName") == "DriftFired"]
+    assert props["Namespace"] == "OptiLoop" and props["Statistic"] == "Sum"
+    assert props["ComparisonOperator"] == "GreaterThanThreshold" and props["Threshold"] == 0
+    # the dimensions the decisions handler writes (functions/decisions/handler.py emf)
+    assert {d["Name"]: d["Value"] for d in props["Dimensions"]} == {"service": "decisions", "tenant": "acme"}
 
 
 def test_the_dashboard_shows_the_predict_path_and_the_registered_surrogate(synth: Any) -> None:

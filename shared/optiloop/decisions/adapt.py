@@ -17,12 +17,31 @@ audited and emitted as an `experiment.drift` webhook event (`optiloop.decisions.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
 from optiloop.decisions.drift import PageHinkley
 from optiloop.decisions.state import LearnerState
+
+_fired = 0  # firings since the process's handler last took them (the decisions Lambda's DriftFired metric)
+_lock = threading.Lock()
+
+
+def note_fired() -> None:
+    """Count a committed firing for the process's metrics (`take_fired`)."""
+    global _fired
+    with _lock:
+        _fired += 1
+
+
+def take_fired() -> int:
+    """Firings since the last call, and reset: the decisions handler emits them as `DriftFired`."""
+    global _fired
+    with _lock:
+        n, _fired = _fired, 0
+    return n
 
 
 def detector(spec: dict[str, Any]) -> PageHinkley:

@@ -267,6 +267,8 @@ def feedback(
             time.sleep(0.001 * (attempt + 1))
             continue
         CACHE.put(deps, exp, saved.rev, saved.data)
+        if restarted:
+            adapt.note_fired()
         deps.store.audit.record_event(
             principal=who.name, action="decision.feedback", project_id=d["project_id"], target=exp["id"],
             details={"decision_id": decision_id, "variant": d["variant"], "reward": value},
