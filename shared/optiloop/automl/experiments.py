@@ -21,8 +21,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import datasets
-from optiloop.automl.features import prepare
+from optiloop.automl import datasets, forecast
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -61,7 +60,12 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
     cv = raw.get("cv") or {}
     hpo = raw.get("hpo") or {}
     imbalance = raw.get("imbalance") or {}
-    cv_type = cv.get("type") or ("stratified_kfold" if task_type == "classification" else "kfold")
+    forecasting = task_type == "forecasting"
+    default_cv = "expanding_window" if forecasting else "kfold"
+    cv_type = cv.get("type") or ("stratified_kfold" if task_type == "classification" else default_cv)
+    if forecasting and cv_type != "expanding_window":
+        raise InvalidInput(FieldProblem("config.cv.type", "forecasting validates on expanding_window folds"))
+    default_folds = forecast.DEFAULT_FOLDS if forecasting else 5
     sampler = str(hpo.get("sampler") or "tpe").lower()
     pruner = str(hpo.get("early_stopping") or "asha").lower()
     if sampler not in SAMPLERS:
@@ -84,7 +88,11 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             if fam not in families:
                 families.append(fam)
     return {
-        "cv": {"type": cv_type, "folds": int(cv.get("folds") or 5), "seed": int(cv.get("seed") or 0)},
+        "cv": {
+            "type": cv_type,
+            "folds": int(cv.get("folds") or default_folds),
+            "seed": int(cv.get("seed") or 0),
+        },
         "hpo": {
             "sampler": SAMPLERS[sampler],
             "trials": int(hpo.get("trials") or DEFAULT_TRIALS),
@@ -97,6 +105,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)
         if task_type == "anomaly"
         else None,
+        "forecast": forecast.settings(raw) if forecasting else None,
         "imbalance": {"method": str(imbalance.get("method") or "none")},
         "constraints": dict(raw.get("constraints") or {}),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
@@ -123,7 +132,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if target is None and task_type != "anomaly":
         raise InvalidInput(FieldProblem("target", f"is required for {task_type}"))
     table = datasets.load_table(deps, ds)
-    prep = prepare(table, target, task_type)
+    prep = forecast.prepare_for(table, target, task_type, config)
     sensitive = config["sensitive_column"]
     if sensitive is not None and (table.column(sensitive) is None or sensitive == target):
         raise InvalidInput(
@@ -132,6 +141,11 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
             )
         )
     warnings = [f"constraints.{k} is recorded, not enforced yet" for k in sorted(config["constraints"])]
+    if task_type == "forecasting":
+        warnings.append(
+            "the statistical baselines (naive, seasonal_naive, ses, theta) are leaderboard-only: they "
+            "forecast from the series itself and have no artifact to register or serve"
+        )
     exp_id = deps.ids("exp")
     data: dict[str, Any] = {
         "id": exp_id,
@@ -139,7 +153,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "project_id": project_id,
         "name": body.get("name") or f"{task_type} of {target or 'every row'}",
         "task_type": task_type,
-        "task": "anomaly" if task_type == "anomaly" else prep.task,
+        "task": task_type if task_type in ("anomaly", "forecasting") else prep.task,
         "objective": body["objective"],
         "metric": objective.metric,
         "direction": objective.direction,
@@ -152,6 +166,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "excluded": prep.excluded,
         "class_balance": prep.class_balance,
         "dropped_rows": prep.dropped_rows,
+        "forecast_features": getattr(prep, "recipe", None),  # forecasting: how to build an instance
         "warnings": warnings,
         "progress": {"trials_done": 0, "trials_total": config["hpo"]["trials"], "cpu_s": 0.0},
         "best": None,

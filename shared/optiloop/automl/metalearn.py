@@ -75,7 +75,7 @@ def remember(
     configurations: they are rebuilt from whatever a search finds)."""
     configs: list[dict[str, Any]] = []
     for t in ranked_trials:
-        if t.get("family") in (None, "ensemble") or t.get("status") != "completed":
+        if t.get("family") in (None, "ensemble", "baseline") or t.get("status") != "completed":
             continue
         configs.append({"model": t["family"], **t["params"]})
         if len(configs) == PER_EXPERIMENT:

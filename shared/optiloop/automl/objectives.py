@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from optiloop.errors import FieldProblem, InvalidInput
 
 MAXIMIZE = frozenset({"auc", "accuracy", "f1", "balanced_accuracy", "r2"})
-MINIMIZE = frozenset({"logloss", "rmse", "mae"})
+MINIMIZE = frozenset({"logloss", "rmse", "mae", "mase", "smape"})
 CLASSIFICATION = ("auc", "logloss", "accuracy", "f1", "balanced_accuracy")
 REGRESSION = ("rmse", "mae", "r2")
 ANOMALY = ("auc",)
+FORECASTING = ("mase", "smape", "mae", "rmse")  # MASE first: scale-free, the M-competitions' measure
 ALIASES = {"roc_auc": "auc", "log_loss": "logloss", "neg_log_loss": "logloss", "f1_macro": "f1"}
 
 
@@ -53,4 +54,6 @@ def parse_objective(text: str, task_type: str) -> Objective:
 
 def metrics_for(task_type: str) -> tuple[str, ...]:
     """Anomaly detectors are scored, when labels are given, by how they rank anomalies first."""
-    return {"classification": CLASSIFICATION, "anomaly": ANOMALY}.get(task_type, REGRESSION)
+    return {"classification": CLASSIFICATION, "anomaly": ANOMALY, "forecasting": FORECASTING}.get(
+        task_type, REGRESSION
+    )

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from optiloop.automl import datasets, experiments, metalearn
-from optiloop.automl.features import prepare
+from optiloop.automl.forecast import prepare_for
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
 from optiloop.models import lineage
@@ -23,6 +24,9 @@ from optiloop.store.records import Doc
 
 log = logging.getLogger("optiloop.automl.run")
 CANCEL_POLL_S = 0.5
+# candidates beside the trial budget, never replayed into a resumed search: the ensemble (rebuilt)
+# and forecasting's statistical baselines (scored once)
+EXTRA_FAMILIES = ("ensemble", "baseline")
 
 
 def execute(deps: Deps, experiment_id: str, cancel: threading.Event | None = None) -> dict[str, Any]:
@@ -53,8 +57,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
     ).data
     table = datasets.load_table(deps, ds)
-    prep = prepare(table, exp["target"], exp["task_type"])
     cfg = exp["config"]
+    prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
     groups = _groups(table, exp["target"], cfg.get("sensitive_column"))
     spec_kw: dict[str, Any] = {}
     if cfg.get("models"):
@@ -86,6 +90,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     key = experiments.rank_key(exp)
     state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False}
     history = _history(deps, exp_id, exp["metric"], state, key)
+    if exp["task_type"] == "forecasting":
+        spec = replace(spec, stratified=False, ensemble=False, forecast=_plan(deps, exp_id, prep))
     t0 = time.monotonic()
 
     def should_stop() -> bool:
@@ -98,7 +104,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
 
     def on_trial(r: TrialResult) -> None:
         trial = _record_trial(deps, exp, ds, r)
-        state["done"] += r.family != "ensemble"  # the ensemble is not one of the budget's trials
+        state["done"] += r.family not in EXTRA_FAMILIES  # not one of the budget's trials
         state["cpu"] += r.fit_s
         if r.status == "completed" and (state["best"] is None or key(trial) < key(state["best"])):
             state["best"] = trial
@@ -147,7 +153,9 @@ def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: A
     rebuilt, not replayed); the progress counters and the best trial start from them. A number with
     no record (none is expected: trials are recorded in order) is replayed as failed."""
     recorded = {
-        int(t["number"]): t for t in experiments._all_trials(deps, exp_id) if t.get("family") != "ensemble"
+        int(t["number"]): t
+        for t in experiments._all_trials(deps, exp_id)
+        if t.get("family") not in EXTRA_FAMILIES
     }
     out: list[dict[str, Any]] = []
     for n in range(max(recorded, default=-1) + 1):
@@ -163,6 +171,14 @@ def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: A
         if t["status"] == "completed" and (state["best"] is None or key(t) < key(state["best"])):
             state["best"] = t
     return out
+
+
+def _plan(deps: Deps, exp_id: str, prep: Any) -> Any:
+    """The forecasting plan; the baselines are scored once (a resumed run keeps its first ones)."""
+    from optiloop.automl.search.forecasting import ForecastPlan
+
+    scored = any(t.get("family") == "baseline" for t in experiments._all_trials(deps, exp_id))
+    return ForecastPlan(prep.series, prep.folds, prep.origins, prep.horizon, prep.season, not scored)
 
 
 def _groups(table: Any, target: str | None, column: str | None) -> Any:
@@ -185,6 +201,13 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
     from optiloop.models import runtimes
     from optiloop.models.artifact import read_artifact
 
+    metric, direction = exp["metric"], exp["direction"]
+    if exp["task_type"] == "forecasting":  # the fold metrics need the series: importance by MAE
+        metric, direction = "mae", "minimize"
+    if not best.get("artifact_key"):  # a forecasting baseline: no served model to explain
+        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
+                "importance_note": "a statistical baseline (leaderboard-only): no features to shuffle",
+                "calibration": None, "fairness": None}  # fmt: skip
     predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
     if exp.get("target") is None:  # an unlabelled anomaly detector: no objective to lose
         return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
@@ -196,8 +219,8 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
         prep.y,
         task=prep.task,
         n_classes=len(prep.signature.classes),
-        metric=exp["metric"],
-        greater_is_better=exp["direction"] == "maximize",
+        metric=metric,
+        greater_is_better=direction == "maximize",
         names=[i.name for i in prep.signature.inputs],
         seed=seed,
     )

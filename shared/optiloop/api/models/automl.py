@@ -15,7 +15,7 @@ ConstraintKey = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class CvIn(RequestModel):
-    type: Literal["stratified_kfold", "kfold"] | None = None
+    type: Literal["stratified_kfold", "kfold", "expanding_window"] | None = None
     folds: Annotated[int, Field(ge=2, le=20)] = 5
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
@@ -60,6 +60,21 @@ class ExperimentConfig(RequestModel):
         None,
         description="anomaly detection: the share of rows the threshold flags (default 0.05)",
     )
+    time_column: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="forecasting (required): the column that orders the rows, datetimes or integer "
+        "steps, sorted ascending without duplicates",
+    )
+    horizon: Annotated[int, Field(ge=1, le=365)] | None = Field(
+        None,
+        description="forecasting (required): how many steps ahead to forecast; every lag feature is "
+        "at least this far back, so one model serves steps 1..horizon",
+    )
+    season_length: Annotated[int, Field(ge=1, le=366)] | None = Field(
+        None,
+        description="forecasting: the seasonal period in steps (12 for monthly data with a yearly "
+        "cycle); seasonal lags, the seasonal naive baseline and the MASE scale use it (default 1)",
+    )
     sensitive_column: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None,
         description="a column whose groups the fairness metrics compare (binary tasks: demographic "
@@ -80,7 +95,7 @@ class AutomlExperimentCreate(RequestModel):
     """The seed's body: an AutoML experiment is the one with `task_type`."""
 
     project_id: Id
-    task_type: Literal["classification", "regression", "anomaly"]
+    task_type: Literal["classification", "regression", "anomaly", "forecasting"]
     objective: Annotated[str, Field(min_length=1, max_length=50)]
     dataset_id: Id
     target: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(

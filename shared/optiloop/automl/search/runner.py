@@ -21,7 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from optiloop.automl.objectives import Objective
 from optiloop.automl.search import metrics as mx
 from optiloop.automl.search.portfolio import FAMILIES, Context, available_families, display_name
 from optiloop.models.signature import Signature
+
+if TYPE_CHECKING:
+    from optiloop.automl.search.forecasting import ForecastPlan
 
 log = logging.getLogger("optiloop.automl.search")
 EXPORT_TOLERANCE = 1e-6  # absolute, on probabilities and on values of magnitude <= 1
@@ -63,6 +66,9 @@ class SearchSpec:
     # `labelled`: whether y holds anomaly labels to score detectors by (else one default detector)
     contamination: float | None = None
     labelled: bool = True
+    # forecasting (task_type forecasting): expanding-window folds, MASE/sMAPE per fold and the
+    # statistical baselines (optiloop.automl.search.forecasting); None for the other tasks
+    forecast: ForecastPlan | None = None
 
 
 @dataclass
@@ -174,12 +180,18 @@ def search(
                   contamination=spec.contamination or 0.0, n_rows=int(y.size))  # fmt: skip
     if anomaly and not spec.labelled:
         return _unsupervised(x, ctx, spec, signature, fingerprint, on_trial)
-    folds = folds_of(y, spec, task)
+    plan = spec.forecast
+    folds = list(plan.folds) if plan is not None else folds_of(y, spec, task)
     n_outputs = signature.n_outputs
+
+    def fold_metrics(j: int, va: np.ndarray, out: np.ndarray) -> dict[str, float]:
+        if plan is not None:
+            return plan.fold_metrics(j, y[va], out[va])
+        return mx.compute(y[va], out[va], task, n_classes)
 
     def fold_score(out: np.ndarray) -> float:
         """The objective as every trial is scored (mean over folds), larger better."""
-        vals = [mx.compute(y[va], out[va], task, n_classes)[spec.objective.metric] for _, va in folds]
+        vals = [fold_metrics(j, va, out)[spec.objective.metric] for j, (_, va) in enumerate(folds)]
         ok = [v for v in vals if not math.isnan(v)]
         return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
 
@@ -220,7 +232,7 @@ def search(
                 model = family.build(params, ctx)
                 model.fit(x[tr], y[tr], None if weights is None else weights[tr])
                 outputs[va] = model.predict_outputs(x[va])
-                per_fold.append(mx.compute(y[va], outputs[va], task, n_classes))
+                per_fold.append(fold_metrics(i, va, outputs))
                 res.fold_scores.append(per_fold[-1][spec.objective.metric])
                 running = (
                     float(np.nanmean(res.fold_scores))
@@ -275,8 +287,12 @@ def search(
             remaining = spec.trials - len(history)
             if remaining > 0:
                 study.optimize(objective, n_trials=remaining, callbacks=[stop_cb], catch=())
-    if spec.ensemble and refit and not anomaly and not stop():
-        last = max([r.number for r in results] + [int(h["number"]) for h in history], default=-1)
+    last = max([r.number for r in results] + [int(h["number"]) for h in history], default=-1)
+    if plan is not None and plan.baselines and not interrupted():
+        for baseline in plan.baseline_trials(last + 1, spec.objective.metric):
+            emit(baseline)
+        last = max(r.number for r in results)
+    if spec.ensemble and refit and not anomaly and plan is None and not stop():
         ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y, groups, last + 1)
         if ens is not None:
             emit(ens)
