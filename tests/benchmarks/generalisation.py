@@ -6,7 +6,7 @@ ingest use cases in process, as inproc_quality.py) on the procedurally generated
 `optiloop.testopt.sut.procedural`, tuning set or held-out set, and reports distributions over
 systems rather than a mean that one system can carry.
 
-usage: python tests/benchmarks/generalisation.py [--split tune|heldout] [--count N] [--seeds 5]
+usage: python tests/benchmarks/generalisation.py [--split tune|heldout] [--count N] [--offset N] [--seeds 5]
        [--budget 500] [--batch 20] [--generator hybrid] [--strategies random,sobol,core]
        [--families grid-regime,...] [--suite-public] [--jobs 2] [--json out.json] [--refresh]
 
@@ -323,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", default="tune", choices=["tune", "heldout"])
     ap.add_argument("--count", type=int, default=None, help="only the first N systems of the split")
+    ap.add_argument("--offset", type=int, default=0, help="skip the first N systems of the split")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--budget", type=int, default=500)
     ap.add_argument("--batch", type=int, default=20)
@@ -345,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in range(procedural.N_SEEDS)
         if procedural.split_of(s) == a.split and (not fams or procedural.family_of(s) in fams)
     ]
-    seeds = seeds[: a.count]
+    seeds = seeds[a.offset :][: a.count]
     refs: list[tuple[str, tuple[str, str], str]] = []  # (set, ref, version hash)
     for s in seeds:
         refs.append((a.split, ("gen", str(s)), gen_h))

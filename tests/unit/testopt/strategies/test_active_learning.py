@@ -125,7 +125,8 @@ def test_the_arm_joins_hybrid_once_there_is_a_model(loop_factory) -> None:
     mixes = [a.details["operator_mix"] for a in sorted(audits, key=lambda a: a.seq)]
     assert len(mixes) == 6
     assert "uncertainty" not in mixes[0]
-    assert any(m.get("uncertainty", 0) > 0 for m in mixes[1:])
+    # from 16 runs on it is one of the arms weighed; its share it has to earn (here it may be 0)
+    assert all("uncertainty" in m for m in mixes[1:])
 
 
 class _State:
