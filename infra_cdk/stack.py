@@ -50,6 +50,11 @@ class OptiLoopStack(Stack):
         self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
         # people: a Cognito user pool of this tenant's own, for the console's sign-in (docs/auth.md)
         self.people = ConsoleUserPool(self, "People", prefix=config.prefix, console_url=config.console_url)
+        # ...whose ID tokens the authorizer and every HTTP function accept beside API keys and access
+        # tokens (JWKS fetched from the pool's issuer and cached; `cryptography` is in the core layer)
+        for key in ("authorizer", *HTTP_GROUPS):
+            for name, value in self.people.oidc_environment().items():
+                fns[key].add_environment(name, value)
 
         self.ingest_queue = IngestQueue(
             self, "IngestQueue", config=config, data=self.data, consumer=fns["ingest_queue"]

@@ -86,3 +86,27 @@ def test_a_console_url_that_cannot_be_a_callback_is_refused(url: str) -> None:
 
     with pytest.raises(TenantError, match="console_url"):
         TenantConfig("acme", console_url=url)
+
+
+def test_the_authorizer_and_every_http_function_trust_only_their_own_tenants_pool(synth: Any) -> None:
+    """The pool's ID tokens are accepted at the edge and behind it; the issuer and audience are this
+    tenant's pool and client (another tenant's token names another issuer and is refused)."""
+    from infra_cdk.routes import HTTP_GROUPS
+
+    for tenant in TENANTS:
+        pool_id, _ = synth.one(tenant, "AWS::Cognito::UserPool")
+        client_id, _ = synth.one(tenant, "AWS::Cognito::UserPoolClient")
+        handlers = {f"functions.{g}.handler.handler" for g in ("authorizer", *HTTP_GROUPS)}
+        fns = {
+            f["Properties"]["Handler"]: f["Properties"]
+            for f in synth.resources(tenant, "AWS::Lambda::Function").values()
+        }
+        trusting = {h for h, p in fns.items() if "OPTILOOP_OIDC_ISSUER" in p["Environment"]["Variables"]}
+        assert {h.split(".")[1] for h in handlers} <= {h.split(".")[1] for h in trusting}, trusting
+        for handler in trusting:
+            env = fns[handler]["Environment"]["Variables"]
+            assert pool_id in json.dumps(env["OPTILOOP_OIDC_ISSUER"])
+            assert logical_id_of(env["OPTILOOP_OIDC_AUDIENCE"]) == client_id
+            assert env["OPTILOOP_OIDC_ROLE_CLAIM"] == "cognito:groups"
+        # scheduled and queue functions take no tokens at all
+        assert not any(k in trusting for k in fns if "ingest_queue" in k or "webhook_dispatch" in k)
