@@ -82,21 +82,77 @@ class DeploymentCreate(RequestModel):
 
 
 class RollbackIn(RequestModel):
-    prompt_id: Id
-    environment: Label
-    to_version_id: Id | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"prompt_id": "prm_0190c3a4b5f600000001", "environment": "prod"},
+                {
+                    "prompt_id": "prm_0190c3a4b5f600000001",
+                    "environment": "staging",
+                    "to_version_id": "pv_0190c3a4b5f60000000a",
+                },
+            ]
+        }
+    )
+
+    prompt_id: Id = Field(description="The prompt (`prm_...`) whose environment moves back.")
+    environment: Label = Field(
+        description="The environment to move: `dev`, `staging` or `prod` (prod only to an Approved version)."
+    )
+    to_version_id: Id | None = Field(
+        None,
+        description="The version to run now, one of this prompt's; null: the version the environment "
+        "ran before the current one (409 if it never ran another).",
+    )
 
 
 class CommentIn(RequestModel):
-    comment: Text = ""
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": "scores 0.91 on the golden set; ready for prod"}]}
+    )
+
+    comment: Text = Field(
+        "",
+        description="Why, for the approval record and the audit log (at most 2,000 characters; "
+        "required, non-blank, to reject).",
+    )
 
 
 class ApprovalCreate(RequestModel):
-    entity_type: Label
-    entity_id: Id
-    comment: Text = ""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entity_type": "model_version",
+                    "entity_id": "mv_0190c3a4b5f60000000b",
+                    "comment": "AUC 0.93, fairness ok",
+                }
+            ]
+        }
+    )
+
+    entity_type: Label = Field(
+        description="What kind of thing is to be approved: `prompt_version` or `model_version`."
+    )
+    entity_id: Id = Field(description="Its id: a prompt version (`pv_...`) or a model version (`mv_...`).")
+    comment: Text = Field(
+        "", description="A note for the approvers, kept on the request (at most 2,000 characters)."
+    )
 
 
 class DecisionIn(RequestModel):
-    decision: Literal["approve", "reject"]
-    comment: Text = ""
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"decision": "approve", "comment": "looked at the eval run; fine"},
+                {"decision": "reject", "comment": "exact_match fell from 0.91 to 0.84"},
+            ]
+        }
+    )
+
+    decision: Literal["approve", "reject"] = Field(
+        description="`approve` counts towards the policies' `min_approvals`; `reject` closes the request."
+    )
+    comment: Text = Field(
+        "", description="Why (at most 2,000 characters); a rejection needs a non-blank one."
+    )

@@ -10,21 +10,48 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from pydantic import AfterValidator
 
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
-from optiloop.api.params import EntityId, PathName, ProjectId
+from optiloop.api.params import EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
 from optiloop.auth import Action, Principal, authorize
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.models import registry as _model_registry  # registers model_version
+from optiloop.names import check_name
 from optiloop.prompts import approval as _prompt_approval  # registers prompt_version
 
 APPROVABLE = (_model_registry.__name__, _prompt_approval.__name__)
 
 router = APIRouter(tags=["approvals"])
+
+PolicyName = Annotated[
+    str,
+    Path(min_length=1, max_length=100, description="The governance policy's name, unique in its project."),
+    AfterValidator(check_name),
+]
+_POLICY_EXAMPLE = {
+    "name": "prod-gate",
+    "scope": "prompt_version",
+    "rule": {
+        "if": {"eval.exact_match": {">=": 0.8}},
+        "then": "require_approval",
+        "approvers": ["admin"],
+        "min_approvals": 2,
+    },
+}
+PolicyBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="A policy document: `name`, `scope` (prompt_version, model_version, policy, "
+        "deployment), `rule` (`if` conditions on measured values, `then` require_approval|block, "
+        "`approvers`, `min_approvals` 1-10), optional `dataset_id` to measure on.",
+        examples=[_POLICY_EXAMPLE],
+    ),
+]
 
 
 @router.post("/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201)
@@ -108,8 +135,8 @@ def decide(
 @router.put("/v1/projects/{project_id}/policies/{name}")
 def put_policy(
     project_id: ProjectId,
-    name: PathName,
-    body: dict[str, Any],
+    name: PolicyName,
+    body: PolicyBody,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> dict[str, Any]:
@@ -120,7 +147,7 @@ def put_policy(
 @router.post("/v1/projects/{project_id}/policies", status_code=201)
 def post_policy(
     project_id: ProjectId,
-    body: dict[str, Any],
+    body: PolicyBody,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> dict[str, Any]:
@@ -145,7 +172,7 @@ def list_policies(
 @router.delete("/v1/projects/{project_id}/policies/{name}", status_code=204)
 def delete_policy(
     project_id: ProjectId,
-    name: PathName,
+    name: PolicyName,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.POLICY_WRITE)),
 ) -> Response:
@@ -165,7 +192,14 @@ def _policy_project(body_pid: Any, query_pid: str | None, who: Principal) -> str
 
 @router.post("/v1/policies", status_code=201)
 def create_policy(
-    body: dict[str, Any],
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="A policy document as on the project routes, with the `project_id` it belongs "
+            "to (or give that in the query, or use a project-bound key).",
+            examples=[{**_POLICY_EXAMPLE, "project_id": "prj_0190c3a4b5f600000001"}],
+        ),
+    ],
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
@@ -192,7 +226,7 @@ def get_policies(
 
 @router.delete("/v1/policies/{name}", status_code=204)
 def remove_policy(
-    name: PathName,
+    name: PolicyName,
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),

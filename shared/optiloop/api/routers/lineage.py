@@ -5,22 +5,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import AfterValidator
 
-from optiloop.api.params import EntityId, PathName
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Action, Principal, authorize
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput, NotFound
 from optiloop.models import lineage
+from optiloop.names import check_name
 
 router = APIRouter(tags=["lineage"])
 
 
 @router.get("/v1/lineage/{entity_type}/{entity_id}")
 def get_lineage(
-    entity_type: PathName,
-    entity_id: EntityId,
+    entity_type: Annotated[
+        str,
+        Path(
+            min_length=1,
+            max_length=100,
+            description="What kind of entity: dataset, project_runs, training_job, model, model_version, "
+            "deployment, monitor, experiment or trial (any other is a 422).",
+        ),
+        AfterValidator(check_name),
+    ],
+    entity_id: Annotated[
+        str,
+        Path(
+            min_length=1, max_length=100, description="Its id (`ds_...`, `tj_...`, `mv_...`, `dep_...`, ...)."
+        ),
+        AfterValidator(check_name),
+    ],
     depth: Annotated[int, Query(ge=1, le=20, description="hops walked each way")] = 10,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
