@@ -159,7 +159,13 @@ def register_from_trial(
     trial = deps.store.docs.require("trial", trial_id, field="trial_id", what="trial").data
     if trial.get("project_id") != model.project_id:
         raise InvalidInput(FieldProblem("trial_id", "belongs to another project than the model"))
-    if trial.get("status") != "completed" or not trial.get("artifact_key"):
+    if trial.get("status") == "completed" and not trial.get("artifact_key"):
+        raise Conflict(
+            f"trial '{trial_id}' has no artifact: it is a leaderboard-only candidate (a forecasting "
+            "baseline forecasts from the series itself, not from a served model)",
+            details=[{"field": "trial_id", "reason": "has no artifact (leaderboard-only)"}],
+        )
+    if trial.get("status") != "completed":
         raise Conflict(
             f"trial '{trial_id}' is {trial.get('status')}; only a completed trial has a model to register",
             details=[{"field": "trial_id", "reason": f"is {trial.get('status')}, not completed"}],
