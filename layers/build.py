@@ -62,6 +62,7 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "webhooks": (("core", "aws"), True),
     "webhook_dispatch": (("core", "aws"), False),
     "connectors": (("core", "aws"), True),
+    "decisions": (("core", "aws"), True),  # numpy bandits and statistics; documents only
     "automl": (("core", "aws", "sql"), True),  # numpy ingest and experiments; SQL connectors' reads
 }
 # Never on the HTTP path (ARCHITECTURE.md): distribution names as pip normalises them, and the

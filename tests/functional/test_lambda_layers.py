@@ -160,3 +160,12 @@ def test_requirements_never_name_a_forbidden_package(build: ModuleType) -> None:
         }
         assert not names & {build.normalise(n) for n in build.FORBIDDEN}, req
     assert set(build.LAYERS) == {p.parent.name for p in (ROOT / "layers").glob("*/requirements.txt")}
+
+
+def test_every_function_the_cdk_app_deploys_is_built_and_measured(build: ModuleType) -> None:
+    """A function missing here would deploy without its code package being sized or checked."""
+    from infra_cdk.functions import SPECS
+
+    assert set(build.FUNCTIONS) == {s.package for s in SPECS}
+    for spec in SPECS:
+        assert build.FUNCTIONS[spec.package][0] == spec.layers, spec.key
