@@ -43,6 +43,7 @@ _POLICY_EXAMPLE = {
         "min_approvals": 2,
     },
 }
+_COMMENT_EXAMPLE = {"comment": "scores 0.91 on the golden set; ready for prod"}
 PolicyBody = Annotated[
     dict[str, Any],
     Body(
@@ -57,7 +58,7 @@ PolicyBody = Annotated[
 @router.post("/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201)
 def submit_version(
     version_id: EntityId,
-    body: CommentIn | None = None,
+    body: Annotated[CommentIn | None, Body(examples=[_COMMENT_EXAMPLE])] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def submit_version(
 @router.post("/v1/prompt_versions/{version_id}/approve")
 def approve_version(
     version_id: EntityId,
-    body: CommentIn | None = None,
+    body: Annotated[CommentIn | None, Body(examples=[_COMMENT_EXAMPLE])] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:

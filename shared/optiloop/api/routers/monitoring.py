@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import AfterValidator
 
 from optiloop.api.models.monitoring import AcknowledgeIn, FeedbackIn, MonitorCreate
 from optiloop.api.params import EntityId
@@ -17,6 +18,7 @@ from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
 from optiloop.models.monitoring import alerts, evaluate, feedback, monitors
+from optiloop.names import check_name
 
 router = APIRouter(tags=["monitoring"])
 
@@ -79,8 +81,16 @@ def list_alerts(
 @router.post("/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge")
 def acknowledge_alert(
     deployment_id: EntityId,
-    alert_id: EntityId,
-    body: AcknowledgeIn | None = None,
+    alert_id: Annotated[
+        str,
+        Path(
+            min_length=1, max_length=100, description="The alert's id (`alr_...`), one of the deployment's."
+        ),
+        AfterValidator(check_name),
+    ],
+    body: Annotated[
+        AcknowledgeIn | None, Body(examples=[{"comment": "known upstream schema change"}])
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
