@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from pydantic import AfterValidator
 
 from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
 from optiloop.api.params import MAX_SEQ, EntityId
@@ -14,10 +15,21 @@ from optiloop.auth import Principal
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.models.registry import models, stages, versions
+from optiloop.names import check_name
 
 router = APIRouter(tags=["models"])
 
 GZIP_TYPES = ("application/gzip", "application/x-gzip", "application/octet-stream")
+
+VersionRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        description="A version number, its id (`mv_...`), a stage or alias (production, champion) or latest.",
+    ),
+    AfterValidator(check_name),
+]
 
 
 def _project(body_or_query: str | None, who: Principal) -> str:
@@ -113,11 +125,27 @@ async def upload_version(
     model_id: EntityId,
     request: Request,
     sha256: Annotated[str | None, Query(max_length=71, description="the artifact's sha256")] = None,
-    x_artifact_sha256: Annotated[str | None, Header(max_length=71)] = None,
-    description: Annotated[str, Query(max_length=4_000)] = "",
-    intended_use: Annotated[str | None, Query(max_length=4_000)] = None,
-    sensitive_column: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    content_type: Annotated[str | None, Header()] = None,
+    x_artifact_sha256: Annotated[
+        str | None, Header(max_length=71, description="the artifact's sha256, if not in the query")
+    ] = None,
+    description: Annotated[
+        str, Query(max_length=4_000, description="What is new in this version, for people.")
+    ] = "",
+    intended_use: Annotated[
+        str | None, Query(max_length=4_000, description="The model card's intended use (null: unstated).")
+    ] = None,
+    sensitive_column: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="the column fairness metrics were measured on; without it the card reports none",
+        ),
+    ] = None,
+    content_type: Annotated[
+        str | None,
+        Header(description="application/gzip, application/x-gzip or application/octet-stream; else a 422."),
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
@@ -154,7 +182,7 @@ def list_versions(
 @router.get("/v1/models/{model_id}/versions/{version}")
 def get_version(
     model_id: EntityId,
-    version: EntityId,
+    version: VersionRef,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
@@ -165,8 +193,10 @@ def get_version(
 @router.get("/v1/models/{model_id}/versions/{version}/card", response_model=None)
 def get_card(
     model_id: EntityId,
-    version: EntityId,
-    accept: Annotated[str | None, Header()] = None,
+    version: VersionRef,
+    accept: Annotated[
+        str | None, Header(description="`text/markdown` for the card as Markdown; otherwise JSON.")
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> Response:
@@ -181,7 +211,7 @@ def get_card(
 @router.post("/v1/models/{model_id}/versions/{version}/promote")
 def promote(
     model_id: EntityId,
-    version: EntityId,
+    version: VersionRef,
     body: PromoteIn,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
