@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from optiloop.api.models.common import Id, Label, RequestModel
 
@@ -34,13 +34,35 @@ class ModelDeploymentCreate(RequestModel):
 
 
 class ReasonIn(RequestModel):
-    reason: Annotated[str, Field(max_length=1_000)] = ""
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "p95 latency over the SLO"}]})
+
+    reason: Annotated[str, Field(max_length=1_000)] = Field(
+        "", description="Why it is rolled back, kept in the deployment's history and the audit log."
+    )
 
 
 class BatchIn(RequestModel):
-    dataset_id: Id
+    model_config = ConfigDict(json_schema_extra={"examples": [{"dataset_id": "ds_0190c3a4b5f600000002"}]})
+
+    dataset_id: Id = Field(
+        description="A dataset of the deployment's project (`ds_...`); each example's `input` is scored."
+    )
 
 
 class PredictIn(RequestModel):
-    instances: list[Any]
-    key: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"instances": [{"age": 42, "plan": "pro"}, {"age": 23, "plan": "free"}], "key": "user-17"}
+            ]
+        }
+    )
+
+    instances: list[Any] = Field(
+        description="1-10,000 rows to score, each an object of the serving version's inputs by name."
+    )
+    key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="Sticky routing key: the same key gets the same variant (or the OptiLoop-Routing-Key "
+        "header; null: random by the traffic split).",
+    )

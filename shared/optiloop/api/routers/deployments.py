@@ -37,6 +37,24 @@ _ONE_OF = {
 }
 
 
+_DEPLOY_EXAMPLES = {
+    "prompt": {
+        "summary": "A prompt version to an environment",
+        "value": {"prompt_version_id": "pv_0190c3a4b5f60000000a", "environment": "staging"},
+    },
+    "model": {
+        "summary": "A model version as a 10% canary with SLOs",
+        "value": {
+            "model_version_id": "mv_0190c3a4b5f60000000b",
+            "environment": "production",
+            "strategy": {"type": "canary", "traffic": {"stable": 90, "canary": 10}},
+            "slos": {"latencyMsP95": 250, "errorRatePct": 1},
+            "capture_rate": 0.1,
+        },
+    },
+}
+
+
 def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
     try:
         return model.model_validate(raw)
@@ -53,7 +71,12 @@ def _prompt_dict(d: Any) -> dict[str, Any]:
 @router.post(
     "/v1/deployments",
     status_code=201,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _ONE_OF}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ONE_OF, "examples": _DEPLOY_EXAMPLES}},
+        }
+    },
 )
 def deploy(
     body: Annotated[dict[str, Any], Body()],
@@ -130,7 +153,7 @@ def promote(
 @router.post("/v1/deployments/{deployment_id}/rollback")
 def rollback_model(
     deployment_id: EntityId,
-    body: Annotated[ReasonIn | None, Body()] = None,
+    body: Annotated[ReasonIn | None, Body(examples=[{"reason": "p95 latency over the SLO"}])] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
