@@ -132,3 +132,33 @@ def test_forecasting_searches_registers_and_serves(api: Any) -> None:
     truth = y[origin + 1 : origin + 8]
     scale = float(np.mean(np.abs(y[7 : origin + 1] - y[: origin + 1 - 7])))
     assert got.shape == (7,) and float(np.mean(np.abs(got - truth))) / scale < 1.0
+
+
+def test_a_random_walk_is_won_by_a_baseline_whose_report_says_so(api: Any) -> None:
+    """Where no feature beats the last value, the leaderboard says so: a baseline wins, and the
+    report explains that there is no served model behind it."""
+    pid = api.project("automl-forecasting-rw")
+    steps = np.random.default_rng(7).normal(0, 1, 80).cumsum() + 100
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["step", "level"])
+    for k, v in enumerate(steps):
+        w.writerow([k, round(float(v), 4)])
+    files = {"file": ("rw.csv", buf.getvalue().encode(), "text/csv")}
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files=files, data={"project_id": pid, "name": "rw"}
+    )
+    assert r.status_code == 201, r.text
+    body = {"project_id": pid, "task_type": "forecasting", "objective": "minimize_mase",
+            "dataset_id": r.json()["id"], "target": "level",
+            "config": {"time_column": "step", "horizon": 1, "cv": {"type": "expanding_window", "folds": 8},
+                       "hpo": {"trials": 1}, "models": ["xgboost"]}}  # fmt: skip
+    r = api.client.post("/v1/experiments", headers=api.admin, json=body)
+    assert r.status_code == 201, r.text
+    exp_id = r.json()["experiment_id"]
+    assert api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin).status_code == 202
+    exp = _wait(api, exp_id)
+    assert exp["status"] == "completed", exp
+    assert exp["best"]["model"] in ("naive", "ses", "theta"), exp["best"]
+    assert exp["report"]["permutation_importance"] is None
+    assert "baseline" in exp["report"]["importance_note"]
