@@ -41,9 +41,13 @@ class StartedBy(BaseModel):
 class ModelRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model_id: Id | None = None
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    description: Annotated[str, Field(max_length=2000)] = ""
+    model_id: Id | None = Field(None, description="An existing model (`mdl_...`) of the project.")
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        None, description="Else a model name: found in the project, or created."
+    )
+    description: Annotated[str, Field(max_length=2000)] = Field(
+        "", description="The description a model created by name gets."
+    )
 
 
 class Evaluation(BaseModel):
@@ -52,19 +56,33 @@ class Evaluation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Annotated[str, Field(min_length=1, max_length=100)]
-    greater_is_better: bool = True
-    min_value: float | None = None
-    must_beat_production: bool = True
+    metric: Annotated[str, Field(min_length=1, max_length=100)] = Field(
+        description="The metric as the training job reports it (`auc`, `rmse`, ...); missing: the step fails."
+    )
+    greater_is_better: bool = Field(True, description="False for losses and errors (rmse, logloss).")
+    min_value: float | None = Field(
+        None, description="The bar it must reach (at most, when not greater_is_better); null: no bar."
+    )
+    must_beat_production: bool = Field(
+        True, description="Also strictly beat the model's production version on the metric, if there is one."
+    )
 
 
 class DeploySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    environment: Literal["staging", "production"]
-    strategy: dict[str, Any] | None = None
-    slos: dict[str, Any] | None = None
-    capture_rate: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # share of requests the monitors see
+    environment: Literal["staging", "production"] = Field(
+        description="Where the version is deployed (production only once approved)."
+    )
+    strategy: dict[str, Any] | None = Field(
+        None, description="As for POST /v1/deployments: `type` canary|blue_green|shadow, `traffic`."
+    )
+    slos: dict[str, Any] | None = Field(
+        None, description="As for POST /v1/deployments: `latencyMsP95`, `errorRatePct`."
+    )
+    capture_rate: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        None, description="Share of requests captured for the monitors (0-1; null: 0.1, as for a deployment)."
+    )
 
 
 class ExperimentInput(BaseModel):

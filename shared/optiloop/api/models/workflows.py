@@ -31,10 +31,14 @@ class ExperimentStart(BaseModel):
         },
     )
 
-    workflow: Literal["experiment"] = "experiment"
+    workflow: Literal["experiment"] = Field(
+        "experiment", description="The workflow to run; `experiment` is the one."
+    )
     project_id: Annotated[str, Field(min_length=1, max_length=100)]
     entry_point: Annotated[str, Field(min_length=1, max_length=100, description="training_jobs/<name>")]
-    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    hyperparameters: dict[str, str] = Field(
+        default_factory=dict, description="string -> string, passed to the training script as given"
+    )
     inputs: dict[str, dict[str, str]] = Field(
         description='channel -> source: {"dataset_id": ...} or {"project_runs": "<project id>"}'
     )
@@ -47,33 +51,43 @@ class ExperimentStart(BaseModel):
     promote: Literal["staging"] | None = Field(
         None, description="point the model's staging alias at the new version (no approval needed)"
     )
-    min_runs: Annotated[int, Field(ge=1, le=10_000_000)] = 1
-    poll_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_S)] = 60
-    approval_poll_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = 300
+    min_runs: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        1, description="A `project_runs` channel needs at least this many runs, else the execution fails."
+    )
+    poll_seconds: Annotated[float, Field(ge=0, le=MAX_POLL_S)] = Field(
+        60, description="Seconds between checks of the training job (at most an hour)."
+    )
+    approval_poll_seconds: Annotated[float, Field(ge=0, le=24 * 3600)] = Field(
+        300, description="Seconds between checks of the approval request (at most a day)."
+    )
 
 
 class StepEvent(BaseModel):
-    state: str
-    step: str | None = None
-    attempt: int
-    status: str
-    started_at: str | None = None
-    ended_at: str | None = None
-    error: dict[str, Any] | None = None
+    state: str = Field(description="The state machine's state the task ran in.")
+    step: str | None = Field(None, description="The step function it called, where the backend says.")
+    attempt: int = Field(description="1 for the first try of the state, counting up on retries.")
+    status: str = Field(description="running, succeeded or failed.")
+    started_at: str | None = Field(None, description="When the attempt started (ISO-8601, UTC).")
+    ended_at: str | None = Field(None, description="When it ended (ISO-8601, UTC); null while running.")
+    error: dict[str, Any] | None = Field(
+        None, description="A failed attempt's `Error` (its kind) and `Cause` (at most 2,000 characters)."
+    )
 
 
 class ExecutionOut(BaseModel):
-    id: str
-    workflow: str
+    id: str = Field(description="The execution's id (`wfx_...`).")
+    workflow: str = Field(description="The workflow it runs (`experiment`).")
     project_id: str
-    backend: str
-    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"]
-    started_at: str
-    started_by: str
-    ended_at: str | None
-    current_state: str
-    input: dict[str, Any]
-    error: dict[str, Any] | None
+    backend: str = Field(description="What runs it: `local` (in process) or `stepfunctions`.")
+    status: Literal["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"] = Field(
+        description="RUNNING until it reaches one of the terminal statuses."
+    )
+    started_at: str = Field(description="When it started (ISO-8601, UTC).")
+    started_by: str = Field(description="The principal that started it (a person, or a monitor's retrain).")
+    ended_at: str | None = Field(description="When it ended (ISO-8601, UTC); null while RUNNING.")
+    current_state: str = Field(description="The state it is in now, or ended in.")
+    input: dict[str, Any] = Field(description="The request it was started with, as validated.")
+    error: dict[str, Any] | None = Field(description="Why it FAILED (`Error`, `Cause`); null otherwise.")
     events: list[StepEvent] = Field(description="task attempts, oldest first (the last 200)")
     visits: dict[str, int] = Field(description="how often each state was entered")
     results: dict[str, Any] = Field(
