@@ -35,8 +35,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], server_
     c.add_argument("--project", required=True, dest="project_id")
     c.add_argument("--dataset", required=True, dest="dataset_id")
     c.add_argument("--target", required=True)
-    c.add_argument("--task-type", default="classification", choices=["classification", "regression"])
-    c.add_argument("--objective", default=None, help="default: auc (classification), rmse (regression)")
+    c.add_argument(
+        "--task-type", default="classification", choices=["classification", "regression", "forecasting"]
+    )
+    c.add_argument(
+        "--objective",
+        default=None,
+        help="default: auc (classification), rmse (regression), mase (forecasting)",
+    )
+    c.add_argument("--time-column", default=None, help="forecasting: the column that orders the rows")
+    c.add_argument("--horizon", type=int, default=None, help="forecasting: steps ahead")
+    c.add_argument("--season-length", type=int, default=None, help="forecasting: the seasonal period")
     c.add_argument("--trials", type=int, default=None)
     c.add_argument("--budget-s", type=float, default=None)
     c.add_argument("--folds", type=int, default=None)
@@ -120,10 +129,14 @@ def _create_body(args: argparse.Namespace) -> dict[str, Any]:
         config["budget_s"] = args.budget_s
     if args.models:
         config["models"] = [m.strip() for m in args.models.split(",") if m.strip()]
+    for key in ("time_column", "horizon", "season_length"):
+        if getattr(args, key, None) is not None:
+            config[key] = getattr(args, key)
+    default = {"classification": "auc", "forecasting": "mase"}.get(args.task_type, "rmse")
     return {
         "project_id": args.project_id,
         "task_type": args.task_type,
-        "objective": args.objective or ("auc" if args.task_type == "classification" else "rmse"),
+        "objective": args.objective or default,
         "dataset_id": args.dataset_id,
         "target": args.target,
         "config": config or None,

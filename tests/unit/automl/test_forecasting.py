@@ -176,3 +176,19 @@ def test_the_search_scores_models_and_baselines_on_the_same_folds() -> None:
     assert ridge.metrics["mase"] < by_model["naive"].metrics["mase"]
     assert ridge.metrics["mase"] < by_model["seasonal_naive"].metrics["mase"]
     assert [r.number for r in results] == list(range(len(results)))
+
+
+def test_the_cli_builds_a_forecasting_body_with_mase_by_default() -> None:
+    import argparse
+
+    from optiloop.cli.automl import _create_body, add_parser
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="cmd"), lambda p: None)
+    args = parser.parse_args(
+        ["automl", "create", "--project", "p", "--dataset", "d", "--target", "y", "--task-type",
+         "forecasting", "--time-column", "day", "--horizon", "7", "--season-length", "7"]
+    )  # fmt: skip
+    body = _create_body(args)
+    assert body["objective"] == "mase" and body["task_type"] == "forecasting"
+    assert body["config"] == {"time_column": "day", "horizon": 7, "season_length": 7}
