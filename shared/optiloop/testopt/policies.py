@@ -42,12 +42,17 @@ class TrainPolicy(BaseModel):
         "surrogate",
         description='`surrogate`: the failure model; `rl`: the PPO suggestion policy (`generator: "rl"`)',
     )
-    min_runs: Annotated[int, Field(ge=10, le=10_000_000)] = 50
+    min_runs: Annotated[int, Field(ge=10, le=10_000_000)] = Field(
+        50, description="The project needs at least this many runs to train on, else the execution fails."
+    )
     promote: Literal["staging"] | None = Field(
         "staging", description="where the new version goes; null: registered only"
     )
     approval: bool = Field(False, description="also submit the version for approval (for production)")
-    min_auc: Annotated[float, Field(ge=0.5, le=1.0)] = MIN_AUC
+    min_auc: Annotated[float, Field(ge=0.5, le=1.0)] = Field(
+        MIN_AUC,
+        description="`surrogate` only: the held-out AUC it must reach (and it must beat production's).",
+    )
     min_return_ratio: Annotated[float, Field(ge=0.5, le=100.0)] = Field(
         MIN_RETURN_RATIO,
         description="`rl` only: the policy's reward per step over random moves' that it must reach",
@@ -58,9 +63,11 @@ class TrainPolicy(BaseModel):
         "null: the backend's default (local jobs run on `local`)",
     )
     hyperparameters: dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=1000)]] = (
-        Field(default_factory=dict)
+        Field(default_factory=dict, description="string -> string, passed to the training script as given")
     )
-    poll_seconds: Annotated[int, Field(ge=0, le=3600)] = 30
+    poll_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        30, description="Seconds between the workflow's checks of the training job."
+    )
 
 
 def train(deps: Deps, who: Principal, project_id: str, body: TrainPolicy) -> dict[str, Any]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from optiloop.api.models.common import Cents, Id, RequestModel
 
@@ -11,9 +11,17 @@ OBJECTIVES_ALL: tuple[Objective, ...] = ("coverage_gain", "failure_prob", "cost"
 
 
 class DiversityIn(RequestModel):
-    method: Literal["k_center", "dpp", "none"] = "k_center"
+    method: Literal["k_center", "dpp", "none"] = Field(
+        "k_center",
+        description="How the batch is spread out: greedy k-center, a determinantal point process, or "
+        "by score alone.",
+    )
     # Euclidean distance in the unit cube divided by sqrt(d): 0 = identical, 1 = opposite corners
-    min_distance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    min_distance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        0.0,
+        description="No two tests closer than this: distance in the unit cube over sqrt(d), 0 identical, "
+        "1 opposite corners.",
+    )
 
 
 ParetoObjective = Literal["coverage_gain", "failure_prob", "cost", "duration_ms", "flakiness"]
@@ -73,20 +81,55 @@ class ParetoIn(RequestModel):
 
 
 class SuggestIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"batch_size": 20},
+                {
+                    "generator": "bo",
+                    "batch_size": 50,
+                    "seed": 7,
+                    "objectives": ["failure_prob", "coverage_gain"],
+                    "objective_weights": [0.7, 0.3],
+                    "diversity": {"method": "dpp", "min_distance": 0.05},
+                    "budget_cents": 500,
+                },
+            ]
+        }
+    )
+
     generator: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,39}$")] = Field(
         default="hybrid",
         description="random, qmc, coverage, bo, hybrid (default), active (active learning: where the "
         "surrogate committee disagrees most), or the name of an installed generator "
         "plug-in (entry point group optiloop.generators); an unknown name is a 422 listing the known ones.",
     )
-    batch_size: Annotated[int, Field(ge=1, le=500)] = 20
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = None
-    objectives: Annotated[list[Objective], Field(min_length=1, max_length=3)] = Field(
-        default_factory=lambda: list(OBJECTIVES_ALL)
+    batch_size: Annotated[int, Field(ge=1, le=500)] = Field(
+        20, description="How many tests to suggest (fewer when the budget or the space runs out)."
     )
-    objective_weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = None
-    diversity: DiversityIn = Field(default_factory=DiversityIn)
-    budget_cents: Cents | None = None
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
+        None,
+        description="Makes the batch reproducible on the same history (null: random; the answer says it).",
+    )
+    objectives: Annotated[list[Objective], Field(min_length=1, max_length=3)] = Field(
+        default_factory=lambda: list(OBJECTIVES_ALL),
+        description="What a test is scored on, each once: coverage_gain and failure_prob (maximised), "
+        "cost (predicted cents, minimised).",
+    )
+    objective_weights: list[Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] | None = Field(
+        None,
+        description="One weight per objective, in order, normalised to sum 1 (null: coverage_gain 0.5, "
+        "failure_prob 0.4, cost 0.1).",
+    )
+    diversity: DiversityIn = Field(
+        default_factory=DiversityIn,
+        description="How the batch is kept apart (default: k_center, no minimum).",
+    )
+    budget_cents: Cents | None = Field(
+        None,
+        description="The batch's predicted cost stays within this and within what is left of the project "
+        "budget (null: the project budget only).",
+    )
     stream: bool = Field(
         default=False,
         description="Answer NDJSON (application/x-ndjson): one {'test': ...} line per test as it is "
@@ -158,14 +201,47 @@ class CaseIn(RequestModel):
 
 
 class PrioritizeIn(RequestModel):
-    tests: Annotated[list[CaseIn], Field(min_length=1, max_length=10_000)]
-    objective: Literal["balanced", "failures", "coverage"] = "balanced"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "tests": [
+                        {
+                            "id": "test_login[eu]",
+                            "params": {"region": "eu", "retries": 2},
+                            "duration_ms": 1200,
+                        },
+                        {
+                            "id": "test_login[us]",
+                            "params": {"region": "us", "retries": 0},
+                            "last_status": "fail",
+                        },
+                    ],
+                    "objective": "failures",
+                    "budget_ms": 60000,
+                }
+            ]
+        }
+    )
+
+    tests: Annotated[list[CaseIn], Field(min_length=1, max_length=10_000)] = Field(
+        description="The candidate test cases (1-10,000), each with its parameters."
+    )
+    objective: Literal["balanced", "failures", "coverage"] = Field(
+        "balanced",
+        description="Weight of failure probability vs new coverage: balanced 0.5/0.5, failures 0.9/0.1, "
+        "coverage 0.1/0.9.",
+    )
     budget_ms: Annotated[float, Field(gt=0, le=1e10, allow_inf_nan=False)] | None = Field(
         default=None, description="Return only the cases that fit this time box (in the order to run them)."
     )
 
 
 class ReplayIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"policy": "prioritize", "budgets": [10, 50, 100], "unit": "tests"}]}
+    )
+
     policy: Literal["as_run", "prioritize"] = Field(
         description="as_run: the logged tests in ingestion order; prioritize: the order tests:prioritize "
         "would give them, computed leave-future-out (each refit knows only the tests replayed before it)."
@@ -176,7 +252,9 @@ class ReplayIn(RequestModel):
     ] = Field(
         description="Strictly increasing cut-offs: numbers of tests, or milliseconds of logged test time."
     )
-    unit: Literal["tests", "ms"] = "tests"
+    unit: Literal["tests", "ms"] = Field(
+        "tests", description="What `budgets` count: tests run, or milliseconds of logged test time."
+    )
     objective: Literal["balanced", "failures", "coverage"] = Field(
         default="balanced", description="The tests:prioritize objective (policy prioritize only)."
     )

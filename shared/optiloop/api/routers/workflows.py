@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from optiloop.api.models.workflows import ExecutionList, ExecutionOut, ExperimentStart
 from optiloop.api.params import EntityId, ProjectId
@@ -34,7 +34,10 @@ def start_workflow(
 @router.post("/v1/projects/{project_id}/policies:train", status_code=202, response_model=ExecutionOut)
 def train_policy(
     project_id: ProjectId,
-    body: TrainPolicy | None = None,
+    body: Annotated[
+        TrainPolicy | None,
+        Body(examples=[{"type": "surrogate", "min_runs": 200, "min_auc": 0.7}, {"type": "rl"}]),
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
