@@ -79,6 +79,15 @@ def settings(raw: dict[str, Any]) -> dict[str, Any]:
     return {"time_column": time_column, "horizon": horizon, "season_length": season}
 
 
+def _parse_times(values: Any) -> tuple[np.ndarray, bool]:
+    """Strings -> (int64 times, is_datetime): integer steps (ingest types a 0..n-1 column "id") as
+    integers, anything else as ISO datetimes in epoch seconds; ValueError when neither."""
+    strs = np.char.strip(np.asarray(values).astype(str))
+    if np.all(np.char.isdigit(np.char.lstrip(strs, "-"))):
+        return strs.astype(np.int64), False
+    return np.array(strs, dtype="datetime64[s]").astype(np.int64), True
+
+
 def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
     """The time column as int64 (epoch seconds for datetimes) and whether it is a datetime."""
     col = table.column(name)
@@ -86,14 +95,13 @@ def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
         raise InvalidInput(FieldProblem("config.time_column", f"no column {name!r} in the dataset"))
     if col.missing.any() if col.missing.size else False:
         raise InvalidInput(FieldProblem("config.time_column", f"column {name!r} has missing values"))
-    if col.type == "datetime" or (not col.is_numeric and col.type in ("text", "categorical", "id")):
+    if not col.is_numeric:
         try:
-            t = np.array(col.values, dtype="datetime64[s]").astype(np.int64)
+            return _parse_times(col.values)
         except ValueError as e:
             raise InvalidInput(
                 FieldProblem("config.time_column", f"column {name!r} is neither a datetime nor integers")
             ) from e
-        return t, True
     vals = col.values.astype(np.float64)
     if np.isnan(vals).any() or not np.all(vals == np.round(vals)):
         raise InvalidInput(
@@ -276,8 +284,7 @@ def instances(
         if times is None or len(times) != h:
             raise ValueError(f"times: the {h} targets' times are needed for {recipe['calendar']}")
         arr = np.asarray(times)
-        is_dt = not np.issubdtype(arr.dtype, np.number)
-        t = arr.astype("datetime64[s]").astype(np.int64) if is_dt else arr.astype(np.int64)
+        t, is_dt = (arr.astype(np.int64), False) if np.issubdtype(arr.dtype, np.number) else _parse_times(arr)
         calendar = _calendar(t, is_dt, int(recipe["season_length"]))
     out: list[dict[str, Any]] = []
     o = y.size - 1

@@ -192,3 +192,18 @@ def test_the_cli_builds_a_forecasting_body_with_mase_by_default() -> None:
     body = _create_body(args)
     assert body["objective"] == "mase" and body["task_type"] == "forecasting"
     assert body["config"] == {"time_column": "day", "horizon": 7, "season_length": 7}
+
+
+def test_integer_steps_typed_as_ids_are_steps_not_years() -> None:
+    """Ingest types a 0..n-1 column "id" (strings): it orders the rows as integers, no calendar."""
+    y = _series()
+    steps = Table([_col("t", np.arange(y.size).astype(str), "id"), _col("y", y)])
+    p = prepare_forecast(steps, "y", _cfg(season_length=1), 3)
+    assert not {"month", "day_of_week", "day_of_month"} & {i.name for i in p.signature.inputs}
+    shuffled = Table([_col("t", np.r_[1, 0, np.arange(2, y.size)].astype(str), "id"), _col("y", y)])
+    with pytest.raises(InvalidInput) as e:
+        prepare_forecast(shuffled, "y", _cfg(), 3)
+    assert "not sorted" in e.value.details[0]["reason"]
+    words = Table([_col("t", np.array(["soon"] * y.size), "text"), _col("y", y)])
+    with pytest.raises(InvalidInput, match="neither a datetime nor integers"):
+        prepare_forecast(words, "y", _cfg(), 3)
