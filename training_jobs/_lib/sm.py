@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 OPT_ML = Path("/opt/ml")
+TORCH_INSTALL = "pip install 'optiloop[torch]' (the pinned CPU build), or run it on SageMaker's PyTorch image"
 
 
 def hyperparameters() -> dict[str, str]:
@@ -93,3 +94,12 @@ def data_fingerprint(chans: dict[str, Path]) -> str:
 def write_json(path: Path, doc: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, separators=(",", ":"), allow_nan=False))
+
+
+def require(module: str, install: str) -> None:
+    """Fail the job with an installable reason, not a traceback, when a framework is missing (a local
+    platform installed without it; SageMaker's framework images always have theirs)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        fail(f"this job needs {module}, which is not installed where it runs: {install}")

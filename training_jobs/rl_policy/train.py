@@ -48,6 +48,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import numpy as np  # noqa: E402
+from _lib import sm as _sm  # noqa: E402
+
+_sm.require("torch", _sm.TORCH_INSTALL)
 import torch  # noqa: E402
 from _lib import sm, unit_cube  # noqa: E402
 from _lib.model_files import write_artifact  # noqa: E402

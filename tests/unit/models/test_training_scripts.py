@@ -93,3 +93,16 @@ def test_auc_counts_ties_as_half() -> None:
     train, val = evaluate.split(20, 0.25, seed=3)
     assert len(val) == 5 and sorted([*train, *val]) == list(range(20))
     assert np.array_equal(evaluate.split(20, 0.25, seed=3)[1], val)  # seeded
+
+
+def test_a_missing_framework_fails_the_job_with_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _lib import sm
+
+    monkeypatch.setenv("SM_OUTPUT_DIR", str(tmp_path))
+    sm.require("json", "never shown")  # present: nothing happens
+    with pytest.raises(SystemExit):
+        sm.require("no_such_framework_xyz", sm.TORCH_INSTALL)
+    reason = (tmp_path / "failure").read_text()
+    assert "needs no_such_framework_xyz" in reason and "optiloop[torch]" in reason
