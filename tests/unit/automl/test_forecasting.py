@@ -207,3 +207,18 @@ def test_integer_steps_typed_as_ids_are_steps_not_years() -> None:
     words = Table([_col("t", np.array(["soon"] * y.size), "text"), _col("y", y)])
     with pytest.raises(InvalidInput, match="neither a datetime nor integers"):
         prepare_forecast(words, "y", _cfg(), 3)
+
+
+def test_a_resumed_plan_does_not_score_the_baselines_twice_and_ses_is_bounded() -> None:
+    pytest.importorskip("optuna")
+    from optiloop.automl.objectives import Objective
+    from optiloop.automl.search.runner import SearchSpec, search
+
+    y = _series(120)
+    p = prepare_forecast(_table(y), "y", _cfg(), 3)
+    plan = ForecastPlan(p.series, p.folds, p.origins, p.horizon, p.season, baselines=False)
+    spec = SearchSpec(objective=Objective("mase", "minimize"), trials=1, stratified=False, ensemble=False,
+                      forecast=plan, families=("linear",))  # fmt: skip
+    assert [r.family for r in search(p.x, p.y, p.signature, spec)] == ["linear"]
+    long = np.r_[np.full(50_000, 1e6), np.full(3000, 5.0)]  # only the recent level matters
+    assert abs(ses(long, 1, 1)[0] - 5.0) < 1e-9

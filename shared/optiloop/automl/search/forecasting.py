@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 ALPHAS = np.linspace(0.02, 0.98, 49)
+SES_ROWS = 2000
 BASELINES = ("naive", "seasonal_naive", "ses", "theta")
 
 
@@ -58,7 +59,9 @@ def seasonal_naive(history: np.ndarray, h: int, m: int) -> np.ndarray:
 
 
 def _ses_fit(y: np.ndarray) -> tuple[float, float]:
-    """(alpha, final level) minimising the one-step squared error over a grid of alphas."""
+    """(alpha, final level) minimising the one-step squared error over a grid of alphas, on the last
+    SES_ROWS values (bounded time: with alpha >= 0.02 older values weigh under 0.98^2000 ~ 3e-18)."""
+    y = y[-SES_ROWS:]
     best = (math.inf, 0.5, float(y[-1]))
     for a in ALPHAS:
         level, sse = float(y[0]), 0.0
