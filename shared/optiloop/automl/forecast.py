@@ -30,6 +30,7 @@ from optiloop.automl.table import Table
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.models.signature import Input, Signature
 
+CHUNK_ROWS = 8192  # rolling windows computed this many rows at a time (x window length floats)
 MIN_TRAIN_ROWS = 10  # feature rows the first fold trains on, at least
 MAX_HORIZON = 365
 MAX_SEASON = 366
@@ -133,9 +134,10 @@ def _rolling(y: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     mean, std = np.full(y.size, np.nan), np.full(y.size, np.nan)
     if y.size >= w:
         win = np.lib.stride_tricks.sliding_window_view(y, w)  # win[i] = y[i .. i+w-1]
-        idx = np.arange(h + w - 1, y.size)
-        mean[idx] = win[idx - h - w + 1].mean(axis=1)
-        std[idx] = win[idx - h - w + 1].std(axis=1)
+        for lo in range(h + w - 1, y.size, CHUNK_ROWS):  # in chunks: bounded memory on long series
+            idx = np.arange(lo, min(lo + CHUNK_ROWS, y.size))
+            mean[idx] = win[idx - h - w + 1].mean(axis=1)
+            std[idx] = win[idx - h - w + 1].std(axis=1)
     return mean, std
 
 
