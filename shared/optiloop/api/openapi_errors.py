@@ -21,6 +21,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     "properties": {
         "error": {
             "type": "object",
+            "description": "What went wrong: one shape for every error the platform answers.",
             "required": ["code", "message", "details"],
             "properties": {
                 "code": {"type": "string", "description": "machine-readable: invalid_input, not_found, ..."},

@@ -22,7 +22,7 @@ class OAuthErrorBody(ResponseModel):
     error: str = Field(
         description="invalid_request | invalid_client | unsupported_grant_type | invalid_scope"
     )
-    error_description: str | None = None
+    error_description: str | None = Field(None, description="What was wrong, for a person.")
     request_id: str | None = None
 
 
@@ -30,7 +30,11 @@ TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["grant_type"],
     "properties": {
-        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+        "grant_type": {
+            "type": "string",
+            "enum": ["client_credentials"],
+            "description": "the one grant the endpoint speaks",
+        },
         "client_id": {"type": "string", "description": "the API key's id (or send HTTP Basic)"},
         "client_secret": {"type": "string", "description": "the API key itself (or send HTTP Basic)"},
         "scope": {
@@ -38,4 +42,12 @@ TOKEN_REQUEST_SCHEMA: dict[str, Any] = {
             "description": "optional, narrows the token: a role not above the key's, `project:<id>`",
         },
     },
+    "examples": [
+        {
+            "grant_type": "client_credentials",
+            "client_id": "key_0190c3a4b5f600000004",
+            "client_secret": "<the API key>",
+            "scope": "viewer",
+        }
+    ],
 }

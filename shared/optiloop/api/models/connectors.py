@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from optiloop.api.models.common import Id, LongName, RequestModel, ResponseModel
 
@@ -17,6 +17,29 @@ Short = Annotated[str, Field(max_length=2048)]
 
 
 class ConnectorCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "project_id": "prj_0190c3a4b5f600000001",
+                    "kind": "s3",
+                    "name": "orders-bucket",
+                    "description": "daily order exports",
+                    "bucket": "acme-exports",
+                    "prefix": "orders/",
+                    "region": "eu-west-1",
+                },
+                {
+                    "project_id": "prj_0190c3a4b5f600000001",
+                    "kind": "sql",
+                    "name": "warehouse",
+                    "url": "postgresql://reader@db.internal:5432/analytics",
+                    "secret_ref": "env:OPTILOOP_SECRET_WAREHOUSE",
+                },
+            ]
+        }
+    )
+
     project_id: Id = Field(description="the project that owns the connector")
     kind: Literal["folder", "s3", "sql"] = Field(
         description="folder: a folder under the server's OPTILOOP_CONNECTOR_ROOT; s3: a bucket and "

@@ -146,7 +146,9 @@ class IngestIn(RequestModel):
         }
     )
 
-    runs: Annotated[list[RunIn], Field(min_length=1, max_length=1000)]
+    runs: Annotated[list[RunIn], Field(min_length=1, max_length=1000)] = Field(
+        description="1-1,000 results of suggested tests; each is accepted or rejected on its own."
+    )
 
 
 class Rejected(ResponseModel):

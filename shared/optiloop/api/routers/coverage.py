@@ -17,7 +17,9 @@ router = APIRouter(tags=["coverage"])
 @router.get("/v1/projects/{project_id}/coverage", response_model=None)
 def coverage(
     project_id: ProjectId,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json (default), or csv: the same figures as text/csv")
+    ] = "json",
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.COVERAGE_READ)),
 ) -> Response | dict[str, Any]:

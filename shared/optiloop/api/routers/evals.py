@@ -81,7 +81,18 @@ def delete_dataset(
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "properties": {"examples": {"type": "array"}}}
+                    "schema": {"type": "object", "properties": {"examples": {"type": "array"}}},
+                    "example": {
+                        "examples": [
+                            {"input": {"question": "Capital of France?"}, "expected": "Paris"},
+                            {
+                                "id": "de-1",
+                                "input": {"question": "Capital of Germany?"},
+                                "expected": "Berlin",
+                                "metadata": {"difficulty": "easy"},
+                            },
+                        ]
+                    },
                 },
                 "application/x-ndjson": {"schema": {"type": "string", "description": "one example per line"}},
             }
