@@ -178,12 +178,47 @@ class OnlineExperimentCreate(RequestModel):
 
 
 class DecisionIn(RequestModel):
-    experiment_id: Id
-    unit_id: LongName
-    context: dict[FeatureName, ContextValue] | None = Field(None, max_length=200)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"experiment_id": "exp_0190c3a4b5f600000005", "unit_id": "user-17"},
+                {
+                    "experiment_id": "exp_0190c3a4b5f600000005",
+                    "unit_id": "session-9f2",
+                    "context": {"country": "DE", "tenure_days": 420, "mobile": True},
+                },
+            ]
+        }
+    )
+
+    experiment_id: Id = Field(
+        description="A Running online experiment (`exp_...`); any other status is a 409."
+    )
+    unit_id: LongName = Field(
+        description="Who or what is assigned (a user, a session): AB and Canary splits are sticky per unit."
+    )
+    context: dict[FeatureName, ContextValue] | None = Field(
+        None,
+        max_length=200,
+        description="Contextual experiments: the request's features, checked against the experiment's "
+        "context spec; short scalar fields are logged for off-policy rules.",
+    )
 
 
 class FeedbackIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"decision_id": "dec_0190c3a4b5f600000006", "reward": 1.0},
+                {
+                    "trace_id": "trc_0190c3a4b5f600000007",
+                    "rewards": {"quality": 0.8},
+                    "observations": {"quality": 0.8},
+                },
+            ]
+        }
+    )
+
     decision_id: Id | None = Field(
         None, description="the decision rewarded; optional when trace_id names a trace that records one"
     )
@@ -208,6 +243,10 @@ class FeedbackIn(RequestModel):
 
 
 class ExperimentPromoteIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"variant": "b", "comment": "b wins on quality at equal cost"}]}
+    )
+
     variant: Name | None = Field(
         None, description="the variant to propose (default: the results' winner; 409 when there is none)"
     )
@@ -241,6 +280,16 @@ class OpePolicyIn(RequestModel):
 
 
 class OpeIn(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"policy": {"variant": "b"}},
+                {"policy": {"weights": {"a": 0.2, "b": 0.8}}},
+                {"policy": {"rules": [{"when": {"country": "DE"}, "variant": "b"}], "default": "a"}},
+            ]
+        }
+    )
+
     policy: OpePolicyIn = Field(
         description="the candidate policy: exactly one of `variant`, `weights`, or `rules` + `default`"
     )

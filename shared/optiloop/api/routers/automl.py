@@ -91,7 +91,17 @@ INGEST_BODY = {
                     },
                 }
             },
-            "application/json": {"schema": _inline(TableIngest)},
+            "application/json": {
+                "schema": _inline(TableIngest),
+                "example": {
+                    "project_id": "prj_0190c3a4b5f600000001",
+                    "name": "orders-2026-11",
+                    "connector_id": "con_0190c3a4b5f600000008",
+                    "path": "orders/2026-11.parquet",
+                    "target": "churned",
+                    "pii": {"action": "mask"},
+                },
+            },
         },
     }
 }
@@ -149,7 +159,33 @@ EXPERIMENT_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"oneOf": [_inline(AutomlExperimentCreate), _inline(OnlineExperimentCreate)]}
+                "schema": {"oneOf": [_inline(AutomlExperimentCreate), _inline(OnlineExperimentCreate)]},
+                "examples": {
+                    "automl": {
+                        "summary": "An AutoML experiment (`task_type`)",
+                        "value": {
+                            "project_id": "prj_0190c3a4b5f600000001",
+                            "task_type": "classification",
+                            "objective": "maximize_auc",
+                            "dataset_id": "ds_0190c3a4b5f600000002",
+                            "target": "churned",
+                            "config": {"cv": {"type": "stratified_kfold", "folds": 5}, "budget_s": 600},
+                        },
+                    },
+                    "online": {
+                        "summary": "An online A/B experiment (`type`)",
+                        "value": {
+                            "project_id": "prj_0190c3a4b5f600000001",
+                            "name": "bigger-model",
+                            "type": "AB",
+                            "variants": [
+                                {"id": "a", "config": {"model": "m-small"}},
+                                {"id": "b", "config": {"model": "m-large"}},
+                            ],
+                            "metric": {"name": "success", "kind": "binary", "direction": "maximize"},
+                        },
+                    },
+                },
             }
         },
     }
@@ -217,7 +253,10 @@ for _action in ("start", "pause", "complete", "archive"):
 )
 def promote_online_experiment(
     experiment_id: EntityId,
-    body: ExperimentPromoteIn | None = None,
+    body: Annotated[
+        ExperimentPromoteIn | None,
+        Body(examples=[{"variant": "b", "comment": "b wins on quality at equal cost"}]),
+    ] = None,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
