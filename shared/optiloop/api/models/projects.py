@@ -30,7 +30,9 @@ class ProjectCreate(RequestModel):
 
 class ProjectPatch(RequestModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"budget_cents": 5000}, {"budget_cents": None}]}
+        # no `{"budget_cents": null}` example: the OpenAPI document drops nulls (FastAPI's exclude_none),
+        # and the `{}` left would be an example the route refuses
+        json_schema_extra={"examples": [{"budget_cents": 5000}]}
     )
 
     # required: null removes the budget, a missing field is a mistake

@@ -76,9 +76,14 @@ class VersionCreate(RequestModel):
 
 
 class DeploymentCreate(RequestModel):
-    prompt_version_id: Id
-    environment: Label
-    overrides: dict[str, Any] = Field(default_factory=dict)
+    prompt_version_id: Id = Field(
+        description="The prompt version (`pv_...`) the environment runs from now on."
+    )
+    environment: Label = Field(description="`dev`, `staging` or `prod` (prod only for an Approved version).")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Variable values for this environment: over the version's defaults, under the caller's.",
+    )
 
 
 class RollbackIn(RequestModel):

@@ -15,22 +15,44 @@ Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 
 
 class StrategyIn(RequestModel):
-    type: Literal["canary", "blue_green", "shadow"] = "canary"
-    traffic: dict[Label, Percent] | None = None
+    type: Literal["canary", "blue_green", "shadow"] = Field(
+        "canary",
+        description="canary: the new version takes a share; blue_green: it stands by until promoted; "
+        "shadow: it sees every request, answers none.",
+    )
+    traffic: dict[Label, Percent] | None = Field(
+        None,
+        description="`stable` and `canary` percentages summing to 100 (null: canary 90/10, blue_green "
+        "100/0, shadow 0/100).",
+    )
 
 
 class SlosIn(RequestModel):
-    latencyMsP95: Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)] | None = None
-    errorRatePct: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    latencyMsP95: Annotated[float, Field(gt=0, le=600_000, allow_inf_nan=False)] | None = Field(
+        None, description="The p95 latency the deployment must keep, in ms."
+    )
+    errorRatePct: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] | None = Field(
+        None, description="The share of failed predictions it must stay under, in percent."
+    )
 
 
 class ModelDeploymentCreate(RequestModel):
-    model_version_id: Id
-    environment: Label
-    strategy: StrategyIn | None = None
-    slos: SlosIn | None = None
-    capture_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.1
-    instance_type: Label | None = None  # endpoint models: the SageMaker instance type
+    model_version_id: Id = Field(description="The model version (`mv_...`) to deploy.")
+    environment: Label = Field(
+        description="`staging` or `production` (production only for an Approved version)."
+    )
+    strategy: StrategyIn | None = Field(
+        None, description="How it takes over from the stable version (null: a 10% canary)."
+    )
+    slos: SlosIn | None = Field(
+        None, description="A canary breaking these over the last 5 minutes is rolled back automatically."
+    )
+    capture_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        0.1, description="Share of requests captured for the monitors (0-1)."
+    )
+    instance_type: Label | None = Field(
+        None, description="Endpoint models: the SageMaker instance type (null: the default)."
+    )
 
 
 class ReasonIn(RequestModel):

@@ -22,6 +22,7 @@ from optiloop.api.models.automl import AutomlExperimentCreate
 from optiloop.api.models.connectors import TableIngest
 from optiloop.api.models.decisions import ExperimentPromoteIn, OnlineExperimentCreate
 from optiloop.api.multipart import parse_form
+from optiloop.api.openapi_inline import inline_schema
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
@@ -33,23 +34,6 @@ from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
 
 router = APIRouter(tags=["automl"])
-
-
-def _inline(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its `$defs` substituted in place: the OpenAPI document has no
-    component for a body the route reads as a plain dict."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def sub(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return sub(defs[ref.rsplit("/", 1)[-1]])
-            return {k: sub(v) for k, v in node.items()}
-        return [sub(v) for v in node] if isinstance(node, list) else node
-
-    return dict(sub(schema))
 
 
 def _parse(model: type[BaseModel], raw: dict[str, Any]) -> Any:
@@ -92,7 +76,7 @@ INGEST_BODY = {
                 }
             },
             "application/json": {
-                "schema": _inline(TableIngest),
+                "schema": inline_schema(TableIngest),
                 "example": {
                     "project_id": "prj_0190c3a4b5f600000001",
                     "name": "orders-2026-11",
@@ -159,7 +143,9 @@ EXPERIMENT_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"oneOf": [_inline(AutomlExperimentCreate), _inline(OnlineExperimentCreate)]},
+                "schema": {
+                    "oneOf": [inline_schema(AutomlExperimentCreate), inline_schema(OnlineExperimentCreate)]
+                },
                 "examples": {
                     "automl": {
                         "summary": "An AutoML experiment (`task_type`)",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from optiloop.api.models.prompts import DeploymentCreate, RollbackIn
 from optiloop.api.models.serving import BatchIn, ModelDeploymentCreate, ReasonIn
+from optiloop.api.openapi_inline import inline_schema
 from optiloop.api.params import EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -29,12 +30,7 @@ from optiloop.prompts import library
 
 router = APIRouter(tags=["deployments"])
 
-_ONE_OF = {
-    "oneOf": [
-        {"$ref": "#/components/schemas/DeploymentCreate"},
-        {"$ref": "#/components/schemas/ModelDeploymentCreate"},
-    ]
-}
+_ONE_OF = {"oneOf": [inline_schema(DeploymentCreate), inline_schema(ModelDeploymentCreate)]}
 
 
 _DEPLOY_EXAMPLES = {
