@@ -128,3 +128,37 @@ def test_the_checker_finds_each_kind_of_gap() -> None:
     describe_common(doc)
     assert "operation POST /v1/x/{project_id}: no request body example" not in description_gaps(doc)
     assert doc["components"]["schemas"]["M"]["properties"]["created_at"]["description"] == "mine"
+
+
+def test_the_checker_reads_bodies_written_in_place() -> None:
+    """A body documented with `openapi_extra` (or an inlined model) has no component: its properties are
+    checked where they are, at any depth, through arrays and alternatives."""
+    body = {
+        "oneOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "a": {"type": "string", "description": "described"},
+                    "b": {"type": "object", "properties": {"c": {"type": "integer"}}},
+                },
+            },
+            {"type": "object", "properties": {"d": {"type": "array", "items": {"properties": {"e": {}}}}}},
+        ]
+    }
+    doc: dict[str, Any] = {
+        "paths": {
+            "/v1/y": {
+                "post": {
+                    "summary": "Y",
+                    "description": "Y.",
+                    "requestBody": {"content": {"application/json": {"schema": body, "example": {"a": "x"}}}},
+                }
+            }
+        }
+    }
+    assert description_gaps(doc) == [
+        "property POST /v1/y application/json body[oneOf0].b.c: no description",
+        "property POST /v1/y application/json body[oneOf0].b: no description",
+        "property POST /v1/y application/json body[oneOf1].d: no description",
+        "property POST /v1/y application/json body[oneOf1].d[].e: no description",
+    ]

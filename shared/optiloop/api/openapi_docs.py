@@ -95,8 +95,24 @@ def _needs_body_example(openapi: dict[str, Any], op: dict[str, Any]) -> bool:
     return not (schema.get("examples") or schema.get("example") is not None)
 
 
+def _inline_gaps(schema: Any, where: str, gaps: list[str]) -> None:
+    """Undescribed properties of a body schema written in place (`openapi_extra`, an inlined model),
+    which no component lists: at any depth, through items and alternatives."""
+    if not isinstance(schema, dict):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        if not _described(prop):
+            gaps.append(f"property {where}.{name}: no description")
+        _inline_gaps(prop, f"{where}.{name}", gaps)
+    _inline_gaps(schema.get("items"), f"{where}[]", gaps)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for n, alt in enumerate(schema.get(key) or []):
+            _inline_gaps(alt, f"{where}[{key}{n}]", gaps)
+
+
 def description_gaps(openapi: dict[str, Any]) -> list[str]:
-    """One line per undescribed operation, parameter and component property, sorted."""
+    """One line per undescribed operation, parameter and property (of a component, or of a request
+    body written in place), sorted."""
     gaps: list[str] = []
     for path, item in openapi.get("paths", {}).items():
         for method, op in item.items():
@@ -112,6 +128,8 @@ def description_gaps(openapi: dict[str, Any]) -> list[str]:
             for param in op.get("parameters", []):
                 if not param.get("description"):
                     gaps.append(f"parameter {where} {param.get('in')}.{param.get('name')}: no description")
+            for media_type, media in (op.get("requestBody", {}).get("content") or {}).items():
+                _inline_gaps(media.get("schema"), f"{where} {media_type} body", gaps)
     for name, schema in openapi.get("components", {}).get("schemas", {}).items():
         for prop_name, prop in (schema.get("properties") or {}).items():
             if not _described(prop):

@@ -15,16 +15,27 @@ ConstraintKey = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class CvIn(RequestModel):
-    type: Literal["stratified_kfold", "kfold", "expanding_window"] | None = None
-    folds: Annotated[int, Field(ge=2, le=20)] = 5
-    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    type: Literal["stratified_kfold", "kfold", "expanding_window"] | None = Field(
+        None,
+        description="The folds trials are scored on (null: stratified_kfold for classification, "
+        "expanding_window for forecasting, kfold otherwise; forecasting takes only expanding_window).",
+    )
+    folds: Annotated[int, Field(ge=2, le=20)] = Field(5, description="How many folds (2-20).")
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(0, description="The folds' shuffle seed.")
 
 
 class HpoIn(RequestModel):
-    sampler: Literal["bayes", "bayesian", "tpe", "random"] = "tpe"
-    trials: Annotated[int, Field(ge=1, le=10_000)] = 20
+    sampler: Literal["bayes", "bayesian", "tpe", "random"] = Field(
+        "tpe", description="How configurations are proposed: tpe (bayes and bayesian mean tpe) or random."
+    )
+    trials: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        20, description="How many configurations are tried: the reproducible budget."
+    )
     early_stopping: Literal["ASHA", "asha", "successive_halving", "hyperband", "median", "none"] | None = (
-        "asha"
+        Field(
+            "asha",
+            description="How weak trials stop early (successive_halving is ASHA; null: asha; none: never).",
+        )
     )
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
         None, description="the sampler's and the models' seed; default: cv.seed"
@@ -45,17 +56,19 @@ class EnsembleIn(RequestModel):
 
 
 class ImbalanceIn(RequestModel):
-    method: Literal["class_weight", "none"] = "none"
+    method: Literal["class_weight", "none"] = Field(
+        "none", description="class_weight: weigh classes inversely to their frequency (classification)."
+    )
 
 
 class ExperimentConfig(RequestModel):
-    cv: CvIn | None = None
-    hpo: HpoIn | None = None
-    imbalance: ImbalanceIn | None = None
+    cv: CvIn | None = Field(None, description="Cross-validation (null: the task's default folds).")
+    hpo: HpoIn | None = Field(None, description="The search: sampler, trials, early stopping, seeds.")
+    imbalance: ImbalanceIn | None = Field(None, description="Class imbalance handling (null: none).")
     constraints: dict[ConstraintKey, float | int | str] | None = Field(
         None, description="recorded with the experiment; not enforced yet"
     )
-    ensemble: EnsembleIn | None = None
+    ensemble: EnsembleIn | None = Field(None, description="The ensemble candidate (null: greedy).")
     contamination: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
         None,
         description="anomaly detection: the share of rows the threshold flags (default 0.05)",
@@ -94,14 +107,21 @@ class ExperimentConfig(RequestModel):
 class AutomlExperimentCreate(RequestModel):
     """The seed's body: an AutoML experiment is the one with `task_type`."""
 
-    project_id: Id
-    task_type: Literal["classification", "regression", "anomaly", "forecasting"]
-    objective: Annotated[str, Field(min_length=1, max_length=50)]
-    dataset_id: Id
+    project_id: Id = Field(description="The project the experiment, its trials and models belong to.")
+    task_type: Literal["classification", "regression", "anomaly", "forecasting"] = Field(
+        description="What is learned; it chooses the metrics, the folds and the portfolio."
+    )
+    objective: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+        description="The metric the leaderboard ranks by: `maximize_auc`, `minimize_rmse`, or a bare "
+        "metric name in its natural direction (`auc`, `mase`); it must fit the task."
+    )
+    dataset_id: Id = Field(description="An ingested table (`ds_...`) of the project.")
     target: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None,
         description="the column to predict; required but for anomaly detection, where it is an "
         "optional boolean or 0/1 label (1 = anomaly) that scores the detectors",
     )
-    name: LongName | None = None
-    config: ExperimentConfig | None = None
+    name: LongName | None = Field(None, description="What people call it (null: none).")
+    config: ExperimentConfig | None = Field(
+        None, description="The search's settings; every default is made explicit in the answer."
+    )

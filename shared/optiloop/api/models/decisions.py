@@ -23,38 +23,62 @@ class VariantIn(RequestModel):
 
     model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
 
-    id: Name | None = None
-    name: Name | None = None
-    config: dict[str, Any] | None = None
-    weight: Annotated[float, Field(gt=0, le=1)] | None = None
+    id: Name | None = Field(None, description="The variant's id, unique in the experiment (or give `name`).")
+    name: Name | None = Field(None, description="The seed's spelling of `id`.")
+    config: dict[str, Any] | None = Field(
+        None,
+        description="What it serves (`model`, `prompt_version_id`, `model_version_id`, decoding, ...).",
+    )
+    weight: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="AB: its traffic share, the weights summing to 1 (null: equal shares)."
+    )
 
 
 class MetricIn(RequestModel):
-    name: Name
-    kind: Literal["binary", "continuous"] = "continuous"
-    direction: Literal["maximize", "minimize"] = "maximize"
+    name: Name = Field(description="The reward's name, as results report it.")
+    kind: Literal["binary", "continuous"] = Field(
+        "continuous", description="binary: rewards are 0/1 (a conversion); continuous: any finite number."
+    )
+    direction: Literal["maximize", "minimize"] = Field(
+        "maximize", description="Whether a larger reward is better."
+    )
 
 
 class StoppingIn(RequestModel):
-    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.05
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = Field(
+        0.05, description="The always-valid (mSPRT) test's false positive rate."
+    )
     tau: Annotated[float, Field(gt=0, le=10)] = Field(
         0.1, description="sd of the mSPRT mixing prior on the effect, in units of the metric's sd"
     )
-    min_samples: Annotated[int, Field(ge=2, le=10**9)] = 100
-    max_samples: Annotated[int, Field(ge=2, le=10**12)] | None = None
+    min_samples: Annotated[int, Field(ge=2, le=10**9)] = Field(
+        100, description="Rewards each variant needs before a winner may be declared."
+    )
+    max_samples: Annotated[int, Field(ge=2, le=10**12)] | None = Field(
+        None, description="Stop without a difference once this many rewards came in, in all (null: never)."
+    )
 
 
 class ContextSpecIn(RequestModel):
-    dimension: Annotated[int, Field(ge=2, le=256)] = 16
-    numeric: list[FeatureName] | None = Field(None, max_length=100)
-    categorical: list[FeatureName] | None = Field(None, max_length=100)
+    dimension: Annotated[int, Field(ge=2, le=256)] = Field(
+        16,
+        description="Length of the context vector: a bias, the declared numbers, hashed slots for the rest.",
+    )
+    numeric: list[FeatureName] | None = Field(
+        None, max_length=100, description="Numeric features with their own slots, in this order."
+    )
+    categorical: list[FeatureName] | None = Field(
+        None, max_length=100, description="Categorical features, one-hot hashed as `name=value`."
+    )
     alpha: Annotated[float, Field(ge=0, le=100)] | None = Field(
         None, description="LinUCB's exploration width"
     )
     v: Annotated[float, Field(ge=0, le=100)] | None = Field(
         None, description="linear Thompson sampling's scale"
     )
-    ridge: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    ridge: Annotated[float, Field(gt=0, le=1e6)] | None = Field(
+        None, description="The linear learners' ridge regulariser (null: 1.0)."
+    )
 
 
 class GuardrailIn(RequestModel):
@@ -133,19 +157,36 @@ class CanaryIn(RequestModel):
 class OnlineExperimentCreate(RequestModel):
     """An online experiment: the one with `type`."""
 
-    project_id: Id
-    name: LongName
-    type: Literal["AB", "Bandit", "Contextual", "Canary", "Bayesian"]
-    variants: list[VariantIn] = Field(min_length=2, max_length=100)
-    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts", "stages", "gp_ucb", "ei"] | None = None
-    metric: MetricIn | None = None
+    project_id: Id = Field(description="The project the experiment belongs to.")
+    name: LongName = Field(description="What people call it.")
+    type: Literal["AB", "Bandit", "Contextual", "Canary", "Bayesian"] = Field(
+        description="AB: a fixed sticky split; Bandit: adaptive; Contextual: adaptive per request context; "
+        "Canary: staged rollout; Bayesian: a GP over the variants' configs."
+    )
+    variants: list[VariantIn] = Field(
+        min_length=2, max_length=100, description="2-100 variants to choose among."
+    )
+    algorithm: Literal["split", "thompson", "ucb", "linucb", "lin_ts", "stages", "gp_ucb", "ei"] | None = (
+        Field(
+            None,
+            description="Per type: AB split; Bandit thompson|ucb; Contextual linucb|lin_ts; Canary stages; "
+            "Bayesian gp_ucb|ei (null: the first).",
+        )
+    )
+    metric: MetricIn | None = Field(None, description="The reward (null: `reward`, continuous, maximised).")
     reward_weights: dict[FeatureName, Finite] | None = Field(
         None, description='composite reward weights; a name "1-x" weighs 1 - x (default: the seed\'s)'
     )
-    stopping: StoppingIn | None = None
-    context: ContextSpecIn | None = None
-    decision_ttl_days: Annotated[float, Field(gt=0, le=400)] | None = None
-    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = None
+    stopping: StoppingIn | None = Field(None, description="When a winner may be declared (mSPRT).")
+    context: ContextSpecIn | None = Field(
+        None, description="Contextual: how a request context becomes a vector."
+    )
+    decision_ttl_days: Annotated[float, Field(gt=0, le=400)] | None = Field(
+        None, description="Days a decision is kept for its feedback (null: 30)."
+    )
+    seed: Annotated[int, Field(ge=0, le=2**32 - 1)] | None = Field(
+        None, description="The learners' random seed (null: derived from the experiment's id)."
+    )
     guardrails: list[GuardrailIn] | None = Field(
         None,
         max_length=16,

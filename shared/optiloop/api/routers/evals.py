@@ -81,7 +81,16 @@ def delete_dataset(
         "requestBody": {
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "properties": {"examples": {"type": "array"}}},
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "examples": {
+                                "type": "array",
+                                "description": "Each {input: object, expected, id?, metadata?}; at most "
+                                "50,000 in a dataset",
+                            }
+                        },
+                    },
                     "example": {
                         "examples": [
                             {"input": {"question": "Capital of France?"}, "expected": "Paris"},
