@@ -76,7 +76,7 @@ class EntityType:
     gather: Callable[[Deps, Subject], dict[str, Any]] = _no_evidence
     measurer: Callable[[dict[str, Any], Policy], Measure] = _nothing_measured
     missing_hint: str = "was never measured"
-    moved: Callable[[Deps, str], None] = _nothing_after
+    moved: Callable[[Deps, str], object] = _nothing_after  # what it returns is ignored
     extra: dict[str, Any] = field(default_factory=dict)
 
 

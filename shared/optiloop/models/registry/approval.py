@@ -80,6 +80,6 @@ MODEL_VERSION = entities.EntityType(
     gather=_gather,
     measurer=_measurer,
     missing_hint="was never measured (the version's metrics and model card do not report it)",
-    moved=mirror.sync,  # type: ignore[arg-type]  # returns the ARN, which the approvals module ignores
+    moved=mirror.sync,
 )
 entities.register(MODEL_VERSION)

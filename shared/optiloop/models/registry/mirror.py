@@ -187,9 +187,7 @@ def _create(deps: Deps, mirror: PackageMirror, v: ModelVersion, status: str, not
             },
         )
     except Exception:
-        stored = deps.store.docs.get(KIND, v.id)
-        if stored is not None:  # release the claim so the next sync tries again
-            deps.store.docs.delete(KIND, v.id)
+        deps.store.docs.delete(KIND, v.id)  # release the claim so the next sync tries again
         raise
     stored = deps.store.docs.get(KIND, v.id)
     data = {"group": group, "arn": arn, "status": status}
@@ -199,6 +197,6 @@ def _create(deps: Deps, mirror: PackageMirror, v: ModelVersion, status: str, not
 
 
 def mirrored(deps: Deps, version_id: str) -> dict[str, Any] | None:
-    """What the version's mirror holds (group, ARN, status), for the version's GET."""
+    """What the version's mirror holds (group, ARN, status); None until its package exists."""
     doc = deps.store.docs.get(KIND, version_id)
     return dict(doc.data) if doc is not None and doc.data.get("arn") else None
