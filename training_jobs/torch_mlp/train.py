@@ -52,6 +52,7 @@ from _lib.torch_util import export_onnx, pick_device, setup  # noqa: E402
 from torch import nn  # noqa: E402
 
 CHECK_ROWS = 20
+MODEL_FILES = {"mlp": "model.mlp.json", "onnx": "model.onnx"}  # runtime -> the file it serves
 
 
 class TabularMLP(nn.Module):
@@ -229,6 +230,9 @@ def onnx_diff(onnx_bytes: bytes, x: np.ndarray, expected: np.ndarray) -> float |
 
 def main() -> None:
     hp = sm.hyperparameters()
+    runtime = hp.get("runtime", "mlp")
+    if runtime not in MODEL_FILES:  # refused before the data is read or a network trained
+        sm.fail(f"runtime must be mlp or onnx, got {runtime!r}")
     seed = int(hp.get("seed", "0"))
     threads = sm.num_cpus()
     setup(seed, threads)
@@ -261,9 +265,6 @@ def main() -> None:
             "logloss"
         ]
 
-    runtime = hp.get("runtime", "mlp")
-    if runtime not in ("mlp", "onnx"):
-        sm.fail(f"runtime must be mlp or onnx, got {runtime!r}")
     onnx_bytes = export_onnx(model, len(inputs))  # moves the model to the CPU
     torch_out = predict(model, x[held], "cpu")
     scale = max(1.0, float(np.abs(torch_out).max())) if len(torch_out) else 1.0
@@ -286,15 +287,14 @@ def main() -> None:
     (out_data / "export_check.json").write_text(json.dumps(check))
 
     signature = t.signature()
-    mlp_bytes = json.dumps(mlp, separators=(",", ":"), allow_nan=False).encode()
-    (sm.model_dir()).mkdir(parents=True, exist_ok=True)
-    (sm.model_dir() / ("model.mlp.json" if runtime == "onnx" else "model.onnx")).write_bytes(
-        mlp_bytes if runtime == "onnx" else onnx_bytes
-    )  # the file the artifact does not serve rides along: either runtime can be chosen later
+    exports = {"onnx": onnx_bytes, "mlp": json.dumps(mlp, separators=(",", ":"), allow_nan=False).encode()}
+    sm.model_dir().mkdir(parents=True, exist_ok=True)
+    for other in exports.keys() - {runtime}:  # rides along: either runtime can be chosen later
+        (sm.model_dir() / MODEL_FILES[other]).write_bytes(exports[other])
     write_artifact(
         sm.model_dir(),
-        "model.onnx" if runtime == "onnx" else "model.mlp.json",
-        onnx_bytes if runtime == "onnx" else mlp_bytes,
+        MODEL_FILES[runtime],
+        exports[runtime],
         signature,
         framework="pytorch",
         runtime=runtime,
