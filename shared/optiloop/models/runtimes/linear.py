@@ -112,34 +112,43 @@ class LinearPrep:
         return out
 
 
+def read_head(doc: dict[str, Any], fmt: str, kind: str) -> tuple[int, str, LinearPrep]:
+    """What `optiloop.linear/1` and `optiloop.mlp/1` documents share, read and checked once: the
+    format, n_outputs, the link and the preprocessing (whose feature count must be n_features)."""
+    if doc.get("format") != fmt:
+        raise _bad(f"format must be {fmt!r}")
+    try:
+        n_outputs, link = int(doc["n_outputs"]), str(doc["link"])
+        prep = LinearPrep(list(doc["features"]))
+        n_features = int(doc["n_features"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise _bad(f"is not a complete {kind} document ({e})") from e
+    if n_features != prep.n_features:
+        raise _bad(f"n_features is {n_features} but {prep.n_features} features are described")
+    if link not in LINKS:
+        raise _bad(f"link must be one of {', '.join(LINKS)}")
+    if link == "softmax" and n_outputs < 2:
+        raise _bad("softmax needs n_outputs >= 2")
+    return n_outputs, link, prep
+
+
 class LinearPredictor:
     """Fitted from an `optiloop.linear/1` document; `predict(x)` -> (rows, n_outputs) after the link."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
-        if doc.get("format") != FORMAT:
-            raise _bad(f"format must be {FORMAT!r}")
+        self.n_outputs, self.link, self.prep = read_head(doc, FORMAT, "linear")
+        self.n_features = self.prep.n_features
         try:
-            self.n_outputs = int(doc["n_outputs"])
-            self.link = str(doc["link"])
-            self.prep = LinearPrep(list(doc["features"]))
             self.coef = np.asarray(doc["coef"], dtype=np.float64)
             self.intercept = np.asarray(doc["intercept"], dtype=np.float64).reshape(-1)
-            n_features = int(doc["n_features"])
         except (KeyError, TypeError, ValueError) as e:
             raise _bad(f"is not a complete linear document ({e})") from e
-        self.n_features = self.prep.n_features
-        if n_features != self.n_features:
-            raise _bad(f"n_features is {n_features} but {self.n_features} features are described")
-        if self.link not in LINKS:
-            raise _bad(f"link must be one of {', '.join(LINKS)}")
         if self.coef.shape != (self.n_outputs, self.prep.width) or self.intercept.shape != (self.n_outputs,):
             raise _bad(
                 f"coef must be {self.n_outputs} x {self.prep.width} and intercept {self.n_outputs} long"
             )
         if not (np.all(np.isfinite(self.coef)) and np.all(np.isfinite(self.intercept))):
             raise _bad("coef and intercept must be finite")
-        if self.link == "softmax" and self.n_outputs < 2:
-            raise _bad("softmax needs n_outputs >= 2")
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         return self.prep.transform(x) @ self.coef.T + self.intercept

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from optiloop.models.runtimes.linear import LinearPrep
-from optiloop.models.runtimes.links import LINKS, apply_link, bad_model, model_document
+from optiloop.models.runtimes.linear import read_head
+from optiloop.models.runtimes.links import apply_link, bad_model, model_document
 
 FORMAT = "optiloop.mlp/1"
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "identity")
@@ -60,23 +60,12 @@ class MLPPredictor:
     """Fitted from an `optiloop.mlp/1` document; `predict(x)` -> (rows, n_outputs) after the link."""
 
     def __init__(self, doc: dict[str, Any]) -> None:
-        if doc.get("format") != FORMAT:
-            raise bad_model(f"format must be {FORMAT!r}")
+        self.n_outputs, self.link, self.prep = read_head(doc, FORMAT, "mlp")
+        self.n_features = self.prep.n_features
         try:
-            self.n_outputs = int(doc["n_outputs"])
-            self.link = str(doc["link"])
-            self.prep = LinearPrep(list(doc["features"]))
-            n_features = int(doc["n_features"])
             raw_layers = list(doc["layers"])
         except (KeyError, TypeError, ValueError) as e:
             raise bad_model(f"is not a complete mlp document ({e})") from e
-        self.n_features = self.prep.n_features
-        if n_features != self.n_features:
-            raise bad_model(f"n_features is {n_features} but {self.n_features} features are described")
-        if self.link not in LINKS:
-            raise bad_model(f"link must be one of {', '.join(LINKS)}")
-        if self.link == "softmax" and self.n_outputs < 2:
-            raise bad_model("softmax needs n_outputs >= 2")
         if not 1 <= len(raw_layers) <= MAX_LAYERS:
             raise bad_model(f"layers must hold 1 to {MAX_LAYERS} layers")
         self.layers: list[tuple[np.ndarray, np.ndarray, str]] = []
