@@ -52,8 +52,9 @@ class OptiLoopStack(Stack):
         self.people = ConsoleUserPool(self, "People", prefix=config.prefix, console_url=config.console_url)
         # ...whose ID tokens the authorizer and every HTTP function accept beside API keys and access
         # tokens (JWKS fetched from the pool's issuer and cached; `cryptography` is in the core layer)
+        oidc = self.people.oidc_environment()
         for key in ("authorizer", *HTTP_GROUPS):
-            for name, value in self.people.oidc_environment().items():
+            for name, value in oidc.items():
                 fns[key].add_environment(name, value)
 
         self.ingest_queue = IngestQueue(
