@@ -159,6 +159,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/deployments/rollback", "deployments"),
     Route("GET", "/v1/projects/{project_id}/deployments", "deployments"),
     Route("GET", "/v1/deployments/{deployment_id}", "deployments"),
+    Route("DELETE", "/v1/deployments/{deployment_id}", "deployments"),
     Route("POST", "/v1/deployments/{deployment_id}/promote", "deployments", optional_body=True),
     Route("POST", "/v1/deployments/{deployment_id}/rollback", "deployments", optional_body=True),
     Route("GET", "/v1/deployments/{deployment_id}/metrics", "deployments"),

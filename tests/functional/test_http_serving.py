@@ -387,3 +387,27 @@ def test_slo_breach_rolls_the_canary_back_and_is_audited(api: Any, models: Model
     assert rolled is not None and rolled.candidate is None and rolled.stable["model_version_id"] == v1
     [audit] = api.deps.store.audit.list(project_id=pid, action="model_deployment.auto_rollback")
     assert "error rate" in audit.details["reason"] and audit.principal == "optiloop:slo-guard"
+
+
+def test_undeploy_a_model_frees_its_slot_and_stops_predictions(api: Any, models: Models) -> None:
+    pid = api.project()
+    v1 = models.version(pid, status="Approved")
+    d = deploy(api, {"model_version_id": v1, "environment": "production"})
+    contributor = api.key("contributor", pid)
+    r = api.client.delete(f"/v1/deployments/{d['id']}", headers=contributor)
+    assert r.status_code == 403 and api.error_fields(r) == ["role"]  # production: admins only
+    assert api.client.delete(f"/v1/projects/{pid}", headers=api.admin).status_code == 409
+
+    assert api.client.delete(f"/v1/deployments/{d['id']}?reason=sunset", headers=api.admin).status_code == 204
+    assert predict(api, d["id"], [{"age": 45, "country": "US"}]).status_code == 404
+    r = api.client.get(f"/v1/deployments/{d['id']}", headers=api.admin)
+    assert r.status_code == 404 and "was deleted at" in r.json()["error"]["message"]
+    for path in ("promote", "rollback"):
+        assert api.client.post(f"/v1/deployments/{d['id']}/{path}", headers=api.admin).status_code == 404
+    assert api.client.get(f"/v1/projects/{pid}/deployments", headers=api.admin).json()["items"] == []
+    [rec] = api.deps.store.audit.list(project_id=pid, action="model_deployment.undeploy")
+    assert rec.details["reason"] == "sunset" and rec.details["from"]["stable"] == v1
+    again = deploy(api, {"model_version_id": v1, "environment": "production"})  # the slot is free
+    assert again["id"] != d["id"] and [h["action"] for h in again["history"]] == ["deploy"]
+    assert api.client.delete(f"/v1/deployments/{again['id']}", headers=api.admin).status_code == 204
+    assert api.client.delete(f"/v1/projects/{pid}", headers=api.admin).status_code == 204

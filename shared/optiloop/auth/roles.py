@@ -43,6 +43,7 @@ class Action(StrEnum):
     MODEL_WRITE = "model.write"  # models, versions, stages and aliases (production: approved only)
     PROJECT_DELETE = "project.delete"  # soft delete (optiloop.deletion); refused while deployed
     PROMPT_DELETE = "prompt.delete"  # soft delete of prompts and golden-set datasets
+    UNDEPLOY_PROTECTED = "deployment.undeploy_protected"  # take prod/production down (admins)
 
 
 # Higher rank = more power. A key may only mint or revoke keys of a rank not above its own.
@@ -79,6 +80,7 @@ _ADMIN = _CONTRIBUTE | {
     Action.PROJECT_UPDATE,
     Action.PROJECT_DELETE,
     Action.PROMPT_DELETE,
+    Action.UNDEPLOY_PROTECTED,
     Action.KEY_READ,
     Action.KEY_CREATE,
     Action.KEY_REVOKE,

@@ -163,6 +163,7 @@ OPERATIONS: dict[str, Operation] = {
     "deployments.rollback_prompt": _op("POST", "/v1/deployments/rollback"),
     "deployments.list": _op("GET", f"{P}/deployments"),
     "deployments.get": _op("GET", DEP),
+    "deployments.undeploy": _op("DELETE", DEP),
     "deployments.promote": _op("POST", f"{DEP}/promote"),
     "deployments.rollback": _op("POST", f"{DEP}/rollback"),
     "deployments.metrics": _op("GET", f"{DEP}/metrics"),

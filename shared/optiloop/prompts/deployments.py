@@ -4,6 +4,12 @@ Protected environments (prod) accept only Approved versions: the check runs insi
 transaction as the move, against the version's stored status, so no key — whatever its role — can
 deploy around an approval. A Rejected version is deployable nowhere. Each move is appended to the
 deployment's history (for one-call rollback) and to the audit log.
+
+Undeploying takes an environment down (`undeploy`): the deployment is soft-deleted
+(`optiloop.deletion`: out of the project's listing, reads by id answer 404 naming when), its history
+kept for auditors and for a later deploy to the same environment, which continues it. Protected
+environments may be taken down by admins only: deploying there needs an approval, and stopping what
+an approval put there should not be easier than a rollback, which any deployer may do.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from typing import Any
 
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
-from optiloop.auth.roles import Action
+from optiloop.auth.roles import Action, authorize
+from optiloop.deletion import gone, is_deleted, tombstone
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.projects import get_project
@@ -68,12 +75,48 @@ def rollback(
 
 def get_deployment(deps: Deps, prompt_id: str, environment: str) -> Deployment:
     doc = deps.store.docs.get("deployment", deployment_id(prompt_id, environment))
-    if doc is None:
+    if doc is None or is_deleted(doc):
+        when = f" (undeployed at {doc.data['deleted_at']})" if doc is not None else ""
         raise NotFound(
-            f"nothing is deployed to '{environment}' for prompt '{prompt_id}'",
-            details=[{"field": "environment", "reason": "no deployment"}],
+            f"nothing is deployed to '{environment}' for prompt '{prompt_id}'{when}",
+            details=[{"field": "environment", "reason": "undeployed" if when else "no deployment"}],
         )
     return from_doc(Deployment, doc)
+
+
+def undeploy(deps: Deps, who: Principal, prompt_id: str, environment: str, reason: str = "") -> Deployment:
+    """Take `environment` down for the prompt: `generate` and evaluations of that label answer 404
+    from now on. The record is tombstoned with an `undeploy` entry in its history, in one transaction
+    with the audit record `deployment.undeploy`; returns the deployment as it was taken down."""
+    _check_environment(environment)
+    prompt = library.get_prompt(deps, who, prompt_id, Action.DEPLOY)
+    if environment in PROTECTED_ENVIRONMENTS:
+        authorize(who, Action.UNDEPLOY_PROTECTED, prompt.project_id)
+    now = deps.clock()
+    with deps.store.transaction():
+        doc = deps.store.docs.get("deployment", deployment_id(prompt.id, environment))
+        if doc is None or is_deleted(doc):
+            get_deployment(deps, prompt.id, environment)  # the 404 naming it (and when it went)
+        assert doc is not None
+        old = from_doc(Deployment, doc)
+        entry: dict[str, Any] = {"version_id": old.version_id, "version": old.version, "at": now}
+        entry |= {"by": who.name, "action": "undeploy", **({"reason": reason} if reason else {})}
+        gone_dep = replace(old, history=[*old.history, entry][-DEPLOY_HISTORY:])
+        deps.store.docs.replace(tombstone(deployment_doc(gone_dep), who, now), doc.rev)
+        record(
+            deps,
+            who,
+            "deployment.undeploy",
+            prompt.project_id,
+            old.id,
+            {
+                "prompt_id": prompt.id,
+                "environment": environment,
+                "from": {"version_id": old.version_id, "version": old.version},
+                "reason": reason,
+            },
+        )
+    return gone_dep
 
 
 def list_deployments(deps: Deps, project_id: str) -> list[Deployment]:
@@ -114,6 +157,12 @@ def _move(
         if doc is None:
             new = replace(new, history=[entry])
             deps.store.docs.create(deployment_doc(new))
+            previous = None
+        elif is_deleted(doc):  # deployed again after an undeploy: the history continues
+            if how == "rollback":
+                raise gone("deployment", new.id, "environment", doc.data["deleted_at"])
+            new = replace(new, history=[*from_doc(Deployment, doc).history, entry][-DEPLOY_HISTORY:])
+            deps.store.docs.replace(deployment_doc(new), doc.rev)
             previous = None
         else:
             old = from_doc(Deployment, doc)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -132,6 +132,36 @@ def get_deployment(
     if prompt_id and deps.store.docs.get("deployment", deployment_id) is not None:
         library.get_prompt(deps, who, prompt_id)  # authorises reading the prompt's project
         return _prompt_dict(prompt_deployments.get_deployment(deps, prompt_id, environment))
+    raise NotFound(
+        f"no deployment '{deployment_id}'",
+        details=[{"field": "deployment_id", "reason": "no such deployment"}],
+    )
+
+
+@router.delete("/v1/deployments/{deployment_id}", status_code=204, summary="Undeploy")
+def undeploy(
+    deployment_id: EntityId,
+    reason: Annotated[
+        str,
+        Query(max_length=1_000, description="Why it is taken down; kept in its history and the audit log."),
+    ] = "",
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> Response:
+    """Take a deployment down: a prompt deployment (`<prompt id>:<environment>`; `generate` for that
+    label answers 404 afterwards) or a model deployment (`dep_...`; predictions answer 404 and the
+    model's environment is free for a new deployment). The record is kept, out of the project's
+    listing, and `GET` on it answers 404 naming when it was undeployed; deploying the same prompt to
+    the same environment again continues its history. Once nothing of a prompt or project is
+    deployed, it may be deleted. Contributors and up; protected environments (`prod`, `production`)
+    admins only. Audited as `deployment.undeploy` / `model_deployment.undeploy`, with the reason."""
+    if deps.store.docs.get(KIND, deployment_id) is not None:
+        serving.undeploy(deps, who, deployment_id, reason)
+        return Response(status_code=204)
+    prompt_id, _, environment = deployment_id.rpartition(":")
+    if prompt_id and deps.store.docs.get("deployment", deployment_id) is not None:
+        prompt_deployments.undeploy(deps, who, prompt_id, environment, reason)
+        return Response(status_code=204)
     raise NotFound(
         f"no deployment '{deployment_id}'",
         details=[{"field": "deployment_id", "reason": "no such deployment"}],

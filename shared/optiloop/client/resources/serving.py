@@ -54,6 +54,12 @@ class Deployments(Resource[J, S, N, It]):
     def get(self, deployment_id: str) -> J:
         return self._call.json(build("deployments.get", {"deployment_id": deployment_id}))
 
+    def undeploy(self, deployment_id: str, reason: str = "") -> N:
+        """Take a deployment down (`<prompt id>:<environment>` or `dep_...`); prod/production: admins."""
+        path = {"deployment_id": deployment_id}
+        req = build("deployments.undeploy", path, params={"reason": reason or None})
+        return self._call.empty(req)
+
     def promote(self, deployment_id: str) -> J:
         """The candidate (canary, standby, shadow) becomes the stable version."""
         return self._call.json(build("deployments.promote", {"deployment_id": deployment_id}))

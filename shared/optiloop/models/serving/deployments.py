@@ -19,6 +19,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
+from optiloop.deletion import is_deleted, tombstone
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 from optiloop.models import lineage
@@ -34,6 +35,7 @@ from optiloop.models.serving.records import (
     ModelDeployment,
     deployment_doc,
     from_doc,
+    live_doc,
     slot_id,
 )
 from optiloop.projects import get_project
@@ -266,10 +268,9 @@ def get_model_deployment(
     deps: Deps, who: Principal | None, deployment_id: str, action: Action = Action.PROJECT_READ
 ) -> ModelDeployment:
     doc = deps.store.docs.require(KIND, deployment_id, field="deployment_id", what="deployment")
-    dep = from_doc(doc)
     if who is not None:
-        authorize(who, action, dep.project_id)
-    return dep
+        authorize(who, action, from_doc(doc).project_id)  # before saying whether it was undeployed
+    return from_doc(live_doc(deps.store.docs, deployment_id) if is_deleted(doc) else doc)
 
 
 def list_model_deployments(deps: Deps, project_id: str) -> list[ModelDeployment]:
@@ -287,7 +288,7 @@ def promote(deps: Deps, who: Principal, deployment_id: str) -> ModelDeployment:
     """The candidate becomes stable (all traffic), in one call."""
     get_model_deployment(deps, who, deployment_id, Action.DEPLOY)
     with deps.store.transaction():
-        doc = deps.store.docs.require(KIND, deployment_id, field="deployment_id", what="deployment")
+        doc = live_doc(deps.store.docs, deployment_id)
         old = from_doc(doc)
         if old.candidate is None:
             raise Conflict(
@@ -303,7 +304,7 @@ def rollback(deps: Deps, who: Principal, deployment_id: str, reason: str = "") -
     """Drop the candidate (stable keeps serving); with no candidate, return to the previous stable."""
     get_model_deployment(deps, who, deployment_id, Action.DEPLOY)
     with deps.store.transaction():
-        doc = deps.store.docs.require(KIND, deployment_id, field="deployment_id", what="deployment")
+        doc = live_doc(deps.store.docs, deployment_id)
         old = from_doc(doc)
         if old.candidate is not None:
             return _move(deps, who, doc, old, old.stable, None, "rollback", {"reason": reason})
@@ -345,11 +346,41 @@ def _move(
     return new
 
 
+def undeploy(deps: Deps, who: Principal, deployment_id: str, reason: str = "") -> ModelDeployment:
+    """Stop serving: the deployment is tombstoned (`optiloop.deletion`; its history kept, with an
+    `undeploy` entry) and its model/environment slot released, so predictions answer 404 and the next
+    deploy of the model there starts a new deployment. One transaction with the audit record
+    `model_deployment.undeploy`. Production may be taken down by admins only (its versions needed an
+    approval to get there). A SageMaker endpoint a variant used is left running: endpoints are named
+    per version and may serve another deployment; delete unused ones in SageMaker."""
+    dep = get_model_deployment(deps, who, deployment_id, Action.DEPLOY)
+    if dep.environment in PROTECTED_ENVIRONMENTS:
+        authorize(who, Action.UNDEPLOY_PROTECTED, dep.project_id)
+    now = deps.clock()
+    with deps.store.transaction():
+        doc = live_doc(deps.store.docs, deployment_id)
+        old = from_doc(doc)
+        new = replace(old, updated_at=now, updated_by=who.name)
+        extra = {"reason": reason} if reason else {}
+        new = replace(new, history=[*old.history, _entry(new, "undeploy", now, who.name, **extra)][-HISTORY:])
+        deps.store.docs.delete(SLOT_KIND, slot_id(old.model_id, old.environment))
+        deps.store.docs.replace(tombstone(deployment_doc(new), who, now), doc.rev)
+        record(
+            deps,
+            who,
+            "model_deployment.undeploy",
+            old.project_id,
+            old.id,
+            {"environment": old.environment, "from": _pointers(old), "reason": reason},
+        )
+    return new
+
+
 def enforce_slos(deps: Deps, deployment_id: str) -> ModelDeployment | None:
     """Roll the canary back when it breaks the deployment's SLOs over the last window; the rolled
     back deployment, or None when nothing was done. Audited as `model_deployment.auto_rollback`."""
     doc = deps.store.docs.get(KIND, deployment_id)
-    if doc is None:
+    if doc is None or is_deleted(doc):
         return None
     dep = from_doc(doc)
     if dep.candidate is None or not dep.slos or dep.strategy.get("type") == "shadow":
@@ -362,7 +393,7 @@ def enforce_slos(deps: Deps, deployment_id: str) -> ModelDeployment | None:
     guard = Principal(name=SLO_GUARD, role="admin", project_id=dep.project_id, key_id=None)
     with deps.store.transaction():
         fresh = deps.store.docs.get(KIND, deployment_id)
-        if fresh is None:  # pragma: no cover - deployments are never deleted
+        if fresh is None or is_deleted(fresh):  # undeployed meanwhile
             return None
         current = from_doc(fresh)
         if current.candidate is None or current.candidate["model_version_id"] != cand:

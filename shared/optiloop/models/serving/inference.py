@@ -28,7 +28,7 @@ from optiloop.errors import Conflict, FieldProblem, InvalidInput, OptiLoopError
 from optiloop.models import runtimes
 from optiloop.models.serving import capture, metrics, split
 from optiloop.models.serving.cache import PREDICTORS, Loaded, PredictorCache
-from optiloop.models.serving.records import KIND, ModelDeployment, candidate_name, from_doc
+from optiloop.models.serving.records import ModelDeployment, candidate_name, from_doc, live_doc
 from optiloop.models.signature import parse_signature
 
 log = logging.getLogger("optiloop.serving")
@@ -52,7 +52,7 @@ class Served:
 
 
 def deployment(deps: Deps, deployment_id: str) -> ModelDeployment:
-    return from_doc(deps.store.docs.require(KIND, deployment_id, field="deployment_id", what="deployment"))
+    return from_doc(live_doc(deps.store.docs, deployment_id))
 
 
 def check_servable(deps: Deps, variant: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def predict(
             dep.id, route.variant, vid, at, (time.perf_counter() - t0) * 1000, len(rows), error=True
         )
         raise
-    preds = runtimes.predictions(model.signature, out, rows)
+    preds = runtimes.predictions(model.signature, out, rows, runtimes.intervals(model.predictor, x))
     latency_ms = (time.perf_counter() - t0) * 1000
     recorder.record(dep.id, route.variant, vid, at, latency_ms, len(rows))
     served = Served(

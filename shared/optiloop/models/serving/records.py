@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from optiloop.deletion import gone, is_deleted
+from optiloop.store.ports import DocRepo
 from optiloop.store.records import Doc
 
 KIND = "model_deployment"
@@ -63,6 +65,14 @@ def slot_id(model_id: str, environment: str) -> str:
 
 def deployment_doc(d: ModelDeployment) -> Doc:
     return Doc(kind=KIND, id=d.id, scope=d.project_id, sort=f"{d.created_at}#{d.id}", data=asdict(d))
+
+
+def live_doc(docs: DocRepo, deployment_id: str) -> Doc:
+    """The deployment's document; 404 when there is none or it was undeployed (naming when)."""
+    doc = docs.require(KIND, deployment_id, field="deployment_id", what="deployment")
+    if is_deleted(doc):
+        raise gone("deployment", deployment_id, "deployment_id", doc.data["deleted_at"])
+    return doc
 
 
 def from_doc(doc: Doc) -> ModelDeployment:

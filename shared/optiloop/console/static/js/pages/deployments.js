@@ -1,8 +1,9 @@
 // Deployments of the project's prompt and model versions, with rollback after a confirmation.
 // A prompt deployment rolls back per prompt and environment (POST /v1/deployments/rollback); a model
 // deployment drops its candidate or returns to the previous stable version (POST .../{id}/rollback).
+// Undeploy takes a deployment down (DELETE /v1/deployments/{id}); prod/production need an admin.
 
-import { enc, get, post } from "../api.js";
+import { del, enc, get, post } from "../api.js";
 import { announce, busy, confirmDialog, errorBox, fmtDate, h, ok, show, table } from "../dom.js";
 
 function nameOf(d) {
@@ -49,6 +50,26 @@ export async function render(main, { project }) {
     });
   }
 
+  async function undeploy(d, btn) {
+    const env = d.environment || d.stage || "";
+    const yes = await confirmDialog(
+      `Undeploy ${nameOf(d)} from ${env || "this deployment"}?`,
+      `${nameOf(d)} stops serving in ${env || "this deployment"}: calls to it answer 404 until something is deployed there again. This is audited.`,
+      "Undeploy",
+    );
+    if (!yes) return;
+    await busy(btn, async () => {
+      try {
+        await del(`/v1/deployments/${enc(d.id)}?reason=${enc("undeployed from the console")}`);
+        show(out, ok(`Undeployed: ${nameOf(d)} no longer serves in ${env}.`));
+        announce("Undeployed");
+        await load();
+      } catch (err) {
+        show(out, errorBox(err));
+      }
+    });
+  }
+
   async function load() {
     const page = await get(`/v1/projects/${enc(project)}/deployments`);
     show(
@@ -70,9 +91,12 @@ export async function render(main, { project }) {
           {
             label: "Actions",
             get: (d) => {
-              const btn = h("button", { type: "button", class: "danger", "aria-label": `Roll back ${nameOf(d)} in ${d.environment || d.stage || d.id}` }, "Roll back");
+              const where = d.environment || d.stage || d.id;
+              const btn = h("button", { type: "button", class: "danger", "aria-label": `Roll back ${nameOf(d)} in ${where}` }, "Roll back");
               btn.addEventListener("click", () => rollback(d, btn));
-              return btn;
+              const off = h("button", { type: "button", class: "danger", "aria-label": `Undeploy ${nameOf(d)} from ${where}` }, "Undeploy");
+              off.addEventListener("click", () => undeploy(d, off));
+              return h("span", { class: "actions" }, btn, " ", off);
             },
           },
         ],
