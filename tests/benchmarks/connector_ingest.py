@@ -6,7 +6,7 @@ apart (parse, typing, ordinal and leak checks, PII, report and storage format).
 The table: `rows` rows of an id, an e-mail (PII in every row, 1 in 50 repeated), a city (31 values),
 a size (S/M/L: ordinal), two numbers and a 0/1 target with a leaky copy.
 
-    OMP_NUM_THREADS=1 .venv/bin/python -m tests.benchmarks.connector_ingest [rows]
+    OMP_NUM_THREADS=1 .venv/bin/python tests/benchmarks/connector_ingest.py [rows]
 """
 
 from __future__ import annotations

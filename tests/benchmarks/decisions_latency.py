@@ -2,7 +2,7 @@
 in process, with auth and validation), p50/p95, for a Bandit (Thompson) and a Contextual (lin_ts,
 20 features, 10 variants) experiment on the embedded SQLite store.
 
-    .venv/bin/python -m tests.benchmarks.decisions_latency [n]
+    .venv/bin/python tests/benchmarks/decisions_latency.py [n]
 """
 
 from __future__ import annotations
