@@ -21,7 +21,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import datasets, forecast
+from optiloop.automl import constraints, datasets, forecast
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -107,7 +107,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         else None,
         "forecast": forecast.settings(raw) if forecasting else None,
         "imbalance": {"method": str(imbalance.get("method") or "none")},
-        "constraints": dict(raw.get("constraints") or {}),
+        "constraints": constraints.parse(raw.get("constraints")),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
         "models": families or None,
     }
@@ -140,7 +140,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
                 "config.sensitive_column", f"{sensitive!r} is not a column of the dataset besides the target"
             )
         )
-    warnings = [f"constraints.{k} is recorded, not enforced yet" for k in sorted(config["constraints"])]
+    warnings: list[str] = []
     if task_type == "forecasting":
         warnings.append(
             "the statistical baselines (naive, seasonal_naive, ses, theta) are leaderboard-only: they "
@@ -297,29 +297,48 @@ def _all_trials(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
         after = page[-1].sort
 
 
-def rank_key(exp: dict[str, Any]) -> Any:
+def score_of(exp: dict[str, Any]) -> Any:
+    """A trial's objective, larger better (NaN and missing worst)."""
     sign = 1.0 if exp["direction"] == "maximize" else -1.0
     metric = exp["metric"]
 
-    def key(t: dict[str, Any]) -> tuple[float, int]:
+    def score(t: dict[str, Any]) -> float:
         v = t["metrics"].get(metric)
-        score = -math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else sign * float(v)
-        return (-score, int(t["number"]))
+        return -math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else sign * float(v)
+
+    return score
+
+
+def rank_key(exp: dict[str, Any]) -> Any:
+    """Feasible trials first (optiloop.automl.constraints), then by the objective, then the earlier."""
+    score = score_of(exp)
+
+    def key(t: dict[str, Any]) -> tuple[bool, float, int]:
+        return (not is_feasible(t), -score(t), int(t["number"]))
 
     return key
 
 
+def is_feasible(t: dict[str, Any]) -> bool:
+    """Meets the experiment's constraints (trials recorded before constraints existed do)."""
+    return t.get("feasible") is not False
+
+
 def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100) -> dict[str, Any]:
-    """Completed trials, best first by the objective (ties: the earlier trial)."""
+    """Completed trials, feasible ones first, best first by the objective (ties: the earlier trial),
+    and the accuracy-vs-latency Pareto front over all of them."""
     exp = get(deps, who, experiment_id)
     done = sorted(
         (t for t in _all_trials(deps, experiment_id) if t["status"] == "completed"), key=rank_key(exp)
     )
+    front = _pareto(exp, done)
+    on_front = {p["trial_id"] for p in front}
     return {
         "experiment_id": experiment_id,
         "status": exp["status"],
         "metric": exp["metric"],
         "direction": exp["direction"],
+        "constraints": exp["config"].get("constraints") or {},
         "trials": [
             {
                 "rank": k + 1,
@@ -329,10 +348,38 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
                 "params": t["params"],
                 "metrics": t["metrics"],
                 "runtime": t.get("runtime"),
+                "cost": t.get("cost"),
+                "feasible": is_feasible(t),
+                "violations": t.get("violations") or [],
+                "pareto": t["trial_id"] in on_front,
             }
             for k, t in enumerate(done[:limit])
         ],
+        "pareto": {"x": constraints.PARETO_X, "y": exp["metric"], "trials": front},
     }
+
+
+def _pareto(exp: dict[str, Any], done: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trials no other beats on both the objective and the estimated latency, fastest first
+    (trials without a served model, a forecasting baseline, have no latency and are left out)."""
+    score = score_of(exp)
+    by_number = {int(t["number"]): t for t in done}
+    points = [
+        (float(t["cost"][constraints.PARETO_X]), score(t), int(t["number"]))
+        for t in done
+        if (t.get("cost") or {}).get(constraints.PARETO_X) is not None and score(t) > -math.inf
+    ]
+    return [
+        {
+            "trial_id": by_number[n]["trial_id"],
+            "number": n,
+            "model": by_number[n]["model"],
+            constraints.PARETO_X: by_number[n]["cost"][constraints.PARETO_X],
+            exp["metric"]: by_number[n]["metrics"].get(exp["metric"]),
+            "feasible": is_feasible(by_number[n]),
+        }
+        for n in constraints.pareto_front(points)
+    ]
 
 
 def get_trial(deps: Deps, who: Principal, trial_id: str, *, field: str = "trial_id") -> dict[str, Any]:

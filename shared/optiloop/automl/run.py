@@ -85,6 +85,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         contamination=cfg.get("contamination"),
         labelled=exp.get("target") is not None,
         warm_start=tuple(w["config"] for w in warm),
+        constraints=dict(cfg.get("constraints") or {}),
         **spec_kw,
     )
     key = experiments.rank_key(exp)
@@ -106,7 +107,11 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         trial = _record_trial(deps, exp, ds, r)
         state["done"] += r.family not in EXTRA_FAMILIES  # not one of the budget's trials
         state["cpu"] += r.fit_s
-        if r.status == "completed" and (state["best"] is None or key(trial) < key(state["best"])):
+        if (
+            r.status == "completed"
+            and experiments.is_feasible(trial)  # an infeasible trial is never the best
+            and (state["best"] is None or key(trial) < key(state["best"]))
+        ):
             state["best"] = trial
         best = state["best"]
         experiments.update(
@@ -137,13 +142,14 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     if state["cancelled"]:
         status, error = "cancelled", None
     elif state["best"] is None:
-        status, error = "failed", "no trial completed (see the trials' errors)"
+        status, error = "failed", _no_best(deps, exp)
     else:
         status, error = "completed", None
         ranked = sorted(
             (t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key
         )
-        metalearn.remember(deps, exp, ranked, meta)
+        # winners worth warm-starting from met this experiment's constraints
+        metalearn.remember(deps, exp, [t for t in ranked if experiments.is_feasible(t)], meta)
         experiments.update(deps, exp_id, report=_report(deps, exp, ranked[0], prep, spec.seed))
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
 
@@ -168,9 +174,25 @@ def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: A
         )
         state["done"] += 1
         state["cpu"] += float(t.get("cpu_s") or 0.0)
-        if t["status"] == "completed" and (state["best"] is None or key(t) < key(state["best"])):
+        if (
+            t["status"] == "completed"
+            and experiments.is_feasible(t)
+            and (state["best"] is None or key(t) < key(state["best"]))
+        ):
             state["best"] = t
     return out
+
+
+def _no_best(deps: Deps, exp: dict[str, Any]) -> str:
+    """Why a finished search has no best trial: none completed, or none met the constraints."""
+    done = [t for t in experiments._all_trials(deps, exp["id"]) if t["status"] == "completed"]
+    if not done:
+        return "no trial completed (see the trials' errors)"
+    limits = ", ".join(f"{k} <= {v:g}" for k, v in sorted(exp["config"]["constraints"].items()))
+    return (
+        f"no completed trial meets the constraints ({limits}); the leaderboard lists all {len(done)} "
+        "as infeasible with their costs and its Pareto front shows what each millisecond buys"
+    )
 
 
 def _plan(deps: Deps, exp_id: str, prep: Any) -> Any:
@@ -268,6 +290,9 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         "artifact_sha256": None,
         "artifact_bytes": None,
         "export_max_abs_diff": r.export_max_abs_diff,
+        "cost": r.cost,
+        "feasible": r.feasible if r.status == "completed" else None,
+        "violations": r.violations,
         "fairness": r.fairness,
         "optuna": r.optuna,
         "created_at": deps.clock(),

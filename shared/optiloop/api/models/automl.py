@@ -11,8 +11,6 @@ from pydantic import Field
 
 from optiloop.api.models.common import Id, LongName, RequestModel
 
-ConstraintKey = Annotated[str, Field(min_length=1, max_length=100)]
-
 
 class CvIn(RequestModel):
     type: Literal["stratified_kfold", "kfold", "expanding_window"] | None = Field(
@@ -61,12 +59,27 @@ class ImbalanceIn(RequestModel):
     )
 
 
+class ConstraintsIn(RequestModel):
+    latency_ms_p95: Annotated[float, Field(gt=0, le=3_600_000)] | None = Field(
+        None,
+        description="the most a one-row predict of the served model may take, in ms (p95), "
+        "estimated from the model's structure (optiloop.automl.cost) so that machine load does not "
+        "change which trials are feasible; slower trials are infeasible: ranked last, never the "
+        "best or an ensemble member",
+    )
+    model_size_bytes: Annotated[int, Field(ge=1, le=10 * 2**30)] | None = Field(
+        None, description="the largest artifact (model.tar.gz) a trial may export, in bytes"
+    )
+
+
 class ExperimentConfig(RequestModel):
     cv: CvIn | None = Field(None, description="Cross-validation (null: the task's default folds).")
     hpo: HpoIn | None = Field(None, description="The search: sampler, trials, early stopping, seeds.")
     imbalance: ImbalanceIn | None = Field(None, description="Class imbalance handling (null: none).")
-    constraints: dict[ConstraintKey, float | int | str] | None = Field(
-        None, description="recorded with the experiment; not enforced yet"
+    constraints: ConstraintsIn | None = Field(
+        None,
+        description="bounds on the served model; a trial over one is infeasible (the leaderboard "
+        "marks it and ranks it after the feasible ones; its Pareto front shows accuracy vs latency)",
     )
     ensemble: EnsembleIn | None = Field(None, description="The ensemble candidate (null: greedy).")
     contamination: Annotated[float, Field(gt=0, le=0.5)] | None = Field(

@@ -313,5 +313,8 @@ def leaderboard(
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """`{"trials": [{"trial_id", "model", "metrics"}, ...]}`, best first by the objective."""
+    """`{"trials": [{"trial_id", "model", "metrics", "cost", "feasible", "violations", "pareto"},
+    ...], "constraints", "pareto": {"x": "latency_ms_p95", "y": <metric>, "trials": [...]}}`: trials
+    that meet `config.constraints` first, each group best first by the objective; `pareto` is the
+    accuracy-vs-latency front over every completed trial, fastest first."""
     return experiments.leaderboard(deps, who, experiment_id, limit)

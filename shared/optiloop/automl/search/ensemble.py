@@ -41,9 +41,12 @@ def select(
     *,
     rounds: int = ROUNDS,
     max_candidates: int = MAX_CANDIDATES,
+    allowed: Callable[[set[int]], bool] | None = None,
 ) -> Selection | None:
     """`oof`: trial number -> its (rows, outputs) out-of-fold predictions; `fold_score(outputs)` the
-    objective over the folds, larger better (NaN worst). None when fewer than two candidates."""
+    objective over the folds, larger better (NaN worst). None when fewer than two candidates.
+    `allowed(members)`: whether a set of distinct members may serve together (the constraints on
+    latency and size, which grow with each new member); a candidate that would break it is skipped."""
     if len(oof) < 2:
         return None
     scored = sorted(((_finite(fold_score(p)), n) for n, p in oof.items()), key=lambda t: (-t[0], t[1]))
@@ -56,7 +59,10 @@ def select(
     best = (best_single, dict(counts))
     for _ in range(rounds):
         pick, pick_score = None, -math.inf
+        members = {m for m, c in counts.items() if c > 0}
         for n in cands:
+            if allowed is not None and n not in members and not allowed(members | {n}):
+                continue
             s = _finite(fold_score((total + oof[n]) / (size + 1)))
             if s > pick_score:  # strict: ties keep the better-ranked candidate
                 pick, pick_score = n, s

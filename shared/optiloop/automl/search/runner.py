@@ -39,6 +39,10 @@ EXPORT_TOLERANCE = 1e-6  # absolute, on probabilities and on values of magnitude
 # relative to the largest regression value: XGBoost sums its trees in float32 (the runtime in float64)
 EXPORT_RELATIVE = 2e-6
 EXPORT_CHECK_ROWS = 2000
+CONSTRAINTS_ATTR = "constraints"  # the trial's user attr of normalised violations (optuna record too)
+# where the constrained TPE sampler keeps a finished trial's violations (optuna.samplers._base's
+# private _CONSTRAINTS_KEY; a replayed trial must carry it, since no after_trial hook runs for it)
+OPTUNA_CONSTRAINTS_KEY = "constraints"
 
 
 class Stopped(Exception):
@@ -69,6 +73,9 @@ class SearchSpec:
     # forecasting (task_type forecasting): expanding-window folds, MASE/sMAPE per fold and the
     # statistical baselines (optiloop.automl.search.forecasting); None for the other tasks
     forecast: ForecastPlan | None = None
+    # bounds on the served model (optiloop.automl.constraints): latency_ms_p95, model_size_bytes.
+    # A trial over one is infeasible: recorded, never the best, never an ensemble member
+    constraints: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,6 +96,16 @@ class TrialResult:
     # what Optuna saw (its params, with "model", and their distributions as JSON): a resumed run
     # replays these into a fresh study so the sampler continues from the same history
     optuna: dict[str, Any] | None = None
+    # what serving the exported model costs (latency_ms_p95 estimated from its structure,
+    # model_size_bytes) and the constraints it breaks; None/[] without an artifact
+    cost: dict[str, float] | None = None
+    violations: list[str] = field(default_factory=list)
+    # the structural cost behind `cost` (optiloop.automl.cost.Cost), for the ensemble's estimate
+    structure: Any = None
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
 
 
 def folds_of(y: np.ndarray, spec: SearchSpec, task: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -116,10 +133,14 @@ def _sampler(spec: SearchSpec, n_startup: int) -> Any:
 
     if spec.sampler == "random":
         return optuna.samplers.RandomSampler(seed=spec.seed)
+    extra: dict[str, Any] = {}
+    if spec.constraints:  # constrained TPE: feasible trials shape the "good" density
+        k = len(spec.constraints)
+        extra["constraints_func"] = lambda t: tuple(t.user_attrs.get(CONSTRAINTS_ATTR) or (0.0,) * k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # multivariate/group are "experimental" in Optuna's words
         return optuna.samplers.TPESampler(
-            seed=spec.seed, multivariate=True, group=True, n_startup_trials=n_startup
+            seed=spec.seed, multivariate=True, group=True, n_startup_trials=n_startup, **extra
         )
 
 
@@ -249,7 +270,8 @@ def search(
                 _held_out(res, y, outputs, task, groups)
             if refit:
                 _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
-                if spec.ensemble and np.all(np.isfinite(outputs)):
+                _judge(res, spec, trial)
+                if spec.ensemble and res.feasible and np.all(np.isfinite(outputs)):
                     _keep_best(oof, trial.number, outputs, fold_score)
             return res.metrics[spec.objective.metric]
         except (optuna.TrialPruned, Stopped) as e:
@@ -318,6 +340,7 @@ def _unsupervised(
         flagged = float(np.mean(model.predict_outputs(x)[:, 0] >= 0.5))
         res.metrics = {"flagged_share": flagged, "contamination": float(spec.contamination or 0.0)}
         _refit_and_export(res, family, params, ctx, x, np.zeros(x.shape[0]), None, signature, fingerprint)
+        _judge(res, spec, None)
     except Exception as e:
         res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
     res.fit_s = round(time.process_time() - t0, 4)
@@ -339,9 +362,27 @@ def _replayed(h: dict[str, Any]) -> Any:
         state, val = TrialState.COMPLETE, float(value)
     else:
         state, val = (TrialState.PRUNED if h["status"] == "pruned" else TrialState.FAIL), None
+    con = rec.get(CONSTRAINTS_ATTR)
+    judged = con is not None and state == TrialState.COMPLETE
     return optuna.trial.create_trial(
-        params=rec.get("params", {}), distributions=dists, value=val, state=state
-    )
+        params=rec.get("params", {}), distributions=dists, value=val, state=state,
+        user_attrs={CONSTRAINTS_ATTR: con} if con is not None else None,
+        system_attrs={OPTUNA_CONSTRAINTS_KEY: tuple(con or ())} if judged else None,
+    )  # fmt: skip
+
+
+def _judge(res: TrialResult, spec: SearchSpec, trial: Any) -> None:
+    """The trial's cost against the constraints; Optuna hears the normalised violations (kept with
+    the trial's optuna record, so a resumed study replays them)."""
+    from optiloop.automl import constraints
+
+    res.violations = constraints.violations(res.cost, spec.constraints)
+    if spec.constraints:
+        values = constraints.optuna_values(res.cost, spec.constraints)
+        if trial is not None:
+            trial.set_user_attr(CONSTRAINTS_ATTR, values)
+        if res.optuna is not None:
+            res.optuna[CONSTRAINTS_ATTR] = values
 
 
 def _held_out(
@@ -383,13 +424,29 @@ def _ensemble(
 ) -> TrialResult | None:
     """The greedy ensemble of the kept trials as one more candidate, or None when the selection
     keeps a single trial (it would only repeat that trial)."""
+    from optiloop.automl import constraints
+    from optiloop.automl.cost import ensemble_of
     from optiloop.automl.export.ensemble import build_ensemble_artifact
     from optiloop.automl.search.ensemble import select
 
     t0 = time.process_time()
-    by_number = {r.number: r for r in results if r.artifact is not None}
+    by_number = {r.number: r for r in results if r.artifact is not None and r.feasible}
     pool = {n: p for n, p in oof.items() if n in by_number}
-    chosen = select(pool, fold_score)
+
+    def allowed(members: set[int]) -> bool:
+        """The mix's estimated cost (its members', summed) within the constraints."""
+        if not spec.constraints:
+            return True
+        parts = [by_number[n] for n in members]
+        if any(p.structure is None for p in parts):
+            return False
+        est = {
+            "latency_ms_p95": ensemble_of([p.structure for p in parts], signature.n_outputs).latency_ms_p95,
+            "model_size_bytes": float(sum(len(p.artifact or b"") for p in parts)),
+        }
+        return not constraints.violations(est, spec.constraints)
+
+    chosen = select(pool, fold_score, allowed=allowed)
     if chosen is None or len(chosen.weights) < 2:
         return None
     members = sorted(chosen.weights.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -419,8 +476,10 @@ def _ensemble(
             data_fingerprint=fingerprint,
             rows=int(y.size),
         )
-        _check_ensemble(data, [(by_number[n].artifact or b"", w) for n, w in members])
+        predictor = _check_ensemble(data, [(by_number[n].artifact or b"", w) for n, w in members])
         res.artifact, res.runtime, res.export_max_abs_diff = data, "ensemble", 0.0
+        _measure(res, predictor, data)
+        _judge(res, spec, None)
     except Exception as e:  # recorded as a failed candidate, like any trial
         log.info("the ensemble failed: %s", e)
         res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
@@ -428,8 +487,9 @@ def _ensemble(
     return res
 
 
-def _check_ensemble(data: bytes, members: list[tuple[bytes, float]]) -> None:
-    """The served ensemble must answer the weighted sum of its members' served outputs."""
+def _check_ensemble(data: bytes, members: list[tuple[bytes, float]]) -> Any:
+    """The served ensemble must answer the weighted sum of its members' served outputs; the loaded
+    ensemble."""
     from optiloop.models import runtimes
     from optiloop.models.artifact import read_artifact
 
@@ -439,10 +499,12 @@ def _check_ensemble(data: bytes, members: list[tuple[bytes, float]]) -> None:
     for j, inp in enumerate(art.signature.inputs):
         if inp.type == "category":
             probe[:, j] = np.arange(64) % max(1, len(inp.categories))
-    got = runtimes.load(art).predict(probe)
+    predictor = runtimes.load(art)
+    got = predictor.predict(probe)
     want = sum(w * runtimes.load(read_artifact(m)).predict(probe) for m, w in members)
     if not np.allclose(got, want, rtol=0, atol=EXPORT_TOLERANCE):
         raise ValueError("the ensemble artifact does not reproduce its members' weighted outputs")
+    return predictor
 
 
 def _summary(per_fold: list[dict[str, float]], metric: str) -> dict[str, float]:
@@ -497,13 +559,29 @@ def _refit_and_export(
     if "onnx_file" in art.manifest and _has_onnxruntime():
         onnx = {**art.manifest, "runtime": "onnx", "model_file": art.manifest["onnx_file"]}
         served.append(("its ONNX graph", replace(art, manifest=onnx)))
+    predictors = []
     for what, candidate in served:
-        got = runtimes.load(candidate).predict(sample)
+        predictors.append(runtimes.load(candidate))
+        got = predictors[-1].predict(sample)
         diff = float(np.max(np.abs(got - want)))
         res.export_max_abs_diff = max(diff, res.export_max_abs_diff or 0.0)
         if not np.all(np.abs(got - want) <= allowed * scale):
             raise ValueError(f"{what} differs from the fitted one by {diff:.3g} (> {allowed} x scale)")
     res.artifact, res.runtime = data, family.runtime
+    _measure(res, predictors[0], data)
+
+
+def _measure(res: TrialResult, predictor: Any, artifact: bytes) -> None:
+    """What serving the artifact costs (optiloop.automl.cost): deterministic, from its structure."""
+    from optiloop.automl import cost
+
+    try:
+        structure = cost.of_predictor(predictor)
+    except TypeError:  # a runtime without a cost model: size only, latency unknown
+        res.cost = {"model_size_bytes": float(len(artifact))}
+        return
+    res.structure = structure
+    res.cost = {"latency_ms_p95": structure.latency_ms_p95, "model_size_bytes": float(len(artifact))}
 
 
 def _has_onnxruntime() -> bool:
