@@ -44,6 +44,9 @@ PRUNERS = {
     "median": "median",
     "none": "none",
 }
+# tasks whose objective may be left out: forecasting ranks by MASE (scale-free across series, and
+# defined where sMAPE is not: a series at zero)
+DEFAULT_OBJECTIVE = {"forecasting": "mase"}
 FAMILY_ALIASES = {"logistic_regression": "linear", "ridge": "linear", "linear": "linear"}
 
 
@@ -126,7 +129,10 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
     ds = datasets.get_table_dataset(deps, who, dataset_id)
     if ds["project_id"] != project_id:
         raise InvalidInput(FieldProblem("dataset_id", "belongs to another project"))
-    objective = parse_objective(body["objective"], task_type)
+    objective_text = body.get("objective") or DEFAULT_OBJECTIVE.get(task_type)
+    if objective_text is None:
+        raise InvalidInput(FieldProblem("objective", f"is required for {task_type}"))
+    objective = parse_objective(objective_text, task_type)
     config = normalise_config(body.get("config") or {}, task_type)
     target = body.get("target")
     if target is None and task_type != "anomaly":
@@ -142,10 +148,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         )
     warnings: list[str] = []
     if task_type == "forecasting":
-        warnings.append(
-            "the statistical baselines (naive, seasonal_naive, ses, theta) are leaderboard-only: they "
-            "forecast from the series itself and have no artifact to register or serve"
-        )
+        warnings += forecast_warnings(prep)
     exp_id = deps.ids("exp")
     data: dict[str, Any] = {
         "id": exp_id,
@@ -154,7 +157,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "name": body.get("name") or f"{task_type} of {target or 'every row'}",
         "task_type": task_type,
         "task": task_type if task_type in ("anomaly", "forecasting") else prep.task,
-        "objective": body["objective"],
+        "objective": objective_text,
         "metric": objective.metric,
         "direction": objective.direction,
         "dataset_id": dataset_id,
@@ -189,6 +192,14 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
              "metric": objective.metric},
         )  # fmt: skip
     return data
+
+
+def forecast_warnings(prep: Any) -> list[str]:
+    """What a forecasting experiment will not do with this data (said at creation)."""
+    panel = getattr(prep, "panel", None)
+    if panel is not None and panel.global_reason:
+        return [panel.global_reason]
+    return []
 
 
 def _load(deps: Deps, experiment_id: str) -> Doc:

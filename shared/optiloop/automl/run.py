@@ -93,6 +93,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     history = _history(deps, exp_id, exp["metric"], state, key)
     if exp["task_type"] == "forecasting":
         spec = replace(spec, stratified=False, ensemble=False, forecast=_plan(deps, exp_id, prep))
+        if getattr(prep, "panel", None) is not None and prep.panel.global_reason:
+            spec = replace(spec, trials=0)  # too few rows for a global model: the statistical ones alone
     t0 = time.monotonic()
 
     def should_stop() -> bool:
@@ -200,7 +202,8 @@ def _plan(deps: Deps, exp_id: str, prep: Any) -> Any:
     from optiloop.automl.search.forecasting import ForecastPlan
 
     scored = any(t.get("family") == "baseline" for t in experiments._all_trials(deps, exp_id))
-    return ForecastPlan(prep.series, prep.folds, prep.origins, prep.horizon, prep.season, not scored)
+    panel = getattr(prep, "panel", None)
+    return ForecastPlan(prep.series, prep.folds, prep.origins, prep.horizon, prep.season, not scored, panel)
 
 
 def _groups(table: Any, target: str | None, column: str | None) -> Any:
@@ -226,9 +229,10 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
     metric, direction = exp["metric"], exp["direction"]
     if exp["task_type"] == "forecasting":  # the fold metrics need the series: importance by MAE
         metric, direction = "mae", "minimize"
-    if not best.get("artifact_key"):  # a forecasting baseline: no served model to explain
+    if not best.get("artifact_key") or best.get("runtime") == "forecast":
         return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
-                "importance_note": "a statistical baseline (leaderboard-only): no features to shuffle",
+                "importance_note": "a forecast table (a statistical forecaster, their combination or "
+                "the global model across series): no request features to shuffle",
                 "calibration": None, "fairness": None}  # fmt: skip
     predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
     if exp.get("target") is None:  # an unlabelled anomaly detector: no objective to lose

@@ -101,6 +101,12 @@ class ExperimentConfig(RequestModel):
         description="forecasting: the seasonal period in steps (12 for monthly data with a yearly "
         "cycle); seasonal lags, the seasonal naive baseline and the MASE scale use it (default 1)",
     )
+    series_id: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None,
+        description="forecasting: the column that tells several series apart (one table, many "
+        "series: each is forecast by the statistical candidates and all together by a global "
+        "model; served as a forecast table answering {series_id, step}); null: one series",
+    )
     sensitive_column: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
         None,
         description="a column whose groups the fairness metrics compare (binary tasks: demographic "
@@ -124,9 +130,11 @@ class AutomlExperimentCreate(RequestModel):
     task_type: Literal["classification", "regression", "anomaly", "forecasting"] = Field(
         description="What is learned; it chooses the metrics, the folds and the portfolio."
     )
-    objective: Annotated[str, Field(min_length=1, max_length=50)] = Field(
+    objective: Annotated[str, Field(min_length=1, max_length=50)] | None = Field(
+        None,
         description="The metric the leaderboard ranks by: `maximize_auc`, `minimize_rmse`, or a bare "
-        "metric name in its natural direction (`auc`, `mase`); it must fit the task."
+        "metric name in its natural direction (`auc`, `mase`); it must fit the task. Required but "
+        "for forecasting, where it defaults to `mase` (scale-free, defined where sMAPE is not).",
     )
     dataset_id: Id = Field(description="An ingested table (`ds_...`) of the project.")
     target: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(

@@ -269,7 +269,10 @@ def search(
             if not anomaly:  # an anomaly score is not a probability: no calibration, no parity
                 _held_out(res, y, outputs, task, groups)
             if refit:
-                _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
+                if plan is not None and plan.panel is not None:  # the global model: a forecast table
+                    plan.export_global(res, family.build(params, ctx), x, y, outputs, fingerprint)
+                else:
+                    _refit_and_export(res, family, params, ctx, x, y, weights, signature, fingerprint)
                 _judge(res, spec, trial)
                 if spec.ensemble and res.feasible and np.all(np.isfinite(outputs)):
                     _keep_best(oof, trial.number, outputs, fold_score)
@@ -311,7 +314,7 @@ def search(
                 study.optimize(objective, n_trials=remaining, callbacks=[stop_cb], catch=())
     last = max([r.number for r in results] + [int(h["number"]) for h in history], default=-1)
     if plan is not None and plan.baselines and not interrupted():
-        for baseline in plan.baseline_trials(last + 1, spec.objective.metric):
+        for baseline in plan.baseline_trials(last + 1, spec.objective.metric, fingerprint):
             emit(baseline)
         last = max(r.number for r in results)
     if spec.ensemble and refit and not anomaly and plan is None and not stop():
