@@ -1,5 +1,5 @@
 """Forecasting over HTTP: a daily series with a date column is searched on expanding-window folds
-(MASE), the statistical baselines are on the leaderboard but cannot be registered, and the best
+(MASE), the statistical candidates are on the leaderboard and register as forecast tables, and the best
 model-based trial registers, deploys and forecasts through POST /v1/inference from instances that
 `optiloop.automl.forecast.instances` builds out of the history; bad configs name their field."""
 
@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("sklearn")
 pytest.importorskip("optuna")
+
+from optiloop.automl.search.statistical import STATISTICAL
 
 N = 150
 
@@ -88,7 +90,6 @@ def test_forecasting_searches_registers_and_serves(api: Any) -> None:
     created = api.client.get(f"/v1/experiments/{exp_id}", headers=api.admin).json()
     assert created["config"]["cv"] == {"type": "expanding_window", "folds": 3, "seed": 0}
     assert "future-dated" in created["excluded"]["promo_next_day"]
-    assert any("leaderboard-only" in w for w in created["warnings"])
     recipe = created["forecast_features"]
     assert recipe["horizon"] == 7 and min(recipe["lags"]) == 7 and "day_of_week" in recipe["calendar"]
     assert api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin).status_code == 202
@@ -106,13 +107,13 @@ def test_forecasting_searches_registers_and_serves(api: Any) -> None:
     ridge = min((t for t in rows if t["model"] == "ridge"), key=lambda t: t["rank"])
     naive = next(t for t in rows if t["model"] == "naive")
     assert ridge["metrics"]["mase"] < naive["metrics"]["mase"]  # trend + weekly cycle: lags win
-    assert next(t for t in rows if t["model"] == "theta")["runtime"] is None
+    assert next(t for t in rows if t["model"] == "theta")["runtime"] == "forecast"  # a forecast table
 
     model = api.client.post("/v1/models", headers=api.admin, json={"project_id": pid, "name": "fc"}).json()
     r = api.client.post(
         f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": naive["trial_id"]}
     )
-    assert r.status_code == 409 and "leaderboard-only" in r.text, r.text
+    assert r.status_code == 201, r.text  # a statistical candidate registers as a forecast table
     r = api.client.post(
         f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": ridge["trial_id"]}
     )
@@ -159,6 +160,6 @@ def test_a_random_walk_is_won_by_a_baseline_whose_report_says_so(api: Any) -> No
     assert api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin).status_code == 202
     exp = _wait(api, exp_id)
     assert exp["status"] == "completed", exp
-    assert exp["best"]["model"] in ("naive", "ses", "theta"), exp["best"]
+    assert exp["best"]["model"] in STATISTICAL, exp["best"]
     assert exp["report"]["permutation_importance"] is None
-    assert "baseline" in exp["report"]["importance_note"]
+    assert "forecast table" in exp["report"]["importance_note"]

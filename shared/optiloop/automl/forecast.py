@@ -54,6 +54,7 @@ class ForecastPrepared:
     origins: list[int]  # each fold's forecast origin, as a series index
     recipe: dict[str, Any] = field(default_factory=dict)  # how to build an instance (docs, artifact)
     class_balance: dict[str, int] = field(default_factory=dict)
+    panel: Any = None  # several series (config.series_id): optiloop.automl.search.forecasting.Panel
 
     @property
     def task(self) -> str:
@@ -65,7 +66,8 @@ class ForecastPrepared:
 
 
 def settings(raw: dict[str, Any]) -> dict[str, Any]:
-    """config.time_column / horizon / season_length, checked for form (the table is checked later)."""
+    """config.time_column / horizon / season_length / series_id (optional: the column telling
+    several series apart), checked for form (the table is checked later)."""
     time_column = raw.get("time_column")
     if not isinstance(time_column, str) or not time_column:
         raise InvalidInput(FieldProblem("config.time_column", "is required for forecasting"))
@@ -77,7 +79,15 @@ def settings(raw: dict[str, Any]) -> dict[str, Any]:
         season = 1
     if not isinstance(season, int) or isinstance(season, bool) or not 1 <= season <= MAX_SEASON:
         raise InvalidInput(FieldProblem("config.season_length", f"an integer from 1 to {MAX_SEASON}"))
-    return {"time_column": time_column, "horizon": horizon, "season_length": season}
+    series_id = raw.get("series_id")
+    if series_id is not None and (not isinstance(series_id, str) or not series_id):
+        raise InvalidInput(
+            FieldProblem("config.series_id", "must name the column that tells the series apart")
+        )
+    out: dict[str, Any] = {"time_column": time_column, "horizon": horizon, "season_length": season}
+    if series_id:
+        out["series_id"] = series_id
+    return out
 
 
 def _parse_times(values: Any) -> tuple[np.ndarray, bool]:
@@ -171,6 +181,10 @@ def _future_dated(x: np.ndarray, y: np.ndarray, h: int) -> str | None:
 
 def prepare_forecast(table: Table, target: str | None, cfg: dict[str, Any], n_folds: int) -> ForecastPrepared:
     """InvalidInput naming the field when the series cannot be forecast as configured."""
+    if cfg.get("series_id"):
+        from optiloop.automl.forecast_panel import prepare_panel
+
+        return prepare_panel(table, target, cfg, n_folds)
     h, m, tname = int(cfg["horizon"]), int(cfg["season_length"]), str(cfg["time_column"])
     col = table.column(target) if target else None
     if target is None or col is None:

@@ -45,8 +45,8 @@ from optiloop.models.signature import Signature, parse_signature
 
 FORMAT = "optiloop.model/1"
 MANIFEST = "optiloop-model.json"
-RUNTIMES: tuple[str, ...] = ("trees", "onnx", "linear", "mlp", "ensemble", "endpoint")
-IN_PROCESS_RUNTIMES: frozenset[str] = frozenset({"trees", "onnx", "linear", "mlp", "ensemble"})
+RUNTIMES: tuple[str, ...] = ("trees", "onnx", "linear", "mlp", "ensemble", "forecast", "endpoint")
+IN_PROCESS_RUNTIMES: frozenset[str] = frozenset({"trees", "onnx", "linear", "mlp", "ensemble", "forecast"})
 MAX_ARTIFACT_BYTES = 512 * 1024 * 1024  # unpacked total
 MAX_MEMBERS = 1000
 

@@ -18,6 +18,7 @@ from optiloop.automl.search.forecasting import (
     ses,
     theta,
 )
+from optiloop.automl.search.statistical import STATISTICAL
 from optiloop.automl.table import Column, Table
 from optiloop.errors import InvalidInput
 
@@ -167,10 +168,10 @@ def test_the_search_scores_models_and_baselines_on_the_same_folds() -> None:
     )  # fmt: skip
     results = search(p.x, p.y, p.signature, spec)
     by_model = {r.model: r for r in results}
-    assert set(by_model) == {"ridge", "naive", "seasonal_naive", "ses", "theta"}
-    for name in ("naive", "seasonal_naive", "ses", "theta"):
+    assert set(by_model) == {"ridge", *STATISTICAL, "combination"}
+    for name in (*STATISTICAL, "combination"):  # every statistical candidate serves as a forecast table
         b = by_model[name]
-        assert b.family == "baseline" and b.artifact is None and len(b.fold_scores) == 3
+        assert b.family == "baseline" and b.runtime == "forecast" and len(b.fold_scores) == 3
     ridge = by_model["ridge"]
     assert ridge.artifact is not None and ridge.runtime == "linear"
     assert ridge.metrics["mase"] < by_model["naive"].metrics["mase"]

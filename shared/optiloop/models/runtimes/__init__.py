@@ -55,12 +55,19 @@ def _ensemble(artifact: Artifact) -> Predictor:
     return load_ensemble(artifact)
 
 
+def _forecast(artifact: Artifact) -> Predictor:
+    from optiloop.models.runtimes.forecast import load_forecast
+
+    return load_forecast(artifact.model_bytes)
+
+
 LOADERS: dict[str, Callable[[Artifact], Predictor]] = {
     "trees": _trees,
     "onnx": _onnx,
     "linear": _linear,
     "mlp": _mlp,
     "ensemble": _ensemble,
+    "forecast": _forecast,
 }
 
 
@@ -95,10 +102,20 @@ def load(artifact: Artifact) -> Predictor:
     return predictor
 
 
+def intervals(predictor: Any, x: np.ndarray) -> list[dict[str, list[float]]] | None:
+    """Prediction intervals per instance where the runtime has them (a forecast table), else None."""
+    method = getattr(predictor, "intervals", None)
+    return None if method is None else list(method(x))
+
+
 def predictions(
-    sig: Signature, outputs: np.ndarray, instances: Sequence[Mapping[str, Any]] | None = None
+    sig: Signature,
+    outputs: np.ndarray,
+    instances: Sequence[Mapping[str, Any]] | None = None,
+    bounds: Sequence[dict[str, list[float]]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Outputs -> the seed's prediction objects, with the signature's id fields echoed first."""
+    """Outputs -> the seed's prediction objects, with the signature's id fields echoed first;
+    `bounds` (from `intervals`) adds each regression value's `interval` {level: [lower, upper]}."""
     out: list[dict[str, Any]] = []
     for r in range(outputs.shape[0]):
         p: dict[str, Any] = {}
@@ -118,5 +135,7 @@ def predictions(
             p["probabilities"] = {str(c): round(float(v), 6) for c, v in zip(sig.classes, row, strict=True)}
         else:
             p["value"] = float(row[0])
+            if bounds is not None and bounds[r]:
+                p["interval"] = bounds[r]
         out.append(p)
     return out
