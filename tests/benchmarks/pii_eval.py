@@ -180,14 +180,15 @@ ADDRESS_TEMPLATES = (
 )
 
 
-def addresses(seed: int, per_locale: int = 3) -> list[Example]:
+def addresses(seed: int, per_locale: int = 3, offset: int = 50) -> list[Example]:
     """Street addresses (Faker's street_address, one line) in their own draw, after the other kinds, so
-    adding them left every earlier example of a seed as it was."""
-    rng = random.Random(seed + 1)
+    adding them left every earlier example of a seed as it was. ``offset`` 90 with 10 per locale is the
+    larger second draw."""
+    rng = random.Random(seed + 1 + offset - 50)
     out = []
     for li, locale in enumerate(LOCALES):
         fake = Faker(locale)
-        fake.seed_instance(seed * 100 + li + 50)
+        fake.seed_instance(seed * 100 + li + offset)
         for _ in range(per_locale):
             value = " ".join(fake.street_address().split())
             head = fake.sentence() + " "
@@ -196,6 +197,87 @@ def addresses(seed: int, per_locale: int = 3) -> list[Example]:
             text = head + sentence.replace("{x}", value) + " " + fake.sentence()
             out.append(Example(text, "address", locale, (len(head) + at, len(head) + at + len(value))))
     return out
+
+
+NAME_TEMPLATES = (
+    "{x} will join the call on Monday.",
+    "Please forward this to {x}.",
+    "I spoke with {x} yesterday about the invoice.",
+    "The minutes were taken by {x}.",
+    "Ask {x} whether the shipment arrived.",
+    "Yesterday {x} approved the budget.",
+)
+
+
+def more_names(seed: int, per_locale: int = 10) -> list[Example]:
+    """Names (Faker's name(), titles and degrees included) in their own draw, 10 per locale, in six
+    sentence shapes: the main draw has 2 per locale, too few to tell 0.95 from 0.90."""
+    rng = random.Random(seed + 2)
+    out = []
+    for li, locale in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed * 100 + li + 70)
+        for _ in range(per_locale):
+            value = fake.name()
+            head = fake.sentence() + " "
+            sentence = rng.choice(NAME_TEMPLATES)
+            at = sentence.index("{x}")
+            text = head + sentence.replace("{x}", value) + " " + fake.sentence()
+            out.append(Example(text, "name", locale, (len(head) + at, len(head) + at + len(value))))
+    return out
+
+
+# Prose whose capitalised words are places, firms, products, events, days and German nouns, but no
+# person: where a name detector that leans on capitals and name lists goes wrong. Written before the
+# name rules were tuned; one text per template.
+CAPITALISED = (
+    "We flew from New York to Los Angeles with United Airlines on Tuesday.",
+    "The Paris Agreement was signed at the United Nations Climate Change Conference.",
+    "Santa Clara and San Jose are both in Silicon Valley.",
+    "Die Deutsche Bahn hat den Fahrplan für Frankfurt am Main geändert.",
+    "Der Vertrag mit der Siemens AG wurde in München unterschrieben.",
+    "La Banque de France publie ses prévisions pour la Nouvelle-Aquitaine.",
+    "El Banco Santander abrió una oficina en Buenos Aires.",
+    "Il Politecnico di Milano collabora con Ferrari e Pirelli.",
+    "De Nederlandse Spoorwegen rijden extra treinen naar Den Haag.",
+    "O Banco do Brasil fechou a agência de Porto Alegre.",
+    "Grace Period Extension applies to all Premium Accounts.",
+    "Mount Everest and Kilimanjaro are on the Seven Summits list.",
+    "Victoria Station is closed; take the Jubilee Line to Canary Wharf.",
+    "Visual Studio Code and Google Chrome were updated overnight.",
+    "Apple Music, Amazon Prime and Microsoft Teams all went down.",
+    "The Golden Gate Bridge faces the Pacific Ocean.",
+    "Happy New Year from the Customer Success Team!",
+    "Read Chapter Seven of Pride and Prejudice before Friday.",
+    "Sydney Opera House tickets for Swan Lake sold out.",
+    "Turkish Airlines flies from Istanbul to Ankara and İzmir.",
+)
+
+
+# A second set, written after the name rules were frozen and never used to tune them: the held-out
+# estimate of the first set's class.
+CAPITALISED_HELDOUT = (
+    "The European Central Bank raised rates in Frankfurt on Thursday.",
+    "Our team visited Lake Como and Monte Carlo last June.",
+    "Tesla Model Y deliveries resumed in Shanghai.",
+    "Please book the Hilton Garden Inn near Heathrow Terminal Five.",
+    "Das Finanzamt München schickt den Bescheid an die Deutsche Post.",
+    "Le Musée du Louvre ferme le mardi, comme le Centre Pompidou.",
+    "La Sagrada Familia está en Barcelona, cerca del Parque Güell.",
+    "Il Duomo di Firenze e la Galleria degli Uffizi sono chiusi.",
+    "Het Rijksmuseum en het Van Gogh Museum liggen in Amsterdam.",
+    "A Universidade de São Paulo fica na Cidade Universitária.",
+    "Premier League clubs meet at Wembley Stadium in May.",
+    "Saint Petersburg and Novosibirsk joined the Moscow Exchange index.",
+    "Rolling Stones tickets went on sale at Madison Square Garden.",
+    "Amazon Web Services and Google Cloud Platform both had outages.",
+    "Stockholms Universitet och Kungliga Tekniska Högskolan samarbetar.",
+    "Politechnika Warszawska otworzyła nowy wydział w Krakowie.",
+    "Boğaziçi Üniversitesi ve Orta Doğu Teknik Üniversitesi anlaştı.",
+    "Univerzita Karlova sídlí v Praze na Starém Městě.",
+    "Victoria Falls lies between Zambia and Zimbabwe.",
+    "Black Friday sales at Best Buy beat last year's Cyber Monday.",
+)
 
 
 def negatives(seed: int = 14) -> list[Example]:
@@ -304,6 +386,8 @@ def negatives(seed: int = 14) -> list[Example]:
     for cls, makers in classes.items():
         for i in range(20):
             out.append(Example(makers[i % len(makers)](), cls, "-", None))
+    out += [Example(text, "capitalised words", "-", None) for text in CAPITALISED]
+    out += [Example(text, "capitalised words, held out", "-", None) for text in CAPITALISED_HELDOUT]
     return out
 
 
@@ -363,14 +447,26 @@ def evaluate(
     totals: Counter[str] = Counter()
     misses: list[Example] = []
     per_locale: dict[str, Counter[str]] = defaultdict(Counter)
+    stray: list[tuple[Example, str]] = []  # name spans outside the gold span of a positive text
     for ex in pos:
+        spans = find(ex.text)
         totals[ex.kind] += 1
-        ok = found(ex, find(ex.text))
+        ok = found(ex, spans)
         hits[ex.kind] += ok
         per_locale[ex.locale]["n"] += 1
         per_locale[ex.locale]["hit"] += ok
+        per_locale[ex.locale][f"n {ex.kind}"] += 1
+        per_locale[ex.locale][f"hit {ex.kind}"] += ok
         if not ok:
             misses.append(ex)
+        gs, ge = ex.span  # type: ignore[misc]
+        extra = [
+            ex.text[s.start : s.end]  # type: ignore[attr-defined]
+            for s in spans
+            if s.kind == "name" and (s.end <= gs or s.start >= ge)  # type: ignore[attr-defined]
+        ]
+        if extra:
+            stray.append((ex, ", ".join(extra)))
     false_hits: Counter[str] = Counter()
     neg_totals: Counter[str] = Counter()
     false_examples: list[tuple[Example, str]] = []
@@ -388,6 +484,7 @@ def evaluate(
         "neg_totals": neg_totals,
         "false_examples": false_examples,
         "per_locale": per_locale,
+        "stray": stray,
     }
 
 
@@ -413,14 +510,23 @@ def main() -> None:
     ap.add_argument("--old-rev", default=OLD_REV)
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--seed", type=int, default=14, help="14: the set the rules were tuned on; others: fresh")
+    ap.add_argument("--no-spacy", action="store_true", help="names by the rules alone (as without pii-names)")
     args = ap.parse_args()
+    if args.no_spacy:
+        new_pii._ner = lambda: None  # type: ignore[assignment]
     pos, redrawn = positives(args.seed)
+    names10 = more_names(args.seed) + addresses(args.seed, per_locale=10, offset=90)
     neg = negatives(args.seed)
     old = load_old(args.old_rev)
-    results = {
-        "old": evaluate(lambda t: old.find_pii(t, names=True).spans, pos, neg),
-        "new": evaluate(lambda t: new_pii.find_pii(t, names=True).spans, pos, neg),
-    }
+
+    def old_find(t: str) -> tuple[object, ...]:
+        return tuple(old.find_pii(t, names=True).spans)
+
+    def new_find(t: str) -> tuple[object, ...]:
+        return tuple(new_pii.find_pii(t, names=True).spans)
+
+    results = {"old": evaluate(old_find, pos, neg), "new": evaluate(new_find, pos, neg)}
+    more = {"old": evaluate(old_find, names10, []), "new": evaluate(new_find, names10, [])}
     o, n = results["old"], results["new"]
     print(
         f"{len(pos)} positive texts in {len(LOCALES)} locales, {len(neg)} hard negatives; "
@@ -434,6 +540,17 @@ def main() -> None:
             f"| {kind} | {total} | {o['hits'][kind] / total:.3f} ({o['hits'][kind]}) | "  # type: ignore[index]
             f"{n['hits'][kind] / total:.3f} ({n['hits'][kind]}) |"
         )  # type: ignore[index]
+    mo, mn = more["old"], more["new"]
+    t10 = mn["totals"]["name"]  # type: ignore[index]
+    print(
+        f"| name, own draw (10 per locale) | {t10} | {mo['hits']['name'] / t10:.3f} | "  # type: ignore[index]
+        f"{mn['hits']['name'] / t10:.3f} ({mn['hits']['name']}) |"  # type: ignore[index]
+    )
+    a10 = mn["totals"]["address"]  # type: ignore[index]
+    print(
+        f"| address, own draw (10 per locale) | {a10} | {mo['hits']['address'] / a10:.3f} | "  # type: ignore[index]
+        f"{mn['hits']['address'] / a10:.3f} ({mn['hits']['address']}) |"  # type: ignore[index]
+    )
     print("\n| hard negatives | n | false hits old | false hits new |")
     print("|---|---|---|---|")
     for cls in n["neg_totals"]:  # type: ignore[attr-defined]
@@ -442,22 +559,43 @@ def main() -> None:
     all_o = sum(o["false_hits"].values())  # type: ignore[attr-defined]
     all_n = sum(n["false_hits"].values())  # type: ignore[attr-defined]
     print(f"| **all** | {len(neg)} | {all_o} ({all_o / len(neg):.1%}) | {all_n} ({all_n / len(neg):.1%}) |")
+    n_pos = len(pos) + len(names10)
+    n_stray = len(n["stray"]) + len(mn["stray"])  # type: ignore[arg-type]
+    print(f"\npositive texts with a name reported outside the gold span (new): {n_stray} / {n_pos}")
     print("\nper-locale recall, all kinds but names (new):")
     per = n["per_locale"]
-    print(", ".join(f"{loc} {per[loc]['hit']}/{per[loc]['n']}" for loc in LOCALES))  # type: ignore[index]
-    for label, find in (("old", lambda t: old.find_pii(t)), ("new", lambda t: new_pii.find_pii(t))):
+    print(  # type: ignore[index]
+        ", ".join(
+            f"{loc} {per[loc]['hit'] - per[loc]['hit name']}/{per[loc]['n'] - per[loc]['n name']}"  # type: ignore[index]
+            for loc in LOCALES
+        )
+    )
+    per10 = mn["per_locale"]
+    for kind in ("name", "address"):
+        print(f"per-locale {kind} recall, own draw (new):")
+        print(  # type: ignore[index]
+            ", ".join(f"{loc} {per10[loc]['hit ' + kind]}/{per10[loc]['n ' + kind]}" for loc in LOCALES)  # type: ignore[index]
+        )
+    for label, find in (
+        ("old", lambda t: old.find_pii(t)),
+        ("new", lambda t: new_pii.find_pii(t)),
+        ("new, names on", lambda t: new_pii.find_pii(t, names=True)),
+    ):
         p50, p95 = latency(find)
         print(f"find_pii on 2 KB, CPU ms ({label}): p50 {p50:.2f}, p95 {p95:.2f}")
     if args.show_misses:
         for label, res in results.items():
             print(f"\n--- {label}: misses")
-            for ex in res["misses"]:  # type: ignore[attr-defined]
-                if ex.kind != "name" or new_pii.ner_available():
+            for ex in [*res["misses"], *more[label]["misses"]]:  # type: ignore[misc]
+                if label == "new" or ex.kind != "name":
                     gs, ge = ex.span
                     print(f"  {ex.kind:6} {ex.locale}: {ex.text[gs:ge]!r}")
             print(f"--- {label}: false hits")
             for ex, what in res["false_examples"]:  # type: ignore[attr-defined]
                 print(f"  {ex.kind:11} {ex.text!r} -> {what}")
+        print("\n--- new: names outside the gold span")
+        for ex, what in [*n["stray"], *mn["stray"]]:  # type: ignore[misc]
+            print(f"  {ex.kind:7} {ex.locale}: {what!r}")
 
 
 if __name__ == "__main__":

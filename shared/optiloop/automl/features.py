@@ -50,8 +50,10 @@ def _label(v: float, integer: bool) -> Any:
 def _labels(col: Column, keep: np.ndarray) -> tuple[np.ndarray, list[Any]]:
     """Class codes and the classes (JSON values: ints, floats, booleans or strings), sorted."""
     if col.type == "boolean":
+        # a yes/no column answers in its own spelling (its levels, optiloop.automl.infer), else true/false
         vals = col.values[keep]
-        return vals.astype(np.int64), [False, True][: int(vals.max()) + 1] if vals.size else []
+        names: list[Any] = list(col.levels) if col.levels and len(col.levels) == 2 else [False, True]
+        return vals.astype(np.int64), names[: int(vals.max()) + 1] if vals.size else []
     if col.is_numeric:
         vals = col.values[keep]
         uniq = np.unique(vals)
@@ -173,11 +175,22 @@ def _unusable(c: Column, keep: np.ndarray) -> str | None:
 
 
 def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
-    required = not bool(c.missing.any())
+    # Every input may be missing at predict time, even one the training rows always had: each
+    # runtime the search exports answers a missing value (trees by their default branch, the
+    # linear runtime and the MLP by imputing the training mean, one-hot by all zeros), and a
+    # held-out row with one empty cell must not turn a whole batch into a 422.
+    required = False
     if c.is_numeric:
         return c.values[keep].astype(np.float64), Input(
             c.name, "boolean" if c.type == "boolean" else "number", required
         )
+    if c.type == "ordinal" and c.levels:
+        # the levels lowest first, so a category's code is its rank: a tree splits "Good or better"
+        # in one threshold instead of picking levels out of their alphabetical order
+        index = {v: float(k) for k, v in enumerate(c.levels)}
+        ranks = np.array([index.get(str(v), np.nan) for v in c.values[keep]])
+        ranks[c.missing[keep]] = np.nan
+        return ranks, Input(c.name, "category", required, tuple(c.levels))
     cats = np.unique(c.values[~c.missing])
     codes = np.searchsorted(cats, c.values[keep]).astype(np.float64)
     codes[c.missing[keep]] = np.nan

@@ -3,12 +3,15 @@
 Types: `numeric`, `boolean`, `categorical`, `text`, `datetime`, `id`. The rules are deliberately
 simple and stated here, because a user reads the report to decide what the model saw:
 
-- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?);
-- boolean: every value a JSON boolean or one of true/false/yes/no/t/f (any case);
+- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?) — `optiloop.models.spellings`,
+  which serving reads instances with too;
+- boolean: every value a JSON boolean or one of true/false/yes/no/t/f (any case); a column of
+  strings keeps its spellings of false and true as `levels` (what a classifier of it answers);
 - numeric: every value a number or a string that parses as a finite float;
 - datetime: every value an ISO-8601 date or timestamp (`datetime.fromisoformat`);
 - id: unique on every row (at least 20 rows) and either a string without spaces or an integer
-  column named like an id (`id`, `*_id`, `*key`, `uuid`) or counting the rows (0..n-1, 1..n);
+  column named like an id (`id`, `*_id`, `*key`, `uuid`, a row label: `rownames`, `index`,
+  `Unnamed: 0`, `row`) or counting the rows (0..n-1, 1..n);
 - text: strings averaging 30+ characters, or with spaces and mostly unique;
 - categorical: any other strings.
 
@@ -28,22 +31,19 @@ from typing import Any
 import numpy as np
 
 from optiloop.automl.table import Column, Table
+from optiloop.models.spellings import as_bool as _as_bool
+from optiloop.models.spellings import as_text as _str
+from optiloop.models.spellings import is_missing as _missing
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-TRUE = frozenset({"true", "yes", "t"})
-FALSE = frozenset({"false", "no", "f"})
-ID_NAME = re.compile(r"(^id$|_id$|^.*key$|^uuid$)", re.IGNORECASE)
+# a row label written out with the table (R's `rownames`, pandas' `Unnamed: 0` or `index`) is an id too:
+# after a shuffle or a split it no longer counts 0..n-1, and as a number it is a feature that only
+# memorises the row order
+ID_NAME = re.compile(
+    r"(^id$|_id$|^.*key$|^uuid$|^row_?names?$|^index$|^unnamed: ?\d+$|^row_?(num|number|no)?$)", re.IGNORECASE
+)
 MIN_ID_ROWS = 20
 TEXT_AVG_CHARS = 30
 TOP_VALUES = 10
-
-
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    return isinstance(v, str) and v.strip().lower() in MISSING
 
 
 def _as_float(v: Any) -> float | None:
@@ -57,18 +57,6 @@ def _as_float(v: Any) -> float | None:
         except ValueError:
             return None
         return f if math.isfinite(f) else None
-    return None
-
-
-def _as_bool(v: Any) -> bool | None:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str):
-        s = v.strip().lower()
-        if s in TRUE:
-            return True
-        if s in FALSE:
-            return False
     return None
 
 
@@ -91,7 +79,7 @@ def infer_column(name: str, raw: list[Any]) -> Column:
         vals = np.array(
             [np.nan if m else float(bool(_as_bool(v))) for v, m in zip(raw, missing, strict=True)]
         )
-        return Column(name, "boolean", vals, missing)
+        return Column(name, "boolean", vals, missing, _spellings(present))
     floats = _floats(present)
     if present and floats is not None:
         vals = np.full(n, np.nan)
@@ -106,6 +94,20 @@ def infer_column(name: str, raw: list[Any]) -> Column:
     return Column(name, _string_type(strs[~missing].tolist()), strs, missing)
 
 
+def _spellings(present: list[Any]) -> tuple[str, str] | None:
+    """How a yes/no column spells false and true (the commoner spelling of each), kept as its `levels`
+    so a classifier of this column answers `"yes"`/`"no"` as the user wrote them, not true/false.
+    None for JSON booleans, or when one side never occurs."""
+    if not all(isinstance(v, str) for v in present):
+        return None
+    sides: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+    for v in present:
+        sides[bool(_as_bool(v))][v.strip()] += 1
+    if not sides[0] or not sides[1]:
+        return None
+    return sides[0].most_common(1)[0][0], sides[1].most_common(1)[0][0]
+
+
 def _floats(values: list[Any]) -> list[float] | None:
     """Every value as a float, or None at the first that is not a number: a string column costs one
     failed parse, not one per row."""
@@ -116,14 +118,6 @@ def _floats(values: list[Any]) -> list[float] | None:
             return None
         out.append(f)
     return out
-
-
-def _str(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
 
 
 def _numeric_id(name: str, vals: np.ndarray, n: int) -> bool:

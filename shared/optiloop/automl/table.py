@@ -7,7 +7,8 @@ Parquet is accepted on ingest where pyarrow is installed; it is converted, not k
 
 Each column is one array: numbers (and booleans as 0/1) as float64 with NaN for missing; every
 other type as a unicode array plus a boolean `missing` mask. An ordinal column also carries its
-levels in order (meta `[name, "ordinal", levels]`). The fingerprint is a sha256 over the column names,
+levels in order (meta `[name, "ordinal", levels]`), a boolean column read from strings its spellings
+of false and true (`[name, "boolean", ["no", "yes"]]`). The fingerprint is a sha256 over the column names,
 types (and levels, where there are any) and array bytes in order, so it names the content, not the
 file (the zip container has timestamps).
 """
@@ -32,7 +33,8 @@ class Column:
     type: str  # numeric | boolean | categorical | ordinal | text | datetime | id
     values: np.ndarray  # float64 (numeric, boolean) or unicode
     missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    levels: tuple[str, ...] | None = None  # ordinal: the levels, lowest first
+    # ordinal: the levels, lowest first; boolean read from strings: its spellings of (false, true)
+    levels: tuple[str, ...] | None = None
 
     @property
     def meta(self) -> list[Any]:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.spellings import as_bool, as_float, as_text, is_missing
 
 InputType = Literal["number", "integer", "boolean", "category"]
 Task = Literal["binary", "multiclass", "regression"]
@@ -74,7 +75,10 @@ class Signature:
         """Instances -> a float64 matrix (rows x inputs), or InvalidInput naming `instances[i].field`.
 
         A category value that training never saw is treated as missing (NaN), not refused: new
-        values appear in production all the time, and the drift monitor is where they are counted."""
+        values appear in production all the time, and the drift monitor is where they are counted.
+        Values are read as ingest read the uploaded table (`optiloop.models.spellings`): `"73"` for a
+        number, `"yes"` for a boolean, `""`/`"NA"`/`"null"` for a missing value, `3.0` for the
+        category `"3"` — a row sent as it sat in the CSV means what it meant at training time."""
         x = np.full((len(instances), len(self.inputs)), np.nan, dtype=np.float64)
         problems: list[FieldProblem] = []
         for r, inst in enumerate(instances):
@@ -85,7 +89,7 @@ class Signature:
                 continue
             for c, inp in enumerate(self.inputs):
                 v = inst.get(inp.name)
-                if v is None:
+                if v is None or (is_missing(v) and not _is_category(self, inp, v)):
                     if inp.required:
                         problems.append(FieldProblem(f"{where}[{r}].{inp.name}", "is required"))
                     continue
@@ -104,20 +108,32 @@ def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:
     if inp.type == "category":
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
             return f"must be one of the categories (a string or number), got {type(v).__name__}"
-        code = sig.codes(inp).get(str(v))
+        code = sig.codes(inp).get(as_text(v))
         return math.nan if code is None else float(code)
     if inp.type == "boolean":
-        if not isinstance(v, bool):
-            return f"must be true or false, got {type(v).__name__}"
-        return 1.0 if v else 0.0
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        b = as_bool(v)
+        if b is None:
+            return f"must be true or false, got {_shown(v)}"
+        return 1.0 if b else 0.0
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         return f"must be a number, got {type(v).__name__}"
-    f = float(v)
-    if not math.isfinite(f):
-        return "must be a finite number"
+    f_or_none = as_float(v)
+    if f_or_none is None:
+        return "must be a finite number" if isinstance(v, float) else f"must be a number, got {_shown(v)}"
+    f = f_or_none
     if inp.type == "integer" and not f.is_integer():
         return "must be an integer"
     return f
+
+
+def _is_category(sig: Signature, inp: Input, v: Any) -> bool:
+    """A category spelt like a missing value (`"none"`, `"NA"`) that training did see is a category."""
+    return inp.type == "category" and isinstance(v, str) and as_text(v) in sig.codes(inp)
+
+
+def _shown(v: Any) -> str:
+    """The offending value in a 422: its type, and a short string quoted (never a long one whole)."""
+    return repr(v[:40]) if isinstance(v, str) else type(v).__name__
 
 
 def parse_signature(raw: Any, *, where: str = "signature") -> Signature:

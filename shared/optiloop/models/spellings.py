@@ -1,0 +1,64 @@
+"""How a table cell reads as missing, a boolean, a number or a category's text.
+
+One definition for both sides of a model: ingest types an uploaded column with it
+(`optiloop.automl.infer`) and serving reads an instance's fields with it (`Signature.encode`), so a
+row sent back to a deployed model exactly as it sat in the uploaded CSV — `"yes"`, `"73"`, `""`,
+`"NA"`, `3.0` for the category `3` — means what it meant at training time instead of being refused
+(a whole batch answered 422 for one spelling) or silently read as an unseen category.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+TRUE = frozenset({"true", "yes", "t"})
+FALSE = frozenset({"false", "no", "f"})
+
+
+def is_missing(v: Any) -> bool:
+    """None, NaN, and the usual spellings of a missing cell (any case, surrounding spaces ignored)."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    return isinstance(v, str) and v.strip().lower() in MISSING
+
+
+def as_bool(v: Any) -> bool | None:
+    """A JSON boolean or one of true/false/yes/no/t/f (any case); None for anything else."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in TRUE:
+            return True
+        if s in FALSE:
+            return False
+    return None
+
+
+def as_float(v: Any) -> float | None:
+    """A finite number, or a string that parses as one; None otherwise (booleans are not numbers)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        f = float(v)
+    elif isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return None
+    else:
+        return None
+    return f if math.isfinite(f) else None
+
+
+def as_text(v: Any) -> str:
+    """A category's text: stripped, a whole float without its `.0`, a boolean as true/false."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()

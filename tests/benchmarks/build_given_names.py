@@ -1,0 +1,157 @@
+"""Build the given-name list the PII name detector ships (prompts/guardrails/given_names.txt.gz).
+
+    .venv/bin/python tests/benchmarks/build_given_names.py            # rebuilds the file bit for bit
+
+Source: the ``nomquamgender`` 0.1.4 wheel (MIT, Ian Van Buskirk; the name-gender data of Van Buskirk,
+Clauset and Larremore, "An open-source cultural consensus approach to name-based gender
+classification", 2022), which pools given names from many name-gender sources (one name is listed by
+up to 33 of them). Its ``name_data.json`` maps a lower-cased,
+ASCII-folded given name to [number of sources that list it, occurrences, p(female), ...]. We keep a
+name that at least ``MIN_SOURCES`` sources list (one source alone holds much noise: "the", "&amp;me")
+and that is letters with an inner hyphen or apostrophe at most. No Faker list is used: Faker makes the
+evaluation's texts, and a detector built from its lists would be measured on its own training data.
+
+Many given names are ordinary words too ("Will", "May", "New", "Die", "Los"): a name that is among the
+``COMMON_RANK`` most frequent words of one of the languages the detector reads (wordfreq 3.1.1's
+"small" lists; Apache-2.0 code, CC BY-SA 4.0 data) and that fewer than ``NAME_COUNT`` people bear in
+nomquamgender's counts is written with a leading "~": the detector takes it as a first name only after
+a title or a cue. Lines starting with "-" are frequent words (the ``WORD_RANK`` most frequent English
+ones, the ``OTHER_RANK`` most frequent of each other language) that are neither a given name of the
+list nor a US family name (the 1990 US Census surname list, public domain, as shipped by the ``names``
+0.3.0 package, MIT): one after a given name makes "Grace Period" or "Harper Street" no person, while
+"Anna Koch" or "Tom Baker" still is. Deeper in a language's list the words are its own names.
+Because of the wordfreq marks the file as a whole is under CC BY-SA 4.0, as its header says.
+
+The wheels are downloaded with pip (``--no-deps``) into bench-out/ and checked against pinned sha256
+digests, so the shipped list rebuilds exactly; the MIT notice travels in the file's header. Reading
+wordfreq's lists needs ``msgpack`` (a dev dependency).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(ROOT / "shared"))
+CACHE = ROOT / "bench-out" / "guardrails" / "wheels"
+OUT = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / "given_names.txt.gz"
+WHEEL = (
+    "nomquamgender==0.1.4",
+    "nomquamgender-0.1.4-py3-none-any.whl",
+    "55914319e0f40190683a7b93a4af781b38cfe4e56b617f7964956a5bd36396f6",
+)
+WORDFREQ = (
+    "wordfreq==3.1.1",
+    "wordfreq-3.1.1-py3-none-any.whl",
+    "4b1c6ecffc6198be3396d5cf871c4423ca71c907c231348d352dd54d62b97473",
+)
+LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "tr", "cs", "ro", "hu", "fi")
+SURNAMES = (
+    "names==0.3.0",
+    "names-0.3.0.tar.gz",
+    "726e46254f2ed03f1ffb5d941dae3bc67c35123941c29becd02d48d0caa2a671",
+)
+MIN_SOURCES = 5
+COMMON_RANK = 300
+NAME_COUNT = 200_000
+WORD_RANK = 3000
+OTHER_RANK = 1000
+_SHAPE = re.compile(r"[a-z]+(?:['-][a-z]+)?")
+HEADER = """\
+# Given names for optiloop's PII name detector: lower-cased, ASCII-folded, one per line; "~" marks a
+# name that is also a very frequent word; "-" lines are frequent words that are neither a given name
+# nor a US Census family name. The marks and "-" lines come from wordfreq 3.1.1 (Robyn Speer; data
+# under CC BY-SA 4.0, https://creativecommons.org/licenses/by-sa/4.0/): this file is under CC BY-SA 4.0.
+# Derived by tests/benchmarks/build_given_names.py from nomquamgender 0.1.4 (names listed by at least
+# {min_sources} of its sources). nomquamgender is under the MIT licence:
+# Copyright (c) 2022 Ian Van Buskirk
+# Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+# associated documentation files (the "Software"), to deal in the Software without restriction,
+# including without limitation the rights to use, copy, modify, merge, publish, distribute,
+# sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+# furnished to do so, subject to the following conditions: The above copyright notice and this
+# permission notice shall be included in all copies or substantial portions of the Software.
+# THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+"""
+
+
+def wheel_path(wheel: tuple[str, str, str] = WHEEL) -> Path:
+    spec, name, sha = wheel
+    path = CACHE / name
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(CACHE), spec]
+        subprocess.run(cmd, check=True)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha:
+        raise RuntimeError(f"{name}: sha256 {digest} is not the pinned {sha}")
+    return path
+
+
+def common_words(path: Path, rank: int, other_rank: int) -> set[str]:
+    """The ``rank`` most frequent English words and the ``other_rank`` most frequent of each other
+    language of ``LANGUAGES``, accents folded, letters only. Deeper than that, a language's list is
+    full of its own given names and surnames ("enrico", "jonas", "yilmaz" are frequent *because* they
+    are names), which must not be marked as mere words."""
+    import msgpack  # dev dependency: only this build step reads wordfreq's lists
+
+    out: set[str] = set()
+    with zipfile.ZipFile(path) as wheel:
+        for lang in LANGUAGES:
+            buckets = msgpack.unpackb(gzip.decompress(wheel.read(f"wordfreq/data/small_{lang}.msgpack.gz")))
+            words = [w for bucket in buckets[1:] for w in bucket][: rank if lang == "en" else other_rank]
+            out.update(f for f in (fold(w) for w in words) if _SHAPE.fullmatch(f))
+    return out
+
+
+def census_surnames(path: Path) -> set[str]:
+    with tarfile.open(path) as sdist:
+        member = sdist.extractfile("names-0.3.0/names/dist.all.last")
+        assert member is not None
+        return {line.split()[0].lower() for line in member.read().decode("ascii").splitlines() if line}
+
+
+def fold(word: str) -> str:
+    """Lower case without accents, as nomquamgender writes its keys (and as the detector looks up)."""
+    from optiloop.prompts.guardrails.names import fold as detector_fold
+
+    return detector_fold(word)
+
+
+def given_names(path: Path, common: set[str], min_sources: int = MIN_SOURCES) -> list[str]:
+    with zipfile.ZipFile(path) as wheel:
+        data: dict[str, list[object]] = json.loads(wheel.read("nomquamgender/name_data.json"))
+    keep = []
+    for name, row in data.items():
+        n_sources, count = row[0], row[1]
+        if isinstance(n_sources, int) and n_sources >= min_sources and _SHAPE.fullmatch(name):
+            ambiguous = name in common and isinstance(count, int) and count < NAME_COUNT
+            keep.append(("~" if ambiguous else "") + name)
+    return sorted(keep, key=lambda n: n.lstrip("~"))
+
+
+def main() -> None:
+    freq = wheel_path(WORDFREQ)
+    names = given_names(wheel_path(), common_words(freq, COMMON_RANK, COMMON_RANK))
+    plain = {n.lstrip("~") for n in names}
+    words = sorted(common_words(freq, WORD_RANK, OTHER_RANK) - census_surnames(wheel_path(SURNAMES)) - plain)
+    body = HEADER.format(min_sources=MIN_SOURCES) + "\n".join(names + ["-" + w for w in words]) + "\n"
+    # mtime=0: the same names give the same bytes
+    OUT.write_bytes(gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
+    n_common = sum(n.startswith("~") for n in names)
+    print(f"{len(words)} frequent words that are neither a given name nor a family name")
+    size = OUT.stat().st_size
+    print(f"{len(names)} given names ({n_common} also frequent words) -> {OUT.name} ({size:,} B)")
+
+
+if __name__ == "__main__":
+    main()
