@@ -79,3 +79,36 @@ def test_the_openapi_document_marks_the_old_names_deprecated(api: Any) -> None:
     ):
         params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"]}
         assert params[name].get("deprecated") is True and "after" in params, (path, name)
+
+
+def test_models_and_deployments_list_in_creation_order(api: Any) -> None:
+    from optiloop.models.serving.records import ModelDeployment, deployment_doc
+
+    pid = api.project()
+    models = [
+        api.client.post("/v1/models", headers=api.admin, json={"project_id": pid, "name": n}).json()["id"]
+        for n in ("zz", "mm", "aa")
+    ]
+    assert _walk(api, "/v1/models", project_id=pid, limit=2) == models
+
+    def prompt_deployment(name: str, environment: str) -> str:
+        prm = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": name}).json()
+        path = f"/v1/prompts/{prm['id']}/versions"
+        v = api.client.post(path, headers=api.admin, json={"body": "hi"}).json()
+        body = {"prompt_version_id": v["id"], "environment": environment}
+        r = api.client.post("/v1/deployments", headers=api.admin, json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    first = prompt_deployment("zz", "staging")
+    now = api.deps.clock()
+    model = ModelDeployment(
+        id="dep_middle", project_id=pid, model_id=models[0], model_name="zz", environment="staging",
+        stable={"model_version_id": "mv_x"}, candidate=None, strategy={"type": "canary"}, slos={},
+        capture_rate=0.0, created_at=now, created_by="t", updated_at=now, updated_by="t",
+    )  # fmt: skip
+    api.deps.store.docs.create(deployment_doc(model))
+    last = prompt_deployment("aa", "dev")
+    expected = [first, "dep_middle", last]
+    for size in (1, 2, 100):
+        assert _walk(api, f"/v1/projects/{pid}/deployments", limit=size) == expected, size

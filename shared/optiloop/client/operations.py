@@ -162,6 +162,7 @@ OPERATIONS: dict[str, Operation] = {
     "deployments.deploy_model": _op("POST", "/v1/deployments"),
     "deployments.rollback_prompt": _op("POST", "/v1/deployments/rollback"),
     "deployments.list": _op("GET", f"{P}/deployments"),
+    "deployments.iter": _op("GET", f"{P}/deployments"),
     "deployments.get": _op("GET", DEP),
     "deployments.undeploy": _op("DELETE", DEP),
     "deployments.promote": _op("POST", f"{DEP}/promote"),

@@ -4,8 +4,9 @@ Frozen dataclasses (what the use cases work with), one `Doc` each (what the stor
 kind/scope/sort choices are the access paths:
 
 * training_job   scope project, sort created_at#id  -> a project's jobs, newest last
-* model          scope project, sort name           -> a project's models by name (a `model_name`
-                                                       doc holds the per-project name claim)
+* model          scope project, sort created_at#id  -> a project's models in creation order (a
+                                                       `model_name` doc holds the per-project name
+                                                       claim); sorted by name before store version 4
 * model_version  scope model,   sort 00000007       -> a model's versions in order
 
 A model version is immutable once written except for `status` (its approval state), which moves
@@ -107,7 +108,8 @@ def job_doc(j: TrainingJob) -> Doc:
 
 
 def model_doc(m: Model) -> Doc:
-    return Doc(kind="model", id=m.id, scope=m.project_id, sort=m.name, data=asdict(m))
+    # creation order, as every listing (docs/api-versioning.md, "Listings"); the id keeps it unique
+    return Doc(kind="model", id=m.id, scope=m.project_id, sort=f"{m.created_at}#{m.id}", data=asdict(m))
 
 
 def model_version_doc(v: ModelVersion) -> Doc:

@@ -33,6 +33,7 @@ from optiloop.prompts.records import (
     PromptVersion,
     deployment_doc,
     deployment_id,
+    first_deployed,
     from_doc,
 )
 from optiloop.prompts.templates import check_values
@@ -101,7 +102,8 @@ def undeploy(deps: Deps, who: Principal, prompt_id: str, environment: str, reaso
         old = from_doc(Deployment, doc)
         entry: dict[str, Any] = {"version_id": old.version_id, "version": old.version, "at": now}
         entry |= {"by": who.name, "action": "undeploy", **({"reason": reason} if reason else {})}
-        gone_dep = replace(old, history=[*old.history, entry][-DEPLOY_HISTORY:])
+        history = [*old.history, entry][-DEPLOY_HISTORY:]
+        gone_dep = replace(old, history=history, created_at=first_deployed(old))
         deps.store.docs.replace(tombstone(deployment_doc(gone_dep), who, now), doc.rev)
         record(
             deps,
@@ -119,9 +121,14 @@ def undeploy(deps: Deps, who: Principal, prompt_id: str, environment: str, reaso
     return gone_dep
 
 
-def list_deployments(deps: Deps, project_id: str) -> list[Deployment]:
+def list_deployments(
+    deps: Deps, project_id: str, *, after: str | None = None, limit: int = 100
+) -> list[tuple[str, Deployment]]:
+    """One page of the project's live prompt deployments in creation order, each with its listing
+    cursor (`created_at#id`, comparable with a model deployment's)."""
     get_project(deps, project_id)
-    return [from_doc(Deployment, d) for d in deps.store.docs.list("deployment", project_id, limit=1000)]
+    docs = deps.store.docs.list("deployment", project_id, after=after, limit=limit)
+    return [(d.sort, from_doc(Deployment, d)) for d in docs]
 
 
 def _move(
@@ -155,19 +162,22 @@ def _move(
             deployed_by=who.name,
         )
         if doc is None:
-            new = replace(new, history=[entry])
+            new = replace(new, history=[entry], created_at=now)
             deps.store.docs.create(deployment_doc(new))
             previous = None
         elif is_deleted(doc):  # deployed again after an undeploy: the history continues
             if how == "rollback":
                 raise gone("deployment", new.id, "environment", doc.data["deleted_at"])
-            new = replace(new, history=[*from_doc(Deployment, doc).history, entry][-DEPLOY_HISTORY:])
+            was = from_doc(Deployment, doc)
+            history = [*was.history, entry][-DEPLOY_HISTORY:]
+            new = replace(new, history=history, created_at=first_deployed(was))
             deps.store.docs.replace(deployment_doc(new), doc.rev)
             previous = None
         else:
             old = from_doc(Deployment, doc)
             previous = {"version_id": old.version_id, "version": old.version}
-            new = replace(new, history=[*old.history, entry][-DEPLOY_HISTORY:])
+            history = [*old.history, entry][-DEPLOY_HISTORY:]
+            new = replace(new, history=history, created_at=first_deployed(old))
             deps.store.docs.replace(deployment_doc(new), doc.rev)
         record(
             deps,

@@ -3,10 +3,15 @@
 Each record is a frozen dataclass (what the use cases work with) stored as one `Doc` (what the
 store persists). The kind/scope/sort choices here are the access paths:
 
-* prompt          scope project, sort name      -> a project's prompts by name; names are unique
-                                                   per project (a `prompt_name` doc holds the claim)
-* prompt_version  scope prompt,  sort 00000007  -> a prompt's versions in order
-* deployment      scope project, sort name#env  -> what runs where; id `{prompt_id}:{environment}`
+* prompt          scope project, sort created_at#id -> a project's prompts in creation order; names
+                                                     are unique per project (a `prompt_name` doc
+                                                     holds the claim)
+* prompt_version  scope prompt,  sort 00000007      -> a prompt's versions in order
+* deployment      scope project, sort created_at#id -> what runs where, in the order environments
+                                                     were first deployed; id `{prompt_id}:{environment}`
+
+Until store version 4 (docs/migrations.md) prompts and deployments were sorted by name; the step
+rewrites documents written before.
 """
 
 from __future__ import annotations
@@ -72,10 +77,17 @@ class Deployment:
     deployed_at: str
     deployed_by: str
     history: list[dict[str, Any]] = field(default_factory=list)
+    created_at: str = ""  # first deployed (kept across moves); "" only on records of store version < 4
 
     @property
     def id(self) -> str:
         return deployment_id(self.prompt_id, self.environment)
+
+
+def first_deployed(d: Deployment) -> str:
+    """When the environment was first deployed: the record's `created_at`, else (written before store
+    version 4) its oldest history entry's time, else its last move's."""
+    return d.created_at or next((str(h["at"]) for h in d.history if h.get("at")), d.deployed_at)
 
 
 def deployment_id(prompt_id: str, environment: str) -> str:
@@ -104,6 +116,6 @@ def deployment_doc(d: Deployment) -> Doc:
         kind="deployment",
         id=d.id,
         scope=d.project_id,
-        sort=f"{d.prompt_name}#{d.environment}",
+        sort=f"{first_deployed(d)}#{d.id}",
         data=asdict(d),
     )

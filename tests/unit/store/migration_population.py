@@ -10,11 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from optiloop.audit.chain import canonical_json
+from optiloop.models.records import Model, model_doc
+from optiloop.prompts.records import Deployment, deployment_doc
 from optiloop.store.ports import Store
 from optiloop.store.records import ApiKey, Constraint, Doc, Project, Run, TestCase
 
 PROJECTS = ("p1", "p2", "p#3")  # one id a key escape must survive
 T0 = "2025-01-01T00:00:00.000Z"
+LISTED = ("model", "deployment")  # store version 4 lists them by creation, version 3 by name
+
+
+def _day(n: int) -> str:
+    return f"2025-01-0{n}T00:00:00.000Z"
 
 
 def populate(store: Store) -> None:
@@ -51,6 +58,13 @@ def populate(store: Store) -> None:
         store.keys.add(ApiKey(f"k_{pid}", f"hash_{pid}", "ci", "contributor", pid, T0, "alice"))
         store.docs.create(Doc("prompt", f"{pid}_pr1", pid, "0001", {"text": "héllo", "n": 1}))
         store.docs.create(Doc("prompt", f"{pid}_pr2", pid, "0002", {"text": "bye", "vars": ["a"]}))
+        for n, name in enumerate(("zeta", "alpha"), start=1):  # creation order is not name order
+            store.docs.create(model_doc(Model(f"{pid}_m{n}", pid, name, "", _day(n), "alice")))
+            move = {"version_id": "pv1", "version": 1, "at": _day(n), "by": "alice", "action": "deploy"}
+            dep = Deployment(
+                f"{pid}_pr{n}", name, pid, "dev", "pv1", 1, {}, _day(n + 2), "bob", [move], _day(n)
+            )
+            store.docs.create(deployment_doc(dep))
         for i in range(3):
             store.audit.append(principal="alice", action="test.suggest", project_id=pid, target=f"t{i}",
                                details={"n": i, "pid": pid})  # fmt: skip
@@ -75,6 +89,8 @@ def snapshot(store: Store) -> dict[str, Any]:
         out[f"runs {pid}"] = store.runs.list_since(pid)
         out[f"totals {pid}"] = store.runs.totals(pid)
         out[f"docs {pid}"] = store.docs.list("prompt", pid)
+        for kind in LISTED:  # what is stored; each version's order is checked on its own
+            out[f"{kind} {pid}"] = sorted((d.id, d.scope, d.data, d.rev) for d in store.docs.list(kind, pid))
         out[f"audit {pid}"] = audit_content(store.audit.list(project_id=pid, limit=1000))
     out["keys"] = sorted(store.keys.list(), key=lambda k: k.id)
     out["audit"] = audit_content(store.audit.list(limit=1000))

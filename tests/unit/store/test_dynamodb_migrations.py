@@ -8,6 +8,7 @@ verifies."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -85,7 +86,7 @@ def _check(table: Table, before: dict[str, Any], *, exact_audit: bool = True) ->
 def test_down_to_1_and_back_up_keeps_every_record(populated: tuple[Table, dict[str, Any]]) -> None:
     table, before = populated
     assert table_version(table) == 2  # detected: a writer of this release sealed the trail
-    assert migrate_table(table, page_size=2) == LATEST_FORMAT == 3
+    assert migrate_table(table, page_size=2) == LATEST_FORMAT == 4
     assert {fmt_of(i) for i in _items(table) if i["pk"]["S"] == "PROJECT"} == {1}
     assert all("fmt" in i for i in _items(table) if i["pk"]["S"] == "PROJECT")
     _check(table, before)
@@ -109,12 +110,12 @@ def test_down_to_1_and_back_up_keeps_every_record(populated: tuple[Table, dict[s
     store = _check(table, before)  # this release reads format 1 without sealing it
     assert {r.shard for r in store.audit.list()} == {"legacy"}
 
-    assert migrate_table(table) == 3
+    assert migrate_table(table) == LATEST_FORMAT
     store = _check(table, before)
     rec = store.audit.append(principal="a", action="x", project_id="p2", target=None, details={})
     assert rec.seq == len(before["audit"]) + 1
     assert tuple(store.audit.verify()) == (True, None)
-    assert migrate_table(table) == 3  # idempotent
+    assert migrate_table(table) == LATEST_FORMAT  # idempotent
 
 
 def test_a_format_1_table_is_sealed_by_this_release_writer(populated: tuple[Table, dict[str, Any]]) -> None:
@@ -126,7 +127,7 @@ def test_a_format_1_table_is_sealed_by_this_release_writer(populated: tuple[Tabl
     store = DynamoStore(table.name, client=table.client)  # a rolling deploy: the new release writes first
     store.audit.append(principal="a", action="x", project_id="p1", target=None, details={})
     assert table_version(table) == 2  # whatever the FORMAT item said
-    assert migrate_table(table) == 3
+    assert migrate_table(table) == LATEST_FORMAT
     _check(table, before, exact_audit=False)
 
 
@@ -175,13 +176,13 @@ def test_a_run_that_died_mid_step_is_resumed(
     monkeypatch.setattr(formats, "_BATCH", 3)
     step2 = formats.STEPS[0]
     dying = formats.FormatStep(2, "x", step2.up, step2.down, undo_fails, step2.loses)
-    monkeypatch.setattr(formats, "STEPS", [dying, formats.STEPS[1]])
+    monkeypatch.setattr(formats, "STEPS", [dying, *formats.STEPS[1:]])
     with pytest.raises(SystemExit):
         migrate_table(table, 1)
     meta = table.get(formats.META_KEY)
     assert meta is not None and meta["p_phase"]["S"] == "copy" and meta["p_cursor"]["S"] == "3"
     monkeypatch.setattr(formats, "_put_batch", real)
-    monkeypatch.setattr(formats, "STEPS", [step2, formats.STEPS[1]])
+    monkeypatch.setattr(formats, "STEPS", [step2, *formats.STEPS[1:]])
     assert migrate_table(table, 1) == 1  # resumes after the 3 records already copied
     _check(table, before)
     assert migrate_table(table) == LATEST_FORMAT
@@ -231,3 +232,54 @@ def test_cli_db_migrate_on_aws(
     assert main(["db", "migrate", *aws]) == 0
     assert f"1 -> {LATEST_FORMAT}" in capsys.readouterr().out
     _check(table, before)
+
+
+def _listed(table: Table, kind: str) -> list[str]:
+    """Ids of project p1's documents of `kind` in listing-key order, as a listing Query reads them."""
+    from optiloop.store.dynamodb.docs import scope_pk
+
+    pk = scope_pk(kind, "p1")
+    return [
+        i["id"]["S"]
+        for i in sorted((i for i in _items(table) if i["pk"]["S"] == pk), key=lambda i: i["sk"]["S"])
+    ]
+
+
+def test_4_moves_models_and_deployments_to_creation_order_and_back(
+    populated: tuple[Table, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optiloop.store.dynamodb import DynamoStore
+
+    table, before = populated
+    assert migrate_table(table, page_size=3) == 4
+    created = (["p1_m1", "p1_m2"], ["p1_pr1:dev", "p1_pr2:dev"])
+    assert (_listed(table, "model"), _listed(table, "deployment")) == created
+    count = len(_items(table))
+    assert migrate_table(table, 3, page_size=3) == 3
+    assert (_listed(table, "model"), _listed(table, "deployment")) == (
+        ["p1_m2", "p1_m1"],
+        ["p1_pr2:dev", "p1_pr1:dev"],
+    )
+    store = DynamoStore(table.name, client=table.client)
+    assert [d.sort for d in store.docs.list("model", "p1")] == ["alpha", "zeta"]  # what version 3 wrote
+    assert len(_items(table)) == count  # moved, not copied: no listing item left behind
+    _check(table, before)
+
+    # a write in between the scan and the move is read again, never overwritten
+    real = formats._move_listing
+    raced: list[tuple[str, str]] = []
+
+    def racing(t: Table, item: Any, sort: str, data: Any) -> bool:
+        if not raced:
+            raced.append((item["kind"]["S"], item["id"]["S"]))
+            doc = store.docs.get(*raced[0])
+            assert doc is not None
+            store.docs.replace(replace(doc, data={**doc.data, "description": "edited"}), doc.rev)
+        return real(t, item, sort, data)
+
+    monkeypatch.setattr(formats, "_move_listing", racing)
+    assert migrate_table(table) == 4
+    assert (_listed(table, "model"), _listed(table, "deployment")) == created
+    assert len(_items(table)) == count
+    edited = store.docs.get(*raced[0])
+    assert edited is not None and edited.data["description"] == "edited" and edited.sort.startswith("2025-")

@@ -90,7 +90,7 @@ def _reopened(path: Path, before: dict[str, Any], *, append: bool = False) -> No
 def test_down_to_1_and_back_up_keeps_every_record(populated: tuple[Path, dict[str, Any]]) -> None:
     path, before = populated
     counts = _counts(path)
-    assert migrate_file(str(path), 2) == (3, 2)
+    assert migrate_file(str(path), 2) == (LATEST_VERSION, 2)
     chain = _single_chain(path)
     assert audit_content(chain) == before["audit"]  # every record, re-chained in tenant-wide order
     assert [r.seq for r in chain] == list(range(1, len(before["audit"]) + 1))
@@ -138,7 +138,7 @@ def test_data_losing_downgrades_are_refused_without_the_flag(populated: tuple[Pa
     with pytest.raises(DataLossRefused, match="1 signed audit digests"):
         migrate_file(str(path), 2)
     assert read_version(str(path)) == LATEST_VERSION
-    assert migrate_file(str(path), 2, allow_data_loss=True) == (3, 2)
+    assert migrate_file(str(path), 2, allow_data_loss=True) == (LATEST_VERSION, 2)
     assert audit_content(_single_chain(path)) == before["audit"]
     assert migrate_file(str(path), 0, allow_data_loss=True) == (2, 0)
     assert _tables(path) == {"schema_version"}
@@ -160,17 +160,19 @@ def test_a_failing_step_leaves_the_previous_version(
         raise OSError("disk full")
 
     failing_down = schema.Step(3, "x", real.up, down_then_fail, real.loses)
-    monkeypatch.setattr(schema, "STEPS", [*schema.STEPS[:2], failing_down])
+    monkeypatch.setattr(schema, "STEPS", [*schema.STEPS[:2], failing_down, *schema.STEPS[3:]])
     with pytest.raises(OSError):
         migrate_file(str(path), 1)
     assert read_version(str(path)) == 3
     _reopened(path, before)
 
-    monkeypatch.setattr(schema, "STEPS", [*schema.STEPS[:2], real])
+    monkeypatch.setattr(schema, "STEPS", [*schema.STEPS[:2], real, *schema.STEPS[3:]])
     migrate_file(str(path), 2)
     chain = _single_chain(path)
     monkeypatch.setattr(
-        schema, "STEPS", [*schema.STEPS[:2], schema.Step(3, "x", up_then_fail, real.down, real.loses)]
+        schema,
+        "STEPS",
+        [*schema.STEPS[:2], schema.Step(3, "x", up_then_fail, real.down, real.loses), *schema.STEPS[3:]],
     )
     with pytest.raises(OSError):
         migrate_file(str(path))
@@ -207,8 +209,56 @@ def test_cli_db_version_and_migrate(
     assert main(["db", "migrate", "--to", "0", "--data-dir", data]) == 1
     assert "would lose data" in capsys.readouterr().err
     assert main(["db", "migrate", "--to", "1", "--data-dir", data]) == 0
-    assert "3 -> 1" in capsys.readouterr().out
+    assert f"{LATEST_VERSION} -> 1" in capsys.readouterr().out
     assert main(["db", "migrate", "--data-dir", data]) == 0
     assert f"1 -> {LATEST_VERSION}" in capsys.readouterr().out
     _reopened(path, before)
     assert main(["db", "version", "--data-dir", str(path.parent / "nothing")]) == 2
+
+
+def _sorts(path: Path, kind: str) -> list[tuple[str, str]]:
+    """(id, sort) of every document of `kind`, in one project's listing order."""
+    conn = _raw(path)
+    try:
+        rows = conn.execute(
+            "SELECT id, sort FROM docs WHERE kind = ? AND scope = 'p1' ORDER BY sort, id", (kind,)
+        )
+        return [(r[0], r[1]) for r in rows]
+    finally:
+        conn.close()
+
+
+def test_4_lists_models_and_deployments_by_creation_and_3_by_name(
+    populated: tuple[Path, dict[str, Any]],
+) -> None:
+    path, before = populated
+    created = [("p1_m1", "2025-01-01T00:00:00.000Z#p1_m1"), ("p1_m2", "2025-01-02T00:00:00.000Z#p1_m2")]
+    assert _sorts(path, "model") == created
+    assert migrate_file(str(path), 3) == (LATEST_VERSION, 3)
+    assert _sorts(path, "model") == [("p1_m2", "alpha"), ("p1_m1", "zeta")]  # what version 3 wrote
+    assert _sorts(path, "deployment") == [("p1_pr2:dev", "alpha#dev"), ("p1_pr1:dev", "zeta#dev")]
+
+    # a deployment as version 3 wrote it (no created_at) dates from its oldest move
+    conn = _raw(path)
+    first = {"at": "2024-12-31T00:00:00.000Z", "version_id": "pv"}
+    data = {"prompt_id": "p1_old", "prompt_name": "old", "project_id": "p1", "environment": "dev",
+            "version_id": "pv", "version": 1, "overrides": {}, "deployed_at": "2025-03-01T00:00:00.000Z",
+            "deployed_by": "bob", "history": [first]}  # fmt: skip
+    conn.execute(
+        "INSERT INTO docs (kind, id, scope, sort, data, rev) VALUES ('deployment', 'p1_old:dev', 'p1', "
+        "'old#dev', ?, 3)",
+        (json.dumps(data),),
+    )
+    conn.close()
+    assert migrate_file(str(path)) == (3, LATEST_VERSION)
+    assert _sorts(path, "model") == created
+    assert [i for i, _ in _sorts(path, "deployment")] == ["p1_old:dev", "p1_pr1:dev", "p1_pr2:dev"]
+    store = SqliteStore(path)
+    try:
+        old = store.docs.get("deployment", "p1_old:dev")
+        assert old is not None and old.rev == 3 and old.data["created_at"] == "2024-12-31T00:00:00.000Z"
+        store.docs.delete("deployment", "p1_old:dev")
+    finally:
+        store.close()
+    _reopened(path, before)
+    assert migrate_file(str(path)) == (LATEST_VERSION, LATEST_VERSION)  # idempotent

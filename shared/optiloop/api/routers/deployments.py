@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from optiloop.api.models.prompts import DeploymentCreate, RollbackIn
 from optiloop.api.models.serving import BatchIn, ModelDeploymentCreate, ReasonIn
 from optiloop.api.openapi_inline import inline_schema
-from optiloop.api.params import EntityId, ProjectId
+from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -110,14 +110,20 @@ def rollback_prompt(
 @router.get("/v1/projects/{project_id}/deployments")
 def list_deployments(
     project_id: ProjectId,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many deployments.")] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(require(Action.PROMPT_READ)),
 ) -> dict[str, Any]:
-    """The project's deployments: each prompt environment's current version with its history (for
-    rollback), then the model deployments with their variants."""
-    prompts = [_prompt_dict(d) for d in prompt_deployments.list_deployments(deps, project_id)]
-    models = [serving.as_dict(d) for d in serving.list_model_deployments(deps, project_id)]
-    return {"items": prompts + models}
+    """The project's live deployments, prompt and model ones together, oldest first (a prompt
+    environment dates from its first deploy): each prompt environment's current version with its
+    history (for rollback), each model deployment with its variants; `type` says which. Page with
+    `after` = the previous page's `next_after`."""
+    prompts = prompt_deployments.list_deployments(deps, project_id, after=after, limit=limit)
+    models = serving.list_model_deployments(deps, project_id, after=after, limit=limit)
+    merged = [(k, _prompt_dict(d)) for k, d in prompts] + [(k, serving.as_dict(d)) for k, d in models]
+    page = sorted(merged, key=lambda kd: kd[0])[:limit]
+    return {"items": [d for _, d in page], "next_after": page[-1][0] if len(page) == limit else None}
 
 
 @router.get("/v1/deployments/{deployment_id}")

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import AfterValidator
 
 from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
-from optiloop.api.params import MAX_SEQ, EntityId
+from optiloop.api.params import MAX_SEQ, After, EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models.records import model_doc
 from optiloop.models.registry import models, stages, versions
 from optiloop.names import check_name
 
@@ -56,16 +57,17 @@ def create_model(
 @router.get("/v1/models")
 def list_models(
     project_id: Annotated[str | None, Query(max_length=100)] = None,
-    after: Annotated[str | None, Query(max_length=100, description="the last name seen")] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """The registry's models (of one project with `project_id`); page with `after`."""
+    """The registry's models (of one project with `project_id`), oldest first; page with `after` =
+    the previous page's `next_after`."""
     items = models.list_models(deps, who, _project(project_id, who), after=after, limit=limit)
     return {
         "items": [asdict(m) for m in items],
-        "next_after": items[-1].name if len(items) == limit else None,
+        "next_after": model_doc(items[-1]).sort if len(items) == limit else None,
     }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from optiloop.client.caller import It, J, N, Resource, S
-from optiloop.client.request import build, fields
+from optiloop.client.request import Cursor, build, fields
 
 
 class Deployments(Resource[J, S, N, It]):
@@ -47,9 +47,15 @@ class Deployments(Resource[J, S, N, It]):
         body = fields(prompt_id=prompt_id, environment=environment, to_version_id=to_version_id)
         return self._call.json(build("deployments.rollback_prompt", json=body))
 
-    def list(self, project_id: str) -> J:
-        """Prompt and model deployments of a project, each with its `type`."""
-        return self._call.json(build("deployments.list", {"project_id": project_id}))
+    def list(self, project_id: str, *, after: str | None = None, limit: int | None = None) -> J:
+        """One page of a project's prompt and model deployments, oldest first, each with its `type`."""
+        params = {"after": after, "limit": limit}
+        return self._call.json(build("deployments.list", {"project_id": project_id}, params=params))
+
+    def iter(self, project_id: str, *, page_size: int = 100) -> It:
+        """Every deployment of the project, page after page as it is consumed."""
+        req = build("deployments.iter", {"project_id": project_id}, params={"limit": page_size})
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
     def get(self, deployment_id: str) -> J:
         return self._call.json(build("deployments.get", {"deployment_id": deployment_id}))

@@ -273,15 +273,12 @@ def get_model_deployment(
     return from_doc(live_doc(deps.store.docs, deployment_id) if is_deleted(doc) else doc)
 
 
-def list_model_deployments(deps: Deps, project_id: str) -> list[ModelDeployment]:
-    out: list[ModelDeployment] = []
-    after: str | None = None
-    while True:
-        page = deps.store.docs.list(KIND, project_id, after=after, limit=500)
-        out.extend(from_doc(d) for d in page)
-        if len(page) < 500:
-            return out
-        after = page[-1].sort
+def list_model_deployments(
+    deps: Deps, project_id: str, *, after: str | None = None, limit: int = 100
+) -> list[tuple[str, ModelDeployment]]:
+    """One page of the project's live model deployments in creation order, each with its listing
+    cursor (`created_at#id`, comparable with a prompt deployment's)."""
+    return [(d.sort, from_doc(d)) for d in deps.store.docs.list(KIND, project_id, after=after, limit=limit)]
 
 
 def promote(deps: Deps, who: Principal, deployment_id: str) -> ModelDeployment:

@@ -27,6 +27,9 @@ exists, else 1. Steps (`STEPS`):
 3. ``fmt`` stamped on project items. A no-op by design (absent and 1 mean the same); it exists so the
    runner's machinery (scan in pages, conditional writes, a saved cursor) has a tested step before the
    first real format change needs it.
+4. Listings in creation order: documents of models, prompts and prompt deployments move to the
+   listing key of `optiloop.store.listing_order`'s sort (down: models by name, deployments by prompt
+   name and environment). No item format changes (readers never look at a listing key's sort).
 
 **The runner** (`migrate_table`) runs one step at a time. Each step scans or queries in pages and writes
 with conditions, so running it twice changes nothing (idempotent), and it saves its cursor in the
@@ -47,7 +50,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optiloop.audit.chain import record_hash
+from optiloop.store import listing_order
 from optiloop.store.dynamodb import audit as audit_items
+from optiloop.store.dynamodb import docs
 from optiloop.store.dynamodb.codec import Item, Key, N, S, enc_int, get_s, to_int
 from optiloop.store.dynamodb.table import Cancelled, Table, key_map, key_of
 from optiloop.store.dynamodb.table_spec import GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK
@@ -378,6 +383,80 @@ def _stamp(ctx: Ctx, up: bool) -> None:
         ctx.checkpoint("scan", after)
 
 
+# -- step 4: listings in creation order (models, prompts, prompt deployments) --------------------
+
+
+def _resort(ctx: Ctx, rule: Callable[[str, str, str, dict[str, Any]], Any], *, save: bool = True) -> None:
+    """Move each document of `listing_order.KINDS` that `rule` places elsewhere to its new listing
+    key: one transaction per document puts the by-id item with the new sort (on condition its rev is
+    the one read, so a concurrent write is never overwritten: it is read again), deletes the old
+    listing item and puts the new one. The rev is kept, so a writer that read the document before is
+    not refused; a writer of this release computes the same sort. Pages of the scan are checkpointed
+    (`save`), so a run that died resumes at its page."""
+    kinds = {f":k{i}": S(k) for i, k in enumerate(listing_order.KINDS)}
+    where = f"sk = :doc AND kind IN ({', '.join(kinds)})"
+    for items, after in ctx.scan(where, {":doc": S(docs.ID_SK), **kinds}):
+        for item in items:
+            for _ in range(_ATTEMPTS):
+                placed = rule(
+                    item["kind"]["S"], item["id"]["S"], item["sort"]["S"], json.loads(item["data"]["S"])
+                )
+                if placed is None or _move_listing(ctx.table, item, *placed):
+                    break
+                fresh = ctx.table.get(key_of(item))
+                if fresh is None:  # deleted meanwhile: nothing to move
+                    break
+                item = fresh
+            else:
+                raise RuntimeError(
+                    f"document {item['kind']['S']} {item['id']['S']!r} kept changing; run migrate again"
+                )
+        if save:
+            ctx.checkpoint("scan", after)
+
+
+_ATTEMPTS = 5
+
+
+def _move_listing(table: Table, item: Item, sort: str, data: dict[str, Any]) -> bool:
+    """One document to its new sort, all three writes or none; False if it changed since read."""
+    old_key = docs.listing_key(item["kind"]["S"], item["scope"]["S"], item["sort"]["S"], item["id"]["S"])
+    new_key = docs.listing_key(item["kind"]["S"], item["scope"]["S"], sort, item["id"]["S"])
+    body = {**item, "sort": S(sort), "data": S(json.dumps(data, separators=(",", ":"), ensure_ascii=False))}
+    by_id = {**body, "pk": item["pk"], "sk": item["sk"]}
+    listed = {**body, "pk": S(new_key[0]), "sk": S(new_key[1])}
+    t = table.name
+    ops: list[dict[str, Any]] = [
+        {
+            "Put": {
+                "TableName": t, "Item": by_id, "ConditionExpression": "rev = :r",
+                "ExpressionAttributeValues": {":r": item["rev"]},
+            }
+        },
+        {"Delete": {"TableName": t, "Key": key_map(old_key)}},
+        {"Put": {"TableName": t, "Item": listed}},
+    ]  # fmt: skip
+    try:
+        table.transact(ops)
+    except Cancelled:
+        return False
+    return True
+
+
+def _resort_up(ctx: Ctx) -> None:
+    _resort(ctx, listing_order.up)
+
+
+def _resort_down(ctx: Ctx) -> None:
+    _resort(ctx, listing_order.down)
+
+
+def _resort_abort(ctx: Ctx) -> None:
+    """Undo a direction stopped part-way: the other rule over every document (each is idempotent)."""
+    back = Ctx(ctx.table, ctx.step, ctx.direction, page_size=ctx.page_size, log=ctx.log)
+    _resort(back, listing_order.down if ctx.direction == "up" else listing_order.up, save=False)
+
+
 STEPS: list[FormatStep] = [
     FormatStep(2, "audit trail in shards", _seal, _fold, _unfold, _digests_lost),
     FormatStep(
@@ -388,6 +467,7 @@ STEPS: list[FormatStep] = [
         _nothing,
         _no_loss,
     ),
+    FormatStep(4, "listings in creation order", _resort_up, _resort_down, _resort_abort, _no_loss),
 ]
 LATEST_FORMAT = STEPS[-1].version
 _FIRST = 1

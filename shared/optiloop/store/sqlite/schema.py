@@ -16,6 +16,12 @@ Every step also has a DOWN (`STEPS`, `migrate(conn, target)`; docs/migrations.md
   re-chained records, and the signed digests, which commit to shard heads that no longer exist, are
   dropped: a data loss that needs the explicit flag. The trail is verified first, so a tampered trail
   is refused rather than laundered by re-hashing.
+* 4 rewrites the ``sort`` of model, prompt and prompt-deployment documents so that their listings
+  are in creation order (`optiloop.store.listing_order`, the rule the DynamoDB step shares); 4 down
+  puts models and deployments back in name order. Nothing is lost either way.
+* 4 rewrites the ``sort`` of model, prompt and prompt-deployment documents so that their listings
+  are in creation order (`optiloop.store.listing_order`, the rule the DynamoDB step shares); 4 down
+  puts models and deployments back in name order. Nothing is lost either way.
 * 2 down parks ``docs`` as ``docs_parked_v2`` (v1 code never looks at it) and 2 up takes it back, so
   a rollback to v1 and a return lose no document. (A v1 file never had that table; 2 up is unchanged
   for it.)
@@ -54,10 +60,12 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from optiloop.audit.chain import GENESIS_HASH, record_hash, utc_now_ms
+from optiloop.store import listing_order
 from optiloop.store.migrations import DataLossRefused
+from optiloop.store.sqlite._json import dumps
 
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (
@@ -267,6 +275,10 @@ MIGRATIONS.append(
     )
 )
 
+# 4: models, prompts and prompt deployments list in creation order (`optiloop.store.listing_order`):
+# their documents' `sort` is rewritten in Python (the rule reads JSON data), so no statements here.
+MIGRATIONS.append((4, []))
+
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 Apply = Callable[[sqlite3.Connection], None]
@@ -400,10 +412,45 @@ def _loses_3(conn: sqlite3.Connection) -> str | None:
     )
 
 
+# -- 4: listings in creation order ------------------------------------------------------------
+
+
+def _resort(rule: Callable[[str, str, str, dict[str, Any]], tuple[str, dict[str, Any]] | None]) -> Apply:
+    """Rewrite the `sort` (and data) of every document of the step's kinds that `rule` places
+    elsewhere. Paged by primary key, so memory stays bounded on a large file; `rev` is kept (the
+    step runs under the write lock, and the document's content does not change meaning)."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        for kind in listing_order.KINDS:
+            last = ""
+            while True:
+                rows = conn.execute(
+                    "SELECT id, sort, data FROM docs WHERE kind = ? AND id > ? ORDER BY id LIMIT 500",
+                    (kind, last),
+                ).fetchall()
+                for doc_id, sort, data in rows:
+                    placed = rule(kind, doc_id, sort, json.loads(data))
+                    if placed is not None:
+                        conn.execute(
+                            "UPDATE docs SET sort = ?, data = ? WHERE kind = ? AND id = ?",
+                            (placed[0], dumps(placed[1]), kind, doc_id),
+                        )
+                if len(rows) < 500:
+                    break
+                last = rows[-1][0]
+
+    return run
+
+
+def _no_loss(conn: sqlite3.Connection) -> str | None:
+    return None
+
+
 STEPS: list[Step] = [
     Step(1, "base tables", _statements(MIGRATIONS[0][1]), _down_1, _loses_1),
     Step(2, "documents", _up_2, _down_2, lambda conn: None),
     Step(3, "sharded audit trail", _statements(MIGRATIONS[2][1]), _down_3, _loses_3),
+    Step(4, "listings in creation order", _resort(listing_order.up), _resort(listing_order.down), _no_loss),
 ]
 assert [s.version for s in STEPS] == [v for v, _ in MIGRATIONS], "every migration needs its Step"
 
