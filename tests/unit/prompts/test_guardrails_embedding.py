@@ -130,7 +130,9 @@ def test_embedding_score_is_reported_and_can_be_switched_off() -> None:
 def test_paraphrased_attacks_are_caught_by_the_models_without_a_rule(text: str) -> None:
     verdict = detect_injection(text)
     assert verdict.is_injection
-    assert verdict.reasons == ("classifier",)  # no hand-written rule fired: the models carried it
+    # the models alone cross the cut; at most a weak rule (the agent-addressed note) fired beside them
+    assert "classifier" in verdict.reasons
+    assert set(verdict.reasons) <= {"classifier", "addressed_to_agent"}
 
 
 @pytest.mark.parametrize(

@@ -47,8 +47,9 @@ class RuleHit:
     end: int
 
 
+# "iunstructions", "instrucions": a misspelt object is an old evasion of exact-phrase filters
 _OBJECT = (
-    r"(?:instructions?|prompts?|rules|directions|guidelines|guidance|commands?|context|programming|"
+    r"(?:i\w{0,2}struc\w*|prompts?|rules|directions|guidelines|guidance|commands?|context|programming|"
     r"directives?|constraints|restrictions|polic(?:y|ies)|training|safeguards|filters)"
 )
 _VERB_OVERRIDE = r"(?:ignore|disregard|forget|skip|override|overrule|bypass|neglect|abandon|drop|discard)"
@@ -83,6 +84,81 @@ RULES: tuple[Rule, ...] = (
             _I,
         ),
         ("instruction", "rules", "directive", "task", "orders"),
+    ),
+    # Indirect injection: text inside a document, e-mail or tool result that speaks to the agent
+    # reading it about *its task*, to slip in another one first or instead. Ordinary content addresses
+    # a human reader and does not know the reader has a task; an exam's "before you answer the
+    # questions, read the passage" has no "do the following first" and no "the task I gave you".
+    Rule(
+        "task_hijack",
+        0.85,
+        re.compile(
+            r"\bbefore (?:you )?(?:can |could |are able to )?(?:solv|complet|finish|do|perform|continu|start|"
+            r"proceed|answer|execut)\w*(?: with| on)? (?:the|your|this|my|any) (?:\w+ ){0,2}?"
+            r"(?:task|request|assignment|job|instructions?)\b.{0,60}?\b(?:do|complete|perform|execute|"
+            r"carry out) (?:the following|this|these)\b|"
+            r"\b(?:important|urgent|priority) (?:message|note|instructions?|update) (?:from [^\n.]{0,60}? )?"
+            r"(?:to|for) (?:you|the (?:ai|assistant|agent|model|llm|language model|bot))\b|"
+            r"\b(?:after|once) you(?:'ve| have)? (?:done|do|completed|finished) (?:that|this|it),? "
+            r"you (?:can|may) (?:solve|complete|continue|proceed|return|go back|do) ",
+            _I | re.DOTALL,
+        ),
+        (
+            "task",
+            "request",
+            "assignment",
+            "job",
+            "instruction",
+            "message",
+            "note",
+            "update",
+            "you can",
+            "you may",
+        ),
+    ),
+    Rule(
+        "addressed_to_agent",
+        0.5,
+        re.compile(
+            r"\b(?:instead of|rather than|in addition to) (?:solv|complet|answer|do|perform|follow|"
+            r"summari[sz]|handl|execut)\w* (?:the |your |this |my )?"
+            r"(?:original |user'?s? |actual |assigned |current |given )?"
+            r"(?:task|request|question|instructions?|query)\b|"
+            r"\b(?:if you are|to) (?:an? |the |any )?(?:ai|llm|language model|ai assistant|ai agent|"
+            r"assistant|chatbot|agent) (?:reading|processing|summari[sz]ing|parsing|browsing)\b|"
+            r"\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|llm|ai assistant|ai agent|"
+            r"language model|chatbot)s?\s*[:,-]",
+            _I,
+        ),
+        (
+            "instead of",
+            "rather than",
+            "in addition to",
+            "reading",
+            "processing",
+            "summari",
+            "parsing",
+            "browsing",
+            "note",
+            "message",
+            "instruction",
+        ),
+    ),
+    Rule(
+        # A to-do line in the *data* that tells the reader to move money, messages or secrets to an
+        # outside address: the agentdojo "TODO:" family, stated as its shape rather than its words.
+        # Code's TODOs sit behind a comment marker (# or //) and do not name an address to send to.
+        "todo_exfiltration",
+        0.8,
+        re.compile(
+            r"^\s*(?:todo|to-?do|action (?:item|required)|reminder|task)\s*[:\-]\s*[\"'“]*\s*(?:please\s+)?"
+            r"(?:send|forward|transfer|wire|pay|e-?mail|share|post|publish|upload|invite|grant|give|add|"
+            r"change|update|reset|modify|create|delete|book|visit|download|concatenate|copy|say|tell)\b"
+            r"[^\n]{0,200}?"
+            r"(?:[\w.+-]+@[\w-]+\.\w|https?://|www\.|\b[a-z]{2}\d{2}[a-z0-9]{10,30}\b)",
+            _I,
+        ),
+        ("todo", "to-do", "to do", "action", "reminder", "task"),
     ),
     Rule(
         "jailbreak_persona",
@@ -165,7 +241,9 @@ RULES: tuple[Rule, ...] = (
             r"</?\s*(?:system|assistant|im_start|im_end|instructions?|inst|sys|developer)\s*>|"
             r"<\|(?:im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id|assistant|user)\|>|"
             r"\[/?(?:inst|sys|system)\]|<<sys>>|"
-            r"^\s*#{2,}\s*(?:instructions?|system(?: prompt)?|new (?:instructions?|task)|response)\b|"
+            r"^\s*#{2,}\s*[(\[<{]?\s*(?:instructions?|"
+            r"(?:system|admin|developer)(?:[ _-]?(?:prompt|message|note))?|"
+            r"new (?:instructions?|task)|response)\b|"
             r"^\s*(?:system|developer)\s*(?:prompt|message)?\s*:",
             _I,
         ),

@@ -37,6 +37,11 @@ from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_
 
 MODEL_FILE = "injection_model.npz"
 MAX_WINDOWS = 64
+# A rule this heavy blocks by itself at the cut the models were tuned to (its hit lifts the score to
+# that cut): the precise phrasings ("ignore all previous instructions", a task hijack inside a
+# document, GCG token soup) have no false hits on the benign sets, and a cut raised by the models' hard
+# negatives must not let them through. A caller's own higher threshold still decides.
+DECISIVE_WEIGHT = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,8 @@ def detect_injection(
     p_embed = em.probability(windows(cleaned, model.window or 700, model.stride or 500)) if em else 0.0
     p = max(p_hash, p_embed)
     score = combine(p, h)
+    if any(hit.weight >= DECISIVE_WEIGHT for hit in hits):
+        score = max(score, tuned)  # at least as suspicious as the tuned cut; a caller's higher cut wins
     reasons = [hit.id for hit in sorted(hits, key=lambda x: -x.weight)]
     if p >= cut:
         reasons.append("classifier")
