@@ -280,6 +280,32 @@ CAPITALISED_HELDOUT = (
 )
 
 
+# A third set, written after the second had been looked at (its misses were read and two rules changed
+# for them), right before the final run: the estimate for this class.
+CAPITALISED_FRESH = (
+    "Flights from San Diego to Santa Monica are cancelled.",
+    "The Bank of England kept rates unchanged on Wednesday.",
+    "Join us at the Royal Albert Hall for the Summer Gala.",
+    "Our Berlin office moved to Potsdamer Platz last April.",
+    "Netflix and Disney Plus raised prices across Latin America.",
+    "The Grand Canyon National Park opens at sunrise.",
+    "Microsoft Excel and Adobe Acrobat need an update.",
+    "Der Bundestag tagt am Donnerstag im Reichstagsgebäude.",
+    "La Tour Eiffel et le Jardin des Plantes attirent les touristes.",
+    "El Museo del Prado abre los domingos por la tarde.",
+    "La Scala di Milano presenta la nuova stagione.",
+    "Het Concertgebouw Orkest speelt in Utrecht.",
+    "O Rio Amazonas atravessa o Estado do Amazonas.",
+    "Volvo Cars och Scania bygger en fabrik i Göteborg.",
+    "Novo Nordisk og Carlsberg har hovedkontor i København.",
+    "Uniwersytet Jagielloński świętuje rocznicę.",
+    "Kapalıçarşı ve Topkapı Sarayı her gün açık.",
+    "Česká spořitelna otevřela pobočku v Brně.",
+    "St Kilda Beach and Bondi Junction were busy on Sunday.",
+    "The Indian Premier League final is at Eden Gardens.",
+)
+
+
 def negatives(seed: int = 14) -> list[Example]:
     rng = random.Random(seed + 1)
     r = rng.randint
@@ -388,6 +414,7 @@ def negatives(seed: int = 14) -> list[Example]:
             out.append(Example(makers[i % len(makers)](), cls, "-", None))
     out += [Example(text, "capitalised words", "-", None) for text in CAPITALISED]
     out += [Example(text, "capitalised words, held out", "-", None) for text in CAPITALISED_HELDOUT]
+    out += [Example(text, "capitalised words, fresh", "-", None) for text in CAPITALISED_FRESH]
     return out
 
 

@@ -166,13 +166,12 @@ def test_redaction_output() -> None:
     assert redact("nothing here") == "nothing here"
 
 
-def test_names_are_skipped_without_a_model_and_say_so() -> None:
-    scan = find_pii("Angela Merkel met Barack Obama.", names=True)
-    try:
-        import spacy  # noqa: F401
-    except ImportError:
-        assert scan.names_checked is False
-        assert scan.spans == ()
+def test_names_without_a_model_come_from_the_rules_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pii, "_ner", lambda: None)
+    text = "Angela Merkel met Jacinda Ardern."
+    scan = find_pii(text, names=True)
+    assert scan.names_checked is False and scan.warnings == (WARN_NAMES_NO_MODEL,)
+    assert [text[s.start : s.end] for s in scan.spans] == ["Angela Merkel", "Jacinda Ardern"]
     assert find_pii("x").names_checked is False
 
 

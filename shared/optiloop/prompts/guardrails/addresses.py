@@ -39,15 +39,15 @@ _EN_TYPES = (
     "arcade|bayoo|beach|bend|skyway|lights?|quays?|ronde|orchard|roads|shoal|circles|dales?|"
     "chowk|ganj|nagar|marg|wharf|esplanade|promenade|rise|vale|gate|gateway|yard|end|side|reserve|"
     "cross|approach|towers?|baan|mission|walkway|brace|lees|canale|incrocio|esplanada|"
-    # Australia's street types (AS 4590 / Australia Post) not listed above
-    "access|alleyway|amble|anchorage|artery|basin|block|brae|break|broadway|brow|byway|centreway|"
-    "circlet|circuit|circus|colonnade|concourse|copse|courtyard|crossroad|crossway|cruiseway|cutting|"
-    "dell|deviation|dip|distributor|driveway|edge|elbow|entrance|fairway|firetrail|follow|footway|"
-    "foreshore|formation|front|frontage|gap|garden|glade|grange|ground|gully|highroad|interchange|"
-    "intersection|laneway|link|lookout|mall|meander|mew|nook|outlook|parklands|pathway|plateau|pocket|"
-    "quad|quadrangle|quadrant|ramble|ramp|range|reach|retreat|ride|ridgeway|riverway|riviera|roadside|"
-    "roadway|rotary|round|run|siding|slope|sound|stairs|steps|strand|strip|subway|tarn|thoroughfare|"
-    "tollway|top|tor|triangle|trunkway|turn|villas|wade|wynd|"
+    # Australia's street types (AS 4590 / Australia Post) not listed above, less the ones that are as
+    # often headline nouns after a number ("7 Easy Steps", "3 Quick Wins"): steps, run, turn, top,
+    # edge, front, link, range, break, round, reach, ride, access, block, ground ...
+    "alleyway|amble|anchorage|artery|basin|brae|broadway|brow|byway|centreway|circlet|circuit|circus|"
+    "colonnade|concourse|copse|courtyard|crossroad|crossway|cruiseway|dell|deviation|distributor|"
+    "driveway|fairway|firetrail|footway|foreshore|frontage|garden|glade|grange|gully|highroad|"
+    "interchange|laneway|lookout|mall|meander|mew|nook|outlook|parklands|pathway|plateau|quadrangle|"
+    "quadrant|ramble|retreat|ridgeway|riverway|riviera|roadside|roadway|rotary|siding|strand|subway|"
+    "tarn|thoroughfare|tollway|tor|trunkway|villas|wynd|"
     # India: district and locality words written after a name
     "zila|mohalla|colony|enclave|vihar|bagh|puram|pur"
 )
@@ -120,11 +120,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         re.compile(rf"\b(?:Am|An der|Auf dem|Im|In der|Zum|Zur)\s+{_CAP}\s+{_NUM}\b"),
         _digits_and(_words("Am |An der |Auf dem |Im |In der |Zum |Zur ")),
     ),
-    # French, Belgian: "12, rue de la Paix", "5 bis avenue Foch"; and without a number: "avenue de Roy"
+    # French, Belgian: "12, rue de la Paix", "5 bis avenue Foch"; and without a number "avenue de Roy",
+    # where the street word must be written in lower case as French writes it ("Madison Square
+    # Garden" is no French street)
     (
-        re.compile(rf"\b(?:\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+)?(?i:{_alt(_FR)})\s+{_OF}?{_NAME}"),
-        _words(_FR, lower=True),
+        re.compile(rf"\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+(?i:{_alt(_FR)})\s+{_OF}?{_NAME}"),
+        _digits_and(_words(_FR, lower=True)),
     ),
+    (re.compile(rf"\b(?:{_alt(_FR)})\s+{_OF}?{_NAME}"), _words(_FR)),
     # Spanish, Italian, Portuguese, Catalan: "Calle Mayor 5", "Via Roma, 10", "Praça da Sé, 12"
     (
         re.compile(

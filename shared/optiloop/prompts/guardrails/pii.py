@@ -37,6 +37,7 @@ from types import ModuleType
 
 from optiloop.prompts.guardrails.addresses import addresses
 from optiloop.prompts.guardrails.checksums import IBAN_LENGTHS, iban_valid, is_card_number
+from optiloop.prompts.guardrails.names import model_person_ok
 from optiloop.prompts.guardrails.names import names as rule_names
 
 PII_KINDS: tuple[str, ...] = ("email", "phone", "card", "iban", "ip", "address", "name")
@@ -571,7 +572,11 @@ def plausible_name(span: str) -> bool:
 def _names(text: str, nlp: Callable[[str], object]) -> Iterator[PiiSpan]:
     doc = nlp(text)
     for ent in doc.ents:  # type: ignore[attr-defined]
-        if ent.label_ == "PERSON" and plausible_name(ent.text):
+        if (
+            ent.label_ == "PERSON"
+            and plausible_name(ent.text)
+            and model_person_ok(text, ent.start_char, ent.end_char)
+        ):
             yield PiiSpan("name", ent.start_char, ent.end_char, 0.85)
 
 
