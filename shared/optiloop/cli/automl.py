@@ -46,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], server_
     c.add_argument("--time-column", default=None, help="forecasting: the column that orders the rows")
     c.add_argument("--horizon", type=int, default=None, help="forecasting: steps ahead")
     c.add_argument("--season-length", type=int, default=None, help="forecasting: the seasonal period")
+    c.add_argument("--series-id", default=None, help="forecasting: the column telling several series apart")
     c.add_argument("--trials", type=int, default=None)
     c.add_argument("--budget-s", type=float, default=None)
     c.add_argument("--folds", type=int, default=None)
@@ -129,7 +130,7 @@ def _create_body(args: argparse.Namespace) -> dict[str, Any]:
         config["budget_s"] = args.budget_s
     if args.models:
         config["models"] = [m.strip() for m in args.models.split(",") if m.strip()]
-    for key in ("time_column", "horizon", "season_length"):
+    for key in ("time_column", "horizon", "season_length", "series_id"):
         if getattr(args, key, None) is not None:
             config[key] = getattr(args, key)
     default = {"classification": "auc", "forecasting": "mase"}.get(args.task_type, "rmse")

@@ -188,11 +188,12 @@ def test_the_cli_builds_a_forecasting_body_with_mase_by_default() -> None:
     add_parser(parser.add_subparsers(dest="cmd"), lambda p: None)
     args = parser.parse_args(
         ["automl", "create", "--project", "p", "--dataset", "d", "--target", "y", "--task-type",
-         "forecasting", "--time-column", "day", "--horizon", "7", "--season-length", "7"]
+         "forecasting", "--time-column", "day", "--horizon", "7", "--season-length", "7",
+         "--series-id", "store"]
     )  # fmt: skip
     body = _create_body(args)
     assert body["objective"] == "mase" and body["task_type"] == "forecasting"
-    assert body["config"] == {"time_column": "day", "horizon": 7, "season_length": 7}
+    assert body["config"] == {"time_column": "day", "horizon": 7, "season_length": 7, "series_id": "store"}
 
 
 def test_integer_steps_typed_as_ids_are_steps_not_years() -> None:
