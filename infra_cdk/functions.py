@@ -153,8 +153,9 @@ SPECS: tuple[FunctionSpec, ...] = (
                  table=READ + WRITE, reads=(MODELS, AUTOML), writes=(MODELS,), model_packages=True),
     # AutoML's HTTP side: ingest parses, types and profiles an upload (numpy) and writes the table and
     # its report under datasets/; experiments are documents, trials' models are read from automl/.
-    # The search itself needs scikit-learn and xgboost, which no Lambda layer carries: runs are
-    # refused here (OPTILOOP_AUTOML_RUNNER=none) until trials fan out as SageMaker jobs.
+    # The search itself needs scikit-learn and xgboost, which no Lambda layer carries: a run starts
+    # the AutoML state machine (infra_cdk/automl_workflow.py grants it and sets OPTILOOP_AUTOML_RUNNER
+    # to stepfunctions; "none" until then), whose trials are SageMaker training jobs.
     FunctionSpec("automl", "automl", "handler", memory_mb=1769, timeout_s=29,
                  description="AutoML: tabular dataset ingest, experiments, trials, leaderboards",
                  table=READ + WRITE, reads=(DATASETS, AUTOML), writes=(DATASETS,),
@@ -196,10 +197,13 @@ SPECS: tuple[FunctionSpec, ...] = (
     # The experiment workflow's steps (optiloop.workflows.steps): start and poll training jobs (the
     # training function's rights, Functions.grant_training), register versions, open approval
     # requests and deploy (the deployments function's endpoint rights). 300 s: materialising a
-    # dataset or a runs snapshot into a job's channels is the longest step.
+    # dataset or a runs snapshot into a job's channels is the longest step. Also the AutoML fan-out's
+    # steps (optiloop.automl.fanout): plans batches with Optuna (the sql layer carries it), starts
+    # and polls trial jobs with the same rights, and writes trials' artifacts under automl/.
     FunctionSpec("workflow_steps", "workflow_steps", "handler", memory_mb=1769, timeout_s=300,
-                 description="experiment workflow steps: train, evaluate, register, approve, deploy",
-                 table=READ + WRITE, reads=(DATASETS, TRAINING, MODELS), writes=(TRAINING, MODELS),
+                 description="experiment workflow and AutoML fan-out steps: train, register, deploy",
+                 table=READ + WRITE, reads=(DATASETS, TRAINING, MODELS, AUTOML),
+                 writes=(TRAINING, MODELS, AUTOML), layers=(*LAYERS, "sql"),
                  env={"OPTILOOP_TRAINER": "sagemaker", "OPTILOOP_TRAINING_JOBS_DIR": TRAINING_JOBS_DIR},
                  bundle_dirs=("training_jobs",), endpoints="manage", model_packages=True),
     # Start and read experiment workflow executions (HTTP): states:StartExecution on the one state

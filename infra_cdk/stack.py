@@ -14,6 +14,7 @@ from constructs import Construct
 
 from infra_cdk.api import Api
 from infra_cdk.auth import ApiKeyAuth, TokenSigningSecret
+from infra_cdk.automl_workflow import AutomlWorkflow
 from infra_cdk.data import DataStore
 from infra_cdk.endpoints import EndpointRole
 from infra_cdk.functions import Functions
@@ -92,6 +93,14 @@ class OptiLoopStack(Stack):
         self.functions.grant_training("training", self.workflow.training_role, config.prefix)
         self.functions.grant_training("workflow_steps", self.workflow.training_role, config.prefix)
         self.functions.grant_workflow("workflows", self.workflow.state_machine, self.workflow.name)
+        # AutoML: trials fan out as training jobs from a Map state; the same steps function, training
+        # role and log group as the experiment workflow (the stack is near CloudFormation's 500)
+        self.automl = AutomlWorkflow(
+            self, "Automl", config=config, steps=fns["workflow_steps"], log_group=self.workflow.log_group
+        )
+        self.automl.grant_run(fns["automl"])
+        if config.automl_image:
+            self.automl.grant_image(self.workflow.training_role, fns["workflow_steps"], config.automl_image)
         # framework-bound model versions are served by SageMaker endpoints running as this role
         self.endpoints = EndpointRole(self, "Endpoints", config=config, data=self.data)
         self.functions.grant_endpoint_role(("deployments", "workflow_steps"), self.endpoints.role)

@@ -64,6 +64,11 @@ class TenantConfig:
     # Where people open the console: its /console/oidc/callback is the Cognito app client's only
     # callback URL (https, or http on localhost for a console run on one's own machine)
     console_url: str = "http://localhost:8080"
+    # AutoML on AWS (infra_cdk/automl_workflow.py): how many trials run at once (the Map's
+    # MaxConcurrency and the batch each plan asks for; mind the account's SageMaker training quota),
+    # and the ECR image with optiloop[train] the trial jobs run on ("": trial jobs fail saying so)
+    automl_max_concurrency: int = 4
+    automl_image: str = ""
 
     def __post_init__(self) -> None:
         validate_tenant(self.tenant)
@@ -79,6 +84,14 @@ class TenantConfig:
             raise TenantError("retrain_check_minutes must be between 5 and 1440")
         if not 1 <= self.api_rate_limit <= 10_000:
             raise TenantError("api_rate_limit must be between 1 and 10000 requests per second")
+        if not 1 <= self.automl_max_concurrency <= 40:
+            raise TenantError("automl_max_concurrency must be between 1 and 40 trials at once")
+        if self.automl_image and not re.fullmatch(
+            r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[^\s]+", self.automl_image
+        ):
+            raise TenantError(
+                f"automl_image {self.automl_image!r} must be an ECR image URI (<account>.dkr.ecr...)"
+            )
         if not 1 <= self.audit_retention_days <= 3650:
             raise TenantError("audit_retention_days must be between 1 and 3650")
         if self.models_path is not None and not self.models_path.is_file():
@@ -113,10 +126,15 @@ class TenantConfig:
         """Build from a context getter (`node.try_get_context`); context values arrive as strings
         from `-c key=value`, so numbers are converted here, once."""
         values: dict[str, Any] = {"tenant": validate_tenant(get("tenant"))}
-        for key in ("alarm_email", "training_image", "models_file", "console_url"):
+        for key in ("alarm_email", "training_image", "models_file", "console_url", "automl_image"):
             if get(key):
                 values[key] = str(get(key))
-        for key in ("retrain_check_minutes", "api_rate_limit", "audit_retention_days"):
+        for key in (
+            "retrain_check_minutes",
+            "api_rate_limit",
+            "audit_retention_days",
+            "automl_max_concurrency",
+        ):
             raw = get(key)
             if raw is not None and raw != "":
                 try:

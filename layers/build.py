@@ -34,7 +34,8 @@ LAYERS: dict[str, str] = {
     "core": "the optiloop package and its runtime dependencies (fastapi, pydantic, numpy, threadpoolctl, "
     "jinja2, jsonschema, httpx, sacrebleu, rouge-score + nltk)",
     "aws": "Mangum and Powertools (logger, tracer, metrics, batch, idempotency)",
-    "sql": "SQLAlchemy 2 and psycopg 3 for SQL connectors (the automl function only)",
+    "sql": "SQLAlchemy 2 and psycopg 3 for SQL connectors (automl); Optuna for the AutoML fan-out's "
+    "planning (workflow_steps)",
 }
 # function -> (layers it uses, whether it serves HTTP)
 FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -51,7 +52,7 @@ FUNCTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "ingest_queue": (("core", "aws"), False),
     "retrain_check": (("core", "aws"), False),
     "audit_digest": (("core", "aws"), False),
-    "workflow_steps": (("core", "aws"), False),
+    "workflow_steps": (("core", "aws", "sql"), False),  # + Optuna: plans AutoML batches (fanout)
     "training": (("core", "aws"), True),
     "models": (("core", "aws"), True),
     "deployments": (("core", "aws"), True),
@@ -270,7 +271,8 @@ def build_layer(name: str, out: Path, pip: Sequence[str]) -> Path:
         *local, "-r", str(requirements),
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
-    pruned = prune(site, RUNTIME_PROVIDED)
+    # numpy comes with core, which every function carries: a second copy (Optuna pulls it) only adds size
+    pruned = prune(site, RUNTIME_PROVIDED if name == "core" else (*RUNTIME_PROVIDED, "numpy"))
     if pruned:
         print(f"{name}: pruned runtime-provided {', '.join(pruned)}")
     if name == "core":

@@ -1,4 +1,5 @@
-"""Step Functions task handler of the experiment workflow (optiloop.workflows.experiment).
+"""Step Functions task handler of the experiment workflow (optiloop.workflows.experiment) and of the
+AutoML fan-out (optiloop.automl.fanout: `automl_*` steps).
 
 Every Task state invokes this one function with `{"step": <name>, "state": <the state object>}` and
 stores what it returns at the state's result path (infra_cdk/workflows.py builds that from the same
@@ -16,10 +17,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.powertools import powertools
 from functions.common.runtime import process_deps
+from optiloop.automl.fanout import STEPS as AUTOML_STEPS
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.workflows.steps import STEPS
+from optiloop.workflows.steps import STEPS as WORKFLOW_STEPS
 
 SERVICE = "workflow_steps"
+# one function serves both state machines (the experiment workflow's and AutoML's fan-out): one
+# role with SageMaker training rights and one log group instead of two
+STEPS = {**WORKFLOW_STEPS, **AUTOML_STEPS}
 
 tools = powertools(SERVICE)
 

@@ -47,6 +47,16 @@ class Synth:
     def resources(self, tenant: str, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.templates[tenant]["Resources"].items() if v["Type"] == kind}
 
+    def state_machine(self, tenant: str, suffix: str) -> tuple[str, dict[str, Any]]:
+        """The tenant's state machine named `<prefix>-<suffix>` (experiment workflow, automl)."""
+        found = [
+            (k, v)
+            for k, v in self.resources(tenant, "AWS::StepFunctions::StateMachine").items()
+            if str(v["Properties"].get("StateMachineName", "")).endswith(f"-{suffix}")
+        ]
+        assert len(found) == 1, f"{tenant}: expected one state machine named *-{suffix}"
+        return found[0]
+
     def one(self, tenant: str, kind: str) -> tuple[str, dict[str, Any]]:
         found = self.resources(tenant, kind)
         assert len(found) == 1, f"{tenant}: expected one {kind}, found {sorted(found)}"

@@ -29,11 +29,12 @@ def _s3(synth: Any, handler: str, tenant: str = "acme") -> dict[str, set[str]]:
     return out
 
 
-def test_automl_has_its_own_function_that_runs_no_search(synth: Any) -> None:
+def test_automl_has_its_own_function_that_runs_searches_on_its_state_machine(synth: Any) -> None:
+    """No search in the Lambda: `run` starts the AutoML state machine (test_infra_automl_fanout)."""
     for tenant in ("acme", "globex"):
-        props = _function(synth, tenant=tenant)
-        assert props["Environment"]["Variables"]["OPTILOOP_AUTOML_RUNNER"] == "none"
-        assert props["Timeout"] <= 29
+        env = _function(synth, tenant=tenant)["Environment"]["Variables"]
+        assert env["OPTILOOP_AUTOML_RUNNER"] == "stepfunctions" and env["OPTILOOP_AUTOML_BATCH"] == "4"
+        assert _function(synth, tenant=tenant)["Timeout"] <= 29
 
 
 def test_automl_reads_and_writes_only_its_prefixes(synth: Any) -> None:

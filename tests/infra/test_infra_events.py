@@ -49,7 +49,7 @@ def test_retraining_check_runs_on_a_schedule(synth: Any) -> None:
 
 
 def definition(synth: Any, tenant: str = "acme") -> dict[str, Any]:
-    [(_, sm)] = synth.resources(tenant, "AWS::StepFunctions::StateMachine").items()
+    _, sm = synth.state_machine(tenant, "experiment")
     return json.loads(Resolver(synth.templates[tenant])(sm["Properties"]["DefinitionString"]))
 
 
@@ -97,7 +97,7 @@ def test_workflow_definition_is_the_shared_one(synth: Any) -> None:
 
 
 def test_workflow_logs_traces_and_has_a_least_privilege_role(synth: Any) -> None:
-    [(_, sm)] = synth.resources("acme", "AWS::StepFunctions::StateMachine").items()
+    _, sm = synth.state_machine("acme", "experiment")
     props = sm["Properties"]
     assert props["StateMachineType"] == "STANDARD" and props["TracingConfiguration"] == {"Enabled": True}
     assert props["LoggingConfiguration"]["Level"] == "ALL"

@@ -163,6 +163,9 @@ def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None
             ("s3:PutObject", "training/*"),
             ("s3:GetObject", "models/*"),
             ("s3:PutObject", "models/*"),
+            # the AutoML fan-out records trials' artifacts and explains the best (optiloop.automl.fanout)
+            ("s3:GetObject", "automl/*"),
+            ("s3:PutObject", "automl/*"),
         },
         # golden-set parts and per-example results (optiloop.prompts.datasets / evals)
         "functions.evals.handler.handler": {

@@ -181,7 +181,7 @@ def trained_artifact() -> bytes:
 def deployment(synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     template = synth.templates["acme"]
     resolve = Resolver(template)
-    [(sm_id, sm)] = synth.resources("acme", "AWS::StepFunctions::StateMachine").items()
+    sm_id, sm = synth.state_machine("acme", "experiment")  # the AutoML one: test_infra_automl_fanout
     asl = json.loads(resolve(sm["Properties"]["DefinitionString"]))
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)

@@ -11,6 +11,7 @@ on the body, `GET` on the stored experiment, and `.../start|pause|complete|archi
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
@@ -254,10 +255,13 @@ def promote_online_experiment(
 def run_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
-    """Queue the search on the local worker pool; poll `GET /v1/experiments/{id}` for progress."""
+    """Queue the search on the local worker pool (on AWS: start the AutoML state machine, whose trials
+    fan out as SageMaker training jobs); poll `GET /v1/experiments/{id}` for progress."""
     from optiloop.automl.worker import pool
 
-    return experiments.start(deps, who, experiment_id, pool().submit)
+    workers = pool()
+    workers.accepts(experiments.get(deps, who, experiment_id))
+    return experiments.start(deps, who, experiment_id, workers.submitter(who))
 
 
 @router.post(
@@ -272,10 +276,14 @@ def run_experiment(
 def resume_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
-    from optiloop.automl.worker import pool
+    from optiloop.automl.worker import StepFunctionsRunner, pool
 
     workers = pool()
-    return experiments.resume(deps, who, experiment_id, workers.submit, workers.is_active)
+    workers.accepts(experiments.get(deps, who, experiment_id))
+    active = workers.is_active
+    if isinstance(workers, StepFunctionsRunner):  # it asks Step Functions whether the loop still runs
+        active = partial(workers.is_active, deps=deps)
+    return experiments.resume(deps, who, experiment_id, workers.submitter(who), active)
 
 
 @router.post(

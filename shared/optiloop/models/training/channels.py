@@ -84,6 +84,34 @@ def materialise(
     return out
 
 
+def _table(
+    deps: Deps,
+    who: Principal,
+    project_id: str,
+    channel: str,
+    dataset_id: str,
+    prefix: str,
+    out: Materialised,
+    at: str,
+) -> bool:
+    """An AutoML table (`optiloop.table/1`) becomes the channel's `table.npz`, as stored (the AutoML
+    trial jobs read it with optiloop.automl.table); False when `dataset_id` is not a table."""
+    from optiloop.automl import datasets as tables
+
+    if tables.find(deps, dataset_id) is None:
+        return False
+    table = tables.get_table_dataset(deps, who, dataset_id, field=at)
+    if table["project_id"] != project_id:
+        raise InvalidInput(FieldProblem(at, f"dataset {dataset_id!r} belongs to another project"))
+    data = deps.blobs.get(table["table_key"])
+    if data is None:  # pragma: no cover - tables are never deleted under a live document
+        raise InvalidInput(FieldProblem(at, f"the table of dataset {dataset_id!r} is missing"))
+    _put(deps, out, channel, prefix, "table.npz", data)
+    out.records[channel] = {"dataset_id": dataset_id, "content_hash": str(table["fingerprint"])}
+    out.lineage.append(("dataset", dataset_id))
+    return True
+
+
 def _put(deps: Deps, out: Materialised, channel: str, prefix: str, name: str, data: bytes) -> None:
     deps.blobs.put(prefix + name, data)
     out.files.append(f"{channel}/{name} {hashlib.sha256(data).hexdigest()}")
@@ -93,6 +121,8 @@ def _dataset(
     deps: Deps, who: Principal, project_id: str, channel: str, dataset_id: str, prefix: str, out: Materialised
 ) -> None:
     at = f"inputs.{channel}.dataset_id"
+    if _table(deps, who, project_id, channel, dataset_id, prefix, out, at):
+        return
     try:
         dataset = get_dataset(deps, who, dataset_id)
     except NotFound:

@@ -26,7 +26,9 @@ from pathlib import Path
 from optiloop.errors import FieldProblem, InvalidInput
 
 ENTRY_POINT = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-FRAMEWORKS: tuple[str, ...] = ("sklearn", "xgboost", "pytorch")
+# optiloop: the platform's own training image (optiloop[train,torch]; OPTILOOP_AUTOML_IMAGE on SageMaker),
+# for jobs that import optiloop itself (training_jobs/automl_trial)
+FRAMEWORKS: tuple[str, ...] = ("sklearn", "xgboost", "pytorch", "optiloop")
 SHARED = "_lib"
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 SKIP = ("__pycache__", ".pyc", ".pytest_cache")

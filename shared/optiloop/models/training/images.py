@@ -28,7 +28,12 @@ TAGS: dict[str, str] = {
 }
 
 
+AUTOML_IMAGE_ENV = "OPTILOOP_AUTOML_IMAGE"
+
+
 def image_uri(framework: str, region: str, *, gpu: bool = False) -> str:
+    if framework == "optiloop":
+        return optiloop_image()
     if region not in SKLEARN_XGB_ACCOUNTS:
         raise ValueError(f"no SageMaker {framework} image known for region {region!r}")
     if framework == "pytorch":
@@ -41,3 +46,18 @@ def image_uri(framework: str, region: str, *, gpu: bool = False) -> str:
     else:
         raise ValueError(f"unknown framework {framework!r}")
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{tag}"
+
+
+def optiloop_image() -> str:
+    """The platform's own training image (an ECR URI the operator builds from the repository with
+    `optiloop[train,torch]`: docs/automl.md, "On AWS"): the framework images run Python 3.8-3.10 and
+    carry no optiloop, which the AutoML trial jobs import. Unset: the job fails at submit saying so."""
+    import os
+
+    uri = os.environ.get(AUTOML_IMAGE_ENV, "")
+    if not uri:
+        raise ValueError(
+            f"{AUTOML_IMAGE_ENV} is not set: AutoML trial jobs need an image with optiloop[train] "
+            "installed (the framework images lack it); set the tenant's automl_image"
+        )
+    return uri

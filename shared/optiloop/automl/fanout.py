@@ -1,0 +1,366 @@
+"""AutoML scaled out: the search as a loop of batches whose trials run as training jobs in parallel.
+
+On AWS the Step Functions state machine `<prefix>-automl` (infra_cdk/automl_workflow.py) runs
+
+    Plan -> (Map over the batch, MaxConcurrency from the tenant config:
+               StartTrial -> (WaitTrial -> CheckTrial)* ) -> Record -> Plan ... -> Finalise
+
+and each state calls one function here through the workflow-steps Lambda (`automl_*` steps). The
+distributed engine is AWS itself: a trial is a SageMaker training job of the `automl_trial` entry
+point (training_jobs/automl_trial), started and polled through the models capability's trainer port
+like any `POST /v1/training_jobs` job (request-response + poll, no `.sync`). Locally, the bounded
+worker pool (optiloop.automl.worker) runs the same search in one process instead.
+
+Why the loop is plan/record around a stateless study: a Lambda keeps nothing between invocations,
+so `plan` rebuilds the Optuna study from the recorded trials each time (their params and
+distributions, replayed in number order — the mechanism `resume` uses), enqueues the warm-start and
+per-family default configurations exactly as the local search does, and asks for the next batch.
+`record` writes the batch's trials in number order. With the same seed, data, trial budget and
+batch size the sampler sees the same history at every plan, so the same trials are proposed
+(reproducible); only a time budget (`budget_s`, checked at each plan) depends on the clock.
+
+What differs from the local search, by design: a batch's trials are proposed before any of them is
+told (that is what running them in parallel means; the first batches are the families' defaults
+anyway), and trials are not pruned across folds (each job runs every fold: a pruner needs the
+other trials' intermediate values, which parallel jobs do not share). Constraints are judged at
+record time from the artifact (optiloop.automl.cost: structural, so a busy instance does not change
+them). Not on AWS yet: the greedy ensemble (it needs every trial's out-of-fold predictions in one
+place), forecasting and anomaly experiments — those run with `optiloop serve`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+from optiloop.auth.principal import Principal
+from optiloop.automl import constraints, datasets, experiments, metalearn
+from optiloop.deps import Deps
+from optiloop.errors import Conflict, FieldProblem, InvalidInput
+
+ENTRY_POINT = "automl_trial"
+TABLE_CHANNEL = "table"
+FANOUT_TASKS = ("classification", "regression")
+DEFAULT_BATCH = 4
+MAX_BATCH = 32  # the Map's items travel in the execution's state (256 KB): small configurations
+POLL_SECONDS = 30  # how often a running trial's job is asked about (SageMaker jobs take minutes)
+
+
+def check_runnable(exp: dict[str, Any]) -> None:
+    """What the fan-out cannot run is refused when `run` is asked, not discovered by a job."""
+    if exp["task_type"] not in FANOUT_TASKS:
+        raise Conflict(
+            f"{exp['task_type']} experiments run with `optiloop serve` (its local worker pool); "
+            "on AWS only classification and regression fan out as training jobs",
+            details=[{"field": "task_type", "reason": "not run by the AWS fan-out"}],
+        )
+
+
+def execution_input(exp: dict[str, Any], who: Principal) -> dict[str, Any]:
+    """What the state machine starts with: the experiment and who asked (the jobs run as them)."""
+    return {
+        "experiment_id": exp["id"],
+        "project_id": exp["project_id"],
+        "started_by": {"name": who.name, "role": who.role, "project_id": who.project_id},
+        "poll_seconds": POLL_SECONDS,
+    }
+
+
+def _principal(state: dict[str, Any]) -> Principal:
+    s = state.get("started_by") or {}
+    if not isinstance(s, dict) or not s.get("name") or not s.get("role"):
+        raise InvalidInput(FieldProblem("started_by", "the execution must say who started it"))
+    return Principal(name=str(s["name"]), role=str(s["role"]), project_id=s.get("project_id"), key_id=None)
+
+
+def _context(exp: dict[str, Any], prep: Any) -> Any:
+    from optiloop.automl.search.portfolio import Context
+
+    sig = prep.signature
+    kinds = [("onehot", len(i.categories)) if i.type == "category" else ("numeric", 0) for i in sig.inputs]
+    return Context(task=sig.task, n_classes=len(sig.classes), n_features=prep.x.shape[1], kinds=kinds,
+                   seed=int(exp["config"]["hpo"]["seed"]), n_rows=int(prep.y.size))  # fmt: skip
+
+
+def families_of(exp: dict[str, Any]) -> list[str]:
+    """The supervised families the trial image trains (it carries the `train` and `torch` extras),
+    in the portfolio's order, restricted by `config.models`."""
+    from optiloop.automl.search.portfolio import FAMILIES
+
+    wanted = exp["config"].get("models")
+    return [n for n, f in FAMILIES.items() if not f.anomaly and (not wanted or n in wanted)]
+
+
+def _elapsed_s(deps: Deps, exp: dict[str, Any]) -> float:
+    started = exp.get("started_at")
+    if not started:
+        return 0.0
+    now = datetime.fromisoformat(str(deps.clock()).replace("Z", "+00:00"))
+    return (now - datetime.fromisoformat(str(started).replace("Z", "+00:00"))).total_seconds()
+
+
+def _searched(deps: Deps, exp_id: str) -> list[dict[str, Any]]:
+    return [
+        t for t in experiments._all_trials(deps, exp_id) if t.get("family") not in ("ensemble", "baseline")
+    ]
+
+
+def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """The next batch of configurations: `{"done", "reason", "trials": [{number, family, model,
+    params, optuna}]}`; done when the trial budget is spent, the time budget is out, or the
+    experiment was cancelled."""
+    import optuna
+
+    from optiloop.automl.forecast import prepare_for
+    from optiloop.automl.search.portfolio import FAMILIES, display_name
+    from optiloop.automl.search.runner import SearchSpec, _replayed, _sampler
+
+    exp_id = state["experiment_id"]
+    exp = experiments._load(deps, exp_id).data
+    check_runnable(exp)
+    if exp.get("cancel_requested") or exp["status"] not in experiments.ACTIVE:
+        return {"done": True, "reason": "cancelled", "trials": []}
+    if exp["status"] == "queued":
+        exp = experiments.update(deps, exp_id, status="running", started_at=deps.clock())
+    cfg = exp["config"]
+    history = _searched(deps, exp_id)
+    remaining = int(cfg["hpo"]["trials"]) - len(history)
+    if remaining <= 0:
+        return {"done": True, "reason": "trial budget spent", "trials": []}
+    if cfg.get("budget_s") and _elapsed_s(deps, exp) >= float(cfg["budget_s"]):
+        return {"done": True, "reason": "time budget spent", "trials": []}
+
+    ds = deps.store.docs.require(datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset")
+    prep = prepare_for(datasets.load_table(deps, ds.data), exp["target"], exp["task_type"], cfg)
+    ctx = _context(exp, prep)
+    families = families_of(exp)
+    warm = exp.get("warm_start")
+    if warm is None:  # chosen once and kept, as the local run does
+        meta = metalearn.meta_features(prep.x, prep.y, prep.signature)
+        warm = metalearn.nearest_configs(deps, exp["task"], meta, int(cfg["hpo"].get("warm_start", 0)),
+                                         exclude=exp_id)  # fmt: skip
+        experiments.update(deps, exp_id, warm_start=warm)
+    spec = SearchSpec(objective=_objective(exp), seed=int(cfg["hpo"]["seed"]), sampler=cfg["hpo"]["sampler"],
+                      constraints=dict(cfg.get("constraints") or {}))  # fmt: skip
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(
+        direction="maximize" if spec.objective.greater_is_better else "minimize",
+        sampler=_sampler(spec, len(families)),
+    )
+    for t in sorted(history, key=lambda t: int(t["number"])):
+        value = t["metrics"].get(exp["metric"])
+        study.add_trial(_replayed({"number": t["number"], "status": t["status"], "value": value,
+                                   "optuna": t.get("optuna")}))  # fmt: skip
+    for w in warm:
+        if w["config"].get("model") in families:
+            study.enqueue_trial(dict(w["config"]), skip_if_exists=True)
+    for name in families:
+        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
+    batch = max(1, min(int(state.get("batch_size") or DEFAULT_BATCH), MAX_BATCH))
+    out: list[dict[str, Any]] = []
+    for _ in range(min(batch, remaining)):
+        trial = study.ask()
+        family = FAMILIES[trial.suggest_categorical("model", families)]
+        params = family.suggest(trial, ctx)
+        out.append({
+            "number": len(history) + len(out),
+            "family": family.name,
+            "model": display_name(family.name, prep.signature.task),
+            "params": params,
+            "optuna": {"params": dict(trial.params), "distributions": {
+                k: optuna.distributions.distribution_to_json(d) for k, d in trial.distributions.items()}},
+        })  # fmt: skip
+    return {"done": False, "reason": None, "trials": out}
+
+
+def _objective(exp: dict[str, Any]) -> Any:
+    from optiloop.automl.objectives import Objective
+
+    return Objective(exp["metric"], exp["direction"])
+
+
+def trial_hyperparameters(exp: dict[str, Any], trial: dict[str, Any]) -> dict[str, str]:
+    """What the `automl_trial` job is told: the experiment's task and settings, and one configuration.
+    Strings only (SageMaker's hyperparameters), each well under its 2,500-character limit."""
+    return {
+        "task_type": exp["task_type"],
+        "target": str(exp["target"]),
+        "metric": exp["metric"],
+        "direction": exp["direction"],
+        "config": json.dumps(
+            {k: exp["config"][k] for k in ("cv", "hpo", "imbalance", "sensitive_column", "constraints")},
+            separators=(",", ":"),
+        ),
+        "trial": json.dumps(
+            {"number": trial["number"], "family": trial["family"], "params": trial["params"]},
+            separators=(",", ":"),
+        ),
+        "fingerprint": exp["data_fingerprint"],
+    }
+
+
+def start_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """One Map item: start its training job (idempotent per experiment and trial number, so a retried
+    invocation does not start a second job)."""
+    from optiloop.models.training import jobs
+
+    exp = experiments._load(deps, state["experiment_id"]).data
+    trial = state["trial"]
+    claim = f"{exp['id']}/{int(trial['number']):06d}"
+    existing = deps.store.docs.get("automl_trial_job", claim)
+    if existing is not None:
+        return dict(existing.data)
+    job = jobs.create_job(
+        deps, _principal(state), exp["project_id"], ENTRY_POINT, trial_hyperparameters(exp, trial),
+        {TABLE_CHANNEL: {"dataset_id": exp["dataset_id"]}},
+        instance_type=state.get("instance_type"),
+    )  # fmt: skip
+    data = {"job_id": job.id, "status": job.status, "failure_reason": job.failure_reason}
+    from optiloop.store.records import Doc
+
+    try:
+        deps.store.docs.create(Doc(kind="automl_trial_job", id=claim, scope=exp["id"], sort=claim, data=data))
+    except Conflict:  # a concurrent attempt recorded its job first: that one is the trial's
+        won = deps.store.docs.get("automl_trial_job", claim)
+        return dict(won.data) if won is not None else data
+    return data
+
+
+def check_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """The job's status (refreshed from SageMaker while it runs): InProgress, Completed, Failed, ..."""
+    from optiloop.models.training import jobs
+
+    job = jobs.get_job(deps, _principal(state), state["job"]["job_id"])
+    return {"job_id": job.id, "status": job.status, "failure_reason": job.failure_reason}
+
+
+def record(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """Write the batch's trials in number order (a trial already recorded is skipped: a retried
+    invocation writes nothing twice), judge them against the constraints and keep progress and the
+    best feasible trial up to date."""
+    from optiloop.automl.run import _record_trial
+    from optiloop.models.training import jobs
+
+    exp_id = state["experiment_id"]
+    exp = experiments._load(deps, exp_id).data
+    ds = deps.store.docs.require(
+        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
+    ).data
+    done = {int(t["number"]) for t in _searched(deps, exp_id)}
+    items = sorted(state.get("batch") or [], key=lambda i: int(i["trial"]["number"]))
+    who = _principal(state)
+    for item in items:
+        trial = item["trial"]
+        if int(trial["number"]) in done:
+            continue
+        job = jobs.get_job(deps, who, item["job"]["job_id"])
+        _record_trial(deps, exp, ds, _result(deps, exp, trial, job))
+    return _progress(deps, exp)
+
+
+def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) -> Any:
+    """A finished job as the search's TrialResult: its artifact (with the job's `trial.json`: fold
+    scores, CPU time, export check, fairness) and the cost and violations judged here."""
+    from optiloop.automl import cost
+    from optiloop.automl.search.runner import TrialResult
+    from optiloop.models.artifact import read_artifact
+
+    res = TrialResult(int(trial["number"]), trial["family"], trial["model"], trial["params"], "failed",
+                      optuna=dict(trial["optuna"]))  # fmt: skip
+    data = deps.blobs.get(job.artifact_key) if job.status == "Completed" and job.artifact_key else None
+    if data is None:
+        res.error = f"training job {job.id} {job.status}: {job.failure_reason or 'no artifact'}"[:500]
+        return res
+    art = read_artifact(data)
+    report = json.loads(art.files.get("trial.json", b"{}") or b"{}")
+    res.status, res.artifact, res.runtime = "completed", data, art.runtime
+    res.metrics = {k: float(v) for k, v in (art.manifest.get("metrics") or {}).items()}
+    res.fold_scores = [math.nan if v is None else float(v) for v in report.get("fold_scores", [])]
+    res.fit_s = float(report.get("fit_s") or job.metrics.get("fit_s") or 0.0)
+    res.export_max_abs_diff = report.get("export_max_abs_diff")
+    res.fairness = report.get("fairness")
+    limits = dict(exp["config"].get("constraints") or {})
+    try:
+        structure = cost.of_artifact(data)
+        res.cost = {"latency_ms_p95": structure.latency_ms_p95, "model_size_bytes": float(len(data))}
+    except TypeError:
+        res.cost = {"model_size_bytes": float(len(data))}
+    res.violations = constraints.violations(res.cost, limits)
+    if limits and res.optuna is not None:
+        res.optuna["constraints"] = constraints.optuna_values(res.cost, limits)
+    return res
+
+
+def _progress(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
+    key = experiments.rank_key(exp)
+    trials = _searched(deps, exp["id"])
+    good = sorted((t for t in trials if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
+    best = good[0] if good else None
+    experiments.update(
+        deps, exp["id"],
+        progress={"trials_done": len(trials), "trials_total": exp["config"]["hpo"]["trials"],
+                  "cpu_s": round(sum(float(t.get("cpu_s") or 0.0) for t in trials), 3),
+                  "elapsed_s": round(_elapsed_s(deps, exp), 3)},
+        best=None if best is None else {"trial_id": best["trial_id"], "model": best["model"],
+                                        "metrics": best["metrics"]},
+    )  # fmt: skip
+    return {"trials_done": len(trials), "best_trial_id": None if best is None else best["trial_id"]}
+
+
+def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """The experiment's end: cancelled, failed (no feasible trial: said why), or completed with its
+    best trial explained and remembered for warm starts."""
+    from optiloop.automl.forecast import prepare_for
+    from optiloop.automl.run import _no_best, _report
+
+    exp_id = state["experiment_id"]
+    exp = experiments._load(deps, exp_id).data
+    if exp["status"] in experiments.FINAL:
+        return {"status": exp["status"]}
+    if exp.get("cancel_requested"):
+        return {
+            "status": experiments.update(deps, exp_id, status="cancelled", finished_at=deps.clock())["status"]
+        }
+    key = experiments.rank_key(exp)
+    ranked = sorted((t for t in _searched(deps, exp_id) if t["status"] == "completed"), key=key)
+    feasible = [t for t in ranked if experiments.is_feasible(t)]
+    if not feasible:
+        data = experiments.update(
+            deps, exp_id, status="failed", error=_no_best(deps, exp), finished_at=deps.clock()
+        )
+        return {"status": data["status"]}
+    ds = deps.store.docs.require(
+        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
+    ).data
+    cfg = exp["config"]
+    prep = prepare_for(datasets.load_table(deps, ds), exp["target"], exp["task_type"], cfg)
+    metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
+    report = _report(deps, exp, feasible[0], prep, int(cfg["hpo"]["seed"]))
+    data = experiments.update(
+        deps, exp_id, status="completed", error=None, report=report, finished_at=deps.clock()
+    )
+    return {"status": data["status"], "best_trial_id": feasible[0]["trial_id"]}
+
+
+def fail(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
+    """A step failed for good (its retries spent): the experiment says why, nothing is left running."""
+    exp_id = state["experiment_id"]
+    failure = state.get("failure") or {}
+    cause = str(failure.get("Cause") or failure.get("Error") or "the AutoML workflow failed")[:1000]
+    exp = experiments._load(deps, exp_id).data
+    if exp["status"] in experiments.FINAL:
+        return {"status": exp["status"]}
+    data = experiments.update(deps, exp_id, status="failed", error=cause, finished_at=deps.clock())
+    return {"status": data["status"]}
+
+
+STEPS = {
+    "automl_plan": plan,
+    "automl_start_trial": start_trial,
+    "automl_check_trial": check_trial,
+    "automl_record": record,
+    "automl_finalise": finalise,
+    "automl_fail": fail,
+}

@@ -1,0 +1,115 @@
+"""The AWS fan-out's steps (optiloop.automl.fanout), driven the way the state machine drives them —
+plan -> start each trial -> poll -> record, until plan says done -> finalise — with the local trainer
+running each trial as a real `automl_trial` training job (a subprocess of this Python)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from optiloop.auth.principal import Principal
+from optiloop.automl import datasets, experiments, fanout
+from optiloop.deps import Deps
+from optiloop.errors import Conflict
+from optiloop.models.training.local import LocalTrainer
+from optiloop.store.records import Project
+
+pytest.importorskip("optuna")
+pytest.importorskip("sklearn")
+
+ADMIN = Principal("alice", "admin", None, None)
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _csv(n: int = 80) -> bytes:
+    rng = np.random.default_rng(7)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["a", "b", "y"])
+    for _ in range(n):
+        a, b = rng.normal(size=2)
+        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a + 0.5 * b + rng.normal(0, 0.3) > 0)])
+    return buf.getvalue().encode()
+
+
+def _drive(deps: Deps, exp_id: str, batch: int) -> list[dict[str, Any]]:
+    """The state machine's loop, in process: what each Plan asked for, batch by batch."""
+    state = fanout.execution_input(experiments._load(deps, exp_id).data, ADMIN) | {"batch_size": batch}
+    plans = []
+    while True:
+        plan = fanout.plan(deps, state)
+        assert fanout.plan(deps, state) == plan  # the same history: the same batch (reproducible)
+        plans.append(plan)
+        if plan["done"]:
+            break
+        items = []
+        for trial in plan["trials"]:  # the Map: every item started, then each polled until it ends
+            item = {**state, "trial": trial}
+            items.append({**item, "job": fanout.start_trial(deps, item)})
+        for item in items:
+            deadline = time.monotonic() + 60
+            while fanout.check_trial(deps, item)["status"] in ("Pending", "InProgress"):
+                assert time.monotonic() < deadline, "a trial job did not end"
+                time.sleep(0.1)
+        assert fanout.start_trial(deps, items[0]) == items[0]["job"]  # a retried start: the same job
+        fanout.record(deps, {**state, "batch": items})
+        fanout.record(deps, {**state, "batch": items})  # a retried record writes nothing twice
+    fanout.finalise(deps, state)
+    return plans
+
+
+def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps, tmp_path: Path) -> None:
+    deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv())
+    body = {
+        "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
+                                  "models": ["logistic_regression", "extra_trees"],
+                                  "constraints": {"model_size_bytes": 5000}},
+    }  # fmt: skip
+    exp = experiments.create(deps, ADMIN, body)
+    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+
+    plans = _drive(deps, exp["id"], batch=2)
+    assert [len(p["trials"]) for p in plans] == [2, 1, 0] and plans[-1]["reason"] == "trial budget spent"
+    # the first batch is the families' defaults, in the portfolio's order, as in the local search
+    assert [t["family"] for t in plans[0]["trials"]] == ["linear", "extra_trees"]
+    done = experiments._load(deps, exp["id"]).data
+    assert done["status"] == "completed", done.get("error")
+    trials = experiments.trials(deps, ADMIN, exp["id"])
+    assert [t["number"] for t in trials] == [0, 1, 2]
+    assert all(t["status"] == "completed" and t["artifact_key"] for t in trials)
+    assert all(len(t["fold_scores"]) == 2 and t["cost"]["latency_ms_p95"] > 0 for t in trials)
+    forest = next(t for t in trials if t["family"] == "extra_trees")
+    assert forest["feasible"] is False and forest["violations"]  # a forest's artifact is > 5,000 bytes
+    assert done["best"]["model"] == "logistic_regression" and done["report"]["permutation_importance"]
+    jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
+    assert len(jobs) == 3 and {j["entry_point"] for j in jobs} == {"automl_trial"}
+
+
+def test_only_what_the_fanout_runs_is_accepted(deps: Deps) -> None:
+    with pytest.raises(Conflict) as e:
+        fanout.check_runnable({"task_type": "forecasting"})
+    assert e.value.details[0]["field"] == "task_type"
+    fanout.check_runnable({"task_type": "regression"})
+
+
+def test_a_failed_step_fails_the_experiment_saying_why(deps: Deps) -> None:
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv(40))
+    body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
+            "target": "y"}  # fmt: skip
+    exp = experiments.create(deps, ADMIN, body)
+    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+    out = fanout.fail(
+        deps, {"experiment_id": exp["id"], "failure": {"Error": "States.Timeout", "Cause": "x"}}
+    )
+    assert out["status"] == "failed" and experiments._load(deps, exp["id"]).data["error"] == "x"
+    assert fanout.plan(deps, fanout.execution_input(exp, ADMIN))["done"]  # a finished one plans nothing
