@@ -2,7 +2,8 @@
 
 One table (`SPECS`) says, per function, what it is allowed to do; `Functions` turns each line into a
 function with its *own* role, so a bug or a leaked credential in one function reaches only what that
-function needs: suggest can Query but never Scan; coverage, audit and the authorizer only read;
+function needs: suggest can Query but never Scan; coverage and audit only read, the authorizer too but
+for appending audit records (its refusals; IAM holds it to the audit partitions);
 no role has Scan, DeleteTable or a `dynamodb:*`-style wildcard.
 
 Packaging. The handler string is `functions.<name>.handler.<attr>` (see functions/__init__.py), so
@@ -90,6 +91,9 @@ class FunctionSpec:
     # mirrors registered versions to SageMaker model package groups `{prefix}-*` and keeps their
     # approval status in step (optiloop.models.registry.mirror): whoever registers, archives or decides
     model_packages: bool = False
+    # appends audit records only (the authorizer's refused credentials, optiloop.auth.refusals): item
+    # writes restricted to the audit partitions (`AUDIT...` partition keys) by IAM, whatever the code
+    audit_writes: bool = False
 
     @property
     def handler(self) -> str:
@@ -102,7 +106,7 @@ SPECS: tuple[FunctionSpec, ...] = (
     # Runs before every request: core layer only (no Mangum/Powertools) for the smallest cold start.
     FunctionSpec("authorizer", "authorizer", "handler", memory_mb=512, timeout_s=5,
                  description="API key check in front of every route but /v1/healthz",
-                 table=("GetItem", "Query"), layers=("core",)),
+                 table=("GetItem", "BatchGetItem", "Query"), layers=("core",), audit_writes=True),
     FunctionSpec("projects", "projects", "handler", memory_mb=512, timeout_s=29,
                  description="projects, constraints, API keys, health", table=READ + WRITE),
     # 1769 MB is one full vCPU: suggest is numpy-bound and its p95 budget is 500 ms.
@@ -365,6 +369,8 @@ class Functions(Construct):
         if spec.secrets:
             self._grant_secrets(role, spec.secrets)
         self._grant_table(role, spec.table)
+        if spec.audit_writes:
+            self._grant_audit_appends(role)
         if spec.models:
             self._grant_models(role)
         if spec.endpoints:
@@ -555,6 +561,28 @@ class Functions(Construct):
             iam.PolicyStatement(
                 actions=["kms:Decrypt", "kms:DescribeKey"]
                 + (["kms:Encrypt", "kms:GenerateDataKey"] if writes else []),
+                resources=[key.key_arn],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}
+                },
+            )
+        )
+
+    def _grant_audit_appends(self, role: iam.Role) -> None:
+        """Item writes only where the audit trail lives: every audit item's partition key starts with
+        AUDIT (records, shard heads and registry, the anchor), and `dynamodb:LeadingKeys` holds IAM to
+        that for every item of a transaction, so a bug in the function cannot write a key or project."""
+        table, key = self._data.table, self._data.key
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT*"]}},
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Encrypt", "kms:GenerateDataKey"],
                 resources=[key.key_arn],
                 conditions={
                     "StringEquals": {"kms:ViaService": f"dynamodb.{Stack.of(self).region}.amazonaws.com"}

@@ -18,6 +18,13 @@ a revocation by up to the TTL.
 
 Per-project roles are not decided here: the function behind the route still runs
 `require(Action)` on the same key, so a project-scoped key is stopped at the right project.
+
+Refusals are audited as the app audits them (`optiloop.auth.refusals`): a refused JWT as
+`auth.refused` under `unauthenticated` with what it claimed, a revoked key under its principal, each
+within the name's refusal budget (`OPTILOOP_REFUSALS_PER_MINUTE`, per container like the functions'
+own), so a flood of bad credentials cannot grow the log without bound. A request refused here never
+reaches a function, so this is where its record is written; IAM lets this function write the audit
+partitions only.
 """
 
 from __future__ import annotations
@@ -28,8 +35,10 @@ from functools import lru_cache
 from typing import Any
 
 from functions.common.runtime import process_deps, settings_from_env
+from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.auth.credentials import Credentials
 from optiloop.auth.principal import Principal, authenticate
+from optiloop.auth.refusals import RefusalBudget, audit_refused
 from optiloop.errors import Unauthorized
 from optiloop.store.ports import Store
 
@@ -69,7 +78,22 @@ def policy(
     return out
 
 
-def authorize(event: Event, store: Store, credentials: Credentials | None = None) -> Event:
+def request_path(event: Event) -> str:
+    """The path the refused request asked for: the event's `path`, else the method ARN's tail
+    (`arn:...:api-id/stage/VERB/v1/projects` -> `/v1/projects`)."""
+    path = event.get("path")
+    if isinstance(path, str) and path:
+        return path
+    parts = str(event.get("methodArn", "")).split("/", 3)
+    return "/" + parts[3] if len(parts) == 4 else ""
+
+
+def authorize(
+    event: Event,
+    store: Store,
+    credentials: Credentials | None = None,
+    budget: RefusalBudget | None = None,
+) -> Event:
     raw = presented_key(event.get("headers"))
     if not raw:
         raise Exception("Unauthorized")  # API Gateway's contract: this exact message means 401
@@ -77,6 +101,7 @@ def authorize(event: Event, store: Store, credentials: Credentials | None = None
         who: Principal = credentials.authenticate(store, raw) if credentials else authenticate(store, raw)
     except Unauthorized as exc:
         log.info("denied: %s", exc)  # the reason only ("expired token"), never the credential
+        audit_refused(store, budget, raw, exc.message, request_path(event), where="authorizer")
         return policy("anonymous", "Deny", event["methodArn"])
     # Context values must be strings, numbers or booleans; None is not allowed.
     return policy(
@@ -93,12 +118,21 @@ def authorize(event: Event, store: Store, credentials: Credentials | None = None
 
 
 def make_handler(
-    store: Callable[[], Store], credentials: Callable[[], Credentials] | None = None
+    store: Callable[[], Store],
+    credentials: Callable[[], Credentials] | None = None,
+    budget: Callable[[], RefusalBudget] | None = None,
 ) -> Callable[[Event, Any], Event]:
     def handler(event: Event, context: Any) -> Event:
-        return authorize(event, store(), credentials() if credentials else None)
+        return authorize(event, store(), credentials() if credentials else None, budget() if budget else None)
 
     return handler
+
+
+@lru_cache(maxsize=1)
+def process_budget() -> PrincipalLimits:
+    """This container's refusal budgets, kept while warm (the same settings as the functions')."""
+    settings = settings_from_env()
+    return PrincipalLimits(settings.rate_limit_rps, settings.rate_limit_burst, settings.refusals_per_minute)
 
 
 @lru_cache(maxsize=1)
@@ -114,4 +148,4 @@ def process_credentials() -> Credentials:
     )
 
 
-handler = make_handler(lambda: process_deps().store, process_credentials)
+handler = make_handler(lambda: process_deps().store, process_credentials, process_budget)

@@ -76,3 +76,24 @@ def test_refused_tokens_share_one_refusal_budget(api: Any) -> None:
 def test_a_wrong_api_key_is_not_recorded(api: Any) -> None:
     assert api.client.get("/v1/projects", headers={"Authorization": "Bearer olk_nope"}).status_code == 401
     assert _refused(api) == []
+
+
+def test_a_revoked_key_is_recorded_under_its_principal_within_its_budget(api: Any) -> None:
+    pid = api.project()
+    key = api.client.post(
+        "/v1/api-keys", headers=api.admin, json={"principal": "ci", "role": "viewer", "project_id": pid}
+    ).json()
+    assert api.client.delete(f"/v1/api-keys/{key['id']}", headers=api.admin).status_code == 200
+    budget = api.client.app.state.limits.refusals_per_minute
+    for _ in range(budget + 5):
+        r = api.client.get("/v1/projects", headers={"x-api-key": key["key"]})
+        assert r.status_code == 401
+    refused = _refused(api)
+    assert 0 < len(refused) <= budget
+    assert refused[0] == {
+        "principal": "ci", "reason": "key revoked", "kind": "api_key", "key_id": key["id"],
+        "path": "/v1/projects", "where": "api",
+    }  # fmt: skip
+    assert key["key"] not in repr(refused)
+    [rec, *_] = api.deps.store.audit.list(action="auth.refused", project_id=pid, limit=1)
+    assert rec.project_id == pid  # in the key's project's trail

@@ -74,3 +74,51 @@ def test_without_signing_keys_tokens_are_denied_keys_still_work(deps: Deps) -> N
     handler = make_handler(lambda: deps.store, lambda: none)
     assert effect(handler(event("a.b.c"), None)) == "Deny"
     assert effect(handler(event(ADMIN), None)) == "Allow"
+
+
+def _refused(deps: Deps) -> list[dict[str, Any]]:
+    return [{"principal": r.principal, **r.details} for r in deps.store.audit.list(action="auth.refused")]
+
+
+def test_refusals_at_the_edge_are_audited_within_one_budget(deps: Deps) -> None:
+    from optiloop.api.ratelimit import PrincipalLimits
+    from optiloop.auth.keys import hash_key
+    from optiloop.store.records import ApiKey
+
+    c = creds()
+    [admin] = deps.store.keys.list()
+    token = str(c.issue(deps.store, Grant(admin.id, ADMIN))["access_token"])
+    budget = PrincipalLimits(100.0, 100, refusals_per_minute=5)
+    late = Credentials(c.auth, c.ring, clock=lambda: time.time() + 3600)
+    assert (
+        effect(make_handler(lambda: deps.store, lambda: late, lambda: budget)(event(token), None)) == "Deny"
+    )
+    [rec] = _refused(deps)  # expired: recorded as what it claimed
+    assert rec["principal"] == "unauthenticated" and rec["claimed_sub"] == "admin"
+    assert "expired" in rec["reason"] and rec["where"] == "authorizer" and rec["path"] == "/v1/projects"
+    assert token not in repr(rec)
+
+    handler = make_handler(lambda: deps.store, lambda: c, lambda: budget)
+    assert effect(handler(event("olk_nobody-0123456789abcdef"), None)) == "Deny"
+    assert len(_refused(deps)) == 1  # a key that matches nothing names nobody: not recorded
+
+    raw = "olk_revoked-ci-key-0123456789"
+    deps.store.keys.add(ApiKey("key_ci", hash_key(raw), "ci", "viewer", None, "t", "admin"))
+    deps.store.keys.revoke("key_ci")
+    for _ in range(12):  # a script looping on its revoked key: at most its budget is recorded
+        assert effect(handler(event(raw), None)) == "Deny"
+    mine = [r for r in _refused(deps) if r["principal"] == "ci"]
+    assert len(mine) == 5 and mine[0]["key_id"] == "key_ci" and mine[0]["reason"] == "key revoked"
+    for _ in range(12):  # and junk tokens spend the shared name's budget, not ci's
+        handler(event("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"), None)
+    assert len([r for r in _refused(deps) if r["principal"] == "unauthenticated"]) == 5
+    assert deps.store.audit.verify().ok
+
+
+def test_an_audit_failure_still_denies(deps: Deps) -> None:
+    class Broken:
+        def refusal(self, principal: str) -> Any:
+            raise RuntimeError("store down")
+
+    handler = make_handler(lambda: deps.store, creds, lambda: Broken())
+    assert effect(handler(event("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"), None)) == "Deny"

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from cfn_fake import actions, flat, logical_id_of, resources_for, statements
+from cfn_fake import actions, as_list, flat, logical_id_of, resources_for, statements
 from infra_cdk.functions import SPECS
 from infra_cdk.routes import HTTP_GROUPS
 
@@ -148,11 +148,24 @@ def test_suggest_may_read_and_write_items_but_never_scan(synth: Any) -> None:
 
 def test_read_only_functions_cannot_write(synth: Any) -> None:
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-    for handler in ("coverage", "audit", "authorizer"):
+    for handler in ("coverage", "audit"):
         acts = actions(role_statements(synth, f"functions.{handler}.handler.handler"))
         assert not acts & writes, handler
         assert not any(a.startswith("s3:") for a in acts), handler
         assert "kms:Encrypt" not in acts and "kms:GenerateDataKey" not in acts, handler
+
+
+def test_the_authorizer_writes_only_audit_items(synth: Any) -> None:
+    """It audits the credentials it refuses (optiloop.auth.refusals): item writes held by IAM to the
+    partitions whose key starts with AUDIT, never a key, project or document."""
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+    stmts = role_statements(synth, "functions.authorizer.handler.handler")
+    writing = [st for st in stmts if set(as_list(st["Action"])) & writes]
+    assert writing and all(
+        st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT*"]}} for st in writing
+    )
+    assert "dynamodb:BatchWriteItem" not in actions(stmts) and "dynamodb:Scan" not in actions(stmts)
+    assert not any(a.startswith("s3:") for a in actions(stmts))
 
 
 def test_s3_access_is_limited_to_each_functions_own_prefixes(synth: Any) -> None:

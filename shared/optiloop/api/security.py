@@ -10,21 +10,18 @@ so a project-scoped key is stopped before any handler code runs.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from optiloop.api.errors import too_many_requests
-from optiloop.auth import jose, sessions
+from optiloop.auth import sessions
 from optiloop.auth.principal import Principal, authenticate
+from optiloop.auth.refusals import audit_refused
 from optiloop.auth.roles import Action, authorize
 from optiloop.deps import Deps
 from optiloop.errors import Unauthorized
-
-log = logging.getLogger("optiloop.api")
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -60,45 +57,11 @@ def current_principal(
     try:
         principal = credentials.authenticate(store, raw) if credentials else authenticate(store, raw)
     except Unauthorized as exc:
-        if raw and jose.looks_like_jwt(raw):
-            _audit_refused_token(request, raw, exc.message)
+        # a refused JWT or revoked key is audited within its refusal budget (optiloop.auth.refusals)
+        limits = getattr(request.app.state, "limits", None)
+        audit_refused(store, limits, raw, exc.message, request.url.path, where="api")
         raise
     return _admit(request, principal)
-
-
-REFUSED_TOKENS = "unauthenticated"
-"""The name refused bearer tokens are audited under: a forged token's claims name nobody for sure."""
-
-
-def _audit_refused_token(request: Request, raw: str, reason: str) -> None:
-    """A refused JWT (forged, expired, another tenant's or issuer's) is an `auth.refused` record. Its
-    claims are unverified, so they are recorded as what the token claimed (`claimed_sub`, `iss`,
-    `kid`), never as the principal; and within the refusal budget of one shared name, so a flood
-    of junk tokens cannot grow the log without bound (past it, only the 401)."""
-    limits = getattr(request.app.state, "limits", None)
-    if limits is not None and not limits.refusal(REFUSED_TOKENS).allowed:
-        return
-    claimed: dict[str, Any] = {}
-    try:
-        jws = jose.parse(raw)
-        claimed = {
-            "claimed_sub": str(jws.claims.get("sub"))[:200],
-            "iss": str(jws.claims.get("iss"))[:200],
-            "kid": str(jws.header.get("kid"))[:100],
-            "alg": str(jws.header.get("alg"))[:20],
-        }
-    except Unauthorized:
-        pass  # not even a well-formed JWT: the reason says so
-    try:
-        get_deps(request).store.audit.append(
-            principal=REFUSED_TOKENS,
-            action="auth.refused",
-            project_id=None,
-            target=None,
-            details={"reason": reason[:300], "kind": "jwt", "path": request.url.path[:200], **claimed},
-        )
-    except Exception:  # an audit failure must not turn a 401 into a 500
-        log.exception("could not audit a refused token")
 
 
 def _admit(request: Request, principal: Principal) -> Principal:
