@@ -37,7 +37,7 @@ _EN_TYPES = (
     "wall|wells?|cape|camp|canyon|causeway|centers?|cliffs?|club|common|corners?|course|courts|coves?|"
     "creek|crest|curve|dale|dam|divide|drives|burgs?|bypass|bluffs?|bottom|branch|bridge|brooks?|"
     "arcade|bayoo|beach|bend|skyway|lights?|quays?|ronde|orchard|roads|shoal|circles|dales?|"
-    "chowk|ganj|nagar|marg|wharf|esplanade|promenade|rise|vale|gate|gateway|yard|end|side|reserve|"
+    "chowk|ganj|nagar|marg|wharf|esplanade|promenade|rise|vale|gate|gateway|yard|end|side|reserve|rue|"
     "cross|approach|towers?|baan|mission|walkway|brace|lees|canale|incrocio|esplanada|"
     # Australia's street types (AS 4590 / Australia Post) not listed above, less the ones that are as
     # often headline nouns after a number ("7 Easy Steps", "3 Quick Wins"): steps, run, turn, top,
@@ -65,8 +65,11 @@ _ROMANCE = (
     "Loteamento|Rambla|Pasadizo|Morro|Feira|Pátio|Canale|Incrocio|Esplanada|R.|Av|"
     # Brazil's logradouro types (Correios) and Spanish/Catalan road words not listed above
     "Aeroporto|Área|Condomínio|Distrito|Estação|Favela|Lago|Lagoa|Passarela|Recanto|Sítio|Trevo|Vale|"
-    "Colônia|Viela|Carretera|Senda|Cuesta|Bajada|Subida|Vía|Avinguda|Passeig|Plaça|Travessera"
+    "Colônia|Viela|Carretera|Senda|Cuesta|Bajada|Subida|Vía|Avinguda|Passeig|Plaça|Travessera|C."
 )
+# The words that name a street and nothing else: with one of them a house number is not needed
+# ("Avenida Caleb Souza", "Loteamento Barbosa"); "Praça", "Parque", "Via" also name squares and parks.
+_ROMANCE_STREET = "Rua|Avenida|Travessa|Alameda|Rodovia|Viela|Loteamento|Calle|Carrer|Avinguda|Rúa|Vila"
 _FR = "rue|avenue|av.|boulevard|bd|chemin|place|allée|impasse|route|quai|cours|square|passage|rond-point|voie"
 _PL = "ul.|ulica|al.|aleja|pl.|plac|os.|osiedle|ulice|náměstí|nám.|třída"
 _TR = "Sokak|Sokağı|Caddesi|Cad.|Cd.|Sk.|Bulvarı|Mahallesi|Mah."
@@ -135,6 +138,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         ),
         _numbered_and(_words(_ROMANCE)),
     ),
+    (
+        re.compile(rf"\b(?:{_ROMANCE_STREET})\s+{_OF}?{_NAME}"),
+        _words(_ROMANCE_STREET),
+    ),
     # Polish, Czech: "ul. Długa 5/7", "al. Jana Pawła II 12", "Průjezdná 825", "U Štěpu 82"
     (re.compile(rf"\b(?i:{_alt(_PL)})\s+{_NAME}\s+{_NUM}{_UNIT}"), _digits_and(_words(_PL, lower=True))),
     (
@@ -164,7 +171,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     (re.compile(rf"{_CJK}{{1,10}}(?:路|街|道|巷|大道|里)(?:[A-Za-z\d]{{1,4}}座|\d{{1,5}}号)?"), _NON_ASCII),
     (
         re.compile(
-            r"(?:[가-힣]+\s+){0,3}[가-힣\d]{1,12}(?:로|길|가|거리)\s+\d{1,5}(?:-\d{1,4})?(?:\s*\([가-힣]+\))?"
+            r"(?:[가-힣]+\s+){0,3}[가-힣\d]{1,12}(?:로|길|가|거리)\s+(?:지하\s?)?\d{1,5}(?:-\d{1,4})?"
+            r"(?:\s*\([가-힣]+\))?"
         ),
         _digits_and(_NON_ASCII),
     ),

@@ -113,7 +113,6 @@ _TITLE_WORDS = (
     r"Shri|Smt|Sri|Kumari|Km|"
     r"г-н|г-жа|господин|госпожа|тов"
 )
-_TITLE_WORD = re.compile(_TITLE_WORDS)
 _NEEDS_DOT = frozenset({"M", "D", "Op", "Km", "Av", "Pr", "Okt"})  # one or two letters: a title only with "."
 _TITLE_CHAIN = re.compile(rf"(?<![\w.-])(?:(?:{_TITLE_WORDS})(?:\.|(?=\s))\s*){{1,3}}(?=\S)")
 _SUFFIX = re.compile(
@@ -141,7 +140,7 @@ _NOT_NAME = _set(
     calle plaza avenida universidad via piazza università rua praça universidade straat plein
     ulica plac uniwersytet gatan vägen gade vej sokak sokağı caddesi mahallesi bulvarı meydanı
     üniversitesi bankası belediyesi havalimanı hastanesi köprüsü camii sarayı müzesi parkı şirketi
-    bakanlığı holding"""
+    bakanlığı holding beach bay coast canyon falls junction wharf gardens garden heights"""
 )
 _CUE = re.compile(
     r"(?i:(?:\b(?:name|full name|contact(?: person)?|attn|attention|from|to|cc|bcc|signed(?: by)?|"
@@ -153,6 +152,10 @@ _CUE = re.compile(
     r"ciao|beste|geachte|prezad[oa]|drog[ia]|szanown[ay]|hej|kære|sayın|sevgili|vážen[ýá]|mil[ýá]|"
     r"уважаем(?:ый|ая)|дорог(?:ой|ая)|здравствуйте)\b[,:]?)\s*$"
 )
+# First words of place names that are also given names ("Santa", "Monte", "Sankt").
+_PLACE_WORDS = _set("san santa santo sao saint sainte st ste monte mont port porto puerto fort sankt")
+# Verbs and words that open a sentence before a name and are given names too ("Ask" is one).
+_OPENERS = _set("ask tell call email mail send let meet invite thank thanks ping cc please kindly")
 # Roles written before a name like a title: "President Joe Biden", "Kanzlerin Angela Merkel".
 _ROLES = _set(
     """president minister professor doctor senator judge captain chancellor director manager coach agent
@@ -219,12 +222,16 @@ def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
 
 def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
     titles = _titles(text)
+    title_starts = set(titles.values())
     for run in _runs(text):
         words = [text[s:e] for s, e in run]
         i = 0
         while i < len(run):
-            if not _capitalised(words[i]):
-                i += 1
+            if not _capitalised(words[i]) or fold(words[i]) in _PLACE_WORDS:
+                i += 1  # "Santa Monica", "St Kilda", "Monte Carlo": places named like people
+                continue
+            if i == 0 and fold(words[0]) in _OPENERS and _sentence_start(text, run[0][0]):
+                i += 1  # "Ask Bent Andersen ...": a verb that opens the sentence, not a given name
                 continue
             start = run[i][0]
             title_start = titles.get(start)
@@ -241,7 +248,7 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
             while j < len(run) and caps < 4:
                 w = words[j]
                 if _capitalised(w):
-                    if caps > 0 and _TITLE_WORD.fullmatch(w) and text.startswith(".", run[j][1]):
+                    if caps > 0 and run[j][0] in title_starts:
                         break  # "Ask Sig. Salvi Nonis": a title starts the next name
                     if fold(w) in _NOT_NAME or (caps > 0 and _no_surname(w)):
                         institution = True  # "Sydney Opera House", "Grace Period", "Frau Bett"
