@@ -47,7 +47,7 @@ _EN_TYPES = (
     "driveway|fairway|firetrail|footway|foreshore|frontage|garden|glade|grange|gully|highroad|"
     "interchange|laneway|lookout|mall|meander|mew|nook|outlook|parklands|pathway|plateau|quadrangle|"
     "quadrant|ramble|retreat|ridgeway|riverway|riviera|roadside|roadway|rotary|siding|strand|subway|"
-    "tarn|thoroughfare|tollway|tor|trunkway|villas|wynd|"
+    "tarn|thoroughfare|tollway|tor|trunkway|villas|wynd|trafficway|"
     # India: district and locality words written after a name
     "zila|mohalla|colony|enclave|vihar|bagh|puram|pur"
 )
@@ -65,7 +65,7 @@ _ROMANCE = (
     "Loteamento|Rambla|Pasadizo|Morro|Feira|Pátio|Canale|Incrocio|Esplanada|R.|Av|"
     # Brazil's logradouro types (Correios) and Spanish/Catalan road words not listed above
     "Aeroporto|Área|Condomínio|Distrito|Estação|Favela|Lago|Lagoa|Passarela|Recanto|Sítio|Trevo|Vale|"
-    "Colônia|Viela|Carretera|Senda|Cuesta|Bajada|Subida|Vía|Avinguda|Passeig|Plaça|Travessera|C."
+    "Colônia|Viela|Carretera|Senda|Cuesta|Bajada|Subida|Vía|Avinguda|Passeig|Plaça|Travessera|C.|Praia"
 )
 # The words that name a street and nothing else: with one of them a house number is not needed
 # ("Avenida Caleb Souza", "Loteamento Barbosa"); "Praça", "Parque", "Via" also name squares and parks.
@@ -146,13 +146,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     (re.compile(rf"\b(?i:{_alt(_PL)})\s+{_NAME}\s+{_NUM}{_UNIT}"), _digits_and(_words(_PL, lower=True))),
     (
         re.compile(
-            r"\b[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ní|ká|ého)\s+\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
+            r"\b[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ní|ká|ého)\s+\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
         ),
         _digits_and(_NON_ASCII),
     ),
     (
-        re.compile(rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před)\s+{_NAME}\s+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"),
-        _digits_and(_words("U |K |Ke |Pod |Nad |Na |Za |Před ")),
+        re.compile(rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před|Mezi)\s+{_NAME}\s+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"),
+        _digits_and(_words("U |K |Ke |Pod |Nad |Na |Za |Před |Mezi ")),
     ),
     # Turkish: "Atatürk Caddesi No: 12", "Gül Sokak 5", "Bağ Sk. No:3"
     (
@@ -162,7 +162,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     # Russian: "ул. Ленина, д. 5", "пр. Мира 12", "улица Пушкина, дом 3"
     (
         re.compile(
-            rf"(?i:{_alt(_RU)})\s+[А-ЯЁA-Z][\w.-]*(?:\s+[\w.-]+){{0,2}},?\s*(?:(?:д\.|дом)\s*)?\d{{1,4}}"
+            rf"(?i:{_alt(_RU)})\s+(?:\d{{1,3}}\s+(?:лет\s+)?)?[А-ЯЁA-Z][\w.-]*(?:\s+[\w.-]+){{0,2}},?\s*"
+            r"(?:(?:д\.|дом)\s*)?\d{1,4}"
             r"(?:[/-]\d{1,4})?(?:,?\s*(?:к\.|корп\.|стр\.|кв\.)\s*\d{1,4})*"
         ),
         _digits_and(_NON_ASCII),

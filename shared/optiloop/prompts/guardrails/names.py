@@ -108,12 +108,14 @@ _TITLE_WORDS = (
     r"Sig\.ra|Sig\.na|Sigg|Sig|Dott\.ssa|Dott|Avv|Ing\.arch|Ing|Arch|Geom|Rag|"
     r"Dhr|Mevr|Mw|Ir|Drs|"
     r"[Pp]anna|[Pp]ani|[Pp]aní|[Pp]an|"
-    r"Bayan|Bay|Sayın|Doç|Yrd|Öğr|Gör|Av|Uzm|Op|Okt|"
+    r"Bayan|Bay|Sayın|Doç|Yrd|Öğr|Gör|Av|Uzm|Uz|Op|Okt|"
     r"Mgr|Bc|MUDr|JUDr|PhDr|RNDr|MVDr|"
     r"Shri|Smt|Sri|Kumari|Km|"
     r"г-н|г-жа|господин|госпожа|тов"
 )
-_NEEDS_DOT = frozenset({"M", "D", "Op", "Km", "Av", "Pr", "Okt"})  # one or two letters: a title only with "."
+_NEEDS_DOT = frozenset(
+    {"M", "D", "Op", "Km", "Av", "Pr", "Okt", "Uz"}
+)  # one or two letters: a title only with "."
 _TITLE_CHAIN = re.compile(rf"(?<![\w.-])(?:(?:{_TITLE_WORDS})(?:\.|(?=\s))\s*){{1,3}}(?=\S)")
 _SUFFIX = re.compile(
     r",?\s+(?:Jr|Sr|II|III|IV|PhD|Ph\.D|MD|M\.D|MBA|MSc|M\.Sc|BSc|B\.Sc|B\.A|M\.A|BA|MA|B\.Eng|M\.Eng|"
@@ -152,8 +154,16 @@ _CUE = re.compile(
     r"ciao|beste|geachte|prezad[oa]|drog[ia]|szanown[ay]|hej|kære|sayın|sevgili|vážen[ýá]|mil[ýá]|"
     r"уважаем(?:ый|ая)|дорог(?:ой|ая)|здравствуйте)\b[,:]?)\s*$"
 )
+# Place words that are common family names too: "Valerie Hall" is a person, "Carnegie Hall" is not
+# (Carnegie is no given name), "the Albert Hall" is not (article).
+_SURNAME_TOO = _set("hall church house castle day bridges banks rivers lane")
 # First words of place names that are also given names ("Santa", "Monte", "Sankt").
-_PLACE_WORDS = _set("san santa santo sao saint sainte st ste monte mont port porto puerto fort sankt")
+_PLACE_WORDS = _set("san santa santo sao saint sainte st ste monte mont port porto puerto fort sankt rio")
+# Frequent words that start place and firm names far more often than they are a person's given name.
+_STRICT = _set(
+    "new old great grand little big upper lower north south east west central royal united los las el "
+    "la le les die der den das de del di da do van von the and or for with will may can bad"
+)
 # Verbs and words that open a sentence before a name and are given names too ("Ask" is one).
 _OPENERS = _set("ask tell call email mail send let meet invite thank thanks ping cc please kindly")
 # Roles written before a name like a title: "President Joe Biden", "Kanzlerin Angela Merkel".
@@ -250,7 +260,8 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
                 if _capitalised(w):
                     if caps > 0 and run[j][0] in title_starts:
                         break  # "Ask Sig. Salvi Nonis": a title starts the next name
-                    if fold(w) in _NOT_NAME or (caps > 0 and _no_surname(w)):
+                    surname_too = caps == 1 and fold(w) in _SURNAME_TOO and j + 1 == len(run)
+                    if (fold(w) in _NOT_NAME and not surname_too) or (caps > 0 and _no_surname(w)):
                         institution = True  # "Sydney Opera House", "Grace Period", "Frau Bett"
                         break
                     caps += 1
@@ -292,6 +303,8 @@ def _score(text: str, words: list[str], start: int, caps: int, titled: bool, cue
     given, common = _is_given(words[0])
     if caps >= 2 and given and not common:
         return 0.85
+    if caps >= 2 and given and _loose_common(text, start, words):
+        return 0.75  # "Bo Nilsson", "Hans-Heinrich Möchlichen" in mid-sentence
     if caps >= 2 and _CYRILLIC_WORD.match(words[0]) and _is_given(words[1])[0]:
         return 0.8  # surname first: "Гущин Фома"
     if cue and (caps >= 2 or (given and not common)):
@@ -299,6 +312,17 @@ def _score(text: str, words: list[str], start: int, caps: int, titled: bool, cue
     if caps >= 2 and any(ch in _TURKISH for w in words for ch in w):
         return 0.7  # "Servinaz Durmuş", "Akatay Öcalan": Turkish given names are an open class
     return 0.0
+
+
+def _loose_common(text: str, start: int, words: list[str]) -> bool:
+    """Whether a given name that is also a very frequent word ("Bo", "Hans", "Anders", "Kai") starts
+    a name here: not at a sentence's start, not one of the words that start place and firm names
+    ("New York", "Los Angeles", "Die Bahn"), and followed by a word that is neither a given name nor a
+    frequent word (a surname: "Nilsson", not "York" or "Angeles")."""
+    if _sentence_start(text, start) or fold(words[0]) in _STRICT:
+        return False
+    second = next((w for w in words[1:] if _capitalised(w)), None)
+    return second is not None and not _is_given(second)[0] and not _no_surname(second)
 
 
 def model_person_ok(text: str, start: int, end: int) -> bool:
