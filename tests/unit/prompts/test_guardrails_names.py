@@ -46,6 +46,8 @@ def found_names(text: str) -> list[str]:
         ("中川 和也 will join the call on Monday.", "中川 和也"),
         ("김민준 씨가 내일 옵니다.", "김민준"),
         ("Please forward this to 박지우.", "박지우"),
+        ("The report was checked by Hans-Heinrich Möchlichen and nobody else.", "Hans-Heinrich Möchlichen"),
+        ("Please forward this to Valerie Hall.", "Valerie Hall"),
     ],
 )
 def test_names_are_found_without_a_model(text: str, name: str) -> None:
@@ -67,6 +69,8 @@ def test_names_are_found_without_a_model(text: str, name: str) -> None:
         "我们在北京和上海都有办公室。",
         "서울과 부산에 사무소가 있습니다.",
         "Install version 10.0.19041.1 before Monday.",
+        "Tickets for the Albert Hall and Carnegie Hall sold out.",
+        "Flights from San Diego to Santa Monica are cancelled.",
     ],
 )
 def test_capitalised_prose_without_a_person_has_no_name(text: str) -> None:
@@ -110,6 +114,9 @@ def test_names_stay_linear_on_long_capitalised_input() -> None:
         "9/389 Daniel Thoroughfare",
         "K Dálnici 9",
         "77, Chandra Zila",
+        "ул. 8 Марта, д. 3/6",
+        "Višňová 9",
+        "Avenida Caleb Souza",
     ],
 )
 def test_street_forms_added_for_issue_14(address: str) -> None:
@@ -128,3 +135,9 @@ def test_street_forms_added_for_issue_14(address: str) -> None:
 )
 def test_headline_numbers_are_not_streets(text: str) -> None:
     assert [s.kind for s in find_pii(text).spans] == []
+
+
+def test_an_ean_is_not_a_card() -> None:
+    # 4751484975416 passes Luhn and starts with 4 (a 13-digit Visa), but the label says article number
+    assert find_pii("EAN 4751484975416 on the label").spans == ()
+    assert [s.kind for s in find_pii("card 4751484975416, please").spans] == ["card"]
