@@ -104,6 +104,17 @@ def test_names_stay_linear_on_long_capitalised_input() -> None:
     assert time.perf_counter() - t0 < 20  # ~1 s alone; generous for a loaded machine
 
 
+@pytest.mark.usefixtures("rules_only")
+@pytest.mark.parametrize(
+    "unit", ["张伟先生", "山田太郎さん、", "Dr. Mr. Herr ", "김민준 씨 ", "Rua Avenida Calle "]
+)
+def test_200_kb_of_dense_name_forms_is_scanned_in_bounded_time(unit: str) -> None:
+    text = (unit * (200_000 // len(unit) + 1))[:200_000]
+    t0 = time.perf_counter()
+    find_pii(text, names=True)
+    assert time.perf_counter() - t0 < 30  # ~1 s each alone; generous for a loaded machine
+
+
 @pytest.mark.parametrize(
     "address",
     [

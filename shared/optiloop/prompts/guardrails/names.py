@@ -252,7 +252,6 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
             if i > 0 and title_start is None and not _sentence_opener(text, run, words, i):
                 i += 1  # inside a longer capitalised phrase: "Happy New Year", "The Golden Gate Bridge"
                 continue
-            cue = _CUE.search(text, max(0, start - 40), start) is not None
             # The name's words: capitalised ones up to a word that ends a name, particles between.
             j, caps, institution = i, 0, False
             while j < len(run) and caps < 4:
@@ -271,11 +270,10 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
             while j > i and not _capitalised(words[j - 1]):
                 j -= 1  # a particle never ends a name
             titled = title_start is not None
-            after_article = _ARTICLE_BEFORE.search(text, max(0, start - 8), start) is not None
-            if institution or (after_article and not (titled or cue)):
+            if institution or (not titled and _after_article(text, start) and not _cue(text, start)):
                 i = max(j, i + 1)
                 continue
-            score = _score(text, words[i:j], start, caps, titled, cue)
+            score = _score(text, words[i:j], start, caps, titled)
             if score == 0.0:
                 i += 1
                 continue
@@ -292,7 +290,17 @@ def _sentence_opener(text: str, run: list[tuple[int, int]], words: list[str], i:
     return i == 1 and _sentence_start(text, run[0][0]) and fold(words[0]) not in _ARTICLES
 
 
-def _score(text: str, words: list[str], start: int, caps: int, titled: bool, cue: bool) -> float:
+def _cue(text: str, start: int) -> bool:
+    """A greeting or a label right before ``start`` (a regex over 40 characters: asked only when
+    nothing cheaper has decided)."""
+    return _CUE.search(text, max(0, start - 40), start) is not None
+
+
+def _after_article(text: str, start: int) -> bool:
+    return _ARTICLE_BEFORE.search(text, max(0, start - 8), start) is not None
+
+
+def _score(text: str, words: list[str], start: int, caps: int, titled: bool) -> float:
     """How sure the words ``words`` (starting at ``start``) are a person's name; 0 when not."""
     if caps == 0:
         return 0.0
@@ -307,7 +315,7 @@ def _score(text: str, words: list[str], start: int, caps: int, titled: bool, cue
         return 0.75  # "Bo Nilsson", "Hans-Heinrich Möchlichen" in mid-sentence
     if caps >= 2 and _CYRILLIC_WORD.match(words[0]) and _is_given(words[1])[0]:
         return 0.8  # surname first: "Гущин Фома"
-    if cue and (caps >= 2 or (given and not common)):
+    if (caps >= 2 or (given and not common)) and _cue(text, start):
         return 0.8
     if caps >= 2 and any(ch in _TURKISH for w in words for ch in w):
         return 0.7  # "Servinaz Durmuş", "Akatay Öcalan": Turkish given names are an open class
@@ -372,6 +380,7 @@ _KR_COMPOUND = _set("남궁 황보 제갈 사공 선우 서문 독고")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff々"
 _KANA = "\u3040-\u30ff"
 _HANGUL = "\uac00-\ud7a3"
+_ANY_CJK = re.compile(rf"[{_KANA}{_HAN}{_HANGUL}]")
 _CJK_ISLAND = re.compile(rf"(?<![{_HAN}{_KANA}])[{_HAN}]{{2,4}}(?![{_HAN}{_KANA}])")
 _CJK_SPACED = re.compile(
     rf"(?<![{_HAN}{_KANA}])[{_HAN}]{{1,3}}[ \u3000][{_HAN}{_KANA}]{{1,4}}(?![{_HAN}{_KANA}])"
@@ -392,7 +401,7 @@ def _cn_or_jp_family(name: str, *, alone: bool = False) -> bool:
     return (
         name[0] in _CN_SURNAMES
         or name[:2] in _CN_COMPOUND
-        or any(name.startswith(s) and (alone or len(name) > len(s)) for s in _JP_SURNAMES)
+        or any(name[:k] in _JP_SURNAMES and (alone or len(name) > k) for k in (1, 2, 3))
     )
 
 
@@ -415,24 +424,26 @@ def _island(text: str, start: int, end: int) -> bool:
 
 
 def _cjk_names(text: str) -> Iterator[tuple[int, int, float]]:
-    if not any("\u3040" <= ch <= "\ud7a3" for ch in text):
+    if _ANY_CJK.search(text) is None:
         return
     for m in _CJK_SPACED.finditer(text):
         family = m.group().split()[0]
         if family in _JP_SURNAMES or _cn_or_jp_family(family):
             yield m.start(), m.end(), 0.85
     for m in _CJK_ISLAND.finditer(text):
-        short = len(m.group()) <= 3 or any(m.group().startswith(s) for s in _JP_SURNAMES)
+        short = len(m.group()) <= 3 or any(m.group()[:k] in _JP_SURNAMES for k in (1, 2, 3))
         if short and _cn_or_jp_family(m.group()) and _island(text, m.start(), m.end()):
             yield m.start(), m.end(), 0.8
     for m in _HANGUL_ISLAND.finditer(text):
         if _kr_family(m.group()) and _island(text, m.start(), m.end()):
             yield m.start(), m.end(), 0.8
+    named: set[int] = set()  # ends already named: 先生 is an honorific in Chinese and in Japanese
     for pattern in (_HONORIFIC_ZH, _HONORIFIC_JA):
         for m in pattern.finditer(text):
             run = m.group(1)
             for k in range(max(0, len(run) - 4), len(run) - 1):
-                if _cn_or_jp_family(run[k:], alone=True):
+                if m.end(1) not in named and _cn_or_jp_family(run[k:], alone=True):
+                    named.add(m.end(1))
                     yield m.start(1) + k, m.end(1), 0.85
                     break
     for m in _HONORIFIC_KO.finditer(text):
