@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/pii_eval.py            # table for docs/benchmarks.md (~20 s)
     .venv/bin/python tests/benchmarks/pii_eval.py --show-misses
-    .venv/bin/python tests/benchmarks/pii_eval.py --seed 2026   # a fresh draw the rules never saw
+    .venv/bin/python tests/benchmarks/pii_eval.py --seed 123 --no-spacy   # the third round's fresh draw
 
 Positives: 400 texts, 20 per locale, each a Faker sentence in the locale's language around one English
 sentence that carries one PII item made by the locale's Faker provider (phone 5, card 4, e-mail 3,
@@ -12,9 +12,18 @@ a phone word ("call", "tel"), the rest say "reach", "contact" or nothing. Cards 
 JCB outside 3528-3589) and a few IBANs that fail mod 97 or their registry length: those are drawn again, and
 the count is printed, so the set holds only numbers a real card or account could have.
 
+Own draws (after the rest, so earlier examples of a seed stay as they were): 10 names (six sentence
+shapes) and 10 street addresses per locale, 200 each — the main draw's 2 names and 3 addresses per
+locale cannot tell 0.95 from 0.90. Per-locale recall is printed for both.
+
 Negatives: 9 classes x 20 texts (versions, timestamps, dates, order numbers, ISBNs, hex ids, amounts,
 coordinates, and "other numbers" written after the first round of tuning), from templates with seeded
-random values. A negative text counts as a false hit if any span is reported in it.
+random values, and 3 x 20 fixed sentences of capitalised prose without a person (places, firms,
+products, German nouns: a tuning set, a held-out set, a fresh set). A negative text counts as a false
+hit if any span is reported in it. "Names outside the gold span" counts positive texts where a name is
+reported in the Faker filler around the item (lorem sentences in the locale's language).
+
+``--no-spacy`` scores the name rules alone, as a deployment without the ``pii-names`` extra runs.
 
 "Old" is shared/optiloop/prompts/guardrails/pii.py (and checksums.py) as committed at --old-rev
 (default HEAD~0 at the time the change was made, pinned below), loaded from git into a temp module.
