@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,49 @@ def test_a_failed_step_fails_the_experiment_saying_why(deps: Deps) -> None:
     )
     assert out["status"] == "failed" and experiments._load(deps, exp["id"]).data["error"] == "x"
     assert fanout.plan(deps, fanout.execution_input(exp, ADMIN))["done"]  # a finished one plans nothing
+
+
+class _FakeStepFunctions:
+    """What StepFunctionsRunner asks of boto3's stepfunctions client."""
+
+    class exceptions:
+        class ExecutionDoesNotExist(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.started: list[dict[str, Any]] = []
+        self.status: dict[str, str] = {}
+
+    def start_execution(self, **kw: Any) -> dict[str, Any]:
+        self.started.append(kw)
+        return {"executionArn": kw["name"]}
+
+    def describe_execution(self, executionArn: str) -> dict[str, Any]:
+        name = executionArn.rsplit(":", 1)[1]
+        if name not in self.status:
+            raise self.exceptions.ExecutionDoesNotExist(name)
+        return {"status": self.status[name]}
+
+
+def test_on_aws_a_run_is_a_named_execution_of_the_automl_state_machine(deps: Deps) -> None:
+    from optiloop.automl.worker import StepFunctionsRunner
+
+    client = _FakeStepFunctions()
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:optiloop-acme-automl"
+    runner = StepFunctionsRunner(client, arn, batch=3)
+    with pytest.raises(Conflict):  # refused before anything is queued
+        runner.accepts({"task_type": "anomaly"})
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv(40))
+    body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
+            "target": "y"}  # fmt: skip
+    exp = experiments.create(deps, ADMIN, body)
+    runner.accepts(exp)
+    experiments.start(deps, ADMIN, exp["id"], runner.submitter(ADMIN))
+    [started] = client.started
+    assert started["stateMachineArn"] == arn and started["name"] == f"{exp['id']}-0"
+    payload = json.loads(started["input"])
+    assert payload["batch_size"] == 3 and payload["started_by"]["name"] == "alice"
+    assert not runner.is_active(exp["id"], deps=deps)  # no such execution (yet, or any more)
+    client.status[f"{exp['id']}-0"] = "RUNNING"
+    assert runner.is_active(exp["id"], deps=deps)

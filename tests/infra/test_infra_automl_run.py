@@ -1,0 +1,193 @@
+"""The AutoML state machine, executed: the synthesized ASL runs in moto's Step Functions, its Map fans
+the planned trials out as SageMaker training jobs (moto's SageMaker), and the experiment completes.
+
+What is real: the definition exactly as synthesized (infra_cdk/automl_workflow.py; intrinsics
+resolved to fake ARNs), moto's interpreter executing Plan -> Map -> Record -> ... -> Finalise, the
+Lambda tasks (the real `functions.workflow_steps.handler.handler`, run in this process by the
+patched invoke of test_infra_workflow_run), the DynamoDB and S3 adapters on moto, the SageMaker
+trainer's CreateTrainingJob/DescribeTrainingJob, the channel materialised under training/.
+
+SageMaker's side: moto's training jobs complete at once and run nothing, so the test plays the
+container at CreateTrainingJob: it runs training_jobs/automl_trial/train.py in process with the
+job's hyperparameters and its `table` channel (read back from S3), and puts SM_MODEL_DIR, packed,
+where the job reports its artifact.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import json
+import runpy
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("moto", reason="the AutoML state machine runs in moto")
+pytest.importorskip("aws_lambda_powertools", reason="the steps run with Powertools")
+pytest.importorskip("optuna")
+pytest.importorskip("sklearn")
+
+import boto3
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from cfn_fake import REGION, Resolver, physical_name
+from optiloop.auth.principal import Principal
+from optiloop.automl import datasets, experiments, fanout
+from optiloop.models.artifact import pack_files
+from optiloop.models.training.sagemaker import SageMakerTrainer
+from optiloop.store.records import Project
+from test_infra_workflow_run import MOTO, REPO, _ports, run_python_handler
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+ADMIN = Principal("alice", "admin", None, None)
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/optiloop-automl:test"
+TRIAL_SCRIPT = REPO / "training_jobs" / "automl_trial" / "train.py"
+_container = threading.Lock()  # one "container" at a time: it sets the SM_* environment
+
+
+def _tasks(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for state in states.values():
+        yield state
+        if state.get("Type") == "Map":
+            yield from _tasks(state["ItemProcessor"]["States"])
+
+
+def _table() -> bytes:
+    rng = np.random.default_rng(5)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["a", "b", "y"])
+    for _ in range(80):
+        a, b = rng.normal(size=2)
+        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a - b + rng.normal(0, 0.4) > 0)])
+    return buf.getvalue().encode()
+
+
+def _play_container(deps: Any, spec: Any) -> bytes:
+    """What the trial image does with the job: train.py on its channel, SM_MODEL_DIR packed. The
+    script's SageMaker contract (`_lib.sm`) is pointed at this job's folders instead of setting SM_*
+    variables: the Map's items run on moto's threads, and another one may be reading os.environ."""
+    if str(REPO / "training_jobs") not in sys.path:
+        sys.path.insert(0, str(REPO / "training_jobs"))
+    sm = importlib.import_module("_lib.sm")
+    with _container, tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        channel = root / "table"
+        channel.mkdir()
+        (channel / "table.npz").write_bytes(deps.blobs.get(spec.channels["table"] + "table.npz"))
+        contract = {
+            "hyperparameters": lambda: dict(spec.hyperparameters),
+            "channel": lambda name: channel if name == "table" else None,
+            "model_dir": lambda: root / "model",
+            "output_dir": lambda: root / "output",
+        }
+        saved = {name: getattr(sm, name) for name in contract}
+        try:
+            for name, fn in contract.items():
+                setattr(sm, name, fn)
+            runpy.run_path(str(TRIAL_SCRIPT), run_name="__main__")
+        finally:
+            for name, fn in saved.items():
+                setattr(sm, name, fn)
+        return pack_files({p.name: p.read_bytes() for p in (root / "model").iterdir()})
+
+
+def test_the_automl_state_machine_fans_trials_out_and_completes(
+    synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = synth.templates["acme"]
+    resolve = Resolver(template)
+    sm_id, sm = synth.state_machine("acme", "automl")
+    asl = json.loads(resolve(sm["Properties"]["DefinitionString"]))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("OPTILOOP_AUTOML_IMAGE", IMAGE)
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)
+
+    with mock_aws(config=MOTO):  # type: ignore[call-overload]
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"Service": ["states.amazonaws.com", "lambda.amazonaws.com"]}}]}  # fmt: skip
+        role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="automl-test", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        bucket = physical_name(
+            next(k for k in synth.resources("acme", "AWS::S3::Bucket") if k.startswith("DataArtifacts"))
+        )
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
+        functions = {resolve.arn(k): k for k in synth.resources("acme", "AWS::Lambda::Function")}
+        lambdas = boto3.client("lambda", region_name=REGION)
+        for fn_arn in {t["Resource"] for t in _tasks(asl["States"]) if t.get("Type") == "Task"}:
+            lid = functions[fn_arn]
+            lambdas.create_function(FunctionName=physical_name(lid), Runtime="python3.11", Role=role,
+                                    Handler=template["Resources"][lid]["Properties"]["Handler"],
+                                    Code={"ZipFile": b"in-process"})  # fmt: skip
+
+        deps = _ports(f"optiloop-acme-{uuid.uuid4().hex[:6]}", bucket)
+        trainer = SageMakerTrainer(REPO / "training_jobs", bucket=bucket, role_arn=role,
+                                   job_prefix="optiloop-acme", region=REGION)  # fmt: skip
+        real_submit = trainer.submit
+
+        def submit_and_train(spec: Any) -> str:
+            name = real_submit(spec)
+            desc = boto3.client("sagemaker", region_name=REGION).describe_training_job(TrainingJobName=name)
+            deps.blobs.put(
+                trainer.key_of(desc["ModelArtifacts"]["S3ModelArtifacts"]), _play_container(deps, spec)
+            )
+            return name
+
+        trainer.submit = submit_and_train  # type: ignore[method-assign]
+        deps.trainer = trainer
+        steps = importlib.import_module("functions.workflow_steps.handler")
+        monkeypatch.setattr(steps, "process_deps", lambda: deps)
+
+        deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+        ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _table())
+        body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
+                "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
+                                          "models": ["logistic_regression", "extra_trees"]}}  # fmt: skip
+        exp = experiments.create(deps, ADMIN, body)
+        experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sm_arn = sfn.create_state_machine(
+            name=physical_name(sm_id), definition=json.dumps(asl), roleArn=role
+        )["stateMachineArn"]
+        payload = fanout.execution_input(exp, ADMIN) | {"batch_size": 2, "poll_seconds": 0}
+        arn = sfn.start_execution(stateMachineArn=sm_arn, name=f"{exp['id']}-0", input=json.dumps(payload))[
+            "executionArn"
+        ]
+        end = time.monotonic() + 240  # moto's first execution in a process warms its ASL parser
+        while (ex := sfn.describe_execution(executionArn=arn))[
+            "status"
+        ] == "RUNNING" and time.monotonic() < end:
+            time.sleep(0.05)
+        assert ex["status"] == "SUCCEEDED", ex
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        visited = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+        outer = [v for v in visited if v in ("Plan", "RunTrials", "Record", "Finalise")]
+        assert outer == ["Plan", "RunTrials", "Record", "Plan", "RunTrials", "Record", "Plan", "Finalise"]
+        assert visited.count("StartTrial") == 3 and "Done" in visited
+
+        done = experiments._load(deps, exp["id"]).data
+        assert done["status"] == "completed", done.get("error")
+        trials = experiments.trials(deps, ADMIN, exp["id"])
+        assert [t["number"] for t in trials] == [0, 1, 2] and all(t["status"] == "completed" for t in trials)
+        assert done["best"]["trial_id"] in {t["trial_id"] for t in trials}
+        jobs = boto3.client("sagemaker", region_name=REGION).list_training_jobs()["TrainingJobSummaries"]
+        assert len(jobs) == 3 and all(j["TrainingJobName"].startswith("optiloop-acme-") for j in jobs)
+        one = boto3.client("sagemaker", region_name=REGION).describe_training_job(
+            TrainingJobName=jobs[0]["TrainingJobName"]
+        )
+        assert one["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+        assert one["InputDataConfig"][0]["ChannelName"] == "table"
