@@ -11,12 +11,16 @@ another tenant's API, configured with its own pool, refuses it (`optiloop.auth.o
   settings the functions need are in `oidc_environment` (issuer, audience, role claim and map).
 * The console's app client is public and may only run the authorization code flow with PKCE (no
   client secret, no password or implicit flows), with the callback `/console/oidc/callback` of the
-  tenant's console URL, as `optiloop.console.oidc` expects.
+  tenant's console URL, as `optiloop.console.oidc` expects, and the root of the tenant's CloudFront
+  console (`infra_cdk/console.py`), whose page runs the flow itself.
+* The pool has a Cognito domain, `<prefix>-login` (`login_url`): the authorization and token
+  endpoints live there.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
@@ -26,12 +30,22 @@ ROLES = ("viewer", "contributor", "admin", "owner")
 CALLBACK_PATH = "/console/oidc/callback"
 
 
+def login_url(prefix: str, region: str) -> str:
+    """The pool's sign-in domain (Cognito's hosted pages and its /oauth2/* endpoints): the tenant
+    prefix under Cognito's regional domain, so each tenant has its own."""
+    return f"https://{prefix}-login.auth.{region}.amazoncognito.com"
+
+
 def group_name(role: str) -> str:
     return f"optiloop-{role}"
 
 
 class ConsoleUserPool(Construct):
-    def __init__(self, scope: Construct, cid: str, *, prefix: str, console_url: str) -> None:
+    def __init__(
+        self, scope: Construct, cid: str, *, prefix: str, console_url: str, static_urls: Sequence[str] = ()
+    ) -> None:
+        """`console_url`: where `optiloop serve` signs people in (its server-side callback);
+        `static_urls`: consoles served as static files (S3), whose page is its own callback."""
         super().__init__(scope, cid)
         self.pool = cognito.UserPool(
             self,
@@ -75,8 +89,8 @@ class ConsoleUserPool(Construct):
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-                callback_urls=[console_url.rstrip("/") + CALLBACK_PATH],
-                logout_urls=[console_url.rstrip("/") + "/"],
+                callback_urls=[console_url.rstrip("/") + CALLBACK_PATH, *static_urls],
+                logout_urls=[console_url.rstrip("/") + "/", *static_urls],
             ),
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
@@ -85,6 +99,11 @@ class ConsoleUserPool(Construct):
             enable_token_revocation=True,
         )
         region = Stack.of(self).region
+        # the hosted sign-in pages and the /oauth2/authorize and /oauth2/token endpoints PKCE needs
+        self.domain = self.pool.add_domain(
+            "Login", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=f"{prefix}-login")
+        )
+        self.login_url = login_url(prefix, region)
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{self.pool.user_pool_id}"
         CfnOutput(self, "Issuer", value=self.issuer, description="OPTILOOP_OIDC_ISSUER of this tenant")
         CfnOutput(

@@ -15,6 +15,7 @@ from constructs import Construct
 from infra_cdk.api import Api
 from infra_cdk.auth import ApiKeyAuth, TokenSigningSecret
 from infra_cdk.automl_workflow import AutomlWorkflow
+from infra_cdk.console import ConsoleSite
 from infra_cdk.data import DataStore
 from infra_cdk.endpoints import EndpointRole
 from infra_cdk.functions import Functions
@@ -49,8 +50,17 @@ class OptiLoopStack(Stack):
         self.token_secret = TokenSigningSecret(self, "TokenSecret", tenant=config.tenant, key=self.data.key)
         self.functions.grant_token_secret(("authorizer", *HTTP_GROUPS), self.token_secret.secret)
         self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
+        # the console: static files on S3 behind CloudFront, which serves the API on the same origin
+        self.console = ConsoleSite(self, "Console", config=config, data=self.data, api=self.api.api)
         # people: a Cognito user pool of this tenant's own, for the console's sign-in (docs/auth.md)
-        self.people = ConsoleUserPool(self, "People", prefix=config.prefix, console_url=config.console_url)
+        self.people = ConsoleUserPool(
+            self,
+            "People",
+            prefix=config.prefix,
+            console_url=config.console_url,
+            static_urls=[f"{self.console.url}/"],
+        )
+        self.console.publish(config, self.people)
         # ...whose ID tokens the authorizer and every HTTP function accept beside API keys and access
         # tokens (JWKS fetched from the pool's issuer and cached; `cryptography` is in the core layer)
         oidc = self.people.oidc_environment()
@@ -115,6 +125,9 @@ class OptiLoopStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=self.api.api.url, description="base URL; routes start with /v1/")
+        CfnOutput(
+            self, "ConsoleUrl", value=f"{self.console.url}/", description="the console; the API at /v1/ too"
+        )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "ArtifactsBucket", value=self.data.artifacts.bucket_name)
         CfnOutput(self, "AuditBucket", value=self.data.audit.bucket_name)

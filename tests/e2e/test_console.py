@@ -236,6 +236,13 @@ def test_the_console_runs_the_loop_and_its_governance(
     expect(dialog).to_contain_text("goes back to the version it ran before")
     dialog.get_by_role("button", name="Roll back").click()
     expect(page.get_by_role("status").filter(has_text="Rolled back")).to_contain_text("now runs v1")
+    # ...and taken down after confirming
+    page.get_by_role("button", name=re.compile("^Undeploy prompt qa")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("stops serving")
+    dialog.get_by_role("button", name="Undeploy").click()
+    expect(page.get_by_role("status").filter(has_text="Undeployed")).to_contain_text("no longer serves")
+    expect(page.get_by_role("button", name=re.compile("^Undeploy prompt qa"))).to_have_count(0)
 
     # the audit log verifies its chain
     sign_out(page)

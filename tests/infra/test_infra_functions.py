@@ -42,11 +42,15 @@ EXPECTED_HANDLERS = {
 
 
 def functions(synth: Any, tenant: str = "acme") -> dict[str, dict[str, Any]]:
-    """Handler string -> function properties."""
-    return {
+    """Handler string -> function properties, of OptiLoop's functions (not CDK's own bucket-deployment
+    function, which uploads the console's files: infra_cdk/console.py)."""
+    found = {
         f["Properties"]["Handler"]: f["Properties"]
-        for f in synth.resources(tenant, "AWS::Lambda::Function").values()
+        for k, f in synth.resources(tenant, "AWS::Lambda::Function").items()
+        if not k.startswith("CustomCDKBucketDeployment")
     }
+    assert all(h.startswith("functions.") for h in found), sorted(found)
+    return found
 
 
 def role_statements(synth: Any, handler: str, tenant: str = "acme") -> list[dict[str, Any]]:
@@ -96,7 +100,8 @@ def test_runtime_architecture_environment_and_sizes(synth: Any) -> None:
 
 
 def test_layers_are_attached_and_built_for_the_same_platform(synth: Any) -> None:
-    layers = synth.resources("acme", "AWS::Lambda::LayerVersion")
+    every = synth.resources("acme", "AWS::Lambda::LayerVersion")
+    layers = {k: v for k, v in every.items() if "AwsCliLayer" not in k}  # not CDK's bucket-deployment one
     assert len(layers) == 3  # core, aws, and sql for the automl function alone
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]

@@ -55,7 +55,18 @@ def test_the_console_client_is_public_and_code_with_pkce_only(synth: Any) -> Non
         assert props["AllowedOAuthFlows"] == ["code"] and props["AllowedOAuthFlowsUserPoolClient"] is True
         assert set(props["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
         assert props["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]  # no password flows
-        assert [u.endswith("/console/oidc/callback") for u in props["CallbackURLs"]] == [True]
+        served, static = props["CallbackURLs"]  # optiloop serve's callback, the S3 console's page
+        assert served.endswith("/console/oidc/callback")
+        assert static == {
+            "Fn::Join": [
+                "",
+                [
+                    "https://",
+                    {"Fn::GetAtt": [synth.one(tenant, "AWS::CloudFront::Distribution")[0], "DomainName"]},
+                    "/",
+                ],
+            ]
+        }
         assert props["PreventUserExistenceErrors"] == "ENABLED" and props["EnableTokenRevocation"] is True
         outputs = json.dumps(synth.templates[tenant].get("Outputs", {}))
         assert "cognito-idp" in outputs  # the issuer an operator sets as OPTILOOP_OIDC_ISSUER

@@ -52,7 +52,9 @@ def test_every_acknowledgement_has_a_specific_reason(synth: Any) -> None:
     rules = {rule for per_path in synth.acks.values() for rule in per_path}
     assert rules, "the app acknowledges nothing? then the plugin probably did not run"
     # SMG4 (no rotation Lambda): the token signing secret rotates in two manual steps (docs/auth.md)
-    allowed = re.compile(r"^AwsSolutions-(IAM4|IAM5|L1|APIG3|APIG4|COG4|SMG4)(\[.+\])?$")
+    # CFR1-4 (geo restriction, WAF, standard logs, TLS floor of the default certificate): the console's
+    # distribution, each with its reason in infra_cdk/console.py
+    allowed = re.compile(r"^AwsSolutions-(IAM4|IAM5|L1|APIG3|APIG4|COG4|SMG4|CFR1|CFR2|CFR3|CFR4)(\[.+\])?$")
     for path, per_rule in synth.acks.items():
         for rule, reason in per_rule.items():
             assert allowed.match(rule), f"new kind of exception {rule} at {path}: review it"

@@ -7,10 +7,12 @@ cookie plus a CSRF token; `optiloop.console.session`, `optiloop.auth.sessions`);
 console no extra power: roles, four eyes and audit are the API's.
 
 On AWS the console is left to S3 (behind CloudFront, which also forwards `/v1/*` to API Gateway so
-the API stays same-origin): the Lambdas serve only `/v1` routes, and these routes are outside the
-routers in `optiloop.api.app.ROUTERS`, hidden from the OpenAPI document (`include_in_schema=False`),
-so `infra_cdk/routes.py` needs no line for them. Uploading `static/` to a bucket is all it takes;
-the sign-in page takes an API URL for a console served from another origin.
+the API stays same-origin; `infra_cdk/console.py` uploads `static/` and writes `/console-config.json`):
+the Lambdas serve only `/v1` routes, and these routes are outside the routers in
+`optiloop.api.app.ROUTERS`, hidden from the OpenAPI document (`include_in_schema=False`), so
+`infra_cdk/routes.py` needs no line for them. There the browser runs the OIDC sign-in itself
+(`static/js/oidc.js`, PKCE) and sends the ID token as a bearer credential; the sign-in page also takes
+an API URL for a console pointed at an API elsewhere.
 """
 
 from __future__ import annotations

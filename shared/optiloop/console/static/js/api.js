@@ -1,9 +1,11 @@
 // The one way the console talks to OptiLoop: the public REST API, as the signed-in person.
 // Served by `optiloop serve` (same origin), sign-in opens a server-side session: the key (or the OIDC
 // sign-in) is exchanged once for an HttpOnly, SameSite=Strict cookie that no script can read, and
-// every state-changing request carries the session's CSRF token (X-CSRF-Token). Only a console
-// served from another origin (S3) keeps a key in sessionStorage and sends it as `Authorization:
-// Bearer`. Roles and four eyes are the server's to enforce either way.
+// every state-changing request carries the session's CSRF token (X-CSRF-Token). A console served as
+// static files (S3 behind CloudFront; `/console-config.json` says so) has no server session: it keeps
+// the credential (an ID token from the browser's PKCE sign-in, or a key) in this tab's sessionStorage
+// and sends it as `Authorization: Bearer`; so does a console pointed at an API on another origin.
+// Roles and four eyes are the server's to enforce either way.
 
 const KEY = "optiloop.key";
 const BASE = "optiloop.base";
@@ -46,6 +48,32 @@ export async function oidcEnabled() {
   }
 }
 
+let staticConfig;
+
+/**
+ * The static deployment's settings (`/console-config.json`, written by the CDK app: `api`, the API's
+ * base URL, "" for this origin; `oidc`, the IdP's endpoints and the app client), or null when the
+ * console is served by `optiloop serve` (which has no such file).
+ */
+export async function consoleConfig() {
+  if (staticConfig === undefined) {
+    try {
+      const r = await fetch("/console-config.json", { credentials: "omit" });
+      staticConfig = r.ok ? await r.json() : null;
+    } catch {
+      staticConfig = null;
+    }
+  }
+  return staticConfig;
+}
+
+/** Signed in with a bearer credential kept in this tab (a static console's ID token or key). */
+export function useCredential(credential, base) {
+  signOut();
+  sessionStorage.setItem(KEY, credential.trim());
+  if (base) sessionStorage.setItem(BASE, base.replace(/\/+$/, ""));
+}
+
 /** Where the API is: this origin unless the sign-in page was told otherwise (console served from S3). */
 export function apiBase() {
   return sessionStorage.getItem(BASE) || "";
@@ -54,9 +82,9 @@ export function apiBase() {
 /** Sign in with an API key: a session here, or (API on another origin) the key kept in this tab. */
 export async function signIn(key, base) {
   signOut();
-  if (base) {
-    sessionStorage.setItem(KEY, key.trim());
-    sessionStorage.setItem(BASE, base.replace(/\/+$/, ""));
+  const config = await consoleConfig();
+  if (base || config) {
+    useCredential(key, base || (config && config.api) || "");
     return;
   }
   const r = await fetch("/console/session", {

@@ -1,7 +1,8 @@
 // The console's entry point: hash routes -> page modules, the navigation, sign-in state.
 // Each page module exports `render(main, params)`; pages are loaded on first use.
 
-import { restoreSession, signedIn, signOut } from "./api.js";
+import { consoleConfig, restoreSession, signedIn, signOut, useCredential } from "./api.js";
+import { finish, isCallback } from "./oidc.js";
 import { errorBox, h, show } from "./dom.js";
 
 /** [pattern, module, project-scoped?]: `:name` captures a path segment. */
@@ -114,4 +115,27 @@ document.getElementById("signout").addEventListener("click", () => {
   signOut({ server: true });
   location.hash = "#/signin";
 });
-route();
+
+/** A static console's OIDC redirect (`/?code=&state=`): redeem it, then drop it from the address bar. */
+async function start() {
+  const config = await consoleConfig();
+  if (config) {
+    // served as static files: the API docs (/docs) are optiloop serve's pages, not on this origin
+    document.querySelector('#nav a[href="/docs"]')?.closest("li")?.remove();
+  }
+  if (config && config.oidc && isCallback(location.search)) {
+    const search = location.search;
+    history.replaceState(null, "", location.pathname + "#/projects"); // the code is single-use anyway
+    try {
+      useCredential(await finish(config.oidc, search), config.api || "");
+    } catch (err) {
+      signOut();
+      location.hash = "#/signin";
+      await route();
+      document.getElementById("main").prepend(errorBox(err));
+      return;
+    }
+  }
+  await route();
+}
+start();

@@ -20,7 +20,9 @@ function requestCard(a, reload) {
         const r = await post(`/v1/approvals/${enc(a.id)}/decisions`, { decision, comment: comment.value });
         show(out, ok(`${decision === "approve" ? "Approved" : "Rejected"}: the request is now ${r.status}.`));
         announce(`Request ${r.status}`);
-        setTimeout(reload, 800);
+        // a moment later the list shows the new state; by then the person may have moved on or signed
+        // out, so a failed reload is shown in the card, never left as an uncaught rejection
+        setTimeout(() => reload().catch((err) => show(out, errorBox(err))), 800);
       } catch (err) {
         show(out, errorBox(err));
       }

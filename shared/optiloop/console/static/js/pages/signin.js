@@ -1,7 +1,9 @@
 // Sign in: an API key exchanged for a session (HttpOnly cookie + CSRF token), or the configured
-// OpenID provider (authorization code + PKCE, run by the server at /console/oidc/login).
+// OpenID provider (authorization code + PKCE, run by the server at /console/oidc/login). A console
+// served as static files (S3) runs the PKCE flow in the browser instead (../oidc.js).
 
-import { ApiError, get, oidcEnabled, signIn, signOut } from "../api.js";
+import { ApiError, consoleConfig, get, oidcEnabled, signIn, signOut } from "../api.js";
+import { authorizeUrl } from "../oidc.js";
 import { busy, errorBox, field, h, show } from "../dom.js";
 
 export async function render(main) {
@@ -43,7 +45,16 @@ export async function render(main) {
     h("p", {}, "The console uses the REST API as you: your key opens a session here (a cookie no script can read) and is not kept in the browser."),
     form,
   );
-  if (await oidcEnabled()) {
+  const config = await consoleConfig();
+  if (config && config.oidc) {
+    const go = h("button", { type: "button" }, "Sign in with your identity provider");
+    go.addEventListener("click", () =>
+      busy(go, async () => {
+        location.assign(await authorizeUrl(config.oidc));
+      }),
+    );
+    main.append(h("p", {}, go));
+  } else if (await oidcEnabled()) {
     main.append(h("p", {}, h("a", { class: "button", href: "/console/oidc/login" }, "Sign in with your identity provider")));
   }
 }
