@@ -33,6 +33,7 @@ from optiloop.automl.table import FORMAT, Table, from_bytes
 from optiloop.deletion import gone, is_deleted
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.names import name_problem
 from optiloop.projects import get_project
 from optiloop.secrets import secrets_of
 from optiloop.store.records import Doc
@@ -50,9 +51,14 @@ def report_key(project_id: str, dataset_id: str) -> str:
 
 
 def _name(name: str) -> str:
+    """The dataset's name, held to the rules of every name (`optiloop.names`): a multipart form's
+    field never passes through the JSON request models that check them elsewhere."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput(FieldProblem("name", "must be 1..200 characters"))
+    problem = name_problem(name)
+    if problem is not None:
+        raise InvalidInput(FieldProblem("name", problem))
     return name
 
 
