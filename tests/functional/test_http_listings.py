@@ -112,3 +112,21 @@ def test_models_and_deployments_list_in_creation_order(api: Any) -> None:
     expected = [first, "dep_middle", last]
     for size in (1, 2, 100):
         assert _walk(api, f"/v1/projects/{pid}/deployments", limit=size) == expected, size
+
+
+def test_the_approvals_inbox_pages_newest_first_across_projects(api: Any) -> None:
+    submitted = []
+    projects = [api.project("a"), api.project("b")]
+    for n, pid in enumerate([projects[0], projects[1], projects[0]]):
+        prm = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": f"p{n}"}).json()
+        path = f"/v1/prompts/{prm['id']}/versions"
+        v = api.client.post(path, headers=api.admin, json={"body": "hi"}).json()
+        body = {"entity_type": "prompt_version", "entity_id": v["id"]}
+        r = api.client.post("/v1/approvals", headers=api.admin, json=body)
+        assert r.status_code == 201, r.text
+        submitted.append(r.json()["id"])
+    newest_first = submitted[::-1]
+    for size in (1, 2, 100):
+        assert _walk(api, "/v1/approvals", limit=size) == newest_first, size
+    assert _walk(api, "/v1/approvals", project_id=projects[0], limit=1) == [submitted[2], submitted[0]]
+    assert _walk(api, "/v1/approvals", status="approved", limit=1) == []

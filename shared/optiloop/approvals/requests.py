@@ -12,6 +12,9 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, Literal
 
@@ -190,40 +193,52 @@ def get(deps: Deps, who: Principal, approval_id: str) -> dict[str, Any]:
 
 
 def list_approvals(
-    deps: Deps, who: Principal, project_id: str | None, status: str | None, limit: int = 100
-) -> list[dict[str, Any]]:
-    """Newest first within a project. Requests per project are few (one per submitted change), so a
-    status filter over the project's listing is cheaper than keeping a second index in step. A key
-    bound to no project and naming none sees every project's requests (an approver's inbox)."""
+    deps: Deps,
+    who: Principal,
+    project_id: str | None,
+    status: str | None,
+    limit: int = 100,
+    after: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the inbox, newest first (an inbox shows what is waiting now first), and the
+    cursor of the next (None on the last page): the listing key `submitted_at#id` of the page's
+    last request. Requests per project are few (one per submitted change), so a status filter over
+    the project's listing is cheaper than keeping a second index in step. A key bound to no project
+    and naming none sees every project's requests, merged in that one order across projects, a
+    page of each project in memory at a time."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
     project_id = project_id or who.project_id
     if project_id is not None:
         authorize(who, Action.PROMPT_READ, project_id)
-        return _list_project(deps, project_id, status, limit)
-    authorize(who, Action.PROMPT_READ)
-    out: list[dict[str, Any]] = []
+        streams = [_project_stream(deps, project_id, status, after)]
+    else:
+        authorize(who, Action.PROMPT_READ)
+        streams = [_project_stream(deps, p.id, status, after) for p in _all_projects(deps)]
+    page = list(itertools.islice(heapq.merge(*streams, key=lambda kd: kd[0], reverse=True), limit))
+    return [d for _, d in page], (page[-1][0] if len(page) == limit else None)
+
+
+def _all_projects(deps: Deps) -> Iterator[Any]:
     after: str | None = None
-    while len(out) < limit:
+    while True:
         projects = deps.store.projects.list(limit=200, after_id=after)
-        for p in projects:
-            out += _list_project(deps, p.id, status, limit - len(out))
+        yield from projects
         if len(projects) < 200:
-            break
+            return
         after = projects[-1].id
-    return out[:limit]
 
 
-def _list_project(deps: Deps, project_id: str, status: str | None, limit: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    after: str | None = None
-    while len(out) < limit:
+def _project_stream(
+    deps: Deps, project_id: str, status: str | None, after: str | None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The project's requests past `after`, newest first, read 200 at a time as they are consumed."""
+    while True:
         page = deps.store.docs.list("approval", project_id, after=after, limit=200, descending=True)
-        out += [d.data for d in page if status is None or d.data["status"] == status]
+        yield from ((d.sort, d.data) for d in page if status is None or d.data["status"] == status)
         if len(page) < 200:
-            break
+            return
         after = page[-1].sort
-    return out[:limit]
 
 
 def _open_request(deps: Deps, approval_id: str | None, entity: tuple[str, str] | None) -> Doc:

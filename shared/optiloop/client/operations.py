@@ -100,6 +100,7 @@ OPERATIONS: dict[str, Operation] = {
     # governance
     "approvals.create": _op("POST", "/v1/approvals"),
     "approvals.list": _op("GET", "/v1/approvals"),
+    "approvals.iter": _op("GET", "/v1/approvals"),
     "approvals.get": _op("GET", "/v1/approvals/{approval_id}"),
     "approvals.decide": _op("POST", "/v1/approvals/{approval_id}/decisions"),
     "policies.put": _op("POST", "/v1/policies", idempotent=True),

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import AfterValidator
 
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
-from optiloop.api.params import EntityId, ProjectId
+from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
 from optiloop.auth import Action, Principal, authorize
@@ -104,12 +104,16 @@ def create_approval(
 def list_approvals(
     status: Annotated[str | None, Query(max_length=20, description="pending, approved or rejected")] = None,
     project_id: Annotated[str | None, Query(max_length=100)] = None,
+    after: After = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """Approval requests the key may see (the approvals inbox), filtered by project and status."""
-    return {"items": requests.list_approvals(deps, who, project_id, status, limit)}
+    """Approval requests the key may see (the approvals inbox), filtered by project and status,
+    newest first (what waits now comes first; across projects in that one order). Page with
+    `after` = the previous page's `next_after`."""
+    items, nxt = requests.list_approvals(deps, who, project_id, status, limit, after)
+    return {"items": items, "next_after": nxt}
 
 
 @router.get("/v1/approvals/{approval_id}")

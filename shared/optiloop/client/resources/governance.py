@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from optiloop.client.caller import It, J, N, Resource, S
-from optiloop.client.request import build
+from optiloop.client.request import Cursor, build
 
 
 class Approvals(Resource[J, S, N, It]):
@@ -16,11 +16,23 @@ class Approvals(Resource[J, S, N, It]):
         return self._call.json(build("approvals.create", json=body))
 
     def list(
-        self, *, status: str | None = None, project_id: str | None = None, limit: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        project_id: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> J:
-        """`status`: pending, approved or rejected."""
-        params = {"status": status, "project_id": project_id, "limit": limit}
+        """One page of the inbox, newest first; `status`: pending, approved or rejected."""
+        params = {"status": status, "project_id": project_id, "after": after, "limit": limit}
         return self._call.json(build("approvals.list", params=params))
+
+    def iter(self, *, status: str | None = None, project_id: str | None = None, page_size: int = 100) -> It:
+        """Every request of the inbox, page after page as it is consumed."""
+        params = {"status": status, "project_id": project_id, "limit": page_size}
+        return self._call.pages(
+            build("approvals.iter", params=params), Cursor(follow=(("next_after", "after"),))
+        )
 
     def get(self, approval_id: str) -> J:
         return self._call.json(build("approvals.get", {"approval_id": approval_id}))
