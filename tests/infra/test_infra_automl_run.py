@@ -153,9 +153,10 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
 
         deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
         ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _table())
-        body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
-                "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
-                                          "models": ["logistic_regression", "extra_trees"]}}  # fmt: skip
+        config = {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
+                  "models": ["logistic_regression", "extra_trees"]}  # fmt: skip
+        body = {"project_id": "p1", "task_type": "classification", "objective": "logloss",
+                "dataset_id": ds["id"], "target": "y", "config": config}  # fmt: skip
         exp = experiments.create(deps, ADMIN, body)
         experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
 
@@ -181,9 +182,13 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
 
         done = experiments._load(deps, exp["id"]).data
         assert done["status"] == "completed", done.get("error")
-        trials = experiments.trials(deps, ADMIN, exp["id"])
+        every = experiments.trials(deps, ADMIN, exp["id"])
+        trials = [t for t in every if t["family"] != "ensemble"]
         assert [t["number"] for t in trials] == [0, 1, 2] and all(t["status"] == "completed" for t in trials)
-        assert done["best"]["trial_id"] in {t["trial_id"] for t in trials}
+        # Finalise's greedy ensemble over the jobs' out-of-fold outputs: one more candidate, numbered after
+        [ens] = [t for t in every if t["family"] == "ensemble"]
+        assert ens["number"] == 3 and ens["status"] == "completed" and ens["runtime"] == "ensemble"
+        assert done["best"]["trial_id"] in {t["trial_id"] for t in every}
         jobs = boto3.client("sagemaker", region_name=REGION).list_training_jobs()["TrainingJobSummaries"]
         assert len(jobs) == 3 and all(j["TrainingJobName"].startswith("optiloop-acme-") for j in jobs)
         one = boto3.client("sagemaker", region_name=REGION).describe_training_job(

@@ -15,7 +15,9 @@ The configuration is run as a one-trial search with that configuration enqueued 
 and no ensemble: every fold is scored (parallel jobs share no intermediate values to prune on),
 then the model is refitted on every row, exported and checked against the serving runtime.
 Writes to SM_MODEL_DIR the artifact's files plus `trial.json` (fold scores, CPU seconds, the export
-check, fairness per group), and prints each metric (`metric: auc=0.97`). A failed configuration
+check, fairness per group) and `oof.npz` (the out-of-fold outputs and each row's fold, for the
+ensemble the fan-out builds at the end; the platform moves both out of the served artifact), and
+prints each metric (`metric: auc=0.97`). A failed configuration
 exits through `_lib.sm.fail` with the reason, which the platform records as the failed trial's error.
 """
 
@@ -40,7 +42,7 @@ def main() -> None:
         from optiloop.automl.forecast import prepare_for
         from optiloop.automl.objectives import Objective
         from optiloop.automl.run import _groups
-        from optiloop.automl.search.runner import SearchSpec, search
+        from optiloop.automl.search.runner import SearchSpec, folds_of, search
         from optiloop.automl.table import from_bytes
     except ImportError as e:
         sm.fail(f"automl_trial needs the OptiLoop training image (optiloop[train] installed): {e}")
@@ -66,6 +68,7 @@ def main() -> None:
         ensemble=False,
         warm_start=({"model": family, **trial["params"]},),
         constraints=dict(cfg.get("constraints") or {}),
+        keep_oof=True,
     )
     results = search(
         prep.x, prep.y, prep.signature, spec, fingerprint=hp.get("fingerprint", ""),
@@ -92,6 +95,15 @@ def main() -> None:
         "fairness": res.fairness,
     }
     (out / "trial.json").write_text(json.dumps(report))
+    if res.oof is not None:  # the same folds the search scored on (seeded by cv.seed)
+        import numpy as np
+
+        fold = np.full(prep.y.size, -1, dtype=np.int64)
+        for j, (_, va) in enumerate(folds_of(prep.y, spec, prep.signature.task)):
+            fold[va] = j
+        buf = io.BytesIO()
+        np.savez(buf, oof=res.oof, fold=fold)
+        (out / "oof.npz").write_bytes(buf.getvalue())
     for name, value in sorted(res.metrics.items()):
         if math.isfinite(value):
             sm.metric(name, value)

@@ -30,6 +30,7 @@ place), forecasting and anomaly experiments — those run with `optiloop serve`.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from datetime import datetime
@@ -44,6 +45,7 @@ ENTRY_POINT = "automl_trial"
 TABLE_CHANNEL = "table"
 FANOUT_TASKS = ("classification", "regression")
 DEFAULT_BATCH = 4
+REPORT_FILE, OOF_FILE = "trial.json", "oof.npz"  # what a trial job adds beside the artifact's files
 MAX_BATCH = 32  # the Map's items travel in the execution's state (256 KB): small configurations
 POLL_SECONDS = 30  # how often a running trial's job is asked about (SageMaker jobs take minutes)
 
@@ -107,6 +109,18 @@ def _searched(deps: Deps, exp_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _dataset(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
+    doc = deps.store.docs.require(
+        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
+    )
+    return dict(doc.data)
+
+
+def _end(deps: Deps, exp_id: str, status: str, **changes: Any) -> dict[str, Any]:
+    data = experiments.update(deps, exp_id, status=status, finished_at=deps.clock(), **changes)
+    return {"status": data["status"]}
+
+
 def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """The next batch of configurations: `{"done", "reason", "trials": [{number, family, model,
     params, optuna}]}`; done when the trial budget is spent, the time budget is out, or the
@@ -132,8 +146,7 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     if cfg.get("budget_s") and _elapsed_s(deps, exp) >= float(cfg["budget_s"]):
         return {"done": True, "reason": "time budget spent", "trials": []}
 
-    ds = deps.store.docs.require(datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset")
-    prep = prepare_for(datasets.load_table(deps, ds.data), exp["target"], exp["task_type"], cfg)
+    prep = prepare_for(datasets.load_table(deps, _dataset(deps, exp)), exp["target"], exp["task_type"], cfg)
     ctx = _context(exp, prep)
     families = families_of(exp)
     warm = exp.get("warm_start")
@@ -245,9 +258,7 @@ def record(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
 
     exp_id = state["experiment_id"]
     exp = experiments._load(deps, exp_id).data
-    ds = deps.store.docs.require(
-        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
-    ).data
+    ds = _dataset(deps, exp)
     done = {int(t["number"]) for t in _searched(deps, exp_id)}
     items = sorted(state.get("batch") or [], key=lambda i: int(i["trial"]["number"]))
     who = _principal(state)
@@ -256,25 +267,36 @@ def record(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         if int(trial["number"]) in done:
             continue
         job = jobs.get_job(deps, who, item["job"]["job_id"])
-        _record_trial(deps, exp, ds, _result(deps, exp, trial, job))
+        res, oof = _result(deps, exp, trial, job)
+        recorded = _record_trial(deps, exp, ds, res)
+        if oof is not None and recorded["artifact_key"]:  # kept beside the artifact, not in it
+            deps.blobs.put(_oof_key(recorded), oof)
     return _progress(deps, exp)
 
 
-def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) -> Any:
-    """A finished job as the search's TrialResult: its artifact (with the job's `trial.json`: fold
-    scores, CPU time, export check, fairness) and the cost and violations judged here."""
+def _oof_key(trial: dict[str, Any]) -> str:
+    return str(trial["artifact_key"]).rsplit("/", 1)[0] + "/" + OOF_FILE
+
+
+def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) -> tuple[Any, bytes | None]:
+    """A finished job as the search's TrialResult and its out-of-fold outputs (`oof.npz`). The job's
+    own files (`trial.json`: fold scores, CPU time, export check, fairness; `oof.npz`) are taken out
+    and the rest repacked as the local search packs it, so the trial's artifact, its size and its
+    sha256 are what a local run of the same configuration makes; cost and violations judged here."""
     from optiloop.automl import cost
     from optiloop.automl.search.runner import TrialResult
-    from optiloop.models.artifact import read_artifact
+    from optiloop.models.artifact import pack_files, read_artifact
 
     res = TrialResult(int(trial["number"]), trial["family"], trial["model"], trial["params"], "failed",
                       optuna=dict(trial["optuna"]))  # fmt: skip
     data = deps.blobs.get(job.artifact_key) if job.status == "Completed" and job.artifact_key else None
     if data is None:
         res.error = f"training job {job.id} {job.status}: {job.failure_reason or 'no artifact'}"[:500]
-        return res
+        return res, None
     art = read_artifact(data)
-    report = json.loads(art.files.get("trial.json", b"{}") or b"{}")
+    report = json.loads(art.files.get(REPORT_FILE, b"{}") or b"{}")
+    oof = art.files.get(OOF_FILE)
+    data = pack_files({k: v for k, v in art.files.items() if k not in (REPORT_FILE, OOF_FILE)})
     res.status, res.artifact, res.runtime = "completed", data, art.runtime
     res.metrics = {k: float(v) for k, v in (art.manifest.get("metrics") or {}).items()}
     res.fold_scores = [math.nan if v is None else float(v) for v in report.get("fold_scores", [])]
@@ -290,7 +312,7 @@ def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) ->
     res.violations = constraints.violations(res.cost, limits)
     if limits and res.optuna is not None:
         res.optuna["constraints"] = constraints.optuna_values(res.cost, limits)
-    return res
+    return res, oof
 
 
 def _progress(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
@@ -310,38 +332,94 @@ def _progress(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
 
 
 def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
-    """The experiment's end: cancelled, failed (no feasible trial: said why), or completed with its
-    best trial explained and remembered for warm starts."""
+    """The experiment's end: cancelled, failed (no feasible trial: said why), or completed — with the
+    greedy ensemble of the feasible trials added as one more candidate, the best trial explained and
+    the winners remembered for warm starts."""
     from optiloop.automl.forecast import prepare_for
-    from optiloop.automl.run import _no_best, _report
+    from optiloop.automl.run import _groups, _no_best, _report
 
     exp_id = state["experiment_id"]
     exp = experiments._load(deps, exp_id).data
     if exp["status"] in experiments.FINAL:
         return {"status": exp["status"]}
     if exp.get("cancel_requested"):
-        return {
-            "status": experiments.update(deps, exp_id, status="cancelled", finished_at=deps.clock())["status"]
-        }
+        return _end(deps, exp_id, "cancelled")
     key = experiments.rank_key(exp)
-    ranked = sorted((t for t in _searched(deps, exp_id) if t["status"] == "completed"), key=key)
-    feasible = [t for t in ranked if experiments.is_feasible(t)]
-    if not feasible:
-        data = experiments.update(
-            deps, exp_id, status="failed", error=_no_best(deps, exp), finished_at=deps.clock()
-        )
-        return {"status": data["status"]}
-    ds = deps.store.docs.require(
-        datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
-    ).data
-    cfg = exp["config"]
-    prep = prepare_for(datasets.load_table(deps, ds), exp["target"], exp["task_type"], cfg)
-    metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
-    report = _report(deps, exp, feasible[0], prep, int(cfg["hpo"]["seed"]))
-    data = experiments.update(
-        deps, exp_id, status="completed", error=None, report=report, finished_at=deps.clock()
+    feasible = sorted(
+        (t for t in _searched(deps, exp_id) if t["status"] == "completed" and experiments.is_feasible(t)),
+        key=key,
     )
-    return {"status": data["status"], "best_trial_id": feasible[0]["trial_id"]}
+    if not feasible:
+        return _end(deps, exp_id, "failed", error=_no_best(deps, exp))
+    ds = _dataset(deps, exp)
+    cfg = exp["config"]
+    table = datasets.load_table(deps, ds)
+    prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
+    if (cfg.get("ensemble") or {}).get("method", "greedy") != "none":
+        _ensemble(deps, exp, ds, prep, feasible, _groups(table, exp["target"], cfg.get("sensitive_column")))
+    ranked = sorted((t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key)
+    best = ranked[0]  # feasible: feasible trials rank first and there is one
+    metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
+    experiments.update(deps, exp_id, best={"trial_id": best["trial_id"], "model": best["model"],
+                                           "metrics": best["metrics"]})  # fmt: skip
+    report = _report(deps, exp, best, prep, int(cfg["hpo"]["seed"]))
+    return _end(deps, exp_id, "completed", error=None, report=report) | {"best_trial_id": best["trial_id"]}
+
+
+def _ensemble(
+    deps: Deps,
+    exp: dict[str, Any],
+    ds: dict[str, Any],
+    prep: Any,
+    feasible: list[dict[str, Any]],
+    groups: Any,
+) -> dict[str, Any] | None:
+    """The local search's greedy ensemble (optiloop.automl.search.runner._ensemble: selection within
+    the constraints, the built artifact checked and judged) over the best feasible trials' out-of-fold
+    outputs, which their jobs left beside their artifacts; recorded as one more trial. Once: a
+    retried Finalise finds it."""
+    import numpy as np
+
+    from optiloop.automl import cost
+    from optiloop.automl.run import _record_trial
+    from optiloop.automl.search import metrics as mx
+    from optiloop.automl.search.ensemble import MAX_CANDIDATES
+    from optiloop.automl.search.runner import SearchSpec, TrialResult, _ensemble, _score
+
+    trials = experiments._all_trials(deps, exp["id"])
+    if any(t.get("family") == "ensemble" for t in trials):
+        return None
+    oof: dict[int, np.ndarray] = {}
+    results: list[TrialResult] = []
+    fold: np.ndarray | None = None
+    for t in feasible[:MAX_CANDIDATES]:
+        raw, art = deps.blobs.get(_oof_key(t)) if t.get("artifact_key") else None, None
+        if raw is not None:
+            art = deps.blobs.get(t["artifact_key"])
+        if raw is None or art is None:
+            continue
+        with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+            outputs, fold = z["oof"], z["fold"]
+        if outputs.shape[0] != prep.y.size or not np.all(np.isfinite(outputs)):
+            continue
+        oof[int(t["number"])] = outputs
+        results.append(TrialResult(int(t["number"]), t["family"], t["model"], t["params"], "completed",
+                                   artifact=art, structure=cost.of_artifact(art)))  # fmt: skip
+    if len(oof) < 2 or fold is None:
+        return None
+    folds = [(np.flatnonzero(fold != j), np.flatnonzero(fold == j)) for j in range(int(fold.max()) + 1)]
+    spec = SearchSpec(objective=_objective(exp), constraints=dict(exp["config"].get("constraints") or {}))
+    task, n_classes = prep.signature.task, len(prep.signature.classes)
+
+    def fold_score(out: np.ndarray) -> float:
+        vals = [mx.compute(prep.y[va], out[va], task, n_classes)[spec.objective.metric] for _, va in folds]
+        ok = [v for v in vals if not math.isnan(v)]
+        return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
+
+    number = max(int(t["number"]) for t in trials) + 1
+    ens = _ensemble(results, oof, fold_score, folds, spec, prep.signature, exp["data_fingerprint"], prep.y,
+                    groups, number)  # fmt: skip
+    return None if ens is None else _record_trial(deps, exp, ds, ens)
 
 
 def fail(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:

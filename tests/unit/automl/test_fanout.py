@@ -18,6 +18,7 @@ from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, fanout
 from optiloop.deps import Deps
 from optiloop.errors import Conflict
+from optiloop.models.artifact import read_artifact
 from optiloop.models.training.local import LocalTrainer
 from optiloop.store.records import Project
 
@@ -84,13 +85,22 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     assert [t["family"] for t in plans[0]["trials"]] == ["linear", "extra_trees"]
     done = experiments._load(deps, exp["id"]).data
     assert done["status"] == "completed", done.get("error")
-    trials = experiments.trials(deps, ADMIN, exp["id"])
+    every = experiments.trials(deps, ADMIN, exp["id"])
+    trials = [t for t in every if t["family"] != "ensemble"]
     assert [t["number"] for t in trials] == [0, 1, 2]
     assert all(t["status"] == "completed" and t["artifact_key"] for t in trials)
     assert all(len(t["fold_scores"]) == 2 and t["cost"]["latency_ms_p95"] > 0 for t in trials)
     forest = next(t for t in trials if t["family"] == "extra_trees")
     assert forest["feasible"] is False and forest["violations"]  # a forest's artifact is > 5,000 bytes
-    assert done["best"]["model"] == "logistic_regression" and done["report"]["permutation_importance"]
+    assert done["best"]["trial_id"] in {t["trial_id"] for t in every if t["feasible"]}
+    assert done["report"]["permutation_importance"]
+    # the job's own files left the served artifact (it is what a local run packs); the out-of-fold
+    # outputs are kept beside it for the ensemble, which draws on feasible trials only
+    served = read_artifact(deps.blobs.get(trials[0]["artifact_key"]) or b"")
+    assert not {"trial.json", "oof.npz"} & set(served.files)
+    assert deps.blobs.get(fanout._oof_key(trials[0])) is not None
+    for ens in (t for t in every if t["family"] == "ensemble"):
+        assert forest["number"] not in {m["number"] for m in ens["params"]["ensemble.members"]}
     jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
     assert len(jobs) == 3 and {j["entry_point"] for j in jobs} == {"automl_trial"}
 

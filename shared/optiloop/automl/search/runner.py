@@ -76,6 +76,10 @@ class SearchSpec:
     # bounds on the served model (optiloop.automl.constraints): latency_ms_p95, model_size_bytes.
     # A trial over one is infeasible: recorded, never the best, never an ensemble member
     constraints: dict[str, float] = field(default_factory=dict)
+    # keep each completed trial's out-of-fold outputs on its TrialResult (`oof`): a one-trial search
+    # in an AutoML trial job hands them on to the fan-out's ensemble; off for the local search, where
+    # only the best few are kept (bounded memory)
+    keep_oof: bool = False
 
 
 @dataclass
@@ -102,6 +106,7 @@ class TrialResult:
     violations: list[str] = field(default_factory=list)
     # the structural cost behind `cost` (optiloop.automl.cost.Cost), for the ensemble's estimate
     structure: Any = None
+    oof: np.ndarray | None = None  # (rows, outputs) out-of-fold outputs, with SearchSpec.keep_oof
 
     @property
     def feasible(self) -> bool:
@@ -272,6 +277,8 @@ def search(
                     res.metrics = {spec.objective.metric: running}
                     raise optuna.TrialPruned()
             res.metrics = _summary(per_fold, spec.objective.metric)
+            if spec.keep_oof:
+                res.oof = outputs
             if not anomaly:  # an anomaly score is not a probability: no calibration, no parity
                 _held_out(res, y, outputs, task, groups)
             if refit:
