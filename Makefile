@@ -28,10 +28,15 @@ run: $(VENV)/.installed-run
 	$(BIN)/optiloop serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 # The whole suite under coverage.py (branch coverage of optiloop, [tool.coverage] in pyproject.toml),
-# then a summary per sub-package and the least-covered files, then the floor (fail_under).
+# then a summary per sub-package and the least-covered files, then the floor (fail_under). pytest runs
+# on TEST_WORKERS pytest-xdist processes (the machine's 2 cores; `make test TEST_WORKERS=0` runs one
+# process); tests sharing an expensive fixture stay on one worker (tests/conftest.py), and each
+# process's coverage data is combined before the reports.
+TEST_WORKERS ?= 2
 test: lint typecheck
 	$(BIN)/python -m coverage erase
-	$(BIN)/python -m coverage run -m pytest
+	$(BIN)/python -m coverage run -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m coverage combine -q
 	$(BIN)/python tests/coverage_summary.py
 	@printf 'total coverage of optiloop (lines and branches): '
 	@$(BIN)/python -m coverage report --format=total
