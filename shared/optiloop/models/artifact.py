@@ -6,7 +6,7 @@ way) packs that folder as `model.tar.gz`. OptiLoop asks the folder to hold `opti
     {"format": "optiloop.model/1",
      "framework": "xgboost",                  # what trained it (informational, part of lineage)
      "runtime": "trees",                      # how it is served: trees | onnx | linear | mlp | ensemble
-                                              #   | endpoint
+                                              #   | forecast | endpoint
      "model_file": "model.trees.json",       # the file the runtime loads (inside the archive)
      "signature": {...},                      # optiloop.models.signature: inputs, task, classes
      "params": {...}, "metrics": {...},       # hyperparameters, held-out metrics (finite numbers)
@@ -18,7 +18,8 @@ way) packs that folder as `model.tar.gz`. OptiLoop asks the folder to hold `opti
 `linear` (`optiloop.linear/1`, numpy: scaling, one-hot and weights), `mlp` (`optiloop.mlp/1`, numpy:
 that preprocessing and dense layers; how torch networks reach the Lambda), `onnx` (onnxruntime) and
 `ensemble` (`optiloop.ensemble/1`: a weighted average of such members, each its own file in the
-archive) run in process and in the predict Lambda; `endpoint` models need their
+archive) and `forecast` (`optiloop.forecast/1`: a forecast table, per series and step the value and
+its intervals, from AutoML forecasting) run in process and in the predict Lambda; `endpoint` models need their
 framework or a GPU and are served by a SageMaker endpoint behind OptiLoop's router.
 
 Reading is defensive: an artifact is user input. Only regular files with plain relative names are

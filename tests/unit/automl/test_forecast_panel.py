@@ -179,3 +179,29 @@ def test_a_single_series_baseline_is_servable_with_intervals_that_cover() -> Non
     assert trials["ets"].metrics["mase"] == pytest.approx(
         np.mean([metrics(plan.truth(0, j), plan.stats(0, j)["ets"], plan.scale(j))["mase"] for j in range(3)])
     )
+
+
+def test_batch_scoring_a_forecast_table_gives_intervals_and_per_row_errors() -> None:
+    import json
+
+    from optiloop.automl.export.forecast_table import build_table
+    from optiloop.models.serving.batch import _chunk
+    from optiloop.models.serving.cache import Loaded
+
+    mean = np.array([[10.0, 11.0], [20.0, 21.0]])
+    errors = [np.array([[1.0, -1.0]]), np.array([[2.0, 2.0]])]
+    art = read_artifact(build_table(["a", "b"], mean, errors, params={"model": "theta"}, metrics={},
+                                    data_fingerprint="sha256:x", rows=10))  # fmt: skip
+    model = Loaded("sha256:y", art.signature, runtimes.load(art))
+    lines: list[str] = []
+    rows = [
+        ("1", {"series_id": "b", "step": 2}),
+        ("2", {"series_id": "z", "step": 1}),
+        ("3", {"series_id": "a", "step": 1}),
+    ]
+    assert _chunk(model, rows, lines) == 1  # the unknown series is one row's error, not the batch's
+    got = [json.loads(line) for line in lines]
+    assert got[0]["prediction"]["value"] == 21.0 and got[0]["prediction"]["interval"]["95"][0] < 21.0
+    assert got[1]["error"]["field"] == "input.series_id"
+    assert got[2]["prediction"] == {"series_id": "a", "step": 1, "value": 10.0,
+                                    "interval": got[2]["prediction"]["interval"]}  # fmt: skip

@@ -116,9 +116,10 @@ def _chunk(model: Loaded, chunk: list[tuple[str, Any]], lines: list[str]) -> int
     instances = [inp for _, inp in chunk]
     try:
         x = model.signature.encode(instances)
+        out = model.predictor.predict(x)  # a forecast table refuses an unknown series or step
     except InvalidInput:
         return sum(_one(model, ex_id, inp, lines) for ex_id, inp in chunk)
-    preds = runtimes.predictions(model.signature, model.predictor.predict(x), instances)
+    preds = runtimes.predictions(model.signature, out, instances, runtimes.intervals(model.predictor, x))
     dumps = json.dumps
     lines.extend(
         f'{{"id":{dumps(ex_id)},"prediction":{dumps(p)}}}\n'
@@ -130,11 +131,12 @@ def _chunk(model: Loaded, chunk: list[tuple[str, Any]], lines: list[str]) -> int
 def _one(model: Loaded, ex_id: str, inp: Any, lines: list[str]) -> int:
     try:
         x = model.signature.encode([inp], where="input")
+        out = model.predictor.predict(x)
     except InvalidInput as e:
-        err = {**e.details[0], "field": str(e.details[0]["field"]).replace("input[0]", "input", 1)}
-        lines.append(json.dumps({"id": ex_id, "error": err}) + "\n")
+        field = str(e.details[0]["field"]).replace("input[0]", "input", 1).replace("instances[0]", "input", 1)
+        lines.append(json.dumps({"id": ex_id, "error": {**e.details[0], "field": field}}) + "\n")
         return 1
-    pred = runtimes.predictions(model.signature, model.predictor.predict(x), [inp])[0]
+    pred = runtimes.predictions(model.signature, out, [inp], runtimes.intervals(model.predictor, x))[0]
     lines.append(json.dumps({"id": ex_id, "prediction": pred}) + "\n")
     return 0
 
