@@ -96,5 +96,5 @@ def test_a_known_failure_earns_no_severity_bonus() -> None:
         ingested_at="",
         fingerprint="",
     )
-    assert run_reward(r, novel=True) == 9.0
+    assert run_reward(r, novel=True) == 3.0  # 1 new bucket + FAILURE_CREDIT x severity 4
     assert run_reward(r, novel=False) == 1.0
