@@ -27,3 +27,32 @@ def test_a_multipart_dataset_name_with_control_or_format_characters_is_refused(a
     assert r.status_code == 422, r.text
     assert api.error_fields(r) == ["name"]
     assert api.audit_count() == before  # no dataset.ingested: nothing stored
+
+
+def test_thompson_sampling_keeps_exploring_when_each_decision_gets_its_reward(api: Api) -> None:
+    """Each reward replaced the cached policy with a freshly seeded generator, so every decision drew
+    the same normals: a 5-arm Bandit rewarded after each decision picked one arm 300 times in a row."""
+    pid = api.project()
+    body = {
+        "project_id": pid,
+        "name": "five arms",
+        "type": "Bandit",
+        "seed": 7,
+        "variants": [{"name": f"v{i}"} for i in range(5)],
+    }
+    r = api.client.post("/v1/experiments", headers=api.admin, json=body)
+    assert r.status_code == 201, r.text
+    exp_id = r.json()["id"]
+    assert api.client.post(f"/v1/experiments/{exp_id}/start", headers=api.admin).status_code == 200
+    chosen: set[str] = set()
+    for i in range(60):  # equal arms, alternating rewards: every arm must be tried
+        d = api.client.post(
+            "/v1/decisions", headers=api.admin, json={"experiment_id": exp_id, "unit_id": f"u{i}"}
+        )
+        assert d.status_code == 201, d.text
+        chosen.add(d.json()["variant"])
+        f = api.client.post(
+            "/v1/feedback", headers=api.admin, json={"decision_id": d.json()["decision_id"], "reward": i % 2}
+        )
+        assert f.status_code == 200, f.text
+    assert len(chosen) == 5, chosen

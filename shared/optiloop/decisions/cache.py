@@ -69,6 +69,14 @@ class PolicyCache:
         state: dict[str, Any],
         rng: np.random.Generator | None = None,
     ) -> Entry:
+        """The policy for this state, drawing from the process's random stream for the experiment.
+
+        The stream outlives the entry: a reward replaces the entry, and a generator seeded afresh
+        each time would replay the same draws after every reward, so Thompson sampling would pick
+        the same arm again and again instead of exploring."""
+        if rng is None:
+            held = self._entries.get((id(deps.store), experiment["id"]))
+            rng = held.rng if held is not None else None
         if rng is None:
             seed = experiment.get("seed")
             rng = np.random.default_rng(seed if seed is not None else zlib.crc32(experiment["id"].encode()))
