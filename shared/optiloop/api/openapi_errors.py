@@ -55,7 +55,8 @@ DESCRIPTIONS = {
     "key's project.",
     "409": "The state forbids it now: a status, a spent budget, an open approval, or a contended "
     "write (then with Retry-After).",
-    "413": "The body is larger than the server's limit (OPTILOOP_MAX_BODY_BYTES).",
+    "413": "The body is larger than the server's limit (OPTILOOP_MAX_BODY_BYTES; a table upload: "
+    "OPTILOOP_MAX_UPLOAD_BYTES).",
     "415": "The body is not JSON (Content-Type).",
     "422": "A field is wrong: each item of `details` names it (a JSON path) and says why.",
     "429": "Too many requests from this principal; wait Retry-After seconds.",
