@@ -56,3 +56,18 @@ def test_thompson_sampling_keeps_exploring_when_each_decision_gets_its_reward(ap
         )
         assert f.status_code == 200, f.text
     assert len(chosen) == 5, chosen
+
+
+def test_a_case_to_prioritize_without_a_param_of_the_space_is_refused(api: Api) -> None:
+    """It was scored, and reported feasible, at the middle of the missing param's range."""
+    pid = api.project()
+    api.constrain(pid)
+    case = {"payload_kb": 10, "region": "eu", "retries": 1, "timeout_s": 1.0, "cache": True}
+    partial = {k: v for k, v in case.items() if k != "retries"}
+    r = api.client.post(
+        f"/v1/projects/{pid}/tests:prioritize",
+        headers=api.admin,
+        json={"tests": [{"id": "full", "params": case}, {"id": "partial", "params": partial}]},
+    )
+    assert r.status_code == 422, r.text
+    assert api.error_fields(r) == ["tests[1].params.retries"]

@@ -173,14 +173,20 @@ def _greedy(E: np.ndarray, fail: np.ndarray, cov: np.ndarray, cost: np.ndarray) 
 
 
 def _check(space: Any, cases: Sequence[Case]) -> None:
-    """Every case names only known params, with values of the right kind and in range."""
+    """Every case names only known params, with values of the right kind and in range, and gives
+    every param that is not conditional: an absent one would be scored (and judged feasible) at the
+    middle of its range, a test nobody wrote."""
     probs: list[FieldProblem] = []
     params = {p.name: p for p in space.params}
+    required = [p.name for p in space.params if p.active_if is None]
     ids: set[str] = set()
     for i, c in enumerate(cases):
         if c.id in ids:
             probs.append(FieldProblem(f"tests[{i}].id", f"repeats id {c.id!r}"))
         ids.add(c.id)
+        for name in required:
+            if name not in c.params:
+                probs.append(FieldProblem(f"tests[{i}].params.{name}", "is required (not conditional)"))
         for name, v in c.params.items():
             p = params.get(name)
             where = f"tests[{i}].params.{name}"
