@@ -189,3 +189,26 @@ def _eval(api: Any, v: dict, pid: str, em: float) -> None:
             },
         )
     )
+
+
+def test_a_project_holds_a_bounded_set_of_policies(api: Any, monkeypatch: Any) -> None:
+    from optiloop.approvals import policy_store
+
+    monkeypatch.setattr(policy_store, "MAX_POLICIES", 2)
+    pid = api.project()
+    rule = {"then": "require_approval", "approvers": ["admin"]}
+
+    def put(name: str) -> Any:
+        body = {"project_id": pid, "name": name, "scope": "prompt_version", "rule": rule}
+        return api.client.post("/v1/policies", headers=api.admin, json=body)
+
+    assert put("a").status_code == 201 and put("b").status_code == 201
+    before = api.audit_count()
+    r = put("c")
+    assert r.status_code == 409 and api.error_fields(r) == ["name"], r.text
+    assert api.audit_count() == before
+    assert put("a").status_code == 201  # replacing one stays possible at the cap
+    names = [
+        p["name"] for p in api.client.get(f"/v1/policies?project_id={pid}", headers=api.admin).json()["items"]
+    ]
+    assert sorted(names) == ["a", "b"]

@@ -1,4 +1,9 @@
-"""Storing a project's policies: one document per name, replaced on update, every change audited."""
+"""Storing a project's policies: one document per name, replaced on update, every change audited.
+
+A project holds at most `MAX_POLICIES` policies: every submission evaluates all of them, and the
+listing answers the whole set in force in one page, so the set is bounded where it is written
+(a 409 naming `name`) rather than cut short where it is read.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from optiloop.approvals.policies import parse_policy, policy_as_dict
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.deps import Deps
-from optiloop.errors import NotFound
+from optiloop.errors import Conflict, NotFound
 from optiloop.projects import get_project
 from optiloop.store.records import Doc
+
+MAX_POLICIES = 1000  # per project
 
 
 def put_policy(deps: Deps, who: Principal, project_id: str, raw: Any) -> dict[str, Any]:
@@ -28,6 +35,12 @@ def put_policy(deps: Deps, who: Principal, project_id: str, raw: Any) -> dict[st
     with deps.store.transaction():
         current = deps.store.docs.get("policy", doc_id)
         if current is None:
+            if len(deps.store.docs.list("policy", project_id, limit=MAX_POLICIES)) >= MAX_POLICIES:
+                raise Conflict(
+                    f"project already has {MAX_POLICIES} policies, the most one project may hold",
+                    details=[{"field": "name", "reason": f"at most {MAX_POLICIES} policies per project",
+                              "hint": "replace or delete a policy instead"}],
+                )  # fmt: skip
             deps.store.docs.create(doc)
             rev = 1
         else:
@@ -45,7 +58,8 @@ def put_policy(deps: Deps, who: Principal, project_id: str, raw: Any) -> dict[st
 
 def list_policies(deps: Deps, project_id: str) -> list[dict[str, Any]]:
     get_project(deps, project_id)
-    return [{**d.data, "revision": d.rev} for d in deps.store.docs.list("policy", project_id, limit=1000)]
+    docs = deps.store.docs.list("policy", project_id, limit=MAX_POLICIES)
+    return [{**d.data, "revision": d.rev} for d in docs]
 
 
 def delete_policy(deps: Deps, who: Principal, project_id: str, name: str) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any, Literal
 
-from optiloop.approvals import entities
+from optiloop.approvals import entities, policy_store
 from optiloop.approvals.policies import Policy, evaluate, parse_policy
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
@@ -296,7 +296,7 @@ def _satisfied(approval: dict[str, Any]) -> bool:
 
 
 def _policies(deps: Deps, subject: entities.Subject) -> list[Policy]:
-    docs = deps.store.docs.list("policy", subject.project_id, limit=1000)
+    docs = deps.store.docs.list("policy", subject.project_id, limit=policy_store.MAX_POLICIES)
     return [p for p in (parse_policy(d.data) for d in docs) if p.scope == subject.entity_type]
 
 
