@@ -397,8 +397,16 @@ def test_undeploy_a_model_frees_its_slot_and_stops_predictions(api: Any, models:
     r = api.client.delete(f"/v1/deployments/{d['id']}", headers=contributor)
     assert r.status_code == 403 and api.error_fields(r) == ["role"]  # production: admins only
     assert api.client.delete(f"/v1/projects/{pid}", headers=api.admin).status_code == 409
+    body = {"type": "performance", "metric": "accuracy", "threshold": 0.5, "window": {"rows": 200}}
+    r = api.client.post(f"/v1/monitoring/{d['id']}/monitors", headers=api.admin, json=body)
+    assert r.status_code == 201, r.text
+    monitor = r.json()["id"]
 
     assert api.client.delete(f"/v1/deployments/{d['id']}?reason=sunset", headers=api.admin).status_code == 204
+    from optiloop.models.monitoring.schedule import due_monitor_ids
+
+    assert monitor not in due_monitor_ids(api.deps, "9999")[1]  # nothing serves: nothing to watch
+    assert api.deps.store.docs.get("model_monitor", monitor).data["status"] == "stopped"
     assert predict(api, d["id"], [{"age": 45, "country": "US"}]).status_code == 404
     r = api.client.get(f"/v1/deployments/{d['id']}", headers=api.admin)
     assert r.status_code == 404 and "was deleted at" in r.json()["error"]["message"]
@@ -407,6 +415,7 @@ def test_undeploy_a_model_frees_its_slot_and_stops_predictions(api: Any, models:
     assert api.client.get(f"/v1/projects/{pid}/deployments", headers=api.admin).json()["items"] == []
     [rec] = api.deps.store.audit.list(project_id=pid, action="model_deployment.undeploy")
     assert rec.details["reason"] == "sunset" and rec.details["from"]["stable"] == v1
+    assert rec.details["monitors_stopped"] == [monitor]
     again = deploy(api, {"model_version_id": v1, "environment": "production"})  # the slot is free
     assert again["id"] != d["id"] and [h["action"] for h in again["history"]] == ["deploy"]
     assert api.client.delete(f"/v1/deployments/{again['id']}", headers=api.admin).status_code == 204

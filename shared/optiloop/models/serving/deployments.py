@@ -23,6 +23,7 @@ from optiloop.deletion import is_deleted, tombstone
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 from optiloop.models import lineage
+from optiloop.models.monitoring.records import MAX_MONITORS_PER_DEPLOYMENT, MONITOR
 from optiloop.models.serving import metrics
 from optiloop.models.serving.endpoint import DEFAULT_INSTANCE, require_backend
 from optiloop.models.serving.records import (
@@ -362,15 +363,35 @@ def undeploy(deps: Deps, who: Principal, deployment_id: str, reason: str = "") -
         new = replace(new, history=[*old.history, _entry(new, "undeploy", now, who.name, **extra)][-HISTORY:])
         deps.store.docs.delete(SLOT_KIND, slot_id(old.model_id, old.environment))
         deps.store.docs.replace(tombstone(deployment_doc(new), who, now), doc.rev)
+        stopped = _stop_monitors(deps, old.id, now)
         record(
             deps,
             who,
             "model_deployment.undeploy",
             old.project_id,
             old.id,
-            {"environment": old.environment, "from": _pointers(old), "reason": reason},
+            {
+                "environment": old.environment,
+                "from": _pointers(old),
+                "reason": reason,
+                "monitors_stopped": stopped,
+            },
         )
     return new
+
+
+def _stop_monitors(deps: Deps, deployment_id: str, at: str) -> list[str]:
+    """The deployment's active monitors stop (status `stopped`): nothing serves any more, so there is
+    nothing to watch, and the scheduler skips them instead of evaluating an empty window every tick.
+    They stay readable, with their runs and alerts."""
+    stopped = []
+    for doc in deps.store.docs.list(MONITOR, deployment_id, limit=MAX_MONITORS_PER_DEPLOYMENT):
+        if doc.data.get("status", "active") == "active":
+            extra = {**(doc.data.get("extra") or {}), "stopped_at": at, "stopped_because": "undeployed"}
+            data = {**doc.data, "status": "stopped", "extra": extra}
+            deps.store.docs.replace(replace(doc, data=data), doc.rev)
+            stopped.append(doc.id)
+    return stopped
 
 
 def enforce_slos(deps: Deps, deployment_id: str) -> ModelDeployment | None:
