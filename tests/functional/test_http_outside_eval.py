@@ -6,12 +6,20 @@ must be a 4xx in the API's error shape naming the field, and nothing may be writ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from optiloop.config import Settings
+
 if TYPE_CHECKING:
     from tests.functional.conftest import Api
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Bodies large enough for a 100,000-character variable (the default here is 64 KiB)."""
+    return Settings(backend="memory", admin_token="test-admin-token-0123456789", max_body_bytes=512 * 1024)
 
 
 @pytest.mark.parametrize("name", ["bad\x00name", "ab\u202ecd", "zero\u200bwidth"])
@@ -71,3 +79,31 @@ def test_a_case_to_prioritize_without_a_param_of_the_space_is_refused(api: Api) 
     )
     assert r.status_code == 422, r.text
     assert api.error_fields(r) == ["tests[1].params.retries"]
+
+
+def test_a_variable_is_measured_in_characters_not_in_escaped_json(api: Api) -> None:
+    """Each non-ASCII character counted six times (its \\uXXXX escape): a Chinese question of
+    20,000 characters was refused as 'longer than 100000 characters'."""
+    pid = api.project()
+    pr = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "qa"}).json()["id"]
+    v = api.client.post(
+        f"/v1/prompts/{pr}/versions",
+        headers=api.admin,
+        json={"body": "Q: {{question}}", "variables": {"question": "str"}},
+    ).json()["id"]
+    dep = {"prompt_version_id": v, "environment": "dev"}
+    assert api.client.post("/v1/deployments", headers=api.admin, json=dep).status_code == 201
+
+    def generate(question: str) -> Any:
+        prompt = {"name": "qa", "label": "dev"}
+        body = {"project_id": pid, "prompt": prompt, "variables": {"question": question}}
+        return api.client.post("/v1/generate", headers=api.admin, json=body)
+
+    sentence = "我们今天学习数学和历史，老师讲得非常清楚。"
+    long_question = (sentence * (20_000 // len(sentence) + 1))[:20_000]
+    r = generate(long_question)
+    assert r.status_code == 200, r.text
+    plain = "The workers gathered in the square to ask for a reform of the franchise. "
+    r = generate((plain * (100_001 // len(plain) + 1))[:100_001])
+    assert r.status_code == 422 and api.error_fields(r) == ["variables.question"], r.text
+    assert "longer than 100000 characters" in r.json()["error"]["message"]
