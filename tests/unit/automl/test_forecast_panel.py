@@ -205,3 +205,20 @@ def test_batch_scoring_a_forecast_table_gives_intervals_and_per_row_errors() -> 
     assert got[1]["error"]["field"] == "input.series_id"
     assert got[2]["prediction"] == {"series_id": "a", "step": 1, "value": 10.0,
                                     "interval": got[2]["prediction"]["interval"]}  # fmt: skip
+
+
+def test_panel_intervals_pool_the_errors_of_every_series_in_units_of_its_scale() -> None:
+    from optiloop.automl.export.forecast_table import panel_widths, widths
+
+    rng = np.random.default_rng(2)
+    errors = [rng.normal(0, 1, (2, 6)) * k for k in (1.0, 10.0, 100.0)]
+    got = panel_widths(errors, [1.0, 10.0, 100.0], 6)
+    # one distribution in scale units: the widths are proportional to each series' scale
+    np.testing.assert_allclose(got[1][95], 10 * got[0][95])
+    np.testing.assert_allclose(got[2][80], 100 * got[0][80])
+    assert np.all(got[0][95] > got[0][80]) and np.allclose(
+        got[0][95] / got[0][95][0], np.sqrt(np.arange(1, 7))
+    )
+    # a series without a scale keeps its own widths
+    alone = panel_widths(errors, [1.0, 0.0, 100.0], 6)[1]
+    np.testing.assert_allclose(alone[95], widths(errors[1], 6)[95])

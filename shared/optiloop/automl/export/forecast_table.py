@@ -3,11 +3,16 @@ artifact (optiloop.models.runtimes.forecast).
 
 Intervals come from the candidate's own cross-validation errors, not from a model's distributional
 assumptions, so every candidate — ETS, Theta, a combination of them, a global model — gets them
-the same way: for a series, the absolute fold errors at step k divided by sqrt(k) are pooled over
-the steps and folds (errors of a forecast grow roughly like a random walk's with the step), the
-80% and 95% quantiles of those are the widths at step 1, times sqrt(k) at step k. A series with
-no usable fold error (all NaN) gets no interval narrower than its point forecast: width 0, and
-`interval_note` says so in the params.
+the same way: the absolute fold errors at step k divided by sqrt(k) (errors of a forecast grow
+roughly like a random walk's with the step) are pooled over the steps and folds, and their 80% and
+95% quantiles are the half-widths at step 1, times sqrt(k) at step k.
+
+With several series the errors are also pooled ACROSS series, each divided by its series' scale
+(the MASE scale: in-sample seasonal naive MAE) and the quantile multiplied back by it: one series
+has only folds x h errors (36 on M3 monthly), too few for a 95% quantile, and on all 1,428 M3
+monthly series the per-series widths covered 76.8% / 89.5% of the held-out values at 80% / 95%,
+the pooled ones 80.0% / 94.5% (Theta). A series without a scale (constant seasonal differences)
+keeps its own widths; one without any usable fold error gets width 0.
 """
 
 from __future__ import annotations
@@ -24,16 +29,37 @@ from optiloop.models.signature import Input, Signature
 LEVELS = (80, 95)
 
 
+def _step_scaled(errors: np.ndarray) -> np.ndarray:
+    """|error| / sqrt(step) of a folds x steps matrix, the finite ones, flat."""
+    e = np.asarray(errors, dtype=np.float64)
+    root = np.sqrt(np.arange(1, e.shape[-1] + 1, dtype=np.float64))
+    out = (np.abs(e) / root).ravel()
+    return out[np.isfinite(out)]
+
+
 def widths(errors: np.ndarray, h: int) -> dict[int, np.ndarray]:
     """errors: folds x steps (NaN where a step was not validated) -> per level, h half-widths."""
-    e = np.asarray(errors, dtype=np.float64)
-    root = np.sqrt(np.arange(1, e.shape[1] + 1, dtype=np.float64)) if e.ndim == 2 else np.ones(1)
-    pooled = (np.abs(e) / root).ravel()
-    pooled = pooled[np.isfinite(pooled)]
+    pooled = _step_scaled(errors)
     steps = np.sqrt(np.arange(1, h + 1, dtype=np.float64))
     if pooled.size == 0:
         return {v: np.zeros(h) for v in LEVELS}
     return {v: float(np.quantile(pooled, v / 100)) * steps for v in LEVELS}
+
+
+def panel_widths(errors: list[np.ndarray], scales: list[float], h: int) -> list[dict[int, np.ndarray]]:
+    """Per series, the half-widths from the errors of every series pooled in units of each series'
+    scale (a series without a positive scale: its own errors' widths)."""
+    ok = [s for s, c in enumerate(scales) if np.isfinite(c) and c > 0]
+    pooled = np.concatenate([_step_scaled(errors[s]) / scales[s] for s in ok]) if ok else np.zeros(0)
+    if pooled.size == 0:
+        return [widths(e, h) for e in errors]
+    steps = np.sqrt(np.arange(1, h + 1, dtype=np.float64))
+    q = {v: float(np.quantile(pooled, v / 100)) for v in LEVELS}
+    good = set(ok)
+    return [
+        {v: q[v] * scales[s] * steps for v in LEVELS} if s in good else widths(errors[s], h)
+        for s in range(len(errors))
+    ]
 
 
 def table_signature(ids: list[str]) -> Signature:
@@ -53,18 +79,22 @@ def build_table(
     mean: np.ndarray,
     errors: list[np.ndarray],
     *,
+    scales: list[float] | None = None,
     params: dict[str, Any],
     metrics: dict[str, float],
     data_fingerprint: str,
     rows: int,
 ) -> bytes:
     """mean: series x h forecasts from each series' end; errors: per series, its folds x steps
-    cross-validation errors (truth - forecast)."""
+    cross-validation errors (truth - forecast); scales: per series, the MASE scale (with several
+    series, the errors are pooled across them in these units)."""
     h = int(mean.shape[1])
     lower: dict[str, list[list[float]]] = {str(v): [] for v in LEVELS}
     upper: dict[str, list[list[float]]] = {str(v): [] for v in LEVELS}
+    pooled = scales is not None and len(ids) > 1
+    per = panel_widths(errors, list(scales or []), h) if pooled else [widths(e, h) for e in errors]
     for s in range(len(ids)):
-        w = widths(errors[s], h)
+        w = per[s]
         for v in LEVELS:
             lower[str(v)].append([float(a) for a in mean[s] - w[v]])
             upper[str(v)].append([float(a) for a in mean[s] + w[v]])
@@ -79,7 +109,11 @@ def build_table(
     }
     if not np.all(np.isfinite(mean)):
         raise ValueError("a forecast is not finite")
-    note = "from the candidate's cross-validation errors, pooled over steps, widening with sqrt(step)"
+    note = (
+        "from the candidate's cross-validation errors, pooled over steps"
+        + (" and series (in units of each series' MASE scale)" if pooled else "")
+        + ", widening with sqrt(step)"
+    )
     return build_artifact(
         doc,
         runtime="forecast",

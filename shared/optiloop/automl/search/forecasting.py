@@ -339,9 +339,11 @@ class ForecastPlan:
     def _export(self, res: Any, mean: np.ndarray, errors: list[np.ndarray], fingerprint: str) -> None:
         from optiloop.automl.export.forecast_table import build_table
 
+        scales = [scale_of(self.values(s), self.season) for s in range(len(self.ids))]
         res.artifact = build_table(
-            self.ids, mean, errors, params={"model": res.model, **res.params}, metrics=res.metrics,
-            data_fingerprint=fingerprint, rows=int(sum(self.values(s).size for s in range(len(self.ids)))),
+            self.ids, mean, errors, scales=scales, params={"model": res.model, **res.params},
+            metrics=res.metrics, data_fingerprint=fingerprint,
+            rows=int(sum(self.values(s).size for s in range(len(self.ids)))),
         )  # fmt: skip
         res.runtime = "forecast"
         res.export_max_abs_diff = 0.0
