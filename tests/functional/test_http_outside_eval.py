@@ -107,3 +107,31 @@ def test_a_variable_is_measured_in_characters_not_in_escaped_json(api: Api) -> N
     r = generate((plain * (100_001 // len(plain) + 1))[:100_001])
     assert r.status_code == 422 and api.error_fields(r) == ["variables.question"], r.text
     assert "longer than 100000 characters" in r.json()["error"]["message"]
+
+
+def test_an_automl_target_with_a_class_of_one_row_is_refused_at_creation(api: Api) -> None:
+    """Every trial failed at run time instead (the fold that validates the row trains without its
+    class), and the experiment ended 'failed' with a shape mismatch for an error."""
+    pid = api.project()
+    rows = ["x,y"] + [f"{i * 0.37 % 5:.2f},{'z' if i == 7 else 'ab'[i % 2]}" for i in range(60)]
+    ds = api.client.post(
+        "/v1/datasets/ingest",
+        headers=api.admin,
+        data={"project_id": pid, "name": "rare class"},
+        files={"file": ("t.csv", "\n".join(rows).encode(), "text/csv")},
+    )
+    assert ds.status_code == 201, ds.text
+    body = {
+        "project_id": pid,
+        "task_type": "classification",
+        "objective": "logloss",
+        "dataset_id": ds.json()["id"],
+        "target": "y",
+        "config": {"cv": {"type": "kfold", "folds": 3, "seed": 0}, "budget_s": 5},
+    }
+    before = api.audit_count()
+    r = api.client.post("/v1/experiments", headers=api.admin, json=body)
+    assert r.status_code == 422, r.text
+    assert api.error_fields(r) == ["target"]
+    assert "'z' (1)" in r.json()["error"]["message"]
+    assert api.audit_count() == before  # no experiment.created

@@ -22,6 +22,7 @@ from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.automl import constraints, datasets, forecast
+from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -139,6 +140,8 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(FieldProblem("target", f"is required for {task_type}"))
     table = datasets.load_table(deps, ds)
     prep = forecast.prepare_for(table, target, task_type, config)
+    if task_type == "classification":
+        check_class_sizes(prep.class_balance)
     sensitive = config["sensitive_column"]
     if sensitive is not None and (table.column(sensitive) is None or sensitive == target):
         raise InvalidInput(

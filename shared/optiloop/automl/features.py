@@ -25,6 +25,7 @@ from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.models.signature import Input, Signature
 
 MAX_CLASSES = 100
+MIN_CLASS_ROWS = 2  # one row to validate on and one to train on, in every fold
 MAX_CATEGORIES = 200
 LEAK_CORR = 0.999
 
@@ -132,6 +133,23 @@ def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
     x, inputs, excluded = _features(table, target, keep, y, task)
     sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
     return Prepared(x, y, sig, excluded, balance, int((~keep).sum()))
+
+
+def check_class_sizes(balance: dict[str, int]) -> None:
+    """A class of one row is in no training fold when its row is validated: the fold models then
+    know one class fewer than the experiment, and every trial failed at run time (a shape mismatch
+    of the predicted probabilities). An experiment's creation refuses it instead, naming the class
+    (not `prepare`, which also serves tables that are never cross-validated)."""
+    rare = [(c, n) for c, n in balance.items() if n < MIN_CLASS_ROWS]
+    if rare:
+        shown = ", ".join(f"{c!r} ({n})" for c, n in rare[:5])
+        raise InvalidInput(
+            FieldProblem(
+                "target",
+                f"every class needs at least {MIN_CLASS_ROWS} rows for cross-validation; too few: {shown}",
+                "drop or merge the rare classes' rows",
+            )
+        )
 
 
 def _features(
