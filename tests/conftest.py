@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,40 +51,53 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # -- running the suite on several processes (`make test`: pytest-xdist, `-n` workers) ----------------
-# The suite is run by `make test` on pytest-xdist workers (--dist loadgroup): tests go one by one to
-# whichever worker is free, except those that share an expensive fixture, which go to one worker so
-# the fixture is built once, as in a run on one process. A new test needs nothing to take part: what
-# it shares is read from its fixtures' scopes here.
+# make test runs pytest-xdist with `--dist loadgroup`, whose scheduler is the one below: tests go one
+# by one to whichever worker is free, except those that share an expensive fixture, which go to one
+# worker as a unit so the fixture is built once, as in a run on one process. (xdist's own loadgroup
+# reads `xdist_group` marks through `item._nodeid`, which pytest 9 no longer has: the marks are
+# silently ignored, so the units are decided here, from paths, in the controller.) A new test needs
+# nothing to take part; a new module-scoped fixture keeps its file together by itself.
 
-# Directories whose tests share a session-scoped fixture too expensive to build on every worker:
-# tests/infra's one CDK synthesis of the whole app (tens of seconds, a node process) is built once.
-SESSION_GROUPS = {"infra": "infra"}
-WIDE_SCOPES = {"module", "package", "class"}
-
-
-def _xdist_group(item: pytest.Item) -> str | None:
-    """The group that keeps `item` on the worker that holds its shared fixtures, or None (any worker)."""
-    path = Path(str(item.path)).resolve()
-    tests = Path(__file__).resolve().parent
-    try:
-        rel = path.relative_to(tests)
-    except ValueError:  # a test outside tests/ (none today)
-        return None
-    if rel.parts and rel.parts[0] in SESSION_GROUPS:
-        return SESSION_GROUPS[rel.parts[0]]
-    info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.values() if info is not None else ()
-    if any(d.scope in WIDE_SCOPES for fixturedefs in defs for d in fixturedefs):
-        return rel.as_posix()  # a module- or class-scoped fixture: the whole file on one worker
-    return None
+TESTS = Path(__file__).resolve().parent
+# tests/infra share one CDK synthesis of the whole app (tens of seconds and a node process): one unit.
+SESSION_UNITS = ("tests/infra/",)
+# files (or folders, by their conftest.py) whose fixtures outlive a test: each file is one unit
+WIDE_SCOPE = re.compile(r"""scope\s*=\s*["'](?:module|package|class)["']""")
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # the controller has --dist loadgroup; xdist hands its workers `loadgroup` instead
-    if config.getoption("dist", "no") != "loadgroup" and not getattr(config.option, "loadgroup", False):
-        return
-    for item in items:
-        group = _xdist_group(item)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+@functools.cache
+def _shares_fixtures(path: str) -> bool:
+    """Whether the test file at `path` (relative to the repository), or a conftest.py above it inside
+    tests/, defines a fixture wider than a function."""
+    file = TESTS.parent / path
+    candidates = [file, *(d / "conftest.py" for d in file.parents if d != TESTS and TESTS in d.parents)]
+    return any(c.is_file() and WIDE_SCOPE.search(c.read_text(errors="replace")) for c in candidates)
+
+
+def _unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: a group, its file, or itself."""
+    path = nodeid.split("::", 1)[0]
+    for prefix in SESSION_UNITS:
+        if path.startswith(prefix):
+            return prefix
+    return path if _shares_fixtures(path) else nodeid
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # xdist is in the dev extra; without it the suite runs on one process
+    LoadScopeScheduling = None
+
+if LoadScopeScheduling is not None:
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        """xdist's scope scheduling with `_unit` as the scope: units are sent whole, the largest
+        first, then one at a time to the worker that runs out of work."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        if config.getoption("dist") != "loadgroup":
+            return None  # another --dist asked for by hand: xdist's own
+        return SharedFixtureScheduling(config, log)
