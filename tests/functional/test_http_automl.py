@@ -99,14 +99,17 @@ def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> Non
     got = api.client.get(f"/v1/datasets/{ds['id']}", headers=api.admin).json()
     assert got["fingerprint"] == ds["fingerprint"] and got["report"]["rows"] == 569
 
-    r = api.client.post("/v1/experiments", headers=api.admin, json=experiment_body(pid, ds["id"]))
+    # the trial budget (6) ends this search, not the clock: a loaded CI machine must not change which
+    # trials ran, so the time budget is far above what 6 trials take and the wait longer still
+    body = experiment_body(pid, ds["id"], budget_s=600)
+    r = api.client.post("/v1/experiments", headers=api.admin, json=body)
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["status"] == "created" and created["leaderboard_url"].endswith("/leaderboard")
     exp_id = created["experiment_id"]
     r = api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin)
     assert r.status_code == 202, r.text
-    exp = wait(api, exp_id)
+    exp = wait(api, exp_id, timeout=300)
     assert exp["status"] == "completed", exp
     assert exp["progress"]["trials_done"] == 6
 
