@@ -135,3 +135,28 @@ def test_an_automl_target_with_a_class_of_one_row_is_refused_at_creation(api: Ap
     assert api.error_fields(r) == ["target"]
     assert "'z' (1)" in r.json()["error"]["message"]
     assert api.audit_count() == before  # no experiment.created
+
+
+def test_generate_redacts_a_chinese_address_but_not_a_sentence_about_a_place(api: Api) -> None:
+    """Any run of Chinese characters ending in 里/路/道/街 was an address: '我们在学校的图书馆里' ('we, in
+    the school's library') reached the model as [ADDRESS]. A street needs its number or building."""
+    pid = api.project()
+    pr = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "zh"}).json()["id"]
+    v = api.client.post(
+        f"/v1/prompts/{pr}/versions",
+        headers=api.admin,
+        json={"body": "Q: {{question}}", "variables": {"question": "str"}},
+    ).json()["id"]
+    dep = {"prompt_version_id": v, "environment": "dev"}
+    assert api.client.post("/v1/deployments", headers=api.admin, json=dep).status_code == 201
+
+    def output(question: str) -> str:
+        body = {"project_id": pid, "prompt": {"name": "zh"}, "variables": {"question": question}}
+        body["prompt"]["label"] = "dev"
+        r = api.client.post("/v1/generate", headers=api.admin, json=body)
+        assert r.status_code == 200, r.text
+        return str(r.json()["output"])
+
+    for sentence in ("我们在学校的图书馆里看书。", "然后在湖边的茶馆里喝茶聊天。", "我知道这条路。"):
+        assert "[ADDRESS]" not in output(sentence), sentence
+    assert "[ADDRESS]" in output("请把包裹寄到北京市朝阳区建国路88号。")

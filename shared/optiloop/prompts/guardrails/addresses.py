@@ -168,8 +168,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         ),
         _digits_and(_NON_ASCII),
     ),
-    # Chinese, Korean: "张家港路M座", "刘街T座", "대전광역시 동구 반포대길 116"
-    (re.compile(rf"{_CJK}{{1,10}}(?:路|街|道|巷|大道|里)(?:[A-Za-z\d]{{1,4}}座|\d{{1,5}}号)?"), _NON_ASCII),
+    # Chinese, Korean: "张家港路M座", "建国路88号", "대전광역시 동구 반포대길 116". The building or number is
+    # required: 路/街/道/里 alone end ordinary words ("知道", "逛街", "在图书馆里"), not addresses
+    (
+        re.compile(rf"{_CJK}{{1,10}}(?:路|街|道|巷|大道|里)(?:[A-Za-z\d]{{1,4}}座|\d{{1,5}}[号號])"),
+        _NON_ASCII,
+    ),
     (
         re.compile(
             r"(?:[가-힣]+\s+){0,3}[가-힣\d]{1,12}(?:로|길|가|거리)\s+(?:지하\s?)?\d{1,5}(?:-\d{1,4})?"
