@@ -3,7 +3,7 @@
 Why: the attack corpora the shipped model may train on are English but for spikee's Irish, Scots
 Gaelic, Albanian and Zulu variants, and *no* benign training text is in another language. A classifier
 fitted on that learns two wrong lessons: an attack in German or Japanese looks like nothing it knows,
-and "Zulu" means "attack". This module gives both classes the same languages: for each of 30 languages,
+and "Zulu" means "attack". This module gives both classes the same languages: for each of 31 languages,
 a few general ways of saying the things attacks say (override the instructions, forget the rules, reveal
 the system prompt, a persona without limits, a new task, a forged system line) and things ordinary
 users and documents say, including the same nouns in harmless use ("read the instructions before
