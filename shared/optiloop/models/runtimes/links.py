@@ -23,7 +23,8 @@ def bad_model(reason: str, field: str = "artifact.model_file") -> InvalidInput:
 def apply_link(z: np.ndarray, link: str) -> np.ndarray:
     """Margins -> outputs: the positive class's probability, per-class probabilities, or values."""
     if link == "logistic":
-        return 1.0 / (1.0 + np.exp(-z))
+        # the tanh form of the sigmoid: exp(-z) overflows (a warning per call) for margins below -709
+        return 0.5 * (1.0 + np.tanh(0.5 * z))
     if link == "softmax":
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
