@@ -25,15 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from optiloop.prompts.guardrails import GuardConfig, check_input, detect_injection, find_pii  # noqa: E402
-from optiloop.prompts.guardrails.injection import load_model  # noqa: E402
-from tests.benchmarks.guardrails_data import (  # noqa: E402
+from guardrails_data import (  # noqa: E402
     LOOKALIKES,
     Example,
     injection_examples,
     read_pii_set,
     split,
 )
+
+from optiloop.prompts.guardrails import GuardConfig, check_input, detect_injection, find_pii  # noqa: E402
+from optiloop.prompts.guardrails.injection import load_model  # noqa: E402
 
 BENIGN = {
     "benign_request",

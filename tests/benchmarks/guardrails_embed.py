@@ -36,10 +36,11 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import guardrails_sources as gs  # noqa: E402
+
 from optiloop.prompts.guardrails.embedding import EmbedModel, WordPiece, from_arrays  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import clean  # noqa: E402
 from optiloop.prompts.guardrails.injection import windows  # noqa: E402
-from tests.benchmarks import guardrails_sources as gs  # noqa: E402
 
 OUT = ROOT / "bench-out" / "guardrails"
 TABLE = OUT / "embed_table.npz"

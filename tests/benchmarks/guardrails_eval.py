@@ -60,6 +60,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import guardrails_embed as ge_embed  # noqa: E402
+import guardrails_multilingual as ge_multilingual  # noqa: E402
+import guardrails_sources as gs  # noqa: E402
+
 from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel  # noqa: E402
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits  # noqa: E402
@@ -71,9 +75,6 @@ from optiloop.prompts.guardrails.injection import (  # noqa: E402
     detect_injection,
     windows,
 )
-from tests.benchmarks import guardrails_embed as ge_embed  # noqa: E402
-from tests.benchmarks import guardrails_multilingual as ge_multilingual  # noqa: E402
-from tests.benchmarks import guardrails_sources as gs  # noqa: E402
 
 OUT = ROOT / "bench-out" / "guardrails"
 MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE

