@@ -6,14 +6,17 @@ how a request is: a category's code is its index in `categories` on both sides, 
 a missing optional value is NaN (every portable runtime routes NaN down the tree's default branch).
 
 Instances are JSON objects. Fields that are not inputs are ignored, except the `id_fields`, which
-are echoed back on each prediction (the seed's example answers `{"customer_id": "c1", ...}`).
+are echoed back on each prediction (the seed's example answers `{"customer_id": "c1", ...}`), and
+except a field that reads as a misspelt input or an instance holding none of the inputs: a 422.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -87,9 +90,11 @@ class Signature:
             if not isinstance(inst, Mapping):
                 problems.append(FieldProblem(f"{where}[{r}]", "must be an object of input fields"))
                 continue
+            absent = False
             for c, inp in enumerate(self.inputs):
                 v = inst.get(inp.name)
                 if v is None or (is_missing(v) and not _is_category(self, inp, v)):
+                    absent = absent or inp.name not in inst
                     if inp.required:
                         problems.append(FieldProblem(f"{where}[{r}].{inp.name}", "is required"))
                     continue
@@ -98,9 +103,39 @@ class Signature:
                     problems.append(FieldProblem(f"{where}[{r}].{inp.name}", val))
                 else:
                     x[r, c] = val
+            if absent:
+                problems.extend(self._misspelt(inst, f"{where}[{r}]"))
         if problems:
             raise InvalidInput(problems[:MAX_PROBLEMS])
         return x
+
+    def _misspelt(self, inst: Mapping[str, Any], at: str) -> list[FieldProblem]:
+        """Fields of an instance that read as a misspelt input, or the whole instance when it holds
+        none of the inputs. Other fields are ignored on purpose (a row may carry its target or an id),
+        but an input that is optional is otherwise scored silently as missing under a typo
+        (`"Income"` for `"income"`), which answers with a confident prediction of the wrong row."""
+        names = self._input_names
+        unknown = [k for k in inst if isinstance(k, str) and k not in names and k not in self.id_fields]
+        if not unknown:
+            return []  # `{}` asks, explicitly, for the answer on a row of missing values
+        if not any(k in names for k in inst):
+            shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+            return [FieldProblem(at, f"holds none of the model's inputs ({shown})")]
+        missing = [i.name for i in self.inputs if i.name not in inst]
+        out = []
+        for k in unknown[:MAX_PROBLEMS]:
+            near = difflib.get_close_matches(k, missing, n=1, cutoff=0.8) or [
+                m for m in missing if m.casefold() == k.casefold()
+            ]
+            if near:
+                out.append(
+                    FieldProblem(f"{at}.{k}", f"is not an input of this model; did you mean '{near[0]}'?")
+                )
+        return out
+
+    @cached_property
+    def _input_names(self) -> frozenset[str]:
+        return frozenset(i.name for i in self.inputs)
 
 
 def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:

@@ -55,3 +55,21 @@ def test_what_cannot_be_read_is_a_422_naming_the_field(inst: dict, field: str, r
     with pytest.raises(InvalidInput) as e:
         parse_signature(SIG).encode([inst])
     assert [(d["field"], d["reason"]) for d in e.value.details] == [(field, reason)]
+
+
+def test_a_misspelt_input_is_named_not_scored_as_missing() -> None:
+    """Optional inputs would otherwise take the typo's row as a row of missing values and answer with a
+    confident prediction of somebody else; other extra fields (the target, an id) stay ignored."""
+    sig = parse_signature(SIG)
+    with pytest.raises(InvalidInput) as e:
+        sig.encode([{"Age": 41, "records": "yes", "n": 2, "target": "no"}])
+    assert [(d["field"], d["reason"]) for d in e.value.details] == [
+        ("instances[0].Age", "is not an input of this model; did you mean 'age'?")
+    ]
+    with pytest.raises(InvalidInput) as e:
+        sig.encode([{"n": 1}, {"customer": "c1", "label": "yes"}])
+    assert [d["field"] for d in e.value.details] == ["instances[1].n", "instances[1]"]
+    assert "holds none of the model's inputs (age, n, plan, records)" in e.value.details[1]["reason"]
+    # a row with every input present carries whatever else it likes
+    x = sig.encode([{"age": 1, "records": "no", "plan": "basic", "n": 1, "Age_group": "x", "target": 1}])
+    assert x.shape == (1, 4)
