@@ -82,8 +82,26 @@ def _text(data: bytes) -> str:
         raise _bad(f"is not UTF-8 text (byte {e.start})") from None
 
 
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def delimiter(text: str) -> str:
+    """The field separator, read from the header line: a comma wherever the header has one; else the
+    most frequent of semicolon (what spreadsheets in decimal-comma locales export), tab and pipe.
+    Without this a semicolon file is stored as one column named `a;b;y` and its ingest "succeeds".
+    Only the header decides: a decimal comma inside a value must not pick the comma."""
+    line = text.split("\n", 1)[0]
+    unquoted = "".join(part for k, part in enumerate(line.split('"')) if k % 2 == 0)
+    if "," in unquoted:
+        return ","
+    counts = {d: unquoted.count(d) for d in DELIMITERS[1:]}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def parse_csv(data: bytes) -> RawColumns:
-    reader = csv.reader(io.StringIO(_text(data), newline=""))
+    text = _text(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(text))
     try:
         header = next(reader)
     except StopIteration:

@@ -84,3 +84,16 @@ def test_parquet_without_pyarrow_says_what_to_install() -> None:
         with pytest.raises(InvalidInput) as e:
             parse.parse("t.parquet", b"PAR1....")
         assert "pyarrow" in _reason(e)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_separated_otherwise_than_by_commas_is_read_as_columns(sep: str) -> None:
+    # spreadsheets in decimal-comma locales export semicolons; the decimal comma stays in the value
+    raw = parse.parse_csv(f'name{sep}"a{sep}b"{sep}y\nann{sep}1,5{sep}1\nbob{sep}2{sep}0\n'.encode())
+    assert raw == {"name": ["ann", "bob"], f"a{sep}b": ["1,5", "2"], "y": ["1", "0"]}
+
+
+def test_a_header_with_commas_is_a_comma_file_whatever_the_rows_hold() -> None:
+    assert parse.parse_csv(b"a,b\n1;2,3\n") == {"a": ["1;2"], "b": ["3"]}
+    assert parse.parse_csv(b"only\n1\n") == {"only": ["1"]}
+    assert parse.delimiter('"x;y",z') == ","
