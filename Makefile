@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[cli,train]'
+	$(BIN)/pip install -q -e '.[cli,train,automl]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

@@ -97,6 +97,7 @@ if LoadScopeScheduling is not None:
         def _split_scope(self, nodeid: str) -> str:
             return _unit(nodeid)
 
+    @pytest.hookimpl(optionalhook=True)  # `-p no:xdist` (a one-process run) does not define the hook
     def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         if config.getoption("dist") != "loadgroup":
             return None  # another --dist asked for by hand: xdist's own

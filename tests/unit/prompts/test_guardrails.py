@@ -323,9 +323,7 @@ def test_pii_scan_of_number_heavy_text_stays_linear() -> None:
     noise = "".join(random.Random(3).choice("0123456789 .-/()+x") for _ in range(50_000))
     dense = ("Call 030 1234567 or +44 20 7946 0958, ext. 12. " * 1100)[:50_000]
     for text in (noise, dense, "1 " * 25_000, "(1)" * 17_000):
-        t0 = time.perf_counter()
-        find_pii(text)
-        assert time.perf_counter() - t0 < 2.0
+        assert _timed(lambda text=text: find_pii(text)) < 2.0  # CPU seconds: load cannot fail it
 
 
 def test_pii_scan_p95_on_2kb_is_small() -> None:
@@ -579,7 +577,7 @@ def test_huge_and_odd_inputs_are_scored_in_time() -> None:
         "\x00\ud800" * 10 + "ok",
     ]
     for text in cases:
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         v = detect_injection(text)
         assert 0.0 <= v.score <= 1.0
-        assert time.perf_counter() - t0 < 1.5, len(text)  # generous for a shared CI machine
+        assert time.thread_time() - t0 < 1.5, len(text)  # CPU seconds: a loaded machine cannot fail it
