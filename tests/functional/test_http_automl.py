@@ -265,3 +265,27 @@ def test_cancel_and_run_twice(api: Any) -> None:
     exp2 = api.client.post("/v1/experiments", headers=api.admin, json=body).json()["experiment_id"]
     r = api.client.post(f"/v1/experiments/{exp2}/cancel", headers=api.admin)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+def test_a_server_without_the_automl_extra_refuses_the_run_and_queues_nothing(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    from optiloop.automl import worker
+
+    pid = api.project("no-extra")
+    rows = "".join(f"{k % 7},{k % 3},{k % 2}\n" for k in range(40))
+    ds = ingest(api, pid, f"a,b,target\n{rows}".encode()).json()
+    exp_id = api.client.post(
+        "/v1/experiments", headers=api.admin, json=experiment_body(pid, ds["id"])
+    ).json()["experiment_id"]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        worker.importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a)
+    )
+    r = api.client.post(f"/v1/experiments/{exp_id}/run", headers=api.admin)
+    assert r.status_code == 409, r.text
+    assert "optuna not installed" in r.json()["error"]["message"]
+    assert "optiloop[automl]" in r.json()["error"]["message"]
+    assert api.client.get(f"/v1/experiments/{exp_id}", headers=api.admin).json()["status"] == "created"

@@ -10,6 +10,7 @@ execution of the tenant's AutoML state machine, whose trials fan out as SageMake
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import threading
@@ -22,6 +23,7 @@ from optiloop.deps import Deps
 from optiloop.errors import Conflict
 
 STATE_MACHINE_ENV = "OPTILOOP_AUTOML_STATE_MACHINE_ARN"
+SEARCH_MODULES = ("optuna", "sklearn", "scipy", "xgboost")  # the automl extra, as the search imports it
 BATCH_ENV = "OPTILOOP_AUTOML_BATCH"  # trials per batch: the state machine's Map MaxConcurrency
 
 
@@ -34,7 +36,16 @@ class ExperimentPool:
         self._lock = threading.Lock()
 
     def accepts(self, exp: dict[str, Any]) -> None:
-        """Every task runs here."""
+        """Every task runs here, once the search's libraries are installed: checked before the
+        experiment is queued, so a server without the `automl` extra answers a 409 saying what to
+        install instead of queueing a run that fails on its first import."""
+        missing = [m for m in SEARCH_MODULES if importlib.util.find_spec(m) is None]
+        if missing:
+            raise Conflict(
+                f"this server cannot run AutoML searches: {', '.join(missing)} not installed; install "
+                "the automl extra (pip install 'optiloop[automl]'; `make run` does) and restart it",
+                details=[{"field": "experiment_id", "reason": "the automl extra is not installed"}],
+            )
 
     def submitter(self, who: Principal) -> Callable[[Deps, str], None]:
         return self.submit
