@@ -72,7 +72,7 @@ def _bucket(synth: Any, prefix: str) -> tuple[str, dict[str, Any]]:
 def test_every_bucket_blocks_public_access_and_refuses_plain_http(synth: Any) -> None:
     buckets = synth.resources("acme", "AWS::S3::Bucket")
     policies = synth.resources("acme", "AWS::S3::BucketPolicy")
-    assert len(buckets) == 3
+    assert len(buckets) == 4  # artifacts, audit archive, access logs, the console's files
     for logical_id, bucket in buckets.items():
         assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True,

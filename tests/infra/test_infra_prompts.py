@@ -43,9 +43,12 @@ REFERENCES = {
 
 
 def functions(synth: Any, tenant: str) -> dict[str, dict[str, Any]]:
+    """The platform's functions by handler (not CDK's own providers, e.g. the console's
+    BucketDeployment, which holds no platform configuration)."""
     return {
         f["Properties"]["Handler"]: f["Properties"]
-        for f in synth.resources(tenant, "AWS::Lambda::Function").values()
+        for k, f in synth.resources(tenant, "AWS::Lambda::Function").items()
+        if not k.startswith("CustomCDK")
     }
 
 
