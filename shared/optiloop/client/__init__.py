@@ -29,7 +29,7 @@ from optiloop.client.errors import (
 )
 from optiloop.client.operations import OPERATIONS, Operation
 from optiloop.client.retry import RetryPolicy
-from optiloop.client.sync import OptiLoop
+from optiloop.client.sync import Client, OptiLoop
 
 __all__ = [
     "OPERATIONS",
@@ -38,6 +38,7 @@ __all__ = [
     "AsyncOptiLoop",
     "AuthenticationError",
     "BadRequestError",
+    "Client",
     "ConflictError",
     "InvalidInputError",
     "NotFoundError",

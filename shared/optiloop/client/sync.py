@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -137,3 +138,19 @@ class OptiLoop(Namespaces[JSON, str, None, Iterator[JSON]]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class Client(OptiLoop):
+    """The AutoML seed's spelling of the client, `Client(base_url=..., token=...)`: `token` is what
+    `api_key` is to `OptiLoop` (an API key, or an access token from `POST /v1/auth/token`).
+
+    >>> client = Client(base_url="http://127.0.0.1:8080", token="...")
+    >>> exp = client.experiments.create(project_id=..., task_type="classification", ...)
+    """
+
+    def __init__(
+        self, base_url: str | None = None, token: str | None = None, *, api_key: str | None = None, **kw: Any
+    ) -> None:
+        if token is not None and api_key is not None and token != api_key:
+            raise ValueError("give the credential once: token= or api_key=, not two different ones")
+        super().__init__(base_url, token if token is not None else api_key, **kw)

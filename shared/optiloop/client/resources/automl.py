@@ -55,13 +55,14 @@ class Experiments(Resource[J, S, N, It]):
         *,
         project_id: str,
         task_type: str,
-        objective: str,
         dataset_id: str,
         target: str,
+        objective: str | None = None,
         config: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> J:
-        """An AutoML experiment with the seed's body; `{"experiment_id", "status", "leaderboard_url"}`."""
+        """An AutoML experiment with the seed's body; `{"experiment_id", "status", "leaderboard_url"}`.
+        `objective` may be left out for forecasting (MASE by default); other tasks name it."""
         body = fields(
             project_id=project_id,
             task_type=task_type,
