@@ -32,7 +32,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from infra_cdk.nag import acknowledge_wildcards, arn_of
+from infra_cdk.nag import acknowledge_state_machine_role, acknowledge_wildcards
 from infra_cdk.tenant import TenantConfig
 
 NAME_SUFFIX = "automl"
@@ -124,18 +124,7 @@ class AutomlWorkflow(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment=f"OptiLoop {config.tenant}: AutoML trials fanned out as SageMaker training jobs",
         )
-        role = self.state_machine.role
-        acknowledge_wildcards(
-            role,
-            [f"Resource::{arn_of(steps)}:*"],
-            "Step Functions invokes function versions as <function ARN>:<version>.",
-        )
-        acknowledge_wildcards(
-            role,
-            ["Resource::*"],
-            "CloudWatch Logs delivery (CreateLogDelivery, DescribeResourcePolicies, ...) and X-Ray "
-            "PutTraceSegments accept no resource-level permissions: '*' is the only resource IAM allows.",
-        )
+        acknowledge_state_machine_role(self.state_machine.role, steps)
 
     def grant_image(self, training_role: iam.IRole, steps: lambda_.Function, image: str) -> None:
         """Trial jobs run on the tenant's OptiLoop image (`automl_image`): the training role may pull

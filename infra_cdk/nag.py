@@ -69,6 +69,22 @@ def acknowledge_wildcards(scope: IConstruct, findings: Iterable[str], reason: st
         acknowledge(scope, f"{PACK}-IAM5[{finding}]", reason)
 
 
+def acknowledge_state_machine_role(role: IConstruct, steps: IConstruct) -> None:
+    """The two wildcards every state machine's role holds that invokes the steps function: its
+    versions (`<function ARN>:<version>`) and the log delivery and X-Ray calls IAM scopes to `*` only."""
+    acknowledge_wildcards(
+        role,
+        [f"Resource::{arn_of(steps)}:*"],
+        "Step Functions invokes function versions as <function ARN>:<version>.",
+    )
+    acknowledge_wildcards(
+        role,
+        ["Resource::*"],
+        "CloudWatch Logs delivery (CreateLogDelivery, DescribeResourcePolicies, ...) and X-Ray "
+        "PutTraceSegments accept no resource-level permissions: '*' is the only resource IAM allows.",
+    )
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str

@@ -30,7 +30,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from infra_cdk.data import MODELS, TRAINING, DataStore
-from infra_cdk.nag import acknowledge_wildcards, arn_of
+from infra_cdk.nag import acknowledge_state_machine_role, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
 from optiloop.workflows.definition import Choice, Fail, Succeed, Task, Wait, Workflow
 from optiloop.workflows.experiment import EXPERIMENT
@@ -149,18 +149,7 @@ class ExperimentWorkflow(Construct):
             ),
             comment=f"OptiLoop {config.tenant}: train -> evaluate -> register -> approve -> deploy",
         )
-        role = self.state_machine.role
-        acknowledge_wildcards(
-            role,
-            [f"Resource::{arn_of(steps)}:*"],
-            "Step Functions invokes function versions as <function ARN>:<version>.",
-        )
-        acknowledge_wildcards(
-            role,
-            ["Resource::*"],
-            "CloudWatch Logs delivery (CreateLogDelivery, DescribeResourcePolicies, ...) and X-Ray "
-            "PutTraceSegments accept no resource-level permissions: '*' is the only resource IAM allows.",
-        )
+        acknowledge_state_machine_role(self.state_machine.role, steps)
 
     def _training_role(self, config: TenantConfig, data: DataStore) -> iam.Role:
         """What a training job may touch: read its snapshots, write models, log, report metrics."""
