@@ -179,13 +179,9 @@ def _future_dated(x: np.ndarray, y: np.ndarray, h: int) -> str | None:
     return None
 
 
-def prepare_forecast(table: Table, target: str | None, cfg: dict[str, Any], n_folds: int) -> ForecastPrepared:
-    """InvalidInput naming the field when the series cannot be forecast as configured."""
-    if cfg.get("series_id"):
-        from optiloop.automl.forecast_panel import prepare_panel
-
-        return prepare_panel(table, target, cfg, n_folds)
-    h, m, tname = int(cfg["horizon"]), int(cfg["season_length"]), str(cfg["time_column"])
+def numeric_target(table: Table, target: str | None) -> np.ndarray:
+    """The target column as floats, or the 422 naming `target`: absent, not numeric, or with gaps (a
+    forecast needs a complete series; one table or several series of it alike)."""
     col = table.column(target) if target else None
     if target is None or col is None:
         raise InvalidInput(FieldProblem("target", f"no column {target!r} in the dataset"))
@@ -193,14 +189,25 @@ def prepare_forecast(table: Table, target: str | None, cfg: dict[str, Any], n_fo
         raise InvalidInput(
             FieldProblem("target", f"column {target!r} is {col.type}; forecasting needs numbers")
         )
-    if target == tname:
-        raise InvalidInput(FieldProblem("config.time_column", "is the target"))
     y = col.values.astype(np.float64)
     if np.isnan(y).any():
         raise InvalidInput(
             FieldProblem("target", f"column {target!r} has {int(np.isnan(y).sum())} missing values; "
                          "forecasting needs a complete series (fill or drop them first)")
         )  # fmt: skip
+    return y
+
+
+def prepare_forecast(table: Table, target: str | None, cfg: dict[str, Any], n_folds: int) -> ForecastPrepared:
+    """InvalidInput naming the field when the series cannot be forecast as configured."""
+    if cfg.get("series_id"):
+        from optiloop.automl.forecast_panel import prepare_panel
+
+        return prepare_panel(table, target, cfg, n_folds)
+    h, m, tname = int(cfg["horizon"]), int(cfg["season_length"]), str(cfg["time_column"])
+    y = numeric_target(table, target)
+    if target == tname:
+        raise InvalidInput(FieldProblem("config.time_column", "is the target"))
     t, is_dt = _times(table, tname)
     steps = np.diff(t)
     if (steps == 0).any():

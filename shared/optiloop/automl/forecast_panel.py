@@ -30,6 +30,7 @@ from optiloop.automl.forecast import (
     _shift,
     _times,
     _windows,
+    numeric_target,
 )
 from optiloop.automl.search.forecasting import Panel
 from optiloop.automl.search.statistical import MIN_HISTORY
@@ -100,18 +101,9 @@ def _future(v: np.ndarray, h: int, lags: list[int], windows: list[int]) -> tuple
 
 def prepare_panel(table: Table, target: str | None, cfg: dict[str, Any], n_folds: int) -> ForecastPrepared:
     h, m = int(cfg["horizon"]), int(cfg["season_length"])
-    col = table.column(target) if target else None
-    if target is None or col is None:
-        raise InvalidInput(FieldProblem("target", f"no column {target!r} in the dataset"))
-    if col.type != "numeric":
-        raise InvalidInput(
-            FieldProblem("target", f"column {target!r} is {col.type}; forecasting needs numbers")
-        )
-    if np.isnan(col.values.astype(np.float64)).any():
-        raise InvalidInput(
-            FieldProblem("target", f"column {target!r} has missing values; fill or drop them first")
-        )
-    if np.unique(col.values).size < 2:
+    y = numeric_target(table, target)
+    assert target is not None  # numeric_target refused a missing target with a 422
+    if np.unique(y).size < 2:
         raise InvalidInput(
             FieldProblem("target", f"column {target!r} is constant: there is nothing to learn")
         )
