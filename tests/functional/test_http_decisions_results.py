@@ -141,7 +141,10 @@ def test_results_report_fixed_horizon_cuped_srm_and_the_daily_series(api: Any) -
     assert cuped["theta"] == pytest.approx(0.9, abs=0.1)
     assert cuped["variance_reduction"] > 0.8
     c_vs_a = cuped["comparisons"][1]
-    assert c_vs_a["significant"] and c_vs_a["ci"][0] < 1.0 < c_vs_a["ci"][1]
+    # the true lift (1.0) within 4 standard errors: a 95% interval misses the truth one run in twenty,
+    # and the split (hashed with the experiment's random id) differs on every run
+    lo, hi = c_vs_a["ci"]
+    assert c_vs_a["significant"] and abs((lo + hi) / 2 - 1.0) < 4 * (hi - lo) / (2 * 1.96)
     assert res["srm"]["mismatch"] is False and sum(res["srm"]["observed"]) == 240
     (day,) = res["series"]
     assert sum(v["n"] for v in day["variants"]) == 240
