@@ -19,9 +19,6 @@ Every step also has a DOWN (`STEPS`, `migrate(conn, target)`; docs/migrations.md
 * 4 rewrites the ``sort`` of model, prompt and prompt-deployment documents so that their listings
   are in creation order (`optiloop.store.listing_order`, the rule the DynamoDB step shares); 4 down
   puts models and deployments back in name order. Nothing is lost either way.
-* 4 rewrites the ``sort`` of model, prompt and prompt-deployment documents so that their listings
-  are in creation order (`optiloop.store.listing_order`, the rule the DynamoDB step shares); 4 down
-  puts models and deployments back in name order. Nothing is lost either way.
 * 2 down parks ``docs`` as ``docs_parked_v2`` (v1 code never looks at it) and 2 up takes it back, so
   a rollback to v1 and a return lose no document. (A v1 file never had that table; 2 up is unchanged
   for it.)
@@ -448,7 +445,7 @@ def _no_loss(conn: sqlite3.Connection) -> str | None:
 
 STEPS: list[Step] = [
     Step(1, "base tables", _statements(MIGRATIONS[0][1]), _down_1, _loses_1),
-    Step(2, "documents", _up_2, _down_2, lambda conn: None),
+    Step(2, "documents", _up_2, _down_2, _no_loss),
     Step(3, "sharded audit trail", _statements(MIGRATIONS[2][1]), _down_3, _loses_3),
     Step(4, "listings in creation order", _resort(listing_order.up), _resort(listing_order.down), _no_loss),
 ]
