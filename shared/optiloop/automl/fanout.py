@@ -24,8 +24,9 @@ told (that is what running them in parallel means; the first batches are the fam
 anyway), and trials are not pruned across folds (each job runs every fold: a pruner needs the
 other trials' intermediate values, which parallel jobs do not share). Constraints are judged at
 record time from the artifact (optiloop.automl.cost: structural, so a busy instance does not change
-them). Not on AWS yet: the greedy ensemble (it needs every trial's out-of-fold predictions in one
-place), forecasting and anomaly experiments — those run with `optiloop serve`.
+them). The greedy ensemble is built at Finalise from the out-of-fold predictions each trial job
+leaves beside its artifact. Not on AWS yet: forecasting and anomaly experiments — those run with
+`optiloop serve`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import io
 import json
 import math
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from optiloop.auth.principal import Principal
@@ -384,7 +386,7 @@ def _ensemble(
     from optiloop.automl.run import _record_trial
     from optiloop.automl.search import metrics as mx
     from optiloop.automl.search.ensemble import MAX_CANDIDATES
-    from optiloop.automl.search.runner import SearchSpec, TrialResult, _ensemble, _score
+    from optiloop.automl.search.runner import SearchSpec, TrialResult, _ensemble, score_over_folds
 
     trials = experiments._all_trials(deps, exp["id"])
     if any(t.get("family") == "ensemble" for t in trials):
@@ -393,9 +395,10 @@ def _ensemble(
     results: list[TrialResult] = []
     fold: np.ndarray | None = None
     for t in feasible[:MAX_CANDIDATES]:
-        raw, art = deps.blobs.get(_oof_key(t)) if t.get("artifact_key") else None, None
-        if raw is not None:
-            art = deps.blobs.get(t["artifact_key"])
+        if not t.get("artifact_key"):
+            continue
+        raw = deps.blobs.get(_oof_key(t))
+        art = deps.blobs.get(t["artifact_key"]) if raw is not None else None
         if raw is None or art is None:
             continue
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
@@ -411,11 +414,10 @@ def _ensemble(
     spec = SearchSpec(objective=_objective(exp), constraints=dict(exp["config"].get("constraints") or {}))
     task, n_classes = prep.signature.task, len(prep.signature.classes)
 
-    def fold_score(out: np.ndarray) -> float:
-        vals = [mx.compute(prep.y[va], out[va], task, n_classes)[spec.objective.metric] for _, va in folds]
-        ok = [v for v in vals if not math.isnan(v)]
-        return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
+    def fold_metrics(j: int, va: np.ndarray, out: np.ndarray) -> dict[str, float]:
+        return mx.compute(prep.y[va], out[va], task, n_classes)
 
+    fold_score = partial(score_over_folds, spec.objective, folds, fold_metrics)
     number = max(int(t["number"]) for t in trials) + 1
     ens = _ensemble(results, oof, fold_score, folds, spec, prep.signature, exp["data_fingerprint"], prep.y,
                     groups, number)  # fmt: skip

@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -168,6 +169,22 @@ def _score(objective: Objective, value: float) -> float:
     return value if objective.greater_is_better else -value
 
 
+FoldMetrics = Callable[[int, np.ndarray, np.ndarray], dict[str, float]]  # (fold, its rows, outputs)
+
+
+def score_over_folds(
+    objective: Objective,
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    fold_metrics: FoldMetrics,
+    out: np.ndarray,
+) -> float:
+    """The objective as every trial is scored: its mean over the folds where it is defined, larger
+    better (the local search and the AWS fan-out's Finalise judge ensembles by this one rule)."""
+    vals = [fold_metrics(j, va, out)[objective.metric] for j, (_, va) in enumerate(folds)]
+    ok = [v for v in vals if not math.isnan(v)]
+    return _score(objective, float(np.mean(ok))) if ok else -math.inf
+
+
 def rank(results: list[TrialResult], objective: Objective) -> list[TrialResult]:
     done = [r for r in results if r.status == "completed"]
     return sorted(
@@ -215,11 +232,7 @@ def search(
             return plan.fold_metrics(j, y[va], out[va])
         return mx.compute(y[va], out[va], task, n_classes)
 
-    def fold_score(out: np.ndarray) -> float:
-        """The objective as every trial is scored (mean over folds), larger better."""
-        vals = [fold_metrics(j, va, out)[spec.objective.metric] for j, (_, va) in enumerate(folds)]
-        ok = [v for v in vals if not math.isnan(v)]
-        return _score(spec.objective, float(np.mean(ok))) if ok else -math.inf
+    fold_score = partial(score_over_folds, spec.objective, folds, fold_metrics)
 
     weights = balanced_weights(y) if spec.class_weight and task != "regression" else None
     families = [f for f, fam in available_families().items() if f in spec.families and fam.anomaly == anomaly]
