@@ -15,10 +15,8 @@ from optiloop.automl.search.forecasting import (
     naive,
     scale_of,
     seasonal_naive,
-    ses,
-    theta,
 )
-from optiloop.automl.search.statistical import STATISTICAL
+from optiloop.automl.search.statistical import STATISTICAL, forecasts
 from optiloop.automl.table import Column, Table
 from optiloop.errors import InvalidInput
 
@@ -136,6 +134,11 @@ def test_instances_rebuild_the_training_rows_from_a_history() -> None:
         instances(y[: o + 1], p.recipe)
 
 
+def _one(name: str, history: np.ndarray, h: int, m: int) -> np.ndarray:
+    """One statistical candidate's forecast, as the search computes it."""
+    return forecasts(history, h, m, (name,))[name]
+
+
 def test_baselines_and_metrics_on_known_series() -> None:
     season = np.tile([1.0, 5.0, 3.0, 2.0], 6)
     np.testing.assert_array_equal(seasonal_naive(season, 6, 4), season[:6])
@@ -143,11 +146,11 @@ def test_baselines_and_metrics_on_known_series() -> None:
     assert scale_of(season, 4) == 0.0 and scale_of(np.arange(10.0), 1) == 1.0
     line = np.arange(1.0, 41.0)
     # Theta extrapolates half the fitted trend (the theta=0 line and SES of theta=2, averaged)
-    np.testing.assert_allclose(np.diff(theta(line, 3, 1)), [0.5, 0.5])
-    assert 40.0 < theta(line, 1, 1)[0] < 41.0
+    np.testing.assert_allclose(np.diff(_one("theta", line, 3, 1)), [0.5, 0.5])
+    assert 40.0 < _one("theta", line, 1, 1)[0] < 41.0
     seasonal = np.tile([1.0, 2.0, 4.0, 1.0], 10) * 10
-    np.testing.assert_allclose(theta(seasonal, 4, 4), seasonal[:4], rtol=1e-6)
-    assert abs(ses(np.full(20, 7.0), 2, 1)[0] - 7.0) < 1e-12
+    np.testing.assert_allclose(_one("theta", seasonal, 4, 4), seasonal[:4], rtol=1e-6)
+    assert abs(_one("ses", np.full(20, 7.0), 2, 1)[0] - 7.0) < 1e-12
     m = metrics(np.array([10.0, 20.0]), np.array([12.0, 20.0]), scale=2.0)
     assert m["mase"] == 0.5 and m["mae"] == 1.0 and abs(m["smape"] - 100 * (4 / 22) / 2) < 1e-12
     assert np.isnan(metrics(np.ones(2), np.ones(2), 0.0)["mase"])
@@ -223,4 +226,4 @@ def test_a_resumed_plan_does_not_score_the_baselines_twice_and_ses_is_bounded() 
                       forecast=plan, families=("linear",))  # fmt: skip
     assert [r.family for r in search(p.x, p.y, p.signature, spec)] == ["linear"]
     long = np.r_[np.full(50_000, 1e6), np.full(3000, 5.0)]  # only the recent level matters
-    assert abs(ses(long, 1, 1)[0] - 5.0) < 1e-9
+    assert abs(_one("ses", long, 1, 1)[0] - 5.0) < 1e-9

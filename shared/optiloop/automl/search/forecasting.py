@@ -9,14 +9,14 @@ The baselines — naive, seasonal naive, simple exponential smoothing (ETS(A,N,N
 one-step squared error) and the Theta method (SES with drift of half the linear trend, Hyndman &
 Billah 2003), the last two on the series multiplicatively deseasonalised by classical decomposition
 when a season is given and the series is positive (as the M3 competition's benchmarks were) — are
-numpy, so statsmodels is not a dependency. They are leaderboard-only: they forecast from the
-series itself, not from a row of features, so there is no artifact to register or serve.
+numpy, so statsmodels is not a dependency; `optiloop.automl.search.statistical` computes them with
+ETS and the combinations. They forecast from the series itself, not from a row of features, so
+what registers and serves is their forecast table from each series' end (the `forecast` runtime).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,22 +102,6 @@ def _seasonal_indices(y: np.ndarray, m: int) -> np.ndarray | None:
     return idx / idx.mean()
 
 
-Method = Callable[[np.ndarray, int, int], np.ndarray]  # (history, horizon, season) -> forecast
-
-
-def _adjusted(method: Callable[[np.ndarray, int], np.ndarray]) -> Method:
-    """`method` on the seasonally adjusted series, its forecast reseasonalised (where m applies)."""
-
-    def forecast(history: np.ndarray, h: int, m: int) -> np.ndarray:
-        si = _seasonal_indices(history, m)
-        n = history.size
-        y = history / si[np.arange(n) % m] if si is not None else history
-        f = np.asarray(method(y, h), dtype=np.float64)
-        return f * si[(n + np.arange(h)) % m] if si is not None else f
-
-    return forecast
-
-
 def _ses(y: np.ndarray, h: int) -> np.ndarray:
     return np.full(h, _ses_fit(y)[1])
 
@@ -128,13 +112,6 @@ def _theta(y: np.ndarray, h: int) -> np.ndarray:
     alpha, level = _ses_fit(y)
     k = np.arange(1, h + 1, dtype=np.float64)
     return level + 0.5 * slope * (k - 1 + 1 / alpha - (1 - alpha) ** n / alpha)
-
-
-ses = _adjusted(_ses)
-theta = _adjusted(_theta)
-
-
-METHODS = {"naive": naive, "seasonal_naive": seasonal_naive, "ses": ses, "theta": theta}
 
 
 @dataclass(frozen=True)
