@@ -231,15 +231,8 @@ class ForecastPlan:
         out: list[Any] = []
         n_series = len(self.ids)
         for k, name in enumerate(names):
-            per_fold = []
-            errors = [np.full((self.n_folds, self.horizon), np.nan) for _ in range(n_series)]
-            for j in range(self.n_folds):
-                per_series = []
-                for s in range(n_series):
-                    f = self.stats(s, j)[name]
-                    per_series.append(metrics(self.truth(s, j), f, self.scale(j, s)))
-                    errors[s][j] = self.truth(s, j) - f
-                per_fold.append(_mean_of(per_series))
+            folds = [[self.stats(s, j)[name] for s in range(n_series)] for j in range(self.n_folds)]
+            per_fold = self._judged(folds)
             res = TrialResult(
                 first_number + k, "baseline", name,
                 {"baseline.method": name, "baseline.season_length": self.season}, "completed",
@@ -247,8 +240,7 @@ class ForecastPlan:
             res.metrics = _summary(per_fold, metric)
             res.fold_scores = [f[metric] for f in per_fold]
             mean = np.array([self.stats(s, self.n_folds)[name] for s in range(n_series)])
-            self._export(res, mean, errors, fingerprint)
-            folds = [[self.stats(s, j)[name] for s in range(n_series)] for j in range(self.n_folds)]
+            self._export(res, mean, self._errors(folds), fingerprint)
             self._scored.append(_Scored(res.number, name, res.metrics, folds, mean))
             out.append(res)
         combined = self._combination(first_number + len(names), metric, fingerprint)
@@ -267,15 +259,11 @@ class ForecastPlan:
         members = sorted(self._scored, key=key)[:COMBINE_TOP]
         if len(members) < 2:
             return None
-        n_series = len(self.ids)
-        per_fold, errors = [], [np.full((self.n_folds, self.horizon), np.nan) for _ in range(n_series)]
-        for j in range(self.n_folds):
-            per_series = []
-            for s in range(n_series):
-                f = np.mean([c.folds[j][s] for c in members], axis=0)
-                per_series.append(metrics(self.truth(s, j), f, self.scale(j, s)))
-                errors[s][j] = self.truth(s, j) - f
-            per_fold.append(_mean_of(per_series))
+        folds = [
+            [np.mean([c.folds[j][s] for c in members], axis=0) for s in range(len(self.ids))]
+            for j in range(self.n_folds)
+        ]
+        per_fold = self._judged(folds)
         params = {
             "combination.method": f"mean of the {len(members)} best candidates by CV {metric}",
             "combination.members": [{"number": c.number, "model": c.model} for c in members],
@@ -284,7 +272,7 @@ class ForecastPlan:
         res.metrics = _summary(per_fold, metric)
         res.fold_scores = [f[metric] for f in per_fold]
         try:
-            self._export(res, np.mean([c.final for c in members], axis=0), errors, fingerprint)
+            self._export(res, np.mean([c.final for c in members], axis=0), self._errors(folds), fingerprint)
         except Exception as e:  # recorded as a failed candidate, like any trial
             res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
         return res
@@ -303,15 +291,25 @@ class ForecastPlan:
             rows = p.future_x[ok].reshape(-1, p.future_x.shape[-1])
             pred = np.asarray(model.predict_outputs(rows))[:, 0].reshape(ok.size, self.horizon)
             mean[ok] = pred * p.future_norm[ok]
-        errors = [np.full((self.n_folds, self.horizon), np.nan) for _ in p.ids]
-        folds: list[list[np.ndarray]] = []
-        for j in range(self.n_folds):
-            va = self.folds[j][1]
-            folds.append(self.global_fold(j, outputs[va]))
-            for s, f in enumerate(folds[-1]):
-                errors[s][j] = self.truth(s, j) - f
-        self._export(res, mean, errors, fingerprint)
+        folds = [self.global_fold(j, outputs[self.folds[j][1]]) for j in range(self.n_folds)]
+        self._export(res, mean, self._errors(folds), fingerprint)
         self._scored.append(_Scored(res.number, res.model, dict(res.metrics), folds, mean))
+
+    def _judged(self, folds: list[list[np.ndarray]]) -> list[dict[str, float]]:
+        """Each fold's metrics, the mean over the series, of fold forecasts given [fold][series]."""
+        return [
+            _mean_of([metrics(self.truth(s, j), f, self.scale(j, s)) for s, f in enumerate(per)])
+            for j, per in enumerate(folds)
+        ]
+
+    def _errors(self, folds: list[list[np.ndarray]]) -> list[np.ndarray]:
+        """Each series' CV errors (fold x step) of fold forecasts given [fold][series]: what the
+        forecast table's intervals are made of."""
+        errors = [np.full((self.n_folds, self.horizon), np.nan) for _ in self.ids]
+        for j, per in enumerate(folds):
+            for s, f in enumerate(per):
+                errors[s][j] = self.truth(s, j) - f
+        return errors
 
     def _export(self, res: Any, mean: np.ndarray, errors: list[np.ndarray], fingerprint: str) -> None:
         from optiloop.automl.export.forecast_table import build_table
