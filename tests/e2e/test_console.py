@@ -96,7 +96,9 @@ def test_the_console_runs_the_loop_and_its_governance(
     # signed out, every page leads to sign-in; a wrong key is refused with the API's message
     page.goto(f"{url}/")
     expect(page.get_by_role("heading", level=1, name="Sign in to OptiLoop")).to_be_visible()
-    page.keyboard.press("Tab")  # a new page puts focus on its content: the next Tab is its first field
+    # a new page puts focus on its content once it has loaded: the next Tab is its first field
+    expect(page.locator("#main")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(page.get_by_label("API key")).to_be_focused()
     page.get_by_label("API key").fill("olk_not-a-key-0123456789")
     page.get_by_role("button", name="Sign in").click()

@@ -104,7 +104,10 @@ async function route() {
   }
   const heading = main.querySelector("h1");
   document.title = heading ? `${heading.textContent} · OptiLoop` : "OptiLoop console";
-  main.focus(); // keyboard and screen-reader users start at the new page's content
+  // keyboard and screen-reader users start at the new page's content — unless they already moved
+  // into it: a page shows its form before it has finished loading (sign-in fetches its config), and
+  // focus must not be taken back from a field someone is typing in
+  if (!main.contains(document.activeElement)) main.focus();
 }
 
 window.addEventListener("hashchange", route);
