@@ -6,7 +6,8 @@ line that does identify someone, "12 rue de la Paix" or "Hauptstraße 5". What m
 a street *word* (Street, Avenue, Straße, rue, Via, Calle, ul., улица, Sokak …) with a house number
 before or after it; a capitalised phrase next to a number without one ("In 1648 Westphalia") is not
 taken. Apartment, suite and flat numbers that follow are part of the span, so redaction removes them.
-Script-free languages (Chinese, Japanese, Korean addresses) are not covered.
+Script-free languages (Chinese, Japanese, Korean addresses) are not covered. An address is one line:
+no pattern spans a line break (an MMLU question's options, "square\nB. 12", are no street).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from collections.abc import Callable, Iterator
 
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ſА-ЯЁ][\w'’.-]*"  # a capitalised word, Latin or Cyrillic
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]"
-_NAME = (
-    rf"{_CAP}(?:\s+(?:de|del|della|di|da|do|dos|das|la|le|les|los|las|van|von|der|den|am|an|{_CAP})){{0,4}}"
-)
-_NUM = r"\d{1,5}(?:\s?[A-Za-z](?![\w]))?(?:\s?[/-]\s?\d{1,4}[A-Za-z]?)?"
+_SP = r"[^\S\n]"  # white space within a line: an address never spans a line break
+_PARTICLE = "de|del|della|di|da|do|dos|das|la|le|les|los|las|van|von|der|den|am|an"
+_NAME = rf"{_CAP}(?:{_SP}+(?:{_PARTICLE}|{_CAP})){{0,4}}"
+_NUM = r"\d{1,5}(?:[^\S\n]?[A-Za-z](?![\w]))?(?:[^\S\n]?[/-][^\S\n]?\d{1,4}[A-Za-z]?)?"
 _UNIT = (
-    r"(?:,?\s+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|#|No\.?|Nr\.?|n[º°o]\.?|Wohnung|bus|app\.|"
-    r"Piso|Puerta|Piano|Appartamento|Interno|Scala|Apto\.?|Bloco|Casa)\s*\d{1,5}[A-Za-z]?)?"
+    r"(?:,?[^\S\n]+(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|#|No\.?|Nr\.?|n[º°o]\.?|Wohnung|bus|app\.|"
+    r"Piso|Puerta|Piano|Appartamento|Interno|Scala|Apto\.?|Bloco|Casa)[^\S\n]*\d{1,5}[A-Za-z]?)?"
 )
 # English street types, Faker's en_* suffixes included (it writes "Hopkins Shoals", "Reed Ports").
 _EN_TYPES = (
@@ -74,7 +75,7 @@ _FR = "rue|avenue|av.|boulevard|bd|chemin|place|allée|impasse|route|quai|cours|
 _PL = "ul.|ulica|al.|aleja|pl.|plac|os.|osiedle|ulice|náměstí|nám.|třída"
 _TR = "Sokak|Sokağı|Caddesi|Cad.|Cd.|Sk.|Bulvarı|Mahallesi|Mah."
 _RU = "ул.|улица|алл.|аллея|пр.|пр-т|проспект|пер.|переулок|ш.|шоссе|наб.|набережная|б-р|бульвар|пл.|площадь"
-_OF = r"(?:(?:de|del|della|di|da|do|dos|das|de la|de los|de las|du|des|de l'|d'|l')\s*)"
+_OF = r"(?:(?:de|del|della|di|da|do|dos|das|de la|de los|de las|du|des|de l'|d'|l')[^\S\n]*)"
 
 
 def _alt(words: str) -> str:
@@ -108,63 +109,68 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     # "0487 Hopkins Shoals Apt. 620", "221B Baker Street", "Flat 3, 12 High St", "82/59, Bhatti Chowk"
     (
         re.compile(
-            rf"\b(?:(?:Studio|Flat|Apt\.|Unit|Suite|Level|H\.No\.)\s*\d{{1,4}}[A-Za-z]?,?\s+(?:{_NUM},?\s+)?"
-            rf"|{_NUM},?\s+)(?:{_NAME}|{_CJK}+)\s+(?i:{_EN_TYPES})s?\b\.?{_UNIT}"
+            rf"\b(?:(?:Studio|Flat|Apt\.|Unit|Suite|Level|H\.No\.)[^\S\n]*\d{{1,4}}[A-Za-z]?,?[^\S\n]+(?:{_NUM},?[^\S\n]+)?"
+            rf"|{_NUM},?[^\S\n]+)(?:{_NAME}|{_CJK}+)[^\S\n]+(?i:{_EN_TYPES})s?\b\.?{_UNIT}"
         ),
         _ANY_DIGIT,
     ),
     # German, Dutch, Nordic compounds: "Hauptstraße 5", "Kerkstraat 12a", "Storgatan 3", "Sorø Allé 9"
     (
-        re.compile(rf"\b{_CAP}(?:\s+{_CAP})?\s?(?i:{_alt(_DE_SUFFIXES)})\s+{_NUM}{_UNIT}"),
+        re.compile(rf"\b{_CAP}(?:[^\S\n]+{_CAP})?[^\S\n]?(?i:{_alt(_DE_SUFFIXES)})[^\S\n]+{_NUM}{_UNIT}"),
         _digits_and(_words(_DE_SUFFIXES, lower=True)),
     ),
     # "Am Markt 5", "An der Kirche 12", "Auf dem Berg 3"
     (
-        re.compile(rf"\b(?:Am|An der|Auf dem|Im|In der|Zum|Zur)\s+{_CAP}\s+{_NUM}\b"),
+        re.compile(rf"\b(?:Am|An der|Auf dem|Im|In der|Zum|Zur)[^\S\n]+{_CAP}[^\S\n]+{_NUM}\b"),
         _digits_and(_words("Am |An der |Auf dem |Im |In der |Zum |Zur ")),
     ),
     # French, Belgian: "12, rue de la Paix", "5 bis avenue Foch"; and without a number "avenue de Roy",
     # where the street word must be written in lower case as French writes it ("Madison Square
     # Garden" is no French street)
     (
-        re.compile(rf"\b\d{{1,4}}(?:\s?(?:bis|ter))?,?\s+(?i:{_alt(_FR)})\s+{_OF}?{_NAME}"),
+        re.compile(rf"\b\d{{1,4}}(?:[^\S\n]?(?:bis|ter))?,?[^\S\n]+(?i:{_alt(_FR)})[^\S\n]+{_OF}?{_NAME}"),
         _digits_and(_words(_FR, lower=True)),
     ),
-    (re.compile(rf"\b(?:{_alt(_FR)})\s+{_OF}?{_NAME}"), _words(_FR)),
+    (re.compile(rf"\b(?:{_alt(_FR)})[^\S\n]+{_OF}?{_NAME}"), _words(_FR)),
     # Spanish, Italian, Portuguese, Catalan: "Calle Mayor 5", "Via Roma, 10", "Praça da Sé, 12"
     (
         re.compile(
-            rf"\b(?:{_alt(_ROMANCE)})\.?\s+{_OF}?{_NAME},?\s+(?:(?:n[º°o]\.?\s*)?{_NUM}|[Ss]/[Nn]\b){_UNIT}"
+            rf"\b(?:{_alt(_ROMANCE)})\.?[^\S\n]+{_OF}?{_NAME},?[^\S\n]+(?:(?:n[º°o]\.?[^\S\n]*)?{_NUM}|[Ss]/[Nn]\b){_UNIT}"
         ),
         _numbered_and(_words(_ROMANCE)),
     ),
     (
-        re.compile(rf"\b(?:{_ROMANCE_STREET})\s+{_OF}?{_NAME}"),
+        re.compile(rf"\b(?:{_ROMANCE_STREET})[^\S\n]+{_OF}?{_NAME}"),
         _words(_ROMANCE_STREET),
     ),
     # Polish, Czech: "ul. Długa 5/7", "al. Jana Pawła II 12", "Průjezdná 825", "U Štěpu 82"
-    (re.compile(rf"\b(?i:{_alt(_PL)})\s+{_NAME}\s+{_NUM}{_UNIT}"), _digits_and(_words(_PL, lower=True))),
+    (
+        re.compile(rf"\b(?i:{_alt(_PL)})[^\S\n]+{_NAME}[^\S\n]+{_NUM}{_UNIT}"),
+        _digits_and(_words(_PL, lower=True)),
+    ),
     (
         re.compile(
-            r"\b[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ní|ká|ého)\s+\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
+            r"\b[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ní|ká|ého)[^\S\n]+\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
         ),
         _digits_and(_NON_ASCII),
     ),
     (
-        re.compile(rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před|Mezi)\s+{_NAME}\s+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"),
+        re.compile(
+            rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před|Mezi)[^\S\n]+{_NAME}[^\S\n]+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"
+        ),
         _digits_and(_words("U |K |Ke |Pod |Nad |Na |Za |Před |Mezi ")),
     ),
     # Turkish: "Atatürk Caddesi No: 12", "Gül Sokak 5", "Bağ Sk. No:3"
     (
-        re.compile(rf"\b{_NAME}\s+(?:{_alt(_TR)})\s*(?:No\s*:?\s*)?{_NUM}"),
+        re.compile(rf"\b{_NAME}[^\S\n]+(?:{_alt(_TR)})[^\S\n]*(?:No[^\S\n]*:?[^\S\n]*)?{_NUM}"),
         _digits_and(_words(_TR)),
     ),
     # Russian: "ул. Ленина, д. 5", "пр. Мира 12", "улица Пушкина, дом 3"
     (
         re.compile(
-            rf"(?i:{_alt(_RU)})\s+(?:\d{{1,3}}\s+(?:лет\s+)?)?[А-ЯЁA-Z][\w.-]*(?:\s+[\w.-]+){{0,2}},?\s*"
-            r"(?:(?:д\.|дом)\s*)?\d{1,4}"
-            r"(?:[/-]\d{1,4})?(?:,?\s*(?:к\.|корп\.|стр\.|кв\.)\s*\d{1,4})*"
+            rf"(?i:{_alt(_RU)})[^\S\n]+(?:\d{{1,3}}[^\S\n]+(?:лет[^\S\n]+)?)?[А-ЯЁA-Z][\w.-]*(?:[^\S\n]+[\w.-]+){{0,2}},?[^\S\n]*"
+            r"(?:(?:д\.|дом)[^\S\n]*)?\d{1,4}"
+            r"(?:[/-]\d{1,4})?(?:,?[^\S\n]*(?:к\.|корп\.|стр\.|кв\.)[^\S\n]*\d{1,4})*"
         ),
         _digits_and(_NON_ASCII),
     ),
@@ -176,8 +182,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     ),
     (
         re.compile(
-            r"(?:[가-힣]+\s+){0,3}[가-힣\d]{1,12}(?:로|길|가|거리)\s+(?:지하\s?)?\d{1,5}(?:-\d{1,4})?"
-            r"(?:\s*\([가-힣]+\))?"
+            r"(?:[가-힣]+[^\S\n]+){0,3}[가-힣\d]{1,12}(?:로|길|가|거리)[^\S\n]+(?:지하[^\S\n]?)?\d{1,5}(?:-\d{1,4})?"
+            r"(?:[^\S\n]*\([가-힣]+\))?"
         ),
         _digits_and(_NON_ASCII),
     ),
@@ -191,4 +197,13 @@ def addresses(text: str) -> Iterator[tuple[int, int]]:
     for pattern, gate in _PATTERNS:
         if gate(text, low):
             for m in pattern.finditer(text):
+                if m.group()[1:2] == "." and m.group()[:1].isupper() and _line_start(text, m.start()):
+                    continue  # "C. About 200", "R. 12 …": a list's letter, not Calle or Rua
                 yield m.start(), m.end()
+
+
+def _line_start(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t(":
+        i -= 1
+    return i < 0 or text[i] == "\n"

@@ -124,7 +124,10 @@ _TITLE_WORDS = (
 _NEEDS_DOT = frozenset(
     {"M", "D", "Op", "Km", "Av", "Pr", "Okt", "Uz"}
 )  # one or two letters: a title only with "."
-_TITLE_CHAIN = re.compile(rf"(?<![\w.-])(?:(?:{_TITLE_WORDS})(?:\.|(?=\s))\s*){{1,3}}(?=\S)")
+# Spaces only (no line break) inside and after the chain: "M.\nD. The" is two list labels, no title.
+_TITLE_CHAIN = re.compile(
+    rf"(?<![\w.-])(?:(?:{_TITLE_WORDS})(?:\.|(?=[ \t\u00a0]))[ \t\u00a0]*){{1,3}}(?=\S)"
+)
 _SUFFIX = re.compile(
     r",?\s+(?:Jr|Sr|II|III|IV|PhD|Ph\.D|MD|M\.D|MBA|MSc|M\.Sc|BSc|B\.Sc|B\.A|M\.A|BA|MA|B\.Eng|M\.Eng|"
     r"DDS|DVM|Esq|CPA|LL\.M|LL\.B|Dipl\.-Ing|MdB|DiS|CSc|DrSc)\.?(?![\w])"
@@ -133,7 +136,9 @@ _PARTICLES = _set(
     "de da do dos das del della delle dei di du des la le lo van von der den ter ten te zu af av "
     "het y e i bin binti ibn al el dal degli"
 )
-# Capitalised words that end a name: what follows a given name in a place, a firm, a day or a title.
+# Capitalised words that end a name: what follows a given name in a place, a firm, a day or a title,
+# and the nouns that name an era, a doctrine or a syndrome after a person's name ("Truman Doctrine",
+# "Stone Age", "Ramsay Hunt Syndrome"; checked on MMLU questions, where names run on every generate).
 _NOT_NAME = _set(
     """street road avenue lane drive boulevard square station airport university college school academy
     hospital clinic bank hotel company corporation corp inc ltd llc plc gmbh ag sa srl bv ab oy as
@@ -150,7 +155,11 @@ _NOT_NAME = _set(
     calle plaza avenida universidad via piazza università rua praça universidade straat plein
     ulica plac uniwersytet gatan vägen gade vej sokak sokağı caddesi mahallesi bulvarı meydanı
     üniversitesi bankası belediyesi havalimanı hastanesi köprüsü camii sarayı müzesi parkı şirketi
-    bakanlığı holding beach bay coast canyon falls junction wharf gardens garden heights"""
+    bakanlığı holding beach bay coast canyon falls junction wharf gardens garden heights
+    co america americas africa asia europe germany lanka age era dynasty doctrine syndrome disease
+    disorder effect theorem principle equation charter revolution rebellion movement reformation
+    renaissance enlightenment liberation industrialization buddhism islam christianity catholicism
+    damen herren ladies gentlemen"""
 )
 _CUE = re.compile(
     r"(?i:(?:\b(?:name|full name|contact(?: person)?|attn|attention|from|to|cc|bcc|signed(?: by)?|"
@@ -164,9 +173,12 @@ _CUE = re.compile(
 )
 # Place words that are common family names too: "Valerie Hall" is a person, "Carnegie Hall" is not
 # (Carnegie is no given name), "the Albert Hall" is not (article).
-_SURNAME_TOO = _set("hall church house castle day bridges banks rivers lane")
-# First words of place names that are also given names ("Santa", "Monte", "Sankt").
-_PLACE_WORDS = _set("san santa santo sao saint sainte st ste monte mont port porto puerto fort sankt rio")
+_SURNAME_TOO = _set("hall church house castle day bridges banks rivers lane law")
+# First words of place names that are also given names ("Santa", "Monte", "Sankt", "North", "Costa").
+_PLACE_WORDS = _set(
+    "san santa santo sao saint sainte st ste monte mont port porto puerto fort sankt rio costa "
+    "north south east west northern southern eastern western central"
+)
 # Frequent words that start place and firm names far more often than they are a person's given name.
 _STRICT = _set(
     "new old great grand little big upper lower north south east west central royal united los las el "
@@ -213,8 +225,18 @@ def _titles(text: str) -> dict[int, int]:
         word = m.group().split(".")[0].split()[0]
         if word in _NEEDS_DOT and not m.group().startswith(word + "."):
             continue
+        if len(word) == 1 and _line_start(text, m.start()):
+            continue  # "D. None of the above", "M. If ...": an option's letter, not Don or Monsieur
         out[m.end()] = m.start()
     return out
+
+
+def _line_start(text: str, start: int) -> bool:
+    """Nothing but spaces, or an opening bracket, between the last line break and ``start``."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\u00a0(":
+        i -= 1
+    return i < 0 or text[i] == "\n"
 
 
 def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
@@ -255,8 +277,8 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
             title_start = titles.get(start)
             if i > 0 and title_start is None and fold(words[i - 1]) in _ROLES:
                 title_start = run[i - 1][0]  # "President Joe Biden", "Professor Anna Nowak"
-            if title_start is not None and fold(words[i]) in _NOT_NAME:
-                title_start = None
+            if title_start is not None and (fold(words[i]) in _NOT_NAME or _no_surname(words[i])):
+                title_start = None  # "Frau Bett", "Dr. The": a title before a frequent word names nobody
             if i > 0 and title_start is None and not _sentence_opener(text, run, words, i):
                 i += 1  # inside a longer capitalised phrase: "Happy New Year", "The Golden Gate Bridge"
                 continue

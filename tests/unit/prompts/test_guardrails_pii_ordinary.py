@@ -1,0 +1,50 @@
+"""PII on ordinary text: names and addresses run on every generate, so a multiple-choice question's
+option letters ("D. None of the above", "C. About 200") and the nouns after a person's name ("Truman
+Doctrine", "Stone Age") must not be redacted. Cases come from MMLU questions where the detector
+reported a name or a street before this was fixed (tests/benchmarks/pii_eval.py --mmlu)."""
+
+from __future__ import annotations
+
+import pytest
+
+from optiloop.prompts.guardrails import find_pii, pii
+
+
+@pytest.fixture
+def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pii, "_ner", lambda: None)
+
+
+def spans(text: str) -> list[tuple[str, str]]:
+    return [(s.kind, text[s.start : s.end]) for s in find_pii(text, names=True).spans]
+
+
+@pytest.mark.usefixtures("rules_only")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which statement is true?\nA. Both\nB. Neither\nC. All of them\nD. None of the above\nAnswer:",
+        "Pick one.\nA. 12\nB. 200\nC. About 200\nD. The rest\nAnswer:",
+        "Which is a Roman square\nB. 12 of them\nC. Mass 5 kg\nAnswer:",
+        "M.\nD. The Moon's orbit",
+        "Cells of the Stone Age and the Truman Doctrine were discussed in North America.",
+        "Ramsay Hunt Syndrome is rare in Sri Lanka and Costa Rica.",
+        "Sehr geehrte Damen und Herren, das Frau Bett ist neu.",
+    ],
+)
+def test_ordinary_text_has_no_pii(text: str) -> None:
+    assert spans(text) == []
+
+
+@pytest.mark.usefixtures("rules_only")
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Le dossier est chez M. Dupont depuis lundi.", "M. Dupont"),
+        ("El expediente lo firma D. José García.", "D. José García"),
+        ("Dr. Harold Hanson will see you now.", "Dr. Harold Hanson"),
+        ("The role went to Jude Law in the end.", "Jude Law"),
+    ],
+)
+def test_titles_and_names_still_found(text: str, name: str) -> None:
+    assert ("name", name) in spans(text)
