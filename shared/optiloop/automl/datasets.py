@@ -202,6 +202,7 @@ def _build(
     previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
     table = infer.infer_table(raw)
+    non_finite = infer.non_finite_warnings(raw)
     del raw
     ordinals = ordinal.apply(table, spec["ordinal"])
     target = spec.get("target")
@@ -217,6 +218,7 @@ def _build(
         raise InvalidInput(FieldProblem("pii", "dropping the columns with PII leaves no column"))
     report = infer.quality_report(table)
     report.update(expectations=checked, leaks=leaks, pii=pii, ordinal=ordinals, target=target)
+    report["warnings"].extend(w for w in non_finite if table.column(w["column"]) is not None)
     report["warnings"].extend({"column": x["column"], "kind": "leaky", "reason": x["reason"]} for x in leaks)
     report["warnings"].extend(
         {"column": x["column"], "kind": "expectation_failed", "reason": f"{x['expect']}: {x['reason']}"}

@@ -3,8 +3,9 @@
 Types: `numeric`, `boolean`, `categorical`, `text`, `datetime`, `id`. The rules are deliberately
 simple and stated here, because a user reads the report to decide what the model saw:
 
-- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?) — `optiloop.models.spellings`,
-  which serving reads instances with too;
+- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?), and a number that is not
+  finite (inf, -Infinity) — `optiloop.models.spellings`, which serving reads instances with too, and
+  whose docstring says why an infinity is missing rather than refused;
 - boolean: every value a JSON boolean or one of true/false/yes/no/t/f (any case); a column of
   strings keeps its spellings of false and true as `levels` (what a classifier of it answers);
 - numeric: every value a number or a string that parses as a finite float;
@@ -32,8 +33,10 @@ import numpy as np
 
 from optiloop.automl.table import Column, Table
 from optiloop.models.spellings import as_bool as _as_bool
+from optiloop.models.spellings import as_float as _as_float
 from optiloop.models.spellings import as_text as _str
 from optiloop.models.spellings import is_missing as _missing
+from optiloop.models.spellings import is_non_finite as _non_finite
 
 # a row label written out with the table (R's `rownames`, pandas' `Unnamed: 0` or `index`) is an id too:
 # after a shuffle or a split it no longer counts 0..n-1, and as a number it is a feature that only
@@ -44,20 +47,6 @@ ID_NAME = re.compile(
 MIN_ID_ROWS = 20
 TEXT_AVG_CHARS = 30
 TOP_VALUES = 10
-
-
-def _as_float(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            f = float(v)
-        except ValueError:
-            return None
-        return f if math.isfinite(f) else None
-    return None
 
 
 def _is_datetime(v: Any) -> bool:
@@ -141,6 +130,19 @@ def _string_type(strs: list[str]) -> str:
     if unique == len(strs) and len(strs) >= MIN_ID_ROWS and spaced == 0:
         return "id"
     return "categorical"
+
+
+def non_finite_warnings(raw: dict[str, list[Any]]) -> list[dict[str, str]]:
+    """A `non_finite` warning per column holding infinities, which were read as missing: counted
+    from the raw cells, since the typed column keeps only the missing mask."""
+    out = []
+    for name, values in raw.items():
+        k = sum(1 for v in values if _non_finite(v))
+        if k:
+            out.append(
+                {"column": name, "kind": "non_finite", "reason": f"{k} infinite values read as missing"}
+            )
+    return out
 
 
 def infer_table(raw: dict[str, list[Any]]) -> Table:

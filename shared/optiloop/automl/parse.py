@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from typing import Any
 
 from optiloop.errors import FieldProblem, InvalidInput
@@ -143,8 +142,6 @@ def parse_jsonl(data: bytes) -> RawColumns:
         for k, v in obj.items():
             if isinstance(v, (dict, list)):
                 raise _bad(f"line {n}: field {k!r} is nested; a table holds scalars only")
-            if isinstance(v, float) and not math.isfinite(v):
-                raise _bad(f"line {n}: field {k!r} is not a finite number")
             names.setdefault(k, None)
         rows.append(obj)
         if len(names) > MAX_COLUMNS:

@@ -152,9 +152,9 @@ def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:
         return 1.0 if b else 0.0
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         return f"must be a number, got {type(v).__name__}"
-    f_or_none = as_float(v)
+    f_or_none = as_float(v)  # an infinity never gets here: `is_missing` read it as missing
     if f_or_none is None:
-        return "must be a finite number" if isinstance(v, float) else f"must be a number, got {_shown(v)}"
+        return f"must be a number, got {_shown(v)}"
     f = f_or_none
     if inp.type == "integer" and not f.is_integer():
         return "must be an integer"

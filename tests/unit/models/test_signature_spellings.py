@@ -47,7 +47,7 @@ def test_csv_spellings_read_as_at_ingest() -> None:
         ({"records": 1, "n": 1}, "instances[0].records", "must be true or false, got int"),
         ({"n": ""}, "instances[0].n", "is required"),
         ({"n": "2.5"}, "instances[0].n", "must be an integer"),
-        ({"age": float("inf"), "n": 1}, "instances[0].age", "must be a finite number"),
+        ({"n": float("inf")}, "instances[0].n", "is required"),  # an infinity is missing (spellings)
         ({"age": [1], "n": 1}, "instances[0].age", "must be a number, got list"),
     ],
 )
