@@ -134,6 +134,29 @@ def balanced_weights(y: np.ndarray) -> np.ndarray:
     return w[y]
 
 
+CHEAP_FIRST = "linear"
+
+
+def enqueue_first_trials(
+    study: Any, families: Sequence[str], warm: Sequence[dict[str, Any]], ctx: Context
+) -> None:
+    """The trials the search asks for before the sampler: the linear family's defaults, then the
+    warm-start configurations, then every other family's defaults, in the portfolio's order.
+
+    Why linear ahead of the warm starts: it fits in a fraction of a second, it is the model that wins
+    on small data, and a remembered configuration (an MLP of 100 epochs, a deep forest) can spend a
+    short `budget_s` whole on a larger table — measured through the REST flow on ISLR's Caravan,
+    30 s went to one warm-started MLP whose held-out logloss (0.63) was worse than the class prior's
+    (0.22), and logistic regression (0.20) never ran."""
+    if CHEAP_FIRST in families:
+        study.enqueue_trial({"model": CHEAP_FIRST, **FAMILIES[CHEAP_FIRST].default(ctx)}, skip_if_exists=True)
+    for config in warm:
+        if config.get("model") in families:
+            study.enqueue_trial(dict(config), skip_if_exists=True)
+    for name in families:
+        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
+
+
 def _sampler(spec: SearchSpec, n_startup: int) -> Any:
     import optuna
 
@@ -322,11 +345,7 @@ def search(
     )
     for h in history:
         study.add_trial(_replayed(h))
-    for warm in spec.warm_start:
-        if warm.get("model") in families:
-            study.enqueue_trial(dict(warm), skip_if_exists=True)
-    for name in families:
-        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
+    enqueue_first_trials(study, families, spec.warm_start, ctx)
     enqueued_below = len(study.trials)  # the replayed history, then the enqueued trials (waiting)
 
     def stop_cb(st: Any, _trial: Any) -> None:
