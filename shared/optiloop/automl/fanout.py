@@ -25,8 +25,12 @@ anyway), and trials are not pruned across folds (each job runs every fold: a pru
 other trials' intermediate values, which parallel jobs do not share). Constraints are judged at
 record time from the artifact (optiloop.automl.cost: structural, so a busy instance does not change
 them). The greedy ensemble is built at Finalise from the out-of-fold predictions each trial job
-leaves beside its artifact. Not on AWS yet: forecasting and anomaly experiments — those run with
-`optiloop serve`.
+leaves beside its artifact.
+
+Forecasting and anomaly experiments take the same path with one item: their search (many cheap
+fits, baselines scored over the whole search) runs whole as ONE training job of the
+`automl_experiment` entry point, and Record writes its trials as the local worker does
+(optiloop.automl.search_job, which says why and what differs).
 """
 
 from __future__ import annotations
@@ -39,27 +43,16 @@ from functools import partial
 from typing import Any
 
 from optiloop.auth.principal import Principal
-from optiloop.automl import constraints, datasets, experiments, metalearn
+from optiloop.automl import constraints, datasets, experiments, metalearn, search_job
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 
 ENTRY_POINT = "automl_trial"
 TABLE_CHANNEL = "table"
-FANOUT_TASKS = ("classification", "regression")
 DEFAULT_BATCH = 4
 REPORT_FILE, OOF_FILE = "trial.json", "oof.npz"  # what a trial job adds beside the artifact's files
 MAX_BATCH = 32  # the Map's items travel in the execution's state (256 KB): small configurations
 POLL_SECONDS = 30  # how often a running trial's job is asked about (SageMaker jobs take minutes)
-
-
-def check_runnable(exp: dict[str, Any]) -> None:
-    """What the fan-out cannot run is refused when `run` is asked, not discovered by a job."""
-    if exp["task_type"] not in FANOUT_TASKS:
-        raise Conflict(
-            f"{exp['task_type']} experiments run with `optiloop serve` (its local worker pool); "
-            "on AWS only classification and regression fan out as training jobs",
-            details=[{"field": "task_type", "reason": "not run by the AWS fan-out"}],
-        )
 
 
 def execution_input(exp: dict[str, Any], who: Principal) -> dict[str, Any]:
@@ -135,12 +128,21 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
 
     exp_id = state["experiment_id"]
     exp = experiments._load(deps, exp_id).data
-    check_runnable(exp)
-    if exp.get("cancel_requested") or exp["status"] not in experiments.ACTIVE:
+    if exp.get("cancel_requested") or exp["status"] == "cancelled":
         return {"done": True, "reason": "cancelled", "trials": []}
+    if exp["status"] not in experiments.ACTIVE:  # a failed job's Record ended it (search_job)
+        return {"done": True, "reason": f"the experiment is {exp['status']}", "trials": []}
     if exp["status"] == "queued":
         exp = experiments.update(deps, exp_id, status="running", started_at=deps.clock())
     cfg = exp["config"]
+    if search_job.runs_as_one_job(exp):  # its budgets are the job's search's own, as locally
+        if search_job.recorded(deps, exp):
+            return {"done": True, "reason": "the search job is recorded", "trials": []}
+        if exp.get("warm_start") is None:
+            prep = prepare_for(datasets.load_table(deps, _dataset(deps, exp)), exp["target"],
+                               exp["task_type"], cfg)  # fmt: skip
+            _warm_start(deps, exp, prep)
+        return {"done": False, "reason": None, "trials": [dict(search_job.PLAN_ITEM)]}
     history = _searched(deps, exp_id)
     remaining = int(cfg["hpo"]["trials"]) - len(history)
     if remaining <= 0:
@@ -151,12 +153,7 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     prep = prepare_for(datasets.load_table(deps, _dataset(deps, exp)), exp["target"], exp["task_type"], cfg)
     ctx = _context(exp, prep)
     families = families_of(exp)
-    warm = exp.get("warm_start")
-    if warm is None:  # chosen once and kept, as the local run does
-        meta = metalearn.meta_features(prep.x, prep.y, prep.signature)
-        warm = metalearn.nearest_configs(deps, exp["task"], meta, int(cfg["hpo"].get("warm_start", 0)),
-                                         exclude=exp_id)  # fmt: skip
-        experiments.update(deps, exp_id, warm_start=warm)
+    warm = _warm_start(deps, exp, prep)
     spec = SearchSpec(objective=_objective(exp), seed=int(cfg["hpo"]["seed"]), sampler=cfg["hpo"]["sampler"],
                       constraints=dict(cfg.get("constraints") or {}))  # fmt: skip
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -188,6 +185,19 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
                 k: optuna.distributions.distribution_to_json(d) for k, d in trial.distributions.items()}},
         })  # fmt: skip
     return {"done": False, "reason": None, "trials": out}
+
+
+def _warm_start(deps: Deps, exp: dict[str, Any], prep: Any) -> list[dict[str, Any]]:
+    """The portfolio's configurations this experiment starts from: chosen once and kept, as the
+    local run does."""
+    warm = exp.get("warm_start")
+    if warm is None:
+        meta = metalearn.meta_features(prep.x, prep.y, prep.signature)
+        warm = metalearn.nearest_configs(deps, exp["task"], meta,
+                                         int(exp["config"]["hpo"].get("warm_start", 0)),
+                                         exclude=exp["id"])  # fmt: skip
+        experiments.update(deps, exp["id"], warm_start=warm)
+    return list(warm)
 
 
 def _objective(exp: dict[str, Any]) -> Any:
@@ -223,31 +233,49 @@ def start_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
 
     exp = experiments._load(deps, state["experiment_id"]).data
     trial = state["trial"]
-    claim = f"{exp['id']}/{int(trial['number']):06d}"
-    existing = deps.store.docs.get("automl_trial_job", claim)
+    if trial.get("search"):  # the whole search as one job (search_job)
+        claim = search_job.claim_key(exp)
+        entry, hps = search_job.ENTRY_POINT, search_job.hyperparameters(exp)
+        runtime: int | None = search_job.max_runtime_s(exp)
+    else:
+        claim = f"{exp['id']}/{int(trial['number']):06d}"
+        entry, hps, runtime = ENTRY_POINT, trial_hyperparameters(exp, trial), None
+    existing = deps.store.docs.get(search_job.CLAIM_KIND, claim)
     if existing is not None:
-        return dict(existing.data)
+        return {k: v for k, v in existing.data.items() if k != "recorded"}
+    channels = {TABLE_CHANNEL: {"dataset_id": exp["dataset_id"]}}
     job = jobs.create_job(
-        deps, _principal(state), exp["project_id"], ENTRY_POINT, trial_hyperparameters(exp, trial),
-        {TABLE_CHANNEL: {"dataset_id": exp["dataset_id"]}},
-        instance_type=state.get("instance_type"),
+        deps, _principal(state), exp["project_id"], entry, hps, channels,
+        instance_type=state.get("instance_type"), max_runtime_s=runtime,
     )  # fmt: skip
     data = {"job_id": job.id, "status": job.status, "failure_reason": job.failure_reason}
     from optiloop.store.records import Doc
 
     try:
-        deps.store.docs.create(Doc(kind="automl_trial_job", id=claim, scope=exp["id"], sort=claim, data=data))
+        deps.store.docs.create(
+            Doc(kind=search_job.CLAIM_KIND, id=claim, scope=exp["id"], sort=claim, data=data)
+        )
     except Conflict:  # a concurrent attempt recorded its job first: that one is the trial's
-        won = deps.store.docs.get("automl_trial_job", claim)
+        won = deps.store.docs.get(search_job.CLAIM_KIND, claim)
         return dict(won.data) if won is not None else data
     return data
 
 
 def check_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
-    """The job's status (refreshed from SageMaker while it runs): InProgress, Completed, Failed, ..."""
+    """The job's status (refreshed from SageMaker while it runs): InProgress, Completed, Failed, ...
+    A search job (search_job) is stopped once the experiment is cancelled: it would run the whole
+    search otherwise (a trial job is short and runs to its end)."""
     from optiloop.models.training import jobs
 
-    job = jobs.get_job(deps, _principal(state), state["job"]["job_id"])
+    who = _principal(state)
+    job = jobs.get_job(deps, who, state["job"]["job_id"])
+    search = bool((state.get("trial") or {}).get("search"))
+    if (
+        search
+        and job.status in ("Pending", "InProgress")
+        and experiments._load(deps, state["experiment_id"]).data.get("cancel_requested")
+    ):
+        job = jobs.stop_job(deps, who, job.id)
     return {"job_id": job.id, "status": job.status, "failure_reason": job.failure_reason}
 
 
@@ -264,6 +292,9 @@ def record(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     done = {int(t["number"]) for t in _searched(deps, exp_id)}
     items = sorted(state.get("batch") or [], key=lambda i: int(i["trial"]["number"]))
     who = _principal(state)
+    if search_job.runs_as_one_job(exp):
+        [item] = items  # Plan sends one item
+        return search_job.record(deps, exp, ds, jobs.get_job(deps, who, item["job"]["job_id"]), who)
     for item in items:
         trial = item["trial"]
         if int(trial["number"]) in done:
@@ -347,17 +378,17 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     if exp.get("cancel_requested"):
         return _end(deps, exp_id, "cancelled")
     key = experiments.rank_key(exp)
-    feasible = sorted(
-        (t for t in _searched(deps, exp_id) if t["status"] == "completed" and experiments.is_feasible(t)),
-        key=key,
-    )
+    # a search job's trials (search_job) are the local run's: its baselines and ensemble compete
+    one_job = search_job.runs_as_one_job(exp)
+    pool = experiments._all_trials(deps, exp_id) if one_job else _searched(deps, exp_id)
+    feasible = sorted((t for t in pool if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
     if not feasible:
         return _end(deps, exp_id, "failed", error=_no_best(deps, exp))
     ds = _dataset(deps, exp)
     cfg = exp["config"]
     table = datasets.load_table(deps, ds)
     prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
-    if (cfg.get("ensemble") or {}).get("method", "greedy") != "none":
+    if not one_job and (cfg.get("ensemble") or {}).get("method", "greedy") != "none":
         _ensemble(deps, exp, ds, prep, feasible, _groups(table, exp["target"], cfg.get("sensitive_column")))
     ranked = sorted((t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key)
     best = ranked[0]  # feasible: feasible trials rank first and there is one

@@ -50,7 +50,7 @@ def execute(deps: Deps, experiment_id: str, cancel: threading.Event | None = Non
 
 
 def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[str, Any]:
-    from optiloop.automl.search.runner import SearchSpec, TrialResult, search
+    from optiloop.automl.search.runner import TrialResult, search
 
     exp_id = exp["id"]
     ds = deps.store.docs.require(
@@ -60,9 +60,6 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
     cfg = exp["config"]
     prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
     groups = _groups(table, exp["target"], cfg.get("sensitive_column"))
-    spec_kw: dict[str, Any] = {}
-    if cfg.get("models"):
-        spec_kw["families"] = tuple(cfg["models"])
     meta = metalearn.meta_features(prep.x, prep.y, prep.signature)
     warm = exp.get("warm_start")
     if warm is None:  # chosen once, at the first run, and kept: a resumed run repeats them
@@ -70,31 +67,10 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
             deps, exp["task"], meta, int(cfg["hpo"].get("warm_start", 0)), exclude=exp_id
         )
         experiments.update(deps, exp_id, warm_start=warm)
-    spec = SearchSpec(
-        objective=Objective(exp["metric"], exp["direction"]),
-        folds=cfg["cv"]["folds"],
-        cv_seed=cfg["cv"]["seed"],
-        seed=cfg["hpo"]["seed"],
-        stratified=cfg["cv"]["type"].startswith("stratified"),
-        sampler=cfg["hpo"]["sampler"],
-        pruner=cfg["hpo"]["early_stopping"],
-        trials=cfg["hpo"]["trials"],
-        budget_s=cfg.get("budget_s"),
-        class_weight=cfg["imbalance"]["method"] == "class_weight",
-        ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
-        contamination=cfg.get("contamination"),
-        labelled=exp.get("target") is not None,
-        warm_start=tuple(w["config"] for w in warm),
-        constraints=dict(cfg.get("constraints") or {}),
-        **spec_kw,
-    )
+    spec = search_spec(exp, prep, warm, baselines=not _baselines_scored(deps, exp_id))
     key = experiments.rank_key(exp)
     state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False}
     history = _history(deps, exp_id, exp["metric"], state, key)
-    if exp["task_type"] == "forecasting":
-        spec = replace(spec, stratified=False, ensemble=False, forecast=_plan(deps, exp_id, prep))
-        if getattr(prep, "panel", None) is not None and prep.panel.global_reason:
-            spec = replace(spec, trials=0)  # too few rows for a global model: the statistical ones alone
     t0 = time.monotonic()
 
     def should_stop() -> bool:
@@ -197,13 +173,51 @@ def _no_best(deps: Deps, exp: dict[str, Any]) -> str:
     )
 
 
-def _plan(deps: Deps, exp_id: str, prep: Any) -> Any:
-    """The forecasting plan; the baselines are scored once (a resumed run keeps its first ones)."""
-    from optiloop.automl.search.forecasting import ForecastPlan
+def search_spec(exp: dict[str, Any], prep: Any, warm: list[dict[str, Any]], *, baselines: bool) -> Any:
+    """The search an experiment runs, from its document, its prepared table and its warm start: one
+    builder for the local worker and the AWS search job (training_jobs/automl_experiment), so the
+    two cannot configure the same experiment differently. `baselines`: whether forecasting's
+    statistical baselines are still to be scored (a resumed local run keeps its first ones)."""
+    from optiloop.automl.search.runner import SearchSpec
 
-    scored = any(t.get("family") == "baseline" for t in experiments._all_trials(deps, exp_id))
-    panel = getattr(prep, "panel", None)
-    return ForecastPlan(prep.series, prep.folds, prep.origins, prep.horizon, prep.season, not scored, panel)
+    cfg = exp["config"]
+    spec_kw: dict[str, Any] = {}
+    if cfg.get("models"):
+        spec_kw["families"] = tuple(cfg["models"])
+    spec = SearchSpec(
+        objective=Objective(exp["metric"], exp["direction"]),
+        folds=cfg["cv"]["folds"],
+        cv_seed=cfg["cv"]["seed"],
+        seed=cfg["hpo"]["seed"],
+        stratified=cfg["cv"]["type"].startswith("stratified"),
+        sampler=cfg["hpo"]["sampler"],
+        pruner=cfg["hpo"]["early_stopping"],
+        trials=cfg["hpo"]["trials"],
+        budget_s=cfg.get("budget_s"),
+        class_weight=cfg["imbalance"]["method"] == "class_weight",
+        ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
+        contamination=cfg.get("contamination"),
+        labelled=exp.get("target") is not None,
+        warm_start=tuple(w["config"] for w in warm),
+        constraints=dict(cfg.get("constraints") or {}),
+        **spec_kw,
+    )
+    if exp["task_type"] == "forecasting":
+        from optiloop.automl.search.forecasting import ForecastPlan
+
+        panel = getattr(prep, "panel", None)
+        plan = ForecastPlan(
+            prep.series, prep.folds, prep.origins, prep.horizon, prep.season, baselines, panel
+        )
+        spec = replace(spec, stratified=False, ensemble=False, forecast=plan)
+        if panel is not None and panel.global_reason:
+            spec = replace(spec, trials=0)  # too few rows for a global model: the statistical ones alone
+    return spec
+
+
+def _baselines_scored(deps: Deps, exp_id: str) -> bool:
+    """Forecasting's baselines are scored once: a resumed run keeps its first ones."""
+    return any(t.get("family") == "baseline" for t in experiments._all_trials(deps, exp_id))
 
 
 def _groups(table: Any, target: str | None, column: str | None) -> Any:

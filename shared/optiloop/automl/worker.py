@@ -5,7 +5,8 @@ API must stay responsive on a small machine); the rest wait in the queue with st
 Each run gets a cancel event the API can set; the durable `cancel_requested` flag covers a cancel
 sent to another process. On AWS (`OPTILOOP_AUTOML_RUNNER=stepfunctions`) a run is instead an
 execution of the tenant's AutoML state machine, whose trials fan out as SageMaker training jobs
-(optiloop.automl.fanout); both runners answer the same four calls the API makes.
+(optiloop.automl.fanout; a forecasting or anomaly search runs as one job, optiloop.automl.search_job);
+both runners answer the same four calls the API makes.
 """
 
 from __future__ import annotations
@@ -96,9 +97,9 @@ class StepFunctionsRunner:
         self.client, self.arn, self.batch = client, arn, batch
 
     def accepts(self, exp: dict[str, Any]) -> None:
-        from optiloop.automl.fanout import check_runnable
-
-        check_runnable(exp)
+        """Every task runs on AWS: classification and regression fan out a job per trial, forecasting
+        and anomaly run their search as one job (optiloop.automl.search_job); the images' libraries
+        are the tenant image's, not this Lambda's, so there is nothing to refuse here."""
 
     def _name(self, deps: Deps, experiment_id: str) -> str:
         from optiloop.automl import experiments
