@@ -212,3 +212,34 @@ def test_a_project_holds_a_bounded_set_of_policies(api: Any, monkeypatch: Any) -
         p["name"] for p in api.client.get(f"/v1/policies?project_id={pid}", headers=api.admin).json()["items"]
     ]
     assert sorted(names) == ["a", "b"]
+
+
+def test_policies_list_in_creation_order_and_page_with_one_cursor(api: Any) -> None:
+    """Issue 12: listings in creation order with `after`/`next_after`; a replaced policy keeps its
+    place, the scope filter applies before paging, a deleted cursor item does not lose the place."""
+    pid = api.project()
+    rule = {"then": "require_approval", "approvers": ["admin"]}
+
+    def put(name: str, scope: str = "prompt_version") -> None:
+        body = {"project_id": pid, "name": name, "scope": scope, "rule": rule}
+        assert api.client.post("/v1/policies", headers=api.admin, json=body).status_code == 201
+
+    for name in ("zeta", "alpha", "mid"):
+        put(name)
+    put("other", scope="model_version")
+    put("zeta")  # a replacement keeps the policy's creation time
+
+    def page(**q: Any) -> Any:
+        r = api.client.get("/v1/policies", headers=api.admin, params={"project_id": pid, **q})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = page(limit=2, scope="prompt_version")
+    assert [p["name"] for p in first["items"]] == ["zeta", "alpha"] and first["next_after"]
+    assert all(p["created_at"] <= p["updated_at"] for p in first["items"])
+    api.client.delete("/v1/policies/alpha", headers=api.admin, params={"project_id": pid})
+    rest = page(limit=2, scope="prompt_version", after=first["next_after"])
+    assert [p["name"] for p in rest["items"]] == ["mid"] and rest["next_after"] is None
+    assert [p["name"] for p in page()["items"]] == ["zeta", "mid", "other"]
+    r = api.client.get("/v1/policies", headers=api.admin, params={"project_id": pid, "limit": 0})
+    assert r.status_code == 422 and api.error_fields(r) == ["query.limit"], r.text

@@ -105,6 +105,7 @@ OPERATIONS: dict[str, Operation] = {
     "approvals.decide": _op("POST", "/v1/approvals/{approval_id}/decisions"),
     "policies.put": _op("POST", "/v1/policies", idempotent=True),
     "policies.list": _op("GET", "/v1/policies"),
+    "policies.iter": _op("GET", "/v1/policies"),
     "policies.delete": _op("DELETE", "/v1/policies/{name}"),
     "policies.legacy_put": _op("PUT", f"{P}/policies/{{name}}"),
     "policies.legacy_create": _op("POST", f"{P}/policies", idempotent=True),

@@ -171,7 +171,8 @@ def list_policies(
     what this path serves once the deprecated governance listing is gone."""
     from optiloop.testopt.policies import learned
 
-    return {"items": policy_store.list_policies(deps, project_id), "learned": learned(deps, who, project_id)}
+    items, _ = policy_store.list_policies(deps, project_id)  # the whole set, as before 1.1
+    return {"items": items, "learned": learned(deps, who, project_id)}
 
 
 @router.delete("/v1/projects/{project_id}/policies/{name}", status_code=204)
@@ -219,14 +220,17 @@ def create_policy(
 def get_policies(
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     scope: Annotated[str | None, Query(max_length=50, description="only policies of this scope")] = None,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many policies.")] = 100,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """The governance policies (policy-as-code) in force for the tenant or a project."""
+    """The governance policies (policy-as-code) in force for the tenant or a project, oldest first
+    (a replaced policy keeps its place). Page with `after` = the previous page's `next_after`."""
     pid = _policy_project(None, project_id, who)
     authorize(who, Action.PROMPT_READ, pid)
-    items = policy_store.list_policies(deps, pid)
-    return {"items": [p for p in items if scope is None or p.get("scope") == scope]}
+    items, nxt = policy_store.list_policies(deps, pid, scope=scope, after=after, limit=limit)
+    return {"items": items, "next_after": nxt}
 
 
 @router.delete("/v1/policies/{name}", status_code=204)

@@ -51,8 +51,19 @@ class Policies(Resource[J, S, N, It]):
         body = {**dict(policy), "project_id": project_id}
         return self._call.json(build("policies.put", json=body))
 
-    def list(self, project_id: str, *, scope: str | None = None) -> J:
-        return self._call.json(build("policies.list", params={"project_id": project_id, "scope": scope}))
+    def list(
+        self, project_id: str, *, scope: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> J:
+        """One page of the project's policies, oldest first; `after`: the previous page's `next_after`."""
+        params = {"project_id": project_id, "scope": scope, "after": after, "limit": limit}
+        return self._call.json(build("policies.list", params=params))
+
+    def iter(self, project_id: str, *, scope: str | None = None, page_size: int = 100) -> It:
+        """Every policy of the project, page after page as it is consumed."""
+        params = {"project_id": project_id, "scope": scope, "limit": page_size}
+        return self._call.pages(
+            build("policies.iter", params=params), Cursor(follow=(("next_after", "after"),))
+        )
 
     def delete(self, project_id: str, name: str) -> N:
         return self._call.empty(build("policies.delete", {"name": name}, params={"project_id": project_id}))
