@@ -14,6 +14,13 @@ content type) and reach the app: JSON Lines uploads (`application/x-ndjson` on
 What the gateway refuses itself (authorizer, body model, throttles, its 10 MB limit, integration
 timeouts) answers in the app's `{"error": ...}` shape too (`GATEWAY_ERRORS`); a throttled request is
 a 429 with Retry-After, as the app's own per-principal buckets answer.
+
+Per-principal limits (issue 12, "the same limits per API key usage plan"): every authorized method
+requires an API key, which the authorizer supplies (`apiKeySource: AUTHORIZER`, the principal's
+`usageIdentifierKey`), and the usage plan `<prefix>-principals` throttles each key at
+`principal_rate_limit`/`principal_burst` (optionally a daily quota). A principal's keys are registered
+in the plan by key management and by the authorizer (optiloop.auth.usage_plan); all of one principal's
+keys and tokens share one gateway key, as they share one bucket in `optiloop serve`.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from infra_cdk.routes import HTTP_GROUPS, ROUTES, Route, gateway_path
 from infra_cdk.tenant import TenantConfig
 
 STAGE = "prod"
+USAGE_PLAN_SUFFIX = "-principals"  # the usage plan's name: <prefix>-principals (OPTILOOP_USAGE_PLAN)
 EVAL_RUN_RATE = 1  # POST /v1/evals/run per second, per tenant stage (burst twice that)
 BAD_BODY = (
     '{"error":{"code":"bad_request","message":"the request body must be a JSON object",'
@@ -58,10 +66,27 @@ GATEWAY_ERRORS: tuple[tuple[apigw.ResponseType, str, str, str | None, str | None
         "429",
         "too_many_requests",
         "principal",
-        "over the stage's or the route's request rate (context api_rate_limit)",
+        "over the principal's, the route's or the stage's request rate (context principal_rate_limit, "
+        "api_rate_limit)",
         {"Retry-After": "'1'"},
     ),
-    (apigw.ResponseType.QUOTA_EXCEEDED, "429", "too_many_requests", None, None, {"Retry-After": "'60'"}),
+    (
+        apigw.ResponseType.QUOTA_EXCEEDED,
+        "429",
+        "too_many_requests",
+        "principal",
+        "over the principal's daily quota (context principal_quota_per_day)",
+        {"Retry-After": "'3600'"},
+    ),
+    # the principal has no key in the usage plan yet: the authorizer registers it, so a retry passes
+    (
+        apigw.ResponseType.INVALID_API_KEY,
+        "503",
+        "unavailable",
+        "principal",
+        "not yet registered in the tenant's usage plan; retry shortly",
+        {"Retry-After": "'1'"},
+    ),
     (
         apigw.ResponseType.REQUEST_TOO_LARGE,
         "413",
@@ -122,6 +147,8 @@ class Api(Construct):
             # raw model.tar.gz uploads (POST /v1/models/{id}/versions:upload) reach the function as
             # bytes (base64 in the proxy event, decoded by Mangum), not as text mangled by UTF-8
             binary_media_types=["application/gzip", "application/x-gzip"],
+            # the usage plan's key comes from the authorizer (the principal's), never from a header
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # API Gateway's CloudWatch role is one setting per account and region. Each tenant stack
             # points it at its own role and retains that role on delete, so removing one tenant never
             # breaks the logging of another that shares the account.
@@ -196,6 +223,20 @@ class Api(Construct):
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for route in ROUTES:
             self.methods[(route.method, route.path)] = self._method(route, auth)
+        self.usage_plan_name = config.prefix + USAGE_PLAN_SUFFIX
+        self.usage_plan = self.api.add_usage_plan(
+            "PrincipalPlan",
+            name=self.usage_plan_name,
+            description="One API key per principal (optiloop.auth.usage_plan): its requests, all its "
+            "keys and tokens together",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.principal_rate, burst_limit=config.principal_burst_limit
+            ),
+            quota=apigw.QuotaSettings(limit=config.principal_quota_per_day, period=apigw.Period.DAY)
+            if config.principal_quota_per_day
+            else None,
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
+        )
         acknowledge(
             self.api,
             "AwsSolutions-APIG3",
@@ -229,6 +270,8 @@ class Api(Construct):
             authorization_type=apigw.AuthorizationType.NONE
             if route.public
             else apigw.AuthorizationType.CUSTOM,
+            # metered by the principal's usage-plan key, which the authorizer answers
+            api_key_required=not route.public,
             request_validator=self.validator,
             request_parameters={f"method.request.path.{p}": True for p in path_params(route.path)} or None,
             request_models={"application/json": self.json_object} if route.has_body else None,

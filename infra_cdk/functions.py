@@ -765,6 +765,59 @@ class Functions(Construct):
             fn.add_environment("OPTILOOP_TOKEN_SECRET_ARN", secret.secret_arn)
             secret.grant_read(fn)
 
+    def grant_usage_plan(self, registrars: tuple[str, ...], retirer: str, plan_name: str) -> None:
+        """Keep the per-principal keys of the usage plan (optiloop.auth.usage_plan): find the plan and a
+        principal's key, create keys tagged with the plan and attach them (the authorizer and key
+        management); key management also detaches and deletes them. The plan's name reaches the core as
+        OPTILOOP_USAGE_PLAN: its id or ARN here would make a cycle (plan -> stage -> methods ->
+        functions). Keys are made at run time, so their ids are unknown here; creating and deleting
+        are bound to this plan's tag."""
+        stack = Stack.of(self)
+        gw = f"arn:{stack.partition}:apigateway:{stack.region}::"
+        tagged = {"StringEquals": {"aws:RequestTag/optiloop:usage-plan": plan_name}}
+        for key in (*registrars, retirer):
+            fn = self.by_key[key]
+            assert fn.role is not None
+            fn.add_environment("OPTILOOP_USAGE_PLAN", plan_name)
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["apigateway:GET"], resources=[f"{gw}/usageplans", f"{gw}/apikeys"]
+                )
+            )
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["apigateway:POST", "apigateway:PUT"],
+                    resources=[f"{gw}/apikeys", f"{gw}/tags/*"],
+                    conditions=tagged,
+                )
+            )
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=["apigateway:POST"], resources=[f"{gw}/usageplans/*/keys"])
+            )
+            arn = "Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::"
+            findings = [f"{arn}/tags/*", f"{arn}/usageplans/*/keys"]
+            if key == retirer:
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["apigateway:DELETE"], resources=[f"{gw}/usageplans/*/keys/*"]
+                    )
+                )
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["apigateway:DELETE"],
+                        resources=[f"{gw}/apikeys/*"],
+                        conditions={"StringEquals": {"aws:ResourceTag/optiloop:usage-plan": plan_name}},
+                    )
+                )
+                findings += [f"{arn}/usageplans/*/keys/*", f"{arn}/apikeys/*"]
+            acknowledge_wildcards(
+                fn.role,
+                findings,
+                "API keys are created at run time, one per principal, so their ids (and the plan's, which "
+                "would make a dependency cycle) are not known at synth; creating and deleting keys is "
+                "bound to the tenant plan's tag (optiloop:usage-plan).",
+            )
+
     def grant_idempotency(self, key: str, table_arn: str) -> None:
         """Powertools idempotency records for the queue consumer, in their own small table."""
         self.by_key[key].add_to_role_policy(

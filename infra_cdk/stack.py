@@ -50,6 +50,8 @@ class OptiLoopStack(Stack):
         self.token_secret = TokenSigningSecret(self, "TokenSecret", tenant=config.tenant, key=self.data.key)
         self.functions.grant_token_secret(("authorizer", *HTTP_GROUPS), self.token_secret.secret)
         self.api = Api(self, "Api", config=config, handlers={g: fns[g] for g in HTTP_GROUPS}, auth=self.auth)
+        # per-principal limits: the authorizer and key management keep the usage plan's keys
+        self.functions.grant_usage_plan(("authorizer",), "projects", self.api.usage_plan_name)
         # the console: static files on S3 behind CloudFront, which serves the API on the same origin
         self.console = ConsoleSite(self, "Console", config=config, data=self.data, api=self.api.api)
         # people: a Cognito user pool of this tenant's own, for the console's sign-in (docs/auth.md)

@@ -55,6 +55,12 @@ class TenantConfig:
     training_image: str = DEFAULT_TRAINING_IMAGE
     retrain_check_minutes: int = 60
     api_rate_limit: int = 50  # steady requests/s per tenant stage; burst is twice that
+    # per principal (all its keys and tokens), API Gateway's usage plan (optiloop.auth.usage_plan):
+    # steady requests/s (None: half of api_rate_limit, so no one principal takes the tenant's whole
+    # rate), burst (None: twice the rate), and requests a day (0: no quota)
+    principal_rate_limit: int | None = None
+    principal_burst: int | None = None
+    principal_quota_per_day: int = 0
     audit_retention_days: int = 365
     # A model catalogue (JSON, optiloop.prompts.catalog) bundled into generate and evals; None: the
     # built-in deterministic catalogue. A path relative to the repository root, or absolute.
@@ -84,6 +90,15 @@ class TenantConfig:
             raise TenantError("retrain_check_minutes must be between 5 and 1440")
         if not 1 <= self.api_rate_limit <= 10_000:
             raise TenantError("api_rate_limit must be between 1 and 10000 requests per second")
+        if not 1 <= self.principal_rate <= self.api_rate_limit:
+            raise TenantError(
+                "principal_rate_limit must be between 1 and api_rate_limit requests per second "
+                "(a principal's limit above the stage's would never apply)"
+            )
+        if not self.principal_rate <= self.principal_burst_limit <= 5000:
+            raise TenantError("principal_burst must be between principal_rate_limit and 5000 requests")
+        if not 0 <= self.principal_quota_per_day <= 10**9:
+            raise TenantError("principal_quota_per_day must be between 0 (no quota) and 1000000000")
         if not 1 <= self.automl_max_concurrency <= 40:
             raise TenantError("automl_max_concurrency must be between 1 and 40 trials at once")
         if self.automl_image and not re.fullmatch(
@@ -115,6 +130,17 @@ class TenantConfig:
         return f"optiloop-{self.tenant}"
 
     @property
+    def principal_rate(self) -> int:
+        """Requests a second one principal may send, steadily (the usage plan's throttle rate)."""
+        if self.principal_rate_limit is not None:
+            return self.principal_rate_limit
+        return max(1, self.api_rate_limit // 2)
+
+    @property
+    def principal_burst_limit(self) -> int:
+        return 2 * self.principal_rate if self.principal_burst is None else self.principal_burst
+
+    @property
     def models_path(self) -> Path | None:
         if self.models_file is None:
             return None
@@ -132,6 +158,9 @@ class TenantConfig:
         for key in (
             "retrain_check_minutes",
             "api_rate_limit",
+            "principal_rate_limit",
+            "principal_burst",
+            "principal_quota_per_day",
             "audit_retention_days",
             "automl_max_concurrency",
         ):

@@ -19,6 +19,14 @@ a revocation by up to the TTL.
 Per-project roles are not decided here: the function behind the route still runs
 `require(Action)` on the same key, so a project-scoped key is stopped at the right project.
 
+Per-principal limits: where the tenant meters principals in a usage plan (OPTILOOP_USAGE_PLAN,
+`optiloop.auth.usage_plan`), an Allow carries the principal's `usageIdentifierKey` (the REST API's
+key source is AUTHORIZER), so API Gateway throttles each principal, all its keys and tokens
+together, as `optiloop serve`'s in-process buckets do. The principal is registered in the plan on
+its first Allow in this container (an OIDC user has no OptiLoop key to have registered it); a failed
+registration is logged and the request goes on (the gateway refuses it if the principal has no key
+in the plan yet, and the next request tries again).
+
 Refusals are audited as the app audits them (`optiloop.auth.refusals`): a refused JWT as
 `auth.refused` under `unauthenticated` with what it claimed, a revoked key under its principal, each
 within the name's refusal budget (`OPTILOOP_REFUSALS_PER_MINUTE`, per container like the functions'
@@ -39,6 +47,7 @@ from optiloop.api.ratelimit import PrincipalLimits
 from optiloop.auth.credentials import Credentials
 from optiloop.auth.principal import Principal, authenticate
 from optiloop.auth.refusals import RefusalBudget, audit_refused
+from optiloop.auth.usage_plan import UsageKeys, usage_keys_of
 from optiloop.errors import Unauthorized
 from optiloop.store.ports import Store
 
@@ -93,6 +102,7 @@ def authorize(
     store: Store,
     credentials: Credentials | None = None,
     budget: RefusalBudget | None = None,
+    usage: UsageKeys | None = None,
 ) -> Event:
     raw = presented_key(event.get("headers"))
     if not raw:
@@ -104,7 +114,7 @@ def authorize(
         audit_refused(store, budget, raw, exc.message, request_path(event), where="authorizer")
         return policy("anonymous", "Deny", event["methodArn"])
     # Context values must be strings, numbers or booleans; None is not allowed.
-    return policy(
+    allowed = policy(
         who.name,
         "Allow",
         event["methodArn"],
@@ -115,15 +125,29 @@ def authorize(
             "key_id": who.key_id or "",
         },
     )
+    if usage is not None:
+        try:
+            usage.ensure(who.name)
+        except Exception:
+            log.exception("could not register the principal in the usage plan")
+        allowed["usageIdentifierKey"] = usage.identifier(who.name)
+    return allowed
 
 
 def make_handler(
     store: Callable[[], Store],
     credentials: Callable[[], Credentials] | None = None,
     budget: Callable[[], RefusalBudget] | None = None,
+    usage: Callable[[], UsageKeys | None] | None = None,
 ) -> Callable[[Event, Any], Event]:
     def handler(event: Event, context: Any) -> Event:
-        return authorize(event, store(), credentials() if credentials else None, budget() if budget else None)
+        return authorize(
+            event,
+            store(),
+            credentials() if credentials else None,
+            budget() if budget else None,
+            usage() if usage else None,
+        )
 
     return handler
 
@@ -148,4 +172,9 @@ def process_credentials() -> Credentials:
     )
 
 
-handler = make_handler(lambda: process_deps().store, process_credentials, process_budget)
+handler = make_handler(
+    lambda: process_deps().store,
+    process_credentials,
+    process_budget,
+    lambda: usage_keys_of(process_deps()),
+)

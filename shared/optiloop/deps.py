@@ -83,3 +83,6 @@ class Deps:
     # credentials held for the tenant (connector passwords, keys): optiloop.secrets.SecretStore; None:
     # an in-memory store of this Deps' own on first use (optiloop.secrets.secrets_of)
     secrets: Any = None
+    # where principals are metered outside this process (optiloop.auth.usage_plan.UsageKeys): None:
+    # API Gateway's usage plan when OPTILOOP_USAGE_PLAN names one (AWS), else only the in-process buckets
+    usage_keys: Any = None

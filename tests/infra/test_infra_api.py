@@ -162,6 +162,7 @@ def test_rejections_answer_in_the_apps_error_shape(synth: Any) -> None:
         "BAD_REQUEST_BODY",
         "THROTTLED",
         "QUOTA_EXCEEDED",
+        "INVALID_API_KEY",
         "REQUEST_TOO_LARGE",
         "DEFAULT_4XX",
         "DEFAULT_5XX",
@@ -186,3 +187,84 @@ def test_gateway_throttling_is_a_429_with_retry_after(synth: Any) -> None:
     assert '"code":"too_many_requests"' in throttled["ResponseTemplates"]["application/json"]
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
     assert "StatusCode" not in responses["DEFAULT_4XX"]  # keeps the status of what it answers
+
+
+def test_principals_are_throttled_by_one_usage_plan_key_each(synth: Any) -> None:
+    """Issue 12, "on AWS the same limits per API key usage plan": the authorizer supplies the key
+    (AUTHORIZER source), every authorized method requires it, and the plan throttles each key at the
+    tenant's per-principal rate (default half the stage's: no principal takes the whole tenant)."""
+    from infra_cdk.routes import ROUTES
+
+    _, api = synth.one("acme", "AWS::ApiGateway::RestApi")
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    public = {(r.method, r.path) for r in ROUTES if r.public}
+    methods = api_methods(synth)
+    for key, props in methods.items():
+        if props["HttpMethod"] == "OPTIONS":
+            continue
+        assert props.get("ApiKeyRequired", False) is (key not in public), key
+    _, plan = synth.one("acme", "AWS::ApiGateway::UsagePlan")
+    props = plan["Properties"]
+    assert props["UsagePlanName"] == "optiloop-acme-principals"
+    assert props["Throttle"] == {"RateLimit": 25, "BurstLimit": 50} and "Quota" not in props
+    [stage] = props["ApiStages"]
+    assert stage["Stage"] == {"Ref": next(iter(synth.resources("acme", "AWS::ApiGateway::Stage")))}
+    # no API key is made at synth: they are per principal, made at run time (optiloop.auth.usage_plan)
+    assert not synth.resources("acme", "AWS::ApiGateway::ApiKey")
+    assert not synth.resources("acme", "AWS::ApiGateway::UsagePlanKey")
+
+
+def test_a_principal_missing_from_the_plan_gets_a_retryable_answer(synth: Any) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in synth.resources("acme", "AWS::ApiGateway::GatewayResponse").values()
+    }
+    invalid = responses["INVALID_API_KEY"]
+    assert invalid["StatusCode"] == "503"
+    assert invalid["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    quota = responses["QUOTA_EXCEEDED"]
+    assert (
+        quota["StatusCode"] == "429"
+        and '"field":"principal"' in quota["ResponseTemplates"]["application/json"]
+    )
+
+
+def test_the_authorizer_and_key_management_keep_the_plans_keys(synth: Any) -> None:
+    """Both find the plan by name (OPTILOOP_USAGE_PLAN) and create keys only with the plan's tag;
+    only key management (the projects function) deletes them, and only keys with that tag."""
+    functions = synth.resources("acme", "AWS::Lambda::Function")
+    policies = synth.resources("acme", "AWS::IAM::Policy")
+
+    def role_statements(fn: dict[str, Any]) -> list[dict[str, Any]]:
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        return [
+            st
+            for p in policies.values()
+            if {"Ref": role} in p["Properties"]["Roles"]
+            for st in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+    seen = {}
+    for fn in functions.values():
+        env = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if "OPTILOOP_USAGE_PLAN" not in env:
+            continue
+        assert env["OPTILOOP_USAGE_PLAN"] == "optiloop-acme-principals"
+        handler = fn["Properties"]["Handler"]
+        gw = [
+            s
+            for s in role_statements(fn)
+            if str(s["Action"]).startswith("apigateway:")
+            or any(
+                str(a).startswith("apigateway:")
+                for a in (s["Action"] if isinstance(s["Action"], list) else [])
+            )
+        ]
+        creates = [s for s in gw if "apigateway:POST" in s["Action"] and "Condition" in s]
+        assert creates and all(
+            c["Condition"]["StringEquals"]["aws:RequestTag/optiloop:usage-plan"] == "optiloop-acme-principals"
+            for c in creates
+        )
+        deletes = [s for s in gw if s["Action"] == "apigateway:DELETE"]
+        seen[handler] = len(deletes)
+    assert seen == {"functions.authorizer.handler.handler": 0, "functions.projects.handler.handler": 2}

@@ -3,6 +3,10 @@
 Global admins and owners may mint and revoke any key. A project admin or owner can delegate on their
 project (never above their own role, never elsewhere), so teams manage their own runners' keys without
 a platform admin in the loop.
+
+On AWS a principal's requests are metered by API Gateway's usage plan (`optiloop.auth.usage_plan`):
+minting a key registers its principal there, revoking its last live key retires it. A rotation is a
+new key and the old one revoked, so the principal stays registered throughout.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from optiloop.auth.keys import generate_key, hash_key
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize, outranks
+from optiloop.auth.usage_plan import register, retire_if_unkeyed
 from optiloop.deps import Deps
 from optiloop.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from optiloop.names import name_problem
@@ -59,6 +64,7 @@ def create_key(
             target=key.id,
             details={"principal": name, "role": role, "project_id": project_id, "key_id": principal.key_id},
         )
+    register(deps, name)
     return key, raw
 
 
@@ -91,4 +97,5 @@ def revoke_key(deps: Deps, principal: Principal, key_id: str) -> ApiKey:
             target=key_id,
             details={"principal": key.principal, "role": key.role, "key_id": principal.key_id},
         )
+    retire_if_unkeyed(deps, key.principal)
     return key
