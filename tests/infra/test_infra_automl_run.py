@@ -1,5 +1,7 @@
 """The AutoML state machine, executed: the synthesized ASL runs in moto's Step Functions, its Map fans
-the planned trials out as SageMaker training jobs (moto's SageMaker), and the experiment completes.
+the planned trials out as SageMaker training jobs (moto's SageMaker), and the experiment completes;
+a forecasting or anomaly experiment's Map runs its whole search as one job, and what it records is
+what the local worker records for the same experiment.
 
 What is real: the definition exactly as synthesized (infra_cdk/automl_workflow.py; intrinsics
 resolved to fake ARNs), moto's interpreter executing Plan -> Map -> Record -> ... -> Finalise, the
@@ -8,9 +10,9 @@ patched invoke of test_infra_workflow_run), the DynamoDB and S3 adapters on moto
 trainer's CreateTrainingJob/DescribeTrainingJob, the channel materialised under training/.
 
 SageMaker's side: moto's training jobs complete at once and run nothing, so the test plays the
-container at CreateTrainingJob: it runs training_jobs/automl_trial/train.py in process with the
-job's hyperparameters and its `table` channel (read back from S3), and puts SM_MODEL_DIR, packed,
-where the job reports its artifact.
+container at CreateTrainingJob: it runs the job's training_jobs/<entry point>/train.py (automl_trial,
+or automl_experiment for a whole search) in process with the job's hyperparameters and its `table`
+channel (read back from S3), and puts SM_MODEL_DIR, packed, where the job reports its artifact.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ pytest.importorskip("optuna")
 pytest.importorskip("sklearn")
 
 import boto3
+from automl_search_cases import ANOMALY, FORECAST, anomaly_csv, create, panel_csv, run_locally, same_as_local
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from cfn_fake import REGION, Resolver, physical_name
 from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, fanout
-from optiloop.models.artifact import pack_files
+from optiloop.models.artifact import pack_dir
 from optiloop.models.training.sagemaker import SageMakerTrainer
 from optiloop.store.records import Project
 from test_infra_workflow_run import MOTO, REPO, _ports, run_python_handler
@@ -53,7 +56,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 ADMIN = Principal("alice", "admin", None, None)
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/optiloop-automl:test"
-TRIAL_SCRIPT = REPO / "training_jobs" / "automl_trial" / "train.py"
 _container = threading.Lock()  # one "container" at a time: it sets the SM_* environment
 
 
@@ -97,25 +99,25 @@ def _play_container(deps: Any, spec: Any) -> bytes:
         try:
             for name, fn in contract.items():
                 setattr(sm, name, fn)
-            runpy.run_path(str(TRIAL_SCRIPT), run_name="__main__")
+            runpy.run_path(str(REPO / "training_jobs" / spec.entry_point / "train.py"), run_name="__main__")
         finally:
             for name, fn in saved.items():
                 setattr(sm, name, fn)
-        return pack_files({p.name: p.read_bytes() for p in (root / "model").iterdir()})
+        return pack_dir(root / "model")  # as SageMaker packs SM_MODEL_DIR, folders and all
 
 
-def test_the_automl_state_machine_fans_trials_out_and_completes(
-    synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    template = synth.templates["acme"]
-    resolve = Resolver(template)
-    sm_id, sm = synth.state_machine("acme", "automl")
-    asl = json.loads(resolve(sm["Properties"]["DefinitionString"]))
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("OPTILOOP_AUTOML_IMAGE", IMAGE)
-    monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)
+class Machine:
+    """moto's AWS with the synthesized AutoML state machine created, the steps function's ports on
+    moto's DynamoDB and S3, and moto's SageMaker trainer whose jobs the test's "container" runs."""
 
-    with mock_aws(config=MOTO):  # type: ignore[call-overload]
+    def __init__(self, synth: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        template = synth.templates["acme"]
+        resolve = Resolver(template)
+        sm_id, sm = synth.state_machine("acme", "automl")
+        asl = json.loads(resolve(sm["Properties"]["DefinitionString"]))
+        monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+        monkeypatch.setenv("OPTILOOP_AUTOML_IMAGE", IMAGE)
+        monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": ["states.amazonaws.com", "lambda.amazonaws.com"]}}]}  # fmt: skip
         role = boto3.client("iam", region_name=REGION).create_role(
@@ -133,7 +135,7 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
                                     Handler=template["Resources"][lid]["Properties"]["Handler"],
                                     Code={"ZipFile": b"in-process"})  # fmt: skip
 
-        deps = _ports(f"optiloop-acme-{uuid.uuid4().hex[:6]}", bucket)
+        self.deps = deps = _ports(f"optiloop-acme-{uuid.uuid4().hex[:6]}", bucket)
         trainer = SageMakerTrainer(REPO / "training_jobs", bucket=bucket, role_arn=role,
                                    job_prefix="optiloop-acme", region=REGION)  # fmt: skip
         real_submit = trainer.submit
@@ -150,8 +152,32 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
         deps.trainer = trainer
         steps = importlib.import_module("functions.workflow_steps.handler")
         monkeypatch.setattr(steps, "process_deps", lambda: deps)
-
         deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+        self.sfn = boto3.client("stepfunctions", region_name=REGION)
+        self.arn = self.sfn.create_state_machine(
+            name=physical_name(sm_id), definition=json.dumps(asl), roleArn=role
+        )["stateMachineArn"]
+
+    def execute(self, exp: dict[str, Any], batch_size: int) -> tuple[dict[str, Any], list[str]]:
+        """One execution for the experiment, as the automl Lambda starts it, run to its end: its
+        description and the states it entered, in order."""
+        payload = fanout.execution_input(exp, ADMIN) | {"batch_size": batch_size, "poll_seconds": 0}
+        arn = self.sfn.start_execution(stateMachineArn=self.arn, name=f"{exp['id']}-0",
+                                       input=json.dumps(payload))["executionArn"]  # fmt: skip
+        end = time.monotonic() + 240  # moto's first execution in a process warms its ASL parser
+        while (ex := self.sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < end, "the execution did not end"
+            time.sleep(0.05)
+        events = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        return ex, [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def test_the_automl_state_machine_fans_trials_out_and_completes(
+    synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mock_aws(config=MOTO):  # type: ignore[call-overload]
+        machine = Machine(synth, monkeypatch)
+        deps = machine.deps
         ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _table())
         config = {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
                   "models": ["logistic_regression", "extra_trees"]}  # fmt: skip
@@ -160,22 +186,8 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
         exp = experiments.create(deps, ADMIN, body)
         experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
 
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        sm_arn = sfn.create_state_machine(
-            name=physical_name(sm_id), definition=json.dumps(asl), roleArn=role
-        )["stateMachineArn"]
-        payload = fanout.execution_input(exp, ADMIN) | {"batch_size": 2, "poll_seconds": 0}
-        arn = sfn.start_execution(stateMachineArn=sm_arn, name=f"{exp['id']}-0", input=json.dumps(payload))[
-            "executionArn"
-        ]
-        end = time.monotonic() + 240  # moto's first execution in a process warms its ASL parser
-        while (ex := sfn.describe_execution(executionArn=arn))[
-            "status"
-        ] == "RUNNING" and time.monotonic() < end:
-            time.sleep(0.05)
+        ex, visited = machine.execute(exp, batch_size=2)
         assert ex["status"] == "SUCCEEDED", ex
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-        visited = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
         outer = [v for v in visited if v in ("Plan", "RunTrials", "Record", "Finalise")]
         assert outer == ["Plan", "RunTrials", "Record", "Plan", "RunTrials", "Record", "Plan", "Finalise"]
         assert visited.count("StartTrial") == 3 and "Done" in visited
@@ -196,3 +208,28 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
         )
         assert one["AlgorithmSpecification"]["TrainingImage"] == IMAGE
         assert one["InputDataConfig"][0]["ChannelName"] == "table"
+
+
+@pytest.mark.parametrize("case", ["forecasting", "anomaly"])
+def test_forecasting_and_anomaly_searches_run_as_one_job_and_equal_the_local_run(
+    synth: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """One execution, one Map item, one `automl_experiment` job; what it records is what the local
+    worker records for the same experiment (optiloop.automl.search_job)."""
+    data, body = (panel_csv(), FORECAST) if case == "forecasting" else (anomaly_csv(), ANOMALY)
+    local = run_locally(data, body)  # before moto: the local run's store is its own SQLite
+    with mock_aws(config=MOTO):  # type: ignore[call-overload]
+        machine = Machine(synth, monkeypatch)
+        exp = create(machine.deps, data, body)
+        ex, visited = machine.execute(exp, batch_size=4)
+        assert ex["status"] == "SUCCEEDED", ex
+        outer = [v for v in visited if v in ("Plan", "RunTrials", "Record", "Finalise")]
+        assert outer == ["Plan", "RunTrials", "Record", "Plan", "Finalise"]
+        assert visited.count("StartTrial") == 1 and "Done" in visited
+        same_as_local(machine.deps, exp["id"], *local)
+        [job] = boto3.client("sagemaker", region_name=REGION).list_training_jobs()["TrainingJobSummaries"]
+        desc = boto3.client("sagemaker", region_name=REGION).describe_training_job(
+            TrainingJobName=job["TrainingJobName"]
+        )
+        assert desc["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+        assert json.loads(desc["HyperParameters"]["task_type"]) == case
