@@ -456,6 +456,20 @@ def negatives(seed: int = 14) -> list[Example]:
             lambda: f"Between {r(1000, 4999)} and {r(5000, 9999)} people attended.",
             lambda: f"Matrikelnummer {r(1000000, 9999999)}, Kurs {r(100, 999)}-{r(10, 99)}",
         ],
+        # Written with the phone hint words ("reach", "contact", "calls", "my number"; round four)
+        # before they were tried here: numbers next to those words that are counts, ids and scores.
+        "numbers near phone words": [
+            lambda: f"Contact support with case {r(10**7, 10**8)} in the subject.",
+            lambda: f"We reached {r(1, 9)} {r(100, 999)} {r(100, 999)} customers this year.",
+            lambda: f"Calls per day rose from {r(1000, 4999)} to {r(5000, 9999)}.",
+            lambda: f"Reach level {r(10, 99)} with {r(1000000, 9999999)} points.",
+            lambda: f"Our contact centre handled {r(10**6, 10**7 - 1)} calls in {r(2015, 2025)}.",
+            lambda: f"Text {r(1, 9)} of the contract, paragraph {r(100, 999)}.{r(10, 99)}.",
+            lambda: f"WhatsApp has {r(1, 3)} {r(100, 999)} {r(100, 999)} {r(100, 999)} users.",
+            lambda: f"Ring size {r(5, 12)}, order {r(10**8, 10**9)}.",
+            lambda: f"The contact form got {r(10000, 99999)} entries and {r(100000, 999999)} views.",
+            lambda: f"Calls to the API: {r(10**7, 10**9)} this month, {r(10**6, 10**7)} errors.",
+        ],
     }
     out: list[Example] = []
     for cls, makers in classes.items():

@@ -285,8 +285,10 @@ def test_phone_regions_come_from_the_script_the_argument_and_the_environment(
     # 3-3-3 grouping is a count as often as a phone: valid in a region the text or the deployment
     # points at (Polish letters, the argument, the environment), not merely in a built-in default
     assert kinds("Zadzwoń do Jana: 694 901 173.") == [("phone", "694 901 173")]
-    text = "Reach Jan at 694 901 173."
+    text = "Jan sent 694 901 173."
     assert kinds(text) == []
+    # a hint that a line is given ("reach … at") widens the regions to every plan of the wide list
+    assert kinds("Reach Jan at 694 901 173.") == [("phone", "694 901 173")]
     assert [s.kind for s in find_pii(text, regions=("PL",)).spans] == ["phone"]
     monkeypatch.setenv("OPTILOOP_PII_PHONE_REGIONS", "pl, cz")
     assert pii.default_phone_regions() == ("PL", "CZ")

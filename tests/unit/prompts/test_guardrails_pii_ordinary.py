@@ -48,3 +48,32 @@ def test_ordinary_text_has_no_pii(text: str) -> None:
 )
 def test_titles_and_names_still_found(text: str, name: str) -> None:
     assert ("name", name) in spans(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("You can reach Ana at 935847886 after six.", "935847886"),  # pt-PT mobile, English text
+        ("For access, contact Ravi on 6541217862.", "6541217862"),  # Indian mobile
+        ("Ana (8 (477) 055-07-24) asked for a callback.", "8 (477) 055-07-24"),  # area code in brackets
+        ("The front desk number changed to 841 9 714 last week.", "841 9 714"),  # a local number
+        ("Tel. +1-290-336-0761 Western rise create president.", "+1-290-336-0761"),  # beats the street
+    ],
+)
+def test_phones_with_a_hint_word(text: str, phone: str) -> None:
+    assert ("phone", phone) in spans(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reach level 96 with 5217246 points.",
+        "Our contact centre handled 7656820 calls in 2025.",
+        "WhatsApp has 2 611 450 474 users.",
+        "Ring size 9, order 840208690.",
+        "Calls to the API: 167765057 this month, 1834320 errors.",
+        "Contact support with case 12345678 in the subject.",
+    ],
+)
+def test_counts_and_ids_next_to_phone_words_are_no_phones(text: str) -> None:
+    assert [k for k, _ in spans(text) if k == "phone"] == []

@@ -154,6 +154,27 @@ _PHONE_LABEL = re.compile(
     r"telefone|tel[ée]fono|telefono|telefoon|t[ée]l[ée]phone|portable|handy|puhelin|numer)\b"
     r"|телефон|тел\.|電話|电话|手机|携帯|전화|휴대폰)"
 )
+# Words that say a number nearby is somebody's line without being a phone label: "reach Ana at …",
+# "Contact: …", "(…) asked for a callback", "my number is …". Weaker than a label (the checks for ids,
+# amounts and dates still apply), they let a number count that is valid — or, from eight digits, only
+# possible — in any region of the wide list, not just in the ones the text's letters point at.
+_PHONE_HINT = re.compile(
+    r"(?i:\b(?:reach(?:ed|able)?|contact(?:ed|s)?|kontakt|contacto|contato|contatto|callback|call back|"
+    r"whats ?app|text(?:ed)?|erreichbar|joignable|(?:my|his|her|your|our|their|new|direct|"
+    r"desk|office|home|work|contact|phone|mobile|emergency) (?:number|no\.?)|numéro|número|numero|"
+    r"nummer|telefonnummer|номер|番号|번호|号码)\b)"
+)
+_WORD3 = re.compile(r"[^\W\d_]{3,}")
+_HINT_LEAD = re.compile(
+    r"(?i:(?:\b(?:at|on|to|is|via|under|unter|ist|au|al|ao|em|op|på|er|är|na|pod|je|jest|é|es|est|"
+    r"на|по)|[:(–-])\s*$)"
+)
+# Regions tried after the others when a hint says "a phone": the rest of Europe's and the Americas'
+# large plans, and those of the languages the text's letters do not give away (en-IN, en-AU, pt-PT).
+WIDE_PHONE_REGIONS: tuple[str, ...] = (
+    "PT", "PL", "SE", "DK", "NO", "FI", "TR", "CZ", "SK", "AT", "CH", "BE", "IE", "NZ", "ZA", "CA",
+    "AR", "CL", "CO", "PE", "PH", "ID", "MY", "SG", "TH", "VN", "PK", "NG", "EG", "GR", "HU", "RO", "UA",
+)  # fmt: skip
 # Words that make the number after them an identifier, a version or an amount, never a phone.
 _NOT_PHONE_LABEL = re.compile(
     r"(?i:\b(?:order|invoice|inv|ref|reference|ticket|tracking|account|acct|sku|serial|s/n|part|item|"
@@ -407,6 +428,9 @@ def _parse(pn: ModuleType, candidate: str, region: str) -> object | None:
 # them a number that its plan does not (yet) issue still counts, as long as its length is possible
 # (a mistyped or unassigned number is still somebody's attempt at a phone number).
 _NANP_SHAPE = re.compile(r"(?:1[ .-]?)?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}", _A)
+# An area code in brackets before two or more groups, a trunk digit before it or not: "8 (477)
+# 055-07-24", "(0115) 496 0185". Counts and ids are not written that way.
+_AREA_SHAPE = re.compile(r"(?:\d{1,2}[ ]?)?\(\d{2,5}\)[ ]?\d{2,4}(?:[ .-]\d{2,4}){1,3}", _A)
 _TRUNK_SHAPE = re.compile(r"\(?0\d{1,4}\)?(?:[ ./-]{1,2}\d{2,8}){1,4}", _A)
 
 
@@ -429,16 +453,19 @@ def _phones_by_metadata(
         start, end = m.start(), m.end()
         if any(start < t.end and t.start < end for t in taken):
             continue  # a card, IBAN, e-mail or IP already claims it (and would win the overlap)
-        labelled = _PHONE_LABEL.search(text, max(0, start - 30), start) is not None
+        labelled = _labelled(text, start)
         if _not_a_phone(text, start, end, body, labelled, plus):
             continue
+        hinted = not labelled and _hinted(text, start, end)
         ext = m.group("ext") or ""
         grouped = len(_DIGITS.findall(body)) > 1 or "(" in body
         if plus or body.startswith("00"):
             number = _parse(pn, ("+" + body[2:]) if body.startswith("00") else m.group(), "ZZ")
             if number is not None and _phone_ok(pn, number, possible_is_enough=plus or labelled):
                 yield PiiSpan("phone", start, end, 0.95)
-            continue
+                continue
+            if plus or not (labelled or hinted):
+                continue  # "00" that dials no country: a national number only with a label or hint
         if trusted is None:
             configured = tuple(regions) if regions is not None else configured_phone_regions()
             trusted = guess_regions(text)
@@ -452,9 +479,15 @@ def _phones_by_metadata(
             trunk = body.startswith("0") and 10 <= n_digits <= 11
             if any(_valid_in(pn, body, r) for r in (order if trunk else trusted)):
                 yield PiiSpan("phone", start, end, 0.8)
+            elif hinted and _hinted_ok(pn, body, order, n_digits):
+                yield PiiSpan("phone", start, end, 0.7)
             continue
         if n_digits < 8 and not labelled and "(" not in body:
-            continue  # 7 bare digits in groups: too often a count or a code
+            # 7 bare digits in groups: too often a count or a code, unless a hint says "a phone" and a
+            # region has local numbers of that length ("reach me at 841 9 714")
+            if hinted and any(_possible_in(pn, body, r) for r in order):
+                yield PiiSpan("phone", start, end, 0.6)
+            continue
         candidate = body + ext
         # 412 553 601 (a count?), 3697-9445 (a range: the second part the larger): as often not a
         # phone as a phone
@@ -464,8 +497,64 @@ def _phones_by_metadata(
         thousands = not labelled and (a_range or _THOUSANDS3.fullmatch(body) is not None)
         if any(_valid_in(pn, candidate, r) for r in (trusted if thousands else order)):
             yield PiiSpan("phone", start, end, 0.95)
-        elif labelled or _NANP_SHAPE.fullmatch(body) or (_TRUNK_SHAPE.fullmatch(body) and n_digits >= 9):
+        elif labelled or _phone_shape(body, n_digits):
             yield PiiSpan("phone", start, end, 0.8)
+        elif hinted and _hinted_ok(pn, candidate, order, n_digits):
+            yield PiiSpan("phone", start, end, 0.7)
+
+
+def _labelled(text: str, start: int) -> bool:
+    """A phone label in the 30 characters before ``start`` with no id word between it and the number
+    ("Ring size 8, order 178224524" is an order number) and, when a word other than "at", "on", "is" …
+    stands between them, no count shape ("WhatsApp has 2 611 450 474 users")."""
+    labels = list(_PHONE_LABEL.finditer(text, max(0, start - 30), start))
+    if not labels:
+        return False
+    between = text[labels[-1].end() : start]
+    if _NOT_PHONE_LABEL.search(between):
+        return False
+    if _WORD3.search(between) and not _HINT_LEAD.search(between):
+        m = PHONE_CANDIDATE.match(text, start)
+        if m is not None and _THOUSANDS.fullmatch(m.group("body")):
+            return False
+    return True
+
+
+def _phone_shape(body: str, n_digits: int) -> bool:
+    """A shape people write phones in: North-American grouping, a trunk 0 with nine digits or more,
+    an area code in brackets."""
+    if _NANP_SHAPE.fullmatch(body):
+        return True
+    return n_digits >= 9 and (
+        _TRUNK_SHAPE.fullmatch(body) is not None or _AREA_SHAPE.fullmatch(body) is not None
+    )
+
+
+def _hinted(text: str, start: int, end: int) -> bool:
+    """A hint word in the 40 characters before the number or the 30 after it, same line, and the
+    number introduced the way a line is given ("at", "on", "to", "is", ":", "(" …), not the way a
+    count is ("handled 7656820 calls", "with 5217246 points")."""
+    if _HINT_LEAD.search(text, max(0, start - 8), start) is None:
+        return False
+    before = text[max(0, start - 40) : start].rsplit("\n", 1)[-1]
+    after = text[end : end + 30].split("\n", 1)[0]
+    return _PHONE_HINT.search(before) is not None or _PHONE_HINT.search(after) is not None
+
+
+def _hinted_ok(pn: ModuleType, candidate: str, order: Sequence[str], n_digits: int) -> bool:
+    """With a hint: valid in any region of the wide list, or — from eight digits — possible in one of
+    the regions already tried (an unassigned or mistyped number is still somebody's attempt at one)."""
+    regions = (*order, *(r for r in WIDE_PHONE_REGIONS if r not in order))
+    if any(_valid_in(pn, candidate, r) for r in regions):
+        return True
+    if n_digits < 8:
+        return False
+    return any(_possible_in(pn, candidate, r) for r in order)
+
+
+def _possible_in(pn: ModuleType, candidate: str, region: str) -> bool:
+    number = _parse(pn, candidate, region)
+    return number is not None and bool(pn.is_possible_number(number))
 
 
 def _valid_in(pn: ModuleType, candidate: str, region: str) -> bool:
@@ -622,7 +711,10 @@ def find_pii(text: str, *, names: bool = False, regions: Sequence[str] | None = 
     found: list[PiiSpan] = []
     for detect in _DETECTORS:
         found.extend(detect(text))
-    found.extend(_phones(text, regions, tuple(found)))
+    # Only the kinds that win an overlap against a phone keep it from being tried: a street pattern
+    # that reached into "+1-290-336-0761 Western Rise" must not hide the phone (it loses the overlap).
+    stronger = tuple(s for s in found if _PRIORITY[s.kind] < _PRIORITY["phone"])
+    found.extend(_phones(text, regions, stronger))
     warnings: list[str] = []
     if not phone_metadata_available():
         warnings.append(WARN_PHONES_PATTERNS)
