@@ -18,14 +18,23 @@ def _proba(out: np.ndarray, task: str) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _auc_binary(y: np.ndarray, s: np.ndarray) -> float:
-    from scipy.stats import rankdata
+def _average_ranks(s: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their average (scipy's rankdata, exactly: the same halves): numpy
+    only, because the AWS fan-out's Finalise scores ensembles and explains the best trial with these
+    metrics in the workflow-steps Lambda, whose layers carry no scipy. A NaN makes every rank NaN,
+    as scipy's default (nan_policy="propagate") does."""
+    if np.isnan(s).any():
+        return np.full(s.shape, math.nan)
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    return (np.cumsum(counts) - (counts - 1) / 2.0)[inverse.reshape(-1)]
 
+
+def _auc_binary(y: np.ndarray, s: np.ndarray) -> float:
     pos = y == 1
     n_pos, n_neg = int(pos.sum()), int((~pos).sum())
     if n_pos == 0 or n_neg == 0:
         return math.nan
-    ranks = rankdata(s)
+    ranks = _average_ranks(s)
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
