@@ -1,5 +1,5 @@
-# The image AutoML trial jobs run on (training_jobs/automl_trial, framework "optiloop"): Python 3.11,
-# optiloop with the `automl` and `torch` extras (the search's code and its model families), and
+# The image AutoML jobs run on (training_jobs/automl_trial and automl_experiment, framework
+# "optiloop"): Python 3.11, optiloop with the `automl` and `torch` extras (the search's code and its model families), and
 # SageMaker's training toolkit, which runs the job's sourcedir (sagemaker_program /
 # sagemaker_submit_directory) exactly as the framework images do. The framework images run Python
 # 3.8-3.10 and carry no optiloop, so trial jobs cannot run on them.

@@ -9,6 +9,9 @@
               v
             Record -> Plan ...                      (any step's error: RecordFailure -> Failed)
 
+A forecasting or anomaly experiment takes the same path with one Map item: its whole search is one
+training job (optiloop.automl.search_job), so the definition has no branch for it.
+
 Every task is a LambdaInvoke of the experiment workflow's steps function (`{"step": "automl_*",
 "state": $}`, optiloop.automl.fanout), so AutoML adds no function, role or log group of its own:
 that function already starts and polls training jobs as the tenant's training role with the

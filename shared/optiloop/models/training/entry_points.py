@@ -27,7 +27,7 @@ from optiloop.errors import FieldProblem, InvalidInput
 
 ENTRY_POINT = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 # optiloop: the platform's own training image (optiloop[train,torch]; OPTILOOP_AUTOML_IMAGE on SageMaker),
-# for jobs that import optiloop itself (training_jobs/automl_trial)
+# for jobs that import optiloop itself (training_jobs/automl_trial, automl_experiment)
 FRAMEWORKS: tuple[str, ...] = ("sklearn", "xgboost", "pytorch", "optiloop")
 SHARED = "_lib"
 MAX_BUNDLE_BYTES = 50 * 1024 * 1024
