@@ -45,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+import types
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -64,9 +65,10 @@ import guardrails_embed as ge_embed  # noqa: E402
 import guardrails_multilingual as ge_multilingual  # noqa: E402
 import guardrails_sources as gs  # noqa: E402
 
+from optiloop.prompts.guardrails import injection as injection_module  # noqa: E402
 from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel  # noqa: E402
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
-from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits  # noqa: E402
+from optiloop.prompts.guardrails.heuristics import RuleHit, clean, heuristic_score, rule_hits  # noqa: E402
 from optiloop.prompts.guardrails.injection import (  # noqa: E402
     DECISIVE_WEIGHT,
     MODEL_FILE,
@@ -80,6 +82,7 @@ OUT = ROOT / "bench-out" / "guardrails"
 MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE
 EMBED_PATH = MODEL_PATH.with_name("injection_embed.npz")
 V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
+RULES_BEFORE = "d9f6ca9"  # the rule set before the intents in 30 languages (multilingual.py), round 3
 WINDOW, STRIDE = 700, 500
 L2 = 3e-5
 TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
@@ -393,6 +396,58 @@ def v1_model() -> InjectionModel:
     )
 
 
+def rules_before() -> Callable[..., list[RuleHit]]:
+    """``rule_hits`` of the rule set at RULES_BEFORE, read from git: the before column of one run."""
+    src = subprocess.run(
+        ["git", "show", f"{RULES_BEFORE}:shared/optiloop/prompts/guardrails/heuristics.py"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    module = types.ModuleType("heuristics_before")
+    sys.modules[module.__name__] = module  # its dataclasses look their module up there
+    exec(
+        compile(src, "heuristics_before.py", "exec"), module.__dict__
+    )  # this repository's own file, from git
+    fn: Callable[..., list[RuleHit]] = module.rule_hits
+    return fn
+
+
+def with_rules(rules: Callable[..., list[RuleHit]], score: Scorer) -> Scorer:
+    """``score`` with ``rules`` in place of the current rule set (detect_injection reads it by name)."""
+
+    def run(text: str) -> bool:
+        current = injection_module.rule_hits
+        injection_module.rule_hits = rules
+        try:
+            return score(text)
+        finally:
+            injection_module.rule_hits = current
+
+    return run
+
+
+def multilingual_benign() -> dict[str, list[str]]:
+    """Benign texts in other languages for the false-positive table, never fitted by default: the
+    ordinary sentences of guardrails_multilingual.py (31 languages, some with the attack nouns used
+    harmlessly) and Faker paragraphs in 20 locales (made-up text from each locale's word list)."""
+    from faker import Faker
+
+    written = [s for lang in ge_multilingual.L.values() for s in lang.benign]
+    locales = (
+        "de_DE fr_FR es_ES it_IT pt_BR nl_NL pl_PL cs_CZ ru_RU uk_UA "
+        "tr_TR ar_AA fa_IR he_IL hi_IN zh_CN ja_JP ko_KR th_TH el_GR"
+    )
+    faker = []
+    for loc in locales.split():
+        fk = Faker(loc)
+        fk.seed_instance(3)
+        faker += [fk.paragraph(nb_sentences=4) for _ in range(25)]
+        faker += [f"{fk.name()}, {fk.job()}, {fk.address()}" for _ in range(10)]
+    return {"written_multilingual_benign": written, "faker_20_locales": faker}
+
+
 # --- views -----------------------------------------------------------------------------------------
 def views(it: Item, passages: list[str], rng: random.Random) -> dict[str, str]:
     pre = rng.choice(passages)
@@ -445,6 +500,11 @@ def benign_sets(test_b: list[Item]) -> dict[str, list[str]]:
         if it.source == "mmlu" and len(it.text) >= 1000:
             sets["mmlu_1000+"].append(it.text)
     return dict(sets)
+
+
+def _means(res: list[tuple[bool, bool, bool]]) -> str:
+    """Recall of the old detector, the shipped one with the rules before this round, and the shipped."""
+    return " | ".join(f"{np.mean([r[k] for r in res]):.3f}" for k in range(3))
 
 
 def fpr(score: Scorer, texts: list[str]) -> float:
@@ -524,13 +584,15 @@ def main() -> None:
     old = v1_model()
     det_old = scorer(old, extended=False, embed=None)
     det_new = scorer(shipped)
+    before = rules_before()
+    det_before = with_rules(before, det_new)  # shipped models, the rules before this round
     rng = random.Random(9)
     lines = ["# Injection evaluation (tests/benchmarks/guardrails_eval.py)", ""]
 
     # 1. Shipped models on the sources the new one never saw, per source and view.
     lines += ["## Held-out sources (shipped model trained on " + ", ".join(gs.TRAINABLE) + ")", ""]
-    lines += ["| source | n | view | recall old | recall new |", "|---|---|---|---|---|"]
-    pooled: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    lines += ["| source | n | view | recall old | before | **new** |", "|---|---|---|---|---|---|"]
+    pooled: dict[str, list[tuple[bool, bool, bool]]] = defaultdict(list)
     touched = {c for a, c in zip(attacks, acid, strict=True) if a.source in gs.TRAINABLE}
     for src in gs.HELD_OUT:
         items = [a for a, c in zip(attacks, acid, strict=True) if a.source == src]
@@ -539,25 +601,25 @@ def main() -> None:
             res = []
             for it in items:
                 text = views(it, passages, rng)[view]
-                res.append((det_old(text), det_new(text)))
+                res.append((det_old(text), det_before(text), det_new(text)))
             pooled[view] += res
-            lines.append(f"| {src} | {len(items)} | {view} | {np.mean([r[0] for r in res]):.3f} | "
-                         f"{np.mean([r[1] for r in res]):.3f} |")  # fmt: skip
-        r = [(det_old(i.text), det_new(i.text)) for i in fresh]
+            lines.append(f"| {src} | {len(items)} | {view} | " + _means(res) + " |")
+        r = [(det_old(i.text), det_before(i.text), det_new(i.text)) for i in fresh]
         pooled["not near-copy"] += r
         non_en = [i for i in items if i.lang != "en"]
-        r = [(det_old(i.text), det_new(i.text)) for i in non_en]
+        r = [(det_old(i.text), det_before(i.text), det_new(i.text)) for i in non_en]
         pooled["non-English"] += r
+        if non_en:
+            lines.append(f"| {src} | {len(non_en)} | non-English | " + _means(r) + " |")
     for view, res in pooled.items():
-        lines.append(f"| **all held-out** | {len(res)} | {view} | {np.mean([r[0] for r in res]):.3f} | "
-                     f"**{np.mean([r[1] for r in res]):.3f}** |")  # fmt: skip
+        lines.append(f"| **all held-out** | {len(res)} | {view} | " + _means(res) + " |")
 
     # 2. Benign sets: false-positive rate at each detector's own threshold.
     lines += ["", "## Benign test sets (clusters never fitted): false-positive rate", ""]
-    lines += ["| set | n | FPR old | FPR new |", "|---|---|---|---|"]
-    for name in sorted(sets):
-        texts = sets[name]
-        lines.append(f"| {name} | {len(texts)} | {fpr(det_old, texts):.4f} | **{fpr(det_new, texts):.4f}** |")
+    lines += ["| set | n | FPR old | before | **new** |", "|---|---|---|---|---|"]
+    for name, texts in sorted(sets.items()) + sorted(multilingual_benign().items()):
+        lines.append(f"| {name} | {len(texts)} | {fpr(det_old, texts):.4f} | {fpr(det_before, texts):.4f} | "
+                     f"**{fpr(det_new, texts):.4f}** |")  # fmt: skip
 
     # 3. Latency on 2 KB inputs (CPU time of this thread).
     pool = [t for t in sets["mmlu"] if len(t) > 200] + [a.text for a in attacks]
@@ -572,12 +634,14 @@ def main() -> None:
     lines.append(f"new: 200 KB benign text scored in {(time.process_time() - a0) * 1e3:.0f} ms CPU, "
                  f"injection={v.is_injection}")  # fmt: skip
     lines.append(f"new: threshold {shipped.threshold:.4f}, calibration {shipped.meta.get('calibration')}")
+    print("\n".join(lines), flush=True)
 
     # 4. Leave-one-source-out: a fresh model per source, never trained on it or its near-copies.
     if not args.no_loso:
         lines += ["", "## Leave-one-source-out (new detector retrained without the source)", ""]
         lines += [
-            "| held-out source | n | direct | tool | email | document | non-English (n) | MMLU FPR | 1,000+ |"
+            "| held-out source | n | direct before → new | tool | email | document "
+            "| non-English before → new (n) | MMLU FPR | 1,000+ |"
         ]
         lines += ["|---|---|---|---|---|---|---|---|---|"]
         srcs = sorted({a.source for a in attacks})
@@ -591,35 +655,45 @@ def main() -> None:
             tr = [a for a, c in zip(attacks, acid, strict=True) if a.source != src and c not in bad]
             m, em = train_joint(tr + ml_attacks, train_b + extras)
             det = scorer(m, embed=em)
+            det_b = with_rules(before, det)
             items = [a for a in attacks if a.source == src]
             cells = []
             for view in ("direct", "tool", "email", "document"):
                 res = [det(views(i, passages, rng)[view]) for i in items]
                 hits[view] += res
-                cells.append(np.mean(res))
+                cells.append(f"{np.mean(res):.3f}")
+            direct_b = [det_b(i.text) for i in items]
+            hits["direct before"] += direct_b
+            cells[0] = f"{np.mean(direct_b):.3f} → {cells[0]}"
             ne = [i for i in items if i.lang != "en"]
             ne_res = [det(i.text) for i in ne]
+            ne_b = [det_b(i.text) for i in ne]
             hits["non-English"] += ne_res
+            hits["non-English before"] += ne_b
             if src in gs.HELD_OUT:  # the sources the shipped model may never train on, pooled apart
                 held["direct"] += hits["direct"][-len(items) :]
+                held["direct before"] += direct_b
                 held["non-English"] += ne_res
-            ne_cell = f"{np.mean(ne_res):.3f} ({len(ne)})" if ne else "–"
-            lines.append(
-                f"| {src} | {len(items)} | " + " | ".join(f"{c:.3f}" for c in cells) + f" | {ne_cell} |"
-            )
+                held["non-English before"] += ne_b
+            ne_cell = f"{np.mean(ne_b):.3f} → {np.mean(ne_res):.3f} ({len(ne)})" if ne else "–"
+            lines.append(f"| {src} | {len(items)} | " + " | ".join(cells) + f" | {ne_cell} |")
             lines[-1] += f" {fpr(det, sets['mmlu']):.4f} | {fpr(det, sets['mmlu_1000+']):.4f} |"
             print(lines[-1], f"({time.time() - t1:.0f}s)", flush=True)
         pooled_cells = " | ".join(
             f"**{np.mean(hits[v]):.3f}**" for v in ("direct", "tool", "email", "document")
         )
+        pooled_cells = f"{np.mean(hits['direct before']):.3f} → " + pooled_cells
         ne_all = hits["non-English"]
-        ne_pooled = f"**{np.mean(ne_all):.3f}** ({len(ne_all)})"
+        ne_pooled = f"{np.mean(hits['non-English before']):.3f} → **{np.mean(ne_all):.3f}** ({len(ne_all)})"
         lines.append(f"| **all folds** | {len(hits['direct'])} | {pooled_cells} | {ne_pooled} | | |")
         if held["direct"]:
-            ne_held = f"{np.mean(held['non-English']):.3f} ({len(held['non-English'])})"
+            ne_held = (
+                f"{np.mean(held['non-English before']):.3f} → {np.mean(held['non-English']):.3f} "
+                f"({len(held['non-English'])})"
+            )
             lines.append(
-                f"| never-trainable folds | {len(held['direct'])} | {np.mean(held['direct']):.3f} "
-                f"| | | | {ne_held} | | |"
+                f"| never-trainable folds | {len(held['direct'])} | {np.mean(held['direct before']):.3f} → "
+                f"{np.mean(held['direct']):.3f} | | | | {ne_held} | | |"
             )
     report = "\n".join(lines)
     (OUT / "eval.md").write_text(report + "\n")

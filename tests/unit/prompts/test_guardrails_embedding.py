@@ -131,9 +131,10 @@ def test_embedding_score_is_reported_and_can_be_switched_off() -> None:
 def test_paraphrased_attacks_are_caught_by_the_models_without_a_rule(text: str) -> None:
     verdict = detect_injection(text)
     assert verdict.is_injection
-    # the models alone cross the cut; at most a weak rule (the agent-addressed note) fired beside them
+    # the models alone cross the cut; beside them at most the agent-addressed note, or the intent
+    # rules' "disregard what you were told" (multilingual.py), neither needed for the verdict
     assert "classifier" in verdict.reasons
-    assert set(verdict.reasons) <= {"classifier", "addressed_to_agent"}
+    assert set(verdict.reasons) <= {"classifier", "addressed_to_agent", "forget_everything"}
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from optiloop.prompts.guardrails.multilingual import intent_hits
 from optiloop.prompts.guardrails.suffix import WEIGHT as SUFFIX_WEIGHT
 from optiloop.prompts.guardrails.suffix import adversarial_suffix
 
@@ -282,67 +283,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-# Rules in other languages: the classifier's training data is mostly English, so an attack in Russian
-# or Chinese has only these to catch it. Written from the standard phrasings of "ignore the previous
-# instructions", "without restrictions" and "system prompt" in 17 languages, not tuned on any test set.
-_ML_VERB = (
-    r"(?:ignorier\w*|vergiss|vergessen|missachte\w*|ignor(?:ez|er|a|ar|ate|ando|e (?:as|os|les|todas))|"
-    r"oublie\w*|olvid\w*|"
-    r"dimentic\w*|esque[cç]\w*|negeer|vergeet|игнорир\w*|забудь\w*|забуд\w*|проигнорир\w*|ігнору\w*|"
-    r"забудь|zignoruj|zapomnij|ignorera|glöm|glem|yok say|görmezden gel|unut|ignorují|ignoruj|"
-    r"bỏ qua|abaikan|lupakan)"
-)
-_ML_NOUN = (
-    r"(?:anweisung\w*|instruktion\w*|befehl\w*|regeln|vorgaben|consignes|"
-    r"instructions (?:pr[ée]c[ée]dentes|ci-dessus)|r[eè]gles|"
-    r"instrucci\w+|[oó]rdenes|istruzion\w+|regole|instru[cç][oõ]\w*|regras|instructies|regels|"
-    r"инструкци\w*|указани\w*|правил\w*|команд\w*|інструкці\w*|вказівк\w*|instrukcj\w*|polece\w*|"
-    r"instruktioner|talimat\w*|kurallar\w*|pokyny|hướng dẫn|instruksi|perintah)"
-)
-_ML_UNRESTRICTED = (
-    r"(?:без (?:каких-либо |всяких )?ограничени\w+|без цензуры|sin (?:ninguna |ning[uú]n tipo de )?"
-    r"(?:restricciones|l[ií]mites|censura)|ohne (?:jegliche |irgendwelche )?"
-    r"(?:einschränkungen|beschränkungen|zensur|filter)|sans (?:aucune )?(?:restriction|limite|censure)s?|"
-    r"senza (?:alcuna )?(?:restrizion|limit|"
-    r"censura)\w*|sem (?:nenhuma )?(?:restriç\w+|limites|censura)|zonder (?:enige )?(?:beperkingen|censuur)|"
-    r"bez (?:żadnych )?ogranicze\w+|kısıtlama(?:sız| olmadan)|sınırsız|بدون (?:أي )?(?:قيود|رقابة)|"
-    r"不受(?:任何)?限制|没有(?:任何)?限制|無任何限制|沒有(?:任何)?限制|制限(?:なし|のない|なく)|"
-    r"제한(?:이)? 없|검열 없)"
-)
-_ML_SYSPROMPT = (
-    r"(?:systemprompt|system-?prompt|системн\w+ (?:промпт|подсказк\w*|инструкци\w*|сообщени\w*)|"
-    r"prompt (?:del |du |di )?sist[eè]m[ae]|invite syst[eè]me|prompt do sistema|systeemprompt|"
-    r"系统提示|系統提示|系统指令|システムプロンプト|시스템 프롬프트|موجه النظام|تعليمات النظام|sistem istemi)"
-)
-ML_RULES: tuple[Rule, ...] = (
-    Rule(
-        "override_multilingual",
-        0.85,
-        re.compile(
-            rf"\b{_ML_VERB}\b[^.!?\n]{{0,50}}?{_ML_NOUN}|{_ML_NOUN}[^.!?\n]{{0,30}}?\b(?:ignorieren|vergessen|"
-            r"yok say|unut|görmezden gel)\b|"
-            r"(?:忽略|无视|忽视|無視|不要理会|不要遵守|忘记|忘掉|忘れ)[^。！？\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|命令|提示|設定)|"
-            r"(?:指令|指示|命令|规则|ルール|지시|지침|명령)[^。！？\n]{0,12}?(?:を|은|는|을|를)?\s?(?:無視|忘れ|무시|잊어)|"
-            r"تجاهل[^.\n]{0,30}(?:التعليمات|الأوامر|القواعد)|"
-            r"(?:पिछले|सभी)[^।\n]{0,30}निर्देश\w*[^।\n]{0,20}(?:अनदेखा|नज़रअंदाज़|भूल)",
-            _I,
-        ),
-    ),
-    Rule(
-        "forget_everything",
-        0.7,
-        re.compile(
-            r"(?:^|[.!?:;,\n]\s*|\b(?:please|just|now|bitte|jetzt|s'il te plaît)\s+)"
-            r"(?:forget|vergiss|vergesst|oublie[zr]?|olvida|dimentica|esque[cç]a|vergeet|zapomnij)\s+"
-            r"(?:about\s+)?(?:everything|all of (?:that|this|the above)|alles|tout|todo|tutto|tudo|alle)\b|"
-            r"забудь(?:те)?\s+(?:всё|все|обо всём)",
-            _I,
-        ),
-    ),
-    Rule("unrestricted_multilingual", 0.5, re.compile(_ML_UNRESTRICTED, _I)),
-    Rule("sysprompt_multilingual", 0.45, re.compile(_ML_SYSPROMPT, _I)),
-)
-
 # Cyrillic and Greek letters that look like Latin ones. Mapped back only inside words that mix them with
 # Latin letters ("іgnоre" with Cyrillic і and о): whole Russian or Greek words are left alone.
 _HOMOGLYPHS = str.maketrans(
@@ -456,8 +396,8 @@ def _plain_hits(low: str, rules: tuple[Rule, ...]) -> list[RuleHit]:
 def rule_hits(text: str, *, extended: bool = True) -> list[RuleHit]:
     """The rules that fire on ``text`` (already cleaned), at most one hit per rule.
 
-    ``extended`` adds the multilingual rules, the decoded (base64, rot13) views and the adversarial
-    suffix shape (suffix.py); False gives the
+    ``extended`` adds the intents in 30 languages (multilingual.py), the decoded (base64, rot13) views
+    and the adversarial suffix shape (suffix.py); False gives the
     rule set of the first detector, which the evaluation still reports side by side."""
     hits = []
     low = text.lower()
@@ -468,7 +408,7 @@ def rule_hits(text: str, *, extended: bool = True) -> list[RuleHit]:
         if m is not None:
             hits.append(RuleHit(rule.id, rule.weight, m.start(), m.end()))
     if extended:
-        hits.extend(_plain_hits(low, ML_RULES))
+        hits.extend(RuleHit(h.id, h.weight, h.start, h.end) for h in intent_hits(text))
         hits.extend(_decoded_instructions(text, low))
         soup = adversarial_suffix(text)
         if soup is not None:

@@ -1,9 +1,10 @@
 """Prompt-injection score: hand-written rules plus a hashed n-gram logistic regression, per window.
 
-Neither half is enough alone. The rules catch short explicit attacks exactly (in 17 languages for the
-override phrasing, and inside base64/rot13 wrappers) and explain themselves, but miss the long role-play
-jailbreaks that rephrase endlessly; the classifier learns those from public jailbreak collections. The
-two are combined as a noisy-OR (either piece of evidence can raise the score; neither can lower it).
+Neither half is enough alone. The rules catch short explicit attacks exactly (the core intents in
+30 languages, multilingual.py, and inside base64/rot13 wrappers) and explain themselves, but miss the
+long role-play jailbreaks that rephrase endlessly; the classifier learns those from public jailbreak
+collections. The two are combined as a noisy-OR (either piece of evidence can raise the score; neither
+can lower it).
 
 Length-robust by construction: the classifier scores windows of ``WINDOW`` characters (overlapping by
 ``WINDOW - STRIDE``) and the text takes its highest window. A whole-text model drifts towards
