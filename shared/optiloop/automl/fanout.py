@@ -124,7 +124,7 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
 
     from optiloop.automl.forecast import prepare_for
     from optiloop.automl.search.portfolio import FAMILIES, display_name
-    from optiloop.automl.search.runner import SearchSpec, _replayed, _sampler
+    from optiloop.automl.search.runner import SearchSpec, _replayed, _sampler, enqueue_first_trials
 
     exp_id = state["experiment_id"]
     exp = experiments._load(deps, exp_id).data
@@ -165,11 +165,7 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         value = t["metrics"].get(exp["metric"])
         study.add_trial(_replayed({"number": t["number"], "status": t["status"], "value": value,
                                    "optuna": t.get("optuna")}))  # fmt: skip
-    for w in warm:
-        if w["config"].get("model") in families:
-            study.enqueue_trial(dict(w["config"]), skip_if_exists=True)
-    for name in families:
-        study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
+    enqueue_first_trials(study, families, [w["config"] for w in warm], ctx)  # the local search's order
     batch = max(1, min(int(state.get("batch_size") or DEFAULT_BATCH), MAX_BATCH))
     out: list[dict[str, Any]] = []
     for _ in range(min(batch, remaining)):
