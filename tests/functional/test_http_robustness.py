@@ -141,3 +141,23 @@ def test_openapi_documents_every_route_without_a_key(api: Api) -> None:
     assert "/v1/projects/{project_id}/tests:suggest" in spec["paths"]
     assert "/v1/projects/{project_id}/runs:ingest" in spec["paths"]
     assert api.client.get("/docs").status_code == 200
+
+
+def test_a_literal_path_is_its_literal_routes_alone(api: Api) -> None:
+    """`/v1/evals/run` is not the eval run "run": GET there is a 405 naming POST only (it was a 404
+    from GET /v1/evals/{eval_run_id}, and OPTIONS said `Allow: GET, HEAD, POST`); the parameter
+    routes still serve their ids."""
+    for method, path in (
+        ("GET", "/v1/evals/run"),
+        ("OPTIONS", "/v1/evals/run"),
+        ("DELETE", "/v1/datasets/ingest"),
+        ("GET", "/v1/deployments/rollback"),
+        ("GET", "/v1/monitoring/monitors/mon_1:run"),
+    ):
+        r = api.client.request(method, path, headers=api.admin)
+        assert r.status_code == 405 and r.headers["allow"] == "POST", (method, path, r.text)
+        assert r.json()["error"]["code"] == "method_not_allowed"
+    r = api.client.get("/v1/evals/ev_0190c3a4b5f600000001", headers=api.admin)
+    assert r.status_code == 404 and api.error_fields(r) == ["eval_run_id"], r.text
+    r = api.client.put("/v1/datasets/ds_1", headers=api.admin, json={})
+    assert r.status_code == 405 and {"GET", "DELETE"} <= set(r.headers["allow"].split(", "))

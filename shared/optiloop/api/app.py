@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from optiloop import __version__
 from optiloop.api.errors import install_error_handlers
+from optiloop.api.literal_paths import guard_router
 from optiloop.api.middleware import RequestGuard
 from optiloop.api.openapi_docs import describe_common
 from optiloop.api.openapi_errors import document_errors
@@ -140,6 +141,7 @@ def create_app(
         body_timeout_s=settings.body_timeout_s,
     )
     app.add_middleware(VersionHeaders)
+    app.include_router(guard_router(ROUTERS[name] for name in names))  # first: literal paths win
     for name in names:
         app.include_router(ROUTERS[name])
     mount_api_docs(app, "OptiLoop")

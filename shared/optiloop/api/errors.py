@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from optiloop.api.literal_paths import specificity
 from optiloop.errors import (
     Conflict,
     Contended,
@@ -291,15 +292,21 @@ def allowed_methods(request: Request) -> list[str]:
     routes, and the operations of the OpenAPI document (FastAPI >= 0.160 nests included routers, whose
     routes are not in `app.routes`)."""
     path = request.scope.get("path", request.url.path)
-    methods: set[str] = set()
+    served: dict[str, set[str]] = {}  # template -> its methods, of the templates matching the path
     for route in request.app.routes:
         regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
         if regex is not None and route_methods and regex.match(path):
-            methods.update(route_methods)
+            served.setdefault(route.path, set()).update(route_methods)
     paths = request.app.openapi().get("paths", {})
     for template, operations in paths.items():
         if compile_path(template)[0].match(path):
-            methods.update(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
+            served.setdefault(template, set()).update(
+                m.upper() for m in operations if m.upper() in _HTTP_METHODS
+            )
+    # a literal path is its literal route's alone (optiloop.api.literal_paths): /v1/evals/run is not
+    # the eval run "run", so GET (of /v1/evals/{eval_run_id}) is not allowed there
+    top = max((specificity(t) for t in served), default=0)
+    methods = {m for t, ms in served.items() if specificity(t) == top for m in ms}
     if "GET" in methods:
         methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
     return sorted(methods)

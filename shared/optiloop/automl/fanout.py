@@ -119,7 +119,8 @@ def _end(deps: Deps, exp_id: str, status: str, **changes: Any) -> dict[str, Any]
 def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """The next batch of configurations: `{"done", "reason", "trials": [{number, family, model,
     params, optuna}]}`; done when the trial budget is spent, the time budget is out, or the
-    experiment was cancelled."""
+    experiment was cancelled. A forecasting or anomaly experiment's one item is its whole search
+    (search_job.PLAN_ITEM), done once that job is recorded."""
     import optuna
 
     from optiloop.automl.forecast import prepare_for

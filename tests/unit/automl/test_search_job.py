@@ -152,3 +152,13 @@ def test_the_lambda_steps_score_without_scipy() -> None:
     done = subprocess.run([sys.executable, "-c", BLOCKED_ON_LAMBDA], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) == 5.5 / 6  # one tie between a positive and a negative: half a pair
+
+
+def test_a_search_without_a_model_writes_nothing(tmp_path: Path) -> None:
+    """The job then fails with the trials' errors (training_jobs/automl_experiment): no half output."""
+    from optiloop.automl.objectives import Objective
+    from optiloop.automl.search.runner import TrialResult
+
+    failed = [TrialResult(0, "linear", "ridge", {}, "failed", error="ValueError: x")]
+    assert search_job.write(tmp_path / "model", failed, 1, Objective("mase", "minimize")) is None
+    assert not (tmp_path / "model").exists()

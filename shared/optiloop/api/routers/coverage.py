@@ -14,7 +14,21 @@ from optiloop.testopt.coverage.report import coverage_csv, coverage_report
 router = APIRouter(tags=["coverage"])
 
 
-@router.get("/v1/projects/{project_id}/coverage", response_model=None)
+@router.get(
+    "/v1/projects/{project_id}/coverage",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The report as JSON, or with `format=csv` the same figures as CSV.",
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "The coverage report."}},
+                "text/csv": {
+                    "schema": {"type": "string", "description": "One row per figure, with a header."}
+                },
+            },
+        }
+    },
+)
 def coverage(
     project_id: ProjectId,
     format: Annotated[

@@ -192,7 +192,19 @@ def get_version(
     return _version_out(deps, versions.get_version(deps, who, model_id, version))
 
 
-@router.get("/v1/models/{model_id}/versions/{version}/card", response_model=None)
+@router.get(
+    "/v1/models/{model_id}/versions/{version}/card",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The card as JSON, or as Markdown with `Accept: text/markdown`.",
+            "content": {
+                "application/json": {"schema": {"type": "object", "description": "The model card."}},
+                "text/markdown": {"schema": {"type": "string", "description": "The card as Markdown."}},
+            },
+        }
+    },
+)
 def get_card(
     model_id: EntityId,
     version: VersionRef,
