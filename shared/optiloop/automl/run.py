@@ -236,7 +236,7 @@ def _groups(table: Any, target: str | None, column: str | None) -> Any:
 
 def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, seed: int) -> dict[str, Any]:
     """The best trial explained (optiloop.automl.explain), stored with the experiment."""
-    from optiloop.automl import explain
+    from optiloop.automl import cost, explain
     from optiloop.models import runtimes
     from optiloop.models.artifact import read_artifact
 
@@ -253,6 +253,11 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
         return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
                 "importance_note": "no labels: nothing to measure importance against",
                 "calibration": None, "fairness": None}  # fmt: skip
+    try:
+        elements: int | None = cost.of_predictor(predictor).elements
+    except TypeError:  # a runtime the cost model does not know: the fixed row cap
+        elements = None
+    names = [i.name for i in prep.signature.inputs]
     importance = explain.permutation_importance(
         predictor.predict,
         prep.x,
@@ -261,16 +266,18 @@ def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, se
         n_classes=len(prep.signature.classes),
         metric=metric,
         greater_is_better=direction == "maximize",
-        names=[i.name for i in prep.signature.inputs],
+        names=names,
         seed=seed,
+        elements_per_row=elements,
     )
+    rows = min(int(prep.y.size), explain.rows_for(len(names), elements))
     m = best["metrics"]
     return {
         "trial_id": best["trial_id"],
         "model": best["model"],
         "permutation_importance": importance[:50],
-        "importance_note": "objective lost when the feature is shuffled, on the training rows, "
-        "through the served artifact (mean and std over 3 shuffles)",
+        "importance_note": f"objective lost when the feature is shuffled, on {rows} of the training "
+        "rows, through the served artifact (mean and std over 3 shuffles)",
         "calibration": {"ece": m.get("ece")} if "ece" in m else None,
         "fairness": None
         if not exp["config"].get("sensitive_column")
