@@ -63,6 +63,7 @@ if str(ROOT) not in sys.path:
 
 import guardrails_embed as ge_embed  # noqa: E402
 import guardrails_multilingual as ge_multilingual  # noqa: E402
+import guardrails_negatives as ge_negatives  # noqa: E402
 import guardrails_sources as gs  # noqa: E402
 
 from optiloop.prompts.guardrails import injection as injection_module  # noqa: E402
@@ -88,7 +89,7 @@ L2 = 3e-5
 TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
 # Written training texts (guardrails_multilingual.py) are fitted, never calibrated on: texts made from
 # the same few phrases per language would set the cut by how well the model memorised them.
-FIT_ONLY = frozenset({"multilingual"})
+FIT_ONLY = frozenset({"multilingual", ge_negatives.SOURCE})
 CALIB_SHARE = 0.25
 BENIGN_TEST_SHARE = 0.5
 TEST_ONLY_BENIGN = ("code", "about_injection", "agent_tasks_heldout", "spikee_fp")
@@ -435,17 +436,13 @@ def multilingual_benign() -> dict[str, list[str]]:
     from faker import Faker
 
     written = [s for lang in ge_multilingual.L.values() for s in lang.benign]
-    locales = (
-        "de_DE fr_FR es_ES it_IT pt_BR nl_NL pl_PL cs_CZ ru_RU uk_UA "
-        "tr_TR ar_AA fa_IR he_IL hi_IN zh_CN ja_JP ko_KR th_TH el_GR"
-    )
     faker = []
-    for loc in locales.split():
+    for loc in ge_negatives.TEST_LOCALES:  # languages the training negatives never write in
         fk = Faker(loc)
         fk.seed_instance(3)
         faker += [fk.paragraph(nb_sentences=4) for _ in range(25)]
         faker += [f"{fk.name()}, {fk.job()}, {fk.address()}" for _ in range(10)]
-    return {"written_multilingual_benign": written, "faker_20_locales": faker}
+    return {"written_multilingual_benign": written, f"faker_{len(ge_negatives.TEST_LOCALES)}_locales": faker}
 
 
 # --- views -----------------------------------------------------------------------------------------
@@ -536,9 +533,21 @@ def main() -> None:
         action="store_true",
         help="fit on the written multilingual texts too (guardrails_multilingual.py); measured, not shipped",
     )
+    ap.add_argument(
+        "--negatives",
+        action="store_true",
+        help="fit on Faker texts in 20 other locales, lorem ipsum and filler too (guardrails_negatives.py)",
+    )
+    ap.add_argument(
+        "--pin-extras", action="store_true", help="rescan the venv for the training extras, rewrite the pin"
+    )
     ap.add_argument("--quick", action="store_true", help="LOSO on three held-out sources only")
     ap.add_argument("--no-loso", action="store_true")
     args = ap.parse_args()
+    if args.pin_extras:
+        gs.EXTRAS_PIN.write_text("\n".join(gs.pin_lines()) + "\n")
+        print(f"pinned {len(gs.pin_lines())} training extras in {gs.EXTRAS_PIN}")
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     wheels = gs.fetch()
     attacks = gs.attacks(wheels)
@@ -558,7 +567,8 @@ def main() -> None:
     passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
 
     ml_attacks, ml_benign = ge_multilingual.training_items() if args.multilingual else ([], [])
-    extras = meta_questions() + gs.training_extras() + ml_benign
+    negatives = ge_negatives.training_items() if args.negatives else []
+    extras = meta_questions() + gs.training_extras() + ml_benign + negatives
     if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
         model, embed = train_joint(shipped_attacks + ml_attacks, train_b + extras)
