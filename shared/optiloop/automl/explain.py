@@ -32,7 +32,7 @@ BINS = 10
 MIN_GROUP = 5
 REPEATS = 3
 MAX_ROWS = 2000
-MIN_ROWS = 200
+MIN_ROWS = 100  # a wide table of forests still costs (features x 3 + 1) x 100 rows
 # element-rows one permutation importance may cost (optiloop.automl.cost's `elements` of one row,
 # times rows, times predicts): ~5 s on a quiet core at the trees runtime's ~5 ns an element-row
 ELEMENT_BUDGET = 1_000_000_000

@@ -77,7 +77,7 @@ def test_permutation_importance_reads_fewer_rows_of_a_costly_model() -> None:
         return set(seen)
 
     assert rows(None) == rows(100) == {explain.MAX_ROWS}
-    assert rows(10**6) == {explain.MIN_ROWS}  # 1e9 / (1e6 x 10 predicts) = 100, floored at MIN_ROWS
+    assert rows(10**7) == {explain.MIN_ROWS}  # 1e9 / (1e7 x 10 predicts) = 10, floored at MIN_ROWS
     assert rows(100_000) == {1000}  # in between: 1e9 / (1e5 x 10 predicts)
 
 
