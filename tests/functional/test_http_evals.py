@@ -189,3 +189,34 @@ def test_a_provider_outage_stops_the_run_with_502_and_writes_nothing(api: Any) -
     r = api.client.post("/v1/evals/run", headers=api.admin, json={"prompt_version_id": v, "dataset_id": ds})
     assert r.status_code == 502 and "in a row" in r.json()["error"]["message"]
     assert api.deps.store.docs.list("eval_run", v) == []  # no partial run was stored
+
+
+def test_examples_and_results_page_with_after_and_keep_offset(api: Any) -> None:
+    """One cursor name across the API (issue 12): examples and results answer `next_after` and take
+    it back as `after`; the old `offset` still works (deprecated); a cursor that is not one is a 422."""
+    _, prm, ds = setup(api)
+    upload_jsonl(api, ds, EXAMPLES)
+    run = api.client.post(
+        "/v1/evals/run",
+        headers=api.admin,
+        json={"prompt_version_id": version(api, prm, GOOD), "dataset_id": ds, "metrics": ["exact_match"]},
+    ).json()
+    for path, key in (
+        (f"/v1/datasets/{ds}/examples", "id"),
+        (f"/v1/evals/{run['id']}/results", "example_id"),
+    ):
+        seen: list[Any] = []
+        after: str | None = None
+        while True:
+            q = {"limit": 5, **({"after": after} if after else {})}
+            page = api.client.get(path, headers=api.admin, params=q).json()
+            seen.extend(row.get(key, row.get("id")) for row in page["items"])
+            after = page["next_after"]
+            if after is None:
+                break
+        assert len(seen) == len(EXAMPLES) == len(set(seen)), (path, seen)
+        old = api.client.get(path, headers=api.admin, params={"offset": 5, "limit": 5}).json()
+        new = api.client.get(path, headers=api.admin, params={"after": "5", "limit": 5}).json()
+        assert old["items"] == new["items"] and old["next_after"] == "10"
+        r = api.client.get(path, headers=api.admin, params={"after": "ex3"})
+        assert r.status_code == 422 and api.error_fields(r) == ["after"], r.text

@@ -29,7 +29,16 @@ PathName = Annotated[str, Path(min_length=1, max_length=100), AfterValidator(che
 AfterSeq = Annotated[
     int, Query(ge=0, le=MAX_SEQ, description="the last sequence number seen (0: from the start)")
 ]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")]
+Offset = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_OFFSET,
+        deprecated=True,
+        description="Deprecated since API 1.1: items to skip, the old form of `after` (`after` wins when "
+        "both are given).",
+    ),
+]
 
 # One cursor name across the API (docs/api-versioning.md, "Listings"): a listing answers `next_after`
 # (null on the last page) and takes it back as `after`. Older names stay accepted as deprecated aliases
@@ -59,6 +68,18 @@ def cursor(after: str | None, alias: str | int | None) -> str | None:
     if after is not None:
         return after
     return None if alias is None or alias == 0 else str(alias)
+
+
+def offset_cursor(after: str | None, offset: int) -> int:
+    """A cursor that is a position in a list the API serves whole (a golden set's examples, an
+    evaluation's results): how many items came before; the deprecated `offset` when `after` is absent."""
+    if after is None:
+        return offset
+    if not (after.isascii() and after.isdigit()) or int(after) > MAX_OFFSET:
+        raise InvalidInput(
+            FieldProblem("after", "this listing's cursor is a position: pass back its next_after")
+        )
+    return int(after)
 
 
 def seq_cursor(after: str | None, alias: int, field: str = "after") -> int:

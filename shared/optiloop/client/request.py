@@ -66,10 +66,9 @@ def fields(**values: Any) -> JSON:
 class Cursor:
     """How a listing continues. `follow`: (field of the page, query parameter) pairs: the next page is
     asked with the parameter set to the field's value, and the listing ends when every field is
-    null. `offset`: the page is a slice (`?offset=&limit=`), and it ends at a short page or `total`."""
+    null."""
 
     follow: tuple[tuple[str, str], ...] = ()
-    offset: bool = False
 
 
 def next_request(req: Request, page: Any, cursor: Cursor) -> Request | None:
@@ -80,24 +79,14 @@ def next_request(req: Request, page: Any, cursor: Cursor) -> Request | None:
     if not isinstance(items, list) or not items:
         return None
     params = dict(req.params)
-    if cursor.offset:
-        start = int(params.get("offset", 0)) + len(items)
-        limit = params.get("limit")
-        total = page.get("total")
-        if isinstance(total, int) and start >= total:
-            return None
-        if total is None and isinstance(limit, int) and len(items) < limit:
-            return None
-        params["offset"] = start
-    else:
-        moved = False
-        for page_field, param in cursor.follow:
-            value = page.get(page_field)
-            if value is not None:
-                params[param] = value
-                moved = True
-        if not moved:
-            return None
+    moved = False
+    for page_field, param in cursor.follow:
+        value = page.get(page_field)
+        if value is not None:
+            params[param] = value
+            moved = True
+    if not moved:
+        return None
     return Request(req.name, req.op, req.path, params, req.json, req.content, req.headers)
 
 

@@ -99,13 +99,14 @@ def test_audit_pages_by_seq_for_a_project_and_by_cursor_tenant_wide() -> None:
     assert next_request(req, {"items": [{}], "next_after_seq": None, "next_after": None}, cursor) is None
 
 
-def test_offset_pages_end_at_the_total_or_a_short_page() -> None:
+def test_examples_and_results_page_with_the_one_cursor() -> None:
+    """Examples and evaluation results page with `after`/`next_after` like every listing (they paged
+    by `offset`, now a deprecated alias on the server)."""
+    cursor = Cursor(follow=(("next_after", "after"),))
     req = build("datasets.iter_examples", {"dataset_id": "ds_1"}, params={"limit": 2})
-    nxt = next_request(req, {"items": [{}, {}], "total": 5}, Cursor(offset=True))
-    assert nxt is not None and nxt.params["offset"] == 2
-    assert next_request(nxt, {"items": [{}, {}], "total": 4}, Cursor(offset=True)) is None
-    short = build("evals.iter_results", {"eval_run_id": "ev_1"}, params={"limit": 3})
-    assert next_request(short, {"items": [{}, {}]}, Cursor(offset=True)) is None
+    nxt = next_request(req, {"items": [{}, {}], "total": 5, "next_after": "2"}, cursor)
+    assert nxt is not None and nxt.params == {"limit": 2, "after": "2"}
+    assert next_request(nxt, {"items": [{}], "total": 5, "next_after": None}, cursor) is None
 
 
 def test_a_streamed_error_line_is_raised_where_it_occurs() -> None:

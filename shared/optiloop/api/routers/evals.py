@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
-from optiloop.api.params import After, EntityId, Offset, ProjectId
+from optiloop.api.params import After, EntityId, Offset, ProjectId, offset_cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
 from optiloop.deps import Deps
@@ -134,14 +134,18 @@ async def add_examples(
 def list_examples(
     dataset_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    after: After = None,
     offset: Offset = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """A golden set's examples in upload order, paged with `offset` and `limit`."""
+    """A golden set's examples in upload order; page with `after` = the previous page's `next_after`."""
+    start = offset_cursor(after, offset)
     ds = datasets.get_dataset(deps, who, dataset_id)
-    items = list(datasets.iter_examples(deps, ds))[offset : offset + limit]
-    return {"items": items, "total": ds["example_count"]}
+    items = list(datasets.iter_examples(deps, ds))[start : start + limit]
+    end = start + len(items)
+    nxt = str(end) if items and end < ds["example_count"] else None
+    return {"items": items, "total": ds["example_count"], "next_after": nxt}
 
 
 @router.post("/v1/evals/run", status_code=201)
@@ -165,9 +169,13 @@ def get_eval(
 def eval_results(
     eval_run_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    after: After = None,
     offset: Offset = 0,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
-    """The per-example results of an evaluation run, paged with `offset` and `limit`."""
-    return {"items": evals.eval_results(deps, who, eval_run_id, limit, offset)}
+    """The per-example results of an evaluation run, in example order; page with `after` = the
+    previous page's `next_after`."""
+    start = offset_cursor(after, offset)
+    items = evals.eval_results(deps, who, eval_run_id, limit + 1, start)  # one more: is there a next page
+    return {"items": items[:limit], "next_after": str(start + limit) if len(items) > limit else None}

@@ -147,14 +147,21 @@ class Datasets(Resource[J, S, N, It]):
         )
         return self._call.json(req)
 
-    def list_examples(self, dataset_id: str, *, offset: int | None = None, limit: int | None = None) -> J:
-        """A slice of the examples and the `total`."""
-        params = {"offset": offset, "limit": limit}
+    def list_examples(
+        self,
+        dataset_id: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> J:
+        """A page of the examples, the `total` and `next_after`; `offset` is deprecated (use `after`)."""
+        params = {"after": after, "limit": limit, "offset": offset}
         return self._call.json(build("datasets.list_examples", {"dataset_id": dataset_id}, params=params))
 
     def iter_examples(self, dataset_id: str, *, page_size: int = 1000) -> It:
         req = build("datasets.iter_examples", {"dataset_id": dataset_id}, params={"limit": page_size})
-        return self._call.pages(req, Cursor(offset=True))
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
 
 class Evals(Resource[J, S, N, It]):
@@ -178,10 +185,18 @@ class Evals(Resource[J, S, N, It]):
     def get(self, eval_run_id: str) -> J:
         return self._call.json(build("evals.get", {"eval_run_id": eval_run_id}))
 
-    def results(self, eval_run_id: str, *, offset: int | None = None, limit: int | None = None) -> J:
-        params = {"offset": offset, "limit": limit}
+    def results(
+        self,
+        eval_run_id: str,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> J:
+        """A page of the per-example results and `next_after`; `offset` is deprecated (use `after`)."""
+        params = {"after": after, "limit": limit, "offset": offset}
         return self._call.json(build("evals.results", {"eval_run_id": eval_run_id}, params=params))
 
     def iter_results(self, eval_run_id: str, *, page_size: int = 1000) -> It:
         req = build("evals.iter_results", {"eval_run_id": eval_run_id}, params={"limit": page_size})
-        return self._call.pages(req, Cursor(offset=True))
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
