@@ -10,8 +10,9 @@ import pytest
 from optiloop.prompts.guardrails import find_pii, pii
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules alone (loading spaCy, where the pii-names extra is installed, takes seconds)."""
     monkeypatch.setattr(pii, "_ner", lambda: None)
 
 
@@ -19,7 +20,6 @@ def spans(text: str) -> list[tuple[str, str]]:
     return [(s.kind, text[s.start : s.end]) for s in find_pii(text, names=True).spans]
 
 
-@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     "text",
     [
@@ -36,7 +36,6 @@ def test_ordinary_text_has_no_pii(text: str) -> None:
     assert spans(text) == []
 
 
-@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     ("text", "name"),
     [
@@ -79,7 +78,6 @@ def test_counts_and_ids_next_to_phone_words_are_no_phones(text: str) -> None:
     assert [k for k, _ in spans(text) if k == "phone"] == []
 
 
-@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     ("text", "name"),
     [
@@ -96,7 +94,6 @@ def test_names_of_round_four(text: str, name: str) -> None:
     assert ("name", name) in spans(text)
 
 
-@pytest.mark.usefixtures("rules_only")
 @pytest.mark.parametrize(
     "text",
     [
@@ -107,3 +104,50 @@ def test_names_of_round_four(text: str, name: str) -> None:
 )
 def test_phrases_that_are_no_persons_or_streets(text: str) -> None:
     assert [k for k, _ in spans(text) if k in ("name", "address")] == []
+
+
+def test_invisible_characters_do_not_hide_pii_and_spans_point_into_the_text_as_given() -> None:
+    text = "Mail ann\u200ba@exam\u200bple.org or call 020\u00ad7946\u200b0958 today."
+    assert spans(text) == [("email", "ann\u200ba@exam\u200bple.org"), ("phone", "020\u00ad7946\u200b0958")]
+    assert pii.redact(text) == "Mail [EMAIL] or call [PHONE] today."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b".join("Call Anna Nowak on +44 20 7946 0958 " * 3000)[:200_000],  # zero-width
+        ("Cаll Аnnа Nоwаk оn 020 7946 0958, rеаch hеr аt 935847886. " * 3500)[:200_000],  # homoglyphs
+        ("Привет Anna Nowak 世界 张伟先生 01 23 45 67 89 김민준 씨 " * 5000)[:200_000],  # mixed scripts
+        ("reach me at 935847886, contact: 841 9 714 " * 5000)[:200_000],  # the phone hints, dense
+        ("A. Both\nB. The\nC. About 200\nD. None\n" * 6000)[:200_000],  # option letters
+    ],
+)
+def test_200_kb_of_odd_input_is_scanned_in_bounded_time(text: str) -> None:
+    import time
+
+    t0 = time.thread_time()
+    find_pii(text, names=True)
+    assert time.thread_time() - t0 < 6.0  # CPU seconds (~1 s here): linear, no backtracking
+
+
+def test_the_model_reads_the_first_part_of_a_long_text_and_the_scan_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[int] = []
+
+    class Doc:
+        ents: tuple[object, ...] = ()
+
+    def fake_model(text: str) -> Doc:
+        seen.append(len(text))
+        return Doc()
+
+    monkeypatch.setattr(pii, "_ner", lambda: fake_model)
+    short = find_pii("Anna Nowak called.", names=True)
+    assert short.names_checked and short.warnings == ()
+    long = find_pii("Anna Nowak called. " * 2000, names=True)
+    assert seen == [18, pii.NER_MAX_CHARS]
+    assert not long.names_checked and long.warnings == (pii.WARN_NAMES_LONG,)
+    assert ("name", "Anna Nowak") in [
+        (s.kind, ("Anna Nowak called. " * 2000)[s.start : s.end]) for s in long.spans
+    ]
