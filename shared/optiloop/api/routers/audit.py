@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from optiloop.api.models.loop_out import AuditPage, AuditVerifyOut
 from optiloop.api.params import MAX_SEQ, After, alias_description, seq_cursor
 from optiloop.api.security import current_principal, get_deps
 from optiloop.audit.listing import list_audit, verify_audit
@@ -13,7 +14,7 @@ from optiloop.deps import Deps
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/v1/audit/logs")
+@router.get("/v1/audit/logs", response_model=AuditPage)
 def audit_logs(
     project_id: Annotated[
         str | None,
@@ -50,7 +51,7 @@ def audit_logs(
     return page
 
 
-@router.get("/v1/audit/verify")
+@router.get("/v1/audit/verify", response_model=AuditVerifyOut)
 def audit_verify(
     deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.constraints import ConstraintCreate
+from optiloop.api.models.loop_out import ConstraintList, ConstraintOut
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
@@ -14,7 +15,7 @@ from optiloop.testopt import constraints as uc
 router = APIRouter(tags=["constraints"])
 
 
-@router.post("/v1/projects/{project_id}/constraints", status_code=201)
+@router.post("/v1/projects/{project_id}/constraints", status_code=201, response_model=ConstraintOut)
 def add_constraint(
     project_id: ProjectId,
     body: ConstraintCreate,
@@ -36,7 +37,7 @@ def add_constraint(
     )
 
 
-@router.get("/v1/projects/{project_id}/constraints")
+@router.get("/v1/projects/{project_id}/constraints", response_model=ConstraintList)
 def list_constraints(
     project_id: ProjectId,
     deps: Deps = Depends(get_deps),

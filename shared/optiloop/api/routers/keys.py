@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.keys import KeyCreate, KeyCreated, KeyOut
+from optiloop.api.models.loop_out import KeyList
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
@@ -33,7 +34,7 @@ def create_key(
     return {**_public(key), "key": raw}
 
 
-@router.get("/v1/api-keys")
+@router.get("/v1/api-keys", response_model=KeyList)
 def list_keys(deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)) -> dict[str, Any]:
     """The tenant's keys (a key bound to one project: that project's), with ids, principals, roles
     and state, never the keys themselves. Admins."""

@@ -1,0 +1,88 @@
+"""What the loop's reads answer (issue 12, "API docs that tell the truth"): keys, the audit trail,
+constraints and tests, as schemas a client can generate from and schemathesis checks every answer
+against (`response_schema_conformance`). Extra fields stay allowed (`ResponseModel`): minor versions
+add fields, and a client must ignore the ones it does not know."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from optiloop.api.models.common import ResponseModel
+from optiloop.api.models.keys import KeyOut
+
+NEXT_AFTER = "The cursor of the next page (pass it back as `after`); null on the last page."
+
+
+class KeyList(ResponseModel):
+    items: list[KeyOut] = Field(description="The keys, live and revoked, oldest first.")
+
+
+class AuditRecordOut(ResponseModel):
+    seq: int = Field(description="The record's place in its chain (its project's, or the tenant's).")
+    id: str = Field(description="The record's id (`aud_...`).")
+    at: str = Field(description="When it was written (ISO-8601, UTC).")
+    principal: str = Field(description="Who did it (`unauthenticated` for a refused credential).")
+    action: str = Field(description="What was done, e.g. `key.created`, `request.refused`.")
+    project_id: str | None = Field(description="The project it concerns; null: the tenant.")
+    target: str | None = Field(description="The id of what it was done to, if anything.")
+    details: dict[str, Any] = Field(description="What the action recorded (its fields vary by action).")
+    prev_hash: str = Field(description="The hash of the chain's record before it (64 hex digits).")
+    hash: str = Field(description="sha256 of `prev_hash` and the record's canonical JSON.")
+    shard: str = Field(description="The chain it belongs to: a project id, `tenant` or `legacy`.")
+
+
+class AuditPage(ResponseModel):
+    items: list[AuditRecordOut] = Field(description="The records, in the order they were written.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+    next_after_seq: int | None = Field(
+        default=None,
+        description="Deprecated since API 1.1: one project's `next_after` as a number.",
+    )
+
+
+class AuditVerifyOut(ResponseModel):
+    ok: bool = Field(description="Whether every chain and digest checks.")
+    first_bad_seq: int | None = Field(description="The first record that does not check; null when ok.")
+    problem: dict[str, Any] | None = Field(description="What is wrong there, and where; null when ok.")
+    records: int = Field(description="How many records were checked.")
+
+
+class ConstraintOut(ResponseModel):
+    id: str = Field(description="The constraint version's id (`con_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    name: str = Field(description="Its name; posting the name again makes a new version.")
+    type: str = Field(description="`hard` (always holds) or `soft` (preferred, weighted).")
+    weight: float | None = Field(description="A soft constraint's weight; null for a hard one.")
+    version: int = Field(description="1 for the first document of this name, then one more per post.")
+    json_schema: dict[str, Any] = Field(description="The document: `params` and `relations`, as posted.")
+    created_at: str = Field(description="When this version was posted (ISO-8601, UTC).")
+    created_by: str = Field(description="Who posted it.")
+
+
+class ConstraintList(ResponseModel):
+    items: list[ConstraintOut] = Field(description="The newest version of each named constraint, by name.")
+
+
+class RunOut(ResponseModel):
+    status: str = Field(description="`pass`, `fail`, `error` or `skip`, as ingested.")
+    seq: int = Field(description="The run's place in the project's run log.")
+
+
+class TestOut(ResponseModel):
+    id: str = Field(description="The test's id (`tst_...`): send it back as the run's `test_id`.")
+    project_id: str = Field(description="The project it belongs to.")
+    seq: int = Field(description="The test's place in the project's test log (the listing's cursor).")
+    params: dict[str, Any] = Field(description="The suggested parameter values, one per param.")
+    created_at: str = Field(description="When it was suggested (ISO-8601, UTC).")
+    status: str = Field(description="`pending` (no run ingested yet) or `ran`.")
+    run: RunOut | None = Field(default=None, description="Its run, once one was ingested.")
+
+
+class TestPage(ResponseModel):
+    items: list[TestOut] = Field(description="The tests, in the order they were suggested.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+    next_after_seq: int | None = Field(
+        default=None, description="Deprecated since API 1.1: the same cursor as a number."
+    )
