@@ -3,6 +3,7 @@
     .venv/bin/python tests/benchmarks/pii_eval.py            # table for docs/benchmarks.md (~20 s)
     .venv/bin/python tests/benchmarks/pii_eval.py --show-misses
     .venv/bin/python tests/benchmarks/pii_eval.py --seed 123 --no-spacy   # the third round's fresh draw
+    .venv/bin/python tests/benchmarks/pii_eval.py --seed 8080 --no-spacy --per-locale 30 --mmlu 14000
 
 Positives: 400 texts, 20 per locale, each a Faker sentence in the locale's language around one English
 sentence that carries one PII item made by the locale's Faker provider (phone 5, card 4, e-mail 3,
@@ -24,6 +25,12 @@ hit if any span is reported in it. "Names outside the gold span" counts positive
 reported in the Faker filler around the item (lorem sentences in the locale's language).
 
 ``--no-spacy`` scores the name rules alone, as a deployment without the ``pii-names`` extra runs.
+``--per-locale N`` (default 20) adds the large draw: N items of every kind in every locale, with the
+recall of each kind, its lowest locale and a locale x kind table — "per kind" must hold in each
+locale, not on average. ``--mmlu N`` scans N MMLU questions (the routing data) with names on and
+prints what is reported: real names in history passages are true hits, the rest read by eye.
+``PII_EVAL_SHARED=<tree>/shared`` scores another tree's package (``git archive <rev> shared/optiloop``)
+with this script: the "before" column of round four.
 
 "Old" is shared/optiloop/prompts/guardrails/pii.py (and checksums.py) as committed at --old-rev
 (default HEAD~0 at the time the change was made, pinned below), loaded from git into a temp module.
