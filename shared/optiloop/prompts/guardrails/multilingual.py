@@ -111,34 +111,41 @@ class Group:
 
     One regex alternation of all ~300 fragments costs ~5 ms per 2 KB in ``re`` (no trie: each
     position tries every branch), so each fragment is its own pattern behind a cheap key test: the
-    first letters of a word for spaced scripts (looked up in the text's word prefixes), the literal
-    itself for the others (a substring test, skipped for ASCII text). Only candidates are searched."""
+    first letters of a word for spaced scripts (a set intersection with the text's word prefixes),
+    the literal itself for the others (a substring test, only for fragments whose first character
+    occurs in the text). Only candidates are searched."""
 
     def __init__(self, terms: t.Terms) -> None:
-        frags: dict[str, _Frag] = {}
+        self.always: list[_Frag] = []  # no literal to key on (e-mail and URL shapes)
+        self.by_prefix: dict[str, list[_Frag]] = {}
+        self.by_char: dict[str, list[_Frag]] = {}
+        seen: set[str] = set()
         for lang, words in terms.items():
             for w in words:
                 for f in _expand(fold(w)):
+                    if f"{lang}:{f}" in seen:
+                        continue
+                    seen.add(f"{lang}:{f}")
                     spaced = f[0].isalpha() and ord(f[0]) < _WORD_START_BELOW
                     lit = _literal(f)
-                    if spaced:
-                        head = re.match(r"\w+", lit)
-                        key = head.group()[:3] if head else ""
+                    head = re.match(r"\w+", lit) if spaced else None
+                    key = (head.group()[:3] if head else "") if spaced else lit
+                    frag = _Frag(lang, key, spaced, re.compile(f))
+                    if not key:
+                        self.always.append(frag)
+                    elif spaced:
+                        self.by_prefix.setdefault(key, []).append(frag)
                     else:
-                        key = lit
-                    frags[f"{lang}:{f}"] = _Frag(lang, key, spaced, re.compile(f))
-        self.frags = tuple(frags.values())
+                        self.by_char.setdefault(key[0], []).append(frag)
+        self.prefixes = frozenset(self.by_prefix)
+        self.chars = frozenset(self.by_char)
 
     def candidates(self, keys: _Keys) -> list[_Frag]:
-        out = []
-        for f in self.frags:
-            if not f.key:
-                out.append(f)
-            elif f.spaced:
-                if f.key in keys.prefixes:
-                    out.append(f)
-            elif (f.key.isascii() or not keys.ascii) and f.key in keys.text:
-                out.append(f)
+        out = list(self.always)
+        for key in self.prefixes & keys.prefixes:
+            out.extend(self.by_prefix[key])
+        for ch in self.chars & keys.chars:
+            out.extend(f for f in self.by_char[ch] if f.key in keys.text)
         return out
 
 
@@ -151,14 +158,14 @@ def _matches(f: _Frag, text: str) -> Iterator[re.Match[str]]:
 @dataclass(frozen=True, slots=True)
 class _Keys:
     text: str
-    ascii: bool
+    chars: frozenset[str]  # every character of the text
     prefixes: frozenset[str]  # the first 1, 2 and 3 letters of every word of the text
 
 
 def _keys(folded: str) -> _Keys:
     words = set(re.findall(r"\w+", folded))
     prefixes = frozenset({w[:k] for w in words for k in (1, 2, 3)})
-    return _Keys(folded, folded.isascii(), prefixes)
+    return _Keys(folded, frozenset(folded), prefixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +192,7 @@ def _intents() -> tuple[Intent, ...]:
         Intent("reveal_multilingual", 0.8, reveal, (yours,), 60),
         Intent("sysprompt_multilingual", 0.25, sysprompt, (), 0),  # "what is a system prompt?"
         Intent("persona_multilingual", 0.4, Group(t.PERSONA), (), 0),
+        Intent("persona_multilingual", 0.4, Group(t.ACT_AS), (), 0),
         Intent("devmode_multilingual", 0.6, Group(t.DEV_MODE), (), 0),
         Intent("unrestricted_multilingual", 0.5, Group(t.UNRESTRICTED), (), 0),
         # "New instructions:" announces orders; "new rules take effect on Monday" does not
