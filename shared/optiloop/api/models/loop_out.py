@@ -86,3 +86,63 @@ class TestPage(ResponseModel):
     next_after_seq: int | None = Field(
         default=None, description="Deprecated since API 1.1: the same cursor as a number."
     )
+
+
+class PolicyOut(ResponseModel):
+    name: str = Field(description="The policy's name, unique in its project.")
+    scope: str = Field(
+        description="What it governs: `prompt_version`, `model_version`, `policy` or `deployment`."
+    )
+    rule: dict[str, Any] = Field(
+        description="The rule as stored: `if` conditions, `then`, approvers, counts."
+    )
+    project_id: str = Field(description="The project it belongs to.")
+    created_at: str = Field(description="When it was first written; a replacement keeps it (ISO-8601, UTC).")
+    updated_at: str = Field(description="When it was last written (ISO-8601, UTC).")
+    updated_by: str = Field(description="Who wrote it last.")
+    revision: int = Field(description="1 when created, one more per replacement.")
+
+
+class PolicyPage(ResponseModel):
+    items: list[PolicyOut] = Field(description="The policies, oldest first.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class PromptOut(ResponseModel):
+    id: str = Field(description="The prompt's id (`prm_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    name: str = Field(description="Its name, unique in the project (what `generate` names).")
+    description: str = Field(description="What it is for.")
+    created_at: str = Field(description="When it was created (ISO-8601, UTC).")
+    created_by: str = Field(description="Who created it.")
+    latest_version: int = Field(description="The number of its newest version; 0 before the first.")
+    template_engine: str = Field(description="How version bodies are rendered: `jinja2` (sandboxed).")
+
+
+class PromptPage(ResponseModel):
+    items: list[PromptOut] = Field(description="The prompts, oldest first.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class PromptVersionOut(ResponseModel):
+    id: str = Field(description="The version's id (`pv_...`).")
+    prompt_id: str = Field(description="The prompt it is a version of.")
+    project_id: str = Field(description="The project it belongs to.")
+    version: int = Field(description="1, 2, ... in the order they were saved.")
+    body: str = Field(description="The template.")
+    variables: dict[str, Any] = Field(description="The variables the template takes, by name: their types.")
+    defaults: dict[str, Any] = Field(description="Values used for variables a call leaves out.")
+    notes: str = Field(description="What changed, in the author's words.")
+    model: str | None = Field(description="The catalogue model it is meant for; null: the caller's choice.")
+    decoding: dict[str, Any] = Field(description="Decoding settings (temperature, max_tokens, ...).")
+    status: str = Field(description="Its approval state: Draft, PendingApproval, Approved or Rejected.")
+    created_at: str = Field(description="When it was saved (ISO-8601, UTC).")
+    created_by: str = Field(description="Who saved it (the author, for the four-eyes rule).")
+    content_hash: str = Field(
+        description="`sha256:` of body, variables and defaults: what an approval vouches for."
+    )
+
+
+class PromptVersionPage(ResponseModel):
+    items: list[PromptVersionOut] = Field(description="The versions, oldest first.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)

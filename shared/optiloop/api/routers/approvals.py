@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import AfterValidator
 
+from optiloop.api.models.loop_out import PolicyOut, PolicyPage
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
 from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
@@ -137,7 +138,7 @@ def decide(
     return requests.decide(deps, who, body.decision, approval_id=approval_id, comment=body.comment)
 
 
-@router.put("/v1/projects/{project_id}/policies/{name}")
+@router.put("/v1/projects/{project_id}/policies/{name}", response_model=PolicyOut)
 def put_policy(
     project_id: ProjectId,
     name: PolicyName,
@@ -149,7 +150,7 @@ def put_policy(
     return policy_store.put_policy(deps, who, project_id, {**body, "name": body.get("name", name)})
 
 
-@router.post("/v1/projects/{project_id}/policies", status_code=201)
+@router.post("/v1/projects/{project_id}/policies", status_code=201, response_model=PolicyOut)
 def post_policy(
     project_id: ProjectId,
     body: PolicyBody,
@@ -196,7 +197,7 @@ def _policy_project(body_pid: Any, query_pid: str | None, who: Principal) -> str
     return pid
 
 
-@router.post("/v1/policies", status_code=201)
+@router.post("/v1/policies", status_code=201, response_model=PolicyOut)
 def create_policy(
     body: Annotated[
         dict[str, Any],
@@ -216,7 +217,7 @@ def create_policy(
     return policy_store.put_policy(deps, who, pid, {k: v for k, v in body.items() if k != "project_id"})
 
 
-@router.get("/v1/policies")
+@router.get("/v1/policies", response_model=PolicyPage)
 def get_policies(
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     scope: Annotated[str | None, Query(max_length=50, description="only policies of this scope")] = None,

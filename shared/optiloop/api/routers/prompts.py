@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from optiloop.api.models.loop_out import PromptOut, PromptPage, PromptVersionOut, PromptVersionPage
 from optiloop.api.models.prompts import PromptCreate, VersionCreate
 from optiloop.api.params import MAX_SEQ, After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
@@ -18,7 +19,7 @@ from optiloop.prompts.records import prompt_doc
 router = APIRouter(tags=["prompts"])
 
 
-@router.post("/v1/projects/{project_id}/prompts", status_code=201)
+@router.post("/v1/projects/{project_id}/prompts", status_code=201, response_model=PromptOut)
 def create_prompt(
     project_id: ProjectId,
     body: PromptCreate,
@@ -32,7 +33,7 @@ def create_prompt(
     )
 
 
-@router.get("/v1/projects/{project_id}/prompts")
+@router.get("/v1/projects/{project_id}/prompts", response_model=PromptPage)
 def list_prompts(
     project_id: ProjectId,
     after: After = None,
@@ -49,7 +50,7 @@ def list_prompts(
     }
 
 
-@router.get("/v1/prompts/{prompt_id}")
+@router.get("/v1/prompts/{prompt_id}", response_model=PromptOut)
 def get_prompt(
     prompt_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def delete_prompt(
     return Response(status_code=204)
 
 
-@router.post("/v1/prompts/{prompt_id}/versions", status_code=201)
+@router.post("/v1/prompts/{prompt_id}/versions", status_code=201, response_model=PromptVersionOut)
 def create_version(
     prompt_id: EntityId,
     body: VersionCreate,
@@ -82,7 +83,7 @@ def create_version(
     return asdict(library.create_version(deps, who, prompt_id, body.model_dump(exclude_none=True)))
 
 
-@router.get("/v1/prompts/{prompt_id}/versions")
+@router.get("/v1/prompts/{prompt_id}/versions", response_model=PromptVersionPage)
 def list_versions(
     prompt_id: EntityId,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="the last version number seen")] = None,
@@ -98,7 +99,7 @@ def list_versions(
     }
 
 
-@router.get("/v1/prompt_versions/{version_id}")
+@router.get("/v1/prompt_versions/{version_id}", response_model=PromptVersionOut)
 def get_version(
     version_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
