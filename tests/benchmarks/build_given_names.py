@@ -84,6 +84,8 @@ INDIAN = (
     "718c55818381403cbde1af76ff73d957db6c6ae2b52dc10005f2a493d31986f4",
 )
 MIN_SOURCES = 5
+POPULAR_COUNT = 5_000  # "*" lines: borne by 5,000+ people in 15+ sources ("Sarah", "Paulo", "Maja")
+POPULAR_SOURCES = 15
 WEAK_SOURCES = 3  # names listed by 3-4 sources: "+" lines, a given name only before a surname-like word
 COMMON_RANK = 300
 NAME_COUNT = 200_000
@@ -107,7 +109,8 @@ HEADER = """\
 # permission notice shall be included in all copies or substantial portions of the Software.
 # THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
 # "=" lines are frequent words of the other languages read (not English); "^" lines are Turkish and
-# Indian family names; "+" lines are names that only 3-4 of nomquamgender's sources list.
+# Indian family names; "+" lines are names that only 3-4 of nomquamgender's sources list; "*" marks
+# a given name 5,000+ people bear in 15+ sources ("=" words are as written, accents kept).
 # Turkish given and family names are from ayikla 1.2.0 (isimler.txt, soyisimler.txt; MIT licence,
 # Copyright (c) Çağrı Güngör; the MIT notice above applies to them too).
 # Indian given and family names are from indian-names 0.3 (BSD 3-Clause licence):
@@ -137,7 +140,7 @@ def wheel_path(wheel: tuple[str, str, str] = WHEEL) -> Path:
 
 
 def common_words(
-    path: Path, rank: int, other_rank: int, *, english: bool = True, other: bool = True
+    path: Path, rank: int, other_rank: int, *, english: bool = True, other: bool = True, folded: bool = True
 ) -> set[str]:
     """The ``rank`` most frequent English words and the ``other_rank`` most frequent of each other
     language of ``LANGUAGES``, accents folded, letters only. Deeper than that, a language's list is
@@ -152,7 +155,9 @@ def common_words(
                 continue
             buckets = msgpack.unpackb(gzip.decompress(wheel.read(f"wordfreq/data/small_{lang}.msgpack.gz")))
             words = [w for bucket in buckets[1:] for w in bucket][: rank if lang == "en" else other_rank]
-            out.update(f for f in (fold(w) for w in words) if _SHAPE.fullmatch(f))
+            out.update(
+                (f if folded else w.lower()) for w, f in ((w, fold(w)) for w in words) if _SHAPE.fullmatch(f)
+            )
     return out
 
 
@@ -181,8 +186,10 @@ def given_names(path: Path, common: set[str], min_sources: int = MIN_SOURCES) ->
         n_sources, count = row[0], row[1]
         if isinstance(n_sources, int) and n_sources >= min_sources and _SHAPE.fullmatch(name):
             ambiguous = name in common and isinstance(count, int) and count < NAME_COUNT
-            keep.append(("~" if ambiguous else "") + name)
-    return sorted(keep, key=lambda n: n.lstrip("~"))
+            popular = not ambiguous and isinstance(count, int) and count >= POPULAR_COUNT
+            popular = popular and n_sources >= POPULAR_SOURCES
+            keep.append(("~" if ambiguous else "*" if popular else "") + name)
+    return sorted(keep, key=lambda n: n.lstrip("~*"))
 
 
 def weak_names(path: Path, exclude: set[str]) -> list[str]:
@@ -225,25 +232,30 @@ def main() -> None:
     freq = wheel_path(WORDFREQ)
     common = common_words(freq, COMMON_RANK, COMMON_RANK)
     names = given_names(wheel_path(), common)
-    plain = {n.lstrip("~") for n in names}
+    plain = {n.lstrip("~*") for n in names}
     extra_given, family = regional_names()
     names = sorted(
-        names + [("~" if n in common else "") + n for n in extra_given - plain], key=lambda n: n.lstrip("~")
+        names + [("~" if n in common else "") + n for n in extra_given - plain], key=lambda n: n.lstrip("~*")
     )
     plain |= extra_given
     english = common_words(freq, WORD_RANK, OTHER_RANK, other=False)
-    other = common_words(freq, WORD_RANK, OTHER_RANK, english=False) - english
     not_words = census_surnames(wheel_path(SURNAMES)) | plain | family
+    # The other languages' words as written (lower case, accents kept): folded, Finnish "päivä"
+    # would make the surname "Paiva" a word, Czech "dostal" the surname "Dostál"
+    other = {
+        w
+        for w in common_words(freq, WORD_RANK, OTHER_RANK, english=False, folded=False)
+        if fold(w) not in english and fold(w) not in not_words
+    }
     families = sorted(family - english)
     weak = weak_names(wheel_path(), plain | family | english | other | common)
-    lines = (
-        names + ["-" + w for w in sorted(english - not_words)] + ["=" + w for w in sorted(other - not_words)]
-    )
+    lines = names + ["-" + w for w in sorted(english - not_words)] + ["=" + w for w in sorted(other)]
     lines += ["^" + w for w in families] + ["+" + w for w in weak]
     body = HEADER.format(min_sources=MIN_SOURCES) + "\n".join(lines) + "\n"
     # mtime=0: the same names give the same bytes
     OUT.write_bytes(gzip.compress(body.encode("utf-8"), compresslevel=9, mtime=0))
     n_common = sum(n.startswith("~") for n in names)
+    print(f"{sum(n.startswith('*') for n in names)} popular given names")
     n_words = sum(line[0] in "-=" for line in lines)
     print(f"{n_words} frequent words that are neither a given name nor a family name")
     print(f"{len(families)} Turkish and Indian family names, {len(weak)} names of 3-4 sources")

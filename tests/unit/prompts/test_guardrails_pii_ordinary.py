@@ -151,3 +151,37 @@ def test_the_model_reads_the_first_part_of_a_long_text_and_the_scan_says_so(
     assert ("name", "Anna Nowak") in [
         (s.kind, ("Anna Nowak called. " * 2000)[s.start : s.end]) for s in long.spans
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Ship to 92/829 Bava today.", "92/829 Bava"),  # an Indian plot number and locality
+        ("Ship to 10/38, Mukherjee today.", "10/38, Mukherjee"),
+        ("Adresa: V Hájkách 989, Praha.", "V Hájkách 989"),
+        ("Poslat na Žofie Podlipské 2 do pátku.", "Žofie Podlipské 2"),
+        ("Poslat na Lumiérů 46 do pátku.", "Lumiérů 46"),
+    ],
+)
+def test_street_forms_of_round_four(text: str, address: str) -> None:
+    assert ("address", address) in spans(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He scored 45/50 Overall.",
+        "Open 24/7 Support.",
+        "On 1/23 Purchase orders were due.",
+        "BP 130/80, Trig 150 mg/dL.",
+        "In 3/2024 Budget cuts began.",
+    ],
+)
+def test_scores_dates_and_blood_pressures_are_no_streets(text: str) -> None:
+    assert [k for k, _ in spans(text) if k == "address"] == []
+
+
+def test_a_popular_given_name_takes_another_languages_word_as_surname_in_english_text() -> None:
+    assert ("name", "Sarah Porto") in spans("The minutes were taken by Sarah Porto.")
+    assert ("name", "Joey Bos") in spans("I spoke with Joey Bos yesterday.")
+    assert [k for k, _ in spans("They said that Magna Carta was signed.") if k == "name"] == []

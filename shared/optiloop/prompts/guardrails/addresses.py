@@ -166,17 +166,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
     ),
     (
         re.compile(
-            r"\b(?:[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+[^\S\n]+)?"
-            r"[A-ZČŘŠŽ][a-záčďéěíňóřšťúůýž]+(?:ná|ská|cká|ova|ová|ové|ní|ká|ého|iho|ího|ých)[^\S\n]+"
-            r"\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
+            r"\b(?:[A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ][a-záčďéěíňóřšťúůýž]+[^\S\n]+)?"
+            r"[A-ZÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ][a-záčďéěíňóřšťúůýž]+"
+            r"(?:ná|ská|ské|ský|cká|ova|ová|ové|ovo|ní|ká|ého|iho|ího|ých|ích|ách|ů)[^\S\n]+"
+            r"(?:(?:Náměstí|Nám\.|Nábřeží|Sady|Třída)[^\S\n]+)?\d{1,4}(?:/\d{1,4}[a-z]?)?\b"
         ),
         _digits_and(_NON_ASCII),
     ),
     (
         re.compile(
-            rf"\b(?:U|K|Ke|Pod|Nad|Na|Za|Před|Mezi)[^\S\n]+{_NAME}[^\S\n]+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"
+            rf"\b(?:U|K|Ke|V|Ve|Pod|Nad|Na|Za|Před|Mezi)[^\S\n]+{_NAME}[^\S\n]+\d{{1,4}}(?:/\d{{1,4}}[a-z]?)?\b"
         ),
-        _digits_and(_words("U |K |Ke |Pod |Nad |Na |Za |Před |Mezi ")),
+        _digits_and(_words("U |K |Ke |V |Ve |Pod |Nad |Na |Za |Před |Mezi ")),
     ),
     # Turkish: "Atatürk Caddesi No: 12", "Gül Sokak 5", "Bağ Sk. No:3"
     (
@@ -208,6 +209,28 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Gate], ...] = (
 )
 
 
+# India: "92/829 Bava", "46/40, Varty" — a building or plot number with a slash before the locality,
+# no street word. Not a date (12/10, 1/23), a year (3/2024), a score out of a round total ("45/50
+# Overall") or a blood pressure ("130/80"): read on MMLU questions.
+_SLASH_LOCALITY = re.compile(
+    r"(?<![\w/.-])(?!(?:[0-2]?\d|3[01])/(?:0?[1-9]|1[0-2])\b)(\d{1,3})/(?!(?:19|20)\d\d\b)(\d{2,4}),?"
+    r"[^\S\n]+[A-Z][a-z]{2,}\b(?![^\S\n]+[A-Z])"
+)
+_ROUND_TOTALS = frozenset({10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 100, 120, 150, 200, 250, 500, 1000})
+
+
+def _slash_localities(text: str) -> Iterator[tuple[int, int]]:
+    if "/" not in text:
+        return
+    for m in _SLASH_LOCALITY.finditer(text):
+        part, total = int(m.group(1)), int(m.group(2))
+        if (part <= total and total in _ROUND_TOTALS) or (part <= 31 and total <= 31):
+            continue  # a score ("45/50 Overall"), a date either way round ("1/23 Purchase")
+        if 70 <= part <= 250 and 40 <= total <= 140 and part > total:
+            continue  # a blood pressure ("130/80, Trig")
+        yield m.start(), m.end()
+
+
 def addresses(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each street line in ``text`` (spans of different patterns may overlap; the
     PII resolver keeps one)."""
@@ -218,6 +241,7 @@ def addresses(text: str) -> Iterator[tuple[int, int]]:
                 if m.group()[1:2] == "." and m.group()[:1].isupper() and _line_start(text, m.start()):
                     continue  # "C. About 200", "R. 12 …": a list's letter, not Calle or Rua
                 yield m.start(), m.end()
+    yield from _slash_localities(text)
 
 
 def _line_start(text: str, start: int) -> bool:

@@ -81,19 +81,20 @@ class NameLists:
     other: frozenset[str]  # the same for the other languages read ("=")
     family: frozenset[str]  # Turkish and Indian family names ("^")
     weak: frozenset[str]  # given names only 3-4 sources list ("+")
+    popular: frozenset[str]  # given names 5,000+ people bear ("*"), also in ``given``
 
 
 @lru_cache(maxsize=1)
 def name_lists() -> NameLists:
     raw = resources.files("optiloop.prompts.guardrails").joinpath("given_names.txt.gz").read_bytes()
-    sets: dict[str, set[str]] = {"": set(), "~": set(), "-": set(), "=": set(), "^": set(), "+": set()}
+    sets: dict[str, set[str]] = {m: set() for m in ("", "~", "-", "=", "^", "+", "*")}
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         if not line or line.startswith("#"):
             continue
-        mark = line[0] if line[0] in "~-=^+" else ""
+        mark = line[0] if line[0] in "~-=^+*" else ""
         sets[mark].add(line[len(mark) :])
-    sets[""] |= sets["~"]
-    return NameLists(*(frozenset(sets[m]) for m in ("", "~", "-", "=", "^", "+")))
+    sets[""] |= sets["~"] | sets["*"]
+    return NameLists(*(frozenset(sets[m]) for m in ("", "~", "-", "=", "^", "+", "*")))
 
 
 def given_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -122,8 +123,7 @@ def _no_surname(word: str, *, english_only: bool = False) -> bool:
     the other languages' frequent words hold their own surnames ("de Groot", "Lassen", "Dostál",
     "Porto"), while "Grace Period" and "Apple Music" stay no persons."""
     lists = name_lists()
-    f = fold(word)
-    return f in lists.english or (not english_only and f in lists.other)
+    return fold(word) in lists.english or (not english_only and word.lower() in lists.other)
 
 
 def _family(word: str) -> bool:
@@ -296,6 +296,7 @@ def _runs(text: str) -> Iterator[list[tuple[int, int]]]:
 def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
     titles = _titles(text)
     ascii_text = text.isascii()
+    popular = name_lists().popular
     title_starts = set(titles.values())
     for run in _runs(text):
         words = [text[s:e] for s, e in run]
@@ -338,11 +339,12 @@ def _latin_names(text: str) -> Iterator[tuple[int, int, float]]:
                         break  # "Ask Sig. Salvi Nonis": a title starts the next name
                     surname_too = caps == 1 and fold(w) in _SURNAME_TOO and j + 1 == len(run)
                     titled_given = caps == 0 and title_start is not None  # "Miss June Cook"
-                    # after a particle, or after a sure given name in a text that is not plain
-                    # ASCII (not English: "Magna Carta", "Peace Corps" stay phrases), another
-                    # language's frequent word is a surname ("Karla Lassen", "Mikuláš Dostál")
+                    # after a particle, or after a sure given name in a text that is not plain ASCII
+                    # or one 5,000+ people bear ("Sarah Porto"; "Magna Carta", "Peace Corps" stay
+                    # phrases), another language's frequent word is a surname ("Karla Lassen")
                     sure = j > i and (
-                        words[j - 1] in _PARTICLES or (caps == 1 and sure_given and not ascii_text)
+                        words[j - 1] in _PARTICLES
+                        or (caps == 1 and sure_given and (not ascii_text or fold(words[i]) in popular))
                     )
                     if (_not_name(w) and not surname_too and not titled_given) or (
                         caps > 0 and _no_surname(w, english_only=sure)
