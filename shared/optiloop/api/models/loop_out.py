@@ -146,3 +146,55 @@ class PromptVersionOut(ResponseModel):
 class PromptVersionPage(ResponseModel):
     items: list[PromptVersionOut] = Field(description="The versions, oldest first.")
     next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class GoldenSetOut(ResponseModel):
+    id: str = Field(description="The golden set's id (`ds_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    name: str = Field(description="Its name.")
+    description: str = Field(description="What it holds.")
+    created_at: str = Field(description="When it was created (ISO-8601, UTC).")
+    created_by: str = Field(description="Who created it.")
+    example_count: int = Field(description="How many examples it holds.")
+    parts: list[Any] = Field(description="The uploads it was built from, in order (examples are immutable).")
+    content_hash: str = Field(description="`sha256:` of its examples: what an evaluation names it ran on.")
+
+
+class GoldenSetPage(ResponseModel):
+    items: list[GoldenSetOut] = Field(description="The golden sets, oldest first, deleted ones left out.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class ApprovalOut(ResponseModel):
+    id: str = Field(description="The approval request's id (`apr_...`).")
+    project_id: str = Field(description="The project of the change.")
+    entity_type: str = Field(description="What kind of change: `prompt_version`, `model_version`, ...")
+    entity_id: str = Field(description="The id of what is to be approved.")
+    status: str = Field(description="`pending`, `approved` or `rejected`.")
+    submitted_by: str = Field(description="Who asked for the approval.")
+    submitted_at: str = Field(description="When (ISO-8601, UTC).")
+    entity: dict[str, Any] = Field(
+        default_factory=dict, description="A summary of the change, by entity type."
+    )
+    author: str | None = Field(default=None, description="Who made the change (may not decide on it).")
+    comment: str = Field(default="", description="The submitter's comment.")
+    requirements: list[dict[str, Any]] = Field(
+        default_factory=list, description="What the policies in force require: approvers and how many."
+    )
+    policy_outcomes: list[dict[str, Any]] = Field(
+        default_factory=list, description="Each policy's verdict on the change when it was submitted."
+    )
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, description="What the decision rests on: the content hash, evaluations."
+    )
+    decisions: list[dict[str, Any]] = Field(
+        default_factory=list, description="The decisions so far: who, role, approve or reject, comment, when."
+    )
+    decided_at: str | None = Field(
+        default=None, description="When it was approved or rejected; null while pending."
+    )
+
+
+class ApprovalPage(ResponseModel):
+    items: list[ApprovalOut] = Field(description="The approval requests, newest first.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import AfterValidator
 
-from optiloop.api.models.loop_out import PolicyOut, PolicyPage
+from optiloop.api.models.loop_out import ApprovalOut, ApprovalPage, PolicyOut, PolicyPage
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
 from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
@@ -56,7 +56,9 @@ PolicyBody = Annotated[
 ]
 
 
-@router.post("/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201)
+@router.post(
+    "/v1/prompt_versions/{version_id}/submit_for_approval", status_code=201, response_model=ApprovalOut
+)
 def submit_version(
     version_id: EntityId,
     body: Annotated[CommentIn | None, Body(examples=[_COMMENT_EXAMPLE])] = None,
@@ -68,7 +70,7 @@ def submit_version(
     return requests.submit(deps, who, "prompt_version", version_id, body.comment if body else "")
 
 
-@router.post("/v1/prompt_versions/{version_id}/approve")
+@router.post("/v1/prompt_versions/{version_id}/approve", response_model=ApprovalOut)
 def approve_version(
     version_id: EntityId,
     body: Annotated[CommentIn | None, Body(examples=[_COMMENT_EXAMPLE])] = None,
@@ -81,7 +83,7 @@ def approve_version(
     return requests.decide(deps, who, "approve", entity=("prompt_version", version_id), comment=comment)
 
 
-@router.post("/v1/prompt_versions/{version_id}/reject")
+@router.post("/v1/prompt_versions/{version_id}/reject", response_model=ApprovalOut)
 def reject_version(
     version_id: EntityId,
     body: CommentIn,
@@ -92,7 +94,7 @@ def reject_version(
     return requests.decide(deps, who, "reject", entity=("prompt_version", version_id), comment=body.comment)
 
 
-@router.post("/v1/approvals", status_code=201)
+@router.post("/v1/approvals", status_code=201, response_model=ApprovalOut)
 def create_approval(
     body: ApprovalCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -101,7 +103,7 @@ def create_approval(
     return requests.submit(deps, who, body.entity_type, body.entity_id, body.comment)
 
 
-@router.get("/v1/approvals")
+@router.get("/v1/approvals", response_model=ApprovalPage)
 def list_approvals(
     status: Annotated[str | None, Query(max_length=20, description="pending, approved or rejected")] = None,
     project_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -117,7 +119,7 @@ def list_approvals(
     return {"items": items, "next_after": nxt}
 
 
-@router.get("/v1/approvals/{approval_id}")
+@router.get("/v1/approvals/{approval_id}", response_model=ApprovalOut)
 def get_approval(
     approval_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def get_approval(
     return requests.get(deps, who, approval_id)
 
 
-@router.post("/v1/approvals/{approval_id}/decisions")
+@router.post("/v1/approvals/{approval_id}/decisions", response_model=ApprovalOut)
 def decide(
     approval_id: EntityId,
     body: DecisionIn,

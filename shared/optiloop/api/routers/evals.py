@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
+from optiloop.api.models.loop_out import GoldenSetOut, GoldenSetPage
 from optiloop.api.params import After, EntityId, Offset, ProjectId, offset_cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -20,7 +21,7 @@ router = APIRouter(tags=["evals"])
 JSONL = ("application/x-ndjson", "application/jsonl")
 
 
-@router.post("/v1/datasets", status_code=201)
+@router.post("/v1/datasets", status_code=201, response_model=GoldenSetOut)
 def create_dataset(
     body: DatasetCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def create_dataset(
     return datasets.create_dataset(deps, who, body.project_id, body.name, body.description)
 
 
-@router.get("/v1/projects/{project_id}/datasets")
+@router.get("/v1/projects/{project_id}/datasets", response_model=GoldenSetPage)
 def list_datasets(
     project_id: ProjectId,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many golden sets.")] = 100,
