@@ -198,3 +198,22 @@ class ApprovalOut(ResponseModel):
 class ApprovalPage(ResponseModel):
     items: list[ApprovalOut] = Field(description="The approval requests, newest first.")
     next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class ModelOut(ResponseModel):
+    id: str = Field(description="The model's id (`mdl_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    name: str = Field(description="Its name in the project: versions are registered under it.")
+    description: str = Field(description="What it predicts.")
+    created_at: str = Field(description="When it was created (ISO-8601, UTC).")
+    created_by: str = Field(description="Who created it.")
+    latest_version: int = Field(description="The number of its newest version; 0 before the first.")
+    aliases: dict[str, str] = Field(
+        description="Stage or alias -> version id: `staging`, `production` and named aliases (`champion`)."
+    )
+    tags: dict[str, str] = Field(description="Free-form labels.")
+
+
+class ModelPage(ResponseModel):
+    items: list[ModelOut] = Field(description="The models, oldest first.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)

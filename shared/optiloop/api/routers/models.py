@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import AfterValidator
 
+from optiloop.api.models.loop_out import ModelOut, ModelPage
 from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
 from optiloop.api.params import MAX_SEQ, After, EntityId
 from optiloop.api.security import current_principal, get_deps
@@ -45,7 +46,7 @@ def _version_out(deps: Deps, v: Any) -> dict[str, Any]:
     return versions.version_as_dict(v, model)
 
 
-@router.post("/v1/models", status_code=201)
+@router.post("/v1/models", status_code=201, response_model=ModelOut)
 def create_model(
     body: ModelCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def create_model(
     return asdict(models.create_model(deps, who, pid, body.name, body.description, body.tags))
 
 
-@router.get("/v1/models")
+@router.get("/v1/models", response_model=ModelPage)
 def list_models(
     project_id: Annotated[str | None, Query(max_length=100)] = None,
     after: After = None,
@@ -71,7 +72,7 @@ def list_models(
     }
 
 
-@router.get("/v1/models/{model_id}")
+@router.get("/v1/models/{model_id}", response_model=ModelOut)
 def get_model(
     model_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
