@@ -77,7 +77,7 @@ def generate(deps: Deps, who: Principal, req: dict[str, Any]) -> dict[str, Any]:
 
     def trace(output: str, blocked: bool) -> str:
         return _trace(deps, who, version, label, prompt, variables, output, answer, (verdict_in, verdict_out),
-                      started, blocked=blocked, decision=decision)  # fmt: skip
+                      started, blocked=blocked, decision=decision, names=guard_cfg.names)  # fmt: skip
 
     if verdict_out.action == "block":
         trace(answer.output, True)
@@ -236,7 +236,10 @@ def _trace(
     *,
     blocked: bool,
     decision: dict[str, Any] | None = None,
+    names: bool = False,
 ) -> str:
+    """Save the call's trace. What it keeps is redacted whatever the guardrails' mode, and names too
+    when the caller asked for them: a trace must not keep what the caller asked to have found."""
     trace_id = deps.ids("trc")
     call = answer.call
     traces.save(
@@ -261,9 +264,11 @@ def _trace(
             "blocked": blocked,
             "attempts": answer.attempts,
             "guardrails": {"input": verdicts[0].as_dict(), "output": verdicts[1].as_dict()},
-            "variables": {k: redact(v) if isinstance(v, str) else v for k, v in variables.items()},
-            "prompt": redact(prompt),
-            "output": redact(output),
+            "variables": {
+                k: redact(v, names=names) if isinstance(v, str) else v for k, v in variables.items()
+            },
+            "prompt": redact(prompt, names=names),
+            "output": redact(output, names=names),
             **(
                 {
                     "decision_id": decision["decision_id"],

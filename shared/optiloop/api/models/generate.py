@@ -48,6 +48,13 @@ class GuardrailsIn(RequestModel):
         "block",
         description="Prompt injection in the variables: refuse the call (422), only list it, or do not look.",
     )
+    names: bool = Field(
+        False,
+        description="Also look for person names (`pii` says what happens to them). Off by default: "
+        "ordinary questions name people (historians, authors), and redacting them changes the question. "
+        "Found by the packaged name lists and cues, plus spaCy's model where the `pii-names` extra is "
+        "installed; the trace's `names_checked` says whether names were looked for.",
+    )
     canary: bool = Field(
         False,
         description="Put a secret canary line in the prompt; an answer repeating it leaked the prompt and is "
