@@ -154,20 +154,18 @@ class TreesPredictor:
 
 
 def _depth(left: np.ndarray, right: np.ndarray) -> int:
-    """Longest root-to-leaf path (in edges); refuses cycles, which a hostile file could hold."""
-    depth = 0
-    frontier = [(0, 0)]
-    seen = 0
-    while frontier:
-        node, d = frontier.pop()
-        seen += 1
+    """Longest root-to-leaf path (in edges), walked one level at a time with numpy (a node at a
+    time in Python took ~7 ms for a 5,000-node tree: seconds for a forest, at every load); refuses
+    cycles and shared nodes, which a hostile file could hold: they visit more nodes than there are."""
+    level = np.zeros(1, dtype=np.int64)
+    seen, depth = 0, -1
+    while level.size:
+        seen += level.size
         if seen > len(left):
             raise _bad("a tree's child links form a cycle or share nodes")
-        if left[node] < 0:
-            depth = max(depth, d)
-            continue
-        frontier.append((int(left[node]), d + 1))
-        frontier.append((int(right[node]), d + 1))
+        depth += 1
+        inner = level[left[level] >= 0]
+        level = np.concatenate([left[inner], right[inner]])
     return depth
 
 
