@@ -217,3 +217,42 @@ class ModelOut(ResponseModel):
 class ModelPage(ResponseModel):
     items: list[ModelOut] = Field(description="The models, oldest first.")
     next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class ExamplePage(ResponseModel):
+    items: list[dict[str, Any]] = Field(
+        description="The examples in upload order: `id`, `input` (the variables), `expected`, `metadata`."
+    )
+    total: int = Field(description="How many examples the golden set holds.")
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class EvalRunOut(ResponseModel):
+    id: str = Field(description="The evaluation run's id (`ev_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    prompt_version_id: str = Field(description="The prompt version evaluated.")
+    dataset_id: str = Field(description="The golden set it ran on.")
+    metrics: list[str] = Field(description="The metrics computed per example.")
+    status: str = Field(description="`completed`, or `failed` with the reason.")
+    created_at: str = Field(description="When it ran (ISO-8601, UTC).")
+    created_by: str = Field(description="Who ran it.")
+    prompt_id: str | None = Field(default=None, description="The prompt of that version.")
+    version: int | None = Field(default=None, description="The version's number.")
+    dataset_hash: str | None = Field(default=None, description="The golden set's `content_hash` it ran on.")
+    n: int | None = Field(default=None, description="How many examples were scored.")
+    errors: int | None = Field(default=None, description="How many examples failed to render or generate.")
+    aggregates: dict[str, Any] = Field(
+        default_factory=dict, description="Per metric: n, mean, stdev and the 95% interval (ci_low, ci_high)."
+    )
+    comparison: dict[str, Any] | None = Field(
+        default=None, description="The paired comparison with the baseline version (`compare_to`), if any."
+    )
+    cost_usd: float | None = Field(default=None, description="What the model calls cost, in US dollars.")
+    tokens: dict[str, Any] = Field(default_factory=dict, description="Prompt and completion tokens, summed.")
+
+
+class ResultPage(ResponseModel):
+    items: list[dict[str, Any]] = Field(
+        description="Per example, in example order: `id`, `scores` by metric, `output`, `error`, `model`."
+    )
+    next_after: str | None = Field(default=None, description=NEXT_AFTER)

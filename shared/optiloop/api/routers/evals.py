@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
-from optiloop.api.models.loop_out import GoldenSetOut, GoldenSetPage
+from optiloop.api.models.loop_out import EvalRunOut, ExamplePage, GoldenSetOut, GoldenSetPage, ResultPage
 from optiloop.api.params import After, EntityId, Offset, ProjectId, offset_cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -131,7 +131,7 @@ async def add_examples(
     return await run_in_threadpool(datasets.add_examples, deps, who, dataset_id, examples)
 
 
-@router.get("/v1/datasets/{dataset_id}/examples")
+@router.get("/v1/datasets/{dataset_id}/examples", response_model=ExamplePage)
 def list_examples(
     dataset_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -149,7 +149,7 @@ def list_examples(
     return {"items": items, "total": ds["example_count"], "next_after": nxt}
 
 
-@router.post("/v1/evals/run", status_code=201)
+@router.post("/v1/evals/run", status_code=201, response_model=EvalRunOut)
 def run_eval(
     body: EvalRunIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -158,7 +158,7 @@ def run_eval(
     return evals.run_eval(deps, who, body.model_dump(exclude_none=True) | {"compare_to": body.compare_to})
 
 
-@router.get("/v1/evals/{eval_run_id}")
+@router.get("/v1/evals/{eval_run_id}", response_model=EvalRunOut)
 def get_eval(
     eval_run_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def get_eval(
     return evals.get_eval(deps, who, eval_run_id)
 
 
-@router.get("/v1/evals/{eval_run_id}/results")
+@router.get("/v1/evals/{eval_run_id}/results", response_model=ResultPage)
 def eval_results(
     eval_run_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
