@@ -1,7 +1,9 @@
-"""What the loop's reads answer (issue 12, "API docs that tell the truth"): keys, the audit trail,
-constraints and tests, as schemas a client can generate from and schemathesis checks every answer
-against (`response_schema_conformance`). Extra fields stay allowed (`ResponseModel`): minor versions
-add fields, and a client must ignore the ones it does not know."""
+"""What the API answers, as declared schemas (issue 12, "API docs that tell the truth"): keys, the
+audit trail, constraints and tests, policies, prompts and their versions, golden sets, approval
+requests, registry models, evaluations. A client can generate from them, and schemathesis checks
+every answer against them (`response_schema_conformance`). Extra fields stay allowed
+(`ResponseModel`): minor versions add fields, and a client must ignore the ones it does not know.
+Fields that records written by older releases may lack have defaults instead of being required."""
 
 from __future__ import annotations
 

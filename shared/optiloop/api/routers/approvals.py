@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import AfterValidator
 
-from optiloop.api.models.loop_out import ApprovalOut, ApprovalPage, PolicyOut, PolicyPage
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
+from optiloop.api.models.responses import ApprovalOut, ApprovalPage, PolicyOut, PolicyPage
 from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from optiloop.api.models.loop_out import AuditPage, AuditVerifyOut
+from optiloop.api.models.responses import AuditPage, AuditVerifyOut
 from optiloop.api.params import MAX_SEQ, After, alias_description, seq_cursor
 from optiloop.api.security import current_principal, get_deps
 from optiloop.audit.listing import list_audit, verify_audit

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.constraints import ConstraintCreate
-from optiloop.api.models.loop_out import ConstraintList, ConstraintOut
+from optiloop.api.models.responses import ConstraintList, ConstraintOut
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal

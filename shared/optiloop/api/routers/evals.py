@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
-from optiloop.api.models.loop_out import EvalRunOut, ExamplePage, GoldenSetOut, GoldenSetPage, ResultPage
+from optiloop.api.models.responses import EvalRunOut, ExamplePage, GoldenSetOut, GoldenSetPage, ResultPage
 from optiloop.api.params import After, EntityId, Offset, ProjectId, offset_cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal

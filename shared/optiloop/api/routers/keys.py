@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.keys import KeyCreate, KeyCreated, KeyOut
-from optiloop.api.models.loop_out import KeyList
+from optiloop.api.models.responses import KeyList
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import AfterValidator
 
-from optiloop.api.models.loop_out import ModelOut, ModelPage
 from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
+from optiloop.api.models.responses import ModelOut, ModelPage
 from optiloop.api.params import MAX_SEQ, After, EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from optiloop.api.models.loop_out import PromptOut, PromptPage, PromptVersionOut, PromptVersionPage
 from optiloop.api.models.prompts import PromptCreate, VersionCreate
+from optiloop.api.models.responses import PromptOut, PromptPage, PromptVersionOut, PromptVersionPage
 from optiloop.api.params import MAX_SEQ, After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal

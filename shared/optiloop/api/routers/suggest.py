@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
-from optiloop.api.models.loop_out import TestPage
+from optiloop.api.models.responses import TestPage
 from optiloop.api.models.suggest import ParetoIn, PrioritizeIn, ReplayIn, SuggestIn
 from optiloop.api.params import MAX_SEQ, After, ProjectId, alias_description, seq_cursor
 from optiloop.api.security import get_deps, require
