@@ -80,8 +80,9 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
 
     plans = _drive(deps, exp["id"], batch=2)
     assert [len(p["trials"]) for p in plans] == [2, 1, 0] and plans[-1]["reason"] == "trial budget spent"
-    # the first batch is the families' defaults, in the portfolio's order, as in the local search
-    assert [t["family"] for t in plans[0]["trials"]] == ["linear", "extra_trees"]
+    # the linear defaults and its most regularised point, then the other families' defaults, in the
+    # portfolio's order, as in the local search (search.runner.enqueue_first_trials)
+    assert [t["family"] for p in plans for t in p["trials"]] == ["linear", "linear", "extra_trees"]
     done = experiments._load(deps, exp["id"]).data
     assert done["status"] == "completed", done.get("error")
     every = experiments.trials(deps, ADMIN, exp["id"])

@@ -71,8 +71,9 @@ def test_a_completed_experiment_warm_starts_the_next_similar_one(deps: Deps) -> 
     assert [w["from_experiment"] for w in exp["warm_start"]] == [first, first]
     assert [w["config"] for w in exp["warm_start"]] == stored.data["configs"][:2]
     trials = _trials(deps, second)
-    assert trials[0]["model"] == "logistic_regression"  # the linear defaults, then the warm starts
-    tried = [t["params"] for t in trials[:3]]
+    # the linear defaults and the shrunk linear model (XGBoost is outside `models`), then the warm starts
+    assert [t["params"] for t in trials[:2]] == [{"linear.C": 1.0}, {"linear.C": 1e-3}]
+    tried = [t["params"] for t in trials[:4]]
     for w in exp["warm_start"]:  # tried first, as recorded (one may be the linear defaults themselves)
         assert {k: v for k, v in w["config"].items() if k != "model"} in tried
 
@@ -110,7 +111,8 @@ def test_meta_features_describe_the_table() -> None:
 
 
 def test_the_search_enqueues_linear_defaults_then_warm_configurations() -> None:
-    """Linear first: a warm-started configuration can be slow enough to spend a short budget whole."""
+    """Linear first (its defaults, then its most regularised point): a warm-started configuration can
+    be slow enough to spend a short budget whole."""
     from optiloop.automl.search.runner import SearchSpec, search
 
     rng = np.random.default_rng(0)
@@ -119,9 +121,10 @@ def test_the_search_enqueues_linear_defaults_then_warm_configurations() -> None:
                    "y", "classification")  # fmt: skip
     warm = ({"model": "extra_trees", "extra_trees.n_estimators": 50, "extra_trees.max_features": 0.5,
              "extra_trees.min_samples_leaf": 3}, {"model": "xgboost", "xgboost.max_depth": 3})  # fmt: skip
-    spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=2, trials=2, pruner="none",
+    spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=2, trials=3, pruner="none",
                       families=("linear", "extra_trees"), warm_start=warm, ensemble=False)  # fmt: skip
     results = search(prep.x, prep.y, prep.signature, spec, refit=False)
     # the xgboost configuration is outside this search's families: skipped, not failed
-    assert [r.model for r in results] == ["logistic_regression", "extra_trees"]
-    assert results[1].params["extra_trees.min_samples_leaf"] == 3
+    assert [r.model for r in results] == ["logistic_regression", "logistic_regression", "extra_trees"]
+    assert results[1].params == {"linear.C": 1e-3}  # the shrunk linear model, close to the prior
+    assert results[2].params["extra_trees.min_samples_leaf"] == 3
