@@ -258,3 +258,20 @@ class ResultPage(ResponseModel):
         description="Per example, in example order: `id`, `scores` by metric, `output`, `error`, `model`."
     )
     next_after: str | None = Field(default=None, description=NEXT_AFTER)
+
+
+class SpaceOut(ResponseModel):
+    space_version: str | None = Field(
+        description="A hash of the merged space (`sp-...`): tests record the version they were drawn from; "
+        "null before the first constraint."
+    )
+    params: dict[str, Any] = Field(description="Every parameter by name: its type and bounds or values.")
+    relations: list[dict[str, Any]] = Field(
+        description="Every relation: `type` (hard, soft), the `constraint` it is from, its `source` text and "
+        "the `field` that names it in errors."
+    )
+
+
+class HealthOut(ResponseModel):
+    status: str = Field(description="`ok` while the process serves.")
+    version: str = Field(description="The server build (`optiloop.__version__`).")

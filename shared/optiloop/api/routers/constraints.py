@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from optiloop.api.models.constraints import ConstraintCreate
-from optiloop.api.models.responses import ConstraintList, ConstraintOut
+from optiloop.api.models.responses import ConstraintList, ConstraintOut, SpaceOut
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
@@ -47,7 +47,7 @@ def list_constraints(
     return {"items": uc.list_constraints(deps, project_id)}
 
 
-@router.get("/v1/projects/{project_id}/space")
+@router.get("/v1/projects/{project_id}/space", response_model=SpaceOut)
 def get_space(
     project_id: ProjectId,
     deps: Deps = Depends(get_deps),
