@@ -13,31 +13,19 @@ the batch. The resolution grows with the project's tests (about sqrt(n) bins per
 coordinate, 4 to 16) so the cells stay ones a budget can still fill: coarse when tests are few,
 finer as they accumulate. Discrete params keep one bin per level (capped at the resolution).
 Ties go to pool order, which is already random.
-
-Once the history says which coordinates the buckets depend on (strategies/relevance.py), a
-cell counts by the relevance of its coordinates (a pair's cell w_i * w_j), so the batch covers
-the pairs that decide behaviour instead of spreading over all d(d-1)/2 alike; and the triples of
-the TOP most relevant coordinates are stratified too (about n^(1/3) bins each), for the 3- and
-4-way interactions and the grid-cell-by-regime buckets no pair resolves. On the tuning systems
-this took the pooled gap to the ceiling from 48.7% to 50.4% (docs/benchmarks.md).
 """
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 
 from optiloop.testopt.sampling.feasible import sample_feasible
 from optiloop.testopt.strategies.context import SuggestContext
-from optiloop.testopt.strategies.relevance import relevance
 
 POOL = 8  # candidates per wanted test
 MAX_PAIRS = 300  # pairs tracked per call; beyond 25 params a seeded random subset of them
 HISTORY = 2000  # newest tests whose cells count as covered (bounds the per-call cost)
 MIN_RES, MAX_RES = 4, 16
-TOP = 6  # the most relevant coordinates, whose triples are stratified too (20 triples)
-MIN_RES3, MAX_RES3 = 2, 8
 
 
 def resolution(n_tests: int) -> int:
@@ -46,11 +34,6 @@ def resolution(n_tests: int) -> int:
     aiming at them changes where the batch goes; coarser, random tests would have reached
     nearly all of them already."""
     return int(np.clip(round(np.sqrt(max(n_tests, 1))), MIN_RES, MAX_RES))
-
-
-def resolution3(n_tests: int) -> int:
-    """Bins per numeric coordinate of a triple: r^3 cells, about as many as the project has tests."""
-    return int(np.clip(round(max(n_tests, 1) ** (1.0 / 3.0)), MIN_RES3, MAX_RES3))
 
 
 def _sizes(ctx: SuggestContext, r: int) -> np.ndarray:
@@ -75,20 +58,8 @@ def cell_codes(U: np.ndarray, sizes: np.ndarray, ii: np.ndarray, jj: np.ndarray,
     return B[:, ii] * np.int32(r) + B[:, jj]
 
 
-def triple_codes(U: np.ndarray, sizes: np.ndarray, tri: np.ndarray, r: int) -> np.ndarray:
-    """(n, triples) index of each point's cell in each triple of coordinates."""
-    B = np.minimum((np.clip(U, 0.0, 1.0) * sizes).astype(np.int64), sizes - 1)
-    return (B[:, tri[:, 0]] * r + B[:, tri[:, 1]]) * r + B[:, tri[:, 2]]
-
-
-def _triples(w: np.ndarray) -> np.ndarray:
-    top = np.sort(np.argsort(-w, kind="stable")[:TOP])
-    return np.array(list(itertools.combinations(top.tolist(), 3)), dtype=np.int64).reshape(-1, 3)
-
-
 def op_stratify(ctx: SuggestContext, n: int) -> np.ndarray:
-    """Up to n feasible points, best first: each covers the most (relevance-weighted) pair and
-    triple cells still empty."""
+    """Up to n feasible points, best first: each covers the most pair cells still empty."""
     d = ctx.space.dim
     pool = sample_feasible(ctx.space, POOL * n, ctx.rng, mode="uniform")
     if d < 2 or len(pool) <= n:
@@ -96,33 +67,20 @@ def op_stratify(ctx: SuggestContext, n: int) -> np.ndarray:
     r = resolution(ctx.state.n_tests)
     sizes = _sizes(ctx, r)
     ii, jj = _pairs(d, ctx.seed)
+    offset = np.arange(len(ii), dtype=np.int64) * (r * r)  # flat cell ids: pair * r^2 + cell
+    covered = np.zeros(len(ii) * r * r, dtype=bool)
     H = ctx.state.U[-HISTORY:]
-    # flat cell ids: a pair's r^2 cells, then (with weights) a triple's r3^3 cells, one block each
-    offset = np.arange(len(ii), dtype=np.int64) * (r * r)
-    cells, old = cell_codes(pool, sizes, ii, jj, r) + offset, cell_codes(H, sizes, ii, jj, r) + offset
-    size = len(ii) * r * r
-    weight = np.ones(len(ii))
-    w = relevance(ctx)
-    if w is not None:
-        tri = _triples(w)
-        weight = w[ii] * w[jj]
-        r3 = resolution3(ctx.state.n_tests)
-        s3 = _sizes(ctx, r3)
-        off3 = size + np.arange(len(tri), dtype=np.int64) * r3**3
-        cells = np.hstack([cells, triple_codes(pool, s3, tri, r3) + off3])
-        old = np.hstack([old, triple_codes(H, s3, tri, r3) + off3])
-        size += len(tri) * r3**3
-        weight = np.concatenate([weight, w[tri[:, 0]] * w[tri[:, 1]] * w[tri[:, 2]]])
-    covered = np.zeros(size, dtype=bool)
-    covered[old.ravel()] = True
-    gain = (~covered[cells]) @ weight
+    if len(H):
+        covered[(cell_codes(H, sizes, ii, jj, r) + offset).ravel()] = True
+    cells = cell_codes(pool, sizes, ii, jj, r) + offset  # (m, pairs)
+    gain = (~covered[cells]).sum(axis=1)
     picked: list[int] = []
     for _ in range(n):
         i = int(np.argmax(gain))
         picked.append(i)
-        first = ~covered[cells[i]]  # the pairs and triples in which this pick reaches an empty cell
+        first = ~covered[cells[i]]  # the pairs in which this pick reaches an empty cell
         covered[cells[i, first]] = True
-        # every candidate in one of those cells gains that cell's weight less (one cell per group per point)
-        gain -= (cells[:, first] == cells[i, first]) @ weight[first]
-        gain[picked] = -1.0
+        # every candidate in one of those cells gains one cell less (one cell per pair per point)
+        gain -= (cells[:, first] == cells[i, first]).sum(axis=1)
+        gain[picked] = -1
     return pool[picked]
