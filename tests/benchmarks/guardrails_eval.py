@@ -569,6 +569,11 @@ def main() -> None:
         help="fit on Faker texts in 20 locales too (guardrails_negatives.py); measured, not shipped",
     )
     ap.add_argument(
+        "--classic-lorem",
+        action="store_true",
+        help="fit on classic lorem-ipsum paragraphs too (guardrails_negatives.py); measured, not shipped",
+    )
+    ap.add_argument(
         "--pin-extras", action="store_true", help="rescan the venv for the training extras, rewrite the pin"
     )
     ap.add_argument("--quick", action="store_true", help="LOSO on three held-out sources only")
@@ -597,7 +602,9 @@ def main() -> None:
     passages = [t for t in sets.get("mmlu_1000+", []) if len(t) > 600] or [t for t in sets["mmlu"]]
 
     ml_attacks, ml_benign = ge_multilingual.training_items() if args.multilingual else ([], [])
-    negatives = ge_negatives.training_items(multilingual=args.multilingual_negatives)
+    negatives = ge_negatives.training_items(
+        multilingual=args.multilingual_negatives, classic_lorem=args.classic_lorem
+    )
     extras = meta_questions() + gs.training_extras() + ml_benign + negatives
     if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]

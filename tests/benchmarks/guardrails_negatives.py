@@ -6,7 +6,10 @@ models learnt "not English-looking" as a sign of attack. The shipped embedding h
 in Polish or Swahili. These texts give the benign class the same oddities the attack class has:
 
 - filler and noise: one character repeated, separator lines, digit and hex runs, CSV rows, a table
-  of numbers; and lorem ipsum (shipped);
+  of numbers; and Faker's Latin placeholder words (shipped: "=" * 500 scored 0.99, now 0.00);
+- with ``--classic-lorem``: the classic "Lorem ipsum dolor sit amet ..." placeholder. Measured and
+  not shipped: it took that paragraph from 0.94 to 0.29, but the cut it led to blocked a benign
+  look-alike of the unit tests and more foreign sentences;
 - with ``--multilingual-negatives``: made-up paragraphs, names, jobs and addresses from Faker in
   TRAIN_LOCALES (each locale's own word list). Measured and not shipped: it cut false positives on
   other languages' ordinary text (written sentences 17% -> 1%) but taught the models that a foreign
@@ -80,12 +83,40 @@ def filler(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def training_items(seed: int = 13, *, multilingual: bool = False) -> list[Item]:
-    """300 filler texts and 60 of lorem ipsum (the shipped recipe); with ``multilingual``, 40 Faker
-    texts in each of TRAIN_LOCALES too (measured, not shipped: docs/benchmarks.md, round 4)."""
+# The placeholder text's own words (the classic "Lorem ipsum dolor sit amet ..." passage): Faker's
+# Latin list is another passage's ("Sed ut perspiciatis"), and the head scored the classic one 0.94.
+_LOREM_TEXT = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut "
+    "labore et dolore magna aliqua enim ad minim veniam quis nostrud exercitation ullamco laboris "
+    "nisi aliquip ex ea commodo consequat duis aute irure in reprehenderit voluptate velit esse "
+    "cillum eu fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt culpa qui "
+    "officia deserunt mollit anim id est laborum"
+)
+
+
+def lorem(rng: random.Random, n: int) -> list[str]:
+    """Placeholder paragraphs as generators make them: the classic opening, then shuffled words."""
+    out = []
+    for k in range(n):
+        sentences = []
+        for _ in range(rng.randint(1, 12)):
+            words = rng.choices(_LOREM_TEXT.split(), k=rng.randint(4, 16))
+            sentences.append(" ".join(words).capitalize() + rng.choice((".", ".", ".", "!", "?")))
+        body = " ".join(sentences)
+        out.append(("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " if k % 2 else "") + body)
+    return out
+
+
+def training_items(seed: int = 13, *, multilingual: bool = False, classic_lorem: bool = False) -> list[Item]:
+    """300 filler texts and 60 of Faker's Latin (the shipped recipe). Measured, not shipped
+    (docs/benchmarks.md, round 4): ``multilingual`` adds 40 Faker texts in each of TRAIN_LOCALES;
+    ``classic_lorem`` 60 paragraphs of the classic placeholder (it then scores 0.29, not 0.94, but
+    "Dan said the release is on Friday; ..." and more foreign sentences were blocked)."""
     rng = random.Random(seed)
     items = [Item(t, 0, SOURCE, "filler") for t in filler(rng, 300)]
     items += [Item(t, 0, SOURCE, "lorem") for t in faker_texts(("la",), 60, seed)]
+    if classic_lorem:
+        items += [Item(t, 0, SOURCE, "lorem") for t in lorem(rng, 60)]
     if multilingual:
         items += [Item(t, 0, SOURCE, "faker") for t in faker_texts(TRAIN_LOCALES, 40, seed)]
     return items

@@ -254,3 +254,18 @@ def test_the_embedding_model_abstains_on_texts_of_a_few_tokens(text: str) -> Non
     verdict = detect_injection(text)
     assert verdict.embedding_score == 0.0
     assert not verdict.is_injection
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=" * 500,
+        "-" * 80 + "\nSection 2\n" + "-" * 80,
+        "a" * 3000,
+        "0123456789abcdef " * 60,
+        "| 1 | 2.5 |\n" * 40,
+    ],
+)
+def test_filler_and_separators_are_not_injections(text: str) -> None:
+    # the head scored "=" * 500 at 0.99 before the filler negatives (tests/benchmarks/guardrails_negatives.py)
+    assert detect_injection(text).score < 0.5
