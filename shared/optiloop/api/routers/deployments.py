@@ -15,6 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from optiloop.api.models.prompts import DeploymentCreate, RollbackIn
+from optiloop.api.models.responses_deployments import (
+    BatchJobOut,
+    DeploymentList,
+    DeploymentMetricsOut,
+    DeploymentOut,
+    ModelDeploymentOut,
+    PromptDeploymentOut,
+)
 from optiloop.api.models.serving import BatchIn, ModelDeploymentCreate, ReasonIn
 from optiloop.api.openapi_inline import inline_schema
 from optiloop.api.params import After, EntityId, ProjectId
@@ -67,6 +75,7 @@ def _prompt_dict(d: Any) -> dict[str, Any]:
 @router.post(
     "/v1/deployments",
     status_code=201,
+    response_model=DeploymentOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -98,7 +107,7 @@ def deploy(
     return _prompt_dict(prompt_deployments.deploy(deps, who, p.prompt_version_id, p.environment, p.overrides))
 
 
-@router.post("/v1/deployments/rollback")
+@router.post("/v1/deployments/rollback", response_model=PromptDeploymentOut)
 def rollback_prompt(
     body: RollbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -107,7 +116,7 @@ def rollback_prompt(
     return _prompt_dict(d)
 
 
-@router.get("/v1/projects/{project_id}/deployments")
+@router.get("/v1/projects/{project_id}/deployments", response_model=DeploymentList)
 def list_deployments(
     project_id: ProjectId,
     after: After = None,
@@ -126,7 +135,7 @@ def list_deployments(
     return {"items": [d for _, d in page], "next_after": page[-1][0] if len(page) == limit else None}
 
 
-@router.get("/v1/deployments/{deployment_id}")
+@router.get("/v1/deployments/{deployment_id}", response_model=DeploymentOut)
 def get_deployment(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -174,7 +183,7 @@ def undeploy(
     )
 
 
-@router.post("/v1/deployments/{deployment_id}/promote")
+@router.post("/v1/deployments/{deployment_id}/promote", response_model=ModelDeploymentOut)
 def promote(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -182,7 +191,7 @@ def promote(
     return serving.as_dict(serving.promote(deps, who, deployment_id))
 
 
-@router.post("/v1/deployments/{deployment_id}/rollback")
+@router.post("/v1/deployments/{deployment_id}/rollback", response_model=ModelDeploymentOut)
 def rollback_model(
     deployment_id: EntityId,
     body: Annotated[ReasonIn | None, Body(examples=[{"reason": "p95 latency over the SLO"}])] = None,
@@ -193,7 +202,7 @@ def rollback_model(
     return serving.as_dict(serving.rollback(deps, who, deployment_id, body.reason if body else ""))
 
 
-@router.get("/v1/deployments/{deployment_id}/metrics")
+@router.get("/v1/deployments/{deployment_id}/metrics", response_model=DeploymentMetricsOut)
 def deployment_metrics(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -203,7 +212,7 @@ def deployment_metrics(
     return metrics.summary(deps, d.id)
 
 
-@router.post("/v1/deployments/{deployment_id}/batch", status_code=202)
+@router.post("/v1/deployments/{deployment_id}/batch", status_code=202, response_model=BatchJobOut)
 def start_batch(
     deployment_id: EntityId,
     body: BatchIn,
@@ -214,7 +223,7 @@ def start_batch(
     return batch.start_batch(deps, who, deployment_id, body.dataset_id)
 
 
-@router.get("/v1/deployments/{deployment_id}/batch/{job_id}")
+@router.get("/v1/deployments/{deployment_id}/batch/{job_id}", response_model=BatchJobOut)
 def get_batch(
     deployment_id: EntityId,
     job_id: EntityId,
