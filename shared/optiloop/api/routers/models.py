@@ -10,6 +10,13 @@ from pydantic import AfterValidator
 
 from optiloop.api.models.registry import ModelCreate, ModelRollbackIn, PromoteIn, VersionCreate
 from optiloop.api.models.responses import ModelOut, ModelPage
+from optiloop.api.models.responses_registry import (
+    ModelCardOut,
+    ModelVersionOut,
+    ModelVersionPage,
+    StageHistory,
+    StageMoveOut,
+)
 from optiloop.api.params import MAX_SEQ, After, EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
@@ -81,7 +88,7 @@ def get_model(
     return asdict(models.get_model(deps, who, model_id))
 
 
-@router.post("/v1/models/{model_id}/versions", status_code=201)
+@router.post("/v1/models/{model_id}/versions", status_code=201, response_model=ModelVersionOut)
 def create_version(
     model_id: EntityId,
     body: VersionCreate,
@@ -123,7 +130,7 @@ def create_version(
     return _version_out(deps, v)
 
 
-@router.post("/v1/models/{model_id}/versions:upload", status_code=201)
+@router.post("/v1/models/{model_id}/versions:upload", status_code=201, response_model=ModelVersionOut)
 async def upload_version(
     model_id: EntityId,
     request: Request,
@@ -165,7 +172,7 @@ async def upload_version(
     return _version_out(deps, v)
 
 
-@router.get("/v1/models/{model_id}/versions")
+@router.get("/v1/models/{model_id}/versions", response_model=ModelVersionPage)
 def list_versions(
     model_id: EntityId,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ, description="the last version number seen")] = None,
@@ -182,7 +189,7 @@ def list_versions(
     }
 
 
-@router.get("/v1/models/{model_id}/versions/{version}")
+@router.get("/v1/models/{model_id}/versions/{version}", response_model=ModelVersionOut)
 def get_version(
     model_id: EntityId,
     version: VersionRef,
@@ -199,8 +206,8 @@ def get_version(
     responses={
         200: {
             "description": "The card as JSON, or as Markdown with `Accept: text/markdown`.",
+            "model": ModelCardOut,
             "content": {
-                "application/json": {"schema": {"type": "object", "description": "The model card."}},
                 "text/markdown": {"schema": {"type": "string", "description": "The card as Markdown."}},
             },
         }
@@ -223,7 +230,7 @@ def get_card(
     return Response(content=data, media_type=media, headers={"x-card-sha256": v.card_sha256 or ""})
 
 
-@router.post("/v1/models/{model_id}/versions/{version}/promote")
+@router.post("/v1/models/{model_id}/versions/{version}/promote", response_model=StageMoveOut)
 def promote(
     model_id: EntityId,
     version: VersionRef,
@@ -238,7 +245,7 @@ def promote(
     )
 
 
-@router.post("/v1/models/{model_id}/rollback")
+@router.post("/v1/models/{model_id}/rollback", response_model=StageMoveOut)
 def rollback(
     model_id: EntityId,
     body: ModelRollbackIn,
@@ -257,7 +264,7 @@ def rollback(
     )
 
 
-@router.get("/v1/models/{model_id}/history")
+@router.get("/v1/models/{model_id}/history", response_model=StageHistory)
 def history(
     model_id: EntityId,
     name: Annotated[str | None, Query(min_length=1, max_length=63, description="one stage or alias")] = None,
