@@ -22,6 +22,16 @@ from pydantic import BaseModel, ValidationError
 from optiloop.api.models.automl import AutomlExperimentCreate
 from optiloop.api.models.connectors import TableIngest
 from optiloop.api.models.decisions import ExperimentPromoteIn, OnlineExperimentCreate
+from optiloop.api.models.responses_automl import (
+    AutomlExperimentOut,
+    ExperimentCreatedOut,
+    ExperimentOut,
+    LeaderboardOut,
+    OnlineExperimentOut,
+    PromotionProposalOut,
+    TrialPage,
+)
+from optiloop.api.models.responses_datasets import TableOut
 from optiloop.api.multipart import parse_form
 from optiloop.api.openapi_inline import inline_schema
 from optiloop.api.params import EntityId
@@ -92,7 +102,7 @@ INGEST_BODY = {
 }
 
 
-@router.post("/v1/datasets/ingest", status_code=201, openapi_extra=INGEST_BODY)
+@router.post("/v1/datasets/ingest", status_code=201, response_model=TableOut, openapi_extra=INGEST_BODY)
 async def ingest_dataset(
     request: Request,
     content_type: Annotated[
@@ -179,7 +189,9 @@ EXPERIMENT_BODY = {
 }
 
 
-@router.post("/v1/experiments", status_code=201, openapi_extra=EXPERIMENT_BODY)
+@router.post(
+    "/v1/experiments", status_code=201, response_model=ExperimentCreatedOut, openapi_extra=EXPERIMENT_BODY
+)
 def create_experiment(
     raw: Annotated[dict[str, Any], Body()],
     deps: Deps = Depends(get_deps),
@@ -204,7 +216,7 @@ def create_experiment(
     }
 
 
-@router.get("/v1/experiments/{experiment_id}")
+@router.get("/v1/experiments/{experiment_id}", response_model=ExperimentOut)
 def get_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -227,12 +239,15 @@ def _lifecycle(action: str) -> Any:
 
 
 for _action in ("start", "pause", "complete", "archive"):
-    router.post(f"/v1/experiments/{{experiment_id}}/{_action}")(_lifecycle(_action))
+    router.post(f"/v1/experiments/{{experiment_id}}/{_action}", response_model=OnlineExperimentOut)(
+        _lifecycle(_action)
+    )
 
 
 @router.post(
     "/v1/experiments/{experiment_id}/promote",
     status_code=201,
+    response_model=PromotionProposalOut,
     summary="Propose an online experiment's winner for promotion",
     description="Submits the winning variant's prompt_version_id or model_version_id (config) to approvals "
     "with the results as evidence; nothing is switched until it is approved and deployed. 409 naming "
@@ -251,7 +266,7 @@ def promote_online_experiment(
     return promote.propose(deps, who, experiment_id, b.variant, b.comment)
 
 
-@router.post("/v1/experiments/{experiment_id}/run", status_code=202)
+@router.post("/v1/experiments/{experiment_id}/run", status_code=202, response_model=AutomlExperimentOut)
 def run_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -267,6 +282,7 @@ def run_experiment(
 @router.post(
     "/v1/experiments/{experiment_id}/resume",
     status_code=202,
+    response_model=AutomlExperimentOut,
     summary="Resume an interrupted AutoML experiment",
     description="A cancelled or failed experiment, or one a stopped server left queued or running, "
     "continues where it stopped: its recorded trials stay and are replayed into the search, which "
@@ -288,6 +304,7 @@ def resume_experiment(
 
 @router.post(
     "/v1/experiments/{experiment_id}/cancel",
+    response_model=AutomlExperimentOut,
     summary="Cancel an AutoML experiment",
     description="A created experiment is cancelled at once; a queued or running one is asked to stop "
     "(a durable flag the worker reads between folds) and ends `cancelled`, its finished trials kept "
@@ -301,7 +318,7 @@ def cancel_experiment(
     return experiments.cancel(deps, who, experiment_id, pool().cancel)
 
 
-@router.get("/v1/experiments/{experiment_id}/trials")
+@router.get("/v1/experiments/{experiment_id}/trials", response_model=TrialPage)
 def list_trials(
     experiment_id: EntityId,
     after: Annotated[int | None, Query(ge=0, le=10**6, description="the last trial number seen")] = None,
@@ -314,7 +331,7 @@ def list_trials(
     return {"items": items, "next_after": items[-1]["number"] if len(items) == limit else None}
 
 
-@router.get("/v1/experiments/{experiment_id}/leaderboard")
+@router.get("/v1/experiments/{experiment_id}/leaderboard", response_model=LeaderboardOut)
 def leaderboard(
     experiment_id: EntityId,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

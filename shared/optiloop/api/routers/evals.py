@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from optiloop.api.models.generate import DatasetCreate, EvalRunIn
 from optiloop.api.models.responses import EvalRunOut, ExamplePage, GoldenSetOut, GoldenSetPage, ResultPage
+from optiloop.api.models.responses_datasets import DatasetOut, ExamplesAdded
 from optiloop.api.params import After, EntityId, Offset, ProjectId, offset_cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -45,7 +46,7 @@ def list_datasets(
     return {"items": items, "next_after": nxt}
 
 
-@router.get("/v1/datasets/{dataset_id}")
+@router.get("/v1/datasets/{dataset_id}", response_model=DatasetOut)
 def get_dataset(
     dataset_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -78,6 +79,7 @@ def delete_dataset(
 
 @router.post(
     "/v1/datasets/{dataset_id}/examples",
+    response_model=ExamplesAdded,
     openapi_extra={
         "requestBody": {
             "content": {
