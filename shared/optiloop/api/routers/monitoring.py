@@ -13,6 +13,15 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from pydantic import AfterValidator
 
 from optiloop.api.models.monitoring import AcknowledgeIn, FeedbackIn, MonitorCreate
+from optiloop.api.models.responses_monitoring import (
+    AlertList,
+    AlertOut,
+    FeedbackAccepted,
+    MonitorDetail,
+    MonitorList,
+    MonitorOut,
+    MonitorRunOut,
+)
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
@@ -23,7 +32,7 @@ from optiloop.names import check_name
 router = APIRouter(tags=["monitoring"])
 
 
-@router.post("/v1/monitoring/{deployment_id}/monitors", status_code=201)
+@router.post("/v1/monitoring/{deployment_id}/monitors", status_code=201, response_model=MonitorOut)
 def create_monitor(
     deployment_id: EntityId,
     body: MonitorCreate,
@@ -36,7 +45,7 @@ def create_monitor(
     return monitors.create(deps, who, deployment_id, body.model_dump(exclude_none=True))
 
 
-@router.get("/v1/monitoring/{deployment_id}/monitors")
+@router.get("/v1/monitoring/{deployment_id}/monitors", response_model=MonitorList)
 def list_monitors(
     deployment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -44,7 +53,9 @@ def list_monitors(
     return {"items": monitors.list_monitors(deps, who, deployment_id)}
 
 
-@router.get("/v1/monitoring/monitors/{monitor_id}")
+@router.get(
+    "/v1/monitoring/monitors/{monitor_id}", response_model=MonitorDetail, response_model_exclude_unset=True
+)
 def get_monitor(
     monitor_id: EntityId,
     runs: Annotated[int, Query(ge=0, le=100, description="recent runs to include, newest first")] = 5,
@@ -57,7 +68,12 @@ def get_monitor(
     return out
 
 
-@router.post("/v1/monitoring/monitors/{monitor_id}:run", summary="Evaluate a monitor now")
+@router.post(
+    "/v1/monitoring/monitors/{monitor_id}:run",
+    summary="Evaluate a monitor now",
+    response_model=MonitorRunOut,
+    response_model_exclude_unset=True,
+)
 def run_monitor(
     monitor_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -66,7 +82,7 @@ def run_monitor(
     return evaluate.run(deps, who, monitor_id)
 
 
-@router.get("/v1/monitoring/{deployment_id}/alerts")
+@router.get("/v1/monitoring/{deployment_id}/alerts", response_model=AlertList)
 def list_alerts(
     deployment_id: EntityId,
     status: Annotated[str | None, Query(max_length=20, description="open, acknowledged or resolved")] = None,
@@ -78,7 +94,7 @@ def list_alerts(
     return {"items": alerts.list_alerts(deps, who, deployment_id, status, limit)}
 
 
-@router.post("/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge")
+@router.post("/v1/monitoring/{deployment_id}/alerts/{alert_id}:acknowledge", response_model=AlertOut)
 def acknowledge_alert(
     deployment_id: EntityId,
     alert_id: Annotated[
@@ -98,7 +114,7 @@ def acknowledge_alert(
     return alerts.acknowledge(deps, who, deployment_id, alert_id, body.comment if body else "")
 
 
-@router.post("/v1/deployments/{deployment_id}/feedback")
+@router.post("/v1/deployments/{deployment_id}/feedback", response_model=FeedbackAccepted)
 def send_feedback(
     deployment_id: EntityId,
     body: FeedbackIn,
