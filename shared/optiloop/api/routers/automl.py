@@ -190,7 +190,11 @@ EXPERIMENT_BODY = {
 
 
 @router.post(
-    "/v1/experiments", status_code=201, response_model=ExperimentCreatedOut, openapi_extra=EXPERIMENT_BODY
+    "/v1/experiments",
+    status_code=201,
+    response_model=ExperimentCreatedOut,
+    response_model_exclude_unset=True,
+    openapi_extra=EXPERIMENT_BODY,
 )
 def create_experiment(
     raw: Annotated[dict[str, Any], Body()],
@@ -216,7 +220,9 @@ def create_experiment(
     }
 
 
-@router.get("/v1/experiments/{experiment_id}", response_model=ExperimentOut)
+@router.get(
+    "/v1/experiments/{experiment_id}", response_model=ExperimentOut, response_model_exclude_unset=True
+)
 def get_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -239,9 +245,11 @@ def _lifecycle(action: str) -> Any:
 
 
 for _action in ("start", "pause", "complete", "archive"):
-    router.post(f"/v1/experiments/{{experiment_id}}/{_action}", response_model=OnlineExperimentOut)(
-        _lifecycle(_action)
-    )
+    router.post(
+        f"/v1/experiments/{{experiment_id}}/{_action}",
+        response_model=OnlineExperimentOut,
+        response_model_exclude_unset=True,
+    )(_lifecycle(_action))
 
 
 @router.post(
@@ -266,7 +274,12 @@ def promote_online_experiment(
     return promote.propose(deps, who, experiment_id, b.variant, b.comment)
 
 
-@router.post("/v1/experiments/{experiment_id}/run", status_code=202, response_model=AutomlExperimentOut)
+@router.post(
+    "/v1/experiments/{experiment_id}/run",
+    status_code=202,
+    response_model=AutomlExperimentOut,
+    response_model_exclude_unset=True,
+)
 def run_experiment(
     experiment_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -283,6 +296,7 @@ def run_experiment(
     "/v1/experiments/{experiment_id}/resume",
     status_code=202,
     response_model=AutomlExperimentOut,
+    response_model_exclude_unset=True,
     summary="Resume an interrupted AutoML experiment",
     description="A cancelled or failed experiment, or one a stopped server left queued or running, "
     "continues where it stopped: its recorded trials stay and are replayed into the search, which "
@@ -305,6 +319,7 @@ def resume_experiment(
 @router.post(
     "/v1/experiments/{experiment_id}/cancel",
     response_model=AutomlExperimentOut,
+    response_model_exclude_unset=True,
     summary="Cancel an AutoML experiment",
     description="A created experiment is cancelled at once; a queued or running one is asked to stop "
     "(a durable flag the worker reads between folds) and ends `cancelled`, its finished trials kept "
@@ -318,7 +333,9 @@ def cancel_experiment(
     return experiments.cancel(deps, who, experiment_id, pool().cancel)
 
 
-@router.get("/v1/experiments/{experiment_id}/trials", response_model=TrialPage)
+@router.get(
+    "/v1/experiments/{experiment_id}/trials", response_model=TrialPage, response_model_exclude_unset=True
+)
 def list_trials(
     experiment_id: EntityId,
     after: Annotated[int | None, Query(ge=0, le=10**6, description="the last trial number seen")] = None,

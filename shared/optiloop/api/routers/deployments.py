@@ -212,7 +212,12 @@ def deployment_metrics(
     return metrics.summary(deps, d.id)
 
 
-@router.post("/v1/deployments/{deployment_id}/batch", status_code=202, response_model=BatchJobOut)
+@router.post(
+    "/v1/deployments/{deployment_id}/batch",
+    status_code=202,
+    response_model=BatchJobOut,
+    response_model_exclude_unset=True,
+)
 def start_batch(
     deployment_id: EntityId,
     body: BatchIn,
@@ -223,7 +228,11 @@ def start_batch(
     return batch.start_batch(deps, who, deployment_id, body.dataset_id)
 
 
-@router.get("/v1/deployments/{deployment_id}/batch/{job_id}", response_model=BatchJobOut)
+@router.get(
+    "/v1/deployments/{deployment_id}/batch/{job_id}",
+    response_model=BatchJobOut,
+    response_model_exclude_unset=True,
+)
 def get_batch(
     deployment_id: EntityId,
     job_id: EntityId,

@@ -46,7 +46,7 @@ def list_datasets(
     return {"items": items, "next_after": nxt}
 
 
-@router.get("/v1/datasets/{dataset_id}", response_model=DatasetOut)
+@router.get("/v1/datasets/{dataset_id}", response_model=DatasetOut, response_model_exclude_unset=True)
 def get_dataset(
     dataset_id: EntityId, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
