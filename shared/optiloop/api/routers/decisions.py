@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.decisions import DecisionIn, FeedbackIn, OpeIn
+from optiloop.api.models.responses_decisions import DashboardOut, DecisionOut, FeedbackOut, OpeOut
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
@@ -22,7 +23,7 @@ from optiloop.deps import Deps
 router = APIRouter(tags=["decisions"])
 
 
-@router.post("/v1/decisions", status_code=201)
+@router.post("/v1/decisions", status_code=201, response_model=DecisionOut)
 def decide(
     body: DecisionIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def decide(
     return serve.decide(deps, who, body.experiment_id, body.unit_id, body.context)
 
 
-@router.post("/v1/feedback")
+@router.post("/v1/feedback", response_model=FeedbackOut)
 def feedback(
     body: FeedbackIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -46,6 +47,7 @@ def feedback(
 
 @router.post(
     "/v1/experiments/{experiment_id}/ope",
+    response_model=OpeOut,
     summary="Estimate a candidate policy's value from an online experiment's logged decisions",
     description="Off-policy evaluation: what the candidate (always one variant, a fixed split, or rules on "
     "the logged context fields with a default) would have earned on the requests the experiment served, "
@@ -66,6 +68,7 @@ def evaluate_policy(
 
 @router.get(
     "/v1/dashboards/metrics",
+    response_model=DashboardOut,
     summary="Dashboard series of a project's generate calls",
     description="Per hour or day over the last `hours`: calls, latency p50/p95, cost per call, success "
     "rate (not blocked) and its difference from the window's baseline, cache hit rate; and where drift "
