@@ -35,3 +35,23 @@ def test_on_noise_the_winner_is_no_worse_than_the_class_prior() -> None:
         prior_logloss,
     )
     assert math.isfinite(best.metrics["logloss"])
+
+
+def test_the_statistical_forecasters_are_scored_after_the_time_budget_ends() -> None:
+    """40 M1 monthly series, `budget_s: 30`: the budget ended inside the model trials, the baselines
+    were skipped, and the winner (a global extra-trees) lost to the seasonal naive forecast held out."""
+    from optiloop.automl.forecast import prepare_forecast
+    from optiloop.automl.search.forecasting import ForecastPlan
+    from optiloop.automl.search.statistical import STATISTICAL
+    from optiloop.automl.table import Column, Table
+
+    t = np.arange(96, dtype=np.float64)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, t.size)
+    none = np.zeros(t.size, dtype=bool)
+    table = Table([Column("t", "numeric", t, none), Column("y", "numeric", y, none)])
+    p = prepare_forecast(table, "y", {"time_column": "t", "horizon": 6, "season_length": 12}, 3)
+    plan = ForecastPlan(p.series, p.folds, p.origins, p.horizon, p.season)
+    spec = SearchSpec(objective=Objective("mase", "minimize"), trials=5, stratified=False, ensemble=False,
+                      forecast=plan, families=("linear",), budget_s=1e-9)  # fmt: skip
+    results = search(p.x, p.y, p.signature, spec)
+    assert {r.model for r in results if r.status == "completed"} >= {*STATISTICAL, "combination"}
