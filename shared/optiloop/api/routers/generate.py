@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from optiloop.api.models.generate import GenerateIn, PurgeIn
+from optiloop.api.models.responses_generate import CachePurged, GenerateOut, TraceOut, TracePage
 from optiloop.api.params import After, EntityId, ProjectId, alias_description, cursor
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -19,7 +20,7 @@ from optiloop.prompts.generate import generate
 router = APIRouter(tags=["generate"])
 
 
-@router.post("/v1/generate")
+@router.post("/v1/generate", response_model=GenerateOut, response_model_exclude_unset=True)
 def generate_route(
     body: GenerateIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def generate_route(
     return generate(deps, who, body.model_dump(exclude_none=True, by_alias=True))
 
 
-@router.get("/v1/traces/{trace_id}")
+@router.get("/v1/traces/{trace_id}", response_model=TraceOut, response_model_exclude_unset=True)
 def get_trace(
     trace_id: EntityId,
     deps: Deps = Depends(get_deps),
@@ -39,7 +40,7 @@ def get_trace(
     return traces.get_trace(deps, who, trace_id)
 
 
-@router.get("/v1/projects/{project_id}/traces")
+@router.get("/v1/projects/{project_id}/traces", response_model=TracePage, response_model_exclude_unset=True)
 def list_traces(
     project_id: ProjectId,
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many traces.")] = 100,
@@ -58,7 +59,7 @@ def list_traces(
     return {"items": items, "next_after": nxt, "next_before": nxt}
 
 
-@router.post("/v1/cache/purge")
+@router.post("/v1/cache/purge", response_model=CachePurged)
 def purge_cache(
     body: PurgeIn, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
