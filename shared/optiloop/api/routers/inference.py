@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 
 from optiloop.api.errors import request_id_of
+from optiloop.api.models.responses_inference import PredictOut
 from optiloop.api.models.serving import PredictIn
 from optiloop.api.params import EntityId
 from optiloop.api.security import current_principal, get_deps
@@ -29,7 +30,7 @@ RoutingKey = Annotated[
 ]
 
 
-@router.post("/v1/inference/{deployment_id}:predict")
+@router.post("/v1/inference/{deployment_id}:predict", response_model=PredictOut)
 def predict(
     deployment_id: EntityId,
     body: PredictIn,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AfterValidator
 
+from optiloop.api.models.responses_lineage import LineageOut
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Action, Principal, authorize
 from optiloop.deps import Deps
@@ -18,7 +19,7 @@ from optiloop.names import check_name
 router = APIRouter(tags=["lineage"])
 
 
-@router.get("/v1/lineage/{entity_type}/{entity_id}")
+@router.get("/v1/lineage/{entity_type}/{entity_id}", response_model=LineageOut)
 def get_lineage(
     entity_type: Annotated[
         str,
