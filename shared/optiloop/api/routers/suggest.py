@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
 from optiloop.api.models.responses import TestPage
+from optiloop.api.models.responses_testopt import PrioritizeOut, ReplayOut
 from optiloop.api.models.suggest import ParetoIn, PrioritizeIn, ReplayIn, SuggestIn
 from optiloop.api.params import MAX_SEQ, After, ProjectId, alias_description, seq_cursor
 from optiloop.api.security import get_deps, require
@@ -78,7 +79,7 @@ def _ndjson(items: Iterator[dict[str, Any]], request_id: str | None) -> Iterator
         yield json.dumps(item, separators=(",", ":")).encode() + b"\n"
 
 
-@router.post("/v1/projects/{project_id}/tests:prioritize")
+@router.post("/v1/projects/{project_id}/tests:prioritize", response_model=PrioritizeOut)
 def prioritize_tests(
     project_id: ProjectId,
     body: PrioritizeIn,
@@ -91,7 +92,7 @@ def prioritize_tests(
     return prioritize(deps, project_id, cases, objective=body.objective, budget_ms=body.budget_ms)
 
 
-@router.post("/v1/projects/{project_id}/replay")
+@router.post("/v1/projects/{project_id}/replay", response_model=ReplayOut, response_model_exclude_unset=True)
 def replay_history(
     project_id: ProjectId,
     body: ReplayIn,
