@@ -15,6 +15,7 @@ from pydantic import AfterValidator
 
 from optiloop.api.models.prompts import ApprovalCreate, CommentIn, DecisionIn
 from optiloop.api.models.responses import ApprovalOut, ApprovalPage, PolicyOut, PolicyPage
+from optiloop.api.models.responses_policies import ProjectPolicies
 from optiloop.api.params import After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.approvals import policy_store, requests
@@ -163,7 +164,7 @@ def post_policy(
     return policy_store.put_policy(deps, who, project_id, body)
 
 
-@router.get("/v1/projects/{project_id}/policies")
+@router.get("/v1/projects/{project_id}/policies", response_model=ProjectPolicies)
 def list_policies(
     project_id: ProjectId,
     deps: Deps = Depends(get_deps),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from optiloop.api.models.prompts import PromptCreate, VersionCreate
 from optiloop.api.models.responses import PromptOut, PromptPage, PromptVersionOut, PromptVersionPage
+from optiloop.api.models.responses_prompt_diff import PromptDiffOut
 from optiloop.api.params import MAX_SEQ, After, EntityId, ProjectId
 from optiloop.api.security import current_principal, get_deps, require
 from optiloop.auth import Action, Principal
@@ -107,7 +108,7 @@ def get_version(
     return asdict(library.get_version(deps, who, version_id))
 
 
-@router.get("/v1/prompt_versions/{version_id}/diff")
+@router.get("/v1/prompt_versions/{version_id}/diff", response_model=PromptDiffOut)
 def diff_versions(
     version_id: EntityId,
     against: Annotated[str, Query(min_length=1, max_length=100, description="the other version's id")],
