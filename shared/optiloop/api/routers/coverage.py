@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
+from optiloop.api.models.responses_coverage import CoverageOut
 from optiloop.api.params import ProjectId
 from optiloop.api.security import get_deps, require
 from optiloop.auth import Action, Principal
@@ -20,8 +21,8 @@ router = APIRouter(tags=["coverage"])
     responses={
         200: {
             "description": "The report as JSON, or with `format=csv` the same figures as CSV.",
+            "model": CoverageOut,
             "content": {
-                "application/json": {"schema": {"type": "object", "description": "The coverage report."}},
                 "text/csv": {
                     "schema": {"type": "string", "description": "One row per figure, with a header."}
                 },
