@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from optiloop.api.errors import request_id_of
 from optiloop.api.models.auth import TOKEN_REQUEST_SCHEMA, OAuthErrorBody, TokenResponse
+from optiloop.api.models.responses_jwks import JwksOut
 from optiloop.auth.credentials import Credentials
 from optiloop.auth.tokens import Grant, OAuthError
 
@@ -135,6 +136,7 @@ async def token(request: Request) -> JSONResponse:
 
 @router.get(
     "/.well-known/jwks.json",
+    response_model=JwksOut,
     summary="The public keys that verify OptiLoop access tokens",
     description=(
         "A JWK Set (RFC 7517). Empty where tokens are signed with a shared secret (HS256): a secret "

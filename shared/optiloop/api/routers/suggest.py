@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from optiloop.api.errors import error_body, request_id_of, status_of
 from optiloop.api.models.responses import TestPage
+from optiloop.api.models.responses_suggest import SuggestOut
 from optiloop.api.models.responses_testopt import PrioritizeOut, ReplayOut
 from optiloop.api.models.suggest import ParetoIn, PrioritizeIn, ReplayIn, SuggestIn
 from optiloop.api.params import MAX_SEQ, After, ProjectId, alias_description, seq_cursor
@@ -31,7 +32,14 @@ router = APIRouter(tags=["tests"])
 @router.post(
     "/v1/projects/{project_id}/tests:suggest",
     response_model=None,
-    responses={200: {"content": {"application/x-ndjson": {}}, "description": "with stream: true"}},
+    responses={
+        200: {
+            "model": SuggestOut,
+            "content": {"application/x-ndjson": {}},
+            "description": 'The batch as JSON; with `stream: true`, NDJSON: one `{"test": ...}` a line, '
+            'then `{"done": ...}`.',
+        }
+    },
 )
 def suggest_tests(
     project_id: ProjectId,
