@@ -43,6 +43,7 @@ import boto3
 from automl_search_cases import ANOMALY, FORECAST, anomaly_csv, create, panel_csv, run_locally, same_as_local
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.dynamodb.responses import DynamoHandler
 
 from cfn_fake import REGION, Resolver, physical_name
 from optiloop.auth.principal import Principal
@@ -118,6 +119,18 @@ class Machine:
         monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
         monkeypatch.setenv("OPTILOOP_AUTOML_IMAGE", IMAGE)
         monkeypatch.setattr(LambdaSimpleBackend, "invoke", run_python_handler)
+        # The Map's items run on moto's threads, and moto's DynamoDB is not thread-safe: a
+        # TransactWriteItems deep-copies the table while another item's write changes it ("dictionary
+        # changed size during iteration", 1 run in ~5). DynamoDB itself serialises per item; here
+        # each request is handled whole, one at a time.
+        dynamo_call = DynamoHandler.call_action
+        dynamo_lock = threading.RLock()
+
+        def one_at_a_time(handler: DynamoHandler) -> Any:
+            with dynamo_lock:
+                return dynamo_call(handler)
+
+        monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                  "Principal": {"Service": ["states.amazonaws.com", "lambda.amazonaws.com"]}}]}  # fmt: skip
         role = boto3.client("iam", region_name=REGION).create_role(
