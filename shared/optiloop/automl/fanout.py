@@ -301,7 +301,7 @@ def record(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         recorded = _record_trial(deps, exp, ds, res)
         if oof is not None and recorded["artifact_key"]:  # kept beside the artifact, not in it
             deps.blobs.put(_oof_key(recorded), oof)
-    return _progress(deps, exp)
+    return record_progress(deps, exp)
 
 
 def _oof_key(trial: dict[str, Any]) -> str:
@@ -345,14 +345,23 @@ def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) ->
     return res, oof
 
 
-def _progress(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
+def record_progress(
+    deps: Deps,
+    exp: dict[str, Any],
+    trials: list[dict[str, Any]] | None = None,
+    done: int | None = None,
+    total: int | None = None,
+) -> dict[str, Any]:
+    """Record progress and the best feasible trial so far (of `trials`: the searched ones unless a
+    caller passes its own, with its own count of what is done and of the total)."""
     key = experiments.rank_key(exp)
-    trials = _searched(deps, exp["id"])
+    trials = _searched(deps, exp["id"]) if trials is None else trials
     good = sorted((t for t in trials if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
     best = good[0] if good else None
     experiments.update(
         deps, exp["id"],
-        progress={"trials_done": len(trials), "trials_total": exp["config"]["hpo"]["trials"],
+        progress={"trials_done": len(trials) if done is None else done,
+                  "trials_total": exp["config"]["hpo"]["trials"] if total is None else total,
                   "cpu_s": round(sum(float(t.get("cpu_s") or 0.0) for t in trials), 3),
                   "elapsed_s": round(_elapsed_s(deps, exp), 3)},
         best=None if best is None else {"trial_id": best["trial_id"], "model": best["model"],

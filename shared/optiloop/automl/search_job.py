@@ -206,18 +206,7 @@ def record(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], job: Any, who: P
     if claim is not None and not claim.data.get("recorded"):
         deps.store.docs.replace(dataclasses.replace(claim, data={**claim.data, "recorded": True}), claim.rev)
     trials = experiments._all_trials(deps, exp_id)
-    key = experiments.rank_key(exp)
-    good = sorted((t for t in trials if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
-    best = good[0] if good else None
-    from optiloop.automl.fanout import _elapsed_s
+    from optiloop.automl.fanout import record_progress
 
-    experiments.update(
-        deps, exp_id,
-        progress={"trials_done": sum(t.get("family") not in EXTRA_FAMILIES for t in trials),
-                  "trials_total": total,
-                  "cpu_s": round(sum(float(t.get("cpu_s") or 0.0) for t in trials), 3),
-                  "elapsed_s": round(_elapsed_s(deps, exp), 3)},
-        best=None if best is None else {"trial_id": best["trial_id"], "model": best["model"],
-                                        "metrics": best["metrics"]},
-    )  # fmt: skip
-    return {"trials_done": len(trials), "best_trial_id": None if best is None else best["trial_id"]}
+    searched = sum(t.get("family") not in EXTRA_FAMILIES for t in trials)
+    return record_progress(deps, exp, trials, done=searched, total=total)
