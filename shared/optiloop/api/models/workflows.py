@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from optiloop.api.models.common import ResponseModel
 from optiloop.workflows.steps import MAX_POLL_S, DeploySpec, Evaluation, ModelRef
 
 
@@ -62,7 +63,7 @@ class ExperimentStart(BaseModel):
     )
 
 
-class StepEvent(BaseModel):
+class StepEvent(ResponseModel):
     state: str = Field(description="The state machine's state the task ran in.")
     step: str | None = Field(None, description="The step function it called, where the backend says.")
     attempt: int = Field(description="1 for the first try of the state, counting up on retries.")
@@ -74,10 +75,10 @@ class StepEvent(BaseModel):
     )
 
 
-class ExecutionOut(BaseModel):
+class ExecutionOut(ResponseModel):
     id: str = Field(description="The execution's id (`wfx_...`).")
     workflow: str = Field(description="The workflow it runs (`experiment`).")
-    project_id: str
+    project_id: str = Field(description="The project it runs in.")
     backend: str = Field(description="What runs it: `local` (in process) or `stepfunctions`.")
     status: Literal["RUNNING", "SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"] = Field(
         description="RUNNING until it reaches one of the terminal statuses."
@@ -95,6 +96,6 @@ class ExecutionOut(BaseModel):
     )
 
 
-class ExecutionList(BaseModel):
-    items: list[ExecutionOut]
-    next_after: str | None
+class ExecutionList(ResponseModel):
+    items: list[ExecutionOut] = Field(description="Executions, newest first.")
+    next_after: str | None = Field(description="Pass as `after` for the next page; null on the last.")
