@@ -255,3 +255,16 @@ def test_local_jobs_see_sagemakers_environment_and_capped_threads(tmp_path: Path
     assert Path(env["SM_CHANNEL_TRAIN"], "part-00000.jsonl").is_file()
     assert Path(env["SM_INPUT_CONFIG_DIR"], "hyperparameters.json").is_file()
     assert not any(k.startswith(("OPTILOOP_", "AWS_")) for k in env)
+
+
+def test_a_relative_work_dir_still_feeds_the_job_its_channels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` serves from ./.optiloop: the job's process runs in its own code folder, so a relative
+    work dir once pointed its channels and model dir inside that folder — 0 rows read, nothing packed."""
+    monkeypatch.chdir(tmp_path)
+    h = LocalHarness(tmp_path)
+    h.trainer = LocalTrainer(h.trainer.code_root, Path("work"), h.blobs, stop_grace_s=1)
+    state = h.settle(h.completed())
+    assert state.status == "Completed", state.failure_reason
+    assert any("rows=2" in line for line in h.trainer.logs("job-ok").lines)

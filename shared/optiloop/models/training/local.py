@@ -90,7 +90,9 @@ class LocalTrainer(Trainer):
         super().__init__(code_root)
         if max_concurrent < 1 or threads < 1:
             raise ValueError("max_concurrent and threads must be at least 1")
-        self.work_dir = Path(work_dir)
+        # Absolute: the job's process runs in its own code folder, so a relative data dir (`make run`'s
+        # ./.optiloop) would point its channels and model dir inside that folder (0 rows read).
+        self.work_dir = Path(work_dir).resolve()
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.blobs = blobs
         self.max_concurrent = max_concurrent
