@@ -303,6 +303,19 @@ def _cls_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _upload(api: Api, name: str, table: pd.DataFrame) -> tuple[str, dict[str, Any]]:
+    """A new project and `table` ingested into it as a CSV upload: (project id, the dataset)."""
+    pid = api.call("POST", "/v1/projects", 201, json={"name": f"qa-{name}-{random.randrange(10**6)}"})["id"]
+    ds = api.call(
+        "POST",
+        "/v1/datasets/ingest",
+        201,
+        files={"file": (f"{name}.csv", _csv(table), "text/csv")},
+        data={"project_id": pid, "name": name},
+    )
+    return str(pid), ds
+
+
 def run_tabular(api: Api, name: str, spec: Spec, budget: float) -> dict[str, Any]:
     full = _frame(spec)
     # rows without a target cannot be scored; they still go up with the training rows, as a user's
@@ -313,14 +326,7 @@ def run_tabular(api: Api, name: str, spec: Spec, budget: float) -> dict[str, Any
     k = max(1, int(0.2 * len(order)))
     test, train = df.iloc[order[:k]].reset_index(drop=True), df.iloc[order[k:]].reset_index(drop=True)
     up = pd.concat([train, full[full[spec.target].isna()]]).reset_index(drop=True)
-    pid = api.call("POST", "/v1/projects", 201, json={"name": f"qa-{name}-{random.randrange(10**6)}"})["id"]
-    ds = api.call(
-        "POST",
-        "/v1/datasets/ingest",
-        201,
-        files={"file": (f"{name}.csv", _csv(up), "text/csv")},
-        data={"project_id": pid, "name": name},
-    )
+    pid, ds = _upload(api, name, up)
     types = {c["name"]: c["type"] for c in ds["schema"]}
     cv = {"type": "stratified_kfold" if spec.task == "classification" else "kfold", "folds": 3, "seed": 0}
     config: dict[str, Any] = {"cv": cv}
@@ -448,14 +454,7 @@ def run_forecast(api: Api, name: str, spec: Spec, budget: float) -> dict[str, An
         for t, v in enumerate(x[:-h]):
             rows.append([sid, t, v] if multi else [t, v])
     up = pd.DataFrame(rows, columns=cols)
-    pid = api.call("POST", "/v1/projects", 201, json={"name": f"qa-{name}-{random.randrange(10**6)}"})["id"]
-    ds = api.call(
-        "POST",
-        "/v1/datasets/ingest",
-        201,
-        files={"file": (f"{name}.csv", _csv(up), "text/csv")},
-        data={"project_id": pid, "name": name},
-    )
+    pid, ds = _upload(api, name, up)
     config: dict[str, Any] = {
         "cv": {"type": "expanding_window", "folds": 3, "seed": 0},
         "time_column": "t",

@@ -81,11 +81,10 @@ def test_a_case_to_prioritize_without_a_param_of_the_space_is_refused(api: Api) 
     assert api.error_fields(r) == ["tests[1].params.retries"]
 
 
-def test_a_variable_is_measured_in_characters_not_in_escaped_json(api: Api) -> None:
-    """Each non-ASCII character counted six times (its \\uXXXX escape): a Chinese question of
-    20,000 characters was refused as 'longer than 100000 characters'."""
+def _question_prompt_on_dev(api: Api, name: str) -> str:
+    """A project with prompt `name` ("Q: {{question}}") deployed on the dev label; its id."""
     pid = api.project()
-    pr = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "qa"}).json()["id"]
+    pr = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": name}).json()["id"]
     v = api.client.post(
         f"/v1/prompts/{pr}/versions",
         headers=api.admin,
@@ -93,6 +92,13 @@ def test_a_variable_is_measured_in_characters_not_in_escaped_json(api: Api) -> N
     ).json()["id"]
     dep = {"prompt_version_id": v, "environment": "dev"}
     assert api.client.post("/v1/deployments", headers=api.admin, json=dep).status_code == 201
+    return str(pid)
+
+
+def test_a_variable_is_measured_in_characters_not_in_escaped_json(api: Api) -> None:
+    """Each non-ASCII character counted six times (its \\uXXXX escape): a Chinese question of
+    20,000 characters was refused as 'longer than 100000 characters'."""
+    pid = _question_prompt_on_dev(api, "qa")
 
     def generate(question: str) -> Any:
         prompt = {"name": "qa", "label": "dev"}
@@ -140,15 +146,7 @@ def test_an_automl_target_with_a_class_of_one_row_is_refused_at_creation(api: Ap
 def test_generate_redacts_a_chinese_address_but_not_a_sentence_about_a_place(api: Api) -> None:
     """Any run of Chinese characters ending in 里/路/道/街 was an address: '我们在学校的图书馆里' ('we, in
     the school's library') reached the model as [ADDRESS]. A street needs its number or building."""
-    pid = api.project()
-    pr = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "zh"}).json()["id"]
-    v = api.client.post(
-        f"/v1/prompts/{pr}/versions",
-        headers=api.admin,
-        json={"body": "Q: {{question}}", "variables": {"question": "str"}},
-    ).json()["id"]
-    dep = {"prompt_version_id": v, "environment": "dev"}
-    assert api.client.post("/v1/deployments", headers=api.admin, json=dep).status_code == 201
+    pid = _question_prompt_on_dev(api, "zh")
 
     def output(question: str) -> str:
         body = {"project_id": pid, "prompt": {"name": "zh"}, "variables": {"question": question}}
