@@ -21,7 +21,9 @@ Budgets: `--budget-s` seconds per search, and `--trials` (a trial budget: the re
 a loaded machine does not change; FLAML has no trial budget, so it gets `--flaml-budget-s`).
 
 The optiloop search includes the PyTorch MLP and ends with its greedy ensemble of the top trials as
-one more candidate; the best by inner-CV logloss (an ensemble or a single trial) is what is scored.
+one more candidate; what is scored is the candidate the experiment's selection rule picks
+(optiloop.automl.selection): `optiloop` by the default one-standard-error rule over the inner folds'
+paired scores, `optiloop_best_mean` by the best inner-CV mean — two picks from the same search.
 Each cell is the mean over outer folds ± its standard error. Threads are capped at 1
 (OMP_WAIT_POLICY=PASSIVE), as in the worker.
 
@@ -56,7 +58,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtables
 from rtables import TABLES
 
-SYSTEMS = ("optiloop", "logreg", "xgboost", "random_forest")
+SYSTEMS = ("optiloop", "optiloop_best_mean", "logreg", "xgboost", "random_forest")
+# optiloop: the experiment's default selection (the one-SE rule); optiloop_best_mean: the same search's
+# best inner-CV mean (the rule before config.selection; optiloop.automl.selection)
+RULES = ("one_se", "best_mean")
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaml_runner.py")
 
 
@@ -81,17 +86,22 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray, Any]:
 
 
 def best_outputs(
-    x: np.ndarray, y: np.ndarray, xt: np.ndarray, prep: Any, spec: SearchSpec
-) -> tuple[np.ndarray, str]:
+    x: np.ndarray, y: np.ndarray, xt: np.ndarray, prep: Any, spec: SearchSpec, rules: tuple[str, ...]
+) -> list[tuple[np.ndarray, str]]:
+    """One search; for each selection rule its winner's held-out outputs and `model/trials run`
+    (the rules choose among the very same trials, so the comparison is paired)."""
     sig = prep.signature
     # the signature's inputs follow the columns of this outer fold's table (constant columns of digits
     # are excluded by `prepare` on the whole table, the same for every system)
     results = search(x, y, sig, spec)
-    best = rank(results, spec.objective)[0]
-    assert best.artifact is not None
-    predictor = runtimes.load(read_artifact(best.artifact))
     done = sum(1 for r in results if r.status != "failed" and r.family != "ensemble")
-    return predictor.predict(xt), f"{best.model}/{done}"
+    out = []
+    for rule in rules:
+        best = rank(results, spec.objective, rule)[0]
+        assert best.artifact is not None
+        predictor = runtimes.load(read_artifact(best.artifact))
+        out.append((predictor.predict(xt), f"{best.model}/{done}"))
+    return out
 
 
 def single(kind: str, x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str) -> np.ndarray:
@@ -162,10 +172,10 @@ def main() -> None:
         task, k = prep.task, len(prep.signature.classes)
         kind = "regression" if task == "regression" else "classification"
         names = METRICS[kind]
-        print(f"{'dataset':14} {'system':14} " + " ".join(f"{m:>18}" for m in names) + "  picked")
+        print(f"{'dataset':14} {'system':18} " + " ".join(f"{m:>18}" for m in names) + "  picked")
         cat = np.array([i.type == "category" for i in prep.signature.inputs])
         scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
-        winners: list[str] = []
+        winners: dict[str, list[str]] = {"optiloop": [], "optiloop_best_mean": []}
         flaml_winners: list[str] = []
         seconds: list[float] = []
         if kind == "regression":
@@ -181,15 +191,16 @@ def main() -> None:
                 stratified=strat,
             )  # fmt: skip
             t0 = time.perf_counter()
-            out, model = best_outputs(x[tr], y[tr], x[te], prep, spec)
+            picked = best_outputs(x[tr], y[tr], x[te], prep, spec, RULES)
             took = time.perf_counter() - t0
-            winners.append(model)
-            scores["optiloop"].append(mx.compute(y[te], out, task, k))
+            for (out, model), s in zip(picked, ("optiloop", "optiloop_best_mean"), strict=True):
+                winners[s].append(model)
+                scores[s].append(mx.compute(y[te], out, task, k))
             lr_spec = SearchSpec(
                 objective=obj, folds=args.inner_folds, seed=0, trials=min(args.trials, 200),
                 budget_s=args.budget_s, families=("linear",), stratified=strat,
             )  # fmt: skip
-            out, _ = best_outputs(x[tr], y[tr], x[te], prep, lr_spec)
+            [(out, _)] = best_outputs(x[tr], y[tr], x[te], prep, lr_spec, ("best_mean",))
             scores["logreg"].append(mx.compute(y[te], out, task, k))
             for s in ("xgboost", "random_forest"):
                 scores[s].append(mx.compute(y[te], single(s, x[tr], y[tr], x[te], task), task, k))
@@ -204,9 +215,9 @@ def main() -> None:
             for m in names:
                 v = np.array([f[m] for f in scores[s]])
                 cells.append(f"{v.mean():.4f} ± {v.std(ddof=1) / np.sqrt(v.size):.4f}")
-            picks = {"optiloop": winners, "flaml": flaml_winners}.get(s, [])
+            picks = {**winners, "flaml": flaml_winners}.get(s, [])
             extra = ",".join(picks)  # optiloop: model/trials run (completed or pruned), per outer fold
-            print(f"{name:14} {s:14} " + " ".join(f"{c:>18}" for c in cells) + f"  {extra}", flush=True)
+            print(f"{name:14} {s:18} " + " ".join(f"{c:>18}" for c in cells) + f"  {extra}", flush=True)
         if seconds:
             print(
                 f"{name:14} optiloop search s per fold: {', '.join(f'{t:.0f}' for t in seconds)}", flush=True

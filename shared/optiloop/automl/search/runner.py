@@ -225,11 +225,23 @@ def score_over_folds(
     return _score(objective, float(np.mean(ok))) if ok else -math.inf
 
 
-def rank(results: list[TrialResult], objective: Objective) -> list[TrialResult]:
-    done = [r for r in results if r.status == "completed"]
-    return sorted(
-        done, key=lambda r: (-_score(objective, r.metrics.get(objective.metric, math.nan)), r.number)
-    )
+def rank(results: list[TrialResult], objective: Objective, selection: str = "best_mean") -> list[TrialResult]:
+    """The completed trials, the winner first by `selection` (optiloop.automl.selection: the rule
+    the experiment's leaderboard uses), then by the objective, then by number. Constraints are not
+    judged here: a caller that has them filters first."""
+    from optiloop.automl.selection import Candidate, order
+
+    done = {r.number: r for r in results if r.status == "completed"}
+    cands = [
+        Candidate(
+            r.number,
+            r.family,
+            _score(objective, r.metrics.get(objective.metric, math.nan)),
+            tuple(_score(objective, float(v)) if v is not None else math.nan for v in r.fold_scores),
+        )
+        for r in done.values()
+    ]
+    return [done[n] for n in order(cands, selection)]
 
 
 def search(

@@ -1,0 +1,158 @@
+"""Which completed candidate wins an experiment: the one place the local run, the AWS fan-out's
+Record and Finalise, the search job and the leaderboard ask, so that the leaderboard's first trial,
+the experiment's `best`, its report and what a user registers are the same trial everywhere.
+
+Why not simply the best inner-CV mean: picking the best of many candidates by the same folds they
+were scored on over-fits the choice (the winner's curse). On small tables it is measured
+(docs/benchmarks.md, issue #10): on wine's 142 training rows an outer fold, the search's pick held
+out at logloss 0.060 after 10-16 trials but 0.080 after 14-57, the greedy ensemble or an MLP winning
+the inner CV by less than its noise, while tuned logistic regression held out at 0.056.
+
+`one_se` (the default): the one-standard-error rule (Breiman et al., 1984; Hastie, Tibshirani &
+Friedman, ESL 7.10) on PAIRED fold scores. Every candidate was scored on the same CV folds, so for a
+candidate c and the best-by-mean b the per-fold differences d_j = b_j - c_j remove what the folds
+share (an easy fold is easy for both); their mean and standard error, sd(d)/sqrt(n), say whether c
+is distinguishable from b. Among the candidates with mean(d) <= SE(d) (b itself included) the
+simplest wins, by a declared complexity order; equally simple ones by their mean, then the earlier.
+
+Complexity (lower simpler): linear < bagged trees (random forest, extra trees) < boosted trees
+(XGBoost, HistGB) < MLP < ensemble. Why this order: it is the order of how many effective parameters
+the fit tunes to the training rows and of how much the fitted model varies with them — a linear
+model has one weight per feature; an average of deep trees varies less than trees fitted
+sequentially to residuals; an MLP's fit depends on initialisation and epochs; the ensemble mixes
+several of these with weights chosen on the very out-of-fold rows it is scored on (its score is the
+most optimistic of all). So the ensemble wins only when it beats every single candidate, the best
+one included, by more than the paired standard error — on thousands of rows that SE is small and a
+real gain still wins (credit_data, mlc_churn, ames: docs/benchmarks.md).
+
+A candidate with fewer than two folds paired with the best (no fold scores recorded, folds missing)
+has no standard error: it cannot be shown equivalent, so it wins only as the best by mean. An
+infeasible candidate (over the experiment's constraints) never wins while a feasible one exists.
+
+`best_mean`: the best mean alone (ties: the earlier trial) — what experiments recorded before
+`config.selection` existed keep, and what forecasting and anomaly experiments use (their folds are
+expanding windows of different lengths, or there are no labels: no exchangeable folds to pair).
+
+Pure Python and deterministic (same fold scores, same choice): it runs on the HTTP path (the
+leaderboard) where numpy is not imported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+ONE_SE, BEST_MEAN = "one_se", "best_mean"
+RULES = (ONE_SE, BEST_MEAN)
+DEFAULT = ONE_SE
+# the rule of experiments stored before config.selection existed: their winners stay what they were
+LEGACY = BEST_MEAN
+COMPLEXITY: dict[str, int] = {
+    "linear": 0,
+    "random_forest": 1,
+    "extra_trees": 1,
+    "xgboost": 2,
+    "hist_gradient_boosting": 2,
+    "mlp": 3,
+    "ensemble": 4,
+}
+UNKNOWN = max(COMPLEXITY.values()) + 1  # a family the order does not name is the least simple
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A completed trial as the rule sees it. `score` and `folds` are larger-better (the objective's
+    sign applied); `score` is the trial's recorded mean, -inf when missing; a fold without a score
+    is NaN."""
+
+    number: int
+    family: str
+    score: float
+    folds: tuple[float, ...] = ()
+    feasible: bool = True
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The winner, the best by mean, and why: `gap` and `se` are the paired mean difference and its
+    standard error between the two (0 when the winner is the best by mean); `within` the numbers of
+    the candidates within one SE of the best, best-by-mean order."""
+
+    rule: str
+    winner: int
+    best_mean: int
+    gap: float
+    se: float
+    within: tuple[int, ...]
+
+    def reason(self, names: dict[int, str]) -> str:
+        """One sentence a user reads on the leaderboard."""
+        w, b = names.get(self.winner, str(self.winner)), names.get(self.best_mean, str(self.best_mean))
+        if self.rule == BEST_MEAN:
+            return f"trial {self.winner} ({w}) has the best cross-validated mean"
+        if self.winner == self.best_mean:
+            others = len(self.within) - 1
+            return (
+                f"trial {self.winner} ({w}) has the best cross-validated mean and no simpler candidate "
+                f"is within one paired standard error of it ({others} as complex or more are)"
+            )
+        return (
+            f"trial {self.winner} ({w}) is the simplest candidate within one paired standard error of "
+            f"the best mean, trial {self.best_mean} ({b}): behind it by {self.gap:.4g} per fold on "
+            f"average, SE {self.se:.4g} (one-standard-error rule: a difference smaller than the folds' "
+            "noise does not justify the more complex model)"
+        )
+
+
+def complexity(family: str) -> int:
+    return COMPLEXITY.get(family, UNKNOWN)
+
+
+def paired(best: Candidate, other: Candidate) -> tuple[float, float, int]:
+    """(mean, standard error, n) of best - other over the folds both have a score on; SE is inf
+    with fewer than two such folds."""
+    d = [
+        b - o for b, o in zip(best.folds, other.folds, strict=False) if math.isfinite(b) and math.isfinite(o)
+    ]
+    n = len(d)
+    if n < 2:
+        return (math.nan, math.inf, n)
+    mean = math.fsum(d) / n
+    var = math.fsum((v - mean) ** 2 for v in d) / (n - 1)
+    return (mean, math.sqrt(var / n), n)
+
+
+def _by_mean(c: Candidate) -> tuple[bool, float, int]:
+    return (not c.feasible, -c.score, c.number)
+
+
+def choose(cands: Sequence[Candidate], rule: str = DEFAULT) -> Choice | None:
+    """The winner among `cands` by `rule`; None when no candidate has a finite score."""
+    if rule not in RULES:
+        raise ValueError(f"selection rule {rule!r} is not one of {', '.join(RULES)}")
+    pool = sorted((c for c in cands if math.isfinite(c.score)), key=_by_mean)
+    if not pool:
+        return None
+    best = pool[0]
+    if rule == BEST_MEAN:
+        return Choice(rule, best.number, best.number, 0.0, 0.0, (best.number,))
+    within: list[tuple[Candidate, float, float]] = [(best, 0.0, 0.0)]
+    for c in pool[1:]:
+        if c.feasible != best.feasible:  # an infeasible one never displaces a feasible best
+            continue
+        gap, se, _ = paired(best, c)
+        if math.isfinite(se) and gap <= se:
+            within.append((c, gap, se))
+    c, gap, se = min(within, key=lambda t: (complexity(t[0].family), *_by_mean(t[0])))
+    return Choice(rule, c.number, best.number, gap, se, tuple(t[0].number for t in within))
+
+
+def order(cands: Sequence[Candidate], rule: str = DEFAULT) -> list[int]:
+    """Every candidate's number, best first: the rule's winner, then the others by feasibility,
+    mean and number (the ranking the leaderboard shows)."""
+    rest = [c.number for c in sorted(cands, key=_by_mean)]
+    choice = choose(cands, rule)
+    if choice is None:
+        return rest
+    return [choice.winner] + [n for n in rest if n != choice.winner]
