@@ -46,6 +46,7 @@ from infra_cdk.data import AUTOML, DATASETS, EVALS, MODELS, TESTOPT, TRAINING, D
 from infra_cdk.models import BUNDLED_NAME, BUNDLED_PATH, MODELS_ENV, SECRETS_ENV, BedrockModel, ModelAccess
 from infra_cdk.nag import acknowledge, acknowledge_wildcards, arn_of
 from infra_cdk.tenant import TenantConfig
+from optiloop.auth.usage_plan import MARK_KIND
 
 REPO = Path(__file__).resolve().parents[1]
 LAYERS = ("core", "aws")  # what a function carries unless its spec says otherwise
@@ -94,6 +95,9 @@ class FunctionSpec:
     # appends audit records only (the authorizer's refused credentials, optiloop.auth.refusals): item
     # writes restricted to the audit partitions (`AUDIT...` partition keys) by IAM, whatever the code
     audit_writes: bool = False
+    # and the usage plan's registration marks (optiloop.auth.usage_plan.MARK_KIND): the authorizer
+    # records that it registered a principal, so other containers need not ask API Gateway again
+    usage_marks: bool = False
 
     @property
     def handler(self) -> str:
@@ -106,7 +110,8 @@ SPECS: tuple[FunctionSpec, ...] = (
     # Runs before every request: core layer only (no Mangum/Powertools) for the smallest cold start.
     FunctionSpec("authorizer", "authorizer", "handler", memory_mb=512, timeout_s=5,
                  description="API key check in front of every route but /v1/healthz",
-                 table=("GetItem", "BatchGetItem", "Query"), layers=("core",), audit_writes=True),
+                 table=("GetItem", "BatchGetItem", "Query"), layers=("core",), audit_writes=True,
+                 usage_marks=True),
     FunctionSpec("projects", "projects", "handler", memory_mb=512, timeout_s=29,
                  description="projects, constraints, API keys, health", table=READ + WRITE),
     # 1769 MB is one full vCPU: suggest is numpy-bound and its p95 budget is 500 ms.
@@ -370,7 +375,9 @@ class Functions(Construct):
             self._grant_secrets(role, spec.secrets)
         self._grant_table(role, spec.table)
         if spec.audit_writes:
-            self._grant_audit_appends(role)
+            self._grant_item_writes(role, ["AUDIT*"])
+        if spec.usage_marks:
+            self._grant_item_writes(role, [f"DOC#{MARK_KIND}#*", f"DOCS#{MARK_KIND}#*"])
         if spec.models:
             self._grant_models(role)
         if spec.endpoints:
@@ -568,16 +575,17 @@ class Functions(Construct):
             )
         )
 
-    def _grant_audit_appends(self, role: iam.Role) -> None:
-        """Item writes only where the audit trail lives: every audit item's partition key starts with
-        AUDIT (records, shard heads and registry, the anchor), and `dynamodb:LeadingKeys` holds IAM to
-        that for every item of a transaction, so a bug in the function cannot write a key or project."""
+    def _grant_item_writes(self, role: iam.Role, leading_keys: list[str]) -> None:
+        """Item writes only under the given partition-key patterns: the audit trail's (every audit
+        item's key starts with AUDIT: records, shard heads and registry, the anchor) or one document
+        kind's; `dynamodb:LeadingKeys` holds IAM to that for every item of a transaction, so a bug in
+        the function cannot write a key or project."""
         table, key = self._data.table, self._data.key
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
                 resources=[table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT*"]}},
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": leading_keys}},
             )
         )
         role.add_to_policy(

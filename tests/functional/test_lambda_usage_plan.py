@@ -4,6 +4,7 @@ authorizer (moto), one key per principal whatever how many OptiLoop keys it hold
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from moto import mock_aws
 from functions.authorizer.handler import authorize
 from optiloop.auth import key_admin
 from optiloop.auth.principal import Principal
-from optiloop.auth.usage_plan import ApiGatewayUsageKeys, usage_keys_of
+from optiloop.auth.usage_plan import MARK_KIND, MARK_TTL_S, ApiGatewayUsageKeys, usage_keys_of
 from optiloop.deps import Deps
 from optiloop.store.factory import open_memory
 
@@ -44,8 +45,8 @@ def gw(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Deps, Any, str, ApiGat
         client.create_usage_plan(name="someone-elses-plan")
         plan_id = client.create_usage_plan(name=PLAN, throttle={"rateLimit": 25, "burstLimit": 50})["id"]
         clock = Clock()
-        keys = ApiGatewayUsageKeys(PLAN, client=client, clock=clock)
         store, blobs = open_memory()
+        keys = ApiGatewayUsageKeys(PLAN, client=client, clock=clock, marks=store.docs)
         yield Deps(store=store, blobs=blobs, usage_keys=keys), client, plan_id, keys, clock
         store.close()
 
@@ -92,7 +93,8 @@ def test_the_authorizer_answers_the_principals_usage_key_and_registers_it(gw: An
     deps, client, plan_id, keys, _ = gw
     _, raw = key_admin.create_key(deps, ADMIN, name="alice", role="viewer", project_id=None)
     client.delete_usage_plan_key(usagePlanId=plan_id, keyId=plan_keys(client, plan_id)[0]["id"])
-    keys._known.clear()  # a fresh container; the key was minted before this release
+    keys._known.clear()  # a fresh container; the key was minted before this release (no mark)
+    deps.store.docs.delete(MARK_KIND, keys._digest("alice"))
     event = {"methodArn": ARN, "headers": {"x-api-key": raw}, "path": "/v1/projects"}
     out = authorize(event, deps.store, usage=keys)
     assert out["policyDocument"]["Statement"][0]["Effect"] == "Allow"
@@ -121,3 +123,49 @@ def test_one_machine_registers_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     key_admin.revoke_key(deps, ADMIN, key.id)
     monkeypatch.setenv("OPTILOOP_USAGE_PLAN", PLAN)
     assert isinstance(usage_keys_of(deps), ApiGatewayUsageKeys)
+
+
+class CountingClient:
+    """The gateway client, counting the control-plane calls made through it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.calls = client, 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.client, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+
+def test_containers_share_one_registration_through_the_stores_mark(gw: Any) -> None:
+    """A hundred fresh containers seeing one principal ask API Gateway once, not a hundred times:
+    the first registration is marked in the store and the others read the mark; an expired mark (or a
+    retirement, which deletes it) sends the next container to the control plane again."""
+    deps, client, plan_id, _, _ = gw
+    counting = CountingClient(client)
+    wall = Clock()
+    wall.now = time.time()  # the store judges `expires_at` by its own (real) clock
+    containers = [
+        ApiGatewayUsageKeys(PLAN, client=counting, marks=deps.store.docs, wall=wall) for _ in range(100)
+    ]
+    for keys in containers:
+        keys.ensure("alice")
+    first = counting.calls
+    assert 0 < first <= 4  # find + create key + plan lookup + attach, by the first container only
+    assert [k["value"] for k in plan_keys(client, plan_id)] == [containers[0].identifier("alice")]
+
+    wall.now += MARK_TTL_S + 1  # the mark expired: the next fresh container checks the gateway again
+    ApiGatewayUsageKeys(PLAN, client=counting, marks=deps.store.docs, wall=wall).ensure("alice")
+    assert counting.calls > first
+
+    containers[1].retire("alice")
+    assert plan_keys(client, plan_id) == []
+    assert deps.store.docs.get(MARK_KIND, containers[1]._digest("alice")) is None
+    ApiGatewayUsageKeys(PLAN, client=counting, marks=deps.store.docs, wall=wall).ensure("alice")
+    assert [k["value"] for k in plan_keys(client, plan_id)] == [containers[0].identifier("alice")]

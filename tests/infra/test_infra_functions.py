@@ -9,6 +9,7 @@ from typing import Any
 from cfn_fake import actions, as_list, flat, logical_id_of, resources_for, statements
 from infra_cdk.functions import SPECS
 from infra_cdk.routes import HTTP_GROUPS
+from optiloop.auth.usage_plan import MARK_KIND
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED_HANDLERS = {
@@ -160,15 +161,18 @@ def test_read_only_functions_cannot_write(synth: Any) -> None:
         assert "kms:Encrypt" not in acts and "kms:GenerateDataKey" not in acts, handler
 
 
-def test_the_authorizer_writes_only_audit_items(synth: Any) -> None:
-    """It audits the credentials it refuses (optiloop.auth.refusals): item writes held by IAM to the
-    partitions whose key starts with AUDIT, never a key, project or document."""
+def test_the_authorizer_writes_only_audit_items_and_usage_plan_marks(synth: Any) -> None:
+    """It audits the credentials it refuses (optiloop.auth.refusals) and marks the principals it
+    registered in the usage plan (optiloop.auth.usage_plan): item writes held by IAM to the partitions
+    whose key starts with AUDIT or is a registration mark's, never a key, project or other document."""
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
     stmts = role_statements(synth, "functions.authorizer.handler.handler")
     writing = [st for st in stmts if set(as_list(st["Action"])) & writes]
-    assert writing and all(
-        st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT*"]}} for st in writing
-    )
+    allowed = [
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["AUDIT*"]}},
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"DOC#{MARK_KIND}#*", f"DOCS#{MARK_KIND}#*"]}},
+    ]
+    assert sorted((st["Condition"] for st in writing), key=str) == sorted(allowed, key=str)
     assert "dynamodb:BatchWriteItem" not in actions(stmts) and "dynamodb:Scan" not in actions(stmts)
     assert not any(a.startswith("s3:") for a in actions(stmts))
 

@@ -18,6 +18,15 @@ The authorizer also registers a principal before its first Allow in a container 
 for `KNOWN_TTL_S`): a person signed in through OIDC has no OptiLoop key, and keys minted before this
 existed are registered on their first request. So a failed registration is logged, never fatal: the
 next request of that principal tries again.
+
+Why a durable mark as well: API Gateway's control plane is throttled per account (a few requests a
+second), and without one every warm container would ask it about every principal once a minute —
+with a hundred containers that is throttled control-plane calls and added latency on the request
+path. A registration therefore writes a small document (`MARK_KIND`, by the principal's digest,
+expiring after `MARK_TTL_S`) to the tenant's store; a container that has not seen the principal reads
+that (one DynamoDB get) and calls the control plane only when it is missing or expired. Retiring
+deletes the mark before the gateway key, so a principal who comes back is registered again at once;
+a gateway key deleted outside OptiLoop is healed within `MARK_TTL_S`.
 """
 
 from __future__ import annotations
@@ -28,7 +37,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, Protocol
+
+from optiloop.errors import Conflict, NotFound
+from optiloop.store.records import Doc
+
+if TYPE_CHECKING:
+    from optiloop.store.ports import DocRepo
 
 log = logging.getLogger("optiloop.auth.usage_plan")
 
@@ -40,6 +56,10 @@ KNOWN_TTL_S = 60.0
 """How long a container trusts that a principal it registered is still registered: a principal whose
 last key was revoked and who comes back (a new key, an OIDC sign-in) is registered again within this."""
 MAX_KNOWN = 10_000
+MARK_KIND = "usage_plan_member"
+MARK_TTL_S = 3600.0
+"""How long a durable registration mark is trusted before the control plane is asked again (the
+heal time for a gateway key deleted by hand)."""
 
 
 class UsageKeys(Protocol):
@@ -73,11 +93,15 @@ class ApiGatewayUsageKeys:
         client: Any = None,
         endpoint_url: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        marks: DocRepo | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.plan_name = plan_name
         self._client = client
         self._endpoint_url = endpoint_url
         self._clock = clock
+        self.marks = marks
+        self._wall = wall
         self._plan_id: str | None = None
         self._known: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -144,12 +168,43 @@ class ApiGatewayUsageKeys:
                 raise
             return found
 
+    def _marked(self, principal: str) -> bool:
+        """Whether some container registered the principal less than `MARK_TTL_S` ago."""
+        if self.marks is None:
+            return False
+        doc = self.marks.get(MARK_KIND, self._digest(principal))
+        return doc is not None and self._wall() - float(doc.data.get("verified_at", 0.0)) < MARK_TTL_S
+
+    def _mark(self, principal: str) -> None:
+        """Record the registration; `expires_at` lets DynamoDB's TTL delete marks nobody renews."""
+        if self.marks is None:
+            return
+        doc_id = self._digest(principal)
+        now = self._wall()
+        data = {"plan": self.plan_name, "verified_at": now}
+        doc = Doc(MARK_KIND, doc_id, self.plan_name, doc_id, data, expires_at=now + 2 * MARK_TTL_S)
+        with suppress(Conflict, NotFound):  # another container marked it in between: as good as ours
+            old = self.marks.get(MARK_KIND, doc_id)
+            if old is None:
+                self.marks.create(doc)
+            else:
+                self.marks.replace(doc, old.rev)
+
     def ensure(self, principal: str) -> None:
         now = self._clock()
         with self._lock:
             seen = self._known.get(principal)
             if seen is not None and now - seen < KNOWN_TTL_S:
                 return
+        if not self._marked(principal):
+            self._register(principal)
+        with self._lock:
+            if len(self._known) >= MAX_KNOWN:
+                self._known.clear()
+            self._known[principal] = now
+
+    def _register(self, principal: str) -> None:
+        """The control-plane calls: the principal's gateway key (found or created) put in the plan."""
         name = self.key_name(principal)
         key_id = self._find(name) or self._create(principal, name)
         try:
@@ -157,14 +212,13 @@ class ApiGatewayUsageKeys:
         except Exception as exc:
             if _code(exc) != "ConflictException":  # already in the plan
                 raise
-        with self._lock:
-            if len(self._known) >= MAX_KNOWN:
-                self._known.clear()
-            self._known[principal] = now
+        self._mark(principal)
 
     def retire(self, principal: str) -> None:
         with self._lock:
             self._known.pop(principal, None)
+        if self.marks is not None:
+            self.marks.delete(MARK_KIND, self._digest(principal))
         key_id = self._find(self.key_name(principal))
         if key_id is None:
             return
@@ -196,7 +250,9 @@ def usage_keys_of(deps: Any) -> UsageKeys | None:
     with _LOCK:
         if plan not in _BUILT:
             _BUILT[plan] = ApiGatewayUsageKeys(
-                plan, endpoint_url=os.environ.get("OPTILOOP_AWS_ENDPOINT") or None
+                plan,
+                endpoint_url=os.environ.get("OPTILOOP_AWS_ENDPOINT") or None,
+                marks=deps.store.docs,
             )
         return _BUILT[plan]
 
