@@ -115,7 +115,14 @@ def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> Non
 
     board = api.client.get(f"/v1/experiments/{exp_id}/leaderboard", headers=api.admin).json()
     aucs = [t["metrics"]["auc"] for t in board["trials"]]
-    assert aucs == sorted(aucs, reverse=True) and aucs[0] > 0.98
+    # the winner by config.selection (one_se: the simplest within one paired SE of the best mean)
+    # first, then the rest best first; the experiment's best and its report name the same trial
+    sel = board["selection"]
+    assert sel["rule"] == "one_se" and sel["trial_id"] == board["trials"][0]["trial_id"], sel
+    best_mean = next(t for t in board["trials"] if t["trial_id"] == sel["best_mean_trial_id"])
+    assert best_mean["metrics"]["auc"] == max(aucs) and aucs[1:] == sorted(aucs[1:], reverse=True)
+    assert sel["gap"] <= sel["se"] and isinstance(sel["reason"], str) and aucs[0] > 0.98
+    assert exp["best"]["trial_id"] == exp["report"]["trial_id"] == sel["trial_id"]
     assert {"trial_id", "model", "metrics"} <= set(board["trials"][0])
     trials = api.client.get(f"/v1/experiments/{exp_id}/trials", headers=api.admin).json()["items"]
     searched = [t for t in trials if t["family"] != "ensemble"]
@@ -240,6 +247,7 @@ def test_unknown_project_and_missing_fields(api: Any) -> None:
         ({"target": "const"}, "target"),
         ({"objective": "minimize_auc"}, "objective"),
         ({"config": {"budget_s": 0}}, "config.budget_s"),
+        ({"config": {"selection": "median"}}, "config.selection"),
         ({"dataset_id": "ds_missing"}, "dataset_id"),
     ],
 )

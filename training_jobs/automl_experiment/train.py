@@ -55,7 +55,8 @@ def main() -> None:
         prep.x, prep.y, prep.signature, spec, fingerprint=exp["data_fingerprint"],
         groups=_groups(table, exp["target"], cfg.get("sensitive_column")),
     )  # fmt: skip
-    best = search_job.write(sm.model_dir(), results, spec.trials, spec.objective)
+    rule = str(cfg.get("selection") or "best_mean")  # experiments.selection_rule: the winner Finalise names
+    best = search_job.write(sm.model_dir(), results, spec.trials, spec.objective, rule)
     if best is None:
         errors = sorted({r.error for r in results if r.error})[:MAX_ERRORS]
         sm.fail(f"no trial of {len(results)} completed: " + ("; ".join(errors) or "none ran"))

@@ -21,7 +21,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import constraints, datasets, forecast
+from optiloop.automl import constraints, datasets, forecast, selection
 from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
@@ -78,6 +78,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         raise InvalidInput(
             FieldProblem("config.hpo.early_stopping", f"one of {', '.join(PRUNERS)} (or null)")
         )
+    rule = _selection(raw.get("selection"), task_type)
     models = raw.get("models")
     families: list[str] = []
     if models:
@@ -114,7 +115,29 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         "constraints": constraints.parse(raw.get("constraints")),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
         "models": families or None,
+        "selection": rule,
     }
+
+
+# tasks without exchangeable CV folds to pair (expanding windows of different lengths; no labels):
+# their winner is the best mean (optiloop.automl.selection)
+BEST_MEAN_TASKS = ("forecasting", "anomaly")
+
+
+def _selection(value: Any, task_type: str) -> str:
+    """config.selection: how the winner is chosen among the completed candidates."""
+    if value is None:
+        return selection.BEST_MEAN if task_type in BEST_MEAN_TASKS else selection.DEFAULT
+    if value not in selection.RULES:
+        raise InvalidInput(FieldProblem("config.selection", f"one of {', '.join(selection.RULES)}"))
+    if value == selection.ONE_SE and task_type in BEST_MEAN_TASKS:
+        raise InvalidInput(
+            FieldProblem(
+                "config.selection",
+                f"one_se pairs k-fold CV scores; a {task_type} experiment's winner is its best_mean",
+            )
+        )
+    return str(value)
 
 
 def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -333,18 +356,56 @@ def rank_key(exp: dict[str, Any]) -> Any:
     return key
 
 
+def selection_rule(exp: dict[str, Any]) -> str:
+    """The experiment's selection rule; one stored before config.selection existed keeps the best
+    mean it was ranked by."""
+    return str(exp["config"].get("selection") or selection.LEGACY)
+
+
+def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
+    """The completed trials best first — the selection rule's winner (feasible ones first), then
+    `rank_key`'s order — and the rule's Choice (None when no trial has a score). Every caller that
+    names a best trial (the leaderboard, the local run, the fan-out's Record and Finalise) asks this,
+    so they agree."""
+    score = score_of(exp)
+    done = {int(t["number"]): t for t in trials if t["status"] == "completed"}
+    cands = [
+        selection.Candidate(
+            n,
+            str(t.get("family") or t["model"]),
+            score(t),
+            tuple(_signed(exp, v) for v in t.get("fold_scores") or ()),
+            is_feasible(t),
+        )
+        for n, t in done.items()
+    ]
+    rule = selection_rule(exp)
+    choice = selection.choose(cands, rule)
+    ordered = sorted(done.values(), key=rank_key(exp))
+    if choice is not None:
+        top = done[choice.winner]
+        ordered = [top] + [t for t in ordered if t is not top]
+    return ordered, choice
+
+
+def _signed(exp: dict[str, Any], v: Any) -> float:
+    """A fold's objective, larger better; NaN when missing."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return math.nan
+    return float(v) if exp["direction"] == "maximize" else -float(v)
+
+
 def is_feasible(t: dict[str, Any]) -> bool:
     """Meets the experiment's constraints (trials recorded before constraints existed do)."""
     return t.get("feasible") is not False
 
 
 def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100) -> dict[str, Any]:
-    """Completed trials, feasible ones first, best first by the objective (ties: the earlier trial),
-    and the accuracy-vs-latency Pareto front over all of them."""
+    """Completed trials, the selection rule's winner first (optiloop.automl.selection), then feasible
+    ones before infeasible, each best first by the objective (ties: the earlier trial); why the
+    winner wins; and the accuracy-vs-latency Pareto front over all of them."""
     exp = get(deps, who, experiment_id)
-    done = sorted(
-        (t for t in _all_trials(deps, experiment_id) if t["status"] == "completed"), key=rank_key(exp)
-    )
+    done, choice = ranked(exp, _all_trials(deps, experiment_id))
     front = _pareto(exp, done)
     on_front = {p["trial_id"] for p in front}
     return {
@@ -370,7 +431,25 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
             for k, t in enumerate(done[:limit])
         ],
         "pareto": {"x": constraints.PARETO_X, "y": exp["metric"], "trials": front},
+        "selection": _selection_out(exp, done, choice),
     }
+
+
+def _selection_out(exp: dict[str, Any], done: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
+    """The rule, the winner and the best by mean, and why (null ids before any trial completed)."""
+    ids = {int(t["number"]): t["trial_id"] for t in done}
+    names = {int(t["number"]): str(t["model"]) for t in done}
+    out: dict[str, Any] = {"rule": selection_rule(exp), "trial_id": None, "best_mean_trial_id": None,
+                           "gap": None, "se": None, "reason": None}  # fmt: skip
+    if choice is not None:
+        out.update(
+            trial_id=ids[choice.winner],
+            best_mean_trial_id=ids[choice.best_mean],
+            gap=choice.gap,
+            se=choice.se,
+            reason=choice.reason(names),
+        )
+    return out
 
 
 def _pareto(exp: dict[str, Any], done: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -354,9 +354,8 @@ def record_progress(
 ) -> dict[str, Any]:
     """Record progress and the best feasible trial so far (of `trials`: the searched ones unless a
     caller passes its own, with its own count of what is done and of the total)."""
-    key = experiments.rank_key(exp)
     trials = _searched(deps, exp["id"]) if trials is None else trials
-    good = sorted((t for t in trials if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
+    good, _ = experiments.ranked(exp, [t for t in trials if experiments.is_feasible(t)])
     best = good[0] if good else None
     experiments.update(
         deps, exp["id"],
@@ -383,11 +382,10 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         return {"status": exp["status"]}
     if exp.get("cancel_requested"):
         return _end(deps, exp_id, "cancelled")
-    key = experiments.rank_key(exp)
     # a search job's trials (search_job) are the local run's: its baselines and ensemble compete
     one_job = search_job.runs_as_one_job(exp)
     pool = experiments._all_trials(deps, exp_id) if one_job else _searched(deps, exp_id)
-    feasible = sorted((t for t in pool if t["status"] == "completed" and experiments.is_feasible(t)), key=key)
+    feasible, _ = experiments.ranked(exp, [t for t in pool if experiments.is_feasible(t)])
     if not feasible:
         return _end(deps, exp_id, "failed", error=_no_best(deps, exp))
     ds = _dataset(deps, exp)
@@ -395,9 +393,10 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     table = datasets.load_table(deps, ds)
     prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
     if not one_job and (cfg.get("ensemble") or {}).get("method", "greedy") != "none":
-        _ensemble(deps, exp, ds, prep, feasible, _groups(table, exp["target"], cfg.get("sensitive_column")))
-    ranked = sorted((t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key)
-    best = ranked[0]  # feasible: feasible trials rank first and there is one
+        by_mean = sorted(feasible, key=experiments.rank_key(exp))  # its members: the local search's pool
+        _ensemble(deps, exp, ds, prep, by_mean, _groups(table, exp["target"], cfg.get("sensitive_column")))
+    ranked, _ = experiments.ranked(exp, experiments._all_trials(deps, exp_id))
+    best = ranked[0]  # the selection rule's winner, feasible: feasible trials win first and there is one
     metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
     experiments.update(deps, exp_id, best={"trial_id": best["trial_id"], "model": best["model"],
                                            "metrics": best["metrics"]})  # fmt: skip

@@ -68,9 +68,9 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         )
         experiments.update(deps, exp_id, warm_start=warm)
     spec = search_spec(exp, prep, warm, baselines=not _baselines_scored(deps, exp_id))
-    key = experiments.rank_key(exp)
-    state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False}
-    history = _history(deps, exp_id, exp["metric"], state, key)
+    state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False,
+                             "completed": []}  # fmt: skip
+    history = _history(deps, exp_id, exp, state)
     t0 = time.monotonic()
 
     def should_stop() -> bool:
@@ -85,12 +85,9 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         trial = _record_trial(deps, exp, ds, r)
         state["done"] += r.family not in EXTRA_FAMILIES  # not one of the budget's trials
         state["cpu"] += r.fit_s
-        if (
-            r.status == "completed"
-            and experiments.is_feasible(trial)  # an infeasible trial is never the best
-            and (state["best"] is None or key(trial) < key(state["best"]))
-        ):
-            state["best"] = trial
+        if r.status == "completed":
+            state["completed"].append(trial)
+            state["best"] = _best_of(exp, state["completed"])
         best = state["best"]
         experiments.update(
             deps,
@@ -123,19 +120,25 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         status, error = "failed", _no_best(deps, exp)
     else:
         status, error = "completed", None
-        ranked = sorted(
-            (t for t in experiments._all_trials(deps, exp_id) if t["status"] == "completed"), key=key
-        )
+        ranked, _ = experiments.ranked(exp, experiments._all_trials(deps, exp_id))
         # winners worth warm-starting from met this experiment's constraints
         metalearn.remember(deps, exp, [t for t in ranked if experiments.is_feasible(t)], meta)
         experiments.update(deps, exp_id, report=_report(deps, exp, ranked[0], prep, spec.seed))
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
 
 
-def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: Any) -> list[dict[str, Any]]:
+def _best_of(exp: dict[str, Any], completed: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The winner so far by the experiment's selection rule (experiments.ranked); an infeasible
+    trial is never the best."""
+    ranked, _ = experiments.ranked(exp, completed)
+    return ranked[0] if ranked and experiments.is_feasible(ranked[0]) else None
+
+
+def _history(deps: Deps, exp_id: str, exp: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
     """A resumed run's recorded trials, in number order, for the search to replay (the ensemble is
     rebuilt, not replayed); the progress counters and the best trial start from them. A number with
     no record (none is expected: trials are recorded in order) is replayed as failed."""
+    metric = exp["metric"]
     recorded = {
         int(t["number"]): t
         for t in experiments._all_trials(deps, exp_id)
@@ -152,12 +155,9 @@ def _history(deps: Deps, exp_id: str, metric: str, state: dict[str, Any], key: A
         )
         state["done"] += 1
         state["cpu"] += float(t.get("cpu_s") or 0.0)
-        if (
-            t["status"] == "completed"
-            and experiments.is_feasible(t)
-            and (state["best"] is None or key(t) < key(state["best"]))
-        ):
-            state["best"] = t
+        if t["status"] == "completed":
+            state["completed"].append(t)
+    state["best"] = _best_of(exp, state["completed"])
     return out
 
 

@@ -111,22 +111,22 @@ def max_runtime_s(exp: dict[str, Any]) -> int:
     return min(limit, MAX_RUNTIME_S)
 
 
-def _best(results: list[Any], greater_is_better: bool, metric: str) -> Any:
-    """The job's model: a feasible completed trial first, then the objective, then the number."""
-
-    def key(r: Any) -> tuple[bool, float, int]:
-        v = r.metrics.get(metric, math.nan)
-        score = -math.inf if math.isnan(v) else (v if greater_is_better else -v)
-        return (not r.feasible, -score, r.number)
+def _best(results: list[Any], objective: Any, rule: str) -> Any:
+    """The job's model: the winner by the experiment's selection rule (optiloop.automl.selection, as
+    Finalise picks the experiment's best) among the completed trials with an artifact, feasible
+    ones if there are any."""
+    from optiloop.automl.search.runner import rank
 
     done = [r for r in results if r.status == "completed" and r.artifact is not None]
-    return min(done, key=key) if done else None
+    ranked = rank([r for r in done if r.feasible] or done, objective, rule)
+    return ranked[0] if ranked else None
 
 
-def write(out: Path, results: list[Any], trials_total: int, objective: Any) -> Any:
-    """The job's output (see the module docstring); the best trial, or None when no trial left a
-    model (the job then fails with the trials' errors)."""
-    best = _best(results, objective.greater_is_better, objective.metric)
+def write(out: Path, results: list[Any], trials_total: int, objective: Any, rule: str = "best_mean") -> Any:
+    """The job's output (see the module docstring); the best trial by `rule` (the experiment's
+    config.selection), or None when no trial left a model (the job then fails with the trials'
+    errors)."""
+    best = _best(results, objective, rule)
     if best is None:
         return None
     import io

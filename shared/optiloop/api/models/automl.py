@@ -82,6 +82,15 @@ class ExperimentConfig(RequestModel):
         "marks it and ranks it after the feasible ones; its Pareto front shows accuracy vs latency)",
     )
     ensemble: EnsembleIn | None = Field(None, description="The ensemble candidate (null: greedy).")
+    selection: Literal["one_se", "best_mean"] | None = Field(
+        None,
+        description="how the winner is chosen among the completed candidates. one_se (the default "
+        "for classification and regression): the simplest candidate (linear < bagged trees < boosted "
+        "trees < MLP < ensemble) whose inner-CV score is within one standard error of the best's, "
+        "the error of their paired per-fold differences — choosing the best of many trials by the "
+        "folds that scored them over-fits the choice on small tables; best_mean: the best mean "
+        "(the only rule for forecasting and anomaly, whose folds cannot be paired)",
+    )
     contamination: Annotated[float, Field(gt=0, le=0.5)] | None = Field(
         None,
         description="anomaly detection: the share of rows the threshold flags (default 0.05)",

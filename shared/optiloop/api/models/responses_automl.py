@@ -209,9 +209,17 @@ class LeaderboardOut(ResponseModel):
     direction: str = Field(description="`maximize` or `minimize`.")
     constraints: dict[str, Any] = Field(description="The constraints trials are judged feasible by.")
     trials: list[dict[str, Any]] = Field(
-        description="Feasible trials first, each group best first: `rank`, `trial_id`, `number`, `model`, "
-        "`params`, `metrics`, `runtime`, `cost`, `feasible`, `violations`, `pareto`."
+        description="The winner by `selection` first, then feasible trials before infeasible ones, each "
+        "group best first by the objective: `rank`, `trial_id`, `number`, `model`, `params`, `metrics`, "
+        "`runtime`, `cost`, `feasible`, `violations`, `pareto`."
     )
     pareto: dict[str, Any] | None = Field(
         description="The accuracy-vs-latency front: `x`, `y` and its `trials`, fastest first."
+    )
+    selection: dict[str, Any] | None = Field(
+        default=None,
+        description="Why the first trial wins: `rule` (config.selection: `one_se` or `best_mean`), "
+        "`trial_id` (the winner), `best_mean_trial_id` (the best cross-validated mean), `gap` and `se` "
+        "(the winner's paired per-fold difference to it and that difference's standard error) and a "
+        "`reason` in words; the ids are null before any trial completed.",
     )

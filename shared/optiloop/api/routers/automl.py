@@ -356,7 +356,9 @@ def leaderboard(
     who: Principal = Depends(current_principal),
 ) -> dict[str, Any]:
     """`{"trials": [{"trial_id", "model", "metrics", "cost", "feasible", "violations", "pareto"},
-    ...], "constraints", "pareto": {"x": "latency_ms_p95", "y": <metric>, "trials": [...]}}`: trials
-    that meet `config.constraints` first, each group best first by the objective; `pareto` is the
+    ...], "constraints", "pareto": {"x": "latency_ms_p95", "y": <metric>, "trials": [...]},
+    "selection"}`: the winner by `config.selection` first (`selection` says why: the one-SE rule
+    prefers the simpler of candidates the folds cannot tell apart), then trials that meet
+    `config.constraints`, each group best first by the objective; `pareto` is the
     accuracy-vs-latency front over every completed trial, fastest first."""
     return experiments.leaderboard(deps, who, experiment_id, limit)

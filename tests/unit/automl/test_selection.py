@@ -1,0 +1,172 @@
+"""The winner's rule (optiloop.automl.selection) on constructed per-fold scores, and the places that
+must all name its winner: the leaderboard, the experiment's config, runner.rank and the search job."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from optiloop.automl import experiments
+from optiloop.automl.selection import BEST_MEAN, DEFAULT, Candidate, choose, order, paired
+from optiloop.errors import InvalidInput
+
+NAN = math.nan
+
+
+def cand(number: int, family: str, folds: tuple[float, ...], feasible: bool = True) -> Candidate:
+    ok = [v for v in folds if not math.isnan(v)]
+    return Candidate(number, family, sum(ok) / len(ok) if ok else -math.inf, folds, feasible)
+
+
+# larger better (a negated logloss)
+LINEAR = (-0.10, -0.12, -0.08, -0.11, -0.09)
+# better than the linear model by 0.03 on every fold: a real difference
+MLP_CLEAR = (-0.07, -0.09, -0.05, -0.08, -0.06)
+
+
+def winner(cands: list[Candidate], rule: str = DEFAULT) -> int:
+    got = choose(cands, rule)
+    assert got is not None
+    return got.winner
+
+
+def test_within_one_se_the_linear_model_beats_a_better_mean_mlp() -> None:
+    mlp = cand(1, "mlp", tuple(v + 0.004 for v in (-0.10, -0.12, -0.08, -0.11, -0.09)))
+    lin = cand(0, "linear", (-0.09, -0.13, -0.07, -0.12, -0.09))  # mean 0.004 behind, SE larger
+    got = choose([mlp, lin])
+    assert got is not None
+    assert (got.best_mean, got.winner) == (1, 0)
+    assert 0 < got.gap <= got.se and set(got.within) == {0, 1}
+    assert "simplest candidate within one paired standard error" in got.reason({0: "lr", 1: "mlp"})
+    assert order([mlp, lin]) == [0, 1]
+    assert winner([mlp, lin], BEST_MEAN) == 1 and order([mlp, lin], BEST_MEAN) == [1, 0]
+
+
+def test_a_clearly_better_complex_model_wins() -> None:
+    lin, mlp = cand(0, "linear", LINEAR), cand(1, "mlp", MLP_CLEAR)
+    got = choose([lin, mlp])
+    assert got is not None and got.winner == 1 == got.best_mean and got.within == (1,)
+
+
+def test_the_ensemble_wins_only_by_more_than_its_paired_se() -> None:
+    boosted = cand(3, "xgboost", (-0.40, -0.42, -0.41))
+    # ahead of XGBoost by 0.004 per fold, every fold: a tiny SE on a large table, a real gain
+    steady = cand(9, "ensemble", (-0.396, -0.416, -0.406))
+    assert winner([boosted, steady]) == 9
+    # ahead by the same mean, but +0.02, -0.01, +0.002 fold by fold: within the noise
+    noisy = cand(9, "ensemble", (-0.38, -0.43, -0.408))
+    assert noisy.score > boosted.score
+    assert winner([boosted, noisy]) == 3
+
+
+def test_ties_go_to_the_simpler_then_to_the_earlier() -> None:
+    same = (-0.2, -0.3, -0.25)
+    assert winner([cand(0, "mlp", same), cand(1, "linear", same)]) == 1
+    assert winner([cand(4, "xgboost", same), cand(2, "hist_gradient_boosting", same)]) == 2
+    # equally simple: the better mean, not the earlier, among those within one SE
+    a, b = cand(0, "linear", (-0.21, -0.30, -0.26)), cand(1, "linear", (-0.20, -0.29, -0.25))
+    assert winner([a, b]) == 1
+
+
+def test_missing_folds_pair_what_both_have_and_too_few_pairs_never_displace_the_best() -> None:
+    best = cand(0, "mlp", (-0.10, -0.11, -0.09, -0.12, -0.10))
+    # one fold's score missing (NaN): the other four pair, and the linear model is within one SE
+    lin = cand(1, "linear", (-0.11, NAN, -0.08, -0.13, -0.10))
+    gap, se, n = paired(best, lin)
+    assert n == 4 and gap <= se
+    assert winner([best, lin]) == 1
+    # a trial recorded with one fold (or none: before fold scores were kept) has no SE
+    for folds in ((-0.105,), ()):
+        short = Candidate(2, "linear", -0.105, folds)
+        assert paired(best, short)[1] == math.inf
+        assert winner([best, short]) == 0
+
+
+def test_no_finite_score_no_choice_and_an_infeasible_trial_never_wins_over_a_feasible_one() -> None:
+    assert choose([]) is None
+    assert choose([Candidate(0, "linear", -math.inf, ())]) is None
+    fast_bad = cand(0, "xgboost", (-0.30, -0.31, -0.29))
+    slow_good = cand(1, "linear", (-0.10, -0.11, -0.09), feasible=False)
+    got = choose([fast_bad, slow_good])
+    assert got is not None and got.winner == 0 == got.best_mean
+    # a feasible simpler one within one SE of the feasible best still wins
+    near = cand(2, "linear", (-0.31, -0.30, -0.295))
+    assert winner([fast_bad, slow_good, near]) == 2
+    assert order([fast_bad, slow_good, near]) == [2, 0, 1]
+
+
+def test_an_unknown_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="not one of"):
+        choose([cand(0, "linear", LINEAR)], "median")
+
+
+def test_the_config_says_which_rule_and_refuses_a_bad_one() -> None:
+    assert experiments.normalise_config({}, "classification")["selection"] == "one_se"
+    assert experiments.normalise_config({}, "regression")["selection"] == "one_se"
+    assert experiments.normalise_config({}, "anomaly")["selection"] == "best_mean"
+    assert (
+        experiments.normalise_config({"selection": "best_mean"}, "classification")["selection"] == "best_mean"
+    )
+    for raw, task in (({"selection": "median"}, "classification"), ({"selection": "one_se"}, "anomaly")):
+        with pytest.raises(InvalidInput) as e:
+            experiments.normalise_config(raw, task)
+        assert e.value.problems[0].field == "config.selection"
+
+
+def _trial(number: int, family: str, folds: list[float | None], **kw: object) -> dict[str, object]:
+    ok = [v for v in folds if v is not None]
+    return {"trial_id": f"t{number}", "number": number, "model": family, "family": family,
+            "status": "completed", "metrics": {"logloss": sum(ok) / len(ok)}, "fold_scores": folds,
+            **kw}  # fmt: skip
+
+
+def test_ranked_puts_the_rules_winner_first_and_old_experiments_keep_the_best_mean() -> None:
+    trials = [
+        _trial(0, "linear", [0.09, 0.13, 0.07, 0.12, 0.09]),
+        _trial(1, "mlp", [0.096, 0.116, 0.076, 0.106, 0.086]),
+        _trial(2, "xgboost", [0.3, 0.3, 0.3, 0.3, 0.3]),
+        {
+            "trial_id": "t3",
+            "number": 3,
+            "model": "mlp",
+            "family": "mlp",
+            "status": "pruned",
+            "metrics": {"logloss": 0.01},
+            "fold_scores": [0.01],
+        },
+    ]
+    exp = {"metric": "logloss", "direction": "minimize", "config": {"selection": "one_se"}}
+    ranked, choice = experiments.ranked(exp, trials)
+    assert [t["number"] for t in ranked] == [0, 1, 2]  # the pruned trial is no candidate
+    assert (choice.winner, choice.best_mean) == (0, 1)
+    legacy = {**exp, "config": {}}  # stored before config.selection existed
+    assert [t["number"] for t in experiments.ranked(legacy, trials)[0]] == [1, 0, 2]
+
+
+def test_runner_rank_and_the_search_jobs_model_follow_the_rule() -> None:
+    """The benchmark and the search job pick through runner.rank: the same rule on TrialResults."""
+    from optiloop.automl import search_job
+    from optiloop.automl.objectives import Objective
+    from optiloop.automl.search.runner import TrialResult, rank
+
+    def res(number: int, family: str, folds: list[float], **kw: object) -> TrialResult:
+        mean = {"logloss": sum(folds) / len(folds)}
+        return TrialResult(number, family, family, {}, "completed", metrics=mean, fold_scores=folds,
+                           artifact=b"x", **kw)  # type: ignore[arg-type]  # fmt: skip
+
+    results = [
+        res(0, "linear", [0.09, 0.13, 0.07, 0.12, 0.09]),
+        res(1, "mlp", [0.096, 0.116, 0.076, 0.106, 0.086]),
+        res(2, "ensemble", [0.05, 0.05, 0.05, 0.05, 0.05], violations=["latency_ms_p95"]),
+        TrialResult(3, "xgboost", "xgboost", {}, "pruned", metrics={"logloss": 0.01}, fold_scores=[0.01]),
+    ]
+    obj = Objective("logloss", "minimize")
+    singles = [results[0], results[1], results[3]]  # the pruned trial is no candidate
+    assert [r.number for r in rank(singles, obj, "one_se")] == [0, 1]
+    assert [r.number for r in rank(singles, obj)] == [1, 0]  # best_mean by default
+    # the ensemble is better on every fold by far more than the SE; rank does not judge constraints
+    assert [r.number for r in rank(results, obj, "one_se")] == [2, 1, 0]
+    # the search job's model: feasible ones first (the ensemble is over the latency bound), then the rule
+    assert search_job._best(results, obj, "one_se").number == 0
+    assert search_job._best(results, obj, "best_mean").number == 1
