@@ -376,6 +376,7 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
             score(t),
             tuple(_signed(exp, v) for v in t.get("fold_scores") or ()),
             is_feasible(t),
+            bool(t.get("prior")),
         )
         for n, t in done.items()
     ]

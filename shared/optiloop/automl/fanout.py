@@ -167,9 +167,11 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         study.add_trial(_replayed({"number": t["number"], "status": t["status"], "value": value,
                                    "optuna": t.get("optuna")}))  # fmt: skip
     enqueue_first_trials(study, families, [w["config"] for w in warm], ctx)  # the local search's order
+    # asked first, the enqueued configurations: prior ones, as the local search marks them
+    waiting = sum(t.state == optuna.trial.TrialState.WAITING for t in study.trials)
     batch = max(1, min(int(state.get("batch_size") or DEFAULT_BATCH), MAX_BATCH))
     out: list[dict[str, Any]] = []
-    for _ in range(min(batch, remaining)):
+    for k in range(min(batch, remaining)):
         trial = study.ask()
         family = FAMILIES[trial.suggest_categorical("model", families)]
         params = family.suggest(trial, ctx)
@@ -178,6 +180,7 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
             "family": family.name,
             "model": display_name(family.name, prep.signature.task),
             "params": params,
+            "prior": k < waiting,
             "optuna": {"params": dict(trial.params), "distributions": {
                 k: optuna.distributions.distribution_to_json(d) for k, d in trial.distributions.items()}},
         })  # fmt: skip
@@ -318,7 +321,7 @@ def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) ->
     from optiloop.models.artifact import pack_files, read_artifact
 
     res = TrialResult(int(trial["number"]), trial["family"], trial["model"], trial["params"], "failed",
-                      optuna=dict(trial["optuna"]))  # fmt: skip
+                      optuna=dict(trial["optuna"]), prior=bool(trial.get("prior")))  # fmt: skip
     data = deps.blobs.get(job.artifact_key) if job.status == "Completed" and job.artifact_key else None
     if data is None:
         res.error = f"training job {job.id} {job.status}: {job.failure_reason or 'no artifact'}"[:500]

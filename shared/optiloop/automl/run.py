@@ -320,6 +320,7 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         "violations": r.violations,
         "fairness": r.fairness,
         "optuna": r.optuna,
+        "prior": r.prior,
         "created_at": deps.clock(),
     }
     if r.artifact is not None:

@@ -69,6 +69,25 @@ def test_ties_go_to_the_simpler_then_to_the_earlier() -> None:
     assert winner([a, b]) == 1
 
 
+def test_among_equally_simple_candidates_a_configuration_fixed_before_the_search_wins() -> None:
+    """The winner's curse inside a family: the best of many tuned HistGB configurations by the same
+    folds is the luckiest; its defaults, within one SE, carry no selection optimism."""
+    tuned = cand(21, "hist_gradient_boosting", (-0.012, -0.036, -0.080, -0.045, -0.013))
+    default = Candidate(
+        5, "hist_gradient_boosting", -0.046, (-0.003, -0.015, -0.132, -0.076, -0.004), prior=True
+    )
+    ens = cand(40, "ensemble", (-0.011, -0.033, -0.078, -0.045, -0.014))
+    got = choose([tuned, default, ens])
+    assert got is not None and (got.best_mean, got.winner) == (40, 5) and 5 in got.within
+    assert winner([tuned, default, ens], BEST_MEAN) == 40
+    # a simpler family within one SE still comes first, prior or not
+    lin = cand(30, "linear", (-0.004, -0.016, -0.133, -0.077, -0.005))
+    assert winner([tuned, default, ens, lin]) == 30
+    # and a prior configuration the folds can tell apart (worse on every fold) does not win
+    far = Candidate(6, "hist_gradient_boosting", -0.2, (-0.2,) * 5, prior=True)
+    assert winner([tuned, far]) == 21
+
+
 def test_missing_folds_pair_what_both_have_and_too_few_pairs_never_displace_the_best() -> None:
     best = cand(0, "mlp", (-0.10, -0.11, -0.09, -0.12, -0.10))
     # one fold's score missing (NaN): the other four pair, and the linear model is within one SE

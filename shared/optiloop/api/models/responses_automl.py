@@ -175,6 +175,12 @@ class TrialOut(ResponseModel):
     data_fingerprint: str | None = Field(default=None, description="That table's fingerprint.")
     family: str | None = Field(default=None, description="The model family.")
     fold_scores: list[Any] = Field(default_factory=list, description="The objective on each fold.")
+    prior: bool | None = Field(
+        default=None,
+        description="Whether its configuration was fixed before the search saw the folds (a family's "
+        "defaults, a warm start) rather than tuned on them; the one-SE selection prefers it among "
+        "equally simple candidates the folds cannot tell apart.",
+    )
     cpu_s: float | None = Field(default=None, description="CPU seconds it took.")
     error: str | None = Field(default=None, description="Why it failed; null otherwise.")
     runtime: str | None = Field(default=None, description="How its artifact is served (`trees`, `onnx`).")

@@ -108,6 +108,9 @@ class TrialResult:
     # the structural cost behind `cost` (optiloop.automl.cost.Cost), for the ensemble's estimate
     structure: Any = None
     oof: np.ndarray | None = None  # (rows, outputs) out-of-fold outputs, with SearchSpec.keep_oof
+    # enqueued before the sampler (a family's defaults, a warm start): configured without seeing
+    # these folds, so its score carries no selection optimism (optiloop.automl.selection)
+    prior: bool = False
 
     @property
     def feasible(self) -> bool:
@@ -238,6 +241,7 @@ def rank(results: list[TrialResult], objective: Objective, selection: str = "bes
             r.family,
             _score(objective, r.metrics.get(objective.metric, math.nan)),
             tuple(_score(objective, float(v)) if v is not None else math.nan for v in r.fold_scores),
+            prior=r.prior,
         )
         for r in done.values()
     ]
@@ -308,6 +312,7 @@ def search(
         family = FAMILIES[trial.suggest_categorical("model", families)]
         params = family.suggest(trial, ctx)
         res = TrialResult(trial.number, family.name, display_name(family.name, task), params, "completed")
+        res.prior = trial.number < enqueued_below
         res.optuna = {
             "params": dict(trial.params),
             "distributions": {
