@@ -83,6 +83,8 @@ def test_automl_from_the_shell(server: str, tmp_path: Path, capsys: pytest.Captu
     lines = out.strip().splitlines()
     assert lines[0].split()[:4] == ["rank", "trial", "model", "auc"]
     assert len(lines) >= 4 and lines[1].split()[0] == "1"  # 3 trials (and maybe the ensemble), best first
+    # then why the first row wins (config.selection), naming its model
+    assert lines[-1].startswith("winner: trial ") and f"({lines[1].split()[2]})" in lines[-1]
     assert "trial" in err  # the progress went to stderr
 
     rc, out, _ = _run(capsys, "automl", "status", exp_id)

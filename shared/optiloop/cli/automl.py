@@ -205,6 +205,9 @@ def table(board: dict[str, Any]) -> str:
     ]
     widths = [max(len(r[j]) for r in [head, *rows]) for j in range(len(head))]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in [head, *rows]]
+    reason = (board.get("selection") or {}).get("reason")
+    if reason:  # why the first row wins (config.selection: it need not have the best mean)
+        lines += ["", f"winner: {reason}"]
     return "\n".join(lines)
 
 
