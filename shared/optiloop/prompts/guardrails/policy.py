@@ -31,7 +31,7 @@ Action = Literal["allow", "redact", "flag", "block"]
 # injection_embed.npz record the exact value; tests/unit/prompts/test_guardrails.py keeps the two equal
 # to the 3rd decimal): at it, 1% of the benign texts in the calibration part of the training sources
 # (questions, documents, code, READMEs) score above it (tests/benchmarks/guardrails_eval.py).
-DEFAULT_INJECTION_THRESHOLD = 0.8035
+DEFAULT_INJECTION_THRESHOLD = 0.8024
 
 
 @dataclass(frozen=True)
