@@ -71,7 +71,7 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv())
     body = {
         "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
-        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 3, "warm_start": 0},
+        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 4, "warm_start": 0},
                                   "models": ["logistic_regression", "extra_trees"],
                                   "constraints": {"model_size_bytes": 5000}},
     }  # fmt: skip
@@ -79,20 +79,30 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
 
     plans = _drive(deps, exp["id"], batch=2)
-    assert [len(p["trials"]) for p in plans] == [2, 1, 0] and plans[-1]["reason"] == "trial budget spent"
+    assert [len(p["trials"]) for p in plans] == [2, 2, 0] and plans[-1]["reason"] == "trial budget spent"
     # the linear defaults and its most regularised point, then the other families' defaults, in the
-    # portfolio's order, as in the local search (search.runner.enqueue_first_trials)
-    assert [t["family"] for p in plans for t in p["trials"]] == ["linear", "linear", "extra_trees"]
+    # portfolio's order, as in the local search (search.runner.enqueue_first_trials): configured
+    # before the search (prior, which the one-SE selection prefers among equals), then the sampler's
+    planned = [t for p in plans for t in p["trials"]]
+    assert [t["family"] for t in planned[:3]] == ["linear", "linear", "extra_trees"]
+    assert [t["prior"] for t in planned] == [True, True, True, False]
     done = experiments._load(deps, exp["id"]).data
     assert done["status"] == "completed", done.get("error")
     every = experiments.trials(deps, ADMIN, exp["id"])
     trials = [t for t in every if t["family"] != "ensemble"]
-    assert [t["number"] for t in trials] == [0, 1, 2]
+    assert [t["number"] for t in trials] == [0, 1, 2, 3]
+    assert [t["prior"] for t in trials] == [True, True, True, False]
     assert all(t["status"] == "completed" and t["artifact_key"] for t in trials)
     assert all(len(t["fold_scores"]) == 2 and t["cost"]["latency_ms_p95"] > 0 for t in trials)
     forest = next(t for t in trials if t["family"] == "extra_trees")
     assert forest["feasible"] is False and forest["violations"]  # a forest's artifact is > 5,000 bytes
     assert done["best"]["trial_id"] in {t["trial_id"] for t in every if t["feasible"]}
+    # one winner: Finalise's best, its report and the leaderboard's first row (config.selection)
+    board = experiments.leaderboard(deps, ADMIN, exp["id"])
+    assert board["trials"][0]["trial_id"] == done["best"]["trial_id"] == done["report"]["trial_id"]
+    assert (
+        board["selection"]["rule"] == "one_se" and board["selection"]["trial_id"] == done["best"]["trial_id"]
+    )
     assert done["report"]["permutation_importance"]
     # the job's own files left the served artifact (it is what a local run packs); the out-of-fold
     # outputs are kept beside it for the ensemble, which draws on feasible trials only
@@ -102,7 +112,7 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     for ens in (t for t in every if t["family"] == "ensemble"):
         assert forest["number"] not in {m["number"] for m in ens["params"]["ensemble.members"]}
     jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
-    assert len(jobs) == 3 and {j["entry_point"] for j in jobs} == {"automl_trial"}
+    assert len(jobs) == 4 and {j["entry_point"] for j in jobs} == {"automl_trial"}
 
 
 def test_a_failed_step_fails_the_experiment_saying_why(deps: Deps) -> None:
