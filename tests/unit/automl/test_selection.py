@@ -8,7 +8,7 @@ import math
 import pytest
 
 from optiloop.automl import experiments
-from optiloop.automl.selection import BEST_MEAN, DEFAULT, Candidate, choose, order, paired
+from optiloop.automl.selection import BEST_MEAN, DEFAULT, Candidate, choose, order, own_se, paired
 from optiloop.errors import InvalidInput
 
 NAN = math.nan
@@ -86,6 +86,25 @@ def test_among_equally_simple_candidates_a_configuration_fixed_before_the_search
     # and a prior configuration the folds can tell apart (worse on every fold) does not win
     far = Candidate(6, "hist_gradient_boosting", -0.2, (-0.2,) * 5, prior=True)
     assert winner([tuned, far]) == 21
+
+
+def test_an_erratic_candidate_gets_no_more_benefit_of_the_doubt_than_the_best_s_own_noise() -> None:
+    """breast_cancer, outer fold 4: a default MLP with one inner fold at 0.341 was within the
+    ensemble's paired SE (its own erratic fold made that SE large) and held out at 0.118 against the
+    ensemble's 0.066; the bound is the smaller of the paired SE and the best's own SE."""
+    ens = cand(40, "ensemble", (-0.111, -0.169, -0.045, -0.027, -0.021))
+    mlp = Candidate(6, "mlp", -0.1063, (-0.123, -0.341, -0.049, -0.007, -0.011), prior=True)
+    gap, se, _ = paired(ens, mlp)
+    assert gap <= se  # by the paired SE alone, the MLP would be "within"
+    assert gap > own_se(ens)
+    got = choose([ens, mlp])
+    assert got is not None and got.winner == 40 and got.within == (40,)
+    # a steady simpler one inside the best's noise still wins
+    lin = cand(0, "linear", (-0.131, -0.159, -0.060, -0.017, -0.026))
+    got = choose([ens, mlp, lin])
+    assert (
+        got is not None and got.winner == 0 and got.se == pytest.approx(min(paired(ens, lin)[1], own_se(ens)))
+    )
 
 
 def test_missing_folds_pair_what_both_have_and_too_few_pairs_never_displace_the_best() -> None:
