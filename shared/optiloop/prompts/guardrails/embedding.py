@@ -14,7 +14,8 @@ What it adds over the hashed n-grams: paraphrases share tokens' *meanings* rathe
 spellings, so "disregard what you were told earlier" lands near "ignore previous instructions" even
 though they share no 4-gram. What it does not add: other languages. MiniLM's vocabulary is English
 (bert-base-uncased; accents stripped), so a German or Zulu attack is mostly sub-word pieces with weak
-meanings; the rules' 17-language override phrasing and the character n-grams carry those.
+meanings; the rules' 30-language intents, the character n-grams and the multilingual head
+(multilingual_embedding.py, a table distilled the same way from Google's multilingual USE) carry those.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ of that calibration part (tests/benchmarks/guardrails_eval.py; sources it never 
 The model is a numpy file shipped in the package (injection_model.npz: float16 weights over 2**18
 hashed features, ~0.5 MB), loaded once per process on first use; inference is a dot product over the
 non-zero features of each window, so no scikit-learn (and no onnxruntime) on the hot path.
+Two semantic heads share the classifier's max with it: an MLP over static token embeddings distilled
+from English MiniLM (embedding.py, injection_embed.npz) and one over a table distilled from Google's
+multilingual USE (multilingual_embedding.py, injection_embed_multi.npz, 16 languages); each is
+Platt-calibrated on the same held-out part, and the cut is tuned on their joint maximum.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 from optiloop.prompts.guardrails.embedding import EmbedModel, load_embed_model
 from optiloop.prompts.guardrails.features import DIM, HASH_BITS, featurize
 from optiloop.prompts.guardrails.heuristics import clean, heuristic_score, rule_hits
+from optiloop.prompts.guardrails.multilingual_embedding import MultiEmbedModel, load_multi_embed_model
 
 MODEL_FILE = "injection_model.npz"
 MAX_WINDOWS = 64
@@ -55,6 +60,7 @@ class InjectionVerdict:
     start: int = 0  # span of the strongest rule hit; the whole text when only the classifier fired
     end: int = 0
     embedding_score: float = 0.0  # the token-embedding model's probability (0 when it is not shipped)
+    multilingual_score: float = 0.0  # the multilingual (USE) head's probability (0 when it is off)
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,10 @@ def combine(classifier: float, heuristic: float) -> float:
 
 
 def default_threshold() -> float:
-    """The cut tuned with the shipped models: the joint one when the embedding model ships."""
+    """The cut tuned with the shipped models: the joint one when the embedding models ship."""
+    multi = load_multi_embed_model()
+    if multi is not None:
+        return multi.threshold
     embed = load_embed_model()
     return embed.threshold if embed is not None else load_model().threshold
 
@@ -144,24 +153,29 @@ def detect_injection(
     model: InjectionModel | None = None,
     extended: bool = True,
     embed: EmbedModel | Literal["shipped"] | None = "shipped",
+    multi: MultiEmbedModel | Literal["shipped"] | None = "shipped",
 ) -> InjectionVerdict:
     """Score ``text`` for prompt injection; ``threshold`` defaults to the one tuned with the models.
 
-    The classifier probability is the larger of the hashed n-gram model's and the token-embedding
-    model's (each calibrated on the same held-out part, the cut tuned on their maximum): the n-grams
-    know the training attacks' exact phrasing and other scripts, the embeddings know paraphrases.
-    ``model``, ``embed`` and ``extended`` exist for the evaluation, which scores the first detector
-    (its model file and rule set, ``embed=None``) side by side with this one; callers leave them."""
+    The classifier probability is the largest of the hashed n-gram model's, the English
+    token-embedding model's and the multilingual (USE) one's (each calibrated on the same held-out
+    part, the cut tuned on their maximum): the n-grams know the training attacks' exact phrasing and
+    other scripts, the English table knows paraphrases, the multilingual table knows them across 16
+    languages. ``model``, ``embed``, ``multi`` and ``extended`` exist for the evaluation, which scores
+    earlier detectors (their model files and rule sets) side by side with this one; callers leave them."""
     em = load_embed_model() if embed == "shipped" else embed
+    mm = load_multi_embed_model() if multi == "shipped" else multi
     model = model or load_model()
-    tuned = em.threshold if em is not None else model.threshold
+    tuned = mm.threshold if mm is not None else em.threshold if em is not None else model.threshold
     cut = tuned if threshold is None else threshold
     cleaned = clean(text)
     hits = rule_hits(cleaned, extended=extended)
     h = heuristic_score(hits)
     p_hash = model.probability(cleaned)
-    p_embed = em.probability(windows(cleaned, model.window or 700, model.stride or 500)) if em else 0.0
-    p = max(p_hash, p_embed)
+    chunks = windows(cleaned, model.window or 700, model.stride or 500) if em or mm else []
+    p_embed = em.probability(chunks) if em else 0.0
+    p_multi = mm.probability(chunks) if mm else 0.0
+    p = max(p_hash, p_embed, p_multi)
     score = combine(p, h)
     if any(hit.weight >= DECISIVE_WEIGHT for hit in hits):
         score = max(score, tuned)  # at least as suspicious as the tuned cut; a caller's higher cut wins
@@ -173,4 +187,4 @@ def detect_injection(
         top = max(hits, key=lambda x: x.weight)
         # Offsets refer to the cleaned text; NFKC can change lengths, so clamp to the original.
         start, end = min(top.start, len(text)), min(top.end, len(text))
-    return InjectionVerdict(score, score >= cut, tuple(reasons), p, h, start, end, p_embed)
+    return InjectionVerdict(score, score >= cut, tuple(reasons), p, h, start, end, p_embed, p_multi)

@@ -27,11 +27,11 @@ PiiMode = Literal["redact", "block", "flag", "off"]
 InjectionMode = Literal["block", "flag", "off"]
 Action = Literal["allow", "redact", "flag", "block"]
 
-# The combined-score threshold chosen with the shipped models (injection_model.npz and
-# injection_embed.npz record the exact value; tests/unit/prompts/test_guardrails.py keeps the two equal
+# The combined-score threshold chosen with the shipped models (injection_model.npz, injection_embed.npz and
+# injection_embed_multi.npz record the exact value; tests/unit/prompts/test_guardrails.py keeps the two equal
 # to the 3rd decimal): at it, 1% of the benign texts in the calibration part of the training sources
 # (questions, documents, code, READMEs) score above it (tests/benchmarks/guardrails_eval.py).
-DEFAULT_INJECTION_THRESHOLD = 0.8024
+DEFAULT_INJECTION_THRESHOLD = 0.8417
 
 
 @dataclass(frozen=True)
