@@ -32,7 +32,7 @@ PYTHON_VERSION = "3.11"
 
 LAYERS: dict[str, str] = {
     "core": "the optiloop package and its runtime dependencies (fastapi, pydantic, numpy, threadpoolctl, "
-    "jinja2, jsonschema, httpx, sacrebleu, rouge-score + nltk)",
+    "jinja2, jsonschema, httpx, sacrebleu, rouge-score + nltk, phonenumberslite, sentencepiece)",
     "aws": "Mangum and Powertools (logger, tracer, metrics, batch, idempotency)",
     "sql": "SQLAlchemy 2 and psycopg 3 for SQL connectors (automl); Optuna for the AutoML fan-out's "
     "planning (workflow_steps)",
