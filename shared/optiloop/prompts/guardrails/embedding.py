@@ -40,6 +40,25 @@ _WORD = re.compile(r"[^\W_]+|[^\w\s]|_")
 _CJK = re.compile("([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f])")
 
 
+def window_features(rows: np.ndarray, wts: np.ndarray, window: int, stride: int) -> list[np.ndarray]:
+    """[normalised weighted mean, max] of each ``window`` rows every ``stride`` of one chunk's
+    weighted token rows (``wts`` their weights): the features both static-table heads feed their MLP."""
+    feats: list[np.ndarray] = []
+    for a in range(0, max(1, rows.shape[0] - window + stride), stride):
+        b = min(rows.shape[0], a + window)
+        mean = rows[a:b].sum(axis=0) / max(float(wts[a:b].sum()), 1e-6)
+        n = float(np.linalg.norm(mean))
+        feats.append(np.concatenate([mean / n if n > 0 else mean, rows[a:b].max(axis=0)]))
+    return feats
+
+
+def stack_features(feats: list[np.ndarray], d: int) -> np.ndarray:
+    """(n, 2d) float32; one zero row for a text without a single token (scored like silence)."""
+    if not feats:
+        return np.zeros((1, 2 * d), dtype=np.float32)
+    return np.stack(feats).astype(np.float32, copy=False)
+
+
 def normalise(text: str) -> str:
     """BERT-uncased normalisation: lower case, accents stripped (NFD, combining marks dropped)."""
     text = text.lower()
@@ -118,23 +137,14 @@ class EmbedModel:
         ``SUB_WINDOW`` tokens every ``SUB_STRIDE``: about a sentence or two, so a one-line attack
         inside an e-mail or a tool's output is not averaged away by the paragraph around it, and a
         long benign passage is judged a sentence at a time (no drift with length)."""
-        d = self.table.shape[1]
         feats: list[np.ndarray] = []
         for chunk in chunks:
             ids = np.fromiter(self.tokenizer.encode(chunk), dtype=np.intp)
             if ids.size == 0:
                 continue
             rows = self.table[ids] * self.token_weight[ids, None]
-            wts = self.token_weight[ids]
-            starts = range(0, max(1, ids.size - SUB_WINDOW + SUB_STRIDE), SUB_STRIDE)
-            for a in starts:
-                b = min(ids.size, a + SUB_WINDOW)
-                mean = rows[a:b].sum(axis=0) / max(float(wts[a:b].sum()), 1e-6)
-                n = float(np.linalg.norm(mean))
-                feats.append(np.concatenate([mean / n if n > 0 else mean, rows[a:b].max(axis=0)]))
-        if not feats:
-            return np.zeros((1, 2 * d), dtype=np.float32)
-        return np.stack(feats).astype(np.float32, copy=False)
+            feats.extend(window_features(rows, self.token_weight[ids], SUB_WINDOW, SUB_STRIDE))
+        return stack_features(feats, self.table.shape[1])
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         h = np.maximum(x @ self.w1 + self.b1, 0.0)

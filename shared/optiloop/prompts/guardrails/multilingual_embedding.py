@@ -35,7 +35,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from optiloop.prompts.guardrails.embedding import MAX_TOKENS, MIN_TOKENS
+from optiloop.prompts.guardrails.embedding import (
+    MAX_TOKENS,
+    MIN_TOKENS,
+    stack_features,
+    window_features,
+)
 
 MULTI_FILE = "injection_embed_multi.npz"
 # Pieces per scored window, and the step: wider than the English head's 48/24. Measured on the five
@@ -99,7 +104,6 @@ class MultiEmbedModel:
     def features(self, chunks: list[str]) -> np.ndarray:
         """(n, 2D) features of every piece window of ``chunks``, as EmbedModel.features computes them
         (with this head's window and stride)."""
-        d = self.table_q.shape[1]
         feats: list[np.ndarray] = []
         for chunk in chunks:
             ids = np.fromiter(self.tokenizer.encode(chunk), dtype=np.intp)
@@ -107,14 +111,8 @@ class MultiEmbedModel:
                 continue
             wts = self.token_weight[ids]
             rows = self.table_q[ids].astype(np.float32) * (self.row_scale[ids] * wts)[:, None]
-            for a in range(0, max(1, ids.size - self.sub_window + self.sub_stride), self.sub_stride):
-                b = min(ids.size, a + self.sub_window)
-                mean = rows[a:b].sum(axis=0) / max(float(wts[a:b].sum()), 1e-6)
-                n = float(np.linalg.norm(mean))
-                feats.append(np.concatenate([mean / n if n > 0 else mean, rows[a:b].max(axis=0)]))
-        if not feats:
-            return np.zeros((1, 2 * d), dtype=np.float32)
-        return np.stack(feats).astype(np.float32, copy=False)
+            feats.extend(window_features(rows, wts, self.sub_window, self.sub_stride))
+        return stack_features(feats, self.table_q.shape[1])
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         h = np.maximum(x @ self.w1 + self.b1, 0.0)
