@@ -151,6 +151,11 @@ def main() -> None:
         "--trials", type=int, default=10_000, help="a trial budget per search (default: time only)"
     )
     ap.add_argument("--inner-folds", type=int, default=5)
+    ap.add_argument(
+        "--inner-repeats", type=int, default=None,
+        help="draws of the inner folds for optiloop's search (default: by table size, as the product; "
+        "the tuned logistic regression baseline keeps one draw)",
+    )  # fmt: skip
     ap.add_argument("--outer-folds", type=int, default=5)
     ap.add_argument("--datasets", default="breast_cancer,wine,digits")
     ap.add_argument("--flaml-python", default=None, help="a Python with flaml[automl] installed")
@@ -188,7 +193,7 @@ def main() -> None:
         for tr, te in splits:
             spec = SearchSpec(
                 objective=obj, folds=args.inner_folds, seed=0, trials=args.trials, budget_s=args.budget_s,
-                stratified=strat,
+                stratified=strat, repeats=args.inner_repeats,
             )  # fmt: skip
             t0 = time.perf_counter()
             picked = best_outputs(x[tr], y[tr], x[te], prep, spec, RULES)

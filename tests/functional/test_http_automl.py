@@ -248,6 +248,8 @@ def test_unknown_project_and_missing_fields(api: Any) -> None:
         ({"objective": "minimize_auc"}, "objective"),
         ({"config": {"budget_s": 0}}, "config.budget_s"),
         ({"config": {"selection": "median"}}, "config.selection"),
+        ({"config": {"cv": {"repeats": 0}}}, "config.cv.repeats"),
+        ({"config": {"cv": {"repeats": 11}}}, "config.cv.repeats"),
         ({"dataset_id": "ds_missing"}, "dataset_id"),
     ],
 )

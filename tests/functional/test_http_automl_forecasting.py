@@ -88,7 +88,7 @@ def test_forecasting_searches_registers_and_serves(api: Any) -> None:
     assert r.status_code == 201, r.text
     exp_id = r.json()["experiment_id"]
     created = api.client.get(f"/v1/experiments/{exp_id}", headers=api.admin).json()
-    assert created["config"]["cv"] == {"type": "expanding_window", "folds": 3, "seed": 0}
+    assert created["config"]["cv"] == {"type": "expanding_window", "folds": 3, "seed": 0, "repeats": 1}
     assert "future-dated" in created["excluded"]["promo_next_day"]
     recipe = created["forecast_features"]
     assert recipe["horizon"] == 7 and min(recipe["lags"]) == 7 and "day_of_week" in recipe["calendar"]

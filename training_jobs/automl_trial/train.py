@@ -39,10 +39,11 @@ from _lib import sm  # noqa: E402
 def main() -> None:
     hp = sm.hyperparameters()
     try:
+        from optiloop.automl.experiments import cv_repeats_of
         from optiloop.automl.forecast import prepare_for
         from optiloop.automl.objectives import Objective
         from optiloop.automl.run import _groups
-        from optiloop.automl.search.runner import SearchSpec, folds_of, search
+        from optiloop.automl.search.runner import SearchSpec, folds_of, search, stacked
         from optiloop.automl.table import from_bytes
     except ImportError as e:
         sm.fail(f"automl_trial needs the OptiLoop training image (optiloop[train] installed): {e}")
@@ -59,6 +60,7 @@ def main() -> None:
         objective=Objective(hp["metric"], hp["direction"]),
         folds=int(cfg["cv"]["folds"]),
         cv_seed=int(cfg["cv"]["seed"]),
+        repeats=cv_repeats_of(cfg),
         seed=int(cfg["hpo"]["seed"]),
         stratified=str(cfg["cv"]["type"]).startswith("stratified"),
         pruner="none",
@@ -95,12 +97,12 @@ def main() -> None:
         "fairness": res.fairness,
     }
     (out / "trial.json").write_text(json.dumps(report))
-    if res.oof is not None:  # the same folds the search scored on (seeded by cv.seed)
+    if res.oof is not None:  # the same folds the search scored on (seeded by cv.seed; rows x draws)
         import numpy as np
 
-        fold = np.full(prep.y.size, -1, dtype=np.int64)
-        for j, (_, va) in enumerate(folds_of(prep.y, spec, prep.signature.task)):
-            fold[va] = j
+        fold = np.full(res.oof.shape[0], -1, dtype=np.int64)
+        for j, (_, slot) in enumerate(stacked(folds_of(prep.y, spec, prep.signature.task), prep.y.size)):
+            fold[slot] = j
         buf = io.BytesIO()
         np.savez(buf, oof=res.oof, fold=fold)
         (out / "oof.npz").write_bytes(buf.getvalue())

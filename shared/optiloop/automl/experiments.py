@@ -97,6 +97,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             "type": cv_type,
             "folds": int(cv.get("folds") or default_folds),
             "seed": int(cv.get("seed") or 0),
+            "repeats": _repeats(cv.get("repeats"), forecasting),
         },
         "hpo": {
             "sampler": SAMPLERS[sampler],
@@ -117,6 +118,30 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         "models": families or None,
         "selection": rule,
     }
+
+
+MAX_REPEATS = 10  # config.cv.repeats' bound: k x R fits per trial
+
+
+def _repeats(value: Any, forecasting: bool) -> int | None:
+    """config.cv.repeats: how many shuffled draws of the k folds score each trial; null picks by the
+    table's size (optiloop.automl.search.runner.cv_repeats: several on small tables, one from 500
+    rows). Forecasting's expanding windows are drawn once: their order is the point."""
+    if value is None:
+        return 1 if forecasting else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_REPEATS:
+        raise InvalidInput(FieldProblem("config.cv.repeats", f"an integer from 1 to {MAX_REPEATS}, or null"))
+    if forecasting and value != 1:
+        raise InvalidInput(FieldProblem("config.cv.repeats", "forecasting draws its expanding windows once"))
+    return value
+
+
+def cv_repeats_of(cfg: dict[str, Any]) -> int | None:
+    """The stored config's repeats: None (by table size) for experiments made with the setting, 1 for
+    those made before it (they ran plain k-fold, and a resumed run must score on the same folds)."""
+    cv = cfg.get("cv") or {}
+    value: int | None = cv.get("repeats", 1)
+    return value
 
 
 # tasks without exchangeable CV folds to pair (expanding windows of different lengths; no labels):

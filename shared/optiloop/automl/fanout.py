@@ -442,7 +442,8 @@ def _ensemble(
             continue
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             outputs, fold = z["oof"], z["fold"]
-        if outputs.shape[0] != prep.y.size or not np.all(np.isfinite(outputs)):
+        # rows x draws of a repeated CV (optiloop.automl.search.runner.stacked), one fold id per slot
+        if outputs.shape[0] != fold.size or fold.size % prep.y.size or not np.all(np.isfinite(outputs)):
             continue
         oof[int(t["number"])] = outputs
         results.append(TrialResult(int(t["number"]), t["family"], t["model"], t["params"], "completed",
@@ -450,16 +451,19 @@ def _ensemble(
     if len(oof) < 2 or fold is None:
         return None
     folds = [(np.flatnonzero(fold != j), np.flatnonzero(fold == j)) for j in range(int(fold.max()) + 1)]
+    draws = fold.size // prep.y.size
+    y_s = np.tile(prep.y, draws)
+    groups_s = None if groups is None else np.tile(groups, draws)
     spec = SearchSpec(objective=_objective(exp), constraints=dict(exp["config"].get("constraints") or {}))
     task, n_classes = prep.signature.task, len(prep.signature.classes)
 
     def fold_metrics(j: int, va: np.ndarray, out: np.ndarray) -> dict[str, float]:
-        return mx.compute(prep.y[va], out[va], task, n_classes)
+        return mx.compute(y_s[va], out[va], task, n_classes)
 
     fold_score = partial(score_over_folds, spec.objective, folds, fold_metrics)
     number = max(int(t["number"]) for t in trials) + 1
-    ens = _ensemble(results, oof, fold_score, folds, spec, prep.signature, exp["data_fingerprint"], prep.y,
-                    groups, number)  # fmt: skip
+    ens = _ensemble(results, oof, fold_score, folds, spec, prep.signature, exp["data_fingerprint"], y_s,
+                    groups_s, number, rows=int(prep.y.size))  # fmt: skip
     return None if ens is None else _record_trial(deps, exp, ds, ens)
 
 

@@ -188,6 +188,7 @@ def search_spec(exp: dict[str, Any], prep: Any, warm: list[dict[str, Any]], *, b
         objective=Objective(exp["metric"], exp["direction"]),
         folds=cfg["cv"]["folds"],
         cv_seed=cfg["cv"]["seed"],
+        repeats=experiments.cv_repeats_of(cfg),
         seed=cfg["hpo"]["seed"],
         stratified=cfg["cv"]["type"].startswith("stratified"),
         sampler=cfg["hpo"]["sampler"],

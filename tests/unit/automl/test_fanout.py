@@ -16,12 +16,14 @@ import pytest
 
 from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, fanout
+from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
 from optiloop.models.artifact import read_artifact
 from optiloop.models.training.local import LocalTrainer
 from optiloop.store.records import Project
 
 pytest.importorskip("optuna")
+_LOGLOSS = Objective("logloss", "minimize")
 pytest.importorskip("sklearn")
 
 ADMIN = Principal("alice", "admin", None, None)
@@ -93,7 +95,8 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     assert [t["number"] for t in trials] == [0, 1, 2, 3]
     assert [t["prior"] for t in trials] == [True, True, True, False]
     assert all(t["status"] == "completed" and t["artifact_key"] for t in trials)
-    assert all(len(t["fold_scores"]) == 2 and t["cost"]["latency_ms_p95"] > 0 for t in trials)
+    # 80 rows: 2 folds drawn 5 times (search.runner.cv_repeats), each trial scored on all 10
+    assert all(len(t["fold_scores"]) == 2 * 5 and t["cost"]["latency_ms_p95"] > 0 for t in trials)
     forest = next(t for t in trials if t["family"] == "extra_trees")
     assert forest["feasible"] is False and forest["violations"]  # a forest's artifact is > 5,000 bytes
     assert done["best"]["trial_id"] in {t["trial_id"] for t in every if t["feasible"]}
@@ -108,7 +111,20 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     # outputs are kept beside it for the ensemble, which draws on feasible trials only
     served = read_artifact(deps.blobs.get(trials[0]["artifact_key"]) or b"")
     assert not {"trial.json", "oof.npz"} & set(served.files)
-    assert deps.blobs.get(fanout._oof_key(trials[0])) is not None
+    raw = deps.blobs.get(fanout._oof_key(trials[0]))
+    assert raw is not None
+    # the job's folds are the local search's: one fold id per (draw, row) slot, as search.runner.stacked
+    from optiloop.automl.forecast import prepare_for
+    from optiloop.automl.search.runner import SearchSpec, folds_of, stacked
+
+    with np.load(io.BytesIO(raw)) as z:
+        fold, oof = z["fold"], z["oof"]
+    prep = prepare_for(datasets.load_table(deps, fanout._dataset(deps, done)), "y", "classification",
+                       done["config"])  # fmt: skip
+    spec = SearchSpec(objective=_LOGLOSS, folds=2, repeats=None)
+    local = stacked(folds_of(prep.y, spec, prep.signature.task), prep.y.size)
+    assert fold.shape == (80 * 5,) and oof.shape[0] == 80 * 5
+    assert all(np.array_equal(np.flatnonzero(fold == j), np.sort(slot)) for j, (_, slot) in enumerate(local))
     for ens in (t for t in every if t["family"] == "ensemble"):
         assert forest["number"] not in {m["number"] for m in ens["params"]["ensemble.members"]}
     jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]

@@ -20,6 +20,13 @@ class CvIn(RequestModel):
     )
     folds: Annotated[int, Field(ge=2, le=20)] = Field(5, description="How many folds (2-20).")
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = Field(0, description="The folds' shuffle seed.")
+    repeats: Annotated[int, Field(ge=1, le=10)] | None = Field(
+        None,
+        description="How many times the folds are drawn, each with its own shuffle (seed, seed+1, ...), "
+        "so each trial is scored on folds x repeats validation folds (1-10; null: by the table's size — "
+        "enough draws for about 500 validation predictions, at most 5, one from 500 rows on; "
+        "forecasting takes only 1).",
+    )
 
 
 class HpoIn(RequestModel):

@@ -55,6 +55,10 @@ class SearchSpec:
     objective: Objective
     folds: int = 5
     cv_seed: int = 0
+    # how many times the k folds are drawn, each with its own shuffle (seed cv_seed + r): None picks
+    # by the table's size (`cv_repeats`); 1 is plain k-fold (what experiments made before it had
+    # a setting run on)
+    repeats: int | None = 1
     seed: int = 0
     stratified: bool = True
     sampler: str = "tpe"  # tpe | random
@@ -107,7 +111,8 @@ class TrialResult:
     violations: list[str] = field(default_factory=list)
     # the structural cost behind `cost` (optiloop.automl.cost.Cost), for the ensemble's estimate
     structure: Any = None
-    oof: np.ndarray | None = None  # (rows, outputs) out-of-fold outputs, with SearchSpec.keep_oof
+    # (rows x draws, outputs) out-of-fold outputs, with SearchSpec.keep_oof (draws: `stacked`)
+    oof: np.ndarray | None = None
     # enqueued before the sampler (a family's defaults, a warm start): configured without seeing
     # these folds, so its score carries no selection optimism (optiloop.automl.selection)
     prior: bool = False
@@ -117,16 +122,57 @@ class TrialResult:
         return not self.violations
 
 
+# Repeated inner CV on small tables (`cv_repeats`): aim for this many validation predictions per
+# candidate, at most MAX_AUTO_REPEATS draws. Why 500: a logloss/RMSE mean over n validation rows has
+# an SE ~ sd/sqrt(n), and the one-SE rule (optiloop.automl.selection) pairs fold scores — on wine's
+# 142 inner rows one 5-fold draw gives 5 scores of 28 rows each, and logistic regression ranked
+# behind HistGB and the MLP although it was better held out. Four draws give 20 paired scores over
+# 568 predictions. The cost is R times the fits per trial, which is cheap exactly where it applies
+# (fits on < 500 rows take milliseconds to a second); at 500 rows and above one draw is kept, so large
+# tables search exactly as before (same folds, same trials).
+MIN_VALIDATION_ROWS = 500
+MAX_AUTO_REPEATS = 5
+
+
+def cv_repeats(n_rows: int, requested: int | None) -> int:
+    """How many shuffled draws of the k folds: `requested`, or by the table's size when None."""
+    if requested is not None:
+        return max(1, int(requested))
+    return max(1, min(MAX_AUTO_REPEATS, math.ceil(MIN_VALIDATION_ROWS / max(1, n_rows))))
+
+
 def folds_of(y: np.ndarray, spec: SearchSpec, task: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, validation) row indices every trial is scored on: R draws of k folds, draw r
+    shuffled with seed cv_seed + r (so draw 0 is the plain k-fold of before), stratified for
+    classification, in draw order — the pruner sees the first draw's folds first."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    if task != "regression" and spec.stratified:
-        counts = np.bincount(y)
-        k = max(2, min(spec.folds, int(counts[counts > 0].min())))
-        splitter: Any = StratifiedKFold(n_splits=k, shuffle=True, random_state=spec.cv_seed)
-    else:
-        splitter = KFold(n_splits=min(spec.folds, y.size), shuffle=True, random_state=spec.cv_seed)
-    return [(tr, va) for tr, va in splitter.split(np.zeros((y.size, 1)), y)]
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for r in range(cv_repeats(int(y.size), spec.repeats)):
+        if task != "regression" and spec.stratified:
+            counts = np.bincount(y)
+            k = max(2, min(spec.folds, int(counts[counts > 0].min())))
+            splitter: Any = StratifiedKFold(n_splits=k, shuffle=True, random_state=spec.cv_seed + r)
+        else:
+            splitter = KFold(n_splits=min(spec.folds, y.size), shuffle=True, random_state=spec.cv_seed + r)
+        out.extend((tr, va) for tr, va in splitter.split(np.zeros((y.size, 1)), y))
+    return out
+
+
+def stacked(
+    folds: Sequence[tuple[np.ndarray, np.ndarray]], n_rows: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds with each validation index moved into its draw's block of the out-of-fold array
+    (rows x draws): draw r's predictions of row i sit at r * n_rows + i. Each draw's validation
+    sets partition the rows, so the draw is the count of validation rows before the fold // n_rows.
+    Why stacked rather than averaged: a row's mean over draws is a bagged prediction no single trial
+    made, scored better than the trials it is compared with; stacked, the greedy ensemble mixes and
+    is scored on exactly the per-fold predictions the trials were."""
+    out, seen = [], 0
+    for tr, va in folds:
+        out.append((tr, va + (seen // n_rows) * n_rows))
+        seen += va.size
+    return out
 
 
 def balanced_weights(y: np.ndarray) -> np.ndarray:
@@ -281,14 +327,20 @@ def search(
         return _unsupervised(x, ctx, spec, signature, fingerprint, on_trial)
     plan = spec.forecast
     folds = list(plan.folds) if plan is not None else folds_of(y, spec, task)
+    # where each fold's predictions go in the out-of-fold array (`stacked`: one block per draw of a
+    # repeated CV); y and groups repeated to match, so every score reads (y_s[slot], outputs[slot])
+    slots = folds if plan is not None else stacked(folds, int(y.size))
+    draws = 1 if plan is not None else max(1, sum(va.size for _, va in folds) // max(1, y.size))
+    y_s = np.tile(y, draws)
+    groups_s = None if groups is None else np.tile(groups, draws)
     n_outputs = signature.n_outputs
 
     def fold_metrics(j: int, va: np.ndarray, out: np.ndarray) -> dict[str, float]:
         if plan is not None:
             return plan.fold_metrics(j, y[va], out[va])
-        return mx.compute(y[va], out[va], task, n_classes)
+        return mx.compute(y_s[va], out[va], task, n_classes)
 
-    fold_score = partial(score_over_folds, spec.objective, folds, fold_metrics)
+    fold_score = partial(score_over_folds, spec.objective, slots, fold_metrics)
 
     weights = balanced_weights(y) if spec.class_weight and task != "regression" else None
     families = [f for f, fam in available_families().items() if f in spec.families and fam.anomaly == anomaly]
@@ -321,20 +373,20 @@ def search(
         }
         t0 = time.process_time()
         per_fold: list[dict[str, float]] = []
-        outputs = np.full((y.size, n_outputs), np.nan)
+        outputs = np.full((y_s.size, n_outputs), np.nan)
         # A trial the search enqueued itself (a warm start, a family's defaults) runs every fold when
         # an ensemble will follow: pruned at fold 1 behind the best family, the other families had no
         # out-of-fold predictions, so the ensemble could only mix one family's trials (credit_data,
         # held-out logloss 0.4465 pruned vs 0.4305 protected, FLAML 0.4347; docs/benchmarks.md)
         protected = spec.ensemble and not anomaly and plan is None and trial.number < enqueued_below
         try:
-            for i, (tr, va) in enumerate(folds):
+            for i, ((tr, va), (_, slot)) in enumerate(zip(folds, slots, strict=True)):
                 if interrupted():
                     raise Stopped
                 model = family.build(params, ctx)
                 model.fit(x[tr], y[tr], None if weights is None else weights[tr])
-                outputs[va] = model.predict_outputs(x[va])
-                per_fold.append(fold_metrics(i, va, outputs))
+                outputs[slot] = model.predict_outputs(x[va])
+                per_fold.append(fold_metrics(i, slot, outputs))
                 res.fold_scores.append(per_fold[-1][spec.objective.metric])
                 running = (
                     float(np.nanmean(res.fold_scores))
@@ -350,7 +402,7 @@ def search(
             if spec.keep_oof:
                 res.oof = outputs
             if not anomaly:  # an anomaly score is not a probability: no calibration, no parity
-                _held_out(res, y, outputs, task, groups)
+                _held_out(res, y_s, outputs, task, groups_s)
             if refit:
                 if plan is not None and plan.panel is not None:  # the global model: a forecast table
                     plan.export_global(res, family.build(params, ctx), x, y, outputs, fingerprint)
@@ -401,7 +453,19 @@ def search(
             emit(baseline)
         last = max(r.number for r in results)
     if spec.ensemble and refit and not anomaly and plan is None and not stop():
-        ens = _ensemble(results, oof, fold_score, folds, spec, signature, fingerprint, y, groups, last + 1)
+        ens = _ensemble(
+            results,
+            oof,
+            fold_score,
+            slots,
+            spec,
+            signature,
+            fingerprint,
+            y_s,
+            groups_s,
+            last + 1,
+            rows=y.size,
+        )
         if ens is not None:
             emit(ens)
     return results
@@ -507,9 +571,12 @@ def _ensemble(
     y: np.ndarray,
     groups: np.ndarray | None,
     number: int,
+    rows: int | None = None,
 ) -> TrialResult | None:
     """The greedy ensemble of the kept trials as one more candidate, or None when the selection
-    keeps a single trial (it would only repeat that trial)."""
+    keeps a single trial (it would only repeat that trial). `folds`, `y` and `groups` index the
+    out-of-fold arrays (`stacked`: rows x draws of a repeated CV); `rows`: the table's (y.size when
+    None)."""
     from optiloop.automl import constraints
     from optiloop.automl.cost import ensemble_of
     from optiloop.automl.export.ensemble import build_ensemble_artifact
@@ -560,7 +627,7 @@ def _ensemble(
             params={"model": "ensemble", **params},
             metrics=metrics,
             data_fingerprint=fingerprint,
-            rows=int(y.size),
+            rows=int(y.size) if rows is None else rows,
         )
         predictor = _check_ensemble(data, [(by_number[n].artifact or b"", w) for n, w in members])
         res.artifact, res.runtime, res.export_max_abs_diff = data, "ensemble", 0.0
