@@ -58,10 +58,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rtables
 from rtables import TABLES
 
-SYSTEMS = ("optiloop", "optiloop_best_mean", "logreg", "xgboost", "random_forest")
+SYSTEMS = ("optiloop", "optiloop_best_mean", "optiloop_se_all_folds", "logreg", "xgboost", "random_forest")
 # optiloop: the experiment's default selection (the one-SE rule); optiloop_best_mean: the same search's
-# best inner-CV mean (the rule before config.selection; optiloop.automl.selection)
-RULES = ("one_se", "best_mean")
+# best inner-CV mean (the rule before config.selection; optiloop.automl.selection);
+# optiloop_se_all_folds: the one-SE rule counting every repeated draw's folds as independent (its
+# standard errors divided by sqrt(k x R), not sqrt(k): the rule before the draw correction)
+RULES = (("one_se", True), ("best_mean", True), ("one_se", False))
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaml_runner.py")
 
 
@@ -86,7 +88,12 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray, Any]:
 
 
 def best_outputs(
-    x: np.ndarray, y: np.ndarray, xt: np.ndarray, prep: Any, spec: SearchSpec, rules: tuple[str, ...]
+    x: np.ndarray,
+    y: np.ndarray,
+    xt: np.ndarray,
+    prep: Any,
+    spec: SearchSpec,
+    rules: tuple[tuple[str, bool], ...],
 ) -> list[tuple[np.ndarray, str]]:
     """One search; for each selection rule its winner's held-out outputs and `model/trials run`
     (the rules choose among the very same trials, so the comparison is paired)."""
@@ -96,8 +103,8 @@ def best_outputs(
     results = search(x, y, sig, spec)
     done = sum(1 for r in results if r.status != "failed" and r.family != "ensemble")
     out = []
-    for rule in rules:
-        best = rank(results, spec.objective, rule)[0]
+    for rule, per_draw in rules:
+        best = rank(results, spec.objective, rule, spec.folds if per_draw else None)[0]
         assert best.artifact is not None
         predictor = runtimes.load(read_artifact(best.artifact))
         out.append((predictor.predict(xt), f"{best.model}/{done}"))
@@ -180,7 +187,7 @@ def main() -> None:
         print(f"{'dataset':14} {'system':18} " + " ".join(f"{m:>18}" for m in names) + "  picked")
         cat = np.array([i.type == "category" for i in prep.signature.inputs])
         scores: dict[str, list[dict[str, float]]] = {s: [] for s in systems}
-        winners: dict[str, list[str]] = {"optiloop": [], "optiloop_best_mean": []}
+        winners: dict[str, list[str]] = {s: [] for s in SYSTEMS[:3]}
         flaml_winners: list[str] = []
         seconds: list[float] = []
         if kind == "regression":
@@ -198,14 +205,14 @@ def main() -> None:
             t0 = time.perf_counter()
             picked = best_outputs(x[tr], y[tr], x[te], prep, spec, RULES)
             took = time.perf_counter() - t0
-            for (out, model), s in zip(picked, ("optiloop", "optiloop_best_mean"), strict=True):
+            for (out, model), s in zip(picked, SYSTEMS[:3], strict=True):
                 winners[s].append(model)
                 scores[s].append(mx.compute(y[te], out, task, k))
             lr_spec = SearchSpec(
                 objective=obj, folds=args.inner_folds, seed=0, trials=min(args.trials, 200),
                 budget_s=args.budget_s, families=("linear",), stratified=strat,
             )  # fmt: skip
-            [(out, _)] = best_outputs(x[tr], y[tr], x[te], prep, lr_spec, ("best_mean",))
+            [(out, _)] = best_outputs(x[tr], y[tr], x[te], prep, lr_spec, (("best_mean", True),))
             scores["logreg"].append(mx.compute(y[te], out, task, k))
             for s in ("xgboost", "random_forest"):
                 scores[s].append(mx.compute(y[te], single(s, x[tr], y[tr], x[te], task), task, k))

@@ -406,7 +406,8 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
         for n, t in done.items()
     ]
     rule = selection_rule(exp)
-    choice = selection.choose(cands, rule)
+    per_draw = int((exp["config"].get("cv") or {}).get("folds") or 0) or None
+    choice = selection.choose(cands, rule, per_draw)
     ordered = sorted(done.values(), key=rank_key(exp))
     if choice is not None:
         top = done[choice.winner]

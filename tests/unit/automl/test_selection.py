@@ -159,6 +159,26 @@ def _trial(number: int, family: str, folds: list[float | None], **kw: object) ->
             **kw}  # fmt: skip
 
 
+def test_repeated_draws_do_not_shrink_the_standard_error() -> None:
+    """Two draws of the same five folds reuse the same rows: ten fold scores, but the SE counts five.
+    An MLP whose lead over the linear model is within one draw's SE, duplicated into two draws, is
+    distinguishable only if the draws are (wrongly) taken as ten independent folds."""
+    lin_one = (-0.10,) * 5  # a steady linear model; the MLP leads it by 0.0065 with fold sd 0.018
+    mlp_one = tuple(-0.10 + d for d in (-0.0135, 0.0265, -0.0085, 0.0215, 0.0065))
+    lin, mlp = cand(0, "linear", lin_one * 2), cand(1, "mlp", mlp_one * 2)
+    one_draw = choose([cand(0, "linear", lin_one), cand(1, "mlp", mlp_one)])
+    assert one_draw is not None and one_draw.winner == 0  # within one SE over five folds
+    assert winner([lin, mlp]) == 1  # ten folds taken as independent: the SE shrinks by sqrt(2)
+    got = choose([lin, mlp], per_draw=5)
+    assert got is not None and got.winner == 0 and got.se == pytest.approx(one_draw.se, rel=0.2)
+    _, se_all, n = paired(mlp, lin)
+    _, se_draw, _ = paired(mlp, lin, per_draw=5)
+    assert n == 10 and se_draw == pytest.approx(se_all * math.sqrt(2))
+    assert own_se(lin, per_draw=5) == pytest.approx(own_se(lin) * math.sqrt(2))
+    assert order([lin, mlp], per_draw=5)[0] == 0
+    assert paired(mlp, lin, per_draw=20)[1] == se_all  # fewer folds than a draw: all of them count
+
+
 def test_ranked_puts_the_rules_winner_first_and_old_experiments_keep_the_best_mean() -> None:
     trials = [
         _trial(0, "linear", [0.09, 0.13, 0.07, 0.12, 0.09]),

@@ -274,10 +274,16 @@ def score_over_folds(
     return _score(objective, float(np.mean(ok))) if ok else -math.inf
 
 
-def rank(results: list[TrialResult], objective: Objective, selection: str = "best_mean") -> list[TrialResult]:
+def rank(
+    results: list[TrialResult],
+    objective: Objective,
+    selection: str = "best_mean",
+    per_draw: int | None = None,
+) -> list[TrialResult]:
     """The completed trials, the winner first by `selection` (optiloop.automl.selection: the rule
     the experiment's leaderboard uses), then by the objective, then by number. Constraints are not
-    judged here: a caller that has them filters first."""
+    judged here: a caller that has them filters first. `per_draw`: the search's k folds (one draw),
+    so that repeated draws do not shrink the rule's standard errors."""
     from optiloop.automl.selection import Candidate, order
 
     done = {r.number: r for r in results if r.status == "completed"}
@@ -291,7 +297,7 @@ def rank(results: list[TrialResult], objective: Objective, selection: str = "bes
         )
         for r in done.values()
     ]
-    return [done[n] for n in order(cands, selection)]
+    return [done[n] for n in order(cands, selection, per_draw)]
 
 
 def search(
