@@ -47,8 +47,9 @@ sd/sqrt(kR) would claim a precision the data do not have (no unbiased estimator 
 a cross-validated mean exists — Bengio & Grandvalet, 2004; Nadeau & Bengio's correction grows it
 for the same reason). The standard errors here therefore count at most `per_draw` (k) folds:
 sd over all k x R scores (repeating makes sd itself steadier) divided by sqrt(k). With one draw that
-is the plain SE; measured on penguins at 60 s, the uncorrected SE over 2 draws let an MLP whose lead
-was within the noise beat logistic regression (held out 0.0173 against the one-draw run's 0.0138).
+is the plain SE. It is the right statistic rather than a measured gain: on wine, penguins and
+breast_cancer at 60 s it changed 3 of 15 outer folds' picks and no table by more than a quarter of
+its SE (docs/benchmarks.md, "Repeated inner CV on small tables").
 
 A candidate with fewer than two folds paired with the best (no fold scores recorded, folds missing)
 has no standard error: it cannot be shown equivalent, so it wins only as the best by mean. An
