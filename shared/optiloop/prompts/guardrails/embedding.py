@@ -171,16 +171,24 @@ def from_arrays(data: Any) -> EmbedModel:
         vocab=vocab,
         table=q.astype(np.float32) * scale[:, None],
         token_weight=np.asarray(data["token_weight"], dtype=np.float32),
-        w1=np.asarray(data["w1"], dtype=np.float32),
-        b1=np.asarray(data["b1"], dtype=np.float32),
-        w2=np.asarray(data["w2"], dtype=np.float32),
-        b2=float(data["b2"]),
-        platt_a=float(data["platt_a"]),
-        platt_b=float(data["platt_b"]),
-        threshold=float(data["threshold"]),
-        meta=json.loads(str(data["meta"])),
         tokenizer=WordPiece(vocab),
+        **head_fields(data),
     )
+
+
+def head_fields(data: Any) -> dict[str, Any]:
+    """The MLP head, its Platt map, the joint cut and the build's metadata, as both static-table
+    heads' package files store them."""
+    return {
+        "w1": np.asarray(data["w1"], dtype=np.float32),
+        "b1": np.asarray(data["b1"], dtype=np.float32),
+        "w2": np.asarray(data["w2"], dtype=np.float32),
+        "b2": float(data["b2"]),
+        "platt_a": float(data["platt_a"]),
+        "platt_b": float(data["platt_b"]),
+        "threshold": float(data["threshold"]),
+        "meta": json.loads(str(data["meta"])),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -26,7 +26,6 @@ and the English head at the same cut: less recall on other languages, no crash.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,6 +37,7 @@ import numpy as np
 from optiloop.prompts.guardrails.embedding import (
     MAX_TOKENS,
     MIN_TOKENS,
+    head_fields,
     stack_features,
     window_features,
 )
@@ -133,14 +133,7 @@ def from_arrays(data: Any) -> MultiEmbedModel:
         table_q=np.asarray(data["table_q"], dtype=np.int8),
         row_scale=np.asarray(data["table_scale"], dtype=np.float32),
         token_weight=np.asarray(data["token_weight"], dtype=np.float32),
-        w1=np.asarray(data["w1"], dtype=np.float32),
-        b1=np.asarray(data["b1"], dtype=np.float32),
-        w2=np.asarray(data["w2"], dtype=np.float32),
-        b2=float(data["b2"]),
-        platt_a=float(data["platt_a"]),
-        platt_b=float(data["platt_b"]),
-        threshold=float(data["threshold"]),
-        meta=json.loads(str(data["meta"])),
+        **head_fields(data),
         tokenizer=SentencePieceTokenizer.from_bytes(np.asarray(data["sp_model"], dtype=np.uint8).tobytes()),
         sub_window=int(data["sub_window"]) if "sub_window" in data else SUB_WINDOW,
         sub_stride=int(data["sub_stride"]) if "sub_stride" in data else SUB_STRIDE,
