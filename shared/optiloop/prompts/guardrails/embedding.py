@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -113,8 +113,44 @@ class WordPiece:
         return out
 
 
+class Tokenizer(Protocol):
+    def encode(self, text: str, limit: int = MAX_TOKENS) -> list[int]: ...
+
+
+class MlpHead:
+    """What both static-table heads (this English one, multilingual_embedding's) do with their window
+    features: a one-hidden-layer MLP to a logit, the highest window's logit through the Platt map.
+    The dataclasses that mix it in hold these attributes and define `features`."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: float
+    platt_a: float
+    platt_b: float
+    tokenizer: Tokenizer
+
+    def features(self, chunks: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        h = np.maximum(x @ self.w1 + self.b1, 0.0)
+        return np.asarray(h @ self.w2 + self.b2, dtype=np.float64)
+
+    def probability(self, chunks: list[str]) -> float:
+        """Calibrated probability of the highest-scoring token window of ``chunks`` (a text's windows).
+
+        0 for a text of fewer than MIN_TOKENS tokens: the heads were trained on sentence-sized windows,
+        and the mean of one or two rows is far outside them ("hi" scored 0.94, "hello" 0.69). Attacks
+        that short are the rules' and the n-grams' to judge."""
+        if len(chunks) == 1 and len(self.tokenizer.encode(chunks[0], limit=MIN_TOKENS)) < MIN_TOKENS:
+            return 0.0
+        z = float(self.logits(self.features(chunks)).max())
+        return float(1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b))))
+
+
 @dataclass(frozen=True)
-class EmbedModel:
+class EmbedModel(MlpHead):
     """The distilled table, its token weights, and the MLP head with its Platt map."""
 
     vocab: list[str]
@@ -145,21 +181,6 @@ class EmbedModel:
             rows = self.table[ids] * self.token_weight[ids, None]
             feats.extend(window_features(rows, self.token_weight[ids], SUB_WINDOW, SUB_STRIDE))
         return stack_features(feats, self.table.shape[1])
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        h = np.maximum(x @ self.w1 + self.b1, 0.0)
-        return np.asarray(h @ self.w2 + self.b2, dtype=np.float64)
-
-    def probability(self, chunks: list[str]) -> float:
-        """Calibrated probability of the highest-scoring token window of ``chunks`` (a text's windows).
-
-        0 for a text of fewer than MIN_TOKENS tokens: the head was trained on sentence-sized windows,
-        and the mean of one or two rows is far outside them ("hi" scored 0.94, "hello" 0.69). Attacks
-        that short are the rules' and the n-grams' to judge."""
-        if len(chunks) == 1 and len(self.tokenizer.encode(chunks[0], limit=MIN_TOKENS)) < MIN_TOKENS:
-            return 0.0
-        z = float(self.logits(self.features(chunks)).max())
-        return float(1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b))))
 
 
 def from_arrays(data: Any) -> EmbedModel:

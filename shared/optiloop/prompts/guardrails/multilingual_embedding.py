@@ -36,7 +36,7 @@ import numpy as np
 
 from optiloop.prompts.guardrails.embedding import (
     MAX_TOKENS,
-    MIN_TOKENS,
+    MlpHead,
     head_fields,
     stack_features,
     window_features,
@@ -83,7 +83,7 @@ class SentencePieceTokenizer:
 
 
 @dataclass(frozen=True)
-class MultiEmbedModel:
+class MultiEmbedModel(MlpHead):
     """The distilled USE table (int8), its token weights, the MLP head and its Platt map."""
 
     table_q: np.ndarray  # int8 (V, D)
@@ -113,18 +113,6 @@ class MultiEmbedModel:
             rows = self.table_q[ids].astype(np.float32) * (self.row_scale[ids] * wts)[:, None]
             feats.extend(window_features(rows, wts, self.sub_window, self.sub_stride))
         return stack_features(feats, self.table_q.shape[1])
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        h = np.maximum(x @ self.w1 + self.b1, 0.0)
-        return np.asarray(h @ self.w2 + self.b2, dtype=np.float64)
-
-    def probability(self, chunks: list[str]) -> float:
-        """Calibrated probability of the highest-scoring window; 0 below MIN_TOKENS pieces (as the
-        English head: a one- or two-piece mean is far from the sentence-sized windows it was fitted on)."""
-        if len(chunks) == 1 and len(self.tokenizer.encode(chunks[0], limit=MIN_TOKENS)) < MIN_TOKENS:
-            return 0.0
-        z = float(self.logits(self.features(chunks)).max())
-        return float(1.0 / (1.0 + np.exp(-(self.platt_a * z + self.platt_b))))
 
 
 def from_arrays(data: Any) -> MultiEmbedModel:
