@@ -40,6 +40,7 @@ def main() -> None:
         from optiloop.automl.forecast import prepare_for
         from optiloop.automl.run import _groups, search_spec
         from optiloop.automl.search.runner import search
+        from optiloop.automl.selection import rule_of
         from optiloop.automl.table import from_bytes
     except ImportError as e:
         sm.fail(f"automl_experiment needs the OptiLoop training image (optiloop[automl] installed): {e}")
@@ -55,8 +56,8 @@ def main() -> None:
         prep.x, prep.y, prep.signature, spec, fingerprint=exp["data_fingerprint"],
         groups=_groups(table, exp["target"], cfg.get("sensitive_column")),
     )  # fmt: skip
-    rule = str(cfg.get("selection") or "best_mean")  # experiments.selection_rule: the winner Finalise names
-    best = search_job.write(sm.model_dir(), results, spec.trials, spec.objective, rule)
+    # the winner Finalise names (experiments.selection_rule)
+    best = search_job.write(sm.model_dir(), results, spec.trials, spec.objective, rule_of(cfg))
     if best is None:
         errors = sorted({r.error for r in results if r.error})[:MAX_ERRORS]
         sm.fail(f"no trial of {len(results)} completed: " + ("; ".join(errors) or "none ran"))

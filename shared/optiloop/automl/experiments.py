@@ -384,7 +384,7 @@ def rank_key(exp: dict[str, Any]) -> Any:
 def selection_rule(exp: dict[str, Any]) -> str:
     """The experiment's selection rule; one stored before config.selection existed keeps the best
     mean it was ranked by."""
-    return str(exp["config"].get("selection") or selection.LEGACY)
+    return selection.rule_of(exp["config"])
 
 
 def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:

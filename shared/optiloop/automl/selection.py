@@ -68,6 +68,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 ONE_SE, BEST_MEAN = "one_se", "best_mean"
 RULES = (ONE_SE, BEST_MEAN)
@@ -84,6 +85,11 @@ COMPLEXITY: dict[str, int] = {
     "ensemble": 4,
 }
 UNKNOWN = max(COMPLEXITY.values()) + 1  # a family the order does not name is the least simple
+
+
+def rule_of(config: dict[str, Any]) -> str:
+    """An experiment config's rule; one stored before config.selection existed keeps LEGACY."""
+    return str(config.get("selection") or LEGACY)
 
 
 @dataclass(frozen=True)

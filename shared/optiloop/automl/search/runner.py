@@ -336,7 +336,7 @@ def search(
     # where each fold's predictions go in the out-of-fold array (`stacked`: one block per draw of a
     # repeated CV); y and groups repeated to match, so every score reads (y_s[slot], outputs[slot])
     slots = folds if plan is not None else stacked(folds, int(y.size))
-    draws = 1 if plan is not None else max(1, sum(va.size for _, va in folds) // max(1, y.size))
+    draws = 1 if plan is not None else cv_repeats(int(y.size), spec.repeats)  # as folds_of drew them
     y_s = np.tile(y, draws)
     groups_s = None if groups is None else np.tile(groups, draws)
     n_outputs = signature.n_outputs
