@@ -194,6 +194,20 @@ def max_logit(model: Head, text: str) -> float:
     return float(model.logits(text_features(model, text)).max())
 
 
+def head_arrays(model: Head) -> dict[str, Any]:
+    """The MLP head, its Platt map and the joint cut as both static-table heads' package files store
+    them (embedding.head_fields reads them back), in the files' order."""
+    return {
+        "w1": model.w1.astype(np.float32),
+        "b1": model.b1.astype(np.float32),
+        "w2": model.w2.astype(np.float32),
+        "b2": np.float64(model.b2),
+        "platt_a": np.float64(model.platt_a),
+        "platt_b": np.float64(model.platt_b),
+        "threshold": np.float64(model.threshold),
+    }
+
+
 def to_npz(model: EmbedModel) -> bytes:
     """The package file: the int8 table (as distilled), SIF weights, vocabulary, head, calibration."""
     d = dict(np.load(TABLE))
@@ -204,13 +218,7 @@ def to_npz(model: EmbedModel) -> bytes:
         table_scale=d["table_scale"],
         token_weight=model.token_weight.astype(np.float32),
         vocab=np.array("\n".join(model.vocab)),
-        w1=model.w1.astype(np.float32),
-        b1=model.b1.astype(np.float32),
-        w2=model.w2.astype(np.float32),
-        b2=np.float64(model.b2),
-        platt_a=np.float64(model.platt_a),
-        platt_b=np.float64(model.platt_b),
-        threshold=np.float64(model.threshold),
+        **head_arrays(model),
         meta=np.array(json.dumps(model.meta, sort_keys=True)),
     )
     return buf.getvalue()

@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import guardrails_sources as gs  # noqa: E402
+from guardrails_embed import head_arrays  # noqa: E402
 
 from optiloop.prompts.guardrails.multilingual_embedding import (  # noqa: E402
     MultiEmbedModel,
@@ -137,13 +138,7 @@ def to_npz(model: MultiEmbedModel) -> bytes:
         table_scale=d["table_scale"],
         token_weight=d["token_weight"],
         sp_model=d["sp_model"],
-        w1=model.w1.astype(np.float32),
-        b1=model.b1.astype(np.float32),
-        w2=model.w2.astype(np.float32),
-        b2=np.float64(model.b2),
-        platt_a=np.float64(model.platt_a),
-        platt_b=np.float64(model.platt_b),
-        threshold=np.float64(model.threshold),
+        **head_arrays(model),
         sub_window=np.int64(model.sub_window),
         sub_stride=np.int64(model.sub_stride),
         meta=np.array(json.dumps(model.meta, sort_keys=True)),
