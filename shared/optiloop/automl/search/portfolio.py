@@ -252,7 +252,7 @@ def _mlp_export(model: Any, ctx: Context) -> dict[str, Any]:
 def _mlp_extras(model: Any, ctx: Context) -> dict[str, tuple[str, bytes]]:
     from optiloop.automl.search.mlp import export_onnx
 
-    return {"onnx_file": ("model.onnx", export_onnx(model, ctx.n_features))}
+    return {"onnx_file": ("model.onnx", export_onnx(model))}
 
 
 # ------------------------------------------------------------------ anomaly detection
