@@ -21,7 +21,7 @@ from typing import Any
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import constraints, datasets, forecast, selection
+from optiloop.automl import constraints, datasets, forecast, selection, trial_rows
 from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
@@ -229,6 +229,7 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         "cancel_requested": False,
         "error": None,
         "leaderboard_url": leaderboard_url(exp_id),
+        trial_rows.ROWS_FLAG: True,  # its completed trials have ranking rows (optiloop.automl.trial_rows)
         "created_at": deps.clock(),
         "created_by": who.name,
         "started_at": None,
@@ -359,6 +360,15 @@ def _all_trials(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
         after = page[-1].sort
 
 
+def ranking_pool(deps: Deps, exp: dict[str, Any]) -> list[dict[str, Any]]:
+    """What `ranked` needs of every trial: the experiment's compact rows (optiloop.automl.trial_rows;
+    completed trials only, a fraction of the documents' bytes), or, for an experiment stored before
+    rows existed, its trial documents."""
+    if exp.get(trial_rows.ROWS_FLAG):
+        return trial_rows.rows(deps, exp["id"])
+    return _all_trials(deps, exp["id"])
+
+
 def score_of(exp: dict[str, Any]) -> Any:
     """A trial's objective, larger better (NaN and missing worst)."""
     sign = 1.0 if exp["direction"] == "maximize" else -1.0
@@ -432,9 +442,13 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
     ones before infeasible, each best first by the objective (ties: the earlier trial); why the
     winner wins; and the accuracy-vs-latency Pareto front over all of them."""
     exp = get(deps, who, experiment_id)
-    done, choice = ranked(exp, _all_trials(deps, experiment_id))
+    done, choice = ranked(exp, ranking_pool(deps, exp))
     front = _pareto(exp, done)
     on_front = {p["trial_id"] for p in front}
+    listed = done[:limit]
+    if exp.get(trial_rows.ROWS_FLAG):  # rows ranked; the listed trials are read whole
+        full = deps.store.docs.get_many(TRIAL, [t["trial_id"] for t in listed])
+        listed = [full[t["trial_id"]].data for t in listed if t["trial_id"] in full]
     return {
         "experiment_id": experiment_id,
         "status": exp["status"],
@@ -455,7 +469,7 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
                 "violations": t.get("violations") or [],
                 "pareto": t["trial_id"] in on_front,
             }
-            for k, t in enumerate(done[:limit])
+            for k, t in enumerate(listed)
         ],
         "pareto": {"x": constraints.PARETO_X, "y": exp["metric"], "trials": front},
         "selection": _selection_out(exp, done, choice),

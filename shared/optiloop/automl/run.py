@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from optiloop.automl import datasets, experiments, metalearn
+from optiloop.automl import datasets, experiments, metalearn, trial_rows
 from optiloop.automl.forecast import prepare_for
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
@@ -336,6 +336,7 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         deps.store.docs.create(
             Doc(kind=experiments.TRIAL, id=trial_id, scope=exp_id, sort=f"{r.number:06d}", data=data)
         )
+        trial_rows.put(deps, data)
         lineage.link(deps, "experiment", exp_id, "trial", trial_id, "ran", project_id=project_id)
         lineage.link(deps, "dataset", exp["dataset_id"], "trial", trial_id, "trained", project_id=project_id)
     return data

@@ -1,0 +1,61 @@
+"""A compact row per completed trial, written with the trial: what ranking an experiment reads.
+
+Why: the leaderboard ranks every completed trial (the selection rule compares each one's fold
+scores with the best's), but a trial's document also carries its parameters, Optuna's distributions,
+costs, fairness and artifact fields — about 2.5 KB, so an experiment of 10,000 trials (the API's
+largest budget) made every leaderboard request parse 25 MB: 600–850 ms over HTTP on SQLite
+(tests/benchmarks/automl_overhead.py; issue 10's floor is p95 < 250 ms), and on DynamoDB 25 query
+pages of 1 MB. A row holds only what `experiments.ranked` and the Pareto front read; pruned and
+failed trials, which ranking skips, have none. The leaderboard ranks rows, then reads the full
+documents of the trials it lists (a page, 100 by default).
+
+Rows are written in the transaction that writes (or rewrites) their trial, so the two never
+disagree. Experiments stored before rows existed have none and no `trial_rows` flag: they are
+ranked from their trial documents, as before (`ROWS_FLAG` on the experiment says which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from optiloop.deps import Deps
+from optiloop.store.records import Doc
+
+KIND = "trial_row"
+ROWS_FLAG = "trial_rows"  # set on experiments whose completed trials all have rows
+FIELDS = ("trial_id", "number", "status", "family", "model", "metrics", "fold_scores", "fresh_fold_scores",
+          "feasible", "prior", "cost")  # fmt: skip
+PAGE = 1000
+
+
+def row_of(trial: dict[str, Any]) -> dict[str, Any]:
+    """The trial's fields that ranking, the selection rule and the Pareto front read."""
+    return {k: trial[k] for k in FIELDS if k in trial}
+
+
+def put(deps: Deps, trial: dict[str, Any], *, rewrite: bool = False) -> None:
+    """Write a completed trial's row (`rewrite`: over the one it has, after its document was
+    rewritten); call inside the transaction that writes the trial. A trial that is not completed has
+    no row."""
+    if trial.get("status") != "completed":
+        return
+    sort = f"{int(trial['number']):06d}"
+    doc = Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=row_of(trial))
+    old = deps.store.docs.get(KIND, doc.id) if rewrite else None
+    if old is None:
+        deps.store.docs.create(doc)
+    else:
+        deps.store.docs.replace(replace(doc, rev=old.rev), old.rev)
+
+
+def rows(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
+    """Every row of an experiment, in trial-number order."""
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page = deps.store.docs.list(KIND, experiment_id, after=after, limit=PAGE)
+        out.extend(d.data for d in page)
+        if len(page) < PAGE:
+            return out
+        after = page[-1].sort
