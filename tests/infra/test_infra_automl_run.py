@@ -214,6 +214,11 @@ def test_the_automl_state_machine_fans_trials_out_and_completes(
         [ens] = [t for t in every if t["family"] == "ensemble"]
         assert ens["number"] == 3 and ens["status"] == "completed" and ens["runtime"] == "ensemble"
         assert done["best"]["trial_id"] in {t["trial_id"] for t in every}
+        # the leaderboard ranks the rows written beside the trials in DynamoDB, then reads those it lists
+        board = experiments.leaderboard(deps, ADMIN, exp["id"])
+        assert board["trials"][0]["trial_id"] == done["best"]["trial_id"]
+        assert sorted(t["trial_id"] for t in board["trials"]) == sorted(t["trial_id"] for t in every)
+        assert all(t["params"] is not None for t in board["trials"])
         jobs = boto3.client("sagemaker", region_name=REGION).list_training_jobs()["TrainingJobSummaries"]
         assert len(jobs) == 3 and all(j["TrainingJobName"].startswith("optiloop-acme-") for j in jobs)
         one = boto3.client("sagemaker", region_name=REGION).describe_training_job(
