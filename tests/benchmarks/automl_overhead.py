@@ -286,7 +286,7 @@ def scaled_copy(deps: Any, exp_id: str, n: int) -> str:
             store.docs.create(
                 Doc(kind=experiments.TRIAL, id=trial_id, scope=copy_id, sort=f"{k:06d}", data=data)
             )
-            trial_rows.put(deps, data)  # as the worker records a trial
+            trial_rows.put(deps, data, exp.data["metric"])  # as the worker records a trial
     return copy_id
 
 

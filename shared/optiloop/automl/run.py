@@ -336,7 +336,7 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         deps.store.docs.create(
             Doc(kind=experiments.TRIAL, id=trial_id, scope=exp_id, sort=f"{r.number:06d}", data=data)
         )
-        trial_rows.put(deps, data)
+        trial_rows.put(deps, data, exp["metric"])
         lineage.link(deps, "experiment", exp_id, "trial", trial_id, "ran", project_id=project_id)
         lineage.link(deps, "dataset", exp["dataset_id"], "trial", trial_id, "trained", project_id=project_id)
     return data

@@ -29,19 +29,24 @@ FIELDS = ("trial_id", "number", "status", "family", "model", "metrics", "fold_sc
 PAGE = 1000
 
 
-def row_of(trial: dict[str, Any]) -> dict[str, Any]:
-    """The trial's fields that ranking, the selection rule and the Pareto front read."""
-    return {k: trial[k] for k in FIELDS if k in trial}
+def row_of(trial: dict[str, Any], metric: str) -> dict[str, Any]:
+    """The trial's fields that ranking, the selection rule and the Pareto front read; of its metrics
+    the experiment's objective (and its companions, `<metric>_...`)."""
+    row = {k: trial[k] for k in FIELDS if k in trial}
+    row["metrics"] = {k: v for k, v in (trial.get("metrics") or {}).items() if k.startswith(metric)}
+    return row
 
 
-def put(deps: Deps, trial: dict[str, Any], *, rewrite: bool = False) -> None:
+def put(deps: Deps, trial: dict[str, Any], metric: str, *, rewrite: bool = False) -> None:
     """Write a completed trial's row (`rewrite`: over the one it has, after its document was
     rewritten); call inside the transaction that writes the trial. A trial that is not completed has
     no row."""
     if trial.get("status") != "completed":
         return
     sort = f"{int(trial['number']):06d}"
-    doc = Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=row_of(trial))
+    doc = Doc(
+        kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=row_of(trial, metric)
+    )
     old = deps.store.docs.get(KIND, doc.id) if rewrite else None
     if old is None:
         deps.store.docs.create(doc)

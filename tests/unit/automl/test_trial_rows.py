@@ -57,7 +57,9 @@ def test_a_row_per_completed_trial_holding_what_ranking_reads(deps: Deps, finish
     assert len(completed) < len(trials) or any(t["family"] == "ensemble" for t in trials)
     assert [r["trial_id"] for r in rows] == [t["trial_id"] for t in completed]
     for row, t in zip(rows, completed, strict=True):
-        assert row == {k: t[k] for k in trial_rows.FIELDS if k in t}
+        want = {k: t[k] for k in trial_rows.FIELDS if k in t}
+        want["metrics"] = {k: v for k, v in t["metrics"].items() if k.startswith("logloss")}
+        assert row == want and set(row["metrics"]) >= {"logloss"} and "auc" in t["metrics"]
         assert "params" not in row and "optuna" not in row
 
 
@@ -83,9 +85,9 @@ def test_a_rewritten_trial_rewrites_its_row(deps: Deps, finished: str) -> None:
     changed = {**doc.data, "fresh_fold_scores": [0.1, 0.2, 0.3]}
     with deps.store.transaction():
         new = deps.store.docs.replace(type(doc)(doc.kind, doc.id, doc.scope, doc.sort, changed), doc.rev)
-        trial_rows.put(deps, new.data, rewrite=True)
+        trial_rows.put(deps, new.data, "logloss", rewrite=True)
     assert trial_rows.rows(deps, finished)[0]["fresh_fold_scores"] == [0.1, 0.2, 0.3]
-    trial_rows.put(deps, {**new.data, "status": "pruned"})  # not completed: no row written
+    trial_rows.put(deps, {**new.data, "status": "pruned"}, "logloss")  # not completed: no row written
     assert len(trial_rows.rows(deps, finished)) == len(
         [t for t in experiments._all_trials(deps, finished) if t["status"] == "completed"]
     )
