@@ -18,7 +18,8 @@ training rows and is scored on the same held-out rows:
   given to it as pandas categories (tests/benchmarks/flaml_runner.py).
 
 Budgets: `--budget-s` seconds per search, and `--trials` (a trial budget: the reproducible one, which
-a loaded machine does not change; FLAML has no trial budget, so it gets `--flaml-budget-s`).
+a loaded machine does not change; given alone, no time budget applies; FLAML has no trial budget, so it
+gets `--flaml-budget-s`).
 
 The optiloop search includes the PyTorch MLP and ends with its greedy ensemble of the top trials as
 one more candidate; what is scored is the candidate the experiment's selection rule picks
@@ -153,10 +154,12 @@ METRICS = {"regression": ("rmse", "mae", "r2"), "classification": ("logloss", "a
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--budget-s", type=float, default=60.0)
     ap.add_argument(
-        "--trials", type=int, default=10_000, help="a trial budget per search (default: time only)"
-    )
+        "--budget-s", type=float, default=None,
+        help="seconds per search (default 60, or none when --trials is given: a trial budget alone is "
+        "reproducible)",
+    )  # fmt: skip
+    ap.add_argument("--trials", type=int, default=None, help="a trial budget per search (default: time only)")
     ap.add_argument("--inner-folds", type=int, default=5)
     ap.add_argument(
         "--inner-repeats", type=int, default=None,
@@ -171,13 +174,17 @@ def main() -> None:
         "--flaml-match", action="store_true", help="FLAML gets the wall-clock the fold's optiloop search took"
     )
     args = ap.parse_args()
+    if args.budget_s is None and args.trials is None:
+        args.budget_s = 60.0
+    args.trials = args.trials or 10_000
+    flaml_s = args.flaml_budget_s or args.budget_s or 60.0
     systems = SYSTEMS + (("flaml",) if args.flaml_python else ())
     from sklearn.model_selection import KFold, StratifiedKFold
 
     print(
-        f"budget {args.budget_s:g} s / {args.trials} trials per search, {args.inner_folds}-fold inner and "
+        f"budget {args.budget_s or 0:g} s / {args.trials} trials a search, {args.inner_folds}-fold inner and "
         f"{args.outer_folds}-fold outer CV, 1 thread per fit; flaml "
-        + ("the same seconds" if args.flaml_match else f"{args.flaml_budget_s or args.budget_s:g} s")
+        + ("the same seconds" if args.flaml_match else f"{flaml_s:g} s")
     )
     for name in args.datasets.split(","):
         x, y, prep = load(name)
@@ -217,7 +224,7 @@ def main() -> None:
             for s in ("xgboost", "random_forest"):
                 scores[s].append(mx.compute(y[te], single(s, x[tr], y[tr], x[te], task), task, k))
             if args.flaml_python:
-                fb = max(5.0, round(took)) if args.flaml_match else (args.flaml_budget_s or args.budget_s)
+                fb = max(5.0, round(took)) if args.flaml_match else flaml_s
                 seconds.append(took)
                 out, model = flaml(args.flaml_python, x[tr], y[tr], x[te], task, fb, cat)
                 scores["flaml"].append(mx.compute(y[te], out, task, k))
