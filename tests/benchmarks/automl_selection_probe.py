@@ -13,7 +13,7 @@ as JSON for tests/benchmarks/automl_selection_rules.py, which replays rules over
 over the first N trials of each search: what a shorter budget would have run).
 
 usage: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE python tests/benchmarks/automl_selection_probe.py \
-    penguins 0 [--trials 60] [--inner-folds 5] [--outer-folds 5] [--inner-repeats R] [--no-path]
+    penguins 0 [--trials 60] [--inner-folds 5] [--outer-folds 5] [--inner-repeats R]
     [--dump out.json]
 """
 
@@ -85,7 +85,6 @@ def main() -> None:
     ap.add_argument("--inner-folds", type=int, default=5)
     ap.add_argument("--outer-folds", type=int, default=5)
     ap.add_argument("--inner-repeats", type=int, default=None, help="inner CV draws (default: by size)")
-    ap.add_argument("--no-path", action="store_true", help="without the linear path (the search before)")
     ap.add_argument("--dump", default=None, help="write every candidate's scores as JSON")
     args = ap.parse_args()
     from sklearn.model_selection import KFold, StratifiedKFold
@@ -100,8 +99,7 @@ def main() -> None:
         obj, name = Objective("logloss", "minimize"), "logloss"
     tr, te = list(splits)[args.fold]
     spec = SearchSpec(objective=obj, folds=args.inner_folds, seed=0, trials=args.trials, budget_s=None,
-                      stratified=not regression, repeats=args.inner_repeats,
-                      linear_path=not args.no_path)  # fmt: skip
+                      stratified=not regression, repeats=args.inner_repeats)  # fmt: skip
     results = search(x[tr], y[tr], prep.signature, spec)
     k = len(prep.signature.classes)
     done = [r for r in results if r.status == "completed" and r.artifact is not None]
@@ -132,7 +130,7 @@ def main() -> None:
             for r in done
         ]  # fmt: skip
         doc = {"dataset": args.dataset, "fold": args.fold, "k": args.inner_folds, "trials": args.trials,
-               "path": not args.no_path, "rows": rows,
+               "rows": rows,
                "logreg": mx.compute(y[te], out, prep.task, k)[name]}  # fmt: skip
         with open(args.dump, "w") as f:
             json.dump(doc, f)

@@ -81,8 +81,6 @@ class SearchSpec:
     # bounds on the served model (optiloop.automl.constraints): latency_ms_p95, model_size_bytes.
     # A trial over one is infeasible: recorded, never the best, never an ensemble member
     constraints: dict[str, float] = field(default_factory=dict)
-    # the linear family's regularisation path among the first trials on small tables (`linear_path`)
-    linear_path: bool = True
     # keep each completed trial's out-of-fold outputs on its TrialResult (`oof`): a one-trial search
     # in an AutoML trial job hands them on to the fan-out's ensemble; off for the local search, where
     # only the best few are kept (bounded memory)
@@ -199,41 +197,12 @@ def shrunk_linear(ctx: Context) -> dict[str, Any]:
     return {"linear.alpha": 1e3} if ctx.task == "regression" else {"linear.C": 1e-3}
 
 
-# the linear family's regularisation path on small tables (`linear_path`): one point a decade of its
-# search range, beside its default (1) and its shrunk point (1e-3)
-PATH_DECADES = (1e-2, 1e-1, 1e1, 1e2)
-
-
-def linear_path(ctx: Context) -> list[dict[str, Any]]:
-    """On a small table (< MIN_VALIDATION_ROWS rows, where the repeated CV applies), the linear
-    family's regularisation strength at each decade of its range, as first trials — the path
-    glmnet or LogisticRegressionCV walk. Why: on small tables the linear model is the candidate to
-    beat (issue #10: tuned logistic regression held out better than FLAML and than the search's
-    picks), but its default C = 1 is one point of a curve whose best sits anywhere from 1e-2 to
-    1e2; a short budget (penguins at 60 s: 22-25 trials) ended before TPE tuned it, so the one-SE
-    rule could only choose between an untuned linear model and an MLP (held out 0.030 against
-    tuned logistic regression's 0.017). Enqueued, the path is `prior` (fixed before the search saw
-    the folds), costs fits of milliseconds, and leaves TPE a history of the whole curve. Large
-    tables keep the first trials of before (same trials, same leaderboards)."""
-    if ctx.n_rows >= MIN_VALIDATION_ROWS:
-        return []
-    key = "linear.alpha" if ctx.task == "regression" else "linear.C"
-    return [{key: v} for v in PATH_DECADES]
-
-
 def enqueue_first_trials(
-    study: Any,
-    families: Sequence[str],
-    warm: Sequence[dict[str, Any]],
-    ctx: Context,
-    *,
-    shrunk: bool = True,
-    path: bool = True,
+    study: Any, families: Sequence[str], warm: Sequence[dict[str, Any]], ctx: Context, *, shrunk: bool = True
 ) -> None:
     """The trials the search asks for before the sampler: the defaults of the linear family and
     XGBoost, the linear family's most regularised point (`shrunk_linear`), then the warm-start
-    configurations, then every other family's defaults, in the portfolio's order, then on a small
-    table the linear family's regularisation path (`linear_path`; `path`).
+    configurations, then every other family's defaults, in the portfolio's order.
 
     Why those ahead of the warm starts: they fit in a second or two on any table, they are the single
     models that win on small data (linear) and on most others (XGBoost), and a remembered
@@ -252,9 +221,6 @@ def enqueue_first_trials(
             study.enqueue_trial(dict(config), skip_if_exists=True)
     for name in families:
         study.enqueue_trial({"model": name, **FAMILIES[name].default(ctx)}, skip_if_exists=True)
-    if shrunk and path and "linear" in families:  # after every family's defaults: a budget of a few
-        for point in linear_path(ctx):  # trials still sees each family once
-            study.enqueue_trial({"model": "linear", **point}, skip_if_exists=True)
 
 
 def _sampler(spec: SearchSpec, n_startup: int) -> Any:
@@ -477,7 +443,7 @@ def search(
     )
     for h in history:
         study.add_trial(_replayed(h))
-    enqueue_first_trials(study, families, spec.warm_start, ctx, shrunk=plan is None, path=spec.linear_path)
+    enqueue_first_trials(study, families, spec.warm_start, ctx, shrunk=plan is None)
     enqueued_below = len(study.trials)  # the replayed history, then the enqueued trials (waiting)
 
     def stop_cb(st: Any, _trial: Any) -> None:
