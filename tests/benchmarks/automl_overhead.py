@@ -262,10 +262,10 @@ def board_latency(c: httpx.Client, exp_id: str, requests: int, what: str) -> lis
 
 
 def scaled_copy(deps: Any, exp_id: str, n: int) -> str:
-    """A copy of a finished experiment with `n` trials: its real trial documents (and rows) repeated
-    in order, renumbered, with their scores spread by a seeded factor in [0.9, 1.1] so the ranking
-    has work to do — what the leaderboard reads for an experiment as long as the API allows (10,000
-    trials)."""
+    """A copy of a finished experiment with `n` trials, every one completed (the worst case for the
+    ranking: nothing pruned): its real completed trial documents (and rows) repeated in order,
+    renumbered, with their scores spread by a seeded factor in [0.9, 1.1] so the ranking has work
+    to do — what the leaderboard reads for an experiment as long as the API allows (10,000 trials)."""
     from optiloop.automl import experiments, trial_rows
     from optiloop.store.records import Doc
 
@@ -273,7 +273,8 @@ def scaled_copy(deps: Any, exp_id: str, n: int) -> str:
     exp = store.docs.get(experiments.KIND, exp_id)
     copy_id = f"{exp_id}_x{n}"
     store.docs.create(replace(exp, id=copy_id, data={**exp.data, "id": copy_id}, rev=0))
-    real = [d.data for d in store.docs.list(experiments.TRIAL, exp_id, limit=10_000)]
+    trials = [d.data for d in store.docs.list(experiments.TRIAL, exp_id, limit=10_000)]
+    real = [t for t in trials if t["status"] == "completed"]  # the worst case: no trial pruned
     rng = np.random.default_rng(0)
     with store.transaction():
         for k in range(n):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optiloop import gcpause
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
@@ -403,13 +404,16 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
     names a best trial (the leaderboard, the local run, the fan-out's Record and Finalise) asks this,
     so they agree."""
     score = score_of(exp)
+    sign = 1.0 if exp["direction"] == "maximize" else -1.0
     done = {int(t["number"]): t for t in trials if t["status"] == "completed"}
+    scores = {n: score(t) for n, t in done.items()}  # once each: 10,000 trials are ranked per request
     cands = [
         selection.Candidate(
             n,
             str(t.get("family") or t["model"]),
-            score(t),
-            tuple(_signed(exp, v) for v in t.get("fold_scores") or ()),
+            scores[n],
+            # a fold's objective, larger better; a missing one NaN (and NaN stays NaN)
+            tuple(math.nan if v is None else sign * float(v) for v in t.get("fold_scores") or ()),
             is_feasible(t),
             bool(t.get("prior")),
         )
@@ -418,18 +422,12 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
     rule = selection_rule(exp)
     per_draw = int((exp["config"].get("cv") or {}).get("folds") or 0) or None
     choice = selection.choose(cands, rule, per_draw)
-    ordered = sorted(done.values(), key=rank_key(exp))
+    # rank_key's order, from the scores above
+    ordered = [done[n] for n in sorted(done, key=lambda n: (not is_feasible(done[n]), -scores[n], n))]
     if choice is not None:
         top = done[choice.winner]
         ordered = [top] + [t for t in ordered if t is not top]
     return ordered, choice
-
-
-def _signed(exp: dict[str, Any], v: Any) -> float:
-    """A fold's objective, larger better; NaN when missing."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return math.nan
-    return float(v) if exp["direction"] == "maximize" else -float(v)
 
 
 def is_feasible(t: dict[str, Any]) -> bool:
@@ -442,8 +440,9 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
     ones before infeasible, each best first by the objective (ties: the earlier trial); why the
     winner wins; and the accuracy-vs-latency Pareto front over all of them."""
     exp = get(deps, who, experiment_id)
-    done, choice = ranked(exp, ranking_pool(deps, exp))
-    front = _pareto(exp, done)
+    with gcpause.paused():  # up to 10,000 rows' acyclic objects (optiloop.gcpause)
+        done, choice = ranked(exp, ranking_pool(deps, exp))
+        front = _pareto(exp, done)
     on_front = {p["trial_id"] for p in front}
     listed = done[:limit]
     if exp.get(trial_rows.ROWS_FLAG):  # rows ranked; the listed trials are read whole
@@ -499,9 +498,9 @@ def _pareto(exp: dict[str, Any], done: list[dict[str, Any]]) -> list[dict[str, A
     score = score_of(exp)
     by_number = {int(t["number"]): t for t in done}
     points = [
-        (float(t["cost"][constraints.PARETO_X]), score(t), int(t["number"]))
+        (float(t["cost"][constraints.PARETO_X]), s, int(t["number"]))
         for t in done
-        if (t.get("cost") or {}).get(constraints.PARETO_X) is not None and score(t) > -math.inf
+        if (t.get("cost") or {}).get(constraints.PARETO_X) is not None and (s := score(t)) > -math.inf
     ]
     return [
         {

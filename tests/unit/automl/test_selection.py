@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from optiloop.automl import experiments
+from optiloop.automl import experiments, selection
 from optiloop.automl.selection import BEST_MEAN, DEFAULT, Candidate, choose, order, own_se, paired
 from optiloop.errors import InvalidInput
 
@@ -228,3 +228,39 @@ def test_runner_rank_and_the_search_jobs_model_follow_the_rule() -> None:
     # the search job's model: feasible ones first (the ensemble is over the latency bound), then the rule
     assert search_job._best(results, obj, "one_se").number == 0
     assert search_job._best(results, obj, "best_mean").number == 1
+
+
+def test_the_shortcut_past_far_candidates_never_changes_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_clearly_beyond` skips pairing a candidate whose gap must exceed the bound: on random pools
+    (repeated draws, missing folds, short ones, infeasible ones) the choice is the one pairing every
+    candidate gives, and the shortcut did skip some."""
+    import random
+
+    real, skipped = selection._clearly_beyond, []
+
+    def counting(*a: object) -> bool:
+        out = real(*a)  # type: ignore[arg-type]
+        skipped.append(out)
+        return out
+
+    rng = random.Random(5)
+    for _ in range(300):
+        k, spread = rng.choice([3, 5, 10]), rng.choice([1e-4, 1e-2, 1.0])
+        cands = []
+        for n in range(rng.randint(2, 40)):
+            base = -rng.random() * spread
+            folds = [base + rng.gauss(0, spread / 4) for _ in range(k)]
+            if rng.random() < 0.1:
+                folds[rng.randrange(k)] = NAN
+            if rng.random() < 0.1:
+                folds = folds[:-1]
+            score = math.fsum(f for f in folds if math.isfinite(f)) / k
+            family = rng.choice(["linear", "xgboost", "mlp", "ensemble"])
+            cands.append(Candidate(n, family, score, tuple(folds), rng.random() > 0.1, rng.random() < 0.3))
+        per_draw = rng.choice([None, k])
+        with monkeypatch.context() as m:
+            m.setattr(selection, "_clearly_beyond", counting)
+            fast = choose(cands, DEFAULT, per_draw)
+            m.setattr(selection, "_clearly_beyond", lambda *_a: False)
+            assert choose(cands, DEFAULT, per_draw) == fast
+    assert any(skipped) and not all(skipped)

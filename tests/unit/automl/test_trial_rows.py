@@ -52,15 +52,19 @@ def finished(deps: Deps) -> str:
 
 def test_a_row_per_completed_trial_holding_what_ranking_reads(deps: Deps, finished: str) -> None:
     trials = experiments._all_trials(deps, finished)
-    rows = trial_rows.rows(deps, finished)
+    stored = [d.data for d in deps.store.docs.list(trial_rows.KIND, finished, limit=1000)]
     completed = [t for t in trials if t["status"] == "completed"]
     assert len(completed) < len(trials) or any(t["family"] == "ensemble" for t in trials)
-    assert [r["trial_id"] for r in rows] == [t["trial_id"] for t in completed]
-    for row, t in zip(rows, completed, strict=True):
+    assert [r["trial_id"] for r in stored] == [t["trial_id"] for t in completed]
+    for row, t in zip(stored, completed, strict=True):
         want = {k: t[k] for k in trial_rows.FIELDS if k in t}
         want["metrics"] = {k: v for k, v in t["metrics"].items() if k.startswith("logloss")}
+        want["folds"] = trial_rows.pack(t["fold_scores"])
         assert row == want and set(row["metrics"]) >= {"logloss"} and "auc" in t["metrics"]
         assert "params" not in row and "optuna" not in row
+    # read back shaped as a trial: the fold scores unpacked, exactly
+    back = [r["fold_scores"] for r in trial_rows.rows(deps, finished)]
+    assert back == [t["fold_scores"] for t in completed]
 
 
 def test_ranking_rows_answers_what_ranking_every_document_does(deps: Deps, finished: str) -> None:
@@ -78,16 +82,14 @@ def test_ranking_rows_answers_what_ranking_every_document_does(deps: Deps, finis
     assert by_rows["selection"]["trial_id"] == by_rows["trials"][0]["trial_id"]
 
 
-def test_a_rewritten_trial_rewrites_its_row(deps: Deps, finished: str) -> None:
-    row = trial_rows.rows(deps, finished)[0]
-    doc = deps.store.docs.get(experiments.TRIAL, row["trial_id"])
-    assert doc is not None
-    changed = {**doc.data, "fresh_fold_scores": [0.1, 0.2, 0.3]}
-    with deps.store.transaction():
-        new = deps.store.docs.replace(type(doc)(doc.kind, doc.id, doc.scope, doc.sort, changed), doc.rev)
-        trial_rows.put(deps, new.data, "logloss", rewrite=True)
-    assert trial_rows.rows(deps, finished)[0]["fresh_fold_scores"] == [0.1, 0.2, 0.3]
-    trial_rows.put(deps, {**new.data, "status": "pruned"}, "logloss")  # not completed: no row written
-    assert len(trial_rows.rows(deps, finished)) == len(
-        [t for t in experiments._all_trials(deps, finished) if t["status"] == "completed"]
-    )
+def test_packed_fold_scores_are_exact_and_keep_a_missing_one_missing() -> None:
+    scores = [0.1, 1 / 3, -2.5e-300, 1e300, None]
+    back = trial_rows.unpack(trial_rows.pack(scores))
+    assert back[:4] == scores[:4] and back[4] != back[4]  # NaN
+    assert trial_rows.unpack(trial_rows.pack([])) == []
+
+
+def test_a_trial_that_did_not_complete_has_no_row(deps: Deps) -> None:
+    trial = {"trial_id": "t1", "experiment_id": "e1", "number": 0, "status": "pruned", "metrics": {}}
+    trial_rows.put(deps, trial, "logloss")
+    assert trial_rows.rows(deps, "e1") == []
