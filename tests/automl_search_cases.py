@@ -22,6 +22,19 @@ SAME = ("number", "family", "model", "params", "status", "metrics", "fold_scores
         "violations")  # fmt: skip
 
 
+def linear_csv(n: int = 80, seed: int = 7, noise: float = 0.3, b_weight: float = 0.5) -> bytes:
+    """Columns a, b (normal) and y = [a + b_weight * b + noise > 0]: a binary task a linear model
+    learns."""
+    rng = np.random.default_rng(seed)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["a", "b", "y"])
+    for _ in range(n):
+        a, b = rng.normal(size=2)
+        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a + b_weight * b + rng.normal(0, noise) > 0)])
+    return buf.getvalue().encode()
+
+
 def panel_csv() -> bytes:
     """Three short monthly series in one table (config.series_id)."""
     rng = np.random.default_rng(11)

@@ -4,7 +4,6 @@ running each trial as a real `automl_trial` training job (a subprocess of this P
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import time
@@ -13,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from automl_search_cases import linear_csv
 
 from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, fanout
@@ -28,17 +28,6 @@ pytest.importorskip("sklearn")
 
 ADMIN = Principal("alice", "admin", None, None)
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _csv(n: int = 80) -> bytes:
-    rng = np.random.default_rng(7)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["a", "b", "y"])
-    for _ in range(n):
-        a, b = rng.normal(size=2)
-        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a + 0.5 * b + rng.normal(0, 0.3) > 0)])
-    return buf.getvalue().encode()
 
 
 def _drive(deps: Deps, exp_id: str, batch: int) -> list[dict[str, Any]]:
@@ -70,7 +59,7 @@ def _drive(deps: Deps, exp_id: str, batch: int) -> list[dict[str, Any]]:
 def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps, tmp_path: Path) -> None:
     deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
     deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv())
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
     body = {
         "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
         "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 4, "warm_start": 0},
@@ -133,7 +122,7 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
 
 def test_a_failed_step_fails_the_experiment_saying_why(deps: Deps) -> None:
     deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv(40))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv(40))
     body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
             "target": "y"}  # fmt: skip
     exp = experiments.create(deps, ADMIN, body)
@@ -176,7 +165,7 @@ def test_on_aws_a_run_is_a_named_execution_of_the_automl_state_machine(deps: Dep
     for task in ("classification", "regression", "forecasting", "anomaly"):  # each runs on AWS
         runner.accepts({"task_type": task})  # (forecasting, anomaly: one search job, test_search_job)
     deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv(40))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv(40))
     body = {"project_id": "p1", "task_type": "classification", "objective": "auc", "dataset_id": ds["id"],
             "target": "y"}  # fmt: skip
     exp = experiments.create(deps, ADMIN, body)

@@ -4,11 +4,9 @@ nearest ones first, records which (so a rerun repeats them), and `warm_start: 0`
 
 from __future__ import annotations
 
-import csv
-import io
-
 import numpy as np
 import pytest
+from automl_search_cases import linear_csv
 
 from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, metalearn
@@ -24,19 +22,8 @@ pytest.importorskip("sklearn")
 ADMIN = Principal("alice", "admin", None, None)
 
 
-def _csv(seed: int, n: int = 90) -> bytes:
-    rng = np.random.default_rng(seed)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["a", "b", "y"])
-    for _ in range(n):
-        a, b = rng.normal(size=2)
-        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a - b + rng.normal(0, 0.5) > 0)])
-    return buf.getvalue().encode()
-
-
 def _experiment(deps: Deps, seed: int, **hpo: int) -> str:
-    ds = datasets.ingest(deps, ADMIN, "p1", f"t{seed}", "t.csv", _csv(seed))
+    ds = datasets.ingest(deps, ADMIN, "p1", f"t{seed}", "t.csv", linear_csv(90, seed, 0.5, b_weight=-1.0))
     body = {
         "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
         "target": "y", "config": {"cv": {"folds": 3}, "hpo": {"trials": 3, **hpo},

@@ -4,11 +4,8 @@ rows existed still get; a row is written with its trial, for completed trials on
 
 from __future__ import annotations
 
-import csv
-import io
-
-import numpy as np
 import pytest
+from automl_search_cases import linear_csv
 
 from optiloop.auth.principal import Principal
 from optiloop.automl import datasets, experiments, trial_rows
@@ -21,23 +18,12 @@ pytest.importorskip("sklearn")
 ADMIN = Principal("alice", "admin", None, None)
 
 
-def _csv(n: int = 90) -> bytes:
-    rng = np.random.default_rng(3)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["a", "b", "y"])
-    for _ in range(n):
-        a, b = rng.normal(size=2)
-        w.writerow([f"{a:.4f}", f"{b:.4f}", int(a + 0.5 * b + rng.normal(0, 0.5) > 0)])
-    return buf.getvalue().encode()
-
-
 @pytest.fixture
 def finished(deps: Deps) -> str:
     from optiloop.automl import run
 
     deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", _csv())
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
     body = {
         "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
         "target": "y", "config": {"cv": {"folds": 3}, "hpo": {"trials": 8, "warm_start": 0},
