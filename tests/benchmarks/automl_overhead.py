@@ -26,7 +26,10 @@ export cost as the table grows).
 
 **Leaderboard.** `GET /v1/experiments/{id}/leaderboard` over HTTP for the `many` experiment (a few
 hundred trials): sampled every 0.25 s while its search runs in the same process (what a user watching
-it fill sees, the GIL shared with the search), then `--requests` times once it has completed.
+it fill sees, the GIL shared with the search), then `--requests` times once it has completed; then
+copies of it scaled to `--scaled` trials, all completed (the ranking's worst case), once finished
+(ranked on the first request, then kept: optiloop.automl.board_cache) and once still running
+(ranked on every request).
 """
 
 from __future__ import annotations
@@ -128,8 +131,8 @@ def instrument(rec: Recorder) -> None:
 
     for name, fam in list(portfolio.FAMILIES.items()):
         portfolio.FAMILIES[name] = replace(fam, build=timed_build(fam.build))
-    runner._refit_and_export = clock.timed(EXPORT, runner._refit_and_export)  # type: ignore[assignment]
-    mx.compute = clock.timed(SCORE, mx.compute)  # type: ignore[assignment]
+    runner._refit_and_export = clock.timed(EXPORT, runner._refit_and_export)
+    mx.compute = clock.timed(SCORE, mx.compute)
     search = runner.search
 
     def timed_search(*a: Any, on_trial: Callable[[Any], None] | None = None, **kw: Any) -> Any:
@@ -145,7 +148,7 @@ def instrument(rec: Recorder) -> None:
         finally:
             rec.marks["search_end"] = time.perf_counter()
 
-    runner.search = timed_search  # type: ignore[assignment]
+    runner.search = timed_search
     execute = run.execute
 
     def timed_execute(*a: Any, **kw: Any) -> Any:
@@ -155,7 +158,7 @@ def instrument(rec: Recorder) -> None:
         finally:
             rec.marks["execute_end"] = time.perf_counter()
 
-    run.execute = timed_execute  # type: ignore[assignment]
+    run.execute = timed_execute
 
 
 def serve(deps: Any, settings: Any) -> str:
@@ -246,8 +249,13 @@ def run_experiment(
 
 
 def board_latency(c: httpx.Client, exp_id: str, requests: int, what: str) -> list[float]:
-    """`requests` GETs of the leaderboard after 5 to warm up; latencies in ms, printed."""
-    for _ in range(5):
+    """The first GET of the leaderboard (a finished experiment's ranking is computed, then kept:
+    optiloop.automl.board_cache), 4 more to warm up, then `requests` timed; latencies in ms,
+    printed."""
+    t0 = time.perf_counter()
+    c.get(f"/v1/experiments/{exp_id}/leaderboard").raise_for_status()
+    first = (time.perf_counter() - t0) * 1000
+    for _ in range(4):
         c.get(f"/v1/experiments/{exp_id}/leaderboard").raise_for_status()
     lat = []
     for _ in range(requests):
@@ -255,24 +263,27 @@ def board_latency(c: httpx.Client, exp_id: str, requests: int, what: str) -> lis
         r = c.get(f"/v1/experiments/{exp_id}/leaderboard")
         lat.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, r.text
-    listed, kb = len(r.json()["trials"]), len(r.content) / 1024
-    print(f"leaderboard of {what}, {listed} listed ({kb:.0f} KB), over HTTP:")
-    print(f"  idle n={len(lat)}: p50 {pct(lat, 50):.1f}  p95 {pct(lat, 95):.1f}  p99 {pct(lat, 99):.1f} ms")
+    body = r.json()
+    listed, kb = len(body["trials"]), len(r.content) / 1024
+    print(f"leaderboard of {what} ({body['status']}), {listed} listed ({kb:.0f} KB), over HTTP:")
+    print(f"  first {first:.1f} ms; then n={len(lat)}: p50 {pct(lat, 50):.1f}  p95 {pct(lat, 95):.1f}  "
+          f"p99 {pct(lat, 99):.1f} ms")  # fmt: skip
     return lat
 
 
-def scaled_copy(deps: Any, exp_id: str, n: int) -> str:
+def scaled_copy(deps: Any, exp_id: str, n: int, status: str) -> str:
     """A copy of a finished experiment with `n` trials, every one completed (the worst case for the
     ranking: nothing pruned): its real completed trial documents (and rows) repeated in order,
     renumbered, with their scores spread by a seeded factor in [0.9, 1.1] so the ranking has work
-    to do — what the leaderboard reads for an experiment as long as the API allows (10,000 trials)."""
+    to do — what the leaderboard reads for an experiment as long as the API allows (10,000 trials);
+    `status` "running" has it ranked on every request (a finished one's ranking is kept)."""
     from optiloop.automl import experiments, trial_rows
     from optiloop.store.records import Doc
 
     store = deps.store
     exp = store.docs.get(experiments.KIND, exp_id)
-    copy_id = f"{exp_id}_x{n}"
-    store.docs.create(replace(exp, id=copy_id, data={**exp.data, "id": copy_id}, rev=0))
+    copy_id = f"{exp_id}_x{n}_{status}"
+    store.docs.create(replace(exp, id=copy_id, data={**exp.data, "id": copy_id, "status": status}, rev=0))
     trials = [d.data for d in store.docs.list(experiments.TRIAL, exp_id, limit=10_000)]
     real = [t for t in trials if t["status"] == "completed"]  # the worst case: no trial pruned
     rng = np.random.default_rng(0)
@@ -381,16 +392,18 @@ def main() -> None:
             idle = board_latency(c, many, args.requests, f"{args.many} trials")
             print(f"  while its search ran n={len(during)}: p50 {pct(during, 50):.1f}  "
                   f"p95 {pct(during, 95):.1f}  max {max(during, default=float('nan')):.1f} ms")  # fmt: skip
-            boards = [pct(idle, 95), pct(during, 95)]
-            for n in args.scaled:
-                scaled = scaled_copy(deps, many, n)
-                boards.append(pct(board_latency(c, scaled, args.requests, f"{n} trials (scaled copy)"), 95))
+            boards = {f"{args.many} finished": pct(idle, 95), f"{args.many} while searching": pct(during, 95)}
+            for n in args.scaled:  # finished (ranked once, then kept) and running (ranked every time)
+                for status in ("completed", "running"):
+                    scaled = scaled_copy(deps, many, n, status)
+                    lat = board_latency(c, scaled, args.requests, f"{n} trials (scaled copy)")
+                    boards[f"{n} {'finished' if status == 'completed' else status}"] = pct(lat, 95)
     p95 = max(w["p95"] for w in worst)
-    board = max(boards)
+    over = [f"{k} trials ({v:.0f} ms)" for k, v in boards.items() if not v < 250]
     print(
-        f"floors (overhead per trial < 100 ms, leaderboard p95 < 250 ms): worst trial-overhead p95 "
-        f"{p95:.1f} ms, worst leaderboard p95 {board:.1f} ms: "
-        f"{'met' if p95 < 100 and board < 250 else 'NOT met'}"
+        f"floors: overhead per trial < 100 ms: worst p95 {p95:.1f} ms, "
+        f"{'met' if p95 < 100 else 'NOT met'}; leaderboard p95 < 250 ms: "
+        + ("met in every case" if not over else "NOT met for " + ", ".join(over))
     )
     sys.stdout.flush()
 

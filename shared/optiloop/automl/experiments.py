@@ -22,7 +22,7 @@ from optiloop import gcpause
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import constraints, datasets, forecast, selection, trial_rows
+from optiloop.automl import board_cache, constraints, datasets, forecast, selection, trial_rows
 from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
@@ -439,10 +439,16 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
     """Completed trials, the selection rule's winner first (optiloop.automl.selection), then feasible
     ones before infeasible, each best first by the objective (ties: the earlier trial); why the
     winner wins; and the accuracy-vs-latency Pareto front over all of them."""
-    exp = get(deps, who, experiment_id)
-    with gcpause.paused():  # up to 10,000 rows' acyclic objects (optiloop.gcpause)
-        done, choice = ranked(exp, ranking_pool(deps, exp))
-        front = _pareto(exp, done)
+    doc = _load(deps, experiment_id)
+    authorize(who, Action.MODEL_READ, doc.data["project_id"])
+    exp = doc.data
+
+    def rank() -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]]]:
+        with gcpause.paused():  # up to 10,000 rows' acyclic objects (optiloop.gcpause)
+            done, choice = ranked(exp, ranking_pool(deps, exp))
+            return done, choice, _pareto(exp, done)
+
+    done, choice, front = board_cache.ranking(deps, doc, exp["status"] in FINAL, rank)
     on_front = {p["trial_id"] for p in front}
     listed = done[:limit]
     if exp.get(trial_rows.ROWS_FLAG):  # rows ranked; the listed trials are read whole
