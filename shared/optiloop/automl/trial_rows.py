@@ -63,9 +63,9 @@ def put(deps: Deps, trial: dict[str, Any], metric: str) -> None:
     that is not completed has no row."""
     if trial.get("status") != "completed":
         return
-    sort = f"{int(trial['number']):06d}"
+    sort, data = f"{int(trial['number']):06d}", row_of(trial, metric)
     deps.store.docs.create(
-        Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=row_of(trial, metric))
+        Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=data)
     )
 
 
