@@ -217,11 +217,3 @@ def export_numpy(model: MlpModel) -> dict[str, Any]:
         layers.append({"weight": w, "bias": b, "activation": "identity" if last else "relu"})
     link = {"binary": "logistic", "multiclass": "softmax", "regression": "identity"}[model.task]
     return mlp_document(net.encode.prep.features, layers, n_outputs=model.n_out, link=link)
-
-
-def export_onnx(model: MlpModel) -> bytes:
-    """The trained network (preprocessing and link included) as ONNX bytes, one input `x`: written
-    from its `optiloop.mlp/1` document (optiloop.automl.export.mlp_onnx), not traced by torch."""
-    from optiloop.automl.export.mlp_onnx import onnx_from_mlp
-
-    return onnx_from_mlp(export_numpy(model))

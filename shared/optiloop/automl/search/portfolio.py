@@ -57,8 +57,9 @@ class Family:
     build: Callable[[dict[str, Any], Context], Any]
     export: Callable[[Any, Context], dict[str, Any]]
     needs: str | None = None  # a module the family trains with that may be absent (torch)
-    # manifest key -> (file name, bytes) shipped beside the served document (the MLP's ONNX graph)
-    extras: Callable[[Any, Context], dict[str, tuple[str, bytes]]] | None = None
+    # manifest key -> (file name, bytes) shipped beside the served document, made from that document
+    # (what `export` returned: the MLP's ONNX graph is written from it, not from the model again)
+    extras: Callable[[dict[str, Any], Context], dict[str, tuple[str, bytes]]] | None = None
     tolerance: float = 1e-6  # how far the served export may be from the fitted model (probabilities)
     anomaly: bool = False  # an anomaly detector (task_type anomaly), never in a supervised search
 
@@ -249,10 +250,10 @@ def _mlp_export(model: Any, ctx: Context) -> dict[str, Any]:
     return export_numpy(model)
 
 
-def _mlp_extras(model: Any, ctx: Context) -> dict[str, tuple[str, bytes]]:
-    from optiloop.automl.search.mlp import export_onnx
+def _mlp_extras(doc: dict[str, Any], ctx: Context) -> dict[str, tuple[str, bytes]]:
+    from optiloop.automl.export.mlp_onnx import onnx_from_mlp
 
-    return {"onnx_file": ("model.onnx", export_onnx(model))}
+    return {"onnx_file": ("model.onnx", onnx_from_mlp(doc))}
 
 
 # ------------------------------------------------------------------ anomaly detection

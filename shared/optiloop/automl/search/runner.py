@@ -702,7 +702,7 @@ def _refit_and_export(
     model = family.build(params, ctx)
     model.fit(x, y, weights)
     doc = family.export(model, ctx)
-    extras = family.extras(model, ctx) if family.extras is not None else {}
+    extras = family.extras(doc, ctx) if family.extras is not None else {}
     data = build_artifact(
         doc,
         runtime=family.runtime,
