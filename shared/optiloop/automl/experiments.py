@@ -266,9 +266,15 @@ def _load(deps: Deps, experiment_id: str) -> Doc:
 
 
 def get(deps: Deps, who: Principal, experiment_id: str, action: Action = Action.MODEL_READ) -> dict[str, Any]:
+    return _authorized(deps, who, experiment_id, action).data
+
+
+def _authorized(deps: Deps, who: Principal, experiment_id: str, action: Action) -> Doc:
+    """The experiment's document (its revision too: the leaderboard keys its cache by it), once `who`
+    may do `action` in its project."""
     doc = _load(deps, experiment_id)
     authorize(who, action, doc.data["project_id"])
-    return doc.data
+    return doc
 
 
 def update(deps: Deps, experiment_id: str, **changes: Any) -> dict[str, Any]:
@@ -370,9 +376,14 @@ def ranking_pool(deps: Deps, exp: dict[str, Any]) -> list[dict[str, Any]]:
     return _all_trials(deps, exp["id"])
 
 
+def _sign(exp: dict[str, Any]) -> float:
+    """What turns the objective larger-better."""
+    return 1.0 if exp["direction"] == "maximize" else -1.0
+
+
 def score_of(exp: dict[str, Any]) -> Any:
     """A trial's objective, larger better (NaN and missing worst)."""
-    sign = 1.0 if exp["direction"] == "maximize" else -1.0
+    sign = _sign(exp)
     metric = exp["metric"]
 
     def score(t: dict[str, Any]) -> float:
@@ -387,9 +398,14 @@ def rank_key(exp: dict[str, Any]) -> Any:
     score = score_of(exp)
 
     def key(t: dict[str, Any]) -> tuple[bool, float, int]:
-        return (not is_feasible(t), -score(t), int(t["number"]))
+        return _place(t, score(t))
 
     return key
+
+
+def _place(t: dict[str, Any], score: float) -> tuple[bool, float, int]:
+    """A trial's sort key given its score: feasible first, then best score, then the earlier."""
+    return (not is_feasible(t), -score, int(t["number"]))
 
 
 def selection_rule(exp: dict[str, Any]) -> str:
@@ -404,7 +420,7 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
     names a best trial (the leaderboard, the local run, the fan-out's Record and Finalise) asks this,
     so they agree."""
     score = score_of(exp)
-    sign = 1.0 if exp["direction"] == "maximize" else -1.0
+    sign = _sign(exp)
     done = {int(t["number"]): t for t in trials if t["status"] == "completed"}
     scores = {n: score(t) for n, t in done.items()}  # once each: 10,000 trials are ranked per request
     cands = [
@@ -422,8 +438,7 @@ def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict
     rule = selection_rule(exp)
     per_draw = int((exp["config"].get("cv") or {}).get("folds") or 0) or None
     choice = selection.choose(cands, rule, per_draw)
-    # rank_key's order, from the scores above
-    ordered = [done[n] for n in sorted(done, key=lambda n: (not is_feasible(done[n]), -scores[n], n))]
+    ordered = sorted(done.values(), key=lambda t: _place(t, scores[int(t["number"])]))  # rank_key's
     if choice is not None:
         top = done[choice.winner]
         ordered = [top] + [t for t in ordered if t is not top]
@@ -439,8 +454,7 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
     """Completed trials, the selection rule's winner first (optiloop.automl.selection), then feasible
     ones before infeasible, each best first by the objective (ties: the earlier trial); why the
     winner wins; and the accuracy-vs-latency Pareto front over all of them."""
-    doc = _load(deps, experiment_id)
-    authorize(who, Action.MODEL_READ, doc.data["project_id"])
+    doc = _authorized(deps, who, experiment_id, Action.MODEL_READ)
     exp = doc.data
 
     def rank() -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]]]:
