@@ -9,9 +9,10 @@ pages of 1 MB. A row holds only what `experiments.ranked` and the Pareto front r
 failed trials, which ranking skips, have none. The leaderboard ranks rows, then reads the full
 documents of the trials it lists (a page, 100 by default).
 
-Rows are written in the transaction that writes (or rewrites) their trial, so the two never
-disagree. Experiments stored before rows existed have none and no `trial_rows` flag: they are
-ranked from their trial documents, as before (`ROWS_FLAG` on the experiment says which).
+A row is written in the transaction that writes its trial, so the two never disagree (a trial's
+document is not rewritten once recorded). Experiments stored before rows existed have none and no
+`trial_rows` flag: they are ranked from their trial documents, as before (`ROWS_FLAG` on the
+experiment says which).
 """
 
 from __future__ import annotations
