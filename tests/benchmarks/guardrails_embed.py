@@ -129,10 +129,16 @@ def base_model(hidden: int = HIDDEN) -> EmbedModel:
     """The distilled table with an untrained head (zeros), for feature extraction and training."""
     if not TABLE.exists():
         main()
-    d: dict[str, Any] = dict(np.load(TABLE))
+    return from_arrays(untrained(TABLE, hidden))
+
+
+def untrained(table: Path, hidden: int) -> dict[str, Any]:
+    """A distilled table's arrays with a zero MLP head and identity calibration: what either
+    static-table head's `from_arrays` builds its untrained model from."""
+    d: dict[str, Any] = dict(np.load(table))
     dims = int(d["table_q"].shape[1])
     head = {"w1": np.zeros((2 * dims, hidden)), "b1": np.zeros(hidden), "w2": np.zeros(hidden), "b2": 0.0}
-    return from_arrays(d | head | {"platt_a": 1.0, "platt_b": 0.0, "threshold": 0.5, "meta": "{}"})
+    return d | head | {"platt_a": 1.0, "platt_b": 0.0, "threshold": 0.5, "meta": "{}"}
 
 
 def text_features(model: Head, text: str) -> np.ndarray:

@@ -31,7 +31,6 @@ import sys
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -40,7 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import guardrails_sources as gs  # noqa: E402
-from guardrails_embed import head_arrays  # noqa: E402
+from guardrails_embed import head_arrays, untrained  # noqa: E402
 
 from optiloop.prompts.guardrails.multilingual_embedding import (  # noqa: E402
     MultiEmbedModel,
@@ -122,10 +121,7 @@ def base_model(hidden: int = HIDDEN) -> MultiEmbedModel:
     """The distilled table with an untrained head (zeros), for feature extraction and training."""
     if not TABLE.exists():
         main()
-    d: dict[str, Any] = dict(np.load(TABLE))
-    dims = int(d["table_q"].shape[1])
-    head = {"w1": np.zeros((2 * dims, hidden)), "b1": np.zeros(hidden), "w2": np.zeros(hidden), "b2": 0.0}
-    return from_arrays(d | head | {"platt_a": 1.0, "platt_b": 0.0, "threshold": 0.5, "meta": "{}"})
+    return from_arrays(untrained(TABLE, hidden))
 
 
 def to_npz(model: MultiEmbedModel) -> bytes:
