@@ -1,47 +1,74 @@
-"""A finished experiment's ranking, kept per process for the leaderboard's next request.
+"""An experiment's ranking, kept per process and brought up to date on each leaderboard request.
 
-Why: ranking is the leaderboard's cost — every completed trial's row read and paired against the
-best (optiloop.automl.trial_rows, optiloop.automl.selection) — and at the API's largest budget,
-10,000 trials all completed, it took 260 ms median, 380 ms p95 over HTTP on a loaded 2-core
-machine (issue 10's floor: p95 < 250 ms; tests/benchmarks/automl_overhead.py). A finished
-experiment's trials no longer change, and whatever would change them (a resume) first rewrites
-the experiment's document: the ranking is kept under the document's revision and is computed again
-once that moves. A running experiment is ranked afresh on every request. A few experiments are
-kept (the most recently read), so memory stays bounded; each process (server, Lambda container)
-keeps its own.
+Why: ranking is the leaderboard's cost — every completed trial's row read, paired against the best
+and sorted (optiloop.automl.trial_rows, optiloop.automl.ranking) — and at the API's largest budget,
+10,000 completed trials, doing it afresh per request took 292 ms p50 / 427 ms p95 over HTTP for a
+running experiment (issue 10's floor: p95 < 250 ms; tests/benchmarks/automl_overhead.py). A kept
+`Board` reads only the rows recorded since the request before and takes them in incrementally.
+
+That is sound because rows are recorded in trial-number order, which is their listing order: the
+local search records its trials one at a time as they finish, in number order; the AWS fan-out's
+Record writes a batch sorted by number and batches run one after another (a retried Record skips
+what it wrote and goes on upward); a resumed run numbers on from the highest recorded trial; the
+ensemble takes the next number. So every row not yet read sorts after the last one read. Rows are
+never rewritten or deleted while the experiment exists.
+
+A few experiments are kept (the most recently read), so memory stays bounded (about 10 MB for
+10,000 rows); each process (server, Lambda container) keeps its own, and one that has not seen an
+experiment reads it whole once.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+from optiloop import gcpause
+from optiloop.automl import trial_rows
+from optiloop.automl.ranking import Board, per_draw, selection_rule
 from optiloop.deps import Deps
-from optiloop.store.records import Doc
 
-KEEP = 4  # experiments: a 10,000-trial ranking holds about 10 MB of rows
+KEEP = 4  # experiments
+
+Read = Callable[[str | None], tuple[list[dict[str, Any]], str | None]]
+
+
+@dataclass
+class _Kept:
+    board: Board
+    after: str | None = None  # the sort of the last row read
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
 
 _lock = threading.Lock()
 # keyed by the store object itself (not its id(), which a later store may reuse): at most KEEP stores
-# stay referenced from here
-_kept: OrderedDict[tuple[object, str, int], Any] = OrderedDict()
+# stay referenced from here; and by how it ranks and what it reads (rows, or documents for an
+# experiment stored before rows existed), so a Board never mixes two
+_kept: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
 
 
-def ranking(deps: Deps, doc: Doc, final: bool, compute: Callable[[], Any]) -> Any:
-    """`compute()`'s answer for the experiment `doc`, kept while its revision stands if `final`."""
-    if not final:
-        return compute()
-    key = (deps.store, doc.id, doc.rev)
+@contextmanager
+def board(deps: Deps, exp: dict[str, Any], read: Read) -> Iterator[Board]:
+    """The experiment's Board with every trial recorded so far, held for the caller's reads (one
+    request at a time per experiment). `read(after)`: the ranking views of the trials recorded past
+    the sort `after` (None: all) and the last one's sort (None when there are none)."""
+    key = (deps.store, exp["id"], exp["metric"], exp["direction"], selection_rule(exp), per_draw(exp),
+           bool(exp.get(trial_rows.ROWS_FLAG)))  # fmt: skip
     with _lock:
-        if key in _kept:
-            _kept.move_to_end(key)
-            return _kept[key]
-    value = compute()
-    with _lock:
-        _kept[key] = value
+        kept = _kept.get(key)
+        if kept is None:
+            kept = _kept[key] = _Kept(Board(exp))
         _kept.move_to_end(key)
         while len(_kept) > KEEP:
             _kept.popitem(last=False)
-    return value
+    with kept.lock:
+        with gcpause.paused():  # up to 10,000 rows' acyclic objects on a first read (optiloop.gcpause)
+            trials, last = read(kept.after)
+            kept.board.add(trials)
+        if last is not None:
+            kept.after = last
+        yield kept.board

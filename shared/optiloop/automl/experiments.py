@@ -15,14 +15,12 @@ kind; an AutoML experiment is the one with `task_type`.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from optiloop import gcpause
 from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
-from optiloop.automl import board_cache, constraints, datasets, forecast, selection, trial_rows
+from optiloop.automl import board_cache, constraints, datasets, forecast, ranking, selection, trial_rows
 from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
@@ -357,117 +355,49 @@ def _trial_out(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def _all_trials(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
+    return _trials_since(deps, experiment_id, None)[0]
+
+
+def _trials_since(
+    deps: Deps, experiment_id: str, after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The experiment's trial documents past `after` (a sort; None: all), in number order, and the
+    last one's sort."""
     out: list[dict[str, Any]] = []
-    after: str | None = None
     while True:
         page = deps.store.docs.list(TRIAL, experiment_id, after=after, limit=500)
         out.extend(d.data for d in page)
+        if page:
+            after = page[-1].sort
         if len(page) < 500:
-            return out
-        after = page[-1].sort
+            return out, after
 
 
-def ranking_pool(deps: Deps, exp: dict[str, Any]) -> list[dict[str, Any]]:
-    """What `ranked` needs of every trial: the experiment's compact rows (optiloop.automl.trial_rows;
-    completed trials only, a fraction of the documents' bytes), or, for an experiment stored before
-    rows existed, its trial documents."""
+def _recorded_since(
+    deps: Deps, exp: dict[str, Any], after: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """What ranking reads of the trials recorded past `after`: the experiment's compact rows
+    (optiloop.automl.trial_rows; completed trials only, a fraction of the documents' bytes), or, for
+    an experiment stored before rows existed, its trial documents' `view`s."""
     if exp.get(trial_rows.ROWS_FLAG):
-        return trial_rows.rows(deps, exp["id"])
-    return _all_trials(deps, exp["id"])
-
-
-def _sign(exp: dict[str, Any]) -> float:
-    """What turns the objective larger-better."""
-    return 1.0 if exp["direction"] == "maximize" else -1.0
-
-
-def score_of(exp: dict[str, Any]) -> Any:
-    """A trial's objective, larger better (NaN and missing worst)."""
-    sign = _sign(exp)
-    metric = exp["metric"]
-
-    def score(t: dict[str, Any]) -> float:
-        v = t["metrics"].get(metric)
-        return -math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else sign * float(v)
-
-    return score
-
-
-def rank_key(exp: dict[str, Any]) -> Any:
-    """Feasible trials first (optiloop.automl.constraints), then by the objective, then the earlier."""
-    score = score_of(exp)
-
-    def key(t: dict[str, Any]) -> tuple[bool, float, int]:
-        return _place(t, score(t))
-
-    return key
-
-
-def _place(t: dict[str, Any], score: float) -> tuple[bool, float, int]:
-    """A trial's sort key given its score: feasible first, then best score, then the earlier."""
-    return (not is_feasible(t), -score, int(t["number"]))
-
-
-def selection_rule(exp: dict[str, Any]) -> str:
-    """The experiment's selection rule; one stored before config.selection existed keeps the best
-    mean it was ranked by."""
-    return selection.rule_of(exp["config"])
-
-
-def ranked(exp: dict[str, Any], trials: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Any]:
-    """The completed trials best first — the selection rule's winner (feasible ones first), then
-    `rank_key`'s order — and the rule's Choice (None when no trial has a score). Every caller that
-    names a best trial (the leaderboard, the local run, the fan-out's Record and Finalise) asks this,
-    so they agree."""
-    score = score_of(exp)
-    sign = _sign(exp)
-    done = {int(t["number"]): t for t in trials if t["status"] == "completed"}
-    scores = {n: score(t) for n, t in done.items()}  # once each: 10,000 trials are ranked per request
-    cands = [
-        selection.Candidate(
-            n,
-            str(t.get("family") or t["model"]),
-            scores[n],
-            # a fold's objective, larger better; a missing one NaN (and NaN stays NaN)
-            tuple(math.nan if v is None else sign * float(v) for v in t.get("fold_scores") or ()),
-            is_feasible(t),
-            bool(t.get("prior")),
-        )
-        for n, t in done.items()
-    ]
-    rule = selection_rule(exp)
-    per_draw = int((exp["config"].get("cv") or {}).get("folds") or 0) or None
-    choice = selection.choose(cands, rule, per_draw)
-    ordered = sorted(done.values(), key=lambda t: _place(t, scores[int(t["number"])]))  # rank_key's
-    if choice is not None:
-        top = done[choice.winner]
-        ordered = [top] + [t for t in ordered if t is not top]
-    return ordered, choice
-
-
-def is_feasible(t: dict[str, Any]) -> bool:
-    """Meets the experiment's constraints (trials recorded before constraints existed do)."""
-    return t.get("feasible") is not False
+        return trial_rows.since(deps, exp["id"], after)
+    docs, last = _trials_since(deps, exp["id"], after)
+    return [trial_rows.view(t, exp["metric"]) for t in docs if t["status"] == "completed"], last
 
 
 def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100) -> dict[str, Any]:
     """Completed trials, the selection rule's winner first (optiloop.automl.selection), then feasible
     ones before infeasible, each best first by the objective (ties: the earlier trial); why the
-    winner wins; and the accuracy-vs-latency Pareto front over all of them."""
-    doc = _authorized(deps, who, experiment_id, Action.MODEL_READ)
-    exp = doc.data
-
-    def rank() -> tuple[list[dict[str, Any]], Any, list[dict[str, Any]]]:
-        with gcpause.paused():  # up to 10,000 rows' acyclic objects (optiloop.gcpause)
-            done, choice = ranked(exp, ranking_pool(deps, exp))
-            return done, choice, _pareto(exp, done)
-
-    done, choice, front = board_cache.ranking(deps, doc, exp["status"] in FINAL, rank)
+    winner wins; and the accuracy-vs-latency Pareto front over all of them (optiloop.automl.ranking).
+    The experiment's ranking is kept between requests and takes in only what was recorded since
+    (optiloop.automl.board_cache); the listed trials are read whole."""
+    exp = _authorized(deps, who, experiment_id, Action.MODEL_READ).data
+    with board_cache.board(deps, exp, lambda after: _recorded_since(deps, exp, after)) as board:
+        listed, choice = board.ranked(limit), board.choice()
+        front = [_front_out(exp, t) for t in board.front()]
+        chosen = _selection_out(exp, board, choice)
     on_front = {p["trial_id"] for p in front}
-    listed = done[:limit]
-    if exp.get(trial_rows.ROWS_FLAG):  # rows ranked; the listed trials are read whole
-        full = deps.store.docs.get_many(TRIAL, [t["trial_id"] for t in listed])
-        listed = [full[t["trial_id"]].data for t in listed if t["trial_id"] in full]
+    full = deps.store.docs.get_many(TRIAL, [t["trial_id"] for t in listed])
     return {
         "experiment_id": experiment_id,
         "status": exp["status"],
@@ -484,55 +414,43 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
                 "metrics": t["metrics"],
                 "runtime": t.get("runtime"),
                 "cost": t.get("cost"),
-                "feasible": is_feasible(t),
+                "feasible": ranking.is_feasible(t),
                 "violations": t.get("violations") or [],
                 "pareto": t["trial_id"] in on_front,
             }
-            for k, t in enumerate(listed)
+            for k, t in enumerate(full[r["trial_id"]].data for r in listed if r["trial_id"] in full)
         ],
         "pareto": {"x": constraints.PARETO_X, "y": exp["metric"], "trials": front},
-        "selection": _selection_out(exp, done, choice),
+        "selection": chosen,
     }
 
 
-def _selection_out(exp: dict[str, Any], done: list[dict[str, Any]], choice: Any) -> dict[str, Any]:
+def _selection_out(exp: dict[str, Any], board: ranking.Board, choice: Any) -> dict[str, Any]:
     """The rule, the winner and the best by mean, and why (null ids before any trial completed)."""
-    ids = {int(t["number"]): t["trial_id"] for t in done}
-    names = {int(t["number"]): str(t["model"]) for t in done}
-    out: dict[str, Any] = {"rule": selection_rule(exp), "trial_id": None, "best_mean_trial_id": None,
+    out: dict[str, Any] = {"rule": ranking.selection_rule(exp), "trial_id": None, "best_mean_trial_id": None,
                            "gap": None, "se": None, "reason": None}  # fmt: skip
     if choice is not None:
+        winner, best = board.trial(choice.winner), board.trial(choice.best_mean)
         out.update(
-            trial_id=ids[choice.winner],
-            best_mean_trial_id=ids[choice.best_mean],
+            trial_id=winner["trial_id"],
+            best_mean_trial_id=best["trial_id"],
             gap=choice.gap,
             se=choice.se,
-            reason=choice.reason(names),
+            reason=choice.reason({choice.winner: str(winner["model"]), choice.best_mean: str(best["model"])}),
         )
     return out
 
 
-def _pareto(exp: dict[str, Any], done: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The trials no other beats on both the objective and the estimated latency, fastest first
-    (trials without a served model, a forecasting baseline, have no latency and are left out)."""
-    score = score_of(exp)
-    by_number = {int(t["number"]): t for t in done}
-    points = [
-        (float(t["cost"][constraints.PARETO_X]), s, int(t["number"]))
-        for t in done
-        if (t.get("cost") or {}).get(constraints.PARETO_X) is not None and (s := score(t)) > -math.inf
-    ]
-    return [
-        {
-            "trial_id": by_number[n]["trial_id"],
-            "number": n,
-            "model": by_number[n]["model"],
-            constraints.PARETO_X: by_number[n]["cost"][constraints.PARETO_X],
-            exp["metric"]: by_number[n]["metrics"].get(exp["metric"]),
-            "feasible": is_feasible(by_number[n]),
-        }
-        for n in constraints.pareto_front(points)
-    ]
+def _front_out(exp: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    """A trial on the accuracy-vs-latency Pareto front, as the leaderboard lists it."""
+    return {
+        "trial_id": t["trial_id"],
+        "number": int(t["number"]),
+        "model": t["model"],
+        constraints.PARETO_X: t["cost"][constraints.PARETO_X],
+        exp["metric"]: t["metrics"].get(exp["metric"]),
+        "feasible": ranking.is_feasible(t),
+    }
 
 
 def get_trial(deps: Deps, who: Principal, trial_id: str, *, field: str = "trial_id") -> dict[str, Any]:

@@ -43,7 +43,7 @@ from functools import partial
 from typing import Any
 
 from optiloop.auth.principal import Principal
-from optiloop.automl import constraints, datasets, experiments, metalearn, search_job
+from optiloop.automl import constraints, datasets, experiments, metalearn, ranking, search_job
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput
 
@@ -358,7 +358,7 @@ def record_progress(
     """Record progress and the best feasible trial so far (of `trials`: the searched ones unless a
     caller passes its own, with its own count of what is done and of the total)."""
     trials = _searched(deps, exp["id"]) if trials is None else trials
-    good, _ = experiments.ranked(exp, [t for t in trials if experiments.is_feasible(t)])
+    good, _ = ranking.ranked(exp, [t for t in trials if ranking.is_feasible(t)])
     best = good[0] if good else None
     experiments.update(
         deps, exp["id"],
@@ -388,7 +388,7 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     # a search job's trials (search_job) are the local run's: its baselines and ensemble compete
     one_job = search_job.runs_as_one_job(exp)
     pool = experiments._all_trials(deps, exp_id) if one_job else _searched(deps, exp_id)
-    feasible, _ = experiments.ranked(exp, [t for t in pool if experiments.is_feasible(t)])
+    feasible, _ = ranking.ranked(exp, [t for t in pool if ranking.is_feasible(t)])
     if not feasible:
         return _end(deps, exp_id, "failed", error=_no_best(deps, exp))
     ds = _dataset(deps, exp)
@@ -396,9 +396,9 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     table = datasets.load_table(deps, ds)
     prep = prepare_for(table, exp["target"], exp["task_type"], cfg)
     if not one_job and (cfg.get("ensemble") or {}).get("method", "greedy") != "none":
-        by_mean = sorted(feasible, key=experiments.rank_key(exp))  # its members: the local search's pool
+        by_mean = sorted(feasible, key=ranking.rank_key(exp))  # its members: the local search's pool
         _ensemble(deps, exp, ds, prep, by_mean, _groups(table, exp["target"], cfg.get("sensitive_column")))
-    ranked, _ = experiments.ranked(exp, experiments._all_trials(deps, exp_id))
+    ranked, _ = ranking.ranked(exp, experiments._all_trials(deps, exp_id))
     best = ranked[0]  # the selection rule's winner, feasible: feasible trials win first and there is one
     metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
     experiments.update(deps, exp_id, best={"trial_id": best["trial_id"], "model": best["model"],

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from optiloop.automl import datasets, experiments, metalearn, trial_rows
+from optiloop.automl import datasets, experiments, metalearn, ranking, trial_rows
 from optiloop.automl.forecast import prepare_for
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
@@ -69,7 +69,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         experiments.update(deps, exp_id, warm_start=warm)
     spec = search_spec(exp, prep, warm, baselines=not _baselines_scored(deps, exp_id))
     state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False,
-                             "completed": []}  # fmt: skip
+                             "board": ranking.Board(exp)}  # fmt: skip
     history = _history(deps, exp_id, exp, state)
     t0 = time.monotonic()
 
@@ -86,8 +86,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         state["done"] += r.family not in EXTRA_FAMILIES  # not one of the budget's trials
         state["cpu"] += r.fit_s
         if r.status == "completed":
-            state["completed"].append(trial)
-            state["best"] = _best_of(exp, state["completed"])
+            state["best"] = _best_of(state["board"].add([trial]))
         best = state["best"]
         experiments.update(
             deps,
@@ -120,18 +119,19 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         status, error = "failed", _no_best(deps, exp)
     else:
         status, error = "completed", None
-        ranked, _ = experiments.ranked(exp, experiments._all_trials(deps, exp_id))
+        ranked, _ = ranking.ranked(exp, experiments._all_trials(deps, exp_id))
         # winners worth warm-starting from met this experiment's constraints
-        metalearn.remember(deps, exp, [t for t in ranked if experiments.is_feasible(t)], meta)
+        metalearn.remember(deps, exp, [t for t in ranked if ranking.is_feasible(t)], meta)
         experiments.update(deps, exp_id, report=_report(deps, exp, ranked[0], prep, spec.seed))
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
 
 
-def _best_of(exp: dict[str, Any], completed: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The winner so far by the experiment's selection rule (experiments.ranked); an infeasible
-    trial is never the best."""
-    ranked, _ = experiments.ranked(exp, completed)
-    return ranked[0] if ranked and experiments.is_feasible(ranked[0]) else None
+def _best_of(board: ranking.Board) -> dict[str, Any] | None:
+    """The winner so far by the experiment's selection rule (optiloop.automl.ranking; the board takes
+    each trial in as it is recorded, so asking after every trial stays cheap at thousands of them);
+    an infeasible trial is never the best."""
+    top = board.ranked(1)
+    return top[0] if top and ranking.is_feasible(top[0]) else None
 
 
 def _history(deps: Deps, exp_id: str, exp: dict[str, Any], state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -155,9 +155,7 @@ def _history(deps: Deps, exp_id: str, exp: dict[str, Any], state: dict[str, Any]
         )
         state["done"] += 1
         state["cpu"] += float(t.get("cpu_s") or 0.0)
-        if t["status"] == "completed":
-            state["completed"].append(t)
-    state["best"] = _best_of(exp, state["completed"])
+    state["best"] = _best_of(state["board"].add(recorded.values()))
     return out
 
 
@@ -334,7 +332,7 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         )
     with deps.store.transaction():
         deps.store.docs.create(
-            Doc(kind=experiments.TRIAL, id=trial_id, scope=exp_id, sort=f"{r.number:06d}", data=data)
+            Doc(kind=experiments.TRIAL, id=trial_id, scope=exp_id, sort=trial_rows.sort_of(data), data=data)
         )
         trial_rows.put(deps, data, exp["metric"])
         lineage.link(deps, "experiment", exp_id, "trial", trial_id, "ran", project_id=project_id)

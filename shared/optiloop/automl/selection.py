@@ -191,29 +191,83 @@ def _by_mean(c: Candidate) -> tuple[bool, float, int]:
 def choose(cands: Sequence[Candidate], rule: str = DEFAULT, per_draw: int | None = None) -> Choice | None:
     """The winner among `cands` by `rule`; None when no candidate has a finite score. `per_draw`:
     the folds of one CV draw (the experiment's k), so that repeated draws do not shrink the SE."""
-    if rule not in RULES:
-        raise ValueError(f"selection rule {rule!r} is not one of {', '.join(RULES)}")
-    pool = sorted((c for c in cands if math.isfinite(c.score)), key=_by_mean)
-    if not pool:
-        return None
-    best = pool[0]
-    if rule == BEST_MEAN:
-        return Choice(rule, best.number, best.number, 0.0, 0.0, (best.number,))
-    within: list[tuple[Candidate, float, float]] = [(best, 0.0, 0.0)]
-    noise = own_se(best, per_draw)
-    whole = all(map(math.isfinite, best.folds))
-    best_fold_mean = math.fsum(best.folds) / len(best.folds) if best.folds else math.nan
-    for c in pool[1:]:
-        if c.feasible != best.feasible:  # an infeasible one never displaces a feasible best
-            continue
-        if whole and _clearly_beyond(best_fold_mean, c, len(best.folds), noise):
-            continue
-        gap, se, _ = paired(best, c, per_draw)
-        bound = min(se, noise)
+    return Running(rule, per_draw).add(cands).choice()
+
+
+class Running:
+    """`choose`'s answer kept as candidates arrive: same candidates, same Choice, whatever order and
+    chunks they come in (property-tested).
+
+    Why: callers ask again after every few new candidates — the local run after each trial, a running
+    experiment's leaderboard on every request — and pairing every candidate with the best is O(n)
+    (about 20 ms at 10,000, the API's largest budget; tests/benchmarks/automl_overhead.py). A
+    candidate's verdict depends only on the best by mean (its paired gap and the best's own SE), so
+    it is paired again only when that best changes — rarer the longer a search runs; otherwise only
+    the new candidates are."""
+
+    def __init__(self, rule: str = DEFAULT, per_draw: int | None = None) -> None:
+        if rule not in RULES:
+            raise ValueError(f"selection rule {rule!r} is not one of {', '.join(RULES)}")
+        self.rule, self.per_draw = rule, per_draw
+        self._pool: list[Candidate] = []
+        self._best: Candidate | None = None
+        self._noise, self._whole, self._fold_mean = math.inf, False, math.nan
+        self._within: list[tuple[Candidate, float, float]] = []
+        self._choice: Choice | None = None
+
+    def add(self, cands: Sequence[Candidate]) -> Running:
+        """Take more candidates (a candidate without a finite score never wins and is dropped)."""
+        new = [c for c in cands if math.isfinite(c.score)]
+        if not new:
+            return self
+        self._pool.extend(new)
+        self._choice = None
+        top = min(new, key=_by_mean)
+        if self._best is None or _by_mean(top) < _by_mean(self._best):
+            self._pair_all(top)
+        else:
+            for c in new:
+                self._pair(c)
+        return self
+
+    def _pair_all(self, best: Candidate) -> None:
+        """A new best by mean: every candidate is judged against it again."""
+        self._best, self._within = best, [(best, 0.0, 0.0)]
+        self._noise = own_se(best, self.per_draw)
+        self._whole = all(map(math.isfinite, best.folds))
+        self._fold_mean = math.fsum(best.folds) / len(best.folds) if best.folds else math.nan
+        for c in self._pool:
+            if c is not best:
+                self._pair(c)
+
+    def _pair(self, c: Candidate) -> None:
+        """Keep `c` among the candidates within the bound of the best, if it is."""
+        best = self._best
+        assert best is not None
+        if self.rule == BEST_MEAN or c.feasible != best.feasible:  # infeasible never displaces feasible
+            return
+        if self._whole and _clearly_beyond(self._fold_mean, c, len(best.folds), self._noise):
+            return
+        gap, se, _ = paired(best, c, self.per_draw)
+        bound = min(se, self._noise)
         if math.isfinite(bound) and gap <= bound:
-            within.append((c, gap, bound))
-    c, gap, se = min(within, key=lambda t: (complexity(t[0].family), not t[0].prior, *_by_mean(t[0])))
-    return Choice(rule, c.number, best.number, gap, se, tuple(t[0].number for t in within))
+            self._within.append((c, gap, bound))
+
+    def choice(self) -> Choice | None:
+        """The winner so far; None before any candidate with a score."""
+        best = self._best
+        if best is None:
+            return None
+        if self._choice is None:
+            if self.rule == BEST_MEAN:
+                self._choice = Choice(self.rule, best.number, best.number, 0.0, 0.0, (best.number,))
+            else:
+                c, gap, se = min(
+                    self._within, key=lambda t: (complexity(t[0].family), not t[0].prior, *_by_mean(t[0]))
+                )
+                within = tuple(t[0].number for t in sorted(self._within, key=lambda t: _by_mean(t[0])))
+                self._choice = Choice(self.rule, c.number, best.number, gap, se, within)
+        return self._choice
 
 
 def order(cands: Sequence[Candidate], rule: str = DEFAULT, per_draw: int | None = None) -> list[int]:

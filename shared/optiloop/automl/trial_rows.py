@@ -5,7 +5,7 @@ scores with the best's), but a trial's document also carries its parameters, Opt
 costs, fairness and artifact fields — about 2.5 KB, so an experiment of 10,000 trials (the API's
 largest budget) made every leaderboard request parse 25 MB: 600–850 ms over HTTP on SQLite
 (tests/benchmarks/automl_overhead.py; issue 10's floor is p95 < 250 ms), and on DynamoDB 25 query
-pages of 1 MB. A row holds only what `experiments.ranked` and the Pareto front read; pruned and
+pages of 1 MB. A row holds only what ranking (optiloop.automl.ranking) and the Pareto front read; pruned and
 failed trials, which ranking skips, have none. The leaderboard ranks rows, then reads the full
 documents of the trials it lists (a page, 100 by default).
 
@@ -32,13 +32,13 @@ FIELDS = ("trial_id", "number", "status", "family", "model", "metrics", "feasibl
 PAGE = 1000
 
 
-def row_of(trial: dict[str, Any], metric: str) -> dict[str, Any]:
-    """The trial's fields that ranking, the selection rule and the Pareto front read; of its metrics
-    the experiment's objective (and its companions, `<metric>_...`); its fold scores packed
-    (`pack`)."""
+def view(trial: dict[str, Any], metric: str) -> dict[str, Any]:
+    """What ranking reads of a trial (optiloop.automl.ranking): the fields the selection rule and the
+    Pareto front read; of its metrics the experiment's objective (and its companions,
+    `<metric>_...`); its fold scores."""
     row = {k: trial[k] for k in FIELDS if k in trial}
     row["metrics"] = {k: v for k, v in (trial.get("metrics") or {}).items() if k.startswith(metric)}
-    row["folds"] = pack(trial.get("fold_scores") or [])
+    row["fold_scores"] = list(trial.get("fold_scores") or [])
     return row
 
 
@@ -60,27 +60,35 @@ def unpack(text: str) -> list[float]:
 
 
 def put(deps: Deps, trial: dict[str, Any], metric: str) -> None:
-    """Write a completed trial's row; call inside the transaction that writes the trial. A trial
-    that is not completed has no row."""
+    """Write a completed trial's row (its `view`, fold scores packed); call inside the transaction
+    that writes the trial. A trial that is not completed has no row."""
     if trial.get("status") != "completed":
         return
-    sort, data = f"{int(trial['number']):06d}", row_of(trial, metric)
+    data = view(trial, metric)
+    data["folds"] = pack(data.pop("fold_scores"))
     deps.store.docs.create(
-        Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort, data=data)
+        Doc(kind=KIND, id=trial["trial_id"], scope=trial["experiment_id"], sort=sort_of(trial), data=data)
     )
 
 
-def rows(deps: Deps, experiment_id: str) -> list[dict[str, Any]]:
-    """Every row of an experiment, in trial-number order, shaped as `experiments.ranked` reads a
-    trial (`fold_scores` unpacked: NaN where a fold had no score)."""
+def sort_of(trial: dict[str, Any]) -> str:
+    """A trial's place in its experiment's listings (its document's and its row's): its number."""
+    return f"{int(trial['number']):06d}"
+
+
+def since(
+    deps: Deps, experiment_id: str, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The experiment's rows past `after` (a `sort_of`; None: all), in trial-number order, as `view`s
+    (a fold without a score NaN), and the last one's sort (None when there are none)."""
     out: list[dict[str, Any]] = []
-    after: str | None = None
     while True:
         page = deps.store.docs.list(KIND, experiment_id, after=after, limit=PAGE)
         for d in page:
             row = dict(d.data)
             row["fold_scores"] = unpack(row.pop("folds"))
             out.append(row)
+        if page:
+            after = page[-1].sort
         if len(page) < PAGE:
-            return out
-        after = page[-1].sort
+            return out, after

@@ -1,43 +1,113 @@
-"""A finished experiment's ranking is computed once per revision of its document; a running one's on
-every request; a few experiments are kept."""
+"""An experiment's ranking is kept per process and takes in only what was recorded since the request
+before; a few experiments are kept; stores and ways of ranking are never mixed. And end to end: a
+leaderboard asked while trials are recorded answers what a process seeing the experiment for the
+first time answers."""
 
 from __future__ import annotations
 
-from optiloop.automl import board_cache
+from typing import Any
+
+import pytest
+
+from optiloop.automl import board_cache, experiments, trial_rows
 from optiloop.deps import Deps
-from optiloop.store.records import Doc
+from optiloop.store.records import Doc, Project
+
+EXP = {
+    "id": "e1",
+    "metric": "logloss",
+    "direction": "minimize",
+    "config": {"selection": "one_se", "cv": {"folds": 3}},
+}
 
 
-def _doc(exp_id: str, rev: int) -> Doc:
-    return Doc(kind="experiment", id=exp_id, scope="p1", sort=exp_id, data={}, rev=rev)
+@pytest.fixture(autouse=True)
+def _nothing_kept() -> None:
+    board_cache._kept.clear()
 
 
-def test_kept_per_revision_of_a_finished_experiment(deps: Deps) -> None:
-    calls: list[str] = []
-
-    def compute(tag: str) -> str:
-        calls.append(tag)
-        return tag
-
-    assert board_cache.ranking(deps, _doc("e1", 3), True, lambda: compute("a")) == "a"
-    assert board_cache.ranking(deps, _doc("e1", 3), True, lambda: compute("b")) == "a"  # kept
-    assert board_cache.ranking(deps, _doc("e1", 4), True, lambda: compute("c")) == "c"  # rewritten
-    assert board_cache.ranking(deps, _doc("e2", 1), False, lambda: compute("d")) == "d"  # running
-    assert board_cache.ranking(deps, _doc("e2", 1), False, lambda: compute("e")) == "e"
-    assert calls == ["a", "c", "d", "e"]
+def _trial(n: int, loss: float) -> dict[str, Any]:
+    return {"trial_id": f"t{n}", "number": n, "status": "completed", "model": "lr", "family": "linear",
+            "metrics": {"logloss": loss}, "fold_scores": [loss, loss * 1.1, loss * 0.9]}  # fmt: skip
 
 
-def test_only_a_few_experiments_are_kept(deps: Deps) -> None:
-    for k in range(board_cache.KEEP + 2):
-        board_cache.ranking(deps, _doc(f"x{k}", 1), True, lambda k=k: k)  # type: ignore[misc]
-    assert board_cache.ranking(deps, _doc("x0", 1), True, lambda: "again") == "again"  # evicted
-    last = board_cache.KEEP + 1
-    assert board_cache.ranking(deps, _doc(f"x{last}", 1), True, lambda: "again") == last
+class Reads:
+    """A `read` over a list of trials whose sort is their number, recording each `after` asked."""
+
+    def __init__(self, trials: list[dict[str, Any]]) -> None:
+        self.trials = trials
+        self.asked: list[str | None] = []
+
+    def __call__(self, after: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        self.asked.append(after)
+        new = [t for t in self.trials if after is None or trial_rows.sort_of(t) > after]
+        return new, (trial_rows.sort_of(new[-1]) if new else None)
 
 
-def test_another_store_never_reads_this_ones_ranking(deps: Deps) -> None:
+def test_only_what_was_recorded_since_is_read(deps: Deps) -> None:
+    reads = Reads([_trial(0, 0.5), _trial(1, 0.4)])
+    with board_cache.board(deps, EXP, reads) as b:
+        assert [t["number"] for t in b.ranked()] == [1, 0]
+    reads.trials.append(_trial(2, 0.3))
+    with board_cache.board(deps, EXP, reads) as b:
+        assert [t["number"] for t in b.ranked()] == [2, 1, 0]
+    with board_cache.board(deps, EXP, reads) as b:  # nothing new: the last sort read is kept
+        assert len(b) == 3
+    assert reads.asked == [None, "000001", "000002"]
+
+
+def test_a_few_experiments_are_kept_and_the_least_recent_goes_first(deps: Deps) -> None:
+    for k in range(board_cache.KEEP + 1):
+        with board_cache.board(deps, {**EXP, "id": f"x{k}"}, Reads([_trial(0, 0.5)])):
+            pass
+    again = Reads([_trial(0, 0.5)])
+    with board_cache.board(deps, {**EXP, "id": f"x{board_cache.KEEP}"}, again):
+        pass
+    assert again.asked == ["000000"]  # still kept
+    with board_cache.board(deps, {**EXP, "id": "x0"}, again):
+        pass
+    assert again.asked[-1] is None  # evicted: read whole
+    assert len(board_cache._kept) == board_cache.KEEP
+
+
+def test_stores_and_ways_of_ranking_are_not_mixed(deps: Deps) -> None:
     from optiloop.store.factory import open_memory
 
-    other = Deps(*open_memory())
-    board_cache.ranking(deps, _doc("same", 1), True, lambda: "first store")
-    assert board_cache.ranking(other, _doc("same", 1), True, lambda: "second store") == "second store"
+    with board_cache.board(deps, EXP, Reads([_trial(0, 0.5)])):
+        pass
+    other = Deps(store=open_memory()[0], blobs=deps.blobs)
+    for d, exp in (
+        (other, EXP),
+        (deps, {**EXP, "direction": "maximize"}),
+        (deps, {**EXP, "trial_rows": True}),
+    ):
+        fresh = Reads([_trial(0, 0.5)])
+        with board_cache.board(d, exp, fresh):
+            pass
+        assert fresh.asked == [None]
+
+
+def test_a_running_experiments_kept_leaderboard_answers_as_a_fresh_process_would(deps: Deps) -> None:
+    """Trials recorded between requests, as the worker records them (the document and its row in one
+    transaction), some pruned: every answer equals the one ranking everything afresh."""
+    from optiloop.auth.principal import Principal
+
+    admin = Principal("alice", "admin", None, None)
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    exp = {**EXP, "project_id": "p1", "status": "running", "task_type": "classification",
+           "config": {**EXP["config"], "constraints": {}}, trial_rows.ROWS_FLAG: True}  # fmt: skip
+    deps.store.docs.create(Doc(kind=experiments.KIND, id="e1", scope="p1", sort="e1", data=exp))
+    losses = [0.5, 0.45, 0.52, 0.3, 0.31, 0.6, 0.29, 0.2, 0.25, 0.21]
+    for n, loss in enumerate(losses):
+        status = "pruned" if n % 4 == 3 else "completed"
+        trial = {**_trial(n, loss), "experiment_id": "e1", "project_id": "p1", "params": {"C": n},
+                 "cost": {"latency_ms_p95": 1.0 / (n + 1)}, "status": status}  # fmt: skip
+        with deps.store.transaction():
+            deps.store.docs.create(Doc(kind=experiments.TRIAL, id=trial["trial_id"], scope="e1",
+                                       sort=trial_rows.sort_of(trial), data=trial))  # fmt: skip
+            trial_rows.put(deps, trial, "logloss")
+        kept = experiments.leaderboard(deps, admin, "e1", limit=4)
+        board_cache._kept.clear()
+        assert kept == experiments.leaderboard(deps, admin, "e1", limit=4)
+    assert [t["number"] for t in kept["trials"]] == [9, 8, 6, 4]  # 3 and 7 were pruned
+    assert kept["selection"]["trial_id"] == "t9" and [p["number"] for p in kept["pareto"]["trials"]] == [9]

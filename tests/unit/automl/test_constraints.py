@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from optiloop.automl import constraints, cost
-from optiloop.automl.experiments import rank_key
+from optiloop.automl.ranking import rank_key
 from optiloop.errors import InvalidInput
 from optiloop.models.runtimes.ensemble import EnsemblePredictor
 from optiloop.models.runtimes.linear import LinearPredictor

@@ -4,10 +4,11 @@ must all name its winner: the leaderboard, the experiment's config, runner.rank 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from optiloop.automl import experiments, selection
+from optiloop.automl import constraints, experiments, ranking, selection
 from optiloop.automl.selection import BEST_MEAN, DEFAULT, Candidate, choose, order, own_se, paired
 from optiloop.errors import InvalidInput
 
@@ -195,11 +196,11 @@ def test_ranked_puts_the_rules_winner_first_and_old_experiments_keep_the_best_me
         },
     ]
     exp = {"metric": "logloss", "direction": "minimize", "config": {"selection": "one_se"}}
-    ranked, choice = experiments.ranked(exp, trials)
+    ranked, choice = ranking.ranked(exp, trials)
     assert [t["number"] for t in ranked] == [0, 1, 2]  # the pruned trial is no candidate
     assert (choice.winner, choice.best_mean) == (0, 1)
     legacy = {**exp, "config": {}}  # stored before config.selection existed
-    assert [t["number"] for t in experiments.ranked(legacy, trials)[0]] == [1, 0, 2]
+    assert [t["number"] for t in ranking.ranked(legacy, trials)[0]] == [1, 0, 2]
 
 
 def test_runner_rank_and_the_search_jobs_model_follow_the_rule() -> None:
@@ -264,3 +265,107 @@ def test_the_shortcut_past_far_candidates_never_changes_the_choice(monkeypatch: 
             m.setattr(selection, "_clearly_beyond", lambda *_a: False)
             assert choose(cands, DEFAULT, per_draw) == fast
     assert any(skipped) and not all(skipped)
+
+
+def _pairing_every_candidate(
+    cands: list[Candidate], rule: str, per_draw: int | None
+) -> selection.Choice | None:
+    """The rule as its module doc states it, written plainly: every candidate paired with the best."""
+    pool = sorted((c for c in cands if math.isfinite(c.score)), key=selection._by_mean)
+    if not pool:
+        return None
+    best = pool[0]
+    if rule == BEST_MEAN:
+        return selection.Choice(rule, best.number, best.number, 0.0, 0.0, (best.number,))
+    noise = own_se(best, per_draw)
+    within = [(best, 0.0, 0.0)]
+    for c in pool[1:]:
+        gap, se, _ = paired(best, c, per_draw)
+        if c.feasible == best.feasible and math.isfinite(min(se, noise)) and gap <= min(se, noise):
+            within.append((c, gap, min(se, noise)))
+    c, gap, se = min(within, key=lambda t: (selection.complexity(t[0].family), not t[0].prior,
+                                            *selection._by_mean(t[0])))  # fmt: skip
+    return selection.Choice(rule, c.number, best.number, gap, se, tuple(t[0].number for t in within))
+
+
+def _random_pool(rng: Any, size: int) -> list[Candidate]:
+    k, spread = rng.choice([3, 5, 10]), rng.choice([1e-4, 1e-2, 1.0])
+    out = []
+    for n in range(size):
+        base = -rng.random() * spread
+        folds = [base + rng.gauss(0, spread / 4) for _ in range(k)]
+        if rng.random() < 0.1:
+            folds[rng.randrange(k)] = NAN
+        score = math.fsum(f for f in folds if math.isfinite(f)) / k if rng.random() > 0.05 else NAN
+        family = rng.choice(["linear", "random_forest", "xgboost", "mlp", "ensemble"])
+        out.append(Candidate(n, family, score, tuple(folds), rng.random() > 0.1, rng.random() < 0.3))
+    return out
+
+
+def test_running_choice_is_the_plain_rules_whatever_order_and_chunks_candidates_arrive_in() -> None:
+    """`selection.Running` pairs again only when the best by mean changes: fed a random pool in a
+    random order and random chunks, asked after every chunk, it answers what pairing every candidate
+    with the best of those so far answers."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(200):
+        cands = _random_pool(rng, rng.randint(1, 60))
+        rng.shuffle(cands)
+        rule, per_draw = rng.choice([DEFAULT, BEST_MEAN]), rng.choice([None, 5])
+        running, seen = selection.Running(rule, per_draw), 0
+        while seen < len(cands):
+            step = rng.randint(1, 8)
+            running.add(cands[seen : seen + step])
+            seen += step
+            assert running.choice() == _pairing_every_candidate(cands[:seen], rule, per_draw)
+
+
+def test_a_board_fed_trials_in_chunks_ranks_as_one_fed_them_all() -> None:
+    """`ranking.Board` keeps its order, choice and Pareto front as trials arrive (the local run and
+    the kept leaderboard add a few at a time): after every chunk the same as ranking them all at
+    once, pruned trials and repeats ignored."""
+    import random
+
+    rng = random.Random(3)
+    exp = {
+        "metric": "logloss",
+        "direction": "minimize",
+        "config": {"selection": "one_se", "cv": {"folds": 5}},
+    }
+    for _ in range(60):
+        trials = []
+        for c in _random_pool(rng, rng.randint(1, 80)):
+            trials.append({
+                "trial_id": f"t{c.number}", "number": c.number, "model": c.family, "family": c.family,
+                "status": "completed" if rng.random() > 0.1 else "pruned",
+                "metrics": {"logloss": -c.score}, "fold_scores": [None if f != f else -f for f in c.folds],
+                "feasible": c.feasible, "prior": c.prior,
+                "cost": {"latency_ms_p95": rng.choice([0.1, 0.5, 1.0, 2.0])} if rng.random() > 0.2 else {},
+            })  # fmt: skip
+        board, seen = ranking.Board(exp), 0
+        while seen < len(trials):
+            step = rng.randint(1, 10)
+            board.add(trials[seen : seen + step] + trials[max(0, seen - 2) : seen])  # with repeats
+            seen += step
+            done = [t for t in trials[:seen] if t["status"] == "completed"]
+            cands = [_as_candidate(t) for t in done]
+            choice = _pairing_every_candidate(cands, "one_se", 5)
+            rest = sorted(done, key=ranking.rank_key(exp))
+            want = rest if choice is None else [t for t in rest if t["number"] == choice.winner] + [
+                t for t in rest if t["number"] != choice.winner]  # fmt: skip
+            assert board.choice() == choice and board.ranked() == want and board.ranked(3) == want[:3]
+            with_latency = [(t, c) for t, c in zip(done, cands, strict=True) if t["cost"]]
+            points = [
+                (t["cost"]["latency_ms_p95"], c.score, c.number)
+                for t, c in with_latency
+                if c.score > -math.inf
+            ]
+            assert [t["number"] for t in board.front()] == constraints.pareto_front(points)
+
+
+def _as_candidate(t: dict[str, Any]) -> Candidate:
+    """A minimised-logloss trial as the rule sees it (larger better), written out apart from ranking's."""
+    v = t["metrics"]["logloss"]
+    folds = tuple(NAN if f is None else -f for f in t["fold_scores"])
+    return Candidate(t["number"], t["family"], -v if v == v else -math.inf, folds, t["feasible"], t["prior"])

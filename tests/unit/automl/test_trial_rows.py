@@ -49,7 +49,7 @@ def test_a_row_per_completed_trial_holding_what_ranking_reads(deps: Deps, finish
         assert row == want and set(row["metrics"]) >= {"logloss"} and "auc" in t["metrics"]
         assert "params" not in row and "optuna" not in row
     # read back shaped as a trial: the fold scores unpacked, exactly
-    back = [r["fold_scores"] for r in trial_rows.rows(deps, finished)]
+    back = [r["fold_scores"] for r in trial_rows.since(deps, finished)[0]]
     assert back == [t["fold_scores"] for t in completed]
 
 
@@ -61,7 +61,7 @@ def test_ranking_rows_answers_what_ranking_every_document_does(deps: Deps, finis
     assert doc is not None
     data = {k: v for k, v in doc.data.items() if k != trial_rows.ROWS_FLAG}
     deps.store.docs.replace(type(doc)(doc.kind, doc.id, doc.scope, doc.sort, data), doc.rev)
-    for row in trial_rows.rows(deps, finished):  # and without rows at all
+    for row in trial_rows.since(deps, finished)[0]:  # and without rows at all
         deps.store.docs.delete(trial_rows.KIND, row["trial_id"])
     by_documents = experiments.leaderboard(deps, ADMIN, finished, limit=3)
     assert by_rows == by_documents
@@ -78,4 +78,4 @@ def test_packed_fold_scores_are_exact_and_keep_a_missing_one_missing() -> None:
 def test_a_trial_that_did_not_complete_has_no_row(deps: Deps) -> None:
     trial = {"trial_id": "t1", "experiment_id": "e1", "number": 0, "status": "pruned", "metrics": {}}
     trial_rows.put(deps, trial, "logloss")
-    assert trial_rows.rows(deps, "e1") == []
+    assert trial_rows.since(deps, "e1") == ([], None)
