@@ -178,12 +178,14 @@ class MlpModel:
         )
         gen = torch.Generator().manual_seed(self.seed)
         batch = int(self.kw["batch_size"])
+        with torch.no_grad():  # row by row and parameter-free: encoded once, not once a step
+            encoded = self.net_.encode(xt)
         self.net_.train()
         for _ in range(int(self.kw["epochs"])):
             order = torch.randperm(y.size, generator=gen)
             for start in range(0, y.size, batch):
                 idx = order[start : start + batch]
-                loss = loss_fn(self.net_.margin(xt[idx]), yt[idx]).reshape(idx.numel(), -1).mean(dim=1)
+                loss = loss_fn(self.net_.body(encoded[idx]), yt[idx]).reshape(idx.numel(), -1).mean(dim=1)
                 loss = (loss * wt[idx]).sum() / wt[idx].sum()
                 opt.zero_grad()
                 loss.backward()
