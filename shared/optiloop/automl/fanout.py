@@ -263,17 +263,15 @@ def start_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
 
 def check_trial(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """The job's status (refreshed from SageMaker while it runs): InProgress, Completed, Failed, ...
-    A search job (search_job) is stopped once the experiment is cancelled: it would run the whole
-    search otherwise (a trial job is short and runs to its end)."""
+    A running job is stopped once the experiment is cancelled, at its next poll: on SageMaker even a
+    one-trial job holds an instance for minutes (and a search job would run the whole search); Record
+    then writes it as a stopped trial, as the local run records the trial a cancel interrupts."""
     from optiloop.models.training import jobs
 
     who = _principal(state)
     job = jobs.get_job(deps, who, state["job"]["job_id"])
-    search = bool((state.get("trial") or {}).get("search"))
-    if (
-        search
-        and job.status in ("Pending", "InProgress")
-        and experiments._load(deps, state["experiment_id"]).data.get("cancel_requested")
+    if job.status in ("Pending", "InProgress") and experiments._load(deps, state["experiment_id"]).data.get(
+        "cancel_requested"
     ):
         job = jobs.stop_job(deps, who, job.id)
     return {"job_id": job.id, "status": job.status, "failure_reason": job.failure_reason}
@@ -323,6 +321,9 @@ def _result(deps: Deps, exp: dict[str, Any], trial: dict[str, Any], job: Any) ->
     res = TrialResult(int(trial["number"]), trial["family"], trial["model"], trial["params"], "failed",
                       optuna=dict(trial["optuna"]), prior=bool(trial.get("prior")))  # fmt: skip
     data = deps.blobs.get(job.artifact_key) if job.status == "Completed" and job.artifact_key else None
+    if job.status in ("Stopping", "Stopped") and exp.get("cancel_requested"):  # check_trial stopped it
+        res.status, res.error = "stopped", f"training job {job.id} {job.status}: the experiment was cancelled"
+        return res, None
     if data is None:
         res.error = f"training job {job.id} {job.status}: {job.failure_reason or 'no artifact'}"[:500]
         return res, None

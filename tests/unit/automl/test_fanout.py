@@ -30,8 +30,9 @@ ADMIN = Principal("alice", "admin", None, None)
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _drive(deps: Deps, exp_id: str, batch: int) -> list[dict[str, Any]]:
-    """The state machine's loop, in process: what each Plan asked for, batch by batch."""
+def _drive(deps: Deps, exp_id: str, batch: int, *, cancel_after_start: bool = False) -> list[dict[str, Any]]:
+    """The state machine's loop, in process: what each Plan asked for, batch by batch (a cancel
+    right after the first batch's jobs are started, if asked)."""
     state = fanout.execution_input(experiments._load(deps, exp_id).data, ADMIN) | {"batch_size": batch}
     plans = []
     while True:
@@ -44,9 +45,11 @@ def _drive(deps: Deps, exp_id: str, batch: int) -> list[dict[str, Any]]:
         for trial in plan["trials"]:  # the Map: every item started, then each polled until it ends
             item = {**state, "trial": trial}
             items.append({**item, "job": fanout.start_trial(deps, item)})
+        if cancel_after_start:
+            experiments.cancel(deps, ADMIN, exp_id, lambda _e: None)
         for item in items:
             deadline = time.monotonic() + 60
-            while fanout.check_trial(deps, item)["status"] in ("Pending", "InProgress"):
+            while fanout.check_trial(deps, item)["status"] in ("Pending", "InProgress", "Stopping"):
                 assert time.monotonic() < deadline, "a trial job did not end"
                 time.sleep(0.1)
         assert fanout.start_trial(deps, items[0]) == items[0]["job"]  # a retried start: the same job
@@ -118,6 +121,34 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
         assert forest["number"] not in {m["number"] for m in ens["params"]["ensemble.members"]}
     jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
     assert len(jobs) == 4 and {j["entry_point"] for j in jobs} == {"automl_trial"}
+
+
+def test_a_cancel_stops_the_running_trial_jobs_and_a_resume_goes_on(deps: Deps, tmp_path: Path) -> None:
+    """On SageMaker a trial job holds an instance for minutes: a cancel stops the batch's jobs at
+    their next poll, they are recorded as stopped trials (as the local run records the trial a
+    cancel interrupts), the experiment ends cancelled, and a resume runs the rest of the budget."""
+    deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
+    body = {"project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+            "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 4, "warm_start": 0},
+                                      "models": ["logistic_regression"]}}  # fmt: skip
+    exp = experiments.create(deps, ADMIN, body)
+    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+    plans = _drive(deps, exp["id"], batch=2, cancel_after_start=True)
+    done = experiments._load(deps, exp["id"]).data
+    assert done["status"] == "cancelled" and plans[-1]["reason"] == "cancelled"
+    jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
+    assert len(jobs) == 2 and {j["status"] for j in jobs} == {"Stopped"}
+    stopped = experiments.trials(deps, ADMIN, exp["id"])
+    assert [(t["number"], t["status"]) for t in stopped] == [(0, "stopped"), (1, "stopped")]
+    assert all("the experiment was cancelled" in t["error"] and not t["artifact_key"] for t in stopped)
+    experiments.resume(deps, ADMIN, exp["id"], lambda _d, _e: None, lambda _e: False)
+    _drive(deps, exp["id"], batch=2)
+    resumed = experiments._load(deps, exp["id"]).data
+    assert resumed["status"] == "completed", resumed.get("error")
+    every = experiments.trials(deps, ADMIN, exp["id"])
+    assert [t["status"] for t in every if t["family"] != "ensemble"] == ["stopped"] * 2 + ["completed"] * 2
 
 
 def test_a_failed_step_fails_the_experiment_saying_why(deps: Deps) -> None:
