@@ -189,6 +189,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/connectors/{connector_id}", "connectors"),
     Route("DELETE", "/v1/connectors/{connector_id}", "connectors"),
     Route("POST", "/v1/experiments", "automl"),
+    Route("GET", "/v1/experiments", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}", "automl"),
     Route("POST", "/v1/experiments/{experiment_id}/run", "automl", optional_body=True),
     Route("POST", "/v1/experiments/{experiment_id}/cancel", "automl", optional_body=True),

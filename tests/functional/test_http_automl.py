@@ -299,3 +299,36 @@ def test_a_server_without_the_automl_extra_refuses_the_run_and_queues_nothing(
     assert "optuna not installed" in r.json()["error"]["message"]
     assert "optiloop[automl]" in r.json()["error"]["message"]
     assert api.client.get(f"/v1/experiments/{exp_id}", headers=api.admin).json()["status"] == "created"
+
+
+def test_a_projects_experiments_are_listed_oldest_first_as_summaries(api: Any) -> None:
+    """AutoML searches and online experiments share the resource, so the listing shows both, each
+    as what it is, where it stands and its best so far (not its config or report); paged by `after`."""
+    pid = api.project("listing")
+    rows = [[k, (k * 7) % 5, k % 2] for k in range(60)]
+    ds = ingest(api, pid, _csv(rows, ["x", "z", "target"])).json()
+    body = experiment_body(pid, ds["id"], models=["logistic_regression"], hpo={"trials": 2})
+    first = api.client.post("/v1/experiments", headers=api.admin, json=body).json()["experiment_id"]
+    assert api.client.post(f"/v1/experiments/{first}/run", headers=api.admin).status_code == 202
+    done = wait(api, first)
+    online = {"project_id": pid, "name": "routing", "type": "AB",
+              "variants": [{"id": "a", "config": {"model": "m1"}}, {"id": "b", "config": {"model": "m2"}}],
+              "metric": {"name": "success", "kind": "binary", "direction": "maximize"}}  # fmt: skip
+    second = api.client.post("/v1/experiments", headers=api.admin, json=online).json()["id"]
+    r = api.client.get("/v1/experiments", headers=api.admin, params={"project_id": pid})
+    assert r.status_code == 200, r.text
+    automl, ab = r.json()["items"]
+    assert (automl["id"], ab["id"]) == (first, second) and r.json()["next_after"] is None
+    assert automl["kind"] == "automl" and automl["status"] == "completed" and automl["metric"] == "auc"
+    assert automl["best"]["trial_id"] == done["best"]["trial_id"] and automl["progress"]["trials_done"] == 2
+    assert not {"config", "report", "features", "type"} & set(automl)
+    assert ab["kind"] == "online" and ab["type"] == "AB" and ab["metric"] == "success"
+    assert not {"task_type", "best", "progress"} & set(ab)
+    page = api.client.get("/v1/experiments", headers=api.admin, params={"project_id": pid, "limit": 1}).json()
+    assert [e["id"] for e in page["items"]] == [first] and page["next_after"] == first
+    rest = api.client.get("/v1/experiments", headers=api.admin, params={"project_id": pid, "after": first})
+    assert [e["id"] for e in rest.json()["items"]] == [second]
+    r = api.client.get("/v1/experiments", headers=api.admin)
+    assert r.status_code == 422 and api.error_fields(r) == ["project_id"]
+    r = api.client.get("/v1/experiments", headers=api.admin, params={"project_id": "prj_nope"})
+    assert r.status_code == 404 and api.error_fields(r) == ["project_id"]

@@ -61,6 +61,7 @@ def test_routes_go_to_the_automl_function() -> None:
     assert mine == {
         ("POST", "/v1/datasets/ingest"),
         ("POST", "/v1/experiments"),
+        ("GET", "/v1/experiments"),
         ("GET", "/v1/experiments/{experiment_id}"),
         ("POST", "/v1/experiments/{experiment_id}/run"),
         ("POST", "/v1/experiments/{experiment_id}/cancel"),

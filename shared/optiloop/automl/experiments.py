@@ -267,6 +267,35 @@ def get(deps: Deps, who: Principal, experiment_id: str, action: Action = Action.
     return _authorized(deps, who, experiment_id, action).data
 
 
+def listing(
+    deps: Deps, who: Principal, project_id: str, after: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """A project's experiments, AutoML and online alike (they share the resource), oldest first as
+    every listing (ids are time-ordered), each as its `summary`."""
+    authorize(who, Action.MODEL_READ, project_id)
+    get_project(deps, project_id)
+    return [summary(d.data) for d in deps.store.docs.list(KIND, project_id, after=after, limit=limit)]
+
+
+def summary(exp: dict[str, Any]) -> dict[str, Any]:
+    """What a listing shows of an experiment: what it is, where it stands and its best so far — not
+    its configuration, features or report (an AutoML experiment's document carries its winner's
+    explanation: kilobytes each, which a listing of hundreds does not need)."""
+    out = {k: exp.get(k) for k in ("id", "project_id", "name", "status", "created_at", "created_by")}
+    if "type" in exp and "task_type" not in exp:  # online (optiloop.decisions.spec.is_online)
+        return out | {"kind": "online", "type": exp["type"], "metric": (exp.get("metric") or {}).get("name")}
+    return out | {
+        "kind": "automl",
+        "task_type": exp.get("task_type"),
+        "metric": exp.get("metric"),
+        "direction": exp.get("direction"),
+        "dataset_id": exp.get("dataset_id"),
+        "progress": exp.get("progress"),
+        "best": exp.get("best"),
+        "finished_at": exp.get("finished_at"),
+    }
+
+
 def _authorized(deps: Deps, who: Principal, experiment_id: str, action: Action) -> Doc:
     """The experiment's document (its revision too: the leaderboard keys its cache by it), once `who`
     may do `action` in its project."""

@@ -135,6 +135,8 @@ OPERATIONS: dict[str, Operation] = {
     "connectors.get": _op("GET", "/v1/connectors/{connector_id}"),
     "connectors.delete": _op("DELETE", "/v1/connectors/{connector_id}"),
     "experiments.create": _op("POST", "/v1/experiments"),
+    "experiments.list": _op("GET", "/v1/experiments"),
+    "experiments.iter": _op("GET", "/v1/experiments"),
     "experiments.get": _op("GET", "/v1/experiments/{experiment_id}"),
     "experiments.run": _op("POST", "/v1/experiments/{experiment_id}/run"),
     "experiments.cancel": _op("POST", "/v1/experiments/{experiment_id}/cancel"),

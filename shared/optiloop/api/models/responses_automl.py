@@ -208,6 +208,41 @@ class TrialPage(ResponseModel):
     )
 
 
+class ExperimentSummaryOut(ResponseModel):
+    id: str = Field(description="The experiment's id (`exp_...`).")
+    project_id: str = Field(description="The project it belongs to.")
+    name: str | None = Field(default=None, description="Its name.")
+    kind: str = Field(
+        description="`automl` (a search, `task_type`) or `online` (`type`: AB, Bandit, Contextual)."
+    )
+    status: str = Field(
+        description="Its status (AutoML: created, queued, running, completed, failed, cancelled)."
+    )
+    task_type: str | None = Field(default=None, description="AutoML: the task.")
+    type: str | None = Field(default=None, description="Online: `AB`, `Bandit` or `Contextual`.")
+    metric: str | None = Field(default=None, description="The objective's (or the reward's) metric.")
+    direction: str | None = Field(default=None, description="AutoML: `maximize` or `minimize`.")
+    dataset_id: str | None = Field(default=None, description="AutoML: the table it searches on.")
+    progress: dict[str, Any] | None = Field(
+        default=None, description="AutoML: `trials_done`, `trials_total`, `cpu_s`, `elapsed_s`."
+    )
+    best: dict[str, Any] | None = Field(
+        default=None,
+        description="AutoML: the winner so far, `trial_id`, `model` and `metrics`; null before one.",
+    )
+    created_at: str | None = Field(default=None, description="When it was created (ISO-8601, UTC).")
+    created_by: str | None = Field(default=None, description="Who created it.")
+    finished_at: str | None = Field(default=None, description="AutoML: when its run ended.")
+
+
+class ExperimentPage(ResponseModel):
+    items: list[ExperimentSummaryOut] = Field(description="The project's experiments, oldest first.")
+    next_after: str | None = Field(
+        default=None,
+        description="The cursor of the next page (pass it back as `after`); null on the last page.",
+    )
+
+
 class LeaderboardOut(ResponseModel):
     experiment_id: str = Field(description="The AutoML experiment.")
     status: str = Field(description="Its status.")

@@ -26,6 +26,7 @@ from optiloop.api.models.responses_automl import (
     AutomlExperimentOut,
     ExperimentCreatedOut,
     ExperimentOut,
+    ExperimentPage,
     LeaderboardOut,
     OnlineExperimentOut,
     PromotionProposalOut,
@@ -34,7 +35,7 @@ from optiloop.api.models.responses_automl import (
 from optiloop.api.models.responses_datasets import TableOut
 from optiloop.api.multipart import parse_form
 from optiloop.api.openapi_inline import inline_schema
-from optiloop.api.params import EntityId
+from optiloop.api.params import After, EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.automl import datasets, experiments
@@ -218,6 +219,24 @@ def create_experiment(
             for k in ("task", "metric", "direction", "features", "excluded", "class_balance", "warnings")
         },
     }
+
+
+@router.get("/v1/experiments", response_model=ExperimentPage, response_model_exclude_unset=True)
+def list_experiments(
+    project_id: Annotated[str | None, Query(max_length=100)] = None,
+    after: After = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> dict[str, Any]:
+    """A project's experiments, AutoML searches and online experiments alike, oldest first, each as a
+    summary (status, progress and best so far; `GET /v1/experiments/{id}` has the rest); page with
+    `after` = the previous page's `next_after`."""
+    pid = project_id or who.project_id
+    if pid is None:
+        raise InvalidInput(FieldProblem("project_id", "is required (or use a key bound to one project)"))
+    items = experiments.listing(deps, who, pid, after=after, limit=limit)
+    return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}
 
 
 @router.get(

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from optiloop.client.caller import It, J, N, Resource, S
-from optiloop.client.request import build, fields
+from optiloop.client.request import Cursor, build, fields
 
 
 def multipart(form: Mapping[str, str], filename: str, data: bytes | str) -> tuple[bytes, str]:
@@ -73,6 +73,15 @@ class Experiments(Resource[J, S, N, It]):
             name=name,
         )
         return self._call.json(build("experiments.create", json=body))
+
+    def list(self, *, project_id: str | None = None, after: str | None = None, limit: int | None = None) -> J:
+        """A project's experiments (AutoML and online), oldest first, as summaries."""
+        params = {"project_id": project_id, "after": after, "limit": limit}
+        return self._call.json(build("experiments.list", params=params))
+
+    def iter(self, *, project_id: str | None = None, page_size: int = 100) -> It:
+        req = build("experiments.iter", params={"project_id": project_id, "limit": page_size})
+        return self._call.pages(req, Cursor(follow=(("next_after", "after"),)))
 
     def get(self, experiment_id: str) -> J:
         return self._call.json(build("experiments.get", {"experiment_id": experiment_id}))
