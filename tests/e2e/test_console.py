@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,35 @@ def axe_violations(page: Page) -> list[str]:
     ]
 
 
+def small_experiment(url: str, pid: str, run: bool) -> str:
+    """An AutoML experiment on an 80-row table (ingested over the API), run to its end when `run`."""
+    rows = "\n".join(f"{k},{(k * 7) % 5},{int((k * 7) % 5 + k % 3 > 3)}" for k in range(80))
+    ds = requests.post(
+        f"{url}/v1/datasets/ingest", headers=h(TOKEN), timeout=30,
+        files={"file": ("t.csv", f"x,z,target\n{rows}\n", "text/csv")}, data={"project_id": pid, "name": "t"},
+    ).json()  # fmt: skip
+    body = {"project_id": pid, "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+            "target": "target", "name": "churn search",
+            "config": {"cv": {"folds": 3}, "hpo": {"trials": 4},
+                       "models": ["logistic_regression"]}}  # fmt: skip
+    r = requests.post(f"{url}/v1/experiments", headers=h(TOKEN), json=body, timeout=60)
+    assert r.status_code == 201, r.text
+    exp_id = str(r.json()["experiment_id"])
+    if run:
+        assert (
+            requests.post(f"{url}/v1/experiments/{exp_id}/run", headers=h(TOKEN), timeout=10).status_code
+            == 202
+        )
+        end = time.monotonic() + 60
+        while (
+            requests.get(f"{url}/v1/experiments/{exp_id}", headers=h(TOKEN), timeout=10).json()["status"]
+            != "completed"
+        ):
+            assert time.monotonic() < end, "the experiment did not complete"
+            time.sleep(0.2)
+    return exp_id
+
+
 def test_console_pages_pass_axe_wcag21_aa(
     serve: Callable[..., Any], tmp_path: Path, browser: Browser
 ) -> None:
@@ -333,6 +363,7 @@ def test_console_pages_pass_axe_wcag21_aa(
 
     model = {"project_id": pid, "name": "churn"}
     mid = requests.post(f"{url}/v1/models", headers=h(TOKEN), json=model, timeout=10).json()["id"]
+    exp_id = small_experiment(url, pid, run=True)  # its leaderboard, selection and Pareto chart
 
     # a trace and an evaluation run, for their pages (the deterministic provider: no network)
     prm = requests.post(f"{url}/v1/projects/{pid}/prompts", headers=h(TOKEN), json={"name": "qa"}, timeout=10)
@@ -375,6 +406,8 @@ def test_console_pages_pass_axe_wcag21_aa(
             ("deployments", f"#/p/{pid}/deployments", "Deployments"),
             ("models", f"#/p/{pid}/models", "Models"),
             ("model", f"#/p/{pid}/models/{mid}", "Model churn"),
+            ("experiments", f"#/p/{pid}/experiments", "Experiments"),
+            ("experiment", f"#/p/{pid}/experiments/{exp_id}", "Experiment churn search"),
             ("workflows", f"#/p/{pid}/workflows", "Workflow executions"),
             ("traces", f"#/p/{pid}/traces", "Traces"),
             ("trace", f"#/p/{pid}/traces/{trace_id}", f"Trace {trace_id}"),
@@ -412,3 +445,37 @@ def test_console_pages_pass_axe_wcag21_aa(
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         context.close()
+
+
+def test_an_automl_experiment_runs_and_registers_from_the_console(
+    serve: Callable[..., Any], tmp_path: Path, page: Page
+) -> None:
+    """A table ingested and an experiment created over the API (as the SDK does); from the console:
+    the project's experiments, Run, the leaderboard filling until the search completes, why the
+    winner wins, the Pareto chart, and the winner registered as a model version (both pages are in
+    the axe test below)."""
+    s = serve(tmp_path / "data", TOKEN)
+    url = s.url
+    pid = requests.post(f"{url}/v1/projects", headers=h(TOKEN), json={"name": "churn"}, timeout=10).json()[
+        "id"
+    ]
+    small_experiment(url, pid, run=False)
+
+    sign_in(page, url, TOKEN)
+    page.goto(f"{url}/#/p/{pid}")
+    page.get_by_role("link", name="Experiments").click()
+    expect(page.get_by_role("heading", level=1, name="Experiments")).to_be_visible()
+    page.get_by_role("link", name="churn search").click()
+    expect(page.get_by_role("heading", level=1, name="Experiment churn search")).to_be_visible()
+    page.get_by_role("button", name="Run").click()
+    # the page follows the running search until it ends
+    expect(page.locator(".badge", has_text="completed")).to_be_visible(timeout=60_000)
+    board = page.get_by_role("table").filter(has_text="Leaderboard")
+    expect(board.locator("tbody tr").first).to_contain_text("logistic_regression")
+    expect(page.get_by_role("region", name="Why the winner wins")).to_contain_text("trial")
+    expect(page.get_by_role("img", name=re.compile("^logloss against estimated latency"))).to_be_visible()
+    page.get_by_label("Model name").fill("churn")
+    page.get_by_role("button", name="Register").click()
+    page.get_by_role("link", name="churn v1").click()
+    expect(page.get_by_role("heading", level=1, name="Model churn")).to_be_visible()
+    expect(page.get_by_role("table").filter(has_text="Versions").locator("tbody tr")).to_have_count(1)

@@ -21,6 +21,8 @@ const ROUTES = [
   ["/p/:project/evals/:eval", "eval", true],
   ["/p/:project/models", "models", true],
   ["/p/:project/models/:model", "model", true],
+  ["/p/:project/experiments", "experiments", true],
+  ["/p/:project/experiments/:experiment", "experiment", true],
   ["/p/:project/workflows", "workflows", true],
   ["/approvals", "approvals"],
   ["/audit", "audit"],
@@ -35,6 +37,7 @@ const PROJECT_PAGES = [
   ["/traces", "Traces"],
   ["/evals", "Evaluations"],
   ["/models", "Models"],
+  ["/experiments", "Experiments"],
   ["/workflows", "Workflows"],
 ];
 

@@ -1,0 +1,155 @@
+// One AutoML experiment: where its search stands (refreshed while it runs), its leaderboard with why the
+// winner wins (the selection rule), the accuracy-vs-latency Pareto front, run / cancel / resume, and
+// registering a trial as a model version (POST /v1/models, then .../versions {trial_id}).
+
+import { enc, get, post } from "../api.js";
+import { scatter } from "../charts.js";
+import { announce, busy, errorBox, field, fmtDate, h, link, ok, show, table } from "../dom.js";
+import { fmtNum, statusBadge } from "./experiments.js";
+
+const ACTIVE = ["queued", "running"];
+const REFRESH_MS = 2000;
+
+/** The registry's model of this name in the project, created when there is none. */
+async function modelNamed(project, name) {
+  for (let after = null; ; ) {
+    const page = await get(`/v1/models?project_id=${enc(project)}&limit=1000${after ? `&after=${enc(after)}` : ""}`);
+    const found = page.items.find((m) => m.name === name);
+    if (found) return found;
+    if (!page.next_after) break;
+    after = page.next_after;
+  }
+  return post("/v1/models", { project_id: project, name });
+}
+
+export async function render(main, { project, experiment }) {
+  const base = `/v1/experiments/${enc(experiment)}`;
+  const root = h("div");
+  const out = h("div", { "aria-live": "polite" });
+  const here = location.hash;
+  let timer = null;
+
+  function actions(e) {
+    const act = (label, path, done) => {
+      const btn = h("button", { type: "button", class: "secondary" }, label);
+      btn.addEventListener("click", () =>
+        busy(btn, async () => {
+          try {
+            await post(`${base}/${path}`);
+            show(out, ok(done));
+            announce(done);
+            await load();
+          } catch (err) {
+            show(out, errorBox(err));
+          }
+        }),
+      );
+      return btn;
+    };
+    return h(
+      "p",
+      { class: "actions" },
+      e.status === "created" ? act("Run", "run", "The search is queued.") : null,
+      ACTIVE.includes(e.status) ? act("Cancel", "cancel", "Cancel requested: the search stops after its current trial.") : null,
+      ["cancelled", "failed"].includes(e.status) ? act("Resume", "resume", "The search goes on from its recorded trials.") : null,
+    );
+  }
+
+  function register(board) {
+    const name = h("input", { type: "text", required: true, value: board.trials.length ? `${board.trials[0].model}` : "" });
+    const trial = h(
+      "select",
+      {},
+      board.trials.map((t, i) => h("option", { value: t.trial_id }, `#${t.rank} ${t.model} (${t.trial_id})${i === 0 ? ", the winner" : ""}`)),
+    );
+    const btn = h("button", { type: "submit" }, "Register");
+    const form = h(
+      "form",
+      { class: "panel", "aria-label": "Register a trial as a model version" },
+      h("h2", {}, "Register a trial"),
+      field("Trial", trial),
+      field("Model name", name, "The project's model of this name (created when there is none) gets a new version from the trial's artifact."),
+      btn,
+    );
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      busy(btn, async () => {
+        try {
+          const m = await modelNamed(project, name.value.trim());
+          const v = await post(`/v1/models/${enc(m.id)}/versions`, { trial_id: trial.value });
+          show(out, ok(`Registered ${trial.value} as `), link(`#/p/${enc(project)}/models/${enc(m.id)}`, `${m.name} v${v.version}`));
+          announce(`Registered as ${m.name} v${v.version}`);
+        } catch (err) {
+          show(out, errorBox(err));
+        }
+      });
+    });
+    return board.trials.length && board.status === "completed" ? form : null;
+  }
+
+  function paretoChart(board) {
+    const front = new Set((board.pareto?.trials || []).map((p) => p.trial_id));
+    const pts = board.trials
+      .filter((t) => t.cost && typeof t.cost.latency_ms_p95 === "number" && typeof t.metrics[board.metric] === "number")
+      .map((t) => [t.cost.latency_ms_p95, t.metrics[board.metric], front.has(t.trial_id)]);
+    if (!pts.length) return null;
+    return h(
+      "figure",
+      {},
+      scatter(pts, {
+        label: `${board.metric} against estimated latency for ${pts.length} trials; squares are on the Pareto front`,
+        xTitle: "latency p95 (ms)",
+        yTitle: board.metric,
+      }),
+      h("figcaption", { class: "muted" }, `Squares: the accuracy-vs-latency Pareto front (${front.size} trials).`),
+    );
+  }
+
+  async function load() {
+    const [e, board] = await Promise.all([get(base), get(`${base}/leaderboard?limit=100`)]);
+    const p = e.progress || {};
+    const sel = board.selection || {};
+    show(
+      root,
+      h("h1", {}, `Experiment ${e.name || e.id}`),
+      h("p", { class: "muted" }, h("code", {}, e.id), ` — ${e.task_type} of ${e.target ?? "every row"} on table `, h("code", {}, e.dataset_id)),
+      h(
+        "p",
+        {},
+        statusBadge(e.status),
+        ` ${p.trials_done ?? 0} / ${p.trials_total ?? "?"} trials`,
+        p.elapsed_s !== undefined ? `, ${Math.round(p.elapsed_s)} s` : "",
+        `; ${e.metric} (${e.direction})`,
+        e.finished_at ? `; finished ${fmtDate(e.finished_at)}` : "",
+      ),
+      e.error ? h("p", { class: "alert" }, e.error) : null,
+      actions(e),
+      sel.reason ? h("section", { class: "panel", "aria-label": "Why the winner wins" }, h("h2", {}, "Why the winner wins"), h("p", {}, sel.reason)) : null,
+      table(
+        [
+          { label: "Rank", get: (t) => t.rank, num: true },
+          { label: "Trial", get: (t) => h("code", {}, t.trial_id) },
+          { label: "Model", get: (t) => t.model },
+          { label: board.metric, get: (t) => fmtNum(t.metrics[board.metric]), num: true },
+          { label: "Latency p95 (ms)", get: (t) => fmtNum(t.cost?.latency_ms_p95), num: true },
+          { label: "Feasible", get: (t) => (t.feasible ? "yes" : `no: ${t.violations.join("; ")}`) },
+          { label: "Pareto", get: (t) => (t.pareto ? "yes" : "") },
+        ],
+        board.trials,
+        `Leaderboard: ${board.trials.length} completed trials, the winner first`,
+      ),
+      paretoChart(board),
+      register(board),
+    );
+    clearTimeout(timer);
+    // a running search is followed until it ends, while this page is the one shown
+    if (ACTIVE.includes(e.status)) {
+      timer = setTimeout(() => {
+        if (location.hash === here && document.body.contains(root)) load().catch((err) => show(out, errorBox(err)));
+      }, REFRESH_MS);
+    }
+  }
+
+  show(main, root, out);
+  await load();
+}
