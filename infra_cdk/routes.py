@@ -196,6 +196,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/experiments/{experiment_id}/resume", "automl", optional_body=True),
     Route("GET", "/v1/experiments/{experiment_id}/trials", "automl"),
     Route("GET", "/v1/experiments/{experiment_id}/leaderboard", "automl"),
+    Route("GET", "/v1/experiments/{experiment_id}/report/{file}", "automl"),
     # online experiments share /v1/experiments (the body's `type`; docs/decisions.md): their lifecycle is
     # served where the resource is; the decide and reward hot paths have their own small function
     Route("POST", "/v1/experiments/{experiment_id}/start", "automl", optional_body=True),

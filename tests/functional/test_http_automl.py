@@ -124,6 +124,27 @@ def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> Non
     assert sel["gap"] <= sel["se"] and isinstance(sel["reason"], str) and aucs[0] > 0.98
     assert exp["best"]["trial_id"] == exp["report"]["trial_id"] == sel["trial_id"]
     assert {"trial_id", "model", "metrics"} <= set(board["trials"][0])
+    # the report explains the winner: SHAP, PDP/ICE of its top features, the reliability curve and the
+    # threshold table (out-of-fold unless the winner is the ensemble), each also drawn as a PNG
+    rep = exp["report"]
+    assert len(rep["shap"]["mean_abs"]) == 30 and rep["shap"]["rows"] > 0
+    assert [c["feature"] for c in rep["partial_dependence"]] == [
+        r["feature"] for r in rep["permutation_importance"][:3]
+    ]
+    assert (
+        sum(b["count"] for b in rep["calibration"]["curve"]) >= 569 and rep["calibration"]["ece"] is not None
+    )
+    assert [r["threshold"] for r in rep["thresholds"]["rows"]][:2] == [0.05, 0.1]
+    assert (rep["calibration"]["source"] == "out-of-fold") == (board["trials"][0]["model"] != "ensemble")
+    files = rep["plots"]["files"]
+    assert {"importance.png", "shap.png", "pdp_0.png", "reliability.png", "thresholds.png"} <= set(files)
+    r = api.client.get(f"/v1/experiments/{exp_id}/report/shap.png", headers=api.admin)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content[:4] == b"\x89PNG"
+    assert len(r.content) == files["shap.png"]
+    r = api.client.get(f"/v1/experiments/{exp_id}/report/nope.png", headers=api.admin)
+    assert r.status_code == 404 and api.error_fields(r) == ["file"]
+    r = api.client.get(f"/v1/experiments/{exp_id}/report/..%2Fx.png", headers=api.admin)
+    assert r.status_code in (404, 422)
     trials = api.client.get(f"/v1/experiments/{exp_id}/trials", headers=api.admin).json()["items"]
     searched = [t for t in trials if t["family"] != "ensemble"]
     assert len(searched) == 6 and "logistic_regression" in {t["model"] for t in searched}

@@ -68,6 +68,7 @@ def test_routes_go_to_the_automl_function() -> None:
         ("POST", "/v1/experiments/{experiment_id}/resume"),
         ("GET", "/v1/experiments/{experiment_id}/trials"),
         ("GET", "/v1/experiments/{experiment_id}/leaderboard"),
+        ("GET", "/v1/experiments/{experiment_id}/report/{file}"),
         # online experiments' lifecycle shares the resource (docs/decisions.md)
         ("POST", "/v1/experiments/{experiment_id}/start"),
         ("POST", "/v1/experiments/{experiment_id}/pause"),

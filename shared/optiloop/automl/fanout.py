@@ -377,8 +377,9 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """The experiment's end: cancelled, failed (no feasible trial: said why), or completed — with the
     greedy ensemble of the feasible trials added as one more candidate, the best trial explained and
     the winners remembered for warm starts."""
+    from optiloop.automl import report
     from optiloop.automl.forecast import prepare_for
-    from optiloop.automl.run import _groups, _no_best, _report
+    from optiloop.automl.run import _groups, _no_best
 
     exp_id = state["experiment_id"]
     exp = experiments._load(deps, exp_id).data
@@ -404,8 +405,20 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     metalearn.remember(deps, exp, feasible, metalearn.meta_features(prep.x, prep.y, prep.signature))
     experiments.update(deps, exp_id, best={"trial_id": best["trial_id"], "model": best["model"],
                                            "metrics": best["metrics"]})  # fmt: skip
-    report = _report(deps, exp, best, prep, int(cfg["hpo"]["seed"]))
-    return _end(deps, exp_id, "completed", error=None, report=report) | {"best_trial_id": best["trial_id"]}
+    explained = report.build(deps, exp, best, prep, int(cfg["hpo"]["seed"]), _winner_oof(deps, best))
+    return _end(deps, exp_id, "completed", error=None, report=explained) | {"best_trial_id": best["trial_id"]}
+
+
+def _winner_oof(deps: Deps, best: dict[str, Any]) -> Any:
+    """The winner's out-of-fold outputs (the job's `oof.npz` beside its artifact), for the report's
+    reliability curve and thresholds; None where there are none (the ensemble, built here)."""
+    import numpy as np
+
+    raw = deps.blobs.get(_oof_key(best)) if best.get("artifact_key") else None
+    if raw is None:
+        return None
+    with np.load(io.BytesIO(raw), allow_pickle=False) as z:
+        return np.asarray(z["oof"])
 
 
 def _ensemble(

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from optiloop.automl import datasets, experiments, metalearn, ranking, trial_rows
+from optiloop.automl import datasets, experiments, metalearn, ranking, report, trial_rows
 from optiloop.automl.forecast import prepare_for
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
@@ -67,9 +67,11 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
             deps, exp["task"], meta, int(cfg["hpo"].get("warm_start", 0)), exclude=exp_id
         )
         experiments.update(deps, exp_id, warm_start=warm)
-    spec = search_spec(exp, prep, warm, baselines=not _baselines_scored(deps, exp_id))
+    # out-of-fold outputs kept for the report's reliability curve and thresholds: the best-so-far
+    # trial's only (dropped from every other TrialResult as it is recorded: bounded memory)
+    spec = replace(search_spec(exp, prep, warm, baselines=not _baselines_scored(deps, exp_id)), keep_oof=True)
     state: dict[str, Any] = {"done": 0, "cpu": 0.0, "best": None, "checked": 0.0, "cancelled": False,
-                             "board": ranking.Board(exp)}  # fmt: skip
+                             "board": ranking.Board(exp), "best_oof": None}  # fmt: skip
     history = _history(deps, exp_id, exp, state)
     t0 = time.monotonic()
 
@@ -87,6 +89,9 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         state["cpu"] += r.fit_s
         if r.status == "completed":
             state["best"] = _best_of(state["board"].add([trial]))
+            if state["best"] is trial:
+                state["best_oof"] = r.oof
+        r.oof = None
         best = state["best"]
         experiments.update(
             deps,
@@ -122,7 +127,12 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         ranked, _ = ranking.ranked(exp, experiments._all_trials(deps, exp_id))
         # winners worth warm-starting from met this experiment's constraints
         metalearn.remember(deps, exp, [t for t in ranked if ranking.is_feasible(t)], meta)
-        experiments.update(deps, exp_id, report=_report(deps, exp, ranked[0], prep, spec.seed))
+        oof = (
+            state["best_oof"]
+            if state["best"] is not None and state["best"]["trial_id"] == ranked[0]["trial_id"]
+            else None
+        )
+        experiments.update(deps, exp_id, report=report.build(deps, exp, ranked[0], prep, spec.seed, oof))
     return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
 
 
@@ -231,63 +241,6 @@ def _groups(table: Any, target: str | None, column: str | None) -> Any:
     vals = np.asarray(col.values[keep]).astype(str)
     vals[col.missing[keep]] = "<missing>"
     return vals
-
-
-def _report(deps: Deps, exp: dict[str, Any], best: dict[str, Any], prep: Any, seed: int) -> dict[str, Any]:
-    """The best trial explained (optiloop.automl.explain), stored with the experiment."""
-    from optiloop.automl import cost, explain
-    from optiloop.models import runtimes
-    from optiloop.models.artifact import read_artifact
-
-    metric, direction = exp["metric"], exp["direction"]
-    if exp["task_type"] == "forecasting":  # the fold metrics need the series: importance by MAE
-        metric, direction = "mae", "minimize"
-    if not best.get("artifact_key") or best.get("runtime") == "forecast":
-        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
-                "importance_note": "a forecast table (a statistical forecaster, their combination or "
-                "the global model across series): no request features to shuffle",
-                "calibration": None, "fairness": None}  # fmt: skip
-    predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
-    if exp.get("target") is None:  # an unlabelled anomaly detector: no objective to lose
-        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
-                "importance_note": "no labels: nothing to measure importance against",
-                "calibration": None, "fairness": None}  # fmt: skip
-    try:
-        elements: int | None = cost.of_predictor(predictor).elements
-    except TypeError:  # a runtime the cost model does not know: the fixed row cap
-        elements = None
-    names = [i.name for i in prep.signature.inputs]
-    importance = explain.permutation_importance(
-        predictor.predict,
-        prep.x,
-        prep.y,
-        task=prep.task,
-        n_classes=len(prep.signature.classes),
-        metric=metric,
-        greater_is_better=direction == "maximize",
-        names=names,
-        seed=seed,
-        elements_per_row=elements,
-    )
-    rows = min(int(prep.y.size), explain.rows_for(len(names), elements))
-    m = best["metrics"]
-    return {
-        "trial_id": best["trial_id"],
-        "model": best["model"],
-        "permutation_importance": importance[:50],
-        "importance_note": f"objective lost when the feature is shuffled, on {rows} of the training "
-        "rows, through the served artifact (mean and std over 3 shuffles)",
-        "calibration": {"ece": m.get("ece")} if "ece" in m else None,
-        "fairness": None
-        if not exp["config"].get("sensitive_column")
-        else {
-            "sensitive_column": exp["config"]["sensitive_column"],
-            "demographic_parity": m.get("fairness.demographic_parity"),
-            "equalized_odds": m.get("fairness.equalized_odds"),
-            "groups": best.get("fairness"),
-            "note": "out-of-fold decisions (p >= 0.5); binary tasks only",
-        },
-    }
 
 
 def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -> dict[str, Any]:

@@ -73,6 +73,9 @@ class AsyncCaller:
     async def text(self, req: Request) -> str:
         return (await self.send(req)).text
 
+    async def content(self, req: Request) -> bytes:
+        return (await self.send(req)).content
+
     async def empty(self, req: Request) -> None:
         await self.send(req)
 

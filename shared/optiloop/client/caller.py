@@ -9,7 +9,7 @@ type parameters name those result types (a JSON object, text, nothing, an iterat
 
 from __future__ import annotations
 
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from optiloop.client.request import Cursor, Request
 
@@ -31,6 +31,11 @@ class Caller(Protocol[J_co, S_co, N_co, I_co]):
 
     def text(self, req: Request) -> S_co:
         """Send; the answer's body as text (CSV, Markdown)."""
+        ...
+
+    def content(self, req: Request) -> Any:
+        """Send; the answer's body as bytes (a PNG) — for the async client, an awaitable of them.
+        Typed Any: a fifth result type for the one binary answer would thread through every resource."""
         ...
 
     def empty(self, req: Request) -> N_co:

@@ -143,6 +143,7 @@ OPERATIONS: dict[str, Operation] = {
     "experiments.resume": _op("POST", "/v1/experiments/{experiment_id}/resume"),
     "experiments.trials": _op("GET", "/v1/experiments/{experiment_id}/trials"),
     "experiments.leaderboard": _op("GET", "/v1/experiments/{experiment_id}/leaderboard"),
+    "experiments.report_plot": _op("GET", "/v1/experiments/{experiment_id}/report/{file}"),
     # online experiments (same resource, the body with `type`) and decisions
     "experiments.create_online": _op("POST", "/v1/experiments"),
     "experiments.start": _op("POST", "/v1/experiments/{experiment_id}/start"),

@@ -71,6 +71,9 @@ class SyncCaller:
     def text(self, req: Request) -> str:
         return self.send(req).text
 
+    def content(self, req: Request) -> bytes:
+        return self.send(req).content
+
     def empty(self, req: Request) -> None:
         self.send(req)
 

@@ -14,7 +14,7 @@ import json
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
@@ -38,7 +38,7 @@ from optiloop.api.openapi_inline import inline_schema
 from optiloop.api.params import After, EntityId
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
-from optiloop.automl import datasets, experiments
+from optiloop.automl import datasets, experiments, report
 from optiloop.decisions import experiments as online
 from optiloop.decisions import promote
 from optiloop.decisions.spec import is_online
@@ -365,6 +365,30 @@ def list_trials(
     """Every trial in order: completed, pruned, failed (with its error) and stopped."""
     items = experiments.trials(deps, who, experiment_id, limit=limit, after=after)
     return {"items": items, "next_after": items[-1]["number"] if len(items) == limit else None}
+
+
+@router.get(
+    "/v1/experiments/{experiment_id}/report/{file}",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The plot.",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def get_report_plot(
+    experiment_id: EntityId,
+    file: Annotated[
+        str, Path(pattern=r"^[a-z0-9_]{1,40}\.png$", description="A file of the report's `plots.files`.")
+    ],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> Response:
+    """One PNG of the experiment report (`report.plots.files` on `GET /v1/experiments/{id}`):
+    importance, mean |SHAP|, PDP/ICE of the top features, the reliability curve, thresholds."""
+    exp = experiments.get(deps, who, experiment_id)
+    return Response(content=report.plot(deps, exp, file), media_type="image/png")
 
 
 @router.get("/v1/experiments/{experiment_id}/leaderboard", response_model=LeaderboardOut)

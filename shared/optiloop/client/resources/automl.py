@@ -4,6 +4,7 @@ resource) are `create_online(...)`, `start`, `pause`, `complete` and `archive`."
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -106,13 +107,19 @@ class Experiments(Resource[J, S, N, It]):
         req = build("experiments.leaderboard", {"experiment_id": experiment_id}, params={"limit": limit})
         return self._call.json(req)
 
+    def report_plot(self, experiment_id: str, file: str) -> Any:
+        """One PNG of the experiment report (`report.plots.files`), as bytes."""
+        return self._call.content(
+            build("experiments.report_plot", {"experiment_id": experiment_id, "file": file})
+        )
+
     def create_online(
         self,
         *,
         project_id: str,
         name: str,
         type: str,
-        variants: list[Mapping[str, Any]],
+        variants: builtins.list[Mapping[str, Any]],
         **options: Any,
     ) -> J:
         """An online experiment (`type`: AB | Bandit | Contextual), in Draft; `options`: algorithm, metric,
