@@ -149,6 +149,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/models/{model_id}/versions", "models"),
     Route("GET", "/v1/models/{model_id}/versions/{version}", "models"),
     Route("GET", "/v1/models/{model_id}/versions/{version}/card", "models"),
+    Route("GET", "/v1/models/{model_id}/versions/{version}/card/{file}", "models"),
     Route("POST", "/v1/models/{model_id}/versions/{version}/promote", "models"),
     Route("POST", "/v1/models/{model_id}/rollback", "models"),
     Route("GET", "/v1/models/{model_id}/history", "models"),

@@ -26,11 +26,15 @@ NOT_JSON = {
     "text/csv": "coverage with format=csv: the JSON answer's figures as a table",
     "text/markdown": "a model card for people: the JSON card's content rendered",
     "application/x-ndjson": "tests:suggest with stream: true, one JSON object a line: no single schema",
+    "image/png": "an AutoML report's plot, or a model card's copy of it: drawn from the JSON's tables",
 }
 """Media types a success answer may have without a named schema, and why."""
 
-NO_JSON_ANSWER: dict[str, str] = {}
-"""`METHOD path` of operations whose success answer has no JSON at all, and why (none today)."""
+NO_JSON_ANSWER: dict[str, str] = {
+    "GET /v1/experiments/{experiment_id}/report/{file}": "a PNG; the tables it draws are in the report",
+    "GET /v1/models/{model_id}/versions/{version}/card/{file}": "a PNG; the tables are in the card's JSON",
+}
+"""`METHOD path` of operations whose success answer has no JSON at all, and why."""
 
 
 @pytest.fixture(scope="module")

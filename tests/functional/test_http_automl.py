@@ -157,6 +157,23 @@ def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> Non
     assert r.status_code == 201, r.text
     version = r.json()
     assert version["source"]["trial_id"] == winner and version["data_fingerprint"] == ds["fingerprint"]
+    # the winner's card carries the report's tables, and its plots copied beside it
+    card = api.client.get(f"/v1/models/{model['id']}/versions/1/card", headers=api.admin).json()
+    ex = card["explanation"]
+    assert ex["permutation_importance"] == rep["permutation_importance"][:10] and ex["reliability_curve"]
+    assert set(ex["plots"]) == set(files) and all(v.startswith("sha256:") for v in ex["plots"].values())
+    r = api.client.get(f"/v1/models/{model['id']}/versions/1/card/shap.png", headers=api.admin)
+    assert (
+        r.status_code == 200
+        and r.headers["content-type"] == "image/png"
+        and len(r.content) == files["shap.png"]
+    )
+    md = api.client.get(
+        f"/v1/models/{model['id']}/versions/1/card", headers={**api.admin, "Accept": "text/markdown"}
+    )
+    assert "## Explanation (the experiment's report)" in md.text and "![shap.png](card/shap.png)" in md.text
+    r = api.client.get(f"/v1/models/{model['id']}/versions/1/card/nope.png", headers=api.admin)
+    assert r.status_code == 404 and api.error_fields(r) == ["file"]
     again = api.client.post(
         f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": winner}
     )

@@ -123,6 +123,7 @@ OPERATIONS: dict[str, Operation] = {
     "models.get_version": _op("GET", f"{MODEL}/versions/{{version}}"),
     "models.card": _op("GET", f"{MODEL}/versions/{{version}}/card"),
     "models.card_markdown": _op("GET", f"{MODEL}/versions/{{version}}/card"),
+    "models.card_plot": _op("GET", f"{MODEL}/versions/{{version}}/card/{{file}}"),
     "models.promote": _op("POST", f"{MODEL}/versions/{{version}}/promote"),
     "models.rollback": _op("POST", f"{MODEL}/rollback"),
     "models.history": _op("GET", f"{MODEL}/history"),

@@ -370,6 +370,7 @@ def list_trials(
 @router.get(
     "/v1/experiments/{experiment_id}/report/{file}",
     response_model=None,
+    response_class=Response,
     responses={
         200: {
             "description": "The plot.",

@@ -201,6 +201,31 @@ def get_version(
 
 
 @router.get(
+    "/v1/models/{model_id}/versions/{version}/card/{file}",
+    response_model=None,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The plot.",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+def get_card_plot(
+    model_id: EntityId,
+    version: VersionRef,
+    file: Annotated[
+        str, Path(pattern=r"^[a-z0-9_]{1,40}\.png$", description="A file of the card's `explanation.plots`.")
+    ],
+    deps: Deps = Depends(get_deps),
+    who: Principal = Depends(current_principal),
+) -> Response:
+    """A plot of the card: an AutoML winner's report PNGs, copied beside the card at registration."""
+    v = versions.get_version(deps, who, model_id, version)
+    return Response(content=versions.read_card_plot(deps, v, file), media_type="image/png")
+
+
+@router.get(
     "/v1/models/{model_id}/versions/{version}/card",
     response_model=None,
     responses={

@@ -114,6 +114,12 @@ class Models(Resource[J, S, N, It]):
         )
         return self._call.text(req)
 
+    def card_plot(self, model_id: str, version: str | int, file: str) -> Any:
+        """A plot of the card (an AutoML winner's report PNG), as bytes."""
+        return self._call.content(
+            build("models.card_plot", {"model_id": model_id, "version": version, "file": file})
+        )
+
     def promote(
         self,
         model_id: str,

@@ -100,9 +100,15 @@ def fairness_of(metrics: Mapping[str, float]) -> dict[str, float]:
 
 
 def build_card(
-    version: Mapping[str, Any], spec: CardSpec, *, model_name: str, rows: int | None
+    version: Mapping[str, Any],
+    spec: CardSpec,
+    *,
+    model_name: str,
+    rows: int | None,
+    explanation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The card's JSON form, from a version's fields (as in its document) and the request's spec."""
+    """The card's JSON form, from a version's fields (as in its document) and the request's spec;
+    `explanation`: an AutoML winner's report tables and plots (`explanation_of`), when it has one."""
     metrics: dict[str, float] = dict(version.get("metrics") or {})
     sig = version.get("signature") or {}
     inputs = [i.get("name") for i in sig.get("inputs", [])]
@@ -158,6 +164,23 @@ def build_card(
         "fairness": fairness,
         "params": version.get("params", {}),
         "limitations": limits,
+    } | ({"explanation": dict(explanation)} if explanation else {})
+
+
+def explanation_of(report: Mapping[str, Any], plots: Mapping[str, str]) -> dict[str, Any]:
+    """What a card keeps of an AutoML experiment's report on the registered trial: the top of its
+    importance and SHAP tables, the PDP features, the reliability curve, the threshold table, and the
+    plots copied beside the card (`plots`: file -> sha256)."""
+    shap = report.get("shap") or {}
+    cal = report.get("calibration") or {}
+    return {
+        "permutation_importance": list(report.get("permutation_importance") or [])[:10],
+        "shap_mean_abs": list(shap.get("mean_abs") or [])[:10],
+        "partial_dependence_features": [c["feature"] for c in report.get("partial_dependence") or []],
+        "reliability_curve": list(cal.get("curve") or []),
+        "thresholds": list((report.get("thresholds") or {}).get("rows") or []),
+        "source": cal.get("source"),
+        "plots": dict(plots),
     }
 
 
@@ -203,6 +226,20 @@ def render_markdown(card: Mapping[str, Any]) -> str:
         lines += _table(fair["metrics"]) or [str(fair["note"])]
     else:
         lines.append("Not assessed: no sensitive column was named.")
+    ex = card.get("explanation")
+    if ex:
+        lines += ["", "## Explanation (the experiment's report)", ""]
+        lines += ["| feature | permutation importance | mean abs SHAP |", "|---|---|---|"]
+        shap = {r["feature"]: r["value"] for r in ex["shap_mean_abs"]}
+        lines += [f"| {r['feature']} | {r['importance']:.6g} | {shap.get(r['feature'], float('nan')):.6g} |"
+                  for r in ex["permutation_importance"]]  # fmt: skip
+        if ex["reliability_curve"]:
+            lines += ["", f"Reliability ({ex['source']}): mean predicted -> observed (count)", ""]
+            lines += [
+                f"- {r['mean_predicted']:.3f} -> {r['observed']:.3f} ({r['count']})"
+                for r in ex["reliability_curve"]
+            ]
+        lines += ["", *(f"![{name}](card/{name})" for name in ex["plots"])]
     lines += ["", "## Limitations", "", *(f"- {x}" for x in card["limitations"]), ""]
     return "\n".join(lines)
 
@@ -217,6 +254,11 @@ def encode(card: Mapping[str, Any]) -> tuple[bytes, bytes, str]:
     """(JSON bytes, Markdown bytes, sha256 of the JSON): canonical JSON so the hash is reproducible."""
     raw = json.dumps(card, sort_keys=True, separators=(",", ":")).encode()
     return raw, render_markdown(card).encode(), hashlib.sha256(raw).hexdigest()
+
+
+def plot_key(artifact_key: str, name: str) -> str:
+    """A card's plot, beside it: `.../card/<name>`."""
+    return f"{artifact_key.rsplit('/', 1)[0]}/card/{name}"
 
 
 def card_keys(artifact_key: str) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import json
 import logging
 import re
 from dataclasses import asdict, replace
@@ -179,8 +180,22 @@ def register_from_trial(
     art = check_artifact(data, trial.get("artifact_sha256"), field="trial_id")
     source = {"trial_id": trial_id, "experiment_id": str(trial.get("experiment_id"))}
     return _register(
-        deps, who, model, art, data, source, description, spec, None, upstream=("trial", trial_id)
-    )
+        deps, who, model, art, data, source, description, spec, None, upstream=("trial", trial_id),
+        report=_report_on(deps, trial),
+    )  # fmt: skip
+
+
+def _report_on(deps: Deps, trial: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """The experiment's report and its PNGs, when the report explains this trial (the winner)."""
+    from optiloop.automl import report
+
+    exp = deps.store.docs.get("experiment", str(trial.get("experiment_id")))
+    rep = (exp.data.get("report") if exp is not None else None) or {}
+    if exp is None or rep.get("trial_id") != trial["trial_id"] or not rep.get("permutation_importance"):
+        return None
+    files = ((rep.get("plots") or {}).get("files")) or {}
+    pngs = {name: deps.blobs.get(report.plot_key(exp.data, name)) for name in files}
+    return rep, {name: png for name, png in pngs.items() if png is not None}
 
 
 def _blob_key(key: str) -> str:
@@ -224,6 +239,7 @@ def _register(
     job: TrainingJob | None,
     *,
     upstream: tuple[str, str] | None = None,
+    report: tuple[dict[str, Any], dict[str, bytes]] | None = None,
 ) -> ModelVersion:
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(FieldProblem("description", f"at most {MAX_DESCRIPTION} characters"))
@@ -247,6 +263,13 @@ def _register(
     json_key, md_key = cards.card_keys(key)
     rows = _rows(m, metrics)
     deps.blobs.put(key, data)  # blobs first: no document ever points at bytes that are not there
+    explanation = None
+    if report is not None:  # the report's plots are copied beside the card: the version keeps its own
+        for name, png in report[1].items():
+            deps.blobs.put(cards.plot_key(key, name), png)
+        explanation = cards.explanation_of(
+            report[0], {n: "sha256:" + sha256_hex(p) for n, p in report[1].items()}
+        )
     try:
         for attempt in range(WRITE_ATTEMPTS):
             current, doc = load_model(deps, model.id)
@@ -276,7 +299,9 @@ def _register(
                 description=description,
                 card_key=json_key,
             )
-            card = cards.build_card(asdict(version), spec, model_name=model.name, rows=rows)
+            card = cards.build_card(
+                asdict(version), spec, model_name=model.name, rows=rows, explanation=explanation
+            )
             card_json, card_md, card_sha = cards.encode(card)
             deps.blobs.put(json_key, card_json)
             deps.blobs.put(md_key, card_md)
@@ -444,6 +469,20 @@ def version_as_dict(v: ModelVersion, model: Model | None = None) -> dict[str, An
     if model is not None:
         out["aliases"] = sorted(a for a, vid in model.aliases.items() if vid == v.id)
     return out
+
+
+def read_card_plot(deps: Deps, v: ModelVersion, name: str) -> bytes:
+    """A plot the version's card lists (an AutoML winner's report, copied at registration); 404 naming
+    `file` otherwise."""
+    card = json.loads(read_card(deps, v)) if v.card_key else {}
+    plots = (card.get("explanation") or {}).get("plots") or {}
+    data = deps.blobs.get(cards.plot_key(v.artifact_key, name)) if name in plots else None
+    if data is None:
+        known = ", ".join(sorted(plots)) or "none"
+        raise NotFound(
+            f"no card plot '{name}'", details=[{"field": "file", "reason": f"the card's plots: {known}"}]
+        )
+    return data
 
 
 def read_card(deps: Deps, v: ModelVersion, markdown: bool = False) -> bytes:
