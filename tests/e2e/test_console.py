@@ -474,6 +474,14 @@ def test_an_automl_experiment_runs_and_registers_from_the_console(
     expect(board.locator("tbody tr").first).to_contain_text("logistic_regression")
     expect(page.get_by_role("region", name="Why the winner wins")).to_contain_text("trial")
     expect(page.get_by_role("img", name=re.compile("^logloss against estimated latency"))).to_be_visible()
+    # the report: the winner's features (x, a running number, is excluded as an id), and its PNG plots
+    # fetched as the signed-in person
+    features = page.get_by_role("table").filter(has_text="most important features").locator("tbody tr")
+    expect(features).to_have_count(1)
+    expect(features.first).to_contain_text("z")
+    shap = page.get_by_role("img", name="Mean absolute SHAP value of the winner's features")
+    expect(shap).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", shap.element_handle()) > 100  # a decoded PNG
     page.get_by_label("Model name").fill("churn")
     page.get_by_role("button", name="Register").click()
     page.get_by_role("link", name="churn v1").click()

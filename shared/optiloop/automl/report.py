@@ -127,7 +127,7 @@ def build(
             "note": "out-of-fold decisions (p >= 0.5); binary tasks only",
         },
     }
-    if task in ("binary", "multiclass"):
+    if exp["task_type"] == "classification":  # an anomaly score is not a probability: no curve
         probs, truth, source = _probabilities(predictor, x, y, oof)
         out["calibration"] = (out["calibration"] or {}) | {
             "curve": reliability.curve(truth, probs, task),

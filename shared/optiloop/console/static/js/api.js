@@ -117,10 +117,11 @@ export function signOut({ server = false } = {}) {
 }
 
 /**
- * Call the API. `body` (an object) is sent as JSON; `text: true` returns the answer as text (CSV).
+ * Call the API. `body` (an object) is sent as JSON; `text: true` returns the answer as text (CSV),
+ * `blob: true` as a Blob (a PNG).
  * A 401 signs the user out (revoked or wrong key) and sends them to the sign-in page.
  */
-export async function api(method, path, body, { text = false, accept } = {}) {
+export async function api(method, path, body, { text = false, blob = false, accept } = {}) {
   const key = sessionStorage.getItem(KEY);
   const headers = {};
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -153,6 +154,7 @@ export async function api(method, path, body, { text = false, accept } = {}) {
     throw err;
   }
   if (text) return response.text();
+  if (blob) return response.blob();
   if (response.status === 204) return null;
   return response.json();
 }

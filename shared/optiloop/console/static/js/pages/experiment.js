@@ -1,6 +1,7 @@
 // One AutoML experiment: where its search stands (refreshed while it runs), its leaderboard with why the
 // winner wins (the selection rule), the accuracy-vs-latency Pareto front, run / cancel / resume, and
-// registering a trial as a model version (POST /v1/models, then .../versions {trial_id}).
+// registering a trial as a model version (POST /v1/models, then .../versions {trial_id}); once it has
+// completed, its report: the winner's importance and SHAP tables and the report's plots (PNG).
 
 import { enc, get, post } from "../api.js";
 import { scatter } from "../charts.js";
@@ -105,6 +106,46 @@ export async function render(main, { project, experiment }) {
     );
   }
 
+  /** The report's tables, and its PNGs fetched as the signed-in person (a bearer key cannot ride on
+   * an <img src>) and shown from blob: URLs. */
+  function reportSection(e) {
+    const rep = e.report;
+    if (!rep || !rep.permutation_importance) return null;
+    const shap = Object.fromEntries(((rep.shap || {}).mean_abs || []).map((r) => [r.feature, r.value]));
+    const figures = h("div", { class: "figures" });
+    const files = Object.keys((rep.plots || {}).files || {});
+    const alt = {
+      "importance.png": "Permutation importance of the winner's features",
+      "shap.png": "Mean absolute SHAP value of the winner's features",
+      "reliability.png": "Reliability curve: mean predicted probability against observed frequency",
+      "thresholds.png": "Precision, recall, F1 and share flagged against the decision threshold",
+    };
+    for (const file of files) {
+      const k = /^pdp_(\d+)\.png$/.exec(file);
+      const feature = k ? ((rep.partial_dependence || [])[Number(k[1])] || {}).feature : null;
+      const label = alt[file] || (feature ? `Partial dependence and ICE curves of ${feature}` : file);
+      get(`${base}/report/${enc(file)}`, { blob: true })
+        .then((b) => figures.append(h("figure", {}, h("img", { src: URL.createObjectURL(b), alt: label, width: 480 }), h("figcaption", { class: "muted" }, label))))
+        .catch((err) => figures.append(errorBox(err)));
+    }
+    return h(
+      "section",
+      { class: "panel", "aria-labelledby": "report-h" },
+      h("h2", { id: "report-h" }, `Report: ${rep.model}`),
+      table(
+        [
+          { label: "Feature", get: (r) => r.feature },
+          { label: "Permutation importance", get: (r) => fmtNum(r.importance), num: true },
+          { label: "Mean |SHAP|", get: (r) => fmtNum(shap[r.feature]), num: true },
+        ],
+        rep.permutation_importance.slice(0, 10),
+        "The winner's most important features",
+      ),
+      rep.plots && rep.plots.note ? h("p", { class: "muted" }, rep.plots.note) : null,
+      figures,
+    );
+  }
+
   async function load() {
     const [e, board] = await Promise.all([get(base), get(`${base}/leaderboard?limit=100`)]);
     const p = e.progress || {};
@@ -139,6 +180,7 @@ export async function render(main, { project, experiment }) {
         `Leaderboard: ${board.trials.length} completed trials, the winner first`,
       ),
       paretoChart(board),
+      reportSection(e),
       register(board),
     );
     clearTimeout(timer);
