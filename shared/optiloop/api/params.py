@@ -9,9 +9,9 @@ Identifiers and names in paths refuse control, format (bidi) and separator chara
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Response
 from pydantic import AfterValidator
 
 from optiloop.errors import FieldProblem, InvalidInput
@@ -91,3 +91,21 @@ def seq_cursor(after: str | None, alias: int, field: str = "after") -> int:
             FieldProblem(field, "this listing's cursor is a sequence number: pass back its next_after")
         )
     return int(after)
+
+
+PngName = Annotated[
+    str, Path(pattern=r"^[a-z0-9_]{1,40}\.png$", description="A plot's file name, as its listing gives it.")
+]
+"""A PNG plot's name in a path (an AutoML report's `plots.files`, a model card's `explanation.plots`)."""
+
+PNG_ANSWER: dict[str, Any] = {
+    "response_model": None,
+    "response_class": Response,
+    "responses": {
+        200: {
+            "description": "The plot.",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+}
+"""How a route that answers a PNG declares it (`@router.get(path, **PNG_ANSWER)`)."""

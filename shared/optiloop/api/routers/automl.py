@@ -14,7 +14,7 @@ import json
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
@@ -35,7 +35,7 @@ from optiloop.api.models.responses_automl import (
 from optiloop.api.models.responses_datasets import TableOut
 from optiloop.api.multipart import parse_form
 from optiloop.api.openapi_inline import inline_schema
-from optiloop.api.params import After, EntityId
+from optiloop.api.params import PNG_ANSWER, After, EntityId, PngName
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.automl import datasets, experiments, report
@@ -369,20 +369,11 @@ def list_trials(
 
 @router.get(
     "/v1/experiments/{experiment_id}/report/{file}",
-    response_model=None,
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The plot.",
-            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    **PNG_ANSWER,
 )
 def get_report_plot(
     experiment_id: EntityId,
-    file: Annotated[
-        str, Path(pattern=r"^[a-z0-9_]{1,40}\.png$", description="A file of the report's `plots.files`.")
-    ],
+    file: PngName,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> Response:

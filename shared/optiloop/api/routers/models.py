@@ -17,7 +17,7 @@ from optiloop.api.models.responses_registry import (
     StageHistory,
     StageMoveOut,
 )
-from optiloop.api.params import MAX_SEQ, After, EntityId
+from optiloop.api.params import MAX_SEQ, PNG_ANSWER, After, EntityId, PngName
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
@@ -202,21 +202,12 @@ def get_version(
 
 @router.get(
     "/v1/models/{model_id}/versions/{version}/card/{file}",
-    response_model=None,
-    response_class=Response,
-    responses={
-        200: {
-            "description": "The plot.",
-            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-        }
-    },
+    **PNG_ANSWER,
 )
 def get_card_plot(
     model_id: EntityId,
     version: VersionRef,
-    file: Annotated[
-        str, Path(pattern=r"^[a-z0-9_]{1,40}\.png$", description="A file of the card's `explanation.plots`.")
-    ],
+    file: PngName,
     deps: Deps = Depends(get_deps),
     who: Principal = Depends(current_principal),
 ) -> Response:
