@@ -264,7 +264,9 @@ def _load(deps: Deps, experiment_id: str) -> Doc:
 
 
 def get(deps: Deps, who: Principal, experiment_id: str, action: Action = Action.MODEL_READ) -> dict[str, Any]:
-    return _authorized(deps, who, experiment_id, action).data
+    doc = _load(deps, experiment_id)
+    authorize(who, action, doc.data["project_id"])
+    return doc.data
 
 
 def listing(
@@ -294,14 +296,6 @@ def summary(exp: dict[str, Any]) -> dict[str, Any]:
         "best": exp.get("best"),
         "finished_at": exp.get("finished_at"),
     }
-
-
-def _authorized(deps: Deps, who: Principal, experiment_id: str, action: Action) -> Doc:
-    """The experiment's document (its revision too: the leaderboard keys its cache by it), once `who`
-    may do `action` in its project."""
-    doc = _load(deps, experiment_id)
-    authorize(who, action, doc.data["project_id"])
-    return doc
 
 
 def update(deps: Deps, experiment_id: str, **changes: Any) -> dict[str, Any]:
@@ -420,7 +414,7 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
     winner wins; and the accuracy-vs-latency Pareto front over all of them (optiloop.automl.ranking).
     The experiment's ranking is kept between requests and takes in only what was recorded since
     (optiloop.automl.board_cache); the listed trials are read whole."""
-    exp = _authorized(deps, who, experiment_id, Action.MODEL_READ).data
+    exp = get(deps, who, experiment_id)
     with board_cache.board(deps, exp, lambda after: _recorded_since(deps, exp, after)) as board:
         listed, choice = board.ranked(limit), board.choice()
         front = [_front_out(exp, t) for t in board.front()]

@@ -81,7 +81,7 @@ class Board:
     is skipped; one not completed is ignored). Not thread-safe: a caller sharing one locks it."""
 
     def __init__(self, exp: dict[str, Any]) -> None:
-        self._score, self._sign, self._metric = score_of(exp), _sign(exp), exp["metric"]
+        self._score, self._sign = score_of(exp), _sign(exp)
         self._chooser = selection.Running(selection_rule(exp), per_draw(exp))
         self._trials: dict[int, Trial] = {}
         self._keys: list[Key] = []  # every completed trial's `_place`, sorted

@@ -19,15 +19,12 @@ The JSON keeps the tables a reader or a policy reads; the PNGs draw the same tab
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 
 from optiloop.deps import Deps
 from optiloop.errors import NotFound
-
-log = logging.getLogger(__name__)
 
 TOP_FEATURES = 3
 
@@ -73,15 +70,11 @@ def build(
     if exp["task_type"] == "forecasting":  # the fold metrics need the series: importance by MAE
         metric, direction = "mae", "minimize"
     if not best.get("artifact_key") or best.get("runtime") == "forecast":
-        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
-                "importance_note": "a forecast table (a statistical forecaster, their combination or "
-                "the global model across series): no request features to shuffle",
-                "calibration": None, "fairness": None}  # fmt: skip
+        return _unexplained(best, "a forecast table (a statistical forecaster, their combination or the "
+                            "global model across series): no request features to shuffle")  # fmt: skip
     predictor = runtimes.load(read_artifact(deps.blobs.get(best["artifact_key"]) or b""))
     if exp.get("target") is None:  # an unlabelled anomaly detector: no objective to lose
-        return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
-                "importance_note": "no labels: nothing to measure importance against",
-                "calibration": None, "fairness": None}  # fmt: skip
+        return _unexplained(best, "no labels: nothing to measure importance against")
     try:
         elements: int | None = cost.of_predictor(predictor).elements
     except TypeError:  # a runtime the cost model does not know: the fixed row cap
@@ -137,6 +130,12 @@ def build(
             out["thresholds"] = {"rows": reliability.thresholds(truth, probs[:, 0]), "source": source}
     out["plots"] = _plots(deps, exp, out, _output_name(task))
     return out
+
+
+def _unexplained(best: dict[str, Any], why: str) -> dict[str, Any]:
+    """The report of a winner nothing can be measured on, saying why."""
+    return {"trial_id": best["trial_id"], "model": best["model"], "permutation_importance": None,
+            "importance_note": why, "calibration": None, "fairness": None}  # fmt: skip
 
 
 def _probabilities(
