@@ -9,13 +9,16 @@ Identifiers and names in paths refuse control, format (bidi) and separator chara
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Path, Query, Response
 from pydantic import AfterValidator
 
 from optiloop.errors import FieldProblem, InvalidInput
 from optiloop.names import check_name
+
+if TYPE_CHECKING:
+    from optiloop.auth import Principal
 
 MAX_SEQ = 2**63 - 1
 """Sequence numbers (audit log, tests) and version numbers: SQLite's INTEGER range."""
@@ -109,3 +112,12 @@ PNG_ANSWER: dict[str, Any] = {
     },
 }
 """How a route that answers a PNG declares it (`@router.get(path, **PNG_ANSWER)`)."""
+
+
+def project_of(body_or_query: str | None, who: Principal) -> str:
+    """The project a request names (`project_id` in its body or query), else the one its key is bound
+    to; a 422 naming `project_id` when neither says."""
+    pid = body_or_query or who.project_id
+    if pid is None:
+        raise InvalidInput(FieldProblem("project_id", "is required (or use a key bound to one project)"))
+    return pid

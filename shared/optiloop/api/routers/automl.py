@@ -35,7 +35,7 @@ from optiloop.api.models.responses_automl import (
 from optiloop.api.models.responses_datasets import TableOut
 from optiloop.api.multipart import parse_form
 from optiloop.api.openapi_inline import inline_schema
-from optiloop.api.params import PNG_ANSWER, After, EntityId, PngName
+from optiloop.api.params import PNG_ANSWER, After, EntityId, PngName, project_of
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.automl import datasets, experiments, report
@@ -232,10 +232,7 @@ def list_experiments(
     """A project's experiments, AutoML searches and online experiments alike, oldest first, each as a
     summary (status, progress and best so far; `GET /v1/experiments/{id}` has the rest); page with
     `after` = the previous page's `next_after`."""
-    pid = project_id or who.project_id
-    if pid is None:
-        raise InvalidInput(FieldProblem("project_id", "is required (or use a key bound to one project)"))
-    items = experiments.listing(deps, who, pid, after=after, limit=limit)
+    items = experiments.listing(deps, who, project_of(project_id, who), after=after, limit=limit)
     return {"items": items, "next_after": items[-1]["id"] if len(items) == limit else None}
 
 

@@ -17,7 +17,7 @@ from optiloop.api.models.responses_registry import (
     StageHistory,
     StageMoveOut,
 )
-from optiloop.api.params import MAX_SEQ, PNG_ANSWER, After, EntityId, PngName
+from optiloop.api.params import MAX_SEQ, PNG_ANSWER, After, EntityId, PngName, project_of
 from optiloop.api.security import current_principal, get_deps
 from optiloop.auth import Principal
 from optiloop.deps import Deps
@@ -41,13 +41,6 @@ VersionRef = Annotated[
 ]
 
 
-def _project(body_or_query: str | None, who: Principal) -> str:
-    pid = body_or_query or who.project_id
-    if pid is None:
-        raise InvalidInput(FieldProblem("project_id", "is required (or use a key bound to one project)"))
-    return pid
-
-
 def _version_out(deps: Deps, v: Any) -> dict[str, Any]:
     model, _ = models.load_model(deps, v.model_id)
     return versions.version_as_dict(v, model)
@@ -58,7 +51,7 @@ def create_model(
     body: ModelCreate, deps: Deps = Depends(get_deps), who: Principal = Depends(current_principal)
 ) -> dict[str, Any]:
     """A model in the registry: a name in the project that versions are registered under."""
-    pid = _project(body.project_id, who)
+    pid = project_of(body.project_id, who)
     return asdict(models.create_model(deps, who, pid, body.name, body.description, body.tags))
 
 
@@ -72,7 +65,7 @@ def list_models(
 ) -> dict[str, Any]:
     """The registry's models (of one project with `project_id`), oldest first; page with `after` =
     the previous page's `next_after`."""
-    items = models.list_models(deps, who, _project(project_id, who), after=after, limit=limit)
+    items = models.list_models(deps, who, project_of(project_id, who), after=after, limit=limit)
     return {
         "items": [asdict(m) for m in items],
         "next_after": model_doc(items[-1]).sort if len(items) == limit else None,
