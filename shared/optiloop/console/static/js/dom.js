@@ -164,6 +164,8 @@ export function download(filename, text, type = "text/csv") {
 }
 
 export const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "");
+/** A number to four decimals; "—" for a missing one. */
+export const fmtNum = (x) => (typeof x === "number" ? String(Math.round(x * 1e4) / 1e4) : x ?? "—");
 export const fmtCents = (c) => (c === null || c === undefined ? "—" : `$${(Number(c) / 100).toFixed(2)}`);
 export const json = (v) => JSON.stringify(v, null, 2);
 export const link = (href, text) => h("a", { href }, text);

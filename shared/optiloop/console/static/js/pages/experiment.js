@@ -5,8 +5,8 @@
 
 import { enc, get, post } from "../api.js";
 import { scatter } from "../charts.js";
-import { announce, busy, errorBox, field, fmtDate, h, link, ok, show, table } from "../dom.js";
-import { fmtNum, statusBadge } from "./experiments.js";
+import { announce, busy, errorBox, field, fmtDate, fmtNum, h, link, ok, show, table } from "../dom.js";
+import { statusBadge } from "./experiments.js";
 
 const ACTIVE = ["queued", "running"];
 const REFRESH_MS = 2000;
@@ -57,7 +57,8 @@ export async function render(main, { project, experiment }) {
   }
 
   function register(board) {
-    const name = h("input", { type: "text", required: true, value: board.trials.length ? `${board.trials[0].model}` : "" });
+    if (!board.trials.length || board.status !== "completed") return null;
+    const name = h("input", { type: "text", required: true, value: `${board.trials[0].model}` });
     const trial = h(
       "select",
       {},
@@ -85,7 +86,7 @@ export async function render(main, { project, experiment }) {
         }
       });
     });
-    return board.trials.length && board.status === "completed" ? form : null;
+    return form;
   }
 
   function paretoChart(board) {

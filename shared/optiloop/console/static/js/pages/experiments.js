@@ -2,14 +2,12 @@
 // leaderboard) and online experiments (docs/decisions.md), which share the resource.
 
 import { enc, get } from "../api.js";
-import { fmtDate, h, link, show, table } from "../dom.js";
+import { fmtDate, fmtNum, h, link, show, table } from "../dom.js";
 
 export function statusBadge(s) {
   const cls = s === "completed" || s === "Completed" ? "badge good" : s === "failed" ? "badge bad" : "badge";
   return h("span", { class: cls }, s);
 }
-
-export const fmtNum = (x) => (typeof x === "number" ? String(Math.round(x * 1e4) / 1e4) : x ?? "—");
 
 function progressOf(e) {
   const p = e.progress;
