@@ -23,7 +23,6 @@ from optiloop.auth.roles import Action, authorize
 from optiloop.automl import board_cache, constraints, datasets, forecast, ranking, selection, trial_rows
 from optiloop.automl.features import check_class_sizes
 from optiloop.automl.objectives import parse_objective
-from optiloop.decisions.spec import is_online
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from optiloop.models import lineage
@@ -285,7 +284,9 @@ def summary(exp: dict[str, Any]) -> dict[str, Any]:
     its configuration, features or report (an AutoML experiment's document carries its winner's
     explanation: kilobytes each, which a listing of hundreds does not need)."""
     out = {k: exp.get(k) for k in ("id", "project_id", "name", "status", "created_at", "created_by")}
-    if is_online(exp):
+    # online, as optiloop.decisions.spec.is_online tells: not imported, since decisions.spec pulls in
+    # scipy, which the workflow-steps Lambda (importing this module) does not carry
+    if "type" in exp and "task_type" not in exp:
         return out | {"kind": "online", "type": exp["type"], "metric": (exp.get("metric") or {}).get("name")}
     return out | {
         "kind": "automl",
