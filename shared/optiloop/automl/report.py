@@ -35,7 +35,7 @@ def plot_key(exp: dict[str, Any], name: str) -> str:
 
 def plot(deps: Deps, exp: dict[str, Any], name: str) -> bytes:
     """One of the report's PNG files (the caller has authorised reading the experiment); 404 naming
-    `file` when the report has no such plot (not completed, or drawn without matplotlib)."""
+    `file` when the report has no such plot (not completed, or no table to draw it from)."""
     files = ((exp.get("report") or {}).get("plots") or {}).get("files") or {}
     data = deps.blobs.get(plot_key(exp, name)) if name in files else None
     if data is None:
@@ -151,12 +151,9 @@ def _probabilities(
 
 
 def _plots(deps: Deps, exp: dict[str, Any], report: dict[str, Any], output: str) -> dict[str, Any]:
-    """The report's PNGs, stored as blobs: `{file: bytes}`, or a note where they cannot be drawn."""
+    """The report's PNGs, stored as blobs: `{"files": {file: bytes}}`."""
     from optiloop.automl import report_plots
 
-    if not report_plots.available():
-        return {"files": {}, "note": "PNG plots need matplotlib (the automl extra), not installed where "
-                "this report was written; the tables above are complete"}  # fmt: skip
     files: dict[str, int] = {}
     for name, png in report_plots.render(report, output).items():
         deps.blobs.put(plot_key(exp, name), png)

@@ -15,7 +15,7 @@ import pytest
 from automl_search_cases import linear_csv
 
 from optiloop.auth.principal import Principal
-from optiloop.automl import datasets, experiments, fanout
+from optiloop.automl import datasets, experiments, fanout, report
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
 from optiloop.models.artifact import read_artifact
@@ -99,6 +99,10 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
         board["selection"]["rule"] == "one_se" and board["selection"]["trial_id"] == done["best"]["trial_id"]
     )
     assert done["report"]["permutation_importance"]
+    # its PNGs are drawn in the Finalise Lambda too (numpy: automl.canvas), stored where the API reads
+    plots = done["report"]["plots"]["files"]
+    assert {"importance.png", "shap.png", "reliability.png", "thresholds.png"} <= set(plots)
+    assert report.plot(deps, done, "importance.png")[:8] == b"\x89PNG\r\n\x1a\n"
     # the job's own files left the served artifact (it is what a local run packs); the out-of-fold
     # outputs are kept beside it for the ensemble, which draws on feasible trials only
     served = read_artifact(deps.blobs.get(trials[0]["artifact_key"]) or b"")

@@ -77,7 +77,6 @@ def test_reliability_curve_and_thresholds_against_hand_counts() -> None:
     assert sum(r["count"] for r in multi) == 3 and {r["observed"] for r in multi} <= {0.0, 1.0}
 
 
-@pytest.mark.skipif(not report_plots.available(), reason="matplotlib is not installed")
 def test_each_plot_is_a_png_drawn_from_the_reports_tables() -> None:
     curve = [{"bin": [0.0, 0.1], "mean_predicted": 0.05, "observed": 0.0, "count": 3}]
     dependence = {"feature": "a", "grid": [0, 1, 2], "pdp": [[0.1], [0.2], [0.4]], "ice": [[0.1, 0.3, 0.5]]}
