@@ -28,8 +28,9 @@ export cost as the table grows).
 hundred trials): sampled every 0.25 s while its search runs in the same process (what a user watching
 it fill sees, the GIL shared with the search), then `--requests` times once it has completed; then
 copies of it scaled to `--scaled` trials, all completed (the ranking's worst case), once finished
-and once still running with a trial recorded before every request (the ranking kept per process
-takes in only what was recorded since: optiloop.automl.board_cache).
+(its ranking stored, as a completed run stores it: the first request reads that snapshot) and once
+still running with a trial recorded before every request (the ranking kept per process takes in
+only what was recorded since: optiloop.automl.board_cache; its first request reads every row).
 """
 
 from __future__ import annotations
@@ -292,7 +293,11 @@ def scaled_copy(
     store = deps.store
     exp = store.docs.get(experiments.KIND, exp_id)
     copy_id = f"{exp_id}_x{n}_{status}"
-    store.docs.create(replace(exp, id=copy_id, data={**exp.data, "id": copy_id, "status": status}, rev=0))
+    data = {k: v for k, v in exp.data.items() if k != experiments.SNAPSHOT_FIELD} | {
+        "id": copy_id,
+        "status": status,
+    }
+    store.docs.create(replace(exp, id=copy_id, data=data, rev=0))
     trials = [d.data for d in store.docs.list(experiments.TRIAL, exp_id, limit=10_000)]
     real = [t for t in trials if t["status"] == "completed"]  # the worst case: no trial pruned
     rng = np.random.default_rng(0)
@@ -304,17 +309,21 @@ def scaled_copy(
         trial_id = f"trial_{copy_id}_{k}"
         metrics = {m: (v * f if isinstance(v, float) else v) for m, v in t["metrics"].items()}
         folds = [v * f if isinstance(v, float) else v for v in t.get("fold_scores") or []]
-        data = {**t, "trial_id": trial_id, "id": trial_id, "experiment_id": copy_id, "number": k,
-                "metrics": metrics, "fold_scores": folds}  # fmt: skip
+        row = {**t, "trial_id": trial_id, "id": trial_id, "experiment_id": copy_id, "number": k,
+               "metrics": metrics, "fold_scores": folds}  # fmt: skip
         with store.transaction():
             store.docs.create(
-                Doc(kind=experiments.TRIAL, id=trial_id, scope=copy_id, sort=f"{k:06d}", data=data)
+                Doc(kind=experiments.TRIAL, id=trial_id, scope=copy_id, sort=f"{k:06d}", data=row)
             )
-            trial_rows.put(deps, data, exp.data["metric"])  # as the worker records a trial
+            trial_rows.put(deps, row, exp.data["metric"])  # as the worker records a trial
 
     with store.transaction():
         for _ in range(n - later):
             record()
+    if status == "completed":  # as a finished run leaves it: its ranking stored (snapshot_ranking)
+        experiments.update(
+            deps, copy_id, **{experiments.SNAPSHOT_FIELD: experiments.snapshot_ranking(deps, data)}
+        )
     return copy_id, record
 
 

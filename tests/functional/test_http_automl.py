@@ -112,6 +112,7 @@ def test_the_measured_flow_on_breast_cancer(api: Any, breast_cancer: Any) -> Non
     exp = wait(api, exp_id, timeout=300)
     assert exp["status"] == "completed", exp
     assert exp["progress"]["trials_done"] == 6
+    assert exp["ranking_snapshot"].endswith(f"/{exp_id}/leaderboard.json")  # the completed ranking, stored
 
     board = api.client.get(f"/v1/experiments/{exp_id}/leaderboard", headers=api.admin).json()
     aucs = [t["metrics"]["auc"] for t in board["trials"]]

@@ -15,11 +15,14 @@ never rewritten or deleted while the experiment exists.
 
 A few experiments are kept (the most recently read), so memory stays bounded (about 10 MB for
 10,000 rows); each process (server, Lambda container) keeps its own, and one that has not seen an
-experiment reads it whole once.
+experiment reads it whole once — unless it has completed: then its ranking was stored as a snapshot
+(optiloop.automl.experiments.snapshot_ranking: the first 1,000 trial ids, the front, the selection),
+which is read as one blob and kept here too (it never changes).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -33,6 +36,7 @@ from optiloop.automl.ranking import Board, per_draw, selection_rule
 from optiloop.deps import Deps
 
 KEEP = 4  # experiments
+KEEP_SNAPSHOTS = 16  # ~40 KB each at 1,000 trial ids
 
 Read = Callable[[str | None], tuple[list[dict[str, Any]], str | None]]
 
@@ -49,6 +53,30 @@ _lock = threading.Lock()
 # stay referenced from here; and by how it ranks and what it reads (rows, or documents for an
 # experiment stored before rows existed), so a Board never mixes two
 _kept: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
+_snapshots: OrderedDict[tuple[object, str], dict[str, Any]] = OrderedDict()
+
+
+def snapshot(deps: Deps, key: str) -> dict[str, Any] | None:
+    """A completed experiment's stored ranking (None when the blob is missing), kept once read."""
+    kept_key = (deps.blobs, key)
+    with _lock:
+        hit = _snapshots.get(kept_key)
+        if hit is not None:
+            _snapshots.move_to_end(kept_key)
+            return hit
+    raw = deps.blobs.get(key)
+    if raw is None:
+        return None
+    snap: dict[str, Any] = json.loads(raw)
+    with _lock:
+        _snapshots[kept_key] = snap
+        while len(_snapshots) > KEEP_SNAPSHOTS:
+            _snapshots.popitem(last=False)
+    return snap
+
+
+def write_snapshot(deps: Deps, key: str, snap: dict[str, Any]) -> None:
+    deps.blobs.put(key, json.dumps(snap, separators=(",", ":")).encode())
 
 
 @contextmanager

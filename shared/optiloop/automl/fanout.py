@@ -406,7 +406,10 @@ def finalise(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     experiments.update(deps, exp_id, best={"trial_id": best["trial_id"], "model": best["model"],
                                            "metrics": best["metrics"]})  # fmt: skip
     explained = report.build(deps, exp, best, prep, int(cfg["hpo"]["seed"]), _winner_oof(deps, best))
-    return _end(deps, exp_id, "completed", error=None, report=explained) | {"best_trial_id": best["trial_id"]}
+    snapshot = {experiments.SNAPSHOT_FIELD: experiments.snapshot_ranking(deps, exp)}
+    return _end(deps, exp_id, "completed", error=None, report=explained, **snapshot) | {
+        "best_trial_id": best["trial_id"]
+    }
 
 
 def _winner_oof(deps: Deps, best: dict[str, Any]) -> Any:

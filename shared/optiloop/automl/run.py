@@ -118,6 +118,7 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
         groups=groups,
         history=history,
     )
+    done: dict[str, Any] = {}
     if state["cancelled"]:
         status, error = "cancelled", None
     elif state["best"] is None:
@@ -133,7 +134,8 @@ def _search(deps: Deps, exp: dict[str, Any], cancel: threading.Event) -> dict[st
             else None
         )
         experiments.update(deps, exp_id, report=report.build(deps, exp, ranked[0], prep, spec.seed, oof))
-    return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock())
+        done = {experiments.SNAPSHOT_FIELD: experiments.snapshot_ranking(deps, exp)}
+    return experiments.update(deps, exp_id, status=status, error=error, finished_at=deps.clock(), **done)
 
 
 def _best_of(board: ranking.Board) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from optiloop.auth.principal import Principal
 from optiloop.automl import board_cache, experiments, trial_rows
 from optiloop.deps import Deps
 from optiloop.store.records import Doc, Project
@@ -24,11 +25,35 @@ EXP = {
 @pytest.fixture(autouse=True)
 def _nothing_kept() -> None:
     board_cache._kept.clear()
+    board_cache._snapshots.clear()
 
 
 def _trial(n: int, loss: float) -> dict[str, Any]:
     return {"trial_id": f"t{n}", "number": n, "status": "completed", "model": "lr", "family": "linear",
             "metrics": {"logloss": loss}, "fold_scores": [loss, loss * 1.1, loss * 0.9]}  # fmt: skip
+
+
+ADMIN = Principal("alice", "admin", None, None)
+LOSSES = [0.5, 0.45, 0.52, 0.3, 0.31, 0.6, 0.29, 0.2, 0.25, 0.21]
+
+
+def _running_experiment(deps: Deps) -> dict[str, Any]:
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    exp = {**EXP, "project_id": "p1", "status": "running", "task_type": "classification",
+           "config": {**EXP["config"], "constraints": {}}, trial_rows.ROWS_FLAG: True}  # fmt: skip
+    deps.store.docs.create(Doc(kind=experiments.KIND, id="e1", scope="p1", sort="e1", data=exp))
+    return exp
+
+
+def _record(deps: Deps, n: int) -> None:
+    """Trial n as the worker records it (pruned every fourth)."""
+    status = "pruned" if n % 4 == 3 else "completed"
+    trial = {**_trial(n, LOSSES[n]), "experiment_id": "e1", "project_id": "p1", "params": {"C": n},
+             "cost": {"latency_ms_p95": 1.0 / (n + 1)}, "status": status}  # fmt: skip
+    with deps.store.transaction():
+        deps.store.docs.create(Doc(kind=experiments.TRIAL, id=trial["trial_id"], scope="e1",
+                                   sort=trial_rows.sort_of(trial), data=trial))  # fmt: skip
+        trial_rows.put(deps, trial, "logloss")
 
 
 class Reads:
@@ -90,24 +115,46 @@ def test_stores_and_ways_of_ranking_are_not_mixed(deps: Deps) -> None:
 def test_a_running_experiments_kept_leaderboard_answers_as_a_fresh_process_would(deps: Deps) -> None:
     """Trials recorded between requests, as the worker records them (the document and its row in one
     transaction), some pruned: every answer equals the one ranking everything afresh."""
-    from optiloop.auth.principal import Principal
-
-    admin = Principal("alice", "admin", None, None)
-    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    exp = {**EXP, "project_id": "p1", "status": "running", "task_type": "classification",
-           "config": {**EXP["config"], "constraints": {}}, trial_rows.ROWS_FLAG: True}  # fmt: skip
-    deps.store.docs.create(Doc(kind=experiments.KIND, id="e1", scope="p1", sort="e1", data=exp))
-    losses = [0.5, 0.45, 0.52, 0.3, 0.31, 0.6, 0.29, 0.2, 0.25, 0.21]
-    for n, loss in enumerate(losses):
-        status = "pruned" if n % 4 == 3 else "completed"
-        trial = {**_trial(n, loss), "experiment_id": "e1", "project_id": "p1", "params": {"C": n},
-                 "cost": {"latency_ms_p95": 1.0 / (n + 1)}, "status": status}  # fmt: skip
-        with deps.store.transaction():
-            deps.store.docs.create(Doc(kind=experiments.TRIAL, id=trial["trial_id"], scope="e1",
-                                       sort=trial_rows.sort_of(trial), data=trial))  # fmt: skip
-            trial_rows.put(deps, trial, "logloss")
-        kept = experiments.leaderboard(deps, admin, "e1", limit=4)
+    _running_experiment(deps)
+    for n in range(len(LOSSES)):
+        _record(deps, n)
+        kept = experiments.leaderboard(deps, ADMIN, "e1", limit=4)
         board_cache._kept.clear()
-        assert kept == experiments.leaderboard(deps, admin, "e1", limit=4)
+        assert kept == experiments.leaderboard(deps, ADMIN, "e1", limit=4)
     assert [t["number"] for t in kept["trials"]] == [9, 8, 6, 4]  # 3 and 7 were pruned
     assert kept["selection"]["trial_id"] == "t9" and [p["number"] for p in kept["pareto"]["trials"]] == [9]
+
+
+def test_a_completed_experiment_is_ranked_from_its_snapshot_without_reading_its_rows(
+    deps: Deps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = _running_experiment(deps)
+    for n in range(len(LOSSES)):
+        _record(deps, n)
+    ranked = experiments.leaderboard(deps, ADMIN, "e1", limit=1000)
+    key = experiments.snapshot_ranking(deps, exp)
+    experiments.update(deps, "e1", status="completed", **{experiments.SNAPSHOT_FIELD: key})
+    board_cache._kept.clear()  # a process that has not seen the experiment
+
+    def no_rows(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("a completed experiment's rows were read")
+
+    monkeypatch.setattr(trial_rows, "since", no_rows)
+    for limit in (1000, 3, 1):
+        snap = experiments.leaderboard(deps, ADMIN, "e1", limit=limit)
+        assert snap == {**ranked, "status": "completed", "trials": ranked["trials"][:limit]}
+    # kept once read: the blob is not fetched again
+    monkeypatch.setattr(deps.blobs, "get", no_rows)
+    assert experiments.leaderboard(deps, ADMIN, "e1", limit=2)["trials"] == ranked["trials"][:2]
+
+
+def test_a_missing_snapshot_falls_back_to_the_rows(deps: Deps) -> None:
+    _running_experiment(deps)
+    for n in range(len(LOSSES)):
+        _record(deps, n)
+    ranked = experiments.leaderboard(deps, ADMIN, "e1")
+    experiments.update(
+        deps, "e1", status="completed", **{experiments.SNAPSHOT_FIELD: "automl/p1/e1/gone.json"}
+    )
+    board_cache._kept.clear()
+    assert experiments.leaderboard(deps, ADMIN, "e1") == {**ranked, "status": "completed"}

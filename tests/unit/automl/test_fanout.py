@@ -92,7 +92,9 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     forest = next(t for t in trials if t["family"] == "extra_trees")
     assert forest["feasible"] is False and forest["violations"]  # a forest's artifact is > 5,000 bytes
     assert done["best"]["trial_id"] in {t["trial_id"] for t in every if t["feasible"]}
-    # one winner: Finalise's best, its report and the leaderboard's first row (config.selection)
+    # one winner: Finalise's best, its report and the leaderboard's first row (config.selection) —
+    # read from the ranking Finalise stored (experiments.snapshot_ranking)
+    assert deps.blobs.get(done[experiments.SNAPSHOT_FIELD]) is not None
     board = experiments.leaderboard(deps, ADMIN, exp["id"])
     assert board["trials"][0]["trial_id"] == done["best"]["trial_id"] == done["report"]["trial_id"]
     assert (
