@@ -89,6 +89,17 @@ TABLES: dict[str, Spec] = {
     ),
     "weather": Spec("r:nycflights13/weather", "temp", "regression", "datetimes, 12k of 26k rows", rows=12000),
     "movies": Spec("r:ggplot2movies/movies", "rating", "regression", "titles (text), 0/1 genres", rows=12000),
+    "diamonds_price": Spec(
+        "r:ggplot2/diamonds", "price", "regression", "all 53,940 rows: the largest whole table"
+    ),
+    "flights": Spec(
+        "r:nycflights13/flights",
+        "arr_delay",
+        "regression",
+        "100k of 337k rows, a 4k-level tail number, datetimes, cancelled flights' missing targets",
+        rows=100_000,
+        drop=("dep_delay", "dep_time", "arr_time", "air_time"),
+    ),
     "gapminder": Spec("r:gapminder/gapminder", "lifeExp", "regression", "142-level country"),
     "diabetes": Spec("sk:diabetes", "target", "regression", "sklearn, scaled numerics"),
     "iris": Spec("sk:iris", "species", "classification", "sklearn, 3 classes"),

@@ -52,6 +52,11 @@ def tick_label(v: float, ticks: Sequence[float]) -> str:
     return "0" if float(text) == 0 else text.replace("-", "−")
 
 
+def _num(v: Any) -> float:
+    """A table's value as a float; a missing one (None) NaN, which breaks a line rather than the plot."""
+    return math.nan if v is None else float(v)
+
+
 def _limits(values: Sequence[float], pad: float = 0.04) -> tuple[float, float]:
     v = [x for x in values if math.isfinite(x)]
     if not v:
@@ -136,8 +141,8 @@ class Chart:
         label: str | None = None,
         dots: bool = False,
     ) -> None:
-        px = [self.px(float(x)) for x in xs]
-        py = [self.py(float(y)) for y in ys]
+        px = [self.px(_num(x)) for x in xs]
+        py = [self.py(_num(y)) for y in ys]
         self.c.line(px, py, colour, width, dash, alpha)
         if dots:
             for x, y in zip(px, py, strict=True):
@@ -148,6 +153,8 @@ class Chart:
             self.legend.append((label, colour, dash, width, dots))
 
     def bar(self, row: int, value: float, colour: str) -> None:
+        if not math.isfinite(value):
+            return
         y = self.py(row)
         self.c.rect(self.px(0.0), y - 0.35 * self._slot(), self.px(value), y + 0.35 * self._slot(), colour)
 
@@ -197,7 +204,7 @@ def _along(px: Sequence[float], py: Sequence[float], every: float = 6.0) -> list
 def bars(rows: list[dict[str, Any]], value: str, title: str, xlabel: str, top: int = 15) -> bytes:
     """Horizontal bars of the `top` rows' `value`, largest on top (importance, mean |SHAP|)."""
     shown = rows[:top]
-    values = [float(r[value]) for r in shown]
+    values = [_num(r.get(value)) for r in shown]
     lo, hi = _limits([0.0, *values], pad=0.05)
     chart = Chart(title, xlabel, "", (min(lo, 0.0), max(hi, 0.0)), None, [str(r["feature"]) for r in shown])
     for k, v in enumerate(values):
@@ -209,9 +216,9 @@ def bars(rows: list[dict[str, Any]], value: str, title: str, xlabel: str, top: i
 
 def dependence(c: dict[str, Any], ylabel: str) -> bytes:
     """ICE lines (thin) and the PDP (thick) of one feature; output 0."""
-    grid = [float(g) for g in c["grid"]]
-    pdp = [float(p[0]) for p in c["pdp"]]
-    ice = [[float(v) for v in line] for line in c["ice"]]
+    grid = [_num(g) for g in c["grid"]]
+    pdp = [_num(p[0]) for p in c["pdp"]]
+    ice = [[_num(v) for v in line] for line in c["ice"]]
     ys = pdp + [v for line in ice for v in line]
     chart = Chart(f"Partial dependence and ICE: {c['feature']}", str(c["feature"]), ylabel,
                   _limits(grid, 0.02), _limits(ys))  # fmt: skip
@@ -233,7 +240,7 @@ def reliability(rows: list[dict[str, Any]], source: str) -> bytes:
 
 
 def thresholds(rows: list[dict[str, Any]], source: str) -> bytes:
-    ts = [float(r["threshold"]) for r in rows]
+    ts = [_num(r["threshold"]) for r in rows]
     chart = Chart(f"Decision threshold analysis ({source})", "threshold: positive when p ≥ t", "",
                   _limits(ts, 0.02), (0.0, 1.02))  # fmt: skip
     for key, colour, dash in (("precision", CYCLE[0], None), ("recall", CYCLE[1], (7.0, 4.0)),

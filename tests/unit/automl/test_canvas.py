@@ -161,3 +161,12 @@ assert png[:8] == b"\\x89PNG\\r\\n\\x1a\\n", png[:8]
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_missing_and_non_finite_values_leave_gaps_not_errors() -> None:
+    rows = [{"feature": "a", "importance": float("nan")}, {"feature": "b", "importance": 0.1},
+            {"feature": "c", "importance": None}]  # fmt: skip
+    decode_png(rp.bars(rows, "importance", "t", "x"))
+    curve = {"feature": "f", "grid": [0.0, 1.0, None, 3.0], "pdp": [[0.1], [None], [0.3], [float("inf")]],
+             "ice": [[0.1, float("nan"), 0.2, 0.3]]}  # fmt: skip
+    decode_png(rp.dependence(curve, "value"))
