@@ -6,10 +6,15 @@ The signature is built here, before any model, and the matrix is exactly what
 are rounded to float32 once: XGBoost and scikit-learn's trees compare float32 features, and the
 portable trees runtime does too, so every model sees the same numbers at fit and at predict time.
 
-What is not a feature, and why, is returned (`excluded`), never silently dropped: ids, free text and
-datetimes (not encoded yet), constant or empty columns, categoricals with more than
-MAX_CATEGORIES values, and leaky-looking columns — one that determines the target on every row by
-itself (a single threshold or value -> class map for classification, |r| >= 0.999 for regression).
+A datetime column becomes its parts (optiloop.models.dateparts: year, month, day, weekday, hour,
+days since 1970), each an input derived from the column (`joined.month` reads the request's
+`joined`), those constant in the training rows left out; the column itself is named in `excluded`
+only when no part is left.
+
+What is not a feature, and why, is returned (`excluded`), never silently dropped: ids and free text
+(not encoded yet), constant or empty columns, categoricals with more than MAX_CATEGORIES values, and
+leaky-looking columns (or date parts) — one that determines the target on every row by itself (a
+single threshold or value -> class map for classification, |r| >= 0.999 for regression).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import numpy as np
 
 from optiloop.automl.table import Column, Table
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models import dateparts
 from optiloop.models.signature import Input, Signature
 
 MAX_CLASSES = 100
@@ -163,23 +169,26 @@ def _features(
         if c.name == target:
             continue
         reason = _unusable(c, keep)
-        if reason is None:
-            feature, inp = _encode(c, keep)
-            reason = None if task == "anomaly" else _leak(feature, y, task)
-        else:
-            feature, inp = None, None
-        if reason is not None or feature is None or inp is None:
-            excluded[c.name] = reason or "not usable"
+        if reason is not None:
+            excluded[c.name] = reason
             continue
-        inputs.append(inp)
-        cols.append(feature)
+        encoded = _date_parts(c, keep) if c.type == "datetime" else [_encode(c, keep)]
+        if not encoded:
+            excluded[c.name] = "constant: every date part is the same on every row"
+        for feature, inp in encoded:
+            leak = None if task == "anomaly" else _leak(feature, y, task)
+            if leak is not None:
+                excluded[inp.name] = leak
+                continue
+            inputs.append(inp)
+            cols.append(feature)
     if not inputs:
         raise InvalidInput(FieldProblem("dataset_id", "no column is usable as a feature"))
     return np.column_stack(cols).astype(np.float32).astype(np.float64), inputs, excluded
 
 
 def _unusable(c: Column, keep: np.ndarray) -> str | None:
-    if c.type in ("id", "text", "datetime"):
+    if c.type in ("id", "text"):
         return f"{c.type} columns are not features yet"
     present = c.values[keep & ~c.missing]
     n_unique = np.unique(present).size
@@ -213,6 +222,17 @@ def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
     codes = np.searchsorted(cats, c.values[keep]).astype(np.float64)
     codes[c.missing[keep]] = np.nan
     return codes, Input(c.name, "category", required, tuple(str(v) for v in cats))
+
+
+def _date_parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
+    """The datetime column's parts that vary over the training rows, as inputs reading the column."""
+    parts = dateparts.columns(c.values[keep], c.missing[keep])
+    out = []
+    for name in dateparts.PARTS:
+        v = parts[name]
+        if np.unique(v[~np.isnan(v)]).size > 1:
+            out.append((v, Input(f"{c.name}.{name}", "number", False, source=c.name, part=name)))
+    return out
 
 
 def _leak(x: np.ndarray, y: np.ndarray, task: str) -> str | None:

@@ -26,12 +26,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from optiloop.automl.table import Column, Table
+from optiloop.models import dateparts
 from optiloop.models.spellings import as_bool as _as_bool
 from optiloop.models.spellings import as_float as _as_float
 from optiloop.models.spellings import as_text as _str
@@ -50,13 +50,8 @@ TOP_VALUES = 10
 
 
 def _is_datetime(v: Any) -> bool:
-    if not isinstance(v, str) or len(v) < 8 or not ("-" in v or ":" in v):
-        return False
-    try:
-        datetime.fromisoformat(v.strip())
-    except ValueError:
-        return False
-    return True
+    """What serving will read as a date too (one rule: optiloop.models.dateparts)."""
+    return dateparts.parse(v) is not None
 
 
 def infer_column(name: str, raw: list[Any]) -> Column:

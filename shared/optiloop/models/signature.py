@@ -8,6 +8,10 @@ a missing optional value is NaN (every portable runtime routes NaN down the tree
 Instances are JSON objects. Fields that are not inputs are ignored, except the `id_fields`, which
 are echoed back on each prediction (the seed's example answers `{"customer_id": "c1", ...}`), and
 except a field that reads as a misspelt input or an instance holding none of the inputs: a 422.
+
+An input may be derived from a datetime field (`source` and `part`, optiloop.models.dateparts): the
+instance sends the field as it is (`"joined": "2024-03-01T14:30:00Z"`) and each of its inputs
+(`joined.month`, `joined.weekday`, ...) reads its part, so a client never computes features.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models import dateparts
 from optiloop.models.spellings import as_bool, as_float, as_text, is_missing
 
 InputType = Literal["number", "integer", "boolean", "category"]
@@ -39,11 +45,21 @@ class Input:
     type: InputType
     required: bool = True
     categories: tuple[str, ...] = ()  # category inputs only: the code of a value is its index here
+    # a number derived from the instance's datetime field `source`: its `part` (dateparts.PARTS)
+    source: str = ""
+    part: str = ""
+
+    @property
+    def field(self) -> str:
+        """The instance field this input reads."""
+        return self.source or self.name
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "required": self.required}
         if self.type == "category":
             out["categories"] = list(self.categories)
+        if self.source:
+            out |= {"source": self.source, "part": self.part}
         return out
 
 
@@ -91,12 +107,23 @@ class Signature:
                 problems.append(FieldProblem(f"{where}[{r}]", "must be an object of input fields"))
                 continue
             absent = False
+            dates: dict[str, datetime | None] = {}  # a datetime field parsed once for all its parts
             for c, inp in enumerate(self.inputs):
-                v = inst.get(inp.name)
+                v = inst.get(inp.field)
                 if v is None or (is_missing(v) and not _is_category(self, inp, v)):
-                    absent = absent or inp.name not in inst
+                    absent = absent or inp.field not in inst
                     if inp.required:
-                        problems.append(FieldProblem(f"{where}[{r}].{inp.name}", "is required"))
+                        problems.append(FieldProblem(f"{where}[{r}].{inp.field}", "is required"))
+                    continue
+                if inp.source:
+                    if inp.source not in dates:
+                        dates[inp.source] = dateparts.parse(v)
+                        if dates[inp.source] is None:  # one problem per field, not one per part
+                            why = f"must be an ISO-8601 date or timestamp, got {_shown(v)}"
+                            problems.append(FieldProblem(f"{where}[{r}].{inp.source}", why))
+                    d = dates[inp.source]
+                    if d is not None:
+                        x[r, c] = dateparts.part(d, inp.part)
                     continue
                 val = _encode_value(self, inp, v)
                 if isinstance(val, str):
@@ -121,7 +148,7 @@ class Signature:
         if not any(k in names for k in inst):
             shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
             return [FieldProblem(at, f"holds none of the model's inputs ({shown})")]
-        missing = [i.name for i in self.inputs if i.name not in inst]
+        missing = sorted({i.field for i in self.inputs if i.field not in inst})
         out = []
         for k in unknown[:MAX_PROBLEMS]:
             near = difflib.get_close_matches(k, missing, n=1, cutoff=0.8) or [
@@ -135,7 +162,7 @@ class Signature:
 
     @cached_property
     def _input_names(self) -> frozenset[str]:
-        return frozenset(i.name for i in self.inputs)
+        return frozenset(i.field for i in self.inputs)
 
 
 def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:
@@ -215,12 +242,26 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
         if not isinstance(required, bool):
             problems.append(FieldProblem(f"{at}.required", "must be true or false"))
             continue
+        source, part = ri.get("source", ""), ri.get("part", "")
+        if source or part:
+            if not isinstance(source, str) or not source or len(source) > 200:
+                problems.append(FieldProblem(f"{at}.source", "must name the datetime field the input reads"))
+                continue
+            if part not in dateparts.PARTS or typ != "number":
+                problems.append(
+                    FieldProblem(
+                        f"{at}.part", f"a number input's date part: one of {', '.join(dateparts.PARTS)}"
+                    )
+                )
+                continue
         inputs.append(
             Input(
                 name=name,
                 type=typ,
                 required=required,
                 categories=tuple(str(c) for c in cats) if typ == "category" else (),
+                source=source,
+                part=part,
             )
         )
     classes = raw.get("classes", [])
