@@ -11,8 +11,12 @@ days since 1970), each an input derived from the column (`joined.month` reads th
 `joined`), those constant in the training rows left out; the column itself is named in `excluded`
 only when no part is left.
 
+A categorical with more than MAX_CATEGORIES values keeps its most frequent ones (`_frequent`); the
+rest read as missing, as an unseen value does at serving.
+
 What is not a feature, and why, is returned (`excluded`), never silently dropped: ids and free text
-(not encoded yet), constant or empty columns, categoricals with more than MAX_CATEGORIES values, and
+(not encoded yet), constant or empty columns, many-valued categoricals none of whose values is
+frequent, and
 leaky-looking columns (or date parts) — one that determines the target on every row by itself (a
 single threshold or value -> class map for classification, |r| >= 0.999 for regression).
 """
@@ -32,7 +36,8 @@ from optiloop.models.signature import Input, Signature
 
 MAX_CLASSES = 100
 MIN_CLASS_ROWS = 2  # one row to validate on and one to train on, in every fold
-MAX_CATEGORIES = 200
+MAX_CATEGORIES = 200  # levels of one categorical input; a column with more keeps its most frequent
+MIN_LEVEL_ROWS = 10  # ... of those on at least this many rows (`_frequent`)
 LEAK_CORR = 0.999
 
 
@@ -196,9 +201,21 @@ def _unusable(c: Column, keep: np.ndarray) -> str | None:
         return "no values"
     if n_unique == 1:
         return "constant"
-    if c.type == "categorical" and n_unique > MAX_CATEGORIES:
-        return f"{n_unique} categories; at most {MAX_CATEGORIES}"
+    if c.type == "categorical" and n_unique > MAX_CATEGORIES and not _frequent(present).size:
+        return f"{n_unique} categories, none on {MIN_LEVEL_ROWS} or more rows"
     return None
+
+
+def _frequent(present: np.ndarray) -> np.ndarray:
+    """A many-valued categorical's kept levels: the MAX_CATEGORIES most frequent of those on at least
+    MIN_LEVEL_ROWS rows (ties by value), sorted. The rest read as missing, in training as at serving
+    (a value outside the signature's categories is missing there), so a 3,750-value tail number or a
+    job title keeps its common values' signal without one one-hot column per rare spelling; empty when
+    fewer than two levels are that frequent (an id-like column: nothing to learn from)."""
+    values, counts = np.unique(present, return_counts=True)
+    order = np.lexsort((values, -counts))[:MAX_CATEGORIES]
+    kept = values[order][counts[order] >= MIN_LEVEL_ROWS]
+    return np.sort(kept) if kept.size >= 2 else kept[:0]
 
 
 def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
@@ -219,8 +236,12 @@ def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
         ranks[c.missing[keep]] = np.nan
         return ranks, Input(c.name, "category", required, tuple(c.levels))
     cats = np.unique(c.values[~c.missing])
-    codes = np.searchsorted(cats, c.values[keep]).astype(np.float64)
-    codes[c.missing[keep]] = np.nan
+    if cats.size > MAX_CATEGORIES:
+        cats = _frequent(c.values[keep & ~c.missing])
+    vals = c.values[keep]
+    at = np.clip(np.searchsorted(cats, vals), 0, cats.size - 1)
+    codes = np.where(cats[at] == vals, at, -1).astype(np.float64)
+    codes[(codes < 0) | c.missing[keep]] = np.nan
     return codes, Input(c.name, "category", required, tuple(str(v) for v in cats))
 
 

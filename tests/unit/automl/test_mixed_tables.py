@@ -83,3 +83,38 @@ def test_missing_cells_of_a_categorical_stay_missing() -> None:
     prep = prepare(infer_table(_table()), "churn", "classification")
     j = [i.name for i in prep.signature.inputs].index("home")
     assert math.isnan(prep.x[2, j]) and prep.signature.inputs[j].categories == ("owner", "parents", "rent")
+
+
+def test_a_many_valued_categorical_keeps_its_frequent_values_and_serving_agrees() -> None:
+    """A 3,750-value tail number was left out whole ("at most 200"): now its values on 10+ rows are
+    kept (at most 200, the most frequent) and the rest read as missing, as serving reads a value the
+    signature does not list."""
+    from optiloop.automl import features
+
+    n = 3000
+    rng = np.random.default_rng(1)
+    common = [f"N{k:03d}" for k in range(250)]  # 250 values on 10 rows each, then 500 on one
+    tail = [common[k % 250] if k < 2500 else f"R{k}" for k in range(n)]
+    raw = {"tail": tail, "x": list(rng.normal(size=n)), "y": [k % 2 for k in range(n)]}
+    prep = prepare(infer_table(raw), "y", "classification")
+    (inp,) = [i for i in prep.signature.inputs if i.name == "tail"]
+    counts = {v: tail.count(v) for v in set(tail)}
+    assert list(inp.categories) == common[: features.MAX_CATEGORIES]  # the most frequent; ties by value
+    assert all(counts[c] >= features.MIN_LEVEL_ROWS for c in inp.categories) and list(
+        inp.categories
+    ) == sorted(inp.categories)
+    column = prep.x[:, prep.signature.inputs.index(inp)]
+    served = prep.signature.encode([{"tail": v, "x": 0.0} for v in tail])[:, prep.signature.inputs.index(inp)]
+    assert np.array_equal(np.isnan(column), np.isnan(served)) and np.array_equal(
+        column[~np.isnan(column)], served[~np.isnan(served)]
+    )
+    assert (
+        np.isnan(column[2500:]).all() and np.isnan(column[[k for k in range(2500) if k % 250 >= 200]]).all()
+    )
+
+
+def test_a_many_valued_categorical_with_no_frequent_value_is_left_out() -> None:
+    raw = {"note": [f"v{k % 400}" for k in range(800)], "x": [float(k % 7) for k in range(800)],
+           "y": [k % 2 for k in range(800)]}  # fmt: skip
+    prep = prepare(infer_table(raw), "y", "classification")
+    assert prep.excluded["note"] == "400 categories, none on 10 or more rows"
