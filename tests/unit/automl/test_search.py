@@ -83,3 +83,38 @@ def test_a_leaky_column_is_excluded_and_said_why() -> None:
     )
     assert "leak" in prep.excluded and "leaky" in prep.excluded["leak"]
     assert [i.name for i in prep.signature.inputs] == ["ok"]
+
+
+def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a clock each fit advances by 10 s, with a 25 s budget and 5 folds: the first fold says the
+    trial would end at 50 s, so it stops there (one fit), where it used to run folds until the
+    deadline had passed (three fits) and be stopped all the same."""
+    from dataclasses import replace
+
+    from optiloop.automl.search import portfolio, runner
+    from optiloop.automl.search.runner import SearchSpec, search
+
+    clock = {"t": 0.0, "fits": 0}
+    linear = portfolio.FAMILIES["linear"]
+
+    def slow_build(params: dict, ctx: object) -> object:
+        model = linear.build(params, ctx)
+        fit = model.fit
+
+        def timed_fit(*a: object, **k: object) -> object:
+            clock["t"] += 10.0
+            clock["fits"] += 1
+            return fit(*a, **k)
+
+        model.fit = timed_fit
+        return model
+
+    monkeypatch.setitem(portfolio.FAMILIES, "linear", replace(linear, build=slow_build))
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock["t"])
+    prep = _prep()
+    spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=5, trials=3, budget_s=25.0,
+                      families=("linear",), ensemble=False)  # fmt: skip
+    results = search(prep.x, prep.y, prep.signature, spec, refit=False)
+    assert [r.status for r in results] == ["stopped"] and clock["fits"] == 1

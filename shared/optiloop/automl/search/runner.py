@@ -197,6 +197,21 @@ def shrunk_linear(ctx: Context) -> dict[str, Any]:
     return {"linear.alpha": 1e3} if ctx.task == "regression" else {"linear.C": 1e-3}
 
 
+def _cannot_finish(first_fold: float, done: int, folds: int, deadline: float) -> bool:
+    """Whether a trial's remaining folds, at the pace of those it has fitted, end past the deadline.
+
+    Why stop it now rather than at the deadline: a trial counts only with every fold scored, so one
+    that cannot finish in time is stopped at the deadline anyway, and the search with it; its folds
+    before that are spent for nothing. Measured through the REST flow on diamonds (43,152 rows, 60 s):
+    random forest's defaults fitted a 40 s fold, started a second at 42 s and ended the search at
+    83 s instead of 42 s. Trials that do finish are the same either way (on a trial budget, with no
+    deadline, nothing changes)."""
+    if done == 0 or math.isinf(deadline):
+        return False
+    now = time.monotonic()
+    return now + (now - first_fold) / done * (folds - done) > deadline
+
+
 def enqueue_first_trials(
     study: Any, families: Sequence[str], warm: Sequence[dict[str, Any]], ctx: Context, *, shrunk: bool = True
 ) -> None:
@@ -391,9 +406,10 @@ def search(
         # out-of-fold predictions, so the ensemble could only mix one family's trials (credit_data,
         # held-out logloss 0.4465 pruned vs 0.4305 protected, FLAML 0.4347; docs/benchmarks.md)
         protected = spec.ensemble and not anomaly and plan is None and trial.number < enqueued_below
+        first_fold = time.monotonic()
         try:
             for i, ((tr, va), (_, slot)) in enumerate(zip(folds, slots, strict=True)):
-                if interrupted():
+                if interrupted() or _cannot_finish(first_fold, i, len(folds), deadline):
                     raise Stopped
                 model = family.build(params, ctx)
                 model.fit(x[tr], y[tr], None if weights is None else weights[tr])
