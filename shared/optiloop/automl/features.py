@@ -7,15 +7,16 @@ are rounded to float32 once: XGBoost and scikit-learn's trees compare float32 fe
 portable trees runtime does too, so every model sees the same numbers at fit and at predict time.
 
 A datetime column becomes its parts (optiloop.models.dateparts: year, month, day, weekday, hour,
-days since 1970), each an input derived from the column (`joined.month` reads the request's
-`joined`), those constant in the training rows left out; the column itself is named in `excluded`
-only when no part is left.
+days since 1970) and a text column its length and word counts (optiloop.models.textparts: `chars`,
+`words`, and a count per word of a vocabulary of its frequent words), each an input derived from the
+column (`joined.month`, `review:great` read the request's `joined` and `review`), those constant
+in the training rows left out; the column itself is named in `excluded` only when no part is left.
 
 A categorical with more than MAX_CATEGORIES values keeps its most frequent ones (`_frequent`); the
 rest read as missing, as an unseen value does at serving.
 
-What is not a feature, and why, is returned (`excluded`), never silently dropped: ids and free text
-(not encoded yet), constant or empty columns, many-valued categoricals none of whose values is
+What is not a feature, and why, is returned (`excluded`), never silently dropped: ids, constant or
+empty columns, many-valued categoricals none of whose values is
 frequent, and
 leaky-looking columns (or date parts) — one that determines the target on every row by itself (a
 single threshold or value -> class map for classification, |r| >= 0.999 for regression).
@@ -31,7 +32,7 @@ import numpy as np
 
 from optiloop.automl.table import Column, Table
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.models import dateparts
+from optiloop.models import dateparts, textparts
 from optiloop.models.signature import Input, Signature
 
 MAX_CLASSES = 100
@@ -39,6 +40,8 @@ MIN_CLASS_ROWS = 2  # one row to validate on and one to train on, in every fold
 MAX_CATEGORIES = 200  # levels of one categorical input; a column with more keeps its most frequent
 MIN_LEVEL_ROWS = 10  # ... of those on at least this many rows (`_frequent`)
 LEAK_CORR = 0.999
+# columns whose features are parts computed from the raw value, at training and at serving alike
+DERIVED = {"datetime": dateparts.columns, "text": textparts.columns}
 
 
 @dataclass
@@ -177,9 +180,12 @@ def _features(
         if reason is not None:
             excluded[c.name] = reason
             continue
-        encoded = _date_parts(c, keep) if c.type == "datetime" else [_encode(c, keep)]
-        if not encoded:
-            excluded[c.name] = "constant: every date part is the same on every row"
+        if c.type in DERIVED:
+            encoded = _parts(c, keep)
+            if not encoded:
+                excluded[c.name] = f"constant: every {c.type} part is the same on every row"
+        else:
+            encoded = [_encode(c, keep)]
         for feature, inp in encoded:
             leak = None if task == "anomaly" else _leak(feature, y, task)
             if leak is not None:
@@ -193,8 +199,8 @@ def _features(
 
 
 def _unusable(c: Column, keep: np.ndarray) -> str | None:
-    if c.type in ("id", "text"):
-        return f"{c.type} columns are not features yet"
+    if c.type == "id":
+        return "id columns are not features"
     present = c.values[keep & ~c.missing]
     n_unique = np.unique(present).size
     if n_unique == 0:
@@ -245,14 +251,16 @@ def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
     return codes, Input(c.name, "category", required, tuple(str(v) for v in cats))
 
 
-def _date_parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
-    """The datetime column's parts that vary over the training rows, as inputs reading the column."""
-    parts = dateparts.columns(c.values[keep], c.missing[keep])
+def _parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
+    """A datetime or text column's parts that vary over the training rows, as inputs reading the
+    column: `<column>.<part>`, a text's word w `<column>:<w>`."""
+    parts = DERIVED[c.type](c.values[keep], c.missing[keep])
     out = []
-    for name in dateparts.PARTS:
-        v = parts[name]
+    for part, v in parts.items():
         if np.unique(v[~np.isnan(v)]).size > 1:
-            out.append((v, Input(f"{c.name}.{name}", "number", False, source=c.name, part=name)))
+            word = part.removeprefix(textparts.TOKEN)
+            name = f"{c.name}:{word}" if word != part else f"{c.name}.{part}"
+            out.append((v, Input(name, "number", False, source=c.name, part=part)))
     return out
 
 

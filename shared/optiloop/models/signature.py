@@ -9,15 +9,17 @@ Instances are JSON objects. Fields that are not inputs are ignored, except the `
 are echoed back on each prediction (the seed's example answers `{"customer_id": "c1", ...}`), and
 except a field that reads as a misspelt input or an instance holding none of the inputs: a 422.
 
-An input may be derived from a datetime field (`source` and `part`, optiloop.models.dateparts): the
-instance sends the field as it is (`"joined": "2024-03-01T14:30:00Z"`) and each of its inputs
-(`joined.month`, `joined.weekday`, ...) reads its part, so a client never computes features.
+An input may be derived from a datetime or text field (`source` and `part`: optiloop.models.dateparts,
+optiloop.models.textparts): the instance sends the field as it is (`"joined": "2024-03-01T14:30:00Z"`,
+`"title": "..."`) and each of its inputs (`joined.month`, `title.words`, `title:love`) reads its
+part, so a client never computes features.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.models import dateparts
+from optiloop.models import dateparts, textparts
 from optiloop.models.spellings import as_bool, as_float, as_text, is_missing
 
 InputType = Literal["number", "integer", "boolean", "category"]
@@ -45,7 +47,8 @@ class Input:
     type: InputType
     required: bool = True
     categories: tuple[str, ...] = ()  # category inputs only: the code of a value is its index here
-    # a number derived from the instance's datetime field `source`: its `part` (dateparts.PARTS)
+    # a number derived from the instance's field `source`: its `part` (dateparts.PARTS of a datetime,
+    # textparts' of a text)
     source: str = ""
     part: str = ""
 
@@ -108,12 +111,19 @@ class Signature:
                 continue
             absent = False
             dates: dict[str, datetime | None] = {}  # a datetime field parsed once for all its parts
+            texts: dict[str, Counter[str]] = {}  # a text field's words counted once
             for c, inp in enumerate(self.inputs):
                 v = inst.get(inp.field)
                 if v is None or (is_missing(v) and not _is_category(self, inp, v)):
                     absent = absent or inp.field not in inst
                     if inp.required:
                         problems.append(FieldProblem(f"{where}[{r}].{inp.field}", "is required"))
+                    continue
+                if inp.source and inp.part not in dateparts.PARTS:  # a text's part
+                    text = v if isinstance(v, str) else as_text(v)
+                    if inp.source not in texts:
+                        texts[inp.source] = textparts.counted(text)
+                    x[r, c] = textparts.part(text, texts[inp.source], inp.part)
                     continue
                 if inp.source:
                     if inp.source not in dates:
@@ -247,12 +257,11 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
             if not isinstance(source, str) or not source or len(source) > 200:
                 problems.append(FieldProblem(f"{at}.source", "must name the datetime field the input reads"))
                 continue
-            if part not in dateparts.PARTS or typ != "number":
-                problems.append(
-                    FieldProblem(
-                        f"{at}.part", f"a number input's date part: one of {', '.join(dateparts.PARTS)}"
-                    )
+            if not (part in dateparts.PARTS or textparts.is_part(part)) or typ != "number":
+                kinds = (
+                    f"a date part ({', '.join(dateparts.PARTS)}) or a text part (chars, words, token:<word>)"
                 )
+                problems.append(FieldProblem(f"{at}.part", f"a number input's {kinds}"))
                 continue
         inputs.append(
             Input(

@@ -1,5 +1,6 @@
-"""Datetime fields as features (optiloop.models.dateparts): one parser for ingest and serving, the parts
-a model learns from, a signature input derived from a field, and AutoML's features built from them."""
+"""Datetime and text fields as features (optiloop.models.dateparts, textparts): one reading for ingest
+and serving, the parts a model learns from, signature inputs derived from a field, and AutoML's
+features built from them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from optiloop.automl.features import prepare
 from optiloop.automl.infer import infer_table
 from optiloop.errors import InvalidInput
-from optiloop.models import dateparts
+from optiloop.models import dateparts, textparts
 from optiloop.models.signature import Input, Signature, parse_signature
 
 
@@ -66,6 +67,7 @@ def test_a_bad_date_is_one_422_naming_the_field_and_typos_are_caught() -> None:
 @pytest.mark.parametrize(
     ("extra", "field"),
     [({"source": "when", "part": "fortnight"}, "part"), ({"source": "", "part": "month"}, "source"),
+     ({"source": "note", "part": "token:two words"}, "part"), ({"source": "note", "part": "token:"}, "part"),
      ({"source": "when", "part": "month", "type": "category", "categories": ["a"]}, "part")],
 )  # fmt: skip
 def test_a_signature_with_a_bad_date_part_is_refused(extra: dict[str, object], field: str) -> None:
@@ -90,3 +92,41 @@ def test_automl_features_are_the_parts_that_vary() -> None:
     # what serving computes from the raw rows is the training matrix (float32 as the runtimes read it)
     again = prep.signature.encode([{"when": w, "x": v} for w, v in zip(raw["when"], raw["x"], strict=True)])
     assert np.array_equal(again.astype(np.float32), prep.x.astype(np.float32))
+
+
+def test_words_are_lower_cased_runs_of_letters_in_any_script() -> None:
+    assert textparts.words("Love, ACTUALLY 2: l'amour à Paris — Москва x") == [
+        "love",
+        "actually",
+        "amour",
+        "paris",
+        "москва",
+    ]  # fmt: skip (one letter is no word)
+
+
+def test_the_vocabulary_is_the_frequent_words_that_are_not_everywhere() -> None:
+    texts = ["the cat"] * 12 + ["the dog sat"] * 10 + ["the bird"] * 9 + ["a cat sat"] * 3
+    # "the" is in 31 of 34 rows (over half): no signal; "bird" in 9 (< 10): too rare to learn from
+    assert textparts.vocabulary(texts) == ["cat", "sat", "dog"]
+    many = [f"w{chr(97 + k % 26)}{chr(97 + k // 26)} filler" for k in range(26 * 26)] * 10
+    assert len(textparts.vocabulary(many)) == textparts.MAX_TOKENS
+
+
+def test_a_text_is_served_from_its_raw_value_as_it_was_learnt() -> None:
+    n = 80
+    raw = {
+        "review": [("great value, great price", "broke after a week of use", "fine, it does the job")[k % 3]
+                   + " " * (k % 4) + f" order {k}" for k in range(n)],
+        "stars": [(5.0, 1.0, 3.0)[k % 3] + (k % 2) / 2 for k in range(n)],
+    }  # fmt: skip
+    table = infer_table(raw)
+    assert table.column("review").type == "text"
+    prep = prepare(table, "stars", "regression")
+    names = [i.name for i in prep.signature.inputs]
+    assert {"review.chars", "review:great", "review:broke"} <= set(names), names
+    great = next(i for i in prep.signature.inputs if i.name == "review:great")
+    assert (great.source, great.part) == ("review", "token:great")
+    again = prep.signature.encode([{"review": t} for t in raw["review"]])
+    assert np.array_equal(again.astype(np.float32), prep.x.astype(np.float32))
+    assert prep.signature.encode([{"review": "Great, GREAT, great!"}])[0, names.index("review:great")] == 3.0
+    assert parse_signature(prep.signature.as_dict()) == prep.signature
