@@ -16,10 +16,9 @@ A categorical with more than MAX_CATEGORIES values keeps its most frequent ones 
 rest read as missing, as an unseen value does at serving.
 
 What is not a feature, and why, is returned (`excluded`), never silently dropped: ids, constant or
-empty columns, many-valued categoricals none of whose values is
-frequent, and
-leaky-looking columns (or date parts) — one that determines the target on every row by itself (a
-single threshold or value -> class map for classification, |r| >= 0.999 for regression).
+empty columns, many-valued categoricals none of whose values is frequent, and leaky-looking columns
+(or date and text parts) — one that determines the target on every row by itself (a single
+threshold or value -> class map for classification, |r| >= 0.999 for regression).
 """
 
 from __future__ import annotations
