@@ -120,6 +120,12 @@ class Signature:
                         problems.append(FieldProblem(f"{where}[{r}].{inp.field}", "is required"))
                     continue
                 if inp.source and inp.part not in dateparts.PARTS:  # a text's part
+                    if not isinstance(v, (str, int, float)):
+                        if inp.source not in texts:  # one problem per field, not one per part
+                            texts[inp.source] = Counter()
+                            why = f"must be text, got {type(v).__name__}"
+                            problems.append(FieldProblem(f"{where}[{r}].{inp.source}", why))
+                        continue
                     text = v if isinstance(v, str) else as_text(v)
                     if inp.source not in texts:
                         texts[inp.source] = textparts.counted(text)
@@ -255,7 +261,9 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
         source, part = ri.get("source", ""), ri.get("part", "")
         if source or part:
             if not isinstance(source, str) or not source or len(source) > 200:
-                problems.append(FieldProblem(f"{at}.source", "must name the datetime field the input reads"))
+                problems.append(
+                    FieldProblem(f"{at}.source", "must name the datetime or text field the input reads")
+                )
                 continue
             if not (part in dateparts.PARTS or textparts.is_part(part)) or typ != "number":
                 kinds = (

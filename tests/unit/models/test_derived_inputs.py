@@ -130,3 +130,8 @@ def test_a_text_is_served_from_its_raw_value_as_it_was_learnt() -> None:
     assert np.array_equal(again.astype(np.float32), prep.x.astype(np.float32))
     assert prep.signature.encode([{"review": "Great, GREAT, great!"}])[0, names.index("review:great")] == 3.0
     assert parse_signature(prep.signature.as_dict()) == prep.signature
+    with pytest.raises(InvalidInput) as e:
+        prep.signature.encode([{"review": {"text": "great"}}])
+    assert [(p.field, p.reason) for p in e.value.problems] == [
+        ("instances[0].review", "must be text, got dict")
+    ]
