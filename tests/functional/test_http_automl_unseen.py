@@ -78,6 +78,63 @@ def test_a_timestamp_column_is_learnt_from_and_served_from_its_raw_value(api: Ap
     assert r.status_code == 422 and api.error_fields(r) == ["instances[0].at"], r.text
 
 
+def test_a_european_spreadsheet_export_is_learnt_from_and_served_from_its_raw_cells(api: Api) -> None:
+    """A semicolon file in Windows-1252 with decimal commas and day-first dates (what Excel writes in
+    Germany): the upload was refused ("not UTF-8"), and once re-encoded every number and date column
+    was a categorical of hundreds of strings, left out. Now they are numbers and dates, the schema
+    says how each was written, and a deployed model reads a row sent back as it sat in the file."""
+    import random
+
+    rng = random.Random(3)
+    lines = ["Datum;Umsatz;Rabatt;Größe;Kündigt"]
+    for k in range(200):
+        umsatz, rabatt = rng.uniform(100, 5000), rng.uniform(0, 30)
+        churn = "ja" if umsatz < 1500 + 40 * rabatt + rng.gauss(0, 300) else "nein"
+        umsatz_s = f"{umsatz:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")  # 1.234,56
+        rabatt_s = f"{rabatt:.1f}".replace(".", ",")
+        size = "groß" if k % 2 else "klein"
+        lines.append(f"{1 + k % 28:02d}.{1 + k % 12:02d}.2024;{umsatz_s} €;{rabatt_s} %;{size};{churn}")
+    data = ("\r\n".join(lines) + "\r\n").encode("cp1252")
+    pid = api.project()
+    r = api.client.post("/v1/datasets/ingest", headers=api.admin, data={"project_id": pid, "name": "kunden"},
+                        files={"file": ("kunden.csv", data, "text/csv")})  # fmt: skip
+    assert r.status_code == 201, r.text
+    ds = r.json()
+    assert ds["source"]["encoding"] == "windows-1252" and ds["source"]["delimiter"] == ";"
+    schema = {c["name"]: (c["type"], c.get("format", "")) for c in ds["schema"]}
+    assert schema == {"Datum": ("datetime", "%d.%m.%Y"), "Umsatz": ("numeric", "1.234,5"),
+                      "Rabatt": ("numeric", "1.234,5"), "Größe": ("categorical", ""),
+                      "Kündigt": ("categorical", "")}  # fmt: skip
+    body = {"project_id": pid, "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+            "target": "Kündigt", "config": {"cv": {"folds": 3}, "hpo": {"trials": 2, "warm_start": 0},
+                                            "models": ["linear"], "budget_s": 60}}  # fmt: skip
+    exp = api.client.post("/v1/experiments", headers=api.admin, json=body).json()
+    assert {"Umsatz", "Rabatt", "Größe"} <= set(exp["features"]), exp["excluded"]
+    assert (
+        api.client.post(f"/v1/experiments/{exp['experiment_id']}/run", headers=api.admin).status_code == 202
+    )
+    done = _wait(api, exp["experiment_id"])
+    assert done["status"] == "completed", done.get("error")
+    winner = done_board(api, exp["experiment_id"])[0]
+    model = api.client.post(
+        "/v1/models", headers=api.admin, json={"project_id": pid, "name": "kunden"}
+    ).json()
+    version = api.client.post(f"/v1/models/{model['id']}/versions", headers=api.admin,
+                              json={"trial_id": winner["trial_id"]}).json()  # fmt: skip
+    staging = {"model_version_id": version["id"], "environment": "staging"}
+    dep = api.client.post("/v1/deployments", headers=api.admin, json=staging).json()
+    header = lines[0].split(";")
+    as_sent = [dict(zip(header, line.split(";"), strict=True)) for line in lines[1:41]]
+    r = api.client.post(f"/v1/inference/{dep['id']}:predict", headers=api.admin, json={"instances": as_sent})
+    assert r.status_code == 200, r.text
+    predicted = [p["label"] for p in r.json()["predictions"]]
+    actual = [row["Kündigt"] for row in as_sent]
+    assert sum(p == a for p, a in zip(predicted, actual, strict=True)) >= 32, (predicted, actual)
+    r = api.client.post(f"/v1/inference/{dep['id']}:predict", headers=api.admin,
+                        json={"instances": [{**as_sent[0], "Umsatz": "viel"}]})  # fmt: skip
+    assert r.status_code == 422 and api.error_fields(r) == ["instances[0].Umsatz"], r.text
+
+
 def _wait(api: Api, exp_id: str, timeout: float = 120) -> dict[str, Any]:
     end = time.monotonic() + timeout
     while time.monotonic() < end:

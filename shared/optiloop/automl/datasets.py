@@ -107,12 +107,11 @@ def ingest(
     authorize(who, Action.MODEL_WRITE, project_id)
     get_project(deps, project_id)
     name = _name(name or (previous or {}).get("name", ""))
-    fmt = parse.detect_format(filename, data)
     raw = parse.parse(filename, data)
     source = {
         "kind": "upload",
         "filename": filename[:200],
-        "format": fmt,
+        **parse.describe(filename, data),
         "bytes": len(data),
         "sha256": "sha256:" + hashlib.sha256(data).hexdigest(),
     }
@@ -184,7 +183,7 @@ def ingest_from_connector(deps: Deps, who: Principal, body: dict[str, Any]) -> d
         except InvalidInput as e:
             raise _renamed(e, "path") from None
         source.update(
-            format=parse.detect_format(fetched.filename, fetched.data),
+            **parse.describe(fetched.filename, fetched.data),
             bytes=len(fetched.data),
             sha256="sha256:" + hashlib.sha256(fetched.data).hexdigest(),
         )
@@ -201,8 +200,8 @@ def _build(
     spec: dict[str, Any],
     previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    table = infer.infer_table(raw)
-    non_finite = infer.non_finite_warnings(raw)
+    table = infer.infer_table(raw, comma_hint=source.get("delimiter") == ";")
+    read_notes = infer.non_finite_warnings(raw) + infer.stray_warnings(raw, table)
     del raw
     ordinals = ordinal.apply(table, spec["ordinal"])
     target = spec.get("target")
@@ -218,7 +217,7 @@ def _build(
         raise InvalidInput(FieldProblem("pii", "dropping the columns with PII leaves no column"))
     report = infer.quality_report(table)
     report.update(expectations=checked, leaks=leaks, pii=pii, ordinal=ordinals, target=target)
-    report["warnings"].extend(w for w in non_finite if table.column(w["column"]) is not None)
+    report["warnings"].extend(w for w in read_notes if table.column(w["column"]) is not None)
     report["warnings"].extend({"column": x["column"], "kind": "leaky", "reason": x["reason"]} for x in leaks)
     report["warnings"].extend(
         {"column": x["column"], "kind": "expectation_failed", "reason": f"{x['expect']}: {x['reason']}"}
@@ -239,7 +238,12 @@ def _build(
 
 def schema_of(table: Table) -> list[dict[str, Any]]:
     return [
-        {"name": c.name, "type": c.type, **({"levels": list(c.levels)} if c.levels is not None else {})}
+        {
+            "name": c.name,
+            "type": c.type,
+            **({"levels": list(c.levels)} if c.levels is not None else {}),
+            **({"format": c.format} if c.format else {}),
+        }
         for c in table.columns
     ]
 

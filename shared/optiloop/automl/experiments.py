@@ -21,7 +21,7 @@ from optiloop.audit.trail import record
 from optiloop.auth.principal import Principal
 from optiloop.auth.roles import Action, authorize
 from optiloop.automl import board_cache, constraints, datasets, forecast, ranking, selection, trial_rows
-from optiloop.automl.features import check_class_sizes
+from optiloop.automl.features import rare_classes_warning
 from optiloop.automl.objectives import parse_objective
 from optiloop.deps import Deps
 from optiloop.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -189,8 +189,6 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(FieldProblem("target", f"is required for {task_type}"))
     table = datasets.load_table(deps, ds)
     prep = forecast.prepare_for(table, target, task_type, config)
-    if task_type == "classification":
-        check_class_sizes(prep.class_balance)
     sensitive = config["sensitive_column"]
     if sensitive is not None and (table.column(sensitive) is None or sensitive == target):
         raise InvalidInput(
@@ -199,6 +197,9 @@ def create(deps: Deps, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
             )
         )
     warnings: list[str] = []
+    rare = rare_classes_warning(getattr(prep, "dropped_classes", {}))
+    if rare:
+        warnings.append(rare)
     if task_type == "forecasting":
         warnings += forecast_warnings(prep)
     exp_id = deps.ids("exp")

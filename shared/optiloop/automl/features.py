@@ -23,8 +23,7 @@ threshold or value -> class map for classification, |r| >= 0.999 for regression)
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +50,8 @@ class Prepared:
     excluded: dict[str, str]
     class_balance: dict[str, int]
     dropped_rows: int
+    # classification: classes with too few rows to cross-validate, left out with their rows
+    dropped_classes: dict[str, int] = field(default_factory=dict)
 
     @property
     def task(self) -> str:
@@ -115,10 +116,11 @@ def _anomaly_labels(table: Table, target: str | None) -> tuple[np.ndarray, np.nd
     return vals.astype(np.int64), keep
 
 
-def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
+def prepare(table: Table, target: str | None, task_type: str, *, min_class_rows: int = 1) -> Prepared:
     """InvalidInput naming `target` when it is missing, empty, constant or not the task's kind.
     `task_type` "anomaly": the target is optional (labels to score by); the signature is binary with
-    classes (false, true), true = anomaly."""
+    classes (false, true), true = anomaly. `min_class_rows`: classes on fewer rows are left out with
+    their rows (`dropped_classes`; an experiment cross-validates, so it asks for MIN_CLASS_ROWS)."""
     if task_type == "anomaly":
         y_a, keep_a = _anomaly_labels(table, target)
         x, inputs, excluded = _features(table, target, keep_a, y_a, "anomaly")
@@ -127,6 +129,7 @@ def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
         return Prepared(x, y_a, sig, excluded, labels, int((~keep_a).sum()))
     assert target is not None
     tcol, keep = _target(table, target, task_type)
+    dropped: dict[str, int] = {}
     if task_type == "regression":
         y: np.ndarray = tcol.values[keep].astype(np.float64)
         classes: list[Any] = []
@@ -134,6 +137,16 @@ def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
         balance: dict[str, int] = {}
     else:
         y, classes = _labels(tcol, keep)
+        per_class = np.bincount(y, minlength=len(classes))
+        rare = np.flatnonzero(per_class < min_class_rows)
+        if rare.size:  # too few rows to cross-validate: left out (`rare_classes_warning` says why)
+            dropped = {str(classes[k]): int(per_class[k]) for k in rare}
+            keep = keep.copy()
+            keep[np.flatnonzero(keep)[np.isin(y, rare)]] = False
+            y, classes = _labels(tcol, keep)
+        if len(classes) < 2:
+            why = f"column {target!r} has one class on {min_class_rows} or more rows: nothing to learn"
+            raise InvalidInput(FieldProblem("target", why))
         if len(classes) > MAX_CLASSES:
             raise InvalidInput(
                 FieldProblem(
@@ -141,28 +154,28 @@ def prepare(table: Table, target: str | None, task_type: str) -> Prepared:
                 )
             )
         task = "binary" if len(classes) == 2 else "multiclass"
-        counts = Counter(y.tolist())
-        balance = {str(c): int(counts.get(k, 0)) for k, c in enumerate(classes)}
+        per_class = np.bincount(y, minlength=len(classes))
+        balance = {str(c): int(per_class[k]) for k, c in enumerate(classes)}
     x, inputs, excluded = _features(table, target, keep, y, task)
     sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
-    return Prepared(x, y, sig, excluded, balance, int((~keep).sum()))
+    return Prepared(x, y, sig, excluded, balance, int((~keep).sum()), dropped)
 
 
-def check_class_sizes(balance: dict[str, int]) -> None:
-    """A class of one row is in no training fold when its row is validated: the fold models then
-    know one class fewer than the experiment, and every trial failed at run time (a shape mismatch
-    of the predicted probabilities). An experiment's creation refuses it instead, naming the class
-    (not `prepare`, which also serves tables that are never cross-validated)."""
-    rare = [(c, n) for c, n in balance.items() if n < MIN_CLASS_ROWS]
-    if rare:
-        shown = ", ".join(f"{c!r} ({n})" for c, n in rare[:5])
-        raise InvalidInput(
-            FieldProblem(
-                "target",
-                f"every class needs at least {MIN_CLASS_ROWS} rows for cross-validation; too few: {shown}",
-                "drop or merge the rare classes' rows",
-            )
-        )
+def rare_classes_warning(dropped: dict[str, int]) -> str | None:
+    """Why a class of one row is left out rather than refused or kept: kept, it is in no training
+    fold when its row is validated, so the fold models know one class fewer than the experiment and
+    every trial failed at run time (a shape mismatch of the predicted probabilities); refused, a
+    table with one odd label (a typo, a retired product) cannot be used at all until someone edits
+    it. Left out with its rows, as AutoGluon does with its label_count_threshold, the model answers
+    the other classes and the experiment says so in its `warnings`."""
+    if not dropped:
+        return None
+    shown = ", ".join(f"{c!r} ({n})" for c, n in list(dropped.items())[:5])
+    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    return (
+        f"target: classes with fewer than {MIN_CLASS_ROWS} rows cannot be cross-validated; left out "
+        f"with their rows: {shown}{more}"
+    )
 
 
 def _features(
@@ -229,9 +242,11 @@ def _encode(c: Column, keep: np.ndarray) -> tuple[np.ndarray, Input]:
     # linear runtime and the MLP by imputing the training mean, one-hot by all zeros), and a
     # held-out row with one empty cell must not turn a whole batch into a 422.
     required = False
-    if c.is_numeric:
+    if c.type == "boolean":
+        return c.values[keep].astype(np.float64), Input(c.name, "boolean", required)
+    if c.is_numeric:  # read at serving as ingest read the file (its format, its stray words)
         return c.values[keep].astype(np.float64), Input(
-            c.name, "boolean" if c.type == "boolean" else "number", required
+            c.name, "number", required, format=c.format, missing_as=c.missing_as
         )
     if c.type == "ordinal" and c.levels:
         # the levels lowest first, so a category's code is its rank: a tree splits "Good or better"
@@ -259,7 +274,8 @@ def _parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
         if np.unique(v[~np.isnan(v)]).size > 1:
             word = part.removeprefix(textparts.TOKEN)
             name = f"{c.name}:{word}" if word != part else f"{c.name}.{part}"
-            out.append((v, Input(name, "number", False, source=c.name, part=part)))
+            fmt = c.format if c.type == "datetime" else ""
+            out.append((v, Input(name, "number", False, source=c.name, part=part, format=fmt)))
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from optiloop.automl.features import LEAK_CORR, _encode, _leak, _unusable
 from optiloop.automl.table import Table
 from optiloop.errors import FieldProblem, InvalidInput
+from optiloop.models import dateparts
 from optiloop.models.signature import Input, Signature
 
 CHUNK_ROWS = 8192  # rolling windows computed this many rows at a time (x window length floats)
@@ -92,11 +93,19 @@ def settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 def _parse_times(values: Any) -> tuple[np.ndarray, bool]:
     """Strings -> (int64 times, is_datetime): integer steps (ingest types a 0..n-1 column "id") as
-    integers, anything else as ISO datetimes in epoch seconds; ValueError when neither."""
+    integers, anything else as ISO datetimes in epoch seconds, read as every datetime input is
+    (optiloop.models.dateparts: an offset taken to UTC; ingest stored other formats as ISO);
+    ValueError when neither."""
     strs = np.char.strip(np.asarray(values).astype(str))
     if np.all(np.char.isdigit(np.char.lstrip(strs, "-"))):
         return strs.astype(np.int64), False
-    return np.array(strs, dtype="datetime64[s]").astype(np.int64), True
+    out = np.empty(strs.size, dtype=np.int64)
+    for i, s in enumerate(strs.tolist()):
+        d = dateparts.parse(s)
+        if d is None:
+            raise ValueError(f"{s!r} is not an ISO-8601 date or timestamp")
+        out[i] = round((d - dateparts.EPOCH).total_seconds())
+    return out, True
 
 
 def _times(table: Table, name: str) -> tuple[np.ndarray, bool]:
@@ -283,9 +292,9 @@ def prepare_for(table: Table, target: str | None, task_type: str, config: dict[s
     """The features of an experiment of any task (its normalised config holds the forecast's)."""
     if task_type == "forecasting":
         return prepare_forecast(table, target, config["forecast"], int(config["cv"]["folds"]))
-    from optiloop.automl.features import prepare
+    from optiloop.automl.features import MIN_CLASS_ROWS, prepare
 
-    return prepare(table, target, task_type)
+    return prepare(table, target, task_type, min_class_rows=MIN_CLASS_ROWS)
 
 
 def instances(

@@ -3,13 +3,18 @@
 Types: `numeric`, `boolean`, `categorical`, `text`, `datetime`, `id`. The rules are deliberately
 simple and stated here, because a user reads the report to decide what the model saw:
 
-- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, ?), and a number that is not
-  finite (inf, -Infinity) — `optiloop.models.spellings`, which serving reads instances with too, and
-  whose docstring says why an infinity is missing rather than refused;
+- missing: None, "" and the usual spellings (NA, N/A, NaN, null, None, #N/A, ?, -, .), and a
+  number that is not finite (inf, -Infinity) — `optiloop.models.spellings`, which serving reads
+  instances with too, and whose docstring says why an infinity is missing rather than refused;
 - boolean: every value a JSON boolean or one of true/false/yes/no/t/f (any case); a column of
   strings keeps its spellings of false and true as `levels` (what a classifier of it answers);
-- numeric: every value a number or a string that parses as a finite float;
-- datetime: every value an ISO-8601 date or timestamp (`datetime.fromisoformat`);
+- numeric: every value a number or a string that reads as one in the column's format
+  (`optiloop.models.numbers`: plain, `1,234.5` or `1.234,5`, with currency and percent signs),
+  where up to three distinct stray words on at most 5% of the values (`unknown`) are read as missing
+  and reported (`read_as_missing`);
+- datetime: every value an ISO-8601 date or timestamp, or every value one of the other ways tables
+  write dates (`03/15/2024`, `15.03.2024 10:30`, `Mar 2024`; `optiloop.models.dateparts`), stored as
+  ISO-8601 with the column's `format`;
 - id: unique on every row (at least 20 rows) and either a string without spaces or an integer
   column named like an id (`id`, `*_id`, `*key`, `uuid`, a row label: `rownames`, `index`,
   `Unnamed: 0`, `row`) or counting the rows (0..n-1, 1..n);
@@ -31,9 +36,8 @@ from typing import Any
 import numpy as np
 
 from optiloop.automl.table import Column, Table
-from optiloop.models import dateparts
+from optiloop.models import dateparts, numbers
 from optiloop.models.spellings import as_bool as _as_bool
-from optiloop.models.spellings import as_float as _as_float
 from optiloop.models.spellings import as_text as _str
 from optiloop.models.spellings import is_missing as _missing
 from optiloop.models.spellings import is_non_finite as _non_finite
@@ -49,13 +53,9 @@ TEXT_AVG_CHARS = 30
 TOP_VALUES = 10
 
 
-def _is_datetime(v: Any) -> bool:
-    """What serving will read as a date too (one rule: optiloop.models.dateparts)."""
-    return dateparts.parse(v) is not None
-
-
-def infer_column(name: str, raw: list[Any]) -> Column:
-    """One raw column -> a typed Column (see the module docstring for the rules)."""
+def infer_column(name: str, raw: list[Any], *, comma_hint: bool = False) -> Column:
+    """One raw column -> a typed Column (see the module docstring for the rules). `comma_hint`: the
+    file's separator was a semicolon (optiloop.models.numbers: how `1,234` is then read)."""
     missing = np.array([_missing(v) for v in raw], dtype=bool)
     present = [v for v, m in zip(raw, missing, strict=True) if not m]
     n = len(raw)
@@ -64,18 +64,27 @@ def infer_column(name: str, raw: list[Any]) -> Column:
             [np.nan if m else float(bool(_as_bool(v))) for v, m in zip(raw, missing, strict=True)]
         )
         return Column(name, "boolean", vals, missing, _spellings(present))
-    floats = _floats(present)
-    if present and floats is not None:
+    reading = numbers.infer(present, comma_hint=comma_hint)
+    if reading is not None:
         vals = np.full(n, np.nan)
-        vals[~missing] = np.array(floats, dtype=np.float64)
-        typ = "id" if _numeric_id(name, vals[~missing], n) else "numeric"
-        if typ == "id":
+        vals[~missing] = np.array([np.nan if f is None else f for f in reading.values], dtype=np.float64)
+        if _numeric_id(name, vals[~missing], n):
             return Column(name, "id", np.array([_str(v) for v in raw], dtype=str), missing)
-        return Column(name, typ, vals, missing)
+        return Column(name, "numeric", vals, np.isnan(vals), None, reading.format, reading.missing_as)
     strs = np.array(["" if m else _str(v) for v, m in zip(raw, missing, strict=True)], dtype=str)
-    if present and all(_is_datetime(v) for v in present):
-        return Column(name, "datetime", strs, missing)
+    fmt = dateparts.infer_format(strs[~missing].tolist()) if present else None
+    if fmt is not None:
+        if fmt:  # stored as ISO-8601; the format stays with the column for serving
+            strs = np.array(
+                ["" if m else _iso(v, fmt) for v, m in zip(strs, missing, strict=True)], dtype=str
+            )
+        return Column(name, "datetime", strs, missing, format=fmt)
     return Column(name, _string_type(strs[~missing].tolist()), strs, missing)
+
+
+def _iso(v: str, fmt: str) -> str:
+    d = dateparts.parse(v, fmt)
+    return v if d is None else dateparts.iso(d, fmt)  # every value parsed when the format was chosen
 
 
 def _spellings(present: list[Any]) -> tuple[str, str] | None:
@@ -90,18 +99,6 @@ def _spellings(present: list[Any]) -> tuple[str, str] | None:
     if not sides[0] or not sides[1]:
         return None
     return sides[0].most_common(1)[0][0], sides[1].most_common(1)[0][0]
-
-
-def _floats(values: list[Any]) -> list[float] | None:
-    """Every value as a float, or None at the first that is not a number: a string column costs one
-    failed parse, not one per row."""
-    out: list[float] = []
-    for v in values:
-        f = _as_float(v)
-        if f is None:
-            return None
-        out.append(f)
-    return out
 
 
 def _numeric_id(name: str, vals: np.ndarray, n: int) -> bool:
@@ -140,8 +137,27 @@ def non_finite_warnings(raw: dict[str, list[Any]]) -> list[dict[str, str]]:
     return out
 
 
-def infer_table(raw: dict[str, list[Any]]) -> Table:
-    return Table([infer_column(name, values) for name, values in raw.items()])
+def stray_warnings(raw: dict[str, list[Any]], table: Table) -> list[dict[str, str]]:
+    """A `read_as_missing` warning per numeric column whose stray words were read as missing
+    (optiloop.models.numbers), with how many cells: the typed column keeps only the missing mask."""
+    out = []
+    for c in table.columns:
+        if c.missing_as and c.name in raw:
+            words = set(c.missing_as)
+            k = sum(1 for v in raw[c.name] if isinstance(v, str) and v.strip() in words)
+            shown = ", ".join(repr(w) for w in c.missing_as)
+            out.append(
+                {
+                    "column": c.name,
+                    "kind": "read_as_missing",
+                    "reason": f"{k} values ({shown}) read as missing",
+                }
+            )
+    return out
+
+
+def infer_table(raw: dict[str, list[Any]], *, comma_hint: bool = False) -> Table:
+    return Table([infer_column(name, values, comma_hint=comma_hint) for name, values in raw.items()])
 
 
 def _num(x: float) -> float | None:
@@ -161,6 +177,7 @@ def quality_report(table: Table) -> dict[str, Any]:
         info: dict[str, Any] = {
             "name": c.name,
             "type": c.type,
+            **({"format": c.format} if c.format else {}),
             "missing": n_missing,
             "missing_fraction": round(n_missing / n, 6) if n else 0.0,
             "unique": unique,

@@ -74,11 +74,44 @@ def _check_names(names: list[str]) -> None:
         seen.add(name)
 
 
-def _text(data: bytes) -> str:
+def text_encoding(data: bytes) -> str:
+    """How a text file is encoded: UTF-8 (a BOM allowed), else Windows-1252, else Latin-1.
+
+    Why a fallback rather than a 422: Excel on Windows writes CSV in the machine's code page, and
+    a user whose `größe` or `café` comes from there has no other file to send. Windows-1252 is
+    Latin-1 with printable characters where Latin-1 has control codes, so it is tried first; Latin-1
+    reads any byte. A file with NUL bytes or a zip's signature (an Excel workbook renamed .csv) is not
+    text at all and is refused rather than read as mojibake. The encoding is recorded on the
+    dataset's `source`."""
+    if b"\x00" in data[:65536] or data[:4] == b"PK\x03\x04":
+        raise _bad("is binary, not text (an Excel workbook? save it as CSV)")
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _bad(f"is not UTF-8 text (byte {e.start})") from None
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+        return "windows-1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def _text(data: bytes) -> str:
+    enc = text_encoding(data)
+    return data.decode("utf-8-sig" if enc == "utf-8" else {"windows-1252": "cp1252"}.get(enc, enc))
+
+
+def describe(filename: str, data: bytes) -> dict[str, str]:
+    """What a file was read as, for the dataset's `source`: its format and, for text, its encoding
+    and (CSV) its separator — which also decides how `1,234` reads (optiloop.models.numbers)."""
+    fmt = detect_format(filename, data)
+    out = {"format": fmt}
+    if fmt != "parquet":
+        out["encoding"] = text_encoding(data)
+    if fmt == "csv":
+        out["delimiter"] = delimiter(_text(data))
+    return out
 
 
 DELIMITERS = (",", ";", "\t", "|")

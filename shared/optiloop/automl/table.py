@@ -8,9 +8,10 @@ Parquet is accepted on ingest where pyarrow is installed; it is converted, not k
 Each column is one array: numbers (and booleans as 0/1) as float64 with NaN for missing; every
 other type as a unicode array plus a boolean `missing` mask. An ordinal column also carries its
 levels in order (meta `[name, "ordinal", levels]`), a boolean column read from strings its spellings
-of false and true (`[name, "boolean", ["no", "yes"]]`). The fingerprint is a sha256 over the column names,
-types (and levels, where there are any) and array bytes in order, so it names the content, not the
-file (the zip container has timestamps).
+of false and true (`[name, "boolean", ["no", "yes"]]`), a column written in another than the plain
+spelling its format and stray words (`[name, "datetime", null, {"format": "%d/%m/%Y"}]`). The
+fingerprint is a sha256 over the column names, types (levels, formats, where there are any) and
+array bytes in order, so it names the content, not the file (the zip container has timestamps).
 """
 
 from __future__ import annotations
@@ -35,10 +36,22 @@ class Column:
     missing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # ordinal: the levels, lowest first; boolean read from strings: its spellings of (false, true)
     levels: tuple[str, ...] | None = None
+    # how the file wrote the values, so serving reads a request's the same way: a datetime's
+    # strptime pattern when it was not ISO-8601 (the values are stored as ISO; optiloop.models.dateparts),
+    # a number's grouping and decimal mark (optiloop.models.numbers); "" for the plain spelling
+    format: str = ""
+    # numeric: the stray words read as missing (optiloop.models.numbers)
+    missing_as: tuple[str, ...] = ()
 
     @property
     def meta(self) -> list[Any]:
-        return [self.name, self.type] if self.levels is None else [self.name, self.type, list(self.levels)]
+        out: list[Any] = [self.name, self.type]
+        extra = {k: v for k, v in (("format", self.format), ("missing_as", list(self.missing_as))) if v}
+        if self.levels is not None or extra:
+            out.append(None if self.levels is None else list(self.levels))
+        if extra:
+            out.append(extra)
+        return out
 
     @property
     def is_numeric(self) -> bool:
@@ -95,7 +108,9 @@ def from_bytes(data: bytes) -> Table:
                     type=m[1],
                     values=z[f"v{k}"],
                     missing=z[f"m{k}"],
-                    levels=tuple(m[2]) if len(m) > 2 else None,
+                    levels=tuple(m[2]) if len(m) > 2 and m[2] is not None else None,
+                    format=m[3].get("format", "") if len(m) > 3 else "",
+                    missing_as=tuple(m[3].get("missing_as", ())) if len(m) > 3 else (),
                 )
                 for k, m in enumerate(meta["columns"])
             ]

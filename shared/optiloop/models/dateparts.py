@@ -10,6 +10,15 @@ What parses: an ISO-8601 date or timestamp as Python's `datetime.fromisoformat` 
 with an offset is taken in UTC, one without as it is written (one table does not mix the two in
 practice; if it does, the wall-clock reading is what the columns say).
 
+Other ways tables write dates (`03/15/2024`, `15.03.2024`, `15-Mar-2024`, `Mar 2024`, with or
+without a time such as `2:30 PM`) parse under one of FORMATS, which ingest picks per column
+(`infer_format`: the first in FORMATS that reads every value, so a column is never read half one
+way and half another). Why per column and in that order: `03/04/2024` is March 4th in the US and
+April 3rd in most other places, and only the column's other values can tell — a `15/03/2024`
+anywhere makes it day-first; a column that never says is read month-first, the commoner export.
+Ingest stores such a column as ISO-8601 and the model's inputs keep the format, so serving reads a
+request's `03/15/2024` as training read it (and an ISO value too, which is never ambiguous).
+
 The parts, and why each: `year` and `days` (days since 1970-01-01, fractional: the trend a model can
 extrapolate along; year lets a tree split eras cheaply), `month` and `day` (seasonality within the
 year and the month), `weekday` (0 Monday .. 6 Sunday: weekly cycles dominate human activity), `hour`
@@ -19,6 +28,8 @@ in the training rows (`hour` of plain dates, `year` of one year's data) is left 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,15 +39,62 @@ PARTS = ("year", "month", "day", "weekday", "hour", "days")
 EPOCH = datetime(1970, 1, 1)
 
 
-def parse(v: Any) -> datetime | None:
-    """The value as a naive datetime (UTC where it had an offset), or None when it is not a date."""
-    if not isinstance(v, str) or len(v) < 8 or not ("-" in v or ":" in v):
+_DAYS = ("%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%m/%d/%y", "%d/%m/%y", "%d.%m.%Y", "%d.%m.%y",
+         "%m-%d-%Y", "%d-%m-%Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %B %Y", "%b %d %Y",
+         "%b %d, %Y", "%B %d %Y", "%B %d, %Y", "%a %b %d %Y")  # fmt: skip
+_TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I %p")
+_MONTHS = ("%Y-%m", "%Y/%m", "%m/%Y", "%b %Y", "%B %Y", "%b-%y", "%b-%Y")
+# every non-ISO way ingest recognises, in the order it tries them (the module docstring says why)
+FORMATS: tuple[str, ...] = tuple(d + t for d in _DAYS for t in _TIMES) + _MONTHS
+_DATEISH = re.compile(r"^(?=.*\d)[\w /.,:-]{6,40}$")
+
+
+def parse(v: Any, fmt: str = "") -> datetime | None:
+    """The value as a naive datetime (UTC where it had an offset), or None when it is not a date:
+    ISO-8601, or `fmt` (one of FORMATS) when the column was written that way."""
+    if not isinstance(v, str):
+        return None
+    if fmt:
+        try:
+            return datetime.strptime(v.strip(), fmt)
+        except ValueError:
+            pass  # an ISO value is read under any column's format
+    if len(v) < 8 or not ("-" in v or ":" in v):
         return None
     try:
         d = datetime.fromisoformat(v.strip())
     except ValueError:
         return None
     return d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo is not None else d
+
+
+def infer_format(values: Sequence[str]) -> str | None:
+    """ "" when every value is ISO-8601, else the first of FORMATS that reads them all, else None.
+    A column of words costs one failed read per format of its first value, not one per row."""
+    if not values:
+        return None
+    if all(parse(v) is not None for v in values):
+        return ""
+    first = values[0].strip()
+    if not _DATEISH.match(first):
+        return None
+    for fmt in FORMATS:
+        try:
+            datetime.strptime(first, fmt)
+        except ValueError:
+            continue
+        if all(parse(v, fmt) is not None for v in values):
+            return fmt
+    return None
+
+
+def has_time(fmt: str) -> bool:
+    return "%H" in fmt or "%I" in fmt
+
+
+def iso(d: datetime, fmt: str) -> str:
+    """How ingest stores a value it read under `fmt`: a date alone when the format has no time."""
+    return d.isoformat() if has_time(fmt) else d.date().isoformat()
 
 
 def part(d: datetime, name: str) -> float:

@@ -29,8 +29,8 @@ from typing import Any, Literal
 import numpy as np
 
 from optiloop.errors import FieldProblem, InvalidInput
-from optiloop.models import dateparts, textparts
-from optiloop.models.spellings import as_bool, as_float, as_text, is_missing
+from optiloop.models import dateparts, numbers, textparts
+from optiloop.models.spellings import as_bool, as_text, is_missing
 
 InputType = Literal["number", "integer", "boolean", "category"]
 Task = Literal["binary", "multiclass", "regression"]
@@ -51,6 +51,11 @@ class Input:
     # textparts' of a text)
     source: str = ""
     part: str = ""
+    # how the table wrote the field, so a request's value reads as training read it: a datetime
+    # source's strptime pattern (optiloop.models.dateparts.FORMATS; "" ISO-8601), a number's grouping
+    # and decimal mark (optiloop.models.numbers.FORMATS; "" plain)
+    format: str = ""
+    missing_as: tuple[str, ...] = ()  # a number's stray words, read as missing (numbers.infer)
 
     @property
     def field(self) -> str:
@@ -63,6 +68,10 @@ class Input:
             out["categories"] = list(self.categories)
         if self.source:
             out |= {"source": self.source, "part": self.part}
+        if self.format:
+            out["format"] = self.format
+        if self.missing_as:
+            out["missing_as"] = list(self.missing_as)
         return out
 
 
@@ -114,7 +123,11 @@ class Signature:
             texts: dict[str, Counter[str]] = {}  # a text field's words counted once
             for c, inp in enumerate(self.inputs):
                 v = inst.get(inp.field)
-                if v is None or (is_missing(v) and not _is_category(self, inp, v)):
+                if (
+                    v is None
+                    or (is_missing(v) and not _is_category(self, inp, v))
+                    or (inp.missing_as and isinstance(v, str) and v.strip() in inp.missing_as)
+                ):
                     absent = absent or inp.field not in inst
                     if inp.required:
                         problems.append(FieldProblem(f"{where}[{r}].{inp.field}", "is required"))
@@ -133,9 +146,10 @@ class Signature:
                     continue
                 if inp.source:
                     if inp.source not in dates:
-                        dates[inp.source] = dateparts.parse(v)
+                        dates[inp.source] = dateparts.parse(v, inp.format)
                         if dates[inp.source] is None:  # one problem per field, not one per part
-                            why = f"must be an ISO-8601 date or timestamp, got {_shown(v)}"
+                            like = f"a date written {inp.format!r} or an" if inp.format else "an"
+                            why = f"must be {like} ISO-8601 date or timestamp, got {_shown(v)}"
                             problems.append(FieldProblem(f"{where}[{r}].{inp.source}", why))
                     d = dates[inp.source]
                     if d is not None:
@@ -195,9 +209,10 @@ def _encode_value(sig: Signature, inp: Input, v: Any) -> float | str:
         return 1.0 if b else 0.0
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         return f"must be a number, got {type(v).__name__}"
-    f_or_none = as_float(v)  # an infinity never gets here: `is_missing` read it as missing
+    f_or_none = numbers.read(v, inp.format)  # an infinity never gets here: `is_missing` read it as missing
     if f_or_none is None:
-        return f"must be a number, got {_shown(v)}"
+        written = f" (written like {inp.format!r})" if inp.format else ""
+        return f"must be a number{written}, got {_shown(v)}"
     f = f_or_none
     if inp.type == "integer" and not f.is_integer():
         return "must be an integer"
@@ -271,6 +286,23 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
                 )
                 problems.append(FieldProblem(f"{at}.part", f"a number input's {kinds}"))
                 continue
+        fmt, missing_as = ri.get("format", ""), ri.get("missing_as", [])
+        formats = (dateparts.FORMATS if part in dateparts.PARTS else ()) if source else numbers.FORMATS
+        if not isinstance(fmt, str) or (fmt and (fmt not in formats or typ != "number")):
+            problems.append(
+                FieldProblem(
+                    f"{at}.format", "a date source's dateparts.FORMATS or a number's numbers.FORMATS"
+                )
+            )
+            continue
+        if (
+            not isinstance(missing_as, list)
+            or len(missing_as) > numbers.MAX_STRAY
+            or not all(isinstance(w, str) and w for w in missing_as)
+            or (missing_as and typ != "number")
+        ):
+            problems.append(FieldProblem(f"{at}.missing_as", f"a number's 0..{numbers.MAX_STRAY} words"))
+            continue
         inputs.append(
             Input(
                 name=name,
@@ -279,6 +311,8 @@ def parse_signature(raw: Any, *, where: str = "signature") -> Signature:
                 categories=tuple(str(c) for c in cats) if typ == "category" else (),
                 source=source,
                 part=part,
+                format=fmt,
+                missing_as=tuple(missing_as),
             )
         )
     classes = raw.get("classes", [])

@@ -20,7 +20,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+# pandas' default NA spellings (lower-cased), plus what spreadsheets, UCI's tables and SAS write for an
+# empty cell: "?", "-", "--", "."
+MISSING = frozenset(
+    {"", "na", "n/a", "n.a.", "nan", "-nan", "null", "none", "<na>", "#n/a", "#na", "?", "-", "--", "."}
+)
 # what float() reads as an infinity, lower-cased: missing too (the module docstring says why)
 NON_FINITE = frozenset({"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 TRUE = frozenset({"true", "yes", "t"})

@@ -102,7 +102,9 @@ class AutomlExperimentOut(ResponseModel):
     features: list[str] = Field(default_factory=list, description="The columns used as features.")
     excluded: dict[str, str] = Field(default_factory=dict, description="Columns left out, and why.")
     class_balance: dict[str, int] | None = Field(default=None, description="Rows per class (classification).")
-    dropped_rows: int | None = Field(default=None, description="Rows dropped (a missing target).")
+    dropped_rows: int | None = Field(
+        default=None, description="Rows left out: a missing target, or a class too rare to cross-validate."
+    )
     forecast_features: Any = Field(default=None, description="The lag and calendar features of a forecast.")
     warnings: list[Any] = Field(
         default_factory=list, description="What to know about the data or the search."

@@ -20,7 +20,10 @@ class TableOut(ResponseModel):
     name: str = Field(description="Its name.")
     format: str = Field(description="The format it was read from: `csv`, `parquet`, `jsonl`...")
     source: dict[str, Any] = Field(
-        description="Where it came from: `kind` (upload, connector), file or query."
+        description=(
+            "Where it came from: `kind` (upload, connector), file or query; a file's `format`, text "
+            "`encoding` (utf-8, windows-1252, latin-1) and CSV `delimiter`."
+        )
     )
     spec: dict[str, Any] = Field(
         description="As ingested: `source`, `target`, `expectations`, `pii`, `ordinal`."
@@ -28,7 +31,11 @@ class TableOut(ResponseModel):
     previous_id: str | None = Field(description="The table it refreshes; null for a first ingest.")
     rows: int = Field(description="How many rows it holds.")
     columns: list[dict[str, Any]] = Field(
-        alias="schema", description="Its columns, in order: `name` and `type` (sent as `schema`)."
+        alias="schema",
+        description=(
+            "Its columns, in order (sent as `schema`): `name`, `type`, and where they apply `levels` "
+            "(ordinal, yes/no spellings) and `format` (how a date or number was written)."
+        ),
     )
     fingerprint: str = Field(description="A hash of its content: what experiments record.")
     table_key: str = Field(description="Where the typed table is stored.")
