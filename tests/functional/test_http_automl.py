@@ -286,6 +286,7 @@ def test_unknown_project_and_missing_fields(api: Any) -> None:
         ({"target": "const"}, "target"),
         ({"objective": "minimize_auc"}, "objective"),
         ({"config": {"budget_s": 0}}, "config.budget_s"),
+        ({"config": {"budget_cpu_s": -1}}, "config.budget_cpu_s"),
         ({"config": {"selection": "median"}}, "config.selection"),
         ({"config": {"cv": {"repeats": 0}}}, "config.cv.repeats"),
         ({"config": {"cv": {"repeats": 11}}}, "config.cv.repeats"),

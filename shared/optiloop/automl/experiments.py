@@ -116,6 +116,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         "imbalance": {"method": str(imbalance.get("method") or "none")},
         "constraints": constraints.parse(raw.get("constraints")),
         "budget_s": float(raw["budget_s"]) if raw.get("budget_s") is not None else None,
+        "budget_cpu_s": float(raw["budget_cpu_s"]) if raw.get("budget_cpu_s") is not None else None,
         "models": families or None,
         "selection": rule,
     }

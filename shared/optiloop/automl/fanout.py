@@ -118,7 +118,7 @@ def _end(deps: Deps, exp_id: str, status: str, **changes: Any) -> dict[str, Any]
 
 def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
     """The next batch of configurations: `{"done", "reason", "trials": [{number, family, model,
-    params, optuna}]}`; done when the trial budget is spent, the time budget is out, or the
+    params, optuna}]}`; done when the trial budget is spent, the time or CPU budget is out, or the
     experiment was cancelled. A forecasting or anomaly experiment's one item is its whole search
     (search_job.PLAN_ITEM), done once that job is recorded."""
     import optuna
@@ -150,6 +150,10 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         return {"done": True, "reason": "trial budget spent", "trials": []}
     if cfg.get("budget_s") and _elapsed_s(deps, exp) >= float(cfg["budget_s"]):
         return {"done": True, "reason": "time budget spent", "trials": []}
+    if cfg.get("budget_cpu_s") and sum(float(t.get("cpu_s") or 0.0) for t in history) >= float(
+        cfg["budget_cpu_s"]
+    ):  # the trial jobs' own CPU, as each recorded it: a batch in flight may pass it, as with time
+        return {"done": True, "reason": "CPU budget spent", "trials": []}
 
     prep = prepare_for(datasets.load_table(deps, _dataset(deps, exp)), exp["target"], exp["task_type"], cfg)
     ctx = _context(exp, prep)

@@ -163,7 +163,13 @@ def _history(deps: Deps, exp_id: str, exp: dict[str, Any], state: dict[str, Any]
             out.append({"number": n, "status": "failed"})
             continue
         out.append(
-            {"number": n, "status": t["status"], "value": t["metrics"].get(metric), "optuna": t.get("optuna")}
+            {
+                "number": n,
+                "status": t["status"],
+                "value": t["metrics"].get(metric),
+                "optuna": t.get("optuna"),
+                "cpu_s": float(t.get("cpu_s") or 0.0),  # spent already: counts against budget_cpu_s
+            }
         )
         state["done"] += 1
         state["cpu"] += float(t.get("cpu_s") or 0.0)
@@ -205,6 +211,7 @@ def search_spec(exp: dict[str, Any], prep: Any, warm: list[dict[str, Any]], *, b
         pruner=cfg["hpo"]["early_stopping"],
         trials=cfg["hpo"]["trials"],
         budget_s=cfg.get("budget_s"),
+        budget_cpu_s=cfg.get("budget_cpu_s"),
         class_weight=cfg["imbalance"]["method"] == "class_weight",
         ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
         contamination=cfg.get("contamination"),

@@ -48,7 +48,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], server_
     c.add_argument("--season-length", type=int, default=None, help="forecasting: the seasonal period")
     c.add_argument("--series-id", default=None, help="forecasting: the column telling several series apart")
     c.add_argument("--trials", type=int, default=None)
-    c.add_argument("--budget-s", type=float, default=None)
+    c.add_argument("--budget-s", type=float, default=None, help="wall-clock seconds for the search")
+    c.add_argument(
+        "--budget-cpu-s", type=float, default=None, help="CPU-seconds the trials may spend (load-independent)"
+    )
     c.add_argument("--folds", type=int, default=None)
     c.add_argument("--seed", type=int, default=None)
     c.add_argument("--models", default=None, help="comma-separated families (default: all)")
@@ -128,6 +131,8 @@ def _create_body(args: argparse.Namespace) -> dict[str, Any]:
             cv["seed"] = args.seed
     if args.budget_s is not None:
         config["budget_s"] = args.budget_s
+    if args.budget_cpu_s is not None:
+        config["budget_cpu_s"] = args.budget_cpu_s
     if args.models:
         config["models"] = [m.strip() for m in args.models.split(",") if m.strip()]
     for key in ("time_column", "horizon", "season_length", "series_id"):

@@ -129,6 +129,25 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     assert len(jobs) == 4 and {j["entry_point"] for j in jobs} == {"automl_trial"}
 
 
+def test_plan_stops_when_the_recorded_trials_cpu_passes_the_cpu_budget(deps: Deps, tmp_path: Path) -> None:
+    """The trial jobs' own CPU (each records its cpu_s) decides, not the clock: after one batch whose
+    trials spent more than the 0.01 CPU-seconds allowed, Plan is done with 4 of 8 trials left."""
+    deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
+    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
+    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
+    body = {
+        "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 8, "warm_start": 0},
+                                  "models": ["logistic_regression"], "budget_cpu_s": 0.01},
+    }  # fmt: skip
+    exp = experiments.create(deps, ADMIN, body)
+    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+    plans = _drive(deps, exp["id"], batch=4)
+    assert [len(p["trials"]) for p in plans] == [4, 0] and plans[-1]["reason"] == "CPU budget spent"
+    done = experiments._load(deps, exp["id"]).data
+    assert done["status"] == "completed" and done["progress"]["cpu_s"] > 0.01
+
+
 def test_a_cancel_stops_the_running_trial_jobs_and_a_resume_goes_on(deps: Deps, tmp_path: Path) -> None:
     """On SageMaker a trial job holds an instance for minutes: a cancel stops the batch's jobs at
     their next poll, they are recorded as stopped trials (as the local run records the trial a

@@ -118,3 +118,44 @@ def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
                       families=("linear",), ensemble=False)  # fmt: skip
     results = search(prep.x, prep.y, prep.signature, spec, refit=False)
     assert [r.status for r in results] == ["stopped"] and clock["fits"] == 1
+
+
+def test_a_cpu_budget_counts_the_trials_cpu_not_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each fit costs 10 CPU-seconds on the search's thread, and the wall clock jumps 1,000 s per fit
+    (a machine busy with other work). A 25 CPU-second budget with 2 folds runs one trial (20 s),
+    then stops the next after the fold that shows it cannot finish; the stalls change nothing, and a
+    resumed run's recorded CPU counts against the budget."""
+    from dataclasses import replace
+
+    from optiloop.automl.search import portfolio, runner
+    from optiloop.automl.search.runner import SearchSpec, search
+
+    clock = {"cpu": 0.0, "wall": 0.0, "fits": 0}
+    linear = portfolio.FAMILIES["linear"]
+
+    def slow_build(params: dict, ctx: object) -> object:
+        model = linear.build(params, ctx)
+        fit = model.fit
+
+        def timed_fit(*a: object, **k: object) -> object:
+            clock["cpu"] += 10.0
+            clock["wall"] += 1000.0
+            clock["fits"] += 1
+            return fit(*a, **k)
+
+        model.fit = timed_fit
+        return model
+
+    monkeypatch.setitem(portfolio.FAMILIES, "linear", replace(linear, build=slow_build))
+    monkeypatch.setattr(runner.time, "thread_time", lambda: clock["cpu"])
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock["wall"])
+    prep = _prep()
+    spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=2, trials=5, budget_cpu_s=25.0,
+                      families=("linear",), ensemble=False)  # fmt: skip
+    results = search(prep.x, prep.y, prep.signature, spec, refit=False)
+    assert [r.status for r in results] == ["completed", "stopped"] and clock["fits"] == 3
+    assert [r.fit_s for r in results] == [20.0, 10.0]
+    clock["fits"] = 0
+    resumed = search(prep.x, prep.y, prep.signature, spec, refit=False,
+                     history=[{"number": 0, "status": "completed", "value": 0.5, "cpu_s": 20.0}])  # fmt: skip
+    assert [r.status for r in resumed] == ["stopped"] and clock["fits"] == 1

@@ -131,6 +131,12 @@ class ExperimentConfig(RequestModel):
     budget_s: Annotated[float, Field(gt=0, le=7 * 86_400)] | None = Field(
         None, description="wall-clock seconds for the search; the trial budget is the reproducible one"
     )
+    budget_cpu_s: Annotated[float, Field(gt=0, le=7 * 86_400)] | None = Field(
+        None,
+        description="CPU-seconds the search's trials may spend (their fits, refits and exports, as each "
+        "trial's cpu_s records): a machine shared with other work stretches the wall clock but much "
+        "less the CPU a fit takes, so this budget gives nearly the same trials on a busy machine",
+    )
     models: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
         None,
         max_length=10,

@@ -9,7 +9,12 @@ the benchmark calls it directly.
 Reproducibility: the sampler and every model are seeded, models fit single-threaded, trials run one
 after another, and the first trials are each family's defaults in a fixed order — the same seed,
 data and trial budget give the same trials and metrics. A time budget (`budget_s`) can end the
-search earlier on a slower or busier machine; the trial budget is the reproducible one.
+search earlier on a slower or busier machine; the trial budget is the reproducible one. Between the
+two, a CPU budget (`budget_cpu_s`): what the trials' fits, refits and exports cost on the search's
+thread (`time.thread_time`; every model fits single-threaded, so that is all of it, and other work
+in the same process — requests, another experiment — is not charged to it). Other processes on a
+busy machine stretch the wall clock by whole factors but a fit's CPU time by a few percent
+(docs/benchmarks.md, "Budgets on a busy machine"), so the same CPU budget runs nearly the same trials.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class SearchSpec:
     pruner: str = "asha"  # asha | hyperband | median | none
     trials: int = 20
     budget_s: float | None = None
+    budget_cpu_s: float | None = None  # the trials' CPU-seconds (module docstring), a resumed run's included
     families: tuple[str, ...] = tuple(FAMILIES)
     class_weight: bool = False
     ensemble: bool = True  # greedy selection over the completed trials' out-of-fold predictions
@@ -197,8 +203,11 @@ def shrunk_linear(ctx: Context) -> dict[str, Any]:
     return {"linear.alpha": 1e3} if ctx.task == "regression" else {"linear.C": 1e-3}
 
 
-def _cannot_finish(first_fold: float, done: int, folds: int, deadline: float) -> bool:
-    """Whether a trial's remaining folds, at the pace of those it has fitted, end past the deadline.
+def _cannot_finish(
+    first_fold: float, done: int, folds: int, deadline: float, clock: Callable[[], float] = time.monotonic
+) -> bool:
+    """Whether a trial's remaining folds, at the pace of those it has fitted, end past the deadline
+    (of `clock`: the wall clock for `budget_s`, the trials' CPU for `budget_cpu_s`).
 
     Why stop it now rather than at the deadline: a trial counts only with every fold scored, so one
     that cannot finish in time is stopped at the deadline anyway, and the search with it; its folds
@@ -209,7 +218,7 @@ def _cannot_finish(first_fold: float, done: int, folds: int, deadline: float) ->
     took the run to 110 s."""
     if done == 0 or math.isinf(deadline):
         return False
-    now = time.monotonic()
+    now = clock()
     return now + (now - first_fold) / done * (folds - done) > deadline
 
 
@@ -340,9 +349,10 @@ def search(
     history: Sequence[dict[str, Any]] = (),
 ) -> list[TrialResult]:
     """`groups`: the declared sensitive column's value per row, for the fairness metrics.
-    `history`: a resumed run's recorded trials (number, status, value, optuna), replayed into the
-    study in order; they count against `spec.trials` and only the rest are run. Their out-of-fold
-    predictions are not kept, so a resumed run's ensemble draws on the trials it runs itself."""
+    `history`: a resumed run's recorded trials (number, status, value, optuna, cpu_s), replayed into
+    the study in order; they count against `spec.trials` and their CPU against `spec.budget_cpu_s`,
+    and only the rest are run. Their out-of-fold predictions are not kept, so a resumed run's
+    ensemble draws on the trials it runs itself."""
     import optuna
     from threadpoolctl import threadpool_limits
 
@@ -374,11 +384,19 @@ def search(
     families = [f for f, fam in available_families().items() if f in spec.families and fam.anomaly == anomaly]
     started = time.monotonic()
     deadline = started + spec.budget_s if spec.budget_s else math.inf
+    cpu_limit = spec.budget_cpu_s if spec.budget_cpu_s else math.inf
+    # the trials' CPU so far: finished ones' fit_s (a resumed run's included) plus the running one's
+    cpu = {"spent": sum(float(h.get("cpu_s") or 0.0) for h in history), "trial_started": math.nan}
+
+    def cpu_used() -> float:
+        running = time.thread_time() - cpu["trial_started"]
+        return cpu["spent"] + (0.0 if math.isnan(running) else running)
+
     stop = should_stop or (lambda: False)
     results: list[TrialResult] = []
 
     def interrupted() -> bool:
-        return stop() or time.monotonic() > deadline
+        return stop() or time.monotonic() > deadline or cpu_used() > cpu_limit
 
     def emit(r: TrialResult) -> None:
         results.append(r)
@@ -399,7 +417,7 @@ def search(
                 k: optuna.distributions.distribution_to_json(d) for k, d in trial.distributions.items()
             },
         }
-        t0 = time.process_time()
+        t0 = cpu["trial_started"] = time.thread_time()
         per_fold: list[dict[str, float]] = []
         outputs = np.full((y_s.size, n_outputs), np.nan)
         # A trial the search enqueued itself (a warm start, a family's defaults) runs every fold when
@@ -407,10 +425,14 @@ def search(
         # out-of-fold predictions, so the ensemble could only mix one family's trials (credit_data,
         # held-out logloss 0.4465 pruned vs 0.4305 protected, FLAML 0.4347; docs/benchmarks.md)
         protected = spec.ensemble and not anomaly and plan is None and trial.number < enqueued_below
-        first_fold = time.monotonic()
+        first_fold, first_fold_cpu = time.monotonic(), cpu_used()
         try:
             for i, ((tr, va), (_, slot)) in enumerate(zip(folds, slots, strict=True)):
-                if interrupted() or _cannot_finish(first_fold, i, len(folds), deadline):
+                if (
+                    interrupted()
+                    or _cannot_finish(first_fold, i, len(folds), deadline)
+                    or _cannot_finish(first_fold_cpu, i, len(folds), cpu_limit, cpu_used)
+                ):
                     raise Stopped
                 model = family.build(params, ctx)
                 model.fit(x[tr], y[tr], None if weights is None else weights[tr])
@@ -450,7 +472,9 @@ def search(
             res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
             return math.nan
         finally:
-            res.fit_s = round(time.process_time() - t0, 4)
+            res.fit_s = round(time.thread_time() - t0, 4)
+            cpu["spent"] += res.fit_s
+            cpu["trial_started"] = math.nan
             emit(res)
 
     study = optuna.create_study(
@@ -513,7 +537,7 @@ def _unsupervised(
     family = FAMILIES["isolation_forest"]
     params = family.default(ctx)
     res = TrialResult(0, family.name, family.name, params, "completed")
-    t0 = time.process_time()
+    t0 = time.thread_time()
     try:
         model = family.build(params, ctx).fit(x)
         flagged = float(np.mean(model.predict_outputs(x)[:, 0] >= 0.5))
@@ -522,7 +546,7 @@ def _unsupervised(
         _judge(res, spec, None)
     except Exception as e:
         res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
-    res.fit_s = round(time.process_time() - t0, 4)
+    res.fit_s = round(time.thread_time() - t0, 4)
     if on_trial is not None:
         on_trial(res)
     return [res]
@@ -611,7 +635,7 @@ def _ensemble(
     from optiloop.automl.export.ensemble import build_ensemble_artifact
     from optiloop.automl.search.ensemble import select
 
-    t0 = time.process_time()
+    t0 = time.thread_time()
     by_number = {r.number: r for r in results if r.artifact is not None and r.feasible}
     pool = {n: p for n, p in oof.items() if n in by_number}
 
@@ -665,7 +689,7 @@ def _ensemble(
     except Exception as e:  # recorded as a failed candidate, like any trial
         log.info("the ensemble failed: %s", e)
         res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
-    res.fit_s = round(time.process_time() - t0, 4)
+    res.fit_s = round(time.thread_time() - t0, 4)
     return res
 
 
