@@ -88,9 +88,10 @@ def test_a_leaky_column_is_excluded_and_said_why() -> None:
 def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """On a clock each fit advances by 10 s, with a 25 s budget and 5 folds: the first fold says the
-    trial would end at 50 s, so it stops there (one fit), where it used to run folds until the
-    deadline had passed (three fits) and be stopped all the same."""
+    """On a clock where the linear defaults' fits take 10 s and other configurations' 1 s, with a
+    25 s budget and 5 folds: the defaults' first fold says they would end at 50 s, so they stop
+    there (one fit), where they used to run folds until the deadline had passed (three fits); and
+    the search goes on, so the cheaper configurations after them complete in what is left."""
     from dataclasses import replace
 
     from optiloop.automl.search import portfolio, runner
@@ -102,9 +103,10 @@ def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
     def slow_build(params: dict, ctx: object) -> object:
         model = linear.build(params, ctx)
         fit = model.fit
+        cost = 10.0 if params == linear.default(ctx) else 1.0  # type: ignore[arg-type]
 
         def timed_fit(*a: object, **k: object) -> object:
-            clock["t"] += 10.0
+            clock["t"] += cost
             clock["fits"] += 1
             return fit(*a, **k)
 
@@ -117,7 +119,10 @@ def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
     spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=5, trials=3, budget_s=25.0,
                       families=("linear",), ensemble=False)  # fmt: skip
     results = search(prep.x, prep.y, prep.signature, spec, refit=False)
-    assert [r.status for r in results] == ["stopped"] and clock["fits"] == 1
+    assert [r.status for r in results] == ["stopped", "completed", "completed"] and clock["fits"] == 11, [
+        (r.status, r.error, r.params) for r in results
+    ]
+    assert results[0].error == "its remaining folds would end past budget_s"
 
 
 def test_a_cpu_budget_counts_the_trials_cpu_not_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
