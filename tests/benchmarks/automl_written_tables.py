@@ -19,6 +19,8 @@ usage (a server running, its key exported; run by path):
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import math
 import os
@@ -70,7 +72,8 @@ def _eu(rng: random.Random, n: int) -> tuple[list[Row], Written, str]:
     start = datetime(2023, 1, 1)
     for _ in range(n):
         day = start + timedelta(days=rng.randrange(365))
-        umsatz, rabatt = rng.uniform(100, 5000), rng.uniform(0, 30)
+        # rounded as the exported file writes them, so both files hold the same values
+        umsatz, rabatt = round(rng.uniform(100, 5000), 2), round(rng.uniform(0, 30), 1)
         region = rng.choice(["Nord", "Süd", "Ost", "West"])
         logit = (
             (umsatz - 2500) / 600
@@ -98,7 +101,7 @@ def _us(rng: random.Random, n: int) -> tuple[list[Row], Written, str]:
     start = datetime(2024, 1, 1)
     for _ in range(n):
         at = start + timedelta(minutes=rng.randrange(60 * 24 * 90))
-        price, share = rng.uniform(10, 20000), rng.uniform(0, 100)
+        price, share = round(rng.uniform(10, 20000), 2), round(rng.uniform(0, 100), 1)
         value = 0.01 * price + 3 * share + (40 if 9 <= at.hour < 17 else 0) + rng.gauss(0, 10)
         rows.append({"ordered": at, "price": price, "share": share, "value": value})
 
@@ -176,9 +179,14 @@ TABLES: dict[str, Callable[[random.Random, int], tuple[list[Row], Written, str]]
 
 
 def _file(rows: list[Row], w: Written) -> bytes:
+    """The CSV as a spreadsheet writes it: a cell holding the separator (`$1,234.50`) quoted."""
+    buf = io.StringIO()
+    out = csv.writer(buf, delimiter=w.sep, lineterminator="\r\n")
     header = list(rows[0])
-    lines = [w.sep.join(header)] + [w.sep.join(w.cell(c, r[c]) for c in header) for r in rows]
-    return ("\r\n".join(lines) + "\r\n").encode(w.encoding)
+    out.writerow(header)
+    for r in rows:
+        out.writerow([w.cell(c, r[c]) for c in header])
+    return buf.getvalue().encode(w.encoding)
 
 
 def _instance(row: Row, w: Written, target: str) -> dict[str, Any]:
