@@ -42,11 +42,13 @@ from optiloop.models.spellings import as_text as _str
 from optiloop.models.spellings import is_missing as _missing
 from optiloop.models.spellings import is_non_finite as _non_finite
 
-# a row label written out with the table (R's `rownames`, pandas' `Unnamed: 0` or `index`) is an id too:
-# after a shuffle or a split it no longer counts 0..n-1, and as a number it is a feature that only
-# memorises the row order
+# a row label written out with the table (R's `rownames`, pandas' `Unnamed: 0`, `index` or, in Parquet,
+# `__index_level_0__`) is an id too: after a shuffle or a split it no longer counts 0..n-1, and as a
+# number it is a feature that only memorises the row order
 ID_NAME = re.compile(
-    r"(^id$|_id$|^.*key$|^uuid$|^row_?names?$|^index$|^unnamed: ?\d+$|^row_?(num|number|no)?$)", re.IGNORECASE
+    r"(^id$|_id$|^.*key$|^uuid$|^row_?names?$|^index$|^unnamed: ?\d+$|^row_?(num|number|no)?$"
+    r"|^__index_level_\d+__$)",
+    re.IGNORECASE,
 )
 MIN_ID_ROWS = 20
 TEXT_AVG_CHARS = 30

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 from optiloop.errors import FieldProblem, InvalidInput
@@ -140,7 +141,7 @@ def parse_csv(data: bytes) -> RawColumns:
         raise _bad("is empty") from None
     except csv.Error as e:
         raise _bad(f"line 1: {e}") from None
-    header = [h.strip() for h in header]
+    header, unnamed = _named([h.strip() for h in header])
     _check_names(header)
     cols: list[list[Any]] = [[] for _ in header]
     try:
@@ -157,7 +158,33 @@ def parse_csv(data: bytes) -> RawColumns:
                 raise _bad(f"has more than {MAX_ROWS} rows")
     except csv.Error as e:
         raise _bad(f"line {reader.line_num}: {e}") from None
-    return dict(zip(header, cols, strict=True))
+    out = dict(zip(header, cols, strict=True))
+    for name in unnamed:  # a trailing separator on every line: no column at all
+        if all(not v.strip() for v in out[name]):
+            del out[name]
+    if not out:
+        raise _bad("has no columns")
+    return out
+
+
+def _named(header: list[str]) -> tuple[list[str], list[str]]:
+    """A header with its empty names filled as pandas fills them (`Unnamed: <position>`), and those
+    names. Why not refuse them: `DataFrame.to_csv()` writes the index under an empty name by
+    default, so the commonest CSV a data scientist has starts `,a,b`; the filled name is then typed
+    as a row label (an id, never a feature: optiloop.automl.infer). An unnamed column with no value
+    on any row (every line ending in a separator) is dropped after the rows are read."""
+    taken = set(header)
+    unnamed = []
+    out = []
+    for k, h in enumerate(header):
+        if not h:
+            h = f"Unnamed: {k}"
+            while h in taken:
+                h += "_"
+            taken.add(h)
+            unnamed.append(h)
+        out.append(h)
+    return out, unnamed
 
 
 def parse_jsonl(data: bytes) -> RawColumns:
@@ -186,6 +213,14 @@ def parse_jsonl(data: bytes) -> RawColumns:
     return {k: [r.get(k) for r in rows] for k in names}
 
 
+def _scalar(v: Any) -> Any:
+    """A Parquet cell as ingest types it: dates and times as ISO text, a decimal (a SQL NUMERIC
+    exported as Parquet) as a float rather than text that would make its column a category."""
+    if isinstance(v, Decimal):
+        return float(v)
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
 def parse_parquet(data: bytes) -> RawColumns:
     try:
         import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
@@ -200,5 +235,5 @@ def parse_parquet(data: bytes) -> RawColumns:
         values = table.column(name).to_pylist()
         if any(isinstance(v, (dict, list, bytes)) for v in values):
             raise _bad(f"column {name!r} is nested or binary; a table holds scalars only")
-        out[str(name)] = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
+        out[str(name)] = [_scalar(v) for v in values]
     return out

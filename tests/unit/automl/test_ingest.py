@@ -26,7 +26,8 @@ def test_a_ragged_csv_row_is_named_by_its_line() -> None:
         (b"", "empty"),
         (b"  \n", "empty"),
         (b"a,b\n", "no rows"),
-        (b"a,,c\n1,2,3\n", "column 2"),
+        (b"a," + b"x" * 201 + b",c\n1,2,3\n", "column 2"),  # an empty name is filled (pandas' Unnamed: k)
+        (b",\n,\n", "no columns"),  # nothing but separators
         (b'{"a": [1]}\n', "nested"),
     ],
 )
