@@ -17,11 +17,15 @@ from optiloop.auth.settings import AuthSettings
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_MAX_UPLOAD_BYTES = 16 * 1024 * 1024
+# a batch predict (POST /v1/inference/...): Lambda's synchronous payload limit, so a batch that the
+# local server takes is one that AWS takes too
+DEFAULT_MAX_PREDICT_BYTES = 6 * 1024 * 1024
 # Limits of the HTTP surface (README "Limits"); each is an OPTILOOP_* variable, validated here.
 # name: (environment variable, type, lowest, highest)
 LIMITS: dict[str, tuple[str, type, float, float]] = {
     "max_body_bytes": ("OPTILOOP_MAX_BODY_BYTES", int, 1024, 1024**3),
     "max_upload_bytes": ("OPTILOOP_MAX_UPLOAD_BYTES", int, 1024, 1024**3),
+    "max_predict_bytes": ("OPTILOOP_MAX_PREDICT_BYTES", int, 1024, 1024**3),
     "max_header_bytes": ("OPTILOOP_MAX_HEADER_BYTES", int, 1024, 1024**2),
     "body_timeout_s": ("OPTILOOP_BODY_TIMEOUT_S", float, 0.1, 3600),
     "header_timeout_s": ("OPTILOOP_HEADER_TIMEOUT_S", float, 0.1, 3600),
@@ -49,6 +53,9 @@ class Settings:
     # a table upload (multipart on POST /v1/datasets/ingest): a real table's CSV is often over the
     # 1 MiB every other body is held to (R's ames is 1.3 MB); past the larger of the two a 413
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    # a batch of instances to score (POST /v1/inference/...): up to 10,000 rows a request, which
+    # the 1 MiB of every other body held to a few thousand narrow ones; past the larger of the two a 413
+    max_predict_bytes: int = DEFAULT_MAX_PREDICT_BYTES
     max_header_bytes: int = 16 * 1024  # request line and headers; past it a 431
     body_timeout_s: float = 30.0  # from the headers to the last byte of the body; past it a 408
     header_timeout_s: float = 10.0  # from a request's first byte to the end of its headers (serve)

@@ -34,7 +34,7 @@ def settings() -> Settings:
     # a table upload may be larger than any other body (a real table's CSV is often over 1 MiB)
     return Settings(
         backend="memory", admin_token="test-admin-token-0123456789", max_body_bytes=64 * 1024,
-        max_upload_bytes=256 * 1024,
+        max_upload_bytes=256 * 1024, max_predict_bytes=192 * 1024,
     )  # fmt: skip
 
 
@@ -168,4 +168,18 @@ def test_a_table_upload_has_its_own_larger_limit(api: Any) -> None:
     r = api.client.post(
         "/v1/datasets/ingest", headers=api.admin, json={"project_id": pid, "pad": "x" * 100_000}
     )
+    assert r.status_code == 413 and "OPTILOOP_MAX_BODY_BYTES" in r.json()["error"]["details"][0]["reason"]
+
+
+def test_a_batch_to_score_has_its_own_larger_limit(api: Any) -> None:
+    """10,000 instances a request were allowed, but the 1 MiB of every other body held a batch to a
+    few thousand narrow rows: scoring a held-out split in one request was a 413."""
+    batch = {"instances": [{"a": 1.5, "b": "x" * 20}] * 3000}  # ~100 KiB: over the 64 KiB body limit
+    r = api.client.post("/v1/inference/dep_nope:predict", headers=api.admin, json=batch)
+    assert r.status_code == 404 and api.error_fields(r) == ["deployment_id"], r.text  # read, then looked up
+    r = api.client.post(
+        "/v1/inference/dep_nope:predict", headers=api.admin, json={"instances": batch["instances"] * 2}
+    )
+    assert r.status_code == 413 and "OPTILOOP_MAX_PREDICT_BYTES" in r.json()["error"]["details"][0]["reason"]
+    r = api.client.post("/v1/projects", headers=api.admin, json={"name": "p", "pad": "x" * 100_000})
     assert r.status_code == 413 and "OPTILOOP_MAX_BODY_BYTES" in r.json()["error"]["details"][0]["reason"]

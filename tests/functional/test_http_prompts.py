@@ -142,3 +142,22 @@ def test_viewer_cannot_write_and_other_project_key_is_refused(api: Any) -> None:
     assert r.status_code == 403
     refused = api.refusals()
     assert len(refused) == 3 and {x.principal for x in refused} == {"viewer-user", "admin-user"}
+
+
+def test_versions_page_with_a_string_cursor_that_after_reads_back(api: Any) -> None:
+    """Schemathesis found `next_after` answered as a number where the response model (and every other
+    page's cursor) is a string: a 500 (ResponseValidationError) on `?after=0&limit=1`."""
+    pid = api.project()
+    prm = api.client.post(f"/v1/projects/{pid}/prompts", headers=api.admin, json={"name": "q"}).json()["id"]
+    for k in range(3):
+        r = api.client.post(f"/v1/prompts/{prm}/versions", headers=api.admin, json={"body": f"v{k}"})
+        assert r.status_code == 201, r.text
+    seen, after = [], "0"
+    while after is not None:
+        page = api.client.get(f"/v1/prompts/{prm}/versions?after={after}&limit=1", headers=api.admin)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        seen += [v["version"] for v in body["items"]]
+        after = body["next_after"]
+        assert after is None or isinstance(after, str)
+    assert seen == [1, 2, 3]

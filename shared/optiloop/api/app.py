@@ -137,6 +137,7 @@ def create_app(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        max_predict_bytes=settings.max_predict_bytes,
         max_header_bytes=settings.max_header_bytes,
         body_timeout_s=settings.body_timeout_s,
     )

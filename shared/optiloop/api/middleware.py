@@ -4,7 +4,8 @@
   serve` the connection's own guard, `optiloop.api.server`, stops a head that never ends sooner).
 * The body is read up to the limit here (by Content-Length, and by counting streamed chunks for
   chunked uploads that announce no length), so an oversized request costs at most `max_body_bytes`
-  of memory (`max_upload_bytes` for a multipart table upload) and is refused with 413 naming the limit.
+  of memory (`max_upload_bytes` for a multipart table upload, `max_predict_bytes` for a batch of
+  instances to score) and is refused with 413 naming the limit.
 * The whole body must arrive within `body_timeout_s` of the headers: a client that announces a body
   and stalls gets a 408 and the connection is closed, instead of holding a connection (and this
   coroutine) forever.
@@ -35,6 +36,7 @@ BINARY_TYPES = frozenset({b"application/gzip", b"application/x-gzip", b"applicat
 UPLOAD_SUFFIX = ":upload"
 # multipart/form-data only where a route reads a form itself (AutoML's table upload)
 MULTIPART_PATHS = frozenset({"/v1/datasets/ingest"})
+PREDICT_PREFIX = "/v1/inference/"  # POST: a batch of instances, held to max_predict_bytes
 # application/x-www-form-urlencoded only where OAuth2 requires it (RFC 6749 4.4.2: the token request)
 FORM_PATHS = frozenset({"/v1/auth/token"})
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -65,6 +67,7 @@ class RequestGuard:
         max_body_bytes: int,
         max_json_depth: int = MAX_JSON_DEPTH,
         max_upload_bytes: int = 0,
+        max_predict_bytes: int = 0,
         max_header_bytes: int = 16 * 1024,
         body_timeout_s: float = 30.0,
     ) -> None:
@@ -72,6 +75,7 @@ class RequestGuard:
         self.max_body_bytes = max_body_bytes
         # a table upload (multipart on MULTIPART_PATHS) may be larger; never smaller than any body
         self.max_upload_bytes = max(max_upload_bytes, max_body_bytes)
+        self.max_predict_bytes = max(max_predict_bytes, max_body_bytes)
         self.max_json_depth = max_json_depth
         self.max_header_bytes = max_header_bytes
         self.body_timeout_s = body_timeout_s
@@ -109,9 +113,12 @@ class RequestGuard:
             scope.get("path") in MULTIPART_PATHS
             and headers.get(b"content-type", b"").split(b";")[0].strip().lower() == b"multipart/form-data"
         )
+        predict = scope.get("method") == "POST" and str(scope.get("path", "")).startswith(PREDICT_PREFIX)
         limit, variable = (
             (self.max_upload_bytes, "OPTILOOP_MAX_UPLOAD_BYTES")
             if upload
+            else (self.max_predict_bytes, "OPTILOOP_MAX_PREDICT_BYTES")
+            if predict
             else (self.max_body_bytes, "OPTILOOP_MAX_BODY_BYTES")
         )
         length = headers.get(b"content-length")

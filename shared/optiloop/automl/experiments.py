@@ -56,8 +56,14 @@ def leaderboard_url(experiment_id: str) -> str:
     return f"/v1/experiments/{experiment_id}/leaderboard"
 
 
+def blob_prefix(project_id: str, experiment_id: str) -> str:
+    """The one folder of an experiment's blobs: its trials' artifacts, its report's plots, its
+    ranking snapshot."""
+    return f"automl/{project_id}/{experiment_id}/"
+
+
 def artifact_key(project_id: str, experiment_id: str, trial_id: str) -> str:
-    return f"automl/{project_id}/{experiment_id}/{trial_id}/model.tar.gz"
+    return f"{blob_prefix(project_id, experiment_id)}{trial_id}/model.tar.gz"
 
 
 def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
@@ -479,7 +485,7 @@ def snapshot_ranking(deps: Deps, exp: dict[str, Any]) -> str:
     over several query pages, in every new Lambda container). A completed experiment's ranking is
     fixed, so it is read as one small document instead (tests/benchmarks/automl_overhead.py)."""
     order, front, chosen = _ranking(deps, exp, SNAPSHOT_TRIALS, snapshot=False)
-    key = f"automl/{exp['project_id']}/{exp['id']}/leaderboard.json"
+    key = blob_prefix(exp["project_id"], exp["id"]) + "leaderboard.json"
     board_cache.write_snapshot(deps, key, {"order": order, "pareto": front, "selection": chosen})
     return key
 

@@ -30,7 +30,9 @@ TOP_FEATURES = 3
 
 
 def plot_key(exp: dict[str, Any], name: str) -> str:
-    return f"automl/{exp['project_id']}/{exp['id']}/report/{name}"
+    from optiloop.automl.experiments import blob_prefix
+
+    return f"{blob_prefix(exp['project_id'], exp['id'])}report/{name}"
 
 
 def plot(deps: Deps, exp: dict[str, Any], name: str) -> bytes:

@@ -96,7 +96,8 @@ def list_versions(
     items = library.list_versions(deps, who, prompt_id, after=after, limit=limit)
     return {
         "items": [asdict(v) for v in items],
-        "next_after": items[-1].version if len(items) == limit else None,
+        # a string, as every page's cursor is (the response model's type); `after` reads it back
+        "next_after": str(items[-1].version) if len(items) == limit else None,
     }
 
 
