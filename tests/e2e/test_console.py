@@ -473,6 +473,10 @@ def test_an_automl_experiment_runs_and_registers_from_the_console(
     board = page.get_by_role("table").filter(has_text="Leaderboard")
     expect(board.locator("tbody tr").first).to_contain_text("logistic_regression")
     expect(page.get_by_role("region", name="Why the winner wins")).to_contain_text("trial")
+    # what it learnt from: x, a running number, left out as an id, and the CPU its trials spent
+    left = page.get_by_role("table").filter(has_text="Columns left out").locator("tbody tr")
+    expect(left.filter(has_text="id columns are not features")).to_contain_text("x")
+    expect(page.get_by_text(re.compile(r"CPU-seconds; budget: \d+ trials"))).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("^logloss against estimated latency"))).to_be_visible()
     # the report: the winner's features (x, a running number, is excluded as an id), and its PNG plots
     # fetched as the signed-in person

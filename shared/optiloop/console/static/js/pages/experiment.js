@@ -1,4 +1,5 @@
-// One AutoML experiment: where its search stands (refreshed while it runs), its leaderboard with why the
+// One AutoML experiment: where its search stands against its budgets (refreshed while it runs), what it
+// learns from (features, columns and rows left out, warnings), its leaderboard with why the
 // winner wins (the selection rule), the accuracy-vs-latency Pareto front, run / cancel / resume, and
 // registering a trial as a model version (POST /v1/models, then .../versions {trial_id}); once it has
 // completed, its report: the winner's importance and SHAP tables and the report's plots (PNG).
@@ -147,6 +148,44 @@ export async function render(main, { project, experiment }) {
     );
   }
 
+  /** What the search learnt from: its features, the columns left out and why, the rows left out,
+   * and the experiment's warnings (a class too rare to cross-validate, a short forecast history). */
+  function dataSection(e) {
+    const left = Object.entries(e.excluded || {});
+    const notes = e.warnings || [];
+    return h(
+      "section",
+      { class: "panel", "aria-label": "What the search learns from" },
+      h("h2", {}, "What the search learns from"),
+      h(
+        "p",
+        {},
+        `${(e.features || []).length} features`,
+        e.dropped_rows ? `; ${e.dropped_rows} rows left out (a missing target, or a class too rare to cross-validate)` : "",
+      ),
+      notes.length ? h("ul", {}, notes.map((w) => h("li", {}, typeof w === "string" ? w : w.reason || JSON.stringify(w)))) : null,
+      left.length
+        ? table(
+            [
+              { label: "Column", get: ([c]) => h("code", {}, c) },
+              { label: "Why", get: ([, why]) => why },
+            ],
+            left,
+            "Columns left out",
+          )
+        : null,
+    );
+  }
+
+  /** The budgets the search runs under: trials, and wall-clock or CPU seconds when set. */
+  function budgets(e) {
+    const c = e.config || {};
+    const parts = [`${c.hpo?.trials ?? "?"} trials`];
+    if (c.budget_s) parts.push(`${fmtNum(c.budget_s)} s`);
+    if (c.budget_cpu_s) parts.push(`${fmtNum(c.budget_cpu_s)} CPU-seconds`);
+    return `budget: ${parts.join(", ")} (the first spent ends the search)`;
+  }
+
   async function load() {
     const [e, board] = await Promise.all([get(base), get(`${base}/leaderboard?limit=100`)]);
     const p = e.progress || {};
@@ -161,12 +200,15 @@ export async function render(main, { project, experiment }) {
         statusBadge(e.status),
         ` ${p.trials_done ?? 0} / ${p.trials_total ?? "?"} trials`,
         p.elapsed_s !== undefined ? `, ${Math.round(p.elapsed_s)} s` : "",
+        p.cpu_s !== undefined ? `, ${fmtNum(p.cpu_s)} CPU-seconds` : "",
+        `; ${budgets(e)}`,
         `; ${e.metric} (${e.direction})`,
         e.finished_at ? `; finished ${fmtDate(e.finished_at)}` : "",
       ),
       e.error ? h("p", { class: "alert" }, e.error) : null,
       actions(e),
       sel.reason ? h("section", { class: "panel", "aria-label": "Why the winner wins" }, h("h2", {}, "Why the winner wins"), h("p", {}, sel.reason)) : null,
+      dataSection(e),
       table(
         [
           { label: "Rank", get: (t) => t.rank, num: true },
