@@ -59,20 +59,25 @@ def _drive(deps: Deps, exp_id: str, batch: int, *, cancel_after_start: bool = Fa
     return plans
 
 
-def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps, tmp_path: Path) -> None:
+def _started(deps: Deps, tmp_path: Path, config: dict[str, Any]) -> str:
+    """A classification experiment on the linear table, created and started for the fan-out, whose
+    trials run as local training jobs (two at a time): its id."""
     deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
     deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
     ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
-    body = {
-        "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
-        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 4, "warm_start": 0},
-                                  "models": ["logistic_regression", "extra_trees"],
-                                  "constraints": {"model_size_bytes": 5000}},
-    }  # fmt: skip
+    body = {"project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
+            "target": "y", "config": {"cv": {"folds": 2}, **config}}  # fmt: skip
     exp = experiments.create(deps, ADMIN, body)
     experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
+    return str(exp["id"])
 
-    plans = _drive(deps, exp["id"], batch=2)
+
+def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps, tmp_path: Path) -> None:
+    config = {"hpo": {"trials": 4, "warm_start": 0}, "models": ["logistic_regression", "extra_trees"],
+              "constraints": {"model_size_bytes": 5000}}  # fmt: skip
+    exp_id = _started(deps, tmp_path, config)
+
+    plans = _drive(deps, exp_id, batch=2)
     assert [len(p["trials"]) for p in plans] == [2, 2, 0] and plans[-1]["reason"] == "trial budget spent"
     # the linear defaults and its most regularised point, then the other families' defaults, in the
     # portfolio's order, as in the local search (search.runner.enqueue_first_trials): configured
@@ -80,9 +85,9 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     planned = [t for p in plans for t in p["trials"]]
     assert [t["family"] for t in planned[:3]] == ["linear", "linear", "extra_trees"]
     assert [t["prior"] for t in planned] == [True, True, True, False]
-    done = experiments._load(deps, exp["id"]).data
+    done = experiments._load(deps, exp_id).data
     assert done["status"] == "completed", done.get("error")
-    every = experiments.trials(deps, ADMIN, exp["id"])
+    every = experiments.trials(deps, ADMIN, exp_id)
     trials = [t for t in every if t["family"] != "ensemble"]
     assert [t["number"] for t in trials] == [0, 1, 2, 3]
     assert [t["prior"] for t in trials] == [True, True, True, False]
@@ -95,7 +100,7 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
     # one winner: Finalise's best, its report and the leaderboard's first row (config.selection) —
     # read from the ranking Finalise stored (experiments.snapshot_ranking)
     assert deps.blobs.get(done[experiments.SNAPSHOT_FIELD]) is not None
-    board = experiments.leaderboard(deps, ADMIN, exp["id"])
+    board = experiments.leaderboard(deps, ADMIN, exp_id)
     assert board["trials"][0]["trial_id"] == done["best"]["trial_id"] == done["report"]["trial_id"]
     assert (
         board["selection"]["rule"] == "one_se" and board["selection"]["trial_id"] == done["best"]["trial_id"]
@@ -132,19 +137,11 @@ def test_trials_fan_out_as_training_jobs_and_the_experiment_completes(deps: Deps
 def test_plan_stops_when_the_recorded_trials_cpu_passes_the_cpu_budget(deps: Deps, tmp_path: Path) -> None:
     """The trial jobs' own CPU (each records its cpu_s) decides, not the clock: after one batch whose
     trials spent more than the 0.01 CPU-seconds allowed, Plan is done with 4 of 8 trials left."""
-    deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
-    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
-    body = {
-        "project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
-        "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 8, "warm_start": 0},
-                                  "models": ["logistic_regression"], "budget_cpu_s": 0.01},
-    }  # fmt: skip
-    exp = experiments.create(deps, ADMIN, body)
-    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
-    plans = _drive(deps, exp["id"], batch=4)
+    config = {"hpo": {"trials": 8, "warm_start": 0}, "models": ["logistic_regression"], "budget_cpu_s": 0.01}
+    exp_id = _started(deps, tmp_path, config)
+    plans = _drive(deps, exp_id, batch=4)
     assert [len(p["trials"]) for p in plans] == [4, 0] and plans[-1]["reason"] == "CPU budget spent"
-    done = experiments._load(deps, exp["id"]).data
+    done = experiments._load(deps, exp_id).data
     assert done["status"] == "completed" and done["progress"]["cpu_s"] > 0.01
 
 
@@ -152,27 +149,21 @@ def test_a_cancel_stops_the_running_trial_jobs_and_a_resume_goes_on(deps: Deps, 
     """On SageMaker a trial job holds an instance for minutes: a cancel stops the batch's jobs at
     their next poll, they are recorded as stopped trials (as the local run records the trial a
     cancel interrupts), the experiment ends cancelled, and a resume runs the rest of the budget."""
-    deps.trainer = LocalTrainer(REPO / "training_jobs", tmp_path / "jobs", deps.blobs, max_concurrent=2)
-    deps.store.projects.add(Project("p1", "p", "", "2026-01-01T00:00:00Z", "op"))
-    ds = datasets.ingest(deps, ADMIN, "p1", "t", "t.csv", linear_csv())
-    body = {"project_id": "p1", "task_type": "classification", "objective": "logloss", "dataset_id": ds["id"],
-            "target": "y", "config": {"cv": {"folds": 2}, "hpo": {"trials": 4, "warm_start": 0},
-                                      "models": ["logistic_regression"]}}  # fmt: skip
-    exp = experiments.create(deps, ADMIN, body)
-    experiments.start(deps, ADMIN, exp["id"], lambda _d, _e: None)
-    plans = _drive(deps, exp["id"], batch=2, cancel_after_start=True)
-    done = experiments._load(deps, exp["id"]).data
+    config = {"hpo": {"trials": 4, "warm_start": 0}, "models": ["logistic_regression"]}
+    exp_id = _started(deps, tmp_path, config)
+    plans = _drive(deps, exp_id, batch=2, cancel_after_start=True)
+    done = experiments._load(deps, exp_id).data
     assert done["status"] == "cancelled" and plans[-1]["reason"] == "cancelled"
     jobs = [d.data for d in deps.store.docs.list("training_job", "p1", limit=10)]
     assert len(jobs) == 2 and {j["status"] for j in jobs} == {"Stopped"}
-    stopped = experiments.trials(deps, ADMIN, exp["id"])
+    stopped = experiments.trials(deps, ADMIN, exp_id)
     assert [(t["number"], t["status"]) for t in stopped] == [(0, "stopped"), (1, "stopped")]
     assert all("the experiment was cancelled" in t["error"] and not t["artifact_key"] for t in stopped)
-    experiments.resume(deps, ADMIN, exp["id"], lambda _d, _e: None, lambda _e: False)
-    _drive(deps, exp["id"], batch=2)
-    resumed = experiments._load(deps, exp["id"]).data
+    experiments.resume(deps, ADMIN, exp_id, lambda _d, _e: None, lambda _e: False)
+    _drive(deps, exp_id, batch=2)
+    resumed = experiments._load(deps, exp_id).data
     assert resumed["status"] == "completed", resumed.get("error")
-    every = experiments.trials(deps, ADMIN, exp["id"])
+    every = experiments.trials(deps, ADMIN, exp_id)
     assert [t["status"] for t in every if t["family"] != "ensemble"] == ["stopped"] * 2 + ["completed"] * 2
 
 

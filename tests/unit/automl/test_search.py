@@ -3,6 +3,8 @@ measured; a failing configuration is recorded and the search goes on; cancellati
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -85,6 +87,35 @@ def test_a_leaky_column_is_excluded_and_said_why() -> None:
     assert [i.name for i in prep.signature.inputs] == ["ok"]
 
 
+def _fake_clocks(monkeypatch: pytest.MonkeyPatch, cost: Any) -> dict[str, float]:
+    """The linear family's fits advance fake clocks instead of taking time: `cost(params, ctx)` ->
+    (wall seconds, CPU seconds) per fit; the search reads `monotonic` and `thread_time` from them."""
+    from dataclasses import replace
+
+    from optiloop.automl.search import portfolio, runner
+
+    clock = {"wall": 0.0, "cpu": 0.0, "fits": 0}
+    linear = portfolio.FAMILIES["linear"]
+
+    def costly_build(params: dict, ctx: object) -> object:
+        model = linear.build(params, ctx)
+        fit, (wall, cpu) = model.fit, cost(params, ctx)
+
+        def timed_fit(*a: object, **k: object) -> object:
+            clock["wall"] += wall
+            clock["cpu"] += cpu
+            clock["fits"] += 1
+            return fit(*a, **k)
+
+        model.fit = timed_fit
+        return model
+
+    monkeypatch.setitem(portfolio.FAMILIES, "linear", replace(linear, build=costly_build))
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(runner.time, "thread_time", lambda: clock["cpu"])
+    return clock
+
+
 def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -92,36 +123,16 @@ def test_a_trial_that_cannot_finish_in_time_stops_after_the_fold_that_shows_it(
     25 s budget and 5 folds: the defaults' first fold says they would end at 50 s, so they stop
     there (one fit), where they used to run folds until the deadline had passed (three fits); and
     the search goes on, so the cheaper configurations after them complete in what is left."""
-    from dataclasses import replace
-
-    from optiloop.automl.search import portfolio, runner
+    from optiloop.automl.search import portfolio
     from optiloop.automl.search.runner import SearchSpec, search
 
-    clock = {"t": 0.0, "fits": 0}
-    linear = portfolio.FAMILIES["linear"]
-
-    def slow_build(params: dict, ctx: object) -> object:
-        model = linear.build(params, ctx)
-        fit = model.fit
-        cost = 10.0 if params == linear.default(ctx) else 1.0  # type: ignore[arg-type]
-
-        def timed_fit(*a: object, **k: object) -> object:
-            clock["t"] += cost
-            clock["fits"] += 1
-            return fit(*a, **k)
-
-        model.fit = timed_fit
-        return model
-
-    monkeypatch.setitem(portfolio.FAMILIES, "linear", replace(linear, build=slow_build))
-    monkeypatch.setattr(runner.time, "monotonic", lambda: clock["t"])
+    default = portfolio.FAMILIES["linear"].default
+    clock = _fake_clocks(monkeypatch, lambda params, ctx: (10.0 if params == default(ctx) else 1.0, 0.0))
     prep = _prep()
     spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=5, trials=3, budget_s=25.0,
                       families=("linear",), ensemble=False)  # fmt: skip
     results = search(prep.x, prep.y, prep.signature, spec, refit=False)
-    assert [r.status for r in results] == ["stopped", "completed", "completed"] and clock["fits"] == 11, [
-        (r.status, r.error, r.params) for r in results
-    ]
+    assert [r.status for r in results] == ["stopped", "completed", "completed"] and clock["fits"] == 11
     assert results[0].error == "its remaining folds would end past budget_s"
 
 
@@ -130,30 +141,9 @@ def test_a_cpu_budget_counts_the_trials_cpu_not_the_wall_clock(monkeypatch: pyte
     (a machine busy with other work). A 25 CPU-second budget with 2 folds runs one trial (20 s),
     then stops the next after the fold that shows it cannot finish; the stalls change nothing, and a
     resumed run's recorded CPU counts against the budget."""
-    from dataclasses import replace
-
-    from optiloop.automl.search import portfolio, runner
     from optiloop.automl.search.runner import SearchSpec, search
 
-    clock = {"cpu": 0.0, "wall": 0.0, "fits": 0}
-    linear = portfolio.FAMILIES["linear"]
-
-    def slow_build(params: dict, ctx: object) -> object:
-        model = linear.build(params, ctx)
-        fit = model.fit
-
-        def timed_fit(*a: object, **k: object) -> object:
-            clock["cpu"] += 10.0
-            clock["wall"] += 1000.0
-            clock["fits"] += 1
-            return fit(*a, **k)
-
-        model.fit = timed_fit
-        return model
-
-    monkeypatch.setitem(portfolio.FAMILIES, "linear", replace(linear, build=slow_build))
-    monkeypatch.setattr(runner.time, "thread_time", lambda: clock["cpu"])
-    monkeypatch.setattr(runner.time, "monotonic", lambda: clock["wall"])
+    clock = _fake_clocks(monkeypatch, lambda params, ctx: (1000.0, 10.0))
     prep = _prep()
     spec = SearchSpec(objective=Objective("logloss", "minimize"), folds=2, trials=5, budget_cpu_s=25.0,
                       families=("linear",), ensemble=False)  # fmt: skip
