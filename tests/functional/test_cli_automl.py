@@ -73,7 +73,16 @@ def test_automl_from_the_shell(server: str, tmp_path: Path, capsys: pytest.Captu
     assert ds["rows"] == 80 and ds["name"] == "churn.csv"
 
     create = ["automl", "create", "--project", pid, "--dataset", ds["id"], "--target", "churn"]
-    options = ["--trials", "3", "--folds", "2", "--models", "logistic_regression,extra_trees"]
+    options = [
+        "--trials",
+        "3",
+        "--folds",
+        "2",
+        "--models",
+        "logistic_regression,extra_trees",
+        "--budget-cpu-s",
+        "600",
+    ]
     rc, out, err = _run(capsys, *create, *options)
     assert rc == 0, err
     exp_id = json.loads(out)["experiment_id"]
@@ -89,7 +98,9 @@ def test_automl_from_the_shell(server: str, tmp_path: Path, capsys: pytest.Captu
 
     rc, out, _ = _run(capsys, "automl", "status", exp_id)
     status = json.loads(out)
+    # all 3 trials ran: the CPU budget (--budget-cpu-s 600) is far above what they take
     assert rc == 0 and status["status"] == "completed" and status["progress"]["trials_done"] == 3
+    assert 0 < status["progress"]["cpu_s"] < 600
     rc, out, _ = _run(capsys, "automl", "leaderboard", exp_id, "--json")
     board = json.loads(out)
     assert board["trials"][0]["trial_id"] == status["best"]["trial_id"]
