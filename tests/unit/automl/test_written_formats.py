@@ -116,3 +116,22 @@ def test_a_class_too_rare_to_cross_validate_is_left_out_with_its_rows() -> None:
     with pytest.raises(InvalidInput, match="one class"):
         prepare(infer_table({"x": [1.0, 2.5, 3.0], "y": ["a", "a", "z"]}), "y", "classification",
                 min_class_rows=MIN_CLASS_ROWS)  # fmt: skip
+
+
+def test_a_forecast_reads_a_time_column_of_month_names() -> None:
+    """`Mar 2019` was a categorical, and a forecasting experiment on it a 422 ("neither a datetime
+    nor integers"); stored as ISO dates it is a series' time like any datetime."""
+    from datetime import date
+
+    from optiloop.automl.forecast import prepare_for
+
+    months = [date(2010 + k // 12, 1 + k % 12, 1) for k in range(60)]
+    raw = {
+        "when": [d.strftime("%b %Y") for d in months],
+        "sales": [float(k % 12 + k / 10) for k in range(60)],
+    }
+    table = infer_table(raw)
+    assert (table.column("when").type, table.column("when").format) == ("datetime", "%b %Y")  # type: ignore[union-attr]
+    config = {"cv": {"folds": 3}, "forecast": {"time_column": "when", "horizon": 6, "season_length": 12}}
+    prep = prepare_for(table, "sales", "forecasting", config)
+    assert prep.series.tolist() == raw["sales"] and prep.horizon == 6
