@@ -53,7 +53,7 @@ UNBUDGETED_RUNTIME_S = 24 * 3600
 RUNTIME_MARGIN_S = 1800
 # TrialResult's fields a trial's record is made of (the artifact travels as its own file; the cost
 # structure and out-of-fold outputs are the search's working state)
-_NOT_CARRIED = ("artifact", "structure", "oof")
+_NOT_CARRIED = ("artifact", "structure", "oof", "probe")
 
 
 def runs_as_one_job(exp: dict[str, Any]) -> bool:

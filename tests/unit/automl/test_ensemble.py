@@ -101,6 +101,30 @@ def test_the_ensemble_runtime_serves_the_weighted_sum_of_its_members() -> None:
     assert check_artifact(data).runtime == "ensemble"  # the registry's gate loads it in process
 
 
+def test_the_ensemble_check_uses_the_members_outputs_from_their_own_export_checks() -> None:
+    """Each member's served outputs on the probe rows were taken when its export was checked, so the
+    ensemble's check does not load the members again (seconds of JSON for a large forest) — and
+    still refuses an ensemble that does not reproduce them."""
+    from optiloop.automl.search.runner import TrialResult, _check_ensemble, _probe
+
+    members = [(_linear([1.0, -0.5], 0.1), 0.75), (_stump(0.3), 0.25)]
+    data = build_ensemble_artifact(members, signature=SIG, params={"model": "ensemble"},
+                                   metrics={"auc": 0.9}, data_fingerprint="sha256:x", rows=10)  # fmt: skip
+    probe = _probe(SIG)
+    results = []
+    for k, (artifact, _) in enumerate(members):
+        r = TrialResult(k, "x", "x", {}, "completed", artifact=b"not an artifact: never read")
+        r.probe = runtimes.load(read_artifact(artifact)).predict(probe)
+        results.append(r)
+    weights = [w for _, w in members]
+    assert _check_ensemble(data, list(zip(results, weights, strict=True))) is not None
+    results[1].probe = results[1].probe + 0.01  # type: ignore[operator]
+    with pytest.raises(ValueError, match="does not reproduce"):
+        _check_ensemble(data, list(zip(results, weights, strict=True)))
+    results[1].probe, results[1].artifact = None, members[1][0]  # no probe: the member is loaded
+    assert _check_ensemble(data, list(zip(results, weights, strict=True))) is not None
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [

@@ -127,6 +127,10 @@ class TrialResult:
     violations: list[str] = field(default_factory=list)
     # the structural cost behind `cost` (optiloop.automl.cost.Cost), for the ensemble's estimate
     structure: Any = None
+    # the served export's outputs on the signature's probe rows (`_probe`), taken while its export
+    # check had it loaded: an ensemble's check compares against these instead of loading each member
+    # again (a 300-tree forest's document is seconds of JSON to decode)
+    probe: np.ndarray | None = None
     # (rows x draws, outputs) out-of-fold outputs, with SearchSpec.keep_oof (draws: `stacked`)
     oof: np.ndarray | None = None
     # enqueued before the sampler (a family's defaults, a warm start): configured without seeing
@@ -700,7 +704,7 @@ def _ensemble(
             data_fingerprint=fingerprint,
             rows=int(y.size) if rows is None else rows,
         )
-        predictor = _check_ensemble(data, [(by_number[n].artifact or b"", w) for n, w in members])
+        predictor = _check_ensemble(data, [(by_number[n], w) for n, w in members])
         res.artifact, res.runtime, res.export_max_abs_diff = data, "ensemble", 0.0
         _measure(res, predictor, data)
         _judge(res, spec, None)
@@ -711,21 +715,33 @@ def _ensemble(
     return res
 
 
-def _check_ensemble(data: bytes, members: list[tuple[bytes, float]]) -> Any:
-    """The served ensemble must answer the weighted sum of its members' served outputs; the loaded
-    ensemble."""
+def _probe(signature: Signature) -> np.ndarray:
+    """64 fixed rows over the signature's inputs (categories by their codes): where an ensemble's
+    served outputs are compared with its members'."""
+    probe = np.random.default_rng(0).normal(size=(64, len(signature.inputs)))
+    for j, inp in enumerate(signature.inputs):
+        if inp.type == "category":
+            probe[:, j] = np.arange(64) % max(1, len(inp.categories))
+    return probe
+
+
+def _check_ensemble(data: bytes, members: list[tuple[TrialResult, float]]) -> Any:
+    """The served ensemble must answer the weighted sum of its members' served outputs (each as its
+    export check saw it, `probe`, else loaded again from its artifact); the loaded ensemble."""
     from optiloop.models import runtimes
     from optiloop.models.artifact import read_artifact
 
     art = read_artifact(data)
-    n = len(art.signature.inputs)
-    probe = np.random.default_rng(0).normal(size=(64, n))
-    for j, inp in enumerate(art.signature.inputs):
-        if inp.type == "category":
-            probe[:, j] = np.arange(64) % max(1, len(inp.categories))
+    probe = _probe(art.signature)
     predictor = runtimes.load(art)
     got = predictor.predict(probe)
-    want = sum(w * runtimes.load(read_artifact(m)).predict(probe) for m, w in members)
+
+    def served(m: TrialResult) -> np.ndarray:
+        if m.probe is not None:
+            return m.probe
+        return np.asarray(runtimes.load(read_artifact(m.artifact or b"")).predict(probe))
+
+    want = sum(w * served(m) for m, w in members)
     if not np.allclose(got, want, rtol=0, atol=EXPORT_TOLERANCE):
         raise ValueError("the ensemble artifact does not reproduce its members' weighted outputs")
     return predictor
@@ -792,6 +808,7 @@ def _refit_and_export(
         if not np.all(np.abs(got - want) <= allowed * scale):
             raise ValueError(f"{what} differs from the fitted one by {diff:.3g} (> {allowed} x scale)")
     res.artifact, res.runtime = data, family.runtime
+    res.probe = np.asarray(predictors[0].predict(_probe(signature)))
     _measure(res, predictors[0], data)
 
 
