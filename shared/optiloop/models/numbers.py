@@ -104,29 +104,38 @@ class Reading:
 
 def infer(present: Sequence[Any], *, comma_hint: bool = False) -> Reading | None:
     """The format that reads the column's present values as numbers (the module docstring says how
-    it is chosen), forgiving a few stray words; None when the column is not numeric. A column of
+    it is chosen), forgiving a few stray words; None when the column is not numeric. Plain first: a
+    plain numeric column (most of them) never pays for weighing the grouped formats. A column of
     words costs a few reads per format, not one per row: a format is dropped at its fourth distinct
     stray or once the strays pass their share."""
     if not present:
         return None
-    limit = STRAY_SHARE * len(present)
-    for fmt in _candidates(present, comma_hint):
-        values: list[float | None] = []
-        bad: Counter[str] = Counter()
-        for v in present:
-            f = read(v, fmt)
-            values.append(f)
-            if f is None:
-                word = str(v).strip()
-                bad[word] += 1
-                if len(bad) > MAX_STRAY or bad.total() > limit or _numberish(word):
-                    break
-        else:
-            if not bad:
-                return Reading(fmt, (), values)
-            if len(present) - bad.total() >= MIN_NUMBERS:
-                return Reading(fmt, tuple(sorted(bad)), values)
+    reading = _read_all(present, PLAIN)
+    if reading is not None:
+        return reading
+    for fmt in _grouped_formats(present, comma_hint):
+        reading = _read_all(present, fmt)
+        if reading is not None:
+            return reading
     return None
+
+
+def _read_all(present: Sequence[Any], fmt: str) -> Reading | None:
+    """Every value read in `fmt`, or None when the words that do not read are not a few strays."""
+    limit = STRAY_SHARE * len(present)
+    values: list[float | None] = []
+    bad: Counter[str] = Counter()
+    for v in present:
+        f = read(v, fmt)
+        values.append(f)
+        if f is None:
+            word = str(v).strip()
+            bad[word] += 1
+            if len(bad) > MAX_STRAY or bad.total() > limit or _numberish(word):
+                return None
+    if bad and len(present) - bad.total() < MIN_NUMBERS:
+        return None
+    return Reading(fmt, tuple(sorted(bad)), values)
 
 
 def _numberish(word: str) -> bool:
@@ -135,9 +144,8 @@ def _numberish(word: str) -> bool:
     return any(ch.isdigit() for ch in word)
 
 
-def _candidates(present: Sequence[Any], comma_hint: bool) -> list[str]:
-    """The formats worth trying, in order: plain first (a plain column with a stray word stays
-    plain), then the grouped format the values' evidence favours (the module docstring)."""
+def _grouped_formats(present: Sequence[Any], comma_hint: bool) -> list[str]:
+    """The two grouped formats, the one the values' evidence favours first (the module docstring)."""
     point = comma = 0
     for v in present[:2000]:
         core = _core(v) if isinstance(v, str) else None
@@ -149,5 +157,5 @@ def _candidates(present: Sequence[Any], comma_hint: bool) -> list[str]:
         elif _COMMA.match(d) and not _POINT.match(d):
             comma += 1
     if comma > point or (comma == point and comma_hint):
-        return [PLAIN, COMMA, POINT]
-    return [PLAIN, POINT, COMMA]
+        return [COMMA, POINT]
+    return [POINT, COMMA]
