@@ -7,6 +7,7 @@ on retry."""
 from __future__ import annotations
 
 import contextlib
+import random
 import sqlite3
 import threading
 import time
@@ -208,6 +209,9 @@ def _run_writers(
     h = {"Authorization": f"Bearer {TOKEN}"}
 
     def work(client: Any, pid: str, test_ids: list[str]) -> None:
+        # jittered, as the SDK waits (optiloop.client.retry): eight writers sleeping the same 20 ms
+        # came back in step and collided again, and on a loaded CI machine ran out of attempts
+        rng = random.Random(f"{pid}/{test_ids[0]}")
         start.wait()
         for tid in test_ids:
             for _ in range(50):
@@ -223,12 +227,15 @@ def _run_writers(
                 ):
                     with guard:
                         refusals[0] += 1
-                    time.sleep(int(r.headers["Retry-After"]) * 0.02)
+                    time.sleep(int(r.headers["Retry-After"]) * 0.02 * (1 + rng.random()))
                     continue
                 if r.status_code != 200:
                     with guard:
                         bad.append((r.status_code, r.text))
                 break
+            else:  # never silently: a run that was never written shows as the failure it is
+                with guard:
+                    bad.append((409, f"{tid}: still contended after 50 attempts"))
 
     threads = [
         threading.Thread(target=work, args=(c, pid, ids)) for c, (pid, ids) in zip(clients, jobs, strict=True)
