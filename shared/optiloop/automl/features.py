@@ -274,8 +274,10 @@ def _parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
         if np.unique(v[~np.isnan(v)]).size > 1:
             word = part.removeprefix(textparts.TOKEN)
             name = f"{c.name}:{word}" if word != part else f"{c.name}.{part}"
-            fmt = c.format if c.type == "datetime" else ""
-            out.append((v, Input(name, "number", False, source=c.name, part=part, format=fmt)))
+            fmt, strays = (c.format, c.missing_as) if c.type == "datetime" else ("", ())
+            out.append(
+                (v, Input(name, "number", False, source=c.name, part=part, format=fmt, missing_as=strays))
+            )
     return out
 
 

@@ -14,7 +14,8 @@ simple and stated here, because a user reads the report to decide what the model
   and reported (`read_as_missing`);
 - datetime: every value an ISO-8601 date or timestamp, or every value one of the other ways tables
   write dates (`03/15/2024`, `15.03.2024 10:30`, `Mar 2024`; `optiloop.models.dateparts`), stored as
-  ISO-8601 with the column's `format`;
+  ISO-8601 with the column's `format`; a few stray words (`TBD`) are read as missing, as in a
+  numeric column;
 - id: unique on every row (at least 20 rows) and either a string without spaces or an integer
   column named like an id (`id`, `*_id`, `*key`, `uuid`, a row label: `rownames`, `index`,
   `Unnamed: 0`, `row`) or counting the rows (0..n-1, 1..n);
@@ -74,13 +75,17 @@ def infer_column(name: str, raw: list[Any], *, comma_hint: bool = False) -> Colu
             return Column(name, "id", np.array([_str(v) for v in raw], dtype=str), missing)
         return Column(name, "numeric", vals, np.isnan(vals), None, reading.format, reading.missing_as)
     strs = np.array(["" if m else _str(v) for v, m in zip(raw, missing, strict=True)], dtype=str)
-    fmt = dateparts.infer_format(strs[~missing].tolist()) if present else None
-    if fmt is not None:
+    dates = dateparts.infer_format(strs[~missing].tolist()) if present else None
+    if dates is not None:
+        fmt, strays = dates.format, set(dates.missing_as)
+        missing = missing | np.isin(strs, list(strays)) if strays else missing
         if fmt:  # stored as ISO-8601; the format stays with the column for serving
             strs = np.array(
                 ["" if m else _iso(v, fmt) for v, m in zip(strs, missing, strict=True)], dtype=str
             )
-        return Column(name, "datetime", strs, missing, format=fmt)
+        else:  # ISO already: only the strays blanked
+            strs = np.where(missing, "", strs)
+        return Column(name, "datetime", strs, missing, format=fmt, missing_as=dates.missing_as)
     return Column(name, _string_type(strs[~missing].tolist()), strs, missing)
 
 

@@ -29,7 +29,9 @@ in the training rows (`hour` of plain dates, `year` of one year's data) is left 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,24 +70,55 @@ def parse(v: Any, fmt: str = "") -> datetime | None:
     return d.astimezone(UTC).replace(tzinfo=None) if d.tzinfo is not None else d
 
 
-def infer_format(values: Sequence[str]) -> str | None:
-    """ "" when every value is ISO-8601, else the first of FORMATS that reads them all, else None.
-    A column of words costs one failed read per format of its first value, not one per row."""
+@dataclass(frozen=True)
+class DateReading:
+    """How a column of dates is written: `format` ("" ISO-8601, else one of FORMATS) and the stray
+    words read as missing (`TBD`, `unknown`: the same allowance as a numeric column's,
+    optiloop.models.numbers)."""
+
+    format: str
+    missing_as: tuple[str, ...] = ()
+
+
+def infer_format(values: Sequence[str]) -> DateReading | None:
+    """ISO-8601 when every value is (but a few strays), else the first of FORMATS that reads them
+    all, else None. A column of words costs one failed read per format of a sample value, not one
+    per row."""
     if not values:
         return None
-    if all(parse(v) is not None for v in values):
-        return ""
-    first = values[0].strip()
-    if not _DATEISH.match(first):
+    iso = _read_all(values, "")
+    if iso is not None:
+        return iso
+    sample = next((v.strip() for v in values[:20] if _DATEISH.match(v.strip())), None)
+    if sample is None:
         return None
     for fmt in FORMATS:
         try:
-            datetime.strptime(first, fmt)
+            datetime.strptime(sample, fmt)
         except ValueError:
             continue
-        if all(parse(v, fmt) is not None for v in values):
-            return fmt
+        reading = _read_all(values, fmt)
+        if reading is not None:
+            return reading
     return None
+
+
+def _read_all(values: Sequence[str], fmt: str) -> DateReading | None:
+    """Every value read in `fmt` (ISO when ""), or None when what does not read is not a few strays
+    (a word with a digit is a date written another way, never a stray)."""
+    from optiloop.models.numbers import MAX_STRAY, MIN_NUMBERS, STRAY_SHARE
+
+    limit = STRAY_SHARE * len(values)
+    bad: Counter[str] = Counter()
+    for v in values:
+        if parse(v, fmt) is None:
+            word = v.strip()
+            bad[word] += 1
+            if len(bad) > MAX_STRAY or bad.total() > limit or any(ch.isdigit() for ch in word):
+                return None
+    if bad and len(values) - bad.total() < MIN_NUMBERS:
+        return None
+    return DateReading(fmt, tuple(sorted(bad)))
 
 
 def has_time(fmt: str) -> bool:

@@ -135,3 +135,16 @@ def test_a_forecast_reads_a_time_column_of_month_names() -> None:
     config = {"cv": {"folds": 3}, "forecast": {"time_column": "when", "horizon": 6, "season_length": 12}}
     prep = prepare_for(table, "sales", "forecasting", config)
     assert prep.series.tolist() == raw["sales"] and prep.horizon == 6
+
+
+def test_a_date_column_with_a_stray_word_keeps_its_times_and_serves_the_word_as_missing() -> None:
+    stamps = [f"2024-03-{1 + k % 28:02d}T{k % 24:02d}:30:00" for k in range(60)]
+    raw = {"at": [*stamps, "TBD"], "y": np.random.default_rng(0).integers(0, 2, 61).tolist()}
+    table = infer_table(raw)
+    at = table.column("at")
+    assert at is not None and (at.type, at.format, at.missing_as) == ("datetime", "", ("TBD",))
+    assert at.values[1] == stamps[1] and at.missing.tolist()[-1] is True  # ISO kept whole, the word missing
+    prep = prepare(table, "y", "classification")
+    hour = [i.name for i in prep.signature.inputs].index("at.hour")
+    served = prep.signature.encode([{"at": "TBD"}, {"at": stamps[5]}])
+    assert np.isnan(served[0, hour]) and served[1, hour] == 5.5

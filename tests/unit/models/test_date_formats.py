@@ -26,7 +26,8 @@ from optiloop.models.signature import Input, Signature, parse_signature
     ],
 )
 def test_a_column_is_read_in_the_first_format_that_reads_all_of_it(values: list[str], fmt: str) -> None:
-    assert dateparts.infer_format(values) == fmt
+    reading = dateparts.infer_format(values)
+    assert reading is not None and reading.format == fmt and reading.missing_as == ()
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,16 @@ def test_a_column_is_read_in_the_first_format_that_reads_all_of_it(values: list[
 )
 def test_what_is_not_a_date_column(values: list[str]) -> None:
     assert dateparts.infer_format(values) is None
+
+
+def test_a_few_stray_words_in_a_date_column_are_missing() -> None:
+    days = [f"{1 + k % 28:02d}.03.2024" for k in range(60)]
+    reading = dateparts.infer_format([*days, "TBD", "unknown", "TBD"])
+    assert reading == dateparts.DateReading("%d.%m.%Y", ("TBD", "unknown"))
+    iso = dateparts.infer_format([f"2024-03-{1 + k % 28:02d}T10:00:00" for k in range(30)] + ["TBD"])
+    assert iso == dateparts.DateReading("", ("TBD",))
+    assert dateparts.infer_format([*days, "TBD"] * 1 + ["a", "b", "c"]) is None  # four distinct words
+    assert dateparts.infer_format([*days, "2024-13-45"]) is None  # a digit: a date, never a stray
 
 
 def test_a_format_reads_its_values_and_iso_always() -> None:
