@@ -77,21 +77,23 @@ def infer_column(name: str, raw: list[Any], *, comma_hint: bool = False) -> Colu
     strs = np.array(["" if m else _str(v) for v, m in zip(raw, missing, strict=True)], dtype=str)
     dates = dateparts.infer_format(strs[~missing].tolist()) if present else None
     if dates is not None:
-        fmt, strays = dates.format, set(dates.missing_as)
-        missing = missing | np.isin(strs, list(strays)) if strays else missing
-        if fmt:  # stored as ISO-8601; the format stays with the column for serving
-            strs = np.array(
-                ["" if m else _iso(v, fmt) for v, m in zip(strs, missing, strict=True)], dtype=str
-            )
-        else:  # ISO already: only the strays blanked
-            strs = np.where(missing, "", strs)
-        return Column(name, "datetime", strs, missing, format=fmt, missing_as=dates.missing_as)
+        return _dates(name, strs, missing, dates)
     return Column(name, _string_type(strs[~missing].tolist()), strs, missing)
 
 
-def _iso(v: str, fmt: str) -> str:
-    d = dateparts.parse(v, fmt)
-    return v if d is None else dateparts.iso(d, fmt)  # every value parsed when the format was chosen
+def _dates(name: str, strs: np.ndarray, missing: np.ndarray, dates: dateparts.DateReading) -> Column:
+    """A datetime column from the values `infer_format` read (not parsed again): a stray word is
+    missing; a value in another format than ISO-8601 is stored as ISO, the format kept for serving."""
+    where = np.flatnonzero(~missing)
+    missing = missing.copy()
+    missing[where[[d is None for d in dates.values]]] = True
+    out = np.where(missing, "", strs).tolist()
+    if dates.format:
+        for i, d in zip(where.tolist(), dates.values, strict=True):
+            if d is not None:
+                out[i] = dateparts.iso(d, dates.format)
+    values = np.array(out, dtype=str)
+    return Column(name, "datetime", values, missing, format=dates.format, missing_as=dates.missing_as)
 
 
 def _spellings(present: list[Any]) -> tuple[str, str] | None:
@@ -145,8 +147,9 @@ def non_finite_warnings(raw: dict[str, list[Any]]) -> list[dict[str, str]]:
 
 
 def stray_warnings(raw: dict[str, list[Any]], table: Table) -> list[dict[str, str]]:
-    """A `read_as_missing` warning per numeric column whose stray words were read as missing
-    (optiloop.models.numbers), with how many cells: the typed column keeps only the missing mask."""
+    """A `read_as_missing` warning per numeric or datetime column whose stray words were read as
+    missing (optiloop.models.numbers.read_column), with how many cells: the typed column keeps only
+    the missing mask."""
     out = []
     for c in table.columns:
         if c.missing_as and c.name in raw:

@@ -40,7 +40,7 @@ class Column:
     # strptime pattern when it was not ISO-8601 (the values are stored as ISO; optiloop.models.dateparts),
     # a number's grouping and decimal mark (optiloop.models.numbers); "" for the plain spelling
     format: str = ""
-    # numeric: the stray words read as missing (optiloop.models.numbers)
+    # numeric or datetime: the stray words read as missing (optiloop.models.numbers.read_column)
     missing_as: tuple[str, ...] = ()
 
     @property

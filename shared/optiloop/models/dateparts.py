@@ -29,13 +29,14 @@ in the training rows (`hour` of plain dates, `year` of one year's data) is left 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+
+from optiloop.models.numbers import read_column
 
 PARTS = ("year", "month", "day", "weekday", "hour", "days")
 EPOCH = datetime(1970, 1, 1)
@@ -72,12 +73,13 @@ def parse(v: Any, fmt: str = "") -> datetime | None:
 
 @dataclass(frozen=True)
 class DateReading:
-    """How a column of dates is written: `format` ("" ISO-8601, else one of FORMATS) and the stray
+    """How a column of dates is written: `format` ("" ISO-8601, else one of FORMATS), the stray
     words read as missing (`TBD`, `unknown`: the same allowance as a numeric column's,
-    optiloop.models.numbers)."""
+    optiloop.models.numbers.read_column), and every value as read (None for a stray)."""
 
     format: str
     missing_as: tuple[str, ...] = ()
+    values: list[datetime | None] = field(default_factory=list, compare=False, repr=False)
 
 
 def infer_format(values: Sequence[str]) -> DateReading | None:
@@ -104,21 +106,9 @@ def infer_format(values: Sequence[str]) -> DateReading | None:
 
 
 def _read_all(values: Sequence[str], fmt: str) -> DateReading | None:
-    """Every value read in `fmt` (ISO when ""), or None when what does not read is not a few strays
-    (a word with a digit is a date written another way, never a stray)."""
-    from optiloop.models.numbers import MAX_STRAY, MIN_NUMBERS, STRAY_SHARE
-
-    limit = STRAY_SHARE * len(values)
-    bad: Counter[str] = Counter()
-    for v in values:
-        if parse(v, fmt) is None:
-            word = v.strip()
-            bad[word] += 1
-            if len(bad) > MAX_STRAY or bad.total() > limit or any(ch.isdigit() for ch in word):
-                return None
-    if bad and len(values) - bad.total() < MIN_NUMBERS:
-        return None
-    return DateReading(fmt, tuple(sorted(bad)))
+    """Every value read in `fmt` (ISO when ""), or None when what does not read is not a few strays."""
+    read_ = read_column(values, lambda v: parse(v, fmt))
+    return None if read_ is None else DateReading(fmt, read_[1], read_[0])
 
 
 def has_time(fmt: str) -> bool:

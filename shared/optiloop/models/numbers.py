@@ -32,15 +32,16 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 PLAIN, POINT, COMMA = "", "1,234.5", "1.234,5"
 FORMATS = (PLAIN, POINT, COMMA)
 MAX_STRAY = 3  # distinct stray words read as missing in a numeric column
 STRAY_SHARE = 0.05  # of the column's present values, at most
-MIN_NUMBERS = 20  # present values that read as numbers before strays are forgiven
+MIN_NUMBERS = 20  # present values that read (as numbers, as dates) before strays are forgiven
+T = TypeVar("T")
 
 _SYMBOLS = "$€£¥₹"
 _AFFIXED = re.compile(rf"^\s*([+-]?)\s*[{_SYMBOLS}]?\s*([+-]?)\s*(.*?)\s*[{_SYMBOLS}%]?\s*$")
@@ -122,26 +123,32 @@ def infer(present: Sequence[Any], *, comma_hint: bool = False) -> Reading | None
 
 def _read_all(present: Sequence[Any], fmt: str) -> Reading | None:
     """Every value read in `fmt`, or None when the words that do not read are not a few strays."""
-    limit = STRAY_SHARE * len(present)
-    values: list[float | None] = []
+    read_ = read_column(present, lambda v: read(v, fmt))
+    return None if read_ is None else Reading(fmt, read_[1], read_[0])
+
+
+def read_column(
+    values: Sequence[Any], reader: Callable[[Any], T | None]
+) -> tuple[list[T | None], tuple[str, ...]] | None:
+    """Every value through `reader` (None where it does not read), and the stray words among them,
+    sorted; None when what does not read is more than a few strays (the module docstring's
+    allowance, which a date column shares: optiloop.models.dateparts). A word with a digit is never
+    a stray: it is a value written another way (`1,5` among points, `2024-13-45` among dates), and
+    reading it as missing would lose it. A column of words stops at its fourth distinct one."""
+    limit = STRAY_SHARE * len(values)
+    out: list[T | None] = []
     bad: Counter[str] = Counter()
-    for v in present:
-        f = read(v, fmt)
-        values.append(f)
-        if f is None:
+    for v in values:
+        got = reader(v)
+        out.append(got)
+        if got is None:
             word = str(v).strip()
             bad[word] += 1
-            if len(bad) > MAX_STRAY or bad.total() > limit or _numberish(word):
+            if len(bad) > MAX_STRAY or bad.total() > limit or any(ch.isdigit() for ch in word):
                 return None
-    if bad and len(present) - bad.total() < MIN_NUMBERS:
+    if bad and len(values) - bad.total() < MIN_NUMBERS:
         return None
-    return Reading(fmt, tuple(sorted(bad)), values)
-
-
-def _numberish(word: str) -> bool:
-    """A stray that looks like a number in another format (`1,5` among points) is not a word to
-    forgive: the column mixes formats, and reading those as missing would lose real values."""
-    return any(ch.isdigit() for ch in word)
+    return out, tuple(sorted(bad))
 
 
 def _grouped_formats(present: Sequence[Any], comma_hint: bool) -> list[str]:

@@ -55,7 +55,8 @@ class Input:
     # source's strptime pattern (optiloop.models.dateparts.FORMATS; "" ISO-8601), a number's grouping
     # and decimal mark (optiloop.models.numbers.FORMATS; "" plain)
     format: str = ""
-    missing_as: tuple[str, ...] = ()  # a number's stray words, read as missing (numbers.infer)
+    # the field's stray words, read as missing (a number's, a date source's: numbers.read_column)
+    missing_as: tuple[str, ...] = ()
 
     @property
     def field(self) -> str:
