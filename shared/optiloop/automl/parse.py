@@ -75,6 +75,9 @@ def _check_names(names: list[str]) -> None:
         seen.add(name)
 
 
+CODECS = {"utf-8": "utf-8-sig", "windows-1252": "cp1252", "latin-1": "latin-1"}  # encoding -> codec
+
+
 def text_encoding(data: bytes) -> str:
     """How a text file is encoded: UTF-8 (a BOM allowed), else Windows-1252, else Latin-1.
 
@@ -84,34 +87,35 @@ def text_encoding(data: bytes) -> str:
     reads any byte. A file with NUL bytes or a zip's signature (an Excel workbook renamed .csv) is not
     text at all and is refused rather than read as mojibake. The encoding is recorded on the
     dataset's `source`."""
+    return _decoded(data)[1]
+
+
+def _decoded(data: bytes) -> tuple[str, str]:
+    """(the text, its encoding): each codec tried once, in `text_encoding`'s order."""
     if b"\x00" in data[:65536] or data[:4] == b"PK\x03\x04":
         raise _bad("is binary, not text (an Excel workbook? save it as CSV)")
-    try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        data.decode("cp1252")
-        return "windows-1252"
-    except UnicodeDecodeError:
-        return "latin-1"
+    for encoding in ("utf-8", "windows-1252"):
+        try:
+            return data.decode(CODECS[encoding]), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
 
 
 def _text(data: bytes) -> str:
-    enc = text_encoding(data)
-    return data.decode("utf-8-sig" if enc == "utf-8" else {"windows-1252": "cp1252"}.get(enc, enc))
+    return _decoded(data)[0]
 
 
 def describe(filename: str, data: bytes) -> dict[str, str]:
     """What a file was read as, for the dataset's `source`: its format and, for text, its encoding
-    and (CSV) its separator — which also decides how `1,234` reads (optiloop.models.numbers)."""
+    and (CSV) its separator — which also decides how `1,234` reads (optiloop.models.numbers). The
+    separator is read from the header line alone, as `delimiter` does."""
     fmt = detect_format(filename, data)
     out = {"format": fmt}
     if fmt != "parquet":
         out["encoding"] = text_encoding(data)
     if fmt == "csv":
-        out["delimiter"] = delimiter(_text(data))
+        out["delimiter"] = delimiter(data.split(b"\n", 1)[0].decode(CODECS[out["encoding"]]))
     return out
 
 
