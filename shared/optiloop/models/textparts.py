@@ -55,21 +55,24 @@ def part(text: str, counts: Counter[str], name: str) -> float:
 
 def vocabulary(texts: list[str]) -> list[str]:
     """The words to count (see the module docstring), most frequent first, ties alphabetically."""
-    rows = Counter(w for t in texts for w in set(words(t)))
-    most = max(MIN_ROWS, int(MAX_SHARE * len(texts)))
+    return _vocabulary([counted(t) for t in texts])
+
+
+def _vocabulary(counts: list[Counter[str]]) -> list[str]:
+    rows = Counter(w for c in counts for w in c)
+    most = max(MIN_ROWS, int(MAX_SHARE * len(counts)))
     kept = [(-n, w) for w, n in rows.items() if MIN_ROWS <= n <= most]
     return [w for _, w in sorted(kept)[:MAX_TOKENS]]
 
 
 def columns(values: Any, missing: np.ndarray) -> dict[str, np.ndarray]:
-    """Every part of a column of texts (the vocabulary's from its present values), NaN where missing."""
-    texts = [str(v) for v, m in zip(values, missing, strict=True) if not m]
-    names = [*LENGTH_PARTS, *(TOKEN + w for w in vocabulary(texts))]
+    """Every part of a column of texts (the vocabulary's from its present values), NaN where missing;
+    each text's words counted once, for the vocabulary and its parts alike."""
+    present = [(i, str(v)) for i, (v, m) in enumerate(zip(values, missing, strict=True)) if not m]
+    counts = [counted(text) for _, text in present]
+    names = [*LENGTH_PARTS, *(TOKEN + w for w in _vocabulary(counts))]
     out = {p: np.full(len(values), np.nan) for p in names}
-    for i, v in enumerate(values):
-        if not missing[i]:
-            text = str(v)
-            counts = counted(text)
-            for p in names:
-                out[p][i] = part(text, counts, p)
+    for (i, text), c in zip(present, counts, strict=True):
+        for p in names:
+            out[p][i] = part(text, c, p)
     return out
