@@ -104,6 +104,11 @@ def _searched(deps: Deps, exp_id: str) -> list[dict[str, Any]]:
     ]
 
 
+def _cpu_s(trials: list[dict[str, Any]]) -> float:
+    """What the recorded trials spent, each as its job measured it: progress, and budget_cpu_s."""
+    return sum(float(t.get("cpu_s") or 0.0) for t in trials)
+
+
 def _dataset(deps: Deps, exp: dict[str, Any]) -> dict[str, Any]:
     doc = deps.store.docs.require(
         datasets.KIND, exp["dataset_id"], field="dataset_id", what="tabular dataset"
@@ -150,9 +155,8 @@ def plan(deps: Deps, state: dict[str, Any]) -> dict[str, Any]:
         return {"done": True, "reason": "trial budget spent", "trials": []}
     if cfg.get("budget_s") and _elapsed_s(deps, exp) >= float(cfg["budget_s"]):
         return {"done": True, "reason": "time budget spent", "trials": []}
-    if cfg.get("budget_cpu_s") and sum(float(t.get("cpu_s") or 0.0) for t in history) >= float(
-        cfg["budget_cpu_s"]
-    ):  # the trial jobs' own CPU, as each recorded it: a batch in flight may pass it, as with time
+    if cfg.get("budget_cpu_s") and _cpu_s(history) >= float(cfg["budget_cpu_s"]):
+        # the trial jobs' own CPU, as each recorded it: a batch in flight may pass it, as with time
         return {"done": True, "reason": "CPU budget spent", "trials": []}
 
     prep = prepare_for(datasets.load_table(deps, _dataset(deps, exp)), exp["target"], exp["task_type"], cfg)
@@ -369,7 +373,7 @@ def record_progress(
         deps, exp["id"],
         progress={"trials_done": len(trials) if done is None else done,
                   "trials_total": exp["config"]["hpo"]["trials"] if total is None else total,
-                  "cpu_s": round(sum(float(t.get("cpu_s") or 0.0) for t in trials), 3),
+                  "cpu_s": round(_cpu_s(trials), 3),
                   "elapsed_s": round(_elapsed_s(deps, exp), 3)},
         best=None if best is None else {"trial_id": best["trial_id"], "model": best["model"],
                                         "metrics": best["metrics"]},

@@ -144,6 +144,7 @@ def prepare(table: Table, target: str | None, task_type: str, *, min_class_rows:
             keep = keep.copy()
             keep[np.flatnonzero(keep)[np.isin(y, rare)]] = False
             y, classes = _labels(tcol, keep)
+            per_class = np.bincount(y, minlength=len(classes))
         if len(classes) < 2:
             why = f"column {target!r} has one class on {min_class_rows} or more rows: nothing to learn"
             raise InvalidInput(FieldProblem("target", why))
@@ -154,7 +155,6 @@ def prepare(table: Table, target: str | None, task_type: str, *, min_class_rows:
                 )
             )
         task = "binary" if len(classes) == 2 else "multiclass"
-        per_class = np.bincount(y, minlength=len(classes))
         balance = {str(c): int(per_class[k]) for k, c in enumerate(classes)}
     x, inputs, excluded = _features(table, target, keep, y, task)
     sig = Signature(task=task, inputs=tuple(inputs), classes=tuple(classes))  # type: ignore[arg-type]
@@ -269,12 +269,12 @@ def _parts(c: Column, keep: np.ndarray) -> list[tuple[np.ndarray, Input]]:
     """A datetime or text column's parts that vary over the training rows, as inputs reading the
     column: `<column>.<part>`, a text's word w `<column>:<w>`."""
     parts = DERIVED[c.type](c.values[keep], c.missing[keep])
+    fmt, strays = (c.format, c.missing_as) if c.type == "datetime" else ("", ())  # how serving reads it
     out = []
     for part, v in parts.items():
         if np.unique(v[~np.isnan(v)]).size > 1:
             word = part.removeprefix(textparts.TOKEN)
             name = f"{c.name}:{word}" if word != part else f"{c.name}.{part}"
-            fmt, strays = (c.format, c.missing_as) if c.type == "datetime" else ("", ())
             out.append(
                 (v, Input(name, "number", False, source=c.name, part=part, format=fmt, missing_as=strays))
             )

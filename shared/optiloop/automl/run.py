@@ -162,17 +162,13 @@ def _history(deps: Deps, exp_id: str, exp: dict[str, Any], state: dict[str, Any]
         if t is None:
             out.append({"number": n, "status": "failed"})
             continue
+        cpu_s = float(t.get("cpu_s") or 0.0)  # spent already: progress, and against budget_cpu_s
         out.append(
-            {
-                "number": n,
-                "status": t["status"],
-                "value": t["metrics"].get(metric),
-                "optuna": t.get("optuna"),
-                "cpu_s": float(t.get("cpu_s") or 0.0),  # spent already: counts against budget_cpu_s
-            }
-        )
+            {"number": n, "status": t["status"], "value": t["metrics"].get(metric), "optuna": t.get("optuna"),
+             "cpu_s": cpu_s}
+        )  # fmt: skip
         state["done"] += 1
-        state["cpu"] += float(t.get("cpu_s") or 0.0)
+        state["cpu"] += cpu_s
     state["best"] = _best_of(state["board"].add(recorded.values()))
     return out
 
