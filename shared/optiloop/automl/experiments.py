@@ -113,7 +113,10 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             "seed": int(hpo["seed"]) if hpo.get("seed") is not None else int(cv.get("seed") or 0),
             "warm_start": int(hpo["warm_start"]) if hpo.get("warm_start") is not None else 3,
         },
-        "ensemble": {"method": str((raw.get("ensemble") or {}).get("method") or "greedy")},
+        "ensemble": {
+            "method": str((raw.get("ensemble") or {}).get("method") or "greedy"),
+            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False,
+        },
         "sensitive_column": raw.get("sensitive_column") or None,
         "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)
         if task_type == "anomaly"

@@ -122,6 +122,7 @@ class Board:
             tuple(math.nan if v is None else sign * float(v) for v in t.get("fold_scores") or ()),
             is_feasible(t),
             bool(t.get("prior")),
+            None if t.get("hedges") is None else int(t["hedges"]),
         )
 
     def choice(self) -> selection.Choice | None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from optiloop.automl import datasets, experiments, metalearn, ranking, report, trial_rows
+from optiloop.automl import datasets, experiments, metalearn, ranking, report, selection, trial_rows
 from optiloop.automl.forecast import prepare_for
 from optiloop.automl.objectives import Objective
 from optiloop.deps import Deps
@@ -210,6 +210,9 @@ def search_spec(exp: dict[str, Any], prep: Any, warm: list[dict[str, Any]], *, b
         budget_cpu_s=cfg.get("budget_cpu_s"),
         class_weight=cfg["imbalance"]["method"] == "class_weight",
         ensemble=(cfg.get("ensemble") or {}).get("method", "greedy") != "none",
+        selection=selection.rule_of(cfg),
+        # experiments stored before the hedge existed keep their search (a resumed run repeats it)
+        hedge=bool((cfg.get("ensemble") or {}).get("hedge", False)),
         contamination=cfg.get("contamination"),
         labelled=exp.get("target") is not None,
         warm_start=tuple(w["config"] for w in warm),
@@ -278,6 +281,7 @@ def _record_trial(deps: Deps, exp: dict[str, Any], ds: dict[str, Any], r: Any) -
         "fairness": r.fairness,
         "optuna": r.optuna,
         "prior": r.prior,
+        "hedges": r.hedges,
         "created_at": deps.clock(),
     }
     if r.artifact is not None:

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 ONE_SE, BEST_MEAN = "one_se", "best_mean"
@@ -104,6 +104,9 @@ class Candidate:
     folds: tuple[float, ...] = ()
     feasible: bool = True
     prior: bool = False  # configured before the search saw the folds (defaults, warm starts)
+    # a hedge (optiloop.automl.search.hedge): the number of the candidate it serves averaged with the
+    # tuned linear model. It never competes; it stands in for that candidate when the rule picks it
+    hedges: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ class Choice:
     """The winner, the best by mean, and why: `gap` and `se` are the paired mean difference between
     the two and the bound it was held to, min(paired SE, the best's own SE) (0 when the winner is the
     best by mean); `within` the numbers of
-    the candidates within one SE of the best, best-by-mean order."""
+    the candidates within one SE of the best, best-by-mean order; `hedged` the candidate the rule
+    picked when the winner is its hedge (None otherwise)."""
 
     rule: str
     winner: int
@@ -119,10 +123,18 @@ class Choice:
     gap: float
     se: float
     within: tuple[int, ...]
+    hedged: int | None = None
 
     def reason(self, names: dict[int, str]) -> str:
         """One sentence a user reads on the leaderboard."""
         w, b = names.get(self.winner, str(self.winner)), names.get(self.best_mean, str(self.best_mean))
+        if self.hedged is not None:
+            picked = Choice(self.rule, self.hedged, self.best_mean, self.gap, self.se, self.within)
+            return (
+                f"trial {self.winner} ({w}) serves the rule's pick averaged with the tuned linear model, "
+                "as on every table under a few hundred rows where the linear model comes close: "
+                + picked.reason(names)
+            )
         if self.rule == BEST_MEAN:
             return f"trial {self.winner} ({w}) has the best cross-validated mean"
         if self.winner == self.best_mean:
@@ -213,11 +225,17 @@ class Running:
         self._best: Candidate | None = None
         self._noise, self._whole, self._fold_mean = math.inf, False, math.nan
         self._within: list[tuple[Candidate, float, float]] = []
+        self._hedges: dict[int, Candidate] = {}  # the candidate hedged -> its hedge
         self._choice: Choice | None = None
 
     def add(self, cands: Sequence[Candidate]) -> Running:
         """Take more candidates (a candidate without a finite score never wins and is dropped)."""
         new = [c for c in cands if math.isfinite(c.score)]
+        for h in (c for c in new if c.hedges is not None):
+            assert h.hedges is not None
+            self._hedges[h.hedges] = h
+            self._choice = None
+        new = [c for c in new if c.hedges is None]
         if not new:
             return self
         self._pool.extend(new)
@@ -267,6 +285,9 @@ class Running:
                 )
                 within = tuple(t[0].number for t in sorted(self._within, key=lambda t: _by_mean(t[0])))
                 self._choice = Choice(self.rule, c.number, best.number, gap, se, within)
+                hedge = self._hedges.get(c.number)
+                if hedge is not None and (hedge.feasible or not c.feasible):
+                    self._choice = replace(self._choice, winner=hedge.number, hedged=c.number)
         return self._choice
 
 

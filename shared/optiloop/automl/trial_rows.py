@@ -28,7 +28,7 @@ from optiloop.store.records import Doc
 
 KIND = "trial_row"
 ROWS_FLAG = "trial_rows"  # set on experiments whose completed trials all have rows
-FIELDS = ("trial_id", "number", "status", "family", "model", "metrics", "feasible", "prior", "cost")
+FIELDS = ("trial_id", "number", "status", "family", "model", "metrics", "feasible", "prior", "cost", "hedges")
 PAGE = 1000
 
 

@@ -58,6 +58,12 @@ class EnsembleIn(RequestModel):
         description="greedy (Caruana) selection over the trials' out-of-fold predictions, added to "
         "the leaderboard as one more candidate; none: no ensemble",
     )
+    hedge: bool = Field(
+        True,
+        description="on a table under 500 rows, serve a non-linear winner averaged with the tuned linear "
+        "model when that model comes within a tenth of its skill (one more candidate, `model: hedge`, "
+        "answered in place of the winner; docs/automl.md); false: never",
+    )
 
 
 class ImbalanceIn(RequestModel):

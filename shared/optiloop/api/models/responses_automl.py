@@ -183,6 +183,11 @@ class TrialOut(ResponseModel):
         "defaults, a warm start) rather than tuned on them; the one-SE selection prefers it among "
         "equally simple candidates the folds cannot tell apart.",
     )
+    hedges: int | None = Field(
+        default=None,
+        description="A hedge's: the trial it serves averaged with the tuned linear model (small tables, "
+        "docs/automl.md); the selection rule answers the hedge when it picks that trial.",
+    )
     cpu_s: float | None = Field(default=None, description="CPU seconds it took.")
     error: str | None = Field(default=None, description="Why it failed; null otherwise.")
     runtime: str | None = Field(default=None, description="How its artifact is served (`trees`, `onnx`).")

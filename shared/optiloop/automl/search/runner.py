@@ -97,6 +97,11 @@ class SearchSpec:
     # bounds on the served model (optiloop.automl.constraints): latency_ms_p95, model_size_bytes.
     # A trial over one is infeasible: recorded, never the best, never an ensemble member
     constraints: dict[str, float] = field(default_factory=dict)
+    # the winner's rule (optiloop.automl.selection) and whether, on a small table, a non-linear pick
+    # is hedged with the tuned linear model (optiloop.automl.search.hedge: one more candidate). Off
+    # for hand-built specs, as `repeats` is; an experiment's comes from config.ensemble.hedge
+    selection: str = "one_se"
+    hedge: bool = False
     # keep each completed trial's out-of-fold outputs on its TrialResult (`oof`): a one-trial search
     # in an AutoML trial job hands them on to the fan-out's ensemble; off for the local search, where
     # only the best few are kept (bounded memory)
@@ -136,6 +141,8 @@ class TrialResult:
     # enqueued before the sampler (a family's defaults, a warm start): configured without seeing
     # these folds, so its score carries no selection optimism (optiloop.automl.selection)
     prior: bool = False
+    # a hedge (optiloop.automl.search.hedge): the trial it serves averaged with the linear model
+    hedges: int | None = None
 
     @property
     def feasible(self) -> bool:
@@ -337,6 +344,7 @@ def rank(
             _score(objective, r.metrics.get(objective.metric, math.nan)),
             tuple(_score(objective, float(v)) if v is not None else math.nan for v in r.fold_scores),
             prior=r.prior,
+            hedges=r.hedges,
         )
         for r in done.values()
     ]
@@ -543,6 +551,17 @@ def search(
         )
         if ens is not None:
             emit(ens)
+    if refit and not anomaly and plan is None and not stop():
+        from optiloop.automl.search import hedge
+
+        if hedge.applies(spec, task, int(y.size)):
+            h = hedge.build(
+                results, oof, spec=spec, ctx=ctx, x=x, y=y, weights=weights, folds=folds, slots=slots,
+                y_s=y_s, groups_s=groups_s, signature=signature, fingerprint=fingerprint,
+                number=max([r.number for r in results] + [last]) + 1,
+            )  # fmt: skip
+            if h is not None:
+                emit(h)
     return results
 
 
@@ -771,11 +790,27 @@ def _refit_and_export(
     fingerprint: str,
 ) -> None:
     """Fit on every row, export, and prove the export predicts what the model does (1e-6)."""
+    model = family.build(params, ctx)
+    model.fit(x, y, weights)
+    export_fitted(res, model, family, params, ctx, x, int(y.size), signature, fingerprint)
+
+
+def export_fitted(
+    res: TrialResult,
+    model: Any,
+    family: Any,
+    params: dict[str, Any],
+    ctx: Context,
+    x: np.ndarray,
+    rows: int,
+    signature: Signature,
+    fingerprint: str,
+) -> None:
+    """Export a fitted model onto `res` (artifact, runtime, probe outputs, cost), proving on the first
+    rows of `x` that every served form predicts what the model does. `rows`: what it was fitted on."""
     from optiloop.models import runtimes
     from optiloop.models.artifact import read_artifact
 
-    model = family.build(params, ctx)
-    model.fit(x, y, weights)
     doc = family.export(model, ctx)
     extras = family.extras(doc, ctx) if family.extras is not None else {}
     data = build_artifact(
@@ -786,7 +821,7 @@ def _refit_and_export(
         params={"model": res.model, **params},
         metrics=res.metrics,
         data_fingerprint=fingerprint,
-        rows=int(y.size),
+        rows=rows,
         extra_files=extras,
     )
     art = read_artifact(data)
