@@ -453,6 +453,7 @@ def leaderboard(deps: Deps, who: Principal, experiment_id: str, limit: int = 100
                 "feasible": ranking.is_feasible(t),
                 "violations": t.get("violations") or [],
                 "pareto": t["trial_id"] in on_front,
+                "hedges": t.get("hedges"),
             }
             for k, t in enumerate(full[i].data for i in listed if i in full)
         ],
@@ -496,15 +497,20 @@ def snapshot_ranking(deps: Deps, exp: dict[str, Any]) -> str:
 def _selection_out(exp: dict[str, Any], board: ranking.Board, choice: Any) -> dict[str, Any]:
     """The rule, the winner and the best by mean, and why (null ids before any trial completed)."""
     out: dict[str, Any] = {"rule": ranking.selection_rule(exp), "trial_id": None, "best_mean_trial_id": None,
-                           "gap": None, "se": None, "reason": None}  # fmt: skip
+                           "hedged_trial_id": None, "gap": None, "se": None, "reason": None}  # fmt: skip
     if choice is not None:
         winner, best = board.trial(choice.winner), board.trial(choice.best_mean)
+        names = {choice.winner: str(winner["model"]), choice.best_mean: str(best["model"])}
+        if choice.hedged is not None:
+            hedged = board.trial(choice.hedged)
+            names[choice.hedged] = str(hedged["model"])
+            out["hedged_trial_id"] = hedged["trial_id"]
         out.update(
             trial_id=winner["trial_id"],
             best_mean_trial_id=best["trial_id"],
             gap=choice.gap,
             se=choice.se,
-            reason=choice.reason({choice.winner: str(winner["model"]), choice.best_mean: str(best["model"])}),
+            reason=choice.reason(names),
         )
     return out
 

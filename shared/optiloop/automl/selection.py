@@ -55,6 +55,12 @@ A candidate with fewer than two folds paired with the best (no fold scores recor
 has no standard error: it cannot be shown equivalent, so it wins only as the best by mean. An
 infeasible candidate (over the experiment's constraints) never wins while a feasible one exists.
 
+A hedge (`Candidate.hedges`: optiloop.automl.search.hedge, small tables only) never competes: it is
+the rule's pick averaged with the tuned linear model, built after the search for that pick, and
+under `one_se` it is answered in place of the pick it hedges (`Choice.hedged` names the pick), so
+the leaderboard's first row, `best` and the report are the hedge. A hedge of another candidate, or
+under `best_mean`, changes nothing; an infeasible hedge never displaces a feasible pick.
+
 `best_mean`: the best mean alone (ties: the earlier trial) — what experiments recorded before
 `config.selection` existed keep, and what forecasting and anomaly experiments use (their folds are
 expanding windows of different lengths, or there are no labels: no exchangeable folds to pair).

@@ -259,7 +259,8 @@ class LeaderboardOut(ResponseModel):
     trials: list[dict[str, Any]] = Field(
         description="The winner by `selection` first, then feasible trials before infeasible ones, each "
         "group best first by the objective: `rank`, `trial_id`, `number`, `model`, `params`, `metrics`, "
-        "`runtime`, `cost`, `feasible`, `violations`, `pareto`."
+        "`runtime`, `cost`, `feasible`, `violations`, `pareto`, `hedges` (a hedge's: the trial it serves "
+        "averaged with the tuned linear model, else null)."
     )
     pareto: dict[str, Any] | None = Field(
         description="The accuracy-vs-latency front: `x`, `y` and its `trials`, fastest first."
@@ -267,7 +268,9 @@ class LeaderboardOut(ResponseModel):
     selection: dict[str, Any] | None = Field(
         default=None,
         description="Why the first trial wins: `rule` (config.selection: `one_se` or `best_mean`), "
-        "`trial_id` (the winner), `best_mean_trial_id` (the best cross-validated mean), `gap` and `se` "
+        "`trial_id` (the winner), `best_mean_trial_id` (the best cross-validated mean), "
+        "`hedged_trial_id` (when the winner is a small table's hedge: the rule's pick it stands for), "
+        "`gap` and `se` "
         "(the winner's paired per-fold difference to it and that difference's standard error) and a "
         "`reason` in words; the ids are null before any trial completed.",
     )

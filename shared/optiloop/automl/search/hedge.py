@@ -204,9 +204,9 @@ def build(
     shape = (y_s.size, signature.n_outputs)
     linear = FAMILIES["linear"]
     anchors = []
-    for params in path(task):
-        out, _ = _out_of_fold(linear, params, ctx, x, y, weights, folds, slots, shape)
-        anchors.append((float(np.mean(_fold_scores(spec, y_s, out, slots, task, k))), params, out))
+    for point in path(task):
+        out, _ = _out_of_fold(linear, point, ctx, x, y, weights, folds, slots, shape)
+        anchors.append((float(np.mean(_fold_scores(spec, y_s, out, slots, task, k))), point, out))
     a_score, a_params, a_oof = max(anchors, key=lambda t: t[0])  # ties: the more regularised
     null = np.full(shape, np.nan)
     for (tr, _), (_, slot) in zip(folds, slots, strict=True):

@@ -555,13 +555,13 @@ def search(
         from optiloop.automl.search import hedge
 
         if hedge.applies(spec, task, int(y.size)):
-            h = hedge.build(
+            hedged = hedge.build(
                 results, oof, spec=spec, ctx=ctx, x=x, y=y, weights=weights, folds=folds, slots=slots,
                 y_s=y_s, groups_s=groups_s, signature=signature, fingerprint=fingerprint,
                 number=max([r.number for r in results] + [last]) + 1,
             )  # fmt: skip
-            if h is not None:
-                emit(h)
+            if hedged is not None:
+                emit(hedged)
     return results
 
 
