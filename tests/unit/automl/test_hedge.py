@@ -104,6 +104,7 @@ def test_a_linear_pick_needs_no_hedge() -> None:
         ({"hedge": False}, 200),  # config.ensemble.hedge false (and every hand-built spec's default)
         ({"selection": BEST_MEAN}, 200),  # the legacy rule
         ({"families": ("mlp", "xgboost")}, 200),  # config.models without the linear family
+        ({"objective": Objective("auc", "maximize")}, 200),  # not convex: the bound does not hold
     ],
 )
 def test_when_a_search_does_not_hedge(change: dict[str, Any], rows: int) -> None:
