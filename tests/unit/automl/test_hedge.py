@@ -36,7 +36,9 @@ def _table(kind: str, rows: int = 240, seed: int = 0) -> Any:
 
 
 def _spec(**kw: Any) -> SearchSpec:
-    base = SearchSpec(objective=LOGLOSS, folds=5, trials=3, pruner="none", repeats=None, hedge=True)
+    base = SearchSpec(
+        objective=LOGLOSS, folds=5, trials=3, pruner="none", repeats=None, hedge=True, ensemble=False
+    )
     return replace(base, **kw)
 
 
@@ -81,6 +83,33 @@ def test_a_boosted_pick_close_to_the_linear_model_is_served_half_bagged_half_lin
     # its fold scores are the mixed out-of-fold outputs', one per fold of every draw
     assert len(h.fold_scores) == len(pick.fold_scores)
     assert math.isclose(h.metrics["logloss"], float(np.mean(h.fold_scores)), rel_tol=1e-9)
+
+
+def test_a_forest_pick_is_served_refitted_and_so_is_a_pick_whose_fold_model_fails_its_export(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    prep = _table("linear")
+    spec = _spec()
+    ctx = context_of(prep.x, prep.y, prep.signature, spec)
+
+    def served_as(h: Any, pick: Any) -> None:
+        assert h is not None and h.status == "completed" and h.params["ensemble.bagged_folds"] == 0
+        anchor_params = {k: v for k, v in h.params["ensemble.anchor"].items() if k.startswith("linear.")}
+        a = FAMILIES["linear"].build(anchor_params, ctx)
+        a.fit(prep.x, prep.y, None)
+        refit = runtimes.load(read_artifact(pick.artifact or b"")).predict(prep.x)
+        got = runtimes.load(read_artifact(h.artifact or b"")).predict(prep.x)
+        np.testing.assert_allclose(got, 0.5 * refit + 0.5 * a.predict_outputs(prep.x), atol=1e-6)
+
+    forest = search(prep.x, prep.y, prep.signature, replace(spec, families=("random_forest",)))
+    served_as(_hedge_of(prep, forest, spec), rank(forest, LOGLOSS, "one_se", spec.folds)[0])
+
+    def refuses(*_: Any, **__: Any) -> None:
+        raise ValueError("the exported model differs from the fitted one")
+
+    monkeypatch.setattr(hedge, "export_fitted", refuses)
+    trees = search(prep.x, prep.y, prep.signature, replace(spec, families=("hist_gradient_boosting",)))
+    served_as(_hedge_of(prep, trees, spec), rank(trees, LOGLOSS, "one_se", spec.folds)[0])
 
 
 def test_nothing_is_hedged_where_the_pick_wins_by_far() -> None:
