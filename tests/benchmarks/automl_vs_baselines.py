@@ -127,6 +127,9 @@ def best_outputs(
     # are excluded by `prepare` on the whole table, the same for every system)
     results = search(x, y, sig, spec)
     done = sum(1 for r in results if r.status != "failed" and r.family != "ensemble")
+    for r in results:  # a hedge that was built but failed would otherwise pass unseen
+        if r.hedges is not None and r.status != "completed":
+            print(f"hedge of trial {r.hedges} {r.status}: {r.error}", file=sys.stderr, flush=True)
     out = []
     for rule, per_draw in rules:
         pool = [r for r in results if r.hedges is None] if rule == "unhedged" else results
