@@ -115,7 +115,9 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         },
         "ensemble": {
             "method": str((raw.get("ensemble") or {}).get("method") or "greedy"),
-            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False,
+            # only classification and regression hedge (optiloop.automl.search.hedge)
+            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False
+            and task_type in ("classification", "regression"),
         },
         "sensitive_column": raw.get("sensitive_column") or None,
         "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)

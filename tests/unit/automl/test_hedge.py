@@ -112,6 +112,31 @@ def test_a_forest_pick_is_served_refitted_and_so_is_a_pick_whose_fold_model_fail
     served_as(_hedge_of(prep, trees, spec), rank(trees, LOGLOSS, "one_se", spec.folds)[0])
 
 
+def test_an_ensemble_pick_is_hedged_through_its_members_not_nested(monkeypatch: pytest.MonkeyPatch) -> None:
+    prep = _table("linear")
+    spec = _spec(ensemble=True, trials=4, keep_oof=True)
+    found = search(
+        prep.x, prep.y, prep.signature, replace(spec, families=("hist_gradient_boosting", "extra_trees"))
+    )
+    [ens] = [r for r in found if r.family == "ensemble"]
+    monkeypatch.setattr(hedge, "rank", lambda pool, *_: [ens])  # whatever the rule, the ensemble is picked
+    oof = {r.number: r.oof for r in found if r.oof is not None}
+    x, y = prep.x, prep.y
+    folds = folds_of(y, spec, prep.signature.task)
+    h = hedge.build(
+        found, oof, spec=spec, ctx=context_of(x, y, prep.signature, spec), x=x, y=y, weights=None,
+        folds=folds, slots=stacked(folds, int(y.size)), y_s=np.tile(y, len(folds) // spec.folds),
+        groups_s=None, signature=prep.signature, fingerprint="", number=99,
+    )  # fmt: skip
+    assert h is not None and h.status == "completed", h and h.error
+    assert h.hedges == ens.number and h.params["ensemble.bagged_folds"] == 0
+    anchor_params = {k: v for k, v in h.params["ensemble.anchor"].items() if k.startswith("linear.")}
+    a = FAMILIES["linear"].build(anchor_params, context_of(x, y, prep.signature, spec))
+    a.fit(x, y, None)
+    want = 0.5 * runtimes.load(read_artifact(ens.artifact or b"")).predict(x) + 0.5 * a.predict_outputs(x)
+    np.testing.assert_allclose(runtimes.load(read_artifact(h.artifact or b"")).predict(x), want, atol=1e-6)
+
+
 def test_nothing_is_hedged_where_the_pick_wins_by_far() -> None:
     prep = _table("xor")  # the linear model has no skill: the ratio is infinite
     spec = _spec()

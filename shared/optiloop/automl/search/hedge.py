@@ -175,6 +175,47 @@ def _bagged(
     return parts
 
 
+def _served(
+    pick: TrialResult,
+    results: list[TrialResult],
+    oof: dict[int, np.ndarray],
+    ctx: Context,
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    folds: Folds,
+    slots: Folds,
+    shape: tuple[int, int],
+    signature: Signature,
+    fingerprint: str,
+) -> tuple[list[tuple[TrialResult, float]], np.ndarray] | None:
+    """The pick's half of the hedge: its served parts (weights summing to WEIGHT) and its
+    out-of-fold outputs. An MLP or boosted trees: its first draw's fold models (refitted once more
+    for their outputs; the refit when one fails its export check); the greedy ensemble: its members
+    (an ensemble does not nest in another); anything else: its refit. None when the pick's
+    out-of-fold outputs cannot be had (an ensemble member's were not kept)."""
+    family = FAMILIES.get(pick.family)
+    if pick.family in BAGGED and family is not None:
+        first = len(folds) // max(1, shape[0] // max(1, y.size))  # one draw's folds
+        p_oof, bag = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape, keep=first)
+        parts = _bagged(bag, pick, family, ctx, x, int(y.size), signature, fingerprint)
+        return parts or [(pick, WEIGHT)], p_oof
+    if pick.family == "ensemble":
+        by_number = {r.number: r for r in results}
+        members = [(int(m["number"]), float(m["weight"])) for m in pick.params.get("ensemble.members") or []]
+        if not members or not all(n in oof and n in by_number for n, _ in members):
+            return None
+        mixed = sum(w * oof[n] for n, w in members)
+        assert isinstance(mixed, np.ndarray)
+        return [(by_number[n], WEIGHT * w) for n, w in members], mixed
+    if pick.number in oof:
+        return [(pick, WEIGHT)], oof[pick.number]
+    if family is None:
+        return None
+    p_oof, _ = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape)
+    return [(pick, WEIGHT)], p_oof
+
+
 def build(
     results: list[TrialResult],
     oof: dict[int, np.ndarray],
@@ -220,25 +261,18 @@ def build(
     p_score = _score(spec.objective, pick.metrics.get(metric, math.nan))
     if not gap_ratio(p_score, a_score, n_score) < RATIO:
         return None
-    first = len(folds) // max(1, y_s.size // max(1, y.size))  # one draw's folds
-    family = FAMILIES.get(pick.family)
-    bag: list[Any] = []
-    if pick.family in BAGGED and family is not None:
-        p_oof, bag = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape, keep=first)
-    elif pick.family == "ensemble":
-        members = pick.params.get("ensemble.members") or []
-        if not all(int(m["number"]) in oof for m in members):
+    res = TrialResult(number, "ensemble", "hedge", {}, "completed", hedges=pick.number)
+    try:
+        served = _served(pick, results, oof, ctx, x, y, weights, folds, slots, shape, signature, fingerprint)
+        if served is None:
             return None
-        p_oof = sum(float(m["weight"]) * oof[int(m["number"])] for m in members)  # type: ignore[assignment]
-    elif pick.number in oof:
-        p_oof = oof[pick.number]
-    elif family is not None:
-        p_oof, _ = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape)
-    else:
-        return None
-    parts = _bagged(bag, pick, family, ctx, x, int(y.size), signature, fingerprint) or [(pick, WEIGHT)]
-    anchor = TrialResult(-1, "linear", display_name("linear", task), a_params, "completed")
-    _refit_and_export(anchor, linear, a_params, ctx, x, y, weights, signature, fingerprint)
+        parts, p_oof = served
+        anchor = TrialResult(-1, "linear", display_name("linear", task), a_params, "completed")
+        _refit_and_export(anchor, linear, a_params, ctx, x, y, weights, signature, fingerprint)
+    except Exception as e:  # a fit or an export that fails: recorded as a failed candidate
+        res.status, res.error = "failed", f"{e.__class__.__name__}: {e}"[:500]
+        res.fit_s = round(time.thread_time() - t0, 4)
+        return res
     parts.append((anchor, 1.0 - WEIGHT))
     mixed = WEIGHT * p_oof + (1.0 - WEIGHT) * a_oof
     metrics = _summary([mx.compute(y_s[va], mixed[va], task, k) for _, va in slots], metric)
@@ -246,10 +280,10 @@ def build(
         "ensemble.method": "hedge",
         "ensemble.hedges": pick.number,
         "ensemble.members": [{"number": pick.number, "model": pick.model, "weight": WEIGHT}],
-        "ensemble.bagged_folds": len(parts) - 1 if parts[0][0] is not pick else 0,
+        "ensemble.bagged_folds": sum(1 for p, _ in parts if p.number == pick.number and p is not pick),
         "ensemble.anchor": {"model": anchor.model, "weight": 1.0 - WEIGHT, **a_params},
     }
-    res = TrialResult(number, "ensemble", "hedge", params, "completed", metrics=metrics, hedges=pick.number)
+    res.params, res.metrics = params, metrics
     res.fold_scores = [mx.compute(y_s[va], mixed[va], task, k)[metric] for _, va in slots]
     _held_out(res, y_s, mixed, task, groups_s)
     try:
