@@ -23,7 +23,8 @@ runner.MIN_VALIDATION_ROWS) when the rule's pick is not linear:
   (bagging, Breiman 1996; AutoGluon bags every model for the same reason): exactly the models its
   CV scored, so its CV score describes what is served, and their average is smoother than one refit
   (bagging these families held out better on average on both tables; random forests and extra trees
-  are already averages, and the linear model's refit is stable, so they are served refitted);
+  are already averages, and the linear model's refit is stable, so they are served refitted; a
+  greedy ensemble picked is hedged through its members, as an ensemble does not nest);
 - the hedge: equal weights on the two (the forecast-combination puzzle: equal weights beat
   estimated ones when the estimates are noisy — the greedy ensemble's weights on these folds were
   ~1 on the pick, exactly where it failed).
