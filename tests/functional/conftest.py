@@ -63,6 +63,19 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
+    def stage(self, model_id: str, trial_id: str) -> str:
+        """A trial registered as a version of `model_id` and deployed to staging: the deployment's id."""
+        version = {"trial_id": trial_id}
+        r = self.client.post(f"/v1/models/{model_id}/versions", headers=self.admin, json=version)
+        assert r.status_code == 201, r.text
+        r = self.client.post(
+            "/v1/deployments",
+            headers=self.admin,
+            json={"model_version_id": r.json()["id"], "environment": "staging"},
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
     def constrain(self, pid: str, json_schema: dict | None = None, name: str = "base", **extra: Any) -> dict:
         r = self.client.post(
             f"/v1/projects/{pid}/constraints",

@@ -114,20 +114,11 @@ def test_forecasting_searches_registers_and_serves(api: Any) -> None:
         f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": naive["trial_id"]}
     )
     assert r.status_code == 201, r.text  # a statistical candidate registers as a forecast table
-    r = api.client.post(
-        f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": ridge["trial_id"]}
-    )
-    assert r.status_code == 201, r.text
-    r = api.client.post(
-        "/v1/deployments",
-        headers=api.admin,
-        json={"model_version_id": r.json()["id"], "environment": "staging"},
-    )
-    assert r.status_code == 201, r.text
+    dep = api.stage(model["id"], ridge["trial_id"])
     origin = N - 8  # forecast the last 7 days from the history before them
     future = list(days[origin + 1 : origin + 8])
     body = {"instances": instances(y[: origin + 1], recipe, times=future)}
-    r = api.client.post(f"/v1/inference/{r.json()['id']}:predict", headers=api.admin, json=body)
+    r = api.client.post(f"/v1/inference/{dep}:predict", headers=api.admin, json=body)
     assert r.status_code == 200, r.text
     got = np.array([p["value"] for p in r.json()["predictions"]])
     truth = y[origin + 1 : origin + 8]

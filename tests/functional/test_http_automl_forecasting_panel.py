@@ -96,17 +96,7 @@ def test_a_multi_series_table_is_searched_registered_deployed_and_served(api: An
     model = api.client.post(
         "/v1/models", headers=api.admin, json={"project_id": pid, "name": "stores"}
     ).json()
-    r = api.client.post(
-        f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": best["trial_id"]}
-    )
-    assert r.status_code == 201, r.text
-    r = api.client.post(
-        "/v1/deployments",
-        headers=api.admin,
-        json={"model_version_id": r.json()["id"], "environment": "staging"},
-    )
-    assert r.status_code == 201, r.text
-    dep = r.json()["id"]
+    dep = api.stage(model["id"], best["trial_id"])
     instances = [{"series_id": s, "step": k} for s in LENGTHS for k in (1, H)]
     r = api.client.post(f"/v1/inference/{dep}:predict", headers=api.admin, json={"instances": instances})
     assert r.status_code == 200, r.text

@@ -83,20 +83,9 @@ def test_the_hedge_is_the_winner_it_stands_for_and_serves(api: Any, monkeypatch:
     assert len(docs[top["number"]]["fold_scores"]) == len(docs[hedged["number"]]["fold_scores"])
 
     model = api.client.post("/v1/models", headers=api.admin, json={"project_id": pid, "name": "c"}).json()
-    r = api.client.post(
-        f"/v1/models/{model['id']}/versions", headers=api.admin, json={"trial_id": top["trial_id"]}
-    )
-    assert r.status_code == 201, r.text
-    r = api.client.post(
-        "/v1/deployments",
-        headers=api.admin,
-        json={"model_version_id": r.json()["id"], "environment": "staging"},
-    )
-    assert r.status_code == 201, r.text
+    dep = api.stage(model["id"], top["trial_id"])
     instances = [{"a": 2.0, "b": 0.0}, {"a": -0.3, "b": -0.5}]
-    r = api.client.post(
-        f"/v1/inference/{r.json()['id']}:predict", headers=api.admin, json={"instances": instances}
-    )
+    r = api.client.post(f"/v1/inference/{dep}:predict", headers=api.admin, json={"instances": instances})
     assert r.status_code == 200, r.text
     preds = r.json()["predictions"]
     assert [p["label"] for p in preds] == ["yes", "no"] and all(0.0 < p["score"] < 1.0 for p in preds)

@@ -116,20 +116,9 @@ def test_a_mixed_table_through_the_measured_flow_beats_the_prior(api: Any) -> No
     model = api.client.post(
         "/v1/models", headers=api.admin, json={"project_id": pid, "name": "credit"}
     ).json()
+    dep = api.stage(model["id"], board["trials"][0]["trial_id"])
     r = api.client.post(
-        f"/v1/models/{model['id']}/versions",
-        headers=api.admin,
-        json={"trial_id": board["trials"][0]["trial_id"]},
-    )
-    assert r.status_code == 201, r.text
-    r = api.client.post(
-        "/v1/deployments",
-        headers=api.admin,
-        json={"model_version_id": r.json()["id"], "environment": "staging"},
-    )
-    assert r.status_code == 201, r.text
-    r = api.client.post(
-        f"/v1/inference/{r.json()['id']}:predict",
+        f"/v1/inference/{dep}:predict",
         headers=api.admin,
         json={"instances": _instances(cols, test)},
     )

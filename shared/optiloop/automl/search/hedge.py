@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -130,23 +131,29 @@ def _fold_scores(
     ]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """What the hedge fits on, as the search had it: its table, its folds (`slots`: where each
+    fold's predictions sit in the out-of-fold array, `shape`)."""
+
+    ctx: Context
+    x: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+    folds: Folds
+    slots: Folds
+    shape: tuple[int, int]
+
+
 def _out_of_fold(
-    family: Any,
-    params: dict[str, Any],
-    ctx: Context,
-    x: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray | None,
-    folds: Folds,
-    slots: Folds,
-    shape: tuple[int, int],
-    keep: int = 0,
+    family: Any, params: dict[str, Any], rows: Rows, keep: int = 0
 ) -> tuple[np.ndarray, list[Any]]:
     """A configuration's out-of-fold outputs on the search's folds, and its first `keep` fold models."""
-    out, models = np.full(shape, np.nan), []
-    for i, ((tr, va), (_, slot)) in enumerate(zip(folds, slots, strict=True)):
-        model = family.build(params, ctx)
-        model.fit(x[tr], y[tr], None if weights is None else weights[tr])
+    x, y, w = rows.x, rows.y, rows.weights
+    out, models = np.full(rows.shape, np.nan), []
+    for i, ((tr, va), (_, slot)) in enumerate(zip(rows.folds, rows.slots, strict=True)):
+        model = family.build(params, rows.ctx)
+        model.fit(x[tr], y[tr], None if w is None else w[tr])
         out[slot] = model.predict_outputs(x[va])
         if i < keep:
             models.append(model)
@@ -154,14 +161,7 @@ def _out_of_fold(
 
 
 def _bagged(
-    models: list[Any],
-    pick: TrialResult,
-    family: Any,
-    ctx: Context,
-    x: np.ndarray,
-    rows: int,
-    signature: Signature,
-    fingerprint: str,
+    models: list[Any], pick: TrialResult, family: Any, rows: Rows, signature: Signature, fingerprint: str
 ) -> list[tuple[TrialResult, float]]:
     """The pick's fold models, each exported and checked like a trial, sharing WEIGHT; [] when any
     export fails its check (then the pick's refit is served instead: a hedge still, unbagged)."""
@@ -169,7 +169,9 @@ def _bagged(
     for model in models:
         shell = TrialResult(pick.number, pick.family, pick.model, pick.params, "completed")
         try:
-            export_fitted(shell, model, family, pick.params, ctx, x, rows, signature, fingerprint)
+            export_fitted(
+                shell, model, family, pick.params, rows.ctx, rows.x, int(rows.y.size), signature, fingerprint
+            )
         except ValueError:
             return []
         parts.append((shell, WEIGHT / len(models)))
@@ -180,13 +182,7 @@ def _served(
     pick: TrialResult,
     results: list[TrialResult],
     oof: dict[int, np.ndarray],
-    ctx: Context,
-    x: np.ndarray,
-    y: np.ndarray,
-    weights: np.ndarray | None,
-    folds: Folds,
-    slots: Folds,
-    shape: tuple[int, int],
+    rows: Rows,
     signature: Signature,
     fingerprint: str,
 ) -> tuple[list[tuple[TrialResult, float]], np.ndarray] | None:
@@ -197,10 +193,9 @@ def _served(
     out-of-fold outputs cannot be had (an ensemble member's were not kept)."""
     family = FAMILIES.get(pick.family)
     if pick.family in BAGGED and family is not None:
-        first = len(folds) // max(1, shape[0] // max(1, y.size))  # one draw's folds
-        p_oof, bag = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape, keep=first)
-        parts = _bagged(bag, pick, family, ctx, x, int(y.size), signature, fingerprint)
-        return parts or [(pick, WEIGHT)], p_oof
+        first = len(rows.folds) // max(1, rows.shape[0] // max(1, rows.y.size))  # one draw's folds
+        p_oof, bag = _out_of_fold(family, pick.params, rows, keep=first)
+        return _bagged(bag, pick, family, rows, signature, fingerprint) or [(pick, WEIGHT)], p_oof
     if pick.family == "ensemble":
         by_number = {r.number: r for r in results}
         members = [(int(m["number"]), float(m["weight"])) for m in pick.params.get("ensemble.members") or []]
@@ -213,7 +208,7 @@ def _served(
         return [(pick, WEIGHT)], oof[pick.number]
     if family is None:
         return None
-    p_oof, _ = _out_of_fold(family, pick.params, ctx, x, y, weights, folds, slots, shape)
+    p_oof, _ = _out_of_fold(family, pick.params, rows)
     return [(pick, WEIGHT)], p_oof
 
 
@@ -249,10 +244,11 @@ def build(
         return None
     t0 = time.thread_time()
     shape = (y_s.size, signature.n_outputs)
+    rows = Rows(ctx, x, y, weights, folds, slots, shape)
     linear = FAMILIES["linear"]
     anchors = []
     for point in path(task):
-        out, _ = _out_of_fold(linear, point, ctx, x, y, weights, folds, slots, shape)
+        out, _ = _out_of_fold(linear, point, rows)
         anchors.append((float(np.mean(_fold_scores(spec, y_s, out, slots, task, k))), point, out))
     a_score, a_params, a_oof = max(anchors, key=lambda t: t[0])  # ties: the more regularised
     null = np.full(shape, np.nan)
@@ -264,7 +260,7 @@ def build(
         return None
     res = TrialResult(number, "ensemble", "hedge", {}, "completed", hedges=pick.number)
     try:
-        served = _served(pick, results, oof, ctx, x, y, weights, folds, slots, shape, signature, fingerprint)
+        served = _served(pick, results, oof, rows, signature, fingerprint)
         if served is None:
             return None
         parts, p_oof = served
