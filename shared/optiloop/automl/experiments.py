@@ -115,9 +115,8 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
         },
         "ensemble": {
             "method": str((raw.get("ensemble") or {}).get("method") or "greedy"),
-            # only classification and regression hedge (optiloop.automl.search.hedge)
-            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False
-            and task_type in ("classification", "regression"),
+            # only classification hedges (optiloop.automl.search.hedge; on logloss)
+            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False and task_type == "classification",
         },
         "sensitive_column": raw.get("sensitive_column") or None,
         "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)

@@ -74,7 +74,7 @@ def test_a_boosted_pick_close_to_the_linear_model_is_served_half_bagged_half_lin
         m.fit(prep.x[tr], prep.y[tr], None)
         bag.append(m.predict_outputs(prep.x))
     anchor_params = {k: v for k, v in h.params["ensemble.anchor"].items() if k.startswith("linear.")}
-    assert anchor_params in hedge.path(prep.signature.task)
+    assert anchor_params in hedge.path()
     a = lin.build(anchor_params, ctx)
     a.fit(prep.x, prep.y, None)
     want = 0.5 * np.mean(bag, axis=0) + 0.5 * a.predict_outputs(prep.x)
@@ -162,8 +162,12 @@ def test_a_linear_pick_needs_no_hedge() -> None:
     ],
 )
 def test_when_a_search_does_not_hedge(change: dict[str, Any], rows: int) -> None:
-    assert hedge.applies(_spec(), "binary", 200)
+    assert hedge.applies(_spec(), "binary", 200) and hedge.applies(_spec(), "multiclass", 200)
     assert not hedge.applies(_spec(**change), "binary", rows)
+
+
+def test_regression_is_not_hedged() -> None:
+    assert not hedge.applies(_spec(objective=Objective("rmse", "minimize")), "regression", 200)
 
 
 def test_the_gap_ratio_is_the_share_of_the_anchors_skill_the_pick_adds() -> None:
@@ -174,11 +178,9 @@ def test_the_gap_ratio_is_the_share_of_the_anchors_skill_the_pick_adds() -> None
     assert hedge.gap_ratio(-math.inf, -0.10, -0.69) == math.inf
 
 
-def test_the_no_skill_outputs_are_the_training_rows_shares_or_mean() -> None:
-    y = np.array([0, 0, 1, 2])
-    np.testing.assert_allclose(hedge.null_outputs(y, "multiclass", 3, 2), [[0.5, 0.25, 0.25]] * 2)
-    np.testing.assert_allclose(hedge.null_outputs(np.array([0, 1, 1, 1]), "binary", 1, 1), [[0.75]])
-    np.testing.assert_allclose(hedge.null_outputs(np.array([1.0, 3.0]), "regression", 1, 1), [[2.0]])
+def test_the_no_skill_outputs_are_the_training_rows_class_shares() -> None:
+    np.testing.assert_allclose(hedge.null_outputs(np.array([0, 0, 1, 2]), 3, 2), [[0.5, 0.25, 0.25]] * 2)
+    np.testing.assert_allclose(hedge.null_outputs(np.array([0, 1, 1, 1]), 1, 1), [[0.75]])
 
 
 # ------------------------------------------------------------------ the rule answers the hedge

@@ -60,9 +60,9 @@ class EnsembleIn(RequestModel):
     )
     hedge: bool = Field(
         True,
-        description="on a table under 500 rows, serve a non-linear winner averaged with the tuned linear "
-        "model when that model comes within a tenth of its skill (one more candidate, `model: hedge`, "
-        "answered in place of the winner; docs/automl.md); false: never",
+        description="classification on logloss, a table under 500 rows: serve a non-linear winner averaged "
+        "with the tuned linear model when that model comes within a tenth of its skill (one more "
+        "candidate, `model: hedge`, answered in place of the winner; docs/automl.md); false: never",
     )
 
 
