@@ -213,7 +213,8 @@ export async function render(main, { project, experiment }) {
         [
           { label: "Rank", get: (t) => t.rank, num: true },
           { label: "Trial", get: (t) => h("code", {}, t.trial_id) },
-          { label: "Model", get: (t) => t.model },
+          // a small table's hedge: the rule's pick (trial number `hedges`) averaged with the linear model
+          { label: "Model", get: (t) => (t.hedges == null ? t.model : `${t.model}: trial #${t.hedges} + logistic regression`) },
           { label: board.metric, get: (t) => fmtNum(t.metrics[board.metric]), num: true },
           { label: "Latency p95 (ms)", get: (t) => fmtNum(t.cost?.latency_ms_p95), num: true },
           { label: "Feasible", get: (t) => (t.feasible ? "yes" : `no: ${t.violations.join("; ")}`) },
