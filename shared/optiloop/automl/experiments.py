@@ -71,6 +71,7 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
     cv = raw.get("cv") or {}
     hpo = raw.get("hpo") or {}
     imbalance = raw.get("imbalance") or {}
+    ensemble = raw.get("ensemble") or {}
     forecasting = task_type == "forecasting"
     default_cv = "expanding_window" if forecasting else "kfold"
     cv_type = cv.get("type") or ("stratified_kfold" if task_type == "classification" else default_cv)
@@ -114,9 +115,9 @@ def normalise_config(raw: dict[str, Any], task_type: str) -> dict[str, Any]:
             "warm_start": int(hpo["warm_start"]) if hpo.get("warm_start") is not None else 3,
         },
         "ensemble": {
-            "method": str((raw.get("ensemble") or {}).get("method") or "greedy"),
+            "method": str(ensemble.get("method") or "greedy"),
             # only classification hedges (optiloop.automl.search.hedge; on logloss)
-            "hedge": (raw.get("ensemble") or {}).get("hedge") is not False and task_type == "classification",
+            "hedge": ensemble.get("hedge") is not False and task_type == "classification",
         },
         "sensitive_column": raw.get("sensitive_column") or None,
         "contamination": float(raw.get("contamination") or DEFAULT_CONTAMINATION)

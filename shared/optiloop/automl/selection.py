@@ -135,7 +135,7 @@ class Choice:
         """One sentence a user reads on the leaderboard."""
         w, b = names.get(self.winner, str(self.winner)), names.get(self.best_mean, str(self.best_mean))
         if self.hedged is not None:
-            picked = Choice(self.rule, self.hedged, self.best_mean, self.gap, self.se, self.within)
+            picked = replace(self, winner=self.hedged, hedged=None)
             return (
                 f"trial {self.winner} ({w}) serves the rule's pick averaged with the tuned linear model, "
                 "as on every table under a few hundred rows where the linear model comes close: "
@@ -237,10 +237,10 @@ class Running:
     def add(self, cands: Sequence[Candidate]) -> Running:
         """Take more candidates (a candidate without a finite score never wins and is dropped)."""
         new = [c for c in cands if math.isfinite(c.score)]
-        for h in (c for c in new if c.hedges is not None):
-            assert h.hedges is not None
-            self._hedges[h.hedges] = h
-            self._choice = None
+        for c in new:
+            if c.hedges is not None:
+                self._hedges[c.hedges] = c
+                self._choice = None
         new = [c for c in new if c.hedges is None]
         if not new:
             return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,8 +15,17 @@ from optiloop.automl.features import prepare
 from optiloop.automl.infer import infer_table
 from optiloop.automl.objectives import Objective
 from optiloop.automl.search import hedge
+from optiloop.automl.search import metrics as mx
 from optiloop.automl.search.portfolio import FAMILIES
-from optiloop.automl.search.runner import SearchSpec, context_of, folds_of, rank, search, stacked
+from optiloop.automl.search.runner import (
+    SearchSpec,
+    context_of,
+    folds_of,
+    rank,
+    score_over_folds,
+    search,
+    stacked,
+)
 from optiloop.automl.selection import BEST_MEAN, Candidate, choose, order
 from optiloop.models import runtimes
 from optiloop.models.artifact import read_artifact
@@ -42,15 +52,21 @@ def _spec(**kw: Any) -> SearchSpec:
     return replace(base, **kw)
 
 
-def _hedge_of(prep: Any, results: list[Any], spec: SearchSpec) -> Any:
-    """hedge.build as the search calls it, over `results` (a search's trials)."""
-    x, y = prep.x, prep.y
-    folds = folds_of(y, spec, prep.signature.task)
-    draws = len(folds) // spec.folds
+def _hedge_of(prep: Any, results: list[Any], spec: SearchSpec, oof: dict[int, Any] | None = None) -> Any:
+    """hedge.build as the search calls it, over `results` (a search's trials; `oof` the out-of-fold
+    outputs it kept), scoring on its folds as it does."""
+    x, y, task = prep.x, prep.y, prep.signature.task
+    folds = folds_of(y, spec, task)
+    slots = stacked(folds, int(y.size))
+    y_s = np.tile(y, len(folds) // spec.folds)
+    k = len(prep.signature.classes)
+    fold_score = partial(
+        score_over_folds, spec.objective, slots, lambda _j, va, out: mx.compute(y_s[va], out[va], task, k)
+    )
     return hedge.build(
-        results, {}, spec=spec, ctx=context_of(x, y, prep.signature, spec), x=x, y=y, weights=None,
-        folds=folds, slots=stacked(folds, int(y.size)), y_s=np.tile(y, draws), groups_s=None,
-        signature=prep.signature, fingerprint="", number=99,
+        results, oof or {}, fold_score, spec=spec, ctx=context_of(x, y, prep.signature, spec), x=x, y=y,
+        weights=None, folds=folds, slots=slots, y_s=y_s, groups_s=None, signature=prep.signature,
+        fingerprint="", number=99,
     )  # fmt: skip
 
 
@@ -121,13 +137,8 @@ def test_an_ensemble_pick_is_hedged_through_its_members_not_nested(monkeypatch: 
     [ens] = [r for r in found if r.family == "ensemble"]
     monkeypatch.setattr(hedge, "rank", lambda pool, *_: [ens])  # whatever the rule, the ensemble is picked
     oof = {r.number: r.oof for r in found if r.oof is not None}
+    h = _hedge_of(prep, found, spec, oof)
     x, y = prep.x, prep.y
-    folds = folds_of(y, spec, prep.signature.task)
-    h = hedge.build(
-        found, oof, spec=spec, ctx=context_of(x, y, prep.signature, spec), x=x, y=y, weights=None,
-        folds=folds, slots=stacked(folds, int(y.size)), y_s=np.tile(y, len(folds) // spec.folds),
-        groups_s=None, signature=prep.signature, fingerprint="", number=99,
-    )  # fmt: skip
     assert h is not None and h.status == "completed", h and h.error
     assert h.hedges == ens.number and h.params["ensemble.bagged_folds"] == 0
     anchor_params = {k: v for k, v in h.params["ensemble.anchor"].items() if k.startswith("linear.")}

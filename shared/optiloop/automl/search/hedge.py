@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,7 @@ import numpy as np
 from optiloop.automl.search import metrics as mx
 from optiloop.automl.search.portfolio import FAMILIES, Context, display_name
 from optiloop.automl.search.runner import (
+    MIN_VALIDATION_ROWS,
     SearchSpec,
     TrialResult,
     _check_ensemble,
@@ -71,7 +72,7 @@ from optiloop.automl.search.runner import (
 )
 from optiloop.models.signature import Signature
 
-BELOW_ROWS = 500  # runner.MIN_VALIDATION_ROWS: the tables whose CV is repeated because it is thin
+BELOW_ROWS = MIN_VALIDATION_ROWS  # the tables whose CV is repeated because it is thin
 RATIO = 0.1  # hedge when the pick adds less than this share of the anchor's skill
 WEIGHT = 0.5
 BAGGED = frozenset({"mlp", "xgboost", "hist_gradient_boosting"})
@@ -119,15 +120,6 @@ def gap_ratio(pick: float, anchor: float, null: float) -> float:
     if not skill > 0 or not math.isfinite(pick):
         return math.inf
     return (pick - anchor) / skill
-
-
-def _fold_scores(
-    spec: SearchSpec, y_s: np.ndarray, out: np.ndarray, slots: Folds, task: str, k: int
-) -> list[float]:
-    return [
-        _score(spec.objective, mx.compute(y_s[va], out[va], task, k)[spec.objective.metric])
-        for _, va in slots
-    ]
 
 
 @dataclass(frozen=True)
@@ -214,6 +206,7 @@ def _served(
 def build(
     results: list[TrialResult],
     oof: dict[int, np.ndarray],
+    fold_score: Callable[[np.ndarray], float],
     *,
     spec: SearchSpec,
     ctx: Context,
@@ -230,13 +223,16 @@ def build(
 ) -> TrialResult | None:
     """The hedge of the rule's pick among `results` (numbered `number`), or None when the table is
     not small, the pick is linear, or the pick gains too much over the anchor (module doc). `oof`:
-    the search's kept out-of-fold outputs (the pick's is recomputed when it was not kept)."""
+    the search's kept out-of-fold outputs (the pick's is recomputed when it was not kept);
+    `fold_score`: the search's objective over its folds, larger better, as every trial is scored."""
     from optiloop.automl.export.ensemble import build_ensemble_artifact
 
     task, k, metric = signature.task, len(signature.classes), spec.objective.metric
+    if not applies(spec, task, int(y.size)):
+        return None
     done = [r for r in results if r.status == "completed" and r.artifact is not None]
     pool = [r for r in done if r.feasible] or done
-    if not pool or not applies(spec, task, int(y.size)):
+    if not pool:
         return None
     pick = rank(pool, spec.objective, spec.selection, spec.folds)[0]
     if pick.family == "linear":
@@ -248,12 +244,12 @@ def build(
     anchors = []
     for point in path():
         out, _ = _out_of_fold(linear, point, rows)
-        anchors.append((float(np.mean(_fold_scores(spec, y_s, out, slots, task, k))), point, out))
+        anchors.append((fold_score(out), point, out))
     a_score, a_params, a_oof = max(anchors, key=lambda t: t[0])  # ties: the more regularised
     null = np.full(shape, np.nan)
     for (tr, _), (_, slot) in zip(folds, slots, strict=True):
         null[slot] = null_outputs(y[tr], signature.n_outputs, slot.size)
-    n_score = float(np.mean(_fold_scores(spec, y_s, null, slots, task, k)))
+    n_score = fold_score(null)
     p_score = _score(spec.objective, pick.metrics.get(metric, math.nan))
     if not gap_ratio(p_score, a_score, n_score) < RATIO:
         return None
@@ -271,7 +267,8 @@ def build(
         return res
     parts.append((anchor, 1.0 - WEIGHT))
     mixed = WEIGHT * p_oof + (1.0 - WEIGHT) * a_oof
-    metrics = _summary([mx.compute(y_s[va], mixed[va], task, k) for _, va in slots], metric)
+    per_fold = [mx.compute(y_s[va], mixed[va], task, k) for _, va in slots]
+    metrics = _summary(per_fold, metric)
     params: dict[str, Any] = {
         "ensemble.method": "hedge",
         "ensemble.hedges": pick.number,
@@ -280,7 +277,7 @@ def build(
         "ensemble.anchor": {"model": anchor.model, "weight": 1.0 - WEIGHT, **a_params},
     }
     res.params, res.metrics = params, metrics
-    res.fold_scores = [mx.compute(y_s[va], mixed[va], task, k)[metric] for _, va in slots]
+    res.fold_scores = [f[metric] for f in per_fold]
     _held_out(res, y_s, mixed, task, groups_s)
     try:
         data = build_ensemble_artifact(

@@ -554,14 +554,13 @@ def search(
     if refit and not anomaly and plan is None and not stop():
         from optiloop.automl.search import hedge
 
-        if hedge.applies(spec, task, int(y.size)):
-            hedged = hedge.build(
-                results, oof, spec=spec, ctx=ctx, x=x, y=y, weights=weights, folds=folds, slots=slots,
-                y_s=y_s, groups_s=groups_s, signature=signature, fingerprint=fingerprint,
-                number=max([r.number for r in results] + [last]) + 1,
-            )  # fmt: skip
-            if hedged is not None:
-                emit(hedged)
+        hedged = hedge.build(
+            results, oof, fold_score, spec=spec, ctx=ctx, x=x, y=y, weights=weights, folds=folds,
+            slots=slots, y_s=y_s, groups_s=groups_s, signature=signature, fingerprint=fingerprint,
+            number=max([r.number for r in results] + [last]) + 1,
+        )  # fmt: skip
+        if hedged is not None:
+            emit(hedged)
     return results
 
 
@@ -700,9 +699,8 @@ def _ensemble(
     mixed = sum(w * pool[n] for n, w in members)
     assert isinstance(mixed, np.ndarray)
     task, n_classes = signature.task, len(signature.classes)
-    metrics = _summary(
-        [mx.compute(y[va], mixed[va], task, n_classes) for _, va in folds], spec.objective.metric
-    )
+    per_fold = [mx.compute(y[va], mixed[va], task, n_classes) for _, va in folds]
+    metrics = _summary(per_fold, spec.objective.metric)
     params: dict[str, Any] = {
         "ensemble.method": "greedy",
         "ensemble.members": [
@@ -711,9 +709,7 @@ def _ensemble(
     }
     res = TrialResult(number, "ensemble", "ensemble", params, "completed", metrics=metrics)
     _held_out(res, y, mixed, task, groups)
-    res.fold_scores = [
-        mx.compute(y[va], mixed[va], task, n_classes)[spec.objective.metric] for _, va in folds
-    ]
+    res.fold_scores = [f[spec.objective.metric] for f in per_fold]
     try:
         data = build_ensemble_artifact(
             [(by_number[n].artifact or b"", w) for n, w in members],
